@@ -1,0 +1,129 @@
+"""Polling a service's health endpoint (``wftui --health URL``).
+
+The article's endpoint answers ``{"status": "healthy"}`` (or ``"degraded"`` with a message)
+and raises HTTP 503 with ``{"detail": "Unhealthy: ..."}`` when a dependency fails. A poll
+gives one of four states: healthy, degraded, unhealthy, unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+HEALTHY_WORDS = {"healthy", "ok", "up", "pass", "green"}
+DEGRADED_WORDS = {"degraded", "warn", "warning", "yellow"}
+UNHEALTHY_WORDS = {"unhealthy", "down", "fail", "failed", "error", "red"}
+
+#: Cap on a health body: it is a small JSON object, anything bigger is not read further.
+MAX_HEALTH_BYTES = 65536
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    """One poll: ``state`` is healthy/degraded/unhealthy/unreachable; ``detail`` one line."""
+
+    state: str
+    detail: str | None
+    http_status: int | None = None
+
+
+def default_health_url(metrics_url: str) -> str | None:
+    """``/health`` beside a URL whose path ends with ``/metrics``; otherwise None."""
+    parts = urlsplit(metrics_url)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/metrics"):
+        return None
+    return urlunsplit((parts.scheme, parts.netloc, path[: -len("metrics")] + "health", "", ""))
+
+
+def _short(text: object) -> str:
+    return " ".join(str(text).split())[:200]
+
+
+def classify(http_status: int, body: bytes) -> HealthResult:
+    """Read a health answer: the JSON ``status`` field and the HTTP status (pure)."""
+    payload: object = None
+    try:
+        payload = json.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
+    except ValueError:
+        payload = None
+    status_word = ""
+    detail = None
+    if isinstance(payload, dict):
+        raw_status = payload.get("status")
+        status_word = raw_status.strip().lower() if isinstance(raw_status, str) else ""
+        for key in ("message", "detail", "error"):
+            if isinstance(payload.get(key), str | int | float):
+                detail = _short(payload[key])
+                break
+    if http_status == 503 or http_status >= 500:
+        return HealthResult("unhealthy", detail or f"HTTP {http_status}", http_status)
+    if http_status >= 400 or http_status < 200:
+        return HealthResult("unhealthy", f"HTTP {http_status}" + (f": {detail}" if detail else ""),
+                            http_status)
+    if status_word in DEGRADED_WORDS:
+        return HealthResult("degraded", detail, http_status)
+    if status_word in UNHEALTHY_WORDS:
+        return HealthResult("unhealthy", detail, http_status)
+    if status_word and status_word not in HEALTHY_WORDS:
+        return HealthResult("degraded", f"unknown status {_short(status_word)!r}", http_status)
+    # A 2xx without a JSON status is a plain liveness answer.
+    return HealthResult("healthy", detail, http_status)
+
+
+async def poll_health(client: httpx.AsyncClient, url: str, deadline: float) -> HealthResult:
+    """GET the health URL once, within ``deadline`` seconds overall."""
+    try:
+        async with asyncio.timeout(deadline):
+            async with client.stream("GET", url, headers={"Accept": "application/json"}) as resp:
+                body = b""
+                async for chunk in resp.aiter_bytes():
+                    body += chunk
+                    if len(body) > MAX_HEALTH_BYTES:
+                        break
+                return classify(resp.status_code, body[:MAX_HEALTH_BYTES])
+    except TimeoutError:
+        return HealthResult("unreachable", f"no answer within {deadline:g} s")
+    except httpx.HTTPError as error:
+        return HealthResult("unreachable", _short(f"{type(error).__name__}: {error}"))
+
+
+class HealthPoller:
+    """Keeps the latest health state of one endpoint.
+
+    ``optional`` pollers are guesses (``/health`` beside ``/metrics``): if the first poll
+    gets no answer or a 404, the poller turns itself off and reports no health at all.
+    """
+
+    def __init__(self, url: str, client: httpx.AsyncClient, *, optional: bool = False) -> None:
+        self.url = url
+        self._client = client
+        self.optional = optional
+        self.enabled = True
+        self.result: HealthResult | None = None
+
+    @property
+    def state(self) -> str | None:
+        """healthy/degraded/unhealthy/unreachable, or None before the first poll or if off."""
+        return self.result.state if self.enabled and self.result is not None else None
+
+    @property
+    def detail(self) -> str | None:
+        """The last poll's one-line detail."""
+        return self.result.detail if self.enabled and self.result is not None else None
+
+    async def poll(self, deadline: float) -> None:
+        """Poll once (does nothing once an optional endpoint has proved absent)."""
+        if not self.enabled:
+            return
+        result = await poll_health(self._client, self.url, deadline)
+        if self.optional and self.result is None and (
+            result.state == "unreachable" or result.http_status in (404, 405)
+        ):
+            self.enabled = False
+            return
+        self.result = result

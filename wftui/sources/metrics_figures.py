@@ -1,0 +1,265 @@
+"""Scrape history per target and the figures computed from it (pure, no IO).
+
+Each good scrape is reduced to a :class:`ScrapeRecord`: a few sums of reset-adjusted
+counters (see :class:`wftui.core.promql.CounterTracker`) and the gauges. Figures over a
+window are then rates per target (last minus first over the time between them), summed
+over targets, with PromQL's ``histogram_quantile`` over the summed bucket rates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from wftui.core.promql import CounterTracker, highest_finite_bound, histogram_quantile, parse_le
+from wftui.sources.metrics_parse import MetricNames, ParsedScrape, finite
+
+QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+
+
+@dataclass(frozen=True)
+class ScrapeRecord:
+    """One good scrape of one target, reduced to sums of reset-adjusted counters."""
+
+    t: float
+    executions: dict[str, float]
+    workflow_buckets: dict[float, float]
+    step_buckets: dict[str, dict[float, float]]
+    step_counts: dict[str, float]
+    active: float | None
+    queue: float | None
+
+
+def _without(labels: dict[str, str], *drop: str) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((k, v) for k, v in labels.items() if k not in drop))
+
+
+class TargetHistory:
+    """The retained scrape records of one target, bounded by age."""
+
+    def __init__(self, names: MetricNames, retention_s: float = 3900.0) -> None:
+        self.names = names
+        self.retention_s = retention_s
+        self.records: deque[ScrapeRecord] = deque()
+        self._tracker = CounterTracker()
+
+    def add(self, t: float, parsed: ParsedScrape) -> ScrapeRecord:
+        """Reduce one parsed scrape to a record and keep it."""
+        names = self.names
+        base = names.executions_base
+        raw: dict[tuple, float] = {}
+        gauges: dict[str, float] = {}
+        for name, labels, value in parsed.samples:
+            if not finite(value):
+                continue
+            if name in (base, base + "_total"):
+                status = labels.get(names.status_label, "")
+                raw[("x", status, _without(labels))] = value
+            elif name == names.workflow_duration + "_bucket":
+                raw[("wb", labels.get("le", ""), _without(labels, "le"))] = value
+            elif name == names.step_duration + "_bucket":
+                step = labels.get(names.step_label, "")
+                raw[("sb", step, labels.get("le", ""), _without(labels, "le"))] = value
+            elif name == names.step_duration + "_count":
+                raw[("sc", labels.get(names.step_label, ""), _without(labels))] = value
+            elif name in (names.active_workflows, *names.queue_depth):
+                gauges[name] = gauges.get(name, 0.0) + value
+        executions: dict[str, float] = {}
+        workflow_buckets: dict[float, float] = {}
+        step_buckets: dict[str, dict[float, float]] = {}
+        step_counts: dict[str, float] = {}
+        for key, adjusted in self._tracker.update(raw).items():
+            kind = key[0]
+            if kind == "x":
+                executions[key[1]] = executions.get(key[1], 0.0) + adjusted
+            elif kind == "wb":
+                bound = parse_le(key[1])
+                if bound is not None:
+                    workflow_buckets[bound] = workflow_buckets.get(bound, 0.0) + adjusted
+            elif kind == "sb":
+                bound = parse_le(key[2])
+                if bound is not None:
+                    per_step = step_buckets.setdefault(key[1], {})
+                    per_step[bound] = per_step.get(bound, 0.0) + adjusted
+            else:
+                step_counts[key[1]] = step_counts.get(key[1], 0.0) + adjusted
+        queue = next((gauges[n] for n in names.queue_depth if n in gauges), None)
+        record = ScrapeRecord(
+            t, executions, workflow_buckets, step_buckets, step_counts,
+            gauges.get(names.active_workflows), queue,
+        )
+        self.records.append(record)
+        while len(self.records) > 2 and self.records[0].t < t - self.retention_s:
+            self.records.popleft()
+        return record
+
+    def window(self, window_s: float | None) -> list[ScrapeRecord]:
+        """Records covering the window that ends at the last good scrape.
+
+        The last record before the window's start is kept as the baseline, so a window as
+        short as one scrape interval still has two points.
+        """
+        if not self.records:
+            return []
+        if window_s is None:
+            return list(self.records)
+        start = self.records[-1].t - window_s
+        inside = [r for r in self.records if r.t >= start]
+        before = [r for r in self.records if r.t < start]
+        return ([before[-1]] if before else []) + inside
+
+
+@dataclass
+class _Totals:
+    """Per-second rates (or totals since start) summed over targets."""
+
+    executions: dict[str, float] = field(default_factory=dict)
+    workflow_buckets: dict[float, float] = field(default_factory=dict)
+    step_buckets: dict[str, dict[float, float]] = field(default_factory=dict)
+    step_counts: dict[str, float] = field(default_factory=dict)
+    exec_rate_per_s: float | None = None
+    seen_executions: bool = False
+
+
+def _add(into: dict, first: dict | None, last: dict, scale: float) -> None:
+    for key, value in last.items():
+        before = first.get(key, 0.0) if first is not None else 0.0
+        into[key] = into.get(key, 0.0) + (value - before) * scale
+
+
+def _accumulate(totals: _Totals, first: ScrapeRecord | None, last: ScrapeRecord,
+                scale: float, counts_first: ScrapeRecord | None) -> None:
+    """Add ``(last - first) * scale`` of every counter sum into ``totals``."""
+    if last.executions:
+        totals.seen_executions = True
+    _add(totals.executions, first.executions if first else None, last.executions, scale)
+    _add(totals.workflow_buckets, first.workflow_buckets if first else None,
+         last.workflow_buckets, scale)
+    for step, buckets in last.step_buckets.items():
+        earlier = first.step_buckets.get(step) if first else None
+        _add(totals.step_buckets.setdefault(step, {}), earlier, buckets, scale)
+    # Step counts are observations in the window (an increase), not a rate.
+    _add(totals.step_counts, counts_first.step_counts if counts_first else None,
+         last.step_counts, 1.0)
+
+
+def _plain(value: float | None) -> float | int | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return int(value) if float(value).is_integer() else value
+
+
+def _quantiles(buckets: dict[float, float]) -> tuple[dict[str, float | None], dict[str, bool]]:
+    values: dict[str, float | None] = {}
+    at_least: dict[str, bool] = {}
+    for label, q in QUANTILES.items():
+        result = histogram_quantile(q, buckets.items())
+        values[label] = None if result is None else result.value
+        if result is not None and result.at_least:
+            at_least[label] = True
+    return values, at_least
+
+
+@dataclass
+class TargetView:
+    """What :func:`compute_figures` needs to know about one target."""
+
+    name: str
+    history: TargetHistory
+    stale: bool
+    error: str | None = None
+    age_s: float | None = None
+
+
+def compute_figures(targets: Sequence[TargetView], window_s: float | None,
+                    p95_threshold_s: float | None = None) -> dict:
+    """Figures over the window from every target's retained scrapes (CONTRACT.md section 3)."""
+    warnings: list[str] = []
+    usable = [(view, view.history.window(window_s)) for view in targets]
+    usable = [(view, records) for view, records in usable if records]
+    rated = [(view, recs) for view, recs in usable if len(recs) >= 2]
+    since_start = window_s is None or not rated
+    totals = _Totals()
+    if since_start:
+        # Totals since each target started: the last record counted from zero.
+        for _, records in usable:
+            _accumulate(totals, None, records[-1], 1.0, None)
+        exec_rate = 0.0
+        for _, records in rated:
+            span = records[-1].t - records[0].t
+            exec_rate += (sum(records[-1].executions.values())
+                          - sum(records[0].executions.values())) / span
+        totals.exec_rate_per_s = exec_rate if rated else None
+    else:
+        exec_rate = 0.0
+        for view, records in usable:
+            if len(records) < 2:
+                warnings.append(f"{view.name}: one scrape so far, counted from the next one")
+                continue
+            first, last = records[0], records[-1]
+            span = last.t - first.t
+            _accumulate(totals, first, last, 1.0 / span, first)
+            exec_rate += (sum(last.executions.values()) - sum(first.executions.values())) / span
+        totals.exec_rate_per_s = exec_rate
+    failures = sum(v for status, v in totals.executions.items()
+                   if status in targets_failure_statuses(targets))
+    all_executions = sum(totals.executions.values())
+    error_rate = failures / all_executions if all_executions > 0 else None
+    latency, at_least = _quantiles(totals.workflow_buckets)
+    steps: dict[str, dict] = {}
+    for step, buckets in sorted(totals.step_buckets.items()):
+        values, step_at_least = _quantiles(buckets)
+        steps[step] = {**values, "count": _plain(totals.step_counts.get(step)),
+                       "at_least": step_at_least}
+    throughput = None
+    if totals.seen_executions and totals.exec_rate_per_s is not None:
+        throughput = totals.exec_rate_per_s * 60.0
+    latest = [records[-1] for _, records in usable]
+    active = _gauge_sum(r.active for r in latest)
+    queue = _gauge_sum(r.queue for r in latest)
+    warnings.extend(_bucket_warnings(latest, totals, p95_threshold_s))
+    for view in targets:
+        if view.stale and view.history.records:
+            age = f"{view.age_s:.0f} s ago" if view.age_s is not None else "earlier"
+            warnings.append(f"{view.name} is down ({view.error}); "
+                            f"showing its last good scrape from {age}")
+        elif view.stale:
+            warnings.append(f"{view.name} has not answered yet ({view.error})")
+    return {
+        "error_rate": error_rate,
+        "latency_s": {**latency, "at_least": at_least},
+        "step_latency_s": steps,
+        "throughput_per_min": throughput,
+        "active_workflows": active,
+        "queue_depth": queue,
+        "since_start": since_start,
+        "stale": any(view.stale for view in targets),
+        "warnings": warnings,
+    }
+
+
+def targets_failure_statuses(targets: Sequence[TargetView]) -> tuple[str, ...]:
+    """The status label values that count as failures (from the first target's names)."""
+    return targets[0].history.names.failure_statuses if targets else ("failure",)
+
+
+def _gauge_sum(values: Iterable[float | None]) -> float | int | None:
+    present = [v for v in values if v is not None]
+    return _plain(sum(present)) if present else None
+
+
+def _bucket_warnings(latest: list[ScrapeRecord], totals: _Totals,
+                     p95_threshold_s: float | None) -> list[str]:
+    warnings: list[str] = []
+    bounds = {b for record in latest for b in record.workflow_buckets}
+    if bounds and math.inf not in bounds:
+        warnings.append("workflow duration histogram has no +Inf bucket: no latency quantiles")
+    top = highest_finite_bound(bounds)
+    if p95_threshold_s is not None and top is not None and p95_threshold_s > top:
+        warnings.append(
+            f"p95 threshold {p95_threshold_s:g} s is above the highest finite latency bucket "
+            f"({top:g} s): a breach cannot be seen, latency shows as '≥ {top:g} s'"
+        )
+    return warnings

@@ -1,0 +1,176 @@
+"""Turning a scraped ``/metrics`` body into the few samples wftui needs.
+
+Pure (no IO) and CPU-bound: the scraper runs :func:`parse_exposition` in a worker thread.
+Before parsing, lines are filtered down to the configured metric families (plus their
+``# TYPE``/``# HELP``/``# UNIT`` lines and ``# EOF``), because prometheus_client's parsers
+cost ~20 us a line and a service can expose thousands of series wftui never reads.
+The parser is picked by Content-Type: OpenMetrics text read by the Prometheus text parser
+silently corrupts data (exemplars become timestamps, ``# EOF`` is ignored).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as openmetrics_families,
+)
+from prometheus_client.parser import text_string_to_metric_families as text_families
+
+#: Sent on every scrape: OpenMetrics first (it is stricter), then the classic text format.
+ACCEPT_HEADER = (
+    "application/openmetrics-text;version=1.0.0;q=0.6,"
+    "application/openmetrics-text;version=0.0.1;q=0.5,"
+    "text/plain;version=0.0.4;q=0.4,*/*;q=0.1"
+)
+
+
+class ExpositionError(ValueError):
+    """The body could not be read as a metrics exposition; the message is one line."""
+
+
+@dataclass(frozen=True)
+class MetricNames:
+    """Names of the metrics wftui reads; the defaults are the article's.
+
+    ``executions`` may be given with or without ``_total`` (prometheus_client's parser
+    strips it from counter family names; the sample keeps it). ``queue_depth`` lists
+    gauges in order of preference: the first one a target exposes is used.
+    """
+
+    executions: str = "workflow_executions_total"
+    failure_statuses: tuple[str, ...] = ("failure",)
+    status_label: str = "status"
+    workflow_duration: str = "workflow_duration_seconds"
+    step_duration: str = "step_duration_seconds"
+    step_label: str = "step_name"
+    active_workflows: str = "active_workflows"
+    queue_depth: tuple[str, ...] = ("workflow_queue_depth", "queue_depth")
+
+    @property
+    def executions_base(self) -> str:
+        """The counter's name without ``_total``."""
+        name = self.executions
+        return name[: -len("_total")] if name.endswith("_total") else name
+
+    def family_names(self) -> frozenset[str]:
+        """Names that may appear in ``# TYPE``/``# HELP`` lines of the needed families."""
+        base = self.executions_base
+        return frozenset(
+            {base, base + "_total", self.workflow_duration, self.step_duration,
+             self.active_workflows, *self.queue_depth}
+        )
+
+    def sample_names(self) -> frozenset[str]:
+        """Names of the sample lines wftui reads."""
+        base = self.executions_base
+        names = {base, base + "_total", self.active_workflows, *self.queue_depth}
+        for histogram in (self.workflow_duration, self.step_duration):
+            names.update({histogram + "_bucket", histogram + "_count", histogram + "_sum"})
+        return frozenset(names)
+
+
+@dataclass
+class ParsedScrape:
+    """The samples kept from one scrape, plus the exposition's size."""
+
+    samples: list[tuple[str, dict[str, str], float]] = field(default_factory=list)
+    #: Sample lines in the whole exposition (what Prometheus calls samples scraped).
+    total_samples: int = 0
+    openmetrics: bool = False
+
+
+def parser_for(content_type: str | None) -> bool:
+    """Return True for OpenMetrics, False for Prometheus text, by the Content-Type header.
+
+    A missing Content-Type is read as Prometheus text (Prometheus 2.x does the same); any
+    other explicit type (an HTML error page, JSON) is an error rather than a guess.
+    """
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    if media == "application/openmetrics-text":
+        return True
+    if media in ("", "text/plain"):
+        return False
+    raise ExpositionError(
+        f"unexpected Content-Type {media!r} (want text/plain or application/openmetrics-text)"
+    )
+
+
+def _sample_name(line: str) -> str:
+    """The metric name at the start of a sample line (up to ``{``, space or tab)."""
+    end = len(line)
+    for stop in ("{", " ", "\t"):
+        index = line.find(stop, 0, end)
+        if index != -1:
+            end = index
+    return line[:end]
+
+
+def filter_lines(text: str, names: MetricNames) -> tuple[str, int]:
+    """Keep only the lines of the needed families; also count all sample lines.
+
+    Kept: sample lines whose name is needed, ``# TYPE``/``# HELP``/``# UNIT`` lines of the
+    needed families, and ``# EOF``. Returns the filtered text and the number of sample
+    lines in the original.
+    """
+    families = names.family_names()
+    samples = names.sample_names()
+    kept: list[str] = []
+    total = 0
+    for line in text.splitlines():
+        if not line:
+            continue
+        if line[0] == "#":
+            if line == "# EOF":
+                kept.append(line)
+                continue
+            parts = line.split(None, 3)
+            if len(parts) >= 3 and parts[1] in ("TYPE", "HELP", "UNIT") and parts[2] in families:
+                kept.append(line)
+            continue
+        total += 1
+        if _sample_name(line.lstrip()) in samples:
+            kept.append(line)
+    # OpenMetrics needs the final newline after "# EOF"; the text parser does not mind it.
+    return "\n".join(kept) + "\n", total
+
+
+def decode_body(body: bytes) -> str:
+    """Decode a body as strict UTF-8; invalid bytes fail the scrape with their position."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ExpositionError(
+            f"invalid UTF-8 at byte {error.start}: {body[error.start:error.start + 4]!r}"
+        ) from None
+
+
+def parse_exposition(body: bytes, content_type: str | None, names: MetricNames) -> ParsedScrape:
+    """Decode, filter and parse one scrape body into the samples wftui needs.
+
+    Raises :class:`ExpositionError` with a one-line message on any problem (wrong
+    Content-Type, invalid UTF-8, the parser's own complaint).
+    """
+    openmetrics = parser_for(content_type)
+    text = decode_body(body)
+    filtered, total = filter_lines(text, names)
+    if openmetrics and not text.rstrip("\n").endswith("# EOF"):
+        raise ExpositionError("OpenMetrics body does not end with '# EOF' (truncated?)")
+    parse = openmetrics_families if openmetrics else text_families
+    wanted = names.sample_names()
+    result = ParsedScrape(total_samples=total, openmetrics=openmetrics)
+    try:
+        for family in parse(filtered):
+            for sample in family.samples:
+                if sample.name in wanted:
+                    result.samples.append((sample.name, sample.labels, float(sample.value)))
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        message = " ".join(str(error).split()) or type(error).__name__
+        raise ExpositionError(f"malformed exposition: {message[:200]}") from None
+    return result
+
+
+def finite(value: float) -> bool:
+    """True for a usable sample value (not NaN, not infinite)."""
+    return not (math.isnan(value) or math.isinf(value))
