@@ -1,0 +1,393 @@
+"""FileTailer.read_available on real files: every case of RELIABILITY.md section A."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from wftui.sources.filereader import LineSplitter
+from wftui.sources.files import Batch, FileTailer
+
+
+def read_all(tailer: FileTailer) -> list[tuple[str, int, bytes]]:
+    """Every (source, line number, line) read_available gives until it is caught up."""
+    out: list[tuple[str, int, bytes]] = []
+    for _ in range(10_000):
+        batches = tailer.read_available()
+        if not batches:
+            return out
+        out.extend(flatten(batches))
+    raise AssertionError("read_available never caught up")
+
+
+def flatten(batches: list[Batch]) -> list[tuple[str, int, bytes]]:
+    return [(b.source, b.first_lineno + i, line) for b in batches for i, line in enumerate(b.lines)]
+
+
+def lines_of(rows: list[tuple[str, int, bytes]]) -> list[bytes]:
+    return [line for _, _, line in rows]
+
+
+def append(path: Path, data: bytes) -> None:
+    with open(path, "ab") as f:
+        f.write(data)
+
+
+def test_missing_file_waits_then_is_read_when_it_appears(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    tailer = FileTailer([str(log)])
+    (status,) = tailer.statuses
+    assert status.status == "waiting"
+    assert any("waiting" in n for n in status.notices)
+    assert read_all(tailer) == []
+    log.write_bytes(b"one\ntwo\n")
+    assert read_all(tailer) == [(str(log), 1, b"one"), (str(log), 2, b"two")]
+    assert status.status == "following"
+    assert status.lines == 2
+    tailer.close()
+
+
+def test_reads_from_the_start_keeping_empty_lines_and_stripping_cr(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"a\r\n\nb\n\r\nc\n")
+    tailer = FileTailer([str(log)])
+    rows = read_all(tailer)
+    assert rows == [
+        (str(log), 1, b"a"), (str(log), 2, b""), (str(log), 3, b"b"),
+        (str(log), 4, b""), (str(log), 5, b"c"),
+    ]
+    status = tailer.statuses[0]
+    assert status.lines == 3  # empty lines are not counted
+    assert status.offset == len(b"a\r\n\nb\n\r\nc\n")
+    assert status.as_dict()["kind"] == "file"
+    json.dumps(status.as_dict())
+    tailer.close()
+
+
+def test_from_end_skips_existing_lines_but_reads_a_later_file_from_zero(tmp_path: Path) -> None:
+    old = tmp_path / "old.log"
+    old.write_bytes(b"1\n2\n3\nhal")  # a line is being written as we start
+    later = tmp_path / "later.log"
+    tailer = FileTailer([str(old), str(later)], from_end=True)
+    assert read_all(tailer) == []
+    append(old, b"f\n4\n")
+    later.write_bytes(b"x\ny\n")
+    rows = read_all(tailer)
+    assert sorted(rows) == sorted([
+        (str(old), 4, b"half"), (str(old), 5, b"4"),
+        (str(later), 1, b"x"), (str(later), 2, b"y"),
+    ])
+    tailer.close()
+
+
+def test_rename_rotation_drains_the_old_file_then_reads_the_new_one(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"1\n2\n3\n")
+    tailer = FileTailer([str(log)])
+    assert lines_of(read_all(tailer)) == [b"1", b"2", b"3"]
+    append(log, b"4\n5\n")  # written before the rename, not read yet
+    log.rename(tmp_path / "app.log.1")
+    log.write_bytes(b"new1\nnew2\n")
+    rows = read_all(tailer)
+    assert rows == [
+        (str(log), 4, b"4"), (str(log), 5, b"5"),
+        (str(log), 1, b"new1"), (str(log), 2, b"new2"),
+    ]
+    status = tailer.statuses[0]
+    assert status.rotations == 1
+    assert status.truncations == 0
+    assert any("rotated" in n for n in status.notices)
+    tailer.close()
+
+
+def test_copytruncate_restarts_at_zero_and_counts_it(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"line-1\nline-2\nline-3\n")
+    tailer = FileTailer([str(log)])
+    assert len(read_all(tailer)) == 3
+    shutil.copyfile(log, tmp_path / "app.log.1")
+    os.truncate(log, 0)
+    append(log, b"n1\n")  # shorter than what we had read
+    assert read_all(tailer) == [(str(log), 1, b"n1")]
+    status = tailer.statuses[0]
+    assert status.truncations == 1
+    assert status.rotations == 0
+    assert any("truncated" in n for n in status.notices)
+    tailer.close()
+
+
+@pytest.mark.parametrize("refill", [b"BBBB\nCCCC\nDDDD\nEEEE\n", b"Zz\nZz\nZz\n"])
+def test_truncate_and_refill_past_our_offset_is_caught_by_fingerprint(
+    tmp_path: Path, refill: bytes
+) -> None:
+    log = tmp_path / "app.log"
+    original = b"aa\nbb\ncc\n"
+    log.write_bytes(original)
+    tailer = FileTailer([str(log)])
+    assert len(read_all(tailer)) == 3
+    # Truncate and refill between two checks: the size never drops below our offset
+    # (the second case refills to exactly the same size).
+    assert len(refill) >= len(original)
+    with open(log, "r+b") as f:
+        f.truncate(0)
+        f.write(refill)
+    expected = refill.split(b"\n")[:-1]
+    assert lines_of(read_all(tailer)) == expected
+    assert tailer.statuses[0].truncations == 1
+    tailer.close()
+
+
+def test_deleted_then_recreated_drains_then_follows_new_file(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"a\nb\n")
+    tailer = FileTailer([str(log)])
+    assert len(read_all(tailer)) == 2
+    append(log, b"c\n")
+    log.unlink()
+    assert read_all(tailer) == [(str(log), 3, b"c")]
+    status = tailer.statuses[0]
+    assert status.status == "waiting"
+    assert any("deleted" in n for n in status.notices)
+    log.write_bytes(b"fresh\n")
+    assert read_all(tailer) == [(str(log), 1, b"fresh")]
+    assert status.status == "following"
+    tailer.close()
+
+
+def test_partial_last_line_is_held_until_its_newline(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b'{"event": "a"}\n{"ev')
+    tailer = FileTailer([str(log)])
+    assert lines_of(read_all(tailer)) == [b'{"event": "a"}']
+    append(log, b'ent": ')
+    assert read_all(tailer) == []
+    append(log, b'"b"}\n{"x"')
+    assert read_all(tailer) == [(str(log), 2, b'{"event": "b"}')]
+    # A one-shot reader gets the unterminated last line at the very end.
+    assert flatten(tailer.flush_partial()) == [(str(log), 3, b'{"x"')]
+    assert tailer.statuses[0].lines == 3
+    tailer.close()
+
+
+def test_line_longer_than_the_cap_is_skipped_with_its_line_number(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    cap = 100
+    log.write_bytes(b"short\n" + b"x" * 250 + b"\n" + b"y" * cap + b"\nlast\n")
+    tailer = FileTailer([str(log)], max_line_bytes=cap)
+    rows = read_all(tailer)
+    assert rows == [(str(log), 1, b"short"), (str(log), 3, b"y" * cap), (str(log), 4, b"last")]
+    status = tailer.statuses[0]
+    assert status.skipped_long_lines == 1
+    assert any(str(log) in n and "line 2" in n for n in status.notices)
+    tailer.close()
+
+
+def test_long_line_arriving_in_pieces_is_skipped_and_numbering_goes_on(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    cap = 100
+    log.write_bytes(b"ok\n" + b"z" * 60)
+    tailer = FileTailer([str(log)], max_line_bytes=cap)
+    assert lines_of(read_all(tailer)) == [b"ok"]
+    append(log, b"z" * 60)  # now past the cap, still no newline
+    assert read_all(tailer) == []
+    append(log, b"z" * 500 + b"\nafter\n")
+    assert read_all(tailer) == [(str(log), 3, b"after")]
+    assert tailer.statuses[0].skipped_long_lines == 1
+    tailer.close()
+
+
+def test_memory_stays_bounded_inside_a_huge_line() -> None:
+    cap = 1 << 20
+    splitter = LineSplitter(cap)
+    chunk = b"q" * (1 << 20)
+    for _ in range(20):  # 20 MiB without a newline
+        runs, skipped = splitter.feed(chunk)
+        assert runs == [] and skipped == []
+        assert len(splitter.carry) <= cap
+    runs, skipped = splitter.feed(b"tail\nnext\n")
+    assert skipped == [1]
+    assert runs == [(2, [b"next"])]
+
+
+def test_invalid_utf8_binary_and_nul_bytes_are_delivered_as_bytes(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    junk = [b"\xff\xfe\xfa bad utf-8", b"\x00\x00\x00", b"\x1b]0;title\x07", b'{"event": "ok"}']
+    log.write_bytes(b"\n".join(junk) + b"\n")
+    tailer = FileTailer([str(log)])
+    assert lines_of(read_all(tailer)) == junk
+    assert tailer.statuses[0].lines == 4
+    tailer.close()
+
+
+def test_gzip_is_recognised_by_magic_bytes_and_read_once(tmp_path: Path) -> None:
+    packed = tmp_path / "app.log"  # gzip content, no .gz name
+    packed.write_bytes(gzip.compress(b"g1\ng2\n") + gzip.compress(b"g3\n"))  # two members
+    plain = tmp_path / "plain.gz"  # a .gz name, plain content
+    plain.write_bytes(b"p1\n")
+    tailer = FileTailer([str(packed), str(plain)])
+    rows = read_all(tailer)
+    assert [r for r in rows if r[0] == str(packed)] == [
+        (str(packed), 1, b"g1"), (str(packed), 2, b"g2"), (str(packed), 3, b"g3"),
+    ]
+    assert [r for r in rows if r[0] == str(plain)] == [(str(plain), 1, b"p1")]
+    packed_status, plain_status = tailer.statuses
+    assert packed_status.status == "ended"
+    assert plain_status.status == "following"
+    append(packed, gzip.compress(b"more\n"))
+    assert read_all(tailer) == []  # never followed
+    tailer.close()
+
+
+def test_damaged_gzip_is_an_error_line_not_a_crash(tmp_path: Path) -> None:
+    body = b"".join(b'{"event": "e", "n": %d}\n' % i for i in range(20_000))
+    packed = gzip.compress(body)
+    log = tmp_path / "cut.log"
+    log.write_bytes(packed[: len(packed) // 2])
+    tailer = FileTailer([str(log)])
+    rows = read_all(tailer)
+    status = tailer.statuses[0]
+    assert status.status == "error"
+    assert status.error is not None and "\n" not in status.error
+    assert "truncated" in status.error
+    # What was decompressed before the damage is delivered, and it is a prefix.
+    assert lines_of(rows) == body.split(b"\n")[: len(rows)]
+    tailer.close()
+
+
+def test_two_paths_to_one_file_are_read_once(tmp_path: Path) -> None:
+    target = tmp_path / "real.log"
+    target.write_bytes(b"a\nb\n")
+    link = tmp_path / "link.log"
+    link.symlink_to(target)
+    tailer = FileTailer([str(target), str(link)])
+    rows = read_all(tailer)
+    assert rows == [(str(target), 1, b"a"), (str(target), 2, b"b")]
+    dup = tailer.statuses[1]
+    assert dup.duplicate_of == str(target)
+    assert any("same file" in n for n in dup.notices)
+    tailer.close()
+
+
+def test_symlink_repointed_is_followed_like_a_rotation(tmp_path: Path) -> None:
+    first = tmp_path / "first.log"
+    second = tmp_path / "second.log"
+    first.write_bytes(b"f1\n")
+    second.write_bytes(b"s1\ns2\n")
+    link = tmp_path / "current.log"
+    link.symlink_to(first)
+    tailer = FileTailer([str(link)])
+    assert read_all(tailer) == [(str(link), 1, b"f1")]
+    assert tailer.statuses[0].path == str(first)
+    append(first, b"f2\n")
+    tmp_link = tmp_path / "tmp-link"
+    tmp_link.symlink_to(second)
+    tmp_link.rename(link)  # atomic re-point, as deploy tools do
+    rows = read_all(tailer)
+    assert rows == [(str(link), 2, b"f2"), (str(link), 1, b"s1"), (str(link), 2, b"s2")]
+    assert tailer.statuses[0].rotations == 1
+    assert tailer.statuses[0].path == str(second)
+    tailer.close()
+
+
+def test_many_files_are_read_fairly(tmp_path: Path) -> None:
+    big = tmp_path / "big.log"
+    big.write_bytes(b"".join(b"%0199d\n" % i for i in range(40_000)))  # 8 MB
+    small = [tmp_path / f"small{i}.log" for i in range(3)]
+    for path in small:
+        path.write_bytes(b"s\n" * 10)
+    tailer = FileTailer([str(big)] + [str(p) for p in small])
+    first_call = tailer.read_available(max_lines=10_000)
+    seen = {b.source for b in first_call}
+    assert seen == {str(big)} | {str(p) for p in small}
+    assert sum(len(b.lines) for b in first_call if b.source == str(big)) < 40_000
+    rows = flatten(first_call) + read_all(tailer)
+    big_numbers = [n for src, n, _ in rows if src == str(big)]
+    assert big_numbers == list(range(1, 40_001))
+    tailer.close()
+
+
+def test_stdin_is_read_until_eof_then_ended(tmp_path: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"s1\ns2\nlast-without-newline")
+    os.close(write_end)
+    tailer = FileTailer(["-"], stdin_fd=read_end)
+    rows = read_all(tailer)
+    assert rows == [("-", 1, b"s1"), ("-", 2, b"s2"), ("-", 3, b"last-without-newline")]
+    status = tailer.statuses[0]
+    assert status.status == "ended"
+    assert any("stream ended" in n for n in status.notices)
+    tailer.close()
+    os.close(read_end)
+
+
+def test_directory_is_an_error_and_others_go_on_and_it_is_retried(tmp_path: Path) -> None:
+    odd = tmp_path / "odd.log"
+    odd.mkdir()
+    good = tmp_path / "good.log"
+    good.write_bytes(b"g\n")
+    tailer = FileTailer([str(odd), str(good)])
+    assert read_all(tailer) == [(str(good), 1, b"g")]
+    odd_status = tailer.statuses[0]
+    assert odd_status.status == "error"
+    assert odd_status.error == f"{odd}: is a directory"
+    odd.rmdir()
+    odd.write_bytes(b"now a file\n")
+    assert read_all(tailer) == [(str(odd), 1, b"now a file")]
+    assert odd_status.status == "following"
+    assert odd_status.error is None
+    tailer.close()
+
+
+_PERMISSION_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    from wftui.sources.files import FileTailer
+    secret, good = sys.argv[1], sys.argv[2]
+    tailer = FileTailer([secret, good])
+    first = []
+    while batches := tailer.read_available():
+        first += [line.decode() for b in batches for line in b.lines]
+    before = tailer.statuses[0].as_dict()
+    os.chmod(secret, 0o644)  # the operator fixes it; the next poll picks it up
+    second = []
+    while batches := tailer.read_available():
+        second += [line.decode() for b in batches for line in b.lines]
+    print(json.dumps({"first": first, "before": before, "second": second,
+                      "after": tailer.statuses[0].as_dict()}))
+    """
+)
+
+
+def test_permission_denied_is_an_error_and_is_retried(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.log"
+    secret.write_bytes(b"hidden\n")
+    secret.chmod(0)
+    good = tmp_path / "good.log"
+    good.write_bytes(b"g\n")
+    argv = [sys.executable, "-c", _PERMISSION_SCRIPT, str(secret), str(good)]
+    if os.geteuid() == 0:
+        # root reads anything: drop the capabilities that bypass file permissions.
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail("setpriv is needed to test permission errors as root")
+            pytest.skip("running as root without setpriv: cannot make a permission error")
+        argv = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *argv]
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=root,
+                          env={**os.environ, "PYTHONPATH": str(root)})
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["first"] == ["g"]
+    assert result["before"]["status"] == "error"
+    assert result["before"]["error"] == f"{secret}: Permission denied"
+    assert result["second"] == ["hidden"]
+    assert result["after"]["status"] == "following"

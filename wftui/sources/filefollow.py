@@ -1,0 +1,183 @@
+"""Live following for `FileTailer`: change notifications, a stat poll, and stdin in a thread.
+
+Latency comes from watchfiles' Rust loop, which sleeps ``step`` ms between looks and
+returns once a look finds no new change; with a 5 ms step an appended line reaches the
+reader in about 10 ms. The periodic poll is the safety net: inotify queues overflow,
+network file systems send no events, and a directory that does not exist yet cannot be
+watched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from watchfiles import awatch
+
+from wftui.sources.filereader import STREAM_CHUNK_BYTES
+
+if TYPE_CHECKING:
+    from wftui.sources.files import Batch, FileTailer, _Source
+
+#: watchfiles tuning: look every 5 ms; group a burst for at most 50 ms before reporting.
+WATCH_STEP_MS = 5
+WATCH_DEBOUNCE_MS = 50
+#: How long the Rust side may wait with nothing to report before Python gets control.
+WATCH_TIMEOUT_MS = 1000
+#: Lines per read_available() call while following, so the event loop gets control often.
+FOLLOW_SLICE_LINES = 16384
+
+
+async def follow_tailer(
+    tailer: FileTailer, on_batch: Callable[[Batch], None], stop: asyncio.Event
+) -> None:
+    """Deliver batches from ``tailer`` as lines arrive, until ``stop`` is set."""
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    tailer._streams_threaded = True
+    for src in tailer._sources:
+        if src.is_stdin and not src.ended:
+            tailer._check(src)  # open stdin now so the thread can start
+    for src in tailer.stream_sources():
+        _start_stream_thread(tailer, src, loop, on_batch)
+
+    async def wake_on_stop() -> None:
+        await stop.wait()
+        wake.set()
+
+    stopper = asyncio.create_task(wake_on_stop())
+    watcher = _Watcher(tailer, wake)
+    watcher.start()
+    try:
+        while not stop.is_set():
+            wake.clear()
+            await _drain(tailer, on_batch, stop)
+            watcher.restart_if_moved()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), tailer.poll_interval)
+    finally:
+        stopper.cancel()
+        await watcher.stop()
+        tailer._streams_threaded = False
+
+
+async def _drain(
+    tailer: FileTailer, on_batch: Callable[[Batch], None], stop: asyncio.Event
+) -> None:
+    """Read until caught up, giving the event loop a turn between slices."""
+    while not stop.is_set():
+        batches = tailer.read_available(FOLLOW_SLICE_LINES)
+        for batch in batches:
+            on_batch(batch)
+        if not batches:
+            return
+        await asyncio.sleep(0)
+
+
+class _Watcher:
+    """Runs `watchfiles.awatch` on the directories of the followed files.
+
+    awatch cannot add paths while running, so when the set of directories changes (a
+    directory appeared, a symlink now points elsewhere) the watcher is restarted.
+    """
+
+    def __init__(self, tailer: FileTailer, wake: asyncio.Event) -> None:
+        self.tailer = tailer
+        self.wake = wake
+        self.targets: dict[str, set[str]] = {}
+        self.task: asyncio.Task[None] | None = None
+        self.halt = asyncio.Event()
+        self.failed = False
+
+    def start(self) -> None:
+        self.targets = self.tailer.watch_targets()
+        self.halt = asyncio.Event()
+        if self.targets:
+            self.task = asyncio.create_task(self._run(self.targets, self.halt))
+
+    def restart_if_moved(self) -> None:
+        if self.failed or self.tailer.watch_targets() == self.targets:
+            return
+        self.halt.set()  # the old task ends within one step; it only sets `wake`
+        self.start()
+
+    async def stop(self) -> None:
+        self.halt.set()
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def _run(self, targets: dict[str, set[str]], halt: asyncio.Event) -> None:
+        wanted = {os.path.join(d, name) for d, names in targets.items() for name in names}
+
+        def interesting(_change: object, path: str) -> bool:
+            return path in wanted
+
+        try:
+            async for _changes in awatch(
+                *targets,
+                watch_filter=interesting,
+                step=WATCH_STEP_MS,
+                debounce=WATCH_DEBOUNCE_MS,
+                rust_timeout=WATCH_TIMEOUT_MS,
+                stop_event=halt,
+                recursive=False,
+            ):
+                self.wake.set()
+        except (OSError, RuntimeError) as exc:
+            # Out of inotify watches, a directory removed under us...: the poll carries on.
+            self.failed = True
+            self.tailer.notices.append(
+                f"file change notifications unavailable ({exc}); checking every "
+                f"{self.tailer.poll_interval:g} s instead"
+            )
+
+
+def _start_stream_thread(
+    tailer: FileTailer,
+    src: _Source,
+    loop: asyncio.AbstractEventLoop,
+    on_batch: Callable[[Batch], None],
+) -> None:
+    """Read a stream (stdin, a pipe) in a daemon thread; hand chunks to the event loop.
+
+    A daemon thread rather than the loop's executor: a read blocked on an idle pipe must
+    not keep the process alive at exit.
+    """
+    handle = src.handle
+    assert handle is not None
+    fd = handle.fd
+
+    def on_chunk(data: bytes) -> None:
+        if src.ended or src.handle is not handle or not tailer._streams_threaded:
+            return  # follow() has ended, or the stream was closed
+        batches: list[Batch] = []
+        if data:
+            handle.offset += len(data)
+            src.status.offset = handle.offset
+            tailer.deliver(src, handle, data, batches)
+        else:
+            tailer.end_source(src, batches, "stream ended")
+        for batch in batches:
+            on_batch(batch)
+
+    def pump() -> None:
+        while True:
+            try:
+                data = os.read(fd, STREAM_CHUNK_BYTES)
+            except OSError as exc:
+                # A read error ends the stream the same way EOF does, with the reason shown.
+                src.status.note(f"{src.status.name}: {exc.strerror or exc}")
+                data = b""
+            try:
+                loop.call_soon_threadsafe(on_chunk, data)
+            except RuntimeError:
+                return  # the event loop is closed: nobody is listening any more
+            if not data:
+                return
+
+    threading.Thread(target=pump, name=f"wftui-stream-{src.status.name}", daemon=True).start()

@@ -1,0 +1,254 @@
+"""Low-level pieces of the log file tailer: splitting bytes into lines, and open handles.
+
+Kept apart from `files.py` (which decides *when* to read, rotate, truncate) so that the
+hot path, turning megabytes into lines, stays small and easy to measure. Splitting is one
+`bytes.split` per chunk; Python only loops per line when a chunk holds a `\\r` or a line
+longer than the cap, and even then only once.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import stat
+import zlib
+from dataclasses import dataclass, field
+
+#: Bytes read per chunk from a regular file. Big enough that syscalls and per-chunk
+#: overhead vanish next to the split; small enough to keep a round fair and the loop lively.
+CHUNK_BYTES = 1 << 20
+#: Bytes read per chunk from a pipe or terminal (they rarely hold more at once).
+STREAM_CHUNK_BYTES = 1 << 16
+#: Length of the fingerprint: the first bytes of a file, remembered to recognise it after
+#: a truncate-and-refill that leaves the size above our offset (Vector's approach).
+FINGERPRINT_BYTES = 1024
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class LineSplitter:
+    """Turns a byte stream into numbered complete lines.
+
+    Holds the unterminated tail (the "carry") until its newline arrives, strips one
+    trailing ``\\r``, and skips lines longer than ``max_line_bytes`` while keeping memory
+    at most about ``max_line_bytes`` plus one chunk: once the carry passes the cap it is
+    dropped and the rest of that line is discarded as it arrives.
+    """
+
+    __slots__ = ("carry", "lineno", "skipping", "max_line_bytes")
+
+    def __init__(self, max_line_bytes: int, lineno: int = 0) -> None:
+        self.carry = b""
+        self.lineno = lineno  # number of the last line completed (delivered or skipped)
+        self.skipping = False  # inside an over-long line, discarding until its newline
+        self.max_line_bytes = max_line_bytes
+
+    def feed(self, data: bytes) -> tuple[list[tuple[int, list[bytes]]], list[int]]:
+        """Split ``data``; return runs of ``(first_lineno, lines)`` and skipped line numbers."""
+        runs: list[tuple[int, list[bytes]]] = []
+        skipped: list[int] = []
+        if self.skipping:
+            cut = data.find(b"\n")
+            if cut < 0:
+                return runs, skipped
+            self.lineno += 1
+            skipped.append(self.lineno)
+            self.skipping = False
+            data = data[cut + 1 :]
+        parts = data.split(b"\n")
+        tail = parts.pop()
+        cap = self.max_line_bytes
+        if not parts:
+            tail = self.carry + tail if self.carry else tail
+            self._set_carry(tail)
+            return runs, skipped
+        joined = len(data) + len(self.carry)
+        if self.carry:
+            parts[0] = self.carry + parts[0]
+        self._set_carry(tail)
+        if b"\r" in data or parts[0][-1:] == b"\r":
+            parts = [p[:-1] if p[-1:] == b"\r" else p for p in parts]
+        if joined > cap and max(map(len, parts)) > cap:
+            self._split_around_long(parts, runs, skipped)
+        else:
+            runs.append((self.lineno + 1, parts))
+            self.lineno += len(parts)
+        return runs, skipped
+
+    def _set_carry(self, tail: bytes) -> None:
+        if len(tail) > self.max_line_bytes:
+            self.carry = b""
+            self.skipping = True
+        else:
+            self.carry = tail
+
+    def _split_around_long(
+        self, parts: list[bytes], runs: list[tuple[int, list[bytes]]], skipped: list[int]
+    ) -> None:
+        cap = self.max_line_bytes
+        run: list[bytes] = []
+        first = self.lineno + 1
+        for line in parts:
+            self.lineno += 1
+            if len(line) > cap:
+                if run:
+                    runs.append((first, run))
+                    run = []
+                skipped.append(self.lineno)
+                first = self.lineno + 1
+            else:
+                run.append(line)
+        if run:
+            runs.append((first, run))
+
+    def finish(self) -> tuple[int | None, bytes | None]:
+        """End of the stream: return ``(lineno, line)`` for the held tail, or a skip.
+
+        Returns ``(n, line)`` for an unterminated last line, ``(n, None)`` when that last
+        line was too long and is skipped, and ``(None, None)`` when nothing is held.
+        """
+        if self.skipping:
+            self.skipping = False
+            self.lineno += 1
+            return self.lineno, None
+        if not self.carry:
+            return None, None
+        line = self.carry
+        self.carry = b""
+        if line[-1:] == b"\r":
+            line = line[:-1]
+        self.lineno += 1
+        return self.lineno, line
+
+
+@dataclass(eq=False)
+class Handle:
+    """One open file (or stream) being read, with our position in it.
+
+    ``kind`` is ``"file"`` (regular file, read with ``pread`` at ``offset``), ``"gzip"``
+    (decompressed, read once) or ``"stream"`` (stdin, a pipe or a terminal: read once,
+    in order, until EOF).
+    """
+
+    fd: int
+    dev: int
+    ino: int
+    kind: str
+    splitter: LineSplitter
+    offset: int = 0
+    fingerprint: bytes = b""
+    gz: gzip.GzipFile | None = field(default=None, repr=False)
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Identity of the file: device and inode."""
+        return (self.dev, self.ino)
+
+    def read(self, size: int = CHUNK_BYTES) -> bytes:
+        """Read the next chunk; ``b""`` means end of file (for now, for a regular file)."""
+        if self.kind == "file":
+            data = os.pread(self.fd, size, self.offset)
+            have = len(self.fingerprint)
+            if have < FINGERPRINT_BYTES and self.offset <= have < self.offset + len(data):
+                self.fingerprint += data[have - self.offset : FINGERPRINT_BYTES - self.offset]
+        elif self.kind == "gzip":
+            assert self.gz is not None
+            data = self.gz.read(size)
+        else:
+            data = os.read(self.fd, size)
+        self.offset += len(data)
+        return data
+
+    def size(self) -> int:
+        """Current size of the open file (not the path: it may have moved)."""
+        return os.fstat(self.fd).st_size
+
+    def same_start(self) -> bool:
+        """True when the file still starts with the bytes we remembered from it."""
+        if not self.fingerprint:
+            return True
+        return os.pread(self.fd, len(self.fingerprint), 0) == self.fingerprint
+
+    def restart(self, max_line_bytes: int) -> None:
+        """Read again from byte 0, line 1 (after a truncation)."""
+        self.offset = 0
+        self.fingerprint = b""
+        self.splitter = LineSplitter(max_line_bytes)
+
+    def close(self) -> None:
+        """Release the descriptor (and the decompressor)."""
+        if self.gz is not None:
+            self.gz.close()
+            self.gz = None
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def open_handle(path: str | None, fd: int | None, max_line_bytes: int) -> Handle:
+    """Open ``path`` (or wrap an already-open ``fd``) for reading.
+
+    Raises ``IsADirectoryError`` for a directory and ``OSError`` for anything that
+    cannot be opened. Regular files starting with the gzip magic bytes are read through
+    a streaming decompressor; pipes, terminals and other non-regular files are streams.
+    """
+    if fd is None:
+        assert path is not None
+        # O_NONBLOCK so that opening a FIFO without a writer cannot hang the reader.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "is a directory")
+        splitter = LineSplitter(max_line_bytes)
+        if not stat.S_ISREG(st.st_mode):
+            os.set_blocking(fd, True)
+            return Handle(fd, st.st_dev, st.st_ino, "stream", splitter)
+        if os.pread(fd, 2, 0) == GZIP_MAGIC:
+            raw = io.FileIO(fd, "rb", closefd=False)
+            gz = gzip.GzipFile(fileobj=raw, mode="rb")
+            return Handle(fd, st.st_dev, st.st_ino, "gzip", splitter, gz=gz)
+        return Handle(fd, st.st_dev, st.st_ino, "file", splitter)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def gzip_error_text(exc: BaseException) -> str:
+    """One line describing a damaged compressed file."""
+    if isinstance(exc, EOFError):
+        return "compressed file ends early (truncated?)"
+    if isinstance(exc, gzip.BadGzipFile | zlib.error):
+        return f"compressed data is damaged: {exc}"
+    return str(exc)
+
+
+def start_of_last_line(fd: int, size: int) -> int:
+    """Offset just after the last newline before ``size`` (0 if there is none).
+
+    Used to start "from the end" without beginning in the middle of a line that is
+    being written.
+    """
+    pos = size
+    block = 1 << 16
+    while pos > 0:
+        start = max(0, pos - block)
+        data = os.pread(fd, pos - start, start)
+        cut = data.rfind(b"\n")
+        if cut >= 0:
+            return start + cut + 1
+        pos = start
+    return 0
+
+
+def count_newlines(fd: int, end: int) -> int:
+    """Number of newlines in the first ``end`` bytes (line numbers for a start at ``end``)."""
+    total = 0
+    pos = 0
+    while pos < end:
+        data = os.pread(fd, min(4 * CHUNK_BYTES, end - pos), pos)
+        if not data:
+            break
+        total += data.count(b"\n")
+        pos += len(data)
+    return total

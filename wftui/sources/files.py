@@ -1,0 +1,510 @@
+"""The log file tailer: reads JSON-lines logs like `tail -F`, without losing or repeating lines.
+
+Every case of RELIABILITY.md section A is handled here: missing files, rotation by rename,
+copytruncate, truncate-and-refill (caught by a fingerprint of the first bytes), deletion,
+partial last lines, over-long lines, gzip files (by magic bytes), symlinks, many files
+read fairly, stdin, and files that cannot be read. `read_available()` is the synchronous
+core (used by `wftui check`); `follow()` adds file-change notifications and a stat poll.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import OrderedDict, deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from wftui.sources.filereader import (
+    CHUNK_BYTES,
+    FINGERPRINT_BYTES,
+    STREAM_CHUNK_BYTES,
+    Handle,
+    count_newlines,
+    gzip_error_text,
+    open_handle,
+    start_of_last_line,
+)
+
+#: Above this size a file started "from the end" is not scanned to number its lines.
+_COUNT_LINES_LIMIT = 256 << 20
+#: How many released files to remember for a hand-over between two given paths.
+_RELEASED_KEEP = 256
+
+
+class Batch(NamedTuple):
+    """Consecutive complete lines from one source.
+
+    ``lines`` hold the bytes without the newline (and without one trailing ``\\r``);
+    empty lines are included so that numbering stays consecutive. ``first_lineno`` is
+    the 1-based number of ``lines[0]`` in the file currently read; it starts again at 1
+    after a rotation or truncation.
+    """
+
+    source: str
+    first_lineno: int
+    lines: list[bytes]
+
+
+@dataclass(eq=False)
+class FileStatus:
+    """What the operator should know about one log source; updated in place by the tailer.
+
+    ``status`` is ``"waiting"`` (missing), ``"following"``, ``"ended"`` (stdin at EOF, a
+    gzip file read once, or a duplicate of another given path) or ``"error"``. ``lines``
+    counts complete non-empty lines delivered; ``offset`` is the byte position in the
+    file currently read (decompressed bytes for gzip).
+    """
+
+    name: str
+    path: str
+    lines: int = 0
+    rotations: int = 0
+    truncations: int = 0
+    skipped_long_lines: int = 0
+    offset: int = 0
+    status: str = "waiting"
+    error: str | None = None
+    duplicate_of: str | None = None
+    notices: deque[str] = field(default_factory=lambda: deque(maxlen=100))
+
+    def note(self, text: str) -> None:
+        """Add a human notice (the oldest ones fall off)."""
+        self.notices.append(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able summary for `wftui check` and the UI."""
+        return {
+            "name": self.name,
+            "kind": "file",
+            "lines": self.lines,
+            "rotations": self.rotations,
+            "truncations": self.truncations,
+            "skipped_long_lines": self.skipped_long_lines,
+            "offset": self.offset,
+            "status": self.status,
+            "error": self.error,
+            "duplicate_of": self.duplicate_of,
+        }
+
+
+@dataclass(eq=False)
+class _Source:
+    """One given path (or stdin) and the handles we hold for it."""
+
+    status: FileStatus
+    given: str
+    handle: Handle | None = None
+    next: Handle | None = None  # the new file after a rotation; read once `handle` is drained
+    gone: bool = False  # the path vanished while we still hold the old handle
+    ended: bool = False
+    start_at_end: bool = False
+    blocked_by: str | None = None
+
+    @property
+    def is_stdin(self) -> bool:
+        return self.given == "-"
+
+
+def _human_bytes(n: int) -> str:
+    if n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    if n % (1 << 10) == 0:
+        return f"{n >> 10} KiB"
+    return f"{n} bytes"
+
+
+class FileTailer:
+    """Reads lines from log files and stdin, surviving rotation, truncation and bad input.
+
+    ``from_end`` starts files that exist now at their end (a file that appears later is
+    read from its start). Lines longer than ``max_line_bytes`` are skipped with a notice.
+    ``poll_interval`` is the period of the stat poll that backs up change notifications
+    in `follow()`. ``stdin_fd`` is the descriptor read for the path ``"-"``.
+    """
+
+    def __init__(
+        self,
+        paths: Sequence[str],
+        *,
+        from_end: bool = False,
+        max_line_bytes: int = 1 << 20,
+        poll_interval: float = 1.0,
+        stdin_fd: int = 0,
+    ) -> None:
+        self.max_line_bytes = max_line_bytes
+        self.poll_interval = poll_interval
+        self.stdin_fd = stdin_fd
+        #: Notices that concern no single file (e.g. change notifications unavailable).
+        self.notices: deque[str] = deque(maxlen=100)
+        self._sources: list[_Source] = []
+        self._held: dict[tuple[int, int], _Source] = {}
+        self._released: OrderedDict[tuple[int, int], tuple[bytes, int, int, _Source]] = (
+            OrderedDict()
+        )
+        # While follow() runs, streams are read by a thread, never by read_available().
+        self._streams_threaded = False
+        seen: dict[object, FileStatus] = {}
+        for given in paths:
+            path = given if given == "-" else os.path.realpath(given)
+            src = _Source(FileStatus(name=given, path=path), given)
+            identity = self._identity(given)
+            first = seen.get(identity)
+            if first is not None:
+                src.ended = True
+                src.status.status = "ended"
+                src.status.duplicate_of = first.name
+                src.status.note(f"{given} is the same file as {first.name}; read once")
+            else:
+                seen[identity] = src.status
+                src.start_at_end = from_end and not src.is_stdin
+            self._sources.append(src)
+        # Open what exists now: "from the end" means the end at start; a file that
+        # appears (or becomes readable) later is read from its start.
+        for src in self._sources:
+            if not src.ended and not src.is_stdin:
+                self._check(src)
+            src.start_at_end = False
+
+    @staticmethod
+    def _identity(given: str) -> object:
+        if given == "-":
+            return ("stdin",)
+        try:
+            st = os.stat(given)
+        except OSError:
+            return ("path", os.path.realpath(given))
+        return ("inode", st.st_dev, st.st_ino)
+
+    @property
+    def statuses(self) -> list[FileStatus]:
+        """One status per given path, in the order given."""
+        return [src.status for src in self._sources]
+
+    # ----- reading -------------------------------------------------------------------
+
+    def read_available(self, max_lines: int = 65536) -> list[Batch]:
+        """Read what is available now from every source, fairly; ``[]`` means all caught up.
+
+        Sources take turns one chunk at a time, so a huge file cannot starve the others.
+        Reading stops once about ``max_lines`` lines are gathered (a chunk may overshoot).
+        Outside `follow()`, stdin is read here until its end (blocking while it is open).
+        """
+        batches: list[Batch] = []
+        for src in self._sources:
+            if not src.ended:
+                self._check(src)
+        readers = [src for src in self._sources if self._readable(src)]
+        gathered = 0
+        while readers and gathered < max_lines:
+            for src in list(readers):
+                got = self._read_step(src, batches)
+                if got < 0:
+                    readers.remove(src)
+                else:
+                    gathered += got
+                if gathered >= max_lines:
+                    break
+        return batches
+
+    def flush_partial(self) -> list[Batch]:
+        """Deliver each file's unterminated last line (for `wftui check`, at the very end).
+
+        While following, a line without its newline is held; a one-shot reader calls this
+        once it is done so that a file without a trailing newline keeps its last line.
+        """
+        batches: list[Batch] = []
+        for src in self._sources:
+            if src.handle is not None and src.handle.kind == "file":
+                self._finish_lines(src, src.handle, batches)
+        return batches
+
+    def close(self) -> None:
+        """Close every open file."""
+        for src in self._sources:
+            for handle in (src.handle, src.next):
+                if handle is not None:
+                    handle.close()
+            src.handle = src.next = None
+        self._held.clear()
+
+    async def follow(self, on_batch: Callable[[Batch], None], stop: asyncio.Event) -> None:
+        """Deliver batches as lines are appended until ``stop`` is set (see `filefollow`)."""
+        from wftui.sources.filefollow import follow_tailer
+
+        await follow_tailer(self, on_batch, stop)
+
+    def _readable(self, src: _Source) -> bool:
+        if src.ended or src.handle is None:
+            return False
+        return not (src.handle.kind == "stream" and self._streams_threaded)
+
+    def _read_step(self, src: _Source, batches: list[Batch]) -> int:
+        """Read one chunk: the number of lines delivered, or -1 when this source is done."""
+        handle = src.handle
+        assert handle is not None
+        size = STREAM_CHUNK_BYTES if handle.kind == "stream" else CHUNK_BYTES
+        try:
+            data = handle.read(size)
+        except (OSError, EOFError, ValueError) as exc:
+            self._read_failed(src, handle, exc, batches)
+            return -1
+        if data:
+            got = self.deliver(src, handle, data, batches)
+            src.status.offset = handle.offset
+            return got
+        if handle.kind != "file":
+            self.end_source(src, batches, "compressed file read to its end"
+                            if handle.kind == "gzip" else "stream ended")
+            return -1
+        if src.next is None and not src.gone:
+            return -1  # caught up; the file may grow later
+        # The old file is drained: move on to the file that replaced it, if any.
+        self._release(src, handle, batches)
+        src.handle, src.next = src.next, None
+        if src.handle is None:
+            src.status.status = "waiting"
+            src.status.note(f"{src.status.name}: waiting for the file to come back")
+            return -1
+        src.status.path = os.path.realpath(src.given)
+        src.status.offset = src.handle.offset
+        return 0
+
+    def _read_failed(
+        self, src: _Source, handle: Handle, exc: BaseException, batches: list[Batch]
+    ) -> None:
+        if handle.kind == "gzip":
+            self._fail(src, gzip_error_text(exc))
+            self._release(src, handle, batches)
+            src.handle = None
+            src.ended = True
+            return
+        self._fail(src, getattr(exc, "strerror", None) or str(exc))
+        self._release(src, handle, batches)
+        src.handle = None
+
+    def deliver(self, src: _Source, handle: Handle, data: bytes, batches: list[Batch]) -> int:
+        """Split ``data`` into batches for ``src``; return the number of lines delivered."""
+        runs, skipped = handle.splitter.feed(data)
+        status = src.status
+        got = 0
+        for first, lines in runs:
+            batches.append(Batch(status.name, first, lines))
+            got += len(lines)
+            status.lines += len(lines) - lines.count(b"")
+        for lineno in skipped:
+            self._skipped(status, lineno)
+        return got
+
+    def _skipped(self, status: FileStatus, lineno: int) -> None:
+        status.skipped_long_lines += 1
+        limit = _human_bytes(self.max_line_bytes)
+        status.note(f"{status.name}: line {lineno} longer than {limit} skipped")
+
+    def _finish_lines(self, src: _Source, handle: Handle, batches: list[Batch]) -> None:
+        lineno, line = handle.splitter.finish()
+        if lineno is None:
+            return
+        if line is None:
+            self._skipped(src.status, lineno)
+            return
+        batches.append(Batch(src.status.name, lineno, [line]))
+        if line:
+            src.status.lines += 1
+
+    def end_source(self, src: _Source, batches: list[Batch], why: str) -> None:
+        """A stream or gzip file is finished: deliver its last line and mark it ended."""
+        handle = src.handle
+        if handle is not None:
+            self._release(src, handle, batches)
+        src.handle = None
+        src.ended = True
+        src.status.status = "ended"
+        src.status.note(f"{src.status.name}: {why}")
+
+    def _release(self, src: _Source, handle: Handle, batches: list[Batch]) -> None:
+        """Finish and close a handle; remember where it ended for a possible hand-over."""
+        self._finish_lines(src, handle, batches)
+        if self._held.get(handle.key) is src:
+            del self._held[handle.key]
+        if handle.kind == "file":
+            self._released[handle.key] = (
+                handle.fingerprint, handle.offset, handle.splitter.lineno, src,
+            )
+            while len(self._released) > _RELEASED_KEEP:
+                self._released.popitem(last=False)
+        handle.close()
+
+    # ----- noticing changes -------------------------------------------------------------
+
+    def _check(self, src: _Source) -> None:
+        """Open a missing file, or notice rotation, deletion and truncation of an open one."""
+        if src.is_stdin:
+            if src.handle is None and not src.ended:
+                self._open_stdin(src)
+            return
+        handle = src.handle
+        if handle is None:
+            self._start(src)
+            return
+        if handle.kind != "file":
+            return  # gzip files and streams are read once, never followed
+        if src.next is None:
+            self._check_path(src, handle)
+        try:
+            size = handle.size()
+            same = size >= handle.offset and handle.same_start()
+        except OSError as exc:
+            self._fail(src, exc.strerror or str(exc))
+            return
+        if not same:
+            src.status.truncations += 1
+            src.status.note(f"{src.status.name} truncated; reading it again from the start")
+            handle.restart(self.max_line_bytes)
+            src.status.offset = 0
+
+    def _check_path(self, src: _Source, handle: Handle) -> None:
+        """Has the path been moved away, deleted or pointed at another file?"""
+        try:
+            st = os.stat(src.given)
+        except FileNotFoundError:
+            if not src.gone:
+                src.gone = True
+                src.status.note(f"{src.status.name} was deleted or moved; reading what is left")
+            return
+        except OSError as exc:
+            self._fail(src, exc.strerror or str(exc))
+            return
+        if (st.st_dev, st.st_ino) == handle.key:
+            src.gone = False
+            return
+        new = self._open(src)
+        if new is None:
+            return
+        src.next = new
+        src.gone = False
+        src.status.rotations += 1
+        src.status.status = "following"
+        src.status.error = None
+        src.status.note(f"{src.status.name} rotated; finishing the old file, then the new one")
+
+    def _start(self, src: _Source) -> None:
+        handle = self._open(src)
+        if handle is None:
+            return
+        status = src.status
+        was = status.status
+        status.status = "following"
+        status.error = None
+        status.path = os.path.realpath(src.given)
+        src.handle = handle
+        src.gone = False
+        if src.start_at_end:
+            self._seek_end(src, handle)
+        src.start_at_end = False
+        status.offset = handle.offset
+        if was in ("waiting", "error") and status.notices:
+            status.note(f"{status.name}: file is back, reading")
+
+    def _seek_end(self, src: _Source, handle: Handle) -> None:
+        """Start at the end, but at the start of a line still being written."""
+        if handle.kind == "gzip":
+            self.end_source(src, [], "compressed file; nothing to follow from its end")
+            return
+        if handle.kind != "file" or handle.offset:
+            return
+        size = handle.size()
+        start = start_of_last_line(handle.fd, size)
+        handle.fingerprint = os.pread(handle.fd, min(size, FINGERPRINT_BYTES), 0)
+        handle.offset = start
+        if start <= _COUNT_LINES_LIMIT:
+            handle.splitter.lineno = count_newlines(handle.fd, start)
+        else:
+            src.status.note(f"{src.status.name}: line numbers count from where reading began")
+
+    def _open(self, src: _Source) -> Handle | None:
+        """Open the file at the source's path; None (with the status set) when we cannot."""
+        status = src.status
+        try:
+            handle = open_handle(src.given, None, self.max_line_bytes)
+        except FileNotFoundError:
+            if status.status != "waiting" or not status.notices:
+                status.note(f"{status.name}: waiting for the file to appear")
+            if src.handle is None:
+                status.status = "waiting"
+                status.error = None
+            return None
+        except OSError as exc:
+            self._fail(src, exc.strerror or str(exc))
+            return None
+        owner = self._held.get(handle.key)
+        if owner is not None and owner is not src:
+            handle.close()
+            if src.blocked_by != owner.status.name:
+                src.blocked_by = owner.status.name
+                status.note(
+                    f"{status.name} is the file {owner.status.name} is reading; "
+                    f"waiting until {owner.status.name} is done with it"
+                )
+            return None
+        src.blocked_by = None
+        self._resume(src, handle)
+        self._held[handle.key] = src
+        return handle
+
+    def _resume(self, src: _Source, handle: Handle) -> None:
+        """Take over where another given path stopped reading this very file."""
+        record = self._released.pop(handle.key, None)
+        if record is None or handle.kind != "file":
+            return
+        fingerprint, offset, lineno, owner = record
+        if owner is src or handle.size() < offset:
+            return
+        if os.pread(handle.fd, len(fingerprint), 0) != fingerprint:
+            return
+        handle.offset = offset
+        handle.fingerprint = fingerprint
+        handle.splitter.lineno = lineno
+        src.start_at_end = False
+        src.status.note(
+            f"{src.status.name}: continuing at line {lineno + 1}, "
+            f"where {owner.status.name} stopped reading this file"
+        )
+
+    def _open_stdin(self, src: _Source) -> None:
+        try:
+            src.handle = open_handle(None, os.dup(self.stdin_fd), self.max_line_bytes)
+        except OSError as exc:
+            self._fail(src, exc.strerror or str(exc))
+            src.ended = True
+            return
+        src.status.status = "following"
+
+    def _fail(self, src: _Source, message: str) -> None:
+        text = f"{src.status.name}: {message}"
+        src.status.status = "error"
+        if src.status.error != text:
+            src.status.error = text
+            src.status.note(text)
+
+    # ----- used by follow() -------------------------------------------------------------
+
+    def stream_sources(self) -> list[_Source]:
+        """Sources that are read as streams (stdin, pipes) and not yet ended."""
+        return [
+            src for src in self._sources
+            if not src.ended and src.handle is not None and src.handle.kind == "stream"
+        ]
+
+    def watch_targets(self) -> dict[str, set[str]]:
+        """Directories to watch, each with the file names in it that matter to us."""
+        targets: dict[str, set[str]] = {}
+        for src in self._sources:
+            if src.ended or src.is_stdin:
+                continue
+            for path in {os.path.abspath(src.given), os.path.realpath(src.given)}:
+                directory, name = os.path.split(path)
+                if os.path.isdir(directory):
+                    targets.setdefault(directory, set()).add(name)
+        return targets
