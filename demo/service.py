@@ -257,7 +257,10 @@ class DemoService:
                 queue.task_done()
             if self._busy:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._idle.wait(), timeout=2.0)
+                    # Real seconds, scaled like the steps: at --speed 20 executions
+                    # end 20 times sooner.
+                    grace = max(0.2, 2.0 / self.config.speed)
+                    await asyncio.wait_for(self._idle.wait(), timeout=grace)
             in_flight = [t for t in self._tasks if not t.done()]
             for task in workers + in_flight:
                 task.cancel()
