@@ -1,0 +1,343 @@
+"""The scraper against real HTTP servers on 127.0.0.1: a prometheus_client exporter and a
+raw asyncio server that misbehaves on purpose (refused, 500, trickle, huge, wrong type...)."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from wftui.sources.metrics import MetricsSettings, MetricsSource, check_metrics
+from wftui.sources.metrics_parse import ACCEPT_HEADER
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "metrics"
+TEXT = "text/plain; version=0.0.4; charset=utf-8"
+OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Exporter:
+    """A prometheus_client exporter with the article's metrics; ``restart`` resets it."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/metrics"
+        self._server = None
+        self.start()
+
+    def start(self) -> None:
+        self.registry = CollectorRegistry()
+        self.executions = Counter("workflow_executions_total", "Total workflow executions",
+                                  ["workflow_name", "status"], registry=self.registry)
+        self.duration = Histogram("workflow_duration_seconds", "Workflow execution duration",
+                                  ["workflow_name"], buckets=(0.1, 0.5, 1, 5, 10, 60),
+                                  registry=self.registry)
+        self.steps = Histogram("step_duration_seconds", "Step execution duration",
+                               ["step_name", "step_type"], buckets=(0.01, 0.1, 0.5, 1, 5, 10),
+                               registry=self.registry)
+        self.active = Gauge("active_workflows", "Active", registry=self.registry)
+        self.queue = Gauge("workflow_queue_depth", "Queue", registry=self.registry)
+        self._server, _ = start_http_server(self.port, addr="127.0.0.1", registry=self.registry)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def restart(self) -> None:
+        """A process restart: every counter starts again from zero."""
+        self.stop()
+        self.start()
+
+    def run(self, success: int, failure: int, durations: list[float]) -> None:
+        self.executions.labels("support", "success").inc(success)
+        self.executions.labels("support", "failure").inc(failure)
+        for seconds in durations:
+            self.duration.labels("support").observe(seconds)
+
+
+@pytest.fixture
+def exporter() -> Iterator[Exporter]:
+    server = Exporter()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+Behaviour = Callable[[asyncio.StreamWriter], Awaitable[None]]
+
+
+class RawServer:
+    """An asyncio HTTP/1.1 server whose answer is whatever ``behaviour`` writes."""
+
+    def __init__(self) -> None:
+        self.behaviour: Behaviour = respond(200, TEXT, b"")
+        self.requests: list[str] = []
+        self.in_flight = 0
+        self.most_in_flight = 0
+        self.url = ""
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.in_flight += 1
+        self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            self.requests.append(head.decode("latin-1"))
+            await self.behaviour(writer)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass  # the client hung up (deadline or cap): that is the point of some tests
+        finally:
+            self.in_flight -= 1
+            writer.close()
+
+
+def respond(status: int, content_type: str | None, body: bytes,
+            extra: dict[str, str] | None = None) -> Behaviour:
+    async def behaviour(writer: asyncio.StreamWriter) -> None:
+        headers = {"Content-Length": str(len(body)), "Connection": "close", **(extra or {})}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
+        lines = [f"HTTP/1.1 {status} {'OK' if status == 200 else 'Internal Server Error'}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+    return behaviour
+
+
+def trickle(every_s: float) -> Behaviour:
+    async def behaviour(writer: asyncio.StreamWriter) -> None:
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Type: {TEXT}\r\n"
+                     "Content-Length: 100000\r\n\r\n".encode())
+        for _ in range(100000):
+            writer.write(b"#")
+            await writer.drain()
+            await asyncio.sleep(every_s)
+    return behaviour
+
+
+@pytest.fixture
+async def raw_server() -> AsyncIterator[RawServer]:
+    server = RawServer()
+    listener = await asyncio.start_server(server.handle, "127.0.0.1", 0)
+    server.url = f"http://127.0.0.1:{listener.sockets[0].getsockname()[1]}/metrics"
+    try:
+        yield server
+    finally:
+        listener.close()
+        await listener.wait_closed()
+
+
+def settings(**changes: object) -> MetricsSettings:
+    return MetricsSettings(**{"interval": 1.0, "deadline": 5.0, **changes})
+
+
+async def test_exporter_counters_quantiles_and_restart(exporter: Exporter) -> None:
+    exporter.run(3, 1, [0.05, 0.3, 0.3, 2.0])
+    exporter.active.set(4)
+    exporter.queue.set(17)
+    source = MetricsSource([exporter.url], settings(), health_urls=[""])
+    try:
+        await source.scrape_once()
+        first = source.figures(300.0)
+        # One scrape: totals since start. 1 failure of 4.
+        # buckets 0.1:1 0.5:3 1:3 5:4 ... +Inf:4
+        # p50 rank 2 -> le=0.5: 0.1 + 0.4*(2-1)/(3-1) = 0.3
+        # p95 rank 3.8 -> le=5: 1 + 4*(3.8-3)/(4-3) = 4.2; p99 rank 3.96 -> 1 + 4*0.96 = 4.84
+        assert first["since_start"] is True
+        assert first["error_rate"] == pytest.approx(0.25)
+        assert first["latency_s"]["p50"] == pytest.approx(0.3)
+        assert first["latency_s"]["p95"] == pytest.approx(4.2)
+        assert first["latency_s"]["p99"] == pytest.approx(4.84)
+        assert first["active_workflows"] == 4
+        assert first["queue_depth"] == 17
+
+        exporter.run(5, 5, [7.0] * 5 + [0.2] * 4 + [120.0])
+        exporter.steps.labels("classify", "llm").observe(0.05)
+        exporter.steps.labels("classify", "llm").observe(0.05)
+        await source.scrape_once()
+        second = source.figures(300.0)
+        # Window: 5 failures of 10 executions.
+        # bucket increases 0.1:0 0.5:4 1:4 5:4 10:9 60:9 +Inf:10
+        # p50 rank 5 -> le=10: 5 + 5*(5-4)/(9-4) = 6.0
+        # p95 rank 9.5 > 9 -> +Inf bucket: "at least 60"
+        assert second["since_start"] is False
+        assert second["error_rate"] == pytest.approx(0.5)
+        assert second["latency_s"]["p50"] == pytest.approx(6.0)
+        assert second["latency_s"]["p95"] == pytest.approx(60.0)
+        assert second["latency_s"]["at_least"] == {"p95": True, "p99": True}
+        assert second["throughput_per_min"] > 0
+        # classify: 2 observations in (0.01, 0.1]: p50 rank 1 -> 0.01 + 0.09*1/2 = 0.055
+        classify = second["step_latency_s"]["classify"]
+        assert classify["count"] == 2
+        assert classify["p50"] == pytest.approx(0.055)
+
+        exporter.restart()
+        exporter.run(2, 1, [0.3])
+        await source.scrape_once()
+        # The last interval alone (a tiny window keeps one baseline scrape): the reset makes
+        # the increase the new values, 1 failure of 3 - never negative.
+        third = source.figures(0.001)
+        assert third["error_rate"] == pytest.approx(1 / 3)
+        assert third["throughput_per_min"] > 0
+        # Since start across the restart: failures 1+5+1 = 7 of 4+10+3 = 17.
+        assert source.figures(None)["error_rate"] == pytest.approx(7 / 17)
+        [status] = source.target_statuses()
+        assert status["status"] == "ok" and status["up"] is True
+        # samples: every sample line of the body the exporter serves for that Accept header
+        async with httpx.AsyncClient() as client:
+            body = (await client.get(exporter.url, headers={"Accept": ACCEPT_HEADER})).text
+        assert status["samples"] == sum(
+            1 for line in body.splitlines() if line and not line.startswith("#"))
+        assert status["scrape_duration_s"] is not None
+        assert status["health"] is None
+    finally:
+        await source.aclose()
+
+
+async def test_check_metrics_scrapes_twice(exporter: Exporter) -> None:
+    exporter.run(1, 0, [0.3])
+    figures, statuses = await check_metrics([exporter.url], settings(interval=0.2), 300.0)
+    assert figures["since_start"] is False
+    assert figures["error_rate"] is None  # nothing ran between the two scrapes
+    assert figures["throughput_per_min"] == 0
+    assert statuses[0]["status"] == "ok"
+
+
+async def test_connection_refused_is_down_and_contributes_nothing() -> None:
+    url = f"http://127.0.0.1:{free_port()}/metrics"
+    source = MetricsSource([url], settings(), health_urls=[""])
+    try:
+        assert source.target_statuses()[0]["status"] == "waiting"
+        await source.scrape_once()
+        [status] = source.target_statuses()
+        assert status["status"] == "down" and status["up"] is False
+        assert "ConnectError" in status["error"]
+        assert status["age_s"] is None
+        figures = source.figures(300.0)
+        assert figures["error_rate"] is None and figures["active_workflows"] is None
+        assert figures["stale"] is True
+    finally:
+        await source.aclose()
+
+
+async def test_http_500_keeps_last_good_values_marked_stale(raw_server: RawServer) -> None:
+    good = (FIXTURES / "article_text.prom").read_bytes()
+    raw_server.behaviour = respond(200, TEXT, good)
+    source = MetricsSource([raw_server.url], settings(), health_urls=[""])
+    try:
+        await source.scrape_once()
+        raw_server.behaviour = respond(500, "text/plain", b"boom")
+        await source.scrape_once()
+        [status] = source.target_statuses()
+        assert status["status"] == "down"
+        assert status["error"] == "HTTP 500 Internal Server Error"
+        assert status["age_s"] is not None
+        figures = source.figures(300.0)
+        assert figures["stale"] is True
+        assert figures["active_workflows"] == 3  # last good value, not 0
+        assert figures["error_rate"] == pytest.approx(2 / 30)
+        assert any("is down (HTTP 500" in w for w in figures["warnings"])
+        # the scrape asked for both formats
+        assert "application/openmetrics-text" in raw_server.requests[0]
+        assert "text/plain" in raw_server.requests[0]
+    finally:
+        await source.aclose()
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "message"),
+    [
+        (respond(200, TEXT, (FIXTURES / "malformed.prom").read_bytes()), "malformed exposition"),
+        (respond(200, TEXT, (FIXTURES / "invalid_utf8.prom").read_bytes()), "invalid UTF-8"),
+        (respond(200, "text/html", b"<html><body>login</body></html>"),
+         "unexpected Content-Type 'text/html'"),
+        (respond(200, TEXT, b"# HELP x\n" * 200_000), "cap"),
+        (respond(200, TEXT, gzip.compress(b"# HELP x y\n" * 2_000_000),
+                 {"Content-Encoding": "gzip"}), "cap"),
+        (respond(200, TEXT, b"not gzip at all", {"Content-Encoding": "gzip"}),
+         "bad compressed body"),
+        (trickle(0.1), "deadline"),
+    ],
+    ids=["malformed", "invalid-utf8", "wrong-content-type", "oversized", "gzip-bomb",
+         "bad-gzip", "trickle"],
+)
+async def test_faults_fail_the_scrape_with_one_line(
+    raw_server: RawServer, behaviour: Behaviour, message: str
+) -> None:
+    raw_server.behaviour = behaviour
+    source = MetricsSource([raw_server.url], settings(max_body_bytes=1_000_000, deadline=1.0),
+                           health_urls=[""])
+    try:
+        await asyncio.wait_for(source.scrape_once(), timeout=20)
+        [status] = source.target_statuses()
+        assert status["status"] == "down"
+        assert message in status["error"]
+        assert "\n" not in status["error"]
+        assert source.figures(300.0)["error_rate"] is None
+    finally:
+        await source.aclose()
+
+
+async def test_gzip_and_openmetrics_with_exemplars(raw_server: RawServer) -> None:
+    body = gzip.compress((FIXTURES / "article_openmetrics.txt").read_bytes())
+    raw_server.behaviour = respond(200, OPENMETRICS, body, {"Content-Encoding": "gzip"})
+    source = MetricsSource([raw_server.url], settings(), health_urls=[""])
+    try:
+        await source.scrape_once()
+        assert source.target_statuses()[0]["status"] == "ok"
+        figures = source.figures(300.0)
+        assert figures["error_rate"] == pytest.approx(2 / 20)  # exemplars not read as values
+        assert figures["queue_depth"] == 7
+    finally:
+        await source.aclose()
+
+
+async def test_missing_content_type_is_read_as_prometheus_text(raw_server: RawServer) -> None:
+    raw_server.behaviour = respond(200, None, (FIXTURES / "article_text.prom").read_bytes())
+    source = MetricsSource([raw_server.url], settings(), health_urls=[""])
+    try:
+        await source.scrape_once()
+        assert source.figures(300.0)["active_workflows"] == 3
+    finally:
+        await source.aclose()
+
+
+async def test_run_never_overlaps_and_stops(raw_server: RawServer) -> None:
+    slow_body = (FIXTURES / "article_text.prom").read_bytes()
+    answer = respond(200, TEXT, slow_body)
+
+    async def slow(writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(0.15)  # longer than the interval
+        await answer(writer)
+
+    raw_server.behaviour = slow
+    source = MetricsSource([raw_server.url], settings(interval=0.05, deadline=5.0),
+                           health_urls=[""])
+    stop = asyncio.Event()
+    updates: list[int] = []
+
+    def on_update() -> None:
+        updates.append(1)
+        if len(updates) >= 3:
+            stop.set()
+
+    try:
+        await asyncio.wait_for(source.run(stop, on_update), timeout=30)
+        assert len(updates) == 3
+        assert raw_server.most_in_flight == 1
+        assert source.target_statuses()[0]["status"] == "ok"
+    finally:
+        await source.aclose()
