@@ -1,0 +1,69 @@
+"""The `wftui` command: the live monitor by default, or a subcommand.
+
+Subcommands are imported only when used, so `wftui check` in cron never pays for
+loading the UI toolkit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import sys
+from collections.abc import Sequence
+
+from wftui import __version__
+
+# name -> (module under wftui.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "read the sources once, print a snapshot, exit 0/1/2"),
+    "watch": ("watch", "follow the sources headless, print snapshots and alerts"),
+    "demo": ("demo", "start the example workflow service and monitor it"),
+    "replay": ("replay", "ask your system to replay an execution, print the new id"),
+    "diff": ("diff", "compare two executions step by step"),
+}
+MONITOR = ("monitor", "the live monitor (default)")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2, no usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"wftui: {message} (see {self.prog} --help)\n")
+
+
+def _parser_for(name: str) -> tuple[argparse.ArgumentParser, object]:
+    module_name, help_text = COMMANDS.get(name, MONITOR)
+    module = importlib.import_module(f"wftui.commands.{module_name}")
+    prog = "wftui" if name not in COMMANDS else f"wftui {name}"
+    description = (module.__doc__ or help_text).strip().splitlines()[0]
+    epilog = None
+    if name not in COMMANDS:
+        epilog = "commands:\n" + "\n".join(f"  {cmd:<8} {text}"
+                                           for cmd, (_, text) in COMMANDS.items())
+    parser = _Parser(prog=prog, description=description, epilog=epilog,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"wftui {__version__}")
+    module.add_arguments(parser)  # type: ignore[attr-defined]
+    return parser, module
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `wftui` console script and `python -m wftui`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    name = args[0] if args and args[0] in COMMANDS else ""
+    if name:
+        args = args[1:]
+    # Ingestion allocates and frees millions of small dicts; the default collector
+    # thresholds make it rescan the ledger's long-lived objects over and over.
+    gc.set_threshold(100_000, 50, 1000)
+    parser, module = _parser_for(name)
+    options = parser.parse_args(args)
+    try:
+        return int(module.run(options))  # type: ignore[attr-defined]
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # `wftui check | head`: the reader left; say nothing more.
+        sys.stderr.close()
+        return 0

@@ -1,0 +1,45 @@
+"""Arguments and set-up shared by the commands that read sources."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from wftui.config import ConfigError, Settings, load_settings
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE ..., --metrics, --prometheus, --window, --config and friends."""
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="JSON-lines log files to read ('-' for standard input)")
+    parser.add_argument("--metrics", action="append", default=[], metavar="URL",
+                        help="a Prometheus /metrics URL to scrape (repeatable; summed)")
+    parser.add_argument("--prometheus", metavar="URL",
+                        help="a Prometheus server to query with PromQL")
+    parser.add_argument("--health", action="append", default=[], metavar="URL",
+                        help="a health endpoint to poll (default: /health beside /metrics)")
+    parser.add_argument("--window", metavar="5m|all",
+                        help="the window figures cover: 1m, 5m, 15m, 1h, all, or a duration")
+    parser.add_argument("--interval", metavar="5s", default=None,
+                        help="time between metrics scrapes (default 5s)")
+    parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
+    parser.add_argument("--idle-timeout", metavar="30s",
+                        help="a running execution silent this long counts as succeeded")
+    parser.add_argument("--retention", metavar="N",
+                        help="executions kept in full detail (default 50000)")
+
+
+def settings_from(options: argparse.Namespace) -> Settings:
+    """Settings for these options; a bad value is one line on stderr and exit 2."""
+    try:
+        return load_settings(options.config, window=options.window,
+                             idle_timeout=options.idle_timeout, retention=options.retention)
+    except ConfigError as error:
+        fail(str(error))
+        raise AssertionError("unreachable") from error
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One line on stderr, then exit: what an operator gets instead of a traceback."""
+    print(f"wftui: {message}", file=sys.stderr)
+    raise SystemExit(code)

@@ -1,0 +1,133 @@
+"""One workflow execution as the core keeps it: a running summary plus its raw lines.
+
+The summary is what the figures and the executions table need, updated per event in
+O(1). The raw lines are kept so the step tree (`wftui.core.steps`) can be built on
+demand, exactly as logged, without holding a parsed dict per event in memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+
+class Execution:
+    """All events of one execution_id: summary fields and the raw lines behind them."""
+
+    __slots__ = (
+        "execution_id", "workflow_name", "replay_of", "replays", "first_ts", "last_ts",
+        "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
+        "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
+        "output_tokens", "cost_usd", "raw", "read_times", "seq",
+    )
+
+    def __init__(self, execution_id: str, ts: float, seq: int) -> None:
+        self.execution_id = execution_id
+        self.workflow_name: str | None = None
+        self.replay_of: str | None = None
+        self.replays: list[str] = []
+        self.first_ts = ts
+        self.last_ts = ts
+        self.complete_ts: float | None = None
+        self.complete_status: str | None = None
+        self.complete_duration_ms: float | None = None
+        self.error_ts: float | None = None
+        self.failed = False
+        self.failed_step: str | None = None
+        self.first_error: str | None = None
+        # step_name -> start time (or times, when several of one name overlap) of the
+        # steps not yet completed: for pairing and for the idle rule
+        self.open_steps: dict[str, float | list[float]] = {}
+        self.steps = 0
+        self.errors = 0
+        self.input_tokens = 0
+        self.output_tokens = 0
+        self.cost_usd = 0.0
+        self.raw: list[bytes] = []
+        # index in raw -> time read, for the rare events logged without a timestamp
+        self.read_times: dict[int, float] | None = None
+        self.seq = seq  # read order of the first event: newest-first lists sort on it
+
+    def has_open_step(self) -> bool:
+        return bool(self.open_steps)
+
+    def status(self, now: float, idle_timeout: float | None) -> str:
+        """failed / succeeded / running, with the idle rule for logs without a completion.
+
+        A running execution with no open step and no event for `idle_timeout` seconds
+        counts as succeeded (CONTRACT section 2).
+        """
+        if self.failed:
+            return FAILED
+        if self.complete_status == "success":
+            return SUCCEEDED
+        if (idle_timeout is not None and now - self.last_ts >= idle_timeout
+                and not self.has_open_step()):
+            return SUCCEEDED
+        return RUNNING
+
+    def end_ts(self, status: str) -> float | None:
+        """When it ended: the completion's time, else the error's, else the last event's."""
+        if status == RUNNING:
+            return None
+        if self.complete_ts is not None:
+            return self.complete_ts
+        if self.error_ts is not None:
+            return self.error_ts
+        return self.last_ts
+
+    def duration_s(self, status: str) -> float | None:
+        """workflow_complete's duration_ms if given, else end time minus first event."""
+        if self.complete_duration_ms is not None:
+            return self.complete_duration_ms / 1000.0
+        end = self.end_ts(status)
+        if end is None:
+            return None
+        return max(end - self.first_ts, 0.0)
+
+    def row(self, now: float, idle_timeout: float | None) -> ExecutionRow:
+        """An immutable row for tables and JSON output."""
+        status = self.status(now, idle_timeout)
+        return ExecutionRow(
+            execution_id=self.execution_id,
+            workflow_name=self.workflow_name,
+            status=status,
+            start_ts=self.first_ts,
+            end_ts=self.end_ts(status),
+            duration_s=self.duration_s(status),
+            steps=self.steps,
+            errors=self.errors,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cost_usd=self.cost_usd,
+            failed_step=self.failed_step,
+            first_error=self.first_error,
+            replay_of=self.replay_of,
+            replays=tuple(self.replays),
+            seq=self.seq,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionRow:
+    """What the executions table shows of one execution, frozen at a snapshot."""
+
+    execution_id: str
+    workflow_name: str | None
+    status: str
+    start_ts: float
+    end_ts: float | None
+    duration_s: float | None
+    steps: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    failed_step: str | None
+    first_error: str | None
+    replay_of: str | None
+    replays: tuple[str, ...]
+    seq: int

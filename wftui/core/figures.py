@@ -1,0 +1,117 @@
+"""The figures an operator watches, computed over a window (CONTRACT section 3).
+
+Pure functions of a `Ledger` and a window: no clocks read here. The caller says where
+the window ends (now, in the live UI; the newest event, in `wftui check`) and what
+"now" is for the idle rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from wftui.core.execution import FAILED, RUNNING
+from wftui.core.ledger import Ledger
+from wftui.core.quantiles import quantiles_of
+
+NO_LATENCY: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """One family's figures over one window. None always means "no data", never 0."""
+
+    error_rate: float | None = None
+    latency_s: dict[str, float | None] = field(default_factory=lambda: dict(NO_LATENCY))
+    step_latency_s: dict[str, dict[str, Any]] = field(default_factory=dict)
+    throughput_per_min: float | None = None
+    active_workflows: float | None = None
+    queue_depth: float | None = None
+    ended: int = 0  # executions that ended in the window
+    failed: int = 0
+    approximate: bool = False  # folded executions were read from a sketch (within 1%)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figure keys of the `wftui check` object."""
+        return {
+            "error_rate": _round(self.error_rate),
+            "latency_s": {key: _round(value) for key, value in self.latency_s.items()},
+            "step_latency_s": {
+                name: {key: _round(value) if key != "count" else value
+                       for key, value in stats.items()}
+                for name, stats in self.step_latency_s.items()
+            },
+            "throughput_per_min": _round(self.throughput_per_min),
+            "active_workflows": _round(self.active_workflows),
+            "queue_depth": _round(self.queue_depth),
+        }
+
+
+def _round(value: float | None, digits: int = 6) -> float | None:
+    if value is None:
+        return None
+    rounded = round(value, digits)
+    return int(rounded) if rounded == int(rounded) and abs(rounded) < 2**53 else rounded
+
+
+def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) -> Figures:
+    """Figures from log events for the window (end - window_s, end]; None = everything."""
+    start = None if window_s is None else end - window_s
+    idle = ledger.idle_timeout
+    durations: list[float] = []
+    ended = failed = running = 0
+    oldest = ledger.folded_oldest_ts
+    for execution in ledger.executions.values():
+        if oldest is None or execution.first_ts < oldest:
+            oldest = execution.first_ts
+        status = execution.status(now, idle)
+        if status == RUNNING:
+            running += 1
+            continue
+        finished = execution.end_ts(status)
+        assert finished is not None
+        if finished > end or (start is not None and finished <= start):
+            continue
+        ended += 1
+        if status == FAILED:
+            failed += 1
+        duration = execution.duration_s(status)
+        if duration is not None:
+            durations.append(duration)
+    folded_values, folded_ok, folded_failed, approximate = ledger.folded.window(start, end)
+    durations.extend(folded_values)
+    ended += folded_ok + folded_failed
+    failed += folded_failed
+    sketch = ledger.folded.sketch if approximate else None
+    latency = quantiles_of(durations, sketch) if durations or sketch else dict(NO_LATENCY)
+
+    steps: dict[str, dict[str, Any]] = {}
+    for name, series in sorted(ledger.step_samples.items()):
+        values, ok, bad, step_approx = series.window(start, end)
+        if ok + bad == 0:
+            continue
+        step_sketch = series.sketch if step_approx else None
+        stats: dict[str, Any] = dict(quantiles_of(values, step_sketch))
+        stats["count"] = ok + bad
+        steps[name] = stats
+        approximate = approximate or step_approx
+
+    if window_s is not None:
+        minutes: float | None = window_s / 60.0
+    else:
+        span = end - oldest if oldest is not None else 0.0
+        minutes = span / 60.0 if span > 0 else None
+    has_events = ledger.events_total > 0
+    return Figures(
+        error_rate=failed / ended if ended else None,
+        latency_s=latency,
+        step_latency_s=steps,
+        throughput_per_min=ended / minutes if minutes and has_events else None,
+        active_workflows=float(running + ledger.folded_running) if ledger.executions
+        or ledger.folded_count else None,
+        queue_depth=ledger.queue_depth,
+        ended=ended,
+        failed=failed,
+        approximate=approximate,
+    )
+

@@ -1,0 +1,87 @@
+"""How figures read to an operator: one place, so the UI, `check` and `watch` agree.
+
+None is never printed as 0: it reads "no data" (or the caller's word for it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+NO_DATA = "no data"
+
+
+def seconds(value: float | None, none: str = NO_DATA) -> str:
+    """A duration: 850ms, 2.41s, 3m05s, 1h02m."""
+    if value is None:
+        return none
+    if value < 1.0:
+        return f"{value * 1000:.0f}ms"
+    if value < 60.0:
+        return f"{value:.2f}s"
+    if value < 3600.0:
+        minutes, rest = divmod(int(round(value)), 60)
+        return f"{minutes}m{rest:02d}s"
+    hours, rest = divmod(int(round(value)), 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+def percent(value: float | None, none: str = "no traffic") -> str:
+    """A rate 0..1 as a percentage: 4.76%."""
+    if value is None:
+        return none
+    return f"{value * 100:.2f}%"
+
+
+def count(value: float | None, none: str = NO_DATA) -> str:
+    """A count or gauge: 1,234 (or 12.5 when it is not whole)."""
+    if value is None:
+        return none
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.2f}"
+
+
+def rate_per_min(value: float | None, none: str = NO_DATA) -> str:
+    if value is None:
+        return none
+    return f"{value:,.1f}/min"
+
+
+def threshold_figure(name: str, value: float | None, none: str = NO_DATA) -> str:
+    """A threshold's value in its figure's own unit."""
+    if name == "error_rate":
+        return percent(value, none)
+    if name.startswith("latency_"):
+        return seconds(value, none)
+    return count(value, none)
+
+
+def clock(epoch: float | None, none: str = "-") -> str:
+    """Wall-clock time of day, UTC: 12:00:03."""
+    if epoch is None:
+        return none
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S")
+
+
+def window(window_s: float | None) -> str:
+    if window_s is None:
+        return "all"
+    for label, size in (("h", 3600), ("m", 60)):
+        if window_s >= size and window_s % size == 0:
+            return f"{int(window_s // size)}{label}"
+    return seconds(window_s)
+
+
+# C0 controls (except tab) -> the Control Pictures block, DEL -> ␡, C1 -> ␦, and the
+# bidirectional overrides/isolates -> ⍰: log text must never steer the terminal or
+# reorder what the operator reads (RELIABILITY.md section D).
+_VISIBLE = {code: 0x2400 + code for code in range(0x20) if code != 0x09}
+_VISIBLE[0x7F] = 0x2421
+_VISIBLE.update({code: 0x2426 for code in range(0x80, 0xA0)})
+_VISIBLE.update({code: 0x2370 for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                                            0x200E, 0x200F, 0x061C)})
+
+
+def visible(text: str) -> str:
+    """Text with every control character replaced by a visible symbol."""
+    return text.translate(_VISIBLE)

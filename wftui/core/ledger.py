@@ -1,0 +1,352 @@
+"""The ledger: every event read, folded into executions, step samples and counts.
+
+`Ledger.ingest_lines` is the hot path of the whole tool (one call per batch of lines,
+a million lines a second is the goal), so it is written flat: local names, no per-line
+function calls on the clean path, a dict per event thrown away once summarised.
+Memory is bounded: the most recent `retention` executions keep their raw lines; older
+ones are folded into compact samples (`SampleSeries`) that the figures still count.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from wftui.core.execution import FAILED, RUNNING, SUCCEEDED, Execution
+from wftui.core.parse import check_event, excerpt, recover
+from wftui.core.quantiles import SampleSeries
+from wftui.core.timestamps import _PREFIX_CACHE, parse_timestamp
+
+# Distinct step names tracked for per-step latency; hostile logs with endless unique
+# names share one bucket past this so memory stays bounded.
+MAX_STEP_NAMES = 500
+OTHER_STEPS = "(other steps)"
+# Eviction prefers ended executions: it looks this far past a running one.
+EVICTION_LOOKAHEAD = 64
+
+
+def _push_start(open_steps: dict[str, float | list[float]], key: str, ts: float) -> None:
+    """A second step of the same name opened before the first completed: keep both."""
+    current = open_steps[key]
+    if type(current) is list:
+        current.append(ts)
+    else:
+        open_steps[key] = [current, ts]  # type: ignore[list-item]
+
+
+def _pop_start(open_steps: dict[str, float | list[float]], key: str,
+               starts: list[float]) -> float | None:
+    """The earliest open start of a name (steps pair in order), the rest stay open."""
+    first = starts.pop(0) if starts else None
+    if len(starts) == 1:
+        open_steps[key] = starts[0]
+    elif starts:
+        open_steps[key] = starts
+    return first
+
+
+@dataclass(frozen=True, slots=True)
+class MalformedLine:
+    """A line that could not be read as an event: where it is and why."""
+
+    source: str
+    lineno: int
+    reason: str
+    text: str
+
+
+@dataclass(slots=True)
+class SourceCounts:
+    """Per-source outcome of every non-empty line: an event, or malformed."""
+
+    events: int = 0
+    malformed: int = 0
+
+
+class Ledger:
+    """Executions and figures' raw material from log events, across all sources."""
+
+    def __init__(self, *, retention: int = 50_000, idle_timeout: float | None = 30.0,
+                 sample_cap: int = 1_000_000, malformed_kept: int = 1000) -> None:
+        self.retention = max(retention, 1)
+        self.idle_timeout = idle_timeout
+        self.executions: dict[str, Execution] = {}
+        self._order: deque[str] = deque()
+        self._sample_cap = sample_cap
+        # Folded executions: (end time, duration, failed), plus those folded unfinished.
+        self.folded = SampleSeries(sample_cap)
+        self.folded_count = 0
+        self.folded_running = 0
+        self.folded_oldest_ts: float | None = None  # earliest first event folded away
+        # Recently folded ids, to recognise their late events (a set for lookups, a deque
+        # for age: deleting from the front of a dict is quadratic in CPython).
+        self._folded_ids: set[str] = set()
+        self._folded_order: deque[str] = deque()
+        self.late_events = 0
+        self.step_samples: dict[str, SampleSeries] = {}
+        self.queue_depth: float | None = None
+        self.queue_depth_ts: float | None = None
+        self.newest_ts: float | None = None
+        self.malformed: deque[MalformedLine] = deque(maxlen=malformed_kept)
+        self.malformed_total = 0
+        self.events_total = 0
+        self.unknown_events = 0
+        self.sources: dict[str, SourceCounts] = {}
+        self._pending_replays: dict[str, list[str]] = {}
+        self._seq = 0
+        self.version = 0  # bumped per ingested batch: readers know when to re-render
+
+    # -- ingestion ---------------------------------------------------------------------
+
+    def ingest_lines(self, source: str, first_lineno: int, lines: list[bytes],
+                     read_time: float | None = None) -> None:
+        """Read consecutive lines of one source (empty ones skipped, not counted)."""
+        counts = self.sources.get(source)
+        if counts is None:
+            counts = self.sources[source] = SourceCounts()
+        loads = orjson.loads
+        decode_error = orjson.JSONDecodeError
+        executions = self.executions
+        apply = self._apply
+        step_samples = self.step_samples
+        prefix_epoch = _PREFIX_CACHE.get
+        fallback_ts = read_time if read_time is not None else time.time()
+        newest = self.newest_ts if self.newest_ts is not None else float("-inf")
+        events = 0
+        lineno = first_lineno - 1
+        for raw in lines:
+            lineno += 1
+            try:
+                event = loads(raw)
+            except decode_error:
+                event, reason = recover(raw)
+                if event is None:
+                    if reason is not None:
+                        self._reject(source, lineno, reason, raw)
+                    continue
+            if type(event) is not dict:
+                self._reject(source, lineno, check_event(event) or "", raw)
+                continue
+            kind = event.get("event")
+            execution_id = event.get("execution_id")
+            if type(execution_id) is not str or type(kind) is not str or kind == "queue_depth":
+                reason = check_event(event)
+                if reason is not None:
+                    self._reject(source, lineno, reason, raw)
+                    continue
+            # Timestamps: the fast path for Python's isoformat() with microseconds is
+            # inlined (a call per line costs as much as the JSON parse); all else is
+            # left to parse_timestamp.
+            stamp = event.get("timestamp")
+            ts = None
+            unstamped = False
+            if type(stamp) is str and len(stamp) == 26 and stamp[19] == ".":
+                base = prefix_epoch(stamp[:19])
+                fraction = stamp[20:]
+                if base is not None and fraction.isdigit():
+                    ts = base + int(fraction) * 1e-6
+            if ts is None:
+                ts = parse_timestamp(stamp)
+                if ts is None:
+                    ts = fallback_ts
+                    unstamped = True
+            if ts > newest:
+                newest = ts
+            events += 1
+            if kind == "queue_depth":
+                self._queue_depth(event, ts)
+                continue
+            execution = executions.get(execution_id)
+            if execution is None:
+                if execution_id in self._folded_ids:
+                    self.late_events += 1
+                    continue
+                execution = self._new_execution(execution_id, ts)
+            if unstamped:
+                # The step tree re-reads raw lines; it needs the time this one was read.
+                if execution.read_times is None:
+                    execution.read_times = {}
+                execution.read_times[len(execution.raw)] = ts
+            execution.raw.append(raw)
+            if ts > execution.last_ts:
+                execution.last_ts = ts
+            elif ts < execution.first_ts:
+                execution.first_ts = ts
+            if kind == "step_start":
+                execution.steps += 1
+                name = event.get("step_name")
+                key = name if type(name) is str else ""
+                open_steps = execution.open_steps
+                if key in open_steps:
+                    _push_start(open_steps, key, ts)
+                else:
+                    open_steps[key] = ts
+            elif kind == "step_complete":
+                name = event.get("step_name")
+                key = name if type(name) is str else ""
+                start = execution.open_steps.pop(key, None)
+                if type(start) is list:
+                    start = _pop_start(execution.open_steps, key, start)
+                duration = event.get("duration_ms")
+                if type(duration) is float or type(duration) is int:
+                    seconds = duration / 1000.0
+                else:
+                    seconds = ts - start if start is not None else None
+                failed = event.get("success") is False
+                if failed or "input_tokens" in event or "cost_usd" in event:
+                    self._step_details(execution, event, failed)
+                series = step_samples.get(key)
+                if series is None:
+                    series = self._step_series(key)
+                series.add(ts, seconds, failed)
+            elif kind != "tool_call" and kind != "branch_decision":
+                apply(execution, kind, event, ts)
+        counts.events += events
+        self.events_total += events
+        if events:
+            self.newest_ts = newest
+        self.version += 1
+
+    def _apply(self, execution: Execution, kind: str, event: dict[str, Any], ts: float) -> None:
+        """Fold one event into its execution's summary (CONTRACT section 2).
+
+        step_start, step_complete, tool_call and branch_decision are handled inline in
+        ingest_lines.
+        """
+        if kind == "error":
+            execution.errors += 1
+            execution.failed = True
+            if execution.error_ts is None or ts < execution.error_ts:
+                execution.error_ts = ts
+            self._note_failure(execution, event)
+        elif kind == "workflow_complete":
+            execution.complete_ts = ts
+            status = event.get("status")
+            execution.complete_status = status if type(status) is str else None
+            duration = event.get("duration_ms")
+            if type(duration) is float or type(duration) is int:
+                execution.complete_duration_ms = float(duration)
+            if status == "failure":
+                execution.failed = True
+        elif kind == "workflow_start":
+            name = event.get("workflow_name")
+            if type(name) is str:
+                execution.workflow_name = name
+            original = event.get("replay_of")
+            if type(original) is str and original != execution.execution_id:
+                self._link_replay(original, execution)
+        else:
+            self.unknown_events += 1
+
+    def _step_details(self, execution: Execution, event: dict[str, Any], failed: bool) -> None:
+        """The rarer parts of a step_complete: a failure, tokens and cost of an LLM step."""
+        if failed:
+            execution.failed = True
+            self._note_failure(execution, event)
+        count = event.get("input_tokens")
+        if type(count) is int and count > 0:
+            execution.input_tokens += count
+        count = event.get("output_tokens")
+        if type(count) is int and count > 0:
+            execution.output_tokens += count
+        cost = event.get("cost_usd")
+        if (type(cost) is float or type(cost) is int) and cost > 0:
+            execution.cost_usd += cost
+
+    def _step_series(self, key: str) -> SampleSeries:
+        if len(self.step_samples) >= MAX_STEP_NAMES:
+            key = OTHER_STEPS
+        series = self.step_samples.get(key)
+        if series is None:
+            series = self.step_samples[key] = SampleSeries(self._sample_cap)
+        return series
+
+    @staticmethod
+    def _note_failure(execution: Execution, event: dict[str, Any]) -> None:
+        if execution.failed_step is None:
+            step = event.get("step_name")
+            if type(step) is str:
+                execution.failed_step = step
+        if execution.first_error is None:
+            error = event.get("error")
+            if type(error) is str and error:
+                execution.first_error = error
+
+    def _queue_depth(self, event: dict[str, Any], ts: float) -> None:
+        value = event.get("value")
+        if (type(value) is int or type(value) is float) and (
+                self.queue_depth_ts is None or ts >= self.queue_depth_ts):
+            self.queue_depth = float(value)
+            self.queue_depth_ts = ts
+
+    def _reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
+        counts = self.sources.get(source)
+        if counts is None:
+            counts = self.sources[source] = SourceCounts()
+        counts.malformed += 1
+        self.malformed_total += 1
+        self.malformed.append(MalformedLine(source, lineno, reason, excerpt(raw)))
+
+    # -- executions and retention ------------------------------------------------------
+
+    def _new_execution(self, execution_id: str, ts: float) -> Execution:
+        self._seq += 1
+        execution = Execution(execution_id, ts, self._seq)
+        self.executions[execution_id] = execution
+        self._order.append(execution_id)
+        waiting = self._pending_replays.pop(execution_id, None)
+        if waiting:
+            execution.replays.extend(waiting)
+        if len(self.executions) > self.retention:
+            self._fold_one()
+        return execution
+
+    def _link_replay(self, original: str, replay: Execution) -> None:
+        replay.replay_of = original
+        target = self.executions.get(original)
+        if target is not None:
+            if replay.execution_id not in target.replays:
+                target.replays.append(replay.execution_id)
+        elif len(self._pending_replays) < self.retention:
+            self._pending_replays.setdefault(original, []).append(replay.execution_id)
+
+    def _fold_one(self) -> None:
+        """Fold the oldest execution, preferring one that has ended, into the samples."""
+        now = self.newest_ts if self.newest_ts is not None else time.time()
+        order = self._order
+        for _ in range(min(EVICTION_LOOKAHEAD, len(order) - 1)):
+            candidate = self.executions[order[0]]
+            if candidate.status(now, self.idle_timeout) != RUNNING:
+                break
+            order.rotate(-1)
+        execution = self.executions.pop(order.popleft())
+        if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
+            self.folded_oldest_ts = execution.first_ts
+        status = execution.status(now, self.idle_timeout)
+        if status == RUNNING:
+            self.folded_running += 1
+        else:
+            end = execution.end_ts(status)
+            assert end is not None
+            self.folded.add(end, execution.duration_s(status), status == FAILED)
+        self.folded_count += 1
+        self._folded_ids.add(execution.execution_id)
+        self._folded_order.append(execution.execution_id)
+        if len(self._folded_order) > self.retention:
+            self._folded_ids.discard(self._folded_order.popleft())
+
+    def counts(self, now: float) -> dict[str, int]:
+        """Executions seen: total, running, succeeded, failed (folded ones included)."""
+        tally = {RUNNING: self.folded_running, SUCCEEDED: 0, FAILED: 0}
+        idle = self.idle_timeout
+        for execution in self.executions.values():
+            tally[execution.status(now, idle)] += 1
+        folded_failed = self.folded.failed_count()
+        tally[FAILED] += folded_failed
+        tally[SUCCEEDED] += len(self.folded) - folded_failed
+        return {"total": len(self.executions) + self.folded_count, "running": tally[RUNNING],
+                "succeeded": tally[SUCCEEDED], "failed": tally[FAILED]}

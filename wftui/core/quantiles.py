@@ -1,0 +1,187 @@
+"""Quantiles: exact (numpy.percentile's default, linear between closest ranks) or from a
+relative-error sketch when detail has been folded away.
+
+`SampleSeries` keeps (time, value) samples in compact arrays up to a cap and folds the
+oldest into a `LogSketch` past it, so an endless log costs bounded memory while recent
+windows stay exact.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from itertools import accumulate
+
+QUANTILES = (0.5, 0.95, 0.99)
+
+
+def exact_quantile(sorted_values: Sequence[float], q: float) -> float | None:
+    """The q-quantile of sorted values, linear between closest ranks (numpy's default)."""
+    n = len(sorted_values)
+    if n == 0:
+        return None
+    rank = q * (n - 1)
+    lo = math.floor(rank)
+    hi = min(lo + 1, n - 1)
+    below = sorted_values[lo]
+    return below + (sorted_values[hi] - below) * (rank - lo)
+
+
+class LogSketch:
+    """Counts in logarithmic buckets: any quantile within `accuracy` relative error.
+
+    DDSketch's mapping: bucket i holds values in (gamma^(i-1), gamma^i], reported as the
+    point that splits that range's relative error evenly.
+    """
+
+    __slots__ = ("_gamma", "_log_gamma", "buckets", "count", "zeros")
+
+    def __init__(self, accuracy: float = 0.005) -> None:
+        self._gamma = (1 + accuracy) / (1 - accuracy)
+        self._log_gamma = math.log(self._gamma)
+        self.buckets: dict[int, int] = {}
+        self.zeros = 0  # values <= 0 (a zero-length step) sit below every bucket
+        self.count = 0
+
+    def add(self, value: float, times: int = 1) -> None:
+        self.count += times
+        if value <= 0.0:
+            self.zeros += times
+            return
+        index = math.ceil(math.log(value) / self._log_gamma)
+        self.buckets[index] = self.buckets.get(index, 0) + times
+
+    def merge(self, other: LogSketch) -> None:
+        self.count += other.count
+        self.zeros += other.zeros
+        for index, times in other.buckets.items():
+            self.buckets[index] = self.buckets.get(index, 0) + times
+
+    def _value_at_rank(self, rank: int, ordered: list[tuple[int, int]]) -> float:
+        if rank < self.zeros:
+            return 0.0
+        seen = self.zeros
+        for index, times in ordered:
+            seen += times
+            if rank < seen:
+                return 2.0 * self._gamma**index / (self._gamma + 1.0)
+        index = ordered[-1][0]
+        return 2.0 * self._gamma**index / (self._gamma + 1.0)
+
+    def quantile(self, q: float) -> float | None:
+        """Same rank rule as `exact_quantile`, each rank's value within the accuracy."""
+        if self.count == 0:
+            return None
+        ordered = sorted(self.buckets.items())
+        rank = q * (self.count - 1)
+        lo = math.floor(rank)
+        below = self._value_at_rank(lo, ordered)
+        if rank == lo:
+            return below
+        above = self._value_at_rank(lo + 1, ordered)
+        return below + (above - below) * (rank - lo)
+
+
+def quantiles_of(
+    values: Iterable[float], sketch: LogSketch | None = None
+) -> dict[str, float | None]:
+    """p50/p95/p99 of values, merged with a sketch of folded values when one is given."""
+    ordered = sorted(values)
+    if sketch is None or sketch.count == 0:
+        return {f"p{round(q * 100)}": exact_quantile(ordered, q) for q in QUANTILES}
+    merged = LogSketch()
+    merged.merge(sketch)
+    for value in ordered:
+        merged.add(value)
+    return {f"p{round(q * 100)}": merged.quantile(q) for q in QUANTILES}
+
+
+class SampleSeries:
+    """(time, value, failed) samples: exact up to `cap`, the oldest folded into a sketch.
+
+    Samples arrive in read order, which is nearly but not exactly time order; a running
+    maximum of the times (extended lazily, at query time, off the hot path) lets a
+    window find its first candidate by bisection and still be exact. Failures are rare,
+    so they are kept as a list of sample indexes rather than a flag per sample.
+    """
+
+    __slots__ = ("_cap", "_running_max", "times", "values", "failed_at", "sketch",
+                 "sketch_ok", "sketch_failed", "sketch_newest")
+
+    def __init__(self, cap: int = 1_000_000) -> None:
+        self._cap = max(cap, 2)
+        self.times = array("d")
+        self.values = array("d")
+        self.failed_at: list[int] = []
+        self._running_max = array("d")
+        self.sketch: LogSketch | None = None
+        self.sketch_ok = 0
+        self.sketch_failed = 0
+        self.sketch_newest = -math.inf
+
+    def __len__(self) -> int:
+        return len(self.times) + self.sketch_ok + self.sketch_failed
+
+    def add(self, time: float, value: float | None, failed: bool = False) -> None:
+        """Record one sample; value None means counted but with no duration."""
+        times = self.times
+        if len(times) >= self._cap:
+            self._fold_oldest_half()
+        if failed:
+            self.failed_at.append(len(times))
+        times.append(time)
+        self.values.append(math.nan if value is None else value)
+
+    def failed_count(self) -> int:
+        return len(self.failed_at) + self.sketch_failed
+
+    def _fold_oldest_half(self) -> None:
+        half = len(self.times) // 2
+        if self.sketch is None:
+            self.sketch = LogSketch()
+        sketch = self.sketch
+        for value in self.values[:half]:
+            if value == value:  # not NaN
+                sketch.add(value)
+        newest = max(self.times[:half])
+        if newest > self.sketch_newest:
+            self.sketch_newest = newest
+        folded_failed = bisect_right(self.failed_at, half - 1)
+        self.sketch_failed += folded_failed
+        self.sketch_ok += half - folded_failed
+        self.failed_at = [index - half for index in self.failed_at[folded_failed:]]
+        del self.times[:half]
+        del self.values[:half]
+        # The running maxima kept still bound everything before them: bisection stays exact.
+        del self._running_max[: min(half, len(self._running_max))]
+
+    def _running(self) -> array:
+        running, times = self._running_max, self.times
+        done = len(running)
+        if done < len(times):
+            peak = running[-1] if done else -math.inf
+            running.extend(accumulate(times[done:], max, initial=peak))
+            del running[done]  # accumulate's initial value
+        return running
+
+    def window(self, start: float | None, end: float) -> tuple[list[float], int, int, bool]:
+        """Samples with start < time <= end: (values, ok count, failed count, approximate).
+
+        approximate is True when the window reaches into folded samples: they are then
+        all included (their times are no longer known one by one).
+        """
+        first = 0 if start is None else bisect_right(self._running(), start)
+        times, vals = self.times, self.values
+        low = -math.inf if start is None else start
+        picked = [i for i in range(first, len(times)) if low < times[i] <= end]
+        values = [vals[i] for i in picked if vals[i] == vals[i]]
+        failed_count = sum(1 for i in self.failed_at[bisect_right(self.failed_at, first - 1):]
+                           if low < times[i] <= end)
+        ok = len(picked) - failed_count
+        approximate = self.sketch is not None and (start is None or start < self.sketch_newest)
+        if approximate:
+            ok += self.sketch_ok
+            failed_count += self.sketch_failed
+        return values, ok, failed_count, approximate

@@ -1,0 +1,144 @@
+"""Immutable snapshots of everything the monitor knows, for the UI, `check` and `watch`.
+
+The UI renders snapshots and never reaches into the ledger; `wftui check` prints one.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from wftui.core.execution import ExecutionRow
+from wftui.core.figures import Figures, log_figures
+from wftui.core.ledger import Ledger, MalformedLine
+from wftui.core.thresholds import Alert, ThresholdEngine, ThresholdState, Transition
+from wftui.core.timestamps import format_timestamp
+
+# Figures that come from metrics when both families are read (CONTRACT section 5).
+METRICS_PREFERRED = ("error_rate", "latency_s", "active_workflows", "queue_depth")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What the monitor knows at one moment, over one window."""
+
+    taken_at: float
+    window_s: float | None
+    window_end: float | None
+    window_fallback: bool  # live window moved to the newest event (no recent events)
+    sources: tuple[dict[str, Any], ...]
+    executions: dict[str, int]
+    logs: Figures | None
+    metrics: dict[str, Any] | None
+    thresholds: tuple[ThresholdState, ...]
+    transitions: tuple[Transition, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    folded: int = 0
+    late_events: int = 0
+    malformed_total: int = 0
+    recent_malformed: tuple[MalformedLine, ...] = ()
+    rows: tuple[ExecutionRow, ...] = ()
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    def figures(self) -> dict[str, Any]:
+        """The top-level figures: logs', with metrics preferred where CONTRACT says so."""
+        merged = self.logs.as_dict() if self.logs is not None else Figures().as_dict()
+        if self.metrics is not None:
+            if self.logs is None:
+                merged.update({k: v for k, v in self.metrics.items() if k in merged})
+            for key in METRICS_PREFERRED:
+                value = self.metrics.get(key)
+                if key == "latency_s":
+                    if isinstance(value, dict) and any(v is not None for v in value.values()):
+                        merged[key] = {q: value.get(q) for q in ("p50", "p95", "p99")}
+                elif value is not None:
+                    merged[key] = value
+        return merged
+
+    def to_check_dict(self) -> dict[str, Any]:
+        """The `wftui check --format json` object (CONTRACT section 5)."""
+        out: dict[str, Any] = {
+            "window_s": self.window_s,
+            "window_end": format_timestamp(self.window_end),
+            "sources": [dict(source) for source in self.sources],
+            "executions": dict(self.executions),
+        }
+        out.update(self.figures())
+        out["thresholds"] = [state.as_dict() for state in self.thresholds]
+        if self.logs is not None and self.metrics is not None:
+            out["logs"] = self.logs.as_dict()
+            out["metrics"] = {k: v for k, v in self.metrics.items()
+                              if k in Figures().as_dict()}
+        out["folded_executions"] = self.folded
+        if self.logs is not None and self.logs.approximate:
+            out["approximate"] = True
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def window_end_for(ledger: Ledger, window_s: float | None, now: float | None,
+                   ) -> tuple[float | None, bool]:
+    """Where the window ends: now (live) or the newest event (check, or no recent events).
+
+    Returns (end, fell_back). With now=None (check) the end is the newest event.
+    """
+    newest = ledger.newest_ts
+    if now is None:
+        return newest, False
+    if newest is not None and window_s is not None and newest < now - window_s:
+        return newest, True
+    return now, False
+
+
+def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
+                  window_s: float | None, now: float | None = None,
+                  sources: list[dict[str, Any]] | None = None,
+                  metrics: dict[str, Any] | None = None,
+                  with_rows: bool = False, warnings: list[str] | None = None) -> Snapshot:
+    """Compute figures, evaluate thresholds and freeze it all.
+
+    now=None is `wftui check`'s rule: the window ends at the newest event, and the idle
+    timeout is measured from there too.
+    """
+    clock = time.time()
+    logs: Figures | None = None
+    end: float | None = now
+    fell_back = False
+    executions = {"total": 0, "running": 0, "succeeded": 0, "failed": 0}
+    rows: tuple[ExecutionRow, ...] = ()
+    if ledger is not None:
+        end, fell_back = window_end_for(ledger, window_s, now)
+        reference = now if now is not None else (ledger.newest_ts or clock)
+        if end is None:
+            end = reference
+        logs = log_figures(ledger, window_s, end, reference)
+        executions = ledger.counts(reference)
+        if with_rows:
+            idle = ledger.idle_timeout
+            rows = tuple(execution.row(reference, idle)
+                         for execution in ledger.executions.values())
+    figures_for_thresholds = Snapshot(
+        clock, window_s, end, fell_back, (), executions, logs, metrics, ()).figures()
+    states, transitions = engine.update(figures_for_thresholds, now if now is not None
+                                        else clock)
+    return Snapshot(
+        taken_at=clock,
+        window_s=window_s,
+        window_end=end,
+        window_fallback=fell_back,
+        sources=tuple(sources or ()),
+        executions=executions,
+        logs=logs,
+        metrics=metrics,
+        thresholds=tuple(states),
+        transitions=tuple(transitions),
+        alerts=tuple(engine.alerts()),
+        folded=ledger.folded_count if ledger is not None else 0,
+        late_events=ledger.late_events if ledger is not None else 0,
+        malformed_total=ledger.malformed_total if ledger is not None else 0,
+        recent_malformed=tuple(ledger.malformed) if ledger is not None else (),
+        rows=rows,
+        warnings=tuple(warnings or ()),
+    )

@@ -1,0 +1,226 @@
+"""An execution's step tree, rebuilt on demand from its raw lines (CONTRACT section 2).
+
+Steps pair a `step_start` with the next `step_complete` of the same name; tool calls,
+branch decisions and errors attach to the open step of their name (or the latest open
+step), else to the execution. Everything else is kept and shown raw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from wftui.core.execution import Execution
+from wftui.core.parse import number, recover, text
+from wftui.core.timestamps import parse_timestamp
+
+
+@dataclass
+class Item:
+    """One event attached to a step or to the execution, in the order it happened."""
+
+    kind: str  # tool_call, branch_decision, error, or an unknown event name
+    ts: float
+    event: dict[str, Any]
+
+
+@dataclass
+class Step:
+    """One step: its start and completion, and what happened inside it."""
+
+    name: str
+    step_type: str | None
+    start_ts: float | None
+    end_ts: float | None = None
+    duration_s: float | None = None
+    success: bool | None = None
+    error: str | None = None
+    context_keys: list[Any] | None = None
+    model: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    items: list[Item] = field(default_factory=list)
+    start_event: dict[str, Any] | None = None
+    complete_event: dict[str, Any] | None = None
+    slowest: bool = False
+    critical: bool = False
+
+    @property
+    def status(self) -> str:
+        """ok / failed / running (started, not completed) / done (no success field)."""
+        if self.success is False or any(item.kind == "error" for item in self.items):
+            return "failed"
+        if self.complete_event is None:
+            return "running"
+        return "ok" if self.success else "done"
+
+
+@dataclass
+class ExecutionDetail:
+    """The whole story of one execution, for the step tree, export and comparison."""
+
+    execution_id: str
+    workflow_name: str | None
+    status: str
+    start_ts: float
+    end_ts: float | None
+    duration_s: float | None
+    steps: list[Step]
+    items: list[Item]  # attached to the execution itself (no step open)
+    context: dict[str, Any] | None
+    replay_of: str | None
+    replays: list[str]
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    complete_event: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able export (what `e` writes)."""
+        return {
+            "execution_id": self.execution_id, "workflow_name": self.workflow_name,
+            "status": self.status, "start_ts": self.start_ts, "end_ts": self.end_ts,
+            "duration_s": self.duration_s, "context": self.context,
+            "replay_of": self.replay_of, "replays": self.replays,
+            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+            "steps": [
+                {"name": s.name, "step_type": s.step_type, "status": s.status,
+                 "start_ts": s.start_ts, "end_ts": s.end_ts, "duration_s": s.duration_s,
+                 "error": s.error, "slowest": s.slowest, "critical": s.critical,
+                 "model": s.model, "input_tokens": s.input_tokens,
+                 "output_tokens": s.output_tokens, "cost_usd": s.cost_usd,
+                 "start_event": s.start_event, "complete_event": s.complete_event,
+                 "events": [i.event for i in s.items]}
+                for s in self.steps
+            ],
+            "events": [i.event for i in self.items],
+            "complete_event": self.complete_event,
+        }
+
+
+def _events(execution: Execution) -> list[tuple[float, int, dict[str, Any]]]:
+    """(time, read order, event) for every line, sorted by time then read order."""
+    out: list[tuple[float, int, dict[str, Any]]] = []
+    read_times = execution.read_times or {}
+    for index, raw in enumerate(execution.raw):
+        try:
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            event, _ = recover(raw)
+        if type(event) is not dict:
+            continue
+        ts = read_times.get(index)
+        if ts is None:
+            ts = parse_timestamp(event.get("timestamp"))
+        out.append((ts if ts is not None else execution.first_ts, index, event))
+    out.sort(key=lambda entry: (entry[0], entry[1]))
+    return out
+
+
+def _find_open(open_steps: list[Step], *names: Any) -> Step | None:
+    for name in names:
+        if type(name) is str:
+            for step in reversed(open_steps):
+                if step.name == name:
+                    return step
+    return open_steps[-1] if open_steps else None
+
+
+def build_detail(execution: Execution, now: float, idle_timeout: float | None
+                 ) -> ExecutionDetail:
+    """The step tree of an execution as logged so far (a running one included)."""
+    steps: list[Step] = []
+    open_steps: list[Step] = []
+    items: list[Item] = []
+    context: dict[str, Any] | None = None
+    complete_event: dict[str, Any] | None = None
+    for ts, _, event in _events(execution):
+        kind = event.get("event")
+        if kind == "step_start":
+            keys = event.get("context_keys")
+            step = Step(name=text(event.get("step_name")) or "",
+                        step_type=text(event.get("step_type")), start_ts=ts,
+                        context_keys=keys if isinstance(keys, list) else None,
+                        start_event=event)
+            steps.append(step)
+            open_steps.append(step)
+        elif kind == "step_complete":
+            name = text(event.get("step_name")) or ""
+            step = next((s for s in open_steps if s.name == name), None)
+            if step is None:  # a completion with no start logged: still a step
+                step = Step(name=name, step_type=None, start_ts=None)
+                steps.append(step)
+            else:
+                open_steps.remove(step)
+            _complete(step, event, ts)
+        elif kind in ("tool_call", "branch_decision", "error"):
+            owner = _find_open(open_steps, event.get("step_name"), event.get("tool_name"),
+                               event.get("branch_name"))
+            (owner.items if owner is not None else items).append(Item(kind, ts, event))
+            if owner is not None and kind == "error" and owner.error is None:
+                owner.error = text(event.get("error"))
+        elif kind == "workflow_start":
+            raw_context = event.get("context")
+            context = raw_context if isinstance(raw_context, dict) else context
+            items.append(Item(kind, ts, event))
+        elif kind == "workflow_complete":
+            complete_event = event
+            items.append(Item(kind, ts, event))
+        else:
+            items.append(Item(str(kind), ts, event))
+    _mark_slowest_and_critical(steps)
+    status = execution.status(now, idle_timeout)
+    return ExecutionDetail(
+        execution_id=execution.execution_id, workflow_name=execution.workflow_name,
+        status=status, start_ts=execution.first_ts, end_ts=execution.end_ts(status),
+        duration_s=execution.duration_s(status), steps=steps, items=items, context=context,
+        replay_of=execution.replay_of, replays=list(execution.replays),
+        input_tokens=execution.input_tokens, output_tokens=execution.output_tokens,
+        cost_usd=execution.cost_usd, complete_event=complete_event,
+    )
+
+
+def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
+    step.complete_event = event
+    step.end_ts = ts
+    duration_ms = number(event.get("duration_ms"))
+    if duration_ms is not None:
+        step.duration_s = duration_ms / 1000.0
+        if step.start_ts is None:
+            step.start_ts = ts - step.duration_s
+    elif step.start_ts is not None:
+        step.duration_s = max(ts - step.start_ts, 0.0)
+    success = event.get("success")
+    step.success = success if isinstance(success, bool) else None
+    step.error = text(event.get("error")) or step.error
+    step.model = text(event.get("model"))
+    tokens_in, tokens_out = event.get("input_tokens"), event.get("output_tokens")
+    step.input_tokens = tokens_in if type(tokens_in) is int else None
+    step.output_tokens = tokens_out if type(tokens_out) is int else None
+    step.cost_usd = number(event.get("cost_usd"))
+
+
+def _mark_slowest_and_critical(steps: list[Step]) -> None:
+    """Mark the slowest step and the chain of steps that decided the end time.
+
+    The critical path is walked back from the step that ended last: each time, the
+    step that ended latest before the current one started (the one it waited for).
+    """
+    timed = [s for s in steps if s.duration_s is not None]
+    if timed:
+        max(timed, key=lambda s: s.duration_s or 0.0).slowest = True
+    ended = [s for s in steps if s.end_ts is not None and s.start_ts is not None]
+    if not ended:
+        return
+    current = max(ended, key=lambda s: s.end_ts or 0.0)
+    while True:
+        current.critical = True
+        start = current.start_ts or 0.0
+        before = [s for s in ended if not s.critical and (s.end_ts or 0.0) <= start + 1e-6]
+        if not before:
+            return
+        current = max(before, key=lambda s: s.end_ts or 0.0)

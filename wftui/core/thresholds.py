@@ -1,0 +1,171 @@
+"""Thresholds on figures, with `for` and `clear` (CONTRACT section 4).
+
+A threshold is ok, pending (breached, waiting out its `for`), firing, or no_data. Once
+firing it stays firing until the value is back at or below `clear` (hysteresis, so a
+value hovering at the line does not page on-call every few seconds).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+OK = "ok"
+PENDING = "pending"
+FIRING = "firing"
+NO_DATA = "no_data"
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """Breach when the figure's value is above `above`."""
+
+    name: str  # the figure: error_rate, latency_p95_s, active_workflows, queue_depth
+    above: float
+    action: str
+    for_s: float = 0.0
+    clear: float | None = None  # back to ok at or below this; default `above`
+    enabled: bool = True
+
+    @property
+    def clear_at(self) -> float:
+        return self.above if self.clear is None else self.clear
+
+
+DEFAULT_THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold("error_rate", 0.05, "Page on-call, investigate root cause"),
+    Threshold("latency_p95_s", 60.0, "Identify slow steps, check external services"),
+    Threshold("active_workflows", 1000.0, "Check for backlog, scale workers"),
+    Threshold("queue_depth", 10000.0, "Tasks accumulating; potential bottleneck"),
+)
+
+
+def threshold_value(name: str, figures: dict[str, Any]) -> float | None:
+    """The figure a threshold watches, from a figures dict (`Figures.as_dict()` shape)."""
+    if name.startswith("latency_") and name.endswith("_s"):
+        return figures.get("latency_s", {}).get(name[len("latency_"):-2])
+    value = figures.get(name)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ThresholdState:
+    """Where one threshold stands at one moment."""
+
+    name: str
+    value: float | None
+    threshold: float
+    state: str
+    action: str
+    since: float | None = None  # when the current state began
+    for_s: float = 0.0
+    clear: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "value": self.value, "threshold": self.threshold,
+                "state": self.state, "action": self.action}
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """A threshold changed state (what `wftui watch` prints and notifies on)."""
+
+    name: str
+    before: str
+    after: str
+    value: float | None
+    threshold: float
+    action: str
+    at: float
+
+
+@dataclass(slots=True)
+class Alert:
+    """One firing episode: when it fired, when it cleared, its worst value."""
+
+    name: str
+    fired_at: float
+    peak: float | None
+    cleared_at: float | None = None
+
+
+@dataclass
+class ThresholdEngine:
+    """Keeps each threshold's state across snapshots and the history of alerts."""
+
+    thresholds: tuple[Threshold, ...] = DEFAULT_THRESHOLDS
+    history_kept: int = 200
+    _state: dict[str, tuple[str, float | None]] = field(default_factory=dict)
+    _breach_since: dict[str, float] = field(default_factory=dict)
+    history: list[Alert] = field(default_factory=list)
+
+    def set_thresholds(self, thresholds: tuple[Threshold, ...]) -> None:
+        """New thresholds (a reloaded config): states of kept names carry on."""
+        names = {t.name for t in thresholds}
+        self.thresholds = thresholds
+        for name in list(self._state):
+            if name not in names:
+                self._state.pop(name)
+                self._breach_since.pop(name, None)
+
+    def update(self, figures: dict[str, Any], now: float
+               ) -> tuple[list[ThresholdState], list[Transition]]:
+        """Evaluate every enabled threshold at `now`; returns states and what changed."""
+        states: list[ThresholdState] = []
+        transitions: list[Transition] = []
+        for threshold in self.thresholds:
+            if not threshold.enabled:
+                continue
+            value = threshold_value(threshold.name, figures)
+            first = threshold.name not in self._state
+            before, since = self._state.get(threshold.name, (OK, None))
+            after = self._next_state(threshold, value, before, now)
+            if after != before or since is None:
+                since = now
+            self._state[threshold.name] = (after, since)
+            # The first evaluation only announces a breach; "ok -> no_data" at start-up
+            # is not news.
+            if after != before and (not first or after in (PENDING, FIRING)):
+                transitions.append(Transition(threshold.name, before, after, value,
+                                              threshold.above, threshold.action, now))
+            self._record(threshold.name, before, after, value, now)
+            states.append(ThresholdState(threshold.name, value, threshold.above, after,
+                                         threshold.action, since, threshold.for_s,
+                                         threshold.clear))
+        return states, transitions
+
+    def _next_state(self, threshold: Threshold, value: float | None, before: str,
+                    now: float) -> str:
+        if value is None:
+            self._breach_since.pop(threshold.name, None)
+            return NO_DATA
+        if before == FIRING:
+            if value > threshold.clear_at:
+                return FIRING
+            self._breach_since.pop(threshold.name, None)
+            return OK
+        if value <= threshold.above:
+            self._breach_since.pop(threshold.name, None)
+            return OK
+        began = self._breach_since.setdefault(threshold.name, now)
+        return FIRING if now - began >= threshold.for_s else PENDING
+
+    def _record(self, name: str, before: str, after: str, value: float | None,
+                now: float) -> None:
+        if after == FIRING and before != FIRING:
+            self.history.append(Alert(name, now, value))
+            del self.history[: max(len(self.history) - self.history_kept, 0)]
+            return
+        open_alert = next((a for a in reversed(self.history)
+                           if a.name == name and a.cleared_at is None), None)
+        if open_alert is None:
+            return
+        if after == FIRING:
+            if value is not None and (open_alert.peak is None or value > open_alert.peak):
+                open_alert.peak = value
+        else:
+            open_alert.cleared_at = now
+
+    def alerts(self) -> list[Alert]:
+        """History, newest first (copies: the UI must not change the engine's state)."""
+        return [replace(alert) for alert in reversed(self.history)]

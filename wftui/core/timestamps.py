@@ -1,0 +1,123 @@
+"""Event timestamps: ISO 8601 strings (no zone means UTC) or epoch seconds, to epoch floats.
+
+Parsing runs once per log line, so the common shape ("2026-01-01T12:00:00.123456", with
+an optional "Z" or "+00:00") takes a fast path: the date-and-seconds prefix is converted
+once and cached, and only the fraction and zone are read per line.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+# Prefix "YYYY-MM-DDTHH:MM:SS" -> epoch seconds. Bounded: cleared when it grows past this
+# (a log has a few distinct seconds per line at most, so hits dominate).
+_PREFIX_CACHE: dict[str, float] = {}
+_PREFIX_CACHE_MAX = 200_000
+
+# Epoch seconds outside this range are not believable timestamps (year 1970..2200):
+# they are read as absent, so the event is stamped with the time it was read.
+_MIN_EPOCH = 0.0
+_MAX_EPOCH = 7_258_118_400.0
+
+
+def _prefix_epoch(prefix: str) -> float | None:
+    try:
+        dt = datetime(
+            int(prefix[0:4]), int(prefix[5:7]), int(prefix[8:10]),
+            int(prefix[11:13]), int(prefix[14:16]), int(prefix[17:19]), tzinfo=UTC,
+        )
+    except ValueError:
+        return None
+    if len(_PREFIX_CACHE) >= _PREFIX_CACHE_MAX:
+        _PREFIX_CACHE.clear()
+    value = dt.timestamp()
+    _PREFIX_CACHE[prefix] = value
+    return value
+
+
+def _zone_offset(zone: str) -> float | None:
+    """Seconds east of UTC for "Z", "+HH:MM", "-HHMM", "+HH"; None if unreadable."""
+    if zone in ("Z", "z"):
+        return 0.0
+    sign = zone[:1]
+    if sign not in ("+", "-"):
+        return None
+    digits = zone[1:].replace(":", "")
+    if not digits.isdigit() or len(digits) not in (2, 4):
+        return None
+    seconds = int(digits[:2]) * 3600 + int(digits[2:4] or 0) * 60
+    return float(seconds if sign == "+" else -seconds)
+
+
+def _slow_parse(text: str) -> float | None:
+    try:
+        dt = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    try:
+        return dt.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _with_zone(value: str, base: float, rest: str) -> float | None:
+    """The rest after seconds: an optional fraction (`.` or `,`) then a zone."""
+    frac = 0.0
+    if rest[0] in ".,":
+        end = 1
+        while end < len(rest) and rest[end].isdigit():
+            end += 1
+        if end > 1:
+            frac = float("0." + rest[1:end])
+        rest = rest[end:]
+        if not rest:
+            return base + frac
+    offset = _zone_offset(rest)
+    if offset is None:
+        return _slow_parse(value)
+    return base + frac - offset
+
+
+def parse_timestamp(value: object) -> float | None:
+    """Epoch seconds for an event's `timestamp`, or None when absent or unreadable."""
+    if isinstance(value, str):
+        base = _PREFIX_CACHE.get(value[:19])
+        if base is None:
+            if len(value) < 19 or value[4] != "-" or value[10] not in "T t":
+                return _slow_parse(value)
+            base = _prefix_epoch(value[:19])
+            if base is None:
+                return _slow_parse(value)
+        rest = value[19:]
+        if not rest:
+            return base
+        # The common shapes ".123456" and ".123456Z" in one float() call.
+        fraction = rest[:-1] if rest[-1] in "Zz" else rest
+        if fraction[:1] == "." and fraction[1:].isascii() and fraction[1:].isdigit():
+            return base + float(fraction)
+        if not fraction:
+            return base
+        return _with_zone(value, base, rest)
+    if isinstance(value, bool):  # bool is an int subclass: true/false are not times
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+        if math.isfinite(number) and _MIN_EPOCH <= number <= _MAX_EPOCH:
+            return number
+        # Epoch milliseconds are a common mistake; accept them rather than lose the time.
+        if math.isfinite(number) and _MIN_EPOCH <= number / 1000.0 <= _MAX_EPOCH:
+            return number / 1000.0
+    return None
+
+
+def format_timestamp(epoch: float | None) -> str | None:
+    """ISO 8601 UTC with a trailing Z (seconds, or milliseconds when fractional)."""
+    if epoch is None:
+        return None
+    dt = datetime.fromtimestamp(epoch, tz=UTC)
+    if dt.microsecond:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,48 @@
+"""The plain-text form of a snapshot (`wftui check --format text`, `wftui watch`)."""
+
+from __future__ import annotations
+
+from wftui.core import format as fmt
+from wftui.core.snapshot import Snapshot
+from wftui.core.timestamps import format_timestamp
+
+
+def snapshot_text(snapshot: Snapshot) -> str:
+    """A short report, one figure a line, readable in a terminal or an email."""
+    figures = snapshot.figures()
+    end = format_timestamp(snapshot.window_end) or "no events"
+    lines = [f"window      {fmt.window(snapshot.window_s)} ending {end}"]
+    for source in snapshot.sources:
+        if source.get("kind") == "file":
+            detail = (f"{source['lines']} lines, {source['events']} events, "
+                      f"{source['malformed']} malformed")
+        else:
+            detail = "up" if source.get("status") == "ok" else "down"
+        problem = f" ({fmt.visible(str(source['error']))})" if source.get("error") else ""
+        name = fmt.visible(str(source["name"]))
+        lines.append(f"source      {name}: {source.get('status')}: {detail}{problem}")
+    ex = snapshot.executions
+    lines.append(f"executions  {ex['total']} total: {ex['running']} running, "
+                 f"{ex['succeeded']} succeeded, {ex['failed']} failed")
+    latency = figures["latency_s"]
+    lines.append(f"error rate  {fmt.percent(figures['error_rate'])}")
+    lines.append(f"latency     p50 {fmt.seconds(latency['p50'])}  p95 "
+                 f"{fmt.seconds(latency['p95'])}  p99 {fmt.seconds(latency['p99'])}")
+    lines.append(f"throughput  {fmt.rate_per_min(figures['throughput_per_min'])}")
+    lines.append(f"active      {fmt.count(figures['active_workflows'])}")
+    lines.append(f"queue depth {fmt.count(figures['queue_depth'])}")
+    for name, stats in figures["step_latency_s"].items():
+        lines.append(f"step        {fmt.visible(name)}: p50 {fmt.seconds(stats['p50'])}  p95 "
+                     f"{fmt.seconds(stats['p95'])}  p99 {fmt.seconds(stats['p99'])}  "
+                     f"({stats['count']} done)")
+    for state in snapshot.thresholds:
+        mark = {"firing": "FIRING", "pending": "pending", "no_data": "no data"}.get(
+            state.state, "ok")
+        line = (f"threshold   {state.name} {fmt.threshold_figure(state.name, state.value)}"
+                f" > {fmt.threshold_figure(state.name, state.threshold)}: {mark}")
+        if state.state == "firing":
+            line += f" -- {state.action}"
+        lines.append(line)
+    for warning in snapshot.warnings:
+        lines.append(f"warning     {fmt.visible(warning)}")
+    return "\n".join(lines) + "\n"
