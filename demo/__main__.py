@@ -10,10 +10,11 @@ import signal
 import sys
 import threading
 
+from .history import last_execution_number
 from .logger import WorkflowLogger
 from .metrics import WorkflowMetrics
 from .server import DEFAULT_PORT, DemoHTTPServer
-from .service import DemoService, ServiceConfig
+from .service import STUCK_AFTER_S, DemoService, ServiceConfig
 from .workflow import INCIDENTS
 
 
@@ -72,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed the ticket stream")
     parser.add_argument(
+        "--stuck-after",
+        type=_positive_float,
+        default=STUCK_AFTER_S,
+        help="seconds without a finished step, with work waiting, before /health answers "
+        f"503 unhealthy (default {STUCK_AFTER_S:.0f})",
+    )
+    parser.add_argument(
         "--exit-with-parent",
         action="store_true",
         help="stop when stdin reaches end of file or the parent process "
@@ -106,6 +114,8 @@ def _watch_parent(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
 
 async def _serve(args: argparse.Namespace) -> int:
     metrics = WorkflowMetrics()
+    # Carry on after the executions already in the log, so two runs never share an id.
+    first_number = last_execution_number(args.log) + 1
     try:
         logger = WorkflowLogger(args.log)
     except OSError as exc:
@@ -117,6 +127,8 @@ async def _serve(args: argparse.Namespace) -> int:
         speed=args.speed,
         incident=args.incident,
         seed=args.seed,
+        stuck_after_s=args.stuck_after,
+        first_number=first_number,
     )
     service = DemoService(config, logger, metrics)
     try:

@@ -122,6 +122,7 @@ def start_demo_process(
     speed: float | None = None,
     incident: str | None = None,
     seed: int | None = None,
+    stuck_after: float | None = None,
     startup_timeout: float = 20.0,
 ) -> DemoProcess:
     """Launch the demo service and wait until /health answers.
@@ -137,6 +138,7 @@ def start_demo_process(
         speed=speed,
         incident=incident,
         seed=seed,
+        stuck_after=stuck_after,
         exit_with_parent=True,
     )
     env = dict(os.environ)

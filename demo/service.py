@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .history import find_context
 from .logger import WorkflowLogger, utc_timestamp
 from .metrics import WorkflowMetrics
 from .workflow import INCIDENTS, WORKFLOW_NAME, Incident, SupportTicketWorkflow, make_ticket
@@ -29,8 +30,9 @@ EXECUTION_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 QUEUE_CAPACITY = 50_000
 # Contexts kept for replay (the article's `db.get_execution`), oldest forgotten first.
 STORED_CONTEXTS = 20_000
-# /health says "unhealthy" when work is waiting and nothing moved for this long...
-STUCK_AFTER_S = 30.0
+# /health says "unhealthy" when work is waiting and no step ended for this long (longer
+# than the slow-tool incident's slowest call at speed 1, which is slow, not stuck)...
+STUCK_AFTER_S = 150.0
 # ...or when the event loop has not ticked for this long.
 LOOP_STALL_S = 5.0
 
@@ -45,6 +47,8 @@ class ServiceConfig:
     incident: str = "none"
     seed: int | None = None
     queue_depth_interval_s: float = 1.0
+    stuck_after_s: float = STUCK_AFTER_S
+    first_number: int = 1  # EXEC-<n> numbering starts here (after the log's last one)
 
 
 class ReplayError(Exception):
@@ -69,7 +73,7 @@ class DemoService:
         self._incident: Incident = INCIDENTS[config.incident]
         # Tickets come from their own generator so a seed reproduces the same stream.
         self._ticket_rng = random.Random(config.seed)
-        self._numbers = itertools.count(1)
+        self._numbers = itertools.count(config.first_number)
         self.workflow = SupportTicketWorkflow(
             logger,
             metrics,
@@ -114,7 +118,7 @@ class DemoService:
                 status="unhealthy", detail=f"event loop stalled for {now - self._last_tick:.0f} s"
             )
             return 503, body
-        if (depth or self._busy) and now - self._last_progress > STUCK_AFTER_S:
+        if (depth or self._busy) and now - self._last_progress > self.config.stuck_after_s:
             body.update(
                 status="unhealthy",
                 detail=f"workers stuck: no step finished for "
@@ -132,10 +136,20 @@ class DemoService:
         self, execution_id: str, context: Mapping[str, Any] | None, timeout: float = 10.0
     ) -> str:
         """Start a replay from another thread; returns the new execution id."""
-        if self._loop is None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
             raise ReplayError(503, "the service is not running")
-        future = asyncio.run_coroutine_threadsafe(self.replay(execution_id, context), self._loop)
-        return future.result(timeout)
+        coro = self.replay(execution_id, context)
+        try:
+            future = asyncio.run_coroutine_threadsafe(coro, loop)
+        except RuntimeError:  # the loop closed in between: shutting down
+            coro.close()
+            raise ReplayError(503, "the service is shutting down") from None
+        try:
+            return future.result(timeout)
+        except TimeoutError:
+            future.cancel()
+            raise ReplayError(503, "the service did not accept the replay in time") from None
 
     # -- on the loop ---------------------------------------------------------------
 
@@ -153,6 +167,8 @@ class DemoService:
         if context is None:
             with self._lock:
                 stored = self._contexts.get(execution_id)
+            if stored is None:  # evicted, or from an earlier run: look in the log
+                stored = await asyncio.to_thread(find_context, self.logger.path, execution_id)
             if stored is None:
                 raise ReplayError(
                     404, f"no stored context for {execution_id}; post the context with the request"

@@ -23,9 +23,9 @@ def start_demo(tmp_path: Path) -> Iterator[Callable[..., DemoProcess]]:
     """Start demo services (fast: speed 20); every one is stopped at teardown."""
     started: list[DemoProcess] = []
 
-    def start(**opts: Any) -> DemoProcess:
+    def start(log: Path | None = None, **opts: Any) -> DemoProcess:
         opts = {"speed": 20, "rate": 40, "workers": 8, "seed": 7, **opts}
-        log = tmp_path / f"demo-{len(started)}.log"
+        log = log or tmp_path / f"demo-{len(started)}.log"
         demo = start_demo_process(log, **opts)
         started.append(demo)
         return demo

@@ -131,3 +131,15 @@ def test_service_stops_when_its_parent_goes_away(start_demo) -> None:
     assert demo.process.wait(timeout=30) == 0
     with pytest.raises(httpx.ConnectError):
         httpx.get(demo.health_url, timeout=2, trust_env=False)
+
+
+def test_health_answers_503_when_no_worker_makes_progress(start_demo, http) -> None:
+    # One worker inside a 60-120 s ticket API call (speed 1), tickets piling up behind
+    # it, and a one-second patience: the service must own up to being stuck.
+    demo = start_demo(workers=1, speed=1, incident="slow-tool", stuck_after=1)
+    answer = wait_for(
+        lambda: (r := http.get(demo.health_url)).status_code == 503 and r, "a 503 from /health"
+    )
+    body = answer.json()
+    assert body["status"] == "unhealthy" and "stuck" in body["detail"]
+    assert body["timestamp"].endswith("Z")
