@@ -1,0 +1,100 @@
+"""Reading Prometheus API answers: values as strings, the error envelope, warnings (pure),
+and the HTTP statuses a live server rarely gives (through httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import math
+
+import httpx
+import pytest
+
+from wftui.sources.metrics import MetricsSettings
+from wftui.sources.metrics_parse import MetricNames
+from wftui.sources.prometheus_api import (
+    PrometheusQueries,
+    PrometheusSource,
+    QueryError,
+    promql_duration,
+    read_answer,
+    render,
+)
+
+
+def vector(*values: str, label: str | None = None) -> dict:
+    result = [{"metric": {"le": label} if label else {}, "value": [1700000000.0, v]}
+              for v in values]
+    return {"status": "success", "data": {"resultType": "vector", "result": result}}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0.25", 0.25), ("NaN", None), ("+Inf", math.inf), ("-Inf", -math.inf), ("1e3", 1000.0)],
+)
+def test_values_are_strings(value: str, expected: float | None) -> None:
+    rows, warnings = read_answer(200, vector(value))
+    assert rows == [({}, expected)]
+    assert warnings == []
+
+
+def test_scalar_empty_and_warnings() -> None:
+    scalar = {"status": "success", "data": {"resultType": "scalar", "result": [1.0, "2"]}}
+    assert read_answer(200, scalar)[0] == [({}, 2.0)]
+    empty = {"status": "success", "data": {"resultType": "vector", "result": []},
+             "warnings": ["PromQL info: metric might not be a counter"]}
+    rows, warnings = read_answer(200, empty)
+    assert rows == []
+    assert warnings == ["PromQL info: metric might not be a counter"]
+
+
+@pytest.mark.parametrize("status", [400, 422, 503])
+def test_error_envelope(status: int) -> None:
+    envelope = {"status": "error", "errorType": "bad_data",
+                "error": "1:5: parse error:\n unexpected end of input"}
+    with pytest.raises(QueryError, match=r"^bad_data: 1:5: parse error: unexpected end of input$"):
+        read_answer(status, envelope)
+    with pytest.raises(QueryError, match="not a Prometheus API answer"):
+        read_answer(status, ["html?"])
+
+
+def test_templates_render_the_articles_queries() -> None:
+    names = MetricNames()
+    queries = PrometheusQueries()
+    assert render(queries.error_rate, names, 300) == (
+        '(sum(rate(workflow_executions_total{status=~"failure"}[300s])) or vector(0)) '
+        "/ sum(rate(workflow_executions_total[300s]))")
+    assert render(queries.latency, names, 90, 0.95) == (
+        "histogram_quantile(0.95, sum by (le) (rate(workflow_duration_seconds_bucket[90s])))")
+    assert render(queries.queue_depth, names, 60) == (
+        "sum(workflow_queue_depth) or sum(queue_depth)")
+    assert promql_duration(1.5) == "1500ms"
+
+
+async def test_server_errors_mark_the_source_down_and_keep_last_figures() -> None:
+    state = {"status": 200}
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if state["status"] != 200:
+            return httpx.Response(state["status"], json={
+                "status": "error", "errorType": "unavailable", "error": "TSDB not ready"})
+        query = request.url.params["query"]
+        if query.startswith("sum by (le)"):
+            return httpx.Response(200, json=vector("1", label="+Inf"))
+        return httpx.Response(200, json=vector("0.5"))
+
+    source = PrometheusSource("http://prometheus.invalid:9090", MetricsSettings(), window_s=60)
+    await source._client.aclose()
+    source._client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    try:
+        await source.scrape_once()
+        assert source.figures(60)["error_rate"] == 0.5
+        assert source.target_statuses()[0]["status"] == "ok"
+        state["status"] = 503
+        await source.scrape_once()
+        [status] = source.target_statuses()
+        assert status["status"] == "down"
+        assert status["error"] == "unavailable: TSDB not ready"
+        figures = source.figures(60)
+        assert figures["stale"] is True
+        assert figures["error_rate"] == 0.5  # last good value, marked stale
+    finally:
+        await source.aclose()

@@ -1,0 +1,287 @@
+"""wftui against a real Prometheus server scraping a real prometheus_client exporter.
+
+Needs /usr/bin/prometheus (Debian package ``prometheus``). Outside CI the tests skip
+without it; with CI=true they fail instead. The server runs on its own free port with its
+own storage in tmp_path (never the system service) and is killed at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from wftui.sources.metrics import MetricsSettings, MetricsSource
+from wftui.sources.metrics_parse import MetricNames
+from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Exporter:
+    """The article's metrics on a fixed port; ``restart`` is a process restart."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/metrics"
+        self._server = None
+        self.start()
+
+    def start(self) -> None:
+        registry = CollectorRegistry()
+        self.executions = Counter("workflow_executions_total", "Total workflow executions",
+                                  ["workflow_name", "status"], registry=registry)
+        self.duration = Histogram("workflow_duration_seconds", "Workflow execution duration",
+                                  ["workflow_name"], buckets=(0.1, 0.5, 1, 5, 10, 60),
+                                  registry=registry)
+        self.active = Gauge("active_workflows", "Active", registry=registry)
+        self.queue = Gauge("workflow_queue_depth", "Queue", registry=registry)
+        # Create the series at 0 so Prometheus sees them before the first increment.
+        for status in ("success", "failure"):
+            self.executions.labels("support", status)
+        self.duration.labels("support")
+        self._server, _ = start_http_server(self.port, addr="127.0.0.1", registry=registry)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def run(self, success: int, failure: int, durations: list[float]) -> None:
+        self.executions.labels("support", "success").inc(success)
+        self.executions.labels("support", "failure").inc(failure)
+        for seconds in durations:
+            self.duration.labels("support").observe(seconds)
+
+
+@pytest.fixture(scope="module")
+def exporter() -> Iterator[Exporter]:
+    server = Exporter()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def prometheus(exporter: Exporter, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not Path(PROMETHEUS).exists():
+        reason = "needs the prometheus binary (apt-get install prometheus)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    work = tmp_path_factory.mktemp("prometheus")
+    config = work / "prometheus.yml"
+    config.write_text(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+        "scrape_configs:\n  - job_name: workflow\n    static_configs:\n"
+        f"      - targets: ['127.0.0.1:{exporter.port}']\n"
+    )
+    port = free_port()
+    log = (work / "prometheus.log").open("wb")
+    process = subprocess.Popen(
+        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={work / 'data'}",
+         f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(url, "count(workflow_executions_total)", lambda v: v == 2, process, work)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+        log.close()
+
+
+def instant(url: str, promql: str) -> float | None:
+    """Prometheus's own answer to a query that gives one number (None: empty or NaN)."""
+    answer = httpx.get(f"{url}/api/v1/query", params={"query": promql}, timeout=10).json()
+    result = answer["data"]["result"]
+    if not result:
+        return None
+    value = float(result[0]["value"][1])
+    return None if value != value else value
+
+
+async def ainstant(url: str, promql: str) -> float | None:
+    """:func:`instant` without blocking the event loop."""
+    return await asyncio.to_thread(instant, url, promql)
+
+
+def wait_for(url: str, promql: str, done, process: subprocess.Popen | None = None,
+             work: Path | None = None, timeout: float = 60.0) -> None:
+    """Poll Prometheus until ``done(value)``; generous timeout for a loaded machine."""
+    deadline = time.monotonic() + timeout
+    last: object = None
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            log = (work / "prometheus.log").read_text()[-2000:] if work else ""
+            pytest.fail(f"prometheus exited with {process.returncode}: {log}")
+        try:
+            last = instant(url, promql)
+            if last is not None and done(last):
+                return
+        except (httpx.HTTPError, KeyError, ValueError) as error:
+            last = error
+        time.sleep(0.25)
+    pytest.fail(f"prometheus never answered {promql!r} as wanted (last: {last!r})")
+
+
+async def figures_from(url: str, window_s: float | None, **kw: object) -> tuple[dict, list]:
+    source = PrometheusSource(url, MetricsSettings(deadline=10.0), window_s=window_s, **kw)
+    try:
+        await source.scrape_once()
+        return source.figures(window_s), source.target_statuses()
+    finally:
+        await source.aclose()
+
+
+async def test_same_figures_as_prometheus_and_as_the_scraper(exporter: Exporter,
+                                                             prometheus: str) -> None:
+    scraper = MetricsSource([exporter.url], MetricsSettings(deadline=10.0), health_urls=[""])
+    try:
+        await compare_with_prometheus(exporter, prometheus, scraper)
+    finally:
+        await scraper.aclose()
+
+
+async def compare_with_prometheus(exporter: Exporter, prometheus: str,
+                                  scraper: MetricsSource) -> None:
+    await scraper.scrape_once()
+    exporter.run(6, 2, [0.3] * 4 + [2.0] * 3 + [7.0])
+    exporter.active.set(5)
+    exporter.queue.set(11)
+    await asyncio.to_thread(wait_for, prometheus, "sum(workflow_executions_total)",
+                            lambda v: v == 8)
+    await scraper.scrape_once()
+    ours, statuses = await figures_from(prometheus, 120.0)
+    scraped = scraper.figures(120.0)
+    # By hand: 2 failures of 8 executions. Buckets 0.5:4 1:4 5:7 10:8 60:8 +Inf:8.
+    # p50 rank 4 -> le=0.5: 0 + 0.5*4/4 = 0.5
+    # p95 rank 7.6 -> le=10: 5 + 5*(7.6-7)/(8-7) = 8.0; p99 rank 7.92 -> 5 + 5*0.92 = 9.6
+    expected = {"error_rate": 0.25, "p50": 0.5, "p95": 8.0, "p99": 9.6}
+    # Prometheus's own answers to the article's queries, asked directly:
+    theirs = {
+        "error_rate": await ainstant(
+            prometheus, 'sum(rate(workflow_executions_total{status="failure"}[120s])) '
+                        "/ sum(rate(workflow_executions_total[120s]))"),
+        **{label: await ainstant(prometheus, f"histogram_quantile({q}, sum by (le) "
+                                             "(rate(workflow_duration_seconds_bucket[120s])))")
+           for label, q in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))},
+    }
+    assert pick(ours) == pytest.approx(expected)
+    assert theirs == pytest.approx(expected)
+    assert pick(scraped) == pytest.approx(expected)
+    assert ours["latency_s"]["at_least"] == {}
+    assert ours["active_workflows"] == 5 == scraped["active_workflows"]
+    assert ours["queue_depth"] == 11 == scraped["queue_depth"]
+    assert ours["throughput_per_min"] > 0
+    assert ours["since_start"] is False
+    assert statuses[0]["status"] == "ok" and statuses[0]["samples"] > 0
+
+    # A restart resets the counters; Prometheus and the scraper both add, never subtract.
+    exporter.stop()
+    exporter.start()
+    # Let both see the zeros first: a reset from 2 straight to 3 looks like +1 to anyone
+    # (Prometheus included), so the test makes the reset visible.
+    await asyncio.to_thread(wait_for, prometheus, "sum(workflow_executions_total)",
+                            lambda v: v == 0)
+    await scraper.scrape_once()
+    exporter.run(1, 3, [120.0] * 4)
+    await asyncio.to_thread(wait_for, prometheus, "sum(workflow_executions_total)",
+                            lambda v: v == 4)
+    await scraper.scrape_once()
+    after, _ = await figures_from(prometheus, 120.0)
+    scraped_after = scraper.figures(120.0)
+    # failures 2 + 3 = 5 of 8 + 4 = 12
+    # all 12 observations: 0.5:4 1:4 5:7 10:8 60:8 +Inf:12; p95 rank 11.4 > 8 -> ">= 60"
+    for figures in (after, scraped_after, scraper.figures(None)):
+        assert figures["error_rate"] == pytest.approx(5 / 12)
+        assert figures["latency_s"]["p95"] == pytest.approx(60.0)
+        assert figures["latency_s"]["at_least"] == {"p95": True, "p99": True}
+
+
+def pick(figures: dict) -> dict:
+    """Error rate and the three latency quantiles of a figures dict."""
+    return {"error_rate": figures["error_rate"],
+            **{k: figures["latency_s"][k] for k in ("p50", "p95", "p99")}}
+
+
+async def test_totals_for_window_all(prometheus: str) -> None:
+    figures, _ = await figures_from(prometheus, None)
+    assert figures["since_start"] is True
+    assert figures["throughput_per_min"] is None
+    # Prometheus's own total, asked directly
+    total = await ainstant(prometheus, 'sum(workflow_executions_total{status="failure"}) '
+                                "/ sum(workflow_executions_total)")
+    assert figures["error_rate"] == pytest.approx(total)
+
+
+async def test_missing_series_are_no_data_not_zero(prometheus: str) -> None:
+    names = MetricNames(executions="nothing_here_total", workflow_duration="nope_seconds",
+                        step_duration="nope_step_seconds", active_workflows="nope_active",
+                        queue_depth=("nope_queue",))
+    source = PrometheusSource(prometheus, MetricsSettings(names=names, deadline=10.0),
+                              window_s=60)
+    try:
+        await source.scrape_once()
+        figures = source.figures(60)
+    finally:
+        await source.aclose()
+    for key in ("error_rate", "throughput_per_min", "active_workflows", "queue_depth"):
+        assert figures[key] is None, key
+    assert figures["latency_s"]["p95"] is None
+    assert figures["step_latency_s"] == {}
+
+
+async def test_nan_inf_and_bad_queries_from_the_live_server(prometheus: str) -> None:
+    queries = PrometheusQueries(active_workflows="vector(0) / vector(0)",
+                                queue_depth="vector(1) / vector(0)",
+                                throughput_per_min="sum(rate(workflow_executions_total[5s]",
+                                )
+    figures, statuses = await figures_from(prometheus, 60, queries=queries)
+    assert figures["active_workflows"] is None  # NaN
+    assert figures["queue_depth"] is None  # +Inf, with a warning
+    assert any("queue_depth gave inf" in w for w in figures["warnings"])
+    assert figures["throughput_per_min"] is None
+    assert any(w.startswith("query throughput_per_min failed: bad_data:")
+               for w in figures["warnings"])
+    assert statuses[0]["status"] == "ok"  # the other queries answered
+
+
+async def test_server_that_rejects_everything_is_down(prometheus: str) -> None:
+    broken = "sum(("
+    queries = PrometheusQueries(**dict.fromkeys(
+        ("error_rate", "throughput_per_min", "latency", "latency_buckets", "step_latency",
+         "step_count", "active_workflows", "queue_depth"), broken))
+    _, statuses = await figures_from(prometheus, 60, queries=queries)
+    assert statuses[0]["status"] == "down"
+    assert statuses[0]["error"].startswith("bad_data:")
+
+
+async def test_unreachable_server_is_down() -> None:
+    figures, statuses = await figures_from(f"http://127.0.0.1:{free_port()}", 60)
+    assert statuses[0]["status"] == "down"
+    assert "ConnectError" in statuses[0]["error"]
+    assert figures["error_rate"] is None

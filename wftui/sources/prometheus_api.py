@@ -1,0 +1,325 @@
+"""Reading the figures from a Prometheus server (``wftui --prometheus URL``).
+
+Each refresh runs a dozen PromQL instant queries over ``/api/v1/query`` concurrently, the
+window as the range. Queries are templates (``string.Template``: ``$window``, ``$q`` and
+the metric names) and can be replaced. Prometheus answers NaN for 0/0 (no traffic) and an
+empty vector when a series does not exist: both are "no data" (None), never 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from string import Template
+
+import httpx
+
+from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
+from wftui.sources.metrics import MetricsSettings, one_line
+from wftui.sources.metrics_figures import QUANTILES
+from wftui.sources.metrics_parse import MetricNames
+
+
+@dataclass
+class PrometheusQueries:
+    """PromQL templates. ``*_all`` variants are used for the window "all" (totals)."""
+
+    error_rate: str = ('(sum(rate(${executions}{${status_label}=~"${failures}"}[${window}])) '
+                       "or vector(0)) / sum(rate(${executions}[${window}]))")
+    error_rate_all: str = ('(sum(${executions}{${status_label}=~"${failures}"}) or vector(0)) '
+                           "/ sum(${executions})")
+    throughput_per_min: str = "sum(rate(${executions}[${window}])) * 60"
+    latency: str = ("histogram_quantile(${q}, sum by (le) "
+                    "(rate(${workflow_duration}_bucket[${window}])))")
+    latency_all: str = "histogram_quantile(${q}, sum by (le) (${workflow_duration}_bucket))"
+    latency_buckets: str = "sum by (le) (rate(${workflow_duration}_bucket[${window}]))"
+    latency_buckets_all: str = "sum by (le) (${workflow_duration}_bucket)"
+    step_latency: str = ("histogram_quantile(${q}, sum by (le, ${step_label}) "
+                         "(rate(${step_duration}_bucket[${window}])))")
+    step_latency_all: str = ("histogram_quantile(${q}, sum by (le, ${step_label}) "
+                             "(${step_duration}_bucket))")
+    step_count: str = "sum by (${step_label}) (increase(${step_duration}_count[${window}]))"
+    step_count_all: str = "sum by (${step_label}) (${step_duration}_count)"
+    active_workflows: str = "sum(${active_workflows})"
+    queue_depth: str = "${queue_sum}"
+
+
+class QueryError(Exception):
+    """A query failed; ``fatal`` when the server could not be reached at all."""
+
+    def __init__(self, message: str, *, fatal: bool = False) -> None:
+        super().__init__(message)
+        self.fatal = fatal
+
+
+def promql_duration(window_s: float) -> str:
+    """A PromQL range for ``window_s`` seconds (``300s``, ``1500ms``)."""
+    if float(window_s).is_integer():
+        return f"{int(window_s)}s"
+    return f"{max(1, round(window_s * 1000))}ms"
+
+
+def render(template: str, names: MetricNames, window_s: float | None,
+           q: float | None = None) -> str:
+    """Fill a query template with the window, the quantile and the metric names."""
+    values = {
+        "window": promql_duration(window_s) if window_s is not None else "",
+        "q": "" if q is None else f"{q:g}",
+        "executions": names.executions,
+        "status_label": names.status_label,
+        "failures": "|".join(names.failure_statuses),
+        "workflow_duration": names.workflow_duration,
+        "step_duration": names.step_duration,
+        "step_label": names.step_label,
+        "active_workflows": names.active_workflows,
+        "queue_sum": " or ".join(f"sum({name})" for name in names.queue_depth),
+    }
+    return Template(template).substitute(values)
+
+
+def sample_value(text: object) -> float | None:
+    """A Prometheus sample value (a string: ``"1.5"``, ``"NaN"``, ``"+Inf"``); NaN is None."""
+    try:
+        value = float(str(text))
+    except ValueError:
+        return None
+    return None if math.isnan(value) else value
+
+
+def read_answer(status_code: int, payload: object) -> tuple[list[tuple[dict, float | None]],
+                                                            list[str]]:
+    """The (labels, value) pairs and warnings of a ``/api/v1/query`` answer (pure)."""
+    if not isinstance(payload, dict):
+        raise QueryError(f"HTTP {status_code}: not a Prometheus API answer")
+    warnings = [str(w) for w in payload.get("warnings") or []]
+    if payload.get("status") != "success":
+        kind = payload.get("errorType", "error")
+        raise QueryError(" ".join(f"{kind}: {payload.get('error', 'unknown error')}".split()))
+    data = payload.get("data") or {}
+    result_type, result = data.get("resultType"), data.get("result")
+    if result_type == "scalar" and isinstance(result, list) and len(result) == 2:
+        return [({}, sample_value(result[1]))], warnings
+    if result_type == "vector" and isinstance(result, list):
+        rows = []
+        for item in result:
+            if isinstance(item, dict) and isinstance(item.get("value"), list):
+                rows.append((item.get("metric") or {}, sample_value(item["value"][-1])))
+        return rows, warnings
+    raise QueryError(f"unexpected result type {result_type!r}")
+
+
+@dataclass
+class _Round:
+    """The figures of one window from one refresh."""
+
+    figures: dict
+    at_wall: float
+
+
+@dataclass
+class PrometheusSource:
+    """Figures from a Prometheus server, in the same shape as :class:`MetricsSource`.
+
+    ``figures(window_s)`` answers from the latest refresh of that window; a window asked
+    for the first time is queried from the next refresh on (the last three are kept).
+    """
+
+    url: str
+    settings: MetricsSettings = field(default_factory=MetricsSettings)
+    window_s: float | None = 300.0
+    queries: PrometheusQueries = field(default_factory=PrometheusQueries)
+
+    def __post_init__(self) -> None:
+        self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        self._windows: list[float | None] = [self.window_s]
+        self._rounds: dict[float | None, _Round] = {}
+        self._attempts = 0
+        self._failing = False
+        self._last_error: str | None = None
+        self._duration: float | None = None
+        self._series = 0
+
+    async def query(self, promql: str) -> tuple[list[tuple[dict, float | None]], list[str]]:
+        """Run one instant query; raises :class:`QueryError` with a one-line message."""
+        endpoint = self.url.rstrip("/") + "/api/v1/query"
+        try:
+            async with asyncio.timeout(self.settings.scrape_deadline):
+                response = await self._client.get(endpoint, params={"query": promql})
+        except TimeoutError:
+            raise QueryError(f"no answer within {self.settings.scrape_deadline:g} s",
+                             fatal=True) from None
+        except httpx.HTTPError as error:
+            raise QueryError(one_line(error), fatal=True) from None
+        try:
+            payload = response.json()
+        except ValueError:
+            raise QueryError(f"HTTP {response.status_code}: not a Prometheus API answer",
+                             fatal=response.status_code >= 500) from None
+        return read_answer(response.status_code, payload)
+
+    async def _window_figures(self, window_s: float | None) -> tuple[dict, int]:
+        """Figures for one window, and the number of series the queries returned."""
+        q = self.queries
+        names = self.settings.names
+        every = window_s is None
+        jobs: dict[str, str] = {
+            "error_rate": q.error_rate_all if every else q.error_rate,
+            "active_workflows": q.active_workflows,
+            "queue_depth": q.queue_depth,
+            "buckets": q.latency_buckets_all if every else q.latency_buckets,
+            "step_count": q.step_count_all if every else q.step_count,
+        }
+        if not every:
+            jobs["throughput_per_min"] = q.throughput_per_min
+        for label in QUANTILES:
+            jobs[f"latency:{label}"] = q.latency_all if every else q.latency
+            jobs[f"step:{label}"] = q.step_latency_all if every else q.step_latency
+        rendered = {key: render(t, names, window_s, QUANTILES.get(key.split(":")[-1]))
+                    for key, t in jobs.items()}
+        answers = await asyncio.gather(*(self.query(p) for p in rendered.values()),
+                                       return_exceptions=True)
+        results: dict[str, list[tuple[dict, float | None]]] = {}
+        warnings: list[str] = []
+        failed = 0
+        for key, answer in zip(rendered, answers, strict=True):
+            if isinstance(answer, QueryError):
+                failed += 1
+                if answer.fatal:
+                    raise answer
+                warnings.append(f"query {key} failed: {answer}")
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                results[key], query_warnings = answer
+                warnings.extend(f"query {key}: {w}" for w in query_warnings)
+        figures = self._assemble(results, window_s, warnings)
+        if failed == len(rendered):
+            # The server answers but rejects every query: as good as down.
+            raise QueryError(warnings[0].split(": ", 1)[1] if warnings else "every query failed")
+        return figures, sum(len(rows) for rows in results.values())
+
+    def _assemble(self, results: dict, window_s: float | None, warnings: list[str]) -> dict:
+        def single(key: str) -> float | None:
+            rows = results.get(key) or []
+            value = rows[0][1] if len(rows) == 1 else None
+            if value is not None and math.isinf(value):
+                warnings.append(f"query {key} gave {value}")
+                return None
+            return value
+
+        latency: dict = {label: single(f"latency:{label}") for label in QUANTILES}
+        buckets = [(parse_le(str(m.get("le"))), v) for m, v in results.get("buckets") or []]
+        buckets = [(b, v) for b, v in buckets if b is not None and v is not None]
+        latency["at_least"] = {}
+        for label, quantile in QUANTILES.items():
+            local = histogram_quantile(quantile, buckets)
+            if local is not None and local.at_least:
+                latency["at_least"][label] = True
+        top = highest_finite_bound(b for b, _ in buckets)
+        threshold = self.settings.p95_threshold_s
+        if threshold is not None and top is not None and threshold > top:
+            warnings.append(f"p95 threshold {threshold:g} s is above the highest finite latency "
+                            f"bucket ({top:g} s): a breach cannot be seen, latency shows as "
+                            f"'≥ {top:g} s'")
+        step_label = self.settings.names.step_label
+        steps: dict[str, dict] = {}
+        for label in QUANTILES:
+            for metric, value in results.get(f"step:{label}") or []:
+                step = steps.setdefault(str(metric.get(step_label, "")), {})
+                step[label] = None if value is None or math.isinf(value) else value
+        for metric, value in results.get("step_count") or []:
+            steps.setdefault(str(metric.get(step_label, "")), {})["count"] = value
+        for step in steps.values():
+            for label in (*QUANTILES, "count"):
+                step.setdefault(label, None)
+            step["at_least"] = {}
+        return {
+            "error_rate": single("error_rate"),
+            "latency_s": latency,
+            "step_latency_s": dict(sorted(steps.items())),
+            "throughput_per_min": single("throughput_per_min"),
+            "active_workflows": single("active_workflows"),
+            "queue_depth": single("queue_depth"),
+            "since_start": window_s is None,
+            "stale": False,
+            "warnings": warnings,
+        }
+
+    async def scrape_once(self) -> None:
+        """Refresh the figures of every window in use."""
+        started = time.monotonic()
+        self._attempts += 1
+        try:
+            series = 0
+            for window in list(self._windows):
+                figures, count = await self._window_figures(window)
+                series += count
+                self._rounds[window] = _Round(figures, time.time())
+        except QueryError as error:
+            self._failing = True
+            self._last_error = str(error)
+        else:
+            self._failing = False
+            self._series = series
+        self._duration = time.monotonic() - started
+
+    async def run(self, stop: asyncio.Event, on_update: Callable[[], None] | None = None) -> None:
+        """Refresh every ``interval`` until ``stop`` is set (never overlapping)."""
+        while not stop.is_set():
+            started = time.monotonic()
+            await self.scrape_once()
+            if on_update is not None:
+                on_update()
+            delay = max(0.0, started + self.settings.interval - time.monotonic())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=delay)
+
+    def figures(self, window_s: float | None, now: float | None = None) -> dict:
+        """The latest figures of that window (all None until it has been queried)."""
+        now = time.time() if now is None else now
+        if window_s not in self._windows:
+            self._windows = [window_s, *self._windows][:3]
+        latest = self._rounds.get(window_s)
+        if latest is None:
+            return {
+                "error_rate": None, "latency_s": {**dict.fromkeys(QUANTILES), "at_least": {}},
+                "step_latency_s": {}, "throughput_per_min": None, "active_workflows": None,
+                "queue_depth": None, "since_start": window_s is None, "stale": self._failing,
+                "warnings": [f"{self.url}: waiting for the first query of this window"],
+            }
+        figures = {**latest.figures, "warnings": list(latest.figures["warnings"])}
+        if self._failing:
+            figures["stale"] = True
+            figures["warnings"].append(
+                f"{self.url} is down ({self._last_error}); showing figures from "
+                f"{max(0.0, now - latest.at_wall):.0f} s ago")
+        return figures
+
+    def target_statuses(self, now: float | None = None) -> list[dict]:
+        """One JSON-able status for the server."""
+        now = time.time() if now is None else now
+        last_good = max((r.at_wall for r in self._rounds.values()), default=None)
+        if self._attempts == 0:
+            status, up = "waiting", None
+        else:
+            status, up = ("down", False) if self._failing else ("ok", True)
+        return [{
+            "kind": "prometheus",
+            "name": self.url,
+            "status": status,
+            "up": up,
+            "error": self._last_error if self._failing else None,
+            "last_error": self._last_error,
+            "age_s": None if last_good is None else max(0.0, now - last_good),
+            "scrape_duration_s": self._duration,
+            "samples": self._series,
+            "health": None,
+        }]
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._client.aclose()
