@@ -19,6 +19,7 @@ from wftui.core.ledger import Ledger
 from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.render_text import snapshot_text
+from wftui.sources.connect import file_entry, metric_family, read_metrics_once
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,48 +39,41 @@ def read_files(paths: list[str], ledger: Ledger) -> list[dict[str, Any]]:
                 ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
         for batch in tailer.flush_partial():
             ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
-        return [file_source(status.as_dict(), ledger) for status in tailer.statuses]
+        return [check_entry(file_entry(status.as_dict(), ledger))
+                for status in tailer.statuses]
     finally:
         tailer.close()
 
 
-def file_source(status: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
-    """A file's entry in `sources`: the tailer's facts plus the ledger's counts."""
-    counts = ledger.sources.get(status["name"])
-    events = counts.events if counts else 0
-    malformed = counts.malformed if counts else 0
-    entry = {"kind": "file", "name": status["name"], "lines": events + malformed,
-             "events": events, "malformed": malformed}
-    state = status.get("status")
+def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """`check` reads once: a file is "ok" when read, "missing" or "error" otherwise."""
+    state = entry.get("status")
     if state == "waiting":
-        entry["status"], entry["error"] = "missing", status.get("error") or "no such file"
-    elif state == "error":
-        entry["status"], entry["error"] = "error", status.get("error")
-    else:
+        entry["status"] = "missing"
+        entry["error"] = entry.get("error") or "no such file"
+    elif state != "error":
         entry["status"], entry["error"] = "ok", None
-    for key in ("rotations", "truncations", "skipped_long_lines", "offset"):
-        if key in status:
-            entry[key] = status[key]
     return entry
 
 
 def read_metrics(options: argparse.Namespace, settings: Settings
                  ) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[str]]:
     """Two scrapes of every --metrics URL (or PromQL over --prometheus)."""
-    if not options.metrics and not options.prometheus:
-        return None, [], []
-    from wftui.sources.metrics import metrics_settings, run_check_metrics
-
     try:
         interval = (parse_duration(options.interval, "--interval")
                     if options.interval else None)
+        family = metric_family(settings, options.metrics, options.prometheus,
+                               health_urls=options.health, interval=interval)
     except ConfigError as error:
         fail(str(error))
-    metric_settings = metrics_settings(settings, interval=interval)
-    figures, targets = asyncio.run(run_check_metrics(
-        options.metrics, options.prometheus, metric_settings, settings.window_s))
-    warnings = list(figures.get("warnings", [])) if figures else []
-    return figures, targets, warnings
+        raise
+    if family is None:
+        return None, [], []
+    figures, targets = asyncio.run(read_metrics_once(family, settings.window_s))
+    for target in targets:
+        if target.get("status") == "waiting":
+            target["status"] = "down"
+    return figures, targets, list(figures.get("warnings", []))
 
 
 def run(options: argparse.Namespace) -> int:

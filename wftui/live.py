@@ -1,0 +1,174 @@
+"""The live monitor's engine, shared by the TUI and `wftui watch`: no UI in here.
+
+Sources are read in one background thread running its own asyncio loop (the file
+tailer, the metrics scrapers); each batch of lines is ingested under a lock. Readers
+call `snapshot()` from any thread: it takes the lock only to compute figures, so the
+UI never waits on IO.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from wftui.config import Settings
+from wftui.core.ledger import Ledger
+from wftui.core.snapshot import Snapshot, take_snapshot
+from wftui.core.steps import ExecutionDetail, build_detail
+from wftui.core.thresholds import ThresholdEngine
+from wftui.sources.connect import MetricFamily, file_entry
+
+KEEP = object()  # "the configured window" (None already means "all")
+
+
+class LiveMonitor:
+    """Follows files and metrics targets; hands out snapshots and execution trees."""
+
+    def __init__(self, settings: Settings, files: Sequence[str] = (), *,
+                 metrics: MetricFamily | None = None, from_end: bool = False) -> None:
+        from wftui.sources.files import FileTailer
+
+        self.settings = settings
+        self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s)
+        self.engine = ThresholdEngine(settings.thresholds)
+        self.tailer = FileTailer(list(files), from_end=from_end) if files else None
+        self.metrics = metrics
+        self.window_s = settings.window_s
+        self.errors: list[str] = []  # a source task that died: said on screen, not raised
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._metrics_version = 0
+        self.on_change: Callable[[], None] | None = None
+
+    # -- running -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start reading in the background; returns once the loop is running."""
+        self._thread = threading.Thread(target=self._run, name="wftui-sources", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        self._ready.set()
+        tasks = []
+        if self.tailer is not None:
+            tasks.append(asyncio.create_task(self._guard("files", self.tailer.follow(
+                self._ingest, self._stop))))
+        if self.metrics is not None:
+            tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
+                self._stop, self._metrics_updated))))
+        await self._stop.wait()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.metrics is not None:
+            await self.metrics.aclose()
+        if self.tailer is not None:
+            self.tailer.close()
+
+    async def _guard(self, name: str, job: Any) -> None:
+        """Run a source; if it dies, say so instead of taking the process down."""
+        try:
+            await job
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:  # noqa: BLE001 - shown to the operator as one line
+            self.errors.append(f"{name} stopped: {type(error).__name__}: {error}")
+
+    def _ingest(self, batch: Any) -> None:
+        with self._lock:
+            self.ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines,
+                                     time.time())
+        if self.on_change is not None:
+            self.on_change()
+
+    def _metrics_updated(self) -> None:
+        self._metrics_version += 1
+        if self.on_change is not None:
+            self.on_change()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop reading and wait for the background thread to finish."""
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # -- reading -----------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Changes whenever anything new was read: skip re-rendering when it has not."""
+        return self.ledger.version * 1_000_003 + self._metrics_version
+
+    def sources(self, now: float | None = None) -> list[dict[str, Any]]:
+        """Every source's health: files (tailer facts + counts), then metrics targets."""
+        entries: list[dict[str, Any]] = []
+        if self.tailer is not None:
+            for status in self.tailer.statuses:
+                entries.append(file_entry(status.as_dict(), self.ledger))
+        if self.metrics is not None:
+            entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
+        return entries
+
+    def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
+        """Run a read of loop-owned state inside the loop thread (it is not thread-safe)."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or threading.current_thread() is self._thread:
+            return job()
+
+        async def call() -> Any:
+            return job()
+
+        try:
+            return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=2.0)
+        except (FutureTimeout, RuntimeError):
+            return default
+
+    def snapshot(self, window_s: Any = KEEP, *, with_rows: bool = False,
+                 now: float | None = None) -> Snapshot:
+        """Figures over the window ending now; rows of the executions table if asked."""
+        window = self.window_s if window_s is KEEP else window_s
+        now = time.time() if now is None else now
+        metric_figures = None
+        if self.metrics is not None:
+            metric_figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
+        sources = self.sources(now)
+        warnings = list(self.errors)
+        if metric_figures:
+            warnings += list(metric_figures.get("warnings", []))
+        with self._lock:
+            return take_snapshot(self.ledger if self.tailer is not None else None, self.engine,
+                                 window_s=window, now=now, sources=sources,
+                                 metrics=metric_figures, with_rows=with_rows,
+                                 warnings=warnings)
+
+    def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
+        """The step tree of one retained execution (None if unknown or folded)."""
+        with self._lock:
+            execution = self.ledger.executions.get(execution_id)
+            if execution is None:
+                return None
+            return build_detail(execution, time.time() if now is None else now,
+                                self.ledger.idle_timeout)
+
+    def set_settings(self, settings: Settings) -> None:
+        """A reloaded config: thresholds take effect at the next snapshot."""
+        self.settings = settings
+        self.engine.set_thresholds(settings.thresholds)

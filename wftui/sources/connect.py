@@ -1,0 +1,155 @@
+"""From settings and flags to running sources: what `check`, `watch` and the TUI share.
+
+Builds the metrics settings out of the config file's [metrics] and [prometheus]
+tables, bundles /metrics targets and a Prometheus server into one `MetricFamily`, and
+turns a file's tailer status and ledger counts into its `sources` entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import fields, replace
+from typing import Any
+
+from wftui.config import ConfigError, Settings, check_keys, parse_duration
+from wftui.core.ledger import Ledger
+from wftui.core.thresholds import threshold_value  # noqa: F401 - re-exported for callers
+from wftui.sources.metrics import MetricsSettings, MetricsSource
+from wftui.sources.metrics_parse import MetricNames
+from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource
+
+_METRICS_KEYS = frozenset({"interval", "deadline", "max_body_mb", "names"})
+_NAME_KEYS = frozenset(f.name for f in fields(MetricNames))
+_PROMETHEUS_KEYS = frozenset({"queries"})
+_QUERY_KEYS = frozenset(f.name for f in fields(PrometheusQueries))
+
+
+def metrics_settings(settings: Settings, *, interval: float | None = None) -> MetricsSettings:
+    """MetricsSettings from the [metrics] table (and the p95 threshold, for its warning)."""
+    table = check_keys(settings.section("metrics"), _METRICS_KEYS, "config: metrics")
+    out = MetricsSettings()
+    if "interval" in table:
+        out.interval = parse_duration(table["interval"], "config: metrics.interval") or 5.0
+    if interval is not None:
+        out.interval = interval
+    if "deadline" in table:
+        out.deadline = parse_duration(table["deadline"], "config: metrics.deadline")
+    if "max_body_mb" in table:
+        size = table["max_body_mb"]
+        if not isinstance(size, int | float) or isinstance(size, bool) or size <= 0:
+            raise ConfigError("config: metrics.max_body_mb: expected a positive number")
+        out.max_body_bytes = int(size * 1_000_000)
+    if "names" in table:
+        names = check_keys(table["names"], _NAME_KEYS, "config: metrics.names")
+        values: dict[str, Any] = {}
+        for key, value in names.items():
+            if key in ("failure_statuses", "queue_depth"):
+                value = (value,) if isinstance(value, str) else value
+                if not (isinstance(value, list | tuple) and value
+                        and all(isinstance(v, str) for v in value)):
+                    raise ConfigError(f"config: metrics.names.{key}: expected names")
+                value = tuple(value)
+            elif not isinstance(value, str) or not value:
+                raise ConfigError(f"config: metrics.names.{key}: expected a metric name")
+            values[key] = value
+        out.names = replace(out.names, **values)
+    p95 = next((t for t in settings.thresholds if t.name == "latency_p95_s"), None)
+    out.p95_threshold_s = p95.above if p95 is not None and p95.enabled else None
+    return out
+
+
+def prometheus_queries(settings: Settings) -> PrometheusQueries:
+    """PromQL templates, the defaults overridden by the [prometheus.queries] table."""
+    table = check_keys(settings.section("prometheus"), _PROMETHEUS_KEYS, "config: prometheus")
+    queries = check_keys(table.get("queries", {}), _QUERY_KEYS, "config: prometheus.queries")
+    for key, value in queries.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"config: prometheus.queries.{key}: expected a PromQL query")
+    return replace(PrometheusQueries(), **queries)
+
+
+class MetricFamily:
+    """Every metrics source at once: /metrics targets and/or a Prometheus server.
+
+    Figures prefer the Prometheus server's where it has one (it sees every worker),
+    else the scraped targets' (summed).
+    """
+
+    def __init__(self, sources: Sequence[MetricsSource | PrometheusSource]) -> None:
+        self.sources = list(sources)
+
+    async def scrape_once(self) -> None:
+        await asyncio.gather(*(source.scrape_once() for source in self.sources))
+
+    async def run(self, stop: asyncio.Event, on_update: Callable[[], None] | None = None
+                  ) -> None:
+        await asyncio.gather(*(source.run(stop, on_update) for source in self.sources))
+
+    def figures(self, window_s: float | None, now: float | None = None) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        warnings: list[str] = []
+        for source in reversed(self.sources):  # the Prometheus server comes last: wins
+            figures = source.figures(window_s, now)
+            warnings.extend(figures.get("warnings", []))
+            for key, value in figures.items():
+                if key == "warnings":
+                    continue
+                if value is not None or key not in merged:
+                    merged.setdefault(key, value)
+                    if merged[key] is None:
+                        merged[key] = value
+        merged["warnings"] = warnings
+        return merged
+
+    def target_statuses(self, now: float | None = None) -> list[dict[str, Any]]:
+        return [status for source in self.sources for status in source.target_statuses(now)]
+
+    async def aclose(self) -> None:
+        for source in self.sources:
+            await source.aclose()
+
+
+def metric_family(settings: Settings, metrics_urls: Sequence[str],
+                  prometheus_url: str | None, *, health_urls: Sequence[str] = (),
+                  interval: float | None = None) -> MetricFamily | None:
+    """The metrics sources the flags ask for (None when there are none)."""
+    if not metrics_urls and not prometheus_url:
+        return None
+    for url in (*metrics_urls, *([prometheus_url] if prometheus_url else []), *health_urls):
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{url}: not an http:// or https:// URL")
+    msettings = metrics_settings(settings, interval=interval)
+    sources: list[MetricsSource | PrometheusSource] = []
+    if metrics_urls:
+        sources.append(MetricsSource(metrics_urls, msettings,
+                                     health_urls=list(health_urls) or None))
+    if prometheus_url:
+        sources.append(PrometheusSource(prometheus_url, msettings, settings.window_s,
+                                        prometheus_queries(settings)))
+    return MetricFamily(sources)
+
+
+async def read_metrics_once(family: MetricFamily, window_s: float | None
+                            ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Two scrapes an interval apart (so rates exist), then figures and target statuses."""
+    try:
+        await family.scrape_once()
+        interval = min(s.settings.interval for s in family.sources)
+        await asyncio.sleep(interval)
+        await family.scrape_once()
+        return family.figures(window_s), family.target_statuses()
+    finally:
+        await family.aclose()
+
+
+def file_entry(status: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
+    """A file's entry in `sources`: the tailer's facts plus the ledger's counts."""
+    counts = ledger.sources.get(status["name"])
+    events = counts.events if counts else 0
+    malformed = counts.malformed if counts else 0
+    entry = dict(status)
+    entry.update({"kind": "file", "name": status["name"], "lines": events + malformed,
+                  "events": events, "malformed": malformed})
+    entry.setdefault("error", None)
+    return entry
