@@ -391,3 +391,25 @@ def test_permission_denied_is_an_error_and_is_retried(tmp_path: Path) -> None:
     assert result["before"]["error"] == f"{secret}: Permission denied"
     assert result["second"] == ["hidden"]
     assert result["after"]["status"] == "following"
+
+
+def test_rotation_between_two_given_paths_reads_each_line_once(tmp_path: Path) -> None:
+    # `wftui app.log app.log.1`: after a rotation app.log.1 names the file app.log was
+    # reading. It must take over where app.log stopped, not read that file again.
+    log = tmp_path / "app.log"
+    older = tmp_path / "app.log.1"
+    older.write_bytes(b"o1\no2\n")
+    log.write_bytes(b"c1\nc2\n")
+    tailer = FileTailer([str(older), str(log)])
+    assert len(read_all(tailer)) == 4
+    append(log, b"c3\n")
+    older.rename(tmp_path / "app.log.2")
+    log.rename(older)
+    log.write_bytes(b"n1\n")
+    rows = read_all(tailer) + read_all(tailer)
+    append(older, b"late\n")  # the writer still had the old file open
+    rows += read_all(tailer)
+    assert sorted(lines_of(rows)) == sorted([b"c3", b"n1", b"late"])
+    assert (str(older), 4, b"late") in rows  # numbering goes on in the taken-over file
+    assert any("continuing at line 4" in n for n in tailer.statuses[0].notices)
+    tailer.close()

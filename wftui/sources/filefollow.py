@@ -52,13 +52,18 @@ async def follow_tailer(
     stopper = asyncio.create_task(wake_on_stop())
     watcher = _Watcher(tailer, wake)
     watcher.start()
+    next_poll = loop.time() + tailer.poll_interval
     try:
         while not stop.is_set():
             wake.clear()
+            # Every round stats every file, so a round on a timeout is the poll.
             await _drain(tailer, on_batch, stop)
-            watcher.restart_if_moved()
+            if loop.time() >= next_poll:
+                # A directory appeared or a symlink moved: that needs a new watcher.
+                watcher.restart_if_moved()
+                next_poll = loop.time() + tailer.poll_interval
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), tailer.poll_interval)
+                await asyncio.wait_for(wake.wait(), max(0.0, next_poll - loop.time()))
     finally:
         stopper.cancel()
         await watcher.stop()
@@ -89,27 +94,27 @@ class _Watcher:
         self.tailer = tailer
         self.wake = wake
         self.targets: dict[str, set[str]] = {}
-        self.task: asyncio.Task[None] | None = None
+        self.tasks: list[asyncio.Task[None]] = []
         self.halt = asyncio.Event()
-        self.failed = False
 
     def start(self) -> None:
         self.targets = self.tailer.watch_targets()
         self.halt = asyncio.Event()
+        self.tasks = [task for task in self.tasks if not task.done()]
         if self.targets:
-            self.task = asyncio.create_task(self._run(self.targets, self.halt))
+            self.tasks.append(asyncio.create_task(self._run(self.targets, self.halt)))
 
     def restart_if_moved(self) -> None:
-        if self.failed or self.tailer.watch_targets() == self.targets:
+        if self.tailer.watch_targets() == self.targets:
             return
         self.halt.set()  # the old task ends within one step; it only sets `wake`
         self.start()
 
     async def stop(self) -> None:
         self.halt.set()
-        if self.task is not None:
+        for task in self.tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+                await task
 
     async def _run(self, targets: dict[str, set[str]], halt: asyncio.Event) -> None:
         wanted = {os.path.join(d, name) for d, names in targets.items() for name in names}
@@ -130,7 +135,6 @@ class _Watcher:
                 self.wake.set()
         except (OSError, RuntimeError) as exc:
             # Out of inotify watches, a directory removed under us...: the poll carries on.
-            self.failed = True
             self.tailer.notices.append(
                 f"file change notifications unavailable ({exc}); checking every "
                 f"{self.tailer.poll_interval:g} s instead"

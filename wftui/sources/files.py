@@ -101,6 +101,7 @@ class _Source:
     ended: bool = False
     start_at_end: bool = False
     blocked_by: str | None = None
+    read_failed: bool = False  # the last read of `handle` failed; it is retried as is
 
     @property
     def is_stdin(self) -> bool:
@@ -250,6 +251,10 @@ class FileTailer:
         except (OSError, EOFError, ValueError) as exc:
             self._read_failed(src, handle, exc, batches)
             return -1
+        if src.read_failed:
+            src.read_failed = False
+            src.status.status = "following"
+            src.status.error = None
         if data:
             got = self.deliver(src, handle, data, batches)
             src.status.offset = handle.offset
@@ -280,9 +285,10 @@ class FileTailer:
             src.handle = None
             src.ended = True
             return
+        # Keep the handle and our place: the next round retries the same read (a
+        # transient NFS or disk error must not make us read the file again from 0).
         self._fail(src, getattr(exc, "strerror", None) or str(exc))
-        self._release(src, handle, batches)
-        src.handle = None
+        src.read_failed = True
 
     def deliver(self, src: _Source, handle: Handle, data: bytes, batches: list[Batch]) -> int:
         """Split ``data`` into batches for ``src``; return the number of lines delivered."""
@@ -378,6 +384,9 @@ class FileTailer:
             return
         if (st.st_dev, st.st_ino) == handle.key:
             src.gone = False
+            if src.status.status == "error" and not src.read_failed:
+                src.status.status = "following"  # the path is readable again
+                src.status.error = None
             return
         new = self._open(src)
         if new is None:
