@@ -1,0 +1,265 @@
+"""Follow the sources headless: a snapshot every --every, alert changes as they happen.
+
+For pipes, sidecars and paging: one JSON object a line (or plain text), flushed line by
+line. Thresholds are evaluated several times between snapshots so an alert change is
+printed (and notified) within about half a second, not at the next snapshot. Runs until
+--duration, SIGINT or SIGTERM (or until every source has ended: stdin at its end, gzip
+files), prints a final snapshot, and exits 0, or 1 if a threshold is firing then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import os
+import select
+import signal
+import socket
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+import orjson
+
+from wftui.commands.common import add_source_arguments, fail, settings_from
+from wftui.config import ConfigError, parse_duration
+from wftui.core import format as fmt
+from wftui.core.snapshot import Snapshot
+from wftui.core.thresholds import FIRING
+from wftui.core.timestamps import format_timestamp
+from wftui.live import LiveMonitor
+from wftui.notify import Notifier, notify_settings, transition_record
+from wftui.render_text import snapshot_text
+from wftui.sources.connect import metric_family
+
+#: How often thresholds are evaluated (at most): alert changes show up this fast.
+EVALUATE_EVERY_S = 0.5
+#: Evaluating must not eat the machine on a huge ledger: at most this share of one core.
+EVALUATE_CPU_SHARE = 0.25
+#: At the start and end, let the reader catch up: wait for this much quiet,
+SETTLE_QUIET_S = 0.2
+#: but never longer than this.
+SETTLE_MAX_S = 1.0
+NOTIFY_GRACE_S = 5.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument("--every", metavar="5s", default="5s",
+                        help="time between snapshots (default 5s)")
+    parser.add_argument("--duration", metavar="10m",
+                        help="stop after this long (default: until SIGINT or SIGTERM)")
+    parser.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
+                        help="jsonl (one JSON object a line) or text; default jsonl")
+    parser.add_argument("--from-end", action="store_true",
+                        help="start files that exist now at their end")
+    parser.add_argument("--notify-cmd", metavar="CMD",
+                        help="run this (no shell) when an alert fires or clears; "
+                             "placeholders {alert} {state} {value} {from} {threshold} "
+                             "{action} {at}, each a whole argument")
+    parser.add_argument("--notify-url", metavar="URL",
+                        help="POST the alert change as JSON to this URL")
+    parser.add_argument("--notify-timeout", metavar="10s",
+                        help="deadline of one notification attempt (default 10s)")
+
+
+class StopSignal:
+    """SIGINT/SIGTERM set a flag and wake the loop at once (a self-pipe, no locks).
+
+    A handler that set a threading.Event could deadlock if the signal arrived while the
+    main thread held the event's lock; writing one byte to a socket cannot.
+    """
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
+        self._old = {sig: signal.signal(sig, self._handle)
+                     for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        self.signum = signum
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to `timeout` seconds; True as soon as a stop was asked for."""
+        if self.signum is None and timeout > 0:
+            select.select([self._reader], [], [], timeout)
+            with contextlib.suppress(BlockingIOError):
+                while self._reader.recv(512):
+                    pass
+        return self.signum is not None
+
+    def restore(self) -> None:
+        """Put the previous handlers back."""
+        for sig, handler in self._old.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(self._old_fd)
+        self._reader.close()
+        self._writer.close()
+
+
+class Output:
+    """Writes whole lines to stdout and flushes each one (a pipe reader sees it now)."""
+
+    def __init__(self, form: str) -> None:
+        self.form = form
+        self.stream = sys.stdout.buffer
+        self.encoding = sys.stdout.encoding or "utf-8"
+
+    def _write(self, data: bytes) -> None:
+        self.stream.write(data)
+        self.stream.flush()
+
+    def snapshot(self, snapshot: Snapshot, at: float) -> None:
+        if self.form == "jsonl":
+            self._write(orjson.dumps({"at": format_timestamp(at),
+                                      **snapshot.to_check_dict()}) + b"\n")
+        else:
+            text = f"--- {format_timestamp(at)} ---\n{snapshot_text(snapshot)}"
+            self._write(text.encode(self.encoding, "replace"))
+
+    def transition(self, record: dict[str, Any]) -> None:
+        if self.form == "jsonl":
+            self._write(orjson.dumps(record) + b"\n")
+            return
+        name = record["alert"]
+        line = (f"{record['at']} alert {fmt.visible(name)}: {record['from']} -> "
+                f"{record['to']} ({fmt.threshold_figure(name, record['value'])}, "
+                f"threshold {fmt.threshold_figure(name, record['threshold'])})")
+        if record["to"] == FIRING:
+            line += f" -- {fmt.visible(record['action'])}"
+        self._write((line + "\n").encode(self.encoding, "replace"))
+
+
+class Watch:
+    """The loop: evaluate often, print a snapshot every `every` seconds, notify changes."""
+
+    def __init__(self, monitor: LiveMonitor, output: Output, notifier: Notifier | None, *,
+                 every: float, duration: float | None) -> None:
+        self.monitor = monitor
+        self.output = output
+        self.notifier = notifier
+        self.every = every
+        self.duration = duration
+        self.tick = min(EVALUATE_EVERY_S, every)
+
+    def evaluate(self) -> Snapshot:
+        """Evaluate thresholds now; print and notify what changed."""
+        started = time.monotonic()
+        snapshot = self.monitor.snapshot()
+        # A slow snapshot (a huge ledger) spaces the evaluations out instead of
+        # keeping a core busy.
+        cost = time.monotonic() - started
+        self.tick = max(min(EVALUATE_EVERY_S, self.every), cost / EVALUATE_CPU_SHARE)
+        for transition in snapshot.transitions:
+            record = transition_record(transition)
+            self.output.transition(record)
+            if self.notifier is not None:
+                self.notifier.offer(record)
+        return snapshot
+
+    def all_ended(self, snapshot: Snapshot) -> bool:
+        """Only files that cannot grow (stdin at its end, gzip) and no metrics: done."""
+        if self.monitor.metrics is not None or not snapshot.sources:
+            return False
+        return all(source.get("status") == "ended" for source in snapshot.sources)
+
+    def run(self, stop: StopSignal) -> Snapshot:
+        """Run until the duration is over, a stop signal, or every source ended."""
+        # The first evaluation waits for the first read, or every threshold would go
+        # from "no data" to "ok" a moment after start: not news.
+        self.settle()
+        start = time.monotonic()
+        end = start + self.duration if self.duration is not None else math.inf
+        next_print = start + self.every
+        while True:
+            snapshot = self.evaluate()
+            now = time.monotonic()
+            if now >= end or self.all_ended(snapshot):
+                break
+            if now >= next_print:
+                self.output.snapshot(snapshot, time.time())
+                next_print += self.every
+                if next_print <= now:  # fell behind: skip ahead rather than burst
+                    next_print = now + self.every
+            wake = min(now + self.tick, next_print, end)
+            if stop.wait(wake - time.monotonic()):
+                break
+        return self.finish()
+
+    def settle(self) -> None:
+        """Wait (briefly) until the reader has caught up: the version stops changing."""
+        deadline = time.monotonic() + SETTLE_MAX_S
+        seen = self.monitor.version
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if self.monitor.version != seen:
+                seen, quiet_since = self.monitor.version, time.monotonic()
+            elif time.monotonic() - quiet_since >= SETTLE_QUIET_S:
+                return
+
+    def finish(self) -> Snapshot:
+        """The final snapshot, once lines written just before the stop have been read."""
+        self.settle()
+        snapshot = self.evaluate()
+        self.output.snapshot(snapshot, time.time())
+        return snapshot
+
+
+def _parse_options(options: argparse.Namespace) -> tuple[Any, float, float | None, Any, Any]:
+    """Everything that can be a usage error, checked before anything starts."""
+    settings = settings_from(options)
+    if not options.files and not options.metrics and not options.prometheus:
+        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL")
+    try:
+        every = parse_duration(options.every, "--every")
+        duration = (parse_duration(options.duration, "--duration")
+                    if options.duration is not None else None)
+        interval = (parse_duration(options.interval, "--interval")
+                    if options.interval else None)
+        notify = notify_settings(settings.section("notify"), command=options.notify_cmd,
+                                 url=options.notify_url, timeout=options.notify_timeout)
+        family = metric_family(settings, options.metrics, options.prometheus,
+                               health_urls=options.health, interval=interval)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    assert every is not None
+    return settings, every, duration, notify, family
+
+
+def _quiet_stdout() -> None:
+    """The reader left: point stdout at /dev/null so the exit flush cannot fail (see the
+    SIGPIPE note in Python's signal docs)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+def run(options: argparse.Namespace) -> int:
+    settings, every, duration, notify, family = _parse_options(options)
+    output = Output(options.format)
+    notifier = Notifier(notify) if notify.enabled else None
+    monitor = LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end)
+    stop = StopSignal()
+    code = 0
+    try:
+        if notifier is not None:
+            notifier.start()
+        monitor.start()
+        final = Watch(monitor, output, notifier, every=every, duration=duration).run(stop)
+        code = 1 if any(state.state == FIRING for state in final.thresholds) else 0
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = 0
+    finally:
+        stop.restore()
+        monitor.stop()
+        if notifier is not None:
+            notifier.close(NOTIFY_GRACE_S)
+    return code

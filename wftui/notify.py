@@ -1,0 +1,343 @@
+"""Notification hooks for `wftui watch`: run a command and/or POST JSON when an alert changes.
+
+An operator is told when a threshold starts firing and when it is back to ok; nothing
+else (pending, no data) and never twice in a row for the same state, so a value that
+flaps between firing and no data does not page anyone again.
+
+Deliveries run in their own thread (one asyncio loop, one worker per hook, each with a
+bounded queue), so a hook that hangs never delays the snapshots. Each delivery has an
+overall deadline (httpx's timeouts are per phase, so a trickling server would never trip
+them), failures are one line on stderr, and retriable ones are retried with exponential
+backoff. The command is split once with shlex and run without a shell; placeholders are
+replaced only where they are a whole argument (the rule replay hooks follow).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+
+from wftui.config import ConfigError, check_keys, parse_duration
+from wftui.core import format as fmt
+from wftui.core.thresholds import FIRING, OK, Transition
+from wftui.core.timestamps import format_timestamp
+
+#: Placeholders a notify command may use, each as a whole argument.
+PLACEHOLDERS = ("alert", "state", "from", "value", "threshold", "action", "at")
+NOTIFY_KEYS = frozenset({"command", "url", "timeout"})
+#: The states worth telling someone about: an alert starts, an alert ends.
+NOTIFIED_STATES = (FIRING, OK)
+#: HTTP answers worth asking again (the receiver is busy or broken for now).
+_RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_STDERR_TAIL_BYTES = 2048
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """Where notifications go and how hard to try."""
+
+    command: tuple[str, ...] = ()  # argv template; empty = no command hook
+    url: str | None = None
+    timeout_s: float = 10.0  # overall deadline of one attempt
+    attempts: int = 4  # first try plus retries
+    backoff_s: float = 1.0  # wait before the first retry; doubles each time
+    backoff_max_s: float = 30.0
+    queue_size: int = 100  # pending notifications per hook; beyond this they are dropped
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.command) or self.url is not None
+
+
+def transition_record(transition: Transition) -> dict[str, Any]:
+    """A transition as the JSON object watch prints and the URL hook receives."""
+    return {"alert": transition.name, "from": transition.before, "to": transition.after,
+            "value": transition.value, "threshold": transition.threshold,
+            "action": transition.action, "at": format_timestamp(transition.at)}
+
+
+def _placeholder(arg: str) -> str | None:
+    if len(arg) > 2 and arg[0] == "{" and arg[-1] == "}":
+        return arg[1:-1]
+    return None
+
+
+def parse_command(text: Any, where: str) -> tuple[str, ...]:
+    """A command template (a string split with shlex, or a list) checked for use.
+
+    Raises ConfigError when it is empty, cannot be split, names an unknown placeholder,
+    uses a placeholder inside a larger argument, or names a program that is not found.
+    """
+    if isinstance(text, str):
+        try:
+            argv = shlex.split(text)
+        except ValueError as error:
+            raise ConfigError(f"{where}: cannot split {text!r}: {error}") from error
+    elif isinstance(text, list) and all(isinstance(arg, str) for arg in text):
+        argv = list(text)
+    else:
+        raise ConfigError(f"{where}: expected a command line (text), got {text!r}")
+    if not argv:
+        raise ConfigError(f"{where}: the command is empty")
+    known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
+    for arg in argv:
+        name = _placeholder(arg)
+        if name is not None and "{" not in name and "}" not in name:
+            if name not in PLACEHOLDERS:
+                raise ConfigError(f"{where}: unknown placeholder {arg} (expected {known})")
+            continue
+        for candidate in PLACEHOLDERS:
+            if "{" + candidate + "}" in arg:
+                raise ConfigError(f"{where}: placeholder {{{candidate}}} must be a whole "
+                                  f"argument, not part of {arg!r}")
+    if _placeholder(argv[0]) in PLACEHOLDERS:
+        raise ConfigError(f"{where}: the program cannot be a placeholder")
+    if shutil.which(argv[0]) is None:
+        raise ConfigError(f"{where}: {argv[0]}: program not found")
+    return tuple(argv)
+
+
+def placeholder_values(record: Mapping[str, Any]) -> dict[str, str]:
+    """The text each placeholder stands for (numbers as JSON: 0.062, null when none)."""
+    def text(value: Any) -> str:
+        return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+    return {"alert": text(record["alert"]), "state": text(record["to"]),
+            "from": text(record["from"]), "value": text(record["value"]),
+            "threshold": text(record["threshold"]), "action": text(record["action"]),
+            "at": text(record["at"])}
+
+
+def command_argv(template: tuple[str, ...], record: Mapping[str, Any]) -> list[str]:
+    """The argv for one notification: whole-argument placeholders replaced, nothing else."""
+    values = placeholder_values(record)
+    return [values.get(name, arg) if (name := _placeholder(arg)) else arg for arg in template]
+
+
+def notify_settings(table: Any, *, command: str | None = None, url: str | None = None,
+                    timeout: str | None = None) -> NotifySettings:
+    """Settings from the config's [notify] table, each key overridden by its flag."""
+    table = check_keys(table, NOTIFY_KEYS, "config: notify")
+    out: dict[str, Any] = {}
+    if command is not None:
+        out["command"] = parse_command(command, "--notify-cmd")
+    elif "command" in table:
+        out["command"] = parse_command(table["command"], "config: notify.command")
+    where, url_value = ("--notify-url", url) if url is not None else (
+        "config: notify.url", table.get("url"))
+    if url_value is not None:
+        if not isinstance(url_value, str) or not url_value.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}: expected an http:// or https:// URL, got {url_value!r}")
+        try:
+            httpx.URL(url_value)
+        except httpx.InvalidURL as error:
+            raise ConfigError(f"{where}: {error}") from error
+        out["url"] = url_value
+    if timeout is not None:
+        out["timeout_s"] = parse_duration(timeout, "--notify-timeout")
+    elif "timeout" in table:
+        out["timeout_s"] = parse_duration(table["timeout"], "config: notify.timeout")
+    return NotifySettings(**out)
+
+
+def say(line: str) -> None:
+    """One line on stderr; a closed stderr is not worth dying for."""
+    with contextlib.suppress(OSError, ValueError):
+        print(f"wftui: {line}", file=sys.stderr, flush=True)
+
+
+class DeliveryError(Exception):
+    """One attempt failed; `retry` says whether another attempt could help."""
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+class Notifier:
+    """Sends alert changes to the configured hooks, in the background.
+
+    `offer()` is called by one thread (the watch loop): it suppresses repeats and never
+    blocks. `close()` gives pending deliveries a grace period, then gives up on them.
+    """
+
+    def __init__(self, settings: NotifySettings, *, report: Callable[[str], None] = say
+                 ) -> None:
+        self.settings = settings
+        self.report = report
+        self.delivered = 0  # successful deliveries (all hooks)
+        self.failed = 0  # notifications given up on (all hooks)
+        self.dropped = 0  # notifications that found a full queue
+        self._told: dict[str, str] = {}  # alert -> the last state notified
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._closing: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._grace = 0.0
+        self._pending = 0  # queued or being delivered (touched in the delivery thread only)
+
+    def start(self) -> None:
+        """Start the delivery thread (returns once it can take notifications)."""
+        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),),
+                                        name="wftui-notify", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+
+    def offer(self, record: dict[str, Any]) -> bool:
+        """Queue a transition record for every hook; False when it is not news."""
+        state = record["to"]
+        if state not in NOTIFIED_STATES or self._told.get(record["alert"], OK) == state:
+            return False
+        self._told[record["alert"]] = state
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return False
+        with contextlib.suppress(RuntimeError):  # the loop closed in between
+            loop.call_soon_threadsafe(self._enqueue, dict(record))
+        return True
+
+    def close(self, grace: float = 5.0) -> None:
+        """Wait up to `grace` seconds for pending deliveries, then stop the thread."""
+        loop, closing = self._loop, self._closing
+        if loop is None or closing is None or self._thread is None:
+            return
+        self._grace = grace
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(closing.set)
+        self._thread.join(grace + self.settings.timeout_s + 5.0)
+
+    # -- the delivery thread -----------------------------------------------------------
+
+    def _enqueue(self, record: dict[str, Any]) -> None:
+        for hook, queue in self._queues.items():
+            try:
+                queue.put_nowait(record)
+                self._pending += 1
+            except asyncio.QueueFull:
+                self.dropped += 1
+                self.report(f"notify {hook}: {self.settings.queue_size} notifications "
+                            f"waiting; dropped {record['alert']} {record['to']}")
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._closing = asyncio.Event()
+        client: httpx.AsyncClient | None = None
+        hooks: dict[str, Callable[[dict[str, Any]], Any]] = {}
+        if self.settings.command:
+            hooks["command"] = self._run_command
+        if self.settings.url is not None:
+            # No redirects: a notification goes where the operator said, nowhere else.
+            client = httpx.AsyncClient(timeout=self.settings.timeout_s,
+                                       follow_redirects=False, trust_env=False)
+            hooks["url"] = lambda record: self._post(client, record)
+        self._queues = {hook: asyncio.Queue(self.settings.queue_size) for hook in hooks}
+        workers = [asyncio.create_task(self._worker(hook, send, self._queues[hook]))
+                   for hook, send in hooks.items()]
+        self._ready.set()
+        await self._closing.wait()
+        if self._pending:
+            try:
+                await asyncio.wait_for(
+                    asyncio.gather(*(q.join() for q in self._queues.values())), self._grace)
+            except TimeoutError:
+                self.report(f"notify: watch ended with {self._pending} notification(s) "
+                            "not delivered")
+        for worker in workers:
+            worker.cancel()
+        for worker in workers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        if client is not None:
+            await client.aclose()
+
+    async def _worker(self, hook: str, send: Callable[[dict[str, Any]], Any],
+                      queue: asyncio.Queue[dict[str, Any]]) -> None:
+        while True:
+            record = await queue.get()
+            try:
+                await self._deliver(hook, send, record)
+            finally:
+                self._pending -= 1
+                queue.task_done()
+
+    async def _deliver(self, hook: str, send: Callable[[dict[str, Any]], Any],
+                       record: dict[str, Any]) -> None:
+        what = f"notify {hook} ({fmt.visible(record['alert'])} {record['to']})"
+        delay = self.settings.backoff_s
+        for attempt in range(1, self.settings.attempts + 1):
+            try:
+                await asyncio.wait_for(send(record), self.settings.timeout_s)
+            except DeliveryError as error:
+                problem, retry = str(error), error.retry
+            except TimeoutError:
+                problem, retry = f"no answer within {self.settings.timeout_s:g}s", True
+            else:
+                self.delivered += 1
+                return
+            if not retry or attempt == self.settings.attempts:
+                self.failed += 1
+                self.report(f"{what} failed: {fmt.visible(problem)}; giving up "
+                            f"after {attempt} attempt(s)")
+                return
+            self.report(f"{what} failed: {fmt.visible(problem)}; retrying in {delay:g}s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.settings.backoff_max_s)
+
+    async def _post(self, client: httpx.AsyncClient, record: dict[str, Any]) -> None:
+        assert self.settings.url is not None
+        try:
+            response = await client.post(self.settings.url, content=orjson.dumps(record),
+                                         headers={"content-type": "application/json"})
+        except httpx.HTTPError as error:
+            text = " ".join(str(error).split()) or type(error).__name__
+            raise DeliveryError(f"{type(error).__name__}: {text}"[:300]) from error
+        if response.is_success:
+            return
+        if response.is_redirect:
+            target = response.headers.get("location", "?")
+            raise DeliveryError(f"HTTP {response.status_code} redirect to {target} "
+                                "not followed", retry=False)
+        raise DeliveryError(f"HTTP {response.status_code} {response.reason_phrase}",
+                            retry=response.status_code in _RETRY_STATUSES)
+
+    async def _run_command(self, record: dict[str, Any]) -> None:
+        argv = command_argv(self.settings.command, record)
+        # stderr goes to a file, not a pipe: a grandchild that keeps a pipe open could
+        # otherwise hold us past the deadline. stdout is not ours to print.
+        with tempfile.TemporaryFile() as errors:
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *argv, stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL, stderr=errors,
+                    start_new_session=True)  # its own group: a timeout kills its children too
+            except OSError as error:
+                raise DeliveryError(f"{argv[0]}: {error.strerror or error}",
+                                    retry=False) from error
+            try:
+                code = await process.wait()
+            finally:
+                if process.returncode is None:  # the deadline passed, or watch is ending
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(process.pid, signal.SIGKILL)
+                    await asyncio.shield(process.wait())
+            if code == 0:
+                return
+            errors.seek(max(0, errors.seek(0, os.SEEK_END) - _STDERR_TAIL_BYTES))
+            tail = errors.read().decode("utf-8", "replace").strip().splitlines()
+        said = f": {tail[-1][:200]}" if tail else ""
+        why = f"killed by signal {-code}" if code < 0 else f"exit status {code}"
+        raise DeliveryError(f"{why}{said}")
