@@ -1,0 +1,179 @@
+"""The step tree (CONTRACT section 2): pairing, and where tool calls, branch decisions and
+errors belong. Offsets are seconds after T0; expected trees are written out by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from wftui.core.ledger import Ledger
+from wftui.core.steps import ExecutionDetail, build_detail
+
+T0 = 1767268800.0
+
+
+def ev(event: str, offset: float, **fields: Any) -> bytes:
+    record = {"event": event, "execution_id": "e1", "timestamp": T0 + offset}
+    record.update(fields)
+    return json.dumps(record).encode()
+
+
+def tree(*lines: bytes) -> ExecutionDetail:
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, list(lines), read_time=T0 + 1000)
+    return build_detail(ledger.executions["e1"], T0 + 100, 30.0)
+
+
+def kinds(items: list[Any]) -> list[str]:
+    return [item.kind for item in items]
+
+
+def test_start_and_next_complete_of_the_same_name_make_a_step() -> None:
+    shown = tree(
+        ev("workflow_start", 0, workflow_name="w", context={"q": "hi"}),
+        ev("step_start", 1, step_name="classify", step_type="llm", context_keys=["q"]),
+        ev("step_complete", 3, step_name="classify", success=True),
+        ev("step_start", 3, step_name="classify", step_type="llm"),
+        ev("step_complete", 8, step_name="classify", success=True, duration_ms=4500),
+        ev("workflow_complete", 9, status="success"),
+    )
+    assert [s.name for s in shown.steps] == ["classify", "classify"]
+    first, second = shown.steps
+    assert (first.start_ts, first.end_ts) == (T0 + 1, T0 + 3)
+    assert first.duration_s == pytest.approx(2.0)  # from timestamps
+    assert first.step_type == "llm"
+    assert first.context_keys == ["q"]
+    assert (second.start_ts, second.end_ts) == (T0 + 3, T0 + 8)
+    assert second.duration_s == pytest.approx(4.5)  # duration_ms wins
+    assert shown.context == {"q": "hi"}
+    assert [s.status for s in shown.steps] == ["ok", "ok"]
+
+
+def test_interleaved_steps_pair_by_name() -> None:
+    shown = tree(
+        ev("step_start", 0, step_name="a"),
+        ev("step_start", 1, step_name="b"),
+        ev("step_complete", 2, step_name="a", success=True),
+        ev("step_complete", 5, step_name="b", success=False, error="timeout"),
+    )
+    by_name = {s.name: s for s in shown.steps}
+    assert by_name["a"].duration_s == pytest.approx(2.0)
+    assert by_name["b"].duration_s == pytest.approx(4.0)
+    assert by_name["b"].status == "failed"
+    assert by_name["b"].error == "timeout"
+    assert shown.status == "failed"
+
+
+def test_open_step_is_running() -> None:
+    shown = tree(ev("step_start", 0, step_name="a"))
+    assert shown.steps[0].status == "running"
+    assert shown.steps[0].end_ts is None
+
+
+def test_tool_call_belongs_to_the_latest_open_step() -> None:
+    # The article's tool_call has no step_name: it goes to the step that is open.
+    shown = tree(
+        ev("step_start", 0, step_name="research"),
+        ev("tool_call", 1, tool_name="search", arguments={"q": "x"}, duration_ms=300),
+        ev("tool_call", 2, tool_name="fetch"),
+        ev("step_complete", 3, step_name="research", success=True),
+    )
+    assert kinds(shown.steps[0].items) == ["tool_call", "tool_call"]
+    assert [i.event["tool_name"] for i in shown.steps[0].items] == ["search", "fetch"]
+    assert shown.steps[0].items[0].ts == T0 + 1
+    assert shown.items == []
+
+
+def test_event_with_step_name_goes_to_that_open_step() -> None:
+    shown = tree(
+        ev("step_start", 0, step_name="plan"),
+        ev("step_start", 1, step_name="search"),
+        ev("tool_call", 2, step_name="plan", tool_name="calculator"),
+        ev("branch_decision", 2.5, step_name="plan", branch_name="route", path_taken="b"),
+        ev("error", 3, step_name="plan", error="bad plan"),
+        ev("step_complete", 4, step_name="search", success=True),
+        ev("step_complete", 5, step_name="plan", success=True),
+    )
+    plan, search = shown.steps
+    assert plan.name == "plan"
+    assert kinds(plan.items) == ["tool_call", "branch_decision", "error"]
+    assert plan.error == "bad plan"
+    assert plan.status == "failed"
+    assert search.items == []
+
+
+def test_step_name_not_open_falls_back_to_latest_open_step() -> None:
+    shown = tree(
+        ev("step_start", 0, step_name="plan"),
+        ev("tool_call", 1, step_name="gone", tool_name="t"),
+        ev("step_complete", 2, step_name="plan", success=True),
+    )
+    assert kinds(shown.steps[0].items) == ["tool_call"]
+
+
+def test_tool_name_equal_to_an_outer_step_does_not_steal_the_call() -> None:
+    """No step_name: the latest open step ("search"), whatever the tool is called."""
+    shown = tree(
+        ev("step_start", 0, step_name="plan"),
+        ev("step_start", 1, step_name="search"),
+        ev("tool_call", 2, tool_name="plan"),
+        ev("branch_decision", 2.5, branch_name="plan", path_taken="x"),
+        ev("step_complete", 3, step_name="search", success=True),
+        ev("step_complete", 4, step_name="plan", success=True),
+    )
+    plan, search = shown.steps
+    assert kinds(search.items) == ["tool_call", "branch_decision"]
+    assert plan.items == []
+
+
+def test_events_with_no_open_step_belong_to_the_execution() -> None:
+    shown = tree(
+        ev("workflow_start", 0),
+        ev("tool_call", 1, tool_name="early"),
+        ev("step_start", 2, step_name="a"),
+        ev("step_complete", 3, step_name="a", success=True),
+        ev("branch_decision", 4, branch_name="route", path_taken="left"),
+        ev("error", 5, error="after all steps"),
+        ev("mystery", 6, note="kept"),
+        ev("workflow_complete", 7, status="failure"),
+    )
+    assert kinds(shown.items) == ["workflow_start", "tool_call", "branch_decision", "error",
+                                  "mystery", "workflow_complete"]
+    assert shown.steps[0].items == []
+    assert shown.status == "failed"
+    assert shown.end_ts == T0 + 7
+
+
+def test_items_are_in_time_order_even_when_logged_out_of_order() -> None:
+    shown = tree(
+        ev("step_start", 0, step_name="a"),
+        ev("tool_call", 2, tool_name="second"),
+        ev("tool_call", 1, tool_name="first"),
+        ev("step_complete", 3, step_name="a", success=True),
+    )
+    assert [i.event["tool_name"] for i in shown.steps[0].items] == ["first", "second"]
+
+
+def test_detail_summary_matches_the_execution() -> None:
+    shown = tree(
+        ev("workflow_start", 0, workflow_name="support", replay_of="e0"),
+        ev("step_start", 1, step_name="a"),
+        ev("step_complete", 2, step_name="a", success=True, input_tokens=10,
+           output_tokens=2, cost_usd=0.25),
+        ev("workflow_complete", 3, status="success", duration_ms=2900),
+    )
+    assert shown.execution_id == "e1"
+    assert shown.workflow_name == "support"
+    assert shown.status == "succeeded"
+    assert shown.start_ts == T0
+    assert shown.end_ts == T0 + 3
+    assert shown.duration_s == pytest.approx(2.9)
+    assert (shown.input_tokens, shown.output_tokens) == (10, 2)
+    assert shown.cost_usd == pytest.approx(0.25)
+    assert shown.replay_of == "e0"
+    exported = json.loads(json.dumps(shown.as_dict()))
+    assert exported["steps"][0]["name"] == "a"
+    assert exported["status"] == "succeeded"
