@@ -21,7 +21,7 @@ from wftui.core.ledger import Ledger
 from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
-from wftui.sources.connect import MetricFamily, file_entry
+from wftui.sources.connect import MetricFamily
 
 KEEP = object()  # "the configured window" (None already means "all")
 
@@ -122,7 +122,7 @@ class LiveMonitor:
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
             for status in self.tailer.statuses:
-                entries.append(file_entry(status.as_dict(), self.ledger))
+                entries.append(self.ledger.source_entry(status.as_dict()))
         if self.metrics is not None:
             entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
         return entries

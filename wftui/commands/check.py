@@ -19,7 +19,6 @@ from wftui.core.ledger import Ledger
 from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.render_text import snapshot_text
-from wftui.sources.connect import file_entry, metric_family, read_metrics_once
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +38,7 @@ def read_files(paths: list[str], ledger: Ledger) -> list[dict[str, Any]]:
                 ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
         for batch in tailer.flush_partial():
             ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
-        return [check_entry(file_entry(status.as_dict(), ledger))
+        return [check_entry(ledger.source_entry(status.as_dict()))
                 for status in tailer.statuses]
     finally:
         tailer.close()
@@ -59,6 +58,10 @@ def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
 def read_metrics(options: argparse.Namespace, settings: Settings
                  ) -> tuple[dict[str, Any] | None, list[dict[str, Any]], list[str]]:
     """Two scrapes of every --metrics URL (or PromQL over --prometheus)."""
+    if not options.metrics and not options.prometheus:
+        return None, [], []
+    from wftui.sources.connect import metric_family, read_metrics_once
+
     try:
         interval = (parse_duration(options.interval, "--interval")
                     if options.interval else None)

@@ -113,60 +113,55 @@ class Ledger:
         executions = self.executions
         apply = self._apply
         step_samples = self.step_samples
+        sample_cap = self._sample_cap
         prefix_epoch = _PREFIX_CACHE.get
         fallback_ts = read_time if read_time is not None else time.time()
         newest = self.newest_ts if self.newest_ts is not None else float("-inf")
-        events = 0
-        lineno = first_lineno - 1
-        for raw in lines:
-            lineno += 1
+        skipped = 0  # empty, malformed, or late lines; the rest are events
+        for lineno, raw in enumerate(lines, first_lineno):
             try:
                 event = loads(raw)
             except decode_error:
                 event, reason = recover(raw)
                 if event is None:
+                    skipped += 1
                     if reason is not None:
                         self._reject(source, lineno, reason, raw)
                     continue
-            if type(event) is not dict:
-                self._reject(source, lineno, check_event(event) or "", raw)
+            try:
+                kind = event["event"]
+                execution_id = event["execution_id"]
+            except (KeyError, TypeError, IndexError):
+                skipped += self._odd_event(source, lineno, event, raw, fallback_ts)
                 continue
-            kind = event.get("event")
-            execution_id = event.get("execution_id")
-            if type(execution_id) is not str or type(kind) is not str or kind == "queue_depth":
-                reason = check_event(event)
-                if reason is not None:
-                    self._reject(source, lineno, reason, raw)
-                    continue
-            # Timestamps: the fast path for Python's isoformat() with microseconds is
-            # inlined (a call per line costs as much as the JSON parse); all else is
-            # left to parse_timestamp.
+            if type(execution_id) is not str or type(kind) is not str:
+                skipped += self._odd_event(source, lineno, event, raw, fallback_ts)
+                continue
+            # Timestamps: the fast path for isoformat() with a fraction (and an optional
+            # Z) is inlined, as a call per line costs as much as the JSON parse; every
+            # other shape goes to parse_timestamp.
             stamp = event.get("timestamp")
-            ts = None
-            unstamped = False
-            if type(stamp) is str and len(stamp) == 26 and stamp[19] == ".":
-                base = prefix_epoch(stamp[:19])
-                fraction = stamp[20:]
-                if base is not None and fraction.isdigit():
-                    ts = base + int(fraction) * 1e-6
-            if ts is None:
+            try:
+                if stamp[19] == "." and stamp[-3] != ":":
+                    ts = prefix_epoch(stamp[:19]) + float(
+                        stamp[19:-1] if stamp[-1] == "Z" else stamp[19:])
+                else:
+                    ts = parse_timestamp(stamp)
+            except (TypeError, ValueError, IndexError, KeyError):
                 ts = parse_timestamp(stamp)
-                if ts is None:
-                    ts = fallback_ts
-                    unstamped = True
+            if ts is None:
+                ts = fallback_ts  # identity marks "no timestamp" below: no extra flag
             if ts > newest:
                 newest = ts
-            events += 1
-            if kind == "queue_depth":
-                self._queue_depth(event, ts)
-                continue
             execution = executions.get(execution_id)
             if execution is None:
                 if execution_id in self._folded_ids:
+                    # An event of an execution already folded away: counted as an
+                    # event (it was read), but its summary is gone.
                     self.late_events += 1
                     continue
                 execution = self._new_execution(execution_id, ts)
-            if unstamped:
+            if ts is fallback_ts:
                 # The step tree re-reads raw lines; it needs the time this one was read.
                 if execution.read_times is None:
                     execution.read_times = {}
@@ -202,14 +197,34 @@ class Ledger:
                 series = step_samples.get(key)
                 if series is None:
                     series = self._step_series(key)
-                series.add(ts, seconds, failed)
+                if failed or seconds is None or len(series.times) >= sample_cap:
+                    series.add(ts, seconds, failed)
+                else:  # SampleSeries.add inlined for the common case
+                    series.times.append(ts)
+                    series.values.append(seconds)
             elif kind != "tool_call" and kind != "branch_decision":
                 apply(execution, kind, event, ts)
+        events = len(lines) - skipped
         counts.events += events
         self.events_total += events
-        if events:
+        if events and (self.newest_ts is None or newest > self.newest_ts):
             self.newest_ts = newest
         self.version += 1
+
+    def _odd_event(self, source: str, lineno: int, event: Any, raw: bytes,
+                   fallback_ts: float) -> int:
+        """A line with no execution_id string: a queue_depth event (0) or malformed (1)."""
+        reason = check_event(event)
+        if reason is not None:
+            self._reject(source, lineno, reason, raw)
+            return 1
+        ts = parse_timestamp(event.get("timestamp"))
+        if ts is None:
+            ts = fallback_ts
+        if self.newest_ts is None or ts > self.newest_ts:
+            self.newest_ts = ts
+        self._queue_depth(event, ts)
+        return 0
 
     def _apply(self, execution: Execution, kind: str, event: dict[str, Any], ts: float) -> None:
         """Fold one event into its execution's summary (CONTRACT section 2).
@@ -232,6 +247,8 @@ class Ledger:
                 execution.complete_duration_ms = float(duration)
             if status == "failure":
                 execution.failed = True
+        elif kind == "queue_depth":
+            self._queue_depth(event, ts)
         elif kind == "workflow_start":
             name = event.get("workflow_name")
             if type(name) is str:
@@ -338,6 +355,19 @@ class Ledger:
         self._folded_order.append(execution.execution_id)
         if len(self._folded_order) > self.retention:
             self._folded_ids.discard(self._folded_order.popleft())
+
+    def source_entry(self, status: dict[str, Any]) -> dict[str, Any]:
+        """A file's entry in a snapshot's `sources`: the tailer's facts plus our counts."""
+        counts = self.sources.get(status["name"])
+        events = counts.events if counts else 0
+        malformed = counts.malformed if counts else 0
+        entry: dict[str, Any] = {"kind": "file", "name": status["name"],
+                                 "lines": events + malformed, "events": events,
+                                 "malformed": malformed, "status": status.get("status"),
+                                 "error": status.get("error")}
+        for key, value in status.items():
+            entry.setdefault(key, value)
+        return entry
 
     def counts(self, now: float) -> dict[str, int]:
         """Executions seen: total, running, succeeded, failed (folded ones included)."""

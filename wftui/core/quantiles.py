@@ -111,6 +111,8 @@ class SampleSeries:
                  "sketch_ok", "sketch_failed", "sketch_newest")
 
     def __init__(self, cap: int = 1_000_000) -> None:
+        # Ledger inlines `add` for plain samples while len(times) < its sample cap, so
+        # the cap here must be the same number (it is: Ledger passes its own).
         self._cap = max(cap, 2)
         self.times = array("d")
         self.values = array("d")

@@ -111,9 +111,7 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
     if ledger is not None:
         end, fell_back = window_end_for(ledger, window_s, now)
         reference = now if now is not None else (ledger.newest_ts or clock)
-        if end is None:
-            end = reference
-        logs = log_figures(ledger, window_s, end, reference)
+        logs = log_figures(ledger, window_s, end if end is not None else reference, reference)
         executions = ledger.counts(reference)
         if with_rows:
             idle = ledger.idle_timeout

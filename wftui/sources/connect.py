@@ -1,7 +1,7 @@
 """From settings and flags to running sources: what `check`, `watch` and the TUI share.
 
 Builds the metrics settings out of the config file's [metrics] and [prometheus]
-tables, bundles /metrics targets and a Prometheus server into one `MetricFamily`, and
+tables, and bundles /metrics targets and a Prometheus server into one `MetricFamily`. and
 turns a file's tailer status and ledger counts into its `sources` entry.
 """
 
@@ -13,8 +13,6 @@ from dataclasses import fields, replace
 from typing import Any
 
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
-from wftui.core.ledger import Ledger
-from wftui.core.thresholds import threshold_value  # noqa: F401 - re-exported for callers
 from wftui.sources.metrics import MetricsSettings, MetricsSource
 from wftui.sources.metrics_parse import MetricNames
 from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource
@@ -141,15 +139,3 @@ async def read_metrics_once(family: MetricFamily, window_s: float | None
         return family.figures(window_s), family.target_statuses()
     finally:
         await family.aclose()
-
-
-def file_entry(status: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
-    """A file's entry in `sources`: the tailer's facts plus the ledger's counts."""
-    counts = ledger.sources.get(status["name"])
-    events = counts.events if counts else 0
-    malformed = counts.malformed if counts else 0
-    entry = dict(status)
-    entry.update({"kind": "file", "name": status["name"], "lines": events + malformed,
-                  "events": events, "malformed": malformed})
-    entry.setdefault("error", None)
-    return entry
