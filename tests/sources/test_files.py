@@ -413,3 +413,16 @@ def test_rotation_between_two_given_paths_reads_each_line_once(tmp_path: Path) -
     assert (str(older), 4, b"late") in rows  # numbering goes on in the taken-over file
     assert any("continuing at line 4" in n for n in tailer.statuses[0].notices)
     tailer.close()
+
+
+def test_a_pipe_given_as_a_path_is_read_like_stdin(tmp_path: Path) -> None:
+    # `wftui check <(zcat old.log.gz)` hands us /dev/fd/63, a pipe.
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"p1\np2\n")
+    os.close(write_end)
+    path = f"/dev/fd/{read_end}"
+    tailer = FileTailer([path])
+    assert read_all(tailer) == [(path, 1, b"p1"), (path, 2, b"p2")]
+    assert tailer.statuses[0].status == "ended"
+    tailer.close()
+    os.close(read_end)

@@ -222,3 +222,16 @@ async def test_concurrent_writer_with_rotations_loses_and_repeats_nothing(tmp_pa
     status = tailer.statuses[0]
     assert status.lines == total
     assert status.rotations + status.truncations >= 4
+
+
+async def test_cancelling_follow_ends_it_cleanly(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"x\n")
+    tailer = FileTailer([str(log)])
+    got = Collector()
+    task = asyncio.create_task(tailer.follow(got, asyncio.Event()))
+    await wait_until(lambda: got.lines() == [b"x"], "the first line")
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=WAIT_S)
+    assert task in done and task.cancelled()
+    tailer.close()
