@@ -192,7 +192,8 @@ class Ledger:
                 else:
                     seconds = ts - start if start is not None else None
                 failed = event.get("success") is False
-                if failed or "input_tokens" in event or "cost_usd" in event:
+                if failed or "input_tokens" in event or "output_tokens" in event \
+                        or "cost_usd" in event:
                     self._step_details(execution, event, failed)
                 series = step_samples.get(key)
                 if series is None:

@@ -121,12 +121,12 @@ def _events(execution: Execution) -> list[tuple[float, int, dict[str, Any]]]:
     return out
 
 
-def _find_open(open_steps: list[Step], *names: Any) -> Step | None:
-    for name in names:
-        if type(name) is str:
-            for step in reversed(open_steps):
-                if step.name == name:
-                    return step
+def _find_open(open_steps: list[Step], step_name: Any) -> Step | None:
+    """The open step of that name, else the latest open step (CONTRACT section 2)."""
+    if type(step_name) is str:
+        for step in reversed(open_steps):
+            if step.name == step_name:
+                return step
     return open_steps[-1] if open_steps else None
 
 
@@ -158,8 +158,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
                 open_steps.remove(step)
             _complete(step, event, ts)
         elif kind in ("tool_call", "branch_decision", "error"):
-            owner = _find_open(open_steps, event.get("step_name"), event.get("tool_name"),
-                               event.get("branch_name"))
+            owner = _find_open(open_steps, event.get("step_name"))
             (owner.items if owner is not None else items).append(Item(kind, ts, event))
             if owner is not None and kind == "error" and owner.error is None:
                 owner.error = text(event.get("error"))

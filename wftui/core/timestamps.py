@@ -46,7 +46,10 @@ def _zone_offset(zone: str) -> float | None:
     digits = zone[1:].replace(":", "")
     if not digits.isdigit() or len(digits) not in (2, 4):
         return None
-    seconds = int(digits[:2]) * 3600 + int(digits[2:4] or 0) * 60
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    if hours > 23 or minutes > 59:
+        return None
+    seconds = hours * 3600 + minutes * 60
     return float(seconds if sign == "+" else -seconds)
 
 
