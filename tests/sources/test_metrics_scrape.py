@@ -196,6 +196,7 @@ async def test_exporter_counters_quantiles_and_restart(exporter: Exporter) -> No
         assert source.figures(None)["error_rate"] == pytest.approx(7 / 17)
         [status] = source.target_statuses()
         assert status["status"] == "ok" and status["up"] is True
+        assert status["format"] == "text"  # the Accept header gets text from prometheus_client
         # samples: every sample line of the body the exporter serves for that Accept header
         async with httpx.AsyncClient() as client:
             body = (await client.get(exporter.url, headers={"Accept": ACCEPT_HEADER})).text
@@ -297,7 +298,8 @@ async def test_gzip_and_openmetrics_with_exemplars(raw_server: RawServer) -> Non
     source = MetricsSource([raw_server.url], settings(), health_urls=[""])
     try:
         await source.scrape_once()
-        assert source.target_statuses()[0]["status"] == "ok"
+        [status] = source.target_statuses()
+        assert (status["status"], status["format"]) == ("ok", "openmetrics")
         figures = source.figures(300.0)
         assert figures["error_rate"] == pytest.approx(2 / 20)  # exemplars not read as values
         assert figures["queue_depth"] == 7

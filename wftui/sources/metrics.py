@@ -132,6 +132,7 @@ class _Target:
     last_good_wall: float | None = None
     scrape_duration_s: float | None = None
     samples: int = 0
+    exposition_format: str | None = None
 
 
 class MetricsSource:
@@ -180,6 +181,7 @@ class MetricsSource:
             target.failing = False
             target.last_good_wall = time.time()
             target.samples = parsed.total_samples
+            target.exposition_format = "openmetrics" if parsed.openmetrics else "text"
             target.scrape_duration_s = time.monotonic() - started
 
     @staticmethod
@@ -251,6 +253,7 @@ class MetricsSource:
                 "age_s": age,
                 "scrape_duration_s": target.scrape_duration_s,
                 "samples": target.samples,
+                "format": target.exposition_format,
                 "health": health.state if health is not None else None,
                 "health_url": health.url if health is not None else None,
                 "health_detail": health.detail if health is not None else None,
