@@ -426,3 +426,17 @@ def test_a_pipe_given_as_a_path_is_read_like_stdin(tmp_path: Path) -> None:
     assert tailer.statuses[0].status == "ended"
     tailer.close()
     os.close(read_end)
+
+
+@pytest.mark.parametrize("packed", [False, True])
+def test_stdin_redirected_from_a_file_ends_at_its_end(tmp_path: Path, packed: bool) -> None:
+    body = b'{"event": "a"}\n{"event": "b"}'  # no final newline: the stream's end completes it
+    log = tmp_path / "in.log"
+    log.write_bytes(gzip.compress(body) if packed else body)
+    with open(log, "rb") as stdin:
+        tailer = FileTailer(["-"], stdin_fd=stdin.fileno())
+        rows = read_all(tailer)
+        tailer.close()
+    assert rows == [("-", 1, b'{"event": "a"}'), ("-", 2, b'{"event": "b"}')]
+    assert tailer.statuses[0].status == "ended"
+    assert any("stream ended" in n for n in tailer.statuses[0].notices)

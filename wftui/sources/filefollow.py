@@ -21,7 +21,8 @@ from watchfiles import awatch
 from wftui.sources.filereader import STREAM_CHUNK_BYTES
 
 if TYPE_CHECKING:
-    from wftui.sources.files import Batch, FileTailer, _Source
+    from wftui.sources.files import Batch, FileTailer
+    from wftui.sources.filestatus import FileSource
 
 #: watchfiles tuning: look every 5 ms; group a burst for at most 50 ms before reporting.
 WATCH_STEP_MS = 5
@@ -39,11 +40,11 @@ async def follow_tailer(
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
     tailer._streams_threaded = True
-    for src in tailer._sources:
+    for src in tailer.sources:
         if src.is_stdin and not src.ended:
             tailer._check(src)  # open stdin now so the thread can start
-    for src in tailer.stream_sources():
-        _start_stream_thread(tailer, src, loop, on_batch)
+        if not src.ended and src.handle is not None and src.handle.kind == "stream":
+            _start_stream_thread(tailer, src, loop, on_batch)
 
     async def wake_on_stop() -> None:
         await stop.wait()
@@ -83,6 +84,19 @@ async def _drain(
         await asyncio.sleep(0)
 
 
+def watch_targets(tailer: FileTailer) -> dict[str, set[str]]:
+    """Directories to watch, each with the file names in it that matter to us."""
+    targets: dict[str, set[str]] = {}
+    for src in tailer.sources:
+        if src.ended or src.is_stdin:
+            continue
+        for path in {os.path.abspath(src.given), os.path.realpath(src.given)}:
+            directory, name = os.path.split(path)
+            if os.path.isdir(directory):
+                targets.setdefault(directory, set()).add(name)
+    return targets
+
+
 class _Watcher:
     """Runs `watchfiles.awatch` on the directories of the followed files.
 
@@ -98,14 +112,14 @@ class _Watcher:
         self.halt = asyncio.Event()
 
     def start(self) -> None:
-        self.targets = self.tailer.watch_targets()
+        self.targets = watch_targets(self.tailer)
         self.halt = asyncio.Event()
         self.tasks = [task for task in self.tasks if not task.done()]
         if self.targets:
             self.tasks.append(asyncio.create_task(self._run(self.targets, self.halt)))
 
     def restart_if_moved(self) -> None:
-        if self.tailer.watch_targets() == self.targets:
+        if watch_targets(self.tailer) == self.targets:
             return
         self.halt.set()  # the old task ends within one step; it only sets `wake`
         self.start()
@@ -143,7 +157,7 @@ class _Watcher:
 
 def _start_stream_thread(
     tailer: FileTailer,
-    src: _Source,
+    src: FileSource,
     loop: asyncio.AbstractEventLoop,
     on_batch: Callable[[Batch], None],
 ) -> None:

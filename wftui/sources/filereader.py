@@ -26,6 +26,8 @@ STREAM_CHUNK_BYTES = 1 << 16
 #: a truncate-and-refill that leaves the size above our offset (Vector's approach).
 FINGERPRINT_BYTES = 1024
 GZIP_MAGIC = b"\x1f\x8b"
+#: Above this size a file started "from the end" is not scanned to number its lines.
+COUNT_LINES_LIMIT = 256 << 20
 
 
 class LineSplitter:
@@ -225,7 +227,23 @@ def gzip_error_text(exc: BaseException) -> str:
     return str(exc)
 
 
-def start_of_last_line(fd: int, size: int) -> int:
+def seek_to_end(handle: Handle) -> bool:
+    """Start reading a regular file at its end; False when lines are not numbered from 1.
+
+    Starts just after the last newline, so a line being written is read whole. Line
+    numbers count the newlines skipped, unless the file is too big to scan quickly.
+    """
+    size = handle.size()
+    start = _start_of_last_line(handle.fd, size)
+    handle.fingerprint = os.pread(handle.fd, min(size, FINGERPRINT_BYTES), 0)
+    handle.offset = start
+    if start > COUNT_LINES_LIMIT:
+        return False
+    handle.splitter.lineno = _count_newlines(handle.fd, start)
+    return True
+
+
+def _start_of_last_line(fd: int, size: int) -> int:
     """Offset just after the last newline before ``size`` (0 if there is none).
 
     Used to start "from the end" without beginning in the middle of a line that is
@@ -243,7 +261,7 @@ def start_of_last_line(fd: int, size: int) -> int:
     return 0
 
 
-def count_newlines(fd: int, end: int) -> int:
+def _count_newlines(fd: int, end: int) -> int:
     """Number of newlines in the first ``end`` bytes (line numbers for a start at ``end``)."""
     total = 0
     pos = 0

@@ -11,109 +11,24 @@ from __future__ import annotations
 
 import asyncio
 import os
+import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, NamedTuple
 
 from wftui.sources.filereader import (
     CHUNK_BYTES,
-    FINGERPRINT_BYTES,
     STREAM_CHUNK_BYTES,
     Handle,
-    count_newlines,
     gzip_error_text,
     open_handle,
-    start_of_last_line,
+    seek_to_end,
 )
+from wftui.sources.filestatus import Batch, FileSource, FileStatus, human_bytes
 
-#: Above this size a file started "from the end" is not scanned to number its lines.
-_COUNT_LINES_LIMIT = 256 << 20
+__all__ = ["Batch", "FileStatus", "FileTailer"]
+
 #: How many released files to remember for a hand-over between two given paths.
 _RELEASED_KEEP = 256
-
-
-class Batch(NamedTuple):
-    """Consecutive complete lines from one source.
-
-    ``lines`` hold the bytes without the newline (and without one trailing ``\\r``);
-    empty lines are included so that numbering stays consecutive. ``first_lineno`` is
-    the 1-based number of ``lines[0]`` in the file currently read; it starts again at 1
-    after a rotation or truncation.
-    """
-
-    source: str
-    first_lineno: int
-    lines: list[bytes]
-
-
-@dataclass(eq=False)
-class FileStatus:
-    """What the operator should know about one log source; updated in place by the tailer.
-
-    ``status`` is ``"waiting"`` (missing), ``"following"``, ``"ended"`` (stdin at EOF, a
-    gzip file read once, or a duplicate of another given path) or ``"error"``. ``lines``
-    counts complete non-empty lines delivered; ``offset`` is the byte position in the
-    file currently read (decompressed bytes for gzip).
-    """
-
-    name: str
-    path: str
-    lines: int = 0
-    rotations: int = 0
-    truncations: int = 0
-    skipped_long_lines: int = 0
-    offset: int = 0
-    status: str = "waiting"
-    error: str | None = None
-    duplicate_of: str | None = None
-    notices: deque[str] = field(default_factory=lambda: deque(maxlen=100))
-
-    def note(self, text: str) -> None:
-        """Add a human notice (the oldest ones fall off)."""
-        self.notices.append(text)
-
-    def as_dict(self) -> dict[str, Any]:
-        """A JSON-able summary for `wftui check` and the UI."""
-        return {
-            "name": self.name,
-            "kind": "file",
-            "lines": self.lines,
-            "rotations": self.rotations,
-            "truncations": self.truncations,
-            "skipped_long_lines": self.skipped_long_lines,
-            "offset": self.offset,
-            "status": self.status,
-            "error": self.error,
-            "duplicate_of": self.duplicate_of,
-        }
-
-
-@dataclass(eq=False)
-class _Source:
-    """One given path (or stdin) and the handles we hold for it."""
-
-    status: FileStatus
-    given: str
-    handle: Handle | None = None
-    next: Handle | None = None  # the new file after a rotation; read once `handle` is drained
-    gone: bool = False  # the path vanished while we still hold the old handle
-    ended: bool = False
-    start_at_end: bool = False
-    blocked_by: str | None = None
-    read_failed: bool = False  # the last read of `handle` failed; it is retried as is
-
-    @property
-    def is_stdin(self) -> bool:
-        return self.given == "-"
-
-
-def _human_bytes(n: int) -> str:
-    if n % (1 << 20) == 0:
-        return f"{n >> 20} MiB"
-    if n % (1 << 10) == 0:
-        return f"{n >> 10} KiB"
-    return f"{n} bytes"
 
 
 class FileTailer:
@@ -139,9 +54,9 @@ class FileTailer:
         self.stdin_fd = stdin_fd
         #: Notices that concern no single file (e.g. change notifications unavailable).
         self.notices: deque[str] = deque(maxlen=100)
-        self._sources: list[_Source] = []
-        self._held: dict[tuple[int, int], _Source] = {}
-        self._released: OrderedDict[tuple[int, int], tuple[bytes, int, int, _Source]] = (
+        self._sources: list[FileSource] = []
+        self._held: dict[tuple[int, int], FileSource] = {}
+        self._released: OrderedDict[tuple[int, int], tuple[bytes, int, int, FileSource]] = (
             OrderedDict()
         )
         # While follow() runs, streams are read by a thread, never by read_available().
@@ -149,7 +64,7 @@ class FileTailer:
         seen: dict[object, FileStatus] = {}
         for given in paths:
             path = given if given == "-" else os.path.realpath(given)
-            src = _Source(FileStatus(name=given, path=path), given)
+            src = FileSource(FileStatus(name=given, path=path), given)
             identity = self._identity(given)
             first = seen.get(identity)
             if first is not None:
@@ -236,19 +151,19 @@ class FileTailer:
 
         await follow_tailer(self, on_batch, stop)
 
-    def _readable(self, src: _Source) -> bool:
+    def _readable(self, src: FileSource) -> bool:
         if src.ended or src.handle is None:
             return False
         return not (src.handle.kind == "stream" and self._streams_threaded)
 
-    def _read_step(self, src: _Source, batches: list[Batch]) -> int:
+    def _read_step(self, src: FileSource, batches: list[Batch]) -> int:
         """Read one chunk: the number of lines delivered, or -1 when this source is done."""
         handle = src.handle
         assert handle is not None
         size = STREAM_CHUNK_BYTES if handle.kind == "stream" else CHUNK_BYTES
         try:
             data = handle.read(size)
-        except (OSError, EOFError, ValueError) as exc:
+        except (OSError, EOFError, ValueError, zlib.error) as exc:
             self._read_failed(src, handle, exc, batches)
             return -1
         if src.read_failed:
@@ -259,9 +174,12 @@ class FileTailer:
             got = self.deliver(src, handle, data, batches)
             src.status.offset = handle.offset
             return got
-        if handle.kind != "file":
-            self.end_source(src, batches, "compressed file read to its end"
-                            if handle.kind == "gzip" else "stream ended")
+        if handle.kind == "gzip" and not src.is_stdin:
+            self.end_source(src, batches, "compressed file read to its end")
+            return -1
+        if handle.kind == "stream" or src.is_stdin:
+            # stdin redirected from a file ends at its end too: it is one stream.
+            self.end_source(src, batches, "stream ended")
             return -1
         if src.next is None and not src.gone:
             return -1  # caught up; the file may grow later
@@ -277,7 +195,7 @@ class FileTailer:
         return 0
 
     def _read_failed(
-        self, src: _Source, handle: Handle, exc: BaseException, batches: list[Batch]
+        self, src: FileSource, handle: Handle, exc: BaseException, batches: list[Batch]
     ) -> None:
         if handle.kind == "gzip":
             self._fail(src, gzip_error_text(exc))
@@ -290,7 +208,7 @@ class FileTailer:
         self._fail(src, getattr(exc, "strerror", None) or str(exc))
         src.read_failed = True
 
-    def deliver(self, src: _Source, handle: Handle, data: bytes, batches: list[Batch]) -> int:
+    def deliver(self, src: FileSource, handle: Handle, data: bytes, batches: list[Batch]) -> int:
         """Split ``data`` into batches for ``src``; return the number of lines delivered."""
         runs, skipped = handle.splitter.feed(data)
         status = src.status
@@ -305,10 +223,10 @@ class FileTailer:
 
     def _skipped(self, status: FileStatus, lineno: int) -> None:
         status.skipped_long_lines += 1
-        limit = _human_bytes(self.max_line_bytes)
+        limit = human_bytes(self.max_line_bytes)
         status.note(f"{status.name}: line {lineno} longer than {limit} skipped")
 
-    def _finish_lines(self, src: _Source, handle: Handle, batches: list[Batch]) -> None:
+    def _finish_lines(self, src: FileSource, handle: Handle, batches: list[Batch]) -> None:
         lineno, line = handle.splitter.finish()
         if lineno is None:
             return
@@ -319,7 +237,7 @@ class FileTailer:
         if line:
             src.status.lines += 1
 
-    def end_source(self, src: _Source, batches: list[Batch], why: str) -> None:
+    def end_source(self, src: FileSource, batches: list[Batch], why: str) -> None:
         """A stream or gzip file is finished: deliver its last line and mark it ended."""
         handle = src.handle
         if handle is not None:
@@ -329,7 +247,7 @@ class FileTailer:
         src.status.status = "ended"
         src.status.note(f"{src.status.name}: {why}")
 
-    def _release(self, src: _Source, handle: Handle, batches: list[Batch]) -> None:
+    def _release(self, src: FileSource, handle: Handle, batches: list[Batch]) -> None:
         """Finish and close a handle; remember where it ended for a possible hand-over."""
         self._finish_lines(src, handle, batches)
         if self._held.get(handle.key) is src:
@@ -344,7 +262,7 @@ class FileTailer:
 
     # ----- noticing changes -------------------------------------------------------------
 
-    def _check(self, src: _Source) -> None:
+    def _check(self, src: FileSource) -> None:
         """Open a missing file, or notice rotation, deletion and truncation of an open one."""
         if src.is_stdin:
             if src.handle is None and not src.ended:
@@ -370,7 +288,7 @@ class FileTailer:
             handle.restart(self.max_line_bytes)
             src.status.offset = 0
 
-    def _check_path(self, src: _Source, handle: Handle) -> None:
+    def _check_path(self, src: FileSource, handle: Handle) -> None:
         """Has the path been moved away, deleted or pointed at another file?"""
         try:
             st = os.stat(src.given)
@@ -398,7 +316,7 @@ class FileTailer:
         src.status.error = None
         src.status.note(f"{src.status.name} rotated; finishing the old file, then the new one")
 
-    def _start(self, src: _Source) -> None:
+    def _start(self, src: FileSource) -> None:
         handle = self._open(src)
         if handle is None:
             return
@@ -416,23 +334,14 @@ class FileTailer:
         if was in ("waiting", "error") and status.notices:
             status.note(f"{status.name}: file is back, reading")
 
-    def _seek_end(self, src: _Source, handle: Handle) -> None:
+    def _seek_end(self, src: FileSource, handle: Handle) -> None:
         """Start at the end, but at the start of a line still being written."""
         if handle.kind == "gzip":
             self.end_source(src, [], "compressed file; nothing to follow from its end")
-            return
-        if handle.kind != "file" or handle.offset:
-            return
-        size = handle.size()
-        start = start_of_last_line(handle.fd, size)
-        handle.fingerprint = os.pread(handle.fd, min(size, FINGERPRINT_BYTES), 0)
-        handle.offset = start
-        if start <= _COUNT_LINES_LIMIT:
-            handle.splitter.lineno = count_newlines(handle.fd, start)
-        else:
+        elif handle.kind == "file" and not seek_to_end(handle):
             src.status.note(f"{src.status.name}: line numbers count from where reading began")
 
-    def _open(self, src: _Source) -> Handle | None:
+    def _open(self, src: FileSource) -> Handle | None:
         """Open the file at the source's path; None (with the status set) when we cannot."""
         status = src.status
         try:
@@ -462,7 +371,7 @@ class FileTailer:
         self._held[handle.key] = src
         return handle
 
-    def _resume(self, src: _Source, handle: Handle) -> None:
+    def _resume(self, src: FileSource, handle: Handle) -> None:
         """Take over where another given path stopped reading this very file."""
         record = self._released.pop(handle.key, None)
         if record is None or handle.kind != "file":
@@ -481,7 +390,7 @@ class FileTailer:
             f"where {owner.status.name} stopped reading this file"
         )
 
-    def _open_stdin(self, src: _Source) -> None:
+    def _open_stdin(self, src: FileSource) -> None:
         try:
             src.handle = open_handle(None, os.dup(self.stdin_fd), self.max_line_bytes)
         except OSError as exc:
@@ -490,7 +399,7 @@ class FileTailer:
             return
         src.status.status = "following"
 
-    def _fail(self, src: _Source, message: str) -> None:
+    def _fail(self, src: FileSource, message: str) -> None:
         text = f"{src.status.name}: {message}"
         src.status.status = "error"
         if src.status.error != text:
@@ -499,21 +408,7 @@ class FileTailer:
 
     # ----- used by follow() -------------------------------------------------------------
 
-    def stream_sources(self) -> list[_Source]:
-        """Sources that are read as streams (stdin, pipes) and not yet ended."""
-        return [
-            src for src in self._sources
-            if not src.ended and src.handle is not None and src.handle.kind == "stream"
-        ]
-
-    def watch_targets(self) -> dict[str, set[str]]:
-        """Directories to watch, each with the file names in it that matter to us."""
-        targets: dict[str, set[str]] = {}
-        for src in self._sources:
-            if src.ended or src.is_stdin:
-                continue
-            for path in {os.path.abspath(src.given), os.path.realpath(src.given)}:
-                directory, name = os.path.split(path)
-                if os.path.isdir(directory):
-                    targets.setdefault(directory, set()).add(name)
-        return targets
+    @property
+    def sources(self) -> list[FileSource]:
+        """The tailer's per-source bookkeeping (for `filefollow`, not for display)."""
+        return self._sources

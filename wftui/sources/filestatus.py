@@ -1,0 +1,98 @@
+"""What the file tailer hands out: batches of lines, and the status of each source.
+
+Also the tailer's private bookkeeping per source (`FileSource`), kept here so that
+`files.py` holds only the reading logic.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from wftui.sources.filereader import Handle
+
+
+class Batch(NamedTuple):
+    """Consecutive complete lines from one source.
+
+    ``lines`` hold the bytes without the newline (and without one trailing ``\\r``);
+    empty lines are included so that numbering stays consecutive. ``first_lineno`` is
+    the 1-based number of ``lines[0]`` in the file currently read; it starts again at 1
+    after a rotation or truncation.
+    """
+
+    source: str
+    first_lineno: int
+    lines: list[bytes]
+
+
+@dataclass(eq=False)
+class FileStatus:
+    """What the operator should know about one log source; updated in place by the tailer.
+
+    ``status`` is ``"waiting"`` (missing), ``"following"``, ``"ended"`` (stdin at EOF, a
+    gzip file read once, or a duplicate of another given path) or ``"error"``. ``lines``
+    counts complete non-empty lines delivered; ``offset`` is the byte position in the
+    file currently read (decompressed bytes for gzip).
+    """
+
+    name: str
+    path: str
+    lines: int = 0
+    rotations: int = 0
+    truncations: int = 0
+    skipped_long_lines: int = 0
+    offset: int = 0
+    status: str = "waiting"
+    error: str | None = None
+    duplicate_of: str | None = None
+    notices: deque[str] = field(default_factory=lambda: deque(maxlen=100))
+
+    def note(self, text: str) -> None:
+        """Add a human notice (the oldest ones fall off)."""
+        self.notices.append(text)
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-able summary for `wftui check` and the UI."""
+        return {
+            "name": self.name,
+            "kind": "file",
+            "lines": self.lines,
+            "rotations": self.rotations,
+            "truncations": self.truncations,
+            "skipped_long_lines": self.skipped_long_lines,
+            "offset": self.offset,
+            "status": self.status,
+            "error": self.error,
+            "duplicate_of": self.duplicate_of,
+        }
+
+
+@dataclass(eq=False)
+class FileSource:
+    """One given path (or stdin) and the handles the tailer holds for it (tailer-private)."""
+
+    status: FileStatus
+    given: str
+    handle: Handle | None = None
+    next: Handle | None = None  # the new file after a rotation; read once `handle` is drained
+    gone: bool = False  # the path vanished while we still hold the old handle
+    ended: bool = False
+    start_at_end: bool = False
+    blocked_by: str | None = None
+    read_failed: bool = False  # the last read of `handle` failed; it is retried as is
+
+    @property
+    def is_stdin(self) -> bool:
+        """True for the path "-"."""
+        return self.given == "-"
+
+
+def human_bytes(n: int) -> str:
+    """1048576 -> "1 MiB", for notices."""
+    if n % (1 << 20) == 0:
+        return f"{n >> 20} MiB"
+    if n % (1 << 10) == 0:
+        return f"{n >> 10} KiB"
+    return f"{n} bytes"
