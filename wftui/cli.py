@@ -57,7 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ingestion allocates and frees millions of small dicts; the default collector
     # thresholds make it rescan the ledger's long-lived objects over and over.
     gc.set_threshold(100_000, 50, 1000)
-    parser, module = _parser_for(name)
+    try:
+        parser, module = _parser_for(name)
+    except ImportError as error:  # a broken install: one line, not a traceback
+        print(f"wftui: cannot load the {name or 'monitor'} command: {error}", file=sys.stderr)
+        return 2
     options = parser.parse_args(args)
     try:
         return int(module.run(options))  # type: ignore[attr-defined]
