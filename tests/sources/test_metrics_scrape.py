@@ -204,6 +204,10 @@ async def test_exporter_counters_quantiles_and_restart(exporter: Exporter) -> No
             1 for line in body.splitlines() if line and not line.startswith("#"))
         assert status["scrape_duration_s"] is not None
         assert status["health"] is None
+        assert status["warning"] is None  # threshold 60 s is not above the top bucket (60 s)
+        source.settings.p95_threshold_s = 90.0
+        assert "above the highest finite latency bucket (60 s)" in (
+            source.target_statuses()[0]["warning"])
     finally:
         await source.aclose()
 

@@ -18,7 +18,12 @@ from dataclasses import dataclass, field
 import httpx
 
 from wftui.sources.health import HealthPoller, default_health_url
-from wftui.sources.metrics_figures import TargetHistory, TargetView, compute_figures
+from wftui.sources.metrics_figures import (
+    TargetHistory,
+    TargetView,
+    bucket_warnings,
+    compute_figures,
+)
 from wftui.sources.metrics_parse import (
     ACCEPT_HEADER,
     ExpositionError,
@@ -243,6 +248,9 @@ class MetricsSource:
                 status, up = ("down", False) if target.failing else ("ok", True)
             age = None if target.last_good_wall is None else max(0.0, now - target.last_good_wall)
             health = target.health
+            records = target.history.records
+            warnings = bucket_warnings([records[-1]] if records else [],
+                                       self.settings.p95_threshold_s)
             statuses.append({
                 "kind": "metrics",
                 "name": target.url,
@@ -254,6 +262,7 @@ class MetricsSource:
                 "scrape_duration_s": target.scrape_duration_s,
                 "samples": target.samples,
                 "format": target.exposition_format,
+                "warning": "; ".join(warnings) or None,
                 "health": health.state if health is not None else None,
                 "health_url": health.url if health is not None else None,
                 "health_detail": health.detail if health is not None else None,

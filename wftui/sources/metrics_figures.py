@@ -219,7 +219,7 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
     latest = [records[-1] for _, records in usable]
     active = _gauge_sum(r.active for r in latest)
     queue = _gauge_sum(r.queue for r in latest)
-    warnings.extend(_bucket_warnings(latest, totals, p95_threshold_s))
+    warnings.extend(bucket_warnings(latest, p95_threshold_s))
     for view in targets:
         if view.stale and view.history.records:
             age = f"{view.age_s:.0f} s ago" if view.age_s is not None else "earlier"
@@ -250,8 +250,8 @@ def _gauge_sum(values: Iterable[float | None]) -> float | int | None:
     return _plain(sum(present)) if present else None
 
 
-def _bucket_warnings(latest: list[ScrapeRecord], totals: _Totals,
-                     p95_threshold_s: float | None) -> list[str]:
+def bucket_warnings(latest: Sequence[ScrapeRecord], p95_threshold_s: float | None) -> list[str]:
+    """Warnings about the latency buckets: no +Inf bucket, or a threshold above them all."""
     warnings: list[str] = []
     bounds = {b for record in latest for b in record.workflow_buckets}
     if bounds and math.inf not in bounds:
