@@ -80,7 +80,8 @@ class LineSplitter:
         return runs, skipped
 
     def _set_carry(self, tail: bytes) -> None:
-        if len(tail) > self.max_line_bytes:
+        # +1: the tail may end with the \r of a line that is exactly at the cap.
+        if len(tail) > self.max_line_bytes + 1:
             self.carry = b""
             self.skipping = True
         else:
@@ -122,6 +123,8 @@ class LineSplitter:
         if line[-1:] == b"\r":
             line = line[:-1]
         self.lineno += 1
+        if len(line) > self.max_line_bytes:
+            return self.lineno, None
         return self.lineno, line
 
 
