@@ -235,3 +235,28 @@ async def test_cancelling_follow_ends_it_cleanly(tmp_path: Path) -> None:
     done, _ = await asyncio.wait({task}, timeout=WAIT_S)
     assert task in done and task.cancelled()
     tailer.close()
+
+
+async def test_many_files_in_several_directories_are_all_followed(tmp_path: Path) -> None:
+    paths = [tmp_path / f"dir{d}" / f"app{i}.log" for d in range(4) for i in range(10)]
+    for path in paths:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"")
+    tailer = FileTailer([str(p) for p in paths], poll_interval=0.2)
+    rng = random.Random(3)
+    expected: dict[str, list[bytes]] = {str(p): [] for p in paths}
+    async with Following(tailer) as run:
+        for seq in range(400):
+            path = rng.choice(paths)
+            line = b"%d" % seq
+            append(path, line + b"\n")
+            expected[str(path)].append(line)
+            if seq % 40 == 0:
+                await asyncio.sleep(0.01)
+        await wait_until(lambda: len(run.got.rows) >= 400, "every line")
+        await asyncio.sleep(0.1)  # anything extra would show here
+    got: dict[str, list[bytes]] = {str(p): [] for p in paths}
+    for source, _, line in run.got.rows:
+        got[source].append(line)
+    assert got == expected
+    assert [s.lines for s in tailer.statuses] == [len(expected[str(p)]) for p in paths]
