@@ -1,0 +1,77 @@
+"""Watch workflow executions live: figures, thresholds, executions, step trees.
+
+`wftui [FILE ...] [--metrics URL ...] [--prometheus URL] [--from-end]` opens the
+terminal UI. A bad argument or config is one line on stderr and exit 2; an unexpected
+failure inside the UI is one line on stderr too, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from wftui.commands.common import add_source_arguments, fail, settings_from
+from wftui.config import ConfigError, Settings, parse_duration
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_source_arguments(parser)
+    parser.add_argument("--from-end", action="store_true",
+                        help="start at the end of the files (only new lines)")
+
+
+def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:
+    """The LiveMonitor for these options; bad URLs or config end with one line, exit 2."""
+    from wftui.live import LiveMonitor
+    from wftui.sources.connect import metric_family
+
+    try:
+        interval = parse_duration(options.interval, "--interval") if options.interval else None
+        family = metric_family(settings, options.metrics, options.prometheus,
+                               health_urls=options.health, interval=interval)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    return LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end)
+
+
+def run_app(make: Callable[[], Any]) -> int:
+    """Run a Textual app; an unexpected error becomes one line on stderr (exit 1)."""
+    try:
+        app = make()
+        result = app.run()
+    except KeyboardInterrupt:
+        return 130
+    except Exception as error:  # noqa: BLE001 - the operator gets one line, not a traceback
+        print(f"wftui: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+    # Textual catches exceptions raised inside the app, shows them, and exits with
+    # return_code 1; keep its traceback off the operator's screen (printed by Textual
+    # after the app ends) by reporting the error as one line instead.
+    error = getattr(app, "_wftui_error", None)
+    if error is not None:
+        print(f"wftui: unexpected error: {error}", file=sys.stderr)
+        return 1
+    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)
+
+
+def run(options: argparse.Namespace) -> int:
+    settings = settings_from(options)
+    if "-" in options.files and sys.stdin.isatty():
+        fail("'-' reads standard input, but standard input is a terminal")
+    if not options.files and not options.metrics and not options.prometheus:
+        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
+             "(or try `wftui demo`)")
+    monitor = build_monitor(options, settings)
+
+    def make() -> Any:
+        from wftui.ui.app import make_app
+
+        return make_app(settings, monitor)
+
+    try:
+        return run_app(make)
+    finally:
+        monitor.stop()

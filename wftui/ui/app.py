@@ -1,0 +1,436 @@
+"""The Textual app: owns the refresh loop, the figure history and the operator's choices.
+
+Sources are read by `LiveMonitor` in its own thread. The app takes a snapshot on a
+timer (at most 10 Hz, only when something new was read, or every few seconds so the
+window slides), in a worker thread, and pushes it down to the screens. It never does
+anything per log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from rich.text import Text
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from wftui.config import WINDOWS, ConfigError, Settings, load_settings
+from wftui.core.execution import ExecutionRow
+from wftui.core.format import threshold_figure, window
+from wftui.core.snapshot import Snapshot
+from wftui.live import LiveMonitor
+from wftui.ui.history import FigureHistory, figure_values
+from wftui.ui.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery, arrange
+from wftui.ui.screens.execution import ExecutionScreen
+from wftui.ui.screens.help import HelpScreen
+from wftui.ui.screens.malformed import MalformedScreen
+from wftui.ui.screens.monitor import MonitorScreen
+from wftui.ui.text import safe
+
+TICK_S = 0.1  # the timer; snapshots happen at most this often (10 Hz)
+SLIDE_S = 2.0  # with nothing new, refresh this often anyway: the window slides
+SLIDE_MAX_S = 10.0
+CONFIG_CHECK_S = 2.0
+SORTS = tuple(COLUMNS)
+
+
+class DemoControl(Protocol):
+    """What `wftui demo` lets the app do to the demo service."""
+
+    incidents: dict[str, str]  # name -> description
+
+    def switch(self, name: str) -> str:
+        """Switch the incident; returns a one-line outcome (raises OSError on failure)."""
+        ...
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """One refresh's results, computed in a worker thread."""
+
+    now: float
+    version: int
+    snapshot: Snapshot
+    rows: list[ExecutionRow]
+    retained: int
+    took_s: float
+
+
+class WftuiApp(App[int]):
+    """The live monitor."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "wftui"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("p", "pause", "Pause"),
+        Binding("m", "malformed", "Malformed"),
+        Binding("i", "incident", "Incident", show=False),
+    ]
+
+    def __init__(self, settings: Settings, monitor: LiveMonitor, *,
+                 clock: Callable[[], float] = time.time, demo: DemoControl | None = None,
+                 start_monitor: bool = True, export_dir: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.monitor = monitor
+        self.clock = clock
+        self.demo = demo
+        self.start_monitor = start_monitor
+        self.export_dir = export_dir or Path.cwd()
+        self.history = FigureHistory()
+        self.query = TableQuery()
+        self.paused = False
+        self.config_error: str | None = None
+        self.latest: Refresh | None = None
+        self._shown: Refresh | None = None  # what is on screen (frozen while paused)
+        self._wftui_error: str | None = None  # an unexpected error, as one line
+        self.refreshes = 0  # how many refreshes were shown (tests wait on it)
+        self._cache = RowCache()
+        self._busy = False
+        self._dirty = True  # the operator changed something: refresh at the next tick
+        self._last_refresh = 0.0
+        self._last_version = -1
+        self._config_mtime = self._mtime(settings.config_path)
+        self._config_checked = time.monotonic()
+
+    # -- start and stop --------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.start_monitor:
+            self.monitor.start()
+        self.push_screen(MonitorScreen())
+        self.set_interval(TICK_S, self._tick)
+        self._tick()
+
+    def on_unmount(self) -> None:
+        if self.start_monitor:
+            self.monitor.stop()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An unexpected error ends the app with one line (the CLI prints it) and the
+        traceback in a file, instead of Textual's full-screen traceback dump."""
+        if os.environ.get("WFTUI_DEBUG"):
+            super()._handle_exception(error)
+            return
+        if self._wftui_error is None:
+            where = crash_report(error)
+            self._wftui_error = (f"{type(error).__name__}: {safe(error)}"
+                                 + (f" (details in {where})" if where else ""))
+        self._return_code = 1
+        if self._exception is None:  # what run_test re-raises for the test framework
+            self._exception = error
+            self._exception_event.set()
+        self._close_messages_no_wait()
+
+    # -- the refresh loop ------------------------------------------------------------
+
+    def _tick(self) -> None:
+        wall = time.monotonic()
+        if wall - self._config_checked >= CONFIG_CHECK_S:
+            self._config_checked = wall
+            self._check_config()
+        if self._busy:
+            return
+        since = wall - self._last_refresh
+        took = self.latest.took_s if self.latest is not None else 0.0
+        changed = self.monitor.version != self._last_version
+        # Big ledgers make snapshots slower: keep them to a fraction of a core.
+        busy_gap = max(TICK_S, 3.0 * took)
+        idle_gap = min(max(SLIDE_S, 50.0 * took), SLIDE_MAX_S)
+        if self._dirty or (changed and since >= busy_gap) or since >= idle_gap:
+            self._dirty = False
+            self._busy = True
+            self._last_refresh = wall
+            self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
+
+    async def _refresh(self) -> None:
+        try:
+            refresh = await asyncio.to_thread(self._compute, self.query)
+        finally:
+            self._busy = False
+        self._apply(refresh)
+
+    def _compute(self, query: TableQuery) -> Refresh:
+        """Worker thread: snapshot, rows (cached), filter and sort."""
+        started = time.perf_counter()
+        now = self.clock()
+        monitor = self.monitor
+        version = monitor.version
+        snapshot = monitor.snapshot(now=now)
+        ledger = monitor.ledger
+        # list()/dict() of a dict are single C calls: a consistent copy under the GIL
+        # while the reader thread keeps adding executions.
+        executions = list(ledger.executions.values())
+        rows = self._cache.refresh(executions, now, ledger.idle_timeout)
+        by_id = dict(ledger.executions) if query.text else {}
+        arranged = arrange(rows, query, self._cache, by_id)
+        return Refresh(now, version, snapshot, arranged, len(rows),
+                       time.perf_counter() - started)
+
+    def _apply(self, refresh: Refresh) -> None:
+        self.latest = refresh
+        self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
+        for transition in refresh.snapshot.transitions:
+            self._announce(transition)
+        changed = refresh.version != self._last_version
+        self._last_version = refresh.version
+        if self.paused:
+            return  # the display stays as it was; figures and alerts are still kept
+        self._show(refresh, changed)
+
+    def _show(self, refresh: Refresh, changed: bool) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MonitorScreen):
+                screen.show(refresh)
+            elif isinstance(screen, MalformedScreen):
+                screen.show(refresh.snapshot.recent_malformed, refresh.snapshot.malformed_total)
+            elif isinstance(screen, ExecutionScreen) and changed:
+                screen.monitor_changed()
+        self._shown = refresh
+        self.refreshes += 1
+
+    def _announce(self, transition: Any) -> None:
+        """A threshold changed state: a notification (the text is made safe)."""
+        name, after = safe(transition.name), transition.after
+        value = threshold_figure(transition.name, transition.value)
+        limit = threshold_figure(transition.name, transition.threshold)
+        if after == "firing":
+            self.notify(f"{name} FIRING: {value} > {limit}. {safe(transition.action)}",
+                        title="Threshold firing", severity="error", timeout=15, markup=False)
+        elif after == "pending":
+            self.notify(f"{name} pending: {value} > {limit}", title="Threshold pending",
+                        severity="warning", markup=False)
+        elif transition.before == "firing":
+            self.notify(f"{name} cleared: now {value}", title="Threshold cleared",
+                        markup=False)
+
+    def status_line(self, snapshot: Snapshot) -> Text:
+        """window, pause, window fallback, config errors and source warnings."""
+        text = Text(no_wrap=True, end="")
+        text.append(" wftui ", style="bold reverse")
+        text.append(f"  window {window(self.monitor.window_s)}", style="bold")
+        if self.paused:
+            text.append("   ⏸ PAUSED (reading continues; p to resume)",
+                        style="bold black on yellow")
+        if snapshot.window_fallback:
+            text.append("   no recent events: window ends at the newest event",
+                        style="yellow")
+        if snapshot.malformed_total:
+            text.append(f"   {snapshot.malformed_total:,} malformed (m)", style="yellow")
+        if self.config_error:
+            text.append("   config not reloaded: ", style="bold red")
+            text.append(safe(self.config_error), style="red")
+        for warning in snapshot.warnings[:2]:
+            text.append("   ⚠ ", style="yellow")
+            text.append(safe(warning)[:120], style="yellow")
+        return text
+
+    # -- config reload ---------------------------------------------------------------
+
+    @staticmethod
+    def _mtime(path: Path | None) -> float | None:
+        if path is None:
+            return None
+        try:
+            return os.stat(path).st_mtime_ns
+        except OSError:
+            return None
+
+    def _check_config(self) -> None:
+        path = self.settings.config_path
+        mtime = self._mtime(path)
+        if path is None or mtime == self._config_mtime:
+            return
+        self._config_mtime = mtime
+        self.reload_config()
+
+    def reload_config(self) -> None:
+        """Re-read the config file; a bad one is shown and the old settings kept."""
+        old = self.settings
+        try:
+            new = load_settings(str(old.config_path))
+        except ConfigError as error:
+            self.config_error = str(error)
+            self.notify(f"config not reloaded: {safe(error)}", title="Config",
+                        severity="error", timeout=10, markup=False)
+            self._dirty = True
+            return
+        sections = dict(new.sections)
+        if "replay" not in sections and old.section("replay"):
+            sections["replay"] = old.section("replay")  # e.g. set by `wftui demo`
+        self.settings = replace(old, thresholds=new.thresholds, sections=sections)
+        self.monitor.set_settings(self.settings)
+        self.config_error = None
+        self.notify("config reloaded: thresholds updated", title="Config", markup=False)
+        self._dirty = True
+
+    # -- actions -----------------------------------------------------------------------
+
+    def set_filter_text(self, value: str) -> None:
+        self.query = replace(self.query, text=value)
+        self._dirty = True
+
+    def open_execution(self, execution_id: str) -> None:
+        self.push_screen(ExecutionScreen(execution_id))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_malformed(self) -> None:
+        if isinstance(self.screen, MalformedScreen):
+            return
+        screen = MalformedScreen()
+        self.push_screen(screen)
+        if self.latest is not None:
+            snap = self.latest.snapshot
+            screen.show(snap.recent_malformed, snap.malformed_total)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.notify("display paused: reading continues" if self.paused
+                    else "display resumed", markup=False)
+        shown = self._shown if self.paused else self.latest
+        if shown is not None:
+            self._show(shown, False)  # redraws the status line with or without PAUSED
+        self._dirty = True
+
+    def action_filter(self) -> None:
+        if isinstance(self.screen, MonitorScreen):
+            self.screen.open_filter()
+
+    def action_status_filter(self, status: str | None = None) -> None:
+        if status is None:
+            index = STATUS_FILTERS.index(self.query.status)
+            status = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
+        self.query = replace(self.query, status=status)
+        self._dirty = True
+
+    def action_sort(self, column: str | None = None) -> None:
+        if column is None:
+            column = SORTS[(SORTS.index(self.query.sort) + 1) % len(SORTS)]
+        self.query = replace(self.query, sort=column, descending=True)
+        self._dirty = True
+
+    def action_reverse_sort(self) -> None:
+        self.query = replace(self.query, descending=not self.query.descending)
+        self._dirty = True
+
+    def action_next_window(self) -> None:
+        sizes = list(WINDOWS.values())
+        current = self.monitor.window_s
+        index = sizes.index(current) if current in sizes else 0
+        self.action_window(sizes[(index + 1) % len(sizes)])
+
+    def action_window(self, size: float | None) -> None:
+        self.monitor.window_s = size
+        self.notify(f"window: {window(size)}", markup=False)
+        self._dirty = True
+
+    def action_audit(self) -> None:
+        try:
+            from wftui.ui.screens.audit import AuditScreen
+        except ImportError as error:
+            self.notify(f"the replay audit log is not available in this build "
+                        f"({safe(error)})", severity="warning", markup=False)
+            return
+        self.push_screen(AuditScreen())
+
+    def action_incident(self, name: str | None = None) -> None:
+        if self.demo is None:
+            self.notify("incidents can be switched only in `wftui demo`", markup=False)
+            return
+        if name is None:
+            from wftui.ui.screens.incident import IncidentScreen
+
+            self.push_screen(IncidentScreen(self.demo.incidents), self._switch_incident)
+            return
+        self._switch_incident(name)
+
+    def _switch_incident(self, name: str | None) -> None:
+        if not name or self.demo is None:
+            return
+        demo = self.demo
+
+        async def switch() -> None:
+            try:
+                outcome = await asyncio.to_thread(demo.switch, name)
+            except OSError as error:
+                self.notify(f"could not switch the incident: {safe(error)}",
+                            severity="error", markup=False)
+                return
+            self.notify(safe(outcome), title="Demo incident", timeout=10, markup=False)
+
+        self.run_worker(switch(), group="incident", exit_on_error=False)
+
+    # -- command palette ---------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: keys", "Every key and what it does", self.action_help)
+        yield SystemCommand("Pause / resume display", "Freeze the screen; reading goes on",
+                            self.action_pause)
+        yield SystemCommand("Malformed lines", "Lines that could not be read",
+                            self.action_malformed)
+        yield SystemCommand("Replay audit log", "Every replay asked for, and its outcome",
+                            self.action_audit)
+        yield SystemCommand("Filter executions", "By id, workflow, step name, error text",
+                            self.action_filter)
+        for label, size in WINDOWS.items():
+            yield SystemCommand(f"Window: {label}", f"Figures over the last {label}",
+                                lambda size=size: self.action_window(size))
+        for status in STATUS_FILTERS:
+            yield SystemCommand(f"Show executions: {status}", f"Status filter: {status}",
+                                lambda status=status: self.action_status_filter(status))
+        for column, heading in COLUMNS.items():
+            yield SystemCommand(f"Sort executions by {heading}", "Highest / newest first",
+                                lambda column=column: self.action_sort(column))
+        yield SystemCommand("Reverse sort order", "Flip the executions table's order",
+                            self.action_reverse_sort)
+        yield SystemCommand("Reload config", "Re-read thresholds from the config file",
+                            self.reload_config)
+        if isinstance(screen, ExecutionScreen):
+            yield SystemCommand("Export execution as JSON", "Write it to a file",
+                                screen.action_export)
+            yield SystemCommand("Replay execution", "Ask your system to run it again",
+                                screen.action_replay)
+            yield SystemCommand("Compare with replay", "Step by step, side by side",
+                                screen.action_compare)
+            yield SystemCommand("Expand all steps", "Unfold the whole tree",
+                                screen.action_expand_all)
+            yield SystemCommand("Collapse all steps", "Fold the tree", screen.action_collapse_all)
+        if self.demo is not None:
+            for name, description in self.demo.incidents.items():
+                yield SystemCommand(f"Demo incident: {name}", description,
+                                    lambda name=name: self.action_incident(name))
+
+
+def crash_report(error: BaseException) -> str | None:
+    """Write the traceback of an unexpected error to a file; return its path."""
+    import tempfile
+    import traceback
+
+    try:
+        with tempfile.NamedTemporaryFile("w", prefix="wftui-crash-", suffix=".txt",
+                                         delete=False) as handle:
+            handle.write("".join(traceback.format_exception(error)))
+            return handle.name
+    except OSError:
+        return None
+
+
+def make_app(settings: Settings, monitor: LiveMonitor, *,
+             clock: Callable[[], float] = time.time, demo: DemoControl | None = None,
+             start_monitor: bool = True, export_dir: Path | None = None) -> WftuiApp:
+    """The one factory for the app: the CLI, `wftui demo` and the tests all use it."""
+    return WftuiApp(settings, monitor, clock=clock, demo=demo, start_monitor=start_monitor,
+                    export_dir=export_dir)

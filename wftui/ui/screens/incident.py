@@ -1,0 +1,43 @@
+"""`wftui demo` only: pick the incident the demo service should switch to."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from wftui.ui.text import plain
+
+
+class IncidentScreen(ModalScreen[str | None]):
+    """A list of the demo's incidents; dismisses with the chosen name (or None)."""
+
+    BINDINGS = [Binding("escape", "dismiss", "Cancel")]
+
+    def __init__(self, incidents: dict[str, str]) -> None:
+        super().__init__()
+        self.incidents = incidents
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="incident-box"):
+            yield Static(Text("Switch the demo service to an incident; watch a threshold "
+                              "go pending, fire, and clear when you switch back to none.",
+                              style="dim"))
+            options = []
+            for name, description in self.incidents.items():
+                label = plain(name, "bold")
+                label.append("  ")
+                label.append(plain(description, "dim"))
+                options.append(Option(label, id=name))
+            yield OptionList(*options, id="incidents")
+
+    def on_mount(self) -> None:
+        self.query_one("#incident-box").border_title = "Demo incident (esc to cancel)"
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

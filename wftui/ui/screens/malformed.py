@@ -1,0 +1,61 @@
+"""Lines that could not be read as events: where they are, why, and what they said."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from wftui.core.ledger import MalformedLine
+from wftui.ui.text import clip, plain, safe
+
+
+def malformed_text(lines: tuple[MalformedLine, ...], total: int) -> Text:
+    """Newest first: file:line, reason, and an excerpt shown literally."""
+    text = Text(end="")
+    kept = len(lines)
+    text.append(f"{total:,} malformed lines in all", style="bold")
+    if total > kept:
+        text.append(f" (the latest {kept:,} are kept)", style="dim")
+    text.append("\n")
+    if not lines:
+        text.append("\nnone: every line was read as an event", style="green")
+        return text
+    for line in reversed(lines):
+        text.append("\n")
+        text.append(plain(f"{clip(safe(line.source), 60)}:{line.lineno}", "bold"))
+        text.append("  ")
+        text.append(plain(line.reason, "yellow"))
+        text.append("\n    ")
+        text.append(plain(clip(safe(line.text), 300), "dim"))
+    return text
+
+
+class MalformedScreen(Screen):
+    """A scrollable list of the malformed lines the ledger kept."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("j", "scroll(1)", "Down", show=False),
+        Binding("k", "scroll(-1)", "Up", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="malformed-box"):
+            yield Static(id="malformed-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#malformed-box").border_title = "Malformed lines"
+        self.query_one("#malformed-box").focus()
+
+    def show(self, lines: tuple[MalformedLine, ...], total: int) -> None:
+        """Display the kept malformed lines (called on open and after refreshes)."""
+        self.query_one("#malformed-text", Static).update(malformed_text(lines, total))
+
+    def action_scroll(self, delta: int) -> None:
+        box = self.query_one("#malformed-box", VerticalScroll)
+        box.scroll_relative(y=delta, animate=False)

@@ -1,0 +1,47 @@
+"""The alerts list: every firing episode with when it fired, cleared, and its peak."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from wftui.core.format import clock, seconds, threshold_figure
+from wftui.core.thresholds import Alert
+from wftui.ui.text import plain
+
+
+def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:
+    """Newest first; a still-firing one says so instead of a clear time."""
+    text = Text(no_wrap=True, end="")
+    if not alerts:
+        text.append("no alerts so far", style="dim")
+        return text
+    for index, alert in enumerate(alerts[:limit]):
+        if index:
+            text.append("\n")
+        firing = alert.cleared_at is None
+        text.append("● " if firing else "○ ", style="bold red" if firing else "dim")
+        text.append(plain(alert.name, "bold" if firing else ""))
+        text.append(f"  fired {clock(alert.fired_at)}")
+        if firing:
+            text.append("  FIRING", style="bold red")
+        else:
+            text.append(f"  cleared {clock(alert.cleared_at)}"
+                        f" ({seconds(alert.cleared_at - alert.fired_at)})", style="dim")
+        text.append(f"  peak {threshold_figure(alert.name, alert.peak)}")
+    return text
+
+
+class AlertsList(Static):
+    """A panel listing alert history (newest first)."""
+
+    DEFAULT_CSS = """
+    AlertsList { height: auto; max-height: 8; border: round $primary-darken-1;
+                 padding: 0 1; }
+    """
+
+    def on_mount(self) -> None:
+        self.border_title = "Alerts"
+
+    def show(self, alerts: tuple[Alert, ...]) -> None:
+        self.update(alerts_text(alerts))

@@ -1,0 +1,235 @@
+"""The execution view's tree: steps on a timeline, with what happened inside each.
+
+Every label is built from `Text` pieces through `safe()`: step names, tool arguments,
+errors and tracebacks come from the log and are never markup (RELIABILITY.md §D).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from wftui.core.format import clock, seconds
+from wftui.core.steps import ExecutionDetail, Item, Step
+from wftui.ui.text import clip, lines_of, plain, safe
+
+BAR_WIDTH = 24
+STEP_ICONS = {"ok": ("✓", "green"), "failed": ("✗", "bold red"), "running": ("⟳", "cyan"),
+              "done": ("•", "")}
+STATUS_LOOK = {"succeeded": ("✓ succeeded", "green"), "failed": ("✗ failed", "bold red"),
+               "running": ("⟳ running", "cyan")}
+
+
+def _json(value: Any, width: int = 120) -> str:
+    """A compact one-line JSON rendering (made safe), clipped."""
+    try:
+        raw = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        raw = repr(value)
+    return clip(safe(raw), width)
+
+
+def timeline_bar(start: float | None, end: float | None, origin: float, span: float,
+                 width: int = BAR_WIDTH, style: str = "cyan") -> Text:
+    """A bar placing [start, end] on the execution's timeline [origin, origin + span]."""
+    text = Text(no_wrap=True, end="")
+    if start is None or span <= 0:
+        text.append("·" * width, style="dim")
+        return text
+    first = int((start - origin) / span * width)
+    last = int(((end if end is not None else origin + span) - origin) / span * width)
+    first = max(0, min(first, width - 1))
+    last = max(first + 1, min(last, width))
+    text.append("·" * first, style="dim")
+    text.append("█" * (last - first), style=style)
+    text.append("·" * (width - last), style="dim")
+    return text
+
+
+def step_label(step: Step, origin: float, span: float, name_width: int) -> Text:
+    """icon, name, type, duration, timeline bar, and the slowest / critical marks."""
+    icon, style = STEP_ICONS.get(step.status, ("?", ""))
+    text = Text(no_wrap=True, end="")
+    text.append(f"{icon} ", style=style)
+    name = clip(safe(step.name) or "(unnamed step)", name_width)
+    text.append(name.ljust(name_width), style="bold")
+    text.append(f" {clip(safe(step.step_type or '-'), 8):<8}", style="magenta")
+    duration = seconds(step.duration_s, "running" if step.status == "running" else "-")
+    text.append(f" {duration:>8} ")
+    bar_style = "bold red" if step.status == "failed" else (
+        "yellow" if step.critical else "cyan")
+    text.append_text(timeline_bar(step.start_ts, step.end_ts, origin, span, style=bar_style))
+    if step.slowest:
+        text.append("  ⏱ slowest", style="bold yellow")
+    if step.critical:
+        text.append("  ◆ critical path", style="yellow")
+    return text
+
+
+def item_label(item: Item) -> Text:
+    """One event inside a step (or the execution): tool call, branch, error, or raw."""
+    event = item.event
+    text = Text(no_wrap=True, end="")
+    text.append(f"{clock(item.ts)} ", style="dim")
+    if item.kind == "tool_call":
+        text.append("tool ", style="bold blue")
+        text.append(plain(event.get("tool_name") or "?", "bold"))
+        text.append(plain(f"({_json(event.get('arguments', {}), 80)})"))
+        duration = event.get("duration_ms")
+        if isinstance(duration, int | float) and not isinstance(duration, bool):
+            text.append(f"  {seconds(duration / 1000.0)}", style="dim")
+        keys = event.get("response_keys")
+        if isinstance(keys, list):
+            text.append("  → ", style="dim")
+            text.append(plain(", ".join(safe(k) for k in keys), "dim"))
+    elif item.kind == "branch_decision":
+        text.append("branch ", style="bold magenta")
+        text.append(plain(event.get("branch_name") or "?", "bold"))
+        text.append(" → ")
+        text.append(plain(event.get("path_taken") or "?", "bold magenta"))
+    elif item.kind == "error":
+        text.append("error ", style="bold red")
+        text.append(plain(clip(safe(event.get("error") or "(no message)"), 160), "red"))
+    elif item.kind == "workflow_start":
+        text.append("workflow_start ", style="dim")
+        text.append(plain(event.get("workflow_name") or "", "dim"))
+    elif item.kind == "workflow_complete":
+        text.append("workflow_complete ", style="dim")
+        text.append(plain(event.get("status") or "?",
+                          "green" if event.get("status") == "success" else "bold red"))
+    else:
+        text.append("event ", style="bold yellow")
+        text.append(plain(item.kind, "yellow"))
+        text.append(" ")
+        text.append(plain(_json(event, 160)))
+    return text
+
+
+class StepTree(Tree[str]):
+    """The step-by-step tree of one execution; `show()` rebuilds it in place."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+    DEFAULT_CSS = "StepTree { height: 1fr; }"
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(Text("execution"), data="root", id=id)
+        self.show_root = True
+        self.guide_depth = 3
+
+    def show(self, detail: ExecutionDetail, now: float) -> None:
+        """Rebuild from a detail, keeping which nodes were open and where the cursor is."""
+        opened = {node.data for node in self._walk(self.root) if node.is_expanded}
+        cursor = self.cursor_node.data if self.cursor_node is not None else None
+        first = not self.root.children
+        self.clear()
+        end = detail.end_ts or max([s.end_ts or s.start_ts or detail.start_ts
+                                    for s in detail.steps] + [now if detail.status ==
+                                                              "running" else detail.start_ts])
+        span = max(end - detail.start_ts, 1e-6)
+        root = self.root
+        root.set_label(self._root_label(detail))
+        root.data = "root"
+        self._add_context(root, detail)
+        name_width = min(max([len(safe(s.name)) for s in detail.steps] + [8]), 28)
+        for index, step in enumerate(detail.steps):
+            key = f"step:{index}"
+            node = root.add(step_label(step, detail.start_ts, span, name_width), data=key)
+            self._add_step_children(node, step, key)
+            if first and (step.status == "failed" or step.slowest):
+                node.expand()
+        if detail.items:
+            events = root.add(Text(f"execution events ({len(detail.items)})", style="bold"),
+                              data="events")
+            for index, item in enumerate(detail.items):
+                self._add_item(events, item, f"events:{index}")
+            if first and any(i.kind not in ("workflow_start", "workflow_complete")
+                             for i in detail.items):
+                events.expand()
+        root.expand()
+        for node in self._walk(root):
+            if node.data in opened:
+                node.expand()
+            if node.data == cursor:
+                self.move_cursor(node, animate=False)
+
+    @staticmethod
+    def _root_label(detail: ExecutionDetail) -> Text:
+        text = Text(no_wrap=True, end="")
+        text.append(plain(detail.execution_id, "bold"))
+        text.append("  ")
+        text.append(plain(detail.workflow_name or "(workflow not named)"))
+        label, style = STATUS_LOOK.get(detail.status, (detail.status, ""))
+        text.append(f"  {label}", style=style)
+        text.append(f"  started {clock(detail.start_ts)}")
+        text.append(f"  took {seconds(detail.duration_s, 'so far: running')}")
+        tokens = detail.input_tokens + detail.output_tokens
+        if tokens or detail.cost_usd:
+            text.append(f"  {tokens:,} tokens  ${detail.cost_usd:.4f}", style="dim")
+        return text
+
+    def _add_context(self, root: TreeNode[str], detail: ExecutionDetail) -> None:
+        if detail.replay_of:
+            label = Text("↻ replay of ", style="bold")
+            label.append(plain(detail.replay_of, "bold cyan"))
+            root.add_leaf(label, data="replay_of")
+        if detail.replays:
+            label = Text(f"⟲ replayed {len(detail.replays)}×: ", style="bold")
+            label.append(plain(", ".join(safe(r) for r in detail.replays), "bold cyan"))
+            root.add_leaf(label, data="replays")
+        if detail.context is not None:
+            node = root.add(Text(f"context ({len(detail.context)} keys)", style="bold"),
+                            data="context")
+            for key, value in detail.context.items():
+                label = plain(key, "bold")
+                label.append(": ")
+                label.append(plain(_json(value, 160)))
+                node.add_leaf(label, data=f"context:{safe(key)}")
+
+    def _add_step_children(self, node: TreeNode[str], step: Step, key: str) -> None:
+        if step.context_keys:
+            label = Text("context keys: ", style="dim")
+            label.append(plain(", ".join(safe(k) for k in step.context_keys)))
+            node.add_leaf(label, data=f"{key}:keys")
+        if step.model or step.input_tokens or step.cost_usd:
+            label = Text("model ", style="dim")
+            label.append(plain(step.model or "?"))
+            label.append(f"  {step.input_tokens or 0:,} in / {step.output_tokens or 0:,} out"
+                         f"  ${step.cost_usd or 0:.4f}", style="dim")
+            node.add_leaf(label, data=f"{key}:model")
+        for index, item in enumerate(step.items):
+            self._add_item(node, item, f"{key}:{index}")
+        if step.error and not any(i.kind == "error" for i in step.items):
+            label = Text("error ", style="bold red")
+            label.append(plain(clip(safe(step.error), 160), "red"))
+            node.add_leaf(label, data=f"{key}:error")
+
+    def _add_item(self, parent: TreeNode[str], item: Item, key: str) -> None:
+        event = item.event
+        if item.kind == "error" and event.get("traceback"):
+            node = parent.add(item_label(item), data=key, expand=True)
+            for index, line in enumerate(lines_of(event.get("traceback"))):
+                node.add_leaf(Text(line, style="red", no_wrap=True), data=f"{key}:{index}")
+        elif item.kind == "tool_call" and isinstance(event.get("arguments"), dict) \
+                and event["arguments"]:
+            node = parent.add(item_label(item), data=key)
+            for name, value in event["arguments"].items():
+                label = plain(name, "bold")
+                label.append(" = ")
+                label.append(plain(_json(value, 200)))
+                node.add_leaf(label, data=f"{key}:{safe(name)}")
+        else:
+            parent.add_leaf(item_label(item), data=key)
+
+    def _walk(self, node: TreeNode[str]) -> list[TreeNode[str]]:
+        out = [node]
+        for child in node.children:
+            out.extend(self._walk(child))
+        return out
