@@ -42,7 +42,7 @@ DEFAULT_TIMEOUT_S = 30.0
 REPLAY_KEYS = frozenset({"command", "url", "timeout"})
 # How the temporary context file is shown before it exists (it is created at run time).
 CONTEXT_FILE_SHOWN = "<context file>"
-_WHOLE_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+_WHOLE_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 
 
 class ReplayError(ValueError):

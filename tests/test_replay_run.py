@@ -1,0 +1,306 @@
+"""Running hooks for real: processes that hang, fail or print garbage; HTTP endpoints
+that redirect, fail, trickle or answer nonsense (a real server on 127.0.0.1); the audit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wftui.replay import ReplayHook, build_plan, split_command
+from wftui.replay_audit import audit_path, read_audit
+from wftui.replay_run import TAIL_BYTES, ReplayOutcome, replay, run_plan
+
+
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+def run_script(tmp_path: Path, code: str, timeout: float = 20.0,
+               execution_id: str = "EXEC-1") -> ReplayOutcome:
+    script = tmp_path / "hook.py"
+    script.write_text(code, encoding="utf-8")
+    hook = ReplayHook(command=split_command(f"{sys.executable} {script} {{execution_id}}",
+                                            "test"), timeout_s=timeout)
+    return run_plan(build_plan(hook, execution_id, "wf", None))
+
+
+def _gone(pid: int) -> bool:
+    """The process no longer runs (gone, or a zombie nobody reaped)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def test_a_hook_that_hangs_is_killed_with_its_children(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    code = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(child.pid))\n"
+        "print('asking the service...', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    outcome = run_script(tmp_path, code, timeout=1.5)
+    assert not outcome.ok and outcome.timed_out
+    assert outcome.exit_code is None
+    assert "did not finish within 1.5 s" in outcome.message
+    assert outcome.stdout_tail == "asking the service..."
+    assert outcome.elapsed_s < 60  # bounded by the timeout, not by the hook's sleep
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 20
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(child), "the hook's child must die with its process group"
+
+
+def test_a_hook_that_fails_shows_exit_code_and_stderr(tmp_path: Path) -> None:
+    code = ("import sys\nprint('starting')\n"
+            "print('replay: EXEC-1 is unknown to the service', file=sys.stderr)\nsys.exit(3)\n")
+    outcome = run_script(tmp_path, code)
+    assert not outcome.ok and not outcome.timed_out
+    assert outcome.exit_code == 3
+    assert outcome.message == ("the hook failed with exit code 3: "
+                               "replay: EXEC-1 is unknown to the service")
+    assert outcome.stderr_tail == "replay: EXEC-1 is unknown to the service"
+    assert outcome.stdout_tail == "starting"
+
+
+def test_a_hook_killed_by_a_signal_says_so(tmp_path: Path) -> None:
+    outcome = run_script(tmp_path, "import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n")
+    assert not outcome.ok and outcome.exit_code == -15
+    assert outcome.message == "the hook was killed by signal 15"
+
+
+def test_a_hook_that_prints_garbage_gets_a_clear_message(tmp_path: Path) -> None:
+    code = ("import sys\n"
+            "sys.stdout.buffer.write(b'\\x00\\xff\\xfe\\x1b]52;c;cHduZWQ=\\x07\\x1b[2J' * 50)\n")
+    outcome = run_script(tmp_path, code)
+    assert outcome.ok and outcome.exit_code == 0
+    assert outcome.answered_id is None
+    assert outcome.message == "the hook succeeded but did not say which execution it started"
+    assert "the hook printed unreadable output (binary or not UTF-8)" in outcome.notes
+    assert "\x1b" not in outcome.stdout_tail and "\x00" not in outcome.stdout_tail
+    assert "\u241b" in outcome.stdout_tail  # ESC shown as the visible symbol
+
+
+def test_the_last_json_line_is_the_answer_and_must_be_a_safe_id(tmp_path: Path) -> None:
+    code = ("import json\nprint('log line {not json')\n"
+            "print(json.dumps({'execution_id': 'OLD'}))\nprint('more text')\n"
+            "print(json.dumps({'execution_id': 'EXEC-1-replay-3', 'extra': 1}))\n")
+    assert run_script(tmp_path, code).answered_id == "EXEC-1-replay-3"
+    hostile = "import json\nprint(json.dumps({'execution_id': '$(touch x); -rf'}))\n"
+    outcome = run_script(tmp_path, hostile)
+    assert outcome.ok and outcome.answered_id is None
+    assert any("not a safe id" in note for note in outcome.notes)
+    silent = run_script(tmp_path, "print('done')\n")
+    assert silent.ok and silent.answered_id is None
+    assert silent.notes == ('the hook exited 0 without printing {"execution_id": ...}',)
+
+
+def test_huge_output_is_bounded_and_the_answer_still_found(tmp_path: Path) -> None:
+    code = ("import sys, json\nsys.stdout.write('x' * 5_000_000 + '\\n')\n"
+            "sys.stderr.write('e' * 3_000_000)\n"
+            "print(json.dumps({'execution_id': 'BIG-1'}))\n")
+    outcome = run_script(tmp_path, code)
+    assert outcome.ok and outcome.answered_id == "BIG-1"
+    assert len(outcome.stdout_tail.encode()) <= TAIL_BYTES * 3  # visible() may widen
+    assert len(outcome.stderr_tail) == TAIL_BYTES
+
+
+def test_a_program_that_does_not_exist(tmp_path: Path) -> None:
+    hook = ReplayHook(command=(str(tmp_path / "no-such-program"), "{execution_id}"))
+    outcome = run_plan(build_plan(hook, "EXEC-1", None, None))
+    assert not outcome.ok and outcome.message.startswith("cannot run the hook: no such program")
+
+
+def test_cancel_stops_a_running_hook(tmp_path: Path) -> None:
+    script = tmp_path / "hook.py"
+    script.write_text("import time\ntime.sleep(120)\n", encoding="utf-8")
+    hook = ReplayHook(command=(sys.executable, str(script), "{execution_id}"), timeout_s=60)
+    cancel = threading.Event()
+    threading.Timer(0.5, cancel.set).start()
+    outcome = run_plan(build_plan(hook, "EXEC-1", None, None), cancel)
+    assert not outcome.ok and outcome.message.startswith("cancelled")
+
+
+# -- HTTP ------------------------------------------------------------------------------
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length))
+        self.server.seen.append((self.path, body))  # type: ignore[attr-defined]
+        if self.path == "/ok":
+            self._answer(202, json.dumps({"execution_id": body["execution_id"] + "-r"}).encode())
+        elif self.path == "/redirect":
+            self._answer(307, b"", {"Location": "/ok"})
+        elif self.path == "/error":
+            self._answer(500, json.dumps({"error": "replay queue \x1b[31mfull"}).encode())
+        elif self.path == "/garbage":
+            self._answer(200, b"\x00\x1b[2J<html>oops</html>\xff")
+        elif self.path == "/slow":
+            time.sleep(3)
+            self._answer(202, b'{"execution_id": "late"}')
+        elif self.path == "/trickle":
+            self.send_response(202)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            for _ in range(100):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(0.1)
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        return  # the client hung up on /slow and /trickle on purpose
+
+
+@pytest.fixture
+def server() -> Iterator[ThreadingHTTPServer]:
+    httpd = _Server(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.seen = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def post(server: ThreadingHTTPServer, path: str, timeout: float = 10.0,
+         workflow_name: str | None = "support_ticket") -> ReplayOutcome:
+    url = f"http://127.0.0.1:{server.server_address[1]}{path}"
+    hook = ReplayHook(url=url, timeout_s=timeout)
+    return run_plan(build_plan(hook, "EXEC-4", workflow_name, {"ticket_id": "TKT-4"}))
+
+
+def test_http_hook_posts_the_body_and_reads_the_new_id(server: ThreadingHTTPServer) -> None:
+    outcome = post(server, "/ok")
+    assert outcome.ok and outcome.http_status == 202
+    assert outcome.answered_id == "EXEC-4-r"
+    assert server.seen == [("/ok", {"execution_id": "EXEC-4", "workflow_name": "support_ticket",
+                                    "context": {"ticket_id": "TKT-4"}})]
+
+
+def test_http_hook_passes_a_hostile_workflow_name_inert_in_json(
+        server: ThreadingHTTPServer) -> None:
+    name = "wf; $(touch /tmp/x) `id`\n-rf"
+    outcome = post(server, "/ok", workflow_name=name)
+    assert outcome.ok
+    assert server.seen[0][1]["workflow_name"] == name
+
+
+def test_http_redirect_is_reported_not_followed(server: ThreadingHTTPServer) -> None:
+    outcome = post(server, "/redirect")
+    assert not outcome.ok and outcome.http_status == 307
+    assert "redirects are not followed" in outcome.message and "to /ok" in outcome.message
+    assert [path for path, _ in server.seen] == ["/redirect"]
+
+
+def test_http_error_shows_status_and_the_error_text_made_visible(
+        server: ThreadingHTTPServer) -> None:
+    outcome = post(server, "/error")
+    assert not outcome.ok and outcome.http_status == 500
+    assert outcome.message.endswith("answered 500: replay queue \u241b[31mfull")
+
+
+def test_http_garbage_answer_gets_a_clear_message(server: ThreadingHTTPServer) -> None:
+    outcome = post(server, "/garbage")
+    assert outcome.ok and outcome.answered_id is None
+    assert outcome.notes == ("the answer is not a JSON object (unreadable output)",)
+    assert "\x1b" not in outcome.stdout_tail
+
+
+def test_http_slow_and_trickling_answers_hit_the_deadline(server: ThreadingHTTPServer) -> None:
+    slow = post(server, "/slow", timeout=0.5)
+    assert not slow.ok and slow.timed_out and "did not answer within 0.5 s" in slow.message
+    trickle = post(server, "/trickle", timeout=1.0)
+    assert not trickle.ok and trickle.timed_out
+    assert "did not finish answering within 1 s" in trickle.message
+
+
+def test_http_nothing_listening() -> None:
+    hook = ReplayHook(url="http://127.0.0.1:9/replay", timeout_s=5)
+    outcome = run_plan(build_plan(hook, "EXEC-1", None, None))
+    assert not outcome.ok and outcome.message.startswith("cannot reach http://127.0.0.1:9/")
+
+
+# -- replay(): follow and audit --------------------------------------------------------
+
+def test_replay_audits_and_follows_the_log_when_the_hook_is_silent(
+        server: ThreadingHTTPServer, tmp_path: Path) -> None:
+    script = tmp_path / "silent.py"
+    script.write_text("print('ok')\n", encoding="utf-8")
+    hook = ReplayHook(command=(sys.executable, str(script), "{execution_id}"))
+    plan = build_plan(hook, "EXEC-2", "support_ticket", None)
+    seen = [["EXEC-2-replay"], ["EXEC-2-replay"], ["EXEC-2-replay", "EXEC-2-replay-2"]]
+    result = replay(plan, replays=lambda: seen.pop(0) if len(seen) > 1 else seen[0])
+    assert result.new_id == "EXEC-2-replay-2" and result.id_source == "the log (replay_of)"
+
+    url = f"http://127.0.0.1:{server.server_address[1]}/error"
+    failed = replay(build_plan(ReplayHook(url=url), "EXEC-3", None, None))
+    assert failed.new_id is None and failed.audit_error is None
+
+    assert audit_path() == tmp_path / "state" / "wftui" / "replays.jsonl"
+    lines = [json.loads(line) for line in audit_path().read_text().splitlines()]
+    assert [line["original_id"] for line in lines] == ["EXEC-2", "EXEC-3"]
+    first, second = lines
+    assert first["hook"] == {"kind": "command",
+                             "argv": [sys.executable, str(script), "EXEC-2"]}
+    assert first["new_id"] == "EXEC-2-replay-2" and first["outcome"]["ok"] is True
+    assert first["user"] and first["time"].endswith("Z")
+    assert second["hook"] == {"kind": "http", "url": url}
+    assert second["outcome"]["http_status"] == 500 and second["new_id"] is None
+    assert oct(audit_path().stat().st_mode & 0o777) == "0o600"
+
+    with audit_path().open("ab") as out:
+        out.write(b"not json \x1b[2J\n")
+    entries, note = read_audit()
+    assert note is None
+    assert [(e.original_id, e.ok, e.new_id) for e in entries] == [
+        ("EXEC-2", True, "EXEC-2-replay-2"), ("EXEC-3", False, ""), ("", None, "")]
+    assert entries[2].message == "not a record" and entries[2].lineno == 3
+    assert entries[1].hook == f"POST {url}"
+
+
+def test_an_unwritable_audit_log_is_a_warning_not_a_crash(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    script = tmp_path / "ok.py"
+    script.write_text("print('{\"execution_id\": \"N-1\"}')\n", encoding="utf-8")
+    hook = ReplayHook(command=(sys.executable, str(script), "{execution_id}"))
+    result = replay(build_plan(hook, "EXEC-1", None, None))
+    assert result.new_id == "N-1"
+    assert result.audit_error and result.audit_error.startswith("cannot write the audit log")
+    entries, note = read_audit()
+    assert entries == [] and note is not None and note.startswith("cannot read")
+    assert os.path.isfile(blocker)
