@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,8 +20,10 @@ import orjson
 from wftui.core.execution import FAILED, RUNNING, SUCCEEDED, Execution
 from wftui.core.parse import check_event, excerpt, recover
 from wftui.core.quantiles import SampleSeries
-from wftui.core.timestamps import _PREFIX_CACHE, parse_timestamp
+from wftui.core.timestamps import parse_timestamp
 
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 # Distinct step names tracked for per-step latency; hostile logs with endless unique
 # names share one bucket past this so memory stays bounded.
 MAX_STEP_NAMES = 500
@@ -114,7 +117,8 @@ class Ledger:
         apply = self._apply
         step_samples = self.step_samples
         sample_cap = self._sample_cap
-        prefix_epoch = _PREFIX_CACHE.get
+        from_iso = datetime.fromisoformat
+        epoch, epoch_utc = _EPOCH, _EPOCH_UTC
         fallback_ts = read_time if read_time is not None else time.time()
         newest = self.newest_ts if self.newest_ts is not None else float("-inf")
         skipped = 0  # empty, malformed, or late lines; the rest are events
@@ -137,17 +141,13 @@ class Ledger:
             if type(execution_id) is not str or type(kind) is not str:
                 skipped += self._odd_event(source, lineno, event, raw, fallback_ts)
                 continue
-            # Timestamps: the fast path for isoformat() with a fraction (and an optional
-            # Z) is inlined, as a call per line costs as much as the JSON parse; every
-            # other shape goes to parse_timestamp.
+            # Timestamps: datetime.fromisoformat is C and reads every ISO shape; a call
+            # to a Python function here would cost as much as the JSON parse itself.
             stamp = event.get("timestamp")
             try:
-                if stamp[19] == "." and stamp[-3] != ":":
-                    ts = prefix_epoch(stamp[:19]) + float(
-                        stamp[19:-1] if stamp[-1] == "Z" else stamp[19:])
-                else:
-                    ts = parse_timestamp(stamp)
-            except (TypeError, ValueError, IndexError, KeyError):
+                moment = from_iso(stamp)
+                ts = (moment - (epoch if moment.tzinfo is None else epoch_utc)).total_seconds()
+            except (TypeError, ValueError):
                 ts = parse_timestamp(stamp)
             if ts is None:
                 ts = fallback_ts  # identity marks "no timestamp" below: no extra flag
