@@ -1,0 +1,288 @@
+"""`wftui check` as a real subprocess (CONTRACT section 5).
+
+The fixture `tests/fixtures/logs/support_check.log` (30 lines, times after 12:00:00 on
+2026-01-01) holds, worked out by hand:
+
+- exec-001 succeeded: ends 12:00:04, duration_ms 4000; classify 1.0 s (done at :02),
+  respond 2.0 s (done at :04), a tool_call inside respond.
+- exec-002 failed: classify fails (2.0 s, done at :13), an error event, then
+  workflow_complete failure at :16 with duration_ms 6000.
+- line 8 is empty (not counted); line 14 is not JSON (malformed).
+- exec-003 succeeded: ends 12:00:50, duration_ms 10000; classify 0.5 s (done at :41.5),
+  respond 8.5 s (done at :50). queue_depth 3 at :45, then 12 at 12:01:00.
+- exec-004 running: classify 1.0 s (done at 12:01:22), respond opened at 12:01:25.
+- line 28 has no execution_id (malformed).
+- exec-005 running: a prefixed line at 12:01:28, an unknown event at 12:01:30 (the newest
+  event, so the window ends at 12:01:30 and exec-005 has been idle 0 s).
+
+So: 29 non-empty lines, 27 events, 2 malformed; executions 5 = 2 running, 2 succeeded,
+1 failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURE = REPO / "tests" / "fixtures" / "logs" / "support_check.log"
+CONTRACT_KEYS = {"window_s", "window_end", "sources", "executions", "error_rate", "latency_s",
+                 "step_latency_s", "throughput_per_min", "active_workflows", "queue_depth",
+                 "thresholds"}
+# Keys the contract and issues add beside the example's.
+OPTIONAL_KEYS = {"logs", "metrics", "folded_executions", "approximate", "warnings"}
+SOURCE_KEYS = {"kind", "name", "lines", "events", "malformed", "status", "error"}
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """PYTHONPATH at the repo; an empty XDG config home; no WFTUI_* from outside."""
+    xdg = tmp_path / "xdg"
+    xdg.mkdir()
+    out = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
+    out.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(xdg))
+    return out
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wftui", "check", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def run_json(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
+    done = run(env, *args)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode in (0, 1), done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+def quantiles(values: list[float]) -> dict[str, float]:
+    p50, p95, p99 = np.percentile(values, [50, 95, 99])
+    return {"p50": float(p50), "p95": float(p95), "p99": float(p99)}
+
+
+def assert_close(got: dict[str, Any], expected: dict[str, float]) -> None:
+    assert set(got) >= set(expected)
+    for key, value in expected.items():
+        assert got[key] == pytest.approx(value, abs=1e-6), key
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stdout == ""
+
+
+# -- the JSON object ------------------------------------------------------------------------
+
+def test_window_all_figures_and_shape(env: dict[str, str]) -> None:
+    code, out = run_json(env, str(FIXTURE), "--window", "all")
+    assert set(out) >= CONTRACT_KEYS
+    assert set(out) - CONTRACT_KEYS <= OPTIONAL_KEYS
+    assert out["window_s"] is None
+    assert out["window_end"] == "2026-01-01T12:01:30Z"
+    (source,) = out["sources"]
+    assert set(source) >= SOURCE_KEYS
+    assert source["kind"] == "file"
+    assert source["name"] in (str(FIXTURE), FIXTURE.name)
+    assert (source["lines"], source["events"], source["malformed"]) == (29, 27, 2)
+    assert source["status"] == "ok"
+    assert source["error"] is None
+    assert out["executions"] == {"total": 5, "running": 2, "succeeded": 2, "failed": 1}
+    # ended: exec-001 (4 s), exec-002 (6 s, failed), exec-003 (10 s)
+    assert out["error_rate"] == pytest.approx(1 / 3, abs=1e-6)
+    assert_close(out["latency_s"], quantiles([4.0, 6.0, 10.0]))
+    assert set(out["step_latency_s"]) == {"classify", "respond"}
+    assert_close(out["step_latency_s"]["classify"], quantiles([1.0, 2.0, 0.5, 1.0]))
+    assert out["step_latency_s"]["classify"]["count"] == 4
+    assert_close(out["step_latency_s"]["respond"], quantiles([2.0, 8.5]))
+    assert out["step_latency_s"]["respond"]["count"] == 2
+    # 3 ended over the 90 s from the first event to the window end: 2 per minute
+    assert out["throughput_per_min"] == pytest.approx(2.0)
+    assert out["active_workflows"] == 2
+    assert out["queue_depth"] == 12
+    states = {t["name"]: t for t in out["thresholds"]}
+    assert set(states) == {"error_rate", "latency_p95_s", "active_workflows", "queue_depth"}
+    for threshold in out["thresholds"]:
+        assert set(threshold) == {"name", "value", "threshold", "state", "action"}
+    assert states["error_rate"] == {
+        "name": "error_rate", "value": pytest.approx(1 / 3, abs=1e-6), "threshold": 0.05,
+        "state": "firing", "action": "Page on-call, investigate root cause"}
+    assert states["latency_p95_s"]["value"] == pytest.approx(9.6)
+    assert states["latency_p95_s"]["state"] == "ok"
+    assert states["active_workflows"]["state"] == "ok"
+    assert states["queue_depth"]["value"] == 12
+    assert states["queue_depth"]["state"] == "ok"
+    assert code == 1  # error_rate is firing
+
+
+def test_one_minute_window_ends_at_the_newest_event(env: dict[str, str]) -> None:
+    code, out = run_json(env, str(FIXTURE), "--window", "1m")
+    assert out["window_s"] == 60
+    assert out["window_end"] == "2026-01-01T12:01:30Z"
+    # (12:00:30, 12:01:30]: only exec-003 ended (10 s, succeeded)
+    assert out["executions"] == {"total": 5, "running": 2, "succeeded": 2, "failed": 1}
+    assert out["error_rate"] == 0
+    assert_close(out["latency_s"], {"p50": 10.0, "p95": 10.0, "p99": 10.0})
+    assert_close(out["step_latency_s"]["classify"], quantiles([0.5, 1.0]))
+    assert out["step_latency_s"]["classify"]["count"] == 2
+    assert out["step_latency_s"]["respond"]["count"] == 1
+    assert out["throughput_per_min"] == pytest.approx(1.0)
+    assert out["active_workflows"] == 2
+    assert out["queue_depth"] == 12
+    assert all(t["state"] == "ok" for t in out["thresholds"])
+    assert code == 0
+
+
+def test_default_window_is_five_minutes(env: dict[str, str]) -> None:
+    _, out = run_json(env, str(FIXTURE))
+    assert out["window_s"] == 300
+    assert out["throughput_per_min"] == pytest.approx(3 / 5)
+
+
+def test_no_data_is_null_and_exit_zero(env: dict[str, str], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_text("\n\n")
+    code, out = run_json(env, str(empty))
+    assert code == 0
+    assert out["executions"] == {"total": 0, "running": 0, "succeeded": 0, "failed": 0}
+    for key in ("error_rate", "throughput_per_min", "active_workflows", "queue_depth"):
+        assert out[key] is None, key
+    assert out["latency_s"] == {"p50": None, "p95": None, "p99": None}
+    assert {t["state"] for t in out["thresholds"]} == {"no_data"}
+    assert out["sources"][0]["lines"] == 0
+
+
+def test_config_file_changes_thresholds(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "wftui.toml"
+    config.write_text('[thresholds.error_rate]\nthreshold = 0.5\n')
+    code, out = run_json(env, str(FIXTURE), "--window", "all", "--config", str(config))
+    states = {t["name"]: t for t in out["thresholds"]}
+    assert states["error_rate"]["threshold"] == 0.5
+    assert states["error_rate"]["state"] == "ok"
+    assert code == 0
+
+
+def test_xdg_config_is_read(env: dict[str, str]) -> None:
+    path = Path(env["XDG_CONFIG_HOME"]) / "wftui" / "config.toml"
+    path.parent.mkdir()
+    path.write_text('window = "all"\n')
+    _, out = run_json(env, str(FIXTURE))
+    assert out["window_s"] is None
+
+
+def test_missing_file_beside_a_good_one_is_reported_not_fatal(env: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    missing = tmp_path / "gone.log"
+    code, out = run_json(env, str(FIXTURE), str(missing), "--window", "all")
+    assert code == 1
+    by_name = {Path(s["name"]).name: s for s in out["sources"]}
+    assert by_name["support_check.log"]["status"] == "ok"
+    assert by_name["gone.log"]["status"] != "ok"
+    assert by_name["gone.log"]["error"]
+
+
+def test_retention_folds_and_says_so(env: dict[str, str], tmp_path: Path) -> None:
+    log = tmp_path / "many.log"
+    base = 1767268800.0
+    with log.open("w") as handle:
+        for i in range(1000):
+            start = base + 2 * i
+            status = "failure" if i % 10 == 0 else "success"
+            handle.write(json.dumps({"event": "workflow_start", "execution_id": f"x{i}",
+                                     "timestamp": start}) + "\n")
+            handle.write(json.dumps({"event": "workflow_complete", "execution_id": f"x{i}",
+                                     "status": status, "duration_ms": 1000 + i,
+                                     "timestamp": start + 1}) + "\n")
+    code, out = run_json(env, str(log), "--window", "all", "--retention", "100")
+    assert out["folded_executions"] == 900
+    assert out["executions"] == {"total": 1000, "running": 0, "succeeded": 900, "failed": 100}
+    assert out["error_rate"] == pytest.approx(0.1)
+    assert_close(out["latency_s"], quantiles([(1000 + i) / 1000 for i in range(1000)]))
+    assert code == 1
+
+
+# -- text format ------------------------------------------------------------------------------
+
+def test_text_format(env: dict[str, str]) -> None:
+    done = run(env, str(FIXTURE), "--window", "all", "--format", "text")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stdout.strip()
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(done.stdout)
+    assert "support_check.log" in done.stdout
+    assert "error_rate" in done.stdout
+    assert "firing" in done.stdout.lower()
+    quiet = run(env, str(FIXTURE), "--window", "1m", "--format", "text")
+    assert quiet.returncode == 0
+    assert "firing" not in quiet.stdout.lower()
+
+
+# -- usage errors: exit 2, one line, no traceback ----------------------------------------------
+
+def test_no_sources(env: dict[str, str]) -> None:
+    assert_one_line_error(run(env))
+
+
+@pytest.mark.parametrize("args", [
+    ["--window", "forever"],
+    ["--window", "-5m"],
+    ["--format", "xml"],
+    ["--retention", "lots"],
+    ["--idle-timeout", "never"],
+    ["--no-such-option"],
+])
+def test_bad_arguments(env: dict[str, str], args: list[str]) -> None:
+    assert_one_line_error(run(env, str(FIXTURE), *args))
+
+
+def test_bad_config_names_the_key(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[thresholds.error_rate]\nthreshold = "high"\n')
+    done = run(env, str(FIXTURE), "--config", str(config))
+    assert_one_line_error(done)
+    assert "threshold" in done.stderr
+
+
+def test_invalid_toml_config(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "broken.toml"
+    config.write_text("window = [\n")
+    assert_one_line_error(run(env, str(FIXTURE), "--config", str(config)))
+
+
+def test_missing_config_file(env: dict[str, str], tmp_path: Path) -> None:
+    assert_one_line_error(run(env, str(FIXTURE), "--config", str(tmp_path / "none.toml")))
+
+
+def test_missing_only_source(env: dict[str, str], tmp_path: Path) -> None:
+    done = run(env, str(tmp_path / "nothing-here.log"))
+    assert_one_line_error(done)
+    assert "nothing-here.log" in done.stderr
+
+
+def test_directory_as_only_source(env: dict[str, str], tmp_path: Path) -> None:
+    assert_one_line_error(run(env, str(tmp_path)))
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0,
+                    reason="root reads a file whatever its mode (the directory case above "
+                    "covers an unreadable source for root)")
+def test_unreadable_only_source(env: dict[str, str], tmp_path: Path) -> None:
+    locked = tmp_path / "locked.log"
+    locked.write_text(FIXTURE.read_text())
+    locked.chmod(0)
+    try:
+        done = run(env, str(locked))
+    finally:
+        locked.chmod(0o600)
+    assert_one_line_error(done)
+    assert "locked.log" in done.stderr
