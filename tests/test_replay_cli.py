@@ -1,0 +1,166 @@
+"""`wftui replay` confirmation on a real terminal (a pty), and `wftui diff` on a
+hand-written log: exit codes, text and JSON output, hostile text made visible.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+T0 = 1767268800.0
+
+
+def env_for(tmp_path: Path) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(REPO_ROOT), "XDG_STATE_HOME": str(tmp_path / "st"),
+            "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+
+
+def write_log(path: Path) -> None:
+    """EXEC-1 fails at fetch_ticket; EXEC-1-replay succeeds (1.0 s -> 0.25 s fetch)."""
+    def e(kind: str, eid: str, t: float, **fields: object) -> str:
+        return json.dumps({"event": kind, "execution_id": eid, "timestamp": T0 + t, **fields})
+
+    lines = [
+        e("workflow_start", "EXEC-1", 0, workflow_name="support_ticket",
+          context={"ticket_id": "TKT-1"}),
+        e("step_start", "EXEC-1", 0, step_name="fetch_ticket", step_type="tool"),
+        e("error", "EXEC-1", 1, step_name="fetch_ticket", error="Timeout\x1b]0;pwned\x07"),
+        e("step_complete", "EXEC-1", 1, step_name="fetch_ticket", duration_ms=1000,
+          success=False, error="Timeout\x1b]0;pwned\x07"),
+        e("workflow_complete", "EXEC-1", 1, status="failure", duration_ms=1000),
+        e("workflow_start", "EXEC-1-replay", 10, workflow_name="support_ticket",
+          context={"ticket_id": "TKT-1"}, replay_of="EXEC-1"),
+        e("step_start", "EXEC-1-replay", 10, step_name="fetch_ticket", step_type="tool"),
+        e("step_complete", "EXEC-1-replay", 10.25, step_name="fetch_ticket", duration_ms=250,
+          success=True),
+        e("workflow_complete", "EXEC-1-replay", 10.25, status="success", duration_ms=250),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def wftui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wftui", *args], capture_output=True,
+                          text=True, timeout=60, env=env_for(tmp_path), cwd=REPO_ROOT,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_diff_text_shows_verdict_headers_and_rows(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    done = wftui(tmp_path, "diff", "EXEC-1", "EXEC-1-replay", str(log))
+    assert done.returncode == 1, done.stderr  # they differ
+    lines = done.stdout.splitlines()
+    assert lines[0] == "the replay succeeded where the original failed at fetch_ticket"
+    assert lines[2].startswith("the original: EXEC-1 failed at fetch_ticket, 1.00s, 1 steps")
+    assert lines[3].startswith("the replay: EXEC-1-replay succeeded, 250ms, 1 steps")
+    assert "duration ratio (the replay / the original): 0.25" in lines
+    row = next(line for line in lines if line.startswith("* fetch_ticket"))
+    assert "failed 1.00s" in row and "ok 250ms" in row
+    assert row.endswith("status, error, faster x0.25")
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "Timeout\u241b]0;pwned\u2407" in done.stdout
+
+
+def test_diff_json_and_exit_codes(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    same = wftui(tmp_path, "diff", "EXEC-1", "EXEC-1", str(log), "--format", "json")
+    assert same.returncode == 0, same.stderr
+    assert json.loads(same.stdout)["differs"] is False
+    missing = wftui(tmp_path, "diff", "EXEC-1", "NOPE", str(log))
+    assert missing.returncode == 2
+    assert missing.stderr == "wftui: NOPE is not in the given log files\n"
+    unreadable = wftui(tmp_path, "diff", "A", "B", str(tmp_path / "none.log"))
+    assert unreadable.returncode == 2 and "no file could be read" in unreadable.stderr
+
+
+def _pty_replay(tmp_path: Path, answer: bytes, *args: str) -> tuple[int, str]:
+    """Run `wftui replay` with a real terminal on stdin; type `answer` at the prompt."""
+    master, slave = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "wftui", "replay", *args],
+                               stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               env=env_for(tmp_path), cwd=REPO_ROOT)
+    os.close(slave)
+    try:
+        # wait for the prompt to be written (stderr), then answer
+        buffer = b""
+        deadline = time.monotonic() + 60
+        assert process.stderr is not None
+        while b"[y/N]" not in buffer and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stderr], [], [], 0.2)
+            if ready:
+                chunk = os.read(process.stderr.fileno(), 4096)
+                if not chunk:
+                    break
+                buffer += chunk
+        assert b"[y/N]" in buffer, buffer
+        os.write(master, answer)
+        out, err = process.communicate(timeout=60)
+    finally:
+        os.close(master)
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, out.decode()
+
+
+@pytest.mark.parametrize(("answer", "runs"), [(b"y\n", True), (b"n\n", False), (b"\n", False)])
+def test_replay_asks_on_the_terminal(tmp_path: Path, answer: bytes, runs: bool) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    marker = tmp_path / "ran.txt"
+    script = tmp_path / "hook.py"
+    script.write_text(
+        "import json, pathlib, sys\n"
+        f"pathlib.Path({str(marker)!r}).write_text(sys.argv[1])\n"
+        "print(json.dumps({'execution_id': sys.argv[1] + '-replay-9'}))\n", encoding="utf-8")
+    code, out = _pty_replay(tmp_path, answer, "EXEC-1", str(log), "--replay-cmd",
+                            f"{sys.executable} {script} {{execution_id}}")
+    if runs:
+        assert code == 0 and out == "EXEC-1-replay-9\n"
+        assert marker.read_text() == "EXEC-1"
+    else:
+        assert code == 2 and out == ""
+        assert not marker.exists()
+
+
+def test_replay_of_an_unknown_execution_or_without_hook(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    unknown = wftui(tmp_path, "replay", "EXEC-404", str(log), "--yes", "--replay-url",
+                    "http://127.0.0.1:9/replay")
+    assert unknown.returncode == 2
+    assert unknown.stderr == "wftui: EXEC-404 is not in the given log files\n"
+    no_hook = wftui(tmp_path, "replay", "EXEC-1", str(log), "--yes")
+    assert no_hook.returncode == 2 and "no replay hook configured" in no_hook.stderr
+    config = tmp_path / "wftui.toml"
+    config.write_text('[replay]\ncommand = "myapp --id={execution_id}"\n', encoding="utf-8")
+    bad = wftui(tmp_path, "replay", "EXEC-1", str(log), "--yes", "--config", str(config))
+    assert bad.returncode == 2
+    assert bad.stderr.startswith("wftui: config: replay.command: placeholder {execution_id} "
+                                 "must be a whole argument")
+
+
+def test_replay_hook_failure_exits_1_with_stderr_shown(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    script = tmp_path / "fail.py"
+    script.write_text("import sys\nprint('service said no', file=sys.stderr)\nsys.exit(3)\n",
+                      encoding="utf-8")
+    config = tmp_path / "wftui.toml"
+    config.write_text(f'[replay]\ncommand = ["{sys.executable}", "{script}", '
+                      '"{execution_id}", "{context_file}"]\ntimeout = "10s"\n',
+                      encoding="utf-8")
+    done = wftui(tmp_path, "replay", "EXEC-1", str(log), "--yes", "--config", str(config))
+    assert done.returncode == 1 and done.stdout == ""
+    assert "the hook failed with exit code 3: service said no (took" in done.stderr
+    assert "Traceback" not in done.stderr
+    record = json.loads((tmp_path / "st" / "wftui" / "replays.jsonl").read_text())
+    assert record["outcome"]["exit_code"] == 3 and record["new_id"] is None
