@@ -1,0 +1,53 @@
+"""The core never imports Textual (STYLE.md, issue 2 item 2), and `wftui check` does not
+load the UI toolkit either (wftui/cli.py: check in cron must not pay for it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pkgutil
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CORE = REPO / "wftui" / "core"
+
+
+def core_modules() -> list[str]:
+    names = [f"wftui.core.{info.name}" for info in pkgutil.iter_modules([str(CORE)])]
+    assert len(names) >= 8, names  # parse, ledger, figures, thresholds, ... all found
+    return names
+
+
+def modules_loaded_after(imports: list[str]) -> set[str]:
+    """Import the given modules in a fresh interpreter; the top-level packages loaded."""
+    code = ("import importlib, json, sys\n"
+            f"for name in {imports!r}:\n"
+            "    importlib.import_module(name)\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(json.loads(done.stdout))
+
+
+def test_importing_every_core_module_does_not_load_textual() -> None:
+    loaded = modules_loaded_after(core_modules())
+    assert "wftui" in loaded
+    assert "textual" not in loaded
+
+
+def test_core_source_never_imports_textual() -> None:
+    pattern = re.compile(r"^\s*(import\s+textual\b|from\s+textual\b)", re.MULTILINE)
+    offenders = [path.name for path in sorted(CORE.rglob("*.py"))
+                 if pattern.search(path.read_text(encoding="utf-8"))]
+    assert offenders == []
+
+
+def test_check_command_does_not_load_textual() -> None:
+    loaded = modules_loaded_after(["wftui.cli", "wftui.commands.check", "wftui.config",
+                                   "wftui.render_text"])
+    assert "textual" not in loaded
