@@ -30,6 +30,8 @@ MAX_STEP_NAMES = 500
 OTHER_STEPS = "(other steps)"
 # Eviction prefers ended executions: it looks this far past a running one.
 EVICTION_LOOKAHEAD = 64
+# ... and after a scan that found none ended, folds this many oldest before scanning again.
+SCAN_PAUSE = 1024
 
 
 def _push_start(open_steps: dict[str, float | list[float]], key: str, ts: float) -> None:
@@ -101,6 +103,7 @@ class Ledger:
         self.sources: dict[str, SourceCounts] = {}
         self._pending_replays: dict[str, list[str]] = {}
         self._seq = 0
+        self._scan_pause = 0
         self.version = 0  # bumped per ingested batch: readers know when to re-render
 
     # -- ingestion ---------------------------------------------------------------------
@@ -336,11 +339,19 @@ class Ledger:
         """Fold the oldest execution, preferring one that has ended, into the samples."""
         now = self.newest_ts if self.newest_ts is not None else time.time()
         order = self._order
-        for _ in range(min(EVICTION_LOOKAHEAD, len(order) - 1)):
-            candidate = self.executions[order[0]]
-            if candidate.status(now, self.idle_timeout) != RUNNING:
-                break
-            order.rotate(-1)
+        if self._scan_pause > 0:
+            # The last scan found only running executions: a flood of them. Scanning
+            # again for each new one would cost 64 status checks per line; fold the
+            # oldest for a while instead.
+            self._scan_pause -= 1
+        else:
+            for _ in range(min(EVICTION_LOOKAHEAD, len(order) - 1)):
+                candidate = self.executions[order[0]]
+                if candidate.status(now, self.idle_timeout) != RUNNING:
+                    break
+                order.rotate(-1)
+            else:
+                self._scan_pause = SCAN_PAUSE
         execution = self.executions.pop(order.popleft())
         if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
             self.folded_oldest_ts = execution.first_ts
