@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -69,10 +70,13 @@ def transition_record(transition: Transition) -> dict[str, Any]:
             "action": transition.action, "at": format_timestamp(transition.at)}
 
 
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
+
+
 def _placeholder(arg: str) -> str | None:
-    if len(arg) > 2 and arg[0] == "{" and arg[-1] == "}":
-        return arg[1:-1]
-    return None
+    """The name if the argument is one placeholder-like word in braces ("{alert}")."""
+    match = _PLACEHOLDER.fullmatch(arg)
+    return match.group(1) if match else None
 
 
 def parse_command(text: Any, where: str) -> tuple[str, ...]:
@@ -95,7 +99,7 @@ def parse_command(text: Any, where: str) -> tuple[str, ...]:
     known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
     for arg in argv:
         name = _placeholder(arg)
-        if name is not None and "{" not in name and "}" not in name:
+        if name is not None:
             if name not in PLACEHOLDERS:
                 raise ConfigError(f"{where}: unknown placeholder {arg} (expected {known})")
             continue

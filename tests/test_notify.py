@@ -1,0 +1,406 @@
+"""Notification hooks: settings, argv building, repeat suppression, and real deliveries.
+
+Deliveries go to a real HTTP server on 127.0.0.1 and to real child processes (small
+Python scripts written per test); nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wftui.config import ConfigError
+from wftui.core.thresholds import Transition
+from wftui.notify import (
+    Notifier,
+    NotifySettings,
+    command_argv,
+    notify_settings,
+    parse_command,
+    transition_record,
+)
+
+WAIT_S = 30.0  # generous: the suite must hold on a loaded two-core machine
+PY = sys.executable
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
+    """Poll until `condition()` is truthy and return it; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)
+    return value
+
+
+class Receiver:
+    """A real HTTP server on a free 127.0.0.1 port: records POSTs, answers as scripted.
+
+    `answers` are the status codes of the first requests (then 200); 302 answers carry a
+    Location to /elsewhere. With `hang`, requests are held until `release()`.
+    """
+
+    def __init__(self, answers: list[int] | None = None, *, hang: bool = False) -> None:
+        self.answers = list(answers or [])
+        self.hang = hang
+        self.released = threading.Event()
+        self.bodies: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, int]] = []  # (method, path, status answered)
+        self.arrived = 0  # requests received, answered or not
+        lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                with lock:
+                    receiver.arrived += 1
+                    status = receiver.answers.pop(0) if receiver.answers else 200
+                if receiver.hang:
+                    receiver.released.wait(WAIT_S)
+                    return
+                with lock:
+                    receiver.requests.append(("POST", self.path, status))
+                    if status == 200:
+                        receiver.bodies.append(json.loads(body))
+                self.send_response(status)
+                if status in (301, 302, 307, 308):
+                    self.send_header("Location", "/elsewhere")
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def record(alert: str, before: str, after: str, value: float | None = 0.2) -> dict[str, Any]:
+    """A transition record as watch builds it."""
+    return transition_record(Transition(alert, before, after, value, 0.05,
+                                        "Page on-call, investigate root cause",
+                                        1_780_000_000.5))
+
+
+@pytest.fixture
+def notifier_factory() -> Iterator[Callable[..., tuple[Notifier, list[str]]]]:
+    """Start notifiers that report into a list; each is closed at teardown."""
+    started: list[Notifier] = []
+
+    def make(**settings: Any) -> tuple[Notifier, list[str]]:
+        said: list[str] = []
+        notifier = Notifier(NotifySettings(**settings), report=said.append)
+        notifier.start()
+        started.append(notifier)
+        return notifier, said
+
+    yield make
+    for notifier in started:
+        notifier.close(grace=0.0)
+
+
+def argv_logger(tmp_path: Path, *, exit_code: int = 0, hang: bool = False) -> Path:
+    """A script that appends its argv (one JSON list a line) to calls.jsonl, then exits
+    with `exit_code` (after a line on stderr), or first starts a sleeping grandchild and
+    sleeps itself (`hang`)."""
+    script = tmp_path / "hook.py"
+    calls = tmp_path / "calls.jsonl"
+    script.write_text(f"""
+import json, subprocess, sys, time
+with open({str(calls)!r}, "a") as out:
+    out.write(json.dumps(sys.argv[1:]) + "\\n")
+if {hang!r}:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    with open({str(tmp_path / "grandchildren.txt")!r}, "a") as out:
+        out.write(f"{{child.pid}}\\n")
+    time.sleep(600)
+if {exit_code!r}:
+    print("receiver said no", file=sys.stderr)
+sys.exit({exit_code!r})
+""")
+    return script
+
+
+def first_grandchild(tmp_path: Path) -> int:
+    """The pid of the grandchild the first hanging command started."""
+    path = tmp_path / "grandchildren.txt"
+    return int(wait_for(lambda: path.exists() and path.read_text().split(), "a grandchild")[0])
+
+
+def calls_of(tmp_path: Path) -> list[list[str]]:
+    path = tmp_path / "calls.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+# -- settings -------------------------------------------------------------------------
+
+
+def test_settings_from_config_table_and_flags_override_it() -> None:
+    table = {"command": f"{PY} -c pass {{alert}}", "url": "http://127.0.0.1:9/a",
+             "timeout": "3s"}
+    from_file = notify_settings(table)
+    assert from_file.command == (PY, "-c", "pass", "{alert}")
+    assert from_file.url == "http://127.0.0.1:9/a"
+    assert from_file.timeout_s == 3.0
+    flags = notify_settings(table, url="https://example.invalid/b", timeout="250ms")
+    assert flags.url == "https://example.invalid/b"
+    assert flags.timeout_s == 0.25
+    assert flags.command == from_file.command
+    assert not notify_settings({}).enabled
+
+
+@pytest.mark.parametrize(("table", "flags", "message"), [
+    ({"comand": "x"}, {}, "config: notify.comand: unknown key"),
+    ({}, {"command": "'unclosed"}, "--notify-cmd: cannot split"),
+    ({}, {"command": ""}, "--notify-cmd: the command is empty"),
+    ({}, {"command": f"{PY} {{alret}}"}, "unknown placeholder {alret}"),
+    ({}, {"command": f"{PY} --alert={{alert}}"}, "must be a whole argument"),
+    ({}, {"command": "{alert} x"}, "the program cannot be a placeholder"),
+    ({}, {"command": "no-such-program-wftui {alert}"}, "program not found"),
+    ({"command": 42}, {}, "config: notify.command: expected a command line"),
+    ({}, {"url": "ftp://127.0.0.1/x"}, "--notify-url: expected an http:// or https://"),
+    ({"url": "file:///etc/passwd"}, {}, "config: notify.url: expected an http://"),
+    ({"timeout": "soon"}, {}, "config: notify.timeout: expected a duration"),
+    ({}, {"timeout": "0s"}, "--notify-timeout: must be a positive duration"),
+])
+def test_bad_settings_are_one_clear_message(table: dict[str, Any], flags: dict[str, str],
+                                            message: str) -> None:
+    with pytest.raises(ConfigError, match=None) as caught:
+        notify_settings(table, **flags)
+    assert message in str(caught.value)
+
+
+def test_placeholders_are_replaced_only_as_whole_arguments() -> None:
+    template = parse_command(f"{PY} notify.py {{alert}} {{state}} {{value}} {{from}} "
+                             "--literal '{action}' {at} {threshold} '{\"json\": 1}' {}",
+                             "test")
+    got = command_argv(template, record("error_rate", "pending", "firing", 0.0625))
+    assert got == [PY, "notify.py", "error_rate", "firing", "0.0625", "pending",
+                   "--literal", "Page on-call, investigate root cause",
+                   "2026-05-28T20:26:40.500Z", "0.05", '{"json": 1}', "{}"]
+    # Checked templates never hold a placeholder inside an argument, but if one did it
+    # would stay as it is: text is never spliced into an argument.
+    assert command_argv((PY, "x{alert}", "{alert}y"), record("a", "ok", "firing")) == [
+        PY, "x{alert}", "{alert}y"]
+
+
+def test_hostile_values_stay_single_arguments() -> None:
+    """Alert names come from config, but even shell syntax in them is just text."""
+    template = parse_command(f"{PY} -c pass {{alert}} {{action}}", "test")
+    hostile = dict(record("x", "ok", "firing"), alert="a; rm -rf / $(id) `id`",
+                   action="-rf\nnext line")
+    assert command_argv(template, hostile)[3:] == ["a; rm -rf / $(id) `id`", "-rf\nnext line"]
+
+
+def test_value_without_data_reads_null() -> None:
+    template = parse_command(f"{PY} {{value}}", "test")
+    assert command_argv(template, record("queue_depth", "firing", "no_data", None)) == [
+        PY, "null"]
+
+
+# -- suppression ------------------------------------------------------------------------
+
+
+def test_only_firing_and_back_to_ok_are_news_and_repeats_are_suppressed(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    # No hook is needed: the decision is made before anything is queued.
+    notifier, _said = notifier_factory()
+    sequence = [("ok", "pending"), ("pending", "firing"), ("firing", "firing"),
+                ("firing", "no_data"), ("no_data", "firing"), ("firing", "ok"),
+                ("ok", "ok"), ("ok", "no_data"), ("no_data", "ok"), ("ok", "firing")]
+    decisions = [notifier.offer(record("error_rate", a, b)) for a, b in sequence]
+    # By hand: pending is not news; firing is; firing again, no_data, firing after
+    # no_data (never told ok) are repeats; ok after firing is news; ok again and
+    # no_data are not; ok after no_data is a repeat of ok; firing again is news.
+    assert decisions == [False, True, False, False, False, True, False, False, False, True]
+    # Each alert has its own state.
+    assert notifier.offer(record("queue_depth", "ok", "firing"))
+
+
+# -- the command hook -------------------------------------------------------------------
+
+
+def test_command_gets_the_alert_as_arguments(
+        tmp_path: Path, notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    script = argv_logger(tmp_path)
+    notifier, said = notifier_factory(command=(PY, str(script), "{alert}", "{state}",
+                                               "{value}"))
+    notifier.offer(record("error_rate", "ok", "firing", 0.2))
+    notifier.offer(record("error_rate", "firing", "firing", 0.3))  # a repeat: not run
+    notifier.offer(record("error_rate", "firing", "ok", 0.04))
+    wait_for(lambda: notifier.delivered == 2, "two deliveries")
+    assert calls_of(tmp_path) == [["error_rate", "firing", "0.2"],
+                                  ["error_rate", "ok", "0.04"]]
+    assert said == []
+
+
+def test_failing_command_is_reported_retried_with_backoff_and_given_up(
+        tmp_path: Path, notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    script = argv_logger(tmp_path, exit_code=3)
+    notifier, said = notifier_factory(command=(PY, str(script), "{alert}"), attempts=3,
+                                      backoff_s=0.05)
+    notifier.offer(record("error_rate", "ok", "firing"))
+    wait_for(lambda: notifier.failed == 1, "the delivery to be given up")
+    assert calls_of(tmp_path) == [["error_rate"]] * 3
+    assert said == [
+        "notify command (error_rate firing) failed: exit status 3: receiver said no; "
+        "retrying in 0.05s",
+        "notify command (error_rate firing) failed: exit status 3: receiver said no; "
+        "retrying in 0.1s",
+        "notify command (error_rate firing) failed: exit status 3: receiver said no; "
+        "giving up after 3 attempt(s)",
+    ]
+
+
+def _dead(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"  # a zombie is dead
+    except FileNotFoundError:
+        return True
+
+
+def test_hanging_command_is_killed_with_its_children_and_the_next_one_runs(
+        tmp_path: Path, notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    script = argv_logger(tmp_path, hang=True)
+    notifier, said = notifier_factory(command=(PY, str(script), "{alert}", "{state}"),
+                                      timeout_s=3.0, attempts=1)
+    notifier.offer(record("error_rate", "ok", "firing"))
+    notifier.offer(record("error_rate", "firing", "ok"))
+    wait_for(lambda: len(calls_of(tmp_path)) == 2, "the second notification to run")
+    assert calls_of(tmp_path) == [["error_rate", "firing"], ["error_rate", "ok"]]
+    pid = first_grandchild(tmp_path)
+    wait_for(lambda: _dead(pid), "the first command's grandchild to be killed")
+    assert said[0] == ("notify command (error_rate firing) failed: no answer within 3s; "
+                       "giving up after 1 attempt(s)")
+
+
+def test_full_queue_drops_with_a_message_and_never_blocks(
+        tmp_path: Path, notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    script = argv_logger(tmp_path, hang=True)
+    notifier, said = notifier_factory(command=(PY, str(script), "{alert}"), timeout_s=20.0,
+                                      attempts=1, queue_size=2)
+    notifier.offer(record("a0", "ok", "firing"))
+    wait_for(lambda: calls_of(tmp_path), "the first command to start (and hang)")
+    started = time.monotonic()
+    for n in range(1, 5):
+        assert notifier.offer(record(f"a{n}", "ok", "firing"))
+    assert time.monotonic() - started < 5.0  # offering never waits for the hook
+    # By hand: a0 is being delivered, a1 and a2 fill the queue of 2, a3 and a4 are dropped.
+    wait_for(lambda: notifier.dropped == 2, "two drops")
+    assert said == ["notify command: 2 notifications waiting; dropped a3 firing",
+                    "notify command: 2 notifications waiting; dropped a4 firing"]
+
+
+# -- the URL hook -----------------------------------------------------------------------
+
+
+def test_url_receives_the_transition_json(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver() as receiver:
+        notifier, said = notifier_factory(url=receiver.url)
+        sent = record("error_rate", "pending", "firing", 0.0625)
+        notifier.offer(sent)
+        wait_for(lambda: receiver.bodies, "the POST")
+    assert receiver.bodies == [{
+        "alert": "error_rate", "from": "pending", "to": "firing", "value": 0.0625,
+        "threshold": 0.05, "action": "Page on-call, investigate root cause",
+        "at": "2026-05-28T20:26:40.500Z"}]
+    assert receiver.requests == [("POST", "/hook", 200)]
+    assert said == []
+
+
+def test_server_errors_are_retried_until_delivered(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver(answers=[503, 500]) as receiver:
+        notifier, said = notifier_factory(url=receiver.url, backoff_s=0.05)
+        notifier.offer(record("error_rate", "ok", "firing"))
+        wait_for(lambda: notifier.delivered == 1, "the third attempt to succeed")
+    assert [status for _m, _p, status in receiver.requests] == [503, 500, 200]
+    assert said == [
+        "notify url (error_rate firing) failed: HTTP 503 Service Unavailable; "
+        "retrying in 0.05s",
+        "notify url (error_rate firing) failed: HTTP 500 Internal Server Error; "
+        "retrying in 0.1s",
+    ]
+
+
+@pytest.mark.parametrize(("status", "problem"), [
+    (302, "HTTP 302 redirect to /elsewhere not followed"),
+    (404, "HTTP 404 Not Found"),
+])
+def test_redirects_and_client_errors_are_not_retried(
+        status: int, problem: str,
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver(answers=[status]) as receiver:
+        notifier, said = notifier_factory(url=receiver.url, backoff_s=0.05)
+        notifier.offer(record("error_rate", "ok", "firing"))
+        wait_for(lambda: notifier.failed == 1, "the delivery to be given up")
+    assert receiver.requests == [("POST", "/hook", status)]  # never /elsewhere, no retry
+    assert said == [f"notify url (error_rate firing) failed: {problem}; "
+                    "giving up after 1 attempt(s)"]
+
+
+def test_refused_connection_is_reported_and_retried(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver() as receiver:
+        url = receiver.url
+    # The server is gone: the port refuses connections now.
+    notifier, said = notifier_factory(url=url, attempts=2, backoff_s=0.05)
+    notifier.offer(record("error_rate", "ok", "firing"))
+    wait_for(lambda: notifier.failed == 1, "the delivery to be given up")
+    assert len(said) == 2
+    assert said[0].startswith("notify url (error_rate firing) failed: ConnectError: ")
+    assert said[0].endswith("; retrying in 0.05s")
+    assert said[1].endswith("; giving up after 2 attempt(s)")
+
+
+def test_server_that_never_answers_hits_the_overall_deadline(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver(hang=True) as receiver:
+        notifier, said = notifier_factory(url=receiver.url, timeout_s=0.5, attempts=1)
+        notifier.offer(record("error_rate", "ok", "firing"))
+        wait_for(lambda: notifier.failed == 1, "the deadline")
+        assert receiver.arrived == 1
+    assert said == ["notify url (error_rate firing) failed: no answer within 0.5s; "
+                    "giving up after 1 attempt(s)"]
+
+
+def test_close_waits_for_pending_deliveries_then_gives_up(tmp_path: Path) -> None:
+    with Receiver() as receiver:
+        said: list[str] = []
+        notifier = Notifier(NotifySettings(url=receiver.url), report=said.append)
+        notifier.start()
+        notifier.offer(record("error_rate", "ok", "firing"))
+        notifier.close(grace=10.0)  # delivered within the grace period
+        assert receiver.bodies and said == []
+    script = argv_logger(tmp_path, hang=True)
+    notifier = Notifier(NotifySettings(command=(PY, str(script)), timeout_s=30.0),
+                        report=said.append)
+    notifier.start()
+    notifier.offer(record("error_rate", "ok", "firing"))
+    pid = first_grandchild(tmp_path)
+    notifier.close(grace=0.2)
+    assert said == ["notify: watch ended with 1 notification(s) not delivered"]
+    wait_for(lambda: _dead(pid), "the hung command to be killed at close")
