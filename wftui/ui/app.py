@@ -73,7 +73,7 @@ class WftuiApp(App[int]):
         Binding("question_mark", "help", "Help"),
         Binding("p", "pause", "Pause"),
         Binding("m", "malformed", "Malformed"),
-        Binding("i", "incident", "Incident", show=False),
+        Binding("i", "incident", "Incident"),
     ]
 
     def __init__(self, settings: Settings, monitor: LiveMonitor, *,
@@ -102,12 +102,20 @@ class WftuiApp(App[int]):
         self._config_mtime = self._mtime(settings.config_path)
         self._config_checked = time.monotonic()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The incident key exists only in `wftui demo`."""
+        return not (action == "incident" and self.demo is None)
+
     # -- start and stop --------------------------------------------------------------
 
     def on_mount(self) -> None:
         if self.start_monitor:
             self.monitor.start()
         self.push_screen(MonitorScreen())
+        if self.demo is not None:
+            self.notify("Demo: press i to switch on an incident and watch a threshold go "
+                        "pending, fire, and clear. ? lists every key.", title="wftui demo",
+                        timeout=12, markup=False)
         self.set_interval(TICK_S, self._tick)
         self._tick()
 

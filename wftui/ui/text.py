@@ -37,6 +37,15 @@ def clip(value: str, width: int) -> str:
     return value[: max(width - 1, 0)] + ELLIPSIS
 
 
+def clip_left(value: str, width: int) -> str:
+    """At most `width` cells, cut at the start: a path's file name stays visible."""
+    if width <= 0:
+        return ""
+    if len(value) <= width:
+        return value
+    return ELLIPSIS + value[len(value) - width + 1:]
+
+
 def lines_of(value: Any) -> list[str]:
     """A multi-line value (a traceback) as safe lines, newlines kept as line breaks."""
     if value is None:

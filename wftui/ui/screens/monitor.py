@@ -144,7 +144,9 @@ class MonitorScreen(Screen):
             elif threshold_name is not None:
                 view.threshold = "threshold off"
             view.detail = self._detail(key, figures, metrics, from_metrics)
-            self.query_one(f"#panel-{panel_id}", FigurePanel).show(view)
+            panel = self.query_one(f"#panel-{panel_id}", FigurePanel)
+            panel.border_subtitle = self._origin(from_metrics, snapshot)
+            panel.show(view)
 
     @staticmethod
     def _from_metrics(key: str, snapshot: Snapshot) -> bool:
@@ -161,17 +163,22 @@ class MonitorScreen(Screen):
     @staticmethod
     def _detail(key: str, figures: dict[str, Any], metrics: dict[str, Any],
                 from_metrics: bool) -> str:
-        parts: list[str] = []
-        if key == "latency_p95_s":
-            latency = figures.get("latency_s") or {}
-            parts.append(f"p50 {seconds(latency.get('p50'))} · "
-                         f"p99 {seconds(latency.get('p99'))}")
-            bound = (metrics.get("latency_s") or {}).get("at_least") if from_metrics else None
-            if bound:
-                parts.append("≥ bound")
-        if from_metrics:
-            parts.append("metrics" + (", since start" if metrics.get("since_start") else ""))
-        return "  ".join(parts)
+        if key != "latency_p95_s":
+            return ""
+        latency = figures.get("latency_s") or {}
+        detail = f"p50 {seconds(latency.get('p50'))} · p99 {seconds(latency.get('p99'))}"
+        if from_metrics and (metrics.get("latency_s") or {}).get("at_least"):
+            detail += " (≥ bound)"
+        return detail
+
+    @staticmethod
+    def _origin(from_metrics: bool, snapshot: Snapshot) -> str:
+        """Where a figure comes from, for the panel's bottom border."""
+        if not from_metrics:
+            return "from logs" if snapshot.logs is not None else ""
+        if (snapshot.metrics or {}).get("since_start"):
+            return "from metrics, since start"
+        return "from metrics"
 
     def _show_table(self, refresh: Refresh) -> None:
         app = self.wftui

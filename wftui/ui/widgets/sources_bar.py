@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from wftui.core.format import count, seconds
-from wftui.ui.text import clip, plain
+from wftui.ui.text import clip, clip_left, plain, safe
 
 FILE_LOOK = {
     "following": ("●", "green"), "waiting": ("◌", "yellow"),
@@ -28,7 +28,7 @@ def source_text(source: dict[str, Any]) -> Text:
     if source.get("kind") == "file":
         symbol, style = FILE_LOOK.get(status, ("?", ""))
         text.append(f"{symbol} ", style=style)
-        text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
+        text.append(plain(clip_left(safe(source.get("name", "")), 60), "bold"))
         label = {"waiting": "waiting for file", "following": "following",
                  "ended": "stream ended", "error": "error"}.get(status, status)
         text.append(f"  {label}", style=style)

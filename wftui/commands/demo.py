@@ -1,0 +1,161 @@
+"""Start the example workflow service and monitor it live: wftui working in a minute.
+
+The service (demo/ in a checkout, wftui._demo when installed) runs as a child
+process writing JSON-lines events to a log file and serving /metrics, /health,
+/replay and /incident on 127.0.0.1. The monitor follows the log and scrapes
+/metrics; replay goes to the service's /replay. The service is stopped when the UI
+exits, on Ctrl-C, on SIGTERM or SIGHUP, and (it watches its stdin) if this process dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import shutil
+import signal
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from wftui.commands.common import fail
+from wftui.commands.monitor import run_app
+from wftui.config import ConfigError, load_settings
+
+INCIDENT_NAMES = ("none", "error-spike", "slow-tool", "backlog")
+
+
+def demo_package() -> ModuleType | None:
+    """The demo service package: installed as wftui._demo, or demo/ in a checkout."""
+    for name in ("wftui._demo", "demo"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "start_demo_process"):
+            return module
+    return None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--incident", choices=INCIDENT_NAMES, default="none",
+                        help="start with an incident on (switch live with the i key)")
+    parser.add_argument("--rate", type=float, default=None, metavar="N",
+                        help="tickets arriving per second (default: the service's, 4)")
+    parser.add_argument("--speed", type=float, default=None, metavar="X",
+                        help="divide every step latency by X (default 1: realistic)")
+    parser.add_argument("--log", metavar="PATH",
+                        help="where the service writes its events (default: a temporary "
+                             "file, removed on exit)")
+    parser.add_argument("--window", metavar="5m|all",
+                        help="the window figures cover: 1m, 5m, 15m, 1h, all")
+    parser.add_argument("--config", metavar="PATH", help="config file (TOML): thresholds")
+
+
+class HttpDemoControl:
+    """Switches the running service's incident over its POST /incident endpoint."""
+
+    def __init__(self, incident_url: str, incidents: dict[str, str]) -> None:
+        self.incident_url = incident_url
+        self.incidents = incidents
+
+    def switch(self, name: str) -> str:
+        """POST /incident; the one-line outcome, or OSError with the reason."""
+        import httpx
+
+        try:
+            with httpx.Client(timeout=5.0, trust_env=False, follow_redirects=False) as client:
+                response = client.post(self.incident_url, json={"incident": name})
+                body = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise OSError(f"{self.incident_url}: {error}") from error
+        if response.status_code != 200 or not isinstance(body, dict):
+            reason = body.get("error") if isinstance(body, dict) else response.text[:200]
+            raise OSError(f"HTTP {response.status_code}: {reason}")
+        return f"incident now {body.get('incident')}: {body.get('description')}"
+
+
+def incidents_of(package: ModuleType) -> dict[str, str]:
+    """Incident name -> description, from the demo's own table."""
+    try:
+        workflow = importlib.import_module(f"{package.__name__}.workflow")
+        return {name: incident.description for name, incident in workflow.INCIDENTS.items()}
+    except (ImportError, AttributeError):
+        return {name: name for name in INCIDENT_NAMES}
+
+
+def _stop_on_signals() -> None:
+    """SIGTERM / SIGHUP end the process through `finally`, so the service is stopped."""
+    def leave(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None:
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(sig, leave)
+
+
+def run(options: argparse.Namespace) -> int:
+    package = demo_package()
+    if package is None:
+        fail("the demo service is not available (neither wftui._demo nor demo/ importable)")
+    try:
+        settings = load_settings(options.config, window=options.window)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    for name, value in (("--rate", options.rate), ("--speed", options.speed)):
+        if value is not None and not value > 0:
+            fail(f"{name}: must be a positive number, got {value}")
+    workdir = None
+    if options.log:
+        log_path = Path(options.log).expanduser()
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="wftui-demo-"))
+        log_path = workdir / "demo.log"
+    _stop_on_signals()
+    service = None
+    try:
+        print(f"wftui demo: starting the example service (events in {log_path}) ...",
+              flush=True)
+        try:
+            service = package.start_demo_process(log_path, rate=options.rate,
+                                                 speed=options.speed,
+                                                 incident=options.incident)
+        except package.DemoStartError as error:
+            fail(f"demo service: {error}")
+        return _monitor(service, settings, log_path, incidents_of(package))
+    finally:
+        if service is not None:
+            service.stop()
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str]) -> int:
+    from wftui.live import LiveMonitor
+    from wftui.sources.connect import metric_family
+
+    sections = {**settings.sections, "replay": {"url": service.replay_url}}
+    settings = replace(settings, sections=sections)
+    try:
+        family = metric_family(settings, [service.metrics_url], None,
+                               health_urls=[service.health_url])
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    monitor = LiveMonitor(settings, [str(log_path)], metrics=family)
+    control = HttpDemoControl(service.incident_url, incidents)
+
+    def make() -> Any:
+        from wftui.ui.app import make_app
+
+        return make_app(settings, monitor, demo=control)
+
+    try:
+        return run_app(make)
+    finally:
+        monitor.stop()

@@ -1,0 +1,186 @@
+"""Two executions side by side: the verdict on top, both headers, one row per step.
+
+Refreshed on a timer from `LiveMonitor.detail`, so it follows a replay while it runs
+(and shows "waiting" until the replay's first event is read). Rows that differ are
+marked and their differences highlighted.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from wftui.core import format as fmt
+from wftui.core.compare import (
+    ADDED,
+    MISSING,
+    NOT_YET,
+    Comparison,
+    StepRow,
+    StepSide,
+    Summary,
+    compare,
+)
+from wftui.ui.text import clip, safe
+
+if TYPE_CHECKING:
+    from wftui.live import LiveMonitor
+
+REFRESH_S = 0.5
+STATUS_STYLE = {"ok": "green", "done": "green", "succeeded": "green", "failed": "bold red",
+                "running": "yellow"}
+DIFF_STYLE = {ADDED: "bold cyan", MISSING: "bold magenta", NOT_YET: "dim"}
+
+
+class CompareScreen(Screen[None]):
+    """Original and replay (or any two executions), compared live."""
+
+    DEFAULT_CSS = """
+    CompareScreen { layout: vertical; }
+    #compare-verdict { padding: 0 1; background: $boost; text-style: bold; }
+    #compare-header { padding: 0 1; height: auto; }
+    #compare-rows { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("q", "back", "Back", show=False),
+        Binding("x", "swap", "Swap sides"),
+    ]
+
+    def __init__(self, monitor: LiveMonitor, left_id: str, right_id: str) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.left_id = left_id
+        self.right_id = right_id
+        self.comparison: Comparison | None = None
+        self._seen_version: int | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("comparing…"), id="compare-verdict")
+        yield Static(Text(""), id="compare-header")
+        table: DataTable[Text] = DataTable(id="compare-rows", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_comparison(force=True)
+        self.set_interval(REFRESH_S, self.refresh_comparison)
+        self.query_one(DataTable).focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_swap(self) -> None:
+        self.left_id, self.right_id = self.right_id, self.left_id
+        self.refresh_comparison(force=True)
+
+    def refresh_comparison(self, force: bool = False) -> None:
+        """Re-compare when something new was read, or while either side still runs."""
+        version = self.monitor.version
+        running = self.comparison is None or self.comparison.running
+        if not force and version == self._seen_version and not running:
+            return
+        self._seen_version = version
+        now = time.time()
+        left = self.monitor.detail(self.left_id, now)
+        right = self.monitor.detail(self.right_id, now)
+        if left is None or right is None:
+            absent = [safe(i) for i, d in ((self.left_id, left), (self.right_id, right))
+                      if d is None]
+            self.comparison = None
+            self.query_one("#compare-verdict", Static).update(Text(
+                f"waiting for {' and '.join(absent)} to appear in the log "
+                "(a replay shows up once its first event is read)", style="yellow"))
+            return
+        self.comparison = compare(left, right)
+        self._render(self.comparison)
+
+    def _render(self, comparison: Comparison) -> None:
+        verdict = Text(safe(comparison.verdict), style="bold")
+        if comparison.running:
+            verdict.append("   (still running: updating)", style="yellow")
+        self.query_one("#compare-verdict", Static).update(verdict)
+        self.query_one("#compare-header", Static).update(header_table(comparison))
+        table = self.query_one(DataTable)
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        table.add_columns(Text(""), Text("step"), Text(safe(comparison.left_label)),
+                          Text(safe(comparison.right_label)), Text("differences"))
+        for row in comparison.rows:
+            table.add_row(*row_cells(row))
+        if comparison.rows:
+            table.move_cursor(row=min(cursor, len(comparison.rows) - 1))
+
+
+def _side_cell(side: StepSide | None) -> Text:
+    if side is None:
+        return Text("—", style="dim")
+    text = Text(side.status, style=STATUS_STYLE.get(side.status, ""))
+    text.append(f" {fmt.seconds(side.duration_s, '?')}")
+    if side.path_taken:
+        text.append(f" → {clip(safe(side.path_taken), 30)}", style="bold")
+    if side.input_tokens is not None or side.output_tokens is not None:
+        text.append(f" {fmt.count(side.input_tokens, '?')}/{fmt.count(side.output_tokens, '?')}"
+                    " tok", style="dim")
+    if side.cost_usd is not None:
+        text.append(f" ${side.cost_usd:.4f}", style="dim")
+    if side.error:
+        text.append(f" {clip(safe(side.error), 60)}", style="red")
+    return text
+
+
+def row_cells(row: StepRow) -> tuple[Text, Text, Text, Text, Text]:
+    """The five cells of one aligned step (all text made visible, no markup)."""
+    differs = bool(row.differences) and row.differences != (NOT_YET,)
+    mark = Text("●" if differs else " ", style="bold yellow")
+    name = Text(clip(safe(row.name), 40), style="bold" if differs else "")
+    notes = Text()
+    for index, kind in enumerate(row.differences):
+        if index:
+            notes.append(", ")
+        label = kind
+        if kind in ("slower", "faster") and row.duration_ratio is not None:
+            label = f"{kind} ×{row.duration_ratio:.2f}"
+        notes.append(label, style=DIFF_STYLE.get(kind, "bold yellow"))
+    return mark, name, _side_cell(row.left), _side_cell(row.right), notes
+
+
+def _summary_cells(summary: Summary) -> list[Text]:
+    tokens = f"{summary.input_tokens:,} in / {summary.output_tokens:,} out"
+    return [
+        Text(safe(summary.execution_id), style="bold"),
+        Text(summary.status, style=STATUS_STYLE.get(summary.status, "")),
+        Text(fmt.seconds(summary.duration_s, "running")),
+        Text(str(summary.steps)),
+        Text(tokens),
+        Text(f"${summary.cost_usd:.4f}"),
+        Text(clip(safe(summary.failed_step), 40) or "—"),
+        Text(clip(safe(summary.error), 80) or "—", style="red" if summary.error else "dim"),
+    ]
+
+
+def header_table(comparison: Comparison) -> Table:
+    """Both executions' figures in two columns, differing figures highlighted."""
+    table = Table(box=None, show_header=True, padding=(0, 2), expand=False)
+    table.add_column(Text(""), style="dim")
+    table.add_column(Text(safe(comparison.left_label), style="bold"))
+    table.add_column(Text(safe(comparison.right_label), style="bold"))
+    names = ["execution", "status", "duration", "steps", "tokens", "cost", "failed at",
+             "error"]
+    left, right = _summary_cells(comparison.left), _summary_cells(comparison.right)
+    for index, name in enumerate(names):
+        a, b = left[index], right[index]
+        if index and a.plain != b.plain:
+            b.stylize("reverse")
+        table.add_row(Text(name), a, b)
+    if comparison.duration_ratio is not None:
+        ratio = Text(f"×{comparison.duration_ratio:.2f} of {safe(comparison.left_label)}")
+        table.add_row(Text("ratio"), Text(""), ratio)
+    return table
