@@ -347,3 +347,29 @@ async def test_run_never_overlaps_and_stops(raw_server: RawServer) -> None:
         assert source.target_statuses()[0]["status"] == "ok"
     finally:
         await source.aclose()
+
+
+async def test_two_exporters_are_summed_and_a_dead_one_marks_stale() -> None:
+    first, second = Exporter(), Exporter()
+    dead = f"http://127.0.0.1:{free_port()}/metrics"
+    source = MetricsSource([first.url, second.url, dead], settings(), health_urls=["", "", ""])
+    try:
+        await source.scrape_once()
+        first.run(3, 1, [0.3] * 4)
+        second.run(4, 2, [7.0] * 6)
+        first.active.set(2)
+        second.active.set(5)
+        await source.scrape_once()
+        figures = source.figures(300.0)
+        # failures 1 + 2 = 3 of 4 + 6 = 10; latency over both: 0.5:4 ... 5:4 10:10 +Inf:10
+        # p50 rank 5 -> le=10: 5 + 5*(5-4)/(10-4) = 5.8333
+        assert figures["error_rate"] == pytest.approx(0.3)
+        assert figures["latency_s"]["p50"] == pytest.approx(5 + 5 / 6)
+        assert figures["active_workflows"] == 7
+        assert figures["stale"] is True  # the dead target
+        states = [s["status"] for s in source.target_statuses()]
+        assert states == ["ok", "ok", "down"]
+    finally:
+        await source.aclose()
+        first.stop()
+        second.stop()

@@ -167,6 +167,8 @@ class MetricsSource:
     async def _scrape(self, target: _Target) -> None:
         settings = self.settings
         started = time.monotonic()
+        # Samples are stamped with the scrape's start, as Prometheus does.
+        started_wall = time.time()
         target.attempts += 1
         try:
             async with asyncio.timeout(settings.scrape_deadline):
@@ -182,7 +184,7 @@ class MetricsSource:
         except httpx.HTTPError as error:
             self._failed(target, started, one_line(error))
         else:
-            target.history.add(time.time(), parsed)
+            target.history.add(started_wall, parsed)
             target.failing = False
             target.last_good_wall = time.time()
             target.samples = parsed.total_samples

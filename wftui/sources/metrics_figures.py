@@ -2,8 +2,9 @@
 
 Each good scrape is reduced to a :class:`ScrapeRecord`: a few sums of reset-adjusted
 counters (see :class:`wftui.core.promql.CounterTracker`) and the gauges. Figures over a
-window are then rates per target (last minus first over the time between them), summed
-over targets, with PromQL's ``histogram_quantile`` over the summed bucket rates.
+window are then increases per target (last minus first), summed over targets: the error
+rate is their ratio, the quantiles PromQL's ``histogram_quantile`` over the summed bucket
+increases, and the throughput the sum of each target's rate (increase over its own span).
 """
 
 from __future__ import annotations
@@ -113,7 +114,7 @@ class TargetHistory:
 
 @dataclass
 class _Totals:
-    """Per-second rates (or totals since start) summed over targets."""
+    """Counter increases in the window (or totals since start) summed over targets."""
 
     executions: dict[str, float] = field(default_factory=dict)
     workflow_buckets: dict[float, float] = field(default_factory=dict)
@@ -200,7 +201,10 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
                 continue
             first, last = records[0], records[-1]
             span = last.t - first.t
-            _accumulate(totals, first, last, 1.0 / span, first)
+            # Increases, not rates: Prometheus divides every series by the same range, so
+            # ratios (error rate, quantiles) are ratios of increases; dividing each target
+            # by its own scrape span would skew them by the targets' scrape-time jitter.
+            _accumulate(totals, first, last, 1.0, first)
             exec_rate += (sum(last.executions.values()) - sum(first.executions.values())) / span
         totals.exec_rate_per_s = exec_rate
     failures = sum(v for status, v in totals.executions.items()
