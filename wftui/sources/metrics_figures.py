@@ -124,26 +124,31 @@ class _Totals:
     seen_executions: bool = False
 
 
-def _add(into: dict, first: dict | None, last: dict, scale: float) -> None:
+def _add(into: dict, first: dict | None, last: dict) -> None:
     for key, value in last.items():
         before = first.get(key, 0.0) if first is not None else 0.0
-        into[key] = into.get(key, 0.0) + (value - before) * scale
+        into[key] = into.get(key, 0.0) + value - before
 
 
-def _accumulate(totals: _Totals, first: ScrapeRecord | None, last: ScrapeRecord,
-                scale: float, counts_first: ScrapeRecord | None) -> None:
-    """Add ``(last - first) * scale`` of every counter sum into ``totals``."""
+def _accumulate(totals: _Totals, first: ScrapeRecord | None, last: ScrapeRecord) -> None:
+    """Add ``last - first`` (``last`` itself when there is no ``first``) into ``totals``."""
     if last.executions:
         totals.seen_executions = True
-    _add(totals.executions, first.executions if first else None, last.executions, scale)
+    _add(totals.executions, first.executions if first else None, last.executions)
     _add(totals.workflow_buckets, first.workflow_buckets if first else None,
-         last.workflow_buckets, scale)
+         last.workflow_buckets)
     for step, buckets in last.step_buckets.items():
         earlier = first.step_buckets.get(step) if first else None
-        _add(totals.step_buckets.setdefault(step, {}), earlier, buckets, scale)
-    # Step counts are observations in the window (an increase), not a rate.
-    _add(totals.step_counts, counts_first.step_counts if counts_first else None,
-         last.step_counts, 1.0)
+        _add(totals.step_buckets.setdefault(step, {}), earlier, buckets)
+    _add(totals.step_counts, first.step_counts if first else None, last.step_counts)
+
+
+def _execution_rate(records: Sequence[ScrapeRecord]) -> float:
+    """Executions per second between the first and last record (0 over no time)."""
+    span = records[-1].t - records[0].t
+    if span <= 0:
+        return 0.0  # a wall clock that stepped back; the next scrape sorts it out
+    return (sum(records[-1].executions.values()) - sum(records[0].executions.values())) / span
 
 
 def _plain(value: float | None) -> float | int | None:
@@ -186,27 +191,20 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
     if since_start:
         # Totals since each target started: the last record counted from zero.
         for _, records in usable:
-            _accumulate(totals, None, records[-1], 1.0, None)
-        exec_rate = 0.0
-        for _, records in rated:
-            span = records[-1].t - records[0].t
-            exec_rate += (sum(records[-1].executions.values())
-                          - sum(records[0].executions.values())) / span
-        totals.exec_rate_per_s = exec_rate if rated else None
+            _accumulate(totals, None, records[-1])
+        if rated:
+            totals.exec_rate_per_s = sum(_execution_rate(records) for _, records in rated)
     else:
-        exec_rate = 0.0
+        totals.exec_rate_per_s = 0.0
         for view, records in usable:
             if len(records) < 2:
                 warnings.append(f"{view.name}: one scrape so far, counted from the next one")
                 continue
-            first, last = records[0], records[-1]
-            span = last.t - first.t
             # Increases, not rates: Prometheus divides every series by the same range, so
             # ratios (error rate, quantiles) are ratios of increases; dividing each target
             # by its own scrape span would skew them by the targets' scrape-time jitter.
-            _accumulate(totals, first, last, 1.0, first)
-            exec_rate += (sum(last.executions.values()) - sum(first.executions.values())) / span
-        totals.exec_rate_per_s = exec_rate
+            _accumulate(totals, records[0], records[-1])
+            totals.exec_rate_per_s += _execution_rate(records)
     failures = sum(v for status, v in totals.executions.items()
                    if status in targets_failure_statuses(targets))
     all_executions = sum(totals.executions.values())
