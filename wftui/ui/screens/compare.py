@@ -100,9 +100,9 @@ class CompareScreen(Screen[None]):
                 "(a replay shows up once its first event is read)", style="yellow"))
             return
         self.comparison = compare(left, right)
-        self._render(self.comparison)
+        self._show_comparison(self.comparison)
 
-    def _render(self, comparison: Comparison) -> None:
+    def _show_comparison(self, comparison: Comparison) -> None:
         verdict = Text(safe(comparison.verdict), style="bold")
         if comparison.running:
             verdict.append("   (still running: updating)", style="yellow")

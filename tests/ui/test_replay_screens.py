@@ -1,0 +1,419 @@
+"""The replay, compare and audit screens, driven with Pilot inside a minimal host app:
+real hook processes, a real LiveMonitor on real files, and the demo's real replay hook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Button, DataTable, Static
+
+from demo.process import DemoProcess, start_demo_process
+from wftui.config import Settings
+from wftui.core.compare import compare
+from wftui.core.ledger import Ledger
+from wftui.core.steps import ExecutionDetail, build_detail
+from wftui.live import LiveMonitor
+from wftui.replay_audit import append_audit, audit_path, audit_record
+from wftui.ui.screens.audit import AuditScreen
+from wftui.ui.screens.compare import CompareScreen
+from wftui.ui.screens.replay import DONE, REFUSED, RUNNING, ReplayScreen
+
+T0 = 1767268800.0
+WAIT_S = 45.0
+
+
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+
+
+class Host(App[None]):
+    """Pushes one screen at start and keeps what it dismissed with."""
+
+    def __init__(self, make: Callable[[], Screen[Any]]) -> None:
+        super().__init__()
+        self.make = make
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make(), self.results.append)
+
+
+async def wait_for(pilot: Any, condition: Callable[[], Any], what: str) -> Any:
+    deadline = time.monotonic() + WAIT_S
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+    return value
+
+
+def shown(screen: Screen[Any], selector: str) -> str:
+    content = screen.query_one(selector, Static).content
+    return content.plain if hasattr(content, "plain") else str(content)
+
+
+def line(kind: str, eid: str, t: float, **fields: Any) -> bytes:
+    return orjson.dumps({"event": kind, "execution_id": eid, "timestamp": T0 + t, **fields})
+
+
+def detail_of(lines: list[bytes], eid: str) -> ExecutionDetail:
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, lines)
+    return build_detail(ledger.executions[eid], T0 + 60, 30.0)
+
+
+def original(eid: str = "EXEC-1", workflow: str = "support_ticket",
+             context: dict[str, Any] | None = None) -> list[bytes]:
+    """fetch_ticket ok (0.5 s), classify fails (RateLimitError)."""
+    return [
+        line("workflow_start", eid, 0, workflow_name=workflow,
+             context=context or {"ticket_id": "TKT-1"}),
+        line("step_start", eid, 0, step_name="fetch_ticket", step_type="tool"),
+        line("step_complete", eid, 0.5, step_name="fetch_ticket", duration_ms=500, success=True),
+        line("step_start", eid, 0.5, step_name="classify", step_type="llm"),
+        line("error", eid, 1.5, step_name="classify", error="RateLimitError: 429"),
+        line("step_complete", eid, 1.5, step_name="classify", duration_ms=1000, success=False,
+             error="RateLimitError: 429"),
+        line("workflow_complete", eid, 1.5, status="failure", duration_ms=1500),
+    ]
+
+
+def hook_settings(tmp_path: Path, code: str, timeout: str = "20s") -> Settings:
+    script = tmp_path / "hook.py"
+    script.write_text(code, encoding="utf-8")
+    command = [sys.executable, str(script), "{execution_id}", "{context_file}"]
+    return Settings(sections={"replay": {"command": command, "timeout": timeout}})
+
+
+RECORDING_HOOK = (
+    "import json, pathlib, sys\n"
+    "ctx = json.loads(pathlib.Path(sys.argv[2]).read_text())\n"
+    "pathlib.Path(__file__).with_name('ran.json').write_text(json.dumps([sys.argv[1], ctx]))\n"
+    "print('replaying...')\n"
+    "print(json.dumps({'execution_id': sys.argv[1] + '-replay-5'}))\n"
+)
+
+
+async def test_nothing_runs_until_confirmed_then_dismisses_with_the_new_id(
+        tmp_path: Path) -> None:
+    settings = hook_settings(tmp_path, RECORDING_HOOK)
+    ran = tmp_path / "ran.json"
+    app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReplayScreen) and screen.state == "ready"
+        plan = shown(screen, "#replay-plan")
+        assert f"[0] {sys.executable}" in plan and "[2] EXEC-1" in plan
+        assert "[3] <context file>" in plan
+        await pilot.press("d")
+        assert "Dry run" in shown(screen, "#replay-output")
+        await pilot.pause(0.3)
+        assert not ran.exists(), "a dry run runs nothing"
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.state == DONE, "the hook to finish")
+        output = shown(screen, "#replay-output")
+        assert "the hook succeeded; new execution EXEC-1-replay-5" in output
+        assert "exit code 0" in output and "replaying..." in output
+        assert json.loads(ran.read_text()) == ["EXEC-1", {"ticket_id": "TKT-1"}]
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.results, "the screen to dismiss")
+    assert app.results == ["EXEC-1-replay-5"]
+    record = json.loads(audit_path().read_text())
+    assert record["original_id"] == "EXEC-1" and record["new_id"] == "EXEC-1-replay-5"
+
+
+async def test_cancel_before_running_dismisses_with_none(tmp_path: Path) -> None:
+    settings = hook_settings(tmp_path, RECORDING_HOOK)
+    app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.click("#replay-close")
+        await wait_for(pilot, lambda: app.results, "the screen to dismiss")
+    assert app.results == [None]
+    assert not (tmp_path / "ran.json").exists()
+    assert not audit_path().exists()
+
+
+async def test_a_hanging_hook_is_stopped_at_the_timeout_and_the_ui_stays_live(
+        tmp_path: Path) -> None:
+    settings = hook_settings(tmp_path, "import time\nprint('working', flush=True)\n"
+                             "time.sleep(120)\n", timeout="1s")
+    app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("y")
+        assert screen.state == RUNNING
+        assert shown(screen, "#replay-status").startswith("Running (stopped after 1 s")
+        await wait_for(pilot, lambda: screen.state == DONE, "the timeout")
+        output = shown(screen, "#replay-output")
+        assert "did not finish within 1 s and was stopped" in output
+        assert "timed out" in output and "working" in output
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.results, "the screen to dismiss")
+    assert app.results == [None]
+
+
+async def test_esc_while_running_stops_the_hook(tmp_path: Path) -> None:
+    settings = hook_settings(tmp_path, "import time\ntime.sleep(120)\n", timeout="60s")
+    app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("y")
+        assert screen.state == RUNNING
+        # Handled at once although the hook sleeps for 120 s: it runs in a worker thread.
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: screen.state == DONE, "the hook to stop")
+        assert "cancelled: the hook was stopped" in shown(screen, "#replay-output")
+
+
+async def test_a_failing_hook_shows_exit_code_and_stderr(tmp_path: Path) -> None:
+    settings = hook_settings(tmp_path, "import sys\nprint('no such ticket \\x1b[2J', "
+                             "file=sys.stderr)\nsys.exit(3)\n")
+    app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.state == DONE, "the hook to fail")
+        output = shown(screen, "#replay-output")
+        assert "the hook failed with exit code 3: no such ticket \u241b[2J" in output
+        assert "stderr (end):" in output and "\x1b" not in output
+        assert str(screen.query_one("#replay-close", Button).label) == "Close (esc)"
+
+
+async def test_garbage_output_gets_a_clear_note(tmp_path: Path) -> None:
+    settings = hook_settings(tmp_path, "import sys\nsys.stdout.buffer.write("
+                             "b'\\x00\\xff\\x1b]0;x\\x07[@click=app.quit]' * 20)\n")
+    app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.state == DONE, "the hook to finish")
+        output = shown(screen, "#replay-output")
+        assert "note: the hook printed unreadable output" in output
+        assert "[@click=app.quit]" in output  # shown literally, never run as an action
+        assert "following EXEC-1-replay (from the <id>-replay convention" in output
+    assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize(("workflow", "reason"), [
+    ("wf; touch MARKER", "refusing workflow name"),
+    ("$(touch MARKER)", "refusing workflow name"),
+])
+async def test_hostile_workflow_names_are_refused_on_screen(
+        tmp_path: Path, workflow: str, reason: str) -> None:
+    script = tmp_path / "hook.py"
+    script.write_text(f"open({str(tmp_path / 'MARKER')!r}, 'w')\n", encoding="utf-8")
+    settings = Settings(sections={"replay": {"command": [
+        sys.executable, str(script), "{execution_id}", "{workflow_name}"]}})
+    app = Host(lambda: ReplayScreen(detail_of(original(workflow=workflow), "EXEC-1"),
+                                    settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert screen.state == REFUSED
+        assert reason in shown(screen, "#replay-plan")
+        assert screen.query_one("#replay-confirm", Button).disabled
+        await pilot.press("y")
+        await pilot.pause(0.2)
+        assert screen.state == REFUSED
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.results, "the screen to dismiss")
+    assert app.results == [None]
+    assert not (tmp_path / "MARKER").exists()
+
+
+async def test_no_hook_configured_says_how_to_set_one() -> None:
+    app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), Settings()))
+    async with app.run_test(size=(120, 40)):
+        assert "no replay hook configured" in shown(app.screen, "#replay-plan")
+
+
+async def test_http_plan_shows_url_and_body_with_markup_literal() -> None:
+    context = {"subject": "[bold]hi[/] [@click=app.quit]x[/] [link=http://x]y[/link]"}
+    settings = Settings(sections={"replay": {"url": "http://127.0.0.1:9/replay"}})
+    app = Host(lambda: ReplayScreen(detail_of(original(context=context), "EXEC-1"),
+                                    settings))
+    async with app.run_test(size=(120, 40)) as pilot:
+        plan = shown(app.screen, "#replay-plan")
+        assert "This will POST http://127.0.0.1:9/replay" in plan
+        assert '"subject":"[bold]hi[/] [@click=app.quit]x[/] [link=http://x]y[/link]"' in plan
+        await pilot.pause()
+        assert app.is_running
+
+
+# -- compare ---------------------------------------------------------------------------
+
+@pytest.fixture
+def monitors() -> Iterator[list[LiveMonitor]]:
+    started: list[LiveMonitor] = []
+    yield started
+    for monitor in started:
+        monitor.stop()
+
+
+def rows_of(screen: Screen[Any]) -> list[list[str]]:
+    table = screen.query_one(DataTable)
+    return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_compare_updates_while_the_replay_runs(tmp_path: Path,
+                                                     monitors: list[LiveMonitor]) -> None:
+    log = tmp_path / "app.log"
+    replay_start = [
+        line("workflow_start", "EXEC-1-replay", 10, workflow_name="support_ticket",
+             replay_of="EXEC-1", context={"ticket_id": "TKT-1"}),
+        line("step_start", "EXEC-1-replay", 10, step_name="fetch_ticket", step_type="tool"),
+        line("step_complete", "EXEC-1-replay", 10.25, step_name="fetch_ticket",
+             duration_ms=250, success=True),
+        line("step_start", "EXEC-1-replay", 10.25, step_name="classify", step_type="llm"),
+    ]
+    log.write_bytes(b"\n".join(original() + replay_start) + b"\n")
+    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
+    monitors.append(monitor)
+    monitor.start()
+    app = Host(lambda: CompareScreen(monitor, "EXEC-1", "EXEC-1-replay"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: "still running" in shown(screen, "#compare-verdict"),
+                       "the running comparison")
+        assert shown(screen, "#compare-verdict").startswith(
+            "the replay is still running, now at classify")
+        rows = rows_of(screen)
+        # fetch_ticket: 250 ms vs 500 ms -> x0.50, faster; classify running on the right
+        assert [r[1] for r in rows] == ["fetch_ticket", "classify"]
+        assert rows[0][0] == "●" and rows[0][4] == "faster ×0.50"
+        assert rows[1][2].startswith("failed 1.00s") and rows[1][3].startswith("running")
+        with log.open("ab") as out:
+            out.write(b"\n".join([
+                line("step_complete", "EXEC-1-replay", 11, step_name="classify",
+                     duration_ms=750, success=True, input_tokens=300, output_tokens=40),
+                line("workflow_complete", "EXEC-1-replay", 11, status="success",
+                     duration_ms=1000),
+            ]) + b"\n")
+        await wait_for(pilot, lambda: shown(screen, "#compare-verdict").startswith(
+            "the replay succeeded where the original failed at classify"), "the final verdict")
+        rows = rows_of(screen)
+        # 750 / 1000 = 0.75: inside 1/1.5..1.5, so no duration mark, only the outcome
+        assert rows[1][4] == "status, error"
+        assert rows[1][3].startswith("ok 750ms")
+        header = screen.query_one("#compare-header", Static)
+        assert header.content is not None
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen), "going back")
+
+
+async def test_compare_waits_for_a_replay_not_yet_in_the_log(
+        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
+    log = tmp_path / "app.log"
+    log.write_bytes(b"\n".join(original()) + b"\n")
+    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
+    monitors.append(monitor)
+    monitor.start()
+    app = Host(lambda: CompareScreen(monitor, "EXEC-1", "EXEC-1-replay"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: monitor.detail("EXEC-1") is not None, "the original")
+        await pilot.pause(0.7)
+        assert shown(screen, "#compare-verdict").startswith(
+            "waiting for EXEC-1-replay to appear in the log")
+        with log.open("ab") as out:
+            out.write(line("workflow_start", "EXEC-1-replay", 10, replay_of="EXEC-1",
+                           workflow_name="support_ticket") + b"\n")
+        await wait_for(pilot, lambda: "still running" in shown(screen, "#compare-verdict"),
+                       "the replay to appear")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen), "going back")
+
+
+# -- audit -----------------------------------------------------------------------------
+
+async def test_audit_screen_lists_replays_newest_first(tmp_path: Path) -> None:
+    for original_id, ok, new_id in (("EXEC-1", True, "EXEC-1-replay"),
+                                    ("EXEC-2", False, None)):
+        outcome = {"ok": ok, "message": "answered 500: \x1b[31m[bold]boom" if not ok else "ok"}
+        append_audit(audit_record(original_id, "wf", {"kind": "http", "url": "http://h/r"},
+                                  outcome, new_id, "x"))
+    with audit_path().open("ab") as out:
+        out.write(b"{broken\n")
+    app = Host(AuditScreen)
+    async with app.run_test(size=(140, 30)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.query_one(DataTable).row_count == 3, "3 rows")
+        rows = rows_of(screen)
+        assert [r[2] for r in rows] == ["", "EXEC-2", "EXEC-1"]
+        assert [r[4] for r in rows] == ["unreadable", "failed", "ok"]
+        assert rows[1][5] == "answered 500: \u241b[31m[bold]boom"
+        assert rows[2][3] == "EXEC-1-replay" and rows[2][6] == "POST http://h/r"
+        assert "3 replays" in shown(screen, "#audit-title")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, AuditScreen), "going back")
+
+
+async def test_audit_screen_without_a_log(tmp_path: Path) -> None:
+    app = Host(AuditScreen)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await wait_for(pilot, lambda: "0 replays" in shown(app.screen, "#audit-title"),
+                       "the empty log")
+        assert app.screen.query_one(DataTable).row_count == 0
+
+
+# -- end to end with the demo's real replay hook ---------------------------------------
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[DemoProcess]:
+    service = start_demo_process(tmp_path / "demo.log", speed=20, rate=40, workers=8, seed=7)
+    yield service
+    service.stop()
+
+
+async def test_replay_and_compare_against_the_demo(tmp_path: Path, demo: DemoProcess,
+                                                   monitors: list[LiveMonitor]) -> None:
+    settings = Settings(sections={"replay": {"command": [
+        sys.executable, "-m", "demo.replay", "{execution_id}", "--url", demo.base_url,
+        "--context-file", "{context_file}"]}})
+    monitor = LiveMonitor(settings, [str(demo.log_path)])
+    monitors.append(monitor)
+    monitor.start()
+
+    def ended() -> ExecutionDetail | None:
+        detail = monitor.detail("EXEC-000002")
+        return detail if detail is not None and detail.complete_event is not None else None
+
+    deadline = time.monotonic() + WAIT_S
+    while (detail := ended()) is None:
+        assert time.monotonic() < deadline, "EXEC-000002 did not end"
+        await asyncio.sleep(0.05)
+    app = Host(lambda: ReplayScreen(detail, settings, monitor=monitor))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.state == DONE, "the demo's replay hook")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.results, "the new id")
+        assert app.results == ["EXEC-000002-replay"]
+        app.push_screen(CompareScreen(monitor, "EXEC-000002", "EXEC-000002-replay"))
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen), "compare")
+        compare_screen = app.screen
+
+        def final() -> bool:
+            comparison = compare_screen.comparison
+            return comparison is not None and not comparison.running
+
+        await wait_for(pilot, final, "the replay to end")
+        replayed = monitor.detail("EXEC-000002-replay")
+        assert replayed is not None and replayed.replay_of == "EXEC-000002"
+        expected = compare(monitor.detail("EXEC-000002"), replayed)
+        await wait_for(pilot, lambda: shown(compare_screen, "#compare-verdict")
+                       == expected.verdict, "the final verdict on screen")
+        assert [r[1] for r in rows_of(compare_screen)] == [r.name for r in expected.rows]
+        assert rows_of(compare_screen)[0][1] == "fetch_ticket"
