@@ -14,6 +14,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import fields
 from pathlib import Path
 
 import httpx
@@ -49,12 +50,16 @@ class Exporter:
         self.duration = Histogram("workflow_duration_seconds", "Workflow execution duration",
                                   ["workflow_name"], buckets=(0.1, 0.5, 1, 5, 10, 60),
                                   registry=registry)
+        self.steps = Histogram("step_duration_seconds", "Step execution duration",
+                               ["step_name", "step_type"], buckets=(0.01, 0.1, 0.5, 1, 5, 10),
+                               registry=registry)
         self.active = Gauge("active_workflows", "Active", registry=registry)
         self.queue = Gauge("workflow_queue_depth", "Queue", registry=registry)
         # Create the series at 0 so Prometheus sees them before the first increment.
         for status in ("success", "failure"):
             self.executions.labels("support", status)
         self.duration.labels("support")
+        self.steps.labels("classify", "llm")
         self._server, _ = start_http_server(self.port, addr="127.0.0.1", registry=registry)
 
     def stop(self) -> None:
@@ -170,6 +175,8 @@ async def compare_with_prometheus(exporter: Exporter, prometheus: str,
                                   scraper: MetricsSource) -> None:
     await scraper.scrape_once()
     exporter.run(6, 2, [0.3] * 4 + [2.0] * 3 + [7.0])
+    for seconds in (0.05, 0.05, 0.3, 20.0):
+        exporter.steps.labels("classify", "llm").observe(seconds)
     exporter.active.set(5)
     exporter.queue.set(11)
     await asyncio.to_thread(wait_for, prometheus, "sum(workflow_executions_total)",
@@ -198,6 +205,14 @@ async def compare_with_prometheus(exporter: Exporter, prometheus: str,
     assert ours["queue_depth"] == 11 == scraped["queue_depth"]
     assert ours["throughput_per_min"] > 0
     assert ours["since_start"] is False
+    # classify: 0.01:0 0.1:2 0.5:3 ... 10:3 +Inf:4. p50 rank 2 -> le=0.1: 0.01 + 0.09*2/2 = 0.1
+    # p95 rank 3.8 > 3 -> +Inf bucket: "at least 10"
+    for step in (ours["step_latency_s"]["classify"], scraped["step_latency_s"]["classify"]):
+        assert step["p50"] == pytest.approx(0.1)
+        assert step["p95"] == pytest.approx(10.0)
+        assert step["at_least"] == {"p95": True, "p99": True}
+    assert scraped["step_latency_s"]["classify"]["count"] == 4
+    assert ours["step_latency_s"]["classify"]["count"] > 0  # Prometheus extrapolates increase()
     assert statuses[0]["status"] == "ok" and statuses[0]["samples"] > 0
 
     # A restart resets the counters; Prometheus and the scraper both add, never subtract.
@@ -272,9 +287,7 @@ async def test_nan_inf_and_bad_queries_from_the_live_server(prometheus: str) -> 
 
 async def test_server_that_rejects_everything_is_down(prometheus: str) -> None:
     broken = "sum(("
-    queries = PrometheusQueries(**dict.fromkeys(
-        ("error_rate", "throughput_per_min", "latency", "latency_buckets", "step_latency",
-         "step_count", "active_workflows", "queue_depth"), broken))
+    queries = PrometheusQueries(**{f.name: broken for f in fields(PrometheusQueries)})
     _, statuses = await figures_from(prometheus, 60, queries=queries)
     assert statuses[0]["status"] == "down"
     assert statuses[0]["error"].startswith("bad_data:")

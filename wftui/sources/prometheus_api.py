@@ -42,6 +42,9 @@ class PrometheusQueries:
                          "(rate(${step_duration}_bucket[${window}])))")
     step_latency_all: str = ("histogram_quantile(${q}, sum by (le, ${step_label}) "
                              "(${step_duration}_bucket))")
+    step_buckets: str = ("sum by (le, ${step_label}) "
+                         "(rate(${step_duration}_bucket[${window}]))")
+    step_buckets_all: str = "sum by (le, ${step_label}) (${step_duration}_bucket)"
     step_count: str = "sum by (${step_label}) (increase(${step_duration}_count[${window}]))"
     step_count_all: str = "sum by (${step_label}) (${step_duration}_count)"
     active_workflows: str = "sum(${active_workflows})"
@@ -112,6 +115,22 @@ def read_answer(status_code: int, payload: object) -> tuple[list[tuple[dict, flo
     raise QueryError(f"unexpected result type {result_type!r}")
 
 
+def _bucket_pairs(rows: list[tuple[dict, float | None]]) -> list[tuple[float, float]]:
+    """``(le, value)`` pairs from a ``sum by (le)`` answer, skipping unreadable ones."""
+    pairs = [(parse_le(str(metric.get("le"))), value) for metric, value in rows]
+    return [(bound, value) for bound, value in pairs if bound is not None and value is not None]
+
+
+def _at_least(buckets: list[tuple[float, float]]) -> dict[str, bool]:
+    """Which quantiles fall into the +Inf bucket (shown as "≥ highest finite bound")."""
+    flags = {}
+    for label, quantile in QUANTILES.items():
+        local = histogram_quantile(quantile, buckets)
+        if local is not None and local.at_least:
+            flags[label] = True
+    return flags
+
+
 @dataclass
 class _Round:
     """The figures of one window from one refresh."""
@@ -172,6 +191,7 @@ class PrometheusSource:
             "queue_depth": q.queue_depth,
             "buckets": q.latency_buckets_all if every else q.latency_buckets,
             "step_count": q.step_count_all if every else q.step_count,
+            "step_buckets": q.step_buckets_all if every else q.step_buckets,
         }
         if not every:
             jobs["throughput_per_min"] = q.throughput_per_min
@@ -205,6 +225,8 @@ class PrometheusSource:
     def _assemble(self, results: dict, window_s: float | None, warnings: list[str]) -> dict:
         def single(key: str) -> float | None:
             rows = results.get(key) or []
+            if len(rows) > 1:
+                warnings.append(f"query {key} gave {len(rows)} series, not one: not shown")
             value = rows[0][1] if len(rows) == 1 else None
             if value is not None and math.isinf(value):
                 warnings.append(f"query {key} gave {value}")
@@ -212,13 +234,8 @@ class PrometheusSource:
             return value
 
         latency: dict = {label: single(f"latency:{label}") for label in QUANTILES}
-        buckets = [(parse_le(str(m.get("le"))), v) for m, v in results.get("buckets") or []]
-        buckets = [(b, v) for b, v in buckets if b is not None and v is not None]
-        latency["at_least"] = {}
-        for label, quantile in QUANTILES.items():
-            local = histogram_quantile(quantile, buckets)
-            if local is not None and local.at_least:
-                latency["at_least"][label] = True
+        buckets = _bucket_pairs(results.get("buckets") or [])
+        latency["at_least"] = _at_least(buckets)
         top = highest_finite_bound(b for b, _ in buckets)
         threshold = self.settings.p95_threshold_s
         if threshold is not None and top is not None and threshold > top:
@@ -233,10 +250,13 @@ class PrometheusSource:
                 step[label] = None if value is None or math.isinf(value) else value
         for metric, value in results.get("step_count") or []:
             steps.setdefault(str(metric.get(step_label, "")), {})["count"] = value
-        for step in steps.values():
+        step_buckets: dict[str, list[tuple[dict, float | None]]] = {}
+        for metric, value in results.get("step_buckets") or []:
+            step_buckets.setdefault(str(metric.get(step_label, "")), []).append((metric, value))
+        for name, step in steps.items():
             for label in (*QUANTILES, "count"):
                 step.setdefault(label, None)
-            step["at_least"] = {}
+            step["at_least"] = _at_least(_bucket_pairs(step_buckets.get(name, [])))
         return {
             "error_rate": single("error_rate"),
             "latency_s": latency,
