@@ -143,7 +143,11 @@ class ExecutionsTable(ScrollView, can_focus=True):
         self._move(self.cursor + delta)
 
     def action_page(self, direction: int) -> None:
-        self._move(self.cursor + direction * max(self.scrollable_content_region.height - 1, 1))
+        """Scroll a page and move the cursor with it (as a pager does)."""
+        page = max(self.scrollable_content_region.height - 1, 1) * direction
+        top = max(0, min(self.scroll_offset.y + page, max(len(self.rows) - 1, 0)))
+        self.scroll_to(y=top, animate=False, immediate=True)
+        self._move(self.cursor + page)
 
     def action_edge(self, end: int) -> None:
         self._move(len(self.rows) - 1 if end else 0)

@@ -1,0 +1,180 @@
+"""The execution view: the step tree, marks, fold/unfold, live updates, export, replay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.ui.conftest import T0, append, execution, settled, stamp, wait_for
+from tests.ui.screen import screen_text
+from wftui.ui.screens.execution import ExecutionScreen, export_path
+from wftui.ui.widgets.step_tree import StepTree
+
+STEPS = [("fetch_ticket", "tool", 0.4), ("classify", "llm", 2.5),
+         ("route_ticket", "branch", 0.1)]
+
+
+def _story() -> list[dict]:
+    events = execution("run-1", T0, steps=STEPS, failed=True,
+                       error="ValueError: empty ticket body", context={"ticket_id": "T-77"})
+    # an event kind wftui does not know: kept and shown raw
+    events.insert(2, {"event": "cache_lookup", "execution_id": "run-1", "hit": False,
+                      "timestamp": stamp(T0 + 0.05)})
+    return events
+
+
+async def open_view(pilot, app, execution_id: str) -> ExecutionScreen:
+    app.open_execution(execution_id)
+    await wait_for(pilot, lambda: isinstance(app.screen, ExecutionScreen)
+                   and app.screen.detail is not None, "the execution view")
+    await pilot.pause()
+    return app.screen
+
+
+async def test_tree_shows_steps_types_durations_and_events(harness) -> None:
+    events = _story()
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "run-1")
+        await pilot.press("x")  # expand all
+        await pilot.pause()
+        text = screen_text(h.app)
+        for name, kind, seconds in (("fetch_ticket", "tool", "400ms"),
+                                    ("classify", "llm", "2.50s"),
+                                    ("route_ticket", "branch", "100ms")):
+            line = next(line for line in text.splitlines() if name in line and kind in line)
+            assert seconds in line
+        assert 'tool fetch_ticket({"ticket_id":"T-1"})' in text       # tool call + arguments
+        assert "ticket_id = \"T-1\"" in text                          # argument node
+        assert "branch route_ticket → escalate" in text               # path taken
+        assert "error ValueError: empty ticket body" in text
+        assert 'File "flow.py", line 7, in run' in text               # full traceback
+        assert "context keys: ticket_id" in text
+        assert 'ticket_id: "T-77"' in text                            # the context
+        assert 'cache_lookup {"event":"cache_lookup"' in text          # unknown event, raw
+        # classify (2.5 s) is the slowest; steps back to back are all on the critical path
+        slow = next(line for line in text.splitlines() if "⏱ slowest" in line)
+        assert "classify" in slow
+        assert sum("◆ critical path" in line for line in text.splitlines()) == 3
+        assert "✗ failed" in text
+
+
+async def test_fold_unfold_and_collapse_all(harness) -> None:
+    events = _story()
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "run-1")
+        tree = h.app.screen.query_one(StepTree)
+        await pilot.press("z")
+        assert all(not child.is_expanded for child in tree.root.children)
+        assert "tool fetch_ticket(" not in screen_text(h.app)
+        # move to fetch_ticket and unfold it with space
+        step = next(n for n in tree.root.children if n.data == "step:0")
+        tree.move_cursor(step)
+        await pilot.press("space")
+        await pilot.pause()
+        assert step.is_expanded
+        assert "tool fetch_ticket(" in screen_text(h.app)
+        await pilot.press("space")
+        assert not step.is_expanded
+        await pilot.press("x")
+        assert all(node.is_expanded for node in tree.root.children if node.children)
+
+
+async def test_running_execution_updates_in_place(harness) -> None:
+    events = execution("live-1", T0, steps=[("fetch_ticket", "tool", 0.2)], complete=False)
+    events.append({"event": "step_start", "execution_id": "live-1", "step_name": "classify",
+                   "step_type": "llm", "timestamp": stamp(T0 + 0.3)})
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "live-1")
+        text = screen_text(h.app)
+        assert "⟳ running" in text
+        line = next(line for line in text.splitlines() if "classify" in line)
+        assert "running" in line
+        append(h.log, [
+            {"event": "step_complete", "execution_id": "live-1", "step_name": "classify",
+             "duration_ms": 1500, "success": True, "timestamp": stamp(T0 + 1.8)},
+            {"event": "step_start", "execution_id": "live-1", "step_name": "reply_draft",
+             "step_type": "llm", "timestamp": stamp(T0 + 1.9)},
+        ])
+        await wait_for(pilot, lambda: "reply_draft" in screen_text(h.app), "the new step")
+        line = next(line for line in screen_text(h.app).splitlines() if "classify" in line)
+        assert "1.50s" in line
+        assert isinstance(h.app.screen, ExecutionScreen)  # same view, updated in place
+
+
+async def test_export_writes_json_and_says_where(harness, tmp_path: Path) -> None:
+    events = _story()
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "run-1")
+        await pilot.press("e")
+        path = export_path(tmp_path, "run-1")
+        await wait_for(pilot, path.exists, "the export file")
+        data = json.loads(path.read_text())
+        assert data["execution_id"] == "run-1"
+        assert [s["name"] for s in data["steps"]] == [s[0] for s in STEPS]
+        assert data["status"] == "failed"
+        assert data["context"] == {"ticket_id": "T-77"}
+        notes = [n.message for n in h.app._notifications]
+        assert any(str(path) in note and note.startswith("exported to") for note in notes)
+
+
+def test_export_path_cannot_escape_the_directory(tmp_path: Path) -> None:
+    path = export_path(tmp_path, "../../etc/passwd")
+    assert path.parent == tmp_path
+    assert path.name == "wftui-etc_passwd.json"
+
+
+async def test_replay_links_and_compare_message(harness) -> None:
+    events = execution("orig-1", T0) + execution("redo-1", T0 + 30, replay_of="orig-1")
+    events += execution("solo-1", T0 + 40)
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        text = screen_text(h.app)
+        assert "redo-1 ↻" in text and "orig-1 ⟲1" in text   # markers in the table
+        await open_view(pilot, h.app, "orig-1")
+        assert "⟲ replayed 1×: redo-1" in screen_text(h.app)
+        await pilot.press("escape")
+        await open_view(pilot, h.app, "redo-1")
+        assert "↻ replay of orig-1" in screen_text(h.app)
+        await pilot.press("escape")
+        await open_view(pilot, h.app, "solo-1")
+        await pilot.press("c")
+        await pilot.pause()
+        notes = [n.message for n in h.app._notifications]
+        assert any(note.startswith("nothing to compare") for note in notes)
+
+
+async def test_replay_and_compare_keys_open_their_screens_or_say_why(harness) -> None:
+    events = execution("orig-1", T0) + execution("redo-1", T0 + 30, replay_of="orig-1")
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        view = await open_view(pilot, h.app, "orig-1")
+        await pilot.press("r")
+        await pilot.pause()
+        try:
+            from wftui.ui.screens.replay import ReplayScreen
+        except ImportError:
+            notes = [n.message for n in h.app._notifications]
+            assert any("replay is not available" in note for note in notes)
+        else:
+            assert isinstance(h.app.screen, ReplayScreen)
+            h.app.screen.dismiss(None)
+            await wait_for(pilot, lambda: h.app.screen is view, "back to the view")
+        await pilot.press("c")
+        await pilot.pause()
+        try:
+            from wftui.ui.screens.compare import CompareScreen
+        except ImportError:
+            notes = [n.message for n in h.app._notifications]
+            assert any("compare is not available" in note for note in notes)
+        else:
+            assert isinstance(h.app.screen, CompareScreen)
