@@ -128,3 +128,22 @@ def test_retention_drops_old_scrapes_but_keeps_two() -> None:
     for t in range(0, 100, 10):
         target.add(float(t), parse_exposition(exposition(t, 0), "text/plain", NAMES))
     assert [r.t for r in target.records] == [70.0, 80.0, 90.0]
+
+
+def test_old_scrapes_are_thinned_and_increases_stay_exact() -> None:
+    target = TargetHistory(NAMES, retention_s=3900.0, dense_s=600.0, sparse_step_s=60.0)
+    # one scrape every 5 s for 3000 s; one success and, every 4th scrape, one failure
+    for i in range(601):
+        t = i * 5.0
+        target.add(t, parse_exposition(exposition(i, i // 4), "text/plain", NAMES))
+    times = [r.t for r in target.records]
+    dense = [t for t in times if t >= 3000.0 - 600.0]
+    assert dense == [2400.0 + 5.0 * k for k in range(121)]  # the last 10 minutes, all of them
+    old = [t for t in times if t < 2400.0]
+    assert all(b - a >= 60.0 for a, b in zip(old, old[1:], strict=False))
+    assert old[0] == 0.0
+    # window 1800 s ends at 3000: start 1200, a kept record (1200.0) is its baseline:
+    # successes 600 - 240 = 360, failures 150 - 60 = 90 -> 90 / 450 = 0.2
+    assert 1200.0 in times
+    figures = compute_figures([TargetView("a", target, False)], 1800.0)
+    assert figures["error_rate"] == pytest.approx(90 / 450)

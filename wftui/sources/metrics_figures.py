@@ -38,11 +38,19 @@ def _without(labels: dict[str, str], *drop: str) -> tuple[tuple[str, str], ...]:
 
 
 class TargetHistory:
-    """The retained scrape records of one target, bounded by age."""
+    """The retained scrape records of one target, bounded by age.
 
-    def __init__(self, names: MetricNames, retention_s: float = 3900.0) -> None:
+    Records of the last ``dense_s`` seconds are all kept; older ones are thinned to one per
+    ``sparse_step_s`` (counters are cumulative, so increases stay exact; a long window's
+    start just snaps to a kept record), and none older than ``retention_s`` is kept.
+    """
+
+    def __init__(self, names: MetricNames, retention_s: float = 3900.0, *,
+                 dense_s: float = 600.0, sparse_step_s: float = 60.0) -> None:
         self.names = names
         self.retention_s = retention_s
+        self.dense_s = dense_s
+        self.sparse_step_s = sparse_step_s
         self.records: deque[ScrapeRecord] = deque()
         self._tracker = CounterTracker()
 
@@ -94,7 +102,20 @@ class TargetHistory:
         self.records.append(record)
         while len(self.records) > 2 and self.records[0].t < t - self.retention_s:
             self.records.popleft()
+        self._thin(t - self.dense_s)
         return record
+
+    def _thin(self, dense_from: float) -> None:
+        """Keep at most one record per ``sparse_step_s`` among those older than ``dense_from``."""
+        if len(self.records) < 3 or self.records[1].t >= dense_from:
+            return
+        kept: deque[ScrapeRecord] = deque()
+        for record in self.records:
+            if (record.t < dense_from and kept
+                    and record.t - kept[-1].t < self.sparse_step_s):
+                continue
+            kept.append(record)
+        self.records = kept
 
     def window(self, window_s: float | None) -> list[ScrapeRecord]:
         """Records covering the window that ends at the last good scrape.
