@@ -132,7 +132,11 @@ def _write_context(plan: ReplayPlan) -> str:
 
 def _run_command(plan: ReplayPlan, cancel: threading.Event | None) -> ReplayOutcome:
     argv = list(plan.argv or ())
-    context_path = _write_context(plan) if plan.context_file_args else None
+    try:
+        context_path = _write_context(plan) if plan.context_file_args else None
+    except OSError as error:
+        return ReplayOutcome(False, "cannot write the temporary context file: "
+                             f"{visible(error.strerror or str(error))}", 0.0)
     for index in plan.context_file_args:
         argv[index] = context_path or ""
     started = time.monotonic()

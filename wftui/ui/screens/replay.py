@@ -20,7 +20,7 @@ from textual.widgets import Button, Static
 from wftui.config import ConfigError, Settings
 from wftui.core.steps import ExecutionDetail
 from wftui.replay import ReplayError, ReplayPlan, build_plan, hook_from
-from wftui.replay_run import ReplayResult, replay
+from wftui.replay_run import ReplayOutcome, ReplayResult, replay
 from wftui.ui.text import safe
 
 if TYPE_CHECKING:
@@ -158,8 +158,13 @@ class ReplayScreen(ModalScreen[str | None]):
     def _run(self) -> None:
         """In a worker thread: run the hook, then hand the result to the UI thread."""
         assert self.plan is not None
-        result = replay(self.plan, replays=self._replays if self.monitor else None,
-                        cancel=self._cancel)
+        try:
+            result = replay(self.plan, replays=self._replays if self.monitor else None,
+                            cancel=self._cancel)
+        except Exception as error:  # noqa: BLE001 - shown as one line, never a traceback
+            outcome = ReplayOutcome(False, f"the replay could not be run: "
+                                    f"{type(error).__name__}: {error}", 0.0)
+            result = ReplayResult(outcome, None, "nothing (the replay could not be run)")
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: ReplayResult) -> None:
@@ -168,7 +173,7 @@ class ReplayScreen(ModalScreen[str | None]):
         self.query_one("#replay-output", Static).update(outcome_text(result))
         self.query_one("#replay-status", Static).update(self._status_text())
         close = self.query_one("#replay-close", Button)
-        close.label = "Follow the replay (esc)" if result.new_id else "Close (esc)"
+        close.label = "Follow (esc)" if result.new_id else "Close (esc)"
         close.focus()
 
     def action_cancel(self) -> None:
