@@ -210,6 +210,20 @@ def test_retention_folds_and_says_so(env: dict[str, str], tmp_path: Path) -> Non
     assert code == 1
 
 
+@pytest.mark.parametrize("stamp", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
+                                   "0001-01-01T00:00:00", 7_258_118_400])
+def test_far_past_and_future_timestamps_do_not_crash(env: dict[str, str], tmp_path: Path,
+                                                     stamp: object) -> None:
+    """RELIABILITY B: far past and future times are used or ignored, never a traceback."""
+    log = tmp_path / "far.log"
+    log.write_text(json.dumps({"event": "workflow_start", "execution_id": "a",
+                               "timestamp": stamp}) + "\n")
+    for window in ("all", "5m"):
+        code, out = run_json(env, str(log), "--window", window)
+        assert out["executions"]["total"] == 1
+        assert isinstance(out["window_end"], str)
+
+
 # -- text format ------------------------------------------------------------------------------
 
 def test_text_format(env: dict[str, str]) -> None:

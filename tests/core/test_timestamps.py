@@ -79,3 +79,12 @@ def test_format_then_parse_round_trips() -> None:
     text = format_timestamp(epoch)
     assert text is not None
     assert parse_timestamp(text) == epoch
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_times_just_outside_datetime_range_can_still_be_formatted(text: str) -> None:
+    """Both parse to an epoch (year 0 / year 10000 in UTC); showing one, e.g. as a
+    window end, must give text rather than raise ValueError."""
+    epoch = parse_timestamp(text)
+    if epoch is not None:
+        assert isinstance(format_timestamp(epoch), str)
