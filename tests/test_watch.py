@@ -105,7 +105,8 @@ class WatchProcess:
 
     def _read_err(self) -> None:
         assert self.proc.stderr is not None
-        self.stderr = self.proc.stderr.read()
+        for line in self.proc.stderr:
+            self.stderr += line
 
     def snapshots(self) -> list[dict[str, Any]]:
         return [line for line in self.lines if "window_s" in line]
@@ -146,9 +147,8 @@ class WatchProcess:
                 stream.close()
 
 
-@pytest.fixture
-def watch(tmp_path: Path) -> Iterator[Callable[..., WatchProcess]]:
-    """Start watch processes; any still running at teardown is killed."""
+def start_watches(tmp_path: Path) -> Iterator[Callable[..., WatchProcess]]:
+    """Yield a starter of watch processes; any still running afterwards is killed."""
     started: list[WatchProcess] = []
 
     def start(*args: str, **popen: Any) -> WatchProcess:
@@ -159,6 +159,12 @@ def watch(tmp_path: Path) -> Iterator[Callable[..., WatchProcess]]:
     yield start
     for process in started:
         process.close()
+
+
+@pytest.fixture
+def watch(tmp_path: Path) -> Iterator[Callable[..., WatchProcess]]:
+    """Start watch processes; each is killed (if still running) at teardown."""
+    yield from start_watches(tmp_path)
 
 
 def file_source(snapshot: dict[str, Any]) -> dict[str, Any]:

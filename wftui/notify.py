@@ -254,12 +254,7 @@ class Notifier:
         self._ready.set()
         await self._closing.wait()
         if self._pending:
-            try:
-                await asyncio.wait_for(
-                    asyncio.gather(*(q.join() for q in self._queues.values())), self._grace)
-            except TimeoutError:
-                self.report(f"notify: watch ended with {self._pending} notification(s) "
-                            "not delivered")
+            await self._drain_queues()
         for worker in workers:
             worker.cancel()
         for worker in workers:
@@ -267,6 +262,25 @@ class Notifier:
                 await worker
         if client is not None:
             await client.aclose()
+
+    async def _drain_queues(self) -> None:
+        """Give pending deliveries the grace period; say so if it is more than a moment."""
+        moment = min(0.5, self._grace)
+        await self._join(moment)
+        if self._pending and self._grace > moment:
+            self.report(f"notify: waiting up to {self._grace:g}s for {self._pending} "
+                        "notification(s) to go out")
+            await self._join(self._grace - moment)
+        if self._pending:
+            self.report(f"notify: watch ended with {self._pending} notification(s) "
+                        "not delivered")
+
+    async def _join(self, seconds: float) -> None:
+        """Wait until every queue is worked off, or `seconds` have passed."""
+        if seconds > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.gather(*(q.join() for q in self._queues.values())), seconds)
 
     async def _worker(self, hook: str, send: Callable[[dict[str, Any]], Any],
                       queue: asyncio.Queue[dict[str, Any]]) -> None:

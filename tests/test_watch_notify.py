@@ -1,0 +1,129 @@
+"""`wftui watch` alert transitions and the hooks they call, end to end.
+
+A scripted error spike is written into a real log while `python -m wftui watch` follows
+it; a real HTTP receiver on 127.0.0.1 and a real hook command record what they get.
+Expected error rates are the failed / ended executions the test wrote.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_notify import Receiver, argv_logger, calls_of
+from tests.test_watch import WatchProcess, append, executions, start_watches, wait_for
+
+PY = sys.executable
+ACTION = "Page on-call, investigate root cause"
+ROUNDED = 1e-6  # figures are printed rounded to 6 decimal places
+
+
+@pytest.fixture
+def watch(tmp_path: Path) -> Iterator[Callable[..., WatchProcess]]:
+    """Start watch processes; each is killed (if still running) at teardown."""
+    yield from start_watches(tmp_path)
+
+
+def error_rate_of(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return next(t for t in snapshot["thresholds"] if t["name"] == "error_rate")
+
+
+def hook_command(script: Path, *placeholders: str) -> str:
+    return " ".join([shlex.quote(PY), shlex.quote(str(script)), *placeholders])
+
+
+def test_error_spike_prints_transitions_in_order_and_notifies_both_hooks(
+        tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
+    log = tmp_path / "app.log"
+    log.touch()
+    script = argv_logger(tmp_path)
+    with Receiver() as receiver:
+        config = tmp_path / "wftui.toml"
+        config.write_text(f'[notify]\nurl = "{receiver.url}"\ntimeout = "5s"\n')
+        proc = watch(str(log), "--every", "0.2s", "--window", "all", "--config", str(config),
+                     "--notify-cmd", hook_command(script, "{alert}", "{state}", "{value}"))
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "no_data", "no data yet")
+        # 20 successes: 0 / 20 failed -> ok
+        append(log, executions("s", 20))
+        proc.wait_snapshot(lambda s: s["executions"]["succeeded"] == 20, "the successes")
+        # 5 failures: 5 / 25 = 0.2 > 0.05 -> firing
+        append(log, executions("f", 5, ok=False))
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "firing", "firing")
+        # 80 more successes: 5 / 105 = 0.0476 <= 0.05 -> back to ok
+        append(log, executions("r", 80))
+        proc.wait_snapshot(lambda s: s["executions"]["total"] == 105, "the recovery")
+        wait_for(lambda: len(receiver.bodies) == 2 and len(calls_of(tmp_path)) == 2,
+                 "both notifications at both hooks")
+        assert proc.finish(signal.SIGTERM) == 0  # ok at the end
+
+    moves = [(t["from"], t["to"]) for t in proc.transitions("error_rate")]
+    assert moves == [("no_data", "ok"), ("ok", "firing"), ("firing", "ok")]
+    _, fired, cleared = proc.transitions("error_rate")
+    # The reader may see the failures in pieces; whatever it saw first was above 5%.
+    assert 0.05 < fired["value"] <= 0.2
+    assert cleared["value"] <= 0.05
+    assert fired["threshold"] == 0.05 and fired["action"] == ACTION
+    assert fired["at"] < cleared["at"]
+    # Transition lines come when they happen, between snapshots, in order.
+    index = proc.lines.index
+    assert index(fired) < index(cleared)
+    final = proc.lines[-1]
+    assert final["error_rate"] == pytest.approx(5 / 105, abs=ROUNDED)
+    assert final["executions"] == {"total": 105, "running": 0, "succeeded": 100, "failed": 5}
+    # The URL got exactly the printed transition objects; no_data -> ok was not news.
+    assert receiver.bodies == [fired, cleared]
+    assert calls_of(tmp_path) == [["error_rate", "firing", json.dumps(fired["value"])],
+                                  ["error_rate", "ok", json.dumps(cleared["value"])]]
+    assert proc.stderr == b""
+
+
+def hanging_or_failing_hook(tmp_path: Path, kind: str) -> Path:
+    return argv_logger(tmp_path, hang=kind == "hangs", exit_code=3 if kind == "fails" else 0)
+
+
+@pytest.mark.parametrize("kind", ["hangs", "fails"])
+def test_a_hook_that_hangs_or_fails_does_not_stop_the_watch(
+        kind: str, tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
+    log = tmp_path / "app.log"
+    script = hanging_or_failing_hook(tmp_path, kind)
+    # Only failures so far: 5 / 5 -> firing at the first look.
+    append(log, executions("f", 5, ok=False))
+    with Receiver() as receiver:
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-cmd", hook_command(script, "{alert}", "{state}"),
+                     "--notify-timeout", "1s", "--notify-url", receiver.url)
+        wait_for(lambda: calls_of(tmp_path), "the command hook to run")
+        # While the hook hangs (or fails and is retried), the watch goes on:
+        # 95 successes: 5 / 100 = 0.05 -> ok; then 10 failures: 15 / 110 -> firing.
+        append(log, executions("s", 95))
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "ok", "back to ok")
+        append(log, executions("g", 10, ok=False))
+        proc.wait_snapshot(lambda s: s["executions"]["failed"] == 15, "the second spike")
+        # The URL hook has its own queue: a stuck command does not hold it up.
+        wait_for(lambda: len(receiver.bodies) == 3, "three notifications at the URL")
+        if kind == "hangs":
+            wait_for(lambda: b"no answer within 1s" in proc.stderr
+                     or proc.proc.poll() is not None, "the hang to be reported")
+        assert proc.proc.poll() is None, "the watch stopped"
+        assert proc.finish(signal.SIGINT) == 1  # firing at the end
+    moves = [(t["from"], t["to"]) for t in proc.transitions("error_rate")]
+    assert moves == [("ok", "firing"), ("firing", "ok"), ("ok", "firing")]
+    assert [(b["from"], b["to"]) for b in receiver.bodies] == moves
+    final = proc.lines[-1]
+    assert final["error_rate"] == pytest.approx(15 / 110, abs=ROUNDED)
+    assert error_rate_of(final)["state"] == "firing"
+    said = proc.stderr.decode()
+    if kind == "hangs":
+        assert ("wftui: notify command (error_rate firing) failed: no answer within 1s; "
+                "retrying in 1s") in said
+    else:
+        assert ("wftui: notify command (error_rate firing) failed: exit status 3: "
+                "receiver said no; retrying in 1s") in said
+    assert "Traceback" not in said
