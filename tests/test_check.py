@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -224,6 +225,18 @@ def test_far_past_and_future_timestamps_do_not_crash(env: dict[str, str], tmp_pa
         assert isinstance(out["window_end"], str)
 
 
+def test_standard_input(env: dict[str, str]) -> None:
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", "-", "--window", "all"],
+                          cwd=REPO, env=env, input=FIXTURE.read_text(), capture_output=True,
+                          text=True, timeout=120)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 1
+    out = json.loads(done.stdout)
+    assert out["executions"] == {"total": 5, "running": 2, "succeeded": 2, "failed": 1}
+    (source,) = out["sources"]
+    assert (source["events"], source["malformed"]) == (27, 2)
+
+
 # -- text format ------------------------------------------------------------------------------
 
 def test_text_format(env: dict[str, str]) -> None:
@@ -242,6 +255,21 @@ def test_text_format(env: dict[str, str]) -> None:
 
 
 # -- usage errors: exit 2, one line, no traceback ----------------------------------------------
+
+def test_hostile_text_is_made_visible(env: dict[str, str], tmp_path: Path) -> None:
+    """RELIABILITY D: log text reaching the terminal carries no control characters."""
+    hostile = "\x1b]0;owned\x07\x1b[2J\rstep\u202e\x9b"
+    log = tmp_path / "hostile.log"
+    log.write_text("\n".join(json.dumps(record) for record in [
+        {"event": "step_start", "execution_id": "h", "step_name": hostile, "timestamp": 1.7e9},
+        {"event": "step_complete", "execution_id": "h", "step_name": hostile,
+         "timestamp": 1.7e9 + 1}]) + "\n")
+    done = run(env, str(log), "--format", "text")
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 0
+    for bad in ("\x1b", "\x07", "\r", "\u202e", "\x9b"):
+        assert bad not in done.stdout, repr(bad)
+
 
 def test_no_sources(env: dict[str, str]) -> None:
     assert_one_line_error(run(env))
@@ -281,6 +309,18 @@ def test_missing_only_source(env: dict[str, str], tmp_path: Path) -> None:
     done = run(env, str(tmp_path / "nothing-here.log"))
     assert_one_line_error(done)
     assert "nothing-here.log" in done.stderr
+
+
+def test_unreachable_metrics_as_only_source(env: dict[str, str]) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    done = run(env, "--metrics", f"http://127.0.0.1:{port}/metrics", "--interval", "0.2s")
+    assert_one_line_error(done)
+
+
+def test_bad_metrics_url(env: dict[str, str]) -> None:
+    assert_one_line_error(run(env, "--metrics", "not a url"))
 
 
 def test_directory_as_only_source(env: dict[str, str], tmp_path: Path) -> None:
