@@ -37,7 +37,9 @@ class IncidentScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#incident-box").border_title = "Demo incident (esc to cancel)"
-        self.query_one(OptionList).focus()
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wftui.core.ledger import MalformedLine
-from wftui.ui.text import clip, plain, safe
+from wftui.ui.text import clip, clip_left, plain, safe
 
 
 def malformed_text(lines: tuple[MalformedLine, ...], total: int) -> Text:
@@ -26,7 +26,7 @@ def malformed_text(lines: tuple[MalformedLine, ...], total: int) -> Text:
         return text
     for line in reversed(lines):
         text.append("\n")
-        text.append(plain(f"{clip(safe(line.source), 60)}:{line.lineno}", "bold"))
+        text.append(plain(f"{clip_left(safe(line.source), 70)}:{line.lineno}", "bold"))
         text.append("  ")
         text.append(plain(line.reason, "yellow"))
         text.append("\n    ")
@@ -43,6 +43,10 @@ class MalformedScreen(Screen):
         Binding("k", "scroll(-1)", "Up", show=False),
     ]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: tuple[tuple[MalformedLine, ...], int] = ((), 0)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="malformed-box"):
             yield Static(id="malformed-text")
@@ -51,9 +55,13 @@ class MalformedScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#malformed-box").border_title = "Malformed lines"
         self.query_one("#malformed-box").focus()
+        self.show(*self._shown)
 
     def show(self, lines: tuple[MalformedLine, ...], total: int) -> None:
         """Display the kept malformed lines (called on open and after refreshes)."""
+        self._shown = (lines, total)
+        if not self.is_mounted:
+            return
         self.query_one("#malformed-text", Static).update(malformed_text(lines, total))
 
     def action_scroll(self, delta: int) -> None:

@@ -1,0 +1,150 @@
+"""Keys and help: ?, p (pause), m (malformed lines), q, the palette, i outside the demo."""
+
+from __future__ import annotations
+
+from tests.ui.conftest import T0, append, execution, settled, wait_for
+from tests.ui.screen import screen_text
+from wftui.ui.app import WftuiApp
+from wftui.ui.screens.help import HelpScreen, help_text
+from wftui.ui.screens.malformed import MalformedScreen
+from wftui.ui.screens.monitor import MonitorScreen
+from wftui.ui.widgets.executions_table import ExecutionsTable
+
+
+def _bindings_of(*classes: type) -> set[str]:
+    keys: set[str] = set()
+    for cls in classes:
+        for binding in cls.BINDINGS:
+            keys.update(binding.key.split(","))
+    return keys
+
+
+def test_help_lists_every_key_bound() -> None:
+    from wftui.ui.screens.execution import ExecutionScreen
+
+    shown = help_text().plain
+    names = {"slash": "/", "question_mark": "?", "up": "↑", "down": "↓",
+             "pageup": "pgup", "pagedown": "pgdn", "escape": "esc"}
+    for key in _bindings_of(WftuiApp, MonitorScreen, ExecutionsTable, ExecutionScreen):
+        assert names.get(key, key) in shown, f"key {key!r} missing from the help"
+
+
+async def test_question_mark_opens_help_and_esc_closes(harness) -> None:
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, HelpScreen), "the help")
+        assert "filter executions by id" in screen_text(h.app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, MonitorScreen), "back")
+
+
+async def test_pause_freezes_display_while_reading_continues(harness) -> None:
+    events = execution("first-1", T0)
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await pilot.press("p")
+        await wait_for(pilot, lambda: "PAUSED" in screen_text(h.app), "the paused banner")
+        more = execution("second-2", T0 + 5)
+        append(h.log, more)
+        await wait_for(pilot, lambda: h.monitor.ledger.events_total == len(events) + len(more),
+                       "reading goes on")
+        version = h.monitor.version
+        await wait_for(pilot, lambda: h.app.latest.version >= version, "a refresh taken")
+        assert "second-2" not in screen_text(h.app)  # but not shown
+        await pilot.press("p")
+        await wait_for(pilot, lambda: "second-2" in screen_text(h.app), "shown on resume")
+        assert "PAUSED" not in screen_text(h.app)
+
+
+async def test_malformed_view_lists_file_line_and_reason(harness) -> None:
+    events = execution("ok-1", T0)
+    h = harness([*events, b"not json at all", b'{"event": "step_start"}'])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await pilot.press("m")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, MalformedScreen), "the view")
+        await wait_for(pilot, lambda: "2 malformed lines" in screen_text(h.app), "the count")
+        text = screen_text(h.app)
+        first, second = len(events) + 1, len(events) + 2
+        assert f"app.log:{first}" in text and f"app.log:{second}" in text
+        assert "not json at all" in text
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, MonitorScreen), "back")
+
+
+async def test_q_quits(harness) -> None:
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not h.app.is_running, "the app to exit")
+    assert h.app.return_code == 0
+
+
+async def test_palette_has_an_entry_for_every_action(harness) -> None:
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: h.app.refreshes > 0, "a first refresh")
+        titles = {command.title for command in h.app.get_system_commands(h.app.screen)}
+        for title in ("Help: keys", "Pause / resume display", "Malformed lines",
+                      "Replay audit log", "Filter executions", "Window: 1m", "Window: all",
+                      "Show executions: failed", "Sort executions by duration",
+                      "Reverse sort order", "Reload config"):
+            assert title in titles
+        assert not any(t.startswith("Demo incident") for t in titles)  # not the demo
+        # palette entries run the same actions as the keys
+        window = next(c for c in h.app.get_system_commands(h.app.screen)
+                      if c.title == "Window: 15m")
+        window.callback()
+        assert h.monitor.window_s == 900.0
+
+
+async def test_audit_palette_entry_opens_audit_or_says_why(harness) -> None:
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        h.app.action_audit()
+        await pilot.pause()
+        try:
+            from wftui.ui.screens.audit import AuditScreen
+        except ImportError:
+            assert any("audit log is not available" in n.message
+                       for n in h.app._notifications)
+        else:
+            await wait_for(pilot, lambda: isinstance(h.app.screen, AuditScreen), "audit")
+
+
+async def test_incident_key_is_demo_only(harness) -> None:
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(h.app.screen, MonitorScreen)
+        assert " i Incident" not in screen_text(h.app)  # not in the footer either
+
+
+class FakeDemo:
+    """Stands in for the demo service's HTTP control (tested for real in test_demo)."""
+
+    incidents = {"none": "normal", "error-spike": "30% fail"}
+
+    def __init__(self) -> None:
+        self.switched: list[str] = []
+
+    def switch(self, name: str) -> str:
+        self.switched.append(name)
+        return f"incident now {name}"
+
+
+async def test_incident_picker_switches_in_demo_mode(harness) -> None:
+    demo = FakeDemo()
+    h = harness([], demo=demo)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: h.app.refreshes > 0, "a first refresh")
+        await wait_for(pilot, lambda: "i Incident" in screen_text(h.app), "the footer key")
+        await pilot.press("i")
+        await wait_for(pilot, lambda: "30% fail" in screen_text(h.app), "the picker")
+        await pilot.press("down", "enter")  # the first (none) is highlighted at first
+        await wait_for(pilot, lambda: demo.switched == ["error-spike"], "the switch")
+        await wait_for(pilot, lambda: any("incident now error-spike" in n.message
+                                          for n in h.app._notifications), "the outcome")
