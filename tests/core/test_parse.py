@@ -180,6 +180,18 @@ def test_queue_depth_needs_no_execution_id_but_needs_an_event() -> None:
     assert ledger.queue_depth == 3
 
 
+def test_queue_depth_with_an_execution_id_is_still_only_a_queue_depth() -> None:
+    """queue_depth is the log's gauge (CONTRACT 1), not a step of a workflow: a logger
+    that stamps every record with an execution_id must not make up an execution that
+    then counts as succeeded (and as a 0 s duration) in the figures."""
+    ledger = ingest([line("queue_depth", execution_id="worker-7", offset=1, value=5)])
+    assert ledger.events_total == 1
+    assert ledger.queue_depth == 5
+    assert ledger.executions == {}
+    assert ledger.counts(READ_TIME) == {"total": 0, "running": 0, "succeeded": 0,
+                                        "failed": 0}
+
+
 def test_malformed_lines_kept_are_bounded_newest_last() -> None:
     ledger = Ledger(malformed_kept=3)
     ledger.ingest_lines("a.log", 1, [b"junk %d" % i for i in range(10)], read_time=READ_TIME)
