@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from wftui.core.figures import log_figures
 from wftui.core.ledger import Ledger
 from wftui.core.steps import build_detail
 
@@ -237,3 +238,21 @@ def test_separate_ids_are_separate_executions_in_first_seen_order() -> None:
     assert list(ledger.executions) == ["x", "y"]
     assert row(ledger, 6, "x").steps == 1
     assert row(ledger, 6, "y").steps == 0
+
+
+def test_step_pairs_by_timestamp_even_when_its_completion_is_read_first() -> None:
+    """CONTRACT 2 orders an execution's events by timestamp across sources: a step whose
+    step_complete (t=2, from the file read first) precedes its step_start (t=0, read
+    later) in read order is still one closed step, so the execution is idle, not stuck
+    running on an open step, and the step took 2 s."""
+    ledger = Ledger()
+    ledger.ingest_lines("worker-b.log", 1, [ev("step_complete", 2, step_name="s",
+                                               success=True)], read_time=READ_TIME)
+    ledger.ingest_lines("worker-a.log", 1, [ev("step_start", 0, step_name="s")],
+                        read_time=READ_TIME)
+    assert row(ledger, 100).status == "succeeded"
+    shown = build_detail(ledger.executions["e1"], T0 + 100, 30.0)
+    assert [(s.name, s.duration_s) for s in shown.steps] == [("s", 2.0)]
+    stats = log_figures(ledger, None, T0 + 100, T0 + 100).step_latency_s["s"]
+    assert stats["count"] == 1
+    assert stats["p50"] == pytest.approx(2.0)
