@@ -133,3 +133,23 @@ async def test_metrics_source_reports_health_of_each_target(health_server: Healt
         assert status["status"] == "down"
     finally:
         await source.aclose()
+
+
+async def test_guessed_endpoint_reports_nothing_until_it_answers() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = HealthServer()
+    async with httpx.AsyncClient() as client:
+        guessed = HealthPoller(f"http://127.0.0.1:{port}/health", client, optional=True)
+        await guessed.poll(5.0)
+        assert guessed.state is None and guessed.enabled  # down at start: keep asking
+        listener = await asyncio.start_server(server.handle, "127.0.0.1", port)
+        try:
+            await guessed.poll(5.0)
+            assert guessed.state == "healthy"
+        finally:
+            listener.close()
+            await listener.wait_closed()
+        await guessed.poll(5.0)
+        assert guessed.state == "unreachable"  # it answered once: now its absence is news

@@ -95,8 +95,8 @@ async def poll_health(client: httpx.AsyncClient, url: str, deadline: float) -> H
 class HealthPoller:
     """Keeps the latest health state of one endpoint.
 
-    ``optional`` pollers are guesses (``/health`` beside ``/metrics``): if the first poll
-    gets no answer or a 404, the poller turns itself off and reports no health at all.
+    ``optional`` pollers are guesses (``/health`` beside ``/metrics``): they report nothing
+    until the endpoint has answered once, and turn themselves off on a 404 or 405.
     """
 
     def __init__(self, url: str, client: httpx.AsyncClient, *, optional: bool = False) -> None:
@@ -121,9 +121,10 @@ class HealthPoller:
         if not self.enabled:
             return
         result = await poll_health(self._client, self.url, deadline)
-        if self.optional and self.result is None and (
-            result.state == "unreachable" or result.http_status in (404, 405)
-        ):
-            self.enabled = False
-            return
+        if self.optional and self.result is None:
+            if result.http_status in (404, 405):
+                self.enabled = False  # the service has no health endpoint there
+                return
+            if result.state == "unreachable":
+                return  # not answered yet (the service may not be up): no health to show
         self.result = result
