@@ -101,6 +101,14 @@ def test_env_config_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert load_settings().retention == 7
 
 
+@pytest.mark.parametrize("value", ["0", "0s", "0m", 0, 0.0])
+def test_for_zero_means_fire_at_once(tmp_path: Path, value: object) -> None:
+    """`for` is how long a breach must hold: zero, in any unit, is "no wait"."""
+    text = f"[thresholds.error_rate]\nfor = {value!r}\n".replace("'", '"')
+    settings = load_settings(str(write(tmp_path / "c.toml", text)))
+    assert thresholds_by_name(settings)["error_rate"].for_s == 0.0
+
+
 @pytest.mark.parametrize(("text", "named"), [
     ('windw = "5m"\n', "windw"),  # unknown key
     ('[thresholds.error_rat]\nthreshold = 0.1\n', "error_rat"),
