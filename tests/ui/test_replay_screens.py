@@ -306,8 +306,10 @@ async def test_compare_updates_while_the_replay_runs(tmp_path: Path,
         # 750 / 1000 = 0.75: inside 1/1.5..1.5, so no duration mark, only the outcome
         assert rows[1][4] == "status, error"
         assert rows[1][3].startswith("ok 750ms")
-        header = screen.query_one("#compare-header", Static)
-        assert header.content is not None
+        await pilot.press("x")  # swap sides: the sentence follows the roles
+        await wait_for(pilot, lambda: shown(screen, "#compare-verdict").startswith(
+            "the original failed at classify where the replay succeeded"), "the swap")
+        assert rows_of(screen)[1][2].startswith("ok 750ms")
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen), "going back")
 

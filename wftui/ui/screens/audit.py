@@ -5,6 +5,7 @@ Read in a thread worker (the file may be large or on a slow disk), newest first.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from rich.text import Text
@@ -58,9 +59,12 @@ class AuditScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="audit")
     def _load(self) -> None:
         entries, problem = read_audit(self.path)
-        self.app.call_from_thread(self._show, entries, problem)
+        with contextlib.suppress(RuntimeError):  # the app is closing: nothing to show
+            self.app.call_from_thread(self._show, entries, problem)
 
     def _show(self, entries: list[AuditEntry], problem: str | None) -> None:
+        if not self.is_mounted:
+            return
         self.entries = entries
         title = Text("Replay audit log ", style="bold")
         title.append(safe(str(self.path)), style="dim")

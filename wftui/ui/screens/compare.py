@@ -7,7 +7,9 @@ marked and their differences highlighted.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from rich.table import Table
@@ -16,6 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
 
 from wftui.core import format as fmt
 from wftui.core.compare import (
@@ -61,6 +64,7 @@ class CompareScreen(Screen[None]):
         self.right_id = right_id
         self.comparison: Comparison | None = None
         self._seen_version: int | None = None
+        self._busy = False  # a comparison is being computed in a worker
 
     def compose(self) -> ComposeResult:
         yield Static(Text("comparing…"), id="compare-verdict")
@@ -82,25 +86,54 @@ class CompareScreen(Screen[None]):
         self.refresh_comparison(force=True)
 
     def refresh_comparison(self, force: bool = False) -> None:
-        """Re-compare when something new was read, or while either side still runs."""
+        """Re-compare when something new was read, or while either side still runs.
+
+        Building two step trees and aligning them is done in a thread worker: a pair of
+        executions with thousands of steps takes a noticeable fraction of a second.
+        """
+        if self._busy:
+            return
         version = self.monitor.version
         running = self.comparison is None or self.comparison.running
         if not force and version == self._seen_version and not running:
             return
         self._seen_version = version
+        self._busy = True
+        self.run_worker(partial(self._compute, self.left_id, self.right_id), thread=True,
+                        group="compare", exit_on_error=False)
+
+    def _compute(self, left_id: str, right_id: str) -> None:
+        """In a worker thread: both step trees and their comparison."""
         now = time.time()
-        left = self.monitor.detail(self.left_id, now)
-        right = self.monitor.detail(self.right_id, now)
-        if left is None or right is None:
-            absent = [safe(i) for i, d in ((self.left_id, left), (self.right_id, right))
-                      if d is None]
-            self.comparison = None
+        left = self.monitor.detail(left_id, now)
+        right = self.monitor.detail(right_id, now)
+        comparison = compare(left, right) if left is not None and right is not None else None
+        absent = [i for i, d in ((left_id, left), (right_id, right)) if d is None]
+        with contextlib.suppress(RuntimeError):  # the app is closing: nothing to show
+            self.app.call_from_thread(self._apply, (left_id, right_id), comparison, absent)
+
+    def _apply(self, ids: tuple[str, str], comparison: Comparison | None,
+               absent: list[str]) -> None:
+        self._busy = False
+        if not self.is_mounted:
+            return
+        if ids != (self.left_id, self.right_id):  # swapped meanwhile: compare again
+            self.refresh_comparison(force=True)
+            return
+        self.comparison = comparison
+        if comparison is None:
             self.query_one("#compare-verdict", Static).update(Text(
-                f"waiting for {' and '.join(absent)} to appear in the log "
+                f"waiting for {' and '.join(safe(i) for i in absent)} to appear in the log "
                 "(a replay shows up once its first event is read)", style="yellow"))
             return
-        self.comparison = compare(left, right)
-        self._show_comparison(self.comparison)
+        self._show_comparison(comparison)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A comparison that failed (it should not) is said on screen, then retried."""
+        if event.worker.group == "compare" and event.state == WorkerState.ERROR:
+            self._busy = False
+            self.query_one("#compare-verdict", Static).update(Text(
+                f"cannot compare: {safe(event.worker.error)}", style="bold red"))
 
     def _show_comparison(self, comparison: Comparison) -> None:
         verdict = Text(safe(comparison.verdict), style="bold")

@@ -7,6 +7,7 @@ process group is killed). The screen dismisses with the new execution id, or Non
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import TYPE_CHECKING
 
@@ -165,10 +166,17 @@ class ReplayScreen(ModalScreen[str | None]):
             outcome = ReplayOutcome(False, f"the replay could not be run: "
                                     f"{type(error).__name__}: {error}", 0.0)
             result = ReplayResult(outcome, None, "nothing (the replay could not be run)")
-        self.app.call_from_thread(self._show, result)
+        with contextlib.suppress(RuntimeError):  # the app is closing: nothing to show
+            self.app.call_from_thread(self._show, result)
+
+    def on_unmount(self) -> None:
+        # Leaving (the app quits) while the hook runs: stop it rather than orphan it.
+        self._cancel.set()
 
     def _show(self, result: ReplayResult) -> None:
         self.result = result
+        if not self.is_mounted:
+            return
         self.state = DONE
         self.query_one("#replay-output", Static).update(outcome_text(result))
         self.query_one("#replay-status", Static).update(self._status_text())
