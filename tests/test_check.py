@@ -254,6 +254,17 @@ def test_text_format(env: dict[str, str]) -> None:
     assert "firing" not in quiet.stdout.lower()
 
 
+def test_text_format_says_no_traffic_never_zero(env: dict[str, str], tmp_path: Path) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_text("\n")
+    done = run(env, str(empty), "--format", "text")
+    assert done.returncode == 0
+    assert "no traffic" in done.stdout  # CONTRACT 3: null error_rate is "no traffic"
+    assert "0.00%" not in done.stdout
+    real_zero = run(env, str(FIXTURE), "--window", "1m", "--format", "text")
+    assert "no traffic" not in real_zero.stdout  # one execution ended: a real 0%
+
+
 # -- usage errors: exit 2, one line, no traceback ----------------------------------------------
 
 def test_hostile_text_is_made_visible(env: dict[str, str], tmp_path: Path) -> None:

@@ -160,3 +160,22 @@ def test_firing_to_no_data_ends_the_alert() -> None:
     engine.update(figures(0.1), 0.0)
     assert state_of(engine, "error_rate", figures(None), 5.0) == NO_DATA
     assert engine.alerts()[0].cleared_at == 5.0
+
+
+def test_for_and_clear_together() -> None:
+    engine = error_only(for_s=30.0, clear=0.02)
+    assert state_of(engine, "error_rate", figures(0.1), 0.0) == PENDING
+    assert state_of(engine, "error_rate", figures(0.1), 31.0) == FIRING
+    assert state_of(engine, "error_rate", figures(0.03), 40.0) == FIRING  # above clear
+    assert state_of(engine, "error_rate", figures(0.01), 50.0) == OK
+    assert state_of(engine, "error_rate", figures(0.1), 60.0) == PENDING  # waits again
+
+
+def test_since_is_when_the_state_began() -> None:
+    engine = error_only(for_s=60.0)
+    states, _ = engine.update(figures(0.1), 1000.0)
+    assert (states[0].state, states[0].since) == (PENDING, 1000.0)
+    states, _ = engine.update(figures(0.1), 1030.0)
+    assert (states[0].state, states[0].since) == (PENDING, 1000.0)
+    states, _ = engine.update(figures(0.1), 1061.0)
+    assert (states[0].state, states[0].since) == (FIRING, 1061.0)
