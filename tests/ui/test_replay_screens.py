@@ -419,3 +419,34 @@ async def test_replay_and_compare_against_the_demo(tmp_path: Path, demo: DemoPro
                        == expected.verdict, "the final verdict on screen")
         assert [r[1] for r in rows_of(compare_screen)] == [r.name for r in expected.rows]
         assert rows_of(compare_screen)[0][1] == "fetch_ticket"
+
+
+async def test_compare_shows_hostile_step_names_and_errors_literally(
+        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
+    hostile = "[@click=app.quit]x[/] \x1b]0;title\x07[link=http://x]y"
+    log = tmp_path / "app.log"
+    lines = []
+    for eid, ok in (("A", False), ("B", True)):
+        lines += [
+            line("step_start", eid, 0, step_name=hostile),
+            line("step_complete", eid, 1, step_name=hostile, duration_ms=1000, success=ok,
+                 error=None if ok else f"boom {hostile}"),
+            line("workflow_complete", eid, 1, status="success" if ok else "failure"),
+        ]
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
+    monitors.append(monitor)
+    monitor.start()
+    app = Host(lambda: CompareScreen(monitor, "A", "B"))
+    async with app.run_test(size=(160, 30)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: screen.comparison is not None, "the comparison")
+        await pilot.pause(0.2)
+        shown_name = "[@click=app.quit]x[/] \u241b]0;title\u2407[link=http://x]y"
+        assert shown(screen, "#compare-verdict") == f"B succeeded where A failed at {shown_name}"
+        row = rows_of(screen)[0]
+        assert len(shown_name) == 48  # the step column keeps 40 cells: 39 and an ellipsis
+        assert row[1] == shown_name[:39] + "…"
+        assert row[2].startswith(f"failed 1.00s boom {shown_name[:20]}")
+        await pilot.pause(0.2)
+        assert app.is_running and isinstance(app.screen, CompareScreen)
