@@ -18,7 +18,7 @@ from wftui.sources.metrics_parse import MetricNames, parse_exposition, plain_tex
 NAME = st.from_regex(r"[a-zA-Z_:][a-zA-Z0-9_:]{0,12}", fullmatch=True)
 LABEL_NAME = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,8}", fullmatch=True)
 LABEL_VALUE = st.text(
-    alphabet=st.sampled_from(list('ab1 .{}=,#-"\\\nµ')), max_size=8)
+    alphabet=st.sampled_from(list('ab1 .{}=,#-"\\\nµ\r\t\x85\u2028\x0b')), max_size=8)
 VALUE = st.one_of(
     st.floats(allow_nan=False, allow_infinity=True).map(repr),
     st.integers(-10**6, 10**6).map(str),

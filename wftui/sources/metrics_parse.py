@@ -122,64 +122,74 @@ def filter_lines(text: str, names: MetricNames) -> tuple[str, int]:
     needed families, and ``# EOF``. Returns the filtered text and the number of sample
     lines in the original.
     """
+    kept, total, _ = _filter(text, names)
+    return kept, total
+
+
+def _filter(text: str, names: MetricNames) -> tuple[str, int, int]:
+    """:func:`filter_lines`, plus the number of sample lines kept."""
     families = names.family_names()
     samples = names.sample_names()
     kept: list[str] = []
-    total = 0
-    for line in text.splitlines():
-        if not line:
+    total = kept_samples = 0
+    # Split on "\n" only, as the parsers do: str.splitlines() would also split inside
+    # label values holding U+2028, U+0085 or other line separators.
+    for line in text.split("\n"):
+        bare = line.strip()
+        if not bare:
             continue
-        if line[0] == "#":
-            if line == "# EOF":
+        if bare[0] == "#":
+            if bare == "# EOF":
                 kept.append(line)
                 continue
-            parts = line.split(None, 3)
+            parts = bare.split(None, 3)
             if len(parts) >= 3 and parts[1] in ("TYPE", "HELP", "UNIT") and parts[2] in families:
                 kept.append(line)
             continue
         total += 1
-        if _sample_name(line.lstrip()) in samples:
+        if _sample_name(bare) in samples:
             kept.append(line)
+            kept_samples += 1
     # OpenMetrics needs the final newline after "# EOF"; the text parser does not mind it.
-    return "\n".join(kept) + "\n", total
+    return "\n".join(kept) + "\n", total, kept_samples
 
 
 # A plain Prometheus text sample line: name, optional labels whose values hold no quote,
 # backslash or newline, a value without underscores, an optional integer timestamp.
 _LABEL_PAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'
 _PLAIN_SAMPLE = re.compile(
-    r"([a-zA-Z_:][a-zA-Z0-9_:]*)"
+    r"^[ \t]*([a-zA-Z_:][a-zA-Z0-9_:]*)"
     rf"(?:\{{(?:({_LABEL_PAIR}(?:,{_LABEL_PAIR})*),?)?\}})?"
-    r"[ \t]+([^\s_]+)(?:[ \t]+-?\d+)?[ \t]*"
+    r"[ \t]+([^\s_]+)(?:[ \t]+-?\d+)?[ \t]*$",
+    re.MULTILINE,
 )
 _PLAIN_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="([^"\\\n]*)"')
 
 
-def plain_text_samples(text: str) -> list[tuple[str, dict[str, str], float]] | None:
+def _count_sample_lines(text: str) -> int:
+    return sum(1 for line in text.split("\n") if (bare := line.strip()) and bare[0] != "#")
+
+
+def plain_text_samples(text: str, sample_lines: int | None = None
+                       ) -> list[tuple[str, dict[str, str], float]] | None:
     """Read Prometheus text whose sample lines are all plain (see ``_PLAIN_SAMPLE``).
 
-    About 6 times faster than prometheus_client's parser, and gives the same samples for
-    such lines (a property test checks this). Returns None as soon as a line is not plain
-    (escapes, odd spacing, bad values...): the caller then uses prometheus_client's parser
-    for the whole text, so its checks and messages still apply.
+    Several times faster than prometheus_client's parser, and gives the same samples for
+    such lines (a property test checks this). Returns None when any sample line is not
+    plain (escapes, odd spacing, bad values...): the caller then uses prometheus_client's
+    parser for the whole text, so its checks and messages still apply. ``sample_lines``
+    is the number of sample lines in ``text`` when the caller already counted them.
     """
-    samples: list[tuple[str, dict[str, str], float]] = []
-    match_line = _PLAIN_SAMPLE.fullmatch
+    rows = _PLAIN_SAMPLE.findall(text)
+    expected = _count_sample_lines(text) if sample_lines is None else sample_lines
+    if len(rows) != expected:
+        return None
     find_labels = _PLAIN_LABEL.findall
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line[0] == "#":
-            continue
-        match = match_line(line)
-        if match is None:
-            return None
-        name, labels, value = match.groups()
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-        samples.append((name, dict(find_labels(labels)) if labels else {}, number))
-    return samples
+    try:
+        return [(name, dict(find_labels(labels)) if labels else {}, float(value))
+                for name, labels, value in rows]
+    except ValueError:
+        return None
 
 
 def decode_body(body: bytes) -> str:
@@ -200,13 +210,13 @@ def parse_exposition(body: bytes, content_type: str | None, names: MetricNames) 
     """
     openmetrics = parser_for(content_type)
     text = decode_body(body)
-    filtered, total = filter_lines(text, names)
+    filtered, total, kept_samples = _filter(text, names)
     if openmetrics and not text.rstrip("\n").endswith("# EOF"):
         raise ExpositionError("OpenMetrics body does not end with '# EOF' (truncated?)")
     parse = openmetrics_families if openmetrics else text_families
     wanted = names.sample_names()
     result = ParsedScrape(total_samples=total, openmetrics=openmetrics)
-    plain = None if openmetrics else plain_text_samples(filtered)
+    plain = None if openmetrics else plain_text_samples(filtered, kept_samples)
     if plain is not None:
         result.samples = [sample for sample in plain if sample[0] in wanted]
         return result
