@@ -121,8 +121,8 @@ class ExecutionScreen(Screen):
             self.notify(f"export failed: {safe(error.strerror or error)} ({safe(path)})",
                         severity="error", markup=False)
             return
-        self.notify(f"exported to {safe(path.resolve())}", title="Export", markup=False,
-                    timeout=8)
+        self.notify(f"exported to {safe(path.resolve())}", title=f"Export of "
+                    f"{safe(self.detail.execution_id)[:60]}", markup=False, timeout=8)
 
     def action_replay(self) -> None:
         if self.detail is None:

@@ -33,6 +33,13 @@ STATUS_LOOK = {"running": ("⟳ running", "cyan"), "succeeded": ("✓ ok", "gree
                "failed": ("✗ failed", "bold red")}
 
 
+def _widths(width: int) -> dict[str, int]:
+    """Column widths; a wide terminal shows a whole UUID-sized execution id."""
+    if width >= 150:
+        return {**WIDTHS, "execution_id": 38}
+    return WIDTHS
+
+
 def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
     """Each column's text and style (text already made visible-safe)."""
     label, style = STATUS_LOOK.get(row.status, (row.status, ""))
@@ -60,10 +67,11 @@ def row_text(row: ExecutionRow, width: int) -> Text:
     """One row laid out in fixed columns; the workflow column takes what is left."""
     text = Text(no_wrap=True, end="")
     cells = _cells(row)
+    widths = _widths(width)
     used = 0
     for key in ORDER:
         value, style = cells[key]
-        size = WIDTHS[key] if key != "workflow_name" else max(width - used, 8)
+        size = widths[key] if key != "workflow_name" else max(width - used, 8)
         value = clip(value, size - 1)
         pad = " " * max(size - 1 - cell_len(value), 0)
         text.append(pad + value if key in RIGHT else value + pad, style=style)
@@ -75,9 +83,10 @@ def row_text(row: ExecutionRow, width: int) -> Text:
 def header_text(width: int, sort: str, descending: bool) -> Text:
     """Column headings, the sorted one marked with an arrow."""
     text = Text(no_wrap=True, end="", style="bold")
+    widths = _widths(width)
     used = 0
     for key in ORDER:
-        size = WIDTHS[key] if key != "workflow_name" else max(width - used, 8)
+        size = widths[key] if key != "workflow_name" else max(width - used, 8)
         name = COLUMNS[key] + ((" ▼" if descending else " ▲") if key == sort else "")
         name = clip(name, size - 1)
         pad = " " * max(size - 1 - cell_len(name), 0)
