@@ -373,3 +373,23 @@ async def test_two_exporters_are_summed_and_a_dead_one_marks_stale() -> None:
         await source.aclose()
         first.stop()
         second.stop()
+
+
+async def test_hostile_text_in_errors_never_reaches_the_terminal_raw(
+    raw_server: RawServer,
+) -> None:
+    # An OSC title sequence and a bell inside a line the OpenMetrics parser quotes back.
+    raw_server.behaviour = respond(
+        200, OPENMETRICS,
+        b"# HELP active_workflows x\n# HELP active_workflows \x1b]0;pwned\x07\n# EOF\n")
+    source = MetricsSource([raw_server.url], settings(), health_urls=[""])
+    try:
+        await source.scrape_once()
+        [status] = source.target_statuses()
+        assert status["status"] == "down"
+        assert "More than one HELP" in status["error"]
+        assert "\u241b]0;pwned\u2407" in status["error"]  # shown as visible symbols
+        for control in ("\x1b", "\x07", "\n"):
+            assert control not in status["error"]
+    finally:
+        await source.aclose()

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from wftui.sources.metrics_parse import clean_line
+
 HEALTHY_WORDS = {"healthy", "ok", "up", "pass", "green"}
 DEGRADED_WORDS = {"degraded", "warn", "warning", "yellow"}
 UNHEALTHY_WORDS = {"unhealthy", "down", "fail", "failed", "error", "red"}
@@ -41,7 +43,7 @@ def default_health_url(metrics_url: str) -> str | None:
 
 
 def _short(text: object) -> str:
-    return " ".join(str(text).split())[:200]
+    return clean_line(str(text), 200)
 
 
 def classify(http_status: int, body: bytes) -> HealthResult:
@@ -88,7 +90,7 @@ async def poll_health(client: httpx.AsyncClient, url: str, deadline: float) -> H
                 return classify(resp.status_code, body[:MAX_HEALTH_BYTES])
     except TimeoutError:
         return HealthResult("unreachable", f"no answer within {deadline:g} s")
-    except httpx.HTTPError as error:
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
         return HealthResult("unreachable", _short(f"{type(error).__name__}: {error}"))
 
 

@@ -28,10 +28,12 @@ from wftui.sources.metrics_parse import (
     ACCEPT_HEADER,
     ExpositionError,
     MetricNames,
+    clean_line,
     parse_exposition,
 )
 
-__all__ = ["MetricNames", "MetricsSettings", "MetricsSource", "check_metrics", "one_line"]
+__all__ = ["MetricNames", "MetricsSettings", "MetricsSource", "check_metrics", "clean_line",
+           "one_line"]
 
 
 @dataclass
@@ -61,9 +63,9 @@ class ScrapeError(Exception):
 
 def one_line(error: BaseException) -> str:
     """An exception as one short line (never a traceback)."""
-    text = " ".join(str(error).split())
+    text = clean_line(str(error))
     name = type(error).__name__
-    return f"{name}: {text}"[:300] if text else name
+    return clean_line(f"{name}: {text}") if text else name
 
 
 class _Decoder:
@@ -180,8 +182,8 @@ class MetricsSource:
             self._failed(target, started,
                          f"no complete answer within the {settings.scrape_deadline:g} s deadline")
         except (ScrapeError, ExpositionError) as error:
-            self._failed(target, started, str(error))
-        except httpx.HTTPError as error:
+            self._failed(target, started, clean_line(str(error)))
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             self._failed(target, started, one_line(error))
         else:
             target.history.add(started_wall, parsed)

@@ -21,7 +21,7 @@ import httpx
 from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.metrics import MetricsSettings, one_line
 from wftui.sources.metrics_figures import QUANTILES
-from wftui.sources.metrics_parse import MetricNames
+from wftui.sources.metrics_parse import MetricNames, clean_line
 
 
 @dataclass
@@ -98,10 +98,10 @@ def read_answer(status_code: int, payload: object) -> tuple[list[tuple[dict, flo
     """The (labels, value) pairs and warnings of a ``/api/v1/query`` answer (pure)."""
     if not isinstance(payload, dict):
         raise QueryError(f"HTTP {status_code}: not a Prometheus API answer")
-    warnings = [str(w) for w in payload.get("warnings") or []]
+    warnings = [clean_line(str(w)) for w in payload.get("warnings") or []]
     if payload.get("status") != "success":
         kind = payload.get("errorType", "error")
-        raise QueryError(" ".join(f"{kind}: {payload.get('error', 'unknown error')}".split()))
+        raise QueryError(clean_line(f"{kind}: {payload.get('error', 'unknown error')}"))
     data = payload.get("data") or {}
     result_type, result = data.get("resultType"), data.get("result")
     if result_type == "scalar" and isinstance(result, list) and len(result) == 2:
@@ -171,7 +171,7 @@ class PrometheusSource:
         except TimeoutError:
             raise QueryError(f"no answer within {self.settings.scrape_deadline:g} s",
                              fatal=True) from None
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             raise QueryError(one_line(error), fatal=True) from None
         try:
             payload = response.json()
