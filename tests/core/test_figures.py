@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from wftui.core.figures import log_figures
 from wftui.core.ledger import Ledger
@@ -280,3 +282,84 @@ def test_metrics_preferred_where_both_families_are_read() -> None:
     assert out["logs"]["error_rate"] == 0.5
     assert out["logs"]["latency_s"]["p50"] == pytest.approx(3.0)
     assert out["metrics"]["error_rate"] == 0.25
+
+
+def test_queue_depth_tie_in_time_goes_to_the_later_read() -> None:
+    lines = [json.dumps({"event": "queue_depth", "value": v, "timestamp": T0}).encode()
+             for v in (5, 6)]
+    assert log_figures(ledger_of(lines), None, T0, T0).queue_depth == 6
+
+
+# -- a model of CONTRACT 2 and 3, written independently, against the code ---------------
+
+ENDINGS = ["complete_success", "complete_failure", "error_event", "step_false", "quiet"]
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[tuple[str, float, float, float | None]]:
+    """(ending, start offset, end offset, duration_ms or None) per execution; offsets are
+    quarter seconds, exact in floating point at epoch magnitude."""
+    out = []
+    for _ in range(draw(st.integers(1, 30))):
+        start = draw(st.integers(0, 2400)) / 4
+        end = start + draw(st.integers(0, 800)) / 4
+        ending = draw(st.sampled_from(ENDINGS))
+        duration_ms = (draw(st.none() | st.integers(0, 500_000))
+                       if ending.startswith("complete") else None)
+        out.append((ending, start, end, duration_ms))
+    return out
+
+
+def history_lines(history: list[tuple[str, float, float, float | None]]) -> list[bytes]:
+    lines: list[bytes] = []
+    for i, (ending, start, end, duration_ms) in enumerate(history):
+        eid = f"x{i}"
+        if ending.startswith("complete"):
+            extra = {} if duration_ms is None else {"duration_ms": duration_ms}
+            lines += [ev("workflow_start", T0 + start, eid),
+                      ev("workflow_complete", T0 + end, eid,
+                         status="success" if ending == "complete_success" else "failure",
+                         **extra)]
+        elif ending == "error_event":
+            # an event after the error: the end is still the error's time
+            lines += [ev("workflow_start", T0 + start, eid), ev("error", T0 + end, eid),
+                      ev("note", T0 + end + 0.5, eid)]
+        else:
+            lines += [ev("step_start", T0 + start, eid, step_name="s"),
+                      ev("step_complete", T0 + end, eid, step_name="s",
+                         success=ending != "step_false")]
+    return lines
+
+
+@settings(max_examples=150, deadline=None)
+@given(histories(), st.sampled_from([60.0, 300.0, None]))
+def test_check_figures_match_an_independent_model(
+        history: list[tuple[str, float, float, float | None]], window: float | None) -> None:
+    lines = history_lines(history)
+    newest = max(end + (0.5 if ending == "error_event" else 0.0)
+                 for ending, _, end, _ in history)
+    first = min(start for _, start, _, _ in history)
+    ended: list[tuple[float, bool]] = []  # (duration, failed) of those ended in the window
+    running = 0
+    for ending, start, end, duration_ms in history:
+        last = end + (0.5 if ending == "error_event" else 0.0)
+        if ending == "quiet" and newest - last < 30.0:
+            running += 1  # no workflow_complete and not yet idle for 30 s
+            continue
+        if window is not None and not newest - window < end <= newest:
+            continue
+        duration = duration_ms / 1000 if duration_ms is not None else end - start
+        ended.append((duration, ending in ("complete_failure", "error_event", "step_false")))
+    out = take_snapshot(ledger_of(lines), ThresholdEngine(), window_s=window).to_check_dict()
+    assert out["active_workflows"] == running
+    if not ended:
+        assert out["error_rate"] is None
+        assert out["latency_s"] == {"p50": None, "p95": None, "p99": None}
+    else:
+        assert out["error_rate"] == pytest.approx(sum(f for _, f in ended) / len(ended),
+                                                  abs=1e-6)
+        for key, value in percentiles([d for d, _ in ended]).items():
+            assert out["latency_s"][key] == pytest.approx(value, abs=1e-6)
+    minutes = window / 60 if window is not None else (newest - first) / 60
+    if minutes > 0:
+        assert out["throughput_per_min"] == pytest.approx(len(ended) / minutes, abs=1e-6)
