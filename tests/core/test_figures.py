@@ -360,6 +360,16 @@ def test_check_figures_match_an_independent_model(
                                                   abs=1e-6)
         for key, value in percentiles([d for d, _ in ended]).items():
             assert out["latency_s"][key] == pytest.approx(value, abs=1e-6)
+    steps = [end - start for ending, start, end, _ in history
+             if ending in ("quiet", "step_false")
+             and (window is None or newest - window < end <= newest)]
+    if steps:
+        stats = out["step_latency_s"]["s"]
+        assert stats["count"] == len(steps)
+        for key, value in percentiles(steps).items():
+            assert stats[key] == pytest.approx(value, abs=1e-6)
+    else:
+        assert "s" not in out["step_latency_s"]
     minutes = window / 60 if window is not None else (newest - first) / 60
     if minutes > 0:
         assert out["throughput_per_min"] == pytest.approx(len(ended) / minutes, abs=1e-6)
