@@ -98,3 +98,21 @@ async def test_server_errors_mark_the_source_down_and_keep_last_figures() -> Non
         assert figures["error_rate"] == 0.5  # last good value, marked stale
     finally:
         await source.aclose()
+
+
+async def test_bad_template_is_a_warning_not_a_crash() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=vector("3"))
+
+    queries = PrometheusQueries(active_workflows="sum($no_such_name)")
+    source = PrometheusSource("http://prometheus.invalid:9090", MetricsSettings(), 60, queries)
+    await source._client.aclose()
+    source._client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    try:
+        await source.scrape_once()
+        figures = source.figures(60)
+        assert figures["active_workflows"] is None
+        assert figures["queue_depth"] == 3
+        assert any("active_workflows: bad template" in w for w in figures["warnings"])
+    finally:
+        await source.aclose()

@@ -198,13 +198,19 @@ class PrometheusSource:
         for label in QUANTILES:
             jobs[f"latency:{label}"] = q.latency_all if every else q.latency
             jobs[f"step:{label}"] = q.step_latency_all if every else q.step_latency
-        rendered = {key: render(t, names, window_s, QUANTILES.get(key.split(":")[-1]))
-                    for key, t in jobs.items()}
+        rendered: dict[str, str] = {}
+        warnings: list[str] = []
+        failed = 0
+        for key, template in jobs.items():
+            try:
+                rendered[key] = render(template, names, window_s,
+                                       QUANTILES.get(key.split(":")[-1]))
+            except (KeyError, ValueError) as error:
+                failed += 1
+                warnings.append(f"query {key}: bad template ({clean_line(str(error))})")
         answers = await asyncio.gather(*(self.query(p) for p in rendered.values()),
                                        return_exceptions=True)
         results: dict[str, list[tuple[dict, float | None]]] = {}
-        warnings: list[str] = []
-        failed = 0
         for key, answer in zip(rendered, answers, strict=True):
             if isinstance(answer, QueryError):
                 failed += 1
@@ -217,7 +223,7 @@ class PrometheusSource:
                 results[key], query_warnings = answer
                 warnings.extend(f"query {key}: {w}" for w in query_warnings)
         figures = self._assemble(results, window_s, warnings)
-        if failed == len(rendered):
+        if failed == len(jobs):
             # The server answers but rejects every query: as good as down.
             raise QueryError(warnings[0].split(": ", 1)[1] if warnings else "every query failed")
         return figures, sum(len(rows) for rows in results.values())
