@@ -291,6 +291,7 @@ def test_no_sources(env: dict[str, str]) -> None:
     ["--window", "-5m"],
     ["--format", "xml"],
     ["--retention", "lots"],
+    ["--retention", "0"],
     ["--idle-timeout", "never"],
     ["--no-such-option"],
 ])
@@ -304,6 +305,21 @@ def test_bad_config_names_the_key(env: dict[str, str], tmp_path: Path) -> None:
     done = run(env, str(FIXTURE), "--config", str(config))
     assert_one_line_error(done)
     assert "threshold" in done.stderr
+
+
+def test_bad_environment_value(env: dict[str, str]) -> None:
+    done = run(dict(env, WFTUI_WINDOW="someday"), str(FIXTURE))
+    assert_one_line_error(done)
+    assert "WFTUI_WINDOW" in done.stderr
+
+
+def test_bad_xdg_config(env: dict[str, str]) -> None:
+    path = Path(env["XDG_CONFIG_HOME"]) / "wftui" / "config.toml"
+    path.parent.mkdir()
+    path.write_text("colour = 'blue'\n")
+    done = run(env, str(FIXTURE))
+    assert_one_line_error(done)
+    assert "colour" in done.stderr
 
 
 def test_invalid_toml_config(env: dict[str, str], tmp_path: Path) -> None:
