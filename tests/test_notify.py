@@ -181,6 +181,8 @@ def test_settings_from_config_table_and_flags_override_it() -> None:
     ({"command": 42}, {}, "config: notify.command: expected a command line"),
     ({}, {"url": "ftp://127.0.0.1/x"}, "--notify-url: expected an http:// or https://"),
     ({"url": "file:///etc/passwd"}, {}, "config: notify.url: expected an http://"),
+    ({}, {"url": "http://"}, "--notify-url: no host in 'http://'"),
+    ({}, {"url": "http://[::1/x"}, "--notify-url: not a URL"),
     ({"timeout": "soon"}, {}, "config: notify.timeout: expected a duration"),
     ({}, {"timeout": "0s"}, "--notify-timeout: must be a positive duration"),
 ])

@@ -7,6 +7,7 @@ servers on 127.0.0.1. Expected counts are the lines the test itself wrote.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shlex
@@ -257,6 +258,21 @@ def test_stdin_at_its_end_ends_the_watch(
     assert proc.finish() == 0
     source = file_source(proc.lines[-1])
     assert (source["name"], source["status"], source["events"]) == ("-", "ended", 8)
+
+
+def test_gzip_file_is_read_once_and_ends_the_watch(
+        tmp_path: Path, capfdbinary: pytest.CaptureFixture[bytes],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process: a gzip file cannot grow, so watch prints its final snapshot and ends."""
+    log = tmp_path / "old.log.gz"
+    log.write_bytes(gzip.compress("".join(f"{line}\n" for line in
+                                          executions("z", 3) + ["junk"]).encode()))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert main(["watch", str(log), "--every", "10s", "--window", "all"]) == 0
+    lines = [json.loads(line) for line in capfdbinary.readouterr().out.splitlines()]
+    assert len(lines) == 1  # only the final snapshot: it ended before the first --every
+    source = file_source(lines[0])
+    assert (source["status"], source["events"], source["malformed"]) == ("ended", 12, 1)
 
 
 def test_missing_file_is_waiting_then_followed(

@@ -146,9 +146,11 @@ def notify_settings(table: Any, *, command: str | None = None, url: str | None =
         if not isinstance(url_value, str) or not url_value.startswith(("http://", "https://")):
             raise ConfigError(f"{where}: expected an http:// or https:// URL, got {url_value!r}")
         try:
-            httpx.URL(url_value)
+            host = httpx.URL(url_value).host
         except httpx.InvalidURL as error:
-            raise ConfigError(f"{where}: {error}") from error
+            raise ConfigError(f"{where}: not a URL: {error}") from error
+        if not host:
+            raise ConfigError(f"{where}: no host in {url_value!r}")
         out["url"] = url_value
     if timeout is not None:
         out["timeout_s"] = parse_duration(timeout, "--notify-timeout")
