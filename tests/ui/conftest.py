@@ -98,12 +98,25 @@ def harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
 
     def build(events: Iterable[dict[str, Any] | bytes] = (), *, settings: Settings | None
               = None, name: str = "app.log", clock: Callable[[], float] | None = None,
-              **kwargs: Any) -> Harness:
+              relative: bool = False, preload: bool = False, **kwargs: Any) -> Harness:
         log = tmp_path / name
+        events = list(events)
         append(log, events)
         settings = settings or Settings()
-        monitor = LiveMonitor(settings, [str(log)])
+        # relative=True: the file is named as an operator in its directory would (the
+        # test must chdir there), so screenshots do not depend on the temp path.
+        monitor = LiveMonitor(settings, [name if relative else str(log)])
         monitors.append(monitor)
+        if preload:
+            # Read the whole file before the app exists: its first snapshot (and so the
+            # thresholds' first transition) then sees everything, as screenshots need.
+            monitor.start()
+            deadline = time.monotonic() + WAIT_S
+            while monitor.ledger.events_total + monitor.ledger.malformed_total < len(events):
+                if time.monotonic() > deadline:
+                    pytest.fail("the monitor did not read the fixture log")
+                time.sleep(0.02)
+            kwargs["start_monitor"] = False
         app = make_app(settings, monitor, clock=clock or (lambda: NOW),
                        export_dir=tmp_path, **kwargs)
         return Harness(app, monitor, log)
