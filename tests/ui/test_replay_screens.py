@@ -117,6 +117,15 @@ async def test_nothing_runs_until_confirmed_then_dismisses_with_the_new_id(
         plan = shown(screen, "#replay-plan")
         assert f"[0] {sys.executable}" in plan and "[2] EXEC-1" in plan
         assert "[3] <context file>" in plan
+        await pilot.press("enter")  # the focus is on Cancel: enter alone never runs it
+        await wait_for(pilot, lambda: app.results, "the screen to dismiss")
+        assert app.results == [None] and not ran.exists()
+        app.push_screen(ReplayScreen(detail_of(original(), "EXEC-1"), settings),
+                        app.results.append)
+        await wait_for(pilot, lambda: isinstance(app.screen, ReplayScreen)
+                       and app.screen is not screen, "the screen again")
+        screen = app.screen
+        app.results.clear()
         await pilot.press("d")
         assert "Dry run" in shown(screen, "#replay-output")
         await pilot.pause(0.3)

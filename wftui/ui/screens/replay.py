@@ -84,8 +84,8 @@ class ReplayScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         box = self.query_one("#replay-box")
         box.border_title = Text("Replay " + safe(self.detail.execution_id))
-        self.query_one("#replay-close" if self.state == REFUSED else "#replay-confirm",
-                       Button).focus()
+        # Cancel has the focus: a stray enter must never run a hook; y or a click does.
+        self.query_one("#replay-close", Button).focus()
 
     def _plan_text(self) -> Text:
         text = Text(end="")
