@@ -459,3 +459,31 @@ async def test_compare_shows_hostile_step_names_and_errors_literally(
         assert row[2].startswith(f"failed 1.00s boom {shown_name[:20]}")
         await pilot.pause(0.2)
         assert app.is_running and isinstance(app.screen, CompareScreen)
+
+
+async def test_replay_by_url_against_the_demo_shows_the_http_status(
+        tmp_path: Path, demo: DemoProcess, monitors: list[LiveMonitor]) -> None:
+    settings = Settings(sections={"replay": {"url": demo.replay_url, "timeout": "20s"}})
+    monitor = LiveMonitor(settings, [str(demo.log_path)])
+    monitors.append(monitor)
+    monitor.start()
+    app = Host(lambda: ReplayScreen(detail_of(original("EXEC-000001"), "EXEC-000001"),
+                                    settings, monitor=monitor))
+    async with app.run_test(size=(140, 40)) as pilot:
+        screen = app.screen
+        assert f"This will POST {demo.replay_url}" in shown(screen, "#replay-plan")
+        await pilot.press("y")
+        await wait_for(pilot, lambda: screen.state == DONE, "the demo's answer")
+        output = shown(screen, "#replay-output")
+        assert f"{demo.replay_url} answered 202; new execution EXEC-000001-replay" in output
+        assert "HTTP 202" in output
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.results, "the new id")
+    assert app.results == ["EXEC-000001-replay"]
+    # the demo replays with the context it was sent (the hand-written one here)
+    deadline = time.monotonic() + WAIT_S
+    while (replayed := monitor.detail("EXEC-000001-replay")) is None:
+        assert time.monotonic() < deadline, "the replay never reached the log"
+        await asyncio.sleep(0.05)
+    assert replayed.replay_of == "EXEC-000001"
+    assert replayed.context == {"ticket_id": "TKT-1"}
