@@ -1,0 +1,76 @@
+"""`wftui` (the monitor) and `wftui demo` refuse bad input with one line and exit 2."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_wftui(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wftui", *args], cwd=REPO, text=True,
+                          capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((), "nothing to watch"),
+    (("app.log", "--window", "forever"), "--window"),
+    (("app.log", "--metrics", "ftp://example/metrics"), "not an http"),
+    (("app.log", "--config", "/nonexistent/wftui.toml"), "no such config file"),
+    (("app.log", "--interval", "soon"), "--interval"),
+    (("demo", "--incident", "meteor"), "invalid choice"),
+    (("demo", "--rate", "0"), "--rate"),
+])
+def test_bad_arguments_are_one_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
+    result = run_wftui(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("wftui") and says in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_config_file_is_one_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[thresholds.error_rate]\nthreshold = 'lots'\n")
+    result = run_wftui(str(tmp_path / "app.log"), "--config", str(config))
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "thresholds.error_rate.threshold" in result.stderr
+
+
+def test_unexpected_error_in_the_app_is_one_line(tmp_path: Path) -> None:
+    """A crash inside the UI ends with one line naming a file with the details."""
+    script = (
+        "import sys\n"
+        "from wftui.commands.monitor import run_app\n"
+        "from wftui.config import Settings\n"
+        "from wftui.live import LiveMonitor\n"
+        "from wftui.ui.app import make_app\n"
+        "class Boom(Exception): pass\n"
+        "def make():\n"
+        "    app = make_app(Settings(), LiveMonitor(Settings(), []))\n"
+        "    def explode():\n"
+        "        raise Boom('kaboom')\n"
+        "    app.call_later(explode)\n"
+        "    return app\n"
+        "sys.exit(run_app(make))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, text=True,
+                            capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
+                            env={"PATH": "/usr/bin:/bin", "TERM": "xterm",
+                                 "PYTHONPATH": str(REPO)})
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    # (Textual draws on stderr; the message follows the screen's reset sequences)
+    match = re.search(r"wftui: unexpected error: Boom: kaboom \(details in ([^)]+)\)\n?$",
+                      result.stderr)
+    assert match is not None, result.stderr[-300:]
+    details = Path(match.group(1))
+    assert 'in explode\nBoom: kaboom' in details.read_text()
+    details.unlink()
