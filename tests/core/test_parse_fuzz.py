@@ -119,7 +119,7 @@ def event_objects(draw: st.DrawFn) -> dict[str, Any]:
                                       if draw(st.integers(0, 5)) else json_values)
     if draw(st.integers(0, 9)):
         record["timestamp"] = draw(timestamps())
-    for name in draw(st.lists(st.sampled_from(FIELDS), max_size=6, unique=True)):
+    for name in draw(st.lists(st.sampled_from(FIELDS), max_size=4, unique=True)):
         if name == "duration_ms":
             record[name] = draw(st.floats(allow_nan=False, allow_infinity=False)
                                 | st.integers(-(2**63), 2**63 - 1) | json_values)
@@ -187,7 +187,7 @@ def lines_with_kinds(draw: st.DrawFn) -> tuple[bytes, bool | None]:
 
 
 @FUZZ
-@given(st.lists(lines_with_kinds(), max_size=25))
+@given(st.lists(lines_with_kinds(), max_size=15))
 def test_jsonish_lines_are_classified_per_contract(cases: list[tuple[bytes, bool | None]]
                                                    ) -> None:
     lines = [raw for raw, _ in cases]
@@ -210,7 +210,7 @@ def test_jsonish_lines_are_classified_per_contract(cases: list[tuple[bytes, bool
 
 
 @FUZZ
-@given(st.lists(lines_with_kinds(), max_size=30), st.integers(1, 8))
+@given(st.lists(lines_with_kinds(), max_size=20), st.integers(1, 8))
 def test_batches_count_the_same_as_single_lines(cases: list[tuple[bytes, bool | None]],
                                                 batch: int) -> None:
     lines = [raw for raw, _ in cases]
