@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
 from wftui.core.format import visible
@@ -193,8 +194,6 @@ class ReplayPlan:
 
 
 def _json_text(value: Any) -> str:
-    import orjson
-
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 

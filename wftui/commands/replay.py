@@ -19,7 +19,7 @@ from typing import TextIO
 from wftui.commands.common import fail
 from wftui.config import ConfigError, load_settings
 from wftui.core.ledger import Ledger
-from wftui.replay import ReplayError, build_plan, check_id, hook_from
+from wftui.replay import ReplayError, ReplayHook, build_plan, check_id, hook_from
 from wftui.replay_run import ReplayResult, replay
 
 
@@ -97,7 +97,7 @@ def run(options: argparse.Namespace) -> int:
         reader.close()
 
 
-def _replay(options: argparse.Namespace, execution_id: str, hook: object,
+def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | None,
             reader: _LogReader) -> int:
     err = sys.stderr
     reader.read()
@@ -115,7 +115,7 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: object,
         print(f"note: no log files given: replaying {execution_id} without its logged "
               "context and workflow name", file=err)
     try:
-        plan = build_plan(hook, execution_id, workflow_name, context)  # type: ignore[arg-type]
+        plan = build_plan(hook, execution_id, workflow_name, context)
     except ReplayError as error:
         fail(str(error))
         raise
