@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from wftui.core.format import clock
 from wftui.core.timestamps import format_timestamp, parse_timestamp
 
 
@@ -88,3 +89,4 @@ def test_times_just_outside_datetime_range_can_still_be_formatted(text: str) -> 
     epoch = parse_timestamp(text)
     if epoch is not None:
         assert isinstance(format_timestamp(epoch), str)
+        assert isinstance(clock(epoch), str)  # the UI's time of day: same hazard
