@@ -172,6 +172,34 @@ def test_config_file_changes_thresholds(env: dict[str, str], tmp_path: Path) -> 
     assert code == 0
 
 
+@pytest.mark.parametrize(("name", "limit", "value"), [
+    ("latency_p95_s", 5, 10),  # window 1m: only exec-003 (10 s) ended
+    ("active_workflows", 1, 2),  # exec-004 and exec-005
+    ("queue_depth", 10, 12),  # the latest queue_depth event
+])
+def test_every_threshold_can_fire(env: dict[str, str], tmp_path: Path, name: str,
+                                  limit: float, value: float) -> None:
+    config = tmp_path / "wftui.toml"
+    config.write_text(f"[thresholds.{name}]\nthreshold = {limit}\n")
+    # window 1m: error_rate is 0 there, so only the threshold under test can fire
+    code, out = run_json(env, str(FIXTURE), "--window", "1m", "--config", str(config))
+    states = {t["name"]: t for t in out["thresholds"]}
+    assert states[name]["threshold"] == limit
+    assert states[name]["state"] == "firing"
+    assert [t["name"] for t in out["thresholds"] if t["state"] == "firing"] == [name]
+    assert states[name]["value"] == pytest.approx(value)
+    assert code == 1
+
+
+def test_disabled_threshold_does_not_fire(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "wftui.toml"
+    config.write_text("[thresholds.error_rate]\nenabled = false\n")
+    code, out = run_json(env, str(FIXTURE), "--window", "all", "--config", str(config))
+    assert all(t["state"] != "firing" for t in out["thresholds"])
+    assert out["error_rate"] == pytest.approx(1 / 3, abs=1e-6)  # the figure is still there
+    assert code == 0
+
+
 def test_xdg_config_is_read(env: dict[str, str]) -> None:
     path = Path(env["XDG_CONFIG_HOME"]) / "wftui" / "config.toml"
     path.parent.mkdir()
