@@ -265,6 +265,23 @@ def test_standard_input(env: dict[str, str]) -> None:
     assert (source["events"], source["malformed"]) == (27, 2)
 
 
+def test_idle_timeout_option(env: dict[str, str], tmp_path: Path) -> None:
+    """quiet: no workflow_complete, last event 10 s before the newest one (busy's)."""
+    log = tmp_path / "idle.log"
+    base = 1767268800.0
+    log.write_text("\n".join(json.dumps(r) for r in [
+        {"event": "step_start", "execution_id": "quiet", "step_name": "s", "timestamp": base},
+        {"event": "step_complete", "execution_id": "quiet", "step_name": "s",
+         "timestamp": base + 2},
+        {"event": "workflow_start", "execution_id": "busy", "timestamp": base + 12},
+    ]) + "\n")
+    _, out = run_json(env, str(log))
+    assert out["executions"] == {"total": 2, "running": 2, "succeeded": 0, "failed": 0}
+    _, out = run_json(env, str(log), "--idle-timeout", "5s")
+    assert out["executions"] == {"total": 2, "running": 1, "succeeded": 1, "failed": 0}
+    assert out["latency_s"]["p50"] == pytest.approx(2.0)
+
+
 # -- text format ------------------------------------------------------------------------------
 
 def test_text_format(env: dict[str, str]) -> None:
