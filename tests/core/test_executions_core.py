@@ -256,3 +256,34 @@ def test_step_pairs_by_timestamp_even_when_its_completion_is_read_first() -> Non
     stats = log_figures(ledger, None, T0 + 100, T0 + 100).step_latency_s["s"]
     assert stats["count"] == 1
     assert stats["p50"] == pytest.approx(2.0)
+
+
+def test_a_completion_before_a_later_start_does_not_close_the_new_step() -> None:
+    """A log read from its middle (--from-end, a rotated file) begins with a completion
+    whose start was never read. A step of the same name that starts later (t=10) is a
+    new step: "the next step_complete" after it has not come yet, so it is open and
+    the execution is running, not idle-succeeded."""
+    ledger = ledger_of(ev("step_complete", 5, step_name="s", success=True, duration_ms=1500),
+                       ev("step_start", 10, step_name="s"))
+    assert row(ledger, 100).status == "running"
+    shown = build_detail(ledger.executions["e1"], T0 + 100, 30.0)
+    assert [s.status for s in shown.steps] == ["ok", "running"]
+    # once it completes, both steps are counted, each with its own duration
+    ledger.ingest_lines("app.log", 3, [ev("step_complete", 13, step_name="s", success=True)],
+                        read_time=READ_TIME)
+    stats = log_figures(ledger, None, T0 + 100, T0 + 100).step_latency_s["s"]
+    assert stats["count"] == 2
+    assert sorted([stats["p50"], stats["p99"]]) == pytest.approx([2.25, 2.985])  # of 1.5, 3
+
+
+def test_queue_depth_with_an_existing_execution_id_does_not_change_it() -> None:
+    """queue_depth is the log's gauge, not an event of a workflow (the same reading that
+    keeps it from making up executions): it must not stretch an execution's end."""
+    ledger = ledger_of(ev("step_start", 0, step_name="s"),
+                       ev("step_complete", 2, step_name="s", success=True),
+                       ev("queue_depth", 20, value=4))
+    assert ledger.queue_depth == 4
+    r = row(ledger, 100)
+    assert r.status == "succeeded"
+    assert r.end_ts == T0 + 2
+    assert r.duration_s == pytest.approx(2.0)
