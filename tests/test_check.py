@@ -373,6 +373,12 @@ def test_invalid_toml_config(env: dict[str, str], tmp_path: Path) -> None:
     assert_one_line_error(run(env, str(FIXTURE), "--config", str(config)))
 
 
+def test_config_not_utf8(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "latin1.toml"
+    config.write_bytes(b'window = "5m"\n# caf\xe9\n')
+    assert_one_line_error(run(env, str(FIXTURE), "--config", str(config)))
+
+
 def test_missing_config_file(env: dict[str, str], tmp_path: Path) -> None:
     assert_one_line_error(run(env, str(FIXTURE), "--config", str(tmp_path / "none.toml")))
 

@@ -147,6 +147,19 @@ def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     assert "broken.toml" in str(caught.value)
 
 
+def test_config_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    """An editor that saved the file as Latin-1: a clear error, not UnicodeDecodeError."""
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(b'window = "5m"\n# caf\xe9\n')
+    with pytest.raises(ConfigError, match="latin1.toml"):
+        load_settings(str(path))
+
+
+def test_config_path_is_a_directory(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        load_settings(str(tmp_path))
+
+
 def test_bad_xdg_file_is_an_error_too(clean_env: Path) -> None:
     write(clean_env / "wftui" / "config.toml", 'windw = 1\n')
     with pytest.raises(ConfigError, match="windw"):
