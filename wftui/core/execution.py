@@ -21,7 +21,7 @@ class Execution:
         "execution_id", "workflow_name", "replay_of", "replays", "first_ts", "last_ts",
         "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
         "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
-        "output_tokens", "cost_usd", "raw", "read_times", "seq",
+        "output_tokens", "cost_usd", "raw", "read_times", "seq", "early_completes",
     )
 
     def __init__(self, execution_id: str, ts: float, seq: int) -> None:
@@ -41,6 +41,9 @@ class Execution:
         # step_name -> start time (or times, when several of one name overlap) of the
         # steps not yet completed: for pairing and for the idle rule
         self.open_steps: dict[str, float | list[float]] = {}
+        # step_name -> completions read before their start (events from two sources):
+        # (time, failed, whether the step's sample waits for the start)
+        self.early_completes: dict[str, list[tuple[float, bool, bool]]] | None = None
         self.steps = 0
         self.errors = 0
         self.input_tokens = 0

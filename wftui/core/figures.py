@@ -29,7 +29,9 @@ class Figures:
     queue_depth: float | None = None
     ended: int = 0  # executions that ended in the window
     failed: int = 0
-    approximate: bool = False  # folded executions were read from a sketch (within 1%)
+    # folded samples were read from per-minute sketches: quantiles within 1%, window
+    # edges to the half minute
+    approximate: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """The figure keys of the `wftui check` object."""
@@ -78,23 +80,22 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         duration = execution.duration_s(status)
         if duration is not None:
             durations.append(duration)
-    folded_values, folded_ok, folded_failed, approximate = ledger.folded.window(start, end)
+    folded_values, folded_ok, folded_failed, sketch = ledger.folded.window(start, end)
+    approximate = sketch is not None
     durations.extend(folded_values)
     ended += folded_ok + folded_failed
     failed += folded_failed
-    sketch = ledger.folded.sketch if approximate else None
     latency = quantiles_of(durations, sketch) if durations or sketch else dict(NO_LATENCY)
 
     steps: dict[str, dict[str, Any]] = {}
     for name, series in sorted(ledger.step_samples.items()):
-        values, ok, bad, step_approx = series.window(start, end)
+        values, ok, bad, step_sketch = series.window(start, end)
         if ok + bad == 0:
             continue
-        step_sketch = series.sketch if step_approx else None
         stats: dict[str, Any] = dict(quantiles_of(values, step_sketch))
         stats["count"] = ok + bad
         steps[name] = stats
-        approximate = approximate or step_approx
+        approximate = approximate or step_sketch is not None
 
     if window_s is not None:
         minutes: float | None = window_s / 60.0

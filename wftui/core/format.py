@@ -60,7 +60,10 @@ def clock(epoch: float | None, none: str = "-") -> str:
     """Wall-clock time of day, UTC: 12:00:03."""
     if epoch is None:
         return none
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S")
+    try:
+        return datetime.fromtimestamp(epoch, tz=UTC).strftime("%H:%M:%S")
+    except (ValueError, OverflowError, OSError):  # outside years 1..9999: a log's odd clock
+        return none
 
 
 def window(window_s: float | None) -> str:

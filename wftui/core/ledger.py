@@ -54,6 +54,18 @@ def _pop_start(open_steps: dict[str, float | list[float]], key: str,
     return first
 
 
+def _note_early(execution: Execution, key: str, completed: float, failed: bool,
+                waits: bool) -> None:
+    """A completion with no open start: its start may come later from another source.
+
+    `waits` when the completion had no duration_ms: its sample waits for the start to
+    know how long the step took.
+    """
+    if execution.early_completes is None:
+        execution.early_completes = {}
+    execution.early_completes.setdefault(key, []).append((completed, failed, waits))
+
+
 @dataclass(frozen=True, slots=True)
 class MalformedLine:
     """A line that could not be read as an event: where it is and why."""
@@ -156,6 +168,9 @@ class Ledger:
                 ts = fallback_ts  # identity marks "no timestamp" below: no extra flag
             if ts > newest:
                 newest = ts
+            if kind == "queue_depth":  # the log's gauge, never part of an execution
+                self._queue_depth(event, ts)
+                continue
             execution = executions.get(execution_id)
             if execution is None:
                 if execution_id in self._folded_ids:
@@ -179,7 +194,10 @@ class Ledger:
                 name = event.get("step_name")
                 key = name if type(name) is str else ""
                 open_steps = execution.open_steps
-                if key in open_steps:
+                early = execution.early_completes
+                if early and key in early and self._close_early(execution, key, ts):
+                    pass  # its completion was read first (another file): already closed
+                elif key in open_steps:
                     _push_start(open_steps, key, ts)
                 else:
                     open_steps[key] = ts
@@ -198,6 +216,10 @@ class Ledger:
                 if failed or "input_tokens" in event or "output_tokens" in event \
                         or "cost_usd" in event:
                     self._step_details(execution, event, failed)
+                if start is None:
+                    _note_early(execution, key, ts, failed, seconds is None)
+                    if seconds is None:
+                        continue  # its sample waits for the start (_close_early)
                 series = step_samples.get(key)
                 if series is None:
                     series = self._step_series(key)
@@ -251,8 +273,6 @@ class Ledger:
                 execution.complete_duration_ms = float(duration)
             if status == "failure":
                 execution.failed = True
-        elif kind == "queue_depth":
-            self._queue_depth(event, ts)
         elif kind == "workflow_start":
             name = event.get("workflow_name")
             if type(name) is str:
@@ -277,6 +297,23 @@ class Ledger:
         cost = event.get("cost_usd")
         if (type(cost) is float or type(cost) is int) and cost > 0:
             execution.cost_usd += cost
+
+    def _close_early(self, execution: Execution, key: str, start: float) -> bool:
+        """Pair a start with a completion read before it, if that one came after the start
+        in time (CONTRACT 2 orders by timestamp); record a sample that waited for it."""
+        early = execution.early_completes
+        assert early is not None
+        waiting = early[key]
+        completed, failed, waits = waiting[0]
+        if completed < start:
+            return False  # a later run of the step: it opens as usual
+        del waiting[0]
+        if not waiting:
+            del early[key]
+        if waits:
+            series = self.step_samples.get(key) or self._step_series(key)
+            series.add(completed, completed - start, failed)
+        return True
 
     def _step_series(self, key: str) -> SampleSeries:
         if len(self.step_samples) >= MAX_STEP_NAMES:

@@ -98,8 +98,33 @@ def quantiles_of(
     return {f"p{round(q * 100)}": merged.quantile(q) for q in QUANTILES}
 
 
+# Folded samples are kept per minute of their time, so a window that reaches into them
+# is off by at most the half minute at each edge; minutes older than the horizon merge
+# into one archive (memory stays bounded on an endless log).
+FOLD_BUCKET_S = 60.0
+FOLD_HORIZON_S = 3 * 3600.0
+
+
+class FoldedBucket:
+    """Folded samples of one minute (or the archive): a sketch and the outcome counts."""
+
+    __slots__ = ("sketch", "ok", "failed", "newest")
+
+    def __init__(self) -> None:
+        self.sketch = LogSketch()
+        self.ok = 0
+        self.failed = 0
+        self.newest = -math.inf
+
+    def merge(self, other: FoldedBucket) -> None:
+        self.sketch.merge(other.sketch)
+        self.ok += other.ok
+        self.failed += other.failed
+        self.newest = max(self.newest, other.newest)
+
+
 class SampleSeries:
-    """(time, value, failed) samples: exact up to `cap`, the oldest folded into a sketch.
+    """(time, value, failed) samples: exact up to `cap`, the oldest folded per minute.
 
     Samples arrive in read order, which is nearly but not exactly time order; a running
     maximum of the times (extended lazily, at query time, off the hot path) lets a
@@ -107,8 +132,8 @@ class SampleSeries:
     so they are kept as a list of sample indexes rather than a flag per sample.
     """
 
-    __slots__ = ("_cap", "_running_max", "times", "values", "failed_at", "sketch",
-                 "sketch_ok", "sketch_failed", "sketch_newest")
+    __slots__ = ("_cap", "_running_max", "times", "values", "failed_at", "_minutes",
+                 "_archive", "folded_ok", "folded_failed")
 
     def __init__(self, cap: int = 1_000_000) -> None:
         # Ledger inlines `add` for plain samples while len(times) < its sample cap, so
@@ -118,13 +143,13 @@ class SampleSeries:
         self.values = array("d")
         self.failed_at: list[int] = []
         self._running_max = array("d")
-        self.sketch: LogSketch | None = None
-        self.sketch_ok = 0
-        self.sketch_failed = 0
-        self.sketch_newest = -math.inf
+        self._minutes: dict[int, FoldedBucket] = {}
+        self._archive: FoldedBucket | None = None
+        self.folded_ok = 0
+        self.folded_failed = 0
 
     def __len__(self) -> int:
-        return len(self.times) + self.sketch_ok + self.sketch_failed
+        return len(self.times) + self.folded_ok + self.folded_failed
 
     def add(self, time: float, value: float | None, failed: bool = False) -> None:
         """Record one sample; value None means counted but with no duration."""
@@ -137,27 +162,45 @@ class SampleSeries:
         self.values.append(math.nan if value is None else value)
 
     def failed_count(self) -> int:
-        return len(self.failed_at) + self.sketch_failed
+        return len(self.failed_at) + self.folded_failed
 
     def _fold_oldest_half(self) -> None:
         half = len(self.times) // 2
-        if self.sketch is None:
-            self.sketch = LogSketch()
-        sketch = self.sketch
-        for value in self.values[:half]:
+        failed = set(self.failed_at[: bisect_right(self.failed_at, half - 1)])
+        minutes = self._minutes
+        for index in range(half):
+            time = self.times[index]
+            key = math.floor(time / FOLD_BUCKET_S)
+            bucket = minutes.get(key)
+            if bucket is None:
+                bucket = minutes[key] = FoldedBucket()
+            value = self.values[index]
             if value == value:  # not NaN
-                sketch.add(value)
-        newest = max(self.times[:half])
-        if newest > self.sketch_newest:
-            self.sketch_newest = newest
-        folded_failed = bisect_right(self.failed_at, half - 1)
-        self.sketch_failed += folded_failed
-        self.sketch_ok += half - folded_failed
-        self.failed_at = [index - half for index in self.failed_at[folded_failed:]]
+                bucket.sketch.add(value)
+            if index in failed:
+                bucket.failed += 1
+            else:
+                bucket.ok += 1
+            if time > bucket.newest:
+                bucket.newest = time
+        self.folded_failed += len(failed)
+        self.folded_ok += half - len(failed)
+        self.failed_at = [index - half for index in self.failed_at[len(failed):]]
         del self.times[:half]
         del self.values[:half]
         # The running maxima kept still bound everything before them: bisection stays exact.
         del self._running_max[: min(half, len(self._running_max))]
+        self._archive_old_minutes()
+
+    def _archive_old_minutes(self) -> None:
+        newest = max(self._minutes) if self._minutes else None
+        if newest is None:
+            return
+        horizon = newest - FOLD_HORIZON_S / FOLD_BUCKET_S
+        for key in [key for key in self._minutes if key < horizon]:
+            if self._archive is None:
+                self._archive = FoldedBucket()
+            self._archive.merge(self._minutes.pop(key))
 
     def _running(self) -> array:
         running, times = self._running_max, self.times
@@ -168,11 +211,27 @@ class SampleSeries:
             del running[done]  # accumulate's initial value
         return running
 
-    def window(self, start: float | None, end: float) -> tuple[list[float], int, int, bool]:
-        """Samples with start < time <= end: (values, ok count, failed count, approximate).
+    def folded_in(self, start: float | None, end: float) -> FoldedBucket | None:
+        """Folded samples of the window: whole minutes whose middle lies in it, and the
+        archive when the window reaches past the horizon (None when there are none)."""
+        if not self._minutes and self._archive is None:
+            return None
+        picked = FoldedBucket()
+        for key, bucket in self._minutes.items():
+            middle = (key + 0.5) * FOLD_BUCKET_S
+            if (start is None or middle > start) and middle - FOLD_BUCKET_S / 2 <= end:
+                picked.merge(bucket)
+        archive = self._archive
+        if archive is not None and (start is None or start < archive.newest):
+            picked.merge(archive)
+        return picked if picked.ok + picked.failed else None
 
-        approximate is True when the window reaches into folded samples: they are then
-        all included (their times are no longer known one by one).
+    def window(self, start: float | None, end: float
+               ) -> tuple[list[float], int, int, LogSketch | None]:
+        """Samples with start < time <= end: (values, ok count, failed count, sketch).
+
+        The sketch (None when no folded sample is in the window) holds the values of
+        folded samples, to be merged with the exact ones (quantiles within 1%).
         """
         first = 0 if start is None else bisect_right(self._running(), start)
         times, vals = self.times, self.values
@@ -182,8 +241,7 @@ class SampleSeries:
         failed_count = sum(1 for i in self.failed_at[bisect_right(self.failed_at, first - 1):]
                            if low < times[i] <= end)
         ok = len(picked) - failed_count
-        approximate = self.sketch is not None and (start is None or start < self.sketch_newest)
-        if approximate:
-            ok += self.sketch_ok
-            failed_count += self.sketch_failed
-        return values, ok, failed_count, approximate
+        folded = self.folded_in(start, end)
+        if folded is None:
+            return values, ok, failed_count, None
+        return values, ok + folded.ok, failed_count + folded.failed, folded.sketch

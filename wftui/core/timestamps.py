@@ -120,7 +120,11 @@ def format_timestamp(epoch: float | None) -> str | None:
     """ISO 8601 UTC with a trailing Z (seconds, or milliseconds when fractional)."""
     if epoch is None:
         return None
-    dt = datetime.fromtimestamp(epoch, tz=UTC)
+    try:
+        dt = datetime.fromtimestamp(epoch, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        # Outside datetime's years 1..9999 (a log's odd clock): epoch seconds, not a crash.
+        return f"{epoch:.3f}"
     if dt.microsecond:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
