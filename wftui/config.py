@@ -138,6 +138,8 @@ def _apply_file(settings: Settings, path: Path) -> Settings:
         raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from error
     name = path.name
     check_keys(data, _TOP_KEYS, name)
     if "window" in data:
