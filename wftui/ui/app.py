@@ -9,6 +9,7 @@ anything per log line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -34,9 +35,10 @@ from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
 from wftui.ui.text import safe
 
-TICK_S = 0.1  # the timer; snapshots happen at most this often (10 Hz)
+MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
+TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)
 SLIDE_S = 2.0  # with nothing new, refresh this often anyway: the window slides
-SLIDE_MAX_S = 10.0
+SLIDE_MAX_S = 15.0
 CONFIG_CHECK_S = 2.0
 SORTS = tuple(COLUMNS)
 
@@ -97,6 +99,9 @@ class WftuiApp(App[int]):
         self._cache = RowCache()
         self._busy = False
         self._dirty = True  # the operator changed something: refresh at the next tick
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake_pending = False
+        self._timer_pending = False
         self._last_refresh = 0.0
         self._last_version = -1
         self._config_mtime = self._mtime(settings.config_path)
@@ -116,10 +121,14 @@ class WftuiApp(App[int]):
             self.notify("Demo: press i to switch on an incident and watch a threshold go "
                         "pending, fire, and clear. ? lists every key.", title="wftui demo",
                         timeout=12, markup=False)
+        self._loop = asyncio.get_running_loop()
+        # New data wakes the app up (no polling at 10 Hz while nothing happens).
+        self.monitor.on_change = self._changed_in_reader_thread
         self.set_interval(TICK_S, self._tick)
         self._tick()
 
     def on_unmount(self) -> None:
+        self.monitor.on_change = None
         if self.start_monitor:
             self.monitor.stop()
 
@@ -141,24 +150,50 @@ class WftuiApp(App[int]):
 
     # -- the refresh loop ------------------------------------------------------------
 
+    def _changed_in_reader_thread(self) -> None:
+        """LiveMonitor's reader thread read something: wake the UI loop (once)."""
+        loop = self._loop
+        if self._wake_pending or loop is None:
+            return
+        self._wake_pending = True
+        with contextlib.suppress(RuntimeError):  # the loop closed: the app is ending
+            loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        self._wake_pending = False
+        self._tick()
+
+    def _request(self) -> None:
+        """The operator changed what to show: refresh now (or right after the current)."""
+        self._dirty = True
+        self._tick()
+
     def _tick(self) -> None:
         wall = time.monotonic()
         if wall - self._config_checked >= CONFIG_CHECK_S:
             self._config_checked = wall
             self._check_config()
         if self._busy:
-            return
+            return  # _refresh ticks again when it is done
         since = wall - self._last_refresh
         took = self.latest.took_s if self.latest is not None else 0.0
         changed = self.monitor.version != self._last_version
-        # Big ledgers make snapshots slower: keep them to a fraction of a core.
-        busy_gap = max(TICK_S, 3.0 * took)
-        idle_gap = min(max(SLIDE_S, 50.0 * took), SLIDE_MAX_S)
+        # Big ledgers make snapshots slower: keep them to a fraction of a core while
+        # data flows, and to about 1% of a core while it does not.
+        busy_gap = max(MIN_GAP_S, 3.0 * took)
+        idle_gap = min(max(SLIDE_S, 100.0 * took), SLIDE_MAX_S)
         if self._dirty or (changed and since >= busy_gap) or since >= idle_gap:
             self._dirty = False
             self._busy = True
             self._last_refresh = wall
             self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
+        elif changed and not self._timer_pending:
+            self._timer_pending = True
+            self.set_timer(busy_gap - since, self._timer_due)
+
+    def _timer_due(self) -> None:
+        self._timer_pending = False
+        self._tick()
 
     async def _refresh(self) -> None:
         try:
@@ -166,6 +201,7 @@ class WftuiApp(App[int]):
         finally:
             self._busy = False
         self._apply(refresh)
+        self._tick()  # more arrived while computing, or the operator asked for more
 
     def _compute(self, query: TableQuery) -> Refresh:
         """Worker thread: snapshot, rows (cached), filter and sort."""
@@ -270,7 +306,7 @@ class WftuiApp(App[int]):
             self.config_error = str(error)
             self.notify(f"config not reloaded: {safe(error)}", title="Config",
                         severity="error", timeout=10, markup=False)
-            self._dirty = True
+            self._request()
             return
         sections = dict(new.sections)
         if "replay" not in sections and old.section("replay"):
@@ -279,13 +315,13 @@ class WftuiApp(App[int]):
         self.monitor.set_settings(self.settings)
         self.config_error = None
         self.notify("config reloaded: thresholds updated", title="Config", markup=False)
-        self._dirty = True
+        self._request()
 
     # -- actions -----------------------------------------------------------------------
 
     def set_filter_text(self, value: str) -> None:
         self.query = replace(self.query, text=value)
-        self._dirty = True
+        self._request()
 
     def open_execution(self, execution_id: str) -> None:
         self.push_screen(ExecutionScreen(execution_id))
@@ -310,7 +346,7 @@ class WftuiApp(App[int]):
         shown = self._shown if self.paused else self.latest
         if shown is not None:
             self._show(shown, False)  # redraws the status line with or without PAUSED
-        self._dirty = True
+        self._request()
 
     def action_filter(self) -> None:
         if isinstance(self.screen, MonitorScreen):
@@ -321,17 +357,17 @@ class WftuiApp(App[int]):
             index = STATUS_FILTERS.index(self.query.status)
             status = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
         self.query = replace(self.query, status=status)
-        self._dirty = True
+        self._request()
 
     def action_sort(self, column: str | None = None) -> None:
         if column is None:
             column = SORTS[(SORTS.index(self.query.sort) + 1) % len(SORTS)]
         self.query = replace(self.query, sort=column, descending=True)
-        self._dirty = True
+        self._request()
 
     def action_reverse_sort(self) -> None:
         self.query = replace(self.query, descending=not self.query.descending)
-        self._dirty = True
+        self._request()
 
     def action_next_window(self) -> None:
         sizes = list(WINDOWS.values())
@@ -342,7 +378,7 @@ class WftuiApp(App[int]):
     def action_window(self, size: float | None) -> None:
         self.monitor.window_s = size
         self.notify(f"window: {window(size)}", markup=False)
-        self._dirty = True
+        self._request()
 
     def action_audit(self) -> None:
         try:

@@ -1,0 +1,201 @@
+"""UI latency under load (a benchmark, not a test): wftui with 20,000 events/s appended.
+
+Runs the real app headless (`run_test`) on a log file that a separate writer process
+appends to at --rate events per second (seed-format executions, 8 events each), and
+measures:
+
+- key press -> screen: time from pressing `j`/`k` to the first frame written to the
+  terminal driver that shows the moved cursor (p50/p95/max);
+- keeping up: the bytes written but not yet read (file size - tailer offset) sampled
+  every second, and how long it takes to catch up once the writer stops;
+- idle CPU: process CPU time over --idle seconds once nothing new arrives.
+
+Usage: python bench/ui_latency.py [--rate 20000] [--seconds 30] [--idle 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from wftui.config import Settings  # noqa: E402
+from wftui.live import LiveMonitor  # noqa: E402
+from wftui.ui.app import make_app  # noqa: E402
+from wftui.ui.widgets.executions_table import ExecutionsTable  # noqa: E402
+
+
+def writer(path: str, rate: float, seconds: float) -> None:
+    """Append `rate` events/s for `seconds` in 10 ms batches; print the lines written."""
+    started = time.time()
+    written = 0
+    n = 0
+    with open(path, "ab", buffering=0) as handle:
+        tick = 0
+        while True:
+            now = time.time()
+            if now - started >= seconds:
+                break
+            due = int((now - started) * rate)
+            chunk = []
+            while written + len(chunk) < due:
+                n += 1
+                eid = f"load-{n:08d}"
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + \
+                    f".{int(now * 1e6) % 1_000_000:06d}"
+                base = f'"execution_id":"{eid}","timestamp":"{stamp}"'
+                failed = n % 33 == 0
+                chunk += [
+                    f'{{"event":"workflow_start",{base},"workflow_name":"support",'
+                    f'"context":{{"ticket":"T-{n}"}}}}',
+                    f'{{"event":"step_start",{base},"step_name":"fetch_ticket",'
+                    f'"step_type":"tool","context_keys":["ticket"]}}',
+                    f'{{"event":"tool_call",{base},"tool_name":"fetch_ticket",'
+                    f'"arguments":{{"id":"T-{n}"}},"duration_ms":120.5}}',
+                    f'{{"event":"step_complete",{base},"step_name":"fetch_ticket",'
+                    f'"duration_ms":130.0,"success":true}}',
+                    f'{{"event":"step_start",{base},"step_name":"classify","step_type":"llm"}}',
+                    f'{{"event":"step_complete",{base},"step_name":"classify",'
+                    f'"duration_ms":850.0,"success":{"false" if failed else "true"},'
+                    f'"input_tokens":900,"output_tokens":40,"cost_usd":0.0031}}',
+                    f'{{"event":"workflow_complete",{base},'
+                    f'"status":"{"failure" if failed else "success"}","duration_ms":990.0}}',
+                    f'{{"event":"queue_depth","value":{n % 50},"timestamp":"{stamp}"}}',
+                ]
+            if chunk:
+                handle.write(("\n".join(chunk) + "\n").encode())
+                written += len(chunk)
+            tick += 1
+            time.sleep(0.01)
+    print(json.dumps({"lines": written}), flush=True)
+
+
+def start_writer(log: Path, rate: float, seconds: float) -> subprocess.Popen[str]:
+    """The writer runs in its own process, as the instrumented service would."""
+    return subprocess.Popen([sys.executable, __file__, "--writer", str(log), "--rate",
+                             str(rate), "--seconds", str(seconds)],
+                            stdout=subprocess.PIPE, text=True)
+
+
+def file_size(path: Path) -> int:
+    return os.path.getsize(path)
+
+
+def clean_up(workdir: Path) -> None:
+    for entry in workdir.iterdir():
+        entry.unlink()
+    workdir.rmdir()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(int(round(q / 100 * (len(ordered) - 1))), len(ordered) - 1)
+    return ordered[index]
+
+
+async def measure(args: argparse.Namespace) -> dict:
+    workdir = Path(tempfile.mkdtemp(prefix="wftui-bench-"))
+    log = workdir / "load.log"
+    log.touch()
+    settings = Settings()
+    monitor = LiveMonitor(settings, [str(log)])
+    app = make_app(settings, monitor, export_dir=workdir)
+    frames: list[tuple[float, int]] = []  # (time written, cursor shown)
+    out: dict = {"rate": args.rate, "seconds": args.seconds}
+    async with app.run_test(size=(160, 45)) as pilot:
+        driver = app._driver
+        table = app.screen.query_one(ExecutionsTable)
+        original_write = driver.write
+
+        def write(data: str) -> None:
+            frames.append((time.perf_counter(), table.cursor))
+            original_write(data)
+
+        driver.write = write  # type: ignore[method-assign]
+        proc = start_writer(log, args.rate, args.seconds)
+        latencies: list[float] = []
+        backlog: list[int] = []
+        started = time.monotonic()
+        last_sample = started
+        cpu_start = time.process_time()
+        key = "j"
+        while proc.poll() is None:
+            await pilot.pause(0.2)
+            if len(table.rows) > 50:
+                # alternate j/k so the cursor stays near the top (where new rows arrive)
+                target = table.cursor + (1 if key == "j" else -1)
+                pressed = time.perf_counter()
+                await pilot.press(key)
+                while True:
+                    shown = [t for t, cursor in frames if t >= pressed and cursor == target]
+                    if shown or time.perf_counter() - pressed > 5:
+                        break
+                    await asyncio.sleep(0.002)
+                if shown:
+                    latencies.append((shown[0] - pressed) * 1000)
+                key = "k" if key == "j" else "j"
+            if time.monotonic() - last_sample >= 1.0:
+                last_sample = time.monotonic()
+                status = monitor.tailer.statuses[0]
+                backlog.append(file_size(log) - status.offset)
+        load_cpu = time.process_time() - cpu_start
+        load_wall = time.monotonic() - started
+        lines = json.loads(proc.stdout.read())["lines"]
+        caught_up_at = time.monotonic()
+        ledger = monitor.ledger
+        while ledger.events_total + ledger.malformed_total < lines:
+            await pilot.pause(0.05)
+            if time.monotonic() - caught_up_at > 120:
+                break
+        catch_up = time.monotonic() - caught_up_at
+        out.update({
+            "lines_written": lines,
+            "events_read": ledger.events_total,
+            "malformed": ledger.malformed_total,
+            "retained_executions": len(ledger.executions),
+            "catch_up_after_writer_stopped_s": round(catch_up, 2),
+            "backlog_bytes_per_second": backlog,
+            "key_samples": len(latencies),
+            "key_to_screen_ms": {
+                "p50": round(statistics.median(latencies), 1),
+                "p95": round(percentile(latencies, 95), 1),
+                "max": round(max(latencies), 1),
+            } if latencies else None,
+            "cpu_during_load_pct_of_core": round(100 * load_cpu / load_wall, 1),
+            "last_snapshot_s": round(app.latest.took_s, 3) if app.latest else None,
+        })
+        await pilot.pause(3)  # let the last refreshes settle
+        cpu0, wall0 = time.process_time(), time.monotonic()
+        await asyncio.sleep(args.idle)
+        idle = (time.process_time() - cpu0) / (time.monotonic() - wall0)
+        out["idle_cpu_pct_of_core"] = round(100 * idle, 2)
+    monitor.stop()
+    clean_up(workdir)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rate", type=float, default=20_000)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--idle", type=float, default=10)
+    parser.add_argument("--writer", metavar="PATH", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.writer:
+        writer(args.writer, args.rate, args.seconds)
+        return
+    print(json.dumps(asyncio.run(measure(args)), indent=2))
+
+
+if __name__ == "__main__":
+    main()
