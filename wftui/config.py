@@ -29,7 +29,8 @@ class ConfigError(ValueError):
     """A setting that cannot be used; the message names where and why."""
 
 
-def parse_duration(value: Any, where: str, *, allow_all: bool = False) -> float | None:
+def parse_duration(value: Any, where: str, *, allow_all: bool = False,
+                   allow_zero: bool = False) -> float | None:
     """"5m", "30s", "1.5h", "250ms" or a number of seconds; "all" -> None if allowed."""
     if allow_all and isinstance(value, str) and value.strip().lower() == "all":
         return None
@@ -41,7 +42,7 @@ def parse_duration(value: Any, where: str, *, allow_all: bool = False) -> float 
         hint = ' or "all"' if allow_all else ""
         raise ConfigError(f"{where}: expected a duration like 30s, 5m or 1h{hint}, "
                           f"got {value!r}")
-    if not math.isfinite(seconds) or seconds <= 0:
+    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
         raise ConfigError(f"{where}: must be a positive duration, got {value!r}")
     return seconds
 
@@ -102,8 +103,7 @@ def _thresholds(table: Any, where: str) -> tuple[Threshold, ...]:
         if "threshold" in spec:
             threshold = replace(threshold, above=_number(spec["threshold"], f"{at}.threshold"))
         if "for" in spec:
-            for_s = parse_duration(spec["for"], f"{at}.for") if spec["for"] not in (0, "0") \
-                else 0.0
+            for_s = parse_duration(spec["for"], f"{at}.for", allow_zero=True)
             threshold = replace(threshold, for_s=for_s or 0.0)
         if "clear" in spec:
             threshold = replace(threshold, clear=_number(spec["clear"], f"{at}.clear"))

@@ -24,6 +24,8 @@ from wftui.core.timestamps import parse_timestamp
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+# Events stamped further than this ahead of the clock do not move the window's end.
+FUTURE_TOLERANCE_S = 300.0
 # Distinct step names tracked for per-step latency; hostile logs with endless unique
 # names share one bucket past this so memory stays bounded.
 MAX_STEP_NAMES = 500
@@ -104,6 +106,7 @@ class Ledger:
         self._folded_ids: set[str] = set()
         self._folded_order: deque[str] = deque()
         self.late_events = 0
+        self.future_events = 0  # stamped beyond now + FUTURE_TOLERANCE_S
         self.step_samples: dict[str, SampleSeries] = {}
         self.queue_depth: float | None = None
         self.queue_depth_ts: float | None = None
@@ -136,6 +139,7 @@ class Ledger:
         epoch, epoch_utc = _EPOCH, _EPOCH_UTC
         fallback_ts = read_time if read_time is not None else time.time()
         newest = self.newest_ts if self.newest_ts is not None else float("-inf")
+        horizon = max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S
         skipped = 0  # empty, malformed, or late lines; the rest are events
         for lineno, raw in enumerate(lines, first_lineno):
             try:
@@ -167,7 +171,12 @@ class Ledger:
             if ts is None:
                 ts = fallback_ts  # identity marks "no timestamp" below: no extra flag
             if ts > newest:
-                newest = ts
+                if ts <= horizon:
+                    newest = ts
+                else:
+                    # A clock far ahead must not drag the window end (and every figure)
+                    # into the future: the event counts, the window ignores its time.
+                    self.future_events += 1
             if kind == "queue_depth":  # the log's gauge, never part of an execution
                 self._queue_depth(event, ts)
                 continue
@@ -178,6 +187,8 @@ class Ledger:
                     # event (it was read), but its summary is gone.
                     self.late_events += 1
                     continue
+                if newest > float("-inf"):
+                    self.newest_ts = newest  # folding (in _new_execution) measures from it
                 execution = self._new_execution(execution_id, ts)
             if ts is fallback_ts:
                 # The step tree re-reads raw lines; it needs the time this one was read.
@@ -233,7 +244,7 @@ class Ledger:
         events = len(lines) - skipped
         counts.events += events
         self.events_total += events
-        if events and (self.newest_ts is None or newest > self.newest_ts):
+        if newest > float("-inf") and (self.newest_ts is None or newest > self.newest_ts):
             self.newest_ts = newest
         self.version += 1
 

@@ -85,19 +85,24 @@ class MetricFamily:
         await asyncio.gather(*(source.run(stop, on_update) for source in self.sources))
 
     def figures(self, window_s: float | None, now: float | None = None) -> dict[str, Any]:
+        """Each figure from the most trusted source that has it; stale if any source is."""
+        answers = [source.figures(window_s, now) for source in reversed(self.sources)]
         merged: dict[str, Any] = {}
-        warnings: list[str] = []
-        for source in reversed(self.sources):  # the Prometheus server comes last: wins
-            figures = source.figures(window_s, now)
-            warnings.extend(figures.get("warnings", []))
-            for key, value in figures.items():
-                if key == "warnings":
-                    continue
-                if value is not None or key not in merged:
-                    merged.setdefault(key, value)
-                    if merged[key] is None:
-                        merged[key] = value
-        merged["warnings"] = warnings
+        for key in ("error_rate", "throughput_per_min", "active_workflows", "queue_depth"):
+            merged[key] = next((a[key] for a in answers if a.get(key) is not None), None)
+        latency: dict[str, Any] = {"at_least": {}}
+        for quantile in ("p50", "p95", "p99"):
+            owner = next((a for a in answers
+                          if a.get("latency_s", {}).get(quantile) is not None), None)
+            latency[quantile] = owner["latency_s"][quantile] if owner else None
+            if owner and owner["latency_s"].get("at_least", {}).get(quantile):
+                latency["at_least"][quantile] = True
+        merged["latency_s"] = latency
+        merged["step_latency_s"] = next((a["step_latency_s"] for a in answers
+                                         if a.get("step_latency_s")), {})
+        merged["stale"] = any(a.get("stale") for a in answers)
+        merged["since_start"] = any(a.get("since_start") for a in answers)
+        merged["warnings"] = [w for a in answers for w in a.get("warnings", [])]
         return merged
 
     def target_statuses(self, now: float | None = None) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ anything per log line.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.message import Message
 from textual.screen import Screen
 
 from wftui.config import WINDOWS, ConfigError, Settings, load_settings
@@ -99,7 +99,6 @@ class WftuiApp(App[int]):
         self._cache = RowCache()
         self._busy = False
         self._dirty = True  # the operator changed something: refresh at the next tick
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._wake_pending = False
         self._timer_pending = False
         self._last_refresh = 0.0
@@ -121,7 +120,6 @@ class WftuiApp(App[int]):
             self.notify("Demo: press i to switch on an incident and watch a threshold go "
                         "pending, fire, and clear. ? lists every key.", title="wftui demo",
                         timeout=12, markup=False)
-        self._loop = asyncio.get_running_loop()
         # New data wakes the app up (no polling at 10 Hz while nothing happens).
         self.monitor.on_change = self._changed_in_reader_thread
         self.set_interval(TICK_S, self._tick)
@@ -150,16 +148,17 @@ class WftuiApp(App[int]):
 
     # -- the refresh loop ------------------------------------------------------------
 
+    class DataArrived(Message):
+        """The reader thread read something new (posted at most once until handled)."""
+
     def _changed_in_reader_thread(self) -> None:
         """LiveMonitor's reader thread read something: wake the UI loop (once)."""
-        loop = self._loop
-        if self._wake_pending or loop is None:
+        if self._wake_pending:
             return
         self._wake_pending = True
-        with contextlib.suppress(RuntimeError):  # the loop closed: the app is ending
-            loop.call_soon_threadsafe(self._woken)
+        self.post_message(self.DataArrived())  # thread-safe, unlike most of Textual
 
-    def _woken(self) -> None:
+    def on_wftui_app_data_arrived(self, _message: DataArrived) -> None:
         self._wake_pending = False
         self._tick()
 
