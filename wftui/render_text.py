@@ -38,8 +38,9 @@ def snapshot_text(snapshot: Snapshot) -> str:
     for state in snapshot.thresholds:
         mark = {"firing": "FIRING", "pending": "pending", "no_data": "no data"}.get(
             state.state, "ok")
-        line = (f"threshold   {state.name} {fmt.threshold_figure(state.name, state.value)}"
-                f" > {fmt.threshold_figure(state.name, state.threshold)}: {mark}")
+        line = (f"threshold   {state.name}: {mark}, value "
+                f"{fmt.threshold_figure(state.name, state.value)} (breach above "
+                f"{fmt.threshold_figure(state.name, state.threshold)})")
         if state.state == "firing":
             line += f" -- {state.action}"
         lines.append(line)

@@ -107,6 +107,7 @@ class Ledger:
         self._folded_order: deque[str] = deque()
         self.late_events = 0
         self.future_events = 0  # stamped beyond now + FUTURE_TOLERANCE_S
+        self.future_newest_ts: float | None = None
         self.step_samples: dict[str, SampleSeries] = {}
         self.queue_depth: float | None = None
         self.queue_depth_ts: float | None = None
@@ -175,8 +176,11 @@ class Ledger:
                     newest = ts
                 else:
                     # A clock far ahead must not drag the window end (and every figure)
-                    # into the future: the event counts, the window ignores its time.
+                    # into the future: the event counts, the window ignores its time
+                    # (unless every event is that far ahead: see `window_anchor`).
                     self.future_events += 1
+                    if self.future_newest_ts is None or ts > self.future_newest_ts:
+                        self.future_newest_ts = ts
             if kind == "queue_depth":  # the log's gauge, never part of an execution
                 self._queue_depth(event, ts)
                 continue
@@ -415,6 +419,12 @@ class Ledger:
         self._folded_order.append(execution.execution_id)
         if len(self._folded_order) > self.retention:
             self._folded_ids.discard(self._folded_order.popleft())
+
+    @property
+    def window_anchor(self) -> float | None:
+        """Where `check`'s window ends: the newest event not stamped far in the future
+        (else, when every event is, the newest of those: a skewed clock, still read)."""
+        return self.newest_ts if self.newest_ts is not None else self.future_newest_ts
 
     def source_entry(self, status: dict[str, Any]) -> dict[str, Any]:
         """A file's entry in a snapshot's `sources`: the tailer's facts plus our counts."""

@@ -84,7 +84,7 @@ def window_end_for(ledger: Ledger, window_s: float | None, now: float | None,
 
     Returns (end, fell_back). With now=None (check) the end is the newest event.
     """
-    newest = ledger.newest_ts
+    newest = ledger.window_anchor
     if now is None:
         return newest, False
     if newest is not None and window_s is not None and newest < now - window_s:
@@ -110,7 +110,7 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
     rows: tuple[ExecutionRow, ...] = ()
     if ledger is not None:
         end, fell_back = window_end_for(ledger, window_s, now)
-        reference = now if now is not None else (ledger.newest_ts or clock)
+        reference = now if now is not None else (ledger.window_anchor or clock)
         logs = log_figures(ledger, window_s, end if end is not None else reference, reference)
         executions = ledger.counts(reference)
         if with_rows:
