@@ -275,6 +275,26 @@ def test_gzip_file_is_read_once_and_ends_the_watch(
     assert (source["status"], source["events"], source["malformed"]) == ("ended", 12, 1)
 
 
+def test_a_failing_snapshot_is_one_line_once_and_never_a_traceback(
+        tmp_path: Path, capfd: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process, with the one mock here: no real input makes the core raise (that would
+    be a bug), but if it ever does, a sidecar must say so in one line, not die."""
+    from wftui.live import LiveMonitor
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    log = tmp_path / "app.log"
+    append(log, executions("x", 1))
+    monkeypatch.setattr(LiveMonitor, "snapshot", broken)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert main(["watch", str(log), "--every", "0.2s", "--duration", "0.6s"]) == 2
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert err == "wftui: watch: cannot take a snapshot: RuntimeError: boom second line\n"
+
+
 def test_missing_file_is_waiting_then_followed(
         tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
     log = tmp_path / "later.log"

@@ -4,7 +4,8 @@ For pipes, sidecars and paging: one JSON object a line (or plain text), flushed 
 line. Thresholds are evaluated several times between snapshots so an alert change is
 printed (and notified) within about half a second, not at the next snapshot. Runs until
 --duration, SIGINT or SIGTERM (or until every source has ended: stdin at its end, gzip
-files), prints a final snapshot, and exits 0, or 1 if a threshold is firing then.
+files), prints a final snapshot, and exits 0, or 1 if a threshold is firing then (2 on a
+usage error, or when not even the final snapshot could be taken).
 """
 
 from __future__ import annotations
@@ -24,15 +25,16 @@ from typing import Any
 import orjson
 
 from wftui.commands.common import add_source_arguments, fail, settings_from
-from wftui.config import ConfigError, parse_duration
+from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core import format as fmt
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
 from wftui.live import LiveMonitor
-from wftui.notify import Notifier, notify_settings, transition_record
+from wftui.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.render_text import snapshot_text
-from wftui.sources.connect import metric_family
+from wftui.sources.connect import MetricFamily, metric_family
+from wftui.sources.metrics import one_line
 
 #: How often thresholds are evaluated (at most): alert changes show up this fast.
 EVALUATE_EVERY_S = 0.5
@@ -146,11 +148,19 @@ class Watch:
         self.every = every
         self.duration = duration
         self.tick = min(EVALUATE_EVERY_S, every)
+        self.problems: set[str] = set()
 
-    def evaluate(self) -> Snapshot:
-        """Evaluate thresholds now; print and notify what changed."""
+    def evaluate(self) -> Snapshot | None:
+        """Evaluate thresholds now; print and notify what changed (None: it failed)."""
         started = time.monotonic()
-        snapshot = self.monitor.snapshot()
+        try:
+            snapshot = self.monitor.snapshot()
+        except Exception as error:  # noqa: BLE001 - said on stderr; a sidecar keeps going
+            problem = one_line(error)
+            if problem not in self.problems:  # once, not every half second
+                self.problems.add(problem)
+                say(f"watch: cannot take a snapshot: {fmt.visible(problem)}")
+            return None
         # A slow snapshot (a huge ledger) spaces the evaluations out instead of
         # keeping a core busy.
         cost = time.monotonic() - started
@@ -168,7 +178,7 @@ class Watch:
             return False
         return all(source.get("status") == "ended" for source in snapshot.sources)
 
-    def run(self, stop: StopSignal) -> Snapshot:
+    def run(self, stop: StopSignal) -> Snapshot | None:
         """Run until the duration is over, a stop signal, or every source ended."""
         # The first evaluation waits for the first read, or every threshold would go
         # from "no data" to "ok" a moment after start: not news.
@@ -179,9 +189,9 @@ class Watch:
         while True:
             snapshot = self.evaluate()
             now = time.monotonic()
-            if now >= end or self.all_ended(snapshot):
+            if now >= end or (snapshot is not None and self.all_ended(snapshot)):
                 break
-            if now >= next_print:
+            if now >= next_print and snapshot is not None:
                 self.output.snapshot(snapshot, time.time())
                 next_print += self.every
                 if next_print <= now:  # fell behind: skip ahead rather than burst
@@ -203,15 +213,17 @@ class Watch:
             elif time.monotonic() - quiet_since >= SETTLE_QUIET_S:
                 return
 
-    def finish(self) -> Snapshot:
+    def finish(self) -> Snapshot | None:
         """The final snapshot, once lines written just before the stop have been read."""
         self.settle()
         snapshot = self.evaluate()
-        self.output.snapshot(snapshot, time.time())
+        if snapshot is not None:
+            self.output.snapshot(snapshot, time.time())
         return snapshot
 
 
-def _parse_options(options: argparse.Namespace) -> tuple[Any, float, float | None, Any, Any]:
+def _parse_options(options: argparse.Namespace
+                   ) -> tuple[Settings, float, float | None, NotifySettings, MetricFamily | None]:
     """Everything that can be a usage error, checked before anything starts."""
     settings = settings_from(options)
     if not options.files and not options.metrics and not options.prometheus:
@@ -253,7 +265,10 @@ def run(options: argparse.Namespace) -> int:
             notifier.start()
         monitor.start()
         final = Watch(monitor, output, notifier, every=every, duration=duration).run(stop)
-        code = 1 if any(state.state == FIRING for state in final.thresholds) else 0
+        if final is None:
+            code = 2  # no final snapshot; the reason is already on stderr
+        else:
+            code = 1 if any(state.state == FIRING for state in final.thresholds) else 0
     except BrokenPipeError:
         _quiet_stdout()
         code = 0
