@@ -168,6 +168,9 @@ def test_settings_from_config_table_and_flags_override_it() -> None:
     assert flags.timeout_s == 0.25
     assert flags.command == from_file.command
     assert not notify_settings({}).enabled
+    # A TOML list is taken as argv as it is (no splitting).
+    listed = notify_settings({"command": [PY, "a b", "{state}"]})
+    assert listed.command == (PY, "a b", "{state}")
 
 
 @pytest.mark.parametrize(("table", "flags", "message"), [

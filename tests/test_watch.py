@@ -295,6 +295,19 @@ def test_a_failing_snapshot_is_one_line_once_and_never_a_traceback(
     assert err == "wftui: watch: cannot take a snapshot: RuntimeError: boom second line\n"
 
 
+def test_from_end_skips_what_is_already_there(
+        tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
+    log = tmp_path / "app.log"
+    append(log, executions("old", 3, ok=False))
+    proc = watch(str(log), "--from-end", "--every", "0.2s", "--window", "all")
+    first = proc.wait_snapshot(lambda s: True, "a snapshot")
+    assert file_source(first)["events"] == 0
+    append(log, executions("new", 2))
+    proc.wait_snapshot(lambda s: file_source(s)["events"] == 8, "the new lines")
+    assert proc.finish(signal.SIGTERM) == 0  # the old failures were never read
+    assert proc.lines[-1]["executions"]["failed"] == 0
+
+
 def test_missing_file_is_waiting_then_followed(
         tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
     log = tmp_path / "later.log"
