@@ -308,10 +308,9 @@ def test_full_queue_drops_with_a_message_and_never_blocks(
                                       attempts=1, queue_size=2)
     notifier.offer(record("a0", "ok", "firing"))
     wait_for(lambda: calls_of(tmp_path), "the first command to start (and hang)")
-    started = time.monotonic()
+    # The hook hangs for 20 s: were offering to wait for it, this would not return.
     for n in range(1, 5):
         assert notifier.offer(record(f"a{n}", "ok", "firing"))
-    assert time.monotonic() - started < 5.0  # offering never waits for the hook
     # By hand: a0 is being delivered, a1 and a2 fill the queue of 2, a3 and a4 are dropped.
     wait_for(lambda: notifier.dropped == 2, "two drops")
     assert said == ["notify command: 2 notifications waiting; dropped a3 firing",
