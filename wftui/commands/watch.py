@@ -42,8 +42,10 @@ EVALUATE_EVERY_S = 0.5
 EVALUATE_CPU_SHARE = 0.25
 #: At the start and end, let the reader catch up: wait for this much quiet,
 SETTLE_QUIET_S = 0.2
-#: but never longer than this.
+#: but never longer than this,
 SETTLE_MAX_S = 1.0
+#: and at the start, first for what the files held (a huge file is not waited out).
+START_READ_MAX_S = 5.0
 NOTIFY_GRACE_S = 5.0
 
 
@@ -182,6 +184,7 @@ class Watch:
         """Run until the duration is over, a stop signal, or every source ended."""
         # The first evaluation waits for the first read, or every threshold would go
         # from "no data" to "ok" a moment after start: not news.
+        self.read_what_was_there()
         self.settle()
         start = time.monotonic()
         end = start + self.duration if self.duration is not None else math.inf
@@ -200,6 +203,27 @@ class Watch:
             if stop.wait(wake - time.monotonic()):
                 break
         return self.finish()
+
+    def read_what_was_there(self) -> None:
+        """Wait (up to START_READ_MAX_S) until files are read up to their size at start."""
+        tailer = self.monitor.tailer
+        if tailer is None:
+            return
+        sizes: dict[int, int] = {}
+        for status in tailer.statuses:
+            with contextlib.suppress(OSError):
+                sizes[id(status)] = os.stat(status.path).st_size
+
+        def behind() -> bool:
+            # Only files being followed: a gzip file's offset counts decompressed bytes,
+            # and missing or failed files have nothing to catch up on.
+            return any(status.status == "following"
+                       and status.offset < sizes.get(id(status), 0)
+                       for status in tailer.statuses)
+
+        deadline = time.monotonic() + START_READ_MAX_S
+        while behind() and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def settle(self) -> None:
         """Wait (briefly) until the reader has caught up: the version stops changing."""
