@@ -138,10 +138,12 @@ class ExecutionScreen(Screen):
 
         def replayed(new_id: str | None) -> None:
             if new_id:
+                # Follow the replay: side by side with the original as it arrives.
                 self.last_replay = new_id
                 self.notify(f"replay of {safe(original)} started as {safe(new_id)}; "
-                            "press c to compare them", title="Replay", markup=False,
+                            "c compares them again later", title="Replay", markup=False,
                             timeout=10)
+                self.action_compare()
 
         self.app.push_screen(ReplayScreen(self.detail, self.wftui.settings), replayed)
 

@@ -51,8 +51,14 @@ def help_text() -> Text:
         for key, what in keys:
             text.append(f"  {key:<14}", style="bold cyan")
             text.append(f"{what}\n")
-    text.append("\nSymbols: ✓ ok  ✗ failed  ⟳ running  ↻ a replay  ⟲n replayed n times  "
-                "⏱ slowest step  ◆ critical path  · no data (never zero)", style="dim")
+    text.append("\nSymbols\n", style="bold underline")
+    for symbol, meaning in (("✓ ✗ ⟳", "ok, failed, running"),
+                            ("↻ / ⟲n", "a replay / replayed n times"),
+                            ("⏱ ◆", "the slowest step / on the critical path"),
+                            ("·", "no data in a sparkline (never drawn as zero)"),
+                            ("␛ ␍ ⍰", "control characters and bidi marks from logs, made visible")):
+        text.append(f"  {symbol:<14}", style="bold cyan")
+        text.append(f"{meaning}\n")
     return text
 
 
