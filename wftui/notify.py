@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
-import shlex
 import shutil
 import signal
 import sys
@@ -35,6 +33,7 @@ from wftui.config import ConfigError, check_keys, parse_duration
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, Transition
 from wftui.core.timestamps import format_timestamp
+from wftui.hooks import check_url, split_template, substitute
 
 #: Placeholders a notify command may use, each as a whole argument.
 PLACEHOLDERS = ("alert", "state", "from", "value", "threshold", "action", "at")
@@ -70,48 +69,13 @@ def transition_record(transition: Transition) -> dict[str, Any]:
             "action": transition.action, "at": format_timestamp(transition.at)}
 
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_-]*)\}")
-
-
-def _placeholder(arg: str) -> str | None:
-    """The name if the argument is one placeholder-like word in braces ("{alert}")."""
-    match = _PLACEHOLDER.fullmatch(arg)
-    return match.group(1) if match else None
-
-
 def parse_command(text: Any, where: str) -> tuple[str, ...]:
-    """A command template (a string split with shlex, or a list) checked for use.
-
-    Raises ConfigError when it is empty, cannot be split, names an unknown placeholder,
-    uses a placeholder inside a larger argument, or names a program that is not found.
-    """
-    if isinstance(text, str):
-        try:
-            argv = shlex.split(text)
-        except ValueError as error:
-            raise ConfigError(f"{where}: cannot split {text!r}: {error}") from error
-    elif isinstance(text, list) and all(isinstance(arg, str) for arg in text):
-        argv = list(text)
-    else:
-        raise ConfigError(f"{where}: expected a command line (text), got {text!r}")
-    if not argv:
-        raise ConfigError(f"{where}: the command is empty")
-    known = ", ".join("{" + name + "}" for name in PLACEHOLDERS)
-    for arg in argv:
-        name = _placeholder(arg)
-        if name is not None:
-            if name not in PLACEHOLDERS:
-                raise ConfigError(f"{where}: unknown placeholder {arg} (expected {known})")
-            continue
-        for candidate in PLACEHOLDERS:
-            if "{" + candidate + "}" in arg:
-                raise ConfigError(f"{where}: placeholder {{{candidate}}} must be a whole "
-                                  f"argument, not part of {arg!r}")
-    if _placeholder(argv[0]) in PLACEHOLDERS:
-        raise ConfigError(f"{where}: the program cannot be a placeholder")
+    """A notify command template as argv (see `wftui.hooks.split_template`), whose
+    program must exist: a typo is found at start, not at 3 a.m. when an alert fires."""
+    argv = split_template(text, PLACEHOLDERS, where)
     if shutil.which(argv[0]) is None:
         raise ConfigError(f"{where}: {argv[0]}: program not found")
-    return tuple(argv)
+    return argv
 
 
 def placeholder_values(record: Mapping[str, Any]) -> dict[str, str]:
@@ -127,8 +91,7 @@ def placeholder_values(record: Mapping[str, Any]) -> dict[str, str]:
 
 def command_argv(template: tuple[str, ...], record: Mapping[str, Any]) -> list[str]:
     """The argv for one notification: whole-argument placeholders replaced, nothing else."""
-    values = placeholder_values(record)
-    return [values.get(name, arg) if (name := _placeholder(arg)) else arg for arg in template]
+    return substitute(template, placeholder_values(record))
 
 
 def notify_settings(table: Any, *, command: str | None = None, url: str | None = None,
@@ -143,14 +106,7 @@ def notify_settings(table: Any, *, command: str | None = None, url: str | None =
     where, url_value = ("--notify-url", url) if url is not None else (
         "config: notify.url", table.get("url"))
     if url_value is not None:
-        if not isinstance(url_value, str) or not url_value.startswith(("http://", "https://")):
-            raise ConfigError(f"{where}: expected an http:// or https:// URL, got {url_value!r}")
-        try:
-            host = httpx.URL(url_value).host
-        except httpx.InvalidURL as error:
-            raise ConfigError(f"{where}: not a URL: {error}") from error
-        if not host:
-            raise ConfigError(f"{where}: no host in {url_value!r}")
+        check_url(url_value, where)
         out["url"] = url_value
     if timeout is not None:
         out["timeout_s"] = parse_duration(timeout, "--notify-timeout")

@@ -27,15 +27,14 @@ Running a plan lives in `wftui.replay_run`, the audit log in `wftui.replay_audit
 from __future__ import annotations
 
 import re
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
 import orjson
 
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
 from wftui.core.format import visible
+from wftui.hooks import check_url, placeholder, split_template
 
 ID_RE = re.compile(r"[A-Za-z0-9._:][A-Za-z0-9._:-]{0,127}")
 PLACEHOLDERS = ("execution_id", "workflow_name", "context_file")
@@ -43,7 +42,6 @@ DEFAULT_TIMEOUT_S = 30.0
 REPLAY_KEYS = frozenset({"command", "url", "timeout"})
 # How the temporary context file is shown before it exists (it is created at run time).
 CONTEXT_FILE_SHOWN = "<context file>"
-_WHOLE_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 
 
 class ReplayError(ValueError):
@@ -79,53 +77,13 @@ class ReplayHook:
 
 
 def split_command(template: str | list[Any], where: str) -> tuple[str, ...]:
-    """A command template as argv (shlex, once); ConfigError when it cannot be used."""
-    if isinstance(template, list):
-        if not all(isinstance(arg, str) for arg in template):
-            raise ConfigError(f"{where}: a command list must hold only strings")
-        argv = tuple(template)
-    elif isinstance(template, str):
-        try:
-            argv = tuple(shlex.split(template))
-        except ValueError as error:
-            raise ConfigError(f"{where}: cannot split the command: {error}") from None
-    else:
-        raise ConfigError(f"{where}: expected a command (text), got {template!r}")
-    if not argv:
-        raise ConfigError(f"{where}: the command is empty")
-    used: set[str] = set()
-    for arg in argv:
-        whole = _WHOLE_PLACEHOLDER.fullmatch(arg)
-        if whole:
-            if whole.group(1) not in PLACEHOLDERS:
-                raise ConfigError(f"{where}: unknown placeholder {arg!r} (known: "
-                                  + ", ".join("{" + p + "}" for p in PLACEHOLDERS) + ")")
-            used.add(whole.group(1))
-            continue
-        for name in PLACEHOLDERS:
-            if "{" + name + "}" in arg:
-                raise ConfigError(
-                    f"{where}: placeholder {{{name}}} must be a whole argument, not part of "
-                    f"{arg!r} (write it as a separate argument, e.g. --id {{{name}}})")
-    if _WHOLE_PLACEHOLDER.fullmatch(argv[0]):
-        raise ConfigError(f"{where}: the program itself cannot be a placeholder")
-    if not used & {"execution_id", "context_file"}:
+    """A replay command template as argv (see `wftui.hooks.split_template`); it must take
+    the execution id or its context, or it cannot know what to replay."""
+    argv = split_template(template, PLACEHOLDERS, where)
+    if not {placeholder(arg) for arg in argv} & {"execution_id", "context_file"}:
         raise ConfigError(f"{where}: the command must take {{execution_id}} or "
                           "{context_file} as an argument, or it cannot know what to replay")
     return argv
-
-
-def check_url(url: Any, where: str) -> str:
-    """An absolute http(s) URL; ConfigError otherwise."""
-    if not isinstance(url, str):
-        raise ConfigError(f"{where}: expected a URL, got {url!r}")
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as error:
-        raise ConfigError(f"{where}: not a URL: {error}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigError(f"{where}: expected an http:// or https:// URL, got {url!r}")
-    return url
 
 
 def hook_from(settings: Settings, replay_cmd: str | None = None,
