@@ -36,24 +36,29 @@ class Figures:
     def as_dict(self) -> dict[str, Any]:
         """The figure keys of the `wftui check` object."""
         return {
-            "error_rate": _round(self.error_rate),
-            "latency_s": {key: _round(value) for key, value in self.latency_s.items()},
+            "error_rate": rounded(self.error_rate),
+            "latency_s": {key: rounded(value) for key, value in self.latency_s.items()},
             "step_latency_s": {
-                name: {key: _round(value) if key != "count" else value
+                name: {key: rounded(value) if key != "count" else value
                        for key, value in stats.items()}
                 for name, stats in self.step_latency_s.items()
             },
-            "throughput_per_min": _round(self.throughput_per_min),
-            "active_workflows": _round(self.active_workflows),
-            "queue_depth": _round(self.queue_depth),
+            "throughput_per_min": rounded(self.throughput_per_min),
+            "active_workflows": rounded(self.active_workflows),
+            "queue_depth": rounded(self.queue_depth),
         }
 
 
-def _round(value: float | None, digits: int = 6) -> float | None:
-    if value is None:
+def rounded(value: Any, digits: int = 6) -> Any:
+    """Figures to 6 decimals (whole numbers as ints) for JSON; other values unchanged."""
+    if isinstance(value, dict):
+        return {key: rounded(item, digits) for key, item in value.items()}
+    if not isinstance(value, float):
+        return value
+    if value != value or value in (float("inf"), float("-inf")):
         return None
-    rounded = round(value, digits)
-    return int(rounded) if rounded == int(rounded) and abs(rounded) < 2**53 else rounded
+    short = round(value, digits)
+    return int(short) if short == int(short) and abs(short) < 2**53 else short
 
 
 def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) -> Figures:

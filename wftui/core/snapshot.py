@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wftui.core.execution import ExecutionRow
-from wftui.core.figures import Figures, log_figures
+from wftui.core.figures import Figures, log_figures, rounded
 from wftui.core.ledger import Ledger, MalformedLine
 from wftui.core.thresholds import Alert, ThresholdEngine, ThresholdState, Transition
 from wftui.core.timestamps import format_timestamp
@@ -46,14 +46,14 @@ class Snapshot:
         merged = self.logs.as_dict() if self.logs is not None else Figures().as_dict()
         if self.metrics is not None:
             if self.logs is None:
-                merged.update({k: v for k, v in self.metrics.items() if k in merged})
+                merged.update({k: rounded(v) for k, v in self.metrics.items() if k in merged})
             for key in METRICS_PREFERRED:
                 value = self.metrics.get(key)
                 if key == "latency_s":
                     if isinstance(value, dict) and any(v is not None for v in value.values()):
-                        merged[key] = {q: value.get(q) for q in ("p50", "p95", "p99")}
+                        merged[key] = {q: rounded(value.get(q)) for q in ("p50", "p95", "p99")}
                 elif value is not None:
-                    merged[key] = value
+                    merged[key] = rounded(value)
         return merged
 
     def to_check_dict(self) -> dict[str, Any]:
@@ -68,8 +68,10 @@ class Snapshot:
         out["thresholds"] = [state.as_dict() for state in self.thresholds]
         if self.logs is not None and self.metrics is not None:
             out["logs"] = self.logs.as_dict()
-            out["metrics"] = {k: v for k, v in self.metrics.items()
+            out["metrics"] = {k: rounded(v) for k, v in self.metrics.items()
                               if k in Figures().as_dict()}
+        if self.window_fallback:
+            out["window_fallback"] = True  # no recent events: the window ends at the newest
         out["folded_executions"] = self.folded
         if self.logs is not None and self.logs.approximate:
             out["approximate"] = True
