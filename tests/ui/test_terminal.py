@@ -128,7 +128,7 @@ def _processes_with(text: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("ending", ["q", "SIGTERM"])
+@pytest.mark.parametrize("ending", ["q", "ctrl+c", "SIGTERM"])
 def test_demo_runs_and_stops_its_service(terminal, tmp_path: Path, ending: str) -> None:
     log = tmp_path / "demo-events.log"
     service = f"--log {log} --port"  # the service's command line, not wftui's
@@ -137,11 +137,20 @@ def test_demo_runs_and_stops_its_service(terminal, tmp_path: Path, ending: str) 
     assert _processes_with(service), "the demo service is not running"
     term.keys("i")
     term.wait(lambda s: "error-spike" in s, "the incident picker")
-    term.keys("Escape")
+    if ending == "q":
+        # switch the incident on live and watch the error-rate threshold fire
+        term.keys("Down")
+        term.keys("Enter")
+        term.wait(lambda s: "incident now error-spike" in s, "the switch")
+        term.wait(lambda s: "FIRING" in s and "Page on-call" in s, "the threshold firing")
+    else:
+        term.keys("Escape")
     # wait for the picker to go: an ESC followed at once by q reads as alt+q
-    term.wait(lambda s: "error-spike" not in s, "the picker to close")
+    term.wait(lambda s: "(esc to cancel)" not in s, "the picker to close")
     if ending == "q":
         term.keys("q")
+    elif ending == "ctrl+c":
+        term.keys("C-c")
     else:
         os.kill(term.pane_pid(), signal.SIGTERM)
     deadline = time.monotonic() + WAIT_S

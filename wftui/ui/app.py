@@ -12,7 +12,7 @@ import asyncio
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -23,12 +23,13 @@ from textual.message import Message
 from textual.screen import Screen
 
 from wftui.config import WINDOWS, ConfigError, Settings, load_settings
-from wftui.core.execution import ExecutionRow
 from wftui.core.format import threshold_figure, window
 from wftui.core.snapshot import Snapshot
 from wftui.live import LiveMonitor
 from wftui.ui.history import FigureHistory, figure_values
-from wftui.ui.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery, arrange
+from wftui.ui.palette import palette_commands
+from wftui.ui.refresh import Refresh, compute_refresh, crash_report, status_text
+from wftui.ui.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
 from wftui.ui.screens.execution import ExecutionScreen
 from wftui.ui.screens.help import HelpScreen
 from wftui.ui.screens.malformed import MalformedScreen
@@ -53,18 +54,6 @@ class DemoControl(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Refresh:
-    """One refresh's results, computed in a worker thread."""
-
-    now: float
-    version: int
-    snapshot: Snapshot
-    rows: list[ExecutionRow]
-    retained: int
-    took_s: float
-
-
 class WftuiApp(App[int]):
     """The live monitor."""
 
@@ -72,6 +61,8 @@ class WftuiApp(App[int]):
     TITLE = "wftui"
     BINDINGS = [
         Binding("q", "quit", "Quit"),
+        # An operator's reflex in a terminal; Textual's default only says to use ctrl+q.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("p", "pause", "Pause"),
         Binding("m", "malformed", "Malformed"),
@@ -204,20 +195,7 @@ class WftuiApp(App[int]):
 
     def _compute(self, query: TableQuery) -> Refresh:
         """Worker thread: snapshot, rows (cached), filter and sort."""
-        started = time.perf_counter()
-        now = self.clock()
-        monitor = self.monitor
-        version = monitor.version
-        snapshot = monitor.snapshot(now=now)
-        ledger = monitor.ledger
-        # list()/dict() of a dict are single C calls: a consistent copy under the GIL
-        # while the reader thread keeps adding executions.
-        executions = list(ledger.executions.values())
-        rows = self._cache.refresh(executions, now, ledger.idle_timeout)
-        by_id = dict(ledger.executions) if query.text else {}
-        arranged = arrange(rows, query, self._cache, by_id)
-        return Refresh(now, version, snapshot, arranged, len(rows),
-                       time.perf_counter() - started)
+        return compute_refresh(self.monitor, self._cache, query, self.clock())
 
     def _apply(self, refresh: Refresh) -> None:
         self.latest = refresh
@@ -258,24 +236,7 @@ class WftuiApp(App[int]):
 
     def status_line(self, snapshot: Snapshot) -> Text:
         """window, pause, window fallback, config errors and source warnings."""
-        text = Text(no_wrap=True, end="")
-        text.append(" wftui ", style="bold reverse")
-        text.append(f"  window {window(self.monitor.window_s)}", style="bold")
-        if self.paused:
-            text.append("   ⏸ PAUSED (reading continues; p to resume)",
-                        style="bold black on yellow")
-        if snapshot.window_fallback:
-            text.append("   no recent events: window ends at the newest event",
-                        style="yellow")
-        if snapshot.malformed_total:
-            text.append(f"   {snapshot.malformed_total:,} malformed (m)", style="yellow")
-        if self.config_error:
-            text.append("   config not reloaded: ", style="bold red")
-            text.append(safe(self.config_error), style="red")
-        for warning in snapshot.warnings[:2]:
-            text.append("   ⚠ ", style="yellow")
-            text.append(safe(warning)[:120], style="yellow")
-        return text
+        return status_text(snapshot, self.monitor.window_s, self.paused, self.config_error)
 
     # -- config reload ---------------------------------------------------------------
 
@@ -419,56 +380,7 @@ class WftuiApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield SystemCommand("Help: keys", "Every key and what it does", self.action_help)
-        yield SystemCommand("Pause / resume display", "Freeze the screen; reading goes on",
-                            self.action_pause)
-        yield SystemCommand("Malformed lines", "Lines that could not be read",
-                            self.action_malformed)
-        yield SystemCommand("Replay audit log", "Every replay asked for, and its outcome",
-                            self.action_audit)
-        yield SystemCommand("Filter executions", "By id, workflow, step name, error text",
-                            self.action_filter)
-        for label, size in WINDOWS.items():
-            yield SystemCommand(f"Window: {label}", f"Figures over the last {label}",
-                                lambda size=size: self.action_window(size))
-        for status in STATUS_FILTERS:
-            yield SystemCommand(f"Show executions: {status}", f"Status filter: {status}",
-                                lambda status=status: self.action_status_filter(status))
-        for column, heading in COLUMNS.items():
-            yield SystemCommand(f"Sort executions by {heading}", "Highest / newest first",
-                                lambda column=column: self.action_sort(column))
-        yield SystemCommand("Reverse sort order", "Flip the executions table's order",
-                            self.action_reverse_sort)
-        yield SystemCommand("Reload config", "Re-read thresholds from the config file",
-                            self.reload_config)
-        if isinstance(screen, ExecutionScreen):
-            yield SystemCommand("Export execution as JSON", "Write it to a file",
-                                screen.action_export)
-            yield SystemCommand("Replay execution", "Ask your system to run it again",
-                                screen.action_replay)
-            yield SystemCommand("Compare with replay", "Step by step, side by side",
-                                screen.action_compare)
-            yield SystemCommand("Expand all steps", "Unfold the whole tree",
-                                screen.action_expand_all)
-            yield SystemCommand("Collapse all steps", "Fold the tree", screen.action_collapse_all)
-        if self.demo is not None:
-            for name, description in self.demo.incidents.items():
-                yield SystemCommand(f"Demo incident: {name}", description,
-                                    lambda name=name: self.action_incident(name))
-
-
-def crash_report(error: BaseException) -> str | None:
-    """Write the traceback of an unexpected error to a file; return its path."""
-    import tempfile
-    import traceback
-
-    try:
-        with tempfile.NamedTemporaryFile("w", prefix="wftui-crash-", suffix=".txt",
-                                         delete=False) as handle:
-            handle.write("".join(traceback.format_exception(error)))
-            return handle.name
-    except OSError:
-        return None
+        yield from palette_commands(self, screen)
 
 
 def make_app(settings: Settings, monitor: LiveMonitor, *,

@@ -12,7 +12,7 @@ from textual.widgets import Static
 KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     ("Everywhere", (
         ("?", "this help"),
-        ("q", "quit"),
+        ("q / ctrl+c", "quit"),
         ("p", "pause / resume the display (reading goes on)"),
         ("m", "malformed lines: what could not be read, with file and line"),
         ("ctrl+p", "command palette: every action, windows, filters, sorts, audit log"),

@@ -19,7 +19,8 @@ from wftui.ui.widgets.figure_panel import FigurePanel, PanelView
 from wftui.ui.widgets.sources_bar import SourcesBar
 
 if TYPE_CHECKING:
-    from wftui.ui.app import Refresh, WftuiApp
+    from wftui.ui.app import WftuiApp
+    from wftui.ui.refresh import Refresh
 
 # panel id -> (title, figure key in figure_values, threshold name or None)
 PANELS = (
