@@ -1,9 +1,10 @@
 """The Textual app: owns the refresh loop, the figure history and the operator's choices.
 
-Sources are read by `LiveMonitor` in its own thread. The app takes a snapshot on a
-timer (at most 10 Hz, only when something new was read, or every few seconds so the
-window slides), in a worker thread, and pushes it down to the screens. It never does
-anything per log line.
+Sources are read by `LiveMonitor` in its own thread, which wakes the app (one posted
+message, however many lines) when something new was read. The app then takes a
+snapshot in a worker thread, at most 10 times a second (less when snapshots get
+expensive), and pushes it down to the screens; with nothing new, a slow timer still
+refreshes every few seconds so the window slides. Nothing is done per log line.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from wftui.ui.text import safe
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
 TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)
-SLIDE_S = 2.0  # with nothing new, refresh this often anyway: the window slides
+SLIDE_S = 5.0  # with nothing new, refresh this often anyway: the window slides
 SLIDE_MAX_S = 15.0
 CONFIG_CHECK_S = 2.0
 SORTS = tuple(COLUMNS)

@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from wftui.core.format import count, percent, rate_per_min, seconds, threshold_figure
 from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
 from wftui.ui.widgets.alerts_list import AlertsList
 from wftui.ui.widgets.executions_table import ExecutionsTable, header_text
 from wftui.ui.widgets.figure_panel import FigurePanel, PanelView
+from wftui.ui.widgets.quiet_static import QuietStatic
 from wftui.ui.widgets.sources_bar import SourcesBar
 
 if TYPE_CHECKING:
@@ -62,10 +63,10 @@ class MonitorScreen(Screen):
                 yield FigurePanel(title, id=f"panel-{panel_id}")
         yield AlertsList(id="alerts")
         with Vertical(id="executions"):
-            yield Static(id="table-title")
+            yield QuietStatic(id="table-title")
             yield Input(placeholder="filter: id, workflow, step name, error text "
                                     "(Enter to keep, Esc to clear)", id="filter")
-            yield Static(id="table-header")
+            yield QuietStatic(id="table-header")
             yield ExecutionsTable(id="table")
         yield Footer()
 
@@ -201,8 +202,8 @@ class MonitorScreen(Screen):
         if query.text:
             title.append("   filter: ", style="bold cyan")
             title.append(Text(query.text, style="bold cyan"))
-        self.query_one("#table-title", Static).update(title)
-        self.query_one("#table-header", Static).update(
+        self.query_one("#table-title", QuietStatic).show_text(title)
+        self.query_one("#table-header", QuietStatic).show_text(
             header_text(max(table.size.width, 80), query.sort, query.descending))
         table.empty_message = ("no executions match the filter" if retained
                                else "no executions yet")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from wftui.core.format import clock, seconds, threshold_figure
 from wftui.core.thresholds import Alert
 from wftui.ui.text import plain
+from wftui.ui.widgets.quiet_static import QuietStatic
 
 
 def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:
@@ -32,7 +32,7 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:
     return text
 
 
-class AlertsList(Static):
+class AlertsList(QuietStatic):
     """A panel listing alert history (newest first)."""
 
     DEFAULT_CSS = """
@@ -44,4 +44,4 @@ class AlertsList(Static):
         self.border_title = "Alerts"
 
     def show(self, alerts: tuple[Alert, ...]) -> None:
-        self.update(alerts_text(alerts))
+        self.show_text(alerts_text(alerts))

@@ -127,6 +127,8 @@ class ExecutionsTable(ScrollView, can_focus=True):
 
     def set_rows(self, rows: list[ExecutionRow]) -> None:
         """New rows; the cursor stays on the same execution (or at the top if it was)."""
+        if rows == self.rows and self.virtual_size.height == len(rows):
+            return  # the same rows (unchanged ones are the same objects): no repaint
         self.rows = rows
         index = 0
         if self.selected_id is not None and self.cursor != 0:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
 
 from wftui.core.format import window as window_label
 from wftui.ui.history import FigureHistory
 from wftui.ui.text import plain
+from wftui.ui.widgets.quiet_static import QuietStatic
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = "·"  # a slice with no data: visibly not a zero
@@ -66,7 +66,7 @@ STATE_LOOK = {
 }
 
 
-class FigurePanel(Static):
+class FigurePanel(QuietStatic):
     """A bordered panel; `show(view)` replaces what it displays."""
 
     DEFAULT_CSS = """
@@ -86,7 +86,7 @@ class FigurePanel(Static):
         self.view = view
         self.set_class(view.state == "pending", "-pending")
         self.set_class(view.state == "firing", "-firing")
-        self.update(self._render_view(view))
+        self.show_text(self._render_view(view))
 
     def _render_view(self, view: PanelView) -> Text:
         width = max(self.content_size.width, 20)
@@ -122,4 +122,4 @@ class FigurePanel(Static):
 
     def on_resize(self) -> None:
         if self.view is not None:
-            self.update(self._render_view(self.view))
+            self.show_text(self._render_view(self.view))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual.widgets import Static
 
 from wftui.core.format import count, seconds
 from wftui.ui.text import clip, clip_left, plain, safe
+from wftui.ui.widgets.quiet_static import QuietStatic
 
 FILE_LOOK = {
     "following": ("●", "green"), "waiting": ("◌", "yellow"),
@@ -61,7 +61,7 @@ def source_text(source: dict[str, Any]) -> Text:
     return text
 
 
-class SourcesBar(Static):
+class SourcesBar(QuietStatic):
     """Each source on its own line, so an operator sees at once what is not read."""
 
     DEFAULT_CSS = "SourcesBar { height: auto; padding: 0 1; }"
@@ -76,4 +76,4 @@ class SourcesBar(Static):
         if not sources:
             text.append("\n")
             text.append("no sources: give log files and/or --metrics URLs", style="yellow")
-        self.update(text)
+        self.show_text(text)
