@@ -143,3 +143,42 @@ async def test_config_reload_updates_thresholds_and_keeps_them_on_error(
                        "the reload error")
         assert h.monitor.engine.thresholds[0].above == 0.1  # the old settings stay
         assert "threshold > 10.00%" in screen_text(h.app)
+
+
+async def test_a_failing_refresh_is_one_line_and_the_app_carries_on(tmp_path: Path) -> None:
+    """A bug under the snapshot (no real data produces one: a subclass stands in)."""
+    from wftui.config import Settings
+    from wftui.live import LiveMonitor
+    from wftui.ui.app import make_app
+
+    class FlakyMonitor(LiveMonitor):
+        failures = 1
+
+        def snapshot(self, *args, **kwargs):
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("core bug")
+            return super().snapshot(*args, **kwargs)
+
+    log = tmp_path / "app.log"
+    events = _mixed(3, 0)
+    append(log, events)
+    monitor = FlakyMonitor(Settings(), [str(log)])
+    app = make_app(Settings(), monitor, clock=lambda: NOW)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: any("refresh failed: RuntimeError: core bug"
+                                              in n.message for n in app._notifications),
+                           "the one-line error")
+            await settled(pilot, app, len(events))
+            assert app.is_running
+            assert "ex-002" in screen_text(app)
+    finally:
+        monitor.stop()
+    _remove_crash_reports(app)
+
+
+def _remove_crash_reports(app) -> None:
+    for note in app._notifications:
+        if "details in " in note.message:
+            Path(note.message.rsplit("details in ", 1)[1].rstrip(")")).unlink()

@@ -84,6 +84,7 @@ class WftuiApp(App[int]):
         self.query = TableQuery()
         self.paused = False
         self.config_error: str | None = None
+        self.refresh_error: str | None = None  # the last refresh failed: why
         self.latest: Refresh | None = None
         self._shown: Refresh | None = None  # what is on screen (frozen while paused)
         self._wftui_error: str | None = None  # an unexpected error, as one line
@@ -189,10 +190,26 @@ class WftuiApp(App[int]):
     async def _refresh(self) -> None:
         try:
             refresh = await asyncio.to_thread(self._compute, self.query)
+        except Exception as error:  # noqa: BLE001 - said on screen; the UI keeps going
+            self._refresh_failed(error)
+            return
         finally:
             self._busy = False
+        self.refresh_error = None
         self._apply(refresh)
         self._tick()  # more arrived while computing, or the operator asked for more
+
+    def _refresh_failed(self, error: Exception) -> None:
+        """A snapshot failed (a bug, or data the core chokes on): one line, not a crash.
+
+        The next refresh tries again; the message is shown once until it changes.
+        """
+        message = f"refresh failed: {type(error).__name__}: {safe(error)}"
+        if message != self.refresh_error:
+            self.refresh_error = message
+            where = crash_report(error)
+            self.notify(message + (f" (details in {where})" if where else ""),
+                        title="wftui", severity="error", timeout=15, markup=False)
 
     def _compute(self, query: TableQuery) -> Refresh:
         """Worker thread: snapshot, rows (cached), filter and sort."""

@@ -73,12 +73,16 @@ class ExecutionScreen(Screen):
         if self._loading:
             return
         self._loading = True
+        tree = self.query_one(StepTree)
         try:
             now = self.wftui.clock()
             detail = await asyncio.to_thread(self.wftui.monitor.detail, self.execution_id, now)
+        except Exception as error:  # noqa: BLE001 - one line in the view, not a crash
+            tree.root.set_label(Text(f"could not build the step tree: "
+                                     f"{type(error).__name__}: {safe(error)}", style="red"))
+            return
         finally:
             self._loading = False
-        tree = self.query_one(StepTree)
         if detail is None:
             if self.detail is None:
                 tree.root.set_label(Text(
