@@ -370,6 +370,9 @@ def test_check_figures_match_an_independent_model(
             assert stats[key] == pytest.approx(value, abs=1e-6)
     else:
         assert "s" not in out["step_latency_s"]
-    minutes = window / 60 if window is not None else (newest - first) / 60
-    if minutes > 0:
-        assert out["throughput_per_min"] == pytest.approx(len(ended) / minutes, abs=1e-6)
+    # Per minute of the window that has data: no data before the first event is not 0.
+    span = newest - first if window is None else min(window, newest - first)
+    if span > 0:
+        assert out["throughput_per_min"] == pytest.approx(len(ended) / (span / 60), abs=1e-6)
+    else:
+        assert out["throughput_per_min"] is None

@@ -102,11 +102,12 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         steps[name] = stats
         approximate = approximate or step_sketch is not None
 
+    # Per minute of the window that has data: a log (or a monitor) younger than the
+    # window would otherwise read as a fraction of its real rate.
+    span = end - oldest if oldest is not None else 0.0
     if window_s is not None:
-        minutes: float | None = window_s / 60.0
-    else:
-        span = end - oldest if oldest is not None else 0.0
-        minutes = span / 60.0 if span > 0 else None
+        span = min(window_s, span)
+    minutes = span / 60.0 if span > 0 else None
     has_events = ledger.events_total > 0
     return Figures(
         error_rate=failed / ended if ended else None,
