@@ -20,7 +20,7 @@ import orjson
 from wftui.core.execution import FAILED, RUNNING, SUCCEEDED, Execution
 from wftui.core.parse import check_event, excerpt, recover
 from wftui.core.quantiles import SampleSeries
-from wftui.core.timestamps import parse_timestamp
+from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
@@ -167,6 +167,8 @@ class Ledger:
             try:
                 moment = from_iso(stamp)
                 ts = (moment - (epoch if moment.tzinfo is None else epoch_utc)).total_seconds()
+                if not MIN_EPOCH <= ts <= MAX_EPOCH:  # year 0001 is a broken clock
+                    ts = None
             except (TypeError, ValueError):
                 ts = parse_timestamp(stamp)
             if ts is None:
@@ -191,7 +193,7 @@ class Ledger:
                     # event (it was read), but its summary is gone.
                     self.late_events += 1
                     continue
-                if newest > float("-inf"):
+                if self.newest_ts is None or newest > self.newest_ts:
                     self.newest_ts = newest  # folding (in _new_execution) measures from it
                 execution = self._new_execution(execution_id, ts)
             if ts is fallback_ts:
@@ -223,7 +225,7 @@ class Ledger:
                 if type(start) is list:
                     start = _pop_start(execution.open_steps, key, start)
                 duration = event.get("duration_ms")
-                if type(duration) is float or type(duration) is int:
+                if (type(duration) is float or type(duration) is int) and duration >= 0:
                     seconds = duration / 1000.0
                 else:
                     seconds = ts - start if start is not None else None
@@ -248,7 +250,7 @@ class Ledger:
         events = len(lines) - skipped
         counts.events += events
         self.events_total += events
-        if newest > float("-inf") and (self.newest_ts is None or newest > self.newest_ts):
+        if self.newest_ts is None or newest > self.newest_ts:
             self.newest_ts = newest
         self.version += 1
 
@@ -262,7 +264,11 @@ class Ledger:
         ts = parse_timestamp(event.get("timestamp"))
         if ts is None:
             ts = fallback_ts
-        if self.newest_ts is None or ts > self.newest_ts:
+        if ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
+            self.future_events += 1  # as in ingest_lines: the window ignores its time
+            if self.future_newest_ts is None or ts > self.future_newest_ts:
+                self.future_newest_ts = ts
+        elif self.newest_ts is None or ts > self.newest_ts:
             self.newest_ts = ts
         self._queue_depth(event, ts)
         return 0
@@ -284,7 +290,7 @@ class Ledger:
             status = event.get("status")
             execution.complete_status = status if type(status) is str else None
             duration = event.get("duration_ms")
-            if type(duration) is float or type(duration) is int:
+            if (type(duration) is float or type(duration) is int) and duration >= 0:
                 execution.complete_duration_ms = float(duration)
             if status == "failure":
                 execution.failed = True

@@ -87,6 +87,12 @@ def number(value: Any) -> float | None:
     return None
 
 
+def duration_ms(value: Any) -> float | None:
+    """A duration field: a number of milliseconds >= 0, else absent (a clock gone back)."""
+    number_ms = number(value)
+    return number_ms if number_ms is not None and number_ms >= 0 else None
+
+
 def text(value: Any) -> str | None:
     """A field read as a string, or None when absent or of the wrong type."""
     return value if type(value) is str else None

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from wftui.core.execution import Execution
-from wftui.core.parse import number, recover, text
+from wftui.core.parse import duration_ms, number, recover, text
 from wftui.core.timestamps import parse_timestamp
 
 
@@ -186,9 +186,9 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
 def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
     step.complete_event = event
     step.end_ts = ts
-    duration_ms = number(event.get("duration_ms"))
-    if duration_ms is not None:
-        step.duration_s = duration_ms / 1000.0
+    millis = duration_ms(event.get("duration_ms"))
+    if millis is not None:
+        step.duration_s = millis / 1000.0
         if step.start_ts is None:
             step.start_ts = ts - step.duration_s
     elif step.start_ts is not None:

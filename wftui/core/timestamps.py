@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 _PREFIX_CACHE: dict[str, float] = {}
 _PREFIX_CACHE_MAX = 200_000
 
-# Epoch seconds outside this range are not believable timestamps (year 1970..2200):
+# Times outside this range are not believable (years 1970..2200), however written:
 # they are read as absent, so the event is stamped with the time it was read.
-_MIN_EPOCH = 0.0
-_MAX_EPOCH = 7_258_118_400.0
+MIN_EPOCH = 0.0
+MAX_EPOCH = 7_258_118_400.0
 
 
 def _prefix_epoch(prefix: str) -> float | None:
@@ -85,7 +85,15 @@ def _with_zone(value: str, base: float, rest: str) -> float | None:
 
 
 def parse_timestamp(value: object) -> float | None:
-    """Epoch seconds for an event's `timestamp`, or None when absent or unreadable."""
+    """Epoch seconds for an event's `timestamp`, or None when absent, unreadable, or
+    outside the years 1970..2200."""
+    epoch = _parse_timestamp(value)
+    if epoch is None or not MIN_EPOCH <= epoch <= MAX_EPOCH:
+        return None
+    return epoch
+
+
+def _parse_timestamp(value: object) -> float | None:
     if isinstance(value, str):
         base = _PREFIX_CACHE.get(value[:19])
         if base is None:
@@ -108,10 +116,10 @@ def parse_timestamp(value: object) -> float | None:
         return None
     if isinstance(value, int | float):
         number = float(value)
-        if math.isfinite(number) and _MIN_EPOCH <= number <= _MAX_EPOCH:
+        if math.isfinite(number) and MIN_EPOCH <= number <= MAX_EPOCH:
             return number
         # Epoch milliseconds are a common mistake; accept them rather than lose the time.
-        if math.isfinite(number) and _MIN_EPOCH <= number / 1000.0 <= _MAX_EPOCH:
+        if math.isfinite(number) and MIN_EPOCH <= number / 1000.0 <= MAX_EPOCH:
             return number / 1000.0
     return None
 
