@@ -427,3 +427,35 @@ def test_unreadable_only_source(env: dict[str, str], tmp_path: Path) -> None:
         locked.chmod(0o600)
     assert_one_line_error(done)
     assert "locked.log" in done.stderr
+
+
+def _spike_log(path: Path) -> Path:
+    """3 minutes of successes, then 30 s in which every execution fails (one a second)."""
+    lines = []
+    for second in range(210):
+        failed = second >= 180
+        stamp = f"2026-01-01T12:{second // 60:02d}:{second % 60:02d}"
+        lines.append(json.dumps({"event": "workflow_complete", "execution_id": f"e{second}",
+                                 "status": "failure" if failed else "success",
+                                 "duration_ms": 100, "timestamp": stamp}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.mark.parametrize(("hold", "state", "exit_code"), [
+    ("20s", "firing", 1),   # the breach has held 30 s (>= 20 s): it fires
+    ("2m", "pending", 0),   # it has not held 2 minutes yet
+])
+def test_for_is_judged_along_the_log(env: dict[str, str], tmp_path: Path, hold: str,
+                                     state: str, exit_code: int) -> None:
+    """A one-shot check has no past of its own: `for` is judged along the log's time.
+    Error rate over a 1m window: at the end 30 of 60 failed (50%); it first exceeded 5%
+    about 4 s after the spike began, i.e. ~26 s before the end."""
+    config = tmp_path / "c.toml"
+    config.write_text(f'[thresholds.error_rate]\nfor = "{hold}"\n')
+    code, out = run_json(env, str(_spike_log(tmp_path / "spike.log")), "--window", "1m",
+                         "--config", str(config))
+    states = {t["name"]: t["state"] for t in out["thresholds"]}
+    assert out["error_rate"] == pytest.approx(30 / 60)
+    assert states["error_rate"] == state
+    assert code == exit_code

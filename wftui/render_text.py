@@ -11,7 +11,8 @@ def snapshot_text(snapshot: Snapshot) -> str:
     """A short report, one figure a line, readable in a terminal or an email."""
     figures = snapshot.figures()
     end = format_timestamp(snapshot.window_end) or "no events"
-    lines = [f"window      {fmt.window(snapshot.window_s)} ending {end}"]
+    fell_back = " (no recent events: ends at the newest)" if snapshot.window_fallback else ""
+    lines = [f"window      {fmt.window(snapshot.window_s)} ending {end}{fell_back}"]
     for source in snapshot.sources:
         if source.get("kind") == "file":
             detail = (f"{source['lines']} lines, {source['events']} events, "
@@ -21,13 +22,23 @@ def snapshot_text(snapshot: Snapshot) -> str:
         problem = f" ({fmt.visible(str(source['error']))})" if source.get("error") else ""
         name = fmt.visible(str(source["name"]))
         lines.append(f"source      {name}: {source.get('status')}: {detail}{problem}")
-    ex = snapshot.executions
-    lines.append(f"executions  {ex['total']} total: {ex['running']} running, "
-                 f"{ex['succeeded']} succeeded, {ex['failed']} failed")
+    if snapshot.logs is not None:
+        ex = snapshot.executions
+        lines.append(f"executions  {ex['total']} total: {ex['running']} running, "
+                     f"{ex['succeeded']} succeeded, {ex['failed']} failed")
+    flags = snapshot.metrics_flags()
+    if flags.get("since_start"):
+        lines.append("metrics     since the targets started (one scrape so far), "
+                     "not the window")
+    if flags.get("stale"):
+        lines.append("metrics     STALE: a target is down; its last good values are shown")
     latency = figures["latency_s"]
+    at_least = flags.get("latency_at_least", {})
+    quantiles = "  ".join(
+        f"{q} {'≥ ' if at_least.get(q) else ''}{fmt.seconds(latency[q])}"
+        for q in ("p50", "p95", "p99"))
     lines.append(f"error rate  {fmt.percent(figures['error_rate'])}")
-    lines.append(f"latency     p50 {fmt.seconds(latency['p50'])}  p95 "
-                 f"{fmt.seconds(latency['p95'])}  p99 {fmt.seconds(latency['p99'])}")
+    lines.append(f"latency     {quantiles}")
     lines.append(f"throughput  {fmt.rate_per_min(figures['throughput_per_min'])}")
     lines.append(f"active      {fmt.count(figures['active_workflows'])}")
     lines.append(f"queue depth {fmt.count(figures['queue_depth'])}")

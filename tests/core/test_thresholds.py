@@ -155,11 +155,24 @@ def test_alerts_are_copies() -> None:
     assert engine.alerts()[0].cleared_at is None
 
 
-def test_firing_to_no_data_ends_the_alert() -> None:
-    engine = error_only()
+def test_firing_holds_through_no_data() -> None:
+    """No data proves nothing: a firing alert keeps firing (and is not resolved, so
+    watch sends no "all clear") until data shows it at or below `clear`."""
+    engine = error_only(clear=0.04)
     engine.update(figures(0.1), 0.0)
-    assert state_of(engine, "error_rate", figures(None), 5.0) == NO_DATA
-    assert engine.alerts()[0].cleared_at == 5.0
+    assert state_of(engine, "error_rate", figures(None), 5.0) == FIRING
+    assert engine.alerts()[0].cleared_at is None
+    assert state_of(engine, "error_rate", figures(0.045), 6.0) == FIRING  # above clear
+    assert state_of(engine, "error_rate", figures(0.03), 7.0) == OK
+    assert engine.alerts()[0].cleared_at == 7.0
+
+
+def test_pending_to_no_data_forgets_the_breach() -> None:
+    engine = error_only(for_s=30.0)
+    assert state_of(engine, "error_rate", figures(0.1), 0.0) == PENDING
+    assert state_of(engine, "error_rate", figures(None), 10.0) == NO_DATA
+    assert state_of(engine, "error_rate", figures(0.1), 20.0) == PENDING
+    assert state_of(engine, "error_rate", figures(0.1), 45.0) == PENDING  # 25 s, not 45
 
 
 def test_for_and_clear_together() -> None:

@@ -16,7 +16,7 @@ import orjson
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, take_snapshot
+from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.render_text import snapshot_text
 
@@ -94,8 +94,10 @@ def run(options: argparse.Namespace) -> int:
         reasons = "; ".join(f"{s['name']}: {s.get('error') or s.get('status')}"
                             for s in sources)
         fail(f"no source could be read ({reasons})")
-    snapshot = take_snapshot(ledger, ThresholdEngine(settings.thresholds),
-                             window_s=settings.window_s, sources=sources,
+    engine = ThresholdEngine(settings.thresholds)
+    if ledger is not None:
+        prime_for_check(ledger, engine, settings.window_s)
+    snapshot = take_snapshot(ledger, engine, window_s=settings.window_s, sources=sources,
                              metrics=metrics, warnings=warnings)
     write(snapshot, options.format)
     return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0

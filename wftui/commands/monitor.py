@@ -8,6 +8,7 @@ failure inside the UI is one line on stderr too, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -57,14 +58,36 @@ def run_app(make: Callable[[], Any]) -> int:
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)
 
 
+def take_stdin_for_logs() -> int:
+    """`wftui -`: the log comes on stdin, but the UI needs the terminal for keys.
+
+    The piped log moves to a new descriptor (returned, for the tailer) and the
+    controlling terminal takes its place as descriptor 0, where Textual reads keys.
+    """
+    if sys.stdin is None or sys.stdin.isatty():
+        fail("'-' reads the log from standard input, but standard input is a terminal "
+             "(pipe a log in: tail -f app.log | wftui -)")
+    try:
+        terminal = os.open("/dev/tty", os.O_RDWR)
+    except OSError as error:
+        fail(f"'-' needs a terminal for the keys and none is available "
+             f"({error.strerror}); try `wftui watch -`")
+        raise
+    logs = os.dup(0)
+    os.dup2(terminal, 0)
+    os.close(terminal)
+    return logs
+
+
 def run(options: argparse.Namespace) -> int:
     settings = settings_from(options)
-    if "-" in options.files and sys.stdin.isatty():
-        fail("'-' reads standard input, but standard input is a terminal")
     if not options.files and not options.metrics and not options.prometheus:
         fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
              "(or try `wftui demo`)")
+    logs_fd = take_stdin_for_logs() if "-" in options.files else None
     monitor = build_monitor(options, settings)
+    if logs_fd is not None and monitor.tailer is not None:
+        monitor.tailer.stdin_fd = logs_fd
 
     def make() -> Any:
         from wftui.ui.app import make_app

@@ -41,14 +41,23 @@ class Snapshot:
     rows: tuple[ExecutionRow, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
-    def figures(self) -> dict[str, Any]:
-        """The top-level figures: logs', with metrics preferred where CONTRACT says so."""
+    def figures(self, *, for_thresholds: bool = False) -> dict[str, Any]:
+        """The top-level figures: logs', with metrics preferred where CONTRACT says so.
+
+        for_thresholds: metrics read as totals since the target started (one scrape so
+        far) say nothing about a recent window, so they are left out: a service with a
+        bad past must not page on-call the moment wftui starts.
+        """
         merged = self.logs.as_dict() if self.logs is not None else Figures().as_dict()
-        if self.metrics is not None:
+        metrics = self.metrics
+        if metrics is not None and for_thresholds and metrics.get("since_start") \
+                and self.window_s is not None:
+            metrics = None
+        if metrics is not None:
             if self.logs is None:
-                merged.update({k: rounded(v) for k, v in self.metrics.items() if k in merged})
+                merged.update({k: rounded(v) for k, v in metrics.items() if k in merged})
             for key in METRICS_PREFERRED:
-                value = self.metrics.get(key)
+                value = metrics.get(key)
                 if key == "latency_s":
                     if isinstance(value, dict) and any(v is not None for v in value.values()):
                         merged[key] = {q: rounded(value.get(q)) for q in ("p50", "p95", "p99")}
@@ -56,15 +65,29 @@ class Snapshot:
                     merged[key] = rounded(value)
         return merged
 
+    def metrics_flags(self) -> dict[str, Any]:
+        """What qualifies the metrics figures: stale (a target down), since_start (one
+        scrape so far: totals, not a window), latency_at_least (a quantile in the +Inf
+        bucket: the value is the highest finite bound, the truth is at least that)."""
+        if self.metrics is None:
+            return {}
+        latency = self.metrics.get("latency_s")
+        at_least = latency.get("at_least", {}) if isinstance(latency, dict) else {}
+        return {"stale": bool(self.metrics.get("stale")),
+                "since_start": bool(self.metrics.get("since_start")),
+                "latency_at_least": {q: True for q, flag in at_least.items() if flag}}
+
     def to_check_dict(self) -> dict[str, Any]:
         """The `wftui check --format json` object (CONTRACT section 5)."""
         out: dict[str, Any] = {
             "window_s": self.window_s,
             "window_end": format_timestamp(self.window_end),
             "sources": [dict(source) for source in self.sources],
-            "executions": dict(self.executions),
+            # No log source: executions are unknown (null), not zero.
+            "executions": dict(self.executions) if self.logs is not None else None,
         }
         out.update(self.figures())
+        out.update(self.metrics_flags())
         out["thresholds"] = [state.as_dict() for state in self.thresholds]
         if self.logs is not None and self.metrics is not None:
             out["logs"] = self.logs.as_dict()
@@ -120,9 +143,12 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
             rows = tuple(execution.row(reference, idle)
                          for execution in ledger.executions.values())
     figures_for_thresholds = Snapshot(
-        clock, window_s, end, fell_back, (), executions, logs, metrics, ()).figures()
-    states, transitions = engine.update(figures_for_thresholds, now if now is not None
-                                        else clock)
+        clock, window_s, end, fell_back, (), executions, logs, metrics, ()
+    ).figures(for_thresholds=True)
+    # check's clock is the log's: the window end (thresholds primed along the log's
+    # timeline by `prime_for_check` then line up with it).
+    engine_time = now if now is not None else (end if end is not None else clock)
+    states, transitions = engine.update(figures_for_thresholds, engine_time)
     return Snapshot(
         taken_at=clock,
         window_s=window_s,
@@ -142,3 +168,23 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
         rows=rows,
         warnings=tuple(warnings or ()),
     )
+
+
+# Figures whose past can be recomputed from the log (executions that ended by then);
+# active workflows and queue depth are only known as they are now.
+REPLAYABLE = ("error_rate", "latency_s")
+PRIME_STEPS = 30
+
+
+def prime_for_check(ledger: Ledger, engine: ThresholdEngine, window_s: float | None) -> None:
+    """Let `for` mean something in a one-shot check: evaluate the log's figures at moments
+    across the longest `for` before the window end, so a breach that has held that long
+    is firing (exit 1) rather than forever pending."""
+    end = ledger.window_anchor
+    longest = max((t.for_s for t in engine.thresholds if t.enabled), default=0.0)
+    if end is None or longest <= 0:
+        return
+    for step in range(PRIME_STEPS):
+        moment = end - longest + step * longest / PRIME_STEPS
+        past = log_figures(ledger, window_s, moment, moment).as_dict()
+        engine.update({key: past[key] for key in REPLAYABLE}, moment)

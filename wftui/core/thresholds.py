@@ -2,7 +2,8 @@
 
 A threshold is ok, pending (breached, waiting out its `for`), firing, or no_data. Once
 firing it stays firing until the value is back at or below `clear` (hysteresis, so a
-value hovering at the line does not page on-call every few seconds).
+value hovering at the line does not page on-call every few seconds), and through a
+spell of no data (which proves nothing either way).
 """
 
 from __future__ import annotations
@@ -137,6 +138,10 @@ class ThresholdEngine:
     def _next_state(self, threshold: Threshold, value: float | None, before: str,
                     now: float) -> str:
         if value is None:
+            if before == FIRING:
+                # Keep the last state: data that stops (a target down, a quiet log) has
+                # not shown the breach is over; resolving here would page "all clear".
+                return FIRING
             self._breach_since.pop(threshold.name, None)
             return NO_DATA
         if before == FIRING:

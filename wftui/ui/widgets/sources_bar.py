@@ -28,7 +28,9 @@ def source_text(source: dict[str, Any]) -> Text:
     if source.get("kind") == "file":
         symbol, style = FILE_LOOK.get(status, ("?", ""))
         text.append(f"{symbol} ", style=style)
-        text.append(plain(clip_left(safe(source.get("name", "")), 60), "bold"))
+        name = str(source.get("name", ""))
+        name = "standard input" if name == "-" else name
+        text.append(plain(clip_left(safe(name), 60), "bold"))
         label = {"waiting": "waiting for file", "following": "following",
                  "ended": "stream ended", "error": "error"}.get(status, status)
         text.append(f"  {label}", style=style)
