@@ -46,6 +46,7 @@ class LiveMonitor:
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
         self._metrics_version = 0
+        self._last_metrics: dict[float | None, dict[str, Any]] = {}
         self.on_change: Callable[[], None] | None = None
 
     # -- running -----------------------------------------------------------------------
@@ -149,6 +150,10 @@ class LiveMonitor:
         metric_figures = None
         if self.metrics is not None:
             metric_figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
+            if metric_figures is None:  # the loop was busy: the last answer, not a gap
+                metric_figures = self._last_metrics.get(window)
+            else:
+                self._last_metrics[window] = metric_figures
         sources = self.sources(now)
         warnings = list(self.errors)
         if metric_figures:
@@ -161,14 +166,16 @@ class LiveMonitor:
 
     def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded)."""
-        with self._lock:
+        with self._lock:  # copy under the lock, build outside it: ingestion never waits
             execution = self.ledger.executions.get(execution_id)
             if execution is None:
                 return None
-            return build_detail(execution, time.time() if now is None else now,
-                                self.ledger.idle_timeout)
+            execution = execution.copy()
+        return build_detail(execution, time.time() if now is None else now,
+                            self.ledger.idle_timeout)
 
     def set_settings(self, settings: Settings) -> None:
         """A reloaded config: thresholds take effect at the next snapshot."""
-        self.settings = settings
-        self.engine.set_thresholds(settings.thresholds)
+        with self._lock:  # the engine is updated under the lock by snapshot()
+            self.settings = settings
+            self.engine.set_thresholds(settings.thresholds)

@@ -54,6 +54,17 @@ class Execution:
         self.read_times: dict[int, float] | None = None
         self.seq = seq  # read order of the first event: newest-first lists sort on it
 
+    def copy(self) -> Execution:
+        """A copy that later events do not change (to build a step tree outside a lock)."""
+        twin = Execution.__new__(Execution)
+        for name in Execution.__slots__:
+            setattr(twin, name, getattr(self, name))
+        twin.raw = list(self.raw)
+        twin.replays = list(self.replays)
+        twin.open_steps = dict(self.open_steps)
+        twin.read_times = dict(self.read_times) if self.read_times is not None else None
+        return twin
+
     def has_open_step(self) -> bool:
         return bool(self.open_steps)
 

@@ -7,6 +7,7 @@ step), else to the execution. Everything else is kept and shown raw.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -212,14 +213,17 @@ def _mark_slowest_and_critical(steps: list[Step]) -> None:
     timed = [s for s in steps if s.duration_s is not None]
     if timed:
         max(timed, key=lambda s: s.duration_s or 0.0).slowest = True
-    ended = [s for s in steps if s.end_ts is not None and s.start_ts is not None]
+    ended = sorted((s for s in steps if s.end_ts is not None and s.start_ts is not None),
+                   key=lambda s: s.end_ts or 0.0)
     if not ended:
         return
-    current = max(ended, key=lambda s: s.end_ts or 0.0)
+    ends = [s.end_ts or 0.0 for s in ended]
+    # Walk back by bisection over end times: O(n log n) even for thousands of steps.
+    # Each predecessor comes from strictly before the current one, so the walk ends.
+    index = len(ended) - 1
     while True:
+        current = ended[index]
         current.critical = True
-        start = current.start_ts or 0.0
-        before = [s for s in ended if not s.critical and (s.end_ts or 0.0) <= start + 1e-6]
-        if not before:
+        index = bisect_right(ends, (current.start_ts or 0.0) + 1e-6, 0, index) - 1
+        if index < 0:
             return
-        current = max(before, key=lambda s: s.end_ts or 0.0)
