@@ -115,6 +115,23 @@ def test_monitor_follows_a_growing_file_and_opens_an_execution(
     assert not term.alive(), "q did not quit"
 
 
+def test_monitor_reads_a_piped_log_and_still_takes_keys(terminal, tmp_path: Path) -> None:
+    log = tmp_path / "piped.log"
+    append(log, execution("piped-1", time.time() - 5,
+                          steps=[("only_step", "tool", 0.1)]))
+    term = terminal(f"cd {shlex.quote(str(REPO))} && cat {shlex.quote(str(log))} | "
+                    f"{shlex.quote(sys.executable)} -m wftui -")
+    term.wait(lambda s: "standard input  stream ended" in s and "piped-1" in s,
+              "the piped log read to its end")
+    term.keys("Enter")  # keys come from the terminal, not from the pipe
+    term.wait(lambda s: "Execution piped-1" in s and "only_step" in s, "the execution view")
+    term.keys("q")
+    deadline = time.monotonic() + WAIT_S
+    while term.alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not term.alive(), "q did not quit"
+
+
 def _processes_with(text: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
