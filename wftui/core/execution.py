@@ -22,6 +22,7 @@ class Execution:
         "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
         "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
         "output_tokens", "cost_usd", "raw", "read_times", "seq", "early_completes",
+        "raw_dropped",
     )
 
     def __init__(self, execution_id: str, ts: float, seq: int) -> None:
@@ -50,6 +51,7 @@ class Execution:
         self.output_tokens = 0
         self.cost_usd = 0.0
         self.raw: list[bytes] = []
+        self.raw_dropped = 0  # lines not kept (folded while running, or past the cap)
         # index in raw -> time read, for the rare events logged without a timestamp
         self.read_times: dict[int, float] | None = None
         self.seq = seq  # read order of the first event: newest-first lists sort on it

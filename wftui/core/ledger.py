@@ -10,7 +10,8 @@ ones are folded into compact samples (`SampleSeries`) that the figures still cou
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,11 @@ from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
+# Raw lines kept per execution: the first RAW_HEAD_LINES and, past MAX_RAW_LINES, the
+# latest ones (RAW_TRIM_LINES after the head are dropped at a time: amortised O(1)).
+MAX_RAW_LINES = 20_000
+RAW_HEAD_LINES = 2_000
+RAW_TRIM_LINES = 5_000
 # Events stamped further than this ahead of the clock do not move the window's end.
 FUTURE_TOLERANCE_S = 300.0
 # Distinct step names tracked for per-step latency; hostile logs with endless unique
@@ -54,6 +60,22 @@ def _pop_start(open_steps: dict[str, float | list[float]], key: str,
     elif starts:
         open_steps[key] = starts
     return first
+
+
+def _trim_raw(execution: Execution) -> None:
+    """One execution logging without end: keep its first lines and its latest ones.
+
+    The summary (status, sums, samples) is unaffected; only the step tree loses the
+    middle, and says how many lines it lost.
+    """
+    cut = slice(RAW_HEAD_LINES, RAW_HEAD_LINES + RAW_TRIM_LINES)
+    del execution.raw[cut]
+    execution.raw_dropped += RAW_TRIM_LINES
+    if execution.read_times:
+        execution.read_times = {
+            (index if index < RAW_HEAD_LINES else index - RAW_TRIM_LINES): ts
+            for index, ts in execution.read_times.items()
+            if not RAW_HEAD_LINES <= index < RAW_HEAD_LINES + RAW_TRIM_LINES}
 
 
 def _note_early(execution: Execution, key: str, completed: float, failed: bool,
@@ -99,7 +121,11 @@ class Ledger:
         # Folded executions: (end time, duration, failed), plus those folded unfinished.
         self.folded = SampleSeries(sample_cap)
         self.folded_count = 0
-        self.folded_running = 0
+        # Executions still running when their turn to fold came: their raw lines are
+        # dropped but their summary stays here, so a late completion still counts; the
+        # oldest past `retention` of them are given up on (lost_running, last seen running).
+        self.dormant: OrderedDict[str, Execution] = OrderedDict()
+        self.lost_running = 0
         self.folded_oldest_ts: float | None = None  # earliest first event folded away
         # Recently folded ids, to recognise their late events (a set for lookups, a deque
         # for age: deleting from the front of a dict is quadratic in CPython).
@@ -187,6 +213,8 @@ class Ledger:
                 self._queue_depth(event, ts)
                 continue
             execution = executions.get(execution_id)
+            if execution is None and self.dormant:
+                execution = self._wake(execution_id)
             if execution is None:
                 if execution_id in self._folded_ids:
                     # An event of an execution already folded away: counted as an
@@ -201,7 +229,10 @@ class Ledger:
                 if execution.read_times is None:
                     execution.read_times = {}
                 execution.read_times[len(execution.raw)] = ts
-            execution.raw.append(raw)
+            raw_lines = execution.raw
+            raw_lines.append(raw)
+            if len(raw_lines) > MAX_RAW_LINES:
+                _trim_raw(execution)
             if ts > execution.last_ts:
                 execution.last_ts = ts
             elif ts < execution.first_ts:
@@ -413,9 +444,28 @@ class Ledger:
         execution = self.executions.pop(order.popleft())
         if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
             self.folded_oldest_ts = execution.first_ts
+        if execution.status(now, self.idle_timeout) == RUNNING:
+            execution.raw_dropped += len(execution.raw)
+            execution.raw = []
+            execution.read_times = None
+            self.dormant[execution.execution_id] = execution
+            if len(self.dormant) > self.retention:
+                self._settle(self.dormant.popitem(last=False)[1], now, give_up=True)
+        else:
+            self._settle(execution, now)
+        # Dormant executions that have ended since are folded as they come up.
+        for _ in range(min(2, len(self.dormant))):
+            oldest = next(iter(self.dormant.values()))
+            if oldest.status(now, self.idle_timeout) == RUNNING:
+                break
+            self._settle(self.dormant.popitem(last=False)[1], now)
+
+    def _settle(self, execution: Execution, now: float, give_up: bool = False) -> None:
+        """Fold an execution into the samples for good (or give up on a running one)."""
         status = execution.status(now, self.idle_timeout)
         if status == RUNNING:
-            self.folded_running += 1
+            assert give_up
+            self.lost_running += 1
         else:
             end = execution.end_ts(status)
             assert end is not None
@@ -425,6 +475,21 @@ class Ledger:
         self._folded_order.append(execution.execution_id)
         if len(self._folded_order) > self.retention:
             self._folded_ids.discard(self._folded_order.popleft())
+
+    def _wake(self, execution_id: str) -> Execution | None:
+        """A dormant execution has news: it is retained again (its early lines are gone)."""
+        execution = self.dormant.pop(execution_id, None)
+        if execution is not None:
+            self.executions[execution_id] = execution
+            self._order.append(execution_id)
+            if len(self.executions) > self.retention:
+                self._fold_one()
+        return execution
+
+    def summaries(self) -> Iterator[Execution]:
+        """Every execution with a summary: retained ones, then dormant ones."""
+        yield from self.executions.values()
+        yield from self.dormant.values()
 
     @property
     def window_anchor(self) -> float | None:
@@ -447,12 +512,13 @@ class Ledger:
 
     def counts(self, now: float) -> dict[str, int]:
         """Executions seen: total, running, succeeded, failed (folded ones included)."""
-        tally = {RUNNING: self.folded_running, SUCCEEDED: 0, FAILED: 0}
+        tally = {RUNNING: self.lost_running, SUCCEEDED: 0, FAILED: 0}
         idle = self.idle_timeout
-        for execution in self.executions.values():
+        for execution in self.summaries():
             tally[execution.status(now, idle)] += 1
         folded_failed = self.folded.failed_count()
         tally[FAILED] += folded_failed
         tally[SUCCEEDED] += len(self.folded) - folded_failed
-        return {"total": len(self.executions) + self.folded_count, "running": tally[RUNNING],
+        return {"total": len(self.executions) + len(self.dormant) + self.folded_count,
+                "running": tally[RUNNING],
                 "succeeded": tally[SUCCEEDED], "failed": tally[FAILED]}

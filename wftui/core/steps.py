@@ -78,6 +78,7 @@ class ExecutionDetail:
     output_tokens: int
     cost_usd: float
     complete_event: dict[str, Any] | None = None
+    lines_not_kept: int = 0  # folded while running, or past the per-execution cap
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able export (what `e` writes)."""
@@ -100,6 +101,7 @@ class ExecutionDetail:
             ],
             "events": [i.event for i in self.items],
             "complete_event": self.complete_event,
+            "lines_not_kept": self.lines_not_kept,
         }
 
 
@@ -181,6 +183,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
         replay_of=execution.replay_of, replays=list(execution.replays),
         input_tokens=execution.input_tokens, output_tokens=execution.output_tokens,
         cost_usd=execution.cost_usd, complete_event=complete_event,
+        lines_not_kept=execution.raw_dropped,
     )
 
 
