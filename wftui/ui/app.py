@@ -10,7 +10,9 @@ refreshes every few seconds so the window slides. Nothing is done per log line.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -113,10 +115,22 @@ class WftuiApp(App[int]):
             self.notify("Demo: press i to switch on an incident and watch a threshold go "
                         "pending, fire, and clear. ? lists every key.", title="wftui demo",
                         timeout=12, markup=False)
+        if not self.is_headless:
+            self._exit_on_signals()
         # New data wakes the app up (no polling at 10 Hz while nothing happens).
         self.monitor.on_change = self._changed_in_reader_thread
         self.set_interval(TICK_S, self._tick)
         self._tick()
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM / SIGHUP end the app cleanly: the terminal is restored and whoever
+        started it (`wftui demo`) gets to clean up after `run()` returns."""
+        loop = asyncio.get_running_loop()
+        for name in ("SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(number, self.exit)
 
     def on_unmount(self) -> None:
         self.monitor.on_change = None
