@@ -186,6 +186,8 @@ def test_settings_from_config_table_and_flags_override_it() -> None:
     ({"url": "file:///etc/passwd"}, {}, "config: notify.url: expected an http://"),
     ({}, {"url": "http://"}, "--notify-url: expected an http:// or https:// URL, got 'http://'"),
     ({}, {"url": "http://[::1/x"}, "--notify-url: not a URL"),
+    ({}, {"url": "http://127.0.0.1:99999/hook"}, "--notify-url: port 99999 is not in 1-65535"),
+    ({"url": "http://127.0.0.1:0/hook"}, {}, "config: notify.url: port 0 is not in 1-65535"),
     ({"timeout": "soon"}, {}, "config: notify.timeout: expected a duration"),
     ({}, {"timeout": "0s"}, "--notify-timeout: must be a positive duration"),
 ])
@@ -408,3 +410,35 @@ def test_close_waits_for_pending_deliveries_then_gives_up(tmp_path: Path) -> Non
     notifier.close(grace=0.2)
     assert said == ["notify: watch ended with 1 notification(s) not delivered"]
     wait_for(lambda: _dead(pid), "the hung command to be killed at close")
+
+
+def test_a_request_error_outside_httpx_fails_that_attempt_and_the_worker_goes_on(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    # Built directly (notify_settings refuses this URL): connecting to port 99999 raises
+    # OverflowError inside an ExceptionGroup, which httpx does not wrap. Retrying cannot
+    # help, so each alert is one attempt and one line, and the next alert still goes out.
+    notifier, said = notifier_factory(url="http://127.0.0.1:99999/hook", backoff_s=0.05)
+    notifier.offer(record("error_rate", "ok", "firing"))
+    wait_for(lambda: notifier.failed == 1, "the first delivery to be given up")
+    notifier.offer(record("error_rate", "firing", "ok"))
+    wait_for(lambda: notifier.failed == 2, "the second delivery to be given up")
+    problem = "OverflowError: connect(): port must be 0-65535."
+    assert said == [f"notify url (error_rate firing) failed: {problem}; giving up after "
+                    "1 attempt(s)",
+                    f"notify url (error_rate ok) failed: {problem}; giving up after "
+                    "1 attempt(s)"]
+
+
+def test_an_argument_the_os_refuses_fails_that_alert_and_the_next_one_runs(
+        tmp_path: Path, notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    # A TOML action may hold "\u0000"; exec refuses a NUL in an argument (ValueError).
+    script = argv_logger(tmp_path)
+    notifier, said = notifier_factory(command=(PY, str(script), "{alert}", "{action}"))
+    notifier.offer(dict(record("error_rate", "ok", "firing"), action="page\x00someone"))
+    wait_for(lambda: notifier.failed == 1, "the refused command to be given up")
+    notifier.offer(record("queue_depth", "ok", "firing"))
+    wait_for(lambda: notifier.delivered == 1, "the next alert to be delivered")
+    assert calls_of(tmp_path) == [["queue_depth", "Page on-call, investigate root cause"]]
+    assert len(said) == 1
+    assert said[0].startswith("notify command (error_rate firing) failed: ")
+    assert "null byte" in said[0]

@@ -4,8 +4,11 @@ that redirect, fail, trickle or answer nonsense (a real server on 127.0.0.1); th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -19,6 +22,8 @@ import pytest
 from wftui.replay import ReplayHook, build_plan, split_command
 from wftui.replay_audit import audit_path, read_audit
 from wftui.replay_run import TAIL_BYTES, ReplayOutcome, replay, run_plan
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(autouse=True)
@@ -161,6 +166,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(307, b"", {"Location": "/ok"})
         elif self.path == "/error":
             self._answer(500, json.dumps({"error": "replay queue \x1b[31mfull"}).encode())
+        elif self.path == "/deep":
+            self._answer(202, b'{"execution_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
         elif self.path == "/garbage":
             self._answer(200, b"\x00\x1b[2J<html>oops</html>\xff")
         elif self.path == "/slow":
@@ -316,3 +323,63 @@ def test_a_background_child_holding_the_pipes_does_not_stall_the_outcome(
     outcome = run_script(tmp_path, code, timeout=25)
     assert outcome.ok and outcome.answered_id == "BG-1" and outcome.exit_code == 0
     assert not outcome.timed_out  # not held until the helper's 30 s are over
+
+
+def _wait(condition: Any, what: str, timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.05)
+    return value
+
+
+def test_ctrl_c_during_replay_kills_the_hook_and_its_children(tmp_path: Path) -> None:
+    pids = tmp_path / "pids.txt"
+    sleeper = tmp_path / "sleeper.py"
+    sleeper.write_text(
+        "import os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        f"open({str(pids)!r} + '.tmp', 'w').write(f'{{os.getpid()}} {{child.pid}}')\n"
+        f"os.replace({str(pids)!r} + '.tmp', {str(pids)!r})\n"
+        "time.sleep(120)\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "XDG_STATE_HOME": str(tmp_path / "st"),
+           "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    wftui = subprocess.Popen(
+        [sys.executable, "-m", "wftui", "replay", "EXEC-1", "--yes",
+         "--replay-cmd", f"{sys.executable} {sleeper} {{execution_id}}"],
+        cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    hook_pids: list[int] = []
+    try:
+        hook_pids = [int(p) for p in _wait(
+            lambda: pids.exists() and pids.read_text().split(), "the hook to start")]
+        wftui.send_signal(signal.SIGINT)
+        _out, err = wftui.communicate(timeout=30)
+        assert wftui.returncode == 130
+        assert "Traceback" not in err
+        for pid in hook_pids:  # the hook and its child
+            _wait(lambda pid=pid: _gone(pid), f"process {pid} to be killed", timeout=10)
+    finally:
+        if wftui.poll() is None:
+            wftui.kill()
+            wftui.communicate()
+        for pid in hook_pids:  # do not leave sleepers behind when the test fails
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_an_answer_nested_too_deep_for_json_is_not_an_answer(tmp_path: Path) -> None:
+    # json.loads raises RecursionError, not ValueError, for nesting this deep (the line
+    # fits in the kept tail, so it is read as the answer).
+    outcome = run_script(tmp_path, "print('{\"execution_id\": ' + '[' * 5000)\n")
+    assert outcome.ok and outcome.answered_id is None
+    assert outcome.message == "the hook succeeded but did not say which execution it started"
+
+
+def test_http_answer_nested_too_deep_for_json_is_not_an_answer(
+        server: ThreadingHTTPServer) -> None:
+    outcome = post(server, "/deep")
+    assert outcome.ok and outcome.answered_id is None
+    assert outcome.http_status == 202
+    assert "the answer is not a JSON object" in outcome.notes[0]

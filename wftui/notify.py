@@ -33,7 +33,7 @@ from wftui.config import ConfigError, check_keys, parse_duration
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, Transition
 from wftui.core.timestamps import format_timestamp
-from wftui.hooks import check_url, split_template, substitute
+from wftui.hooks import REQUEST_ERRORS, check_url, innermost, split_template, substitute
 
 #: Placeholders a notify command may use, each as a whole argument.
 PLACEHOLDERS = ("alert", "state", "from", "value", "threshold", "action", "at")
@@ -246,6 +246,13 @@ class Notifier:
             record = await queue.get()
             try:
                 await self._deliver(hook, send, record)
+            except Exception as error:  # noqa: BLE001 - one notification lost, not the hook
+                # A worker that died would drop every later alert without a word.
+                self.failed += 1
+                cause = innermost(error)
+                self.report(f"notify {hook} ({fmt.visible(record['alert'])} {record['to']}) "
+                            f"failed: {fmt.visible(type(cause).__name__)}: "
+                            f"{fmt.visible(' '.join(str(cause).split()))[:200]}")
             finally:
                 self._pending -= 1
                 queue.task_done()
@@ -278,9 +285,14 @@ class Notifier:
         try:
             response = await client.post(self.settings.url, content=orjson.dumps(record),
                                          headers={"content-type": "application/json"})
-        except httpx.HTTPError as error:
-            text = " ".join(str(error).split()) or type(error).__name__
-            raise DeliveryError(f"{type(error).__name__}: {text}"[:300]) from error
+        except REQUEST_ERRORS as error:
+            # httpx's errors and socket errors may pass (the receiver is down for now);
+            # anything else is the URL itself (OverflowError for port 99999, wrapped in an
+            # ExceptionGroup): asking again gives the same answer.
+            cause = innermost(error)
+            text = " ".join(str(cause).split()) or type(cause).__name__
+            raise DeliveryError(f"{type(cause).__name__}: {text}"[:300],
+                                retry=isinstance(cause, httpx.HTTPError | OSError)) from error
         if response.is_success:
             return
         if response.is_redirect:
@@ -302,6 +314,9 @@ class Notifier:
                     start_new_session=True)  # its own group: a timeout kills its children too
             except OSError as error:
                 raise DeliveryError(f"{argv[0]}: {error.strerror or error}",
+                                    retry=False) from error
+            except ValueError as error:  # an argument exec refuses ("embedded null byte")
+                raise DeliveryError(f"{argv[0]}: cannot pass the arguments: {error}",
                                     retry=False) from error
             try:
                 code = await process.wait()

@@ -25,6 +25,7 @@ import httpx
 import orjson
 
 from wftui.core.format import visible
+from wftui.hooks import REQUEST_ERRORS, innermost
 from wftui.replay import ID_RE, ReplayPlan, follow_id
 
 TAIL_BYTES = 8192  # of stdout and of stderr kept for the outcome (the end matters most)
@@ -98,7 +99,7 @@ def answered_id(raw: bytes | str) -> tuple[str | None, str | None]:
             continue
         try:
             obj = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to be an answer
             continue
         if not isinstance(obj, dict):
             continue
@@ -166,10 +167,19 @@ def _exec(argv: list[str], timeout: float, started: float,
         return ReplayOutcome(False, f"cannot run the hook {program}: "
                              f"{visible(error.strerror or str(error))}",
                              time.monotonic() - started, argv=shown)
-    out, err, stopped = _collect(process, started + timeout, cancel)
-    if stopped:
+    try:
+        out, err, stopped = _collect(process, started + timeout, cancel)
+        if stopped:
+            _kill_group(process)
+        exit_code = process.wait()
+    except BaseException:
+        # Ctrl-C (KeyboardInterrupt), a cancelled worker, anything: the hook has its own
+        # session, so nothing else would stop it or its children; and its context file
+        # is about to be deleted under it.
         _kill_group(process)
-    exit_code = process.wait()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(1.0)  # reap it: SIGKILL takes effect at once
+        raise
     elapsed = time.monotonic() - started
     common = {"elapsed_s": elapsed, "exit_code": None if stopped else exit_code,
               "stdout_tail": out.text(), "stderr_tail": err.text(), "argv": shown}
@@ -299,9 +309,10 @@ def _post(plan: ReplayPlan, cancel: threading.Event | None) -> ReplayOutcome:
     except httpx.TimeoutException:
         return _http_fail(f"{shown_url} did not answer within {timeout:g} s", started,
                           timed_out=True)
-    except httpx.HTTPError as error:
+    except REQUEST_ERRORS as error:
+        cause = innermost(error)
         return _http_fail(f"cannot reach {shown_url}: "
-                          f"{visible(str(error) or type(error).__name__)}", started)
+                          f"{visible(str(cause) or type(cause).__name__)}", started)
     return _http_result(shown_url, status, reason, location, bytes(body), started)
 
 
@@ -321,7 +332,7 @@ def _http_result(url: str, status: int, reason: str, location: str | None, raw: 
               "stdout_tail": tail.text()}
     try:
         answer = json.loads(raw) if raw.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to be an answer
         answer = None
     if 300 <= status < 400:
         where = f" to {visible(location)[:200]}" if location else ""

@@ -153,3 +153,30 @@ async def test_guessed_endpoint_reports_nothing_until_it_answers() -> None:
             await listener.wait_closed()
         await guessed.poll(5.0)
         assert guessed.state == "unreachable"  # it answered once: now its absence is news
+
+
+@pytest.mark.parametrize("url", ["http://[::1/metrics", "http://a]b/metrics"])
+def test_default_health_url_of_an_unusable_url_is_none(url: str) -> None:
+    assert default_health_url(url) is None
+
+
+@pytest.mark.parametrize(("status", "state"), [(200, "healthy"), (503, "unhealthy")])
+def test_a_deeply_nested_body_is_not_json_not_a_crash(status: int, state: str) -> None:
+    # json.loads raises RecursionError (not ValueError) for nesting this deep.
+    result = classify(status, b'{"status": ' + b"[" * 50_000)
+    assert result.state == state
+
+
+async def test_a_request_error_outside_httpx_is_unreachable_in_one_line() -> None:
+    # Connecting to port 99999 raises OverflowError inside an ExceptionGroup.
+    async with httpx.AsyncClient() as client:
+        result = await poll_health(client, "http://127.0.0.1:99999/health", 5.0)
+    assert result.state == "unreachable"
+    assert result.detail == "OverflowError: connect(): port must be 0-65535."
+
+
+async def test_a_deeply_nested_answer_from_a_live_server(health_server: HealthServer) -> None:
+    health_server.status, health_server.body = 503, b"[" * 50_000
+    async with httpx.AsyncClient() as client:
+        result = await poll_health(client, health_server.base + "/health", 5.0)
+    assert (result.state, result.detail) == ("unhealthy", "HTTP 503")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -13,10 +16,14 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from wftui.config import ConfigError, Settings
+from wftui.sources.connect import metric_family
 from wftui.sources.metrics import MetricsSettings, MetricsSource, check_metrics
 from wftui.sources.metrics_parse import ACCEPT_HEADER
+from wftui.sources.prometheus_api import PrometheusSource, read_answer
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "metrics"
+ROOT = Path(__file__).resolve().parents[2]
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
@@ -393,3 +400,143 @@ async def test_hostile_text_in_errors_never_reaches_the_terminal_raw(
             assert control not in status["error"]
     finally:
         await source.aclose()
+
+
+# -- URLs that are not usable, and requests that raise something httpx does not wrap -----
+
+
+@pytest.mark.parametrize(
+    ("metrics", "prometheus", "health", "message"),
+    [
+        (["http://[::1/metrics"], None, [], "--metrics: not a URL"),
+        (["http://127.0.0.1:99999/metrics"], None, [], "--metrics: port 99999 is not in 1-65535"),
+        (["http://127.0.0.1:0/metrics"], None, [], "--metrics: port 0 is not in 1-65535"),
+        (["ftp://127.0.0.1/metrics"], None, [], "ftp://127.0.0.1/metrics: not an http://"),
+        (["http:///metrics"], None, [], "--metrics: expected an http:// or https:// URL"),
+        ([], "http://127.0.0.1:70000", [], "--prometheus: port 70000 is not in 1-65535"),
+        (["http://127.0.0.1:9/metrics"], None, ["http://[::1/health"], "--health: not a URL"),
+        (["http://127.0.0.1:9/metrics"], None, ["http://127.0.0.1:1", "http://127.0.0.1:2"],
+         "more --health URLs (2) than --metrics URLs (1)"),
+    ],
+    ids=["bad-ipv6", "port-too-big", "port-zero", "ftp", "no-host", "prometheus-port",
+         "health-ipv6",
+         "too-many-health"],
+)
+def test_unusable_urls_are_one_usage_error_before_anything_runs(
+    metrics: list[str], prometheus: str | None, health: list[str], message: str,
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        metric_family(Settings(), metrics, prometheus, health_urls=health)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("url", ["http://[::1/metrics", "http://127.0.0.1:99999/metrics"])
+def test_check_with_an_unusable_url_exits_2_with_one_line(url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", "--metrics", url,
+                           "--interval", "0.1"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "--metrics" in done.stderr
+
+
+async def test_a_request_error_outside_httpx_fails_the_scrape_and_the_loop_goes_on() -> None:
+    # Built directly (the CLI refuses this URL up front): connecting raises OverflowError
+    # wrapped in an ExceptionGroup, which httpx does not turn into an httpx error. The
+    # guessed /health beside it fails the same way.
+    source = MetricsSource(["http://127.0.0.1:99999/metrics"], settings(interval=0.05))
+    stop = asyncio.Event()
+    rounds: list[int] = []
+
+    def on_update() -> None:
+        rounds.append(1)
+        if len(rounds) >= 3:
+            stop.set()
+
+    try:
+        await asyncio.wait_for(source.run(stop, on_update), timeout=30)
+        assert len(rounds) == 3  # three rounds: the loop outlived every failure
+        [status] = source.target_statuses()
+        assert status["status"] == "down"
+        assert status["error"] == "OverflowError: connect(): port must be 0-65535."
+    finally:
+        await source.aclose()
+
+
+async def test_a_sample_too_big_for_a_float_fails_that_scrape_only(raw_server: RawServer) -> None:
+    # prometheus_client's OpenMetrics parser reads "999...9" as an int; float() of it
+    # raises OverflowError (Prometheus itself rejects such a value too).
+    huge = "9" * 400
+    raw_server.behaviour = respond(
+        200, OPENMETRICS,
+        f"# TYPE active_workflows gauge\nactive_workflows {huge}\n# EOF\n".encode())
+    source = MetricsSource([raw_server.url], settings(interval=0.05), health_urls=[""])
+    stop = asyncio.Event()
+    states: list[str] = []
+
+    def on_update() -> None:
+        states.append(source.target_statuses()[0]["status"])
+        if len(states) == 2:  # the server is fixed: the next scrape must read it
+            raw_server.behaviour = respond(200, TEXT, b"active_workflows 4\n")
+        if len(states) >= 4:
+            stop.set()
+
+    try:
+        await asyncio.wait_for(source.run(stop, on_update), timeout=30)
+        assert states[:2] == ["down", "down"] and states[-1] == "ok"
+        assert source.figures(300.0)["active_workflows"] == 4
+    finally:
+        await source.aclose()
+
+
+def _nested_json(depth: int) -> bytes:
+    return b'{"status": "success", "data": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (_nested_json(100_000), "nested"),
+        (b'{"status": "success", "warnings": 5, "data": {"resultType": "vector", '
+         b'"result": []}}', "not a Prometheus API answer"),
+        (b'{"status": "success", "data": [1, 2]}', "not a Prometheus API answer"),
+    ],
+    ids=["deeply-nested", "warnings-not-a-list", "data-not-an-object"],
+)
+async def test_a_prometheus_answer_of_the_wrong_shape_fails_the_refresh_not_the_loop(
+    raw_server: RawServer, answer: bytes, message: str,
+) -> None:
+    raw_server.behaviour = respond(200, "application/json", answer)
+    base = raw_server.url.removesuffix("/metrics")
+    source = PrometheusSource(base, settings(interval=0.05), 300.0)
+    stop = asyncio.Event()
+    rounds: list[int] = []
+
+    def on_update() -> None:
+        rounds.append(1)
+        if len(rounds) >= 2:
+            stop.set()
+
+    try:
+        await asyncio.wait_for(source.run(stop, on_update), timeout=30)
+        assert len(rounds) == 2
+        [status] = source.target_statuses()
+        assert status["status"] == "down"
+        assert message in status["error"] and "\n" not in status["error"]
+    finally:
+        await source.aclose()
+
+
+def test_read_answer_skips_rows_of_the_wrong_shape() -> None:
+    payload = {"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"le": "1"}, "value": []},  # no value at all
+        {"metric": ["le"], "value": [1.0, "2"]},  # labels not an object: read as none
+        "junk",
+        {"metric": {"le": "+Inf"}, "value": [1.0, "3"]},
+    ]}}
+    rows, warnings = read_answer(200, payload)
+    assert rows == [({}, 2.0), ({"le": "+Inf"}, 3.0)]
+    assert warnings == []

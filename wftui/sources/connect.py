@@ -13,6 +13,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
+from wftui.hooks import check_url
 from wftui.sources.metrics import MetricsSettings, MetricsSource
 from wftui.sources.metrics_parse import MetricNames
 from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource
@@ -119,9 +120,20 @@ def metric_family(settings: Settings, metrics_urls: Sequence[str],
     """The metrics sources the flags ask for (None when there are none)."""
     if not metrics_urls and not prometheus_url:
         return None
-    for url in (*metrics_urls, *([prometheus_url] if prometheus_url else []), *health_urls):
+    # Every URL is checked here, once: a bad flag is a usage error now, not an exception
+    # deep in a scrape loop later (httpx accepts port 99999; connecting does not).
+    flags = [("--metrics", url) for url in metrics_urls]
+    flags += [("--prometheus", prometheus_url)] if prometheus_url else []
+    flags += [("--health", url) for url in health_urls]
+    for flag, url in flags:
         if not url.startswith(("http://", "https://")):
+            # The wording `watch` and the TUI have always used for this mistake.
             raise ConfigError(f"{url}: not an http:// or https:// URL")
+        check_url(url, flag)
+    if len(health_urls) > len(metrics_urls):
+        raise ConfigError(f"more --health URLs ({len(health_urls)}) than --metrics URLs "
+                          f"({len(metrics_urls)}): each --health belongs to the --metrics "
+                          "URL at the same position")
     msettings = metrics_settings(settings, interval=interval)
     sources: list[MetricsSource | PrometheusSource] = []
     if metrics_urls:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
+from wftui.hooks import REQUEST_ERRORS, innermost
 from wftui.sources.metrics_parse import clean_line
 
 HEALTHY_WORDS = {"healthy", "ok", "up", "pass", "green"}
@@ -34,8 +35,15 @@ class HealthResult:
 
 
 def default_health_url(metrics_url: str) -> str | None:
-    """``/health`` beside a URL whose path ends with ``/metrics``; otherwise None."""
-    parts = urlsplit(metrics_url)
+    """``/health`` beside a URL whose path ends with ``/metrics``; otherwise None.
+
+    None too for a URL that cannot be split (``http://[::1/metrics``): there is no
+    guess to make, and the scrape of that URL reports the problem itself.
+    """
+    try:
+        parts = urlsplit(metrics_url)
+    except ValueError:
+        return None
     path = parts.path.rstrip("/")
     if not path.endswith("/metrics"):
         return None
@@ -51,7 +59,7 @@ def classify(http_status: int, body: bytes) -> HealthResult:
     payload: object = None
     try:
         payload = json.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deep to be a status
         payload = None
     status_word = ""
     detail = None
@@ -90,7 +98,8 @@ async def poll_health(client: httpx.AsyncClient, url: str, deadline: float) -> H
                 return classify(resp.status_code, body[:MAX_HEALTH_BYTES])
     except TimeoutError:
         return HealthResult("unreachable", f"no answer within {deadline:g} s")
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
+    except REQUEST_ERRORS as error:
+        error = innermost(error)
         return HealthResult("unreachable", _short(f"{type(error).__name__}: {error}"))
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from wftui.hooks import REQUEST_ERRORS, innermost
 from wftui.sources.health import HealthPoller, default_health_url
 from wftui.sources.metrics_figures import (
     TargetHistory,
@@ -62,7 +63,8 @@ class ScrapeError(Exception):
 
 
 def one_line(error: BaseException) -> str:
-    """An exception as one short line (never a traceback)."""
+    """An exception as one short line (never a traceback); a group shows its first error."""
+    error = innermost(error)
     text = clean_line(str(error))
     name = type(error).__name__
     return clean_line(f"{name}: {text}") if text else name
@@ -176,22 +178,37 @@ class MetricsSource:
             async with asyncio.timeout(settings.scrape_deadline):
                 body, content_type = await fetch_body(self._client, target.url,
                                                       settings.max_body_bytes)
-            parsed = await asyncio.to_thread(parse_exposition, body, content_type,
-                                             settings.names)
         except TimeoutError:
             self._failed(target, started,
                          f"no complete answer within the {settings.scrape_deadline:g} s deadline")
-        except (ScrapeError, ExpositionError) as error:
+            return
+        except ScrapeError as error:
             self._failed(target, started, clean_line(str(error)))
-        except (httpx.HTTPError, httpx.InvalidURL) as error:
+            return
+        except REQUEST_ERRORS as error:
             self._failed(target, started, one_line(error))
-        else:
+            return
+        try:
+            parsed = await asyncio.to_thread(parse_exposition, body, content_type,
+                                             settings.names)
+        except ExpositionError as error:
+            self._failed(target, started, clean_line(str(error)))
+            return
+        except (ValueError, ArithmeticError, RecursionError) as error:
+            # The parser's own checks missed it (a sample too big for a float raises
+            # OverflowError): Prometheus rejects such a body too.
+            self._failed(target, started, f"malformed exposition: {one_line(error)}")
+            return
+        try:
             target.history.add(started_wall, parsed)
-            target.failing = False
-            target.last_good_wall = time.time()
-            target.samples = parsed.total_samples
-            target.exposition_format = "openmetrics" if parsed.openmetrics else "text"
-            target.scrape_duration_s = time.monotonic() - started
+        except Exception as error:  # noqa: BLE001 - an unforeseen sample must not end the loop
+            self._failed(target, started, f"cannot use this scrape: {one_line(error)}")
+            return
+        target.failing = False
+        target.last_good_wall = time.time()
+        target.samples = parsed.total_samples
+        target.exposition_format = "openmetrics" if parsed.openmetrics else "text"
+        target.scrape_duration_s = time.monotonic() - started
 
     @staticmethod
     def _failed(target: _Target, started: float, message: str) -> None:
@@ -203,7 +220,14 @@ class MetricsSource:
         jobs = [self._scrape(target)]
         if target.health is not None:
             jobs.append(target.health.poll(self.settings.scrape_deadline))
-        await asyncio.gather(*jobs)
+        started = time.monotonic()
+        # Each job turns its own failures into state; an error that still escapes one
+        # fails this round (one line) instead of ending the target's loop.
+        for outcome in await asyncio.gather(*jobs, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                self._failed(target, started, f"unexpected {one_line(outcome)}")
+            elif isinstance(outcome, BaseException):
+                raise outcome  # cancellation, KeyboardInterrupt: not ours to swallow
 
     async def scrape_once(self) -> None:
         """Scrape every target once, concurrently (and poll their health endpoints)."""

@@ -19,6 +19,7 @@ from string import Template
 import httpx
 
 from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
+from wftui.hooks import REQUEST_ERRORS
 from wftui.sources.metrics import MetricsSettings, one_line
 from wftui.sources.metrics_figures import QUANTILES
 from wftui.sources.metrics_parse import MetricNames, clean_line
@@ -98,19 +99,29 @@ def read_answer(status_code: int, payload: object) -> tuple[list[tuple[dict, flo
     """The (labels, value) pairs and warnings of a ``/api/v1/query`` answer (pure)."""
     if not isinstance(payload, dict):
         raise QueryError(f"HTTP {status_code}: not a Prometheus API answer")
-    warnings = [clean_line(str(w)) for w in payload.get("warnings") or []]
+    raw_warnings = payload.get("warnings") or []
+    if not isinstance(raw_warnings, list):
+        raise QueryError(f"HTTP {status_code}: not a Prometheus API answer (warnings "
+                         "is not a list)")
+    warnings = [clean_line(str(w)) for w in raw_warnings]
     if payload.get("status") != "success":
         kind = payload.get("errorType", "error")
         raise QueryError(clean_line(f"{kind}: {payload.get('error', 'unknown error')}"))
     data = payload.get("data") or {}
+    if not isinstance(data, dict):
+        raise QueryError(f"HTTP {status_code}: not a Prometheus API answer (data is not "
+                         "an object)")
     result_type, result = data.get("resultType"), data.get("result")
     if result_type == "scalar" and isinstance(result, list) and len(result) == 2:
         return [({}, sample_value(result[1]))], warnings
     if result_type == "vector" and isinstance(result, list):
         rows = []
         for item in result:
-            if isinstance(item, dict) and isinstance(item.get("value"), list):
-                rows.append((item.get("metric") or {}, sample_value(item["value"][-1])))
+            # A row without a value is skipped; labels that are not an object read as none.
+            if isinstance(item, dict) and isinstance(item.get("value"), list) and item["value"]:
+                metric = item.get("metric")
+                rows.append((metric if isinstance(metric, dict) else {},
+                             sample_value(item["value"][-1])))
         return rows, warnings
     raise QueryError(f"unexpected result type {result_type!r}")
 
@@ -171,12 +182,16 @@ class PrometheusSource:
         except TimeoutError:
             raise QueryError(f"no answer within {self.settings.scrape_deadline:g} s",
                              fatal=True) from None
-        except (httpx.HTTPError, httpx.InvalidURL) as error:
+        except REQUEST_ERRORS as error:
             raise QueryError(one_line(error), fatal=True) from None
         try:
             payload = response.json()
         except ValueError:
             raise QueryError(f"HTTP {response.status_code}: not a Prometheus API answer",
+                             fatal=response.status_code >= 500) from None
+        except RecursionError:
+            raise QueryError(f"HTTP {response.status_code}: not a Prometheus API answer "
+                             "(JSON nested too deep)",
                              fatal=response.status_code >= 500) from None
         return read_answer(response.status_code, payload)
 
@@ -288,6 +303,9 @@ class PrometheusSource:
         except QueryError as error:
             self._failing = True
             self._last_error = str(error)
+        except Exception as error:  # noqa: BLE001 - an unforeseen answer must not end the loop
+            self._failing = True
+            self._last_error = f"unexpected {one_line(error)}"
         else:
             self._failing = False
             self._series = series
