@@ -61,6 +61,11 @@ def _event_matches(raw: bytes, needle: str) -> bool:
     return False
 
 
+def lines_seen(execution: Execution) -> int:
+    """Every line the execution ever had (the ledger trims the raw lines of huge ones)."""
+    return len(execution.raw) + execution.raw_dropped
+
+
 class RowCache:
     """Rows of the retained executions, rebuilt only where something changed."""
 
@@ -76,7 +81,7 @@ class RowCache:
         fresh: dict[str, tuple[int, int, ExecutionRow]] = {}
         rows: list[ExecutionRow] = []
         for execution in executions:
-            lines, replays = len(execution.raw), len(execution.replays)
+            lines, replays = lines_seen(execution), len(execution.replays)
             cached = old.get(execution.execution_id)
             if (cached is not None and cached[0] == lines and cached[1] == replays
                     and cached[2].status != RUNNING):
@@ -98,7 +103,7 @@ class RowCache:
         execution = executions.get(row.execution_id)
         if execution is None:
             return False
-        lines = len(execution.raw)
+        lines = lines_seen(execution)
         cached = self._matches.get(row.execution_id)
         if cached is not None and cached[0] == lines:
             return cached[1]
