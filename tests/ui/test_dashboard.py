@@ -48,7 +48,7 @@ async def test_pending_looks_different_from_firing(harness, tmp_path: Path) -> N
         await settled(pilot, h.app, len(events))
         text = screen_text(h.app)
         assert "PENDING" in text and "FIRING" not in text
-        assert "threshold > 5.00% for 1h00m" in text
+        assert "threshold > 5.00% for 1h" in text
         assert panel(h.app, "error_rate").has_class("-pending")
         assert not panel(h.app, "error_rate").has_class("-firing")
         # the action is shown only once it fires

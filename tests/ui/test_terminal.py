@@ -159,6 +159,8 @@ def test_demo_runs_and_stops_its_service(terminal, tmp_path: Path, ending: str) 
         term.keys("Down")
         term.keys("Enter")
         term.wait(lambda s: "incident now error-spike" in s, "the switch")
+        # the demo gives thresholds a 10 s `for`: pending first, then firing
+        term.wait(lambda s: "PENDING" in s, "the threshold pending")
         term.wait(lambda s: "FIRING" in s and "Page on-call" in s, "the threshold firing")
     else:
         term.keys("Escape")

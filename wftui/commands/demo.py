@@ -25,6 +25,9 @@ from wftui.commands.monitor import run_app
 from wftui.config import ConfigError, load_settings
 
 INCIDENT_NAMES = ("none", "error-spike", "slow-tool", "backlog")
+# Without a config file, the demo gives every threshold a `for`: a breach shows as
+# pending first, then fires, and the first few executions' noise does not page.
+DEMO_FOR_S = 10.0
 
 
 def demo_package() -> ModuleType | None:
@@ -141,6 +144,9 @@ def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, s
 
     sections = {**settings.sections, "replay": {"url": service.replay_url}}
     settings = replace(settings, sections=sections)
+    if settings.config_path is None:
+        settings = replace(settings, thresholds=tuple(
+            replace(t, for_s=DEMO_FOR_S) if not t.for_s else t for t in settings.thresholds))
     try:
         family = metric_family(settings, [service.metrics_url], None,
                                health_urls=[service.health_url])

@@ -12,6 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 
 from wftui.core.format import count, percent, rate_per_min, seconds, threshold_figure
+from wftui.core.format import window as window_label
 from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
 from wftui.ui.widgets.alerts_list import AlertsList
 from wftui.ui.widgets.executions_table import ExecutionsTable, header_text
@@ -42,6 +43,13 @@ def _format(key: str, value: float | None) -> str:
     if key == "throughput_per_min":
         return rate_per_min(value)
     return count(value)
+
+
+def _span(value: float) -> str:
+    """A `for` duration as configured: 10s, 90s, 5m, 1h."""
+    if value < 120 and float(value).is_integer():
+        return f"{int(value)}s"
+    return window_label(value)
 
 
 class MonitorScreen(Screen):
@@ -141,7 +149,7 @@ class MonitorScreen(Screen):
                 view.state = state.state
                 view.action = state.action
                 view.threshold = (f"threshold > {threshold_figure(state.name, state.threshold)}"
-                                  + (f" for {seconds(state.for_s)}" if state.for_s else ""))
+                                  + (f" for {_span(state.for_s)}" if state.for_s else ""))
                 view.series_threshold = state.threshold
             elif threshold_name is not None:
                 view.threshold = "threshold off"
