@@ -225,7 +225,7 @@ def parse_exposition(body: bytes, content_type: str | None, names: MetricNames) 
             for sample in family.samples:
                 if sample.name in wanted:
                     result.samples.append((sample.name, sample.labels, float(sample.value)))
-    except (ValueError, KeyError, IndexError, TypeError) as error:
+    except (ValueError, KeyError, IndexError, TypeError, OverflowError) as error:
         message = clean_line(str(error), 200) or type(error).__name__
         raise ExpositionError(f"malformed exposition: {message}") from None
     return result
