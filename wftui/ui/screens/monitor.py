@@ -212,7 +212,7 @@ class MonitorScreen(Screen):
             title.append(Text(query.text, style="bold cyan"))
         self.query_one("#table-title", QuietStatic).show_text(title)
         self.query_one("#table-header", QuietStatic).show_text(
-            header_text(max(table.size.width, 80), query.sort, query.descending))
+            header_text(table.size.width or 80, query.sort, query.descending))
         table.empty_message = ("no executions match the filter" if retained
                                else "no executions yet")
         table.set_rows(refresh.rows)

@@ -89,7 +89,7 @@ class FigurePanel(QuietStatic):
         self.show_text(self._render_view(view))
 
     def _render_view(self, view: PanelView) -> Text:
-        width = max(self.content_size.width, 20)
+        width = max(self.content_size.width, 8)
         text = Text(no_wrap=True, end="")
         if view.quality == "no_data":
             text.append(view.value, style="italic dim")
@@ -104,12 +104,15 @@ class FigurePanel(QuietStatic):
             text.append("  ")
             text.append(f" {label} ", style=style)
         text.append("\n")
-        text.append(view.threshold, style="dim")
+        threshold = view.threshold
+        if len(threshold) > width and threshold.startswith("threshold "):
+            threshold = threshold[len("threshold "):]  # a narrow terminal: keep the value
+        text.append(threshold, style="dim")
         text.append("\n")
         text.append(plain(view.detail or " ", "dim"))
         text.append("\n")
-        label = f" last {window_label(view.span_s)}"
-        points = max(width - len(label), 10)
+        label = f" {'last ' if width >= 24 else ''}{window_label(view.span_s)}"
+        points = max(width - len(label), 4)
         series = (view.history.series(view.series_name, view.series_end, view.span_s, points)
                   if view.history is not None else [None] * points)
         text.append(sparkline(series, view.series_threshold))
