@@ -74,3 +74,16 @@ def test_unexpected_error_in_the_app_is_one_line(tmp_path: Path) -> None:
     details = Path(match.group(1))
     assert 'in explode\nBoom: kaboom' in details.read_text()
     details.unlink()
+
+
+def test_demo_settings_point_replay_at_the_service_and_add_a_for(tmp_path: Path) -> None:
+    from wftui.commands.demo import DEMO_FOR_S, demo_settings
+    from wftui.config import Settings, load_settings
+
+    plain = demo_settings(Settings(), "http://127.0.0.1:9/replay")  # no config file
+    assert plain.section("replay") == {"url": "http://127.0.0.1:9/replay"}
+    assert {t.for_s for t in plain.thresholds} == {DEMO_FOR_S}
+    config = tmp_path / "wftui.toml"
+    config.write_text('[thresholds.error_rate]\nfor = "3s"\n')
+    configured = demo_settings(load_settings(str(config)), "http://127.0.0.1:9/replay")
+    assert [t.for_s for t in configured.thresholds] == [3.0, 0.0, 0.0, 0.0]

@@ -149,7 +149,10 @@ def _processes_with(text: str) -> list[int]:
 def test_demo_runs_and_stops_its_service(terminal, tmp_path: Path, ending: str) -> None:
     log = tmp_path / "demo-events.log"
     service = f"--log {log} --port"  # the service's command line, not wftui's
-    term = terminal(_command("demo", "--speed", "10", "--log", str(log)))
+    config = tmp_path / "wftui.toml"  # a short `for`, so pending and firing come quickly
+    config.write_text('[thresholds.error_rate]\nthreshold = 0.05\nfor = "2s"\n')
+    term = terminal(_command("demo", "--speed", "10", "--log", str(log),
+                             "--config", str(config)))
     term.wait(lambda s: "EXEC-" in s and "/metrics  up" in s, "the demo's executions")
     assert _processes_with(service), "the demo service is not running"
     term.keys("i")
@@ -159,7 +162,7 @@ def test_demo_runs_and_stops_its_service(terminal, tmp_path: Path, ending: str) 
         term.keys("Down")
         term.keys("Enter")
         term.wait(lambda s: "incident now error-spike" in s, "the switch")
-        # the demo gives thresholds a 10 s `for`: pending first, then firing
+        # a 2 s `for`: pending first, then firing
         term.wait(lambda s: "PENDING" in s, "the threshold pending")
         term.wait(lambda s: "FIRING" in s and "Page on-call" in s, "the threshold firing")
     else:

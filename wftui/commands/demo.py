@@ -22,7 +22,7 @@ from typing import Any
 
 from wftui.commands.common import fail
 from wftui.commands.monitor import run_app
-from wftui.config import ConfigError, load_settings
+from wftui.config import ConfigError, Settings, load_settings
 
 INCIDENT_NAMES = ("none", "error-spike", "slow-tool", "backlog")
 # Without a config file, the demo gives every threshold a `for`: a breach shows as
@@ -138,15 +138,22 @@ def run(options: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
+def demo_settings(settings: Settings, replay_url: str) -> Settings:
+    """Replay goes to the service's /replay; without a config file, thresholds get a
+    `for` of DEMO_FOR_S so a breach is seen pending before it fires."""
+    settings = replace(settings, sections={**settings.sections,
+                                           "replay": {"url": replay_url}})
+    if settings.config_path is None:
+        settings = replace(settings, thresholds=tuple(
+            replace(t, for_s=DEMO_FOR_S) if not t.for_s else t for t in settings.thresholds))
+    return settings
+
+
 def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str]) -> int:
     from wftui.live import LiveMonitor
     from wftui.sources.connect import metric_family
 
-    sections = {**settings.sections, "replay": {"url": service.replay_url}}
-    settings = replace(settings, sections=sections)
-    if settings.config_path is None:
-        settings = replace(settings, thresholds=tuple(
-            replace(t, for_s=DEMO_FOR_S) if not t.for_s else t for t in settings.thresholds))
+    settings = demo_settings(settings, service.replay_url)
     try:
         family = metric_family(settings, [service.metrics_url], None,
                                health_urls=[service.health_url])
