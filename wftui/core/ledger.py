@@ -444,27 +444,29 @@ class Ledger:
         execution = self.executions.pop(order.popleft())
         if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
             self.folded_oldest_ts = execution.first_ts
-        if execution.status(now, self.idle_timeout) == RUNNING:
+        status = execution.status(now, self.idle_timeout)
+        if status == RUNNING:
             execution.raw_dropped += len(execution.raw)
             execution.raw = []
             execution.read_times = None
             self.dormant[execution.execution_id] = execution
             if len(self.dormant) > self.retention:
-                self._settle(self.dormant.popitem(last=False)[1], now, give_up=True)
+                oldest = self.dormant.popitem(last=False)[1]
+                self._settle(oldest, oldest.status(now, self.idle_timeout))
         else:
-            self._settle(execution, now)
+            self._settle(execution, status)
         # Dormant executions that have ended since are folded as they come up.
-        for _ in range(min(2, len(self.dormant))):
-            oldest = next(iter(self.dormant.values()))
-            if oldest.status(now, self.idle_timeout) == RUNNING:
-                break
-            self._settle(self.dormant.popitem(last=False)[1], now)
+        if self.dormant:
+            for _ in range(min(2, len(self.dormant))):
+                oldest = next(iter(self.dormant.values()))
+                status = oldest.status(now, self.idle_timeout)
+                if status == RUNNING:
+                    break
+                self._settle(self.dormant.popitem(last=False)[1], status)
 
-    def _settle(self, execution: Execution, now: float, give_up: bool = False) -> None:
+    def _settle(self, execution: Execution, status: str) -> None:
         """Fold an execution into the samples for good (or give up on a running one)."""
-        status = execution.status(now, self.idle_timeout)
         if status == RUNNING:
-            assert give_up
             self.lost_running += 1
         else:
             end = execution.end_ts(status)
