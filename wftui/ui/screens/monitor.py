@@ -155,7 +155,8 @@ class MonitorScreen(Screen):
                 view.threshold = "threshold off"
             view.detail = self._detail(key, figures, metrics, from_metrics)
             panel = self.query_one(f"#panel-{panel_id}", FigurePanel)
-            panel.border_subtitle = self._origin(from_metrics, snapshot)
+            panel.border_subtitle = (self._origin(from_metrics, snapshot)
+                                     if value is not None else "")
             panel.show(view)
 
     @staticmethod
