@@ -26,8 +26,9 @@ from wftui.config import ConfigError, Settings, load_settings
 
 INCIDENT_NAMES = ("none", "error-spike", "slow-tool", "backlog")
 # Without a config file, the demo gives every threshold a `for`: a breach shows as
-# pending first, then fires, and the first few executions' noise does not page.
-DEMO_FOR_S = 10.0
+# pending first, then fires. 30 s, because with 10 s the demo's normal ~3% failures
+# fired the error rate in the first quarter minute (4 of the first 41 executions).
+DEMO_FOR_S = 30.0
 
 
 def demo_package() -> ModuleType | None:
