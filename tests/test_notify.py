@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.helpers import wait_for
 from wftui.config import ConfigError
 from wftui.core.thresholds import Transition
 from wftui.notify import (
@@ -30,16 +30,6 @@ from wftui.notify import (
 
 WAIT_S = 30.0  # generous: the suite must hold on a loaded two-core machine
 PY = sys.executable
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    """Poll until `condition()` is truthy and return it; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 class Receiver:

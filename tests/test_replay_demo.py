@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from demo.process import DemoProcess, start_demo_process
+from tests.helpers import wait_for
 from wftui.commands.check import read_files
 from wftui.core.compare import compare
 from wftui.core.ledger import Ledger
@@ -36,15 +37,6 @@ def demo(tmp_path: Path) -> Iterator[DemoProcess]:
 def events(path: Path) -> list[dict[str, Any]]:
     data = path.read_bytes()
     return [orjson.loads(line) for line in data[: data.rfind(b"\n") + 1].splitlines()]
-
-
-def wait_for(condition: Callable[[], Any], what: str) -> Any:
-    deadline = time.monotonic() + WAIT_S
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.05)
-    return value
 
 
 def finished(path: Path, execution_id: str) -> dict[str, Any] | None:

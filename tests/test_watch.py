@@ -17,7 +17,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,21 +25,12 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
+from tests.helpers import wait_for
 from wftui.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 WAIT_S = 45.0  # generous: the suite must hold on a loaded two-core machine
 PY = sys.executable
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    """Poll until `condition()` is truthy and return it; fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.02)
-    return value
 
 
 def iso_now() -> str:

@@ -6,7 +6,9 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from .conftest import by_execution, read_events, wait_for
+from tests.helpers import wait_for
+
+from .conftest import by_execution, read_events
 
 EXPECTED_EVENTS = {
     "workflow_start",

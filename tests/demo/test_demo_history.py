@@ -8,8 +8,9 @@ import orjson
 
 from demo import history
 from demo.history import find_context, last_execution_number
+from tests.helpers import wait_for
 
-from .conftest import read_events, wait_for
+from .conftest import read_events
 
 
 def _line(event: dict) -> bytes:

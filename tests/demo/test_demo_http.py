@@ -12,7 +12,9 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import completed, read_events, wait_for
+from tests.helpers import wait_for
+
+from .conftest import completed, read_events
 
 
 def _families(text: str) -> dict[str, Any]:

@@ -8,7 +8,9 @@ from typing import Any
 import orjson
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import by_execution, wait_for
+from tests.helpers import wait_for
+
+from .conftest import by_execution
 
 
 def _finished_after(path: Path, offset: int) -> dict[str, str]:

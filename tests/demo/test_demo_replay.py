@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .conftest import REPO_ROOT, by_execution, completed, read_events, wait_for
+from tests.helpers import wait_for
+
+from .conftest import REPO_ROOT, by_execution, completed, read_events
 
 
 def _finished_run(path: Path, execution_id: str) -> list[dict[str, Any]] | None:

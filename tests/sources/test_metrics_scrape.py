@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from tests.helpers import free_port
 from wftui.config import ConfigError, Settings
 from wftui.sources.connect import metric_family
 from wftui.sources.metrics import MetricsSettings, MetricsSource, check_metrics
@@ -26,12 +26,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "metrics"
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Exporter:
