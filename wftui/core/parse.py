@@ -61,20 +61,6 @@ def check_event(value: Any) -> str | None:
     return None
 
 
-def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str | None]:
-    """One log line to (event, None), (None, reason) if malformed, (None, None) if empty."""
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        value, reason = recover(raw)
-        if value is None:
-            return None, reason
-    reason = check_event(value)
-    if reason is not None:
-        return None, reason
-    return value, None
-
-
 def excerpt(raw: bytes) -> str:
     """A bounded, decoded piece of a line for display (still raw text: escape on screen)."""
     return raw[: EXCERPT_CHARS * 4].decode("utf-8", "replace")[:EXCERPT_CHARS]
