@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import json
 
-from wftui.core.ledger import MAX_RAW_LINES, Ledger
+from wftui.core.execution import MAX_RAW_LINES
+from wftui.core.ledger import Ledger
 from wftui.core.snapshot import take_snapshot
 from wftui.core.steps import build_detail
 from wftui.core.thresholds import ThresholdEngine

@@ -127,6 +127,63 @@ class Execution:
         )
 
 
+# -- helpers of the ledger's hot loop (kept beside the fields they change) -----------
+
+# Raw lines kept per execution: the first RAW_HEAD_LINES and, past MAX_RAW_LINES, the
+# latest ones (RAW_TRIM_LINES after the head are dropped at a time: amortised O(1)).
+MAX_RAW_LINES = 20_000
+RAW_HEAD_LINES = 2_000
+RAW_TRIM_LINES = 5_000
+
+
+def push_start(open_steps: dict[str, float | list[float]], key: str, ts: float) -> None:
+    """A second step of the same name opened before the first completed: keep both."""
+    current = open_steps[key]
+    if type(current) is list:
+        current.append(ts)
+    else:
+        open_steps[key] = [current, ts]  # type: ignore[list-item]
+
+
+def pop_start(open_steps: dict[str, float | list[float]], key: str,
+               starts: list[float]) -> float | None:
+    """The earliest open start of a name (steps pair in order), the rest stay open."""
+    first = starts.pop(0) if starts else None
+    if len(starts) == 1:
+        open_steps[key] = starts[0]
+    elif starts:
+        open_steps[key] = starts
+    return first
+
+
+def trim_raw(execution: Execution) -> None:
+    """One execution logging without end: keep its first lines and its latest ones.
+
+    The summary (status, sums, samples) is unaffected; only the step tree loses the
+    middle, and says how many lines it lost.
+    """
+    cut = slice(RAW_HEAD_LINES, RAW_HEAD_LINES + RAW_TRIM_LINES)
+    del execution.raw[cut]
+    execution.raw_dropped += RAW_TRIM_LINES
+    if execution.read_times:
+        execution.read_times = {
+            (index if index < RAW_HEAD_LINES else index - RAW_TRIM_LINES): ts
+            for index, ts in execution.read_times.items()
+            if not RAW_HEAD_LINES <= index < RAW_HEAD_LINES + RAW_TRIM_LINES}
+
+
+def note_early_completion(execution: Execution, key: str, completed: float, failed: bool,
+                waits: bool) -> None:
+    """A completion with no open start: its start may come later from another source.
+
+    `waits` when the completion had no duration_ms: its sample waits for the start to
+    know how long the step took.
+    """
+    if execution.early_completes is None:
+        execution.early_completes = {}
+    execution.early_completes.setdefault(key, []).append((completed, failed, waits))
+
+
 @dataclass(frozen=True, slots=True)
 class ExecutionRow:
     """What the executions table shows of one execution, frozen at a snapshot."""

@@ -18,18 +18,23 @@ from typing import Any
 
 import orjson
 
-from wftui.core.execution import FAILED, RUNNING, SUCCEEDED, Execution
+from wftui.core.execution import (
+    FAILED,
+    MAX_RAW_LINES,
+    RUNNING,
+    SUCCEEDED,
+    Execution,
+    note_early_completion,
+    pop_start,
+    push_start,
+    trim_raw,
+)
 from wftui.core.parse import check_event, excerpt, recover
 from wftui.core.quantiles import SampleSeries
 from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
 _EPOCH = datetime(1970, 1, 1)
 _EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
-# Raw lines kept per execution: the first RAW_HEAD_LINES and, past MAX_RAW_LINES, the
-# latest ones (RAW_TRIM_LINES after the head are dropped at a time: amortised O(1)).
-MAX_RAW_LINES = 20_000
-RAW_HEAD_LINES = 2_000
-RAW_TRIM_LINES = 5_000
 # Events stamped further than this ahead of the clock do not move the window's end.
 FUTURE_TOLERANCE_S = 300.0
 # Distinct step names tracked for per-step latency; hostile logs with endless unique
@@ -40,54 +45,6 @@ OTHER_STEPS = "(other steps)"
 EVICTION_LOOKAHEAD = 64
 # ... and after a scan that found none ended, folds this many oldest before scanning again.
 SCAN_PAUSE = 1024
-
-
-def _push_start(open_steps: dict[str, float | list[float]], key: str, ts: float) -> None:
-    """A second step of the same name opened before the first completed: keep both."""
-    current = open_steps[key]
-    if type(current) is list:
-        current.append(ts)
-    else:
-        open_steps[key] = [current, ts]  # type: ignore[list-item]
-
-
-def _pop_start(open_steps: dict[str, float | list[float]], key: str,
-               starts: list[float]) -> float | None:
-    """The earliest open start of a name (steps pair in order), the rest stay open."""
-    first = starts.pop(0) if starts else None
-    if len(starts) == 1:
-        open_steps[key] = starts[0]
-    elif starts:
-        open_steps[key] = starts
-    return first
-
-
-def _trim_raw(execution: Execution) -> None:
-    """One execution logging without end: keep its first lines and its latest ones.
-
-    The summary (status, sums, samples) is unaffected; only the step tree loses the
-    middle, and says how many lines it lost.
-    """
-    cut = slice(RAW_HEAD_LINES, RAW_HEAD_LINES + RAW_TRIM_LINES)
-    del execution.raw[cut]
-    execution.raw_dropped += RAW_TRIM_LINES
-    if execution.read_times:
-        execution.read_times = {
-            (index if index < RAW_HEAD_LINES else index - RAW_TRIM_LINES): ts
-            for index, ts in execution.read_times.items()
-            if not RAW_HEAD_LINES <= index < RAW_HEAD_LINES + RAW_TRIM_LINES}
-
-
-def _note_early(execution: Execution, key: str, completed: float, failed: bool,
-                waits: bool) -> None:
-    """A completion with no open start: its start may come later from another source.
-
-    `waits` when the completion had no duration_ms: its sample waits for the start to
-    know how long the step took.
-    """
-    if execution.early_completes is None:
-        execution.early_completes = {}
-    execution.early_completes.setdefault(key, []).append((completed, failed, waits))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +189,7 @@ class Ledger:
             raw_lines = execution.raw
             raw_lines.append(raw)
             if len(raw_lines) > MAX_RAW_LINES:
-                _trim_raw(execution)
+                trim_raw(execution)
             if ts > execution.last_ts:
                 execution.last_ts = ts
             elif ts < execution.first_ts:
@@ -246,7 +203,7 @@ class Ledger:
                 if early and key in early and self._close_early(execution, key, ts):
                     pass  # its completion was read first (another file): already closed
                 elif key in open_steps:
-                    _push_start(open_steps, key, ts)
+                    push_start(open_steps, key, ts)
                 else:
                     open_steps[key] = ts
             elif kind == "step_complete":
@@ -254,7 +211,7 @@ class Ledger:
                 key = name if type(name) is str else ""
                 start = execution.open_steps.pop(key, None)
                 if type(start) is list:
-                    start = _pop_start(execution.open_steps, key, start)
+                    start = pop_start(execution.open_steps, key, start)
                 duration = event.get("duration_ms")
                 if (type(duration) is float or type(duration) is int) and duration >= 0:
                     seconds = duration / 1000.0
@@ -265,7 +222,7 @@ class Ledger:
                         or "cost_usd" in event:
                     self._step_details(execution, event, failed)
                 if start is None:
-                    _note_early(execution, key, ts, failed, seconds is None)
+                    note_early_completion(execution, key, ts, failed, seconds is None)
                     if seconds is None:
                         continue  # its sample waits for the start (_close_early)
                 series = step_samples.get(key)
