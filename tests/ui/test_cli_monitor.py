@@ -87,3 +87,27 @@ def test_demo_settings_point_replay_at_the_service_and_add_a_for(tmp_path: Path)
     config.write_text('[thresholds.error_rate]\nfor = "3s"\n')
     configured = demo_settings(load_settings(str(config)), "http://127.0.0.1:9/replay")
     assert [t.for_s for t in configured.thresholds] == [3.0, 0.0, 0.0, 0.0]
+
+
+def test_replay_flags_win_over_the_config_and_are_checked_at_start(tmp_path: Path) -> None:
+    """--replay-cmd replaces the config's [replay] (keeping its timeout); a template with
+    an embedded placeholder is refused before the UI starts (exit 2, one line)."""
+    import argparse
+
+    from wftui.commands.monitor import with_replay_flags
+    from wftui.config import load_settings
+    from wftui.replay import hook_from
+
+    config = tmp_path / "c.toml"
+    config.write_text('[replay]\nurl = "http://127.0.0.1:9/replay"\ntimeout = "7s"\n')
+    settings = load_settings(str(config))
+    flags = argparse.Namespace(replay_cmd="myapp replay {execution_id}", replay_url=None)
+    hook = hook_from(with_replay_flags(settings, flags))
+    assert hook is not None and hook.command == ("myapp", "replay", "{execution_id}")
+    assert hook.url is None and hook.timeout_s == 7.0
+    done = subprocess.run([sys.executable, "-m", "wftui", str(tmp_path / "x.log"),
+                           "--replay-cmd", "myapp --id={execution_id}"],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == 2
+    assert "whole argument" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1

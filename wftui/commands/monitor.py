@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from wftui.commands.common import add_source_arguments, fail, settings_from
@@ -21,6 +22,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--from-end", action="store_true",
                         help="start at the end of the files (only new lines)")
+    parser.add_argument("--replay-cmd", metavar="CMD",
+                        help="replay with this command (no shell): placeholders "
+                             "{execution_id} {workflow_name} {context_file}")
+    parser.add_argument("--replay-url", metavar="URL",
+                        help="replay by POSTing {execution_id, workflow_name, context} here")
+
+
+def with_replay_flags(settings: Settings, options: argparse.Namespace) -> Settings:
+    """--replay-cmd / --replay-url win over the config's [replay] table (checked now, so
+    a bad template is one line at start, not a surprise during an incident)."""
+    if options.replay_cmd is None and options.replay_url is None:
+        return settings
+    from wftui.replay import hook_from
+
+    try:
+        hook_from(settings, options.replay_cmd, options.replay_url)
+    except ConfigError as error:
+        fail(str(error))
+    table = {k: v for k, v in settings.section("replay").items() if k == "timeout"}
+    if options.replay_cmd is not None:
+        table["command"] = options.replay_cmd
+    else:
+        table["url"] = options.replay_url
+    return replace(settings, sections={**settings.sections, "replay": table})
 
 
 def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:
@@ -80,7 +105,7 @@ def take_stdin_for_logs() -> int:
 
 
 def run(options: argparse.Namespace) -> int:
-    settings = settings_from(options)
+    settings = with_replay_flags(settings_from(options), options)
     if not options.files and not options.metrics and not options.prometheus:
         fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
              "(or try `wftui demo`)")
