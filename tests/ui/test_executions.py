@@ -117,6 +117,24 @@ async def test_sort_by_columns_and_reverse(harness) -> None:
                        "ids descending")
 
 
+async def test_clicking_a_column_heading_sorts_by_it(harness) -> None:
+    """Where the heading says "duration" on screen, a click sorts by duration (longest
+    first: beta 2.0 s, alpha 0.3 s, gamma running); a second click reverses it."""
+    events = _log()
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        header = h.app.screen.query_one("#table-header")
+        x = header._shown_text.plain.index("duration")
+        await pilot.click("#table-header", offset=(x + 1, 0))
+        await wait_for(pilot, lambda: ids(h.app) == ["beta-2", "alpha-1", "gamma-3"],
+                       "longest first")
+        await pilot.click("#table-header", offset=(x + 1, 0))
+        await wait_for(pilot, lambda: ids(h.app) == ["alpha-1", "beta-2", "gamma-3"],
+                       "shortest first")
+        assert h.app.query.sort == "duration_s"
+
+
 async def test_fifty_thousand_executions_render_and_move(harness) -> None:
     """Retention-sized table: the screen shows a page, keys still move the cursor."""
     lines = []

@@ -357,6 +357,13 @@ class WftuiApp(App[int]):
         self.query = replace(self.query, sort=column, descending=True)
         self._request()
 
+    def sort_by_column(self, column: str) -> None:
+        """A click on a column heading: sort by it, or reverse when it is the sort."""
+        if column == self.query.sort:
+            self.action_reverse_sort()
+        else:
+            self.action_sort(column)
+
     def action_reverse_sort(self) -> None:
         self.query = replace(self.query, descending=not self.query.descending)
         self._request()

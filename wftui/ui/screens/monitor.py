@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.events import Click
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
@@ -15,7 +16,7 @@ from wftui.core.format import count, percent, rate_per_min, seconds, threshold_f
 from wftui.core.format import window as window_label
 from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
 from wftui.ui.widgets.alerts_list import AlertsList
-from wftui.ui.widgets.executions_table import ExecutionsTable, header_text
+from wftui.ui.widgets.executions_table import ExecutionsTable, column_at, header_text
 from wftui.ui.widgets.figure_panel import FigurePanel, PanelView
 from wftui.ui.widgets.quiet_static import QuietStatic
 from wftui.ui.widgets.sources_bar import SourcesBar
@@ -52,6 +53,26 @@ def _span(value: float) -> str:
     return window_label(value)
 
 
+
+class TableHeader(QuietStatic):
+    """The executions table's column headings, laid out for the table's width (which
+    can differ from this widget's by a scrollbar): a click sorts by the column under it,
+    a second click on the same column reverses the order."""
+
+    laid_out_for = 80
+    sort = "start_ts"
+    descending = True
+
+    def show(self, width: int, sort: str, descending: bool) -> None:
+        self.laid_out_for, self.sort, self.descending = width, sort, descending
+        self.show_text(header_text(width, sort, descending))
+
+    def on_click(self, event: Click) -> None:
+        column = column_at(self.laid_out_for, event.x)
+        if column is not None:
+            self.app.sort_by_column(column)  # type: ignore[attr-defined]
+
+
 class MonitorScreen(Screen):
     """What an operator watches: is it healthy, what is firing, which executions failed."""
 
@@ -74,7 +95,7 @@ class MonitorScreen(Screen):
             yield QuietStatic(id="table-title")
             yield Input(placeholder="filter: id, workflow, step name, error text "
                                     "(Enter to keep, Esc to clear)", id="filter")
-            yield QuietStatic(id="table-header")
+            yield TableHeader(id="table-header")
             yield ExecutionsTable(id="table")
         yield Footer()
 
@@ -191,6 +212,15 @@ class MonitorScreen(Screen):
             return "from metrics, since start"
         return "from metrics"
 
+    def _relayout_header(self) -> None:
+        header = self.query_one(TableHeader)
+        width = self.query_one(ExecutionsTable).size.width
+        if width and width != header.laid_out_for:
+            header.show(width, header.sort, header.descending)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._relayout_header)
+
     def _show_table(self, refresh: Refresh) -> None:
         app = self.wftui
         table = self.query_one(ExecutionsTable)
@@ -212,8 +242,9 @@ class MonitorScreen(Screen):
             title.append("   filter: ", style="bold cyan")
             title.append(Text(query.text, style="bold cyan"))
         self.query_one("#table-title", QuietStatic).show_text(title)
-        self.query_one("#table-header", QuietStatic).show_text(
-            header_text(table.size.width or 80, query.sort, query.descending))
+        self.query_one(TableHeader).show(table.size.width or 80, query.sort, query.descending)
+        if not table.size.width:  # before the first layout: lay the headings out again
+            self.call_after_refresh(self._relayout_header)
         table.empty_message = ("no executions match the filter" if retained
                                else "no executions yet")
         table.set_rows(refresh.rows)

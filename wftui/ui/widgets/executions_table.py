@@ -96,6 +96,18 @@ def header_text(width: int, sort: str, descending: bool) -> Text:
     return text
 
 
+def column_at(width: int, x: int) -> str | None:
+    """The column under cell `x` of a header laid out by `header_text` (None: outside)."""
+    widths = _widths(width)
+    used = 0
+    for key in ORDER:
+        size = widths[key] if key != "workflow_name" else max(width - used, 8)
+        if used <= x < used + size:
+            return key
+        used += size
+    return None
+
+
 class ExecutionsTable(ScrollView, can_focus=True):
     """Rows of executions with a cursor; Enter (or a click on the cursor row) opens one."""
 
