@@ -22,7 +22,7 @@ KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ("/", "filter executions by id, workflow, step name or error text"),
         ("esc", "clear the filter"),
         ("f", "status filter: all → failed → running"),
-        ("s / S", "sort by the next column / reverse the order"),
+        ("s / S", "sort by the next column / reverse (or click a column heading)"),
         ("j k ↑ ↓", "move the cursor; pgup pgdn home end jump"),
         ("enter", "open the execution under the cursor (double click too)"),
     )),
