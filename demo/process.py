@@ -104,7 +104,10 @@ def demo_command(log_path: str | os.PathLike[str], port: int = 0, **opts: Any) -
 
     For example ``demo_command("a.log", rate=10, incident="backlog")``.
     """
-    argv = [sys.executable, "-m", __package__, "--log", str(log_path), "--port", str(port)]
+    # -P: do not put the working directory first on the module path. Run from a checkout
+    # (where ./wftui has no _demo), `-m wftui._demo` would find the source tree and fail.
+    argv = [sys.executable, "-P", "-m", __package__, "--log", str(log_path),
+            "--port", str(port)]
     for name, value in opts.items():
         if value is None or value is False:
             continue
