@@ -142,27 +142,41 @@ class LiveMonitor:
         except (FutureTimeout, RuntimeError):
             return default
 
+    def _metric_figures(self, window: float | None, now: float) -> dict[str, Any] | None:
+        if self.metrics is None:
+            return None
+        figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
+        if figures is None:  # the loop was busy: the last answer, not a gap
+            return self._last_metrics.get(window)
+        self._last_metrics[window] = figures
+        return figures
+
     def snapshot(self, window_s: Any = KEEP, *, with_rows: bool = False,
                  now: float | None = None) -> Snapshot:
-        """Figures over the window ending now; rows of the executions table if asked."""
+        """Figures over the window ending now; rows of the executions table if asked.
+
+        Thresholds are always judged on the configured window: browsing another window
+        on screen must not clear (or fire) an alert.
+        """
         window = self.window_s if window_s is KEEP else window_s
+        alert_window = self.settings.window_s
         now = time.time() if now is None else now
-        metric_figures = None
-        if self.metrics is not None:
-            metric_figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
-            if metric_figures is None:  # the loop was busy: the last answer, not a gap
-                metric_figures = self._last_metrics.get(window)
-            else:
-                self._last_metrics[window] = metric_figures
+        metric_figures = self._metric_figures(window, now)
+        alert_metrics = (metric_figures if window == alert_window
+                         else self._metric_figures(alert_window, now))
         sources = self.sources(now)
         warnings = list(self.errors)
         if metric_figures:
             warnings += list(metric_figures.get("warnings", []))
+        ledger = self.ledger if self.tailer is not None else None
         with self._lock:
-            return take_snapshot(self.ledger if self.tailer is not None else None, self.engine,
-                                 window_s=window, now=now, sources=sources,
-                                 metrics=metric_figures, with_rows=with_rows,
-                                 warnings=warnings)
+            alerts = None
+            if window != alert_window:
+                alerts = take_snapshot(ledger, self.engine, window_s=alert_window, now=now,
+                                       metrics=alert_metrics)
+            return take_snapshot(ledger, self.engine, window_s=window, now=now,
+                                 sources=sources, metrics=metric_figures,
+                                 with_rows=with_rows, warnings=warnings, alerts_from=alerts)
 
     def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded)."""

@@ -40,6 +40,7 @@ class Snapshot:
     recent_malformed: tuple[MalformedLine, ...] = ()
     rows: tuple[ExecutionRow, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    alert_window_s: float | None = 300.0  # the window thresholds were judged on
 
     def figures(self, *, for_thresholds: bool = False) -> dict[str, Any]:
         """The top-level figures: logs', with metrics preferred where CONTRACT says so.
@@ -121,11 +122,13 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
                   window_s: float | None, now: float | None = None,
                   sources: list[dict[str, Any]] | None = None,
                   metrics: dict[str, Any] | None = None,
-                  with_rows: bool = False, warnings: list[str] | None = None) -> Snapshot:
+                  with_rows: bool = False, warnings: list[str] | None = None,
+                  alerts_from: Snapshot | None = None) -> Snapshot:
     """Compute figures, evaluate thresholds and freeze it all.
 
     now=None is `wftui check`'s rule: the window ends at the newest event, and the idle
-    timeout is measured from there too.
+    timeout is measured from there too. alerts_from: a snapshot of the window the
+    thresholds are judged on, whose states this one shows (no second evaluation).
     """
     clock = time.time()
     logs: Figures | None = None
@@ -142,13 +145,18 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
             idle = ledger.idle_timeout
             rows = tuple(execution.row(reference, idle)
                          for execution in ledger.executions.values())
-    figures_for_thresholds = Snapshot(
-        clock, window_s, end, fell_back, (), executions, logs, metrics, ()
-    ).figures(for_thresholds=True)
-    # check's clock is the log's: the window end (thresholds primed along the log's
-    # timeline by `prime_for_check` then line up with it).
-    engine_time = now if now is not None else (end if end is not None else clock)
-    states, transitions = engine.update(figures_for_thresholds, engine_time)
+    if alerts_from is not None:
+        states, transitions = list(alerts_from.thresholds), list(alerts_from.transitions)
+        alert_window_s = alerts_from.window_s
+    else:
+        figures_for_thresholds = Snapshot(
+            clock, window_s, end, fell_back, (), executions, logs, metrics, ()
+        ).figures(for_thresholds=True)
+        # check's clock is the log's: the window end (thresholds primed along the log's
+        # timeline by `prime_for_check` then line up with it).
+        engine_time = now if now is not None else (end if end is not None else clock)
+        states, transitions = engine.update(figures_for_thresholds, engine_time)
+        alert_window_s = window_s
     return Snapshot(
         taken_at=clock,
         window_s=window_s,
@@ -167,6 +175,7 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
         recent_malformed=tuple(ledger.malformed) if ledger is not None else (),
         rows=rows,
         warnings=tuple(warnings or ()),
+        alert_window_s=alert_window_s,
     )
 
 

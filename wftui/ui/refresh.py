@@ -59,6 +59,9 @@ def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
     if paused:
         text.append("   ⏸ PAUSED (reading continues; p to resume)",
                     style="bold black on yellow")
+    if snapshot.alert_window_s != window_s:
+        text.append(f"   thresholds judged on the {window(snapshot.alert_window_s)} window",
+                    style="cyan")
     if snapshot.window_fallback:
         text.append("   no recent events: window ends at the newest event", style="yellow")
     if snapshot.malformed_total:
