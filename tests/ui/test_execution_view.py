@@ -93,8 +93,11 @@ async def test_running_execution_updates_in_place(harness) -> None:
         await open_view(pilot, h.app, "live-1")
         text = screen_text(h.app)
         assert "⟳ running" in text
+        # The clock is frozen at NOW = T0 + 120 s; classify started at T0 + 0.3 s, the
+        # execution at T0: running for 1m59.7s and 2m00s, both shown rounded to 2m00s.
+        assert "running for 2m00s" in text
         line = next(line for line in text.splitlines() if "classify" in line)
-        assert "running" in line
+        assert "⟳ 2m00s" in line
         append(h.log, [
             {"event": "step_complete", "execution_id": "live-1", "step_name": "classify",
              "duration_ms": 1500, "success": True, "timestamp": stamp(T0 + 1.8)},

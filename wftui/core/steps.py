@@ -79,6 +79,11 @@ class ExecutionDetail:
     cost_usd: float
     complete_event: dict[str, Any] | None = None
     lines_not_kept: int = 0  # folded while running, or past the per-execution cap
+    as_of: float = 0.0  # the "now" it was built at: how long a running one has run
+
+    def running_for(self, start: float | None) -> float | None:
+        """Seconds from `start` to when this was built (None without a start)."""
+        return None if start is None else max(self.as_of - start, 0.0)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able export (what `e` writes)."""
@@ -183,7 +188,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
         replay_of=execution.replay_of, replays=list(execution.replays),
         input_tokens=execution.input_tokens, output_tokens=execution.output_tokens,
         cost_usd=execution.cost_usd, complete_event=complete_event,
-        lines_not_kept=execution.raw_dropped,
+        lines_not_kept=execution.raw_dropped, as_of=now,
     )
 
 

@@ -51,7 +51,8 @@ def timeline_bar(start: float | None, end: float | None, origin: float, span: fl
     return text
 
 
-def step_label(step: Step, origin: float, span: float, name_width: int) -> Text:
+def step_label(step: Step, origin: float, span: float, name_width: int,
+               running_for: float | None = None) -> Text:
     """icon, name, type, duration, timeline bar, and the slowest / critical marks."""
     icon, style = STEP_ICONS.get(step.status, ("?", ""))
     text = Text(no_wrap=True, end="")
@@ -59,7 +60,10 @@ def step_label(step: Step, origin: float, span: float, name_width: int) -> Text:
     name = clip(safe(step.name) or "(unnamed step)", name_width)
     text.append(name.ljust(name_width), style="bold")
     text.append(f" {clip(safe(step.step_type or '-'), 8):<8}", style="magenta")
-    duration = seconds(step.duration_s, "running" if step.status == "running" else "-")
+    if step.status == "running" and running_for is not None:
+        duration = f"⟳ {seconds(running_for)}"  # how long it has been running so far
+    else:
+        duration = seconds(step.duration_s, "running" if step.status == "running" else "-")
     text.append(f" {duration:>8} ")
     bar_style = "bold red" if step.status == "failed" else (
         "yellow" if step.critical else "cyan")
@@ -141,7 +145,8 @@ class StepTree(Tree[str]):
         name_width = min(max([len(safe(s.name)) for s in detail.steps] + [8]), 28)
         for index, step in enumerate(detail.steps):
             key = f"step:{index}"
-            node = root.add(step_label(step, detail.start_ts, span, name_width), data=key)
+            node = root.add(step_label(step, detail.start_ts, span, name_width,
+                                       detail.running_for(step.start_ts)), data=key)
             self._add_step_children(node, step, key)
             if first and (step.status == "failed" or step.slowest):
                 node.expand()
@@ -169,7 +174,11 @@ class StepTree(Tree[str]):
         label, style = STATUS_LOOK.get(detail.status, (detail.status, ""))
         text.append(f"  {label}", style=style)
         text.append(f"  started {clock(detail.start_ts)}")
-        text.append(f"  took {seconds(detail.duration_s, 'so far: running')}")
+        if detail.duration_s is None and detail.status == "running":
+            text.append(f"  running for {seconds(detail.running_for(detail.start_ts))}",
+                        style="cyan")
+        else:
+            text.append(f"  took {seconds(detail.duration_s)}")
         tokens = detail.input_tokens + detail.output_tokens
         if tokens or detail.cost_usd:
             text.append(f"  {tokens:,} tokens  ${detail.cost_usd:.4f}", style="dim")
@@ -185,7 +194,9 @@ class StepTree(Tree[str]):
             label.append(plain(", ".join(safe(r) for r in detail.replays), "bold cyan"))
             root.add_leaf(label, data="replays")
         if detail.context is not None:
-            node = root.add(Text(f"context ({len(detail.context)} keys)", style="bold"),
+            keys = len(detail.context)
+            node = root.add(Text(f"context ({keys} key{'s' if keys != 1 else ''})",
+                                 style="bold"),
                             data="context")
             for key, value in detail.context.items():
                 label = plain(key, "bold")
