@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from tests.helpers import free_port
+from tests.sources.exporter import Exporter
 from wftui.config import ConfigError, Settings
 from wftui.sources.connect import metric_family
 from wftui.sources.metrics import MetricsSettings, MetricsSource, check_metrics
@@ -26,47 +26,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "metrics"
 ROOT = Path(__file__).resolve().parents[2]
 TEXT = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8"
-
-
-class Exporter:
-    """A prometheus_client exporter with the article's metrics; ``restart`` resets it."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/metrics"
-        self._server = None
-        self.start()
-
-    def start(self) -> None:
-        self.registry = CollectorRegistry()
-        self.executions = Counter("workflow_executions_total", "Total workflow executions",
-                                  ["workflow_name", "status"], registry=self.registry)
-        self.duration = Histogram("workflow_duration_seconds", "Workflow execution duration",
-                                  ["workflow_name"], buckets=(0.1, 0.5, 1, 5, 10, 60),
-                                  registry=self.registry)
-        self.steps = Histogram("step_duration_seconds", "Step execution duration",
-                               ["step_name", "step_type"], buckets=(0.01, 0.1, 0.5, 1, 5, 10),
-                               registry=self.registry)
-        self.active = Gauge("active_workflows", "Active", registry=self.registry)
-        self.queue = Gauge("workflow_queue_depth", "Queue", registry=self.registry)
-        self._server, _ = start_http_server(self.port, addr="127.0.0.1", registry=self.registry)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def restart(self) -> None:
-        """A process restart: every counter starts again from zero."""
-        self.stop()
-        self.start()
-
-    def run(self, success: int, failure: int, durations: list[float]) -> None:
-        self.executions.labels("support", "success").inc(success)
-        self.executions.labels("support", "failure").inc(failure)
-        for seconds in durations:
-            self.duration.labels("support").observe(seconds)
 
 
 @pytest.fixture

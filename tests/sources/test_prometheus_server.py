@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
 from tests.helpers import free_port
+from tests.sources.exporter import Exporter
 from wftui.sources.metrics import MetricsSettings, MetricsSource
 from wftui.sources.metrics_parse import MetricNames
 from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource
@@ -28,50 +28,9 @@ from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 
 
-class Exporter:
-    """The article's metrics on a fixed port; ``restart`` is a process restart."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/metrics"
-        self._server = None
-        self.start()
-
-    def start(self) -> None:
-        registry = CollectorRegistry()
-        self.executions = Counter("workflow_executions_total", "Total workflow executions",
-                                  ["workflow_name", "status"], registry=registry)
-        self.duration = Histogram("workflow_duration_seconds", "Workflow execution duration",
-                                  ["workflow_name"], buckets=(0.1, 0.5, 1, 5, 10, 60),
-                                  registry=registry)
-        self.steps = Histogram("step_duration_seconds", "Step execution duration",
-                               ["step_name", "step_type"], buckets=(0.01, 0.1, 0.5, 1, 5, 10),
-                               registry=registry)
-        self.active = Gauge("active_workflows", "Active", registry=registry)
-        self.queue = Gauge("workflow_queue_depth", "Queue", registry=registry)
-        # Create the series at 0 so Prometheus sees them before the first increment.
-        for status in ("success", "failure"):
-            self.executions.labels("support", status)
-        self.duration.labels("support")
-        self.steps.labels("classify", "llm")
-        self._server, _ = start_http_server(self.port, addr="127.0.0.1", registry=registry)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def run(self, success: int, failure: int, durations: list[float]) -> None:
-        self.executions.labels("support", "success").inc(success)
-        self.executions.labels("support", "failure").inc(failure)
-        for seconds in durations:
-            self.duration.labels("support").observe(seconds)
-
-
 @pytest.fixture(scope="module")
 def exporter() -> Iterator[Exporter]:
-    server = Exporter()
+    server = Exporter(precreate=True)
     try:
         yield server
     finally:
