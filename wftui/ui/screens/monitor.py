@@ -245,6 +245,11 @@ class MonitorScreen(Screen):
         self.query_one(TableHeader).show(table.size.width or 80, query.sort, query.descending)
         if not table.size.width:  # before the first layout: lay the headings out again
             self.call_after_refresh(self._relayout_header)
-        table.empty_message = ("no executions match the filter" if retained
-                               else "no executions yet")
+        if self.wftui.monitor.tailer is None:
+            # Metrics count executions but do not name them: the table needs a log.
+            table.empty_message = ("executions come from log files: start wftui with the "
+                                   "workflows' JSON-lines log to see them here")
+        else:
+            table.empty_message = ("no executions match the filter" if retained
+                                   else "no executions yet")
         table.set_rows(refresh.rows)
