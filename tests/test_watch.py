@@ -348,7 +348,8 @@ def test_text_format_has_a_time_header_and_alert_lines(tmp_path: Path) -> None:
     ([], "wftui: nothing to watch"),
     (["--notify-url", "ftp://x", "x.log"], "wftui: --notify-url: expected an http://"),
     (["--notify-cmd", "x {alert", "x.log"], "wftui: --notify-cmd: x: program not found"),
-    (["--metrics", "localhost:9", "x.log"], "wftui: localhost:9: not an http://"),
+    (["--metrics", "localhost:9", "x.log"],
+     "wftui: --metrics: expected an http:// or https:// URL, got 'localhost:9'"),
     (["--format", "json", "x.log"], "wftui: argument --format: invalid choice"),
     (["--config", "CONFIG", "x.log"], "wftui: config: notify.urll: unknown key"),
 ])

@@ -20,7 +20,8 @@ def run_wftui(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(("args", "says"), [
     ((), "nothing to watch"),
     (("app.log", "--window", "forever"), "--window"),
-    (("app.log", "--metrics", "ftp://example/metrics"), "not an http"),
+    (("app.log", "--metrics", "ftp://example/metrics"),
+     "--metrics: expected an http:// or https:// URL"),
     (("app.log", "--config", "/nonexistent/wftui.toml"), "no such config file"),
     (("app.log", "--interval", "soon"), "--interval"),
     (("demo", "--incident", "meteor"), "invalid choice"),

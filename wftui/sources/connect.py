@@ -126,9 +126,6 @@ def metric_family(settings: Settings, metrics_urls: Sequence[str],
     flags += [("--prometheus", prometheus_url)] if prometheus_url else []
     flags += [("--health", url) for url in health_urls]
     for flag, url in flags:
-        if not url.startswith(("http://", "https://")):
-            # The wording `watch` and the TUI have always used for this mistake.
-            raise ConfigError(f"{url}: not an http:// or https:// URL")
         check_url(url, flag)
     if len(health_urls) > len(metrics_urls):
         raise ConfigError(f"more --health URLs ({len(health_urls)}) than --metrics URLs "
