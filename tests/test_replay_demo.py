@@ -19,8 +19,8 @@ import pytest
 from demo.process import DemoProcess, start_demo_process
 from tests.helpers import wait_for
 from wftui.commands.check import read_files
+from wftui.config import Settings
 from wftui.core.compare import compare
-from wftui.core.ledger import Ledger
 from wftui.core.steps import build_detail
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -80,8 +80,7 @@ def test_replay_by_command_then_by_url_then_diff(demo: DemoProcess, tmp_path: Pa
         assert start["replay_of"] == "EXEC-000003"
         assert start["context"] == original["context"]  # the logged context, replayed
 
-    ledger = Ledger()
-    read_files([str(log)], ledger)
+    ledger, _ = read_files([str(log)], Settings(), keep_raw=True)
     assert ledger.executions["EXEC-000003"].replays == ["EXEC-000003-replay",
                                                         "EXEC-000003-replay-2"]
     now = time.time()

@@ -17,6 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from wftui.core.execution import SUMMARY_FIELDS
 from wftui.core.ledger import Ledger
 from wftui.core.snapshot import take_snapshot
 from wftui.core.steps import build_detail
@@ -219,3 +220,37 @@ def test_batches_count_the_same_as_single_lines(cases: list[tuple[bytes, bool | 
         ledger.ingest_lines("fuzz.log", first + 1, lines[first:first + batch],
                             read_time=READ_TIME)
     check_everything_after(ledger, lines)
+
+
+# -- the typed decoder and the tolerant path read every field the same way ----------------
+
+def ledger_state(ledger: Ledger) -> tuple[Any, ...]:
+    """What the figures are made of, with times rounded to a microsecond: the typed path
+    reads RFC 3339 text in C, the tolerant one with `parse_timestamp`, and the two sums
+    (days, seconds, microseconds vs. seconds + fraction) may differ in the last bit."""
+    def rounded(value: Any) -> Any:
+        return round(value, 6) if isinstance(value, float) else value
+
+    executions = sorted(
+        (tuple(rounded(getattr(execution, name)) for name in SUMMARY_FIELDS
+               if name not in ("open_steps", "early_completes")),
+         sorted((key, rounded(v) if isinstance(v, float) else [rounded(s) for s in v])
+                for key, v in execution.open_steps.items()))
+        for execution in ledger.executions.values())
+    steps = sorted((name, [rounded(t) for t in series.times], list(series.values),
+                    list(series.failed_at)) for name, series in ledger.step_samples.items())
+    return (executions, steps, rounded(ledger.queue_depth), rounded(ledger.newest_ts),
+            ledger.events_total, ledger.malformed_total, ledger.unknown_events)
+
+
+@FUZZ
+@given(st.lists(event_objects(), max_size=12))
+def test_typed_and_tolerant_paths_read_the_same(records: list[dict[str, Any]]) -> None:
+    """A text prefix before `{` makes the typed decoder refuse a line, so the same
+    objects with and without one must leave the same figures behind (CONTRACT 1)."""
+    lines = [json.dumps(record).encode() for record in records]
+    typed, tolerant = Ledger(), Ledger()
+    typed.ingest_lines("fuzz.log", 1, lines, read_time=READ_TIME)
+    tolerant.ingest_lines("fuzz.log", 1, [b"INFO " + raw for raw in lines],
+                          read_time=READ_TIME)
+    assert ledger_state(typed) == ledger_state(tolerant)

@@ -19,7 +19,6 @@ from wftui.commands.common import fail
 from wftui.config import ConfigError, load_settings
 from wftui.core import format as fmt
 from wftui.core.compare import Comparison, StepRow, StepSide, compare
-from wftui.core.ledger import Ledger
 from wftui.core.steps import build_detail
 
 
@@ -42,8 +41,7 @@ def run(options: argparse.Namespace) -> int:
     except ConfigError as error:
         fail(str(error))
         raise
-    ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s)
-    entries = read_files(options.files, ledger)
+    ledger, entries = read_files(options.files, settings, keep_raw=True)
     unread = [f"{e['name']}: {e.get('error') or e.get('status')}" for e in entries
               if e.get("status") != "ok"]
     if len(unread) == len(entries):

@@ -8,6 +8,8 @@ demand, exactly as logged, without holding a parsed dict per event in memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
@@ -81,7 +83,7 @@ class Execution:
         if self.complete_status == "success":
             return SUCCEEDED
         if (idle_timeout is not None and now - self.last_ts >= idle_timeout
-                and not self.has_open_step()):
+                and not self.open_steps):  # has_open_step(), without a call: hot
             return SUCCEEDED
         return RUNNING
 
@@ -125,6 +127,35 @@ class Execution:
             replays=tuple(self.replays),
             seq=self.seq,
         )
+
+
+# -- a summary as plain values, for a log read in parts (`wftui.core.ledger_merge`) ----
+
+# Every slot but the raw lines (a part does not keep them: `check` reads in parts) and
+# the read order (`seq`, renumbered by the merge).
+SUMMARY_FIELDS = (
+    "execution_id", "workflow_name", "replay_of", "replays", "first_ts", "last_ts",
+    "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
+    "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
+    "output_tokens", "cost_usd", "early_completes", "raw_dropped",
+)
+# One C call for the whole tuple: tens of thousands of summaries cross a pipe at once.
+summary_values: Any = attrgetter(*SUMMARY_FIELDS)
+
+
+def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
+    """The Execution `summary_values` was taken from (raw lines counted, not kept)."""
+    execution = Execution.__new__(Execution)
+    (execution.execution_id, execution.workflow_name, execution.replay_of,
+     execution.replays, execution.first_ts, execution.last_ts, execution.complete_ts,
+     execution.complete_status, execution.complete_duration_ms, execution.error_ts,
+     execution.failed, execution.failed_step, execution.first_error, execution.open_steps,
+     execution.steps, execution.errors, execution.input_tokens, execution.output_tokens,
+     execution.cost_usd, execution.early_completes, execution.raw_dropped) = values
+    execution.raw = []
+    execution.read_times = None
+    execution.seq = seq
+    return execution
 
 
 # -- helpers of the ledger's hot loop (kept beside the fields they change) -----------

@@ -1,8 +1,8 @@
 """The ledger: every event read, folded into executions, step samples and counts.
 
-`Ledger.ingest_lines` is the hot path of the whole tool (one call per batch of lines,
-a million lines a second is the goal), so it is written flat: local names, no per-line
-function calls on the clean path, a dict per event thrown away once summarised.
+`Ledger.ingest_lines` is the hot path of the whole tool (one call per batch of lines),
+so it is written flat: local names, no per-line Python function calls on the clean
+path, one typed `LogEvent` per line (`wftui.core.parse`) thrown away once summarised.
 Memory is bounded: the most recent `retention` executions keep their raw lines; older
 ones are folded into compact samples (`SampleSeries`) that the figures still count.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
+from orjson import JSONDecodeError, loads
 
 from wftui.core.execution import (
     FAILED,
@@ -29,7 +29,7 @@ from wftui.core.execution import (
     push_start,
     trim_raw,
 )
-from wftui.core.parse import check_event, excerpt, recover
+from wftui.core.parse import LogEvent, check_event, decode_event, event_from, excerpt, recover
 from wftui.core.quantiles import SampleSeries
 from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
@@ -69,12 +69,16 @@ class Ledger:
     """Executions and figures' raw material from log events, across all sources."""
 
     def __init__(self, *, retention: int = 50_000, idle_timeout: float | None = 30.0,
-                 sample_cap: int = 1_000_000, malformed_kept: int = 1000) -> None:
+                 sample_cap: int = 1_000_000, malformed_kept: int = 1000,
+                 keep_raw: bool = True) -> None:
         self.retention = max(retention, 1)
+        # Raw lines feed the step tree; a one-shot `check` shows none, so it counts
+        # them (in raw_dropped) instead of keeping them: less memory, less work.
+        self.keep_raw = keep_raw
         self.idle_timeout = idle_timeout
         self.executions: dict[str, Execution] = {}
         self._order: deque[str] = deque()
-        self._sample_cap = sample_cap
+        self.sample_cap = sample_cap
         # Folded executions: (end time, duration, failed), plus those folded unfinished.
         self.folded = SampleSeries(sample_cap)
         self.folded_count = 0
@@ -113,49 +117,48 @@ class Ledger:
         counts = self.sources.get(source)
         if counts is None:
             counts = self.sources[source] = SourceCounts()
-        loads = orjson.loads
-        decode_error = orjson.JSONDecodeError
+        decode = decode_event
         executions = self.executions
         apply = self._apply
         step_samples = self.step_samples
-        sample_cap = self._sample_cap
-        from_iso = datetime.fromisoformat
-        epoch, epoch_utc = _EPOCH, _EPOCH_UTC
+        sample_cap = self.sample_cap
+        # The epoch to subtract from an event's datetime: naive ones are UTC; a log
+        # stamps all events the same way, so the other kind costs one retry per switch.
+        epoch, other_epoch = _EPOCH, _EPOCH_UTC
+        min_epoch, max_epoch = MIN_EPOCH, MAX_EPOCH
         fallback_ts = read_time if read_time is not None else time.time()
         newest = self.newest_ts if self.newest_ts is not None else float("-inf")
         horizon = max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S
+        keep_raw = self.keep_raw
         skipped = 0  # empty, malformed, or late lines; the rest are events
         for lineno, raw in enumerate(lines, first_lineno):
             try:
-                event = loads(raw)
-            except decode_error:
-                event, reason = recover(raw)
+                event = decode(raw)
+                execution_id = event.execution_id
+            except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
+                execution_id = None
+            if execution_id is None:
+                event, odd = self._read_odd(source, lineno, raw, fallback_ts)
                 if event is None:
-                    skipped += 1
-                    if reason is not None:
-                        self._reject(source, lineno, reason, raw)
+                    skipped += odd
                     continue
-            try:
-                kind = event["event"]
-                execution_id = event["execution_id"]
-            except (KeyError, TypeError, IndexError):
-                skipped += self._odd_event(source, lineno, event, raw, fallback_ts)
-                continue
-            if type(execution_id) is not str or type(kind) is not str:
-                skipped += self._odd_event(source, lineno, event, raw, fallback_ts)
-                continue
-            # Timestamps: datetime.fromisoformat is C and reads every ISO shape; a call
-            # to a Python function here would cost as much as the JSON parse itself.
-            stamp = event.get("timestamp")
-            try:
-                moment = from_iso(stamp)
-                ts = (moment - (epoch if moment.tzinfo is None else epoch_utc)).total_seconds()
-                if not MIN_EPOCH <= ts <= MAX_EPOCH:  # year 0001 is a broken clock
-                    ts = None
-            except (TypeError, ValueError):
+                execution_id = event.execution_id
+            kind = event.event
+            # Timestamps: the typed decoder read RFC 3339 text in C; epoch numbers (and
+            # what `event_from` read) are epoch seconds already, checked once more here.
+            stamp = event.timestamp
+            if type(stamp) is datetime:
+                try:
+                    ts = (stamp - epoch).total_seconds()
+                except TypeError:  # naive after aware, or aware after naive
+                    epoch, other_epoch = other_epoch, epoch
+                    ts = (stamp - epoch).total_seconds()
+                if not min_epoch <= ts <= max_epoch:  # year 0001 is a broken clock
+                    ts = fallback_ts  # identity marks "no timestamp" below
+            else:
                 ts = parse_timestamp(stamp)
-            if ts is None:
-                ts = fallback_ts  # identity marks "no timestamp" below: no extra flag
+                if ts is None:
+                    ts = fallback_ts
             if ts > newest:
                 if ts <= horizon:
                     newest = ts
@@ -167,7 +170,7 @@ class Ledger:
                     if self.future_newest_ts is None or ts > self.future_newest_ts:
                         self.future_newest_ts = ts
             if kind == "queue_depth":  # the log's gauge, never part of an execution
-                self._queue_depth(event, ts)
+                self._queue_depth(event.value, ts)
                 continue
             execution = executions.get(execution_id)
             if execution is None and self.dormant:
@@ -181,23 +184,25 @@ class Ledger:
                 if self.newest_ts is None or newest > self.newest_ts:
                     self.newest_ts = newest  # folding (in _new_execution) measures from it
                 execution = self._new_execution(execution_id, ts)
-            if ts is fallback_ts:
-                # The step tree re-reads raw lines; it needs the time this one was read.
-                if execution.read_times is None:
-                    execution.read_times = {}
-                execution.read_times[len(execution.raw)] = ts
-            raw_lines = execution.raw
-            raw_lines.append(raw)
-            if len(raw_lines) > MAX_RAW_LINES:
-                trim_raw(execution)
+            if not keep_raw:
+                execution.raw_dropped += 1
+            else:
+                if ts is fallback_ts:
+                    # The step tree re-reads raw lines; it needs the time this was read.
+                    if execution.read_times is None:
+                        execution.read_times = {}
+                    execution.read_times[len(execution.raw)] = ts
+                raw_lines = execution.raw
+                raw_lines.append(raw)
+                if len(raw_lines) > MAX_RAW_LINES:
+                    trim_raw(execution)
             if ts > execution.last_ts:
                 execution.last_ts = ts
             elif ts < execution.first_ts:
                 execution.first_ts = ts
             if kind == "step_start":
                 execution.steps += 1
-                name = event.get("step_name")
-                key = name if type(name) is str else ""
+                key = event.step_name or ""
                 open_steps = execution.open_steps
                 early = execution.early_completes
                 if early and key in early and self._close_early(execution, key, ts):
@@ -207,19 +212,18 @@ class Ledger:
                 else:
                     open_steps[key] = ts
             elif kind == "step_complete":
-                name = event.get("step_name")
-                key = name if type(name) is str else ""
+                key = event.step_name or ""
                 start = execution.open_steps.pop(key, None)
                 if type(start) is list:
                     start = pop_start(execution.open_steps, key, start)
-                duration = event.get("duration_ms")
-                if (type(duration) is float or type(duration) is int) and duration >= 0:
+                duration = event.duration_ms
+                if duration is not None and duration >= 0:
                     seconds = duration / 1000.0
                 else:
                     seconds = ts - start if start is not None else None
-                failed = event.get("success") is False
-                if failed or "input_tokens" in event or "output_tokens" in event \
-                        or "cost_usd" in event:
+                failed = event.success is False
+                if failed or event.input_tokens is not None \
+                        or event.output_tokens is not None or event.cost_usd is not None:
                     self._step_details(execution, event, failed)
                 if start is None:
                     note_early_completion(execution, key, ts, failed, seconds is None)
@@ -242,14 +246,29 @@ class Ledger:
             self.newest_ts = newest
         self.version += 1
 
-    def _odd_event(self, source: str, lineno: int, event: Any, raw: bytes,
-                   fallback_ts: float) -> int:
-        """A line with no execution_id string: a queue_depth event (0) or malformed (1)."""
-        reason = check_event(event)
+    def _read_odd(self, source: str, lineno: int, raw: bytes,
+                  fallback_ts: float) -> tuple[LogEvent | None, int]:
+        """A line the typed decoder refused, or one with no execution_id.
+
+        Returns (event, 0) for an execution's event read the tolerant way; (None, 0) for
+        a queue_depth event (handled here) or a blank line; (None, 1) for a malformed one.
+        """
+        try:
+            value = loads(raw)
+        except JSONDecodeError:
+            value, reason = recover(raw)
+            if value is None:
+                if reason is None:
+                    return None, 1  # blank: skipped, not counted
+                self._reject(source, lineno, reason, raw)
+                return None, 1
+        reason = check_event(value)
         if reason is not None:
             self._reject(source, lineno, reason, raw)
-            return 1
-        ts = parse_timestamp(event.get("timestamp"))
+            return None, 1
+        if type(value.get("execution_id")) is str:
+            return event_from(value), 0
+        ts = parse_timestamp(value.get("timestamp"))
         if ts is None:
             ts = fallback_ts
         if ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
@@ -258,10 +277,10 @@ class Ledger:
                 self.future_newest_ts = ts
         elif self.newest_ts is None or ts > self.newest_ts:
             self.newest_ts = ts
-        self._queue_depth(event, ts)
-        return 0
+        self._queue_depth(event_from(value).value, ts)
+        return None, 0
 
-    def _apply(self, execution: Execution, kind: str, event: dict[str, Any], ts: float) -> None:
+    def _apply(self, execution: Execution, kind: str, event: LogEvent, ts: float) -> None:
         """Fold one event into its execution's summary (CONTRACT section 2).
 
         step_start, step_complete, tool_call and branch_decision are handled inline in
@@ -275,36 +294,34 @@ class Ledger:
             self._note_failure(execution, event)
         elif kind == "workflow_complete":
             execution.complete_ts = ts
-            status = event.get("status")
-            execution.complete_status = status if type(status) is str else None
-            duration = event.get("duration_ms")
-            if (type(duration) is float or type(duration) is int) and duration >= 0:
-                execution.complete_duration_ms = float(duration)
-            if status == "failure":
+            execution.complete_status = event.status
+            duration = event.duration_ms
+            if duration is not None and duration >= 0:
+                execution.complete_duration_ms = duration
+            if event.status == "failure":
                 execution.failed = True
         elif kind == "workflow_start":
-            name = event.get("workflow_name")
-            if type(name) is str:
-                execution.workflow_name = name
-            original = event.get("replay_of")
-            if type(original) is str and original != execution.execution_id:
+            if event.workflow_name is not None:
+                execution.workflow_name = event.workflow_name
+            original = event.replay_of
+            if original is not None and original != execution.execution_id:
                 self._link_replay(original, execution)
         else:
             self.unknown_events += 1
 
-    def _step_details(self, execution: Execution, event: dict[str, Any], failed: bool) -> None:
+    def _step_details(self, execution: Execution, event: LogEvent, failed: bool) -> None:
         """The rarer parts of a step_complete: a failure, tokens and cost of an LLM step."""
         if failed:
             execution.failed = True
             self._note_failure(execution, event)
-        count = event.get("input_tokens")
-        if type(count) is int and count > 0:
+        count = event.input_tokens
+        if count is not None and count > 0:
             execution.input_tokens += count
-        count = event.get("output_tokens")
-        if type(count) is int and count > 0:
+        count = event.output_tokens
+        if count is not None and count > 0:
             execution.output_tokens += count
-        cost = event.get("cost_usd")
-        if (type(cost) is float or type(cost) is int) and cost > 0:
+        cost = event.cost_usd
+        if cost is not None and cost > 0:
             execution.cost_usd += cost
 
     def _close_early(self, execution: Execution, key: str, start: float) -> bool:
@@ -329,25 +346,19 @@ class Ledger:
             key = OTHER_STEPS
         series = self.step_samples.get(key)
         if series is None:
-            series = self.step_samples[key] = SampleSeries(self._sample_cap)
+            series = self.step_samples[key] = SampleSeries(self.sample_cap)
         return series
 
     @staticmethod
-    def _note_failure(execution: Execution, event: dict[str, Any]) -> None:
-        if execution.failed_step is None:
-            step = event.get("step_name")
-            if type(step) is str:
-                execution.failed_step = step
-        if execution.first_error is None:
-            error = event.get("error")
-            if type(error) is str and error:
-                execution.first_error = error
+    def _note_failure(execution: Execution, event: LogEvent) -> None:
+        if execution.failed_step is None and event.step_name is not None:
+            execution.failed_step = event.step_name
+        if execution.first_error is None and event.error:
+            execution.first_error = event.error
 
-    def _queue_depth(self, event: dict[str, Any], ts: float) -> None:
-        value = event.get("value")
-        if (type(value) is int or type(value) is float) and (
-                self.queue_depth_ts is None or ts >= self.queue_depth_ts):
-            self.queue_depth = float(value)
+    def _queue_depth(self, value: float | None, ts: float) -> None:
+        if value is not None and (self.queue_depth_ts is None or ts >= self.queue_depth_ts):
+            self.queue_depth = value
             self.queue_depth_ts = ts
 
     def _reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
@@ -361,8 +372,15 @@ class Ledger:
     # -- executions and retention ------------------------------------------------------
 
     def _new_execution(self, execution_id: str, ts: float) -> Execution:
+        execution = Execution(execution_id, ts, 0)
+        self._adopt(execution)
+        return execution
+
+    def _adopt(self, execution: Execution) -> None:
+        """Retain a new execution, numbered in read order (folding the oldest past it)."""
         self._seq += 1
-        execution = Execution(execution_id, ts, self._seq)
+        execution.seq = self._seq
+        execution_id = execution.execution_id
         self.executions[execution_id] = execution
         self._order.append(execution_id)
         waiting = self._pending_replays.pop(execution_id, None)
@@ -370,7 +388,6 @@ class Ledger:
             execution.replays.extend(waiting)
         if len(self.executions) > self.retention:
             self._fold_one()
-        return execution
 
     def _link_replay(self, original: str, replay: Execution) -> None:
         replay.replay_of = original
@@ -382,9 +399,15 @@ class Ledger:
             self._pending_replays.setdefault(original, []).append(replay.execution_id)
 
     def _fold_one(self) -> None:
-        """Fold the oldest execution, preferring one that has ended, into the samples."""
+        """Fold the oldest execution, preferring one that has ended, into the samples.
+
+        Runs once per new execution past retention (and per execution a merge brings),
+        so it is written with locals and one status check per execution looked at.
+        """
         now = self.newest_ts if self.newest_ts is not None else time.time()
-        order = self._order
+        idle = self.idle_timeout
+        executions, order = self.executions, self._order
+        status = None  # of the execution at the front of `order`, once known
         if self._scan_pause > 0:
             # The last scan found only running executions: a flood of them. Scanning
             # again for each new one would cost 64 status checks per line; fold the
@@ -392,34 +415,39 @@ class Ledger:
             self._scan_pause -= 1
         else:
             for _ in range(min(EVICTION_LOOKAHEAD, len(order) - 1)):
-                candidate = self.executions[order[0]]
-                if candidate.status(now, self.idle_timeout) != RUNNING:
+                status = executions[order[0]].status(now, idle)
+                if status != RUNNING:
                     break
                 order.rotate(-1)
             else:
                 self._scan_pause = SCAN_PAUSE
-        execution = self.executions.pop(order.popleft())
+                status = None  # rotated past the last one checked
+        execution = executions.pop(order.popleft())
         if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
             self.folded_oldest_ts = execution.first_ts
-        status = execution.status(now, self.idle_timeout)
+        if status is None:
+            status = execution.status(now, idle)
+        dormant = self.dormant
         if status == RUNNING:
             execution.raw_dropped += len(execution.raw)
             execution.raw = []
             execution.read_times = None
-            self.dormant[execution.execution_id] = execution
-            if len(self.dormant) > self.retention:
-                oldest = self.dormant.popitem(last=False)[1]
-                self._settle(oldest, oldest.status(now, self.idle_timeout))
+            dormant[execution.execution_id] = execution
+            if len(dormant) > self.retention:
+                oldest = dormant.popitem(last=False)[1]
+                self._settle(oldest, oldest.status(now, idle))
         else:
             self._settle(execution, status)
         # Dormant executions that have ended since are folded as they come up.
-        if self.dormant:
-            for _ in range(min(2, len(self.dormant))):
-                oldest = next(iter(self.dormant.values()))
-                status = oldest.status(now, self.idle_timeout)
-                if status == RUNNING:
-                    break
-                self._settle(self.dormant.popitem(last=False)[1], status)
+        for _ in range(2):
+            if not dormant:
+                break
+            oldest = next(iter(dormant.values()))
+            status = oldest.status(now, idle)
+            if status == RUNNING:
+                break
+            dormant.popitem(last=False)
+            self._settle(oldest, status)
 
     def _settle(self, execution: Execution, status: str) -> None:
         """Fold an execution into the samples for good (or give up on a running one)."""
@@ -430,10 +458,12 @@ class Ledger:
             assert end is not None
             self.folded.add(end, execution.duration_s(status), status == FAILED)
         self.folded_count += 1
-        self._folded_ids.add(execution.execution_id)
-        self._folded_order.append(execution.execution_id)
-        if len(self._folded_order) > self.retention:
-            self._folded_ids.discard(self._folded_order.popleft())
+        execution_id = execution.execution_id
+        self._folded_ids.add(execution_id)
+        order = self._folded_order
+        order.append(execution_id)
+        if len(order) > self.retention:
+            self._folded_ids.discard(order.popleft())
 
     def _wake(self, execution_id: str) -> Execution | None:
         """A dormant execution has news: it is retained again (its early lines are gone)."""

@@ -1,15 +1,23 @@
-"""Log lines to events (CONTRACT section 1). Pure functions: bytes in, dict or reason out.
+"""Log lines to events (CONTRACT section 1). Pure functions: bytes in, event or reason out.
 
-The hot path (`wftui.core.ledger`) calls `orjson.loads` directly and comes here only
-when that fails, so the recoveries below (a text prefix before `{`, a BOM, invalid
-UTF-8) cost nothing on clean logs.
+The hot path (`wftui.core.ledger`) decodes a line straight into a `LogEvent` with
+msgspec's typed decoder: only the fields the summaries use are built, the rest of the
+line is skipped in C (about twice as fast as a dict per line). Any line that decoder
+refuses (a field of another type, a prefix before `{`, a BOM, invalid UTF-8, no
+execution_id) takes the tolerant path: `orjson.loads`, the recoveries below, then
+`event_from` with the same reading of each field. So the odd cases cost nothing on
+clean logs, and both paths agree on what a field means.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import msgspec
 import orjson
+
+from wftui.core.timestamps import parse_timestamp
 
 # How much of a malformed line is kept for the operator to see.
 EXCERPT_CHARS = 300
@@ -47,6 +55,64 @@ def recover(raw: bytes) -> tuple[Any, str | None]:
                 first_error = error
     assert first_error is not None
     return None, _short_reason(first_error)
+
+
+class LogEvent(msgspec.Struct, gc=False):
+    """The fields of an event that executions and figures use (CONTRACT sections 1-2).
+
+    None means absent or of another type: a field we cannot read is not a reason to
+    reject the event (`event_from` applies the same rule to the tolerant path).
+    """
+
+    event: str
+    execution_id: str | None = None
+    # RFC 3339 text is read in C into a datetime; any other time is read the tolerant
+    # way (`event_from`: `parse_timestamp`) into epoch seconds.
+    timestamp: datetime | float | None = None
+    step_name: str | None = None
+    duration_ms: float | None = None
+    success: bool | None = None
+    status: str | None = None
+    workflow_name: str | None = None
+    replay_of: str | None = None
+    error: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    value: float | None = None  # queue_depth
+
+
+# Raises on anything but a JSON object with the fields above of the types above.
+decode_event = msgspec.json.Decoder(LogEvent).decode
+
+
+def _typed(value: Any, kind: type) -> Any:
+    return value if type(value) is kind else None
+
+
+def _numeric(value: Any) -> float | None:
+    return float(value) if type(value) is float or type(value) is int else None
+
+
+def event_from(value: dict[str, Any]) -> LogEvent:
+    """A `LogEvent` from a dict `check_event` accepted, each field read as `decode_event`
+    reads it (another type is absent; bool is not a number)."""
+    return LogEvent(
+        event=value["event"],
+        execution_id=_typed(value.get("execution_id"), str),
+        timestamp=parse_timestamp(value.get("timestamp")),
+        step_name=_typed(value.get("step_name"), str),
+        duration_ms=_numeric(value.get("duration_ms")),
+        success=_typed(value.get("success"), bool),
+        status=_typed(value.get("status"), str),
+        workflow_name=_typed(value.get("workflow_name"), str),
+        replay_of=_typed(value.get("replay_of"), str),
+        error=_typed(value.get("error"), str),
+        input_tokens=_typed(value.get("input_tokens"), int),
+        output_tokens=_typed(value.get("output_tokens"), int),
+        cost_usd=_numeric(value.get("cost_usd")),
+        value=_numeric(value.get("value")),
+    )
 
 
 def check_event(value: Any) -> str | None:

@@ -161,6 +161,33 @@ class SampleSeries:
         times.append(time)
         self.values.append(math.nan if value is None else value)
 
+    def extend(self, other: SampleSeries) -> None:
+        """Take another series' samples as if they had been added after these ones (the
+        merge of a log read in parts: `wftui.core.ledger_merge`)."""
+        for key, bucket in other._minutes.items():
+            mine = self._minutes.get(key)
+            if mine is None:
+                mine = self._minutes[key] = FoldedBucket()
+            mine.merge(bucket)
+        if other._archive is not None:
+            if self._archive is None:
+                self._archive = FoldedBucket()
+            self._archive.merge(other._archive)
+        self.folded_ok += other.folded_ok
+        self.folded_failed += other.folded_failed
+        if len(self.times) + len(other.times) <= self._cap:
+            base = len(self.times)
+            self.failed_at.extend(base + index for index in other.failed_at)
+            self.times.extend(other.times)
+            self.values.extend(other.values)
+        else:  # past the cap: one at a time, folding the oldest half as `add` does
+            failed = set(other.failed_at)
+            for index, (time, value) in enumerate(zip(other.times, other.values,
+                                                      strict=True)):
+                self.add(time, value if value == value else None, index in failed)
+        if other._minutes:
+            self._archive_old_minutes()
+
     def failed_count(self) -> int:
         return len(self.failed_at) + self.folded_failed
 
@@ -211,6 +238,14 @@ class SampleSeries:
             del running[done]  # accumulate's initial value
         return running
 
+    def _newest(self) -> float:
+        """The latest time of the exact samples (without extending the running maxima:
+        that costs a Python call per sample, `max` over an array does not)."""
+        running, times = self._running_max, self.times
+        done = len(running)
+        peak = running[-1] if done else -math.inf
+        return max(peak, max(times[done:])) if done < len(times) else peak
+
     def folded_in(self, start: float | None, end: float) -> FoldedBucket | None:
         """Folded samples of the window: whole minutes whose middle lies in it, and the
         archive when the window reaches past the horizon (None when there are none)."""
@@ -233,14 +268,25 @@ class SampleSeries:
         The sketch (None when no folded sample is in the window) holds the values of
         folded samples, to be merged with the exact ones (quantiles within 1%).
         """
-        first = 0 if start is None else bisect_right(self._running(), start)
         times, vals = self.times, self.values
-        low = -math.inf if start is None else start
-        picked = [i for i in range(first, len(times)) if low < times[i] <= end]
-        values = [vals[i] for i in picked if vals[i] == vals[i]]
-        failed_count = sum(1 for i in self.failed_at[bisect_right(self.failed_at, first - 1):]
-                           if low < times[i] <= end)
-        ok = len(picked) - failed_count
+        if start is None and (not times or self._newest() <= end):
+            # Every sample (`check --window all`): no per-sample work in Python unless
+            # some have no duration (NaN, which makes the sum NaN).
+            values = vals.tolist()
+            total = sum(vals)
+            if total != total:
+                values = [value for value in values if value == value]
+            failed_count = len(self.failed_at)
+            ok = len(times) - failed_count
+        else:
+            first = 0 if start is None else bisect_right(self._running(), start)
+            low = -math.inf if start is None else start
+            picked = [i for i in range(first, len(times)) if low < times[i] <= end]
+            values = [vals[i] for i in picked if vals[i] == vals[i]]
+            failed_count = sum(
+                1 for i in self.failed_at[bisect_right(self.failed_at, first - 1):]
+                if low < times[i] <= end)
+            ok = len(picked) - failed_count
         folded = self.folded_in(start, end)
         if folded is None:
             return values, ok, failed_count, None

@@ -145,6 +145,7 @@ class Handle:
     offset: int = 0
     fingerprint: bytes = b""
     gz: gzip.GzipFile | None = field(default=None, repr=False)
+    stop: int | None = None  # a part of the file only: reading ends here (`seek_to`)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -154,7 +155,9 @@ class Handle:
     def read(self, size: int = CHUNK_BYTES) -> bytes:
         """Read the next chunk; ``b""`` means end of file (for now, for a regular file)."""
         if self.kind == "file":
-            data = os.pread(self.fd, size, self.offset)
+            if self.stop is not None:
+                size = max(0, min(size, self.stop - self.offset))
+            data = os.pread(self.fd, size, self.offset) if size else b""
             have = len(self.fingerprint)
             if have < FINGERPRINT_BYTES and self.offset <= have < self.offset + len(data):
                 self.fingerprint += data[have - self.offset : FINGERPRINT_BYTES - self.offset]
@@ -244,6 +247,15 @@ def seek_to_end(handle: Handle) -> bool:
         return False
     handle.splitter.lineno = _count_newlines(handle.fd, start)
     return True
+
+
+def seek_to(handle: Handle, start: int, stop: int) -> None:
+    """Read only bytes ``start`` to ``stop`` of a regular file (one part of a split read;
+    ``start`` is just after a newline), with lines numbered as in the whole file."""
+    handle.fingerprint = os.pread(handle.fd, FINGERPRINT_BYTES, 0)
+    handle.offset = start
+    handle.stop = stop
+    handle.splitter.lineno = _count_newlines(handle.fd, start)
 
 
 def _start_of_last_line(fd: int, size: int) -> int:

@@ -9,11 +9,11 @@ core (used by `wftui check`); `follow()` adds file-change notifications and a st
 
 from __future__ import annotations
 
-import asyncio
 import os
 import zlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from wftui.sources.filereader import (
     CHUNK_BYTES,
@@ -21,9 +21,13 @@ from wftui.sources.filereader import (
     Handle,
     gzip_error_text,
     open_handle,
+    seek_to,
     seek_to_end,
 )
 from wftui.sources.filestatus import Batch, FileSource, FileStatus, human_bytes
+
+if TYPE_CHECKING:  # asyncio costs a one-shot `check` 30 ms to import; follow() brings it
+    import asyncio
 
 __all__ = ["Batch", "FileStatus", "FileTailer"]
 
@@ -38,6 +42,8 @@ class FileTailer:
     read from its start). Lines longer than ``max_line_bytes`` are skipped with a notice.
     ``poll_interval`` is the period of the stat poll that backs up change notifications
     in `follow()`. ``stdin_fd`` is the descriptor read for the path ``"-"``.
+    ``part`` (start, stop) reads only those bytes of one regular file, lines numbered as
+    in the whole file: one part of a log read in parts (`wftui.sources.split`).
     """
 
     def __init__(
@@ -48,7 +54,11 @@ class FileTailer:
         max_line_bytes: int = 1 << 20,
         poll_interval: float = 1.0,
         stdin_fd: int = 0,
+        part: tuple[int, int] | None = None,
     ) -> None:
+        if part is not None and (len(paths) != 1 or from_end):
+            raise ValueError("a part of a file is read alone and from its start")
+        self.part = part
         self.max_line_bytes = max_line_bytes
         self.poll_interval = poll_interval
         self.stdin_fd = stdin_fd
@@ -329,6 +339,8 @@ class FileTailer:
         src.gone = False
         if src.start_at_end:
             self._seek_end(src, handle)
+        elif self.part is not None and handle.kind == "file":
+            seek_to(handle, *self.part)
         src.start_at_end = False
         status.offset = handle.offset
         if was in ("waiting", "error") and status.notices:

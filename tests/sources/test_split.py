@@ -1,0 +1,196 @@
+"""Reading one file in parts, one forked process per part (`wftui.sources.split`).
+
+Real files, real forks: the parts' ledgers merged must tell what one reading tells,
+with the file's own line numbers, its over-long lines and its unterminated last line;
+a part whose process dies is read again by the parent, nothing lost.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wftui.cli import main
+from wftui.core.ledger import Ledger
+from wftui.core.snapshot import take_snapshot
+from wftui.core.thresholds import ThresholdEngine
+from wftui.sources import split
+
+T0 = datetime(2026, 1, 1, 12)
+
+
+def event(kind: str, execution: str, second: float, **fields: Any) -> bytes:
+    stamp = (T0 + timedelta(seconds=second)).isoformat()
+    record = {"event": kind, "execution_id": execution, "timestamp": stamp}
+    record.update(fields)
+    return json.dumps(record).encode()
+
+
+def write_log(path: Path, executions: int = 300, *, long_line_at: int | None = None,
+              tail_without_newline: bool = True) -> int:
+    """Interleaved executions (5 at a time), a malformed line every 97, an optional
+    2 MiB line; returns the number of lines."""
+    lines: list[bytes] = []
+    clock = 0.0
+    for start in range(0, executions, 5):
+        batch = [f"e{n}" for n in range(start, min(start + 5, executions))]
+        for step in ("fetch", "classify"):
+            for name in batch:
+                clock += 0.05
+                lines.append(event("step_start", name, clock, step_name=step))
+            for name in batch:
+                clock += 0.05
+                failed = step == "classify" and name.endswith("7")
+                lines.append(event("step_complete", name, clock, step_name=step,
+                                   success=not failed, **({} if step == "fetch"
+                                                          else {"duration_ms": 120.5})))
+        if len(lines) % 97 < 20:
+            lines.append(b"INFO something that is not an event")
+    if long_line_at is not None:
+        lines.insert(long_line_at, b'{"event": "' + b"x" * (2 << 20) + b'"}')
+    body = b"\n".join(lines) + (b"" if tail_without_newline else b"\n")
+    path.write_bytes(body)
+    return len(lines)
+
+
+def reading(paths: list[str]) -> tuple[dict[str, Any], list[dict[str, Any]], list[Any]]:
+    ledger, statuses = split.read_once(paths, lambda: Ledger(keep_raw=False))
+    told = take_snapshot(ledger, ThresholdEngine(), window_s=None).to_check_dict()
+    malformed = [(m.lineno, m.reason) for m in ledger.malformed]
+    return told, statuses, malformed
+
+
+@pytest.fixture
+def one_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(split, "usable_cpus", lambda: 1)
+
+
+def in_parts(monkeypatch: pytest.MonkeyPatch, cpus: int, part_bytes: int = 4096) -> None:
+    monkeypatch.setattr(split, "usable_cpus", lambda: cpus)
+    monkeypatch.setattr(split, "MIN_PART_BYTES", part_bytes)
+
+
+def read_in_one_go_then_split(log: Path, monkeypatch: pytest.MonkeyPatch, cpus: int) -> Any:
+    """What one reading of a fresh `write_log` tells; later readings go in parts."""
+    write_log(log)
+    monkeypatch.setattr(split, "usable_cpus", lambda: 1)
+    expected = reading([str(log)])
+    in_parts(monkeypatch, cpus)
+    return expected
+
+
+def test_parts_are_cut_just_after_newlines(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    data = log.read_bytes()
+    for cpus in (2, 3, 4):
+        parts = split.plan_parts(str(log), cpus, min_part_bytes=1024)
+        assert parts is not None and len(parts) == cpus
+        assert parts[0][0] == 0 and parts[-1][1] == len(data)
+        for index in range(1, cpus):
+            stop, start = parts[index - 1][1], parts[index][0]
+            assert stop == start and data[start - 1:start] == b"\n"
+            share = len(data) * index // cpus  # equal parts, cut at the next newline
+            assert share < start and b"\n" not in data[share:start - 1]
+
+
+def test_what_is_read_in_one_go(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    small = tmp_path / "small.log"
+    small.write_bytes(b'{"event": "step_start"}\n' * 10)
+    packed = tmp_path / "app.log.gz"
+    packed.write_bytes(gzip.compress(log.read_bytes()))
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert split.plan_parts(str(log), 1, min_part_bytes=1024) is None  # one core
+    assert split.plan_parts(str(small), 4, min_part_bytes=1024) is None  # too small
+    assert split.plan_parts(str(packed), 4, min_part_bytes=1024) is None  # gzip
+    assert split.plan_parts(str(fifo), 4, min_part_bytes=1024) is None  # not a file
+    assert split.plan_parts(str(tmp_path / "missing.log"), 4) is None
+    one_line = tmp_path / "one.log"
+    one_line.write_bytes(b"x" * 10_000)  # no newline to cut at
+    assert split.plan_parts(str(one_line), 4, min_part_bytes=1024) is None
+
+
+@pytest.mark.parametrize("cpus", [2, 3])
+def test_parts_tell_what_one_reading_tells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           cpus: int) -> None:
+    log = tmp_path / "app.log"
+    total = write_log(log, long_line_at=700)
+    monkeypatch.setattr(split, "usable_cpus", lambda: 1)
+    expected = reading([str(log)])
+    in_parts(monkeypatch, cpus)
+    assert split.plan_parts(str(log), cpus) is not None
+    got = reading([str(log)])
+    assert got == expected
+    told, statuses, malformed = got
+    # worked out from write_log: every line but the 2 MiB one is counted once
+    assert statuses[0]["skipped_long_lines"] == 1
+    assert told["executions"]["total"] == 300
+    assert malformed and all(1 <= lineno <= total for lineno, _ in malformed)
+
+
+def test_a_part_whose_process_dies_is_read_here(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "app.log"
+    expected = read_in_one_go_then_split(log, monkeypatch, 3)
+    real_child = split._child
+
+    def dies_on_the_last_part(path: str, part: tuple[int, int], ledger: Ledger,
+                              writable: int) -> None:
+        if part[1] == log.stat().st_size:
+            os._exit(3)  # as if killed: nothing written
+        real_child(path, part, ledger, writable)
+
+    monkeypatch.setattr(split, "_child", dies_on_the_last_part)
+    assert reading([str(log)]) == expected
+
+
+def test_check_prints_the_same_read_in_parts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    monkeypatch.setattr(split, "usable_cpus", lambda: 1)
+    code = main(["check", "--window", "all", str(log)])
+    expected = json.loads(capsys.readouterr().out)
+    in_parts(monkeypatch, 2)
+    assert main(["check", "--window", "all", str(log)]) == code
+    assert json.loads(capsys.readouterr().out) == expected
+    # one file read in parts is still one source, with every line counted
+    assert [source["name"] for source in expected["sources"]] == [str(log)]
+    assert expected["executions"]["total"] == 300
+
+
+def test_a_reader_that_dies_while_handing_over_costs_a_second_reading(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Half a part merged cannot be taken back: the whole file is read again in one go."""
+    log = tmp_path / "app.log"
+    expected = read_in_one_go_then_split(log, monkeypatch, 2)
+    real_pieces = split.export_pieces
+
+    def head_then_die(ledger: Ledger, size: int = 20_000) -> Any:
+        for piece in real_pieces(ledger, 10):
+            yield piece
+            if piece[0] == "executions":
+                os._exit(3)  # killed mid-hand-over
+
+    monkeypatch.setattr(split, "export_pieces", head_then_die)
+    assert reading([str(log)]) == expected
+
+
+def test_a_ledger_that_keeps_lines_reads_in_one_go(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wftui diff` needs each execution's lines (step trees): parts hand back none."""
+    log = tmp_path / "app.log"
+    write_log(log)
+    in_parts(monkeypatch, 2)
+    monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a ledger with lines"))
+    ledger, _ = split.read_once([str(log)], lambda: Ledger(keep_raw=True))
+    assert all(len(execution.raw) == 4 for execution in ledger.executions.values())
