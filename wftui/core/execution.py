@@ -12,6 +12,7 @@ from operator import attrgetter
 from typing import Any
 
 RUNNING = "running"
+NO_LINES: tuple[bytes, ...] = ()
 SUCCEEDED = "succeeded"
 FAILED = "failed"
 
@@ -27,7 +28,8 @@ class Execution:
         "raw_dropped",
     )
 
-    def __init__(self, execution_id: str, ts: float, seq: int) -> None:
+    def __init__(self, execution_id: str, ts: float, seq: int,
+                 keep_raw: bool = True) -> None:
         self.execution_id = execution_id
         self.workflow_name: str | None = None
         self.replay_of: str | None = None
@@ -52,7 +54,9 @@ class Execution:
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost_usd = 0.0
-        self.raw: list[bytes] = []
+        # A ledger that keeps no lines (`check`) shares one empty, immutable sequence:
+        # a list each would cost ~17 MB per 300k executions.
+        self.raw: list[bytes] | tuple[bytes, ...] = [] if keep_raw else NO_LINES
         self.raw_dropped = 0  # lines not kept (folded while running, or past the cap)
         # index in raw -> time read, for the rare events logged without a timestamp
         self.read_times: dict[int, float] | None = None
@@ -144,7 +148,7 @@ summary_values: Any = attrgetter(*SUMMARY_FIELDS)
 
 
 def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
-    """The Execution `summary_values` was taken from (raw lines counted, not kept)."""
+    """The Execution `summary_values` was taken from (its lines counted, not kept)."""
     execution = Execution.__new__(Execution)
     (execution.execution_id, execution.workflow_name, execution.replay_of,
      execution.replays, execution.first_ts, execution.last_ts, execution.complete_ts,
@@ -152,7 +156,7 @@ def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
      execution.failed, execution.failed_step, execution.first_error, execution.open_steps,
      execution.steps, execution.errors, execution.input_tokens, execution.output_tokens,
      execution.cost_usd, execution.early_completes, execution.raw_dropped) = values
-    execution.raw = []
+    execution.raw = NO_LINES
     execution.read_times = None
     execution.seq = seq
     return execution

@@ -21,6 +21,7 @@ from orjson import JSONDecodeError, loads
 from wftui.core.execution import (
     FAILED,
     MAX_RAW_LINES,
+    NO_LINES,
     RUNNING,
     SUCCEEDED,
     Execution,
@@ -372,7 +373,7 @@ class Ledger:
     # -- executions and retention ------------------------------------------------------
 
     def _new_execution(self, execution_id: str, ts: float) -> Execution:
-        execution = Execution(execution_id, ts, 0)
+        execution = Execution(execution_id, ts, 0, self.keep_raw)
         self._adopt(execution)
         return execution
 
@@ -430,7 +431,7 @@ class Ledger:
         dormant = self.dormant
         if status == RUNNING:
             execution.raw_dropped += len(execution.raw)
-            execution.raw = []
+            execution.raw = [] if self.keep_raw else NO_LINES  # woken, it logs on
             execution.read_times = None
             dormant[execution.execution_id] = execution
             if len(dormant) > self.retention:

@@ -107,6 +107,8 @@ class PartMerge:
         executions = ledger.executions
         for values in piece:
             later = from_summary(values, seq=0)  # _adopt numbers it
+            if ledger.keep_raw:
+                later.raw = []  # its lines before now are not here; later ones will be
             earlier = executions.get(later.execution_id)
             if earlier is None and ledger.dormant:
                 earlier = ledger._wake(later.execution_id)
