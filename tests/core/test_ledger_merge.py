@@ -41,11 +41,11 @@ def read_in_parts(lines: list[bytes], cuts: list[int], **settings: Any) -> Ledge
     ledger = Ledger(keep_raw=False, **settings)
     ledger.ingest_lines("app.log", 1, lines[:bounds[1]], read_time=READ_TIME)
     for start, stop in zip(bounds[1:-1], bounds[2:], strict=True):
-        part = part_ledger(ledger)
-        part.ingest_lines("app.log", start + 1, lines[start:stop], read_time=READ_TIME)
+        part = part_ledger(ledger)  # numbers its lines from 1, as a part's reader does
+        part.ingest_lines("app.log", 1, lines[start:stop], read_time=READ_TIME)
         # small pieces: an execution's summary may come in any piece
         pieces = [pickle.loads(pickle.dumps(piece)) for piece in export_pieces(part, 7)]
-        merge_part(ledger, pieces)
+        merge_part(ledger, pieces, line_offset=start)
     return ledger
 
 

@@ -71,13 +71,15 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
     }
 
 
-def merge_part(ledger: Ledger, pieces: Iterable[tuple[str, Any]]) -> None:
+def merge_part(ledger: Ledger, pieces: Iterable[tuple[str, Any]], line_offset: int = 0
+               ) -> None:
     """Fold a later part (the pieces of `export_pieces`, in order) into `ledger`, as if
-    its lines had been read after the ledger's."""
+    its lines had been read after the ledger's. line_offset: the lines before the part,
+    when it numbered its own from 1."""
     merge: PartMerge | None = None
     for kind, value in pieces:
         if kind == "head":
-            merge = PartMerge(ledger, value)
+            merge = PartMerge(ledger, value, line_offset)
         elif merge is None:
             raise ValueError("a part's pieces must start with its head")
         elif kind == "executions":
@@ -89,8 +91,9 @@ def merge_part(ledger: Ledger, pieces: Iterable[tuple[str, Any]]) -> None:
 class PartMerge:
     """One later part merged into a ledger piece by piece, as the pieces arrive."""
 
-    def __init__(self, ledger: Ledger, head: dict[str, Any]) -> None:
+    def __init__(self, ledger: Ledger, head: dict[str, Any], line_offset: int = 0) -> None:
         self.ledger = ledger
+        self.line_offset = line_offset
         self.newest: float | None = head["newest_ts"]
         self.replays: list[Execution] = []
         future = head["future_newest_ts"]
@@ -143,7 +146,8 @@ class PartMerge:
         for name, total in tail["sums"].items():
             setattr(ledger, name, getattr(ledger, name) + total)
         kept: deque[MalformedLine] = ledger.malformed
-        kept.extend(MalformedLine(*fields) for fields in tail["malformed"])
+        kept.extend(MalformedLine(source, lineno + self.line_offset, reason, text)
+                    for source, lineno, reason, text in tail["malformed"])
         for name, (events, malformed) in tail["sources"].items():
             counts = ledger.sources.setdefault(name, SourceCounts())
             counts.events += events

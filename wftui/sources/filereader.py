@@ -249,13 +249,15 @@ def seek_to_end(handle: Handle) -> bool:
     return True
 
 
-def seek_to(handle: Handle, start: int, stop: int) -> None:
+def seek_to(handle: Handle, start: int, stop: int, lines_before: int | None) -> None:
     """Read only bytes ``start`` to ``stop`` of a regular file (one part of a split read;
-    ``start`` is just after a newline), with lines numbered as in the whole file."""
+    ``start`` is just after a newline). Lines are numbered after ``lines_before``, or as
+    in the whole file when it is None (counting the newlines before ``start``)."""
     handle.fingerprint = os.pread(handle.fd, FINGERPRINT_BYTES, 0)
     handle.offset = start
     handle.stop = stop
-    handle.splitter.lineno = _count_newlines(handle.fd, start)
+    handle.splitter.lineno = (_count_newlines(handle.fd, start) if lines_before is None
+                              else lines_before)
 
 
 def _start_of_last_line(fd: int, size: int) -> int:

@@ -42,8 +42,9 @@ class FileTailer:
     read from its start). Lines longer than ``max_line_bytes`` are skipped with a notice.
     ``poll_interval`` is the period of the stat poll that backs up change notifications
     in `follow()`. ``stdin_fd`` is the descriptor read for the path ``"-"``.
-    ``part`` (start, stop) reads only those bytes of one regular file, lines numbered as
-    in the whole file: one part of a log read in parts (`wftui.sources.split`).
+    ``part`` (start, stop, lines_before) reads only those bytes of one regular file,
+    its lines numbered after ``lines_before`` (None: as in the whole file): one part of
+    a log read in parts (`wftui.sources.split`).
     """
 
     def __init__(
@@ -54,7 +55,7 @@ class FileTailer:
         max_line_bytes: int = 1 << 20,
         poll_interval: float = 1.0,
         stdin_fd: int = 0,
-        part: tuple[int, int] | None = None,
+        part: tuple[int, int, int | None] | None = None,
     ) -> None:
         if part is not None and (len(paths) != 1 or from_end):
             raise ValueError("a part of a file is read alone and from its start")
@@ -145,6 +146,11 @@ class FileTailer:
             if src.handle is not None and src.handle.kind == "file":
                 self._finish_lines(src, src.handle, batches)
         return batches
+
+    def last_lineno(self) -> int:
+        """The number of the last line read from the first path's open file (0: none)."""
+        handle = self._sources[0].handle if self._sources else None
+        return handle.splitter.lineno if handle is not None else 0
 
     def close(self) -> None:
         """Close every open file."""

@@ -95,8 +95,15 @@ def _line_start_after(fd: int, pos: int, size: int) -> int | None:
     return None
 
 
-def _read(paths: list[str], ledger: Ledger, part: tuple[int, int] | None = None
-          ) -> list[dict[str, Any]]:
+def _read(paths: list[str], ledger: Ledger,
+          part: tuple[int, int, int | None] | None = None) -> list[dict[str, Any]]:
+    return _read_counting(paths, ledger, part)[0]
+
+
+def _read_counting(paths: list[str], ledger: Ledger,
+                   part: tuple[int, int, int | None] | None = None
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """Statuses, and the number of the last line read from the first file."""
     tailer = FileTailer(paths, part=part)
     try:
         while batches := tailer.read_available():
@@ -104,7 +111,7 @@ def _read(paths: list[str], ledger: Ledger, part: tuple[int, int] | None = None
                 ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
         for batch in tailer.flush_partial():
             ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
-        return [status.as_dict() for status in tailer.statuses]
+        return [status.as_dict() for status in tailer.statuses], tailer.last_lineno()
     finally:
         tailer.close()
 
@@ -127,16 +134,24 @@ def _read_in_parts(path: str, parts: list[tuple[int, int]], ledger: Ledger
         os.close(writable)
         children.append((pid, readable, part))
     try:
-        status = _read([path], ledger, parts[0])[0]
+        # Each later part numbers its lines from 1; the merge shifts them by the lines
+        # before it (known here once the parts before are read: no counting pass).
+        statuses, lines_before = _read_counting([path], ledger, (*parts[0], 0))
+        status = statuses[0]
         while children:
             pid, readable, part = children[0]
             with os.fdopen(readable, "rb") as pipe:
                 children[0] = (pid, -1, part)  # closed by the `with`, whatever happens
-                part_status = _receive(pipe, ledger)
+                received = _receive(pipe, ledger, lines_before)
             _, wait_status = os.waitpid(children.pop(0)[0], 0)
-            if part_status is None or os.waitstatus_to_exitcode(wait_status) != 0:
+            if received is None or os.waitstatus_to_exitcode(wait_status) != 0:
                 # Killed or out of memory before its first piece: read the part here.
-                part_status = _read([path], ledger, part)[0]
+                statuses, lines_before = _read_counting([path], ledger,
+                                                        (*part, lines_before))
+                part_status = statuses[0]
+            else:
+                part_status, part_lines = received
+                lines_before += part_lines
             status = _join_status(status, part_status)
         return status
     finally:
@@ -146,11 +161,11 @@ def _read_in_parts(path: str, parts: list[tuple[int, int]], ledger: Ledger
             os.waitpid(pid, 0)
 
 
-def _receive(pipe: Any, ledger: Ledger) -> dict[str, Any] | None:
-    """Merge a part's pieces as they arrive; its status, or None when nothing came.
-
-    Raises PartLost when the pieces stop before the end: the ledger holds half a part.
-    """
+def _receive(pipe: Any, ledger: Ledger, lines_before: int
+             ) -> tuple[dict[str, Any], int] | None:
+    """Merge a part's pieces as they arrive: its status and its number of lines, or
+    None when nothing came. Raises PartLost when the pieces stop before the end (the
+    ledger then holds half a part)."""
     received: dict[str, Any] = {}
 
     def pieces() -> Iterator[tuple[str, Any]]:
@@ -167,7 +182,7 @@ def _receive(pipe: Any, ledger: Ledger) -> dict[str, Any] | None:
                 return
             yield kind, value
 
-    merge_part(ledger, pieces())
+    merge_part(ledger, pieces(), line_offset=lines_before)
     return received.get("status")
 
 
@@ -175,11 +190,11 @@ def _child(path: str, part: tuple[int, int], ledger: Ledger, writable: int) -> N
     code = 1
     try:
         mine = part_ledger(ledger)
-        status = _read([path], mine, part)[0]
+        statuses, lines = _read_counting([path], mine, (*part, 0))
         with os.fdopen(writable, "wb") as pipe:
             for piece in export_pieces(mine):
                 pickle.dump(piece, pipe, pickle.HIGHEST_PROTOCOL)
-            pickle.dump(("status", status), pipe, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(("status", (statuses[0], lines)), pipe, pickle.HIGHEST_PROTOCOL)
         code = 0
     finally:
         os._exit(code)  # never back into the parent's code (no atexit, no flushes)
