@@ -123,6 +123,24 @@ def test_the_reference_is_not_trivial() -> None:
     assert rows["a"][8] == ("r",) and rows["r"][8] == ("q",) and rows["r"][9] == "a"
 
 
+REPLAYS = [
+    line("workflow_start", "r0", 0.0, replay_of="a"),  # a replay logged before its original
+    line("workflow_start", "a", 0.5),
+    line("step_start", "r2", 1.0, step_name="x"),  # r2 is seen before r1...
+    line("workflow_start", "r1", 2.0, replay_of="a"),  # ...but linked after it
+    line("workflow_start", "r2", 3.0, replay_of="a"),
+    line("workflow_start", "r1", 4.0, replay_of="a"),  # logged twice: listed once
+    line("workflow_start", "r0", 5.0, replay_of="a"),
+]
+
+
+def test_replays_are_listed_once_in_the_order_they_were_logged() -> None:
+    whole = read_whole(REPLAYS)
+    assert whole.executions["a"].replays == ["r0", "r1", "r2"]
+    for cut in range(1, len(REPLAYS)):
+        assert told(read_in_parts(REPLAYS, [cut])) == told(whole), cut
+
+
 def random_log(rng: random.Random, executions: int, left_open: float = 0.05) -> list[bytes]:
     """Interleaved executions (at most 12 at once, the oldest advanced half the time):
     steps with and without duration_ms, failures, ones that never complete, steps left

@@ -177,3 +177,13 @@ def test_detail_summary_matches_the_execution() -> None:
     exported = json.loads(json.dumps(shown.as_dict()))
     assert exported["steps"][0]["name"] == "a"
     assert exported["status"] == "succeeded"
+
+
+def test_a_line_with_a_number_past_a_double_is_in_the_tree_too() -> None:
+    """The ledger reads a line whose unread field holds 1e999 (valid JSON, though orjson
+    refuses it): the step tree must show that step as well."""
+    shown = tree(
+        ev("step_start", 1, step_name="fetch"),
+        ev("step_complete", 2, step_name="fetch", success=True)[:-1] + b', "x": 1e999}',
+    )
+    assert [(s.name, s.status) for s in shown.steps] == [("fetch", "ok")]

@@ -10,6 +10,9 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import subprocess
+import sys
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,12 +88,23 @@ def read_in_one_go_then_split(log: Path, monkeypatch: pytest.MonkeyPatch, cpus: 
     return expected
 
 
+def plan(path: Path, cpus: int, min_part_bytes: int = 1024) -> Any:
+    """`plan_parts` for a path, as `read_once` calls it (None where it would not open)."""
+    fd = split._open_regular(str(path))
+    if fd is None:
+        return None
+    try:
+        return split.plan_parts(fd, cpus, min_part_bytes)
+    finally:
+        os.close(fd)
+
+
 def test_parts_are_cut_just_after_newlines(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     write_log(log)
     data = log.read_bytes()
     for cpus in (2, 3, 4):
-        parts = split.plan_parts(str(log), cpus, min_part_bytes=1024)
+        parts = plan(log, cpus)
         assert parts is not None and len(parts) == cpus
         assert parts[0][0] == 0 and parts[-1][1] == len(data)
         for index in range(1, cpus):
@@ -109,14 +123,18 @@ def test_what_is_read_in_one_go(tmp_path: Path) -> None:
     packed.write_bytes(gzip.compress(log.read_bytes()))
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
-    assert split.plan_parts(str(log), 1, min_part_bytes=1024) is None  # one core
-    assert split.plan_parts(str(small), 4, min_part_bytes=1024) is None  # too small
-    assert split.plan_parts(str(packed), 4, min_part_bytes=1024) is None  # gzip
-    assert split.plan_parts(str(fifo), 4, min_part_bytes=1024) is None  # not a file
-    assert split.plan_parts(str(tmp_path / "missing.log"), 4) is None
+    assert plan(log, 1) is None  # one core
+    assert plan(small, 4) is None  # too small
+    assert plan(packed, 4) is None  # gzip
+    assert split._open_regular(str(fifo)) is None  # not a file (and not opened)
+    assert split._open_regular(str(tmp_path / "missing.log")) is None
     one_line = tmp_path / "one.log"
     one_line.write_bytes(b"x" * 10_000)  # no newline to cut at
-    assert split.plan_parts(str(one_line), 4, min_part_bytes=1024) is None
+    assert plan(one_line, 4) is None
+    huge_middle = tmp_path / "huge.log"
+    huge_middle.write_bytes(b"a\n" * 2000 + b"x" * 20_000 + b"\n" + b"b\n" * 2000)
+    # the 20 kB line swallows the middle cut: two parts, not a one-line third
+    assert len(plan(huge_middle, 3)) == 2
 
 
 @pytest.mark.parametrize("cpus", [2, 3])
@@ -127,7 +145,7 @@ def test_parts_tell_what_one_reading_tells(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(split, "usable_cpus", lambda: 1)
     expected = reading([str(log)])
     in_parts(monkeypatch, cpus)
-    assert split.plan_parts(str(log), cpus) is not None
+    assert plan(log, cpus, 4096) is not None
     got = reading([str(log)])
     assert got == expected
     told, statuses, malformed = got
@@ -143,11 +161,11 @@ def test_a_part_whose_process_dies_is_read_here(tmp_path: Path,
     expected = read_in_one_go_then_split(log, monkeypatch, 3)
     real_child = split._child
 
-    def dies_on_the_last_part(path: str, part: tuple[int, int], ledger: Ledger,
+    def dies_on_the_last_part(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
                               writable: int) -> None:
         if part[1] == log.stat().st_size:
             os._exit(3)  # as if killed: nothing written
-        real_child(path, part, ledger, writable)
+        real_child(path, fd, part, ledger, writable)
 
     monkeypatch.setattr(split, "_child", dies_on_the_last_part)
     assert reading([str(log)]) == expected
@@ -194,3 +212,105 @@ def test_a_ledger_that_keeps_lines_reads_in_one_go(tmp_path: Path,
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a ledger with lines"))
     ledger, _ = split.read_once([str(log)], lambda: Ledger(keep_raw=True))
     assert all(len(execution.raw) == 4 for execution in ledger.executions.values())
+
+
+def test_a_reader_killed_after_handing_everything_over_is_merged_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "app.log"
+    expected = read_in_one_go_then_split(log, monkeypatch, 2)
+    real_dump = split.pickle.dump
+
+    def dump_then_die(value: Any, *args: Any) -> None:
+        real_dump(value, *args)
+        if value[0] == "read":
+            args[0].flush()
+            os._exit(9)  # everything handed over, then killed before a clean exit
+
+    monkeypatch.setattr(split.pickle, "dump", dump_then_die)
+    assert reading([str(log)]) == expected
+
+
+def test_no_process_to_spare_reads_every_part_here(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "app.log"
+    expected = read_in_one_go_then_split(log, monkeypatch, 3)
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def second_fork_fails() -> int:
+        forks.append(1)
+        if len(forks) == 2:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(split.os, "fork", second_fork_fails)
+    assert reading([str(log)]) == expected
+    assert len(forks) == 2
+
+
+def test_a_file_rotated_while_read_is_read_as_it_was(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parts read the descriptor opened before the cut: the file moved away and a
+    new one in its place changes nothing (the new one is for the next check)."""
+    log = tmp_path / "app.log"
+    expected = read_in_one_go_then_split(log, monkeypatch, 2)
+    real_read_part = split._read_part
+    rotated: list[bool] = []
+
+    def rotate_first(source: str, fd: int, part: tuple[int, int], lines_before: int,
+                     ledger: Ledger) -> Any:
+        if not rotated:  # the parent, before reading its part (the child already runs)
+            rotated.append(True)
+            log.rename(tmp_path / "app.log.1")
+            log.write_bytes(event("step_start", "new", 1.0, step_name="fetch") + b"\n")
+        return real_read_part(source, fd, part, lines_before, ledger)
+
+    monkeypatch.setattr(split, "_read_part", rotate_first)
+    told, statuses, malformed = reading([str(log)])
+    assert (told, statuses, malformed) == expected
+    assert rotated
+
+
+def test_a_file_truncated_while_read_is_read_again_in_one_go(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "app.log"
+    read_in_one_go_then_split(log, monkeypatch, 2)
+    refill = event("step_start", "after", 1.0, step_name="fetch") + b"\n"
+    real_read_part = split._read_part
+
+    def truncate_after(source: str, fd: int, part: tuple[int, int], lines_before: int,
+                       ledger: Ledger) -> Any:
+        read = real_read_part(source, fd, part, lines_before, ledger)
+        if part[0] == 0:  # copytruncate, while the other part is being read
+            with log.open("r+b") as out:
+                out.truncate(0)
+                out.write(refill)
+        return read
+
+    monkeypatch.setattr(split, "_read_part", truncate_after)
+    told, statuses, _ = reading([str(log)])
+    # read again in one go: what the file now holds, once
+    assert told["executions"]["total"] == 1 and statuses[0]["lines"] == 1
+
+
+def test_a_fifo_writer_is_not_cut_off(tmp_path: Path) -> None:
+    """Deciding whether to cut must not open a FIFO: that would let its writer write to
+    nobody (EPIPE) before the tailer opens it."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    lines = b"".join(event("step_start", f"e{n}", n, step_name="s") + b"\n"
+                     for n in range(50))
+    writer = subprocess.Popen([sys.executable, "-c",
+                               "import sys; data = sys.stdin.buffer.read(); print('ready', "
+                               "flush=True); f = open(sys.argv[1], 'wb'); f.write(data); "
+                               "f.close()", str(fifo)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert writer.stdin is not None and writer.stdout is not None
+    writer.stdin.write(lines)
+    writer.stdin.close()
+    assert writer.stdout.readline() == b"ready\n"
+    time.sleep(0.3)  # into open(), waiting for a reader (as a writer started first is)
+    told, statuses, _ = reading([str(fifo)])
+    assert writer.wait(10) == 0
+    writer.stdout.close()
+    assert statuses[0]["lines"] == 50 and told["executions"]["total"] == 50

@@ -92,10 +92,12 @@ def run(options: argparse.Namespace) -> int:
         # collector would only re-walk millions of live objects (~10% of the time);
         # after it, they are frozen out of its sight.
         gc.disable()
-        ledger, entries = read_files(options.files, settings)
+        try:
+            ledger, entries = read_files(options.files, settings)
+        finally:
+            gc.freeze()
+            gc.enable()
         sources += entries
-        gc.freeze()
-        gc.enable()
     metrics, targets, warnings = read_metrics(options, settings)
     sources += targets
     if not any(source.get("status") == "ok" for source in sources):

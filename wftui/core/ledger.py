@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from orjson import JSONDecodeError, loads
-
 from wftui.core.execution import (
     FAILED,
     MAX_RAW_LINES,
@@ -30,7 +28,16 @@ from wftui.core.execution import (
     push_start,
     trim_raw,
 )
-from wftui.core.parse import LogEvent, check_event, decode_event, event_from, excerpt, recover
+from wftui.core.parse import (
+    LogEvent,
+    check_event,
+    decode_event,
+    event_from,
+    event_time,
+    excerpt,
+    no_execution_id,
+    read_line,
+)
 from wftui.core.quantiles import SampleSeries
 from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
@@ -131,7 +138,7 @@ class Ledger:
         newest = self.newest_ts if self.newest_ts is not None else float("-inf")
         horizon = max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S
         keep_raw = self.keep_raw
-        skipped = 0  # empty, malformed, or late lines; the rest are events
+        skipped = 0  # blank or malformed lines; the rest are events (late ones too)
         for lineno, raw in enumerate(lines, first_lineno):
             try:
                 event = decode(raw)
@@ -252,24 +259,28 @@ class Ledger:
         """A line the typed decoder refused, or one with no execution_id.
 
         Returns (event, 0) for an execution's event read the tolerant way; (None, 0) for
-        a queue_depth event (handled here) or a blank line; (None, 1) for a malformed one.
+        a queue_depth event (handled here); (None, 1) for a blank line (skipped) or a
+        malformed one (counted).
         """
-        try:
-            value = loads(raw)
-        except JSONDecodeError:
-            value, reason = recover(raw)
-            if value is None:
-                if reason is None:
-                    return None, 1  # blank: skipped, not counted
+        read, value, reason = read_line(raw)
+        if not read:
+            if reason is not None:
+                self._reject(source, lineno, reason, raw)
+            return None, 1  # malformed (counted), or blank (skipped)
+        if type(value) is LogEvent:
+            event = value
+            if event.execution_id is None and event.event != "queue_depth":
+                self._reject(source, lineno, no_execution_id(event.event), raw)
+                return None, 1
+        else:
+            reason = check_event(value)
+            if reason is not None:
                 self._reject(source, lineno, reason, raw)
                 return None, 1
-        reason = check_event(value)
-        if reason is not None:
-            self._reject(source, lineno, reason, raw)
-            return None, 1
-        if type(value.get("execution_id")) is str:
-            return event_from(value), 0
-        ts = parse_timestamp(value.get("timestamp"))
+            event = event_from(value)
+        if event.execution_id is not None:
+            return event, 0
+        ts = event_time(event.timestamp)
         if ts is None:
             ts = fallback_ts
         if ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
@@ -278,7 +289,7 @@ class Ledger:
                 self.future_newest_ts = ts
         elif self.newest_ts is None or ts > self.newest_ts:
             self.newest_ts = ts
-        self._queue_depth(event_from(value).value, ts)
+        self._queue_depth(event.value, ts)
         return None, 0
 
     def _apply(self, execution: Execution, kind: str, event: LogEvent, ts: float) -> None:
@@ -385,19 +396,25 @@ class Ledger:
         self.executions[execution_id] = execution
         self._order.append(execution_id)
         waiting = self._pending_replays.pop(execution_id, None)
-        if waiting:
-            execution.replays.extend(waiting)
+        if waiting:  # replays logged before their original come first (and once: an
+            # execution a merge brings may have linked one already)
+            execution.replays = waiting + [r for r in execution.replays if r not in waiting]
         if len(self.executions) > self.retention:
             self._fold_one()
 
     def _link_replay(self, original: str, replay: Execution) -> None:
         replay.replay_of = original
+        self._link_replay_id(original, replay.execution_id)
+
+    def _link_replay_id(self, original: str, replay_id: str) -> None:
         target = self.executions.get(original)
         if target is not None:
-            if replay.execution_id not in target.replays:
-                target.replays.append(replay.execution_id)
+            if replay_id not in target.replays:
+                target.replays.append(replay_id)
         elif len(self._pending_replays) < self.retention:
-            self._pending_replays.setdefault(original, []).append(replay.execution_id)
+            waiting = self._pending_replays.setdefault(original, [])
+            if replay_id not in waiting:
+                waiting.append(replay_id)
 
     def _fold_one(self) -> None:
         """Fold the oldest execution, preferring one that has ended, into the samples.

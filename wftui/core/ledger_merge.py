@@ -13,8 +13,10 @@ Where the two can differ (tests/core/test_ledger_merge.py checks they do not els
   begun: which executions count as folded, dormant or late may differ, and with them
   the step samples of those late events (a merge joins an execution's events across
   the cut at once, reading in one go folds it in the middle of them);
-- a step name running twice at once in one execution across the cut, whose completion
-  has no duration_ms, is paired with the start in its own part first.
+- a step whose starts and completions pair differently when read in order: a step name
+  running twice at once, or a completion read before its start, on both sides of the
+  cut, without duration_ms: each part pairs its own first.
+The merged ledger keeps no raw lines: parts are for ledgers that keep none (`check`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
     while piece := [summary_values(execution) for execution in islice(executions, size)]:
         yield "executions", piece
     yield "tail", {
+        "pending_replays": ledger._pending_replays,
         "queue_depth": (ledger.queue_depth, ledger.queue_depth_ts),
         "malformed": [(m.source, m.lineno, m.reason, m.text) for m in ledger.malformed],
         "sources": {name: (c.events, c.malformed) for name, c in ledger.sources.items()},
@@ -95,7 +98,6 @@ class PartMerge:
         self.ledger = ledger
         self.line_offset = line_offset
         self.newest: float | None = head["newest_ts"]
-        self.replays: list[Execution] = []
         future = head["future_newest_ts"]
         if future is not None and (ledger.future_newest_ts is None
                                    or future > ledger.future_newest_ts):
@@ -110,8 +112,6 @@ class PartMerge:
         executions = ledger.executions
         for values in piece:
             later = from_summary(values, seq=0)  # _adopt numbers it
-            if ledger.keep_raw:
-                later.raw = []  # its lines before now are not here; later ones will be
             earlier = executions.get(later.execution_id)
             if earlier is None and ledger.dormant:
                 earlier = ledger._wake(later.execution_id)
@@ -125,20 +125,18 @@ class PartMerge:
                                            or later.first_ts > ledger.newest_ts):
                     ledger.newest_ts = min(later.first_ts, newest)
                 ledger._adopt(later)
-                merged = later
             else:
                 _join(ledger, earlier, later)
-                merged = earlier
-            if later.replay_of is not None:
-                self.replays.append(merged)
 
     def finish(self, tail: dict[str, Any]) -> None:
         ledger, newest = self.ledger, self.newest
         if newest is not None and (ledger.newest_ts is None or newest > ledger.newest_ts):
             ledger.newest_ts = newest
-        for execution in self.replays:  # links to originals on either side of the cut
-            assert execution.replay_of is not None
-            ledger._link_replay(execution.replay_of, execution)
+        # Replays whose original the part had not seen, in the order it read them:
+        # linked now to an original before the cut (or still waiting for it).
+        for original, replay_ids in tail["pending_replays"].items():
+            for replay_id in replay_ids:
+                ledger._link_replay_id(original, replay_id)
         depth, depth_ts = tail["queue_depth"]
         if depth_ts is not None and (ledger.queue_depth_ts is None
                                      or depth_ts >= ledger.queue_depth_ts):

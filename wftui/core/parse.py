@@ -2,25 +2,29 @@
 
 The hot path (`wftui.core.ledger`) decodes a line straight into a `LogEvent` with
 msgspec's typed decoder: only the fields the summaries use are built, the rest of the
-line is skipped in C (about twice as fast as a dict per line). Any line that decoder
-refuses (a field of another type, a prefix before `{`, a BOM, invalid UTF-8, no
-execution_id) takes the tolerant path: `orjson.loads`, the recoveries below, then
-`event_from` with the same reading of each field. So the odd cases cost nothing on
-clean logs, and both paths agree on what a field means.
+line is skipped in C. Any line that decoder refuses (a field of another type, a prefix
+before `{`, a BOM, invalid UTF-8, no execution_id) takes the tolerant path, `read_line`:
+each recovered candidate is tried with the same typed decoder first (so a prefix does
+not change how a line is read), then as plain JSON (`orjson`) whose fields `event_from`
+reads the way the typed decoder does. The odd cases cost nothing on clean logs, and
+both paths agree on what a line says.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 import orjson
 
-from wftui.core.timestamps import parse_timestamp
+from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
 # How much of a malformed line is kept for the operator to see.
 EXCERPT_CHARS = 300
+_EPOCH = datetime(1970, 1, 1)
+_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _short_reason(error: Exception) -> str:
@@ -28,33 +32,57 @@ def _short_reason(error: Exception) -> str:
     return f"not JSON: {text[:120]}"
 
 
-def recover(raw: bytes) -> tuple[Any, str | None]:
-    """Parse a line that plain `orjson.loads` rejected.
-
-    Returns (value, None) when the line could be read, (None, reason) when it is
-    malformed, and (None, None) for an empty line (skipped and not counted).
-    """
+def _candidates(raw: bytes) -> list[bytes | str]:
+    """What a line may hold: the line, the part from its first `{` (a text prefix),
+    each also with invalid UTF-8 replaced (the line still counts)."""
     stripped = raw.strip()
-    if not stripped:
-        return None, None
     start = stripped.find(b"{")
-    candidates = [stripped] if start <= 0 else [stripped[start:], stripped]
-    first_error: Exception | None = None
-    for candidate in candidates:
-        try:
-            return orjson.loads(candidate), None
-        except orjson.JSONDecodeError as error:
-            first_error = first_error or error
-        # Invalid UTF-8: read it with replacement characters; the line still counts.
+    texts: list[bytes | str] = []
+    for candidate in [stripped] if start <= 0 else [stripped[start:], stripped]:
+        texts.append(candidate)
         try:
             candidate.decode("utf-8")
         except UnicodeDecodeError:
-            try:
-                return orjson.loads(candidate.decode("utf-8", "replace")), None
-            except orjson.JSONDecodeError as error:
-                first_error = error
+            texts.append(candidate.decode("utf-8", "replace"))
+    return texts
+
+
+def read_line(raw: bytes) -> tuple[bool, Any, str | None]:
+    """Read a line the typed decoder refused as it stands (the tolerant path).
+
+    Returns (True, a LogEvent or any JSON value, None) when the line could be read
+    (`null` is a value), (False, None, reason) when it is malformed, and (False, None,
+    None) for an empty line (skipped and not counted).
+    """
+    if not raw.strip():
+        return False, None, None
+    first_error: Exception | None = None
+    for text in _candidates(raw):
+        try:
+            return True, decode_event(text), None
+        except Exception:  # refused: read it as plain JSON below
+            pass
+        try:
+            return True, orjson.loads(text), None
+        except orjson.JSONDecodeError as error:
+            first_error = first_error or error
     assert first_error is not None
-    return None, _short_reason(first_error)
+    return False, None, _short_reason(first_error)
+
+
+def read_json(raw: bytes) -> Any:
+    """A line the ledger read, as plain JSON (for the step tree); None if it is not.
+    The typed decoder skips fields it does not read, so a number orjson refuses
+    (1e999) can sit in one: the standard library reads that too."""
+    for text in _candidates(raw):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            try:
+                return json.loads(text)
+            except (ValueError, RecursionError):
+                continue
+    return None
 
 
 class LogEvent(msgspec.Struct, gc=False):
@@ -115,6 +143,20 @@ def event_from(value: dict[str, Any]) -> LogEvent:
     )
 
 
+def event_time(stamp: datetime | float | None) -> float | None:
+    """Epoch seconds of a `LogEvent.timestamp` (None: absent, or outside 1970..2200).
+    The ledger's hot loop does the same inline."""
+    if type(stamp) is datetime:
+        seconds = (stamp - (_EPOCH if stamp.tzinfo is None else _EPOCH_UTC)).total_seconds()
+        return seconds if MIN_EPOCH <= seconds <= MAX_EPOCH else None
+    return parse_timestamp(stamp)
+
+
+def no_execution_id(kind: str) -> str:
+    """Why an event other than queue_depth without an execution_id is malformed."""
+    return f"{kind}: no \"execution_id\" string"
+
+
 def check_event(value: Any) -> str | None:
     """Why a parsed value is not an event we can use (None when it is)."""
     if type(value) is not dict:
@@ -123,7 +165,7 @@ def check_event(value: Any) -> str | None:
     if type(kind) is not str:
         return "no \"event\" string"
     if kind != "queue_depth" and type(value.get("execution_id")) is not str:
-        return f"{kind}: no \"execution_id\" string"
+        return no_execution_id(kind)
     return None
 
 

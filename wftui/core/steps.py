@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 
 from wftui.core.execution import Execution
-from wftui.core.parse import duration_ms, number, recover, text
+from wftui.core.parse import duration_ms, number, read_json, text
 from wftui.core.timestamps import parse_timestamp
 
 
@@ -118,7 +118,7 @@ def _events(execution: Execution) -> list[tuple[float, int, dict[str, Any]]]:
         try:
             event = orjson.loads(raw)
         except orjson.JSONDecodeError:
-            event, _ = recover(raw)
+            event = read_json(raw)
         if type(event) is not dict:
             continue
         ts = read_times.get(index)

@@ -74,7 +74,7 @@ def _with_zone(value: str, base: float, rest: str) -> float | None:
         while end < len(rest) and rest[end].isdigit():
             end += 1
         if end > 1:
-            frac = float("0." + rest[1:end])
+            frac = round(float("0." + rest[1:end]), 6)  # to the microsecond, as datetime
         rest = rest[end:]
         if not rest:
             return base + frac
@@ -108,7 +108,8 @@ def _parse_timestamp(value: object) -> float | None:
         # The common shapes ".123456" and ".123456Z" in one float() call.
         fraction = rest[:-1] if rest[-1] in "Zz" else rest
         if fraction[:1] == "." and fraction[1:].isascii() and fraction[1:].isdigit():
-            return base + float(fraction)
+            # To the microsecond, as datetime (and the ledger's typed decoder) read it.
+            return base + round(float(fraction), 6)
         if not fraction:
             return base
         return _with_zone(value, base, rest)

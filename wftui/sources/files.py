@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from wftui.sources.filereader import (
     CHUNK_BYTES,
+    MAX_LINE_BYTES,
     STREAM_CHUNK_BYTES,
     Handle,
     gzip_error_text,
     open_handle,
-    seek_to,
     seek_to_end,
 )
 from wftui.sources.filestatus import Batch, FileSource, FileStatus, human_bytes
@@ -42,9 +42,6 @@ class FileTailer:
     read from its start). Lines longer than ``max_line_bytes`` are skipped with a notice.
     ``poll_interval`` is the period of the stat poll that backs up change notifications
     in `follow()`. ``stdin_fd`` is the descriptor read for the path ``"-"``.
-    ``part`` (start, stop, lines_before) reads only those bytes of one regular file,
-    its lines numbered after ``lines_before`` (None: as in the whole file): one part of
-    a log read in parts (`wftui.sources.split`).
     """
 
     def __init__(
@@ -52,14 +49,10 @@ class FileTailer:
         paths: Sequence[str],
         *,
         from_end: bool = False,
-        max_line_bytes: int = 1 << 20,
+        max_line_bytes: int = MAX_LINE_BYTES,
         poll_interval: float = 1.0,
         stdin_fd: int = 0,
-        part: tuple[int, int, int | None] | None = None,
     ) -> None:
-        if part is not None and (len(paths) != 1 or from_end):
-            raise ValueError("a part of a file is read alone and from its start")
-        self.part = part
         self.max_line_bytes = max_line_bytes
         self.poll_interval = poll_interval
         self.stdin_fd = stdin_fd
@@ -146,11 +139,6 @@ class FileTailer:
             if src.handle is not None and src.handle.kind == "file":
                 self._finish_lines(src, src.handle, batches)
         return batches
-
-    def last_lineno(self) -> int:
-        """The number of the last line read from the first path's open file (0: none)."""
-        handle = self._sources[0].handle if self._sources else None
-        return handle.splitter.lineno if handle is not None else 0
 
     def close(self) -> None:
         """Close every open file."""
@@ -345,8 +333,6 @@ class FileTailer:
         src.gone = False
         if src.start_at_end:
             self._seek_end(src, handle)
-        elif self.part is not None and handle.kind == "file":
-            seek_to(handle, *self.part)
         src.start_at_end = False
         status.offset = handle.offset
         if was in ("waiting", "error") and status.notices:

@@ -4,9 +4,15 @@ A big regular file is read in parts, one process per core. Reading is bound by P
 work per line, so one core reads at most ~0.6M lines/s; with the file cut at newlines
 into one part per core, the first part is read here while forked children read the
 others, each into a ledger of its own that folds nothing. Their ledgers come back
-through a pipe (pickle) and are merged in file order (`wftui.core.ledger_merge`).
-A child that fails (killed, out of memory) costs time, never lines: its part is then
-read here. Small files, several files, gzip files and stdin are read in one go.
+through a pipe in pickled pieces and are merged in file order as they arrive
+(`wftui.core.ledger_merge`).
+
+Every part is read from one descriptor opened before the cut, so a rotation during the
+read changes nothing: the parts read the file as it was when `check` began. A file
+truncated or rewritten meanwhile, or a reader that dies half-way through handing its
+part over, makes the whole file be read again in one go; a reader that dies (or cannot
+be started) before handing anything over costs time, never lines: its part is read
+here. Small files, several files, gzip files, pipes and stdin are read in one go.
 """
 
 from __future__ import annotations
@@ -15,12 +21,20 @@ import os
 import pickle
 import stat
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from wftui.core.ledger import Ledger
 from wftui.core.ledger_merge import export_pieces, merge_part, part_ledger
-from wftui.sources.filereader import CHUNK_BYTES, GZIP_MAGIC
+from wftui.sources.filereader import (
+    CHUNK_BYTES,
+    FINGERPRINT_BYTES,
+    GZIP_MAGIC,
+    MAX_LINE_BYTES,
+    LineSplitter,
+)
 from wftui.sources.files import FileTailer
+from wftui.sources.filestatus import FileStatus
 
 # Below this many bytes per part, forking and merging cost more than they save.
 MIN_PART_BYTES = 16 << 20
@@ -32,13 +46,19 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger]
     (`FileStatus.as_dict`) per file, in the order given."""
     ledger = new_ledger()
     # Parts hand back summaries, not lines: a ledger that keeps lines reads in one go.
-    parts = plan_parts(paths[0], usable_cpus()) \
-        if len(paths) == 1 and not ledger.keep_raw else None
-    if parts is not None:
-        try:
-            return ledger, [_read_in_parts(paths[0], parts, ledger)]
-        except PartLost:
-            ledger = new_ledger()  # rare (a reader killed mid-hand-over): all again
+    if len(paths) == 1 and not ledger.keep_raw:
+        opened = _open_regular(paths[0])
+        if opened is not None:
+            try:
+                parts = plan_parts(opened, usable_cpus())
+                if parts is not None:
+                    return ledger, [_read_in_parts(paths[0], opened, parts, ledger)]
+            except (PartLost, OSError):
+                # Rare: the file changed or could not be read, or a reader died half-way.
+                # The tailer reads it again and says what is wrong, if anything.
+                ledger = new_ledger()
+            finally:
+                os.close(opened)
     return ledger, _read(paths, ledger)
 
 
@@ -49,34 +69,40 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
-def plan_parts(path: str, cpus: int, min_part_bytes: int | None = None
-               ) -> list[tuple[int, int]] | None:
-    """Byte ranges (start, stop) cut just after newlines, or None to read in one go."""
-    if cpus < 2 or not hasattr(os, "fork"):
-        return None
-    min_bytes = MIN_PART_BYTES if min_part_bytes is None else min_part_bytes
+def _open_regular(path: str) -> int | None:
+    """A descriptor on `path` if it is a regular file (else None: the tailer reads it)."""
     try:
-        # Non-blocking: opening a FIFO for reading would wait for a writer.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None  # never open a FIFO here: that would release its writer
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
         return None  # the tailer says why
-    try:
-        info = os.fstat(fd)
-        size = info.st_size
-        count = min(cpus, size // max(min_bytes, 1))
-        if not stat.S_ISREG(info.st_mode) or count < 2 or os.pread(fd, 2, 0) == GZIP_MAGIC:
-            return None
-        # Equal parts: the first one's process merges the others, but it merges each
-        # piece while that part's process pickles the next (measured: best at 1:1).
-        cuts = [0]
-        for index in range(1, count):
-            cut = _line_start_after(fd, max(size * index // count, cuts[-1]), size)
-            if cut is None or cut >= size:
-                break
-            if cut > cuts[-1]:
-                cuts.append(cut)
-    finally:
-        os.close(fd)
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        return fd
+    os.close(fd)
+    return None
+
+
+def plan_parts(fd: int, cpus: int, min_part_bytes: int | None = None
+               ) -> list[tuple[int, int]] | None:
+    """Byte ranges (start, stop) of the open regular file, equal but cut just after
+    newlines, or None to read it in one go."""
+    min_bytes = MIN_PART_BYTES if min_part_bytes is None else min_part_bytes
+    if cpus < 2 or not hasattr(os, "fork"):
+        return None
+    size = os.fstat(fd).st_size
+    count = min(cpus, size // max(min_bytes, 1))
+    if count < 2 or os.pread(fd, 2, 0) == GZIP_MAGIC:
+        return None
+    # Equal parts: the first one's process merges the others, but it merges each
+    # piece while that part's process pickles the next (measured: best at 1:1).
+    cuts = [0]
+    for index in range(1, count):
+        cut = _line_start_after(fd, size * index // count, size)
+        if cut is None or cut >= size:
+            break
+        if cut - cuts[-1] >= min_bytes // 2:  # a huge line can swallow a whole part
+            cuts.append(cut)
     if len(cuts) < 2:
         return None
     return list(zip(cuts, [*cuts[1:], size], strict=True))
@@ -95,77 +121,133 @@ def _line_start_after(fd: int, pos: int, size: int) -> int | None:
     return None
 
 
-def _read(paths: list[str], ledger: Ledger,
-          part: tuple[int, int, int | None] | None = None) -> list[dict[str, Any]]:
-    return _read_counting(paths, ledger, part)[0]
-
-
-def _read_counting(paths: list[str], ledger: Ledger,
-                   part: tuple[int, int, int | None] | None = None
-                   ) -> tuple[list[dict[str, Any]], int]:
-    """Statuses, and the number of the last line read from the first file."""
-    tailer = FileTailer(paths, part=part)
+def _read(paths: list[str], ledger: Ledger) -> list[dict[str, Any]]:
+    tailer = FileTailer(paths)
     try:
         while batches := tailer.read_available():
             for batch in batches:
                 ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
         for batch in tailer.flush_partial():
             ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
-        return [status.as_dict() for status in tailer.statuses], tailer.last_lineno()
+        return [status.as_dict() for status in tailer.statuses]
     finally:
         tailer.close()
 
 
+@dataclass
+class PartRead:
+    """What reading one part found: lines read (non-empty), over-long lines skipped,
+    the number of its last line, and where reading stopped."""
+
+    lines: int
+    skipped_long_lines: int
+    last_lineno: int
+    offset: int
+
+
+def _read_part(source: str, fd: int, part: tuple[int, int], lines_before: int,
+               ledger: Ledger) -> PartRead:
+    """Bytes start..stop of the open file into the ledger, as the tailer splits them
+    (a part ends just after a newline, or at the end of the file)."""
+    splitter = LineSplitter(MAX_LINE_BYTES, lines_before)
+    position, stop = part
+    lines = skipped = 0
+    while position < stop:
+        data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
+        if not data:
+            break  # shrank meanwhile: the caller sees it in the size
+        position += len(data)
+        runs, long_lines = splitter.feed(data)
+        for first, batch in runs:
+            ledger.ingest_lines(source, first, batch)
+            lines += len(batch) - batch.count(b"")
+        skipped += len(long_lines)
+    lineno, last = splitter.finish()  # the file's unterminated last line
+    if lineno is not None and last is None:
+        skipped += 1
+    elif lineno is not None and last is not None:
+        ledger.ingest_lines(source, lineno, [last])
+        lines += 1 if last else 0
+    return PartRead(lines, skipped, splitter.lineno, position)
+
+
 class PartLost(Exception):
-    """A part's reader ended after some of its pieces were merged: read it all again."""
+    """The file changed while read in parts, or a reader ended half-way through its
+    hand-over (the ledger holds half a part): read it all again, in one go."""
 
 
-def _read_in_parts(path: str, parts: list[tuple[int, int]], ledger: Ledger
+Child = tuple[int | None, int, tuple[int, int]]  # pid (None: not started), pipe, part
+
+
+def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Ledger
                    ) -> dict[str, Any]:
-    children: list[tuple[int, int, tuple[int, int]]] = []
-    for part in parts[1:]:
-        readable, writable = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the child: read its part, hand it back, and leave at once
-            os.close(readable)
-            for _, other, _ in children:
-                os.close(other)  # else the parent's reads of earlier pipes wait for us
-            _child(path, part, ledger, writable)
-        os.close(writable)
-        children.append((pid, readable, part))
+    fingerprint = os.pread(fd, FINGERPRINT_BYTES, 0)
+    size = parts[-1][1]
+    children: list[Child] = []
     try:
-        # Each later part numbers its lines from 1; the merge shifts them by the lines
-        # before it (known here once the parts before are read: no counting pass).
-        statuses, lines_before = _read_counting([path], ledger, (*parts[0], 0))
-        status = statuses[0]
+        for part in parts[1:]:
+            children.append(_start_child(path, fd, part, ledger, children))
+        first = _read_part(path, fd, parts[0], 0, ledger)
+        lines, skipped, lines_before = first.lines, first.skipped_long_lines, \
+            first.last_lineno
         while children:
             pid, readable, part = children[0]
-            with os.fdopen(readable, "rb") as pipe:
-                children[0] = (pid, -1, part)  # closed by the `with`, whatever happens
-                received = _receive(pipe, ledger, lines_before)
-            _, wait_status = os.waitpid(children.pop(0)[0], 0)
-            if received is None or os.waitstatus_to_exitcode(wait_status) != 0:
-                # Killed or out of memory before its first piece: read the part here.
-                statuses, lines_before = _read_counting([path], ledger,
-                                                        (*part, lines_before))
-                part_status = statuses[0]
-            else:
-                part_status, part_lines = received
-                lines_before += part_lines
-            status = _join_status(status, part_status)
-        return status
+            received = None
+            if pid is not None:
+                with os.fdopen(readable, "rb") as pipe:
+                    children[0] = (pid, -1, part)  # closed by the `with`
+                    received = _receive(pipe, ledger, lines_before)
+                os.waitpid(pid, 0)
+            children.pop(0)
+            if received is None:  # never started, or died before its first piece
+                read = _read_part(path, fd, part, lines_before, ledger)
+            else:  # all of it merged: how the process ended no longer matters
+                read = received
+            lines += read.lines
+            skipped += read.skipped_long_lines
+            lines_before = read.last_lineno
     finally:
         for pid, readable, _ in children:  # after a failure: stop and reap the others
             if readable >= 0:
                 os.close(readable)  # a child blocked on the pipe gets EPIPE and leaves
-            os.waitpid(pid, 0)
+            if pid is not None:
+                os.waitpid(pid, 0)
+    if os.fstat(fd).st_size < size or os.pread(fd, FINGERPRINT_BYTES, 0) != fingerprint:
+        raise PartLost("the file was truncated or rewritten while read")
+    status = FileStatus(name=path, path=os.path.realpath(path), lines=lines,
+                        skipped_long_lines=skipped, offset=size, status="following")
+    return status.as_dict()
 
 
-def _receive(pipe: Any, ledger: Ledger, lines_before: int
-             ) -> tuple[dict[str, Any], int] | None:
-    """Merge a part's pieces as they arrive: its status and its number of lines, or
-    None when nothing came. Raises PartLost when the pieces stop before the end (the
-    ledger then holds half a part)."""
+def _start_child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
+                 children: list[Child]) -> Child:
+    """Fork a reader for `part`; (None, -1, part) when no process can be started."""
+    try:
+        readable, writable = os.pipe()
+    except OSError:  # no descriptors left: this one reads the part itself
+        return None, -1, part
+    try:
+        pid = os.fork()
+    except OSError:  # no processes left: likewise
+        os.close(readable)
+        os.close(writable)
+        return None, -1, part
+    if pid == 0:  # the child: read its part, hand it back, and leave at once
+        try:
+            os.close(readable)
+            for _, other, _ in children:
+                if other >= 0:
+                    os.close(other)  # else the parent's reads of earlier pipes wait
+            _child(path, fd, part, ledger, writable)
+        finally:
+            os._exit(1)  # never back into the parent's code, whatever happened
+    os.close(writable)
+    return pid, readable, part
+
+
+def _receive(pipe: Any, ledger: Ledger, lines_before: int) -> PartRead | None:
+    """Merge a part's pieces as they arrive; what its reader read, or None when nothing
+    came. Raises PartLost when the pieces stop before the end."""
     received: dict[str, Any] = {}
 
     def pieces() -> Iterator[tuple[str, Any]]:
@@ -177,35 +259,30 @@ def _receive(pipe: Any, ledger: Ledger, lines_before: int
                     raise PartLost(str(error)) from error
                 return
             received["any"] = True
-            if kind == "status":
-                received["status"] = value
+            if kind == "read":
+                received["read"] = value
                 return
             yield kind, value
 
     merge_part(ledger, pieces(), line_offset=lines_before)
-    return received.get("status")
+    read: PartRead | None = received.get("read")
+    if read is not None:  # its lines were numbered from 1
+        read.last_lineno += lines_before
+    return read
 
 
-def _child(path: str, part: tuple[int, int], ledger: Ledger, writable: int) -> None:
+def _child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
+           writable: int) -> None:
     code = 1
     try:
         mine = part_ledger(ledger)
-        statuses, lines = _read_counting([path], mine, (*part, 0))
+        # Lines numbered from 1: the parent knows how many come before once it has
+        # read them, and shifts them when merging (no counting pass here).
+        read = _read_part(path, fd, part, 0, mine)
         with os.fdopen(writable, "wb") as pipe:
             for piece in export_pieces(mine):
                 pickle.dump(piece, pipe, pickle.HIGHEST_PROTOCOL)
-            pickle.dump(("status", (statuses[0], lines)), pipe, pickle.HIGHEST_PROTOCOL)
+            pickle.dump(("read", read), pipe, pickle.HIGHEST_PROTOCOL)
         code = 0
     finally:
         os._exit(code)  # never back into the parent's code (no atexit, no flushes)
-
-
-def _join_status(first: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
-    """One file's status from its parts' statuses (counts add; the last offset)."""
-    joined = dict(first)
-    for key in ("lines", "rotations", "truncations", "skipped_long_lines"):
-        joined[key] = first[key] + later[key]
-    joined["offset"] = later["offset"]
-    if later["status"] == "error" and first["status"] != "error":
-        joined["status"], joined["error"] = later["status"], later["error"]
-    return joined
