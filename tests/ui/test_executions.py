@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from tests.ui.conftest import T0, append, execution, settled, stamp, wait_for
 from tests.ui.screen import screen_text
+from wftui.core.execution import Execution
 from wftui.ui.screens.execution import ExecutionScreen
-from wftui.ui.widgets.executions_table import ExecutionsTable
+from wftui.ui.widgets.executions_table import ExecutionsTable, row_text
 
 
 def _log() -> list[dict]:
@@ -153,3 +154,15 @@ async def test_fifty_thousand_executions_render_and_move(harness) -> None:
         await pilot.press("home", "pagedown")
         assert table.cursor > 10
         assert "bulk-49999" not in screen_text(h.app)  # scrolled a page down
+
+
+def test_a_running_execution_shows_how_long_it_has_run() -> None:
+    """Not just "…": on-call sees a stuck execution's age in the table (1m05s here)."""
+    running = Execution("gamma-3", T0 + 10, 1)
+    running.open_steps["reply"] = T0 + 11  # an open step: running however long it is
+    text = row_text(running.row(T0 + 75, 30.0), 160).plain
+    assert "⟳ running" in text and "1m05s…" in text
+    done = Execution("alpha-1", T0, 2)
+    done.complete_status, done.complete_ts = "success", T0 + 2.5
+    text = row_text(done.row(T0 + 75, 30.0), 160).plain
+    assert "2.50s" in text and "…" not in text

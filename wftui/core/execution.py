@@ -130,6 +130,7 @@ class Execution:
             replay_of=self.replay_of,
             replays=tuple(self.replays),
             seq=self.seq,
+            running_for_s=max(now - self.first_ts, 0.0) if status == RUNNING else None,
         )
 
 
@@ -239,3 +240,4 @@ class ExecutionRow:
     replay_of: str | None
     replays: tuple[str, ...]
     seq: int
+    running_for_s: float | None = None  # a running one's age so far (its duration is None)

@@ -40,6 +40,16 @@ def _widths(width: int) -> dict[str, int]:
     return WIDTHS
 
 
+def _duration(row: ExecutionRow) -> tuple[str, str]:
+    """How long it took; for one still running, how long it has run so far ("12.30s…",
+    in the running colour): on-call sees a stuck execution's age without opening it."""
+    if row.status == "running" and row.duration_s is None:
+        if row.running_for_s is None:
+            return "…", "dim"
+        return seconds(row.running_for_s) + "…", "cyan"
+    return seconds(row.duration_s, "-"), ""
+
+
 def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
     """Each column's text and style (text already made visible-safe)."""
     label, style = STATUS_LOOK.get(row.status, (row.status, ""))
@@ -53,8 +63,7 @@ def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
         "status": (label, style),
         "execution_id": (safe(row.execution_id) + marker, "bold" if row.replays else ""),
         "start_ts": (clock(row.start_ts), ""),
-        "duration_s": (seconds(row.duration_s, "…") if row.status == "running"
-                       and row.duration_s is None else seconds(row.duration_s, "-"), ""),
+        "duration_s": _duration(row),
         "steps": (str(row.steps), ""),
         "errors": (str(row.errors) if row.errors else "-", "bold red" if row.errors else "dim"),
         "tokens": (f"{tokens:,}" if tokens else "-", ""),
