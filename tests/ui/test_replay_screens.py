@@ -135,6 +135,11 @@ async def test_nothing_runs_until_confirmed_then_dismisses_with_the_new_id(
         output = shown(screen, "#replay-output")
         assert "the hook succeeded; new execution EXEC-1-replay-5" in output
         assert "exit code 0" in output and "replaying..." in output
+        assert "stdout (end):" in output
+        # one replay per dialog: Replay and Dry run are gone, Follow is left
+        assert not screen.query_one("#replay-confirm", Button).display
+        assert not screen.query_one("#replay-dry", Button).display
+        assert str(screen.query_one("#replay-close", Button).label) == "Follow (esc)"
         assert json.loads(ran.read_text()) == ["EXEC-1", {"ticket_id": "TKT-1"}]
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.results, "the screen to dismiss")
@@ -244,7 +249,12 @@ async def test_hostile_workflow_names_are_refused_on_screen(
 async def test_no_hook_configured_says_how_to_set_one() -> None:
     app = Host(lambda: ReplayScreen(detail_of(original(), "EXEC-1"), Settings()))
     async with app.run_test(size=(120, 40)):
-        assert "no replay hook configured" in shown(app.screen, "#replay-plan")
+        screen = app.screen
+        assert "no replay hook configured" in shown(screen, "#replay-plan")
+        # nothing can run, so nothing offers to: only Close
+        assert not screen.query_one("#replay-confirm", Button).display
+        assert not screen.query_one("#replay-dry", Button).display
+        assert str(screen.query_one("#replay-close", Button).label) == "Close (esc)"
 
 
 async def test_http_plan_shows_url_and_body_with_markup_literal() -> None:
@@ -477,6 +487,7 @@ async def test_replay_by_url_against_the_demo_shows_the_http_status(
         output = shown(screen, "#replay-output")
         assert f"{demo.replay_url} answered 202; new execution EXEC-000001-replay" in output
         assert "HTTP 202" in output
+        assert "response body (end):" in output and "stdout" not in output
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.results, "the new id")
     assert app.results == ["EXEC-000001-replay"]

@@ -75,11 +75,15 @@ class ReplayScreen(ModalScreen[str | None]):
                 yield Static(self._plan_text(), id="replay-plan")
                 yield Static(Text(""), id="replay-output")
             yield Static(self._status_text(), id="replay-status")
+            refused = self.state == REFUSED
             with Horizontal(id="replay-buttons"):
-                yield Button("Replay (y)", id="replay-confirm", variant="warning",
-                             disabled=self.state == REFUSED)
-                yield Button("Dry run (d)", id="replay-dry", disabled=self.state == REFUSED)
-                yield Button("Cancel (esc)", id="replay-close")
+                # Refused (no hook, say): nothing can run, so nothing offers to.
+                for button in (Button("Replay (y)", id="replay-confirm", variant="warning",
+                                      disabled=refused),
+                               Button("Dry run (d)", id="replay-dry", disabled=refused)):
+                    button.display = not refused
+                    yield button
+                yield Button("Close (esc)" if refused else "Cancel (esc)", id="replay-close")
 
     def on_mount(self) -> None:
         box = self.query_one("#replay-box")
@@ -107,9 +111,11 @@ class ReplayScreen(ModalScreen[str | None]):
         if self.state == RUNNING:
             return Text(f"Running (stopped after {self._timeout():g} s; esc stops it now)…",
                         style="bold yellow")
-        if self.state == DONE:
-            return Text("esc or Close returns" + (" and follows the new execution"
-                                                   if self._new_id() else ""), style="dim")
+        if self.state == DONE:  # the words of the one button left
+            if self._new_id():
+                return Text("esc or Follow returns and follows the new execution",
+                            style="dim")
+            return Text("esc or Close returns", style="dim")
         return Text(extra or "Nothing has run yet: y runs it, d shows a dry run, esc "
                     "cancels.", style="dim")
 
@@ -178,6 +184,8 @@ class ReplayScreen(ModalScreen[str | None]):
         if not self.is_mounted:
             return
         self.state = DONE
+        for done_with in ("#replay-confirm", "#replay-dry"):  # one replay per dialog
+            self.query_one(done_with, Button).display = False
         self.query_one("#replay-output", Static).update(outcome_text(result))
         self.query_one("#replay-status", Static).update(self._status_text())
         close = self.query_one("#replay-close", Button)
@@ -214,7 +222,9 @@ def outcome_text(result: ReplayResult) -> Text:
                     style="green")
     elif outcome.ok:
         text.append(f"cannot follow the replay: {safe(result.id_source)}\n", style="yellow")
-    for title, tail in (("stdout", outcome.stdout_tail), ("stderr", outcome.stderr_tail)):
+    # An HTTP hook's answer comes back where a command's stdout would.
+    answer = "response body" if outcome.http_status is not None else "stdout"
+    for title, tail in ((answer, outcome.stdout_tail), ("stderr", outcome.stderr_tail)):
         if tail:
             text.append(f"{title} (end):\n", style="bold")
             for line in tail.split("\u240a")[-OUTPUT_LINES:]:
