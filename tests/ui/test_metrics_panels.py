@@ -70,3 +70,22 @@ async def test_metrics_figures_then_target_down_is_stale(exporter) -> None:
             assert panel.view.value == "3"  # active_workflows 3.0 in the fixture, not 0
     finally:
         monitor.stop()
+
+
+async def test_one_scrape_so_far_is_a_total_not_judged_yet(exporter) -> None:
+    """Before a second scrape the figures are totals since the target started: shown as
+    such, and not next to a "no data" state (thresholds judge the next scrape)."""
+    url = f"http://127.0.0.1:{exporter.server_address[1]}/metrics"
+    settings = Settings()
+    family = metric_family(settings, [url], None, interval=3600.0)  # one scrape only
+    monitor = LiveMonitor(settings, [], metrics=family)
+    app = make_app(settings, monitor)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: "since start" in screen_text(app), "a first scrape")
+            panel = app.screen.query_one("#panel-error_rate", FigurePanel)
+            assert panel.view.value != "no data" and panel.view.state is None
+            assert "judged from the next scrape" in panel.view.detail
+            assert "NO DATA" not in screen_text(app).split("Alerts")[0]
+    finally:
+        monitor.stop()

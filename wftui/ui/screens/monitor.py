@@ -175,6 +175,13 @@ class MonitorScreen(Screen):
             elif threshold_name is not None:
                 view.threshold = "threshold off"
             view.detail = self._detail(key, figures, metrics, from_metrics)
+            if (from_metrics and metrics.get("since_start") and value is not None
+                    and view.state == "no_data"):
+                # One scrape so far: a total since the target started, which thresholds
+                # do not judge. "no data" beside a number would read as a contradiction.
+                view.state = None
+                view.detail = " · ".join(filter(None, [
+                    view.detail, "judged from the next scrape"]))
             panel = self.query_one(f"#panel-{panel_id}", FigurePanel)
             panel.border_subtitle = (self._origin(from_metrics, snapshot)
                                      if value is not None else "")
