@@ -73,9 +73,6 @@ class Execution:
         twin.read_times = dict(self.read_times) if self.read_times is not None else None
         return twin
 
-    def has_open_step(self) -> bool:
-        return bool(self.open_steps)
-
     def status(self, now: float, idle_timeout: float | None) -> str:
         """failed / succeeded / running, with the idle rule for logs without a completion.
 
@@ -87,7 +84,7 @@ class Execution:
         if self.complete_status == "success":
             return SUCCEEDED
         if (idle_timeout is not None and now - self.last_ts >= idle_timeout
-                and not self.open_steps):  # has_open_step(), without a call: hot
+                and not self.open_steps):
             return SUCCEEDED
         return RUNNING
 

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from wftui.core.execution import (
@@ -39,10 +39,8 @@ from wftui.core.parse import (
     read_line,
 )
 from wftui.core.quantiles import SampleSeries
-from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
+from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
-_EPOCH = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 # Events stamped further than this ahead of the clock do not move the window's end.
 FUTURE_TOLERANCE_S = 300.0
 # Distinct step names tracked for per-step latency; hostile logs with endless unique
@@ -132,7 +130,7 @@ class Ledger:
         sample_cap = self.sample_cap
         # The epoch to subtract from an event's datetime: naive ones are UTC; a log
         # stamps all events the same way, so the other kind costs one retry per switch.
-        epoch, other_epoch = _EPOCH, _EPOCH_UTC
+        epoch, other_epoch = EPOCH_NAIVE, EPOCH_UTC
         min_epoch, max_epoch = MIN_EPOCH, MAX_EPOCH
         fallback_ts = read_time if read_time is not None else time.time()
         newest = self.newest_ts if self.newest_ts is not None else float("-inf")

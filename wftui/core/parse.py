@@ -13,18 +13,16 @@ both paths agree on what a line says.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import msgspec
 import orjson
 
-from wftui.core.timestamps import MAX_EPOCH, MIN_EPOCH, parse_timestamp
+from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
 # How much of a malformed line is kept for the operator to see.
 EXCERPT_CHARS = 300
-_EPOCH = datetime(1970, 1, 1)
-_EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _short_reason(error: Exception) -> str:
@@ -147,7 +145,7 @@ def event_time(stamp: datetime | float | None) -> float | None:
     """Epoch seconds of a `LogEvent.timestamp` (None: absent, or outside 1970..2200).
     The ledger's hot loop does the same inline."""
     if type(stamp) is datetime:
-        seconds = (stamp - (_EPOCH if stamp.tzinfo is None else _EPOCH_UTC)).total_seconds()
+        seconds = (stamp - (EPOCH_NAIVE if stamp.tzinfo is None else EPOCH_UTC)).total_seconds()
         return seconds if MIN_EPOCH <= seconds <= MAX_EPOCH else None
     return parse_timestamp(stamp)
 
