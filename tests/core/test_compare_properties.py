@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wftui.core.compare import compare
@@ -34,7 +34,6 @@ def detail(execution_id: str, steps: list[tuple[str, int, bool]]) -> ExecutionDe
     return build_detail(ledger.executions[execution_id], t + 1, 30.0)
 
 
-@settings(max_examples=150, deadline=None)
 @given(STEPS, STEPS)
 def test_every_step_is_in_exactly_one_row_in_order(left: list, right: list) -> None:
     a, b = detail("A", left), detail("B", right)
@@ -56,7 +55,6 @@ def test_every_step_is_in_exactly_one_row_in_order(left: list, right: list) -> N
     assert isinstance(result.verdict, str) and result.verdict
 
 
-@settings(max_examples=100, deadline=None)
 @given(STEPS)
 def test_an_execution_compared_with_a_copy_of_itself_differs_nowhere(steps: list) -> None:
     result = compare(detail("A", steps), detail("B", steps))

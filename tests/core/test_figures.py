@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wftui.core.figures import log_figures
@@ -331,7 +331,6 @@ def history_lines(history: list[tuple[str, float, float, float | None]]) -> list
     return lines
 
 
-@settings(max_examples=150, deadline=None)
 @given(histories(), st.sampled_from([60.0, 300.0, None]))
 def test_check_figures_match_an_independent_model(
         history: list[tuple[str, float, float, float | None]], window: float | None) -> None:

@@ -10,11 +10,10 @@ must not raise either, and the check object must be strict JSON (no NaN/Infinity
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wftui.core.execution import SUMMARY_FIELDS
@@ -24,10 +23,6 @@ from wftui.core.steps import build_detail
 from wftui.core.thresholds import ThresholdEngine
 
 READ_TIME = 1767268800.0
-# 200 examples a test keeps the file well under 20 s on a loaded 2-core machine;
-# FUZZ_EXAMPLES=3000 for a deeper run.
-FUZZ = settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")), deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 EVENTS = ["step_start", "step_complete", "branch_decision", "tool_call", "error",
           "workflow_start", "workflow_complete", "queue_depth"]
@@ -57,7 +52,6 @@ def check_everything_after(ledger: Ledger, lines: list[bytes]) -> None:
 
 # -- arbitrary bytes -------------------------------------------------------------------------
 
-@FUZZ
 @given(st.lists(st.binary(max_size=200), max_size=25))
 def test_arbitrary_bytes_never_raise_and_count_once(lines: list[bytes]) -> None:
     ledger = Ledger(malformed_kept=5)
@@ -189,7 +183,6 @@ def lines_with_kinds(draw: st.DrawFn) -> tuple[bytes, bool | None]:
     return raw, expected
 
 
-@FUZZ
 @given(st.lists(lines_with_kinds(), max_size=15))
 def test_jsonish_lines_are_classified_per_contract(cases: list[tuple[bytes, bool | None]]
                                                    ) -> None:
@@ -212,7 +205,6 @@ def test_jsonish_lines_are_classified_per_contract(cases: list[tuple[bytes, bool
     check_everything_after(ledger, lines)
 
 
-@FUZZ
 @given(st.lists(lines_with_kinds(), max_size=20), st.integers(1, 8))
 def test_batches_count_the_same_as_single_lines(cases: list[tuple[bytes, bool | None]],
                                                 batch: int) -> None:
@@ -250,7 +242,6 @@ ODD_NUMBERS = [b', "extra": 1e999', b', "input_tokens": 18446744073709551616',
                b', "output_tokens": 99999999999999999999999', b', "cost_usd": 1e400']
 
 
-@FUZZ
 @given(st.lists(st.tuples(event_objects(), st.sampled_from([b"", b"", *ODD_NUMBERS])),
                 max_size=12))
 def test_typed_and_tolerant_paths_read_the_same(records: list[tuple[dict[str, Any], bytes]]

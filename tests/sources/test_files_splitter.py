@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from wftui.sources.filereader import LineSplitter
@@ -51,7 +51,6 @@ def run(chunks: list[bytes], cap: int) -> tuple[list[tuple[int, bytes]], list[in
 stream = st.lists(st.sampled_from([b"\n", b"\r", b"x", b"\x00", b"\xff", b"ab"]), max_size=80)
 
 
-@settings(max_examples=400, deadline=None)
 @given(pieces=stream, cuts=st.lists(st.integers(0, 200), max_size=10), cap=st.integers(0, 8))
 def test_any_chunking_gives_the_reference_lines(pieces: list[bytes], cuts: list[int],
                                                 cap: int) -> None:

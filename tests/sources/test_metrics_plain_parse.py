@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -53,7 +53,6 @@ def same(a: list, b: list) -> bool:
         for x, y in zip(a, b, strict=True))
 
 
-@settings(max_examples=400, deadline=None)
 @given(st.lists(sample_line(), min_size=1, max_size=5))
 def test_fast_path_agrees_with_prometheus_client(lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
@@ -68,7 +67,6 @@ def test_fast_path_agrees_with_prometheus_client(lines: list[str]) -> None:
         assert same(fast, expected), text
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.lists(sample_line(), min_size=1, max_size=5))
 def test_parse_exposition_matches_prometheus_client_for_wanted_names(lines: list[str]) -> None:
     # Rename every line to a wanted gauge so nothing is filtered out.

@@ -1,0 +1,58 @@
+"""Suite-wide test settings: fuzz depth, and a private home for every test.
+
+Fuzz depth: every property test runs ``FUZZ_EXAMPLES`` examples (default 100, enough to
+find the shallow cases on every run while the suite stays inside its time budget);
+``FUZZ_EXAMPLES=3000 python -m pytest tests/core/test_parse_fuzz.py`` digs deeper.
+Tests take their depth from this profile, so no test sets ``max_examples`` itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+DEFAULT_FUZZ_EXAMPLES = 100
+
+
+def _fuzz_examples() -> int:
+    raw = os.environ.get("FUZZ_EXAMPLES", "").strip()
+    if not raw:
+        return DEFAULT_FUZZ_EXAMPLES
+    try:
+        count = int(raw)
+    except ValueError:
+        raise pytest.UsageError(f"FUZZ_EXAMPLES must be a whole number, got {raw!r}") from None
+    if count < 1:
+        raise pytest.UsageError(f"FUZZ_EXAMPLES must be at least 1, got {count}")
+    return count
+
+
+# No deadline: a loaded 2-core machine (or many xdist workers) makes single examples
+# slow now and then, and a flaky "deadline exceeded" says nothing about the code.
+settings.register_profile(
+    "wftui", max_examples=_fuzz_examples(), deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("wftui")
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own XDG directories.
+
+    Nothing reads the developer's own config, and no two tests (or xdist workers)
+    share the replay audit log or an export directory. Tests that need a particular
+    directory still set the variable themselves, after this.
+    """
+    home = tmp_path_factory.mktemp("xdg")
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        path = home / name.removeprefix("XDG_").removesuffix("_HOME").lower()
+        path.mkdir()
+        monkeypatch.setenv(name, str(path))
+    for name in ("WFTUI_CONFIG", "WFTUI_WINDOW", "WFTUI_IDLE_TIMEOUT", "WFTUI_RETENTION"):
+        monkeypatch.delenv(name, raising=False)
+    yield home
