@@ -1,14 +1,30 @@
-"""Settings (issue 2 item 6, STYLE "Configuration"): the XDG file or --config, then
-WFTUI_* environment, then CLI flags; a bad file is one ConfigError naming the key."""
+"""Settings: the XDG file or --config, then WFTUI_* environment, then CLI flags; a bad
+file is one ConfigError naming the file and the key (docs/configuration.md). A config
+path that is not a regular file is refused without blocking, and commands and URLs from
+a file other users could write are not used (docs/reliability.md)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from wftui.config import ConfigError, default_config_path, load_settings, parse_duration
+from wftui.config import (
+    MAX_CONFIG_BYTES,
+    ConfigError,
+    Settings,
+    default_config_path,
+    load_settings,
+    parse_duration,
+)
 from wftui.core.thresholds import DEFAULT_THRESHOLDS
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -155,9 +171,156 @@ def test_config_not_utf8_is_a_config_error(tmp_path: Path) -> None:
         load_settings(str(path))
 
 
+def load_within(path: str | None = None, seconds: float = 10.0, *,
+                environ: dict[str, str] | None = None) -> Settings | BaseException:
+    """load_settings in a daemon thread: what it returned or raised, or a test failure
+    after `seconds` (a config read that blocks must fail the test, not hang the suite)."""
+    outcome: list[Settings | BaseException] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_settings(path, environ=environ))
+        except BaseException as error:  # handed to the test thread to assert on
+            outcome.append(error)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        pytest.fail(f"reading the config {path or environ} blocked for {seconds}s")
+    return outcome[0]
+
+
+def refusal(path: str | None = None, **kwargs: Any) -> str:
+    result = load_within(path, **kwargs)
+    assert isinstance(result, ConfigError), f"expected a ConfigError, got {result!r}"
+    message = str(result)
+    assert "\n" not in message
+    return message
+
+
 def test_config_path_is_a_directory(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError):
-        load_settings(str(tmp_path))
+    message = refusal(str(tmp_path))
+    assert str(tmp_path) in message and "directory" in message
+
+
+def test_config_fifo_is_refused_at_once_not_waited_on(tmp_path: Path) -> None:
+    """A plain open() of a FIFO waits for a writer forever; the config read must not."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    message = refusal(str(fifo))
+    assert "FIFO" in message and str(fifo) in message
+
+
+def test_config_fifo_with_a_writer_is_still_refused(tmp_path: Path) -> None:
+    """With a writer attached the FIFO would give data (and never end): still refused."""
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    writer = os.open(fifo, os.O_RDWR | os.O_NONBLOCK)  # O_RDWR: opens without a reader
+    try:
+        os.write(writer, b'window = "1m"\n')
+        assert "FIFO" in refusal(str(fifo))
+    finally:
+        os.close(writer)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_config_device_is_refused(device: str) -> None:
+    """/dev/zero used to end in a MemoryError and /dev/urandom in a hang."""
+    if not Path(device).exists():
+        pytest.skip(f"{device} is not on this system")
+    message = refusal(device)
+    assert device in message and "character device" in message
+    # The same through the environment variable.
+    assert device in refusal(environ={"WFTUI_CONFIG": device})
+
+
+def test_config_huge_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    line = b"# " + b"x" * 1021 + b"\n"
+    path.write_bytes(b'window = "1m"\n' + line * (MAX_CONFIG_BYTES // len(line) + 1))
+    message = refusal(str(path))
+    assert "too big" in message and "huge.toml" in message
+    # Just under the cap is a config like any other.
+    path.write_bytes(b'window = "1m"\n' + line * ((MAX_CONFIG_BYTES - 20) // len(line)))
+    assert load_settings(str(path)).window_s == 60.0
+
+
+def test_config_cli_refuses_a_fifo_with_one_line_and_exit_2(tmp_path: Path) -> None:
+    fifo = tmp_path / "wftui.toml"
+    os.mkfifo(fifo)
+    log = tmp_path / "app.log"
+    log.write_text("")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "WFTUI_CONFIG": str(fifo)}
+    result = subprocess.run([sys.executable, "-m", "wftui", "check", str(log)], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "FIFO" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+HOOKS = """
+[thresholds.error_rate]
+threshold = 0.2
+
+[replay]
+command = "myapp replay {execution_id}"
+timeout = "10s"
+
+[notify]
+url = "http://127.0.0.1:9/hook"
+"""
+
+
+@pytest.mark.parametrize(("mode", "who"), [
+    (0o666, "group and others"), (0o646, "others"), (0o664, "its group")])
+def test_loose_config_keeps_thresholds_but_not_commands_or_urls(
+        tmp_path: Path, mode: int, who: str) -> None:
+    path = write(tmp_path / "loose.toml", HOOKS)
+    path.chmod(mode)
+    settings = load_settings(str(path))
+    assert thresholds_by_name(settings)["error_rate"].above == 0.2
+    assert settings.section("replay") == {"timeout": "10s"}
+    assert settings.section("notify") == {}
+    assert len(settings.refused) == 2
+    for line, key in zip(settings.refused, ("replay.command", "notify.url"), strict=True):
+        assert key in line and str(path) in line and who in line
+        assert f"chmod go-w {path}" in line
+        assert "\n" not in line
+
+
+def test_private_config_keeps_its_commands(tmp_path: Path) -> None:
+    path = write(tmp_path / "mine.toml", HOOKS)
+    path.chmod(0o644)
+    settings = load_settings(str(path))
+    assert settings.refused == ()
+    assert settings.section("replay")["command"] == "myapp replay {execution_id}"
+    assert settings.section("notify")["url"] == "http://127.0.0.1:9/hook"
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="only root can give a file to another user")
+def test_config_owned_by_another_user_keeps_no_commands(tmp_path: Path) -> None:
+    path = write(tmp_path / "theirs.toml", HOOKS)
+    path.chmod(0o644)
+    os.chown(path, 65534, 65534)
+    settings = load_settings(str(path))
+    assert thresholds_by_name(settings)["error_rate"].above == 0.2
+    assert "command" not in settings.section("replay")
+    assert all("another user (uid 65534)" in line for line in settings.refused)
+    assert len(settings.refused) == 2
+
+
+def test_cli_says_why_a_replay_command_was_not_used(tmp_path: Path) -> None:
+    path = write(tmp_path / "loose.toml", HOOKS)
+    path.chmod(0o666)
+    log = tmp_path / "app.log"
+    log.write_text("")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "wftui", "check", "--config", str(path),
+                             str(log)], env=env, capture_output=True, text=True, timeout=60)
+    assert f"replay.command not used: it is writable by group and others (mode 0666); " \
+           f"fix it with: chmod go-w {path}" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_xdg_file_is_an_error_too(clean_env: Path) -> None:

@@ -351,7 +351,7 @@ def test_text_format_has_a_time_header_and_alert_lines(tmp_path: Path) -> None:
     (["--metrics", "localhost:9", "x.log"],
      "wftui: --metrics: expected an http:// or https:// URL, got 'localhost:9'"),
     (["--format", "json", "x.log"], "wftui: argument --format: invalid choice"),
-    (["--config", "CONFIG", "x.log"], "wftui: config: notify.urll: unknown key"),
+    (["--config", "CONFIG", "x.log"], "wftui: CONFIG: notify.urll: unknown key"),
 ])
 def test_usage_errors_exit_2_with_one_line(
         args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
@@ -365,7 +365,7 @@ def test_usage_errors_exit_2_with_one_line(
     captured = capsys.readouterr()
     assert captured.out == ""
     assert len(captured.err.splitlines()) == 1
-    assert captured.err.startswith(message), captured.err
+    assert captured.err.startswith(message.replace("CONFIG", str(config))), captured.err
 
 
 def refused_port() -> int:

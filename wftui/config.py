@@ -1,50 +1,49 @@
 """Settings: CLI flags, then `WFTUI_*` environment, then the TOML file, then defaults.
 
 The file is `$XDG_CONFIG_HOME/wftui/config.toml` (default `~/.config/wftui/`) or the
-path given with `--config`. A bad file is one clear message naming the key.
+path given with `--config`. Its keys are checked against one schema
+(wftui/config_schema.py; docs/configuration.md for users); a bad file is one clear
+message naming the file and the key.
+
+Reading the file never blocks and never reads without bound: it is opened
+non-blocking, must be a regular file (not a FIFO, a device or a directory) and at most
+`MAX_CONFIG_BYTES`. A file that another user could have written (writable by group or
+others, or owned by someone other than you or root) still gives its thresholds and
+windows, but not its commands and URLs: those would run as you (docs/reliability.md).
 """
 
 from __future__ import annotations
 
-import math
+import errno
 import os
-import re
-import tomllib
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from msgspec import UNSET
+
+from wftui.config_schema import (
+    HOOK_KEYS,
+    SECTIONS,
+    ConfigError,
+    ConfigFile,
+    ThresholdsTable,
+    decode,
+    parse_duration,
+)
 from wftui.core.thresholds import DEFAULT_THRESHOLDS, Threshold
 
+__all__ = ["MAX_CONFIG_BYTES", "OWNED_SECTIONS", "WINDOWS", "ConfigError", "Settings",
+           "check_keys", "default_config_path", "load_settings", "parse_duration"]
+
 WINDOWS = {"1m": 60.0, "5m": 300.0, "15m": 900.0, "1h": 3600.0, "all": None}
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
-# Sections other parts of wftui read (replay, notify, metrics, prometheus): kept as
-# tables here, each validated by its owner with `check_keys`.
-OWNED_SECTIONS = ("metrics", "prometheus", "replay", "notify", "health")
+#: A config file is a page of TOML; anything bigger is a mistake (a log, a device).
+MAX_CONFIG_BYTES = 1 << 20
 
-
-class ConfigError(ValueError):
-    """A setting that cannot be used; the message names where and why."""
-
-
-def parse_duration(value: Any, where: str, *, allow_all: bool = False,
-                   allow_zero: bool = False) -> float | None:
-    """"5m", "30s", "1.5h", "250ms" or a number of seconds; "all" -> None if allowed."""
-    if allow_all and isinstance(value, str) and value.strip().lower() == "all":
-        return None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    else:
-        hint = ' or "all"' if allow_all else ""
-        raise ConfigError(f"{where}: expected a duration like 30s, 5m or 1h{hint}, "
-                          f"got {value!r}")
-    if not math.isfinite(seconds) or seconds < 0 or (seconds == 0 and not allow_zero):
-        raise ConfigError(f"{where}: must be a positive duration, got {value!r}")
-    return seconds
+# Tables other parts of wftui read through `Settings.section()`.
+OWNED_SECTIONS = SECTIONS
 
 
 def check_keys(table: Any, allowed: set[str] | frozenset[str], where: str) -> dict[str, Any]:
@@ -58,15 +57,13 @@ def check_keys(table: Any, allowed: set[str] | frozenset[str], where: str) -> di
     return table
 
 
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
-        return float(value)
-    raise ConfigError(f"{where}: expected a number, got {value!r}")
-
-
 @dataclass(frozen=True)
 class Settings:
-    """Everything configurable, after every layer is applied."""
+    """Everything configurable, after every layer is applied.
+
+    ``refused`` holds one line per command or URL of the file that was not used
+    because the file is not trusted (it says why and how to fix it).
+    """
 
     window_s: float | None = 300.0
     idle_timeout_s: float | None = 30.0
@@ -74,6 +71,7 @@ class Settings:
     thresholds: tuple[Threshold, ...] = DEFAULT_THRESHOLDS
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     config_path: Path | None = None
+    refused: tuple[str, ...] = ()
 
     def section(self, name: str) -> dict[str, Any]:
         """A table owned by another part of wftui (empty when not in the file)."""
@@ -81,83 +79,137 @@ class Settings:
 
 
 def default_config_path() -> Path:
+    """`$XDG_CONFIG_HOME/wftui/config.toml`, `~/.config/wftui/config.toml` by default."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "wftui" / "config.toml"
 
 
-_THRESHOLD_KEYS = frozenset({"threshold", "for", "clear", "action", "enabled"})
-_TOP_KEYS = frozenset({"window", "idle_timeout", "retention", "thresholds", *OWNED_SECTIONS})
-
-
-def _thresholds(table: Any, where: str) -> tuple[Threshold, ...]:
-    check_keys(table, {t.name for t in DEFAULT_THRESHOLDS}, where)
+def _thresholds(table: ThresholdsTable, name: str) -> tuple[Threshold, ...]:
     out: list[Threshold] = []
     for default in DEFAULT_THRESHOLDS:
-        spec = table.get(default.name)
-        if spec is None:
+        spec = getattr(table, default.name, UNSET)
+        if spec is UNSET:
             out.append(default)
             continue
-        at = f"{where}.{default.name}"
-        check_keys(spec, _THRESHOLD_KEYS, at)
         threshold = default
-        if "threshold" in spec:
-            threshold = replace(threshold, above=_number(spec["threshold"], f"{at}.threshold"))
-        if "for" in spec:
-            for_s = parse_duration(spec["for"], f"{at}.for", allow_zero=True)
+        if spec.threshold is not UNSET:
+            threshold = replace(threshold, above=float(spec.threshold))
+        if spec.for_ is not UNSET:
+            for_s = parse_duration(spec.for_, "for", allow_zero=True)
             threshold = replace(threshold, for_s=for_s or 0.0)
-        if "clear" in spec:
-            threshold = replace(threshold, clear=_number(spec["clear"], f"{at}.clear"))
-        if "action" in spec:
-            if not isinstance(spec["action"], str):
-                raise ConfigError(f"{at}.action: expected text")
-            threshold = replace(threshold, action=spec["action"])
-        if "enabled" in spec:
-            if not isinstance(spec["enabled"], bool):
-                raise ConfigError(f"{at}.enabled: expected true or false")
-            threshold = replace(threshold, enabled=spec["enabled"])
+        if spec.clear is not UNSET:
+            threshold = replace(threshold, clear=float(spec.clear))
+        if spec.action is not UNSET:
+            threshold = replace(threshold, action=spec.action)
+        if spec.enabled is not UNSET:
+            threshold = replace(threshold, enabled=spec.enabled)
         if threshold.clear is not None and threshold.clear > threshold.above:
-            raise ConfigError(f"{at}.clear: must be at or below the threshold "
-                              f"({threshold.clear} > {threshold.above})")
+            raise ConfigError(f"{name}: thresholds.{default.name}.clear: must be at or below "
+                              f"the threshold ({threshold.clear} > {threshold.above})")
         out.append(threshold)
     return tuple(out)
+
+
+def read_config_bytes(path: Path) -> tuple[bytes, os.stat_result]:
+    """The file's bytes and its status, without ever blocking.
+
+    O_NONBLOCK makes opening a FIFO return at once (a plain open waits for a writer);
+    fstat on the opened descriptor then tells what it really is, so a swap between a
+    check and the open cannot fool it.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except OSError as error:
+        if error.errno == errno.ENXIO:  # a socket, or a FIFO nobody writes to
+            raise ConfigError(f"{path}: not a regular file; a config must be one") from None
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(f"{path}: is {_kind(info.st_mode)}, not a regular file; "
+                              "a config must be a regular file")
+        if info.st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: {info.st_size:,} bytes is too big for a config "
+                              f"file (at most {MAX_CONFIG_BYTES:,})")
+        chunks: list[bytes] = []
+        size = 0
+        # Read to the cap and one byte more: a file still growing is refused as well.
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, MAX_CONFIG_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"{path}: more than {MAX_CONFIG_BYTES:,} bytes is too big "
+                              "for a config file")
+        return b"".join(chunks), info
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from None
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO (named pipe)"),
+             (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISSOCK, "a socket"))
+    return next((text for test, text in kinds if test(mode)), "not a regular file")
+
+
+def distrust(path: Path, info: os.stat_result) -> str | None:
+    """Why commands in this file may not be run (None when the file is trusted).
+
+    Like ssh with ~/.ssh/config: only you (or root) may be able to change the file.
+    """
+    owner = info.st_uid
+    if owner not in (0, os.getuid()):
+        return (f"it is owned by another user (uid {owner}); "
+                f"make it yours (chown) or use your own copy")
+    loose = info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    if loose:
+        who = "group and others" if loose == stat.S_IWGRP | stat.S_IWOTH else (
+            "its group" if loose == stat.S_IWGRP else "others")
+        return (f"it is writable by {who} (mode {stat.S_IMODE(info.st_mode):04o}); "
+                f"fix it with: chmod go-w {path}")
+    return None
+
+
+def _apply_file(settings: Settings, path: Path) -> Settings:
+    data, info = read_config_bytes(path)
+    name = str(path)
+    parsed, raw = decode(data, name)
+    settings = _apply_parsed(settings, parsed, name)
+    sections = {key: dict(raw[key]) for key in SECTIONS if key in raw}
+    refused: list[str] = []
+    if (why := distrust(path, info)) is not None:
+        for table, key in HOOK_KEYS:
+            if key in sections.get(table, {}):
+                del sections[table][key]
+                refused.append(f"{path}: {table}.{key} not used: {why}")
+    return replace(settings, sections=sections, config_path=path, refused=tuple(refused))
+
+
+def _apply_parsed(settings: Settings, parsed: ConfigFile, name: str) -> Settings:
+    if parsed.window is not UNSET:
+        settings = replace(settings, window_s=parse_duration(parsed.window, "window",
+                                                             allow_all=True))
+    if parsed.idle_timeout is not UNSET:
+        settings = replace(settings, idle_timeout_s=parse_duration(parsed.idle_timeout,
+                                                                   "idle_timeout"))
+    if parsed.retention is not UNSET:
+        settings = replace(settings, retention=parsed.retention)
+    if parsed.thresholds is not UNSET:
+        settings = replace(settings, thresholds=_thresholds(parsed.thresholds, name))
+    return settings
 
 
 def _retention(value: Any, where: str) -> int:
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
     raise ConfigError(f"{where}: expected a whole number of executions >= 1, got {value!r}")
-
-
-def _apply_file(settings: Settings, path: Path) -> Settings:
-    try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError as error:
-        raise ConfigError(f"{path}: no such config file") from error
-    except OSError as error:
-        raise ConfigError(f"{path}: cannot read: {error.strerror or error}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from error
-    except UnicodeDecodeError as error:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {error.start})") from error
-    name = path.name
-    check_keys(data, _TOP_KEYS, name)
-    if "window" in data:
-        settings = replace(settings, window_s=parse_duration(
-            data["window"], f"{name}: window", allow_all=True))
-    if "idle_timeout" in data:
-        settings = replace(settings, idle_timeout_s=parse_duration(
-            data["idle_timeout"], f"{name}: idle_timeout"))
-    if "retention" in data:
-        settings = replace(settings, retention=_retention(data["retention"],
-                                                          f"{name}: retention"))
-    if "thresholds" in data:
-        settings = replace(settings, thresholds=_thresholds(data["thresholds"],
-                                                            f"{name}: thresholds"))
-    sections = {key: check_keys(data[key], set(data[key]) if isinstance(data[key], dict)
-                                else set(), f"{name}: {key}")
-                for key in OWNED_SECTIONS if key in data}
-    return replace(settings, sections=sections, config_path=path)
 
 
 def load_settings(config: str | None = None, *, window: str | None = None,

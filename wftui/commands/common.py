@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from wftui.config import ConfigError, Settings, load_settings
 
@@ -30,16 +31,28 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def settings_from(options: argparse.Namespace) -> Settings:
-    """Settings for these options; a bad value is one line on stderr and exit 2."""
+    """Settings for these options; a bad value is one line on stderr and exit 2.
+
+    Commands and URLs refused from an untrusted config file are said on stderr here,
+    once, before anything runs.
+    """
     try:
-        return load_settings(options.config, window=options.window,
-                             idle_timeout=options.idle_timeout, retention=options.retention)
+        settings = load_settings(options.config, window=options.window,
+                                 idle_timeout=options.idle_timeout,
+                                 retention=options.retention)
     except ConfigError as error:
         fail(str(error))
-        raise AssertionError("unreachable") from error
+    report_refused(settings)
+    return settings
 
 
-def fail(message: str, code: int = 2) -> None:
+def report_refused(settings: Settings) -> None:
+    """One stderr line per command or URL of the config file that will not be used."""
+    for line in settings.refused:
+        print(f"wftui: {line}", file=sys.stderr)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
     """One line on stderr, then exit: what an operator gets instead of a traceback."""
     print(f"wftui: {message}", file=sys.stderr)
     raise SystemExit(code)

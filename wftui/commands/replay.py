@@ -16,7 +16,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from wftui.commands.common import fail
+from wftui.commands.common import fail, report_refused
 from wftui.config import ConfigError, load_settings
 from wftui.core.ledger import Ledger
 from wftui.replay import ReplayError, ReplayHook, build_plan, check_id, hook_from
@@ -85,6 +85,7 @@ def run(options: argparse.Namespace) -> int:
     try:
         execution_id = check_id(options.execution_id)
         settings = load_settings(options.config)
+        report_refused(settings)
         hook = hook_from(settings, options.replay_cmd, options.replay_url)
     except (ReplayError, ConfigError) as error:
         fail(str(error))
