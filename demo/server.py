@@ -67,8 +67,8 @@ class _Handler(BaseHTTPRequestHandler):
             body, content_type = self.server.metrics.exposition(self.headers.get("Accept", ""))
             self._send(200, body, content_type)
         elif path == "/health":
-            status, body = service.health()
-            self._json(status, body)
+            status, answer = service.health()
+            self._json(status, answer)
         elif path == "/incident":
             self._json(
                 200,

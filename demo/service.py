@@ -133,9 +133,12 @@ class DemoService:
         return 200, body
 
     def replay_threadsafe(
-        self, execution_id: str, context: Mapping[str, Any] | None, timeout: float = 10.0
+        self, execution_id: object, context: Mapping[str, Any] | None, timeout: float = 10.0
     ) -> str:
-        """Start a replay from another thread; returns the new execution id."""
+        """Start a replay from another thread; returns the new execution id.
+
+        `execution_id` comes straight from a request body: `replay` checks what it is.
+        """
         loop = self._loop
         if loop is None or loop.is_closed():
             raise ReplayError(503, "the service is not running")
@@ -153,7 +156,8 @@ class DemoService:
 
     # -- on the loop ---------------------------------------------------------------
 
-    async def replay(self, execution_id: str, context: Mapping[str, Any] | None = None) -> str:
+    async def replay(self, execution_id: object, context: Mapping[str, Any] | None = None
+                     ) -> str:
         """Re-run an execution with its stored context (or `context`) as `<id>-replay`.
 
         Repeats are `<id>-replay-2`, `-3`, .... The replay starts at once, ahead of the

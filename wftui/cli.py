@@ -11,6 +11,7 @@ import gc
 import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from wftui import __version__
 
@@ -32,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"wftui: {message} (see {self.prog} --help)\n")
 
 
-def _parser_for(name: str) -> tuple[argparse.ArgumentParser, object]:
+def _parser_for(name: str) -> tuple[argparse.ArgumentParser, ModuleType]:
     module_name, help_text = COMMANDS.get(name, MONITOR)
     module = importlib.import_module(f"wftui.commands.{module_name}")
     prog = "wftui" if name not in COMMANDS else f"wftui {name}"
@@ -44,7 +45,7 @@ def _parser_for(name: str) -> tuple[argparse.ArgumentParser, object]:
     parser = _Parser(prog=prog, description=description, epilog=epilog,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"wftui {__version__}")
-    module.add_arguments(parser)  # type: ignore[attr-defined]
+    module.add_arguments(parser)
     return parser, module
 
 
@@ -64,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     options = parser.parse_args(args)
     try:
-        return int(module.run(options))  # type: ignore[attr-defined]
+        return int(module.run(options))
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
