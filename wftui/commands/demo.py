@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from wftui.commands.common import fail
+from wftui.commands.common import fail, report_refused
 from wftui.commands.monitor import run_app
 from wftui.config import ConfigError, Settings, load_settings
 
@@ -110,7 +110,7 @@ def run(options: argparse.Namespace) -> int:
         settings = load_settings(options.config, window=options.window)
     except ConfigError as error:
         fail(str(error))
-        raise
+    report_refused(settings)
     for name, value in (("--rate", options.rate), ("--speed", options.speed)):
         if value is not None and not value > 0:
             fail(f"{name}: must be a positive number, got {value}")
