@@ -235,6 +235,12 @@ def test_config_device_is_refused(device: str) -> None:
     assert device in refusal(environ={"WFTUI_CONFIG": device})
 
 
+def test_a_fifo_at_the_default_path_is_refused_not_skipped(clean_env: Path) -> None:
+    (clean_env / "wftui").mkdir()
+    os.mkfifo(clean_env / "wftui" / "config.toml")
+    assert "FIFO" in refusal()
+
+
 def test_config_huge_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "huge.toml"
     line = b"# " + b"x" * 1021 + b"\n"

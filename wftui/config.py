@@ -221,7 +221,9 @@ def load_settings(config: str | None = None, *, window: str | None = None,
     path_text = config or env.get("WFTUI_CONFIG")
     if path_text:
         settings = _apply_file(settings, Path(path_text).expanduser())
-    elif default_config_path().is_file():
+    elif default_config_path().exists():
+        # Anything at the default path is read: a FIFO or a directory there is
+        # refused with a message, not silently skipped.
         settings = _apply_file(settings, default_config_path())
     layers = (
         ("WFTUI_WINDOW", env.get("WFTUI_WINDOW"), "WFTUI_IDLE_TIMEOUT",
