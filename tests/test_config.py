@@ -140,26 +140,43 @@ def test_for_zero_means_fire_at_once(tmp_path: Path, value: object) -> None:
     ('[thresholds.latency_p95_s]\nfor = "a while"\n', "for"),
     ('[thresholds.error_rate]\nthreshold = 0.05\nclear = 0.1\n', "clear"),  # clear above
     ('thresholds = 5\n', "thresholds"),
+    ('[metrics]\nintervall = "5s"\n', "metrics.intervall: unknown key"),
+    ('[metrics]\ninterval = "often"\n', "metrics.interval: expected a duration"),
+    ('[metrics]\nmax_body_mb = 0\n', "metrics.max_body_mb"),
+    ('[metrics.names]\nqueue_depth = []\n', "metrics.names.queue_depth"),
+    ('[metrics.names]\nexecutions = 5\n', "metrics.names.executions: expected text"),
+    ('[prometheus.queries]\nlatency = " "\n', "prometheus.queries.latency"),
+    ('[prometheus.queries]\nlatencyy = "x"\n', "prometheus.queries.latencyy: unknown key"),
+    ('[replay]\ncomand = "x {execution_id}"\n', "replay.comand: unknown key"),
+    ('[notify]\ntimeout = "soon"\n', "notify.timeout: expected a duration"),
+    ('[notify]\ncommand = 42\n', "notify.command"),
+    ('[health]\nurl = "http://x/health"\n', "health.url: unknown key"),
+    ('[thresholds.error_rate]\nthreshold = nan\n', "thresholds.error_rate.threshold"),
+    ('window = true\n', "window: expected a duration"),
 ])
 def test_bad_file_names_the_key(tmp_path: Path, text: str, named: str) -> None:
     path = write(tmp_path / "bad.toml", text)
     with pytest.raises(ConfigError) as caught:
-        load_settings(str(path))
+        settings = load_settings(str(path))
+        assert settings.refused == ()
     message = str(caught.value)
     assert named in message
+    assert message.startswith(f"{path}: ")
     assert "\n" not in message
 
 
 def test_clear_above_names_the_threshold(tmp_path: Path) -> None:
     path = write(tmp_path / "bad.toml", '[thresholds.queue_depth]\nclear = 20000\n')
     with pytest.raises(ConfigError, match="queue_depth"):
-        load_settings(str(path))
+        settings = load_settings(str(path))
+        assert settings.refused == ()
 
 
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     path = write(tmp_path / "broken.toml", 'window = "5m\n[thresholds\n')
     with pytest.raises(ConfigError) as caught:
-        load_settings(str(path))
+        settings = load_settings(str(path))
+        assert settings.refused == ()
     assert "broken.toml" in str(caught.value)
 
 
@@ -168,7 +185,8 @@ def test_config_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path = tmp_path / "latin1.toml"
     path.write_bytes(b'window = "5m"\n# caf\xe9\n')
     with pytest.raises(ConfigError, match="latin1.toml"):
-        load_settings(str(path))
+        settings = load_settings(str(path))
+        assert settings.refused == ()
 
 
 def load_within(path: str | None = None, seconds: float = 10.0, *,
@@ -360,3 +378,43 @@ def test_parse_duration(value: object, seconds: float) -> None:
 def test_parse_duration_rejects(value: object) -> None:
     with pytest.raises(ConfigError, match="where"):
         parse_duration(value, "where")
+
+
+def toml_blocks(path: Path) -> list[str]:
+    """The ```toml examples of a document."""
+    text = path.read_text(encoding="utf-8")
+    return [block.split("```", 1)[0] for block in text.split("```toml\n")[1:]]
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/configuration.md"])
+def test_every_documented_example_config_loads(tmp_path: Path, document: str) -> None:
+    """Every key the documents show is one the schema takes (and vice versa in review)."""
+    blocks = toml_blocks(REPO / document)
+    assert blocks, f"no toml example in {document}"
+    for index, block in enumerate(blocks):
+        path = write(tmp_path / f"example-{index}.toml", block)
+        path.chmod(0o600)
+        settings = load_settings(str(path))
+        assert settings.refused == ()
+
+
+def test_every_schema_key_is_documented() -> None:
+    """docs/configuration.md names every key the schema takes (`key` or a [table] heading)."""
+    import msgspec
+
+    from wftui.config_schema import ConfigFile
+
+    doc = (REPO / "docs" / "configuration.md").read_text(encoding="utf-8")
+    missing: list[str] = []
+
+    def walk(struct: type, prefix: str) -> None:
+        for field in msgspec.structs.fields(struct):
+            key = f"{prefix}{field.encode_name}"
+            if f"`{field.encode_name}`" not in doc and f"[{key}" not in doc:
+                missing.append(key)
+            for member in getattr(field.type, "__args__", (field.type,)):
+                if isinstance(member, type) and issubclass(member, msgspec.Struct):
+                    walk(member, f"{key}.")
+
+    walk(ConfigFile, "")
+    assert missing == []
