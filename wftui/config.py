@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -173,7 +174,7 @@ def distrust(path: Path, info: os.stat_result) -> str | None:
         who = "group and others" if loose == stat.S_IWGRP | stat.S_IWOTH else (
             "its group" if loose == stat.S_IWGRP else "others")
         return (f"it is writable by {who} (mode {stat.S_IMODE(info.st_mode):04o}); "
-                f"fix it with: chmod go-w {path}")
+                f"fix it with: chmod go-w {shlex.quote(str(path))}")
     return None
 
 
