@@ -6,7 +6,7 @@ Two prometheus_client registries whose expositions have about 10,000 sample line
 rendered by prometheus_client itself in Prometheus text and in OpenMetrics:
 
 * ``service``: what a busy workflow service exposes. wftui's families (20 workflows,
-  40 steps, the article's buckets) are ~650 lines; the rest is other instrumentation
+  40 steps, the demo's buckets) are ~650 lines; the rest is other instrumentation
   (per-route HTTP histograms, per-model token counters).
 * ``all-needed``: nearly every line belongs to a family wftui reads (a step histogram with
   990 label sets); the pre-filter cannot help, this is the worst case.

@@ -1,4 +1,4 @@
-"""Generate a seed-format workflow log (the article's WorkflowLogger events) for benchmarks.
+"""Generate a seed-format workflow log (WorkflowLogger events, docs/log-format.md) for benchmarks.
 
 ~8 events per execution (fetch_ticket: step_start, tool_call, step_complete; classify:
 step_start, step_complete; route_ticket: step_start, branch_decision, step_complete),

@@ -1,4 +1,4 @@
-"""What the service can learn from its own log: the article's `db.get_execution`.
+"""What the service can learn from its own log: a `db.get_execution` lookup.
 
 The log is the demo's only store. It lets a restarted service carry on numbering
 executions after the ones already in the file (so two runs never share an id) and

@@ -5,8 +5,8 @@ writes straight to a file, because a tailer (wftui) must see every line as soon 
 is written and never half of one. Each line goes out in a single unbuffered `write`
 of the whole encoded line, so a reader never observes a partial event.
 
-Method names and arguments follow the article, so this file doubles as the example of
-how to instrument an application for wftui (see CONTRACT.md section 1 for the fields).
+Method names and arguments follow the usual WorkflowLogger, so this file doubles as the
+example of how to instrument an application for wftui (see docs/log-format.md for the fields).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ class WorkflowLogger:
             if not self._file.closed:
                 self._file.write(line)
 
-    # -- the article's five events -------------------------------------------------
+    # -- the five core events (docs/log-format.md) -------------------------------------------------
 
     def log_step_start(
         self,
@@ -122,7 +122,7 @@ class WorkflowLogger:
     ) -> None:
         """Log an external tool invocation (the response's keys, not its values).
 
-        `step_name` is an addition to the article's event: it ties the call to its step
+        `step_name` is an addition to the standard event: it ties the call to its step
         when several steps are open.
         """
         event: dict[str, Any] = {
@@ -157,7 +157,7 @@ class WorkflowLogger:
             }
         )
 
-    # -- extensions (CONTRACT.md section 1) -----------------------------------------
+    # -- extensions (docs/log-format.md) -----------------------------------------
 
     def log_workflow_start(
         self,

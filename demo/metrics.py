@@ -17,7 +17,7 @@ STEP_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
 
 
 class WorkflowMetrics:
-    """The four metrics of the article plus a queue-depth gauge."""
+    """The four standard workflow metrics plus a queue-depth gauge."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)

@@ -24,11 +24,11 @@ from .logger import WorkflowLogger, utc_timestamp
 from .metrics import WorkflowMetrics
 from .workflow import INCIDENTS, WORKFLOW_NAME, Incident, SupportTicketWorkflow, make_ticket
 
-# What an execution id may look like when it comes in over HTTP (RELIABILITY.md E).
+# What an execution id may look like when it comes in over HTTP (docs/reliability.md).
 EXECUTION_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
 # The queue stops growing here: the backlog incident must not eat the machine's memory.
 QUEUE_CAPACITY = 50_000
-# Contexts kept for replay (the article's `db.get_execution`), oldest forgotten first.
+# Contexts kept for replay (a `db.get_execution` lookup), oldest forgotten first.
 STORED_CONTEXTS = 20_000
 # /health says "unhealthy" when work is waiting and no step ended for this long (longer
 # than the slow-tool incident's slowest call at speed 1, which is slow, not stuck)...

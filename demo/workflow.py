@@ -1,4 +1,4 @@
-"""The example workflow: an AI support-ticket pipeline, instrumented as the article shows.
+"""The example workflow: an AI support-ticket pipeline, logging docs/log-format.md's events.
 
     fetch_ticket (tool) -> classify (llm) -> route_ticket (branch) -> auto_reply (llm)
                                                                    \\-> escalate (tool)

@@ -1,4 +1,4 @@
-"""`wftui check` as a real subprocess (CONTRACT section 5).
+"""`wftui check` as a real subprocess (docs/figures.md).
 
 The fixture `tests/fixtures/logs/support_check.log` (30 lines, times after 12:00:00 on
 2026-01-01) holds, worked out by hand:
@@ -246,7 +246,7 @@ def test_retention_folds_and_says_so(env: dict[str, str], tmp_path: Path) -> Non
                                    "0001-01-01T00:00:00", 7_258_118_400])
 def test_far_past_and_future_timestamps_do_not_crash(env: dict[str, str], tmp_path: Path,
                                                      stamp: object) -> None:
-    """RELIABILITY B: far past and future times are used or ignored, never a traceback."""
+    """docs/reliability.md: far past and future times are used or ignored, never a traceback."""
     log = tmp_path / "far.log"
     log.write_text(json.dumps({"event": "workflow_start", "execution_id": "a",
                                "timestamp": stamp}) + "\n")
@@ -307,7 +307,7 @@ def test_text_format_says_no_traffic_never_zero(env: dict[str, str], tmp_path: P
     empty.write_text("\n")
     done = run(env, str(empty), "--format", "text")
     assert done.returncode == 0
-    assert "no traffic" in done.stdout  # CONTRACT 3: null error_rate is "no traffic"
+    assert "no traffic" in done.stdout  # docs/figures.md: null error_rate is "no traffic"
     assert "0.00%" not in done.stdout
     real_zero = run(env, str(FIXTURE), "--window", "1m", "--format", "text")
     assert "no traffic" not in real_zero.stdout  # one execution ended: a real 0%
@@ -316,7 +316,7 @@ def test_text_format_says_no_traffic_never_zero(env: dict[str, str], tmp_path: P
 # -- usage errors: exit 2, one line, no traceback ----------------------------------------------
 
 def test_hostile_text_is_made_visible(env: dict[str, str], tmp_path: Path) -> None:
-    """RELIABILITY D: log text reaching the terminal carries no control characters."""
+    """docs/reliability.md: log text reaching the terminal carries no control characters."""
     hostile = "\x1b]0;owned\x07\x1b[2J\rstep\u202e\x9b"
     log = tmp_path / "hostile.log"
     log.write_text("\n".join(json.dumps(record) for record in [

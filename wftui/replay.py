@@ -1,4 +1,4 @@
-"""Asking the operator's system to replay an execution (RELIABILITY.md section E).
+"""Asking the operator's system to replay an execution (docs/reliability.md).
 
 wftui never runs a workflow itself: it runs a *hook* the operator configured, either a
 command or an HTTP endpoint, then follows the new execution in the log.
@@ -192,7 +192,7 @@ def follow_id(original_id: str, answered: str | None, replays_before: list[str] 
     """Which execution to follow: (id, how it was found).
 
     The hook's answer first; else a replay of the original that appeared in the log
-    since the trigger (events with ``replay_of``); else the article's ``<id>-replay``.
+    since the trigger (events with ``replay_of``); else ``<id>-replay``.
     The id is None only when even the convention would not be a safe id.
     """
     if answered is not None and ID_RE.fullmatch(answered):

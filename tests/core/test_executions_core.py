@@ -1,4 +1,4 @@
-"""Executions (CONTRACT section 2): status, end time, duration, idle rule, sums, merging.
+"""Executions (docs/log-format.md): status, end time, duration, idle rule, sums, merging.
 
 Every scenario is a short hand-written event list; offsets are seconds after T0.
 """
@@ -241,7 +241,7 @@ def test_separate_ids_are_separate_executions_in_first_seen_order() -> None:
 
 
 def test_step_pairs_by_timestamp_even_when_its_completion_is_read_first() -> None:
-    """CONTRACT 2 orders an execution's events by timestamp across sources: a step whose
+    """docs/log-format.md orders an execution's events by timestamp across sources: a step whose
     step_complete (t=2, from the file read first) precedes its step_start (t=0, read
     later) in read order is still one closed step, so the execution is idle, not stuck
     running on an open step, and the step took 2 s."""

@@ -1,4 +1,4 @@
-"""Figures over a window (CONTRACT section 3) and the `check` object (section 5).
+"""Figures over a window and the `check` object (docs/figures.md).
 
 Quantile expectations come from numpy.percentile (default: linear between closest
 ranks) over durations generated in the test; the window rule is (end - window, end].
@@ -290,7 +290,7 @@ def test_queue_depth_tie_in_time_goes_to_the_later_read() -> None:
     assert log_figures(ledger_of(lines), None, T0, T0).queue_depth == 6
 
 
-# -- a model of CONTRACT 2 and 3, written independently, against the code ---------------
+# -- a model of docs/log-format.md and docs/figures.md, written independently --------
 
 ENDINGS = ["complete_success", "complete_failure", "error_event", "step_false", "quiet"]
 

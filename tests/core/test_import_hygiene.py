@@ -1,4 +1,4 @@
-"""The core never imports Textual (STYLE.md, issue 2 item 2), and `wftui check` does not
+"""The core never imports Textual (docs/architecture.md), and `wftui check` does not
 load the UI toolkit either (wftui/cli.py: check in cron must not pay for it)."""
 
 from __future__ import annotations

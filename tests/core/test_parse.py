@@ -1,4 +1,4 @@
-"""Parsing log lines (CONTRACT section 1, RELIABILITY.md section B).
+"""Parsing log lines (docs/log-format.md).
 
 Every line goes through `Ledger.ingest_lines`, the way the tailer feeds it. Expected
 outcomes are read off the contract: a JSON object with a string `event` (and a string
@@ -49,7 +49,7 @@ def detail(ledger: Ledger, execution_id: str = "e1"):
     return build_detail(ledger.executions[execution_id], READ_TIME, ledger.idle_timeout)
 
 
-# -- the article's five events and the three extensions -------------------------------
+# -- the five core events and the three extensions -------------------------------
 
 ARTICLE_AND_EXTENSIONS = [
     line("workflow_start", offset=0, workflow_name="support", context={"ticket": 7}),
@@ -81,7 +81,7 @@ def test_every_contract_event_is_an_event() -> None:
 
 
 def test_logs_without_the_extensions_still_work() -> None:
-    """Only the article's five events: no workflow_start/complete, no queue_depth."""
+    """Only the five core events: no workflow_start/complete, no queue_depth."""
     lines = [raw for raw in ARTICLE_AND_EXTENSIONS
              if b'"workflow_' not in raw and b'"queue_depth"' not in raw]
     ledger = ingest(lines)
@@ -181,7 +181,7 @@ def test_queue_depth_needs_no_execution_id_but_needs_an_event() -> None:
 
 
 def test_queue_depth_with_an_execution_id_is_still_only_a_queue_depth() -> None:
-    """queue_depth is the log's gauge (CONTRACT 1), not a step of a workflow: a logger
+    """queue_depth is the log's gauge (docs/log-format.md), not a step of a workflow: a logger
     that stamps every record with an execution_id must not make up an execution that
     then counts as succeeded (and as a 0 s duration) in the figures."""
     ledger = ingest([line("queue_depth", execution_id="worker-7", offset=1, value=5)])
@@ -266,7 +266,7 @@ def test_wrong_type_fields_are_absent_not_malformed() -> None:
     assert step.cost_usd is None
 
 
-# -- RELIABILITY B: hostile JSON --------------------------------------------------------
+# -- docs/reliability.md: hostile JSON --------------------------------------------------------
 
 def test_bom_is_read() -> None:
     ledger = ingest([b"\xef\xbb\xbf" + line("workflow_start", workflow_name="bom")])

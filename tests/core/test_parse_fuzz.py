@@ -1,9 +1,9 @@
-"""Property-based fuzzing of ingestion (issue 2 item 7, RELIABILITY.md section B).
+"""Property-based fuzzing of ingestion (docs/reliability.md).
 
 Whatever the bytes, `Ledger.ingest_lines` never raises, and every non-blank line (one
 that is not all ASCII whitespace) is counted exactly once, as an event or as malformed.
 For lines built from known JSON objects the test also knows which of the two it must
-be (CONTRACT section 1). What comes after ingestion (step trees, the check object)
+be (docs/log-format.md). What comes after ingestion (step trees, the check object)
 must not raise either, and the check object must be strict JSON (no NaN/Infinity).
 """
 
@@ -132,7 +132,7 @@ def event_objects(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def is_event(value: Any) -> bool:
-    """CONTRACT section 1, written out independently of the parser."""
+    """docs/log-format.md, written out independently of the parser."""
     if not isinstance(value, dict) or not isinstance(value.get("event"), str):
         return False
     return value["event"] == "queue_depth" or isinstance(value.get("execution_id"), str)
@@ -247,7 +247,7 @@ ODD_NUMBERS = [b', "extra": 1e999', b', "input_tokens": 18446744073709551616',
 def test_typed_and_tolerant_paths_read_the_same(records: list[tuple[dict[str, Any], bytes]]
                                                 ) -> None:
     """A text prefix before `{` makes the typed decoder refuse a line, so the same
-    objects with and without one must leave the same figures behind (CONTRACT 1)."""
+    objects with and without one must leave the same figures behind (docs/log-format.md)."""
     lines = []
     for record, odd in records:
         text = json.dumps(record).encode()

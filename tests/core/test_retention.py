@@ -1,4 +1,4 @@
-"""Bounded memory (issue 2 item 3): past `retention` executions the oldest are folded
+"""Bounded memory: past `retention` executions the oldest are folded
 into the figures; counts and figures over everything must still match the full data.
 
 The log is 1,000 executions started 3 s apart, each at most 40 s long (so at most ~14
@@ -151,7 +151,7 @@ def test_without_folding_nothing_is_folded() -> None:
 def test_window_reaching_into_the_sketch_counts_only_what_ended_in_it() -> None:
     """sample_cap=50: ~850 folded executions live only in the sketch, the newest of them
     inside a 30-minute window that covers the last ~600 executions. Those that ended
-    before the window's start must not count (CONTRACT 3: "ended in the window").
+    before the window's start must not count (docs/figures.md: "ended in the window").
     Bounded memory cannot keep every folded time, so this allows 5% (e.g. folded
     samples kept per minute of end time blur the boundary minute), not 67%."""
     ledger = ingest(Ledger(retention=100, sample_cap=50), 64)

@@ -1,4 +1,4 @@
-"""The step tree (CONTRACT section 2): pairing, and where tool calls, branch decisions and
+"""The step tree (docs/log-format.md): pairing, and where tool calls, branch decisions and
 errors belong. Offsets are seconds after T0; expected trees are written out by hand.
 """
 

@@ -1,4 +1,4 @@
-"""Thresholds (CONTRACT section 4): the article's defaults, `for`, `clear`, no_data,
+"""Thresholds (docs/figures.md): the default thresholds, `for`, `clear`, no_data,
 transitions and the alert history. Every step gives `now` explicitly."""
 
 from __future__ import annotations

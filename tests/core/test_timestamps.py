@@ -1,4 +1,4 @@
-"""Timestamps (CONTRACT section 1): ISO 8601 (no zone = UTC) or epoch seconds.
+"""Timestamps (docs/log-format.md): ISO 8601 (no zone = UTC) or epoch seconds.
 
 Expected epochs are computed with `datetime` arithmetic from the parts written out in
 each case, not with the parser under test.

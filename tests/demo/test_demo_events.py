@@ -1,4 +1,4 @@
-"""The demo writes the article's events, well-formed, with steps that pair up."""
+"""The demo writes docs/log-format.md's events, well-formed, with steps that pair up."""
 
 from __future__ import annotations
 

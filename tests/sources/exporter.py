@@ -1,4 +1,4 @@
-"""A real prometheus_client exporter with the article's metrics, for the metrics tests."""
+"""A real prometheus_client exporter with the default metric names, for the metrics tests."""
 
 from __future__ import annotations
 

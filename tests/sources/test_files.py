@@ -1,4 +1,4 @@
-"""FileTailer.read_available on real files: every case of RELIABILITY.md section A."""
+"""FileTailer.read_available on real files: every log-file case of docs/reliability.md."""
 
 from __future__ import annotations
 

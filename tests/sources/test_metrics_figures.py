@@ -12,7 +12,7 @@ NAMES = MetricNames()
 
 def exposition(success: float, failure: float, buckets: dict[str, float] | None = None,
                active: float | None = None) -> bytes:
-    """Prometheus text with the article's families."""
+    """Prometheus text with the default metric families."""
     lines = ["# TYPE workflow_executions_total counter",
              f'workflow_executions_total{{workflow_name="w",status="success"}} {success}',
              f'workflow_executions_total{{workflow_name="w",status="failure"}} {failure}']

@@ -141,7 +141,7 @@ async def compare_with_prometheus(exporter: Exporter, prometheus: str,
     # p50 rank 4 -> le=0.5: 0 + 0.5*4/4 = 0.5
     # p95 rank 7.6 -> le=10: 5 + 5*(7.6-7)/(8-7) = 8.0; p99 rank 7.92 -> 5 + 5*0.92 = 9.6
     expected = {"error_rate": 0.25, "p50": 0.5, "p95": 8.0, "p99": 9.6}
-    # Prometheus's own answers to the article's queries, asked directly:
+    # Prometheus's own answers to the default queries, asked directly:
     theirs = {
         "error_rate": await ainstant(
             prometheus, 'sum(rate(workflow_executions_total{status="failure"}[120s])) '

@@ -25,7 +25,7 @@ WAIT_S = 30.0  # generous: a loaded two-core machine
 
 
 def stamp(at: float) -> str:
-    """ISO 8601 with microseconds, UTC (no zone: CONTRACT says that means UTC)."""
+    """ISO 8601 with microseconds, UTC (no zone: docs/log-format.md says that means UTC)."""
     return datetime.fromtimestamp(at, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 

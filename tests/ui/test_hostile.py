@@ -1,4 +1,4 @@
-"""Log text is data: never markup, never terminal control (RELIABILITY.md section D).
+"""Log text is data: never markup, never terminal control (docs/reliability.md).
 
 The hostile corpus goes into every place log text reaches the screen: table cells,
 tree labels, the execution title, the malformed view, the sources header (file

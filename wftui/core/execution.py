@@ -77,7 +77,7 @@ class Execution:
         """failed / succeeded / running, with the idle rule for logs without a completion.
 
         A running execution with no open step and no event for `idle_timeout` seconds
-        counts as succeeded (CONTRACT section 2).
+        counts as succeeded (docs/log-format.md).
         """
         if self.failed:
             return FAILED

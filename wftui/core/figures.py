@@ -1,4 +1,4 @@
-"""The figures an operator watches, computed over a window (CONTRACT section 3).
+"""The figures an operator watches, computed over a window (docs/figures.md).
 
 Pure functions of a `Ledger` and a window: no clocks read here. The caller says where
 the window ends (now, in the live UI; the newest event, in `wftui check`) and what

@@ -77,7 +77,7 @@ def window(window_s: float | None) -> str:
 
 # C0 controls (except tab) -> the Control Pictures block, DEL -> ␡, C1 -> ␦, and the
 # bidirectional overrides/isolates -> ⍰: log text must never steer the terminal or
-# reorder what the operator reads (RELIABILITY.md section D).
+# reorder what the operator reads (docs/reliability.md).
 _VISIBLE = {code: 0x2400 + code for code in range(0x20) if code != 0x09}
 _VISIBLE[0x7F] = 0x2421
 _VISIBLE.update({code: 0x2426 for code in range(0x80, 0xA0)})

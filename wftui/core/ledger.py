@@ -291,7 +291,7 @@ class Ledger:
         return None, 0
 
     def _apply(self, execution: Execution, kind: str, event: LogEvent, ts: float) -> None:
-        """Fold one event into its execution's summary (CONTRACT section 2).
+        """Fold one event into its execution's summary (docs/log-format.md).
 
         step_start, step_complete, tool_call and branch_decision are handled inline in
         ingest_lines.
@@ -336,7 +336,7 @@ class Ledger:
 
     def _close_early(self, execution: Execution, key: str, start: float) -> bool:
         """Pair a start with a completion read before it, if that one came after the start
-        in time (CONTRACT 2 orders by timestamp); record a sample that waited for it."""
+        in time (docs/log-format.md orders by timestamp); record a sample that waited for it."""
         early = execution.early_completes
         assert early is not None
         waiting = early[key]

@@ -1,4 +1,4 @@
-"""Log lines to events (CONTRACT section 1). Pure functions: bytes in, event or reason out.
+"""Log lines to events (docs/log-format.md). Pure functions: bytes in, event or reason out.
 
 The hot path (`wftui.core.ledger`) decodes a line straight into a `LogEvent` with
 msgspec's typed decoder: only the fields the summaries use are built, the rest of the
@@ -84,7 +84,7 @@ def read_json(raw: bytes) -> Any:
 
 
 class LogEvent(msgspec.Struct, gc=False):
-    """The fields of an event that executions and figures use (CONTRACT sections 1-2).
+    """The fields of an event that executions and figures use (docs/log-format.md).
 
     None means absent or of another type: a field we cannot read is not a reason to
     reject the event (`event_from` applies the same rule to the tolerant path).

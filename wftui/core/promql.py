@@ -1,7 +1,7 @@
 """PromQL semantics on plain numbers: counter increases, rates and histogram quantiles.
 
 Pure functions and one small state-tracking class, no IO. They follow Prometheus where the
-contract says so (CONTRACT.md section 3):
+contract says so (docs/figures.md):
 
 * a counter that goes down was reset: the increase across a reset is the new value (the
   previous value is added back), so an increase is never negative;

@@ -15,7 +15,7 @@ from wftui.core.ledger import Ledger, MalformedLine
 from wftui.core.thresholds import Alert, ThresholdEngine, ThresholdState, Transition
 from wftui.core.timestamps import format_timestamp
 
-# Figures that come from metrics when both families are read (CONTRACT section 5).
+# Figures that come from metrics when both families are read (docs/figures.md).
 METRICS_PREFERRED = ("error_rate", "latency_s", "active_workflows", "queue_depth")
 
 
@@ -43,7 +43,7 @@ class Snapshot:
     alert_window_s: float | None = 300.0  # the window thresholds were judged on
 
     def figures(self, *, for_thresholds: bool = False) -> dict[str, Any]:
-        """The top-level figures: logs', with metrics preferred where CONTRACT says so.
+        """The top-level figures: logs', with metrics preferred where docs/figures.md says so.
 
         for_thresholds: metrics read as totals since the target started (one scrape so
         far) say nothing about a recent window, so they are left out: a service with a
@@ -79,7 +79,7 @@ class Snapshot:
                 "latency_at_least": {q: True for q, flag in at_least.items() if flag}}
 
     def to_check_dict(self) -> dict[str, Any]:
-        """The `wftui check --format json` object (CONTRACT section 5)."""
+        """The `wftui check --format json` object (docs/figures.md)."""
         out: dict[str, Any] = {
             "window_s": self.window_s,
             "window_end": format_timestamp(self.window_end),

@@ -1,4 +1,4 @@
-"""An execution's step tree, rebuilt on demand from its raw lines (CONTRACT section 2).
+"""An execution's step tree, rebuilt on demand from its raw lines (docs/log-format.md).
 
 Steps pair a `step_start` with the next `step_complete` of the same name; tool calls,
 branch decisions and errors attach to the open step of their name (or the latest open
@@ -130,7 +130,7 @@ def _events(execution: Execution) -> list[tuple[float, int, dict[str, Any]]]:
 
 
 def _find_open(open_steps: list[Step], step_name: Any) -> Step | None:
-    """The open step of that name, else the latest open step (CONTRACT section 2)."""
+    """The open step of that name, else the latest open step (docs/log-format.md)."""
     if type(step_name) is str:
         for step in reversed(open_steps):
             if step.name == step_name:

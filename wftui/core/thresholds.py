@@ -1,4 +1,4 @@
-"""Thresholds on figures, with `for` and `clear` (CONTRACT section 4).
+"""Thresholds on figures, with `for` and `clear` (docs/figures.md).
 
 A threshold is ok, pending (breached, waiting out its `for`), firing, or no_data. Once
 firing it stays firing until the value is back at or below `clear` (hysteresis, so a

@@ -19,7 +19,7 @@ _PREFIX_CACHE_MAX = 200_000
 # they are read as absent, so the event is stamped with the time it was read.
 MIN_EPOCH = 0.0
 MAX_EPOCH = 7_258_118_400.0
-# What a datetime is measured from: a naive one is UTC (CONTRACT), an aware one is not
+# What a datetime is measured from: a naive one is UTC (docs/log-format.md), an aware one is not
 # comparable with a naive epoch, hence both.
 EPOCH_NAIVE = datetime(1970, 1, 1)
 EPOCH_UTC = datetime(1970, 1, 1, tzinfo=UTC)

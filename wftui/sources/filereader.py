@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 #: fair and the event loop lively. Measured on a 184 MB, 1M-line log: 64 KiB-256 KiB
 #: chunks split about 4.6M lines/s, 1-4 MiB chunks about 4.1-4.4M lines/s.
 CHUNK_BYTES = 1 << 18
-#: Lines longer than this are skipped with a notice (RELIABILITY: a 1 MiB cap).
+#: Lines longer than this are skipped with a notice (docs/reliability.md: a 1 MiB cap).
 MAX_LINE_BYTES = 1 << 20
 #: Bytes read per chunk from a pipe or terminal (they rarely hold more at once).
 STREAM_CHUNK_BYTES = 1 << 16

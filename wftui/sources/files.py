@@ -1,6 +1,6 @@
 """The log file tailer: reads JSON-lines logs like `tail -F`, without losing or repeating lines.
 
-Every case of RELIABILITY.md section A is handled here: missing files, rotation by rename,
+Every log-file case of docs/reliability.md is handled here: missing files, rotation by rename,
 copytruncate, truncate-and-refill (caught by a fingerprint of the first bytes), deletion,
 partial last lines, over-long lines, gzip files (by magic bytes), symlinks, many files
 read fairly, stdin, and files that cannot be read. `read_available()` is the synchronous

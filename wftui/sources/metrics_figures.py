@@ -202,7 +202,7 @@ class TargetView:
 
 def compute_figures(targets: Sequence[TargetView], window_s: float | None,
                     p95_threshold_s: float | None = None) -> dict:
-    """Figures over the window from every target's retained scrapes (CONTRACT.md section 3)."""
+    """Figures over the window from every target's retained scrapes (docs/figures.md)."""
     warnings: list[str] = []
     usable = [(view, view.history.window(window_s)) for view in targets]
     usable = [(view, records) for view, records in usable if records]

@@ -40,7 +40,7 @@ class ExpositionError(ValueError):
 
 @dataclass(frozen=True)
 class MetricNames:
-    """Names of the metrics wftui reads; the defaults are the article's.
+    """Names of the metrics wftui reads; the defaults are docs/configuration.md's.
 
     ``executions`` may be given with or without ``_total`` (prometheus_client's parser
     strips it from counter family names; the sample keeps it). ``queue_depth`` lists

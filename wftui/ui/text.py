@@ -1,6 +1,6 @@
 """Turning log-derived text into something safe to put on screen.
 
-Log text is hostile (RELIABILITY.md section D): it may carry terminal control
+Log text is hostile (docs/reliability.md): it may carry terminal control
 sequences or look like markup. Everything shown here goes through `visible()` and
 into a `rich.text.Text`, which Textual renders literally: no markup is parsed.
 """

@@ -1,7 +1,7 @@
 """The execution view's tree: steps on a timeline, with what happened inside each.
 
 Every label is built from `Text` pieces through `safe()`: step names, tool arguments,
-errors and tracebacks come from the log and are never markup (RELIABILITY.md §D).
+errors and tracebacks come from the log and are never markup (docs/reliability.md).
 """
 
 from __future__ import annotations
