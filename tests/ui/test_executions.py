@@ -104,7 +104,7 @@ async def test_sort_by_columns_and_reverse(harness) -> None:
     async with h.app.run_test(size=(160, 45)) as pilot:
         await settled(pilot, h.app, len(events))
         # s walks the columns in order: execution, workflow, status, started, duration...
-        while h.app.query.sort != "duration_s":
+        while h.app.table_query.sort != "duration_s":
             await pilot.press("s")
         # durations by hand: beta 2.0 s, alpha 0.3 s; gamma is running (no duration: last)
         await wait_for(pilot, lambda: ids(h.app) == ["beta-2", "alpha-1", "gamma-3"],
@@ -133,7 +133,7 @@ async def test_clicking_a_column_heading_sorts_by_it(harness) -> None:
         await pilot.click("#table-header", offset=(x + 1, 0))
         await wait_for(pilot, lambda: ids(h.app) == ["alpha-1", "beta-2", "gamma-3"],
                        "shortest first")
-        assert h.app.query.sort == "duration_s"
+        assert h.app.table_query.sort == "duration_s"
 
 
 async def test_fifty_thousand_executions_render_and_move(harness) -> None:

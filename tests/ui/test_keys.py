@@ -148,3 +148,18 @@ async def test_incident_picker_switches_in_demo_mode(harness) -> None:
         await wait_for(pilot, lambda: demo.switched == ["error-spike"], "the switch")
         await wait_for(pilot, lambda: any("incident now error-spike" in n.message
                                           for n in h.app._notifications), "the outcome")
+
+
+async def test_focus_action_moves_focus_back_to_the_table(harness) -> None:
+    # The table's query once shadowed App.query(): Textual's own focus action (and any
+    # DOM query on the app) then raised "'TableQuery' object is not callable".
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: h.app.refreshes > 0, "a first refresh")
+        await pilot.press("slash")
+        await wait_for(pilot, lambda: h.app.focused is not None
+                       and h.app.focused.id == "filter", "the filter box focused")
+        await h.app.run_action("focus('table')")
+        await pilot.pause()
+        assert isinstance(h.app.focused, ExecutionsTable)
+        assert len(h.app.query(ExecutionsTable)) == 1

@@ -83,7 +83,7 @@ class WftuiApp(App[int]):
         self.start_monitor = start_monitor
         self.export_dir = export_dir or Path.cwd()
         self.history = FigureHistory()
-        self.query = TableQuery()
+        self.table_query = TableQuery()
         self.paused = False
         self.config_error: str | None = None
         self.refresh_error: str | None = None  # the last refresh failed: why
@@ -107,10 +107,14 @@ class WftuiApp(App[int]):
 
     # -- start and stop --------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen:
+        """The dashboard is the app's base screen: App.query() and Textual's actions
+        (focus, ...) work on it, and every other view is pushed over it."""
+        return MonitorScreen()
+
     def on_mount(self) -> None:
         if self.start_monitor:
             self.monitor.start()
-        self.push_screen(MonitorScreen())
         if self.demo is not None:
             self.notify("Demo: press i to switch on an incident and watch a threshold go "
                         "pending, fire, and clear. ? lists every key.", title="wftui demo",
@@ -203,7 +207,7 @@ class WftuiApp(App[int]):
 
     async def _refresh(self) -> None:
         try:
-            refresh = await asyncio.to_thread(self._compute, self.query)
+            refresh = await asyncio.to_thread(self._compute, self.table_query)
         except Exception as error:  # noqa: BLE001 - said on screen; the UI keeps going
             self._refresh_failed(error)
             return
@@ -312,7 +316,7 @@ class WftuiApp(App[int]):
     # -- actions -----------------------------------------------------------------------
 
     def set_filter_text(self, value: str) -> None:
-        self.query = replace(self.query, text=value)
+        self.table_query = replace(self.table_query, text=value)
         self._request()
 
     def open_execution(self, execution_id: str) -> None:
@@ -346,26 +350,27 @@ class WftuiApp(App[int]):
 
     def action_status_filter(self, status: str | None = None) -> None:
         if status is None:
-            index = STATUS_FILTERS.index(self.query.status)
+            index = STATUS_FILTERS.index(self.table_query.status)
             status = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
-        self.query = replace(self.query, status=status)
+        self.table_query = replace(self.table_query, status=status)
         self._request()
 
     def action_sort(self, column: str | None = None) -> None:
         if column is None:
-            column = SORTS[(SORTS.index(self.query.sort) + 1) % len(SORTS)]
-        self.query = replace(self.query, sort=column, descending=True)
+            column = SORTS[(SORTS.index(self.table_query.sort) + 1) % len(SORTS)]
+        self.table_query = replace(self.table_query, sort=column, descending=True)
         self._request()
 
     def sort_by_column(self, column: str) -> None:
         """A click on a column heading: sort by it, or reverse when it is the sort."""
-        if column == self.query.sort:
+        if column == self.table_query.sort:
             self.action_reverse_sort()
         else:
             self.action_sort(column)
 
     def action_reverse_sort(self) -> None:
-        self.query = replace(self.query, descending=not self.query.descending)
+        query = self.table_query
+        self.table_query = replace(query, descending=not query.descending)
         self._request()
 
     def action_next_window(self) -> None:

@@ -231,7 +231,7 @@ class MonitorScreen(Screen):
     def _show_table(self, refresh: Refresh) -> None:
         app = self.wftui
         table = self.query_one(ExecutionsTable)
-        query = app.query
+        query = app.table_query
         title = Text(no_wrap=True, end="")
         title.append("Executions", style="bold")
         shown, retained = len(refresh.rows), refresh.retained
