@@ -17,6 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from wftui.config import Settings
+from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
 from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
@@ -177,6 +178,17 @@ class LiveMonitor:
             return take_snapshot(ledger, self.engine, window_s=window, now=now,
                                  sources=sources, metrics=metric_figures,
                                  with_rows=with_rows, warnings=warnings, alerts_from=alerts)
+
+    @property
+    def idle_timeout(self) -> float | None:
+        """How long a running execution may stay silent before it counts as failed."""
+        return self.ledger.idle_timeout
+
+    def executions_copy(self) -> list[Execution]:
+        """The retained executions in first-seen order: a list taken under the lock
+        (the executions in it keep changing as lines arrive; `detail` copies one)."""
+        with self._lock:
+            return list(self.ledger.executions.values())
 
     def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded)."""

@@ -49,5 +49,5 @@ def test_core_source_never_imports_textual() -> None:
 
 def test_check_command_does_not_load_textual() -> None:
     loaded = modules_loaded_after(["wftui.cli", "wftui.commands.check", "wftui.config",
-                                   "wftui.render_text"])
+                                   "wftui.view.render_text"])
     assert "textual" not in loaded

@@ -6,7 +6,8 @@ from tests.ui.conftest import T0, append, execution, settled, stamp, wait_for
 from tests.ui.screen import screen_text
 from wftui.core.execution import Execution
 from wftui.ui.screens.execution import ExecutionScreen
-from wftui.ui.widgets.executions_table import ExecutionsTable, row_text
+from wftui.ui.widgets.executions_table import ExecutionsTable
+from wftui.view.table import row_text
 
 
 def _log() -> list[dict]:

@@ -18,7 +18,7 @@ from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
 from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
-from wftui.render_text import snapshot_text
+from wftui.view.render_text import snapshot_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

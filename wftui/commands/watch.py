@@ -32,9 +32,9 @@ from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
 from wftui.live import LiveMonitor
 from wftui.notify import Notifier, NotifySettings, notify_settings, say, transition_record
-from wftui.render_text import snapshot_text
 from wftui.sources.connect import MetricFamily, metric_family
 from wftui.sources.metrics import one_line
+from wftui.view.render_text import snapshot_text
 
 #: How often thresholds are evaluated (at most): alert changes show up this fast.
 EVALUATE_EVERY_S = 0.5

@@ -29,15 +29,17 @@ from wftui.config import WINDOWS, ConfigError, Settings, load_settings
 from wftui.core.format import threshold_figure, window
 from wftui.core.snapshot import Snapshot
 from wftui.live import LiveMonitor
-from wftui.ui.history import FigureHistory, figure_values
+from wftui.ui.crash import crash_report
 from wftui.ui.palette import palette_commands
-from wftui.ui.refresh import Refresh, compute_refresh, crash_report, status_text
-from wftui.ui.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
 from wftui.ui.screens.execution import ExecutionScreen
 from wftui.ui.screens.help import HelpScreen
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
-from wftui.ui.text import safe
+from wftui.view.history import FigureHistory, figure_values
+from wftui.view.refresh import Refresh, compute_refresh
+from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
+from wftui.view.status import status_text
+from wftui.view.text import safe
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
 TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)

@@ -9,8 +9,8 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 from wftui.config import WINDOWS
-from wftui.ui.rows import COLUMNS, STATUS_FILTERS
 from wftui.ui.screens.execution import ExecutionScreen
+from wftui.view.rows import COLUMNS, STATUS_FILTERS
 
 if TYPE_CHECKING:
     from wftui.ui.app import WftuiApp

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from wftui.replay_audit import AuditEntry, audit_path, read_audit
-from wftui.ui.text import clip, safe
+from wftui.view.text import clip, safe
 
 
 class AuditScreen(Screen[None]):

@@ -31,7 +31,7 @@ from wftui.core.compare import (
     Summary,
     compare,
 )
-from wftui.ui.text import clip, safe
+from wftui.view.text import clip, safe
 
 if TYPE_CHECKING:
     from wftui.live import LiveMonitor

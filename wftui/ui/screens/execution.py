@@ -15,8 +15,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wftui.core.steps import ExecutionDetail
-from wftui.ui.text import plain, safe
 from wftui.ui.widgets.step_tree import StepTree
+from wftui.view.text import plain, safe
 
 if TYPE_CHECKING:
     from wftui.ui.app import WftuiApp

@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from wftui.ui.text import plain
+from wftui.view.text import plain
 
 
 class IncidentScreen(ModalScreen[str | None]):

@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wftui.core.ledger import MalformedLine
-from wftui.ui.text import clip, clip_left, plain, safe
+from wftui.view.text import clip, clip_left, plain, safe
 
 
 def malformed_text(lines: tuple[MalformedLine, ...], total: int) -> Text:

@@ -22,7 +22,7 @@ from wftui.config import ConfigError, Settings
 from wftui.core.steps import ExecutionDetail
 from wftui.replay import ReplayError, ReplayPlan, build_plan, hook_from
 from wftui.replay_run import ReplayOutcome, ReplayResult, replay
-from wftui.ui.text import safe
+from wftui.view.text import safe
 
 if TYPE_CHECKING:
     from wftui.live import LiveMonitor

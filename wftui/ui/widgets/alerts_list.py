@@ -6,8 +6,8 @@ from rich.text import Text
 
 from wftui.core.format import clock, seconds, threshold_figure
 from wftui.core.thresholds import Alert
-from wftui.ui.text import plain
 from wftui.ui.widgets.quiet_static import QuietStatic
+from wftui.view.text import plain
 
 
 def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:

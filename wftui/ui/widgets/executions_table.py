@@ -7,7 +7,6 @@ visible ones with the Line API, so a refresh costs the same at 50 or 50,000 rows
 
 from __future__ import annotations
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -19,102 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wftui.core.execution import ExecutionRow
-from wftui.core.format import clock, seconds
-from wftui.ui.rows import COLUMNS
-from wftui.ui.text import clip, safe
-
-# column key -> width in cells (the last one, workflow, takes the rest)
-WIDTHS = {"status": 10, "execution_id": 22, "start_ts": 11, "duration_s": 11, "steps": 8,
-          "errors": 9, "tokens": 10, "cost_usd": 10, "workflow_name": 20}
-ORDER = ("status", "execution_id", "start_ts", "duration_s", "steps", "errors", "tokens",
-         "cost_usd", "workflow_name")
-RIGHT = {"duration_s", "steps", "errors", "tokens", "cost_usd"}
-STATUS_LOOK = {"running": ("⟳ running", "cyan"), "succeeded": ("✓ ok", "green"),
-               "failed": ("✗ failed", "bold red")}
-
-
-def _widths(width: int) -> dict[str, int]:
-    """Column widths; a wide terminal shows a whole UUID-sized execution id."""
-    if width >= 150:
-        return {**WIDTHS, "execution_id": 38}
-    return WIDTHS
-
-
-def _duration(row: ExecutionRow) -> tuple[str, str]:
-    """How long it took; for one still running, how long it has run so far ("12.30s…",
-    in the running colour): on-call sees a stuck execution's age without opening it."""
-    if row.status == "running" and row.duration_s is None:
-        if row.running_for_s is None:
-            return "…", "dim"
-        return seconds(row.running_for_s) + "…", "cyan"
-    return seconds(row.duration_s, "-"), ""
-
-
-def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
-    """Each column's text and style (text already made visible-safe)."""
-    label, style = STATUS_LOOK.get(row.status, (row.status, ""))
-    marker = ""
-    if row.replay_of is not None:
-        marker = " ↻"  # this is a replay
-    elif row.replays:
-        marker = f" ⟲{len(row.replays)}"  # this was replayed
-    tokens = row.input_tokens + row.output_tokens
-    return {
-        "status": (label, style),
-        "execution_id": (safe(row.execution_id) + marker, "bold" if row.replays else ""),
-        "start_ts": (clock(row.start_ts), ""),
-        "duration_s": _duration(row),
-        "steps": (str(row.steps), ""),
-        "errors": (str(row.errors) if row.errors else "-", "bold red" if row.errors else "dim"),
-        "tokens": (f"{tokens:,}" if tokens else "-", ""),
-        "cost_usd": (f"${row.cost_usd:.4f}" if row.cost_usd else "-", ""),
-        "workflow_name": (safe(row.workflow_name or "-"), ""),
-    }
-
-
-def row_text(row: ExecutionRow, width: int) -> Text:
-    """One row laid out in fixed columns; the workflow column takes what is left."""
-    text = Text(no_wrap=True, end="")
-    cells = _cells(row)
-    widths = _widths(width)
-    used = 0
-    for key in ORDER:
-        value, style = cells[key]
-        size = widths[key] if key != "workflow_name" else max(width - used, 8)
-        value = clip(value, size - 1)
-        pad = " " * max(size - 1 - cell_len(value), 0)
-        text.append(pad + value if key in RIGHT else value + pad, style=style)
-        text.append(" ")
-        used += size
-    return text
-
-
-def header_text(width: int, sort: str, descending: bool) -> Text:
-    """Column headings, the sorted one marked with an arrow."""
-    text = Text(no_wrap=True, end="", style="bold")
-    widths = _widths(width)
-    used = 0
-    for key in ORDER:
-        size = widths[key] if key != "workflow_name" else max(width - used, 8)
-        name = COLUMNS[key] + ((" ▼" if descending else " ▲") if key == sort else "")
-        name = clip(name, size - 1)
-        pad = " " * max(size - 1 - cell_len(name), 0)
-        text.append((pad + name if key in RIGHT else name + pad) + " ",
-                    style="bold reverse" if key == sort else "bold")
-        used += size
-    return text
-
-
-def column_at(width: int, x: int) -> str | None:
-    """The column under cell `x` of a header laid out by `header_text` (None: outside)."""
-    widths = _widths(width)
-    used = 0
-    for key in ORDER:
-        size = widths[key] if key != "workflow_name" else max(width - used, 8)
-        if used <= x < used + size:
-            return key
-        used += size
-    return None
+from wftui.view.table import row_text
 
 
 class ExecutionsTable(ScrollView, can_focus=True):

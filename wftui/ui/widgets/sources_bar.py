@@ -6,61 +6,8 @@ from typing import Any
 
 from rich.text import Text
 
-from wftui.core.format import count, seconds
-from wftui.ui.text import clip, clip_left, plain, safe
 from wftui.ui.widgets.quiet_static import QuietStatic
-
-FILE_LOOK = {
-    "following": ("●", "green"), "waiting": ("◌", "yellow"),
-    "ended": ("■", "dim"), "error": ("✗", "bold red"),
-}
-TARGET_LOOK = {"ok": ("●", "green"), "waiting": ("◌", "yellow"), "down": ("✗", "bold red")}
-
-
-def _s(n: int, word: str) -> str:
-    return f"{count(n)} {word}{'' if n == 1 else 's'}"
-
-
-def source_text(source: dict[str, Any]) -> Text:
-    """One source as a line: symbol, name, state, counts, error."""
-    text = Text(no_wrap=True, end="")
-    status = str(source.get("status") or "")
-    if source.get("kind") == "file":
-        symbol, style = FILE_LOOK.get(status, ("?", ""))
-        text.append(f"{symbol} ", style=style)
-        name = str(source.get("name", ""))
-        name = "standard input" if name == "-" else name
-        text.append(plain(clip_left(safe(name), 60), "bold"))
-        label = {"waiting": "waiting for file", "following": "following",
-                 "ended": "stream ended", "error": "error"}.get(status, status)
-        text.append(f"  {label}", style=style)
-        text.append(f"  {_s(int(source.get('lines') or 0), 'line')}")
-        malformed = int(source.get("malformed") or 0)
-        text.append(f" · {count(malformed)} malformed", style="yellow" if malformed else "dim")
-        for key, word in (("rotations", "rotation"), ("truncations", "truncation"),
-                          ("skipped_long_lines", "long line skipped")):
-            value = int(source.get(key) or 0)
-            if value:
-                text.append(f" · {_s(value, word)}", style="yellow")
-    else:
-        symbol, style = TARGET_LOOK.get(status, ("?", ""))
-        text.append(f"{symbol} ", style=style)
-        text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
-        label = {"ok": "up", "down": "DOWN", "waiting": "waiting for first scrape"}.get(
-            status, status)
-        text.append(f"  {label}", style=style)
-        age = source.get("age_s")
-        if age is not None:
-            text.append(f"  last good scrape {seconds(age)} ago", style="dim")
-        health = source.get("health")
-        if health:
-            text.append("  health: ")
-            text.append(plain(health, "green" if health == "ok" else "bold yellow"))
-    error = source.get("error")
-    if error:
-        text.append("  ")
-        text.append(plain(clip(str(error), 80), "red"))
-    return text
+from wftui.view.status import sources_text
 
 
 class SourcesBar(QuietStatic):
@@ -70,12 +17,4 @@ class SourcesBar(QuietStatic):
 
     def show(self, sources: tuple[dict[str, Any], ...], status: Text) -> None:
         """Display the sources and a status line (window, pause, warnings)."""
-        text = Text(no_wrap=True, end="")
-        text.append_text(status)
-        for source in sources:
-            text.append("\n")
-            text.append_text(source_text(source))
-        if not sources:
-            text.append("\n")
-            text.append("no sources: give log files and/or --metrics URLs", style="yellow")
-        self.show_text(text)
+        self.show_text(sources_text(sources, status))

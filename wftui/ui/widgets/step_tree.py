@@ -16,7 +16,7 @@ from textual.widgets.tree import TreeNode
 
 from wftui.core.format import clock, seconds
 from wftui.core.steps import ExecutionDetail, Item, Step
-from wftui.ui.text import clip, lines_of, plain, safe
+from wftui.view.text import clip, lines_of, plain, safe
 
 BAR_WIDTH = 24
 STEP_ICONS = {"ok": ("✓", "green"), "failed": ("✗", "bold red"), "running": ("⟳", "cyan"),

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from wftui.core.execution import RUNNING, Execution, ExecutionRow
+from wftui.core.parse import read_json
 
 # Fields of an event a text filter looks at (besides the row's own id and workflow).
 SEARCHED_FIELDS = ("step_name", "error", "traceback", "tool_name", "branch_name",
@@ -47,10 +46,13 @@ def _sort_key(column: str) -> Any:
 
 
 def _event_matches(raw: bytes, needle: str) -> bool:
-    """Does one of the searched fields of this raw line contain the needle?"""
-    try:
-        event = orjson.loads(raw[raw.find(b"{"):] if not raw.startswith(b"{") else raw)
-    except orjson.JSONDecodeError:
+    """Does one of the searched fields of this raw line contain the needle?
+
+    The line is read the way the ledger read it (`read_json`: a text prefix, a BOM,
+    invalid UTF-8); one that is not JSON at all is searched as text.
+    """
+    event = read_json(raw)
+    if event is None:
         return needle in raw.decode("utf-8", "replace").lower()
     if type(event) is not dict:
         return False

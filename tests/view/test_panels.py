@@ -1,0 +1,97 @@
+"""Panel views and their text, worked out by hand from a few executions."""
+
+from __future__ import annotations
+
+from tests.view.conftest import T0, run, snapshot_of
+from wftui.view.history import FigureHistory
+from wftui.view.panels import PanelView, panel_text, panel_views, sparkline, span_text
+
+# Four executions of 2, 4, 6 and 8 seconds; the last one failed.
+EVENTS = (run("a", T0, 2.0) + run("b", T0 + 10, 4.0) + run("c", T0 + 20, 6.0)
+          + run("d", T0 + 30, 8.0, failed=True))
+
+
+def _views():
+    return dict(panel_views(snapshot_of(EVENTS), T0 + 100))
+
+
+def test_error_rate_panel_fires_on_one_failure_in_four() -> None:
+    view = _views()["error_rate"]
+    assert view.title == "Error rate"
+    assert view.value == "25.00%"  # 1 of 4
+    assert view.quality == "ok"
+    assert view.state == "firing"  # above 5%, no `for`
+    assert view.threshold == "threshold > 5.00%"
+    assert view.action == "Page on-call, investigate root cause"
+    assert view.origin == "from logs"
+
+
+def test_latency_panel_names_p50_and_p99_beside_p95() -> None:
+    view = _views()["latency"]
+    assert view.state == "ok"  # far below 60 s
+    assert view.threshold == "threshold > 1m00s"  # 60 s
+    assert view.detail.startswith("p50 ") and " · p99 " in view.detail
+
+
+def test_throughput_has_no_threshold_and_queue_has_no_data() -> None:
+    views = _views()
+    assert views["throughput"].threshold == "no threshold"
+    assert views["throughput"].state is None
+    queue = views["queue"]
+    assert queue.quality == "no_data" and queue.value == "no data"
+    assert queue.origin == ""  # nothing to say where nothing came from
+
+
+def test_panels_in_dashboard_order() -> None:
+    ids = [panel_id for panel_id, _ in panel_views(snapshot_of(EVENTS), T0 + 100)]
+    assert ids == ["error_rate", "latency", "active", "queue", "throughput"]
+
+
+def test_no_events_reads_no_traffic_not_zero() -> None:
+    view = dict(panel_views(snapshot_of([]), T0 + 100))["error_rate"]
+    assert view.value == "no traffic"
+    assert view.quality == "no_data"
+    assert "0.00%" not in panel_text(view, 40).plain
+
+
+def test_sparkline_levels_and_gaps() -> None:
+    # range 0..8 over 8 blocks: 0 -> lowest, 4 -> int(4/8*7 + 0.5) = 4, 8 -> highest
+    assert sparkline([0.0, None, 4.0, 8.0]).plain == "▁·▅█"
+    assert sparkline([None, None]).plain == "··"
+
+
+def test_sparkline_marks_values_above_the_threshold() -> None:
+    line = sparkline([1.0, 3.0], threshold=2.0)
+    styles = [str(span.style) for span in line.spans]
+    assert styles == ["cyan", "bold red"]
+
+
+def test_panel_text_shows_the_runbook_action_only_while_firing() -> None:
+    view = PanelView(title="Error rate", value="25.00%", state="firing",
+                     threshold="threshold > 5.00%", action="Page on-call")
+    lines = panel_text(view, 40).plain.split("\n")
+    assert lines[0] == "25.00%   FIRING "
+    assert lines[1] == "threshold > 5.00%"
+    assert lines[-1] == "▶ Page on-call"
+    view.state = "ok"
+    assert "Page on-call" not in panel_text(view, 40).plain
+
+
+def test_panel_text_drops_the_word_threshold_when_narrow() -> None:
+    view = PanelView(title="Latency", value="1.00s", threshold="threshold > 60.00s for 5m")
+    assert panel_text(view, 12).plain.split("\n")[1] == "> 60.00s for 5m"
+
+
+def test_panel_sparkline_fills_the_width_from_history() -> None:
+    history = FigureHistory(bucket_s=5.0)
+    history.add(T0 + 590, {"error_rate": 0.5})
+    view = PanelView(title="Error rate", value="50.00%", history=history,
+                     series_name="error_rate", series_end=T0 + 600, span_s=600.0)
+    # width 30: label " last 10m" (9 cells) leaves 21 points; the one sample, at the
+    # middle of bucket [590, 595), falls in the last slice.
+    spark = panel_text(view, 30).plain.split("\n")[3]
+    assert spark == "·" * 20 + "█" + " last 10m"
+
+
+def test_span_text() -> None:
+    assert [span_text(v) for v in (10, 90, 300, 3600)] == ["10s", "90s", "5m", "1h"]

@@ -1,0 +1,61 @@
+"""The executions table's model: filters, sorts and the text search, without an app."""
+
+from __future__ import annotations
+
+import orjson
+
+from tests.view.conftest import T0, ledger_of, run
+from wftui.view.rows import RowCache, TableQuery, arrange
+
+
+def _rows(events, query: TableQuery) -> list[str]:
+    ledger = ledger_of(events)
+    executions = list(ledger.summaries())
+    cache = RowCache()
+    rows = cache.refresh(executions, T0 + 100, 30.0)
+    by_id = {e.execution_id: e for e in executions}
+    return [row.execution_id for row in arrange(rows, query, cache, by_id)]
+
+
+EVENTS = (run("a", T0, 2.0) + run("b", T0 + 10, 5.0, failed=True, workflow="billing")
+          + run("c", T0 + 20, 1.0, step="lookup_invoice")
+          + [{"event": "workflow_start", "execution_id": "d", "workflow_name": "support",
+              "timestamp": T0 + 90}])
+
+
+def test_default_order_is_newest_first() -> None:
+    assert _rows(EVENTS, TableQuery()) == ["d", "c", "b", "a"]
+
+
+def test_status_filters() -> None:
+    assert _rows(EVENTS, TableQuery(status="failed")) == ["b"]
+    assert _rows(EVENTS, TableQuery(status="running")) == ["d"]
+
+
+def test_sort_by_duration_puts_unknown_durations_last_either_way() -> None:
+    # durations a 2 s, b 5 s, c 1 s, d still running (none yet)
+    assert _rows(EVENTS, TableQuery(sort="duration_s")) == ["b", "a", "c", "d"]
+    assert _rows(EVENTS, TableQuery(sort="duration_s", descending=False)) == \
+        ["c", "a", "b", "d"]
+
+
+def test_text_filter_matches_id_workflow_and_step_names() -> None:
+    assert _rows(EVENTS, TableQuery(text="BILL")) == ["b"]
+    assert _rows(EVENTS, TableQuery(text="invoice")) == ["c"]  # a step name, in raw lines
+    assert _rows(EVENTS, TableQuery(text="nothing like it")) == []
+
+
+def test_text_filter_reads_a_prefixed_line_as_the_ledger_does() -> None:
+    event = {"event": "error", "execution_id": "p", "error": "Quota exceeded",
+             "timestamp": T0 + 5}
+    prefixed = b"2026-01-01 12:00:05 INFO " + orjson.dumps(event)
+    events = [*run("p", T0, 9.0, failed=True), prefixed, *run("q", T0 + 1, 1.0)]
+    assert _rows(events, TableQuery(text="quota")) == ["p"]
+    # "INFO" sits in the prefix, not in a searched field: no match.
+    assert _rows(events, TableQuery(text="info")) == []
+
+
+def test_text_filter_ignores_fields_it_does_not_search() -> None:
+    events = run("x", T0, 1.0)
+    events[0]["context"] = {"customer": "zebra"}
+    assert _rows(events, TableQuery(text="zebra")) == []

@@ -1,0 +1,63 @@
+"""The executions table as text: columns, headings, clicks, title."""
+
+from __future__ import annotations
+
+from tests.view.conftest import T0, ledger_of, run, snapshot_of
+from wftui.view.refresh import Refresh
+from wftui.view.rows import TableQuery
+from wftui.view.table import column_at, empty_message, header_text, row_text, table_title
+
+
+def _row(events, eid: str):
+    ledger = ledger_of(events)
+    execution = next(e for e in ledger.summaries() if e.execution_id == eid)
+    return execution.row(T0 + 100, 30.0)
+
+
+def test_row_columns_at_120() -> None:
+    text = row_text(_row(run("EXEC-1", T0, 2.5, failed=True), "EXEC-1"), 120).plain
+    assert len(text) == 120
+    # status 10, id 22, started 11, duration 11 (right), steps 8 (right), errors 9,
+    # tokens 10, cost 10: 91 cells; the workflow takes the other 29
+    assert text[:10] == "✗ failed  "
+    assert text[10:32] == "EXEC-1".ljust(22)
+    assert text[32:43] == "12:00:00".ljust(11)
+    assert text[43:54] == "2.50s ".rjust(11)
+    assert text[91:] == "support".ljust(29)
+
+
+def test_long_workflow_name_is_cut_with_an_ellipsis() -> None:
+    events = run("e", T0, 1.0, workflow="a-very-long-workflow-name-for-tickets")
+    text = row_text(_row(events, "e"), 100).plain
+    # the workflow column gets what is left of 100 cells after 91: 9 cells, 8 of text
+    assert text.rstrip().endswith(" a-very-…")
+
+
+def test_header_marks_the_sorted_column_and_clicks_find_columns() -> None:
+    text = header_text(80, "duration_s", True).plain
+    assert "duration ▼" in text
+    assert column_at(80, 0) == "status"
+    assert column_at(80, 10) == "execution_id"
+    assert column_at(80, 43) == "duration_s"
+    assert column_at(80, 79) == "tokens"  # 71..80
+    assert column_at(120, 91) == "workflow_name"
+    assert column_at(120, 200) is None
+
+
+def test_title_counts_and_filters() -> None:
+    events = run("a", T0, 1.0) + run("b", T0 + 5, 1.0, failed=True)
+    snapshot = snapshot_of(events)
+    rows = [_row(events, "b")]
+    query = TableQuery(text="b", status="failed")
+    refresh = Refresh(T0 + 100, 1, snapshot, rows, 2, 0.0, query)
+    title = table_title(refresh).plain
+    assert title == ("Executions  1 shown of 2 retained · 0 running · 1 failed · 2 seen"
+                     "   status: failed   filter: b")
+
+
+def test_empty_table_says_why() -> None:
+    refresh = Refresh(T0, 0, snapshot_of([]), [], 0, 0.0)
+    assert empty_message(refresh, reads_logs=True) == "no executions yet"
+    assert "log files" in empty_message(refresh, reads_logs=False)
+    kept = Refresh(T0, 0, snapshot_of([]), [], 3, 0.0)
+    assert empty_message(kept, reads_logs=True) == "no executions match the filter"

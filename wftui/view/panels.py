@@ -1,0 +1,211 @@
+"""The dashboard's figure panels: what each shows, worked out from one snapshot.
+
+`panel_views` decides value, quality (no data, stale), threshold state and wording,
+and where the figure comes from; `panel_text` lays one panel out for a width (value,
+threshold, detail, sparkline, the runbook action when firing). The widget only draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+
+from wftui.core.format import count, percent, rate_per_min, seconds, threshold_figure
+from wftui.core.format import window as window_label
+from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
+from wftui.view.history import FigureHistory
+from wftui.view.text import plain
+
+# panel id, title, figure key (as in figure_values), threshold name or None
+PANELS = (
+    ("error_rate", "Error rate", "error_rate", "error_rate"),
+    ("latency", "Latency p95", "latency_p95_s", "latency_p95_s"),
+    ("active", "Active workflows", "active_workflows", "active_workflows"),
+    ("queue", "Queue depth", "queue_depth", "queue_depth"),
+    ("throughput", "Throughput", "throughput_per_min", None),
+)
+SPARK_SPAN_S = 600.0  # at least the last 10 minutes, whatever the window
+BLOCKS = "▁▂▃▄▅▆▇█"
+GAP = "·"  # a slice with no data: visibly not a zero
+STATE_LOOK = {
+    "ok": ("ok", "green"),
+    "pending": ("PENDING", "bold yellow"),
+    "firing": ("FIRING", "bold white on red"),
+    "no_data": ("no data", "dim"),
+}
+
+
+@dataclass
+class PanelView:
+    """What a panel shows, worked out from one snapshot."""
+
+    title: str
+    value: str  # already formatted ("no data", "stale" handled by `quality`)
+    quality: str = "ok"  # ok | no_data | stale
+    state: str | None = None  # threshold state: ok | pending | firing | no_data | None
+    threshold: str = "no threshold"
+    action: str | None = None
+    detail: str = ""  # a second line: p50/p99, "≥ bound", "since start"...
+    origin: str = ""  # where the figure comes from (the panel's bottom border)
+    history: FigureHistory | None = None
+    series_name: str = ""
+    series_end: float = 0.0
+    span_s: float = SPARK_SPAN_S
+    series_threshold: float | None = None
+
+
+def figure_text(key: str, value: float | None) -> str:
+    """A figure as the panel shows it (an error rate with no traffic says so)."""
+    if key == "error_rate":
+        return percent(value, "no traffic")
+    if key.startswith("latency"):
+        return seconds(value)
+    if key == "throughput_per_min":
+        return rate_per_min(value)
+    return count(value)
+
+
+def span_text(value: float) -> str:
+    """A `for` duration as configured: 10s, 90s, 5m, 1h."""
+    if value < 120 and float(value).is_integer():
+        return f"{int(value)}s"
+    return window_label(value)
+
+
+def from_metrics(key: str, snapshot: Snapshot) -> bool:
+    """Does the panel's figure come from the metrics (not the logs)?"""
+    if snapshot.metrics is None:
+        return False
+    if snapshot.logs is None:
+        return True
+    name = "latency_s" if key.startswith("latency") else key
+    value = snapshot.metrics.get(name)
+    if isinstance(value, dict):
+        value = value.get("p95")
+    return name in METRICS_PREFERRED and value is not None
+
+
+def _detail(key: str, figures: dict[str, Any], metrics: dict[str, Any],
+            metric: bool) -> str:
+    if key != "latency_p95_s":
+        return ""
+    latency = figures.get("latency_s") or {}
+    detail = f"p50 {seconds(latency.get('p50'))} · p99 {seconds(latency.get('p99'))}"
+    if metric and (metrics.get("latency_s") or {}).get("at_least"):
+        detail += " (≥ bound)"
+    return detail
+
+
+def origin_text(metric: bool, snapshot: Snapshot) -> str:
+    """Where a figure comes from, for the panel's bottom border."""
+    if not metric:
+        return "from logs" if snapshot.logs is not None else ""
+    if (snapshot.metrics or {}).get("since_start"):
+        return "from metrics, since start"
+    return "from metrics"
+
+
+def panel_views(snapshot: Snapshot, now: float,
+                history: FigureHistory | None = None) -> list[tuple[str, PanelView]]:
+    """Each panel's id and view, in dashboard order."""
+    figures = snapshot.figures()
+    states = {state.name: state for state in snapshot.thresholds}
+    metrics = snapshot.metrics or {}
+    stale = bool(metrics.get("stale"))
+    latency = figures.get("latency_s") or {}
+    views = []
+    for panel_id, title, key, threshold_name in PANELS:
+        value = latency.get("p95") if key == "latency_p95_s" else figures.get(key)
+        state = states.get(threshold_name) if threshold_name else None
+        metric = from_metrics(key, snapshot)
+        quality = "no_data" if value is None else "ok"
+        if metric and stale and value is not None:
+            quality = "stale"
+        view = PanelView(
+            title=title, value=figure_text(key, value), quality=quality,
+            history=history, series_name=key, series_end=now,
+            span_s=max(SPARK_SPAN_S, snapshot.window_s or 0.0),
+            origin=origin_text(metric, snapshot) if value is not None else "",
+        )
+        if state is not None:
+            view.state = state.state
+            view.action = state.action
+            view.threshold = (f"threshold > {threshold_figure(state.name, state.threshold)}"
+                              + (f" for {span_text(state.for_s)}" if state.for_s else ""))
+            view.series_threshold = state.threshold
+        elif threshold_name is not None:
+            view.threshold = "threshold off"
+        view.detail = _detail(key, figures, metrics, metric)
+        if (metric and metrics.get("since_start") and value is not None
+                and view.state == "no_data"):
+            # One scrape so far: a total since the target started, which thresholds
+            # do not judge. "no data" beside a number would read as a contradiction.
+            view.state = None
+            view.detail = " · ".join(filter(None, [view.detail, "judged from the next scrape"]))
+        views.append((panel_id, view))
+    return views
+
+
+def sparkline(values: list[float | None], threshold: float | None = None) -> Text:
+    """Block characters scaled to the series' range (and the threshold, if close).
+
+    Gaps (None) are dots; values above the threshold are drawn in the alert colour.
+    """
+    present = [v for v in values if v is not None]
+    out = Text(no_wrap=True, end="")
+    if not present:
+        out.append(GAP * len(values), style="dim")
+        return out
+    low = min(0.0, min(present))
+    high = max(present)
+    if threshold is not None and high < threshold <= high * 1.5:
+        high = threshold  # the line's distance to the threshold is worth seeing
+    span = high - low or 1.0
+    for value in values:
+        if value is None:
+            out.append(GAP, style="dim")
+            continue
+        level = int((value - low) / span * (len(BLOCKS) - 1) + 0.5)
+        style = "bold red" if threshold is not None and value > threshold else "cyan"
+        out.append(BLOCKS[max(0, min(level, len(BLOCKS) - 1))], style=style)
+    return out
+
+
+def panel_text(view: PanelView, width: int) -> Text:
+    """One panel laid out for `width` cells: value and state, threshold, detail,
+    sparkline, and the runbook action while it fires."""
+    width = max(width, 8)
+    text = Text(no_wrap=True, end="")
+    if view.quality == "no_data":
+        text.append(view.value, style="italic dim")
+    elif view.quality == "stale":
+        text.append(view.value, style="bold strike dim")
+        text.append("  STALE", style="bold magenta")
+    else:
+        text.append(view.value, style="bold")
+    if view.state is not None and not (view.state == "no_data"
+                                       and view.quality == "no_data"):
+        label, style = STATE_LOOK.get(view.state, (view.state, ""))
+        text.append("  ")
+        text.append(f" {label} ", style=style)
+    text.append("\n")
+    threshold = view.threshold
+    if len(threshold) > width and threshold.startswith("threshold "):
+        threshold = threshold[len("threshold "):]  # a narrow terminal: keep the value
+    text.append(threshold, style="dim")
+    text.append("\n")
+    text.append(plain(view.detail or " ", "dim"))
+    text.append("\n")
+    label = f" {'last ' if width >= 24 else ''}{window_label(view.span_s)}"
+    points = max(width - len(label), 4)
+    series = (view.history.series(view.series_name, view.series_end, view.span_s, points)
+              if view.history is not None else [None] * points)
+    text.append(sparkline(series, view.series_threshold))
+    text.append(label, style="dim")
+    if view.state == "firing" and view.action:
+        text.append("\n")
+        text.append("▶ ", style="bold red")
+        text.append(plain(view.action, "bold red"))
+    return text

@@ -1,0 +1,101 @@
+"""The dashboard's top lines: the monitor's own state, then every source and its health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from wftui.core.format import count, seconds, window
+from wftui.core.snapshot import Snapshot
+from wftui.view.text import clip, clip_left, plain, safe
+
+FILE_LOOK = {
+    "following": ("●", "green"), "waiting": ("◌", "yellow"),
+    "ended": ("■", "dim"), "error": ("✗", "bold red"),
+}
+TARGET_LOOK = {"ok": ("●", "green"), "waiting": ("◌", "yellow"), "down": ("✗", "bold red")}
+
+
+def _s(n: int, word: str) -> str:
+    return f"{count(n)} {word}{'' if n == 1 else 's'}"
+
+
+def source_text(source: dict[str, Any]) -> Text:
+    """One source as a line: symbol, name, state, counts, error."""
+    text = Text(no_wrap=True, end="")
+    status = str(source.get("status") or "")
+    if source.get("kind") == "file":
+        symbol, style = FILE_LOOK.get(status, ("?", ""))
+        text.append(f"{symbol} ", style=style)
+        name = str(source.get("name", ""))
+        name = "standard input" if name == "-" else name
+        text.append(plain(clip_left(safe(name), 60), "bold"))
+        label = {"waiting": "waiting for file", "following": "following",
+                 "ended": "stream ended", "error": "error"}.get(status, status)
+        text.append(f"  {label}", style=style)
+        text.append(f"  {_s(int(source.get('lines') or 0), 'line')}")
+        malformed = int(source.get("malformed") or 0)
+        text.append(f" · {count(malformed)} malformed", style="yellow" if malformed else "dim")
+        for key, word in (("rotations", "rotation"), ("truncations", "truncation"),
+                          ("skipped_long_lines", "long line skipped")):
+            value = int(source.get(key) or 0)
+            if value:
+                text.append(f" · {_s(value, word)}", style="yellow")
+    else:
+        symbol, style = TARGET_LOOK.get(status, ("?", ""))
+        text.append(f"{symbol} ", style=style)
+        text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
+        label = {"ok": "up", "down": "DOWN", "waiting": "waiting for first scrape"}.get(
+            status, status)
+        text.append(f"  {label}", style=style)
+        age = source.get("age_s")
+        if age is not None:
+            text.append(f"  last good scrape {seconds(age)} ago", style="dim")
+        health = source.get("health")
+        if health:
+            text.append("  health: ")
+            text.append(plain(health, "green" if health == "ok" else "bold yellow"))
+    error = source.get("error")
+    if error:
+        text.append("  ")
+        text.append(plain(clip(str(error), 80), "red"))
+    return text
+
+
+def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
+                config_error: str | None) -> Text:
+    """window, pause, window fallback, config errors and source warnings."""
+    text = Text(no_wrap=True, end="")
+    text.append(" wftui ", style="bold reverse")
+    text.append(f"  window {window(window_s)}", style="bold")
+    if paused:
+        text.append("   ⏸ PAUSED (reading continues; p to resume)",
+                    style="bold black on yellow")
+    if snapshot.alert_window_s != window_s:
+        text.append(f"   thresholds judged on the {window(snapshot.alert_window_s)} window",
+                    style="cyan")
+    if snapshot.window_fallback:
+        text.append("   no recent events: window ends at the newest event", style="yellow")
+    if snapshot.malformed_total:
+        text.append(f"   {snapshot.malformed_total:,} malformed (m)", style="yellow")
+    if config_error:
+        text.append("   config not reloaded: ", style="bold red")
+        text.append(safe(config_error), style="red")
+    for warning in snapshot.warnings[:2]:
+        text.append("   ⚠ ", style="yellow")
+        text.append(safe(warning)[:120], style="yellow")
+    return text
+
+
+def sources_text(sources: tuple[dict[str, Any], ...], status: Text) -> Text:
+    """The status line, then each source on its own line."""
+    text = Text(no_wrap=True, end="")
+    text.append_text(status)
+    for source in sources:
+        text.append("\n")
+        text.append_text(source_text(source))
+    if not sources:
+        text.append("\n")
+        text.append("no sources: give log files and/or --metrics URLs", style="yellow")
+    return text
