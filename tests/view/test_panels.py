@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.view.conftest import T0, run, snapshot_of
 from wftui.view.history import FigureHistory
-from wftui.view.panels import PanelView, panel_text, panel_views, sparkline, span_text
+from wftui.view.panels import PanelView, panel_text, panel_views, span_text, sparkline
 
 # Four executions of 2, 4, 6 and 8 seconds; the last one failed.
 EVENTS = (run("a", T0, 2.0) + run("b", T0 + 10, 4.0) + run("c", T0 + 20, 6.0)
