@@ -82,6 +82,20 @@ def append(path: Path, events: Iterable[dict[str, Any] | bytes]) -> None:
             handle.write((event if isinstance(event, bytes) else orjson.dumps(event)) + b"\n")
 
 
+def record_notes(app: WftuiApp) -> list[str]:
+    """Every notification the app shows from now on (its message), in order: the app's
+    public `notify`, through which screens and widgets notify too, is wrapped."""
+    notes: list[str] = []
+    shown = app.notify
+
+    def notify(message: str, *args: Any, **kwargs: Any) -> None:
+        notes.append(message)
+        shown(message, *args, **kwargs)
+
+    app.notify = notify  # type: ignore[method-assign]
+    return notes
+
+
 @dataclass
 class Harness:
     """A real LiveMonitor on real files, and the app built by `make_app`."""
@@ -89,6 +103,7 @@ class Harness:
     app: WftuiApp
     monitor: LiveMonitor
     log: Path
+    notes: list[str]  # the notifications shown so far
 
 
 @pytest.fixture
@@ -119,7 +134,7 @@ def harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
             kwargs["start_monitor"] = False
         app = make_app(settings, monitor, clock=clock or (lambda: NOW),
                        export_dir=tmp_path, **kwargs)
-        return Harness(app, monitor, log)
+        return Harness(app, monitor, log, record_notes(app))
 
     yield build
     for monitor in monitors:
@@ -146,6 +161,6 @@ async def settled(pilot: Any, app: WftuiApp, events: int) -> None:
                    f"{events} events read")
     version = app.monitor.version
     await wait_for(pilot, lambda: app.latest is not None and app.latest.version >= version
-                   and app._shown is app.latest, "a refresh after reading")
+                   and app.shown is app.latest, "a refresh after reading")
     await pilot.pause()
     await asyncio.sleep(0)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-import io
+import html
+import re
 
-from rich.console import Console
 from textual.app import App
+
+# Rich's SVG export: one <text> per run of styled text, placed by cell (x = column *
+# cell width) on its line (the clip path names the line).
+_TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?textLength="([\d.]+)"[^>]*?'
+                   r'clip-path="url\(#[^)]*-line-(\d+)\)"[^>]*>(.*?)</text>')
 
 
 def screen_text(app: App) -> str:
-    """The current screen (with any screens behind it) as plain text, one line per row."""
+    """The current screen (with any screens behind it) as plain text, one line per row,
+    read from the app's own screenshot (`App.export_screenshot`)."""
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
-                      color_system="truecolor", record=True, legacy_windows=False,
-                      safe_box=False)
-    update = app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens)
-    console.print(update)
-    return console.export_text(styles=False)
+    rows = [[" "] * width for _ in range(height)]
+    for x, length, line, content in _TEXT.findall(app.export_screenshot()):
+        text = html.unescape(content).replace("\xa0", " ")
+        if not text or int(line) >= height:
+            continue
+        cell = float(length) / len(text)
+        column = round(float(x) / cell)
+        for offset, char in enumerate(text):
+            if 0 <= column + offset < width:
+                rows[int(line)][column + offset] = char
+    return "\n".join("".join(row).rstrip() for row in rows) + "\n"

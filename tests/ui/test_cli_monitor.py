@@ -46,20 +46,21 @@ def test_bad_config_file_is_one_line(tmp_path: Path) -> None:
 
 
 def test_unexpected_error_in_the_app_is_one_line(tmp_path: Path) -> None:
-    """A crash inside the UI ends with one line naming a file with the details."""
+    """A crash in the refresh path (here: building the dashboard) ends the app with one
+    line naming a file with the details."""
     script = (
         "import sys\n"
+        "import wftui.ui.app\n"
         "from wftui.commands.monitor import run_app\n"
         "from wftui.config import Settings\n"
         "from wftui.live import LiveMonitor\n"
         "from wftui.ui.app import make_app\n"
         "class Boom(Exception): pass\n"
+        "def explode(*args, **kwargs):\n"
+        "    raise Boom('kaboom')\n"
+        "wftui.ui.app.dashboard = explode\n"
         "def make():\n"
-        "    app = make_app(Settings(), LiveMonitor(Settings(), []))\n"
-        "    def explode():\n"
-        "        raise Boom('kaboom')\n"
-        "    app.call_later(explode)\n"
-        "    return app\n"
+        "    return make_app(Settings(), LiveMonitor(Settings(), []))\n"
         "sys.exit(run_app(make))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=REPO, text=True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui.conftest import NOW, T0, append, execution, settled, wait_for
+from tests.ui.conftest import NOW, T0, append, execution, record_notes, settled, wait_for
 from tests.ui.screen import screen_text
 from wftui.config import load_settings
 from wftui.ui.widgets.figure_panel import FigurePanel
@@ -165,20 +165,21 @@ async def test_a_failing_refresh_is_one_line_and_the_app_carries_on(tmp_path: Pa
     append(log, events)
     monitor = FlakyMonitor(Settings(), [str(log)])
     app = make_app(Settings(), monitor, clock=lambda: NOW)
+    notes = record_notes(app)
     try:
         async with app.run_test(size=(160, 45)) as pilot:
             await wait_for(pilot, lambda: any("refresh failed: RuntimeError: core bug"
-                                              in n.message for n in app._notifications),
+                                              in note for note in notes),
                            "the one-line error")
             await settled(pilot, app, len(events))
             assert app.is_running
             assert "ex-002" in screen_text(app)
     finally:
         monitor.stop()
-    _remove_crash_reports(app)
+    _remove_crash_reports(notes)
 
 
-def _remove_crash_reports(app) -> None:
-    for note in app._notifications:
-        if "details in " in note.message:
-            Path(note.message.rsplit("details in ", 1)[1].rstrip(")")).unlink()
+def _remove_crash_reports(notes: list[str]) -> None:
+    for note in notes:
+        if "details in " in note:
+            Path(note.rsplit("details in ", 1)[1].rstrip(")")).unlink()

@@ -2,39 +2,49 @@
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from tests.ui.conftest import T0, append, execution, settled, wait_for
 from tests.ui.screen import screen_text
 from wftui.ui.app import WftuiApp
-from wftui.ui.screens.help import HelpScreen, help_text
+from wftui.ui.screens.audit import AuditScreen
+from wftui.ui.screens.help import HelpScreen, help_sections, help_text
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
 from wftui.ui.widgets.executions_table import ExecutionsTable
 
 
-def _bindings_of(*classes: type) -> set[str]:
-    keys: set[str] = set()
-    for cls in classes:
-        for binding in cls.BINDINGS:
-            keys.update(binding.key.split(","))
-    return keys
-
-
-def test_help_lists_every_key_bound() -> None:
+def test_help_lists_every_key_bound_with_what_it_does() -> None:
     from wftui.ui.screens.execution import ExecutionScreen
 
-    shown = help_text().plain
-    names = {"slash": "/", "question_mark": "?", "up": "↑", "down": "↓",
-             "pageup": "pgup", "pagedown": "pgdn", "escape": "esc"}
-    for key in _bindings_of(WftuiApp, MonitorScreen, ExecutionsTable, ExecutionScreen):
-        assert names.get(key, key) in shown, f"key {key!r} missing from the help"
+    def display(binding: Binding) -> str:
+        return f"<{binding.key}>"
+
+    sections = dict(help_sections(WftuiApp.BINDINGS))
+    where = {WftuiApp: "Everywhere", MonitorScreen: "Dashboard and executions",
+             ExecutionsTable: "Dashboard and executions", ExecutionScreen: "Execution view",
+             MalformedScreen: "Malformed lines"}
+    for cls, title in where.items():
+        shown = help_text([(title, sections[title])], display).plain.splitlines()
+        for binding in cls.BINDINGS:
+            for key in binding.key.split(","):
+                line = next((line for line in shown if f"<{key}>" in line), None)
+                assert line is not None, f"key {key!r} of {cls.__name__} missing"
+                assert (binding.tooltip or binding.description) in line
+
+
+def test_keys_of_one_action_share_a_help_line() -> None:
+    rows = help_text([("Everywhere", WftuiApp.BINDINGS)], lambda b: b.key).plain
+    assert "q / ctrl+c" in rows  # both quit
+    assert "w " not in rows  # a dashboard key is not listed as working everywhere
 
 
 async def test_question_mark_opens_help_and_esc_closes(harness) -> None:
     h = harness([])
     async with h.app.run_test(size=(160, 45)) as pilot:
         await pilot.press("question_mark")
-        await wait_for(pilot, lambda: isinstance(h.app.screen, HelpScreen), "the help")
-        assert "filter executions by id" in screen_text(h.app)
+        await wait_for(pilot, lambda: isinstance(h.app.screen, HelpScreen)
+                       and "filter executions by id" in screen_text(h.app), "the help")
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(h.app.screen, MonitorScreen), "back")
 
@@ -93,25 +103,20 @@ async def test_palette_has_an_entry_for_every_action(harness) -> None:
                       "Reverse sort order", "Reload config"):
             assert title in titles
         assert not any(t.startswith("Demo incident") for t in titles)  # not the demo
+        assert "Keys" not in titles  # Textual's key panel beside "Help: keys": one is enough
         # palette entries run the same actions as the keys
-        window = next(c for c in h.app.get_system_commands(h.app.screen)
-                      if c.title == "Window: 15m")
-        window.callback()
-        assert h.monitor.window_s == 900.0
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Window: 15m")
+        await wait_for(pilot, lambda: "Window: 15m" in screen_text(h.app), "the entry")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: h.monitor.window_s == 900.0, "the 15m window")
 
 
 async def test_audit_palette_entry_opens_audit_or_says_why(harness) -> None:
     h = harness([])
     async with h.app.run_test(size=(160, 45)) as pilot:
-        h.app.action_audit()
-        await pilot.pause()
-        try:
-            from wftui.ui.screens.audit import AuditScreen
-        except ImportError:
-            assert any("audit log is not available" in n.message
-                       for n in h.app._notifications)
-        else:
-            await wait_for(pilot, lambda: isinstance(h.app.screen, AuditScreen), "audit")
+        await h.app.run_action("audit")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, AuditScreen), "audit")
 
 
 async def test_incident_key_is_demo_only(harness) -> None:
@@ -146,8 +151,8 @@ async def test_incident_picker_switches_in_demo_mode(harness) -> None:
         await wait_for(pilot, lambda: "30% fail" in screen_text(h.app), "the picker")
         await pilot.press("down", "enter")  # the first (none) is highlighted at first
         await wait_for(pilot, lambda: demo.switched == ["error-spike"], "the switch")
-        await wait_for(pilot, lambda: any("incident now error-spike" in n.message
-                                          for n in h.app._notifications), "the outcome")
+        await wait_for(pilot, lambda: any("incident now error-spike" in note
+                                          for note in h.notes), "the outcome")
 
 
 async def test_focus_action_moves_focus_back_to_the_table(harness) -> None:

@@ -73,10 +73,9 @@ def run_app(make: Callable[[], Any]) -> int:
     except Exception as error:  # noqa: BLE001 - the operator gets one line, not a traceback
         print(f"wftui: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    # Textual catches exceptions raised inside the app, shows them, and exits with
-    # return_code 1; keep its traceback off the operator's screen (printed by Textual
-    # after the app ends) by reporting the error as one line instead.
-    error = getattr(app, "_wftui_error", None)
+    # The app ends itself on an unexpected error (WftuiApp.crash): the traceback is in
+    # a file, and the operator gets one line naming it.
+    error = getattr(app, "crash_line", None)
     if error is not None:
         print(f"wftui: unexpected error: {error}", file=sys.stderr)
         return 1

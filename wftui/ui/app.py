@@ -3,8 +3,11 @@
 Sources are read by `LiveMonitor` in its own thread, which wakes the app (one posted
 message, however many lines) when something new was read. The app then takes a
 snapshot in a worker thread, at most 10 times a second (less when snapshots get
-expensive), and pushes it down to the screens; with nothing new, a slow timer still
-refreshes every few seconds so the window slides. Nothing is done per log line.
+expensive), and hands it down: the screens' reactives are bound to the app's
+(`dashboard`, `shown`, `data_version`), so setting them redraws whatever is open.
+With nothing new, a slow timer still refreshes every few seconds so the window
+slides. Nothing is done per log line. Screens tell the app what the operator did
+with messages (ui/messages.py).
 """
 
 from __future__ import annotations
@@ -17,28 +20,30 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Protocol
 
-from rich.text import Text
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
+from textual.reactive import reactive
 from textual.screen import Screen
 
-from wftui.config import WINDOWS, ConfigError, Settings, load_settings
-from wftui.core.format import threshold_figure, window
-from wftui.core.snapshot import Snapshot
+from wftui.config import WINDOWS, Settings
+from wftui.core.format import window
 from wftui.live import LiveMonitor
+from wftui.ui.config_reload import ConfigReloader, ReadResult
 from wftui.ui.crash import crash_report
+from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
 from wftui.ui.palette import palette_commands
-from wftui.ui.screens.execution import ExecutionScreen
-from wftui.ui.screens.help import HelpScreen
+from wftui.ui.screens.execution import ExecutionScreen, default_export_dir
+from wftui.ui.screens.help import HelpScreen, help_sections
+from wftui.ui.screens.incident import DemoControl, IncidentScreen, switch_incident
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
+from wftui.view.dashboard import Dashboard, dashboard
 from wftui.view.history import FigureHistory, figure_values
+from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
 from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
-from wftui.view.status import status_text
 from wftui.view.text import safe
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
@@ -47,16 +52,6 @@ SLIDE_S = 5.0  # with nothing new, refresh this often anyway: the window slides
 SLIDE_MAX_S = 15.0
 CONFIG_CHECK_S = 2.0
 SORTS = tuple(COLUMNS)
-
-
-class DemoControl(Protocol):
-    """What `wftui demo` lets the app do to the demo service."""
-
-    incidents: dict[str, str]  # name -> description
-
-    def switch(self, name: str) -> str:
-        """Switch the incident; returns a one-line outcome (raises OSError on failure)."""
-        ...
 
 
 class WftuiApp(App[int]):
@@ -68,11 +63,20 @@ class WftuiApp(App[int]):
         Binding("q", "quit", "Quit"),
         # An operator's reflex in a terminal; Textual's default only says to use ctrl+q.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-        Binding("question_mark", "help", "Help"),
-        Binding("p", "pause", "Pause"),
-        Binding("m", "malformed", "Malformed"),
-        Binding("i", "incident", "Incident"),
+        Binding("question_mark", "help", "Help", tooltip="every key (this list)"),
+        Binding("p", "pause", "Pause",
+                tooltip="pause / resume the display (reading goes on)"),
+        Binding("m", "malformed", "Malformed", tooltip="malformed lines: what could not "
+                "be read, with file and line"),
+        Binding("i", "incident", "Incident", tooltip="switch the demo's incident "
+                "(wftui demo only)"),
     ]
+
+    # State handed down to the screens (data_bind); `always_update`: a refresh is
+    # drawn even when it compares equal to the last (the clock moved on).
+    dashboard: reactive[Dashboard | None] = reactive(None, always_update=True, init=False)
+    shown: reactive[Refresh | None] = reactive(None, always_update=True, init=False)
+    data_version: reactive[int] = reactive(-1, init=False)
 
     def __init__(self, settings: Settings, monitor: LiveMonitor, *,
                  clock: Callable[[], float] = time.time, demo: DemoControl | None = None,
@@ -83,15 +87,14 @@ class WftuiApp(App[int]):
         self.clock = clock
         self.demo = demo
         self.start_monitor = start_monitor
-        self.export_dir = export_dir or Path.cwd()
+        self.export_dir = export_dir or default_export_dir()
         self.history = FigureHistory()
         self.table_query = TableQuery()
         self.paused = False
         self.config_error: str | None = None
         self.refresh_error: str | None = None  # the last refresh failed: why
+        self.crash_line: str | None = None  # an unexpected error, as one line
         self.latest: Refresh | None = None
-        self._shown: Refresh | None = None  # what is on screen (frozen while paused)
-        self._wftui_error: str | None = None  # an unexpected error, as one line
         self.refreshes = 0  # how many refreshes were shown (tests wait on it)
         self._cache = RowCache()
         self._busy = False
@@ -100,7 +103,9 @@ class WftuiApp(App[int]):
         self._timer_pending = False
         self._last_refresh = 0.0
         self._last_version = -1
-        self._config_mtime = self._mtime(settings.config_path)
+        self._config = ConfigReloader(
+            settings.config_path, lambda result: self.call_from_thread(self._config_read,
+                                                                       result))
         self._config_checked = time.monotonic()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -109,10 +114,10 @@ class WftuiApp(App[int]):
 
     # -- start and stop --------------------------------------------------------------
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[None]:
         """The dashboard is the app's base screen: App.query() and Textual's actions
         (focus, ...) work on it, and every other view is pushed over it."""
-        return MonitorScreen()
+        return MonitorScreen().data_bind(WftuiApp.dashboard)
 
     def on_mount(self) -> None:
         if self.start_monitor:
@@ -143,21 +148,16 @@ class WftuiApp(App[int]):
         if self.start_monitor:
             self.monitor.stop()
 
-    def _handle_exception(self, error: Exception) -> None:
-        """An unexpected error ends the app with one line (the CLI prints it) and the
-        traceback in a file, instead of Textual's full-screen traceback dump."""
+    def crash(self, error: BaseException) -> None:
+        """An unexpected error ends the app with one line (`crash_line`, printed by the
+        CLI) and the traceback in a file, instead of a full-screen traceback dump."""
         if os.environ.get("WFTUI_DEBUG"):
-            super()._handle_exception(error)
-            return
-        if self._wftui_error is None:
+            raise error
+        if self.crash_line is None:
             where = crash_report(error)
-            self._wftui_error = (f"{type(error).__name__}: {safe(error)}"
-                                 + (f" (details in {where})" if where else ""))
-        self._return_code = 1
-        if self._exception is None:  # what run_test re-raises for the test framework
-            self._exception = error
-            self._exception_event.set()
-        self._close_messages_no_wait()
+            self.crash_line = (f"{type(error).__name__}: {safe(error)}"
+                               + (f" (details in {where})" if where else ""))
+        self.exit(return_code=1)
 
     # -- the refresh loop ------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class WftuiApp(App[int]):
         wall = time.monotonic()
         if wall - self._config_checked >= CONFIG_CHECK_S:
             self._config_checked = wall
-            self._check_config()
+            self._config.check()
         if self._busy:
             return  # _refresh ticks again when it is done
         since = wall - self._last_refresh
@@ -209,14 +209,19 @@ class WftuiApp(App[int]):
 
     async def _refresh(self) -> None:
         try:
-            refresh = await asyncio.to_thread(self._compute, self.table_query)
+            refresh = await asyncio.to_thread(compute_refresh, self.monitor, self._cache,
+                                              self.table_query, self.clock())
         except Exception as error:  # noqa: BLE001 - said on screen; the UI keeps going
             self._refresh_failed(error)
             return
         finally:
             self._busy = False
         self.refresh_error = None
-        self._apply(refresh)
+        try:
+            self._apply(refresh)
+        except Exception as error:  # noqa: BLE001 - a bug in drawing: one line and a file
+            self.crash(error)
+            return
         self._tick()  # more arrived while computing, or the operator asked for more
 
     def _refresh_failed(self, error: Exception) -> None:
@@ -231,124 +236,95 @@ class WftuiApp(App[int]):
             self.notify(message + (f" (details in {where})" if where else ""),
                         title="wftui", severity="error", timeout=15, markup=False)
 
-    def _compute(self, query: TableQuery) -> Refresh:
-        """Worker thread: snapshot, rows (cached), filter and sort."""
-        return compute_refresh(self.monitor, self._cache, query, self.clock())
-
     def _apply(self, refresh: Refresh) -> None:
         self.latest = refresh
         self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
         for transition in refresh.snapshot.transitions:
-            self._announce(transition)
-        changed = refresh.version != self._last_version
-        self._last_version = refresh.version
+            notice = transition_notice(transition)
+            if notice is not None:
+                self.notify(notice.message, title=notice.title, severity=notice.severity,
+                            timeout=notice.timeout, markup=False)
         if self.paused:
             return  # the display stays as it was; figures and alerts are still kept
-        self._show(refresh, changed)
+        self._show(refresh)
 
-    def _show(self, refresh: Refresh, changed: bool) -> None:
-        for screen in self.screen_stack:
-            if isinstance(screen, MonitorScreen):
-                screen.show(refresh)
-            elif isinstance(screen, MalformedScreen):
-                screen.show(refresh.snapshot.recent_malformed, refresh.snapshot.malformed_total)
-            elif isinstance(screen, ExecutionScreen) and changed:
-                screen.monitor_changed()
-        self._shown = refresh
+    def _show(self, refresh: Refresh) -> None:
+        """Hand a refresh down: every open screen bound to these redraws."""
+        self.dashboard = dashboard(refresh, window_s=self.monitor.window_s,
+                                   paused=self.paused, config_error=self.config_error,
+                                   history=self.history,
+                                   reads_logs=self.monitor.tailer is not None)
+        self.shown = refresh
+        self._last_version = refresh.version
+        self.data_version = refresh.version
         self.refreshes += 1
-
-    def _announce(self, transition: Any) -> None:
-        """A threshold changed state: a notification (the text is made safe)."""
-        name, after = safe(transition.name), transition.after
-        value = threshold_figure(transition.name, transition.value)
-        limit = threshold_figure(transition.name, transition.threshold)
-        if after == "firing":
-            self.notify(f"{name} FIRING: {value} > {limit}. {safe(transition.action)}",
-                        title="Threshold firing", severity="error", timeout=15, markup=False)
-        elif after == "pending":
-            self.notify(f"{name} pending: {value} > {limit}", title="Threshold pending",
-                        severity="warning", markup=False)
-        elif transition.before == "firing":
-            self.notify(f"{name} cleared: now {value}", title="Threshold cleared",
-                        markup=False)
-
-    def status_line(self, snapshot: Snapshot) -> Text:
-        """window, pause, window fallback, config errors and source warnings."""
-        return status_text(snapshot, self.monitor.window_s, self.paused, self.config_error)
 
     # -- config reload ---------------------------------------------------------------
 
-    @staticmethod
-    def _mtime(path: Path | None) -> float | None:
-        if path is None:
-            return None
-        try:
-            return os.stat(path).st_mtime_ns
-        except OSError:
-            return None
+    def action_reload_config(self) -> None:
+        """Re-read the config file (in a thread); a bad one is shown, the old kept."""
+        self._config.reload()
 
-    def _check_config(self) -> None:
-        path = self.settings.config_path
-        mtime = self._mtime(path)
-        if path is None or mtime == self._config_mtime:
-            return
-        self._config_mtime = mtime
-        self.reload_config()
-
-    def reload_config(self) -> None:
-        """Re-read the config file; a bad one is shown and the old settings kept."""
-        old = self.settings
-        try:
-            new = load_settings(str(old.config_path))
-        except ConfigError as error:
-            self.config_error = str(error)
-            self.notify(f"config not reloaded: {safe(error)}", title="Config",
+    def _config_read(self, result: ReadResult) -> None:
+        if isinstance(result, str):
+            self.config_error = result
+            self.notify(f"config not reloaded: {safe(result)}", title="Config",
                         severity="error", timeout=10, markup=False)
             self._request()
             return
-        sections = dict(new.sections)
+        old = self.settings
+        sections = dict(result.sections)
         if "replay" not in sections and old.section("replay"):
             sections["replay"] = old.section("replay")  # e.g. set by `wftui demo`
-        self.settings = replace(old, thresholds=new.thresholds, sections=sections)
+        self.settings = replace(old, thresholds=result.thresholds, sections=sections)
         self.monitor.set_settings(self.settings)
         self.config_error = None
         self.notify("config reloaded: thresholds updated", title="Config", markup=False)
         self._request()
 
-    # -- actions -----------------------------------------------------------------------
+    # -- what the screens tell the app ---------------------------------------------
 
-    def set_filter_text(self, value: str) -> None:
-        self.table_query = replace(self.table_query, text=value)
+    def on_filter_changed(self, message: FilterChanged) -> None:
+        self.table_query = replace(self.table_query, text=message.text)
         self._request()
 
+    def on_heading_clicked(self, message: HeadingClicked) -> None:
+        """A click on a column heading: sort by it, or reverse when it is the sort."""
+        if message.column == self.table_query.sort:
+            self.action_reverse_sort()
+        else:
+            self.action_sort(message.column)
+
+    def on_execution_opened(self, message: ExecutionOpened) -> None:
+        self.open_execution(message.execution_id)
+
     def open_execution(self, execution_id: str) -> None:
-        self.push_screen(ExecutionScreen(execution_id))
+        """Push the execution view; it follows new data through `data_version`."""
+        self.push_screen(ExecutionScreen(
+            execution_id, monitor=self.monitor, settings=self.settings,
+            export_dir=self.export_dir, clock=self.clock).data_bind(WftuiApp.data_version))
+
+    # -- actions -----------------------------------------------------------------------
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen())
+            app_keys = [b for b in self.BINDINGS if self.demo is not None or b.key != "i"]
+            self.push_screen(HelpScreen(help_sections(app_keys)))
 
     def action_malformed(self) -> None:
         if isinstance(self.screen, MalformedScreen):
             return
-        screen = MalformedScreen()
+        screen = MalformedScreen().data_bind(refresh_shown=WftuiApp.shown)
         self.push_screen(screen)
-        if self.latest is not None:
-            snap = self.latest.snapshot
-            screen.show(snap.recent_malformed, snap.malformed_total)
 
     def action_pause(self) -> None:
         self.paused = not self.paused
         self.notify("display paused: reading continues" if self.paused
                     else "display resumed", markup=False)
-        shown = self._shown if self.paused else self.latest
+        shown = self.shown if self.paused else self.latest
         if shown is not None:
-            self._show(shown, False)  # redraws the status line with or without PAUSED
+            self._show(shown)  # redraws the status line with or without PAUSED
         self._request()
-
-    def action_filter(self) -> None:
-        if isinstance(self.screen, MonitorScreen):
-            self.screen.open_filter()
 
     def action_status_filter(self, status: str | None = None) -> None:
         if status is None:
@@ -362,13 +338,6 @@ class WftuiApp(App[int]):
             column = SORTS[(SORTS.index(self.table_query.sort) + 1) % len(SORTS)]
         self.table_query = replace(self.table_query, sort=column, descending=True)
         self._request()
-
-    def sort_by_column(self, column: str) -> None:
-        """A click on a column heading: sort by it, or reverse when it is the sort."""
-        if column == self.table_query.sort:
-            self.action_reverse_sort()
-        else:
-            self.action_sort(column)
 
     def action_reverse_sort(self) -> None:
         query = self.table_query
@@ -387,46 +356,31 @@ class WftuiApp(App[int]):
         self._request()
 
     def action_audit(self) -> None:
-        try:
-            from wftui.ui.screens.audit import AuditScreen
-        except ImportError as error:
-            self.notify(f"the replay audit log is not available in this build "
-                        f"({safe(error)})", severity="warning", markup=False)
-            return
+        from wftui.ui.screens.audit import AuditScreen
+
         self.push_screen(AuditScreen())
 
     def action_incident(self, name: str | None = None) -> None:
         if self.demo is None:
             self.notify("incidents can be switched only in `wftui demo`", markup=False)
-            return
-        if name is None:
-            from wftui.ui.screens.incident import IncidentScreen
-
+        elif name is None:
             self.push_screen(IncidentScreen(self.demo.incidents), self._switch_incident)
-            return
-        self._switch_incident(name)
+        else:
+            self._switch_incident(name)
 
     def _switch_incident(self, name: str | None) -> None:
-        if not name or self.demo is None:
-            return
-        demo = self.demo
-
-        async def switch() -> None:
-            try:
-                outcome = await asyncio.to_thread(demo.switch, name)
-            except OSError as error:
-                self.notify(f"could not switch the incident: {safe(error)}",
-                            severity="error", markup=False)
-                return
-            self.notify(safe(outcome), title="Demo incident", timeout=10, markup=False)
-
-        self.run_worker(switch(), group="incident", exit_on_error=False)
+        if name and self.demo is not None:
+            self.run_worker(switch_incident(self, self.demo, name), group="incident",
+                            exit_on_error=False)
 
     # -- command palette ---------------------------------------------------------------
 
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield from palette_commands(self, screen)
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        # Textual's "Keys" panel would sit beside our "Help: keys": one entry for keys.
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.title != "Keys")
+        yield from palette_commands(self, screen,
+                                    self.demo.incidents if self.demo else None)
 
 
 def make_app(settings: Settings, monitor: LiveMonitor, *,

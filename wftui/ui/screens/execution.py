@@ -3,25 +3,36 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import orjson
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from wftui.config import Settings
 from wftui.core.steps import ExecutionDetail
+from wftui.live import LiveMonitor
+from wftui.ui.screens.compare import CompareScreen
+from wftui.ui.screens.replay import ReplayScreen
 from wftui.ui.widgets.step_tree import StepTree
 from wftui.view.text import plain, safe
 
-if TYPE_CHECKING:
-    from wftui.ui.app import WftuiApp
-
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def default_export_dir() -> Path:
+    """Where exports go: `$XDG_DATA_HOME/wftui/exports` (~/.local/share/wftui/exports)."""
+    base = os.environ.get("XDG_DATA_HOME") or ""
+    root = Path(base) if os.path.isabs(base) else Path.home() / ".local" / "share"
+    return root / "wftui" / "exports"
 
 
 def export_path(directory: Path, execution_id: str) -> Path:
@@ -30,29 +41,40 @@ def export_path(directory: Path, execution_id: str) -> Path:
     return directory / f"wftui-{name[:80]}.json"
 
 
-class ExecutionScreen(Screen):
-    """Step by step: status, type, duration and timeline of each step, and its events."""
+class ExecutionScreen(Screen[None]):
+    """Step by step: status, type, duration and timeline of each step, and its events.
+
+    `data_version` is bound to the app's (data_bind): when something new was read, a
+    running execution updates in place.
+    """
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "app.pop_screen", "Back", tooltip="back to the dashboard"),
         Binding("x", "expand_all", "Expand all"),
         Binding("z", "collapse_all", "Collapse all"),
-        Binding("e", "export", "Export JSON"),
-        Binding("r", "replay", "Replay"),
-        Binding("c", "compare", "Compare"),
+        Binding("e", "export", "Export JSON",
+                tooltip="export the execution as JSON (the path is shown)"),
+        Binding("r", "replay", "Replay",
+                tooltip="replay the execution (asks first; dry run available)"),
+        Binding("c", "compare", "Compare",
+                tooltip="compare with its replay (or with its original)"),
     ]
 
-    def __init__(self, execution_id: str) -> None:
+    data_version: reactive[int] = reactive(-1, init=False)
+
+    def __init__(self, execution_id: str, *, monitor: LiveMonitor, settings: Settings,
+                 export_dir: Path | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         self.execution_id = execution_id
+        self.monitor = monitor
+        self.settings = settings
+        self.export_dir = export_dir or default_export_dir()
+        self.clock = clock
         self.detail: ExecutionDetail | None = None
         self.last_replay: str | None = None
         self._signature: tuple[object, ...] | None = None
         self._loading = False
-
-    @property
-    def wftui(self) -> WftuiApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="execution-title")
@@ -75,8 +97,8 @@ class ExecutionScreen(Screen):
         self._loading = True
         tree = self.query_one(StepTree)
         try:
-            now = self.wftui.clock()
-            detail = await asyncio.to_thread(self.wftui.monitor.detail, self.execution_id, now)
+            now = self.clock()
+            detail = await asyncio.to_thread(self.monitor.detail, self.execution_id, now)
         except Exception as error:  # noqa: BLE001 - one line in the view, not a crash
             tree.root.set_label(Text(f"could not build the step tree: "
                                      f"{type(error).__name__}: {safe(error)}", style="red"))
@@ -99,9 +121,10 @@ class ExecutionScreen(Screen):
             self._signature = signature
             tree.show(detail, now)
 
-    def monitor_changed(self) -> None:
-        """Called by the app after a refresh: a running execution updates in place."""
-        self.run_worker(self.reload(), group="execution-reload")
+    def watch_data_version(self) -> None:
+        """Something new was read: a running execution updates in place."""
+        if self.is_mounted:
+            self.run_worker(self.reload(), group="execution-reload")
 
     def action_expand_all(self) -> None:
         self.query_one(StepTree).root.expand_all()
@@ -117,9 +140,9 @@ class ExecutionScreen(Screen):
             return
         body = orjson.dumps(self.detail.as_dict(),
                             option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-        directory = self.wftui.export_dir
-        path = export_path(directory, self.detail.execution_id)
+        path = export_path(self.export_dir, self.detail.execution_id)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(body + b"\n")
         except OSError as error:
             self.notify(f"export failed: {safe(error.strerror or error)} ({safe(path)})",
@@ -132,12 +155,6 @@ class ExecutionScreen(Screen):
         if self.detail is None:
             self.notify("no execution detail to replay", severity="warning")
             return
-        try:
-            from wftui.ui.screens.replay import ReplayScreen
-        except ImportError as error:
-            self.notify(f"replay is not available in this build ({safe(error)})",
-                        severity="warning", markup=False)
-            return
         original = self.detail.execution_id
 
         def replayed(new_id: str | None) -> None:
@@ -149,7 +166,7 @@ class ExecutionScreen(Screen):
                             timeout=10)
                 self.action_compare()
 
-        self.app.push_screen(ReplayScreen(self.detail, self.wftui.settings), replayed)
+        self.app.push_screen(ReplayScreen(self.detail, self.settings), replayed)
 
     def action_compare(self) -> None:
         detail = self.detail
@@ -164,10 +181,4 @@ class ExecutionScreen(Screen):
             self.notify("nothing to compare: this execution has no replay and is not one "
                         "(press r to replay it)", severity="warning")
             return
-        try:
-            from wftui.ui.screens.compare import CompareScreen
-        except ImportError as error:
-            self.notify(f"compare is not available in this build ({safe(error)})",
-                        severity="warning", markup=False)
-            return
-        self.app.push_screen(CompareScreen(self.wftui.monitor, left, right))
+        self.app.push_screen(CompareScreen(self.monitor, left, right))

@@ -1,63 +1,86 @@
-"""The `?` screen: every key, where it works, and what it does."""
+"""The `?` screen: every key, where it works, and what it does, read from the bindings.
+
+Each section is a list of `Binding`s (the app's, each screen's, each widget's): the
+description says what a key does, the tooltip (when there is one) says it at more
+length. A key added to a `BINDINGS` list shows up here with no second list to keep.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-KEYS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    ("Everywhere", (
-        ("?", "this help"),
-        ("q / ctrl+c", "quit"),
-        ("p", "pause / resume the display (reading goes on)"),
-        ("m", "malformed lines: what could not be read, with file and line"),
-        ("ctrl+p", "command palette: every action, windows, filters, sorts, audit log"),
-    )),
-    ("Dashboard and executions", (
-        ("w", "next window: 1m → 5m → 15m → 1h → all"),
-        ("/", "filter executions by id, workflow, step name or error text"),
-        ("esc", "clear the filter"),
-        ("f", "status filter: all → failed → running"),
-        ("s / S", "sort by the next column / reverse (or click a column heading)"),
-        ("j k ↑ ↓", "move the cursor; pgup pgdn home end jump"),
-        ("enter", "open the execution under the cursor (double click too)"),
-    )),
-    ("Execution view", (
-        ("space / enter", "fold or unfold the node under the cursor"),
-        ("x / z", "expand all / collapse all"),
-        ("j k ↑ ↓", "move"),
-        ("e", "export the execution as JSON (the path is shown)"),
-        ("r", "replay the execution (asks first; dry run available)"),
-        ("c", "compare with its replay (or with its original)"),
-        ("esc", "back to the dashboard"),
-    )),
-    ("Demo (wftui demo)", (
-        ("i", "switch the demo's incident: error-spike, slow-tool, backlog, none"),
-    )),
-)
+from wftui.ui.screens.compare import CompareScreen
+from wftui.ui.screens.execution import ExecutionScreen
+from wftui.ui.screens.malformed import MalformedScreen
+from wftui.ui.screens.monitor import MonitorScreen
+from wftui.ui.widgets.executions_table import ExecutionsTable
+from wftui.ui.widgets.step_tree import StepTree
+
+HelpSections = Sequence[tuple[str, Sequence[Binding]]]
+
+SYMBOLS = (("✓ ✗ ⟳", "ok, failed, running"),
+           ("↻ / ⟲n", "a replay / replayed n times"),
+           ("⏱ ◆", "the slowest step / on the critical path"),
+           ("·", "no data in a sparkline (never drawn as zero)"),
+           ("→ …", "a line goes on to the right (→ scrolls) / text was cut"),
+           ("␛ ␍ ⍰", "control characters and bidi marks from logs, made visible"))
 
 
-def help_text() -> Text:
-    """Every key as a two-column table in plain text."""
+# Textual binds the palette itself (App.COMMAND_PALETTE_BINDING), outside BINDINGS.
+PALETTE = Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "Commands",
+                  tooltip="command palette: every action, windows, filters, sorts, audit log")
+
+
+def help_sections(app_bindings: Sequence[Binding]) -> HelpSections:
+    """Every key, grouped by where it works: the app's (given), then each view's."""
+    return [("Everywhere", [*app_bindings, PALETTE]),
+            ("Dashboard and executions", [*MonitorScreen.BINDINGS,
+                                          *ExecutionsTable.BINDINGS]),
+            ("Execution view", [*ExecutionScreen.BINDINGS, *StepTree.BINDINGS]),
+            ("Compare", CompareScreen.BINDINGS),
+            ("Malformed lines", MalformedScreen.BINDINGS)]
+
+
+def key_rows(bindings: Sequence[Binding], key_display: Callable[[Binding], str]
+             ) -> list[tuple[str, str]]:
+    """(keys, what they do), one row per action: keys bound to the same action and
+    description (q and ctrl+c to quit) share a row, in the order they were bound."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for binding in bindings:
+        what = binding.tooltip or binding.description
+        if not what:
+            continue
+        keys = rows.setdefault((binding.action, what), [])
+        for key in binding.key.split(","):
+            label = key_display(Binding(key.strip(), binding.action,
+                                        key_display=binding.key_display))
+            if label not in keys:
+                keys.append(label)
+    return [(" / ".join(keys), what) for (_action, what), keys in rows.items()]
+
+
+def help_text(sections: HelpSections, key_display: Callable[[Binding], str]) -> Text:
+    """Every section's keys as a two-column table, then what the symbols mean."""
     text = Text(end="")
-    for index, (section, keys) in enumerate(KEYS):
-        if index:
-            text.append("\n")
-        text.append(f"{section}\n", style="bold underline")
-        for key, what in keys:
-            text.append(f"  {key:<14}", style="bold cyan")
+    for title, bindings in sections:
+        rows = key_rows(bindings, key_display)
+        if not rows:
+            continue
+        text.append(f"{title}\n", style="bold underline")
+        for keys, what in rows:
+            text.append(f"  {keys:<16}", style="bold cyan")
             text.append(f"{what}\n")
-    text.append("\nSymbols\n", style="bold underline")
-    for symbol, meaning in (("✓ ✗ ⟳", "ok, failed, running"),
-                            ("↻ / ⟲n", "a replay / replayed n times"),
-                            ("⏱ ◆", "the slowest step / on the critical path"),
-                            ("·", "no data in a sparkline (never drawn as zero)"),
-                            ("␛ ␍ ⍰", "control characters and bidi marks from logs, made visible")):
-        text.append(f"  {symbol:<14}", style="bold cyan")
+        text.append("\n")
+    text.append("Symbols\n", style="bold underline")
+    for symbol, meaning in SYMBOLS:
+        text.append(f"  {symbol:<16}", style="bold cyan")
         text.append(f"{meaning}\n")
     return text
 
@@ -67,9 +90,14 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
 
+    def __init__(self, sections: HelpSections) -> None:
+        super().__init__()
+        self.sections = sections
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(help_text(), id="help-text")
+            yield Static(help_text(self.sections, self.app.get_key_display),
+                         id="help-text")
 
     def on_mount(self) -> None:
         self.query_one("#help-box").border_title = "wftui keys (esc to close)"

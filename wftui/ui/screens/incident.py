@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any, Protocol
+
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from wftui.view.text import plain
+from wftui.view.text import plain, safe
+
+
+class DemoControl(Protocol):
+    """What `wftui demo` lets the app do to the demo service."""
+
+    incidents: dict[str, str]  # name -> description
+
+    def switch(self, name: str) -> str:
+        """Switch the incident; returns a one-line outcome (raises OSError on failure)."""
+        ...
+
+
+async def switch_incident(app: App[Any], demo: DemoControl, name: str) -> None:
+    """Ask the demo service to switch (in a thread: it is an HTTP call); say the outcome."""
+    try:
+        outcome = await asyncio.to_thread(demo.switch, name)
+    except OSError as error:
+        app.notify(f"could not switch the incident: {safe(error)}", severity="error",
+                   markup=False)
+        return
+    app.notify(safe(outcome), title="Demo incident", timeout=10, markup=False)
 
 
 class IncidentScreen(ModalScreen[str | None]):

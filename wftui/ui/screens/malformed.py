@@ -6,10 +6,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wftui.core.ledger import MalformedLine
+from wftui.view.refresh import Refresh
 from wftui.view.text import clip, clip_left, plain, safe
 
 
@@ -34,8 +36,12 @@ def malformed_text(lines: tuple[MalformedLine, ...], total: int) -> Text:
     return text
 
 
-class MalformedScreen(Screen):
-    """A scrollable list of the malformed lines the ledger kept."""
+class MalformedScreen(Screen[None]):
+    """A scrollable list of the malformed lines the ledger kept.
+
+    `refresh_shown` is bound to the app's refresh on screen (data_bind): the list
+    follows it.
+    """
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
@@ -43,9 +49,7 @@ class MalformedScreen(Screen):
         Binding("k", "scroll(-1)", "Up", show=False),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._shown: tuple[tuple[MalformedLine, ...], int] = ((), 0)
+    refresh_shown: reactive[Refresh | None] = reactive(None, always_update=True, init=False)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="malformed-box"):
@@ -55,14 +59,18 @@ class MalformedScreen(Screen):
     def on_mount(self) -> None:
         self.query_one("#malformed-box").border_title = "Malformed lines"
         self.query_one("#malformed-box").focus()
-        self.show(*self._shown)
+        self.watch_refresh_shown(self.refresh_shown)
 
-    def show(self, lines: tuple[MalformedLine, ...], total: int) -> None:
-        """Display the kept malformed lines (called on open and after refreshes)."""
-        self._shown = (lines, total)
+    def watch_refresh_shown(self, refresh: Refresh | None) -> None:
+        """Display the kept malformed lines of the refresh on screen."""
         if not self.is_mounted:
             return
-        self.query_one("#malformed-text", Static).update(malformed_text(lines, total))
+        if refresh is None:
+            text = Text("reading…", style="dim")
+        else:
+            snapshot = refresh.snapshot
+            text = malformed_text(snapshot.recent_malformed, snapshot.malformed_total)
+        self.query_one("#malformed-text", Static).update(text)
 
     def action_scroll(self, delta: int) -> None:
         box = self.query_one("#malformed-box", VerticalScroll)

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.events import Click
+from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Input
 
-from wftui.core.snapshot import Snapshot
+from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
 from wftui.ui.widgets.alerts_list import AlertsList
 from wftui.ui.widgets.executions_table import ExecutionsTable
 from wftui.ui.widgets.figure_panel import FigurePanel
 from wftui.ui.widgets.quiet_static import QuietStatic
 from wftui.ui.widgets.sources_bar import SourcesBar
-from wftui.view.panels import PANELS, panel_views
-from wftui.view.table import column_at, empty_message, header_text, table_title
+from wftui.view.dashboard import Dashboard
+from wftui.view.panels import PANELS
+from wftui.view.table import column_at, header_text
 
-if TYPE_CHECKING:
-    from wftui.ui.app import WftuiApp
-    from wftui.view.refresh import Refresh
 
 class TableHeader(QuietStatic):
     """The executions table's column headings, laid out for the table's width (which
@@ -34,26 +31,36 @@ class TableHeader(QuietStatic):
     descending = True
 
     def show(self, width: int, sort: str, descending: bool) -> None:
+        """Lay the headings out for `width` cells, the sorted column marked."""
         self.laid_out_for, self.sort, self.descending = width, sort, descending
         self.show_text(header_text(width, sort, descending))
 
     def on_click(self, event: Click) -> None:
         column = column_at(self.laid_out_for, event.x)
         if column is not None:
-            self.app.sort_by_column(column)  # type: ignore[attr-defined]
+            self.post_message(HeadingClicked(column))
 
 
-class MonitorScreen(Screen):
-    """What an operator watches: is it healthy, what is firing, which executions failed."""
+class MonitorScreen(Screen[None]):
+    """What an operator watches: is it healthy, what is firing, which executions failed.
+
+    `dashboard` is bound to the app's (data_bind): each refresh arrives here and is drawn.
+    """
 
     BINDINGS = [
-        Binding("slash", "app.filter", "Filter"),
-        Binding("f", "app.status_filter", "Failed/running/all"),
-        Binding("s", "app.sort", "Sort"),
+        Binding("slash", "open_filter", "Filter",
+                tooltip="filter executions by id, workflow, step name or error text"),
+        Binding("f", "app.status_filter", "Failed/running/all",
+                tooltip="status filter: all → failed → running"),
+        Binding("s", "app.sort", "Sort", tooltip="sort by the next column (or click a "
+                "column heading; again to reverse)"),
         Binding("S", "app.reverse_sort", "Reverse sort", show=False),
-        Binding("w", "app.next_window", "Window"),
+        Binding("w", "app.next_window", "Window", tooltip="next window: 1m → 5m → 15m → "
+                "1h → all"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
+
+    dashboard: reactive[Dashboard | None] = reactive(None, always_update=True, init=False)
 
     def compose(self) -> ComposeResult:
         yield SourcesBar(id="sources")
@@ -74,22 +81,22 @@ class MonitorScreen(Screen):
         filter_input.display = False
         filter_input.cursor_blink = False
         self.query_one(ExecutionsTable).focus()
-
-    @property
-    def wftui(self) -> WftuiApp:
-        return self.app  # type: ignore[return-value]
+        if self.dashboard is not None:
+            self.watch_dashboard(self.dashboard)
 
     # -- filter box ------------------------------------------------------------------
 
-    def open_filter(self) -> None:
+    def action_open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        self.wftui.set_filter_text(event.value)
+        event.stop()
+        self.post_message(FilterChanged(event.value))
 
-    def on_input_submitted(self, _event: Input.Submitted) -> None:
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
         box = self.query_one("#filter", Input)
         if not box.value:
             box.display = False
@@ -99,27 +106,33 @@ class MonitorScreen(Screen):
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
-        self.wftui.set_filter_text("")
+        self.post_message(FilterChanged(""))
         self.query_one(ExecutionsTable).focus()
 
     def on_executions_table_execution_selected(
             self, event: ExecutionsTable.ExecutionSelected) -> None:
-        self.wftui.open_execution(event.execution_id)
+        event.stop()
+        self.post_message(ExecutionOpened(event.execution_id))
 
-    # -- showing a refresh ----------------------------------------------------------
+    # -- drawing a refresh -----------------------------------------------------------
 
-    def show(self, refresh: Refresh) -> None:
-        """Display one refresh: a snapshot and the arranged executions."""
-        snapshot = refresh.snapshot
-        app = self.wftui
-        self.query_one(SourcesBar).show(snapshot.sources, app.status_line(snapshot))
-        self._show_panels(snapshot, refresh.now)
-        self.query_one(AlertsList).show(snapshot.alerts)
-        self._show_table(refresh)
-
-    def _show_panels(self, snapshot: Snapshot, now: float) -> None:
-        for panel_id, view in panel_views(snapshot, now, self.wftui.history):
+    def watch_dashboard(self, dashboard: Dashboard | None) -> None:
+        """Draw one refresh: sources, panels, alerts, the executions table."""
+        if dashboard is None or not self.is_mounted:
+            return
+        snapshot = dashboard.refresh.snapshot
+        self.query_one(SourcesBar).show(snapshot.sources, dashboard.status)
+        for panel_id, view in dashboard.panels:
             self.query_one(f"#panel-{panel_id}", FigurePanel).show(view)
+        self.query_one(AlertsList).show(snapshot.alerts)
+        table = self.query_one(ExecutionsTable)
+        query = dashboard.refresh.query
+        self.query_one("#table-title", QuietStatic).show_text(dashboard.title)
+        self.query_one(TableHeader).show(table.size.width or 80, query.sort, query.descending)
+        if not table.size.width:  # before the first layout: lay the headings out again
+            self.call_after_refresh(self._relayout_header)
+        table.empty_message = dashboard.empty
+        table.set_rows(dashboard.refresh.rows)
 
     def _relayout_header(self) -> None:
         header = self.query_one(TableHeader)
@@ -129,13 +142,3 @@ class MonitorScreen(Screen):
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._relayout_header)
-
-    def _show_table(self, refresh: Refresh) -> None:
-        table = self.query_one(ExecutionsTable)
-        query = refresh.query
-        self.query_one("#table-title", QuietStatic).show_text(table_title(refresh))
-        self.query_one(TableHeader).show(table.size.width or 80, query.sort, query.descending)
-        if not table.size.width:  # before the first layout: lay the headings out again
-            self.call_after_refresh(self._relayout_header)
-        table.empty_message = empty_message(refresh, self.wftui.monitor.tailer is not None)
-        table.set_rows(refresh.rows)

@@ -118,8 +118,10 @@ class StepTree(Tree[str]):
     """The step-by-step tree of one execution; `show()` rebuilds it in place."""
 
     BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
+        Binding("space", "toggle_node", "Fold / unfold", show=False,
+                tooltip="fold or unfold the node under the cursor (enter too)"),
+        Binding("j,down", "cursor_down", "Down", show=False),
+        Binding("k,up", "cursor_up", "Up", show=False),
     ]
     DEFAULT_CSS = "StepTree { height: 1fr; }"
 

@@ -1,0 +1,74 @@
+"""Reloading the config file when it changes, without ever reading it on the UI thread.
+
+The file is read in a daemon thread of its own: a config path that never answers (a
+FIFO, a hung network mount) must not freeze the UI, nor keep the process from
+exiting (a thread of the default executor would be waited for at exit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from wftui.config import ConfigError, Settings, load_settings
+
+# What a read gives the UI thread: new settings, or one line saying why not.
+ReadResult = Settings | str
+
+
+def mtime(path: Path | None) -> int | None:
+    """The file's modification time (None: no file, or it cannot be looked at)."""
+    if path is None:
+        return None
+    try:
+        return os.stat(path).st_mtime_ns  # stat never opens: a FIFO does not block it
+    except OSError:
+        return None
+
+
+def read_settings(path: Path) -> ReadResult:
+    """Settings from the file, or why they could not be read (one line)."""
+    try:
+        return load_settings(str(path))
+    except ConfigError as error:
+        return str(error)
+    except Exception as error:  # noqa: BLE001 - one line on screen, not a crash
+        return f"{type(error).__name__}: {error}"
+
+
+class ConfigReloader:
+    """Notices a changed config file and reads it in a thread, one read at a time."""
+
+    def __init__(self, path: Path | None, deliver: Callable[[ReadResult], None]) -> None:
+        """`deliver` is called in the reading thread: it must hand over thread-safely
+        (`App.call_from_thread`)."""
+        self.path = path
+        self.deliver = deliver
+        self.reading = False
+        self._seen = mtime(path)
+
+    def check(self) -> None:
+        """Reload if the file changed since it was last seen."""
+        now = mtime(self.path)
+        if self.path is None or now == self._seen:
+            return
+        self._seen = now
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the file now (unless a read is still under way)."""
+        path = self.path
+        if path is None or self.reading:
+            return
+        self.reading = True
+
+        def read() -> None:
+            result = read_settings(path)
+            self.reading = False
+            with contextlib.suppress(RuntimeError):  # the app has ended meanwhile
+                self.deliver(result)
+
+        threading.Thread(target=read, name="wftui-config", daemon=True).start()

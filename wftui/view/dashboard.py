@@ -1,0 +1,38 @@
+"""Everything the dashboard screen draws, computed from one refresh and the app's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from wftui.view.history import FigureHistory
+from wftui.view.panels import PanelView, panel_views
+from wftui.view.refresh import Refresh
+from wftui.view.status import status_text
+from wftui.view.table import empty_message, table_title
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """One refresh as the dashboard shows it: status line, panels, table title, rows."""
+
+    refresh: Refresh
+    status: Text
+    panels: list[tuple[str, PanelView]]
+    title: Text
+    empty: str
+
+
+def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
+              config_error: str | None, history: FigureHistory | None,
+              reads_logs: bool) -> Dashboard:
+    """The dashboard for a refresh (`reads_logs`: the monitor follows log files)."""
+    snapshot = refresh.snapshot
+    return Dashboard(
+        refresh=refresh,
+        status=status_text(snapshot, window_s, paused, config_error),
+        panels=panel_views(snapshot, refresh.now, history),
+        title=table_title(refresh),
+        empty=empty_message(refresh, reads_logs),
+    )
