@@ -132,8 +132,8 @@ def harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
                     pytest.fail("the monitor did not read the fixture log")
                 time.sleep(0.02)
             kwargs["start_monitor"] = False
-        app = make_app(settings, monitor, clock=clock or (lambda: NOW),
-                       export_dir=tmp_path, **kwargs)
+        kwargs.setdefault("export_dir", tmp_path)
+        app = make_app(settings, monitor, clock=clock or (lambda: NOW), **kwargs)
         return Harness(app, monitor, log, record_notes(app))
 
     yield build

@@ -8,7 +8,7 @@ from pathlib import Path
 from tests.ui.conftest import T0, append, execution, settled, stamp, wait_for
 from tests.ui.screen import screen_text
 from wftui.ui.screens.compare import CompareScreen
-from wftui.ui.screens.execution import ExecutionScreen, export_path
+from wftui.ui.screens.execution import ExecutionScreen, default_export_dir, export_path
 from wftui.ui.screens.replay import ReplayScreen
 from wftui.ui.widgets.step_tree import StepTree
 
@@ -110,6 +110,60 @@ async def test_running_execution_updates_in_place(harness) -> None:
         line = next(line for line in screen_text(h.app).splitlines() if "classify" in line)
         assert "1.50s" in line
         assert isinstance(h.app.screen, ExecutionScreen)  # same view, updated in place
+
+
+async def test_export_goes_to_the_xdg_data_folder_by_default(
+        harness, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    events = _story()
+    h = harness(events, export_dir=None)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "run-1")
+        await pilot.press("e")
+        path = tmp_path / "data" / "wftui" / "exports" / "wftui-run-1.json"  # created
+        await wait_for(pilot, path.exists, "the export in the data folder")
+        assert any(str(path) in note for note in h.notes)
+
+
+def test_default_export_folder_without_xdg(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert default_export_dir() == tmp_path / ".local" / "share" / "wftui" / "exports"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")  # not absolute: ignored, as XDG says
+    assert default_export_dir() == tmp_path / ".local" / "share" / "wftui" / "exports"
+
+
+async def test_traceback_ends_with_its_last_line_not_an_empty_one(harness) -> None:
+    events = execution("tb-1", T0, failed=True)
+    for event in events:
+        if event["event"] == "error":
+            event["traceback"] += "\n"  # as Python prints them
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "tb-1")
+        await pilot.press("x")
+        await pilot.pause()
+        lines = screen_text(h.app).splitlines()
+        last = max(i for i, line in enumerate(lines) if "TimeoutError: ticket API" in line)
+        assert lines[last].strip().startswith("│     └─ TimeoutError")
+        assert not any(line.rstrip().endswith("└─") for line in lines)
+
+
+async def test_a_line_cut_at_the_right_edge_ends_in_an_arrow(harness) -> None:
+    long = "x" * 300
+    events = execution("wide-1", T0, context={"note": long})
+    h = harness(events)
+    async with h.app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "wide-1")
+        await pilot.press("x")
+        await pilot.pause()
+        line = next(line for line in screen_text(h.app).splitlines() if "note:" in line)
+        assert line.rstrip().endswith("x→")
+        other = next(line for line in screen_text(h.app).splitlines() if "ticket" in line)
+        assert "→" not in other  # a line that fits has none
 
 
 async def test_export_writes_json_and_says_where(harness, tmp_path: Path) -> None:

@@ -71,7 +71,8 @@ def line(kind: str, eid: str, t: float, **fields: Any) -> bytes:
 def detail_of(lines: list[bytes], eid: str) -> ExecutionDetail:
     ledger = Ledger()
     ledger.ingest_lines("app.log", 1, lines)
-    return build_detail(ledger.executions[eid], T0 + 60, 30.0)
+    execution = next(e for e in ledger.summaries() if e.execution_id == eid)
+    return build_detail(execution, T0 + 60, 30.0)
 
 
 def original(eid: str = "EXEC-1", workflow: str = "support_ticket",

@@ -77,6 +77,12 @@ def test_panel_text_shows_the_runbook_action_only_while_firing() -> None:
     assert "Page on-call" not in panel_text(view, 40).plain
 
 
+def test_panel_detail_is_one_line_cut_with_an_ellipsis() -> None:
+    view = PanelView(title="Latency", value="1.00s", detail="p50 904ms · p99 2.46s")
+    assert panel_text(view, 12).plain.split("\n")[2] == "p50 904ms ·…"  # 11 + …
+    assert panel_text(view, 40).plain.split("\n")[2] == "p50 904ms · p99 2.46s"
+
+
 def test_panel_text_drops_the_word_threshold_when_narrow() -> None:
     view = PanelView(title="Latency", value="1.00s", threshold="threshold > 60.00s for 5m")
     assert panel_text(view, 12).plain.split("\n")[1] == "> 60.00s for 5m"

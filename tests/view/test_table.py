@@ -29,8 +29,10 @@ def test_row_columns_at_120() -> None:
 def test_long_workflow_name_is_cut_with_an_ellipsis() -> None:
     events = run("e", T0, 1.0, workflow="a-very-long-workflow-name-for-tickets")
     text = row_text(_row(events, "e"), 100).plain
-    # the workflow column gets what is left of 100 cells after 91: 9 cells, 8 of text
-    assert text.rstrip().endswith(" a-very-…")
+    # At 100 cells the id column gives way: 100 - 69 (the fixed columns) - 12 (kept for
+    # the workflow) = 19 cells of id; the workflow gets 100 - 88 = 12 cells, 11 of text.
+    assert text[10:29] == "e".ljust(19)
+    assert text[88:] == "a-very-lon… "
 
 
 def test_header_marks_the_sorted_column_and_clicks_find_columns() -> None:
@@ -39,7 +41,9 @@ def test_header_marks_the_sorted_column_and_clicks_find_columns() -> None:
     assert column_at(80, 0) == "status"
     assert column_at(80, 10) == "execution_id"
     assert column_at(80, 43) == "duration_s"
-    assert column_at(80, 79) == "tokens"  # 71..80
+    # at 80 the id column narrows to 12: tokens 61..70, cost 71..80, no room for more
+    assert column_at(80, 15) == "execution_id"
+    assert column_at(80, 79) == "cost_usd"
     assert column_at(120, 91) == "workflow_name"
     assert column_at(120, 200) is None
 

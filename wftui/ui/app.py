@@ -64,10 +64,11 @@ class WftuiApp(App[int]):
         # An operator's reflex in a terminal; Textual's default only says to use ctrl+q.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help", tooltip="every key (this list)"),
-        Binding("p", "pause", "Pause",
+        # Shown in the dashboard's footer (MonitorScreen binds them too).
+        Binding("p", "pause", "Pause", show=False,
                 tooltip="pause / resume the display (reading goes on)"),
-        Binding("m", "malformed", "Malformed", tooltip="malformed lines: what could not "
-                "be read, with file and line"),
+        Binding("m", "malformed", "Malformed", show=False, tooltip="malformed lines: what "
+                "could not be read, with file and line"),
         Binding("i", "incident", "Incident", tooltip="switch the demo's incident "
                 "(wftui demo only)"),
     ]

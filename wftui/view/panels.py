@@ -16,7 +16,7 @@ from wftui.core.format import count, percent, rate_per_min, seconds, threshold_f
 from wftui.core.format import window as window_label
 from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
 from wftui.view.history import FigureHistory
-from wftui.view.text import plain
+from wftui.view.text import clip, plain
 
 # panel id, title, figure key (as in figure_values), threshold name or None
 PANELS = (
@@ -175,7 +175,8 @@ def sparkline(values: list[float | None], threshold: float | None = None) -> Tex
 
 def panel_text(view: PanelView, width: int) -> Text:
     """One panel laid out for `width` cells: value and state, threshold, detail,
-    sparkline, and the runbook action while it fires."""
+    sparkline, and the runbook action while it fires (the only line that may wrap:
+    the operator needs all of it)."""
     width = max(width, 8)
     text = Text(no_wrap=True, end="")
     if view.quality == "no_data":
@@ -196,7 +197,7 @@ def panel_text(view: PanelView, width: int) -> Text:
         threshold = threshold[len("threshold "):]  # a narrow terminal: keep the value
     text.append(threshold, style="dim")
     text.append("\n")
-    text.append(plain(view.detail or " ", "dim"))
+    text.append(plain(clip(view.detail, width) or " ", "dim"))  # one line, whatever the width
     text.append("\n")
     label = f" {'last ' if width >= 24 else ''}{window_label(view.span_s)}"
     points = max(width - len(label), 4)

@@ -25,10 +25,20 @@ STATUS_LOOK = {"running": ("⟳ running", "cyan"), "succeeded": ("✓ ok", "gree
                "failed": ("✗ failed", "bold red")}
 
 
+MIN_WORKFLOW = 12  # cells the workflow column keeps before the id column gives way
+MIN_ID = 12
+
+
 def _widths(width: int) -> dict[str, int]:
-    """Column widths; a wide terminal shows a whole UUID-sized execution id."""
+    """Column widths; a wide terminal shows a whole UUID-sized execution id, a narrow
+    one narrows the id column (ids are cut with …) so the workflow keeps some room."""
     if width >= 150:
         return {**WIDTHS, "execution_id": 38}
+    others = sum(size for key, size in WIDTHS.items()
+                 if key not in ("execution_id", "workflow_name"))
+    room = width - others - MIN_WORKFLOW
+    if room < WIDTHS["execution_id"]:
+        return {**WIDTHS, "execution_id": max(room, MIN_ID)}
     return WIDTHS
 
 
@@ -72,7 +82,7 @@ def row_text(row: ExecutionRow, width: int) -> Text:
     used = 0
     for key in ORDER:
         value, style = cells[key]
-        size = widths[key] if key != "workflow_name" else max(width - used, 8)
+        size = widths[key] if key != "workflow_name" else max(width - used, 0)
         value = clip(value, size - 1)
         pad = " " * max(size - 1 - cell_len(value), 0)
         text.append(pad + value if key in RIGHT else value + pad, style=style)
@@ -87,7 +97,7 @@ def header_text(width: int, sort: str, descending: bool) -> Text:
     widths = _widths(width)
     used = 0
     for key in ORDER:
-        size = widths[key] if key != "workflow_name" else max(width - used, 8)
+        size = widths[key] if key != "workflow_name" else max(width - used, 0)
         name = COLUMNS[key] + ((" ▼" if descending else " ▲") if key == sort else "")
         name = clip(name, size - 1)
         pad = " " * max(size - 1 - cell_len(name), 0)
@@ -102,7 +112,7 @@ def column_at(width: int, x: int) -> str | None:
     widths = _widths(width)
     used = 0
     for key in ORDER:
-        size = widths[key] if key != "workflow_name" else max(width - used, 8)
+        size = widths[key] if key != "workflow_name" else max(width - used, 0)
         if used <= x < used + size:
             return key
         used += size

@@ -50,9 +50,9 @@ class ExecutionScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", tooltip="back to the dashboard"),
-        Binding("x", "expand_all", "Expand all"),
-        Binding("z", "collapse_all", "Collapse all"),
-        Binding("e", "export", "Export JSON",
+        Binding("x", "expand_all", "Expand", tooltip="expand all"),
+        Binding("z", "collapse_all", "Collapse", tooltip="collapse all"),
+        Binding("e", "export", "Export",
                 tooltip="export the execution as JSON (the path is shown)"),
         Binding("r", "replay", "Replay",
                 tooltip="replay the execution (asks first; dry run available)"),
@@ -84,8 +84,8 @@ class ExecutionScreen(Screen[None]):
     async def on_mount(self) -> None:
         title = Text("Execution ", style="bold")
         title.append(plain(self.execution_id, "bold cyan"))
-        title.append("   space/enter fold · x expand all · z collapse all · e export · "
-                     "r replay · c compare · esc back", style="dim")
+        title.append("   space/enter fold · → scrolls a cut line · ? every key",
+                     style="dim")
         self.query_one("#execution-title", Static).update(title)
         self.query_one(StepTree).focus()
         await self.reload()

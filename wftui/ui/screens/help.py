@@ -40,9 +40,12 @@ PALETTE = Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "Commands",
 
 def help_sections(app_bindings: Sequence[Binding]) -> HelpSections:
     """Every key, grouped by where it works: the app's (given), then each view's."""
+    app_keys = {binding.key for binding in app_bindings}
+    # The dashboard binds some app keys again only to show them in its footer.
+    dashboard = [b for b in MonitorScreen.BINDINGS
+                 if not (b.action.startswith("app.") and b.key in app_keys)]
     return [("Everywhere", [*app_bindings, PALETTE]),
-            ("Dashboard and executions", [*MonitorScreen.BINDINGS,
-                                          *ExecutionsTable.BINDINGS]),
+            ("Dashboard and executions", [*dashboard, *ExecutionsTable.BINDINGS]),
             ("Execution view", [*ExecutionScreen.BINDINGS, *StepTree.BINDINGS]),
             ("Compare", CompareScreen.BINDINGS),
             ("Malformed lines", MalformedScreen.BINDINGS)]

@@ -50,7 +50,7 @@ class MonitorScreen(Screen[None]):
     BINDINGS = [
         Binding("slash", "open_filter", "Filter",
                 tooltip="filter executions by id, workflow, step name or error text"),
-        Binding("f", "app.status_filter", "Failed/running/all",
+        Binding("f", "app.status_filter", "Status",
                 tooltip="status filter: all → failed → running"),
         Binding("s", "app.sort", "Sort", tooltip="sort by the next column (or click a "
                 "column heading; again to reverse)"),
@@ -58,6 +58,9 @@ class MonitorScreen(Screen[None]):
         Binding("w", "app.next_window", "Window", tooltip="next window: 1m → 5m → 15m → "
                 "1h → all"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        # The app's keys, shown in this footer (the execution view's has no room).
+        Binding("p", "app.pause", "Pause"),
+        Binding("m", "app.malformed", "Malformed"),
     ]
 
     dashboard: reactive[Dashboard | None] = reactive(None, always_update=True, init=False)

@@ -31,7 +31,8 @@ class ExecutionsTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home", "edge(0)", "First", show=False),
         Binding("end", "edge(1)", "Last", show=False),
-        Binding("enter", "open", "Open execution"),
+        Binding("enter", "open", "Open", tooltip="open the execution under the cursor "
+                "(double click too)"),
     ]
     DEFAULT_CSS = "ExecutionsTable { height: 1fr; overflow-x: hidden; }"
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
+from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -19,6 +22,7 @@ from wftui.core.steps import ExecutionDetail, Item, Step
 from wftui.view.text import clip, lines_of, plain, safe
 
 BAR_WIDTH = 24
+MORE_STYLE = Style(bold=True, reverse=True)  # the `→` of a line cut at the right edge
 STEP_ICONS = {"ok": ("✓", "green"), "failed": ("✗", "bold red"), "running": ("⟳", "cyan"),
               "done": ("•", "")}
 STATUS_LOOK = {"succeeded": ("✓ succeeded", "green"), "failed": ("✗ failed", "bold red"),
@@ -228,7 +232,10 @@ class StepTree(Tree[str]):
         event = item.event
         if item.kind == "error" and event.get("traceback"):
             node = parent.add(item_label(item), data=key, expand=True)
-            for index, line in enumerate(lines_of(event.get("traceback"))):
+            lines = lines_of(event.get("traceback"))
+            while lines and not lines[-1].strip():  # a final newline is no line of its own
+                lines.pop()
+            for index, line in enumerate(lines):
                 node.add_leaf(Text(line, style="red", no_wrap=True), data=f"{key}:{index}")
         elif item.kind == "tool_call" and isinstance(event.get("arguments"), dict) \
                 and event["arguments"]:
@@ -240,6 +247,26 @@ class StepTree(Tree[str]):
                 node.add_leaf(label, data=f"{key}:{safe(name)}")
         else:
             parent.add_leaf(item_label(item), data=key)
+
+    def render_line(self, y: int) -> Strip:
+        """A line that goes on past the right edge ends in `→`: the key scrolls to it."""
+        strip = super().render_line(y)
+        width = self.size.width
+        scroll_x, scroll_y = self.scroll_offset
+        node = self.get_node_at_line(y + scroll_y)
+        if node is None or width < 2:
+            return strip
+        depth = 0
+        ancestor = node.parent
+        while ancestor is not None:
+            depth += 1
+            ancestor = ancestor.parent
+        # As Tree lays lines out: one guide per level below the root (when shown).
+        guides = max(0, depth + 1 - (1 if self.show_root else 2)) * self.guide_depth
+        if guides + self.get_label_width(node) - scroll_x <= width:
+            return strip
+        return Strip.join([strip.crop(0, width - 1),
+                           Strip([Segment("→", MORE_STYLE)], 1)])
 
     def _walk(self, node: TreeNode[str]) -> list[TreeNode[str]]:
         out = [node]
