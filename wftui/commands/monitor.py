@@ -75,9 +75,9 @@ def run_app(make: Callable[[], Any]) -> int:
         return 1
     # The app ends itself on an unexpected error (WftuiApp.crash): the traceback is in
     # a file, and the operator gets one line naming it.
-    error = getattr(app, "crash_line", None)
-    if error is not None:
-        print(f"wftui: unexpected error: {error}", file=sys.stderr)
+    crash = getattr(app, "crash_line", None)
+    if crash is not None:
+        print(f"wftui: unexpected error: {crash}", file=sys.stderr)
         return 1
     return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)
 

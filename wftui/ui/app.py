@@ -35,7 +35,7 @@ from wftui.ui.crash import crash_report
 from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
 from wftui.ui.palette import palette_commands
 from wftui.ui.screens.execution import ExecutionScreen, default_export_dir
-from wftui.ui.screens.help import HelpScreen, help_sections
+from wftui.ui.screens.help import HelpScreen, bindings, help_sections
 from wftui.ui.screens.incident import DemoControl, IncidentScreen, switch_incident
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
@@ -309,7 +309,8 @@ class WftuiApp(App[int]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            app_keys = [b for b in self.BINDINGS if self.demo is not None or b.key != "i"]
+            app_keys = [b for b in bindings(self.BINDINGS)
+                        if self.demo is not None or b.key != "i"]
             self.push_screen(HelpScreen(help_sections(app_keys)))
 
     def action_malformed(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from wftui.core.format import threshold_figure
 from wftui.core.thresholds import Transition
@@ -15,7 +16,7 @@ class Notice:
 
     message: str
     title: str
-    severity: str = "information"  # information | warning | error
+    severity: Literal["information", "warning", "error"] = "information"
     timeout: float = 5.0
 
 

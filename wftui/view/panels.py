@@ -201,8 +201,9 @@ def panel_text(view: PanelView, width: int) -> Text:
     text.append("\n")
     label = f" {'last ' if width >= 24 else ''}{window_label(view.span_s)}"
     points = max(width - len(label), 4)
-    series = (view.history.series(view.series_name, view.series_end, view.span_s, points)
-              if view.history is not None else [None] * points)
+    series: list[float | None] = [None] * points
+    if view.history is not None:
+        series = view.history.series(view.series_name, view.series_end, view.span_s, points)
     text.append(sparkline(series, view.series_threshold))
     text.append(label, style="dim")
     if view.state == "firing" and view.action:

@@ -7,11 +7,11 @@ length. A key added to a `BINDINGS` list shows up here with no second list to ke
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -38,17 +38,23 @@ PALETTE = Binding(App.COMMAND_PALETTE_BINDING, "command_palette", "Commands",
                   tooltip="command palette: every action, windows, filters, sorts, audit log")
 
 
-def help_sections(app_bindings: Sequence[Binding]) -> HelpSections:
+def bindings(*groups: Iterable[BindingType]) -> list[Binding]:
+    """BINDINGS lists (which may hold tuples) as Binding objects, one key each."""
+    return [binding for group in groups for binding in Binding.make_bindings(group)]
+
+
+def help_sections(app_bindings: Iterable[BindingType]) -> HelpSections:
     """Every key, grouped by where it works: the app's (given), then each view's."""
-    app_keys = {binding.key for binding in app_bindings}
+    everywhere = bindings(app_bindings, [PALETTE])
+    app_keys = {binding.key for binding in everywhere}
     # The dashboard binds some app keys again only to show them in its footer.
-    dashboard = [b for b in MonitorScreen.BINDINGS
+    dashboard = [b for b in bindings(MonitorScreen.BINDINGS)
                  if not (b.action.startswith("app.") and b.key in app_keys)]
-    return [("Everywhere", [*app_bindings, PALETTE]),
-            ("Dashboard and executions", [*dashboard, *ExecutionsTable.BINDINGS]),
-            ("Execution view", [*ExecutionScreen.BINDINGS, *StepTree.BINDINGS]),
-            ("Compare", CompareScreen.BINDINGS),
-            ("Malformed lines", MalformedScreen.BINDINGS)]
+    return [("Everywhere", everywhere),
+            ("Dashboard and executions", dashboard + bindings(ExecutionsTable.BINDINGS)),
+            ("Execution view", bindings(ExecutionScreen.BINDINGS, StepTree.BINDINGS)),
+            ("Compare", bindings(CompareScreen.BINDINGS)),
+            ("Malformed lines", bindings(MalformedScreen.BINDINGS))]
 
 
 def key_rows(bindings: Sequence[Binding], key_display: Callable[[Binding], str]

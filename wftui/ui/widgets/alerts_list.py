@@ -19,15 +19,16 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:
     for index, alert in enumerate(alerts[:limit]):
         if index:
             text.append("\n")
-        firing = alert.cleared_at is None
+        cleared = alert.cleared_at
+        firing = cleared is None
         text.append("● " if firing else "○ ", style="bold red" if firing else "dim")
         text.append(plain(alert.name, "bold" if firing else ""))
         text.append(f"  fired {clock(alert.fired_at)}")
-        if firing:
+        if cleared is None:
             text.append("  FIRING", style="bold red")
         else:
-            text.append(f"  cleared {clock(alert.cleared_at)}"
-                        f" ({seconds(alert.cleared_at - alert.fired_at)})", style="dim")
+            text.append(f"  cleared {clock(cleared)}"
+                        f" ({seconds(cleared - alert.fired_at)})", style="dim")
         text.append(f"  peak {threshold_figure(alert.name, alert.peak)}")
     return text
 
