@@ -167,3 +167,16 @@ def test_a_running_execution_shows_how_long_it_has_run() -> None:
     done.complete_status, done.complete_ts = "success", T0 + 2.5
     text = row_text(done.row(T0 + 75, 30.0), 160).plain
     assert "2.50s" in text and "…" not in text
+
+
+async def test_cut_workflow_names_end_in_an_ellipsis_beside_the_scrollbar(harness) -> None:
+    events: list[dict] = []
+    for n in range(40):  # more rows than fit: the table has a scrollbar
+        events += execution(f"w-{n:02d}", T0 + n, workflow="customer-support-ticket-triage")
+    h = harness(events)
+    async with h.app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, h.app, len(events))
+        rows = [line for line in screen_text(h.app).splitlines() if " w-" in line]
+        assert len(rows) > 5
+        for row in rows:
+            assert "customer-s…" in row, row

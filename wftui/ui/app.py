@@ -69,8 +69,8 @@ class WftuiApp(App[int]):
                 tooltip="pause / resume the display (reading goes on)"),
         Binding("m", "malformed", "Malformed", show=False, tooltip="malformed lines: what "
                 "could not be read, with file and line"),
-        Binding("i", "incident", "Incident", tooltip="switch the demo's incident "
-                "(wftui demo only)"),
+        Binding("i", "incident", "Incident",
+                tooltip="switch the demo's incident (wftui demo only)"),
     ]
 
     # State handed down to the screens (data_bind); `always_update`: a refresh is

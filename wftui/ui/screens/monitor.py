@@ -21,6 +21,9 @@ from wftui.view.panels import PANELS
 from wftui.view.table import column_at, header_text
 
 
+COMPACT_BELOW = 120  # columns
+
+
 class TableHeader(QuietStatic):
     """The executions table's column headings, laid out for the table's width (which
     can differ from this widget's by a scrollbar): a click sorts by the column under it,
@@ -52,9 +55,10 @@ class MonitorScreen(Screen[None]):
                 tooltip="filter executions by id, workflow, step name or error text"),
         Binding("f", "app.status_filter", "Status",
                 tooltip="status filter: all → failed → running"),
-        Binding("s", "app.sort", "Sort", tooltip="sort by the next column (or click a "
-                "column heading; again to reverse)"),
-        Binding("S", "app.reverse_sort", "Reverse sort", show=False),
+        Binding("s", "app.sort", "Sort",
+                tooltip="sort by the next column (or click its heading)"),
+        Binding("S", "app.reverse_sort", "Reverse sort", show=False,
+                tooltip="reverse the order (or click the sorted heading again)"),
         Binding("w", "app.next_window", "Window", tooltip="next window: 1m → 5m → 15m → "
                 "1h → all"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -131,17 +135,19 @@ class MonitorScreen(Screen[None]):
         table = self.query_one(ExecutionsTable)
         query = dashboard.refresh.query
         self.query_one("#table-title", QuietStatic).show_text(dashboard.title)
-        self.query_one(TableHeader).show(table.size.width or 80, query.sort, query.descending)
-        if not table.size.width:  # before the first layout: lay the headings out again
+        self.query_one(TableHeader).show(table.row_width or 80, query.sort, query.descending)
+        if not table.row_width:  # before the first layout: lay the headings out again
             self.call_after_refresh(self._relayout_header)
         table.empty_message = dashboard.empty
         table.set_rows(dashboard.refresh.rows)
 
     def _relayout_header(self) -> None:
         header = self.query_one(TableHeader)
-        width = self.query_one(ExecutionsTable).size.width
+        width = self.query_one(ExecutionsTable).row_width
         if width and width != header.laid_out_for:
             header.show(width, header.sort, header.descending)
 
     def on_resize(self) -> None:
+        # A narrow terminal: a compact footer keeps every key (a wide one breathes).
+        self.query_one(Footer).compact = self.size.width < COMPACT_BELOW
         self.call_after_refresh(self._relayout_header)

@@ -100,9 +100,15 @@ class ExecutionsTable(ScrollView, can_focus=True):
                 self.action_open()
             self._move(index)
 
+    @property
+    def row_width(self) -> int:
+        """Cells a row has: the width less the scrollbar (rows are laid out for this, so
+        a cut workflow's … is not hidden under the scrollbar)."""
+        return self.scrollable_content_region.width
+
     def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
-        width = self.size.width
+        width = self.row_width
         if index >= len(self.rows):
             if index == 0 and y == 0:
                 return Strip(Text(self.empty_message, style="dim").render(
