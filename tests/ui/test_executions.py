@@ -127,7 +127,7 @@ async def test_clicking_a_column_heading_sorts_by_it(harness) -> None:
     async with h.app.run_test(size=(160, 45)) as pilot:
         await settled(pilot, h.app, len(events))
         header = h.app.screen.query_one("#table-header")
-        x = header._shown_text.plain.index("duration")
+        x = header.shown_text.plain.index("duration")
         await pilot.click("#table-header", offset=(x + 1, 0))
         await wait_for(pilot, lambda: ids(h.app) == ["beta-2", "alpha-1", "gamma-3"],
                        "longest first")

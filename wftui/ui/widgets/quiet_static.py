@@ -11,6 +11,11 @@ class QuietStatic(Static):
 
     _shown_text: Text | None = None
 
+    @property
+    def shown_text(self) -> Text | None:
+        """What is on screen (None before the first `show_text`)."""
+        return self._shown_text
+
     def show_text(self, text: Text) -> None:
         """Display `text` unless exactly this is already on screen."""
         if self._shown_text is not None and text == self._shown_text \

@@ -1,0 +1,1 @@
+"""The view model: what the screens show, computed without Textual (testable alone)."""
