@@ -101,3 +101,15 @@ def test_panel_sparkline_fills_the_width_from_history() -> None:
 
 def test_span_text() -> None:
     assert [span_text(v) for v in (10, 90, 300, 3600)] == ["10s", "90s", "5m", "1h"]
+
+
+def test_a_long_action_wraps_and_is_cut_with_an_ellipsis_when_out_of_room() -> None:
+    view = PanelView(title="Error rate", value="25.00%", state="firing",
+                     threshold="threshold > 5.00%",
+                     action="Page on-call, investigate root cause")
+    # width 18: 16 cells after "▶ ": "Page on-call," / "investigate root" / "cause"
+    lines = panel_text(view, 18).plain.split("\n")[4:]
+    assert lines == ["▶ Page on-call,", "  investigate root", "  cause"]
+    # height 6: 4 lines above the action leave 2; the second, cut to 16 cells, ends in …
+    lines = panel_text(view, 18, height=6).plain.split("\n")[4:]
+    assert lines == ["▶ Page on-call,", "  investigate roo…"]  # 15 cells + …

@@ -7,6 +7,7 @@ threshold, detail, sparkline, the runbook action when firing). The widget only d
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from wftui.core.format import count, percent, rate_per_min, seconds, threshold_f
 from wftui.core.format import window as window_label
 from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
 from wftui.view.history import FigureHistory
-from wftui.view.text import clip, plain
+from wftui.view.text import ELLIPSIS, clip, plain, safe
 
 # panel id, title, figure key (as in figure_values), threshold name or None
 PANELS = (
@@ -173,10 +174,10 @@ def sparkline(values: list[float | None], threshold: float | None = None) -> Tex
     return out
 
 
-def panel_text(view: PanelView, width: int) -> Text:
+def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
     """One panel laid out for `width` cells: value and state, threshold, detail,
-    sparkline, and the runbook action while it fires (the only line that may wrap:
-    the operator needs all of it)."""
+    sparkline, and the runbook action while it fires (the only text that wraps: the
+    operator needs all of it; cut to `height` lines, it ends in …)."""
     width = max(width, 8)
     text = Text(no_wrap=True, end="")
     if view.quality == "no_data":
@@ -207,7 +208,21 @@ def panel_text(view: PanelView, width: int) -> Text:
     text.append(sparkline(series, view.series_threshold))
     text.append(label, style="dim")
     if view.state == "firing" and view.action:
-        text.append("\n")
-        text.append("▶ ", style="bold red")
-        text.append(plain(view.action, "bold red"))
+        for index, line in enumerate(_action_lines(safe(view.action), width, height)):
+            text.append("\n")
+            text.append("▶ " if index == 0 else "  ", style="bold red")
+            text.append(line, style="bold red")
     return text
+
+
+def _action_lines(action: str, width: int, height: int | None) -> list[str]:
+    """The runbook action wrapped under "▶ " in the lines left below the sparkline
+    (`height` - 4; None: as many as it takes); cut short, its last line ends in …."""
+    lines = textwrap.wrap(action, max(width - 2, 4)) or [""]
+    room = None if height is None else max(height - 4, 1)
+    if room is not None and len(lines) > room:
+        lines = lines[:room]
+        lines[-1] = clip(lines[-1] + " " + ELLIPSIS, max(width - 2, 4))
+        if not lines[-1].endswith(ELLIPSIS):
+            lines[-1] = lines[-1][:-1] + ELLIPSIS
+    return lines

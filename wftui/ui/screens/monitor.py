@@ -20,7 +20,6 @@ from wftui.view.dashboard import Dashboard
 from wftui.view.panels import PANELS
 from wftui.view.table import column_at, header_text
 
-
 COMPACT_BELOW = 120  # columns
 
 

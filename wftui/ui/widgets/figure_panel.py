@@ -27,8 +27,13 @@ class FigurePanel(QuietStatic):
         self.set_class(view.state == "pending", "-pending")
         self.set_class(view.state == "firing", "-firing")
         self.border_subtitle = view.origin
-        self.show_text(panel_text(view, self.content_size.width))
+        self.show_text(panel_text(view, *self._room()))
+
+    def _room(self) -> tuple[int, int | None]:
+        """Width and height to lay the panel out in (no height before the layout)."""
+        size = self.content_size
+        return size.width, size.height or None
 
     def on_resize(self) -> None:
         if self.view is not None:
-            self.show_text(panel_text(self.view, self.content_size.width))
+            self.show_text(panel_text(self.view, *self._room()))
