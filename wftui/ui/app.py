@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from rich.traceback import Traceback
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -152,8 +153,10 @@ class WftuiApp(App[int]):
     def crash(self, error: BaseException) -> None:
         """An unexpected error ends the app with one line (`crash_line`, printed by the
         CLI) and the traceback in a file, instead of a full-screen traceback dump."""
-        if os.environ.get("WFTUI_DEBUG"):
-            raise error
+        if os.environ.get("WFTUI_DEBUG"):  # a developer wants the whole traceback
+            self.exit(return_code=1, message=Traceback.from_exception(
+                type(error), error, error.__traceback__))
+            return
         if self.crash_line is None:
             where = crash_report(error)
             self.crash_line = (f"{type(error).__name__}: {safe(error)}"
