@@ -66,7 +66,7 @@ async def one_run(lines: int, seed: int) -> list[float]:
 
         tailer = FileTailer([str(log)])
         stop = asyncio.Event()
-        task = asyncio.create_task(tailer.follow(on_batch, stop))
+        task = asyncio.create_task(filefollow.follow(tailer, on_batch, stop))
         await asyncio.sleep(0.3)  # let the watcher start before the first write
         thread = threading.Thread(target=writer, daemon=True)
         thread.start()

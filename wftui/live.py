@@ -67,8 +67,10 @@ class LiveMonitor:
         self._ready.set()
         tasks = []
         if self.tailer is not None:
-            tasks.append(asyncio.create_task(self._guard("files", self.tailer.follow(
-                self._ingest, self._stop))))
+            from wftui.sources.filefollow import follow
+
+            tasks.append(asyncio.create_task(self._guard("files", follow(
+                self.tailer, self._ingest, self._stop))))
         if self.metrics is not None:
             tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
                 self._stop, self._metrics_updated))))

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from wftui.sources.filefollow import follow
 from wftui.sources.files import Batch, FileTailer
 
 WAIT_S = 20.0  # generous: the machine may be loaded; we poll for conditions, never sleep
@@ -48,7 +49,7 @@ class Following:
         self.task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> Following:
-        self.task = asyncio.create_task(self.tailer.follow(self.got, self.stop))
+        self.task = asyncio.create_task(follow(self.tailer, self.got, self.stop))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -205,7 +206,7 @@ async def test_concurrent_writer_with_rotations_loses_and_repeats_nothing(tmp_pa
     log.write_bytes(b"")
     tailer = FileTailer([str(log)], poll_interval=0.1)
     stop = asyncio.Event()
-    task = asyncio.create_task(tailer.follow(on_batch, stop))
+    task = asyncio.create_task(follow(tailer, on_batch, stop))
     thread = threading.Thread(target=writer, daemon=True)
     thread.start()
     try:
@@ -229,7 +230,7 @@ async def test_cancelling_follow_ends_it_cleanly(tmp_path: Path) -> None:
     log.write_bytes(b"x\n")
     tailer = FileTailer([str(log)])
     got = Collector()
-    task = asyncio.create_task(tailer.follow(got, asyncio.Event()))
+    task = asyncio.create_task(follow(tailer, got, asyncio.Event()))
     await wait_until(lambda: got.lines() == [b"x"], "the first line")
     task.cancel()
     done, _ = await asyncio.wait({task}, timeout=WAIT_S)

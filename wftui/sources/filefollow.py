@@ -14,15 +14,12 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from watchfiles import awatch
 
-from wftui.sources.filereader import STREAM_CHUNK_BYTES
-
-if TYPE_CHECKING:
-    from wftui.sources.files import Batch, FileTailer
-    from wftui.sources.filestatus import FileSource
+from wftui.sources.filereader import STREAM_CHUNK_BYTES, Handle
+from wftui.sources.files import FileTailer
+from wftui.sources.filestatus import Batch, FileSource
 
 #: watchfiles tuning: look every 5 ms; group a burst for at most 50 ms before reporting.
 WATCH_STEP_MS = 5
@@ -33,18 +30,14 @@ WATCH_TIMEOUT_MS = 1000
 FOLLOW_SLICE_LINES = 16384
 
 
-async def follow_tailer(
+async def follow(
     tailer: FileTailer, on_batch: Callable[[Batch], None], stop: asyncio.Event
 ) -> None:
-    """Deliver batches from ``tailer`` as lines arrive, until ``stop`` is set."""
+    """Deliver batches from ``tailer`` as lines are appended, until ``stop`` is set."""
     loop = asyncio.get_running_loop()
     wake = asyncio.Event()
-    tailer._streams_threaded = True
-    for src in tailer.sources:
-        if src.is_stdin and not src.ended:
-            tailer._check(src)  # open stdin now so the thread can start
-        if not src.ended and src.handle is not None and src.handle.kind == "stream":
-            _start_stream_thread(tailer, src, loop, on_batch)
+    for src, handle in tailer.begin_following():
+        _start_stream_thread(tailer, src, handle, loop, on_batch)
 
     async def wake_on_stop() -> None:
         await stop.wait()
@@ -68,7 +61,7 @@ async def follow_tailer(
     finally:
         stopper.cancel()
         await watcher.stop()
-        tailer._streams_threaded = False
+        tailer.end_following()
 
 
 async def _drain(
@@ -87,10 +80,8 @@ async def _drain(
 def watch_targets(tailer: FileTailer) -> dict[str, set[str]]:
     """Directories to watch, each with the file names in it that matter to us."""
     targets: dict[str, set[str]] = {}
-    for src in tailer.sources:
-        if src.ended or src.is_stdin:
-            continue
-        for path in {os.path.abspath(src.given), os.path.realpath(src.given)}:
+    for given in tailer.watched_paths():
+        for path in {os.path.abspath(given), os.path.realpath(given)}:
             directory, name = os.path.split(path)
             if os.path.isdir(directory):
                 targets.setdefault(directory, set()).add(name)
@@ -158,6 +149,7 @@ class _Watcher:
 def _start_stream_thread(
     tailer: FileTailer,
     src: FileSource,
+    handle: Handle,
     loop: asyncio.AbstractEventLoop,
     on_batch: Callable[[Batch], None],
 ) -> None:
@@ -166,33 +158,23 @@ def _start_stream_thread(
     A daemon thread rather than the loop's executor: a read blocked on an idle pipe must
     not keep the process alive at exit.
     """
-    handle = src.handle
-    assert handle is not None
     fd = handle.fd
 
-    def on_chunk(data: bytes) -> None:
-        if src.ended or src.handle is not handle or not tailer._streams_threaded:
-            return  # follow() has ended, or the stream was closed
-        batches: list[Batch] = []
-        if data:
-            handle.offset += len(data)
-            src.status.offset = handle.offset
-            tailer.deliver(src, handle, data, batches)
-        else:
-            tailer.end_source(src, batches, "stream ended")
-        for batch in batches:
+    def on_chunk(data: bytes, error: str | None) -> None:
+        for batch in tailer.stream_chunk(src, handle, data, error):
             on_batch(batch)
 
     def pump() -> None:
         while True:
+            error = None
             try:
                 data = os.read(fd, STREAM_CHUNK_BYTES)
             except OSError as exc:
                 # A read error ends the stream the same way EOF does, with the reason shown.
-                src.status.note(f"{src.status.name}: {exc.strerror or exc}")
+                error = exc.strerror or str(exc)
                 data = b""
             try:
-                loop.call_soon_threadsafe(on_chunk, data)
+                loop.call_soon_threadsafe(on_chunk, data, error)
             except RuntimeError:
                 return  # the event loop is closed: nobody is listening any more
             if not data:

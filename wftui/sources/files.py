@@ -4,7 +4,8 @@ Every log-file case of docs/reliability.md is handled here: missing files, rotat
 copytruncate, truncate-and-refill (caught by a fingerprint of the first bytes), deletion,
 partial last lines, over-long lines, gzip files (by magic bytes), symlinks, many files
 read fairly, stdin, and files that cannot be read. `read_available()` is the synchronous
-core (used by `wftui check`); `follow()` adds file-change notifications and a stat poll.
+core (used by `wftui check`); `wftui.sources.filefollow.follow` adds file-change
+notifications, a stat poll and a thread per stream, through the public methods below.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
 from wftui.sources.filereader import (
     CHUNK_BYTES,
@@ -25,9 +25,6 @@ from wftui.sources.filereader import (
     seek_to_end,
 )
 from wftui.sources.filestatus import Batch, FileSource, FileStatus, human_bytes
-
-if TYPE_CHECKING:  # asyncio costs a one-shot `check` 30 ms to import; follow() brings it
-    import asyncio
 
 __all__ = ["Batch", "FileStatus", "FileTailer"]
 
@@ -63,7 +60,7 @@ class FileTailer:
         self._released: OrderedDict[tuple[int, int], tuple[bytes, int, int, FileSource]] = (
             OrderedDict()
         )
-        # While follow() runs, streams are read by a thread, never by read_available().
+        # While following, streams are read by a thread, never by read_available().
         self._streams_threaded = False
         seen: dict[object, FileStatus] = {}
         for given in paths:
@@ -148,12 +145,6 @@ class FileTailer:
                     handle.close()
             src.handle = src.next = None
         self._held.clear()
-
-    async def follow(self, on_batch: Callable[[Batch], None], stop: asyncio.Event) -> None:
-        """Deliver batches as lines are appended until ``stop`` is set (see `filefollow`)."""
-        from wftui.sources.filefollow import follow_tailer
-
-        await follow_tailer(self, on_batch, stop)
 
     def _readable(self, src: FileSource) -> bool:
         if src.ended or src.handle is None:
@@ -410,9 +401,39 @@ class FileTailer:
             src.status.error = text
             src.status.note(text)
 
-    # ----- used by follow() -------------------------------------------------------------
+    # ----- used while following (`filefollow`) -------------------------------------------
 
-    @property
-    def sources(self) -> list[FileSource]:
-        """The tailer's per-source bookkeeping (for `filefollow`, not for display)."""
-        return self._sources
+    def begin_following(self) -> list[tuple[FileSource, Handle]]:
+        """From now on streams are read by threads: open stdin; the streams to read."""
+        self._streams_threaded = True
+        streams = []
+        for src in self._sources:
+            if src.is_stdin and not src.ended:
+                self._check(src)
+            if not src.ended and src.handle is not None and src.handle.kind == "stream":
+                streams.append((src, src.handle))
+        return streams
+
+    def end_following(self) -> None:
+        """Streams are read by `read_available()` again (stream chunks now are dropped)."""
+        self._streams_threaded = False
+
+    def stream_chunk(self, src: FileSource, handle: Handle, data: bytes,
+                     error: str | None = None) -> list[Batch]:
+        """A chunk a stream thread read (``b""``: the stream ended, ``error`` says why)."""
+        if src.ended or src.handle is not handle or not self._streams_threaded:
+            return []  # following has ended, or the stream was closed
+        batches: list[Batch] = []
+        if error:
+            src.status.note(f"{src.status.name}: {error}")
+        if data:
+            handle.offset += len(data)
+            src.status.offset = handle.offset
+            self.deliver(src, handle, data, batches)
+        else:
+            self.end_source(src, batches, "stream ended")
+        return batches
+
+    def watched_paths(self) -> list[str]:
+        """The given file paths still followed (not stdin, not ended)."""
+        return [src.given for src in self._sources if not (src.ended or src.is_stdin)]
