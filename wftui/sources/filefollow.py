@@ -28,6 +28,9 @@ WATCH_DEBOUNCE_MS = 50
 WATCH_TIMEOUT_MS = 1000
 #: Lines per read_available() call while following, so the event loop gets control often.
 FOLLOW_SLICE_LINES = 16384
+#: How often the opener thread looks at each followed path for a new file. A file that
+#: is at the path longer than this is held open and read, however busy the reader is.
+OPEN_LOOK_S = 0.01
 
 
 async def follow(
@@ -46,6 +49,10 @@ async def follow(
     stopper = asyncio.create_task(wake_on_stop())
     watcher = _Watcher(tailer, wake)
     watcher.start()
+    opener_done = threading.Event()
+    opener = threading.Thread(target=_open_new_files, args=(tailer, loop, wake, opener_done),
+                              name="wftui-opener", daemon=True)
+    opener.start()
     next_poll = loop.time() + tailer.poll_interval
     try:
         while not stop.is_set():
@@ -60,7 +67,9 @@ async def follow(
                 await asyncio.wait_for(wake.wait(), max(0.0, next_poll - loop.time()))
     finally:
         stopper.cancel()
+        opener_done.set()
         await watcher.stop()
+        await asyncio.to_thread(opener.join)
         tailer.end_following()
 
 
@@ -75,6 +84,22 @@ async def _drain(
         if not batches:
             return
         await asyncio.sleep(0)
+
+
+def _open_new_files(tailer: FileTailer, loop: asyncio.AbstractEventLoop,
+                    wake: asyncio.Event, done: threading.Event) -> None:
+    """The opener thread: hold every file that comes to a followed path, at once.
+
+    The reader may be far behind (a backlog, a slow ingest blocking the event loop);
+    files renamed away meanwhile are still read, because they were opened while at the
+    path (as Vector and Filebeat hold rotated files by inode).
+    """
+    while not done.wait(OPEN_LOOK_S):
+        if tailer.look_for_new_files():
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:
+                return  # the event loop is closed
 
 
 def watch_targets(tailer: FileTailer) -> dict[str, set[str]]:

@@ -146,6 +146,7 @@ class Handle:
     splitter: LineSplitter
     offset: int = 0
     fingerprint: bytes = b""
+    idle_since: float = 0.0  # when a retired file last grew (time.monotonic)
     gz: gzip.GzipFile | None = field(default=None, repr=False)
 
     @property
@@ -221,6 +222,17 @@ def open_handle(path: str | None, fd: int | None, max_line_bytes: int) -> Handle
     except BaseException:
         os.close(fd)
         raise
+
+
+def file_identity(given: str) -> object:
+    """What makes two given paths the same source: stdin, the inode, or the path."""
+    if given == "-":
+        return ("stdin",)
+    try:
+        st = os.stat(given)
+    except OSError:
+        return ("path", os.path.realpath(given))
+    return ("inode", st.st_dev, st.st_ino)
 
 
 def gzip_error_text(exc: BaseException) -> str:

@@ -1,9 +1,9 @@
 """The log file tailer: reads JSON-lines logs like `tail -F`, without losing or repeating lines.
 
-Every log-file case of docs/reliability.md is handled here: missing files, rotation by rename,
-copytruncate, truncate-and-refill (caught by a fingerprint of the first bytes), deletion,
-partial last lines, over-long lines, gzip files (by magic bytes), symlinks, many files
-read fairly, stdin, and files that cannot be read. `read_available()` is the synchronous
+What is guaranteed is in docs/reliability.md ("Log files"): missing files, rotation by
+rename (every file that came to the path is read to its end), copytruncate,
+truncate-and-refill, deletion, partial last lines, over-long lines, gzip files (by magic
+bytes), symlinks, many files read fairly, stdin, and files that cannot be read. `read_available()` is the synchronous
 core (used by `wftui check`); `wftui.sources.filefollow.follow` adds file-change
 notifications, a stat poll and a thread per stream, through the public methods below.
 """
@@ -11,15 +11,18 @@ notifications, a stat poll and a thread per stream, through the public methods b
 from __future__ import annotations
 
 import os
+import time
 import zlib
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Sequence
 
+from wftui.sources.fileopen import Opener
 from wftui.sources.filereader import (
     CHUNK_BYTES,
     MAX_LINE_BYTES,
     STREAM_CHUNK_BYTES,
     Handle,
+    file_identity,
     gzip_error_text,
     open_handle,
     seek_to_end,
@@ -28,8 +31,11 @@ from wftui.sources.filestatus import Batch, FileSource, FileStatus, human_bytes
 
 __all__ = ["Batch", "FileStatus", "FileTailer"]
 
-#: How many released files to remember for a hand-over between two given paths.
-_RELEASED_KEEP = 256
+#: A rotated file read to its end stays open this long after it last grew, for lines its
+#: writer adds before reopening the path (Filebeat's close_inactive, much shorter).
+RETIRE_AFTER_S = 5.0
+#: At most this many rotated files per path are held open (a storm of rotations).
+MAX_RETIRED = 256
 
 
 class FileTailer:
@@ -49,24 +55,23 @@ class FileTailer:
         max_line_bytes: int = MAX_LINE_BYTES,
         poll_interval: float = 1.0,
         stdin_fd: int = 0,
+        retire_after: float = RETIRE_AFTER_S,
     ) -> None:
         self.max_line_bytes = max_line_bytes
+        self.retire_after = retire_after
         self.poll_interval = poll_interval
         self.stdin_fd = stdin_fd
         #: Notices that concern no single file (e.g. change notifications unavailable).
         self.notices: deque[str] = deque(maxlen=100)
         self._sources: list[FileSource] = []
-        self._held: dict[tuple[int, int], FileSource] = {}
-        self._released: OrderedDict[tuple[int, int], tuple[bytes, int, int, FileSource]] = (
-            OrderedDict()
-        )
+        self._opener = Opener(max_line_bytes)
         # While following, streams are read by a thread, never by read_available().
         self._streams_threaded = False
         seen: dict[object, FileStatus] = {}
         for given in paths:
             path = given if given == "-" else os.path.realpath(given)
             src = FileSource(FileStatus(name=given, path=path), given)
-            identity = self._identity(given)
+            identity = file_identity(given)
             first = seen.get(identity)
             if first is not None:
                 src.ended = True
@@ -81,18 +86,8 @@ class FileTailer:
         # appears (or becomes readable) later is read from its start.
         for src in self._sources:
             if not src.ended and not src.is_stdin:
-                self._check(src)
+                self._look(src)
             src.start_at_end = False
-
-    @staticmethod
-    def _identity(given: str) -> object:
-        if given == "-":
-            return ("stdin",)
-        try:
-            st = os.stat(given)
-        except OSError:
-            return ("path", os.path.realpath(given))
-        return ("inode", st.st_dev, st.st_ino)
 
     @property
     def statuses(self) -> list[FileStatus]:
@@ -111,7 +106,7 @@ class FileTailer:
         batches: list[Batch] = []
         for src in self._sources:
             if not src.ended:
-                self._check(src)
+                self._check(src, batches)
         readers = [src for src in self._sources if self._readable(src)]
         gathered = 0
         while readers and gathered < max_lines:
@@ -133,18 +128,22 @@ class FileTailer:
         """
         batches: list[Batch] = []
         for src in self._sources:
-            if src.handle is not None and src.handle.kind == "file":
-                self._finish_lines(src, src.handle, batches)
+            for handle in (*src.retired, src.handle):
+                if handle is not None and handle.kind == "file":
+                    self._finish_lines(src, handle, batches)
         return batches
 
     def close(self) -> None:
         """Close every open file."""
         for src in self._sources:
-            for handle in (src.handle, src.next):
+            for handle in (src.handle, *src.pending, *src.retired, *src.arrived):
                 if handle is not None:
                     handle.close()
-            src.handle = src.next = None
-        self._held.clear()
+            src.handle = None
+            src.pending.clear()
+            src.retired.clear()
+            src.arrived.clear()
+        self._opener.clear()
 
     def _readable(self, src: FileSource) -> bool:
         if src.ended or src.handle is None:
@@ -176,11 +175,11 @@ class FileTailer:
             # stdin redirected from a file ends at its end too: it is one stream.
             self.end_source(src, batches, "stream ended")
             return -1
-        if src.next is None and not src.gone:
+        if not src.pending and not src.gone:
             return -1  # caught up; the file may grow later
         # The old file is drained: move on to the file that replaced it, if any.
-        self._release(src, handle, batches)
-        src.handle, src.next = src.next, None
+        self._retire(src, handle, batches)
+        src.handle = src.pending.popleft() if src.pending else None
         if src.handle is None:
             src.status.status = "waiting"
             src.status.note(f"{src.status.name}: waiting for the file to come back")
@@ -193,14 +192,14 @@ class FileTailer:
         self, src: FileSource, handle: Handle, exc: BaseException, batches: list[Batch]
     ) -> None:
         if handle.kind == "gzip":
-            self._fail(src, gzip_error_text(exc))
+            src.fail(gzip_error_text(exc))
             self._release(src, handle, batches)
             src.handle = None
             src.ended = True
             return
         # Keep the handle and our place: the next round retries the same read (a
         # transient NFS or disk error must not make us read the file again from 0).
-        self._fail(src, getattr(exc, "strerror", None) or str(exc))
+        src.fail(getattr(exc, "strerror", None) or str(exc))
         src.read_failed = True
 
     def deliver(self, src: FileSource, handle: Handle, data: bytes, batches: list[Batch]) -> int:
@@ -242,40 +241,57 @@ class FileTailer:
         src.status.status = "ended"
         src.status.note(f"{src.status.name}: {why}")
 
+    def _retire(self, src: FileSource, handle: Handle, batches: list[Batch]) -> None:
+        """A rotated file read to its end: keep it open a while for late lines."""
+        if handle.kind != "file":
+            self._release(src, handle, batches)
+            return
+        handle.idle_since = time.monotonic()
+        src.retired.append(handle)
+        while len(src.retired) > MAX_RETIRED:
+            self._release(src, src.retired.pop(0), batches)
+
+    def _read_retired(self, src: FileSource, batches: list[Batch]) -> None:
+        """Lines written to rotated files after we read them (a writer not yet told);
+        a file quiet for ``retire_after`` seconds is closed."""
+        now = time.monotonic()
+        for handle in list(src.retired):
+            try:
+                while data := handle.read(CHUNK_BYTES):
+                    self.deliver(src, handle, data, batches)
+                    handle.idle_since = now
+            except OSError:
+                handle.idle_since = -self.retire_after  # unreadable: let it go
+            if now - handle.idle_since >= self.retire_after:
+                src.retired.remove(handle)
+                self._release(src, handle, batches)
+
     def _release(self, src: FileSource, handle: Handle, batches: list[Batch]) -> None:
         """Finish and close a handle; remember where it ended for a possible hand-over."""
         self._finish_lines(src, handle, batches)
-        if self._held.get(handle.key) is src:
-            del self._held[handle.key]
-        if handle.kind == "file":
-            self._released[handle.key] = (
-                handle.fingerprint, handle.offset, handle.splitter.lineno, src,
-            )
-            while len(self._released) > _RELEASED_KEEP:
-                self._released.popitem(last=False)
+        self._opener.forget(src, handle)
         handle.close()
 
     # ----- noticing changes -------------------------------------------------------------
 
-    def _check(self, src: FileSource) -> None:
-        """Open a missing file, or notice rotation, deletion and truncation of an open one."""
+    def _check(self, src: FileSource, batches: list[Batch]) -> None:
+        """Open a missing file, take every new file at the path, read late writes to
+        rotated files, and notice truncation of the one being read."""
         if src.is_stdin:
             if src.handle is None and not src.ended:
                 self._open_stdin(src)
             return
+        self._look(src)
+        if src.retired:
+            self._read_retired(src, batches)
         handle = src.handle
-        if handle is None:
-            self._start(src)
-            return
-        if handle.kind != "file":
+        if handle is None or handle.kind != "file":
             return  # gzip files and streams are read once, never followed
-        if src.next is None:
-            self._check_path(src, handle)
         try:
             size = handle.size()
             same = size >= handle.offset and handle.same_start()
         except OSError as exc:
-            self._fail(src, exc.strerror or str(exc))
+            src.fail(exc.strerror or str(exc))
             return
         if not same:
             src.status.truncations += 1
@@ -283,45 +299,52 @@ class FileTailer:
             handle.restart(self.max_line_bytes)
             src.status.offset = 0
 
-    def _check_path(self, src: FileSource, handle: Handle) -> None:
-        """Has the path been moved away, deleted or pointed at another file?"""
-        try:
-            st = os.stat(src.given)
-        except FileNotFoundError:
-            if not src.gone:
-                src.gone = True
-                src.status.note(f"{src.status.name} was deleted or moved; reading what is left")
-            return
-        except OSError as exc:
-            self._fail(src, exc.strerror or str(exc))
-            return
-        if (st.st_dev, st.st_ino) == handle.key:
-            src.gone = False
-            if src.status.status == "error" and not src.read_failed:
-                src.status.status = "following"  # the path is readable again
-                src.status.error = None
-            return
-        new = self._open(src)
-        if new is None:
-            return
-        src.next = new
-        src.gone = False
-        src.status.rotations += 1
-        src.status.status = "following"
-        src.status.error = None
-        src.status.note(f"{src.status.name} rotated; finishing the old file, then the new one")
+    def _look(self, src: FileSource) -> None:
+        """What is at the path now? Missing, an error, the file we read, or a new one."""
+        with self._opener.lock:  # the opener thread (while following) must not open it twice
+            while src.arrived:
+                self._arrive(src, self._opener.adopt(src, src.arrived.popleft()))
+            try:
+                st = os.stat(src.given)
+            except FileNotFoundError:
+                src.missing()
+                return
+            except OSError as exc:
+                src.fail(exc.strerror or str(exc))
+                return
+            key = (st.st_dev, st.st_ino)
+            if key == src.seen_key and src.holds(key):
+                src.gone = False
+                if src.status.status == "error" and not src.read_failed:
+                    src.status.status = "following"  # the path is readable again
+                    src.status.error = None
+                return
+            self._arrive(src, self._opener.open(src))
 
-    def _start(self, src: FileSource) -> None:
-        handle = self._open(src)
+    def look_for_new_files(self) -> bool:
+        """Open every file newly at a followed path (thread-safe; see `Opener`)."""
+        return self._opener.look_for_new_files(self._sources)
+
+    def _arrive(self, src: FileSource, handle: Handle | None) -> None:
+        """A file newly at the path: read it now, or after the ones before it."""
         if handle is None:
             return
         status = src.status
         was = status.status
         status.status = "following"
         status.error = None
+        src.gone = False
+        if src.had_file:
+            # Every file that replaced the one before counts, even if the path was
+            # missing in between or several came while the reader was behind.
+            status.rotations += 1
+            status.note(f"{status.name} rotated; finishing the old file, then the new one")
+        src.had_file = True
+        if src.handle is not None or src.pending:
+            src.pending.append(handle)
+            return
         status.path = os.path.realpath(src.given)
         src.handle = handle
-        src.gone = False
         if src.start_at_end:
             self._seek_end(src, handle)
         src.start_at_end = False
@@ -336,70 +359,14 @@ class FileTailer:
         elif handle.kind == "file" and not seek_to_end(handle):
             src.status.note(f"{src.status.name}: line numbers count from where reading began")
 
-    def _open(self, src: FileSource) -> Handle | None:
-        """Open the file at the source's path; None (with the status set) when we cannot."""
-        status = src.status
-        try:
-            handle = open_handle(src.given, None, self.max_line_bytes)
-        except FileNotFoundError:
-            if status.status != "waiting" or not status.notices:
-                status.note(f"{status.name}: waiting for the file to appear")
-            if src.handle is None:
-                status.status = "waiting"
-                status.error = None
-            return None
-        except OSError as exc:
-            self._fail(src, exc.strerror or str(exc))
-            return None
-        owner = self._held.get(handle.key)
-        if owner is not None and owner is not src:
-            handle.close()
-            if src.blocked_by != owner.status.name:
-                src.blocked_by = owner.status.name
-                status.note(
-                    f"{status.name} is the file {owner.status.name} is reading; "
-                    f"waiting until {owner.status.name} is done with it"
-                )
-            return None
-        src.blocked_by = None
-        self._resume(src, handle)
-        self._held[handle.key] = src
-        return handle
-
-    def _resume(self, src: FileSource, handle: Handle) -> None:
-        """Take over where another given path stopped reading this very file."""
-        record = self._released.pop(handle.key, None)
-        if record is None or handle.kind != "file":
-            return
-        fingerprint, offset, lineno, owner = record
-        if owner is src or handle.size() < offset:
-            return
-        if os.pread(handle.fd, len(fingerprint), 0) != fingerprint:
-            return
-        handle.offset = offset
-        handle.fingerprint = fingerprint
-        handle.splitter.lineno = lineno
-        src.start_at_end = False
-        src.status.note(
-            f"{src.status.name}: continuing at line {lineno + 1}, "
-            f"where {owner.status.name} stopped reading this file"
-        )
-
     def _open_stdin(self, src: FileSource) -> None:
         try:
             src.handle = open_handle(None, os.dup(self.stdin_fd), self.max_line_bytes)
         except OSError as exc:
-            self._fail(src, exc.strerror or str(exc))
+            src.fail(exc.strerror or str(exc))
             src.ended = True
             return
         src.status.status = "following"
-
-    def _fail(self, src: FileSource, message: str) -> None:
-        text = f"{src.status.name}: {message}"
-        src.status.status = "error"
-        if src.status.error != text:
-            src.status.error = text
-            src.status.note(text)
 
     # ----- used while following (`filefollow`) -------------------------------------------
 
@@ -409,7 +376,7 @@ class FileTailer:
         streams = []
         for src in self._sources:
             if src.is_stdin and not src.ended:
-                self._check(src)
+                self._check(src, [])
             if not src.ended and src.handle is not None and src.handle.kind == "stream":
                 streams.append((src, src.handle))
         return streams

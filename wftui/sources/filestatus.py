@@ -71,12 +71,22 @@ class FileStatus:
 
 @dataclass(eq=False)
 class FileSource:
-    """One given path (or stdin) and the handles the tailer holds for it (tailer-private)."""
+    """One given path (or stdin) and the files the tailer holds for it (tailer-private).
+
+    ``handle`` is the file being read; ``pending`` the files that came to the path after
+    it, oldest first, each read to its end in turn; ``retired`` the files read to their
+    end and moved away, still open a while for lines their writers add late;
+    ``arrived`` the files the opener thread found at the path (taken by the reader).
+    """
 
     status: FileStatus
     given: str
     handle: Handle | None = None
-    next: Handle | None = None  # the new file after a rotation; read once `handle` is drained
+    pending: deque[Handle] = field(default_factory=deque)
+    retired: list[Handle] = field(default_factory=list)
+    arrived: deque[Handle] = field(default_factory=deque)
+    seen_key: tuple[int, int] | None = None  # the file last opened at the path
+    had_file: bool = False  # a later file at the path is a rotation
     gone: bool = False  # the path vanished while we still hold the old handle
     ended: bool = False
     start_at_end: bool = False
@@ -87,6 +97,42 @@ class FileSource:
     def is_stdin(self) -> bool:
         """True for the path "-"."""
         return self.given == "-"
+
+    def holds(self, key: tuple[int, int]) -> bool:
+        """True when this source has the file (device, inode) open."""
+        if self.handle is not None and self.handle.key == key:
+            return True
+        return any(h.key == key for h in self.pending) or any(
+            h.key == key for h in self.retired)
+
+    def fail(self, message: str) -> None:
+        """The source cannot be read now: say why (once)."""
+        text = f"{self.status.name}: {message}"
+        self.status.status = "error"
+        if self.status.error != text:
+            self.status.error = text
+            self.status.note(text)
+
+    def missing(self) -> None:
+        """Nothing at the path: finish what is held, or wait for the file to appear."""
+        status = self.status
+        if self.handle is not None or self.pending:
+            if not self.gone:
+                self.gone = True
+                status.note(f"{status.name} was deleted or moved; reading what is left")
+            return
+        if status.status != "waiting" or not status.notices:
+            status.note(f"{status.name}: waiting for the file to appear")
+        status.status = "waiting"
+        status.error = None
+
+    def retire_take(self, key: tuple[int, int]) -> Handle | None:
+        """Hand over a retired file (another given path now names it), or None."""
+        for handle in self.retired:
+            if handle.key == key:
+                self.retired.remove(handle)
+                return handle
+        return None
 
 
 def human_bytes(n: int) -> str:
