@@ -440,3 +440,58 @@ def test_stdin_redirected_from_a_file_ends_at_its_end(tmp_path: Path, packed: bo
     assert rows == [("-", 1, b'{"event": "a"}'), ("-", 2, b'{"event": "b"}')]
     assert tailer.statuses[0].status == "ended"
     assert any("stream ended" in n for n in tailer.statuses[0].notices)
+
+
+def test_refill_with_the_same_first_4kib_is_read_again_whole(tmp_path: Path) -> None:
+    # A truncate-and-refill whose first 4 KiB equal the old file's, and longer than
+    # what we had read: reading must start again at 0, never in the middle of a line.
+    log = tmp_path / "app.log"
+    header = b"".join(b'{"event": "header", "n": %04d}\n' % i for i in range(160))
+    assert len(header) > 4096
+    old = header + b"".join(b"old-%d\n" % i for i in range(2000))
+    log.write_bytes(old)
+    tailer = FileTailer([str(log)])
+    assert len(read_all(tailer)) == 2160
+    refill = header + b"".join(b"refilled-line-%d\n" % i for i in range(3874))
+    assert len(refill) > len(old)
+    with open(log, "r+b") as f:
+        f.truncate(0)
+        f.write(refill)
+    assert lines_of(read_all(tailer)) == refill.split(b"\n")[:-1]
+    assert tailer.statuses[0].truncations == 1
+    tailer.close()
+
+
+def test_a_file_that_got_shorter_was_truncated_even_above_our_offset(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    first = b"".join(b"first-%06d\n" % i for i in range(60_000))  # > 2 chunks
+    log.write_bytes(first)
+    tailer = FileTailer([str(log)])
+    got = flatten(tailer.read_available(max_lines=1))  # one chunk; the size is seen
+    assert 0 < len(got) < 60_000
+    # Refilled with the same bytes up to well past our offset, but shorter than before.
+    with open(log, "r+b") as f:
+        f.truncate(len(first) // 2)
+    rows = read_all(tailer)
+    assert tailer.statuses[0].truncations == 1
+    assert lines_of(rows) == first[: len(first) // 2].split(b"\n")[:-1]
+    tailer.close()
+
+
+def test_copytruncate_says_how_many_bytes_it_cost(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    data = b"".join(b"line-%06d\n" % i for i in range(60_000))
+    log.write_bytes(data)
+    tailer = FileTailer([str(log)])
+    read = lines_of(flatten(tailer.read_available(max_lines=1)))  # behind: one chunk
+    shutil.copyfile(log, tmp_path / "app.log.1")
+    os.truncate(log, 0)
+    append(log, b"n1\n")
+    assert lines_of(read_all(tailer)) == [b"n1"]
+    status = tailer.statuses[0]
+    # Worked out from what was delivered: every byte of the old file not delivered.
+    unread = len(data) - sum(len(line) + 1 for line in read)
+    assert unread > 0
+    assert status.as_dict()["skipped_bytes"] == unread
+    assert any(f"{unread} bytes" in n for n in status.notices)
+    tailer.close()

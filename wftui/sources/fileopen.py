@@ -14,11 +14,32 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
-from wftui.sources.filereader import Handle, open_handle
-from wftui.sources.filestatus import FileSource
+from wftui.sources.filereader import Handle, file_identity, open_handle
+from wftui.sources.filestatus import FileSource, FileStatus
 
 #: How many released files to remember for a hand-over between two given paths.
 _RELEASED_KEEP = 256
+
+
+def given_sources(paths: Sequence[str], *, from_end: bool) -> list[FileSource]:
+    """One source per given path; a path naming a file given before is read once."""
+    sources: list[FileSource] = []
+    seen: dict[object, FileStatus] = {}
+    for given in paths:
+        path = given if given == "-" else os.path.realpath(given)
+        src = FileSource(FileStatus(name=given, path=path), given)
+        identity = file_identity(given)
+        first = seen.get(identity)
+        if first is not None:
+            src.ended = True
+            src.status.status = "ended"
+            src.status.duplicate_of = first.name
+            src.status.note(f"{given} is the same file as {first.name}; read once")
+        else:
+            seen[identity] = src.status
+            src.start_at_end = from_end and not src.is_stdin
+        sources.append(src)
+    return sources
 
 
 class Opener:
@@ -116,7 +137,7 @@ class Opener:
             return
         if os.pread(handle.fd, len(fingerprint), 0) != fingerprint:
             return
-        handle.offset = offset
+        handle.move_to(offset)
         handle.fingerprint = fingerprint
         handle.splitter.lineno = lineno
         src.start_at_end = False

@@ -27,6 +27,9 @@ STREAM_CHUNK_BYTES = 1 << 16
 #: Length of the fingerprint: the first bytes of a file, remembered to recognise it after
 #: a truncate-and-refill that leaves the size above our offset (Vector's approach).
 FINGERPRINT_BYTES = 1024
+#: Bytes just before our position, remembered too: a refill that starts like the old
+#: file (a header) but differs where we stopped is caught there, not read from mid-line.
+TAIL_BYTES = 1024
 GZIP_MAGIC = b"\x1f\x8b"
 #: Above this size a file started "from the end" is not scanned to number its lines.
 COUNT_LINES_LIMIT = 256 << 20
@@ -147,6 +150,8 @@ class Handle:
     offset: int = 0
     fingerprint: bytes = b""
     idle_since: float = 0.0  # when a retired file last grew (time.monotonic)
+    tail: bytes = b""  # the last bytes read, just before `offset`
+    seen_size: int = 0  # the largest size seen: a file that got shorter was truncated
     gz: gzip.GzipFile | None = field(default=None, repr=False)
 
     @property
@@ -161,6 +166,11 @@ class Handle:
             have = len(self.fingerprint)
             if have < FINGERPRINT_BYTES and self.offset <= have < self.offset + len(data):
                 self.fingerprint += data[have - self.offset : FINGERPRINT_BYTES - self.offset]
+            if data:
+                self.tail = (
+                    data[-TAIL_BYTES:] if len(data) >= TAIL_BYTES
+                    else (self.tail + data)[-TAIL_BYTES:]
+                )
         elif self.kind == "gzip":
             assert self.gz is not None
             data = self.gz.read(size)
@@ -173,16 +183,36 @@ class Handle:
         """Current size of the open file (not the path: it may have moved)."""
         return os.fstat(self.fd).st_size
 
-    def same_start(self) -> bool:
-        """True when the file still starts with the bytes we remembered from it."""
-        if not self.fingerprint:
+    def truncated(self) -> bool:
+        """True when the file is no longer the one we read up to `offset`: it got
+        shorter (than our position, or than it was), or it no longer holds the bytes
+        we remembered from its start or from just before our position."""
+        size = self.size()
+        if size < self.offset or size < self.seen_size:
             return True
-        return os.pread(self.fd, len(self.fingerprint), 0) == self.fingerprint
+        self.seen_size = size
+        if self.fingerprint and (
+                os.pread(self.fd, len(self.fingerprint), 0) != self.fingerprint):
+            return True
+        tail = self.tail
+        return bool(tail) and os.pread(self.fd, len(tail), self.offset - len(tail)) != tail
+
+    def unread_bytes(self) -> int:
+        """Bytes we saw in the file but never delivered (the rest of what it held, and
+        an unfinished last line): what a truncation now costs."""
+        return max(0, self.seen_size - self.offset) + len(self.splitter.carry)
+
+    def move_to(self, offset: int) -> None:
+        """Read on from ``offset`` (remembering the bytes just before it)."""
+        self.offset = offset
+        self.tail = os.pread(self.fd, min(offset, TAIL_BYTES), offset - min(offset, TAIL_BYTES))
+        self.seen_size = max(self.seen_size, offset)
 
     def restart(self, max_line_bytes: int) -> None:
         """Read again from byte 0, line 1 (after a truncation)."""
         self.offset = 0
-        self.fingerprint = b""
+        self.fingerprint = self.tail = b""
+        self.seen_size = 0
         self.splitter = LineSplitter(max_line_bytes)
 
     def close(self) -> None:
@@ -253,7 +283,7 @@ def seek_to_end(handle: Handle) -> bool:
     size = handle.size()
     start = _start_of_last_line(handle.fd, size)
     handle.fingerprint = os.pread(handle.fd, min(size, FINGERPRINT_BYTES), 0)
-    handle.offset = start
+    handle.move_to(start)
     if start > COUNT_LINES_LIMIT:
         return False
     handle.splitter.lineno = _count_newlines(handle.fd, start)

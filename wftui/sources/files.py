@@ -3,9 +3,10 @@
 What is guaranteed is in docs/reliability.md ("Log files"): missing files, rotation by
 rename (every file that came to the path is read to its end), copytruncate,
 truncate-and-refill, deletion, partial last lines, over-long lines, gzip files (by magic
-bytes), symlinks, many files read fairly, stdin, and files that cannot be read. `read_available()` is the synchronous
-core (used by `wftui check`); `wftui.sources.filefollow.follow` adds file-change
-notifications, a stat poll and a thread per stream, through the public methods below.
+bytes), symlinks, many files read fairly, stdin, and files that cannot be read.
+`read_available()` is the synchronous core (used by `wftui check`);
+`wftui.sources.filefollow.follow` adds file-change notifications, a stat poll, an opener
+thread and a thread per stream, through the public methods below.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ import zlib
 from collections import deque
 from collections.abc import Sequence
 
-from wftui.sources.fileopen import Opener
+from wftui.sources.fileopen import Opener, given_sources
 from wftui.sources.filereader import (
     CHUNK_BYTES,
     MAX_LINE_BYTES,
     STREAM_CHUNK_BYTES,
     Handle,
-    file_identity,
     gzip_error_text,
     open_handle,
     seek_to_end,
@@ -63,25 +63,10 @@ class FileTailer:
         self.stdin_fd = stdin_fd
         #: Notices that concern no single file (e.g. change notifications unavailable).
         self.notices: deque[str] = deque(maxlen=100)
-        self._sources: list[FileSource] = []
         self._opener = Opener(max_line_bytes)
         # While following, streams are read by a thread, never by read_available().
         self._streams_threaded = False
-        seen: dict[object, FileStatus] = {}
-        for given in paths:
-            path = given if given == "-" else os.path.realpath(given)
-            src = FileSource(FileStatus(name=given, path=path), given)
-            identity = file_identity(given)
-            first = seen.get(identity)
-            if first is not None:
-                src.ended = True
-                src.status.status = "ended"
-                src.status.duplicate_of = first.name
-                src.status.note(f"{given} is the same file as {first.name}; read once")
-            else:
-                seen[identity] = src.status
-                src.start_at_end = from_end and not src.is_stdin
-            self._sources.append(src)
+        self._sources = given_sources(paths, from_end=from_end)
         # Open what exists now: "from the end" means the end at start; a file that
         # appears (or becomes readable) later is read from its start.
         for src in self._sources:
@@ -288,16 +273,15 @@ class FileTailer:
         if handle is None or handle.kind != "file":
             return  # gzip files and streams are read once, never followed
         try:
-            size = handle.size()
-            same = size >= handle.offset and handle.same_start()
+            truncated = handle.truncated()
         except OSError as exc:
             src.fail(exc.strerror or str(exc))
             return
-        if not same:
-            src.status.truncations += 1
-            src.status.note(f"{src.status.name} truncated; reading it again from the start")
+        if truncated:
+            # Bytes written after our last look and cut before the next cannot be known
+            # (copytruncate's window); what we had seen but not read yet can.
+            src.status.truncated(handle.unread_bytes())
             handle.restart(self.max_line_bytes)
-            src.status.offset = 0
 
     def _look(self, src: FileSource) -> None:
         """What is at the path now? Missing, an error, the file we read, or a new one."""

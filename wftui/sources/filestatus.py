@@ -42,6 +42,7 @@ class FileStatus:
     lines: int = 0
     rotations: int = 0
     truncations: int = 0
+    skipped_bytes: int = 0  # bytes seen but never read because the file was truncated
     skipped_long_lines: int = 0
     offset: int = 0
     status: str = "waiting"
@@ -53,6 +54,14 @@ class FileStatus:
         """Add a human notice (the oldest ones fall off)."""
         self.notices.append(text)
 
+    def truncated(self, lost: int) -> None:
+        """The file was truncated; ``lost`` bytes we had seen in it were never read."""
+        self.truncations += 1
+        self.skipped_bytes += lost
+        self.offset = 0
+        self.note(f"{self.name} truncated; reading it again from the start"
+                  + (f" ({lost} bytes written before it were never read)" if lost else ""))
+
     def as_dict(self) -> dict[str, Any]:
         """A JSON-able summary for `wftui check` and the UI."""
         return {
@@ -61,6 +70,7 @@ class FileStatus:
             "lines": self.lines,
             "rotations": self.rotations,
             "truncations": self.truncations,
+            "skipped_bytes": self.skipped_bytes,
             "skipped_long_lines": self.skipped_long_lines,
             "offset": self.offset,
             "status": self.status,
