@@ -495,3 +495,20 @@ def test_copytruncate_says_how_many_bytes_it_cost(tmp_path: Path) -> None:
     assert status.as_dict()["skipped_bytes"] == unread
     assert any(f"{unread} bytes" in n for n in status.notices)
     tailer.close()
+
+
+def test_rotation_with_the_path_missing_for_a_while_is_counted(tmp_path: Path) -> None:
+    # rename app.log away; the reader drains it and waits; only then the new file comes.
+    log = tmp_path / "app.log"
+    log.write_bytes(b"a\n")
+    tailer = FileTailer([str(log)])
+    assert lines_of(read_all(tailer)) == [b"a"]
+    for rotation in (1, 2):
+        append(log, b"late-%d\n" % rotation)
+        log.rename(tmp_path / f"app.log.{rotation}")
+        assert lines_of(read_all(tailer)) == [b"late-%d" % rotation]
+        assert tailer.statuses[0].status == "waiting"
+        log.write_bytes(b"new-%d\n" % rotation)
+        assert lines_of(read_all(tailer)) == [b"new-%d" % rotation]
+        assert tailer.statuses[0].rotations == rotation
+    tailer.close()
