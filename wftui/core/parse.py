@@ -13,6 +13,7 @@ both paths agree on what a line says.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,10 @@ from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, 
 
 # How much of a malformed line is kept for the operator to see.
 EXCERPT_CHARS = 300
+# Values nested deeper than this are cut (read as null): the parsers refuse a line
+# nested past ~1,000 levels, and an extra field that deep must not cost the event.
+MAX_DEPTH = 64
+_STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
 def _short_reason(error: Exception) -> str:
@@ -54,7 +59,8 @@ def read_line(raw: bytes) -> tuple[bool, Any, str | None]:
     """
     if not raw.strip():
         return False, None, None
-    first_error: Exception | None = None
+    reason: str | None = None
+    deep = False
     for text in _candidates(raw):
         try:
             return True, decode_event(text), None
@@ -63,9 +69,40 @@ def read_line(raw: bytes) -> tuple[bool, Any, str | None]:
         try:
             return True, orjson.loads(text), None
         except orjson.JSONDecodeError as error:
-            first_error = first_error or error
-    assert first_error is not None
-    return False, None, _short_reason(first_error)
+            # Keep the text, not the error: an error kept in a local is a reference
+            # cycle (error -> traceback -> this frame), garbage only the collector frees.
+            reason = reason or _short_reason(error)
+            deep = str(error).startswith("depth limit")
+        if deep:
+            data = text.encode() if isinstance(text, str) else text
+            shallow = cut_deep(data)
+            if len(shallow) < len(data):  # always, unless brackets hide in a bad string
+                return read_line(shallow)
+    assert reason is not None
+    return False, None, reason
+
+
+def cut_deep(raw: bytes, max_depth: int = MAX_DEPTH) -> bytes:
+    """The line with every value nested deeper than ``max_depth`` replaced by null."""
+    out: list[bytes] = []
+    depth = kept_to = 0
+    cut_from = -1
+    for match in _STRING_OR_BRACKET.finditer(raw):
+        token = match.group()
+        if token[0] == 0x22:  # a string: brackets inside it do not count
+            continue
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth == max_depth + 1:
+                cut_from = match.start()
+            continue
+        if depth == max_depth + 1 and cut_from >= 0:
+            out += (raw[kept_to:cut_from], b"null")
+            kept_to = match.end()
+            cut_from = -1
+        depth -= 1
+    out.append(raw[kept_to:])
+    return b"".join(out)
 
 
 def read_json(raw: bytes) -> Any:

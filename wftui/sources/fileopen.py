@@ -10,6 +10,7 @@ a path is held open, however far behind the reader is.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -70,7 +71,7 @@ class Opener:
                     continue
                 try:
                     st = os.stat(src.given)
-                    if (st.st_dev, st.st_ino) == src.seen_key:
+                    if (st.st_dev, st.st_ino) == src.seen_key or not stat.S_ISREG(st.st_mode):
                         continue
                     handle = open_handle(src.given, None, self.max_line_bytes)
                 except OSError:

@@ -8,6 +8,7 @@ longer than the cap, and even then only once.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import os
@@ -234,12 +235,17 @@ def open_handle(path: str | None, fd: int | None, max_line_bytes: int) -> Handle
     """
     if fd is None:
         assert path is not None
+        # Refused before opening: opening a device can act (a tape rewinds, a watchdog
+        # starts), and /dev/zero or /dev/urandom never end.
+        refuse_device(os.stat(path).st_mode)
         # O_NONBLOCK so that opening a FIFO without a writer cannot hang the reader.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
         if stat.S_ISDIR(st.st_mode):
             raise IsADirectoryError(21, "is a directory")
+        if path is not None:
+            refuse_device(st.st_mode)
         splitter = LineSplitter(max_line_bytes)
         if not stat.S_ISREG(st.st_mode):
             os.set_blocking(fd, True)
@@ -263,6 +269,16 @@ def file_identity(given: str) -> object:
     except OSError:
         return ("path", os.path.realpath(given))
     return ("inode", st.st_dev, st.st_ino)
+
+
+def refuse_device(mode: int) -> None:
+    """Raise for what is not a log: a device or a socket (FIFOs and files are logs;
+    stdin, given as ``-``, is read whatever it is: the user means it)."""
+    for test, what in ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            raise OSError(errno.EINVAL, f"not a log file but {what}: not read "
+                          "(give a file, a pipe, or - for stdin)")
 
 
 def gzip_error_text(exc: BaseException) -> str:

@@ -44,7 +44,9 @@ class FileTailer:
     ``from_end`` starts files that exist now at their end (a file that appears later is
     read from its start). Lines longer than ``max_line_bytes`` are skipped with a notice.
     ``poll_interval`` is the period of the stat poll that backs up change notifications
-    in `follow()`. ``stdin_fd`` is the descriptor read for the path ``"-"``.
+    while following. ``stdin_fd`` is the descriptor read for the path ``"-"``.
+    ``retire_after``: seconds a rotated file stays open after it last grew.
+    ``stream_limit``: bytes after which a stream is cut off with an error (None: never).
     """
 
     def __init__(
@@ -56,8 +58,10 @@ class FileTailer:
         poll_interval: float = 1.0,
         stdin_fd: int = 0,
         retire_after: float = RETIRE_AFTER_S,
+        stream_limit: int | None = None,
     ) -> None:
         self.max_line_bytes = max_line_bytes
+        self.stream_limit = stream_limit
         self.retire_after = retire_after
         self.poll_interval = poll_interval
         self.stdin_fd = stdin_fd
@@ -152,6 +156,12 @@ class FileTailer:
         if data:
             got = self.deliver(src, handle, data, batches)
             src.status.offset = handle.offset
+            if handle.kind != "file" and self.stream_limit and handle.offset >= self.stream_limit:
+                handle.splitter.carry = b""  # cut mid-line: not a line
+                self.end_source(src, batches, "stopped: it did not end")
+                src.fail(f"stream still going after {human_bytes(self.stream_limit)}; "
+                         "stopped there (a stream without end is for `wftui watch`)")
+                return -1
             return got
         if handle.kind == "gzip" and not src.is_stdin:
             self.end_source(src, batches, "compressed file read to its end")

@@ -147,6 +147,8 @@ class FileSource:
 
 def human_bytes(n: int) -> str:
     """1048576 -> "1 MiB", for notices."""
+    if n % (1 << 30) == 0:
+        return f"{n >> 30} GiB"
     if n % (1 << 20) == 0:
         return f"{n >> 20} MiB"
     if n % (1 << 10) == 0:

@@ -38,6 +38,8 @@ from wftui.sources.filestatus import FileStatus
 
 # Below this many bytes per part, forking and merging cost more than they save.
 MIN_PART_BYTES = 16 << 20
+# A stream (stdin, a pipe) read once is cut off here with an error: it may never end.
+STREAM_LIMIT_BYTES = 1 << 30
 
 
 def read_once(paths: list[str], new_ledger: Callable[[], Ledger]
@@ -122,7 +124,7 @@ def _line_start_after(fd: int, pos: int, size: int) -> int | None:
 
 
 def _read(paths: list[str], ledger: Ledger) -> list[dict[str, Any]]:
-    tailer = FileTailer(paths)
+    tailer = FileTailer(paths, stream_limit=STREAM_LIMIT_BYTES)
     try:
         while batches := tailer.read_available():
             for batch in batches:
