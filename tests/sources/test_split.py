@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -314,3 +315,61 @@ def test_a_fifo_writer_is_not_cut_off(tmp_path: Path) -> None:
     assert writer.wait(10) == 0
     writer.stdout.close()
     assert statuses[0]["lines"] == 50 and told["executions"]["total"] == 50
+
+
+def _children(pid: int) -> set[int]:
+    """Living (not zombie) processes whose parent is ``pid``, from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists() or split.usable_cpus() < 2,
+                    reason="needs /proc and two cores (a file is read in parts)")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_check_stopped_while_reading_in_parts_leaves_no_reader(
+    tmp_path: Path, signum: int
+) -> None:
+    # Parts of ~40 MB each take a reader seconds; stopped, the readers must go with it.
+    log = tmp_path / "big.log"
+    line = b'{"event": "step_start", "execution_id": "e-%07d", "step_name": "fetch"}\n'
+    log.write_bytes(b"".join(line % i for i in range(1_100_000)))
+    assert log.stat().st_size > 2 * split.MIN_PART_BYTES
+    check = subprocess.Popen([sys.executable, "-m", "wftui", "check", str(log)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not (readers := _children(check.pid)):
+            assert check.poll() is None, "check ended before it started its readers"
+            assert time.monotonic() < deadline, "no reader was started"
+            time.sleep(0.01)
+        check.send_signal(signum)
+        check.wait(timeout=30)
+        deadline = time.monotonic() + 2.0  # a reader left alone reads on for seconds
+        while any(_alive(pid) for pid in readers) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert not [pid for pid in readers if _alive(pid)], "a reader outlived check"
+    finally:
+        if check.poll() is None:
+            check.kill()
+            check.wait()
+        assert check.stderr is not None
+        told = check.stderr.read()
+        check.stderr.close()
+    assert b"Traceback" not in told

@@ -13,13 +13,21 @@ truncated or rewritten meanwhile, or a reader that dies half-way through handing
 part over, makes the whole file be read again in one go; a reader that dies (or cannot
 be started) before handing anything over costs time, never lines: its part is read
 here. Small files, several files, gzip files, pipes and stdin are read in one go.
+
+Readers never outlive `check`: if it stops half-way (an error, SIGINT, a handler's
+SystemExit) the readers still running are killed; if it is killed outright, Linux
+kills them too (each asks for SIGKILL when its parent dies: PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import pickle
+import signal
 import stat
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -209,10 +217,12 @@ def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Led
             skipped += read.skipped_long_lines
             lines_before = read.last_lineno
     finally:
-        for pid, readable, _ in children:  # after a failure: stop and reap the others
+        # Only after a failure or an interruption: the readers left are of no use.
+        for pid, readable, _ in children:
             if readable >= 0:
-                os.close(readable)  # a child blocked on the pipe gets EPIPE and leaves
+                os.close(readable)
             if pid is not None:
+                _kill(pid)
                 os.waitpid(pid, 0)
     if os.fstat(fd).st_size < size or os.pread(fd, FINGERPRINT_BYTES, 0) != fingerprint:
         raise PartLost("the file was truncated or rewritten while read")
@@ -228,6 +238,7 @@ def _start_child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
         readable, writable = os.pipe()
     except OSError:  # no descriptors left: this one reads the part itself
         return None, -1, part
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:  # no processes left: likewise
@@ -236,6 +247,7 @@ def _start_child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
         return None, -1, part
     if pid == 0:  # the child: read its part, hand it back, and leave at once
         try:
+            _die_with(parent)
             os.close(readable)
             for _, other, _ in children:
                 if other >= 0:
@@ -245,6 +257,29 @@ def _start_child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
             os._exit(1)  # never back into the parent's code, whatever happened
     os.close(writable)
     return pid, readable, part
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # gone already (waitpid still reaps)
+        os.kill(pid, signal.SIGKILL)
+
+
+#: prctl(2) option: the signal this process gets when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """In a reader: be killed when `check` dies, even by SIGKILL (Linux only; elsewhere
+    the parent's `finally` is all there is)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was made
+        os._exit(1)
 
 
 def _receive(pipe: Any, ledger: Ledger, lines_before: int) -> PartRead | None:
