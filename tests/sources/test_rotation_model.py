@@ -56,12 +56,15 @@ def test_rotations_while_far_behind_lose_no_file(tmp_path: Path) -> None:
 
 
 def assert_read_once(got: Counter[bytes], expected: Counter[bytes]) -> None:
-    """Every expected line delivered exactly once, nothing else (a short message)."""
-    missing = expected - got
-    assert not missing, f"{sum(missing.values())} of {sum(expected.values())} lines never read"
+    """Every expected line delivered exactly once, nothing else (a short message).
+    Every line written is unique, so this is multiset equality, done with set
+    operations (Counter arithmetic on 600k lines takes seconds)."""
+    assert max(expected.values(), default=1) == 1, "the writers wrote a line twice"
+    missing = len(expected.keys() - got.keys())
+    assert not missing, f"{missing} of {len(expected)} lines never read"
     twice = sum(1 for count in got.values() if count > 1)
     assert not twice, f"{twice} lines delivered more than once"
-    assert not got - expected, "lines delivered that are not on disk"
+    assert not got.keys() - expected.keys(), "lines delivered that are not on disk"
 
 
 class Storm:
@@ -141,7 +144,8 @@ async def test_rotation_storm_every_line_on_disk_is_read_once(
     expected = lines_on_disk(folder)
     status = tailer.statuses[0]
     with contextlib.suppress(AssertionError):  # the asserts below say what is missing
-        await wait_until(lambda: got == expected and status.rotations >= storm.rotations,
+        await wait_until(lambda: got.keys() == expected.keys()
+                         and status.rotations >= storm.rotations,
                          "the reader to catch up")
     stop.set()
     await task

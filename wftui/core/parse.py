@@ -27,6 +27,7 @@ EXCERPT_CHARS = 300
 # Values nested deeper than this are cut (read as null): the parsers refuse a line
 # nested past ~1,000 levels, and an extra field that deep must not cost the event.
 MAX_DEPTH = 64
+_MAX_TOKENS = 1 << 16  # strings and brackets looked at, at most (~50 ms)
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
@@ -83,11 +84,14 @@ def read_line(raw: bytes) -> tuple[bool, Any, str | None]:
 
 
 def cut_deep(raw: bytes, max_depth: int = MAX_DEPTH) -> bytes:
-    """The line with every value nested deeper than ``max_depth`` replaced by null."""
+    """The line with every value nested deeper than ``max_depth`` replaced by null
+    (unchanged if it holds more than ``_MAX_TOKENS`` strings and brackets)."""
     out: list[bytes] = []
     depth = kept_to = 0
     cut_from = -1
-    for match in _STRING_OR_BRACKET.finditer(raw):
+    for count, match in enumerate(_STRING_OR_BRACKET.finditer(raw)):
+        if count > _MAX_TOKENS:
+            return raw  # not worth the time: the line stays malformed
         token = match.group()
         if token[0] == 0x22:  # a string: brackets inside it do not count
             continue
