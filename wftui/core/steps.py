@@ -177,8 +177,8 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
                 by_id[step_id] = step
         elif kind == "step_complete":
             name = text(event.get("step_name")) or ""
-            step = _opened(open_steps, by_id, name, step_id)
-            if step is None:  # a completion with no start logged: still a step
+            opened = _opened(open_steps, by_id, name, step_id)
+            if opened is None:  # a completion with no start logged: still a step
                 step = Step(name=name, step_type=text(event.get("step_type")),
                             start_ts=None, step_id=step_id,
                             parent_step_id=text(event.get("parent_step_id")))
@@ -186,6 +186,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
                 if step_id is not None:
                     by_id[step_id] = step
             else:
+                step = opened
                 open_steps.remove(step)
             _complete(step, event, ts)
         elif kind in ("tool_call", "branch_decision", "error", "span_event", "span_log"):
