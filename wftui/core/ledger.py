@@ -371,6 +371,11 @@ class Ledger:
             self.queue_depth = value
             self.queue_depth_ts = ts
 
+    def reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
+        """A line a source's own reader could not read (an OTLP file's line that does
+        not decode): counted and kept as malformed, like any other."""
+        self._reject(source, lineno, reason, raw)
+
     def _reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
         counts = self.sources.get(source)
         if counts is None:
