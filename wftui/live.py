@@ -23,6 +23,7 @@ from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
 from wftui.sources.connect import MetricFamily
+from wftui.sources.otlp.files import LineRouter
 
 KEEP = object()  # "the configured window" (None already means "all")
 
@@ -31,7 +32,8 @@ class LiveMonitor:
     """Follows files and metrics targets; hands out snapshots and execution trees."""
 
     def __init__(self, settings: Settings, files: Sequence[str] = (), *,
-                 metrics: MetricFamily | None = None, from_end: bool = False) -> None:
+                 metrics: MetricFamily | None = None, from_end: bool = False,
+                 otlp: Any = None) -> None:
         from wftui.sources.files import FileTailer
 
         self.settings = settings
@@ -39,6 +41,9 @@ class LiveMonitor:
         self.engine = ThresholdEngine(settings.thresholds)
         self.tailer = FileTailer(list(files), from_end=from_end) if files else None
         self.metrics = metrics
+        self.otlp = otlp  # an OtlpReceiver (wftui.sources.otlp.receiver), or None
+        self.router = LineRouter(self.ledger)  # followed OTLP JSON files: read as requests
+        self._otlp_lines = 0
         self.window_s = settings.window_s
         self.errors: list[str] = []  # a source task that died: said on screen, not raised
         self._lock = threading.Lock()
@@ -74,6 +79,9 @@ class LiveMonitor:
         if self.metrics is not None:
             tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
                 self._stop, self._metrics_updated))))
+        if self.otlp is not None:
+            tasks.append(asyncio.create_task(self._guard("otlp receiver", self.otlp.run(
+                self._ingest_spans, self._stop))))
         await self._stop.wait()
         for task in tasks:
             task.cancel()
@@ -96,8 +104,15 @@ class LiveMonitor:
 
     def _ingest(self, batch: Any) -> None:
         with self._lock:
-            self.ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines,
-                                     time.time())
+            self.router.ingest(batch.source, batch.first_lineno, batch.lines, time.time())
+        if self.on_change is not None:
+            self.on_change()
+
+    def _ingest_spans(self, source: str, lines: list[bytes]) -> None:
+        """Event lines the OTLP receiver made of spans (called from a worker thread)."""
+        with self._lock:
+            self.ledger.ingest_lines(source, self._otlp_lines + 1, lines, time.time())
+            self._otlp_lines += len(lines)
         if self.on_change is not None:
             self.on_change()
 
@@ -127,6 +142,8 @@ class LiveMonitor:
         if self.tailer is not None:
             for status in self.tailer.statuses:
                 entries.append(self.ledger.source_entry(status.as_dict()))
+        if self.otlp is not None:
+            entries.append(self.otlp.status())
         if self.metrics is not None:
             entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
         return entries
@@ -171,7 +188,7 @@ class LiveMonitor:
         warnings = list(self.errors)
         if metric_figures:
             warnings += list(metric_figures.get("warnings", []))
-        ledger = self.ledger if self.tailer is not None else None
+        ledger = self.ledger if self.tailer is not None or self.otlp is not None else None
         with self._lock:
             alerts = None
             if window != alert_window:

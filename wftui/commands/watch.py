@@ -34,6 +34,7 @@ from wftui.live import LiveMonitor
 from wftui.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.sources.connect import MetricFamily, metric_family
 from wftui.sources.metrics import one_line
+from wftui.sources.otlp.options import add_otlp_arguments, receiver_from, wait_listening
 from wftui.view.render_text import snapshot_text
 
 #: How often thresholds are evaluated (at most): alert changes show up this fast.
@@ -51,6 +52,7 @@ NOTIFY_GRACE_S = 5.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
+    add_otlp_arguments(parser)
     parser.add_argument("--every", metavar="5s", default="5s",
                         help="time between snapshots (default 5s)")
     parser.add_argument("--duration", metavar="10m",
@@ -176,7 +178,8 @@ class Watch:
 
     def all_ended(self, snapshot: Snapshot) -> bool:
         """Only files that cannot grow (stdin at its end, gzip) and no metrics: done."""
-        if self.monitor.metrics is not None or not snapshot.sources:
+        if (self.monitor.metrics is not None or self.monitor.otlp is not None
+                or not snapshot.sources):
             return False
         return all(source.get("status") == "ended" for source in snapshot.sources)
 
@@ -247,11 +250,19 @@ class Watch:
 
 
 def _parse_options(options: argparse.Namespace
-                   ) -> tuple[Settings, float, float | None, NotifySettings, MetricFamily | None]:
+                   ) -> tuple[Settings, float, float | None, NotifySettings, MetricFamily | None,
+                              Any]:
     """Everything that can be a usage error, checked before anything starts."""
     settings = settings_from(options)
-    if not options.files and not options.metrics and not options.prometheus:
-        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL")
+    try:
+        receiver = receiver_from(options, settings)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    if (not options.files and not options.metrics and not options.prometheus
+            and receiver is None):
+        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
+             "/ --otlp [HOST:]PORT")
     try:
         every = parse_duration(options.every, "--every")
         duration = (parse_duration(options.duration, "--duration")
@@ -266,7 +277,7 @@ def _parse_options(options: argparse.Namespace
         fail(str(error))
         raise
     assert every is not None
-    return settings, every, duration, notify, family
+    return settings, every, duration, notify, family, receiver
 
 
 def _quiet_stdout() -> None:
@@ -278,16 +289,19 @@ def _quiet_stdout() -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    settings, every, duration, notify, family = _parse_options(options)
+    settings, every, duration, notify, family, receiver = _parse_options(options)
     output = Output(options.format)
     notifier = Notifier(notify) if notify.enabled else None
-    monitor = LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end)
+    monitor = LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end,
+                          otlp=receiver)
     stop = StopSignal()
     code = 0
     try:
         if notifier is not None:
             notifier.start()
         monitor.start()
+        if receiver is not None and (problem := wait_listening(receiver)):
+            fail(problem)
         final = Watch(monitor, output, notifier, every=every, duration=duration).run(stop)
         if final is None:
             code = 2  # no final snapshot; the reason is already on stderr
