@@ -193,6 +193,9 @@ class SpanReader:
                         with contextlib.suppress(orjson.JSONDecodeError):
                             body = orjson.loads(body)
                     if type(body) is dict and type(body.get("event")) is str:
+                        stamp = record.time_unix_nano or record.observed_time_unix_nano
+                        if "timestamp" not in body and stamp:
+                            body["timestamp"] = stamp * NANOS  # the record says when
                         lines.append(orjson.dumps(body))
                         continue
                     trace = record.trace_id
