@@ -7,10 +7,10 @@ logged events land in the same execution (never counted twice):
 
 - the root span (no parent) -> `workflow_start` at its start, an `error` when it failed
   (status ERROR or `success = false`), `workflow_complete` at its end;
-- every other span -> one `step_complete` at its end with `duration_ms`, `step_id` and
-  `parent_step_id` (the tree nests by them). A failed child says `span_status: "error"`
-  instead of `success: false`: a retried call that failed is a failed step, not a
-  failed execution;
+- every other span -> a `step_start` at its start and a `step_complete` at its end with
+  `duration_ms`, `step_id` and `parent_step_id` (the tree nests by them). A failed
+  child says `span_status: "error"` instead of `success: false`: a retried call that
+  failed is a failed step, not a failed execution;
 - span events and OTLP log records tied to a span -> `span_event` / `span_log` events
   that the step tree shows inside that span's node.
 
@@ -302,6 +302,8 @@ class SpanReader:
                                 "step_name": span.name, "step_id": step_id,
                                 "trace_id": _hex(span.trace_id)}))
             for item in events:
+                if failed and item["name"] == "exception":
+                    continue  # the error event below is this exception, with its trace
                 lines.append(dumps({"event": "span_event", "execution_id": execution_id,
                                     "step_id": step_id, **item}))
             failed_step = self.failed_child.pop(span.trace_id, span.name)
@@ -315,20 +317,24 @@ class SpanReader:
                                 "status": "failure" if failed else "success",
                                 "duration_ms": duration_ms, "step_id": step_id}))
             return
+        step_type = _step_type(attrs, span.kind)
+        parent_id = _hex(span.parent_span_id)
+        # A start and a completion, as a logged step: the ledger counts and pairs it.
+        lines.append(dumps({"event": "step_start", "execution_id": execution_id,
+                            "timestamp": start, "step_name": span.name,
+                            "step_type": step_type, "step_id": step_id,
+                            "parent_step_id": parent_id}))
         event: dict[str, Any] = {
             "event": "step_complete", "execution_id": execution_id, "timestamp": end,
-            "step_name": span.name, "step_type": _step_type(attrs, span.kind),
-            "duration_ms": duration_ms, "start_ts": start, "step_id": step_id,
-            "parent_step_id": _hex(span.parent_span_id), "span_status": "ok"}
+            "step_name": span.name, "step_type": step_type, "duration_ms": duration_ms,
+            "step_id": step_id, "parent_step_id": parent_id, "span_status": "ok"}
         if failed:
             failed_child = self.failed_child
             failed_child[span.trace_id] = span.name
             if len(failed_child) > self.max_traces:  # roots that never came
                 del failed_child[next(iter(failed_child))]
             event["span_status"] = "error"
-            event["error"] = error
-            if traceback is not None:
-                event["traceback"] = traceback
+            event["error"] = error  # its stack trace is in the span's exception event
         model = _text(attrs.get("gen_ai.response.model")) or _text(
             attrs.get("gen_ai.request.model"))
         if model is not None:

@@ -308,8 +308,7 @@ def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
     if millis is not None:
         step.duration_s = millis / 1000.0
         if step.start_ts is None:
-            start = number(event.get("start_ts"))  # a span says when it started
-            step.start_ts = start if start is not None else ts - step.duration_s
+            step.start_ts = ts - step.duration_s
     elif step.start_ts is not None:
         step.duration_s = max(ts - step.start_ts, 0.0)
     if step.step_type is None:
@@ -319,10 +318,6 @@ def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
     if event.get("span_status") is not None:  # a span: its status, not `success`
         step.success = event.get("span_status") != "error"
     step.error = text(event.get("error")) or step.error
-    traceback = event.get("traceback")
-    if step.success is False and isinstance(traceback, str) and not any(
-            i.kind == "error" for i in step.items):
-        step.items.append(Item("error", ts, {"error": step.error, "traceback": traceback}))
     step.model = text(event.get("model"))
     tokens_in, tokens_out = event.get("input_tokens"), event.get("output_tokens")
     step.input_tokens = tokens_in if type(tokens_in) is int else None
