@@ -22,6 +22,7 @@ wait (`hold_s`, bounded) so that a later part of the same trace can still name i
 from __future__ import annotations
 
 import contextlib
+from binascii import hexlify
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -45,6 +46,14 @@ WANTED = frozenset({
     "gen_ai.tool.name", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
     "sampling.priority", "sample_rate",
 })
+SCALARS = frozenset({"string_value", "bool_value", "int_value", "double_value"})
+# A span's two lines, written by %-formatting (a dict and a dumps each cost twice as
+# much, and this is the receiver's hot path); strings go in through orjson (escaped).
+STEP_START = (b'{"event":"step_start","execution_id":%b,"timestamp":%d.%09d,"step_name":%b,'
+              b'"step_type":%b,"step_id":"%b","parent_step_id":"%b"}')
+STEP_COMPLETE = (b'{"event":"step_complete","execution_id":%b,"timestamp":%d.%09d,'
+                 b'"step_name":%b,"step_type":%b,"duration_ms":%d.%06d,"step_id":"%b",'
+                 b'"parent_step_id":"%b","span_status":"%b"')
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
 NANOS = 1e-9
 
@@ -155,7 +164,10 @@ class SpanReader:
                     for kv in span.attributes:
                         key = kv.key
                         if key in WANTED:
-                            attrs[key] = any_value(kv.value)
+                            value = kv.value
+                            which = value.WhichOneof("value")
+                            attrs[key] = (getattr(value, which) if which in SCALARS
+                                          else any_value(value))
                     trace = span.trace_id
                     execution_id = attrs.get("execution_id")
                     if type(execution_id) is str and trace not in named:
@@ -260,9 +272,10 @@ class SpanReader:
     def _write(self, execution_id: str, entries: list[tuple[Any, ...]],
                lines: list[bytes]) -> None:
         dumps = orjson.dumps
+        quoted = dumps(execution_id)
         for entry in entries:
             if entry[0] == "span":
-                self._span_lines(execution_id, entry[1], entry[2], entry[3], lines)
+                self._span_lines(execution_id, quoted, entry[1], entry[2], entry[3], lines)
             else:
                 record, body = entry[1], entry[2]
                 stamp = record.time_unix_nano or record.observed_time_unix_nano
@@ -273,12 +286,13 @@ class SpanReader:
                     "severity": record.severity_text or None, "severity_number": severity,
                     "body": body, "marks_error": severity >= ERROR_SEVERITY}))
 
-    def _span_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
-                    service: Any, lines: list[bytes]) -> None:
-        start = span.start_time_unix_nano * NANOS
-        end = span.end_time_unix_nano * NANOS
-        duration_ms = max(span.end_time_unix_nano - span.start_time_unix_nano, 0) / 1e6
-        step_id = _hex(span.span_id)
+    def _span_lines(self, execution_id: str, quoted: bytes, span: Any,
+                    attrs: dict[str, Any], service: Any, lines: list[bytes]) -> None:
+        start_ns, end_ns = span.start_time_unix_nano, span.end_time_unix_nano
+        start, end = start_ns * NANOS, end_ns * NANOS
+        duration_ns = max(end_ns - start_ns, 0)
+        duration_ms = duration_ns / 1e6
+        step_id = hexlify(span.span_id)
         failed = span.status.code == STATUS_ERROR or attrs.get("success") is False
         error = None
         traceback = None
@@ -294,46 +308,46 @@ class SpanReader:
                      or "span status ERROR")
         dumps = orjson.dumps
         if not span.parent_span_id:
+            root_id = step_id.decode()
             name = (_text(attrs.get("workflow_name")) or _text(attrs.get("gen_ai.workflow.name"))
                     or (span.name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
                         else None) or _text(service))
             lines.append(dumps({"event": "workflow_start", "execution_id": execution_id,
                                 "timestamp": start, "workflow_name": name,
-                                "step_name": span.name, "step_id": step_id,
+                                "step_name": span.name, "step_id": root_id,
                                 "trace_id": _hex(span.trace_id)}))
             for item in events:
                 if failed and item["name"] == "exception":
                     continue  # the error event below is this exception, with its trace
                 lines.append(dumps({"event": "span_event", "execution_id": execution_id,
-                                    "step_id": step_id, **item}))
+                                    "step_id": root_id, **item}))
             failed_step = self.failed_child.pop(span.trace_id, span.name)
             if failed:
                 lines.append(dumps({"event": "error", "execution_id": execution_id,
                                     "timestamp": end, "step_name": failed_step,
                                     "error": error, "traceback": traceback,
-                                    "step_id": step_id}))
+                                    "step_id": root_id}))
             lines.append(dumps({"event": "workflow_complete", "execution_id": execution_id,
                                 "timestamp": end,
                                 "status": "failure" if failed else "success",
-                                "duration_ms": duration_ms, "step_id": step_id}))
+                                "duration_ms": duration_ms, "step_id": root_id}))
             return
-        step_type = _step_type(attrs, span.kind)
-        parent_id = _hex(span.parent_span_id)
+        step_type = dumps(_step_type(attrs, span.kind))
+        parent_id = hexlify(span.parent_span_id)
+        name = dumps(span.name)
         # A start and a completion, as a logged step: the ledger counts and pairs it.
-        lines.append(dumps({"event": "step_start", "execution_id": execution_id,
-                            "timestamp": start, "step_name": span.name,
-                            "step_type": step_type, "step_id": step_id,
-                            "parent_step_id": parent_id}))
-        event: dict[str, Any] = {
-            "event": "step_complete", "execution_id": execution_id, "timestamp": end,
-            "step_name": span.name, "step_type": step_type, "duration_ms": duration_ms,
-            "step_id": step_id, "parent_step_id": parent_id, "span_status": "ok"}
+        # Times as exact decimals from the integer nanoseconds: no float repr.
+        lines.append(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), name, step_type,
+                                   step_id, parent_id))
+        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), name, step_type,
+                                    *divmod(duration_ns, 1_000_000), step_id, parent_id,
+                                    b"error" if failed else b"ok")
+        event: dict[str, Any] = {}  # what else the completion says, when it says more
         if failed:
             failed_child = self.failed_child
             failed_child[span.trace_id] = span.name
             if len(failed_child) > self.max_traces:  # roots that never came
                 del failed_child[next(iter(failed_child))]
-            event["span_status"] = "error"
             event["error"] = error  # its stack trace is in the span's exception event
         model = _text(attrs.get("gen_ai.response.model")) or _text(
             attrs.get("gen_ai.request.model"))
@@ -351,7 +365,7 @@ class SpanReader:
             event["result"] = _json_or_text(attrs.get("gen_ai.tool.call.result"))
         if events:
             event["span_events"] = events
-        lines.append(dumps(event))
+        lines.append(complete + b"," + dumps(event)[1:] if event else complete + b"}")
 
 
 def _text(value: Any) -> str | None:
