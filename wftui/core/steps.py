@@ -242,6 +242,10 @@ def _item(kind: str, ts: float, event: dict[str, Any]) -> Item:
         error = ": ".join(str(part) for part in (kind_text, message) if part is not None)
         return Item("error", ts, {**event, "error": error or "exception",
                                   "traceback": attrs.get("exception.stacktrace")})
+    if kind == "span_event":  # shown as the event it names, its attributes as fields
+        attrs = event.get("attributes")
+        name = text(event.get("name")) or "span_event"
+        return Item(name, ts, {**(attrs if isinstance(attrs, dict) else {}), "event": name})
     if kind == "span_log" and event.get("marks_error") is True:
         body = event.get("body")
         return Item("error", ts, {**event, "error": body if isinstance(body, str)

@@ -11,6 +11,8 @@ the reason, and the rest of the file still counts.
 from __future__ import annotations
 
 import gzip
+import os
+import stat
 import time
 from typing import Any
 
@@ -41,8 +43,11 @@ def looks_like_otlp(line: bytes) -> bool:
 
 
 def is_otlp_file(path: str) -> bool:
-    """Sniff a file's first line (gzip too); False when it cannot be read."""
+    """Sniff a regular file's first line (gzip too); False when it cannot be read.
+    A FIFO or device is never opened here: its data belongs to the reader."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
         with open(path, "rb") as raw:
             start = raw.read(2)
         opener: Any = gzip.open if start == b"\x1f\x8b" else open
