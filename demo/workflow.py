@@ -107,9 +107,14 @@ def make_ticket(rng: random.Random, number: int) -> dict[str, Any]:
     }
 
 
+# List prices, USD per million tokens (input, output): also wftui demo's price table
+# for the spans' token counts.
+PRICES_PER_MILLION = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00)}
+
+
 def llm_cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
     """Price of one call, in US dollars (list prices per million tokens)."""
-    per_million = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00)}[model]
+    per_million = PRICES_PER_MILLION[model]
     return round((input_tokens * per_million[0] + output_tokens * per_million[1]) / 1e6, 8)
 
 

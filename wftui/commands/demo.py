@@ -108,6 +108,7 @@ def run(options: argparse.Namespace) -> int:
     package = demo_package()
     if package is None:
         fail("the demo service is not available (neither wftui._demo nor demo/ importable)")
+    assert package is not None  # fail() does not return
     try:
         settings = load_settings(options.config, window=options.window)
     except ConfigError as error:
@@ -134,7 +135,8 @@ def run(options: argparse.Namespace) -> int:
                 otlp_endpoint=f"http://127.0.0.1:{otlp_port}/v1/traces")
         except package.DemoStartError as error:
             fail(f"demo service: {error}")
-        return _monitor(service, settings, log_path, incidents_of(package), otlp_port)
+        return _monitor(service, settings, log_path, incidents_of(package), otlp_port,
+                        prices_of(package))
     finally:
         if service is not None:
             service.stop()
@@ -153,6 +155,15 @@ def demo_settings(settings: Settings, replay_url: str) -> Settings:
     return settings
 
 
+def prices_of(package: ModuleType) -> dict[str, tuple[float, float]]:
+    """The demo's model prices (USD per million tokens), for the spans' cost."""
+    try:
+        workflow = importlib.import_module(f"{package.__name__}.workflow")
+        return dict(workflow.PRICES_PER_MILLION)
+    except (ImportError, AttributeError):
+        return {}
+
+
 def _free_loopback_port() -> int:
     """A port for the demo's OTLP receiver (nothing listens on it at the moment)."""
     import socket
@@ -163,7 +174,8 @@ def _free_loopback_port() -> int:
 
 
 def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str],
-             otlp_port: int) -> int:
+             otlp_port: int, prices: dict[str, tuple[float, float]]) -> int:
+    from wftui.core.spans import SpanReader
     from wftui.live import LiveMonitor
     from wftui.sources.connect import metric_family
     from wftui.sources.otlp.receiver import OtlpReceiver
@@ -177,7 +189,8 @@ def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, s
         raise
     # Spans the service sent before the receiver listens are retried by its exporter.
     monitor = LiveMonitor(settings, [str(log_path)], metrics=family,
-                          otlp=OtlpReceiver("127.0.0.1", otlp_port))
+                          otlp=OtlpReceiver("127.0.0.1", otlp_port,
+                                            reader=SpanReader(prices)))
     control = HttpDemoControl(service.incident_url, incidents)
 
     def make() -> Any:
