@@ -3,6 +3,7 @@
 ```toml
 [otlp]
 listen = "127.0.0.1:4318"   # the receiver runs when this is set (or --otlp is given)
+grpc_listen = "127.0.0.1:4317"  # OTLP/gRPC too (the grpc extra; or --otlp-grpc)
 token = "..."               # require Authorization: Bearer <token> (or WFTUI_OTLP_TOKEN)
 max_body = 16777216         # bytes of one request body (413 past it)
 max_decompressed = 67108864 # bytes a gzip body may inflate to (413 past it)
@@ -22,7 +23,8 @@ from wftui.config import ConfigError, Settings, check_keys
 from wftui.core.spans import Prices
 
 DEFAULT_LISTEN = "127.0.0.1:4318"
-KEYS = frozenset({"listen", "token", "max_body", "max_decompressed", "prices"})
+KEYS = frozenset({"listen", "grpc_listen", "token", "max_body", "max_decompressed",
+                  "prices"})
 TOKEN_ENV = "WFTUI_OTLP_TOKEN"
 
 
@@ -31,8 +33,9 @@ class OtlpSettings:
     """Where the receiver listens and what it accepts."""
 
     host: str
-    port: int
+    port: int | None  # None: OTLP/gRPC only
     token: str | None = None
+    grpc_address: tuple[str, int] | None = None
     max_body: int = 16 * 1024 * 1024
     max_decompressed: int = 64 * 1024 * 1024
     prices: Prices = field(default_factory=dict)
@@ -46,6 +49,9 @@ def add_otlp_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--otlp-token", metavar="TOKEN",
                         help="require 'Authorization: Bearer TOKEN' from OTLP senders "
                              f"(or {TOKEN_ENV})")
+    parser.add_argument("--otlp-grpc", metavar="[HOST:]PORT",
+                        help="receive OTLP/gRPC too (e.g. 127.0.0.1:4317; needs "
+                             "pip install 'wftui[grpc]')")
 
 
 def _bytes(value: Any, where: str) -> int:
@@ -73,29 +79,47 @@ def prices_from(table: Any, where: str) -> Prices:
     return prices
 
 
-def otlp_settings(settings: Settings, listen: str | None = None, token: str | None = None,
-                  environ: dict[str, str] | None = None) -> OtlpSettings | None:
-    """The receiver's settings, or None when neither the flag nor the config asks for
-    one. Raises ConfigError with a one-line reason."""
+def _address(value: Any, where: str) -> tuple[str, int]:
     from wftui.sources.otlp.receiver import parse_address
 
-    table = check_keys(settings.section("otlp"), KEYS, "otlp")
-    address = listen if listen is not None else table.get("listen")
-    if address is None:
-        return None
-    where = "--otlp" if listen is not None else "otlp.listen"
-    if not isinstance(address, str):
-        raise ConfigError(f"{where}: expected [HOST:]PORT, got {address!r}")
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected [HOST:]PORT, got {value!r}")
     try:
-        host, port = parse_address(address)
+        return parse_address(value)
     except ValueError as error:
         raise ConfigError(f"{where}: {error}") from None
+
+
+def otlp_settings(settings: Settings, listen: str | None = None, token: str | None = None,
+                  environ: dict[str, str] | None = None, grpc_listen: str | None = None
+                  ) -> OtlpSettings | None:
+    """The receiver's settings, or None when neither the flags nor the config ask for
+    one. Raises ConfigError with a one-line reason."""
+    table = check_keys(settings.section("otlp"), KEYS, "otlp")
+    address = listen if listen is not None else table.get("listen")
+    grpc_text = grpc_listen if grpc_listen is not None else table.get("grpc_listen")
+    if address is None and grpc_text is None:
+        return None
+    host, port = "127.0.0.1", None
+    if address is not None:
+        host, port = _address(address, "--otlp" if listen is not None else "otlp.listen")
+    grpc_address = None
+    if grpc_text is not None:
+        where = "--otlp-grpc" if grpc_listen is not None else "otlp.grpc_listen"
+        grpc_address = _address(grpc_text, where)
+        try:
+            import grpc  # type: ignore[import-untyped]  # noqa: F401
+        except ImportError:
+            raise ConfigError(f"{where}: OTLP/gRPC needs the grpc extra "
+                              "(pip install 'wftui[grpc]')") from None
+        if address is None:
+            host = grpc_address[0]
     env = os.environ if environ is None else environ
     secret = token if token is not None else env.get(TOKEN_ENV) or table.get("token")
     if secret is not None and (not isinstance(secret, str) or not secret.strip()):
         raise ConfigError("otlp token: expected non-empty text")
     return OtlpSettings(
-        host=host, port=port, token=secret,
+        host=host, port=port, token=secret, grpc_address=grpc_address,
         max_body=_bytes(table.get("max_body", 16 * 1024 * 1024), "otlp.max_body"),
         max_decompressed=_bytes(table.get("max_decompressed", 64 * 1024 * 1024),
                                 "otlp.max_decompressed"),
@@ -105,10 +129,11 @@ def otlp_settings(settings: Settings, listen: str | None = None, token: str | No
 def receiver_from(options: argparse.Namespace, settings: Settings) -> Any:
     """An OtlpReceiver for the options and config (None when not asked for)."""
     chosen = otlp_settings(settings, getattr(options, "otlp", None),
-                           getattr(options, "otlp_token", None))
+                           getattr(options, "otlp_token", None),
+                           grpc_listen=getattr(options, "otlp_grpc", None))
     if chosen is None:
         if getattr(options, "otlp_token", None) is not None:
-            raise ConfigError("--otlp-token: give --otlp [HOST:]PORT too")
+            raise ConfigError("--otlp-token: give --otlp [HOST:]PORT (or --otlp-grpc) too")
         return None
     from wftui.core.spans import SpanReader
     from wftui.sources.otlp.receiver import OtlpReceiver, ReceiverLimits
@@ -116,7 +141,8 @@ def receiver_from(options: argparse.Namespace, settings: Settings) -> Any:
     limits = ReceiverLimits(body_bytes=chosen.max_body,
                             decompressed_bytes=chosen.max_decompressed)
     return OtlpReceiver(chosen.host, chosen.port, reader=SpanReader(chosen.prices),
-                        token=chosen.token, limits=limits)
+                        token=chosen.token, limits=limits,
+                        grpc_address=chosen.grpc_address)
 
 
 def wait_listening(receiver: Any, timeout: float = 10.0) -> str | None:
@@ -127,6 +153,6 @@ def wait_listening(receiver: Any, timeout: float = 10.0) -> str | None:
     deadline = time.monotonic() + timeout
     while not receiver.listening and receiver.error is None:
         if time.monotonic() > deadline:
-            return f"the OTLP receiver on {receiver.host}:{receiver.port} did not start"
+            return f"the OTLP receiver ({receiver.name}) did not start"
         time.sleep(0.01)
     return receiver.error

@@ -74,15 +74,20 @@ def parse_address(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]
 class OtlpReceiver:
     """Receives OTLP/HTTP and feeds the event lines it makes of it to `sink`."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = DEFAULT_PORT, *,
+    def __init__(self, host: str = "127.0.0.1", port: int | None = DEFAULT_PORT, *,
                  reader: SpanReader | None = None, token: str | None = None,
-                 limits: ReceiverLimits | None = None) -> None:
+                 limits: ReceiverLimits | None = None,
+                 grpc_address: tuple[str, int] | None = None) -> None:
         self.host = host
-        self.port = port
+        self.port = port  # None: OTLP/gRPC only
+        self.grpc_address = grpc_address
         self.reader = reader or SpanReader()
         self.token = token
         self.limits = limits or ReceiverLimits()
-        self.name = f"otlp {host}:{port}"
+        where = [f"{host}:{port}"] if port is not None else []
+        if grpc_address is not None:
+            where.append(f"grpc {grpc_address[0]}:{grpc_address[1]}")
+        self.name = "otlp " + " ".join(where)
         self.error: str | None = None
         self.listening = False
         self.requests = 0
@@ -110,11 +115,18 @@ class OtlpReceiver:
                                handle_signals=False)
         await runner.setup()
         self._runner = runner
+        grpc_server = None
         try:
-            site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
-            await site.start()
+            if self.port is not None:
+                site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+                await site.start()
+            if self.grpc_address is not None:
+                from wftui.sources.otlp.grpc_server import start_grpc
+
+                grpc_server = await start_grpc(self, *self.grpc_address)
         except OSError as error:
-            self.error = f"cannot listen on {self.host}:{self.port}: {error.strerror or error}"
+            self.error = str(error) if error.strerror is None else \
+                f"cannot listen on {self.host}:{self.port}: {error.strerror}"
             await runner.cleanup()
             raise
         self.listening = True
@@ -126,6 +138,8 @@ class OtlpReceiver:
             fold.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await fold
+            if grpc_server is not None:
+                await grpc_server.stop(grace=1.0)
             await runner.cleanup()
 
     async def _fold(self, sink: Sink) -> None:
@@ -165,10 +179,8 @@ class OtlpReceiver:
         self.requests += 1
         content_type = request.content_type
         answer_type = PROTOBUF if content_type == PROTOBUF else JSON
-        if self.token is not None:
-            given = request.headers.get("Authorization", "")
-            if not hmac.compare_digest(given.encode(), f"Bearer {self.token}".encode()):
-                return self._refuse(401, "a bearer token is required", answer_type)
+        if not self.authorized(request.headers.get("Authorization", "")):
+            return self._refuse(401, "a bearer token is required", answer_type)
         if content_type not in (PROTOBUF, JSON):
             return self._refuse(415, f"Content-Type {content_type!r} is not supported; "
                                 f"use {PROTOBUF} or {JSON}", answer_type)
@@ -176,7 +188,7 @@ class OtlpReceiver:
         if length is not None and length > self.limits.body_bytes:
             return self._refuse(413, f"body of {length} bytes is past the "
                                 f"{self.limits.body_bytes} byte limit", answer_type)
-        if self._queued_bytes > self.limits.queue_bytes:
+        if self.behind():
             return self._refuse(503, "ingest is behind; retry later", answer_type,
                                 {"Retry-After": str(RETRY_AFTER_S)})
         try:
@@ -192,6 +204,22 @@ class OtlpReceiver:
             return self._refuse(413, str(error), answer_type)
         except BodyError as error:
             return self._refuse(400, str(error), answer_type)
+        return self._answer(200, self.accept(kind, message), answer_type)
+
+    # -- shared by OTLP/HTTP and OTLP/gRPC ---------------------------------------------
+
+    def authorized(self, header: str) -> bool:
+        """Whether an Authorization value carries the token (always, without one)."""
+        if self.token is None:
+            return True
+        return hmac.compare_digest(header.encode(), f"Bearer {self.token}".encode())
+
+    def behind(self) -> bool:
+        """Whether the fold is behind past the queue bound (refuse, ask for a retry)."""
+        return self._queued_bytes > self.limits.queue_bytes
+
+    def accept(self, kind: str, message: Any) -> Any:
+        """Queue a decoded request for the fold; the Export*ServiceResponse to answer."""
         spans, rejected, reason = self._count(kind, message)
         size = message.ByteSize()
         assert self._queue is not None
@@ -207,7 +235,7 @@ class OtlpReceiver:
                 response.partial_success.rejected_spans = rejected  # type: ignore[union-attr]
             else:
                 response.partial_success.rejected_log_records = rejected  # type: ignore[union-attr]
-        return self._answer(200, response, answer_type)
+        return response
 
     def _count(self, kind: str, message: Any) -> tuple[int, int, str]:
         """(spans or records, those with ids of the wrong length, why): for the answer.
