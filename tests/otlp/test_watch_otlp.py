@@ -97,3 +97,19 @@ def test_bad_otlp_flags_are_one_line(tmp_path: Path, args: list[str], words: str
         assert said.count("\n") == 1 and words in said
     finally:
         process.close()
+
+
+def test_watch_follows_an_otlp_json_file(tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    lines = five_requests()
+    path.write_text(lines[0] + "\n")  # the file grows while watched: a late part comes
+    process = WatchProcess([str(path), "--window", "all", "--every", "1s"], tmp_path)
+    try:
+        process.wait_snapshot(lambda s: s["executions"]["total"] == 1, "the first part")
+        with path.open("a") as handle:
+            handle.write("\n".join(lines[1:]) + "\n")
+        process.wait_snapshot(lambda s: s["executions"]["total"] == 5, "five executions")
+        assert process.finish(signal.SIGINT) == 1
+        expect_five(process.snapshots()[-1])
+    finally:
+        process.close()

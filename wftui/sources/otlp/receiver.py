@@ -93,6 +93,7 @@ class OtlpReceiver:
         self.requests = 0
         self.refused: dict[int, int] = {}  # HTTP status -> count of requests refused
         self.last_refusal: str | None = None
+        self.last_rejection: str | None = None  # why spans or records were skipped
         self._queue: asyncio.Queue[tuple[str, Any, int]] | None = None
         self._queued_bytes = 0
         self._recent: deque[tuple[float, int]] = deque()  # (time, spans) for spans/s
@@ -230,6 +231,7 @@ class OtlpReceiver:
         response = (ExportTraceServiceResponse() if kind == "traces"
                     else ExportLogsServiceResponse())
         if rejected:
+            self.last_rejection = reason
             response.partial_success.error_message = reason
             if kind == "traces":
                 response.partial_success.rejected_spans = rejected  # type: ignore[union-attr]
@@ -298,6 +300,7 @@ class OtlpReceiver:
             "status": "error" if self.error else ("ok" if self.listening else "starting"),
             "error": self.error, "spans": reader.spans, "log_records": reader.log_records,
             "spans_per_s": round(self.spans_per_s(), 1), "rejected_spans": reader.rejected,
+            "last_rejection": self.last_rejection,
             "refused_requests": sum(self.refused.values()),
             "last_refusal": self.last_refusal, "requests": self.requests,
         }
