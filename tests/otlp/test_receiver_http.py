@@ -74,12 +74,17 @@ def test_protobuf_answer_is_the_export_response(receiving: Any) -> None:
     span.start_time_unix_nano, span.end_time_unix_nano = T0_NS, T0_NS + 10**9
     bad = message.resource_spans[0].scope_spans[0].spans.add()
     bad.trace_id, bad.span_id, bad.name = b"\x01" * 15, b"\x02" * 8, "short id"
+    bad.start_time_unix_nano, bad.end_time_unix_nano = T0_NS, T0_NS + 1
+    timeless = message.resource_spans[0].scope_spans[0].spans.add()
+    timeless.trace_id, timeless.span_id = b"\x03" * 16, b"\x04" * 8
+    timeless.name = "no times"  # would read as 1970
     answer = post(f"{receiving.url}/v1/traces", message.SerializeToString(), PB)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"] == "application/x-protobuf"
     response = ExportTraceServiceResponse.FromString(answer.content)
-    assert response.partial_success.rejected_spans == 1
+    assert response.partial_success.rejected_spans == 2
     assert "trace id not 16 bytes" in response.partial_success.error_message
+    assert "no start or end time" in response.partial_success.error_message
     receiving.wait_executions(1)
     assert list(receiving.executions()) == [bytes(range(16)).hex()]
 

@@ -167,12 +167,14 @@ def test_tool_spans_show_their_arguments_and_result_and_llm_spans_their_cost() -
     assert other.cost_usd is None
 
 
-def test_ids_of_the_wrong_length_are_counted_and_skipped() -> None:
-    message = request({"id": 1, "attrs": {"execution_id": "ok"}}, {"id": 2, "parent": 1})
+def test_ids_of_the_wrong_length_and_zero_times_are_counted_and_skipped() -> None:
+    message = request({"id": 1, "attrs": {"execution_id": "ok"}}, {"id": 2, "parent": 1},
+                      {"id": 3, "parent": 1})
     message.resource_spans[0].scope_spans[0].spans[1].span_id = b"\x02" * 7
+    message.resource_spans[0].scope_spans[0].spans[2].end_time_unix_nano = 0
     reader = SpanReader()
     lines = reader.read_traces(message, T0)
-    assert reader.last_rejected == 1 and reader.rejected == 1
+    assert reader.last_rejected == 2 and reader.rejected == 2
     assert [e["event"] for e in events(lines)] == ["workflow_start", "workflow_complete"]
 
 

@@ -103,6 +103,18 @@ def _json_or_text(value: Any) -> Any:
     return value
 
 
+def unusable(span: Any) -> bool:
+    """A span we cannot place: ids of the wrong length, or no start or end time (a
+    zero time would read as 1970). Counted and answered as rejected, never guessed."""
+    return (len(span.trace_id) != 16 or len(span.span_id) != 8
+            or len(span.parent_span_id) not in (0, 8)
+            or not span.start_time_unix_nano or not span.end_time_unix_nano)
+
+
+REJECTED_SPANS = ("span(s) with a trace id not 16 bytes, a span id not 8 bytes, or no "
+                  "start or end time")
+
+
 def _span_events(span: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The span's events (time, name, attributes), and its first exception event's."""
     events: list[dict[str, Any]] = []
@@ -155,8 +167,7 @@ class SpanReader:
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
                     count += 1
-                    if (len(span.trace_id) != 16 or len(span.span_id) != 8
-                            or len(span.parent_span_id) not in (0, 8)):
+                    if unusable(span):
                         self.rejected += 1
                         self.last_rejected += 1
                         continue

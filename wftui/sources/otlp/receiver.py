@@ -31,7 +31,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from wftui.core.spans import SpanReader
+from wftui.core.spans import REJECTED_SPANS, SpanReader, unusable
 from wftui.sources.otlp.decode import JSON, PROTOBUF, BodyError, TooLarge, decode_body
 
 MIB = 1024 * 1024
@@ -250,11 +250,9 @@ class OtlpReceiver:
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
                         total += 1
-                        if (len(span.trace_id) != 16 or len(span.span_id) != 8
-                                or len(span.parent_span_id) not in (0, 8)):
+                        if unusable(span):
                             rejected += 1
-            return total, rejected, (f"{rejected} span(s) with a trace id not 16 bytes or "
-                                     "a span id not 8 bytes" if rejected else "")
+            return total, rejected, f"{rejected} {REJECTED_SPANS}" if rejected else ""
         for resource_logs in message.resource_logs:
             for scope_logs in resource_logs.scope_logs:
                 for record in scope_logs.log_records:
