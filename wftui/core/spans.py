@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 from binascii import hexlify
 from collections import OrderedDict
-from collections.abc import Iterable
 from typing import Any
 
 import orjson
@@ -388,16 +387,3 @@ def _exception_text(attrs: dict[str, Any]) -> str:
     if type(kind) is str and type(message) is str:
         return f"{kind}: {message}"
     return str(message if message is not None else kind or "exception")
-
-
-def read_all(reader: SpanReader, requests: Iterable[tuple[str, Any]], now: float
-             ) -> list[bytes]:
-    """Lines of a finished sequence of ("traces" | "logs", request): a whole file."""
-    lines: list[bytes] = []
-    for kind, request in requests:
-        if kind == "traces":
-            lines.extend(reader.read_traces(request, now))
-        else:
-            lines.extend(reader.read_logs(request, now))
-    lines.extend(reader.flush())
-    return lines
