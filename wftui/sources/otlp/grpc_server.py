@@ -29,7 +29,7 @@ async def _guard(receiver: Any, context: Any) -> None:
         await context.abort(grpc.StatusCode.UNAVAILABLE, "ingest is behind; retry later")
 
 
-class TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore[misc]
+class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     """opentelemetry.proto.collector.trace.v1.TraceService/Export."""
 
     def __init__(self, receiver: Any) -> None:
@@ -41,7 +41,7 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore
         return self.receiver.accept("traces", request)
 
 
-class LogsService(logs_service_pb2_grpc.LogsServiceServicer):  # type: ignore[misc]
+class LogsService(logs_service_pb2_grpc.LogsServiceServicer):
     """opentelemetry.proto.collector.logs.v1.LogsService/Export."""
 
     def __init__(self, receiver: Any) -> None:

@@ -234,9 +234,9 @@ class OtlpReceiver:
             self.last_rejection = reason
             response.partial_success.error_message = reason
             if kind == "traces":
-                response.partial_success.rejected_spans = rejected  # type: ignore[union-attr]
+                response.partial_success.rejected_spans = rejected
             else:
-                response.partial_success.rejected_log_records = rejected  # type: ignore[union-attr]
+                response.partial_success.rejected_log_records = rejected
         return response
 
     def _count(self, kind: str, message: Any) -> tuple[int, int, str]:
