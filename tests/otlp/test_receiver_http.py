@@ -163,3 +163,16 @@ def test_ingest_behind_answers_503_with_retry_after_and_loses_nothing_taken(
     running.wait_executions(2)
     assert sorted(running.executions()) == ["first", "second"]
     assert running.receiver.status()["refused_requests"] == 1
+
+
+def test_json_ids_that_are_not_hex_or_too_short_are_rejected_not_the_request(
+        receiving: Any) -> None:
+    good = span_json(TRACE, ROOT, name="wf", execution_id="kept")
+    not_hex = span_json("zz" * 16, ROOT, name="wf")
+    short = span_json(TRACE[:8], CHILD, ROOT, name="step")
+    answer = post(f"{receiving.url}/v1/traces",
+                  json.dumps(request_json(good, not_hex, short)).encode(), JS)
+    assert answer.status_code == 200
+    assert answer.json()["partialSuccess"]["rejectedSpans"] == "2"  # int64: a JSON string
+    receiving.wait_executions(1)
+    assert list(receiving.executions()) == ["kept"]
