@@ -24,6 +24,7 @@ from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
 from wftui.sources.connect import MetricFamily
 from wftui.sources.otlp.files import LineRouter
+from wftui.sources.otlp.options import configured_prices
 
 KEEP = object()  # "the configured window" (None already means "all")
 
@@ -42,7 +43,8 @@ class LiveMonitor:
         self.tailer = FileTailer(list(files), from_end=from_end) if files else None
         self.metrics = metrics
         self.otlp = otlp  # an OtlpReceiver (wftui.sources.otlp.receiver), or None
-        self.router = LineRouter(self.ledger)  # followed OTLP JSON files: read as requests
+        # Followed OTLP JSON files are read as requests (priced by [otlp.prices]).
+        self.router = LineRouter(self.ledger, configured_prices(settings))
         self._otlp_lines = 0
         self.window_s = settings.window_s
         self.errors: list[str] = []  # a source task that died: said on screen, not raised

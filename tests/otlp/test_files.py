@@ -58,3 +58,30 @@ def test_a_line_that_does_not_decode_is_malformed_and_the_rest_counts(tmp_path: 
     code, report = check(str(path))
     assert report["executions"]["total"] == 5
     assert report["sources"][0]["malformed"] == 2
+
+
+def test_followed_otlp_files_are_priced_by_the_config(tmp_path: Path) -> None:
+    from wftui.config import load_settings
+    from wftui.core.ledger import Ledger
+    from wftui.sources.otlp.files import LineRouter
+    from wftui.sources.otlp.options import configured_prices
+
+    config = tmp_path / "wftui.toml"
+    config.write_text('[otlp.prices]\n"gpt-4o-2024-08-06" = { input = 2.5, output = 10 }\n')
+    ledger = Ledger()
+    router = LineRouter(ledger, configured_prices(load_settings(str(config))))
+    router.ingest("spans.jsonl", 1, [line.encode() for line in five_requests()])
+    router.finish()
+    # EXEC-1's chat: 1200 in * 2.5 / 1e6 + 300 out * 10 / 1e6 = 0.003 + 0.003
+    assert ledger.executions["EXEC-1"].cost_usd == pytest.approx(0.006)
+
+
+def test_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "wftui.toml"
+    config.write_text('[otlp.prices]\n"gpt-4o" = { input = "cheap" }\n')
+    done = subprocess.run([sys.executable, "-m", "wftui", "watch", "--config", str(config),
+                           "--otlp", "127.0.0.1:1"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("wftui: otlp.prices.gpt-4o.input: expected USD per "
+                                   "million tokens >= 0, got 'cheap'")

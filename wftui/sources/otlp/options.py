@@ -96,6 +96,7 @@ def otlp_settings(settings: Settings, listen: str | None = None, token: str | No
     """The receiver's settings, or None when neither the flags nor the config ask for
     one. Raises ConfigError with a one-line reason."""
     table = check_keys(settings.section("otlp"), KEYS, "otlp")
+    prices = prices_from(table.get("prices", {}), "otlp.prices")  # files use it too
     address = listen if listen is not None else table.get("listen")
     grpc_text = grpc_listen if grpc_listen is not None else table.get("grpc_listen")
     if address is None and grpc_text is None:
@@ -123,7 +124,7 @@ def otlp_settings(settings: Settings, listen: str | None = None, token: str | No
         max_body=_bytes(table.get("max_body", 16 * 1024 * 1024), "otlp.max_body"),
         max_decompressed=_bytes(table.get("max_decompressed", 64 * 1024 * 1024),
                                 "otlp.max_decompressed"),
-        prices=prices_from(table.get("prices", {}), "otlp.prices"))
+        prices=prices)
 
 
 def receiver_from(options: argparse.Namespace, settings: Settings) -> Any:
@@ -143,6 +144,15 @@ def receiver_from(options: argparse.Namespace, settings: Settings) -> Any:
     return OtlpReceiver(chosen.host, chosen.port, reader=SpanReader(chosen.prices),
                         token=chosen.token, limits=limits,
                         grpc_address=chosen.grpc_address)
+
+
+def configured_prices(settings: Settings) -> Prices:
+    """`[otlp.prices]` for OTLP JSON files the monitor follows ({} when unusable: the
+    commands have already said why, through `receiver_from`)."""
+    try:
+        return prices_from(settings.section("otlp").get("prices", {}), "otlp.prices")
+    except ConfigError:
+        return {}
 
 
 def wait_listening(receiver: Any, timeout: float = 10.0) -> str | None:
