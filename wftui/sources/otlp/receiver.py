@@ -198,9 +198,11 @@ class OtlpReceiver:
             return self._refuse(413, f"body is past the {self.limits.body_bytes} byte "
                                 "limit", answer_type)
         try:
-            message = decode_body(body, content_type,
-                                  request.headers.get("Content-Encoding", ""), kind,
-                                  self.limits.decompressed_bytes)
+            # In a thread: a big JSON body takes a while to read, and the loop also runs
+            # the file tailer and the scrapers.
+            message = await asyncio.to_thread(
+                decode_body, body, content_type, request.headers.get("Content-Encoding", ""),
+                kind, self.limits.decompressed_bytes)
         except TooLarge as error:
             return self._refuse(413, str(error), answer_type)
         except BodyError as error:
