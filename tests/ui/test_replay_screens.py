@@ -11,7 +11,7 @@ from textual.widgets import Button
 
 from tests.ui.replay_host import Host, detail_of, hook_settings, original, shown, wait_for
 from wftui.config import Settings
-from wftui.replay_audit import audit_path
+from wftui.replay.audit import audit_path
 from wftui.ui.screens.replay import DONE, REFUSED, RUNNING, ReplayScreen
 
 

@@ -19,8 +19,8 @@ from typing import TextIO
 from wftui.commands.common import fail, report_refused
 from wftui.config import ConfigError, load_settings
 from wftui.core.ledger import Ledger
-from wftui.replay import ReplayError, ReplayHook, build_plan, check_id, hook_from
-from wftui.replay_run import ReplayResult, replay
+from wftui.replay.plan import ReplayError, ReplayHook, build_plan, check_id, hook_from
+from wftui.replay.run import ReplayResult, replay
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

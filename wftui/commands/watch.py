@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from wftui.alerts.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core import format as fmt
@@ -31,7 +32,6 @@ from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
 from wftui.live import LiveMonitor
-from wftui.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.sources.connect import MetricFamily, metric_family
 from wftui.sources.metrics import one_line
 from wftui.view.render_text import snapshot_text

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from wftui.hooks import REQUEST_ERRORS, innermost
+from wftui.sources.http import REQUEST_ERRORS, innermost
 from wftui.sources.metrics_parse import clean_line
 
 HEALTHY_WORDS = {"healthy", "ok", "up", "pass", "green"}

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from wftui.replay import ReplayHook, build_plan, split_command
-from wftui.replay_audit import audit_path, read_audit
-from wftui.replay_run import TAIL_BYTES, ReplayOutcome, replay, run_plan
+from wftui.replay.audit import audit_path, read_audit
+from wftui.replay.plan import ReplayHook, build_plan, split_command
+from wftui.replay.run import TAIL_BYTES, ReplayOutcome, replay, run_plan
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from wftui.config import Settings
 from wftui.core.compare import compare
 from wftui.core.steps import build_detail
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 45.0  # generous: a loaded two-core machine
 
 

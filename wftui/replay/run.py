@@ -25,8 +25,9 @@ import httpx
 import orjson
 
 from wftui.core.format import visible
-from wftui.hooks import REQUEST_ERRORS, innermost
-from wftui.replay import ID_RE, ReplayPlan, follow_id
+from wftui.replay.audit import append_audit, audit_record
+from wftui.replay.plan import ID_RE, ReplayPlan, follow_id
+from wftui.sources.http import REQUEST_ERRORS, innermost
 
 TAIL_BYTES = 8192  # of stdout and of stderr kept for the outcome (the end matters most)
 MAX_HTTP_BODY = 1 << 20
@@ -377,8 +378,6 @@ def replay(plan: ReplayPlan, *, replays: Callable[[], Sequence[str]] | None = No
     executions whose `replay_of` is the original); when the hook does not say which
     execution it started, it is polled for up to `wait_s` seconds for a new one.
     """
-    from wftui.replay_audit import append_audit, audit_record
-
     before = list(replays()) if replays is not None else []
     outcome = run_plan(plan, cancel)
     now_seen = before

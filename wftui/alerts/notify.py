@@ -33,7 +33,8 @@ from wftui.config import ConfigError, check_keys, parse_duration
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, Transition
 from wftui.core.timestamps import format_timestamp
-from wftui.hooks import REQUEST_ERRORS, check_url, innermost, split_template, substitute
+from wftui.hooks import split_template, substitute
+from wftui.sources.http import REQUEST_ERRORS, check_url, innermost
 
 #: Placeholders a notify command may use, each as a whole argument.
 PLACEHOLDERS = ("alert", "state", "from", "value", "threshold", "action", "at")
