@@ -19,7 +19,7 @@ from typing import Any
 from wftui.config import Settings
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, take_snapshot
+from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
 from wftui.sources.connect import MetricFamily
@@ -126,7 +126,7 @@ class LiveMonitor:
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
             for status in self.tailer.statuses:
-                entries.append(self.ledger.source_entry(status.as_dict()))
+                entries.append(file_source_entry(self.ledger, status.as_dict()))
         if self.metrics is not None:
             entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
         return entries
@@ -181,21 +181,29 @@ class LiveMonitor:
                                  sources=sources, metrics=metric_figures,
                                  with_rows=with_rows, warnings=warnings, alerts_from=alerts)
 
+    def executions_copy(self) -> list[Execution]:
+        """The retained executions in read order, listed under the lock.
+
+        The list is the caller's; the executions in it are live (the reader thread keeps
+        updating them): enough for table rows, which are rebuilt when an execution's
+        summary changes. For a stable copy of one execution, use `detail`.
+        """
+        with self._lock:
+            return self.ledger.retained()
+
     @property
     def idle_timeout(self) -> float | None:
-        """How long a running execution may stay silent before it counts as failed."""
+        """After how long without an event a running execution with no open step ends."""
         return self.ledger.idle_timeout
 
-    def executions_copy(self) -> list[Execution]:
-        """The retained executions in first-seen order: a list taken under the lock
-        (the executions in it keep changing as lines arrive; `detail` copies one)."""
-        with self._lock:
-            return list(self.ledger.executions.values())
+    def counts_read(self) -> tuple[int, int]:
+        """(events, malformed lines) read so far from every file."""
+        return self.ledger.events_total, self.ledger.malformed_total
 
     def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded)."""
         with self._lock:  # copy under the lock, build outside it: ingestion never waits
-            execution = self.ledger.executions.get(execution_id)
+            execution = self.ledger.get(execution_id)
             if execution is None:
                 return None
             execution = execution.copy()

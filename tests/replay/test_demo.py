@@ -81,11 +81,11 @@ def test_replay_by_command_then_by_url_then_diff(demo: DemoProcess, tmp_path: Pa
         assert start["context"] == original["context"]  # the logged context, replayed
 
     ledger, _ = read_files([str(log)], Settings(), keep_raw=True)
-    assert ledger.executions["EXEC-000003"].replays == ["EXEC-000003-replay",
+    assert ledger.get("EXEC-000003").replays == ["EXEC-000003-replay",
                                                         "EXEC-000003-replay-2"]
     now = time.time()
-    left = build_detail(ledger.executions["EXEC-000003"], now, 30.0)
-    right = build_detail(ledger.executions["EXEC-000003-replay"], now, 30.0)
+    left = build_detail(ledger.get("EXEC-000003"), now, 30.0)
+    right = build_detail(ledger.get("EXEC-000003-replay"), now, 30.0)
     comparison = compare(left, right)
     assert (comparison.left_label, comparison.right_label) == ("the original", "the replay")
     assert comparison.rows[0].name == "fetch_ticket"

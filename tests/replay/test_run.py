@@ -20,8 +20,9 @@ from typing import Any
 import pytest
 
 from wftui.replay.audit import audit_path, read_audit
+from wftui.replay.outcome import TAIL_BYTES, ReplayOutcome
 from wftui.replay.plan import ReplayHook, build_plan, split_command
-from wftui.replay.run import TAIL_BYTES, ReplayOutcome, replay, run_plan
+from wftui.replay.run import replay, run_plan
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

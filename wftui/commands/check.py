@@ -16,7 +16,7 @@ import orjson
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
+from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.view.render_text import snapshot_text
 
@@ -41,7 +41,7 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
                       keep_raw=keep_raw)
 
     ledger, statuses = read_once(paths, new_ledger)
-    return ledger, [check_entry(ledger.source_entry(status)) for status in statuses]
+    return ledger, [check_entry(file_source_entry(ledger, status)) for status in statuses]
 
 
 def check_entry(entry: dict[str, Any]) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def run(options: argparse.Namespace) -> int:
     now = time.time()
     details = []
     for execution_id in (options.left, options.right):
-        execution = ledger.executions.get(execution_id)
+        execution = ledger.get(execution_id)
         if execution is None:
             fail(f"{fmt.visible(execution_id)} is not in the given log files")
             raise AssertionError("unreachable")

@@ -59,7 +59,7 @@ class _LogReader:
 
     def replays_of(self, execution_id: str) -> list[str]:
         self.read()
-        execution = self.ledger.executions.get(execution_id)
+        execution = self.ledger.get(execution_id)
         return list(execution.replays) if execution is not None else []
 
     def close(self) -> None:
@@ -102,7 +102,7 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | N
             reader: _LogReader) -> int:
     err = sys.stderr
     reader.read()
-    execution = reader.ledger.executions.get(execution_id)
+    execution = reader.ledger.get(execution_id)
     context = None
     workflow_name = None
     if execution is not None:
