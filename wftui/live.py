@@ -1,7 +1,7 @@
 """The live monitor's engine, shared by the TUI and `wftui watch`: no UI in here.
 
-Sources are read in one background thread running its own asyncio loop (the file
-tailer, the metrics scrapers); each batch of lines is ingested under a lock. Readers
+Sources are read in one background event loop (`wftui.background`: the file tailer,
+the metrics scrapers); each batch of lines is ingested under a lock. Readers
 call `snapshot()` from any thread: it takes the lock only to compute figures, so the
 UI never waits on IO.
 """
@@ -13,9 +13,9 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from wftui.background import BackgroundLoop
 from wftui.config import Settings
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
@@ -42,10 +42,8 @@ class LiveMonitor:
         self.window_s = settings.window_s
         self.errors: list[str] = []  # a source task that died: said on screen, not raised
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background = BackgroundLoop("wftui-sources")
         self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
         self._metrics_version = 0
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
         self.on_change: Callable[[], None] | None = None
@@ -54,17 +52,11 @@ class LiveMonitor:
 
     def start(self) -> None:
         """Start reading in the background; returns once the loop is running."""
-        self._thread = threading.Thread(target=self._run, name="wftui-sources", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        asyncio.run(self._main())
+        self._stop = asyncio.Event()  # binds to the loop at its first use there
+        self._background.start(self._main)
 
     async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        self._ready.set()
+        assert self._stop is not None
         tasks = []
         if self.tailer is not None:
             from wftui.sources.filefollow import follow
@@ -108,11 +100,9 @@ class LiveMonitor:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading and wait for the background thread to finish."""
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._stop is not None:
+            self._background.call_soon(self._stop.set)
+        self._background.stop(timeout)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -133,16 +123,11 @@ class LiveMonitor:
 
     def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
         """Run a read of loop-owned state inside the loop thread (it is not thread-safe)."""
-        loop = self._loop
-        if loop is None or loop.is_closed() or threading.current_thread() is self._thread:
+        if not self._background.running:
             return job()
-
-        async def call() -> Any:
-            return job()
-
         try:
-            return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=2.0)
-        except (FutureTimeout, RuntimeError):
+            return self._background.call(job, timeout=2.0)
+        except (TimeoutError, RuntimeError):
             return default
 
     def _metric_figures(self, window: float | None, now: float) -> dict[str, Any] | None:

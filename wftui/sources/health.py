@@ -8,11 +8,11 @@ gives one of four states: healthy, degraded, unhealthy, unreachable.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import orjson
 
 from wftui.sources.http import REQUEST_ERRORS, innermost
 from wftui.sources.metrics_parse import clean_line
@@ -58,8 +58,8 @@ def classify(http_status: int, body: bytes) -> HealthResult:
     """Read a health answer: the JSON ``status`` field and the HTTP status (pure)."""
     payload: object = None
     try:
-        payload = json.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
-    except (ValueError, RecursionError):  # RecursionError: nested too deep to be a status
+        payload = orjson.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
+    except orjson.JSONDecodeError:  # not JSON, or nested too deep to be a status
         payload = None
     status_word = ""
     detail = None
