@@ -164,3 +164,61 @@ def test_replay_hook_failure_exits_1_with_stderr_shown(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     record = json.loads((tmp_path / "st" / "wftui" / "replays.jsonl").read_text())
     assert record["outcome"]["exit_code"] == 3 and record["new_id"] is None
+
+
+def test_options_may_follow_the_ids_in_replay_diff_and_check(tmp_path: Path) -> None:
+    """The README's `wftui replay EXEC --yes app.log`: options anywhere among the ids."""
+    log = tmp_path / "app.log"
+    write_log(log)
+    script = tmp_path / "hook.py"
+    script.write_text("import json, sys\nprint(json.dumps({'execution_id': sys.argv[1] + "
+                      "'-replay-7'}))\n", encoding="utf-8")
+    replayed = wftui(tmp_path, "replay", "EXEC-1", "--yes", str(log), "--replay-cmd",
+                     f"{sys.executable} {script} {{execution_id}}")
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == "EXEC-1-replay-7\n"
+    compared = wftui(tmp_path, "diff", "EXEC-1", "--format", "json", "EXEC-1-replay", str(log))
+    assert compared.returncode == 1, compared.stderr
+    assert json.loads(compared.stdout)["differs"] is True
+    checked = wftui(tmp_path, "check", "--format", "json", str(log), "--window", "all")
+    assert checked.returncode in (0, 1), checked.stderr
+    assert json.loads(checked.stdout)["executions"]["total"] == 2
+
+
+def test_diff_help_says_what_the_exit_status_means() -> None:
+    done = subprocess.run([sys.executable, "-m", "wftui", "diff", "--help"],
+                          capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert done.returncode == 0
+    status = done.stdout[done.stdout.index("exit status:"):]
+    assert "0  the two executions do not differ" in status
+    assert "1  they differ" in status
+    assert "2  an execution is not in the files" in status
+
+
+@pytest.mark.parametrize("where", ["id", "file", "option"])
+def test_diff_never_prints_raw_escapes_from_the_command_line(tmp_path: Path,
+                                                             where: str) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    hostile = "X\x1b]0;pwned\x07\x1b[31m"
+    args = {"id": ["EXEC-1", hostile, str(log)],
+            "file": ["EXEC-1", "EXEC-1-replay", str(tmp_path / hostile)],
+            "option": ["EXEC-1", "EXEC-1-replay", str(log), "--" + hostile]}[where]
+    done = wftui(tmp_path, "diff", *args)
+    assert done.returncode == 2
+    shown = done.stdout + done.stderr
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "X\u241b]0;pwned\u2407\u241b[31m" in shown  # said, made visible
+
+
+def test_diff_labels_made_of_ids_are_made_visible(tmp_path: Path) -> None:
+    """Two executions that are not original and replay are labelled by their ids."""
+    log = tmp_path / "app.log"
+    hostile = "B\x1b[31m"
+    log.write_text("".join(json.dumps({"event": "workflow_start", "execution_id": eid,
+                                       "timestamp": T0}) + "\n" for eid in ("A", hostile)),
+                   encoding="utf-8")
+    done = wftui(tmp_path, "diff", "A", hostile, str(log))
+    assert done.returncode in (0, 1), done.stderr
+    assert "\x1b" not in done.stdout
+    assert "B\u241b[31m" in done.stdout

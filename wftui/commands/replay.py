@@ -39,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     hooks.add_argument("--replay-url", metavar="URL",
                        help="POST {execution_id, workflow_name, context} as JSON to this URL")
     parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
+    parser.epilog = ("exit status:\n"
+                     "  0  the hook succeeded; the new execution id is on stdout\n"
+                     "  1  the hook failed, or the replay cannot be followed\n"
+                     "  2  a refused or unusable request (nothing was run)")
 
 
 class _LogReader:
