@@ -3,7 +3,7 @@
 For pipes, sidecars and paging: one JSON object a line (or plain text), flushed line by
 line. Thresholds are evaluated several times between snapshots so an alert change is
 printed (and notified) within about half a second, not at the next snapshot. Runs until
---duration, SIGINT or SIGTERM (or until every source has ended: stdin at its end, gzip
+--duration, SIGINT, SIGTERM or SIGHUP (or until every source has ended: stdin at its end, gzip
 files), prints a final snapshot, and exits 0, or 1 if a threshold is firing then (2 on a
 usage error, or when not even the final snapshot could be taken).
 """
@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--every", metavar="5s", default="5s",
                         help="time between snapshots (default 5s)")
     parser.add_argument("--duration", metavar="10m",
-                        help="stop after this long (default: until SIGINT or SIGTERM)")
+                        help="stop after this long (default: until SIGINT, SIGTERM or SIGHUP)")
     parser.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                         help="jsonl (one JSON object a line) or text; default jsonl")
     parser.add_argument("--from-end", action="store_true",
@@ -70,7 +70,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class StopSignal:
-    """SIGINT/SIGTERM set a flag and wake the loop at once (a self-pipe, no locks).
+    """SIGINT/SIGTERM/SIGHUP set a flag and wake the loop at once (a self-pipe, no locks).
 
     A handler that set a threading.Event could deadlock if the signal arrived while the
     main thread held the event's lock; writing one byte to a socket cannot.
@@ -83,7 +83,7 @@ class StopSignal:
         self._writer.setblocking(False)
         self._old_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
         self._old = {sig: signal.signal(sig, self._handle)
-                     for sig in (signal.SIGINT, signal.SIGTERM)}
+                     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.signum = signum
