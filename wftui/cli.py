@@ -66,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wftui: cannot load the {name or 'monitor'} command: {error}", file=sys.stderr)
         return 2
     # Intermixed: options may come after positionals (`wftui replay ID --yes app.log`).
-    options = parser.parse_intermixed_args(args)
+    # After "--" everything is positional, which intermixed parsing does not keep (it
+    # would call an id "-rf" an unknown option): there, options come first anyway.
+    options = (parser.parse_args(args) if "--" in args
+               else parser.parse_intermixed_args(args))
     try:
         return int(module.run(options))
     except KeyboardInterrupt:
