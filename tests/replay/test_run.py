@@ -384,3 +384,51 @@ def test_http_answer_nested_too_deep_for_json_is_not_an_answer(
     assert outcome.ok and outcome.answered_id is None
     assert outcome.http_status == 202
     assert "the answer is not a JSON object" in outcome.notes[0]
+
+
+class _TrickleHandler(BaseHTTPRequestHandler):
+    """Answers 200 with a 10-byte body, one byte every 2.5 s: each byte arrives well
+    within any per-read timeout, the whole answer takes 25 s."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", "10")
+        self.end_headers()
+        stop = self.server.stop  # type: ignore[attr-defined]
+        for _ in range(10):
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:  # the client gave up: what the test wants
+                return
+            if stop.wait(2.5):
+                return
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_trickling_http_target_cannot_outrun_the_timeout() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TrickleHandler)
+    server.stop = threading.Event()  # type: ignore[attr-defined]
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/replay"
+        hook = ReplayHook(url=url, timeout_s=3.0)
+        started = time.monotonic()
+        outcome = run_plan(build_plan(hook, "EXEC-1", None, None))
+        took = time.monotonic() - started
+    finally:
+        server.stop.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+    assert not outcome.ok and outcome.timed_out
+    assert outcome.http_status == 200
+    assert "did not finish answering within 3 s" in outcome.message
+    # Per-read timeouts would have let it run to the byte after 3 s (5 s); the deadline
+    # over the whole exchange ends it at 3 s (plus scheduling on a busy machine).
+    assert 3.0 <= took < 4.5, took
