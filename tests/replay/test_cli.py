@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -162,7 +163,8 @@ def test_replay_hook_failure_exits_1_with_stderr_shown(tmp_path: Path) -> None:
     assert done.returncode == 1 and done.stdout == ""
     assert "the hook failed with exit code 3: service said no (took" in done.stderr
     assert "Traceback" not in done.stderr
-    record = json.loads((tmp_path / "st" / "wftui" / "replays.jsonl").read_text())
+    record = json.loads((tmp_path / "st" / "wftui" / "replays.jsonl").read_text()
+                        .splitlines()[-1])  # the end record
     assert record["outcome"]["exit_code"] == 3 and record["new_id"] is None
 
 
@@ -222,3 +224,77 @@ def test_diff_labels_made_of_ids_are_made_visible(tmp_path: Path) -> None:
     assert done.returncode in (0, 1), done.stderr
     assert "\x1b" not in done.stdout
     assert "B\u241b[31m" in done.stdout
+
+
+def _gone(pid: int) -> bool:
+    """The process no longer runs (gone, or a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+@pytest.mark.parametrize(("signum", "why"), [(signal.SIGTERM, "SIGTERM"),
+                                             (signal.SIGHUP, "SIGHUP"),
+                                             (signal.SIGINT, "ctrl+c (SIGINT)")])
+def test_a_signal_to_headless_replay_stops_the_hook_and_is_audited(
+        tmp_path: Path, signum: int, why: str) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    facts = tmp_path / "facts.json"
+    script = tmp_path / "hook.py"
+    script.write_text(
+        "import json, os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+        f"tmp = {str(facts)!r} + '.tmp'\n"
+        "open(tmp, 'w').write(json.dumps({'hook': os.getpid(), 'child': child.pid,\n"
+        "                                 'context': sys.argv[2]}))\n"
+        f"os.rename(tmp, {str(facts)!r})\n"
+        "time.sleep(300)\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wftui", "replay", "EXEC-1", "--yes", str(log),
+         "--replay-cmd", f"{sys.executable} {script} {{execution_id}} {{context_file}}"],
+        env=env_for(tmp_path), cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not facts.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the hook says when it runs by a file: nothing to await
+        assert facts.exists(), process.communicate(timeout=30)
+        seen = json.loads(facts.read_text())
+        assert Path(seen["context"]).exists()
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+    # the hook's timeout is 30 s: all of this happened at once, not at the timeout
+    assert process.returncode == (130 if signum == signal.SIGINT else 128 + signum)
+    assert out == b"" and b"Traceback" not in err
+    assert f"interrupted by {why}".encode() in err
+    for pid in (seen["hook"], seen["child"]):
+        assert _gone(pid), f"process {pid} of the hook still runs"
+    assert not Path(seen["context"]).exists(), "the context file was left behind"
+    audit = (tmp_path / "st" / "wftui" / "replays.jsonl").read_text().splitlines()
+    start, end = (json.loads(line) for line in audit)
+    assert (start["phase"], end["phase"]) == ("start", "end")
+    assert start["attempt"] == end["attempt"] and start["original_id"] == "EXEC-1"
+    assert end["outcome"]["ok"] is False and end["outcome"]["interrupted"] == why
+    assert end["new_id"] is None
+
+
+def test_replay_is_refused_when_the_audit_log_cannot_be_written(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    (tmp_path / "st").write_text("a file where the state directory should be")
+    marker = tmp_path / "ran"
+    script = tmp_path / "hook.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    done = wftui(tmp_path, "replay", "EXEC-1", "--yes", str(log), "--replay-cmd",
+                 f"{sys.executable} {script} {{execution_id}}")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1].startswith(
+        "wftui: refusing to replay: cannot write the audit log")
+    assert not marker.exists()

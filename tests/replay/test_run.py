@@ -276,9 +276,13 @@ def test_replay_audits_and_follows_the_log_when_the_hook_is_silent(
     assert failed.new_id is None and failed.audit_error is None
 
     assert audit_path() == tmp_path / "state" / "wftui" / "replays.jsonl"
-    lines = [json.loads(line) for line in audit_path().read_text().splitlines()]
-    assert [line["original_id"] for line in lines] == ["EXEC-2", "EXEC-3"]
-    first, second = lines
+    records = [json.loads(line) for line in audit_path().read_text().splitlines()]
+    # Each attempt: a start record before the hook runs, an end record after it.
+    assert [(r["original_id"], r["phase"]) for r in records] == [
+        ("EXEC-2", "start"), ("EXEC-2", "end"), ("EXEC-3", "start"), ("EXEC-3", "end")]
+    assert records[0]["attempt"] == records[1]["attempt"] != records[2]["attempt"]
+    assert records[0]["outcome"] is None and records[0]["new_id"] is None
+    first, second = records[1], records[3]
     assert first["hook"] == {"kind": "command",
                              "argv": [sys.executable, str(script), "EXEC-2"]}
     assert first["new_id"] == "EXEC-2-replay-2" and first["outcome"]["ok"] is True
@@ -293,20 +297,25 @@ def test_replay_audits_and_follows_the_log_when_the_hook_is_silent(
     assert note is None
     assert [(e.original_id, e.ok, e.new_id) for e in entries] == [
         ("EXEC-2", True, "EXEC-2-replay-2"), ("EXEC-3", False, ""), ("", None, "")]
-    assert entries[2].message == "not a record" and entries[2].lineno == 3
+    assert entries[2].message == "not a record" and entries[2].lineno == 5
     assert entries[1].hook == f"POST {url}"
 
 
-def test_an_unwritable_audit_log_is_a_warning_not_a_crash(
+def test_an_unwritable_audit_log_refuses_the_replay_without_a_crash(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replay that would leave no trace is refused: the hook never runs."""
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("")
     monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    marker = tmp_path / "ran"
     script = tmp_path / "ok.py"
-    script.write_text("print('{\"execution_id\": \"N-1\"}')\n", encoding="utf-8")
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n"
+                      "print('{\"execution_id\": \"N-1\"}')\n", encoding="utf-8")
     hook = ReplayHook(command=(sys.executable, str(script), "{execution_id}"))
     result = replay(build_plan(hook, "EXEC-1", None, None))
-    assert result.new_id == "N-1"
+    assert result.refused and result.new_id is None and not result.outcome.ok
+    assert result.outcome.message.startswith("refusing to replay: cannot write the audit log")
+    assert not marker.exists()
     assert result.audit_error and result.audit_error.startswith("cannot write the audit log")
     entries, note = read_audit()
     assert entries == [] and note is not None and note.startswith("cannot read")

@@ -68,7 +68,7 @@ async def test_nothing_runs_until_confirmed_then_dismisses_with_the_new_id(
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.results, "the screen to dismiss")
     assert app.results == ["EXEC-1-replay-5"]
-    record = json.loads(audit_path().read_text())
+    record = json.loads(audit_path().read_text().splitlines()[-1])  # the end record
     assert record["original_id"] == "EXEC-1" and record["new_id"] == "EXEC-1-replay-5"
 
 

@@ -32,15 +32,3 @@ def exit_on_signals(signums: tuple[signal.Signals, ...] = ENDING_SIGNALS) -> Ite
     finally:
         for signum, handler in old.items():
             signal.signal(signum, handler)
-
-
-def signal_name(error: BaseException) -> str | None:
-    """Which ending signal (or ctrl+c) an exception stands for; None for other errors."""
-    if isinstance(error, KeyboardInterrupt):
-        return "ctrl+c (SIGINT)"
-    if isinstance(error, SystemExit) and isinstance(error.code, int) and error.code > 128:
-        try:
-            return signal.Signals(error.code - 128).name
-        except ValueError:
-            return None
-    return None
