@@ -117,8 +117,9 @@ class LiveMonitor:
         if self.tailer is not None:
             for status in self.tailer.statuses:
                 entries.append(file_source_entry(self.ledger, status.as_dict()))
-        if self.metrics is not None:
-            entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
+        metrics = self.metrics
+        if metrics is not None:
+            entries.extend(self._in_loop(lambda: metrics.target_statuses(now), []))
         return entries
 
     def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
@@ -131,9 +132,10 @@ class LiveMonitor:
             return default
 
     def _metric_figures(self, window: float | None, now: float) -> dict[str, Any] | None:
-        if self.metrics is None:
+        metrics = self.metrics
+        if metrics is None:
             return None
-        figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
+        figures = self._in_loop(lambda: metrics.figures(window, now), None)
         if figures is None:  # the loop was busy: the last answer, not a gap
             return self._last_metrics.get(window)
         self._last_metrics[window] = figures

@@ -127,11 +127,13 @@ class Ledger:
             except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
                 execution_id = None
             if execution_id is None:
-                event, odd = self._read_odd(source, lineno, raw, fallback_ts)
-                if event is None:
+                odd_event, odd = self._read_odd(source, lineno, raw, fallback_ts)
+                if odd_event is None:
                     skipped += odd
                     continue
+                event = odd_event
                 execution_id = event.execution_id
+                assert execution_id is not None  # _read_odd returns events of executions
             kind = event.event
             # Timestamps: the typed decoder read RFC 3339 text in C; epoch numbers (and
             # what `event_from` read) are epoch seconds already, checked once more here.
@@ -145,9 +147,8 @@ class Ledger:
                 if not min_epoch <= ts <= max_epoch:  # year 0001 is a broken clock
                     ts = fallback_ts  # identity marks "no timestamp" below
             else:
-                ts = parse_timestamp(stamp)
-                if ts is None:
-                    ts = fallback_ts
+                parsed = parse_timestamp(stamp)
+                ts = fallback_ts if parsed is None else parsed
             if ts > newest:
                 if ts <= horizon:
                     newest = ts
@@ -183,7 +184,7 @@ class Ledger:
                         execution.read_times = {}
                     execution.read_times[len(execution.raw)] = ts
                 raw_lines = execution.raw
-                raw_lines.append(raw)
+                raw_lines.append(raw)  # type: ignore[union-attr]  # keep_raw: a list
                 if len(raw_lines) > MAX_RAW_LINES:
                     trim_raw(execution)
             if ts > execution.last_ts:
@@ -204,9 +205,10 @@ class Ledger:
             elif kind == "step_complete":
                 key = event.step_name or ""
                 start = execution.open_steps.pop(key, None)
-                if type(start) is list:
+                if isinstance(start, list):
                     start = pop_start(execution.open_steps, key, start)
                 duration = event.duration_ms
+                seconds: float | None
                 if duration is not None and duration >= 0:
                     seconds = duration / 1000.0
                 else:

@@ -188,14 +188,14 @@ def _pair_steps(ledger: Ledger, earlier: Execution, later: Execution) -> None:
     for key, waiting in (later.early_completes or {}).items():
         for completed, failed, waits in waiting:
             start = open_steps.pop(key, None)
-            if type(start) is list:
+            if isinstance(start, list):
                 start = pop_start(open_steps, key, start)
             if start is None:
                 note_early_completion(earlier, key, completed, failed, waits)
             elif waits:  # its sample waited for the start (no duration_ms)
                 ledger.steps.series_for(key).add(completed, completed - start, failed)
     for key, starts in later.open_steps.items():
-        for start in starts if type(starts) is list else [starts]:
+        for start in starts if isinstance(starts, list) else [starts]:
             early = earlier.early_completes
             if early and key in early and ledger.steps.close_early(earlier, key, start):
                 continue

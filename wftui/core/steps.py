@@ -158,13 +158,13 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
             open_steps.append(step)
         elif kind == "step_complete":
             name = text(event.get("step_name")) or ""
-            step = next((s for s in open_steps if s.name == name), None)
-            if step is None:  # a completion with no start logged: still a step
-                step = Step(name=name, step_type=None, start_ts=None)
-                steps.append(step)
+            started = next((s for s in open_steps if s.name == name), None)
+            if started is None:  # a completion with no start logged: still a step
+                started = Step(name=name, step_type=None, start_ts=None)
+                steps.append(started)
             else:
-                open_steps.remove(step)
-            _complete(step, event, ts)
+                open_steps.remove(started)
+            _complete(started, event, ts)
         elif kind in ("tool_call", "branch_decision", "error"):
             owner = _find_open(open_steps, event.get("step_name"))
             (owner.items if owner is not None else items).append(Item(kind, ts, event))

@@ -99,7 +99,9 @@ def _entry(obj: Any, lineno: int) -> AuditEntry:
         hook_text = "POST " + _text(hook.get("url"))
     else:
         hook_text = _text(hook)
-    outcome = obj.get("outcome") if isinstance(obj.get("outcome"), dict) else {}
+    outcome = obj.get("outcome")
+    if not isinstance(outcome, dict):
+        outcome = {}
     ok = outcome.get("ok") if isinstance(outcome.get("ok"), bool) else None
     message = _text(outcome.get("message"))
     if obj.get("phase") == START:

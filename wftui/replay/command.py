@@ -84,7 +84,7 @@ def _exec(argv: list[str], timeout: float, started: float,
             process.wait(1.0)  # reap it: SIGKILL takes effect at once
         raise
     elapsed = time.monotonic() - started
-    common = {"elapsed_s": elapsed, "exit_code": None if stopped else exit_code,
+    common: dict[str, Any] = {"elapsed_s": elapsed, "exit_code": None if stopped else exit_code,
               "stdout_tail": out.text(), "stderr_tail": err.text(), "argv": shown}
     if stopped == "timeout":
         return ReplayOutcome(False, f"the hook did not finish within {timeout:g} s and was "

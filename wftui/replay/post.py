@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 import httpx
@@ -123,7 +124,7 @@ def _http_result(url: str, status: int, reason: str, location: str | None, raw: 
                  started: float) -> ReplayOutcome:
     tail = Tail()
     tail.add(raw)
-    common = {"elapsed_s": time.monotonic() - started, "http_status": status,
+    common: dict[str, Any] = {"elapsed_s": time.monotonic() - started, "http_status": status,
               "stdout_tail": tail.text()}
     try:
         answer = orjson.loads(raw) if raw.strip() else None

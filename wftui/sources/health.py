@@ -99,8 +99,8 @@ async def poll_health(client: httpx.AsyncClient, url: str, deadline: float) -> H
     except TimeoutError:
         return HealthResult("unreachable", f"no answer within {deadline:g} s")
     except REQUEST_ERRORS as error:
-        error = innermost(error)
-        return HealthResult("unreachable", _short(f"{type(error).__name__}: {error}"))
+        cause = innermost(error)
+        return HealthResult("unreachable", _short(f"{type(cause).__name__}: {cause}"))
 
 
 class HealthPoller:
