@@ -390,8 +390,10 @@ def test_metrics_targets_carry_up_last_error_and_age(
         up_url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
         down_url = f"http://127.0.0.1:{refused_port()}/metrics"
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+        # The scrape deadline is the interval: 1 s, not 0.2 s, so that a busy machine
+        # (the suite on two cores) cannot make the live exporter miss it.
         code = main(["watch", "--metrics", up_url, "--metrics", down_url, "--interval",
-                     "0.2s", "--every", "0.5s", "--duration", "1.5s"])
+                     "1s", "--every", "0.5s", "--duration", "2.5s"])
     finally:
         server.shutdown()
         server.server_close()
