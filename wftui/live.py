@@ -1,7 +1,7 @@
 """The live monitor's engine, shared by the TUI and `wftui watch`: no UI in here.
 
-Sources are read in one background thread running its own asyncio loop (the file
-tailer, the metrics scrapers); each batch of lines is ingested under a lock. Readers
+Sources are read in one background event loop (`wftui.background`: the file tailer,
+the metrics scrapers); each batch of lines is ingested under a lock. Readers
 call `snapshot()` from any thread: it takes the lock only to compute figures, so the
 UI never waits on IO.
 """
@@ -13,13 +13,13 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
+from wftui.background import BackgroundLoop
 from wftui.config import Settings
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, take_snapshot
+from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
 from wftui.sources.connect import MetricFamily
@@ -49,10 +49,8 @@ class LiveMonitor:
         self.window_s = settings.window_s
         self.errors: list[str] = []  # a source task that died: said on screen, not raised
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background = BackgroundLoop("wftui-sources")
         self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
         self._metrics_version = 0
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
         self.on_change: Callable[[], None] | None = None
@@ -61,17 +59,11 @@ class LiveMonitor:
 
     def start(self) -> None:
         """Start reading in the background; returns once the loop is running."""
-        self._thread = threading.Thread(target=self._run, name="wftui-sources", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        asyncio.run(self._main())
+        self._stop = asyncio.Event()  # binds to the loop at its first use there
+        self._background.start(self._main)
 
     async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        self._ready.set()
+        assert self._stop is not None
         tasks = []
         if self.tailer is not None:
             from wftui.sources.filefollow import follow
@@ -125,11 +117,9 @@ class LiveMonitor:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading and wait for the background thread to finish."""
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._stop is not None:
+            self._background.call_soon(self._stop.set)
+        self._background.stop(timeout)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -143,31 +133,28 @@ class LiveMonitor:
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
             for status in self.tailer.statuses:
-                entries.append(self.ledger.source_entry(status.as_dict()))
+                entries.append(file_source_entry(self.ledger, status.as_dict()))
         if self.otlp is not None:
             entries.append(self.otlp.status())
-        if self.metrics is not None:
-            entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
+        metrics = self.metrics
+        if metrics is not None:
+            entries.extend(self._in_loop(lambda: metrics.target_statuses(now), []))
         return entries
 
     def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
         """Run a read of loop-owned state inside the loop thread (it is not thread-safe)."""
-        loop = self._loop
-        if loop is None or loop.is_closed() or threading.current_thread() is self._thread:
+        if not self._background.running:
             return job()
-
-        async def call() -> Any:
-            return job()
-
         try:
-            return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=2.0)
-        except (FutureTimeout, RuntimeError):
+            return self._background.call(job, timeout=2.0)
+        except (TimeoutError, RuntimeError):
             return default
 
     def _metric_figures(self, window: float | None, now: float) -> dict[str, Any] | None:
-        if self.metrics is None:
+        metrics = self.metrics
+        if metrics is None:
             return None
-        figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
+        figures = self._in_loop(lambda: metrics.figures(window, now), None)
         if figures is None:  # the loop was busy: the last answer, not a gap
             return self._last_metrics.get(window)
         self._last_metrics[window] = figures
@@ -200,21 +187,29 @@ class LiveMonitor:
                                  sources=sources, metrics=metric_figures,
                                  with_rows=with_rows, warnings=warnings, alerts_from=alerts)
 
+    def executions_copy(self) -> list[Execution]:
+        """The retained executions in read order, listed under the lock.
+
+        The list is the caller's; the executions in it are live (the reader thread keeps
+        updating them): enough for table rows, which are rebuilt when an execution's
+        summary changes. For a stable copy of one execution, use `detail`.
+        """
+        with self._lock:
+            return self.ledger.retained()
+
     @property
     def idle_timeout(self) -> float | None:
-        """How long a running execution may stay silent before it counts as failed."""
+        """After how long without an event a running execution with no open step ends."""
         return self.ledger.idle_timeout
 
-    def executions_copy(self) -> list[Execution]:
-        """The retained executions in first-seen order: a list taken under the lock
-        (the executions in it keep changing as lines arrive; `detail` copies one)."""
-        with self._lock:
-            return list(self.ledger.executions.values())
+    def counts_read(self) -> tuple[int, int]:
+        """(events, malformed lines) read so far from every file."""
+        return self.ledger.events_total, self.ledger.malformed_total
 
     def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded)."""
         with self._lock:  # copy under the lock, build outside it: ingestion never waits
-            execution = self.ledger.executions.get(execution_id)
+            execution = self.ledger.get(execution_id)
             if execution is None:
                 return None
             execution = execution.copy()

@@ -37,7 +37,7 @@ def with_replay_flags(settings: Settings, options: argparse.Namespace) -> Settin
     a bad template is one line at start, not a surprise during an incident)."""
     if options.replay_cmd is None and options.replay_url is None:
         return settings
-    from wftui.replay import hook_from
+    from wftui.replay.plan import hook_from
 
     try:
         hook_from(settings, options.replay_cmd, options.replay_url)

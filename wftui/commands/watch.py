@@ -3,7 +3,7 @@
 For pipes, sidecars and paging: one JSON object a line (or plain text), flushed line by
 line. Thresholds are evaluated several times between snapshots so an alert change is
 printed (and notified) within about half a second, not at the next snapshot. Runs until
---duration, SIGINT or SIGTERM (or until every source has ended: stdin at its end, gzip
+--duration, SIGINT, SIGTERM or SIGHUP (or until every source has ended: stdin at its end, gzip
 files), prints a final snapshot, and exits 0, or 1 if a threshold is firing then (2 on a
 usage error, or when not even the final snapshot could be taken).
 """
@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from wftui.alerts.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core import format as fmt
@@ -31,7 +32,6 @@ from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
 from wftui.live import LiveMonitor
-from wftui.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.sources.connect import MetricFamily, metric_family
 from wftui.sources.metrics import one_line
 from wftui.sources.otlp.options import add_otlp_arguments, receiver_from, wait_listening
@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--every", metavar="5s", default="5s",
                         help="time between snapshots (default 5s)")
     parser.add_argument("--duration", metavar="10m",
-                        help="stop after this long (default: until SIGINT or SIGTERM)")
+                        help="stop after this long (default: until SIGINT, SIGTERM or SIGHUP)")
     parser.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                         help="jsonl (one JSON object a line) or text; default jsonl")
     parser.add_argument("--from-end", action="store_true",
@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class StopSignal:
-    """SIGINT/SIGTERM set a flag and wake the loop at once (a self-pipe, no locks).
+    """SIGINT/SIGTERM/SIGHUP set a flag and wake the loop at once (a self-pipe, no locks).
 
     A handler that set a threading.Event could deadlock if the signal arrived while the
     main thread held the event's lock; writing one byte to a socket cannot.
@@ -85,7 +85,7 @@ class StopSignal:
         self._writer.setblocking(False)
         self._old_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
         self._old = {sig: signal.signal(sig, self._handle)
-                     for sig in (signal.SIGINT, signal.SIGTERM)}
+                     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.signum = signum
