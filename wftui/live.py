@@ -19,6 +19,7 @@ from typing import Any
 from wftui.config import Settings
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
@@ -35,7 +36,8 @@ class LiveMonitor:
         from wftui.sources.files import FileTailer
 
         self.settings = settings
-        self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s)
+        self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,
+                             mapping=build_mapping(settings.section("logs")))
         self.engine = ThresholdEngine(settings.thresholds)
         self.tailer = FileTailer(list(files), from_end=from_end) if files else None
         self.metrics = metrics
@@ -199,8 +201,10 @@ class LiveMonitor:
             if execution is None:
                 return None
             execution = execution.copy()
+        mapping = self.ledger.mapping
         return build_detail(execution, time.time() if now is None else now,
-                            self.ledger.idle_timeout)
+                            self.ledger.idle_timeout,
+                            mapping.contract_dict if mapping is not None else None)
 
     def set_settings(self, settings: Settings) -> None:
         """A reloaded config: thresholds take effect at the next snapshot."""

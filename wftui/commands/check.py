@@ -16,6 +16,7 @@ import orjson
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.view.render_text import snapshot_text
@@ -38,7 +39,9 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
 
     def new_ledger() -> Ledger:
         return Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,
-                      keep_raw=keep_raw)
+                      keep_raw=keep_raw, mapping=mapping)
+
+    mapping = build_mapping(settings.section("logs"))
 
     ledger, statuses = read_once(paths, new_ledger)
     return ledger, [check_entry(ledger.source_entry(status)) for status in statuses]
