@@ -74,3 +74,72 @@ def test_a_bad_logs_table_is_one_line_and_exit_2(tmp_path: Path, env: dict[str, 
     assert result.stderr.strip().splitlines() == [
         result.stderr.strip()] and "logs.fields.execution: unknown field" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- never a silent all-clear -------------------------------------------------------------
+
+def other_teams_log() -> list[bytes]:
+    """A JSON log with ts/level/msg/trace_id: every line JSON, none an event of ours."""
+    return [json.dumps({"ts": 1_767_268_800 + n, "level": "info", "msg": "step done",
+                        "trace_id": f"t{n % 7}"}).encode() for n in range(40)]
+
+
+def test_a_log_of_no_events_is_exit_2_naming_its_fields(tmp_path: Path,
+                                                        env: dict[str, str]) -> None:
+    result = check(env, str(write(tmp_path / "other.log", other_teams_log())))
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "other.log: none of its 40 lines is an event" in message
+    for field in ("ts (40)", "level (40)", "msg (40)", "trace_id (40)", "[logs.fields]"):
+        assert field in message
+    assert result.stdout == ""
+
+
+def test_text_that_is_not_json_is_exit_2_too(tmp_path: Path, env: dict[str, str]) -> None:
+    log = tmp_path / "plain.log"
+    log.write_text("GET / 200\nGET /a 404\n")
+    result = check(env, str(log))
+    assert result.returncode == 2
+    assert "plain.log: none of its 2 lines is a JSON event (line 1: not JSON" in result.stderr
+
+
+def test_an_empty_file_is_no_data_not_an_error(tmp_path: Path, env: dict[str, str]) -> None:
+    log = tmp_path / "empty.log"
+    log.write_bytes(b"")
+    result = check(env, str(log))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["error_rate"] is None
+
+
+def test_partly_understood_input_gives_warnings_with_counts(tmp_path: Path,
+                                                            env: dict[str, str]) -> None:
+    lines = ours() + other_teams_log()[:3] + [
+        json.dumps({"event": "workflow_complete", "execution_id": "x", "status": "pending",
+                    "timestamp": "2026-01-01T12:10:00Z"}).encode(),
+        json.dumps({"event": "workflow_complete", "execution_id": "y", "status": "pending",
+                    "timestamp": "2026-01-01T12:10:00Z"}).encode(),
+        json.dumps({"event": "heartbeat", "execution_id": "y",
+                    "timestamp": "2026-01-01T12:10:00Z"}).encode(),
+    ]
+    result = check(env, str(write(tmp_path / "mixed.log", lines)))
+    assert result.returncode in (0, 1), result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("mixed.log: 3 of " in w for w in warnings), warnings
+    assert any("pending (2)" in w and "[logs.statuses]" in w for w in warnings), warnings
+    assert any("heartbeat (1)" in w for w in warnings), warnings
+
+
+def test_watch_on_a_log_of_no_events_ends_with_exit_2(tmp_path: Path,
+                                                      env: dict[str, str]) -> None:
+    log = write(tmp_path / "other.log", other_teams_log())
+    result = subprocess.run([sys.executable, "-m", "wftui", "watch", str(log), "--every",
+                             "0.2s", "--duration", "0.5s"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("wftui: ")
+    assert "other.log: none of its 40 lines is an event" in result.stderr
+    assert "Traceback" not in result.stderr
+    snapshot = json.loads(result.stdout.strip().splitlines()[-1])
+    source = snapshot["sources"][0]
+    assert "none of its 40 lines" in source["error"]  # what the TUI's source line shows

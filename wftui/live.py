@@ -23,6 +23,7 @@ from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
+from wftui.core.understood import annotate, log_warnings
 from wftui.sources.connect import MetricFamily
 
 KEEP = object()  # "the configured window" (None already means "all")
@@ -127,8 +128,10 @@ class LiveMonitor:
         """Every source's health: files (tailer facts + counts), then metrics targets."""
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
-            for status in self.tailer.statuses:
-                entries.append(self.ledger.source_entry(status.as_dict()))
+            with self._lock:  # annotate reads the ledger's counters of unknown things
+                for status in self.tailer.statuses:
+                    entries.append(annotate(self.ledger.source_entry(status.as_dict()),
+                                            self.ledger))
         if self.metrics is not None:
             entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
         return entries
@@ -175,6 +178,8 @@ class LiveMonitor:
             warnings += list(metric_figures.get("warnings", []))
         ledger = self.ledger if self.tailer is not None else None
         with self._lock:
+            if ledger is not None:
+                warnings += log_warnings(ledger)
             alerts = None
             if window != alert_window:
                 alerts = take_snapshot(ledger, self.engine, window_s=alert_window, now=now,

@@ -19,6 +19,7 @@ from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
+from wftui.core.understood import annotate, log_warnings, not_understood_sources
 from wftui.view.render_text import snapshot_text
 
 
@@ -44,7 +45,8 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
     mapping = build_mapping(settings.section("logs"))
 
     ledger, statuses = read_once(paths, new_ledger)
-    return ledger, [check_entry(ledger.source_entry(status)) for status in statuses]
+    return ledger, [check_entry(annotate(ledger.source_entry(status), ledger))
+                    for status in statuses]
 
 
 def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +56,7 @@ def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
         entry["status"] = "missing"
         entry["error"] = entry.get("error") or "no such file"
     elif state != "error":
-        entry["status"], entry["error"] = "ok", None
+        entry["status"], entry["error"] = "ok", entry.get("not_understood")
     return entry
 
 
@@ -107,6 +109,13 @@ def run(options: argparse.Namespace) -> int:
         reasons = "; ".join(f"{s['name']}: {s.get('error') or s.get('status')}"
                             for s in sources)
         fail(f"no source could be read ({reasons})")
+    # Read but understood nothing (a log of no events, a target of none of our metrics):
+    # an error, never an all-clear.
+    problem = not_understood_sources(sources)
+    if problem is not None:
+        fail(problem)
+    if ledger is not None:
+        warnings = log_warnings(ledger) + warnings
     engine = ThresholdEngine(settings.thresholds)
     if ledger is not None:
         prime_for_check(ledger, engine, settings.window_s)

@@ -30,6 +30,7 @@ from wftui.core import format as fmt
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
+from wftui.core.understood import not_understood_sources
 from wftui.live import LiveMonitor
 from wftui.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.sources.connect import MetricFamily, metric_family
@@ -289,8 +290,12 @@ def run(options: argparse.Namespace) -> int:
             notifier.start()
         monitor.start()
         final = Watch(monitor, output, notifier, every=every, duration=duration).run(stop)
+        problem = not_understood_sources(final.sources) if final is not None else None
         if final is None:
             code = 2  # no final snapshot; the reason is already on stderr
+        elif problem is not None:
+            print(f"wftui: {problem}", file=sys.stderr)  # read, but understood nothing
+            code = 2
         else:
             code = 1 if any(state.state == FIRING for state in final.thresholds) else 0
     except BrokenPipeError:
