@@ -1,7 +1,8 @@
 """The live monitor's engine, shared by the TUI and `wftui watch`: no UI in here.
 
-Sources are read in one background thread running its own asyncio loop (the file
-tailer, the metrics scrapers); each batch of lines is ingested under a lock. Readers
+Files are read in one background thread running its own asyncio loop, and metrics are
+scraped in another (a busy ingest must not eat a scrape's deadline); each batch of lines
+is ingested under a lock. Readers
 call `snapshot()` from any thread: it takes the lock only to compute figures, so the
 UI never waits on IO.
 """
@@ -51,6 +52,11 @@ class LiveMonitor:
         self._ready = threading.Event()
         self._metrics_version = 0
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
+        self._last_targets: list[dict[str, Any]] = []  # shown while the loop is busy
+        self._metrics_loop: asyncio.AbstractEventLoop | None = None
+        self._metrics_stop: asyncio.Event | None = None
+        self._metrics_thread: threading.Thread | None = None
+        self._metrics_ready = threading.Event()
         self.on_change: Callable[[], None] | None = None
 
     # -- running -----------------------------------------------------------------------
@@ -60,9 +66,30 @@ class LiveMonitor:
         self._thread = threading.Thread(target=self._run, name="wftui-sources", daemon=True)
         self._thread.start()
         self._ready.wait(10)
+        if self.metrics is not None:
+            self._metrics_thread = threading.Thread(target=self._run_metrics,
+                                                    name="wftui-metrics", daemon=True)
+            self._metrics_thread.start()
+            self._metrics_ready.wait(10)
 
     def _run(self) -> None:
         asyncio.run(self._main())
+
+    def _run_metrics(self) -> None:
+        asyncio.run(self._metrics_main())
+
+    async def _metrics_main(self) -> None:
+        assert self.metrics is not None
+        self._metrics_loop = asyncio.get_running_loop()
+        self._metrics_stop = asyncio.Event()
+        self._metrics_ready.set()
+        task = asyncio.create_task(self._guard("metrics", self.metrics.run(
+            self._metrics_stop, self._metrics_updated)))
+        await self._metrics_stop.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self.metrics.aclose()
 
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -74,17 +101,12 @@ class LiveMonitor:
 
             tasks.append(asyncio.create_task(self._guard("files", follow(
                 self.tailer, self._ingest, self._stop))))
-        if self.metrics is not None:
-            tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
-                self._stop, self._metrics_updated))))
         await self._stop.wait()
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.metrics is not None:
-            await self.metrics.aclose()
         if self.tailer is not None:
             self.tailer.close()
 
@@ -114,8 +136,14 @@ class LiveMonitor:
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._stop.set)
+        loop, stop = self._metrics_loop, self._metrics_stop
+        if loop is not None and stop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._metrics_thread is not None:
+            self._metrics_thread.join(timeout)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -133,13 +161,20 @@ class LiveMonitor:
                     entries.append(annotate(self.ledger.source_entry(status.as_dict()),
                                             self.ledger))
         if self.metrics is not None:
-            entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
+            targets = self._in_loop(lambda: self.metrics.target_statuses(now), None)
+            if targets is None:  # the loop was busy: the last known, never a vanished source
+                targets = self._last_targets
+            else:
+                self._last_targets = targets
+            entries.extend(targets)
         return entries
 
     def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
-        """Run a read of loop-owned state inside the loop thread (it is not thread-safe)."""
-        loop = self._loop
-        if loop is None or loop.is_closed() or threading.current_thread() is self._thread:
+        """Run a read of the metrics' state inside their loop's thread (it is not
+        thread-safe)."""
+        loop = self._metrics_loop
+        if loop is None or loop.is_closed() \
+                or threading.current_thread() is self._metrics_thread:
             return job()
 
         async def call() -> Any:
