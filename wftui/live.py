@@ -160,8 +160,9 @@ class LiveMonitor:
                 for status in self.tailer.statuses:
                     entries.append(annotate(self.ledger.source_entry(status.as_dict()),
                                             self.ledger))
-        if self.metrics is not None:
-            targets = self._in_loop(lambda: self.metrics.target_statuses(now), None)
+        metrics = self.metrics
+        if metrics is not None:
+            targets = self._in_loop(lambda: metrics.target_statuses(now), None)
             if targets is None:  # the loop was busy: the last known, never a vanished source
                 targets = self._last_targets
             else:
@@ -188,7 +189,8 @@ class LiveMonitor:
     def _metric_figures(self, window: float | None, now: float) -> dict[str, Any] | None:
         if self.metrics is None:
             return None
-        figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
+        metrics = self.metrics
+        figures = self._in_loop(lambda: metrics.figures(window, now), None)
         if figures is None:  # the loop was busy: the last answer, not a gap
             return self._last_metrics.get(window)
         self._last_metrics[window] = figures

@@ -52,7 +52,7 @@ class MetricsSettings:
     max_body_bytes: int = 50_000_000
     #: Sample lines of the needed families read per scrape; past it they are counted
     #: and reported, not parsed (a target with a million series must not take gigabytes).
-    max_series: int = 100_000
+    max_series: int = 50_000
     names: MetricNames = field(default_factory=MetricNames)
     p95_threshold_s: float | None = 60.0
     retention_s: float = 3900.0
@@ -195,6 +195,8 @@ class MetricsSource:
                 target.parsing = asyncio.ensure_future(asyncio.to_thread(
                     parse_exposition, body, content_type, settings.names,
                     settings.max_series))
+                # A parse that outlives the deadline: its outcome is dropped, quietly.
+                target.parsing.add_done_callback(_retrieve)
                 del body
                 parsed = await asyncio.shield(target.parsing)
         except TimeoutError:
@@ -326,6 +328,11 @@ class MetricsSource:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.aclose()
+
+
+def _retrieve(future: asyncio.Future[ParsedScrape]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def missing_families(names: MetricNames, exposed: Sequence[str]) -> str:
