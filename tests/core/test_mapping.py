@@ -84,7 +84,7 @@ def figures_of(lines: list[bytes], logs: dict[str, Any] | None = None) -> dict[s
             "latency": figures.latency_s, "steps": figures.step_latency_s,
             "throughput": figures.throughput_per_min, "queue": figures.queue_depth,
             "malformed": ledger.malformed_total, "events": ledger.events_total,
-            "errors": sorted(e.errors for e in ledger.executions.values()),
+            "errors": sorted(e.row(now, 30.0).errors for e in ledger.executions.values()),
             "newest": end}
 
 
@@ -317,3 +317,49 @@ def test_a_bad_mapping_is_one_message_naming_the_key(table: dict[str, Any],
 def test_no_mapping_is_our_shape() -> None:
     assert build_mapping({}) is None
     assert build_mapping({"format": "wftui"}) is None
+
+
+# -- steps: failures count as errors; a completion alone keeps its duration ------------------
+
+def _lines(*records: dict[str, Any]) -> list[bytes]:
+    return [json.dumps({"timestamp": f"2026-01-01T12:00:0{n}Z", **r}).encode()
+            for n, r in enumerate(records)]
+
+
+def test_a_failed_step_counts_in_the_errors_column() -> None:
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, _lines(
+        {"event": "step_start", "execution_id": "a", "step_name": "fetch"},
+        {"event": "step_complete", "execution_id": "a", "step_name": "fetch",
+         "success": False, "duration_ms": 5},
+        # b: the article's order, an error event then the failed completion: one error
+        {"event": "step_start", "execution_id": "b", "step_name": "fetch"},
+        {"event": "error", "execution_id": "b", "step_name": "fetch", "error": "503"},
+        {"event": "step_complete", "execution_id": "b", "step_name": "fetch",
+         "success": False},
+    ), read_time=0.0)
+    rows = {e.execution_id: e.row(T0_MS / 1000 + 60, 30.0) for e in ledger.executions.values()}
+    assert (rows["a"].status, rows["a"].errors) == ("failed", 1)
+    assert (rows["b"].status, rows["b"].errors) == ("failed", 1)
+
+
+def test_a_completion_without_its_start_keeps_its_duration() -> None:
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, _lines(
+        {"event": "workflow_start", "execution_id": "a"},
+        {"event": "step_complete", "execution_id": "a", "step_name": "late",
+         "duration_ms": 1500, "success": True},
+    ), read_time=0.0)
+    end = T0_MS / 1000 + 1
+    figures = log_figures(ledger, None, end, end)
+    assert figures.step_latency_s["late"]["p50"] == 1.5
+    detail = build_detail(ledger.executions["a"], end, 30.0)
+    assert [(s.name, s.duration_s) for s in detail.steps] == [("late", 1.5)]
+
+
+def test_step_ids_are_mappable() -> None:
+    mapping = build_mapping({"fields": {"step_id": "span", "parent_step_id": "parent"}})
+    assert mapping is not None
+    assert mapping.contract_dict({"event": "step_start", "execution_id": "a", "span": "s2",
+                                  "parent": "s1"}) == {
+        "event": "step_start", "execution_id": "a", "step_id": "s2", "parent_step_id": "s1"}

@@ -360,6 +360,7 @@ class Ledger:
         """The rarer parts of a step_complete: a failure, tokens and cost of an LLM step."""
         if failed:
             execution.failed = True
+            execution.failed_steps += 1  # for the errors column (Execution.row)
             self._note_failure(execution, event)
         count = event.input_tokens
         if count is not None and count > 0:

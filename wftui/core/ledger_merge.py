@@ -183,6 +183,7 @@ def _join(ledger: Ledger, earlier: Execution, later: Execution) -> None:
     earlier.replays.extend(r for r in later.replays if r not in earlier.replays)
     earlier.steps += later.steps
     earlier.errors += later.errors
+    earlier.failed_steps += later.failed_steps
     earlier.input_tokens += later.input_tokens
     earlier.output_tokens += later.output_tokens
     earlier.cost_usd += later.cost_usd
