@@ -363,3 +363,22 @@ def test_step_ids_are_mappable() -> None:
     assert mapping.contract_dict({"event": "step_start", "execution_id": "a", "span": "s2",
                                   "parent": "s1"}) == {
         "event": "step_start", "execution_id": "a", "step_id": "s2", "parent_step_id": "s1"}
+
+
+def test_a_thousand_executions_in_one_millisecond_are_too_short_to_rate() -> None:
+    from wftui.core.snapshot import take_snapshot
+    from wftui.core.thresholds import ThresholdEngine
+
+    lines = []
+    for n in range(1000):
+        stamp = iso(T0_MS + n // 1000)  # all within the same millisecond
+        lines += [json.dumps({"event": "workflow_start", "execution_id": f"e{n}",
+                              "timestamp": stamp}).encode(),
+                  json.dumps({"event": "workflow_complete", "execution_id": f"e{n}",
+                              "status": "success", "timestamp": stamp}).encode()]
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, lines, read_time=0.0)
+    out = take_snapshot(ledger, ThresholdEngine(), window_s=300.0).to_check_dict()
+    assert out["executions"]["succeeded"] == 1000
+    assert out["throughput_per_min"] is None
+    assert any("too short to rate (1,000 executions" in w for w in out["warnings"])
