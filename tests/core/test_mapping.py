@@ -382,3 +382,40 @@ def test_a_thousand_executions_in_one_millisecond_are_too_short_to_rate() -> Non
     assert out["executions"]["succeeded"] == 1000
     assert out["throughput_per_min"] is None
     assert any("too short to rate (1,000 executions" in w for w in out["warnings"])
+
+
+def test_a_log_not_understood_gets_a_mapping_suggestion_that_reads_it() -> None:
+    from wftui.core.understood import not_understood, suggest_mapping, suggested_table
+
+    kinds = {"step_start": "task.begin", "step_complete": "task.end",
+             "workflow_start": "run.start", "workflow_complete": "run.end", "error": "fault"}
+    lines = []
+    for event in EVENTS:
+        if "execution_id" not in event:
+            continue  # their log has no queue depth
+        record = {"type": kinds[event["event"]], "trace_id": event["execution_id"],
+                  "ts": iso(event["t"])}
+        for ours, theirs in (("step_name", "task"), ("duration_ms", "elapsed_ms"),
+                             ("success", "success"), ("status", "status")):
+            if ours in event:
+                record[theirs] = event[ours]
+        lines.append(json.dumps(record).encode())
+    ledger = Ledger()
+    ledger.ingest_lines("their.log", 1, lines, read_time=0.0)
+    assert ledger.events_total == 0
+    table = suggested_table(ledger, "their.log")
+    assert table == {
+        "fields": {"event": "type", "execution_id": "trace_id", "timestamp": "ts",
+                   "duration_ms": "elapsed_ms", "step_name": "task"},
+        "events": {"workflow_start": "run.start", "step_start": "task.begin",
+                   "step_complete": "task.end", "workflow_complete": "run.end"},
+    }
+    text = suggest_mapping(ledger, "their.log")
+    assert text is not None and text.startswith('[logs.fields] event = "type"')
+    assert text in (not_understood(ledger, "their.log") or "")
+    # Taking the suggestion reads every line ("fault" is no word it could guess: it stays
+    # an unknown event, but the step failures still count).
+    mapped = Ledger(mapping=build_mapping(table))
+    mapped.ingest_lines("their.log", 1, lines, read_time=0.0)
+    assert mapped.malformed_total == 0 and mapped.events_total == len(lines)
+    assert mapped.counts(T0_MS / 1000 + 3600)["failed"] == 12

@@ -50,6 +50,8 @@ MAX_STEP_NAMES = 500
 OTHER_STEPS = "(other steps)"
 # Distinct unknown event names / status words / refused lines' keys counted for warnings.
 MAX_UNKNOWN_WORDS = 200
+# Refused lines per source whose values are sampled (for a mapping suggestion).
+VALUE_SAMPLE_LINES = 20_000
 # Eviction prefers ended executions: it looks this far past a running one.
 EVICTION_LOOKAHEAD = 64
 # ... and after a scan that found none ended, folds this many oldest before scanning again.
@@ -89,6 +91,8 @@ class Ledger:
         self.status_words = status_words(mapping.statuses if mapping is not None else None)
         self.unknown = Counter[tuple[str, str]]()  # ("event"|"status", word) -> count
         self.seen_fields: dict[str, Counter[str]] = {}  # source -> keys of refused lines
+        # source -> key -> a few of its values (to suggest a mapping: core/understood.py)
+        self.seen_values: dict[str, dict[str, Counter[Any]]] = {}
         # Raw lines feed the step tree; a one-shot `check` shows none, so it counts
         # them (in raw_dropped) instead of keeping them: less memory, less work.
         self.keep_raw = keep_raw
@@ -355,6 +359,22 @@ class Ledger:
         for key in list(value)[:50]:
             if key in seen or len(seen) < MAX_UNKNOWN_WORDS:
                 seen[key[:100]] += 1
+        values = self.seen_values.setdefault(source, {})
+        sampled = values.setdefault("", Counter())  # "" holds the count of lines sampled
+        if sampled[""] >= VALUE_SAMPLE_LINES:
+            return
+        sampled[""] += 1
+        for key, item in list(value.items())[:50]:
+            if not key:
+                continue
+            if type(item) is str and len(item) <= 100 or type(item) in (int, float):
+                kept = values.get(key)
+                if kept is None:
+                    if len(values) >= 50:
+                        continue
+                    kept = values[key] = Counter()
+                if item in kept or len(kept) < 20:
+                    kept[item] += 1
 
     def _step_details(self, execution: Execution, event: LogEvent, failed: bool) -> None:
         """The rarer parts of a step_complete: a failure, tokens and cost of an LLM step."""

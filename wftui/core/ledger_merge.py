@@ -72,6 +72,7 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
         "sources": {name: (c.events, c.malformed) for name, c in ledger.sources.items()},
         "sums": {name: getattr(ledger, name) for name in _SUMS},
         "unknown": ledger.unknown, "seen_fields": ledger.seen_fields,
+        "seen_values": ledger.seen_values,
     }
 
 
@@ -149,6 +150,8 @@ class PartMerge:
                 ledger.unknown[key] += count
         for name, seen in tail["seen_fields"].items():
             ledger.seen_fields.setdefault(name, Counter()).update(seen)
+        for name, values in tail["seen_values"].items():  # the earlier part's sample wins
+            ledger.seen_values.setdefault(name, values)
         kept: deque[MalformedLine] = ledger.malformed
         kept.extend(MalformedLine(source, lineno + self.line_offset, reason, text)
                     for source, lineno, reason, text in tail["malformed"])
