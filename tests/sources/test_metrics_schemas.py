@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,3 +250,26 @@ def test_label_churn_is_forgotten_and_sums_stay_exact() -> None:
         # every series ever seen counted once, at its value 2: 100 per scrape so far
         assert record.executions["success"] == pytest.approx(100.0 * (scrape + 1))
     assert len(history._tracker) <= 50 * 6  # the last few scrapes' series only
+
+
+async def test_the_deadline_covers_parsing_too(raw_server: RawServer) -> None:  # noqa: F811
+    """A body that arrives at once but takes longer to read than the deadline: the
+    scrape fails at the deadline (parsing used to run after it, unbounded)."""
+    lines = [f'workflow_executions_total{{status="success",id="{n}"}} {n}'
+             for n in range(100_000)]
+    raw_server.behaviour = respond(200, "text/plain; version=0.0.4",
+                                   ("\n".join(lines) + "\n").encode())
+    table: dict[str, object] = {"max_series": 1_000_000}
+    settings = settings_for(table)
+    settings.deadline = 0.1
+    source = MetricsSource([raw_server.url], settings, health_urls=[""])
+    try:
+        started = time.monotonic()
+        await source.scrape_once()
+        took = time.monotonic() - started
+        status = source.target_statuses()[0]
+    finally:
+        await source.aclose()
+    assert status["status"] == "down"
+    assert "within the 0.1 s deadline" in status["error"]
+    assert took < 2.0  # the scrape gave up at its deadline (the parse runs on, unseen)
