@@ -233,6 +233,7 @@ async def test_series_past_the_cap_are_left_out_and_reported(served: Served) -> 
     # 50 workflow_executions_total lines (the _created ones are not read at all), 20 read
     assert status["series_dropped"] == 30
     assert "30 series past the 20-series cap" in status["warning"]
+    assert any("30 series past the 20-series cap" in w for w in figures["warnings"])
     assert figures["error_rate"] == 0  # 20 successes read, none failed
 
 

@@ -284,7 +284,14 @@ class MetricsSource:
     def figures(self, window_s: float | None, now: float | None = None) -> dict:
         """Figures over the last ``window_s`` seconds (None: since the targets started)."""
         now = time.time() if now is None else now
-        return compute_figures(self._views(now), window_s, self.settings.p95_threshold_s)
+        figures = compute_figures(self._views(now), window_s, self.settings.p95_threshold_s)
+        figures["warnings"] += [self._capped(target) for target in self._targets
+                                if target.series_dropped and not target.failing]
+        return figures
+
+    def _capped(self, target: _Target) -> str:
+        return (f"{target.url}: {target.series_dropped:,} series past the "
+                f"{self.settings.max_series:,}-series cap left out ([metrics] max_series)")
 
     def target_statuses(self, now: float | None = None) -> list[dict]:
         """One JSON-able status per target (and its health endpoint)."""
@@ -301,9 +308,7 @@ class MetricsSource:
             warnings = bucket_warnings([records[-1]] if records else [],
                                        self.settings.p95_threshold_s)
             if target.series_dropped:
-                warnings.append(f"{target.series_dropped:,} series past the "
-                                f"{self.settings.max_series:,}-series cap left out "
-                                "([metrics] max_series)")
+                warnings.append(self._capped(target))
             problem = target.not_understood if not target.failing else None
             statuses.append({
                 "kind": "metrics",
