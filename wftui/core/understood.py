@@ -73,9 +73,9 @@ def annotate(entry: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
     if problem is not None:
         entry["not_understood"] = f"{entry['name']}: {problem}"
         entry["error"] = entry.get("error") or problem
-        suggestion = suggest_mapping(ledger, entry["name"])
-        if suggestion is not None:
-            entry["suggestion"] = suggestion  # for the malformed view
+        table = suggested_table(ledger, entry["name"])
+        if table is not None:
+            entry["suggestion"] = suggestion_toml(table)  # for the malformed view
     return entry
 
 
@@ -174,6 +174,22 @@ def suggested_table(ledger: Ledger, source: str) -> dict[str, Any] | None:
         table["events"] = {ours: names[0] if len(names) == 1 else names
                            for ours, names in events.items()}
     return table or None
+
+
+def suggestion_toml(table: dict[str, Any]) -> str:
+    """A suggested `[logs]` table as the lines to paste into the config file."""
+    lines: list[str] = []
+    for name, entries in table.items():
+        lines.append(f"[logs.{name}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in entries.items()]
+    return "\n".join(lines)
+
+
+def not_understood_notes(sources: Iterable[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """(what was not understood, the suggested config or None) per source: what the
+    malformed view shows above the lines."""
+    return [(str(s["not_understood"]), s.get("suggestion")) for s in sources
+            if s.get("not_understood")]
 
 
 def suggest_mapping(ledger: Ledger, source: str) -> str | None:
