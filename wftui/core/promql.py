@@ -143,8 +143,8 @@ class _SeriesState:
 
 
 # A series missing from this many scrapes in a row is forgotten (Prometheus marks a series
-# stale at the first scrape without it; a few more ride out a flaky exporter).
-STALE_SCRAPES = 5
+# stale at the first scrape without it; one more rides out an exporter that skips one).
+STALE_SCRAPES = 2
 
 
 class CounterTracker:
