@@ -1,7 +1,8 @@
 """The live monitor's engine, shared by the TUI and `wftui watch`: no UI in here.
 
-Sources are read in one background event loop (`wftui.background`: the file tailer,
-the metrics scrapers); each batch of lines is ingested under a lock. Readers
+Files and the OTLP receiver are read in one background event loop
+(`wftui.background`), and metrics are scraped in another (a busy ingest must not eat a
+scrape's deadline); each batch of lines is ingested under a lock. Readers
 call `snapshot()` from any thread: it takes the lock only to compute figures, so the
 UI never waits on IO.
 """
@@ -19,9 +20,11 @@ from wftui.background import BackgroundLoop
 from wftui.config import Settings
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
+from wftui.core.understood import annotate, log_warnings
 from wftui.sources.connect import MetricFamily
 from wftui.sources.otlp.files import LineRouter
 from wftui.sources.otlp.options import configured_prices
@@ -38,7 +41,8 @@ class LiveMonitor:
         from wftui.sources.files import FileTailer
 
         self.settings = settings
-        self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s)
+        self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,
+                             mapping=build_mapping(settings.section("logs")))
         self.engine = ThresholdEngine(settings.thresholds)
         self.tailer = FileTailer(list(files), from_end=from_end) if files else None
         self.metrics = metrics
@@ -53,6 +57,9 @@ class LiveMonitor:
         self._stop: asyncio.Event | None = None
         self._metrics_version = 0
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
+        self._last_targets: list[dict[str, Any]] = []  # shown while the loop is busy
+        self._metrics_background = BackgroundLoop("wftui-metrics")
+        self._metrics_stop: asyncio.Event | None = None
         self.on_change: Callable[[], None] | None = None
 
     # -- running -----------------------------------------------------------------------
@@ -61,6 +68,19 @@ class LiveMonitor:
         """Start reading in the background; returns once the loop is running."""
         self._stop = asyncio.Event()  # binds to the loop at its first use there
         self._background.start(self._main)
+        if self.metrics is not None:
+            self._metrics_stop = asyncio.Event()
+            self._metrics_background.start(self._metrics_main)
+
+    async def _metrics_main(self) -> None:
+        assert self.metrics is not None and self._metrics_stop is not None
+        task = asyncio.create_task(self._guard("metrics", self.metrics.run(
+            self._metrics_stop, self._metrics_updated)))
+        await self._metrics_stop.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self.metrics.aclose()
 
     async def _main(self) -> None:
         assert self._stop is not None
@@ -70,9 +90,6 @@ class LiveMonitor:
 
             tasks.append(asyncio.create_task(self._guard("files", follow(
                 self.tailer, self._ingest, self._stop))))
-        if self.metrics is not None:
-            tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
-                self._stop, self._metrics_updated))))
         if self.otlp is not None:
             tasks.append(asyncio.create_task(self._guard("otlp receiver", self.otlp.run(
                 self._ingest_spans, self._stop))))
@@ -82,8 +99,6 @@ class LiveMonitor:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.metrics is not None:
-            await self.metrics.aclose()
         if self.tailer is not None:
             self.tailer.close()
 
@@ -119,7 +134,10 @@ class LiveMonitor:
         """Stop reading and wait for the background thread to finish."""
         if self._stop is not None:
             self._background.call_soon(self._stop.set)
+        if self._metrics_stop is not None:
+            self._metrics_background.call_soon(self._metrics_stop.set)
         self._background.stop(timeout)
+        self._metrics_background.stop(timeout)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -132,21 +150,29 @@ class LiveMonitor:
         """Every source's health: files (tailer facts + counts), then metrics targets."""
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
-            for status in self.tailer.statuses:
-                entries.append(file_source_entry(self.ledger, status.as_dict()))
+            with self._lock:  # annotate reads the ledger's counters of unknown things
+                for status in self.tailer.statuses:
+                    entries.append(annotate(file_source_entry(self.ledger, status.as_dict()),
+                                            self.ledger))
         if self.otlp is not None:
             entries.append(self.otlp.status())
         metrics = self.metrics
         if metrics is not None:
-            entries.extend(self._in_loop(lambda: metrics.target_statuses(now), []))
+            targets = self._in_loop(lambda: metrics.target_statuses(now), None)
+            if targets is None:  # the loop was busy: the last known, never a vanished source
+                targets = self._last_targets
+            else:
+                self._last_targets = targets
+            entries.extend(targets)
         return entries
 
     def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
-        """Run a read of loop-owned state inside the loop thread (it is not thread-safe)."""
-        if not self._background.running:
+        """Run a read of the metrics' state inside their loop's thread (it is not
+        thread-safe)."""
+        if not self._metrics_background.running:
             return job()
         try:
-            return self._background.call(job, timeout=2.0)
+            return self._metrics_background.call(job, timeout=2.0)
         except (TimeoutError, RuntimeError):
             return default
 
@@ -179,6 +205,8 @@ class LiveMonitor:
             warnings += list(metric_figures.get("warnings", []))
         ledger = self.ledger if self.tailer is not None or self.otlp is not None else None
         with self._lock:
+            if ledger is not None:
+                warnings += log_warnings(ledger)
             alerts = None
             if window != alert_window:
                 alerts = take_snapshot(ledger, self.engine, window_s=alert_window, now=now,
@@ -213,8 +241,10 @@ class LiveMonitor:
             if execution is None:
                 return None
             execution = execution.copy()
+        mapping = self.ledger.mapping
         return build_detail(execution, time.time() if now is None else now,
-                            self.ledger.idle_timeout)
+                            self.ledger.idle_timeout,
+                            mapping.contract_dict if mapping is not None else None)
 
     def set_settings(self, settings: Settings) -> None:
         """A reloaded config: thresholds take effect at the next snapshot."""
