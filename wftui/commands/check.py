@@ -50,6 +50,12 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
                     for status in statuses]
 
 
+def _reason(source: dict[str, Any]) -> str:
+    """`name: why`, without the name twice (a tailer's error often starts with the path)."""
+    name, why = str(source["name"]), str(source.get("error") or source.get("status"))
+    return f"{name}: {why.removeprefix(f'{name}: ')}"
+
+
 def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """`check` reads once: a file is "ok" when read, "missing" or "error" otherwise."""
     state = entry.get("status")
@@ -110,8 +116,7 @@ def run(options: argparse.Namespace) -> int:
     metrics, targets, warnings = read_metrics(options, settings)
     sources += targets
     if not any(source.get("status") == "ok" for source in sources):
-        reasons = "; ".join(f"{s['name']}: {s.get('error') or s.get('status')}"
-                            for s in sources)
+        reasons = "; ".join(_reason(s) for s in sources)
         fail(f"no source could be read ({reasons})")
     # Read but understood nothing (a log of no events, a target of none of our metrics):
     # an error, never an all-clear.
