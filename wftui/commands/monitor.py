@@ -71,6 +71,7 @@ def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:
 
 def run_app(make: Callable[[], Any]) -> int:
     """Run a Textual app; an unexpected error becomes one line on stderr (exit 1)."""
+    app = None
     try:
         app = make()
         result = app.run()
@@ -79,6 +80,11 @@ def run_app(make: Callable[[], Any]) -> int:
     except Exception as error:  # noqa: BLE001 - the operator gets one line, not a traceback
         print(f"wftui: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    finally:
+        # run() returned: leaving did not hang; the caller's cleanup runs unhurried.
+        guard = getattr(app, "exit_guard", None)
+        if guard is not None:
+            guard.close()
     # The app ends itself on an unexpected error (WftuiApp.crash): the traceback is in
     # a file, and the operator gets one line naming it.
     crash = getattr(app, "crash_line", None)

@@ -13,14 +13,13 @@ with messages (ui/messages.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from rich.console import RenderableType
 from rich.traceback import Traceback
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -33,6 +32,7 @@ from wftui.core.format import window
 from wftui.live import LiveMonitor
 from wftui.ui.config_reload import ConfigReloader, ReadResult
 from wftui.ui.crash import crash_report
+from wftui.ui.exit_guard import ExitGuard
 from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
 from wftui.ui.palette import palette_commands
 from wftui.ui.screens.execution import ExecutionScreen, default_export_dir
@@ -109,6 +109,8 @@ class WftuiApp(App[int]):
             settings.config_path, lambda result: self.call_from_thread(self._config_read,
                                                                        result))
         self._config_checked = time.monotonic()
+        # Ends the process if leaving hangs; run_app closes it once run() returns.
+        self.exit_guard = ExitGuard()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The incident key exists only in `wftui demo`."""
@@ -137,13 +139,17 @@ class WftuiApp(App[int]):
 
     def _exit_on_signals(self) -> None:
         """SIGTERM / SIGHUP end the app cleanly: the terminal is restored and whoever
-        started it (`wftui demo`) gets to clean up after `run()` returns."""
+        started it (`wftui demo`) gets to clean up after `run()` returns. If leaving
+        hangs (the terminal died under us), the guard ends the process anyway."""
         loop = asyncio.get_running_loop()
-        for name in ("SIGTERM", "SIGHUP"):
-            number = getattr(signal, name, None)
-            if number is not None:
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(number, self.exit)
+        self.exit_guard.install(lambda: loop.call_soon_threadsafe(self.exit))
+
+    def exit(self, result: int | None = None, return_code: int = 0,
+             message: RenderableType | None = None) -> None:
+        """Leave; in a real terminal, in bounded time even if the terminal is gone."""
+        if self.exit_guard.installed:
+            self.exit_guard.arm(code=return_code)
+        super().exit(result, return_code, message)
 
     def on_unmount(self) -> None:
         self.monitor.on_change = None
