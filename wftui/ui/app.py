@@ -130,6 +130,8 @@ class WftuiApp(App[int]):
             self.notify("Demo: press i to switch on an incident and watch a threshold go "
                         "pending, fire, and clear. ? lists every key.", title="wftui demo",
                         timeout=12, markup=False)
+        if self.settings.refused:
+            self.action_config_refused()
         if not self.is_headless:
             self._exit_on_signals()
         # New data wakes the app up (no polling at 10 Hz while nothing happens).
@@ -263,7 +265,8 @@ class WftuiApp(App[int]):
         self.dashboard = dashboard(refresh, window_s=self.monitor.window_s,
                                    paused=self.paused, config_error=self.config_error,
                                    history=self.history,
-                                   reads_logs=self.monitor.tailer is not None)
+                                   reads_logs=self.monitor.tailer is not None,
+                                   refused=len(self.settings.refused))
         self.shown = refresh
         self._last_version = refresh.version
         self.data_version = refresh.version
@@ -286,7 +289,8 @@ class WftuiApp(App[int]):
         sections = dict(result.sections)
         if "replay" not in sections and old.section("replay"):
             sections["replay"] = old.section("replay")  # e.g. set by `wftui demo`
-        self.settings = replace(old, thresholds=result.thresholds, sections=sections)
+        self.settings = replace(old, thresholds=result.thresholds, sections=sections,
+                                refused=result.refused)
         self.monitor.set_settings(self.settings)
         self.config_error = None
         self.notify("config reloaded: thresholds updated", title="Config", markup=False)
@@ -365,6 +369,16 @@ class WftuiApp(App[int]):
         self.monitor.window_s = size
         self.notify(f"window: {window(size)}", markup=False)
         self._request()
+
+    def action_config_refused(self) -> None:
+        """Say which commands/URLs of the config file are not used, and why (the
+        loader refused them: the file is writable by others or not the operator's)."""
+        if not self.settings.refused:
+            self.notify("config: every command and URL of the config file is used",
+                        title="Config", markup=False)
+            return
+        self.notify("\n".join(safe(line) for line in self.settings.refused),
+                    title="Config: not used", severity="warning", timeout=30, markup=False)
 
     def action_audit(self) -> None:
         from wftui.ui.screens.audit import AuditScreen
