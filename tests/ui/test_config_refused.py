@@ -72,3 +72,12 @@ async def test_a_trusted_config_says_nothing(harness, tmp_path: Path) -> None:
         await settled(pilot, h.app, len(events))
         assert "⚠ config" not in screen_text(h.app)
         assert not any("not used" in note for note in h.notes)
+
+
+async def test_the_palette_entry_without_a_config_file_says_so(harness) -> None:
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: h.app.refreshes > 0, "a first refresh")
+        await h.app.run_action("config_refused")
+        await wait_for(pilot, lambda: "config: no config file is read" in h.notes,
+                       "the notice")

@@ -30,7 +30,7 @@ from textual.screen import Screen
 from wftui.config import WINDOWS, Settings
 from wftui.core.format import window
 from wftui.live import LiveMonitor
-from wftui.ui.config_reload import ConfigReloader, ReadResult
+from wftui.ui.config_reload import ConfigReloader, ReadResult, refused_notice
 from wftui.ui.crash import crash_report
 from wftui.ui.exit_guard import ExitGuard
 from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
@@ -133,18 +133,14 @@ class WftuiApp(App[int]):
         if self.settings.refused:
             self.action_config_refused()
         if not self.is_headless:
-            self._exit_on_signals()
+            # SIGTERM / SIGHUP end the app cleanly (the terminal is restored, `wftui demo`
+            # cleans up after run()); if leaving hangs, the guard ends the process.
+            loop = asyncio.get_running_loop()
+            self.exit_guard.install(lambda: loop.call_soon_threadsafe(self.exit))
         # New data wakes the app up (no polling at 10 Hz while nothing happens).
         self.monitor.on_change = self._changed_in_reader_thread
         self.set_interval(TICK_S, self._tick)
         self._tick()
-
-    def _exit_on_signals(self) -> None:
-        """SIGTERM / SIGHUP end the app cleanly: the terminal is restored and whoever
-        started it (`wftui demo`) gets to clean up after `run()` returns. If leaving
-        hangs (the terminal died under us), the guard ends the process anyway."""
-        loop = asyncio.get_running_loop()
-        self.exit_guard.install(lambda: loop.call_soon_threadsafe(self.exit))
 
     def exit(self, result: int | None = None, return_code: int = 0,
              message: RenderableType | None = None) -> None:
@@ -371,14 +367,11 @@ class WftuiApp(App[int]):
         self._request()
 
     def action_config_refused(self) -> None:
-        """Say which commands/URLs of the config file are not used, and why (the
-        loader refused them: the file is writable by others or not the operator's)."""
-        if not self.settings.refused:
-            self.notify("config: every command and URL of the config file is used",
-                        title="Config", markup=False)
-            return
-        self.notify("\n".join(safe(line) for line in self.settings.refused),
-                    title="Config: not used", severity="warning", timeout=30, markup=False)
+        """Say which commands/URLs of the config file are not used, and why."""
+        message, refused = refused_notice(self.settings)
+        self.notify(message, title="Config: not used" if refused else "Config",
+                    severity="warning" if refused else "information",
+                    timeout=30 if refused else 5, markup=False)
 
     def action_audit(self) -> None:
         from wftui.ui.screens.audit import AuditScreen
