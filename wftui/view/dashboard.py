@@ -26,12 +26,13 @@ class Dashboard:
 
 def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
               config_error: str | None, history: FigureHistory | None,
-              reads_logs: bool) -> Dashboard:
-    """The dashboard for a refresh (`reads_logs`: the monitor follows log files)."""
+              reads_logs: bool, refused: int = 0) -> Dashboard:
+    """The dashboard for a refresh (`reads_logs`: the monitor follows log files;
+    `refused`: commands/URLs of the config file not used)."""
     snapshot = refresh.snapshot
     return Dashboard(
         refresh=refresh,
-        status=status_text(snapshot, window_s, paused, config_error),
+        status=status_text(snapshot, window_s, paused, config_error, refused),
         panels=panel_views(snapshot, refresh.now, history),
         title=table_title(refresh),
         empty=empty_message(refresh, reads_logs),
