@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--format", choices=("json", "text"), default="json",
                         help="json (one object) or text (for people); default json")
+    parser.add_argument("--explain", action="store_true",
+                        help="add why each figure is where it is (breakdowns by step, "
+                             "error, workflow, model, tool; slow executions; queue growth)")
 
 
 def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
@@ -107,8 +110,10 @@ def run(options: argparse.Namespace) -> int:
         try:
             # A big file is read by child processes: SIGTERM/SIGHUP must unwind through
             # the reader's cleanup (which stops them), not end this process on the spot.
+            # --explain groups failures by model and tool, which needs each
+            # execution's lines: one process reads them all.
             with exit_on_signals():
-                ledger, entries = read_files(options.files, settings)
+                ledger, entries = read_files(options.files, settings, keep_raw=options.explain)
         finally:
             gc.freeze()
             gc.enable()
@@ -130,14 +135,36 @@ def run(options: argparse.Namespace) -> int:
         prime_for_check(ledger, engine, settings.window_s)
     snapshot = take_snapshot(ledger, engine, window_s=settings.window_s, sources=sources,
                              metrics=metrics, warnings=warnings)
-    write(snapshot, options.format)
+    explained = explain_snapshot(ledger, snapshot, settings) if options.explain else None
+    write(snapshot, options.format, explained)
     return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
 
 
-def write(snapshot: Snapshot, form: str) -> None:
+def explain_snapshot(ledger: Ledger | None, snapshot: Snapshot, settings: Settings
+                     ) -> dict[str, Any]:
+    """The breakdowns behind the snapshot's figures (logs; metrics where labelled)."""
+    from wftui.core.explain import explain, explain_metrics
+
+    out: dict[str, Any] = {}
+    if ledger is not None and snapshot.window_end is not None:
+        out = explain(ledger, window_s=snapshot.window_s, end=snapshot.window_end,
+                      now=snapshot.window_end, thresholds=settings.thresholds)
+    if snapshot.metrics is not None:
+        out["metrics"] = explain_metrics(snapshot.metrics)
+    return out
+
+
+def write(snapshot: Snapshot, form: str, explained: dict[str, Any] | None = None) -> None:
     if form == "json":
-        sys.stdout.buffer.write(orjson.dumps(snapshot.to_check_dict(),
-                                             option=orjson.OPT_INDENT_2) + b"\n")
+        out = snapshot.to_check_dict()
+        if explained is not None:
+            out["explain"] = explained
+        sys.stdout.buffer.write(orjson.dumps(out, option=orjson.OPT_INDENT_2) + b"\n")
     else:
-        sys.stdout.write(snapshot_text(snapshot))
+        text = snapshot_text(snapshot)
+        if explained is not None:
+            from wftui.alerts.explain_text import explain_lines
+
+            text += "\n".join(explain_lines(explained)) + "\n"
+        sys.stdout.write(text)
     sys.stdout.flush()

@@ -1,0 +1,69 @@
+"""`wftui check --explain` as a real subprocess, on the built log of explain_log.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.alerts import explain_log
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
+    log = tmp_path / "built.log"
+    explain_log.write(log)
+    config = tmp_path / "config.toml"
+    config.write_text("[thresholds.queue_depth]\nthreshold = 1000\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
+    env.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+               XDG_STATE_HOME=str(tmp_path / "state"))
+    return log, config, env
+
+
+def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wftui", "check", *args], cwd=REPO,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_json_has_explain(setup: tuple[Path, Path, dict[str, str]]) -> None:
+    log, config, env = setup
+    done = check(env, str(log), "--explain", "--config", str(config))
+    assert done.returncode == 1, done.stderr  # 4 of 10 failed: the error rate fires
+    out = json.loads(done.stdout)
+    errors = out["explain"]["error_rate"]
+    assert [(r["step_name"], r["count"], r["share"]) for r in errors["by_step"]] == [
+        ("charge", 3, 0.75), ("classify", 1, 0.25)]
+    assert errors["by_error"][0]["error"] == "timeout calling <id> after 30s"
+    assert [r["workflow_name"] for r in errors["by_workflow"]] == ["billing", "support"]
+    latency = out["explain"]["latency_p95_s"]
+    assert [(r["step_name"], r["share"], r["p95_s"]) for r in latency["by_step"]] == [
+        ("fetch", 0.6, 6.0), ("summarize", 0.3, 3.0)]
+    assert out["explain"]["queue_depth"]["time_to_threshold_s"] == pytest.approx(360.0)
+    # the snapshot itself is unchanged by --explain
+    assert out["error_rate"] == pytest.approx(0.4)
+
+
+def test_without_explain_no_key(setup: tuple[Path, Path, dict[str, str]]) -> None:
+    log, _, env = setup
+    out = json.loads(check(env, str(log)).stdout)
+    assert "explain" not in out
+
+
+def test_text_format(setup: tuple[Path, Path, dict[str, str]]) -> None:
+    log, config, env = setup
+    done = check(env, str(log), "--explain", "--format", "text", "--config", str(config))
+    assert "Traceback" not in done.stderr
+    text = done.stdout
+    assert "why error rate: 4 failed of 10 ended (previous window 1 of 5)" in text
+    assert "    3   75%  charge  (+3 vs previous window)" in text
+    assert "    1   25%  classify  (same as previous window)" in text
+    assert "60%  fetch  p95 6.00s (previous 2.00s)" in text
+    assert "5.00s  tool web in fetch (cur-10)" in text
+    assert "why queue depth: 400, growth +100.0/min; reaches 1,000 in 6m00s" in text
