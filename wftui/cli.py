@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "start the example workflow service and monitor it"),
     "replay": ("replay", "ask your system to replay an execution, print the new id"),
     "diff": ("diff", "compare two executions step by step"),
+    "silence": ("silence", "silence, acknowledge and list alerts"),
 }
 MONITOR = ("monitor", "the live monitor (default)")
 

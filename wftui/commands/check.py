@@ -13,13 +13,16 @@ from typing import Any
 
 import orjson
 
+from wftui.alerts.alertmanager import alertmanager_settings, read_silences
+from wftui.alerts.desk import Silencing
+from wftui.alerts.silences import Silence, SilenceStore, gather
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
-from wftui.core.thresholds import FIRING, ThresholdEngine
+from wftui.core.thresholds import ThresholdEngine
 from wftui.core.understood import annotate, log_warnings, not_understood_sources
 from wftui.view.render_text import snapshot_text
 
@@ -110,9 +113,9 @@ def run(options: argparse.Namespace) -> int:
         try:
             # A big file is read by child processes: SIGTERM/SIGHUP must unwind through
             # the reader's cleanup (which stops them), not end this process on the spot.
-            # --explain groups failures by model and tool, which needs each
-            # execution's lines: one process reads them all.
             with exit_on_signals():
+                # --explain groups failures by model and tool, which needs each
+                # execution's lines: one process reads them all.
                 ledger, entries = read_files(options.files, settings, keep_raw=options.explain)
         finally:
             gc.freeze()
@@ -136,8 +139,26 @@ def run(options: argparse.Namespace) -> int:
     snapshot = take_snapshot(ledger, engine, window_s=settings.window_s, sources=sources,
                              metrics=metrics, warnings=warnings)
     explained = explain_snapshot(ledger, snapshot, settings) if options.explain else None
-    write(snapshot, options.format, explained)
-    return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
+    remote, status = alertmanager_silences(options, settings, snapshot)
+    silenced, acks, problems = gather(SilenceStore(), remote)
+    silencing = Silencing(silenced, acks, problems, [status] if status else [])
+    write(snapshot, options.format, explained, silencing)
+    # A silenced alert is still judged and shown, but does not fail the check.
+    return 1 if silencing.firing(snapshot.thresholds) else 0
+
+
+def alertmanager_silences(options: argparse.Namespace, settings: Settings,
+                          snapshot: Snapshot) -> tuple[list[Silence], dict[str, Any] | None]:
+    """Alertmanager's silences of our alerts, and its source entry (None: not asked)."""
+    try:
+        alertmanager = alertmanager_settings(settings.section("alertmanager"),
+                                             options.alertmanager)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    if alertmanager is None:
+        return [], None
+    return read_silences(alertmanager, [state.name for state in snapshot.thresholds])
 
 
 def explain_snapshot(ledger: Ledger | None, snapshot: Snapshot, settings: Settings
@@ -150,18 +171,21 @@ def explain_snapshot(ledger: Ledger | None, snapshot: Snapshot, settings: Settin
         out = explain(ledger, window_s=snapshot.window_s, end=snapshot.window_end,
                       now=snapshot.window_end, thresholds=settings.thresholds)
     if snapshot.metrics is not None:
-        out["metrics"] = explain_metrics(snapshot.metrics)
+        out["metrics"] = explain_metrics(snapshot.metrics, settings.thresholds)
     return out
 
 
-def write(snapshot: Snapshot, form: str, explained: dict[str, Any] | None = None) -> None:
+def write(snapshot: Snapshot, form: str, explained: dict[str, Any] | None = None,
+          silencing: Silencing | None = None) -> None:
+    silencing = silencing or Silencing()
     if form == "json":
-        out = snapshot.to_check_dict()
+        out = silencing.annotate(snapshot.to_check_dict())
         if explained is not None:
             out["explain"] = explained
         sys.stdout.buffer.write(orjson.dumps(out, option=orjson.OPT_INDENT_2) + b"\n")
     else:
-        text = snapshot_text(snapshot)
+        text = snapshot_text(snapshot, silencing.marks(snapshot.thresholds))
+        text += "".join(f"{line}\n" for line in silencing.text_lines())
         if explained is not None:
             from wftui.alerts.explain_text import explain_lines
 
