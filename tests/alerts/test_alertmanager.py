@@ -234,6 +234,7 @@ def test_watch_pushes_firing_then_resolved(am: Alertmanager, hook: Receiver, tmp
     append(log, executions("f", 5, ok=False))  # 5 / 15 failed: fires
     (alert,) = wait_for(lambda: ours(am, "watch"), "the alert in Alertmanager")
     assert alert["labels"]["figure"] == "error_rate"
+    assert alert["labels"]["workflow_name"] == "ticket"  # every failure is a "ticket" one
     assert float(alert["annotations"]["value"]) == pytest.approx(5 / 15)
     snapshot = proc.wait_snapshot(lambda s: any(src["kind"] == "alertmanager"
                                                 and src["status"] == "ok"

@@ -160,3 +160,13 @@ def test_error_group(text: str, group: str) -> None:
 
 def test_error_group_masks_the_executions_own_id() -> None:
     assert error_group("job x7 of run abc failed", "abc") == "job x7 of run <id> failed"
+
+
+def test_known_workflows_only_when_one(explained: dict[str, Any]) -> None:
+    from wftui.alerts.desk import known_workflows
+
+    # failures: billing and support (two: unknown); the one slow execution: support
+    # (cur-10 is logged as "support"); running: billing and support (unknown)
+    assert known_workflows(explained) == {"latency_p95_s": "support"}
+    assert known_workflows({"error_rate": {"by_workflow": [{"workflow_name": "(no "
+                                                            "workflow_name)"}]}}) == {}

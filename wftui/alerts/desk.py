@@ -72,6 +72,8 @@ class AlertDesk:
         self.store = store if store is not None else SilenceStore()
         self.pusher = AlertPusher(alertmanager) if alertmanager is not None else None
         self.current = Silencing()
+        # Per alert, the one workflow behind it when there is one (an Alertmanager label).
+        self.workflow_names: dict[str, str] = {}
 
     def start(self) -> None:
         if self.pusher is not None:
@@ -93,10 +95,16 @@ class AlertDesk:
             # A silence of our own keeps the pager quiet too; Alertmanager's own
             # silences are applied by Alertmanager, so those alerts are still sent.
             self.pusher.update([s for s in states if silenced.get(s.name) is None
-                                or silenced[s.name].origin != LOCAL], moment)
+                                or silenced[s.name].origin != LOCAL], moment,
+                               self.workflow_names)
             sources.append(self.pusher.status())
         self.current = Silencing(silenced, acks, problems, sources)
         return self.current
+
+    def learn_workflows(self, explained: dict[str, Any]) -> None:
+        """Note the workflow behind each alert, from an explanation (`workflow_name`
+        label): known when its executions all belong to one workflow."""
+        self.workflow_names = known_workflows(explained)
 
     def may_notify(self, transition: Transition) -> bool:
         """False for a silenced alert: it is shown, but notifies no one."""
@@ -117,3 +125,19 @@ class AlertDesk:
             labels = alert_labels(alert, self.pusher.settings)
             return self.pusher.client.create_silence(labels, duration_s, comment, by)
         return self.store.add(alert, duration_s, comment, by=by)
+
+
+def known_workflows(explained: dict[str, Any]) -> dict[str, str]:
+    """Per alert, the single workflow its executions belong to (none when several)."""
+    picks = {
+        "error_rate": [row.get("workflow_name") for row in
+                       (explained.get("error_rate") or {}).get("by_workflow") or []],
+        "latency_p95_s": sorted({row.get("workflow_name") for row in
+                                 (explained.get("latency_p95_s") or {}).get("slow") or []},
+                                key=str),
+        "active_workflows": [row.get("workflow_name") for row in
+                             (explained.get("active_workflows") or {}).get("by_workflow")
+                             or []],
+    }
+    return {alert: names[0] for alert, names in picks.items()
+            if len(names) == 1 and isinstance(names[0], str) and not names[0].startswith("(")}
