@@ -67,3 +67,37 @@ def test_text_format(setup: tuple[Path, Path, dict[str, str]]) -> None:
     assert "60%  fetch  p95 6.00s (previous 2.00s)" in text
     assert "5.00s  tool web in fetch (cur-10)" in text
     assert "why queue depth: 400, growth +100.0/min; reaches 1,000 in 6m00s" in text
+
+
+def test_metrics_breakdown_from_labels(tmp_path: Path) -> None:
+    """A real prometheus_client exporter: failures by workflow_name, p95 by step_name."""
+    from tests.sources.exporter import Exporter
+
+    exporter = Exporter()
+    try:
+        executions = exporter.executions
+        executions.labels("billing", "failure").inc(3)
+        executions.labels("billing", "success").inc(7)
+        executions.labels("support", "failure").inc(1)
+        executions.labels("support", "success").inc(9)
+        for _ in range(10):
+            exporter.steps.labels("classify", "llm").observe(0.05)
+        exporter.steps.labels("respond", "tool").observe(2.0)
+        exporter.steps.labels("respond", "tool").observe(3.0)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
+        env["PYTHONPATH"] = str(REPO)
+        done = check(env, "--metrics", exporter.url, "--window", "all", "--interval", "0.1s",
+                     "--explain")
+    finally:
+        exporter.stop()
+    assert "Traceback" not in done.stderr, done.stderr
+    metrics = json.loads(done.stdout)["explain"]["metrics"]
+    assert metrics["error_rate"]["failed"] == 4
+    assert [(r["workflow_name"], r["count"], r["share"], r["error_rate"])
+            for r in metrics["error_rate"]["by_workflow"]] == [
+        ("billing", 3, 0.75, 0.3), ("support", 1, 0.25, 0.1)]
+    steps = metrics["latency_p95_s"]["by_step"]
+    # respond: 2 samples in (1, 5]: 1 + 4 * (0.95 * 2) / 2 = 4.8
+    # classify: 10 samples in (0.01, 0.1]: 0.01 + 0.09 * 9.5 / 10 = 0.0955
+    assert [(r["step_name"], r["p95_s"]) for r in steps] == [
+        ("respond", pytest.approx(4.8)), ("classify", pytest.approx(0.0955))]

@@ -40,6 +40,12 @@ def explain_lines(explain: dict[str, Any]) -> list[str]:
     if metrics is not None:
         rows = metrics["latency_p95_s"]["by_step"]
         origin = " (since the targets started)" if metrics.get("since_start") else ""
+        failures = metrics["error_rate"]
+        lines.append(f"why error rate (metrics{origin}): {failures['failed']} failed")
+        for row in failures["by_workflow"]:
+            lines.append(f"    {row['count']:>5}  {_share(row['share']):>4}  "
+                         f"{fmt.visible(str(row['workflow_name']))}  "
+                         f"(error rate {fmt.percent(row['error_rate'])})")
         lines.append(f"why latency p95 (metrics{origin}): step p95, slowest first")
         for row in rows:
             at_least = "≥ " if row.get("at_least") else ""
