@@ -296,6 +296,8 @@ class AlertPusher:
             self.poll_silences()
         except AlertmanagerError as error:
             self.error = str(error)
+        except Exception as error:  # noqa: BLE001 - a bug must not end the pager quietly
+            self.error = f"cannot talk to Alertmanager: {type(error).__name__}: {error}"
         else:
             self.error, self.last_ok = None, time.time()
 
