@@ -101,6 +101,13 @@ class MonitorScreen(Screen[None]):
         box.display = True
         box.focus()
 
+    def show_filter_text(self, text: str) -> None:
+        """A filter set from elsewhere ("why"): shown in the box, so Esc clears it."""
+        box = self.query_one("#filter", Input)
+        box.value = text
+        box.display = bool(text)
+        self.query_one(ExecutionsTable).focus()
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.post_message(FilterChanged(event.value))

@@ -1,5 +1,6 @@
 """The "why" of a figure: a table of groups (count, share, change); enter on a row shows
-its executions in the executions table. Draws a `WhyView` (wftui/view/why.py)."""
+its executions in the executions table; s silences the alert, a acknowledges it.
+Draws a `WhyView` (wftui/view/why.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,9 @@ def _cell(value: str, style: str = "") -> Text:
     return Text(value, style=style, no_wrap=True, end="")
 
 
-class WhyScreen(ModalScreen[WhyRow | None]):
-    """Dismissed with the chosen row (its executions are then shown), or None."""
+class WhyScreen(ModalScreen[WhyRow | str | None]):
+    """Dismissed with the chosen row (its executions are then shown), "silence" or
+    "acknowledge" (for this figure's alert), or None."""
 
     DEFAULT_CSS = """
     WhyScreen { align: center middle; }
@@ -32,6 +34,8 @@ class WhyScreen(ModalScreen[WhyRow | None]):
     BINDINGS = [
         Binding("escape", "close", "Back"),
         Binding("enter", "open_row", "Show executions", priority=True),
+        Binding("s", "answer('silence')", "Silence alert"),
+        Binding("a", "answer('acknowledge')", "Acknowledge"),
     ]
 
     def __init__(self, view: WhyView) -> None:
@@ -77,6 +81,9 @@ class WhyScreen(ModalScreen[WhyRow | None]):
             self.notify("nothing to show for this row", severity="warning", timeout=3)
             return
         self.dismiss(row)
+
+    def action_answer(self, what: str) -> None:
+        self.dismiss(what)
 
     def action_close(self) -> None:
         self.dismiss(None)
