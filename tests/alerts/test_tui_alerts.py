@@ -95,3 +95,38 @@ def test_why_screen_snapshot(harness, snap_compare) -> None:  # noqa: F811
         await pilot.pause()
 
     assert snap_compare(h.app, terminal_size=(140, 45), run_before=run_before)
+
+
+async def test_with_alertmanager_pushes_and_silences_there(harness, tmp_path: Path) -> None:  # noqa: F811
+    """The monitor pushes its firing alert; s creates the silence in Alertmanager, which
+    then shows here as silenced (with its author and comment)."""
+    from tests.alerts.alertmanager_server import Alertmanager, require_binary
+    from tests.test_notify import Receiver
+    from wftui.alerts.alertmanager import AlertmanagerSettings
+    from wftui.alerts.desk import AlertDesk
+
+    require_binary()
+    log = events()
+    with Receiver() as hook:
+        server = Alertmanager(hook.url).start()
+        try:
+            desk = AlertDesk(alertmanager=AlertmanagerSettings(
+                url=server.url, resend_s=1.0, labels={"test": "tui"}))
+            h = harness(log, preload=True, relative=True, desk=desk)
+            async with h.app.run_test(size=(140, 45)) as pilot:
+                await settled(pilot, h.app, len(log))
+                (alert,) = await wait_for(pilot, server.alerts, "the alert pushed")
+                assert alert["labels"]["figure"] == "error_rate"
+                await pilot.press("x")
+                await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen), "why")
+                await pilot.press("s")
+                await wait_for(pilot, lambda: isinstance(h.app.screen, SilenceDialog),
+                               "the dialog")
+                await pilot.press(*"deploy", "enter")
+                (made,) = await wait_for(pilot, server.silences, "the silence there")
+                assert (made["createdBy"], made["comment"]) == ("ana", "deploy")
+                assert SilenceStore().silences() == []  # not kept locally
+                await wait_for(pilot, lambda: "by ana (Alertmanager): deploy"
+                               in screen_text(h.app), "shown silenced", limit_s=60)
+        finally:
+            server.close()
