@@ -296,3 +296,29 @@ def test_check_with_alertmanager_down(tmp_path: Path) -> None:
     out = json.loads(done.stdout)
     assert out["sources"][-1]["status"] == "down"
     assert "Traceback" not in done.stderr
+
+
+def test_silence_command_with_alertmanager(am: Alertmanager) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
+    env["PYTHONPATH"] = str(REPO)
+
+    def wftui(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "wftui", "silence", "--alertmanager",
+                               am.url, *args], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    added = wftui("add", "active_workflows", "30m", "-m", "scaling", "--by", "eve")
+    assert added.returncode == 0, added.stderr
+    silence_id = added.stdout.split()[0]
+    (made,) = [s for s in am.silences() if s["id"] == silence_id]
+    assert (made["createdBy"], made["comment"]) == ("eve", "scaling")
+    listed = wftui("list")
+    assert silence_id in listed.stdout and "by eve (Alertmanager): scaling" in listed.stdout
+    assert wftui("remove", silence_id).returncode == 0
+    (gone,) = [s for s in am.silences() if s["id"] == silence_id]
+    assert gone["status"]["state"] == "expired"
+    down = subprocess.run([sys.executable, "-m", "wftui", "silence", "--alertmanager",
+                           f"http://127.0.0.1:{free_port()}", "list"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert down.returncode == 2 and down.stderr.startswith("wftui: Alertmanager at ")
+    assert down.stderr.count("\n") == 1
