@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,10 +85,14 @@ def test_metrics_breakdown_from_labels(tmp_path: Path) -> None:
             exporter.steps.labels("classify", "llm").observe(0.05)
         exporter.steps.labels("respond", "tool").observe(2.0)
         exporter.steps.labels("respond", "tool").observe(3.0)
+        began = time.time()
+        exporter.queue.set_function(lambda: 100 * (time.time() - began))  # 100 a second
+        config = tmp_path / "config.toml"
+        config.write_text("[thresholds.queue_depth]\nthreshold = 1000000\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
         env["PYTHONPATH"] = str(REPO)
-        done = check(env, "--metrics", exporter.url, "--window", "all", "--interval", "0.1s",
-                     "--explain")
+        done = check(env, "--metrics", exporter.url, "--window", "all", "--interval", "1s",
+                     "--explain", "--config", str(config))
     finally:
         exporter.stop()
     assert "Traceback" not in done.stderr, done.stderr
@@ -101,3 +106,9 @@ def test_metrics_breakdown_from_labels(tmp_path: Path) -> None:
     # classify: 10 samples in (0.01, 0.1]: 0.01 + 0.09 * 9.5 / 10 = 0.0955
     assert [(r["step_name"], r["p95_s"]) for r in steps] == [
         ("respond", pytest.approx(4.8)), ("classify", pytest.approx(0.0955))]
+    queue = metrics["queue_depth"]
+    # the gauge grows 100 a second: 6000 a minute (read at scrape times, so roughly)
+    assert queue["readings"] == 2
+    assert queue["growth_per_min"] == pytest.approx(6000, rel=0.2)
+    left = queue["time_to_threshold_s"]
+    assert left == pytest.approx((1_000_000 - queue["depth"]) / 100, rel=0.2)

@@ -40,6 +40,7 @@ def explain_lines(explain: dict[str, Any]) -> list[str]:
     if metrics is not None:
         rows = metrics["latency_p95_s"]["by_step"]
         origin = " (since the targets started)" if metrics.get("since_start") else ""
+        lines.append(_queue_line(metrics["queue_depth"], " (metrics)"))
         failures = metrics["error_rate"]
         lines.append(f"why error rate (metrics{origin}): {failures['failed']} failed")
         for row in failures["by_workflow"]:
@@ -96,14 +97,17 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
             lines.append(f"    {fmt.seconds(row['running_for_s']):>8}  "
                          f"{fmt.visible(str(row['execution_id']))}  "
                          f"{fmt.visible(str(row['workflow_name'] or ''))}")
-    queue = explain["queue_depth"]
+    lines.append(_queue_line(explain["queue_depth"]))
+    for note in (explain.get("note"), errors.get("note"), latency.get("note")):
+        if note:
+            lines.append(f"  note: {note}")
+    return lines
+
+
+def _queue_line(queue: dict[str, Any], origin: str = "") -> str:
     growth = queue["growth_per_min"]
     left = queue["time_to_threshold_s"]
     rate = "not enough readings" if growth is None else f"{growth:+,.1f}/min"
     reach = ("" if left is None else "; above the threshold now" if left == 0
              else f"; reaches {fmt.count(queue['threshold'])} in {fmt.seconds(left)}")
-    lines.append(f"why queue depth: {fmt.count(queue['depth'])}, growth {rate}{reach}")
-    for note in (explain.get("note"), errors.get("note"), latency.get("note")):
-        if note:
-            lines.append(f"  note: {note}")
-    return lines
+    return f"why queue depth{origin}: {fmt.count(queue['depth'])}, growth {rate}{reach}"

@@ -279,6 +279,10 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
                             f"showing its last good scrape from {age}")
         elif view.stale:
             warnings.append(f"{view.name} has not answered yet ({view.error})")
+    # One target's queue-depth readings in the window: how fast it grows (explain).
+    # Several targets scrape at different moments, so their sum has no clean series.
+    readings = ([(r.t, r.queue) for r in usable[0][1] if r.queue is not None]
+                if len(usable) == 1 else [])
     failing = targets_failure_statuses(targets)
     by_workflow: dict[str, dict[str, float]] = {}
     for (workflow, status), count in sorted(totals.by_workflow.items()):
@@ -289,6 +293,7 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
     return {
         "error_rate": error_rate,
         "executions_by_workflow": by_workflow,
+        "queue_depth_readings": readings,
         "latency_s": {**latency, "at_least": at_least},
         "step_latency_s": steps,
         "throughput_per_min": throughput,
