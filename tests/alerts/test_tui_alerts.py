@@ -130,3 +130,28 @@ async def test_with_alertmanager_pushes_and_silences_there(harness, tmp_path: Pa
                                in screen_text(h.app), "shown silenced", limit_s=60)
         finally:
             server.close()
+
+
+async def test_keys_on_a_focused_panel(harness) -> None:  # noqa: F811
+    from wftui.ui.widgets.figure_panel import FigurePanel
+
+    log = events()
+    h = harness(log, preload=True, relative=True)
+    async with h.app.run_test(size=(140, 45)) as pilot:
+        await settled(pilot, h.app, len(log))
+        h.app.screen.query_one("#panel-latency", FigurePanel).focus()
+        await pilot.press("enter")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
+                                and h.app.screen, "why latency")
+        assert screen.view.figure == "latency_p95_s"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(h.app.screen, WhyScreen), "closed")
+        h.app.screen.query_one("#panel-queue", FigurePanel).focus()
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "queue_depth" in SilenceStore().acknowledgements(),
+                       "the queue depth acknowledged")
+        h.app.screen.query_one("#panel-active", FigurePanel).focus()
+        await pilot.press("s")
+        dialog = await wait_for(pilot, lambda: isinstance(h.app.screen, SilenceDialog)
+                                and h.app.screen, "the dialog")
+        assert dialog.alert == "active_workflows"

@@ -23,6 +23,7 @@ from wftui.ui.screens.monitor import MonitorScreen
 from wftui.ui.screens.silence import SilencesScreen
 from wftui.ui.screens.why import WhyScreen
 from wftui.ui.widgets.executions_table import ExecutionsTable
+from wftui.ui.widgets.figure_panel import FigurePanel
 from wftui.ui.widgets.step_tree import StepTree
 
 HelpSections = Sequence[tuple[str, Sequence[Binding]]]
@@ -57,6 +58,7 @@ def help_sections(app_bindings: Iterable[BindingType]) -> HelpSections:
             ("Execution view", bindings(ExecutionScreen.BINDINGS, StepTree.BINDINGS)),
             ("Compare", bindings(CompareScreen.BINDINGS)),
             ("Malformed lines", bindings(MalformedScreen.BINDINGS)),
+            ("Figure panel (tab to it)", bindings(FigurePanel.BINDINGS)),
             ("Why (x)", bindings(WhyScreen.BINDINGS)),
             ("Silences (palette)", bindings(SilencesScreen.BINDINGS))]
 

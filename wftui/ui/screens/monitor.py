@@ -126,6 +126,15 @@ class MonitorScreen(Screen[None]):
         self.post_message(FilterChanged(""))
         self.query_one(ExecutionsTable).focus()
 
+    async def on_figure_panel_alert_asked(self, event: FigurePanel.AlertAsked) -> None:
+        """A key on a focused panel: why / silence / acknowledge its threshold."""
+        threshold = next((name for panel_id, _t, _k, name in PANELS
+                          if event.panel.id == f"panel-{panel_id}"), None)
+        if threshold is None:
+            self.notify("no threshold on this panel", severity="warning", markup=False)
+            return
+        await self.app.run_action(f"{event.action}({threshold!r})")
+
     def on_executions_table_execution_selected(
             self, event: ExecutionsTable.ExecutionSelected) -> None:
         event.stop()
