@@ -47,9 +47,9 @@ async def test_why_row_opens_its_executions(harness) -> None:  # noqa: F811
         assert rows[("by workflow", "billing")].count == "2"
         await pilot.press("enter")  # on "classify"
         await wait_for(pilot, lambda: not isinstance(h.app.screen, WhyScreen), "closed")
-        assert (h.app.query.text, h.app.query.status) == ("classify", "failed")
-        await wait_for(pilot, lambda: h.app._shown is not None
-                       and len(h.app._shown.rows) == 3, "the 3 failed executions listed")
+        assert (h.app.table_query.text, h.app.table_query.status) == ("classify", "failed")
+        await wait_for(pilot, lambda: h.app.shown is not None
+                       and len(h.app.shown.rows) == 3, "the 3 failed executions listed")
 
 
 async def test_silence_from_why_then_shown_and_removed(harness) -> None:  # noqa: F811

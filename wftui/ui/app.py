@@ -77,8 +77,8 @@ class WftuiApp(App[int]):
         Binding("i", "incident", "Incident",
                 tooltip="switch the demo's incident (wftui demo only)"),
         Binding("x", "why", "Why", show=False,
-                tooltip="why the firing alert (else the error rate) is where it is: enter "
-                        "on a row shows its executions, s silences the alert, a acknowledges"),
+                tooltip="why the firing alert (else the error rate) is where it is; enter "
+                        "lists the executions of a line, s silences, a acknowledges"),
         Binding("a", "acknowledge", "Acknowledge", show=False,
                 tooltip="acknowledge the firing alert (your user name, now)"),
     ]
