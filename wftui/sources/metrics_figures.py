@@ -13,7 +13,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from wftui.core.promql import CounterTracker, highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.metrics_parse import MetricNames, ParsedScrape, finite
@@ -89,7 +89,8 @@ class TargetHistory:
         step_buckets: dict[str, dict[float, float]] = {}
         step_counts: dict[str, float] = {}
         by_workflow: dict[tuple[str, str], float] = {}
-        for key, adjusted in self._tracker.update(raw).items():
+        for raw_key, adjusted in self._tracker.update(raw).items():
+            key = cast("tuple[Any, ...]", raw_key)  # the tuples built above
             kind = key[0]
             if kind == "x":
                 executions[key[1]] = executions.get(key[1], 0.0) + adjusted
@@ -283,12 +284,13 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
     # Several targets scrape at different moments, so their sum has no clean series.
     readings = ([(r.t, r.queue) for r in usable[0][1] if r.queue is not None]
                 if len(usable) == 1 else [])
-    failing = targets_failure_statuses(targets)
     by_workflow: dict[str, dict[str, float]] = {}
     for (workflow, status), count in sorted(totals.by_workflow.items()):
+        if status not in failure_words and status not in success_words:
+            continue  # neither: not an ended execution (warned about above)
         entry = by_workflow.setdefault(workflow, {"failed": 0.0, "ended": 0.0})
         entry["ended"] += count
-        if status in failing:
+        if status in failure_words:
             entry["failed"] += count
     return {
         "error_rate": error_rate,
