@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from tests.alerts.alertmanager_server import Alertmanager, require_binary
+from tests.alerts.test_notify import Receiver
 from tests.helpers import free_port, wait_for
-from tests.test_notify import Receiver
 from tests.test_watch import WatchProcess, append, executions, start_watches
 from wftui.alerts.alertmanager import (
     AlertmanagerSettings,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.alerts.test_notify import Receiver
 from tests.helpers import wait_for
-from tests.test_notify import Receiver
 from tests.test_watch import WatchProcess, append, executions, start_watches
 
 REPO = Path(__file__).resolve().parents[2]

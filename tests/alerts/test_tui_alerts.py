@@ -101,7 +101,7 @@ async def test_with_alertmanager_pushes_and_silences_there(harness, tmp_path: Pa
     """The monitor pushes its firing alert; s creates the silence in Alertmanager, which
     then shows here as silenced (with its author and comment)."""
     from tests.alerts.alertmanager_server import Alertmanager, require_binary
-    from tests.test_notify import Receiver
+    from tests.alerts.test_notify import Receiver
     from wftui.alerts.alertmanager import AlertmanagerSettings
     from wftui.alerts.desk import AlertDesk
 

@@ -27,7 +27,7 @@ import httpx
 from wftui.alerts.silences import ALERTMANAGER, Silence, silences_by_alert
 from wftui.config import ConfigError, check_keys, parse_duration
 from wftui.core.thresholds import FIRING, ThresholdState
-from wftui.hooks import REQUEST_ERRORS, check_url, innermost
+from wftui.sources.http import REQUEST_ERRORS, check_url, innermost
 
 ALERTMANAGER_KEYS = frozenset({"url", "severity", "resend", "timeout", "labels"})
 RESEND_VALID_TIMES = 4  # a firing alert's endsAt: this many resend intervals ahead

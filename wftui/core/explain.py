@@ -285,8 +285,8 @@ def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
         "queue_depth": queue_growth(ledger.queue_depth_points, start, end,
                                     limits.get("queue_depth")),
     }
-    if ledger.folded_count:
-        out["note"] = (f"{ledger.folded_count} older executions were folded into samples "
+    if ledger.kept.folded_count:
+        out["note"] = (f"{ledger.kept.folded_count} older executions were folded into samples "
                        "and are counted in the figures but not itemised here")
     return out
 
