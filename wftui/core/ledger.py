@@ -254,7 +254,8 @@ class Ledger:
         events = len(lines) - skipped
         counts.events += events
         self.events_total += events
-        if self.newest_ts is None or newest > self.newest_ts:
+        # A batch of only malformed or blank lines leaves `newest` at -inf: no time seen.
+        if newest != float("-inf") and (self.newest_ts is None or newest > self.newest_ts):
             self.newest_ts = newest
         self.version += 1
 
