@@ -75,10 +75,6 @@ def _cost(prices: Prices, model: str | None, tokens_in: int | None,
     return ((tokens_in or 0) * price[0] + (tokens_out or 0) * price[1]) / 1_000_000
 
 
-def _int(value: Any) -> int | None:
-    return value if type(value) is int and value >= 0 else None
-
-
 def _step_type(attrs: dict[str, Any], span: Any) -> str | None:
     """`step_type`, else what gen_ai.operation.name says, else the span kind."""
     declared = attrs.get("step_type")
@@ -367,15 +363,23 @@ class SpanReader:
             if len(failed_child) > self.max_traces:  # roots that never came
                 del failed_child[next(iter(failed_child))]
             event["error"] = error  # its stack trace is in the span's exception event
-        model = _text(attrs.get("gen_ai.response.model")) or _text(
-            attrs.get("gen_ai.request.model"))
-        if model is not None:
-            tokens_in = _int(attrs.get("gen_ai.usage.input_tokens"))
-            tokens_out = _int(attrs.get("gen_ai.usage.output_tokens"))
+        # Text and non-negative integers read inline: most spans of an LLM workflow pass here.
+        get = attrs.get
+        model = get("gen_ai.response.model")
+        if type(model) is not str or not model:
+            model = get("gen_ai.request.model")
+        if type(model) is str and model:
+            tokens_in = get("gen_ai.usage.input_tokens")
+            if type(tokens_in) is not int or tokens_in < 0:
+                tokens_in = None
+            tokens_out = get("gen_ai.usage.output_tokens")
+            if type(tokens_out) is not int or tokens_out < 0:
+                tokens_out = None
             event["model"] = model
             event["input_tokens"] = tokens_in
             event["output_tokens"] = tokens_out
-            event["cost_usd"] = _cost(self.prices, model, tokens_in, tokens_out)
+            event["cost_usd"] = (_cost(self.prices, model, tokens_in, tokens_out)
+                                 if self.prices else None)
         tool = attrs.get("gen_ai.tool.name")
         if type(tool) is str:
             event["tool_name"] = tool
