@@ -33,13 +33,16 @@ def merge_span_steps(steps: list[Step]) -> list[Step]:
         return steps  # only one kind: nothing to merge (the common case)
     logged = [s for s in steps if not is_span_step(s)]
     by_id = {s.step_id: s for s in logged if s.step_id is not None}
+    by_name: dict[str, list[Step]] = {}  # thousands of steps: no pairwise search
+    for step in logged:
+        by_name.setdefault(step.name, []).append(step)
     taken: set[int] = set()
     merged: set[int] = set()
     renamed: dict[str, str] = {}  # a logged step's own id -> its span's id
     for span in spans:
         match = by_id.get(span.step_id) if span.step_id is not None else None
         if match is None or id(match) in taken:
-            match = _by_name_and_time(span, logged, taken)
+            match = _by_name_and_time(span, by_name.get(span.name, []), taken)
         if match is None:
             continue
         taken.add(id(match))
@@ -58,18 +61,18 @@ def _when(step: Step) -> float | None:
     return step.start_ts if step.start_ts is not None else step.end_ts
 
 
-def _by_name_and_time(span: Step, logged: list[Step], taken: set[int]) -> Step | None:
-    """The untaken logged step of the span's name that started inside it (nearest the
-    span's start when several did)."""
+def _by_name_and_time(span: Step, named: list[Step], taken: set[int]) -> Step | None:
+    """Of the logged steps of the span's name (`named`), the untaken one that started
+    inside it (nearest the span's start when several did)."""
     start = span.start_ts
     end = span.end_ts if span.end_ts is not None else start
     if start is None or end is None:
         return None
     best: Step | None = None
     best_gap = 0.0
-    for step in logged:
+    for step in named:
         when = _when(step)
-        if step.name != span.name or id(step) in taken or when is None:
+        if id(step) in taken or when is None:
             continue
         if not start - MATCH_SLACK_S <= when <= end + MATCH_SLACK_S:
             continue
