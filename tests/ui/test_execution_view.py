@@ -223,3 +223,17 @@ async def test_replay_and_compare_keys_open_their_screens(harness) -> None:
         await wait_for(pilot, lambda: h.app.screen is view, "back to the view")
         await pilot.press("c")
         await wait_for(pilot, lambda: isinstance(h.app.screen, CompareScreen), "compare")
+
+
+async def test_a_very_long_id_keeps_the_title_on_one_line(harness) -> None:
+    long_id = "x" * 10_000
+    events = execution(long_id, T0, steps=STEPS[:1])
+    h = harness(events)
+    async with h.app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, h.app, len(events))
+        view = await open_view(pilot, h.app, long_id)
+        title = view.query_one("#execution-title")
+        assert title.size.height == 1
+        lines = screen_text(h.app).splitlines()
+        assert lines[0].lstrip().startswith("Execution xxx")
+        assert not lines[1].lstrip().startswith("xxx")  # the id did not wrap onto line 2

@@ -24,7 +24,7 @@ from wftui.ui.screens.compare import CompareScreen
 from wftui.ui.screens.monitor import COMPACT_BELOW
 from wftui.ui.screens.replay import ReplayScreen
 from wftui.ui.widgets.step_tree import StepTree
-from wftui.view.text import plain, safe
+from wftui.view.text import clip, plain, safe
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -40,6 +40,8 @@ def export_path(directory: Path, execution_id: str) -> Path:
     """A file name for an export that an execution id cannot steer elsewhere."""
     name = _UNSAFE_FILE_CHARS.sub("_", execution_id).strip("._") or "execution"
     return directory / f"wftui-{name[:80]}.json"
+
+TITLE_ID_WIDTH = 80  # the id in the title; the whole id is in the tree and export
 
 
 class ExecutionScreen(Screen[None]):
@@ -83,8 +85,9 @@ class ExecutionScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
-        title = Text("Execution ", style="bold")
-        title.append(plain(self.execution_id, "bold cyan"))
+        # One line whatever the id: a 10,000-character id must not wrap over the screen.
+        title = Text("Execution ", style="bold", no_wrap=True, overflow="ellipsis", end="")
+        title.append(plain(clip(self.execution_id, TITLE_ID_WIDTH), "bold cyan"))
         title.append("   space/enter fold · → scrolls a cut line · ? every key",
                      style="dim")
         self.query_one("#execution-title", Static).update(title)
