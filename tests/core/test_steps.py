@@ -191,3 +191,20 @@ def test_a_line_with_a_number_past_a_double_is_in_the_tree_too() -> None:
         ev("step_complete", 2, step_name="fetch", success=True)[:-1] + b', "x": 1e999}',
     )
     assert [(s.name, s.status) for s in shown.steps] == [("fetch", "ok")]
+
+
+def test_an_execution_logged_and_traced_shows_its_start_and_end_once() -> None:
+    # The log's workflow_start/complete and the root span's (0.2 s apart: two clocks)
+    # are one start and one end; the logged context is kept.
+    shown = tree(
+        ev("workflow_start", 0, workflow_name="w", context={"q": "hi"}),
+        ev("workflow_start", 0.2, workflow_name="w", step_id="ab12", trace_id="ff"),
+        ev("step_start", 1, step_name="classify"),
+        ev("step_complete", 2, step_name="classify", success=True),
+        ev("workflow_complete", 3, status="success", duration_ms=3000),
+        ev("workflow_complete", 3.1, status="success", step_id="ab12"),
+        # a second run's start under the same id, a minute on, is its own event
+        ev("workflow_start", 60, workflow_name="w"),
+    )
+    assert kinds(shown.items) == ["workflow_start", "workflow_complete", "workflow_start"]
+    assert shown.context == {"q": "hi"}

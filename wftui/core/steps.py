@@ -162,6 +162,12 @@ def _owner(event: dict[str, Any], by_id: dict[str, Step], open_steps: list[Step]
     return _find_open(open_steps, event.get("step_name"))
 
 
+def _told_twice(items: list[Item], kind: str, ts: float) -> bool:
+    """Whether the execution's start or end is already shown: an execution both logged
+    and traced tells it twice (the log's event and the root span's), within a second."""
+    return any(item.kind == kind and abs(item.ts - ts) <= 1.0 for item in items)
+
+
 def build_detail(execution: Execution, now: float, idle_timeout: float | None,
                  normalize: Normalize | None = None) -> ExecutionDetail:
     """The step tree of an execution as logged so far (a running one included);
@@ -214,10 +220,12 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
         elif kind == "workflow_start":
             raw_context = event.get("context")
             context = raw_context if isinstance(raw_context, dict) else context
-            items.append(Item(kind, ts, event))
+            if not _told_twice(items, kind, ts):
+                items.append(Item(kind, ts, event))
         elif kind == "workflow_complete":
-            complete_event = event
-            items.append(Item(kind, ts, event))
+            if not _told_twice(items, kind, ts):
+                complete_event = event
+                items.append(Item(kind, ts, event))
         else:
             items.append(Item(str(kind), ts, event))
     steps = _nest(merge_span_steps(steps))  # a step logged and sent as a span: one
