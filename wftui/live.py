@@ -14,12 +14,14 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from typing import Any
 
 from wftui.config import Settings
+from wftui.core.clock import LogClock, log_clock
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, take_snapshot
+from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
 from wftui.sources.connect import MetricFamily
@@ -32,6 +34,7 @@ class LiveMonitor:
 
     def __init__(self, settings: Settings, files: Sequence[str] = (), *,
                  metrics: MetricFamily | None = None, from_end: bool = False) -> None:
+        from wftui.sources.catchup import Progress, backlog_bytes
         from wftui.sources.files import FileTailer
 
         self.settings = settings
@@ -49,6 +52,11 @@ class LiveMonitor:
         self._metrics_version = 0
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
         self.on_change: Callable[[], None] | None = None
+        # The first read of what the files hold (None: nothing to catch up on, e.g.
+        # stdin): figures before it is done are partial, and thresholds wait for it.
+        backlog = backlog_bytes(self.tailer) if self.tailer is not None else None
+        self.progress = Progress(backlog) if backlog is not None else None
+        self._stop_reading = threading.Event()
 
     # -- running -----------------------------------------------------------------------
 
@@ -67,10 +75,7 @@ class LiveMonitor:
         self._ready.set()
         tasks = []
         if self.tailer is not None:
-            from wftui.sources.filefollow import follow
-
-            tasks.append(asyncio.create_task(self._guard("files", follow(
-                self.tailer, self._ingest, self._stop))))
+            tasks.append(asyncio.create_task(self._guard("files", self._read_files())))
         if self.metrics is not None:
             tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
                 self._stop, self._metrics_updated))))
@@ -94,6 +99,48 @@ class LiveMonitor:
         except Exception as error:  # noqa: BLE001 - shown to the operator as one line
             self.errors.append(f"{name} stopped: {type(error).__name__}: {error}")
 
+    async def _read_files(self) -> None:
+        """Catch up on what the files hold (in parts when one is big), then follow."""
+        from wftui.sources.catchup import read_backlog
+
+        assert self.tailer is not None and self._stop is not None
+        if self.progress is not None:
+            await asyncio.to_thread(read_backlog, self.tailer, self.ledger, self._lock,
+                                    self.progress, self._stop_reading, self._ingest,
+                                    self._new_ledger, self._changed)
+            if self._stop_reading.is_set():
+                return
+            with self._lock:  # judged along the log's time, as `check` does
+                prime_for_check(self.ledger, self.engine, self.settings.window_s)
+            self._changed()
+        from wftui.sources.filefollow import follow
+
+        await follow(self.tailer, self._ingest, self._stop)
+
+    def _new_ledger(self) -> Ledger:
+        """A fresh ledger in place of one a failed read in parts left half-filled."""
+        with self._lock:
+            self.ledger = Ledger(retention=self.settings.retention,
+                                 idle_timeout=self.settings.idle_timeout_s)
+            return self.ledger
+
+    @property
+    def reading(self) -> bool:
+        """The backlog is still being read: figures are partial, thresholds unjudged."""
+        return self.progress is not None and not self.progress.done
+
+    def clock(self, wall: float | None = None) -> LogClock:
+        """Now for the figures: the wall clock for a live log, the log's end for an old
+        one (its newest event older than the window)."""
+        wall = time.time() if wall is None else wall
+        if self.tailer is None:
+            return LogClock(wall, None, True)
+        return log_clock(self.ledger.window_anchor, wall, self.settings.window_s)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
+
     def _ingest(self, batch: Any) -> None:
         with self._lock:
             self.ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines,
@@ -108,6 +155,7 @@ class LiveMonitor:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading and wait for the background thread to finish."""
+        self._stop_reading.set()
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._stop.set)
@@ -125,8 +173,14 @@ class LiveMonitor:
         """Every source's health: files (tailer facts + counts), then metrics targets."""
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
+            progress = self.progress.as_dict() if self.reading and self.progress else None
             for status in self.tailer.statuses:
-                entries.append(self.ledger.source_entry(status.as_dict()))
+                entry = self.ledger.source_entry(status.as_dict())
+                if progress is not None and entry["status"] == "following":
+                    # catching up: the lines read so far, readers in parts included
+                    entry.update(status="reading", reading=progress,
+                                 lines=max(entry["lines"], progress["lines"]))
+                entries.append(entry)
         if self.metrics is not None:
             entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
         return entries
@@ -163,23 +217,30 @@ class LiveMonitor:
         """
         window = self.window_s if window_s is KEEP else window_s
         alert_window = self.settings.window_s
-        now = time.time() if now is None else now
-        metric_figures = self._metric_figures(window, now)
+        clock = self.clock(now)
+        now = clock.now  # the log's end for an old log: ages and times in its time
+        metric_figures = self._metric_figures(window, clock.wall)
         alert_metrics = (metric_figures if window == alert_window
-                         else self._metric_figures(alert_window, now))
-        sources = self.sources(now)
+                         else self._metric_figures(alert_window, clock.wall))
+        sources = self.sources(clock.wall)
         warnings = list(self.errors)
         if metric_figures:
             warnings += list(metric_figures.get("warnings", []))
         ledger = self.ledger if self.tailer is not None else None
+        reading = self.reading
+        # Partial figures judge nothing: an alert on half a log would be noise.
+        engine = ThresholdEngine(()) if reading else self.engine
         with self._lock:
             alerts = None
             if window != alert_window:
-                alerts = take_snapshot(ledger, self.engine, window_s=alert_window, now=now,
+                alerts = take_snapshot(ledger, engine, window_s=alert_window, now=now,
                                        metrics=alert_metrics)
-            return take_snapshot(ledger, self.engine, window_s=window, now=now,
-                                 sources=sources, metrics=metric_figures,
-                                 with_rows=with_rows, warnings=warnings, alerts_from=alerts)
+            snapshot = take_snapshot(ledger, engine, window_s=window, now=now,
+                                     sources=sources, metrics=metric_figures,
+                                     with_rows=with_rows, warnings=warnings,
+                                     alerts_from=alerts)
+        progress = self.progress.as_dict() if reading and self.progress else None
+        return replace(snapshot, clock=clock, reading=progress)
 
     @property
     def idle_timeout(self) -> float | None:
