@@ -21,9 +21,10 @@ from wftui.config import Settings
 from wftui.core.clock import LogClock, log_clock
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
+from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
+from wftui.live_history import MonitorHistory
 from wftui.sources.connect import MetricFamily
 
 KEEP = object()  # "the configured window" (None already means "all")
@@ -57,6 +58,9 @@ class LiveMonitor:
         backlog = backlog_bytes(self.tailer) if self.tailer is not None else None
         self.progress = Progress(backlog) if backlog is not None else None
         self._stop_reading = threading.Event()
+        self.history = MonitorHistory(self)
+        # Thresholds wait until the backlog is read and judged along the log's time.
+        self.judged = self.progress is None
 
     # -- running -----------------------------------------------------------------------
 
@@ -110,8 +114,11 @@ class LiveMonitor:
                                     self._new_ledger, self._changed)
             if self._stop_reading.is_set():
                 return
-            with self._lock:  # judged along the log's time, as `check` does
-                prime_for_check(self.ledger, self.engine, self.settings.window_s)
+            self._changed()  # the whole log is on screen; its thresholds come next
+            # Judged along the log's time, as a monitor watching it live would have:
+            # alerts carry the moments the log says they fired.
+            await asyncio.to_thread(self.history.judge_backlog)
+            self.judged = True
             self._changed()
         from wftui.sources.filefollow import follow
 
@@ -167,7 +174,8 @@ class LiveMonitor:
     @property
     def version(self) -> int:
         """Changes whenever anything new was read: skip re-rendering when it has not."""
-        return self.ledger.version * 1_000_003 + self._metrics_version
+        return (self.ledger.version * 1_000_003 + self._metrics_version
+                + (500_000 if self.judged else 0))
 
     def sources(self, now: float | None = None) -> list[dict[str, Any]]:
         """Every source's health: files (tailer facts + counts), then metrics targets."""
@@ -209,11 +217,12 @@ class LiveMonitor:
         return figures
 
     def snapshot(self, window_s: Any = KEEP, *, with_rows: bool = False,
-                 now: float | None = None) -> Snapshot:
+                 now: float | None = None, at: float | None = None) -> Snapshot:
         """Figures over the window ending now; rows of the executions table if asked.
 
         Thresholds are always judged on the configured window: browsing another window
-        on screen must not clear (or fire) an alert.
+        on screen must not clear (or fire) an alert. at: a past moment of the log to
+        show instead (history mode), as it stood then.
         """
         window = self.window_s if window_s is KEEP else window_s
         alert_window = self.settings.window_s
@@ -228,8 +237,12 @@ class LiveMonitor:
             warnings += list(metric_figures.get("warnings", []))
         ledger = self.ledger if self.tailer is not None else None
         reading = self.reading
+        if at is not None and self.tailer is not None and not reading:
+            past = self.history.snapshot_at(at, window, with_rows=with_rows,
+                                            sources=sources, warnings=warnings)
+            return replace(past, clock=clock)
         # Partial figures judge nothing: an alert on half a log would be noise.
-        engine = ThresholdEngine(()) if reading else self.engine
+        engine = self.engine if self.judged else ThresholdEngine(())
         with self._lock:
             alerts = None
             if window != alert_window:
@@ -240,7 +253,9 @@ class LiveMonitor:
                                      with_rows=with_rows, warnings=warnings,
                                      alerts_from=alerts)
         progress = self.progress.as_dict() if reading and self.progress else None
-        return replace(snapshot, clock=clock, reading=progress)
+        announced = self.history.take_announcements() if self.judged else ()
+        return replace(snapshot, clock=clock, reading=progress,
+                       transitions=announced + snapshot.transitions)
 
     @property
     def idle_timeout(self) -> float | None:

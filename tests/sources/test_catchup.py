@@ -143,6 +143,7 @@ def test_the_monitor_catches_up_in_parts_then_follows(tmp_path: Path,
     monitor.start()
     try:
         wait_for(lambda: not monitor.reading, "the catch-up to end")
+        wait_for(lambda: monitor.judged, "the thresholds judged along the log")
         snapshot = monitor.snapshot(with_rows=True)
         assert snapshot.reading is None
         [source] = snapshot.sources

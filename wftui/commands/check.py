@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--format", choices=("json", "text"), default="json",
                         help="json (one object) or text (for people); default json")
+    parser.add_argument("--at", metavar="TIME",
+                        help="the figures as they stood at a moment of the log: a "
+                             "timestamp, a time of day (09:29) or a time before its "
+                             "end (-10m)")
 
 
 def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
@@ -105,12 +109,39 @@ def run(options: argparse.Namespace) -> int:
                             for s in sources)
         fail(f"no source could be read ({reasons})")
     engine = ThresholdEngine(settings.thresholds)
+    if options.at is not None:
+        snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
+                                      warnings)
+        write(snapshot, options.format)
+        return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
     if ledger is not None:
         prime_for_check(ledger, engine, settings.window_s)
     snapshot = take_snapshot(ledger, engine, window_s=settings.window_s, sources=sources,
                              metrics=metrics, warnings=warnings)
     write(snapshot, options.format)
     return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
+
+
+def snapshot_at_moment(text: str, ledger: Ledger | None, engine: ThresholdEngine,
+                       settings: Settings, sources: list[dict[str, Any]],
+                       warnings: list[str]) -> Snapshot:
+    """`--at`: the log's figures, thresholds and alerts as they stood at that moment."""
+    from wftui.core.clock import resolve_moment
+    from wftui.core.history import LogHistory
+    from wftui.core.travel import snapshot_at
+
+    if ledger is None:
+        fail("--at needs log files: metrics have no past here")
+        raise AssertionError("unreachable")
+    end = ledger.window_anchor
+    try:
+        at = resolve_moment(text, LogHistory(ledger, end or 0.0).start, end)
+    except ValueError as error:
+        fail(f"--at: {error}")
+        raise AssertionError("unreachable") from error
+    assert end is not None
+    return snapshot_at(ledger, engine, at, settings.window_s, log_now=end,
+                       sources=tuple(sources), warnings=tuple(warnings))
 
 
 def write(snapshot: Snapshot, form: str) -> None:

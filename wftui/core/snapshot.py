@@ -48,6 +48,8 @@ class Snapshot:
     # The first read of the files, while it lasts (`Progress.as_dict`): the figures are
     # partial and no threshold is judged.
     reading: dict[str, Any] | None = None
+    # A past moment of the log shown instead of now (`check --at`, history mode).
+    at: float | None = None
 
     def figures(self, *, for_thresholds: bool = False) -> dict[str, Any]:
         """The top-level figures: logs', with metrics preferred where docs/figures.md says so.
@@ -101,6 +103,8 @@ class Snapshot:
             out["logs"] = self.logs.as_dict()
             out["metrics"] = {k: rounded(v) for k, v in self.metrics.items()
                               if k in Figures().as_dict()}
+        if self.at is not None:
+            out["at"] = format_timestamp(self.at)  # figures as they stood then
         if self.window_fallback:
             out["window_fallback"] = True  # no recent events: the window ends at the newest
         out["folded_executions"] = self.folded
