@@ -163,6 +163,8 @@ class LiveMonitor:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading and wait for the background thread to finish."""
         self._stop_reading.set()
+        if self.progress is not None:
+            self.progress.end_readers()  # a catch-up in parts ends now, not when read
         if self._loop is not None and self._stop is not None and not self._loop.is_closed():
             with contextlib.suppress(RuntimeError):
                 self._loop.call_soon_threadsafe(self._stop.set)

@@ -157,3 +157,30 @@ def test_the_monitor_catches_up_in_parts_then_follows(tmp_path: Path,
         wait_for(lambda: monitor.ledger.events_total == total + 1, "the appended line")
     finally:
         monitor.stop()
+
+
+def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,
+                                                     small_parts: None) -> None:
+    import os
+    import time
+
+    path = tmp_path / "old.log"
+    write_log(path, 6000)
+    monitor = LiveMonitor(Settings(), [str(path)])
+    assert monitor.progress is not None
+    monitor.start()
+    readers = wait_for(lambda: set(monitor.progress.readers) if monitor.progress else None,
+                       "the readers to start", every=0.001)
+    started = time.monotonic()
+    monitor.stop()
+    assert time.monotonic() - started < 5.0
+    assert not monitor._thread.is_alive()  # type: ignore[union-attr]
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_for(lambda: all(gone(pid) for pid in readers), "the readers to end")

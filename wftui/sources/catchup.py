@@ -74,6 +74,9 @@ class Progress:
         self.started = time.monotonic()
         self.finished: float | None = None
         self._own = [0, 0]  # bytes, lines read by this process
+        # The forked readers at work: a stop ends them at once (else the monitor's
+        # reading thread, and so the app's exit, would wait for them to finish).
+        self.readers: set[int] = set()
         self._shared: mmap.mmap | None = None
         self._slots = 0
 
@@ -110,6 +113,12 @@ class Progress:
         """Reading starts again from the beginning (a read in parts was given up)."""
         self._own = [0, 0]
         self._shared = None
+
+    def end_readers(self) -> None:
+        """Stop the forked readers now (the monitor is stopping)."""
+        for pid in list(self.readers):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
 
     def finish(self) -> None:
         self.finished = time.monotonic()
@@ -194,6 +203,10 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     try:
         for slot, part in enumerate(plan.parts):
             children.append(_start_reader(name, fd, part, ledger, shared, slot, children))
+            if children[-1][0] is not None:
+                progress.readers.add(children[-1][0])
+        if stop.is_set():  # stopped while starting them
+            progress.end_readers()
 
         def ingest(first: int, batch: list[bytes]) -> None:
             with lock:
@@ -215,6 +228,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                     os.close(readable)
                     children[index] = (pid, -1)
                 os.waitpid(pid, 0)
+                progress.readers.discard(pid)
                 children[index] = (None, -1)
             if stop.is_set():
                 return False
@@ -230,8 +244,10 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             if readable >= 0:
                 os.close(readable)
             if pid is not None:
-                os.kill(pid, signal.SIGKILL)  # stopped early: its part is not wanted
+                with contextlib.suppress(OSError):  # stopped early: its part is not wanted
+                    os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
+                progress.readers.discard(pid)
     offsets = firsts.offsets
     start = min((offsets.get(execution_id, 0) for execution_id in ledger.executions),
                 default=plan.stop)
@@ -519,6 +535,8 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
             progress.finish()
             return
         except (CatchUpLost, OSError):
+            if stop.is_set():
+                return  # its readers were ended by the stop
             reset()  # the tailer has not moved: it reads the file again from its start
             progress.restart()
     while not stop.is_set():
