@@ -6,8 +6,8 @@ turns (TUI, lnav, TUI, lnav, ...), measures as a user would:
 - the TUI: `wftui FILE` in a real terminal (tmux, 160x50), from start until the screen
   first shows the monitor (first screen), and until the source line reads
   `following 1,000,000 lines` (caught up: the whole file read, its step trees kept);
-  memory: the largest sum of resident memory of the app and its readers, sampled
-  every 20 ms;
+  memory: the largest sum of the proportional set sizes (PSS) of the app and its
+  forked readers, sampled every 20 ms (pages shared after a fork count once);
 - lnav: `lnav -n -c ';SELECT count(*) FROM wf_log' FILE` with a JSON format for the
   log (in a scratch HOME): load, index and count every line; its peak memory
   (wait4's ru_maxrss of lnav, which runs alone);
@@ -37,7 +37,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from ingest import tree_memory  # noqa: E402
 from seedlog import generate  # noqa: E402
 
 LNAV_FORMAT = {
@@ -58,6 +57,26 @@ LNAV_FORMAT = {
 }
 
 
+def tree_pss(pid: int) -> float:
+    """Proportional set size (MB) of a process and its descendants now: pages shared
+    after a fork count once in all, not once per process as resident sizes would."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for row in rollup:
+                    if row.startswith("Pss:"):
+                        total += int(row.split()[1]) / 1024.0
+                        break
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pending += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):
+            continue  # ended meanwhile
+    return total
+
+
 def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True,
                           check=False).stdout
@@ -75,10 +94,9 @@ def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float
     peak = 0.0
     try:
         pid = int(tmux("display", "-p", "-t", session, "#{pane_pid}").strip() or 0)
-        peaks: dict[int, float] = {}
         while time.perf_counter() - started < timeout:
             if pid:
-                peak = max(peak, tree_memory(pid, peaks))
+                peak = max(peak, tree_pss(pid))
             screen = tmux("capture-pane", "-p", "-t", session)
             now = time.perf_counter() - started
             if first is None and "window" in screen and " wftui " in screen:
@@ -88,6 +106,10 @@ def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float
                 caught = now
                 break
             time.sleep(0.02)
+        if pid:  # once caught up: what the app keeps (history included), not the peak
+            time.sleep(1.0)
+            kept = tree_pss(pid)
+            print(f"  TUI after catching up: {kept:.0f} MB (PSS)", flush=True)
     finally:
         tmux("kill-session", "-t", session)
     if first is None or caught is None:
@@ -180,7 +202,8 @@ def main() -> None:
     print(f"wftui check (reference): {median_text(check_s)}")
     print(f"TUI caught up / lnav load, pair by pair: {median_text(ratios, '', 2)}"
           "  (goal <= 1.0)")
-    print(f"TUI memory (app + readers, sampled): {median_text(tui_mb, 'MB', 0)}")
+    print(f"TUI memory (PSS of app + readers, sampled peak): "
+          f"{median_text(tui_mb, 'MB', 0)}")
     print(f"lnav peak memory: {lnav_mb:.0f} MB; check peak (largest process): "
           f"{check_mb:.0f} MB")
     print(f"TUI memory / lnav memory: {statistics.median(tui_mb) / lnav_mb:.2f}"

@@ -74,14 +74,18 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catchup, "usable_cpus", lambda: 3)
 
 
-@pytest.mark.parametrize("retention", [25, 100_000])
-def test_parts_hold_what_one_go_holds(tmp_path: Path, small_parts: None,
-                                      retention: int) -> None:
+@pytest.mark.parametrize(("retention", "max_part", "parts"),
+                         [(25, None, 3), (100_000, None, 3), (25, 200 << 10, 6)])
+def test_parts_hold_what_one_go_holds(tmp_path: Path, small_parts: None, retention: int,
+                                      max_part: int | None, parts: int,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    if max_part is not None:  # more parts than readers: they run in waves of 3
+        monkeypatch.setattr(catchup, "MAX_PART_BYTES", max_part)
     path = tmp_path / "old.log"
     total = write_log(path, 1200)
     tailer = FileTailer([str(path)])
     plan = catchup.plan_catch_up(tailer)
-    assert plan is not None and len(plan.parts) == 3
+    assert plan is not None and len(plan.parts) == parts and plan.readers == 3
     ledger = Ledger(retention=retention)
     progress = catchup.Progress(path.stat().st_size)
     assert catchup.catch_up(plan, tailer, ledger, threading.Lock(), progress,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import mmap
 import os
 import pickle
@@ -50,16 +51,22 @@ from wftui.sources.split import PartRead, plan_parts, usable_cpus
 _COUNTER = struct.Struct("<qq")  # bytes read, lines read: one slot per reader
 # The smallest part worth a process (None: `split`'s, as for `check`).
 MIN_PART_BYTES: int | None = None
+# The biggest part: a reader holds its part's summaries until the monitor has merged
+# every part before it, so a big file is cut in more parts than there are cores, and
+# no more readers than cores run at once (a 5M-line log: 8 parts, 2 at a time).
+MAX_PART_BYTES = 128 << 20
 
 
 @dataclass
 class CatchUpPlan:
-    """What the catch-up reads: the tailer's one file, bytes 0..stop in parts."""
+    """What the catch-up reads: the tailer's one file, bytes 0..stop in parts, by at
+    most `readers` processes at once."""
 
     name: str
     fd: int
     stop: int
     parts: list[tuple[int, int]]
+    readers: int = 2
 
 
 class Progress:
@@ -160,13 +167,15 @@ def plan_catch_up(tailer: FileTailer) -> CatchUpPlan | None:
     if handle is None or handle.kind != "file" or handle.offset != 0:
         return None
     stop = _after_last_newline(handle.fd, handle.size())
-    parts = plan_parts(handle.fd, usable_cpus(), MIN_PART_BYTES)
+    cpus = usable_cpus()
+    wanted = max(cpus, -(-handle.size() // MAX_PART_BYTES)) if cpus > 1 else cpus
+    parts = plan_parts(handle.fd, wanted, MIN_PART_BYTES)
     if parts is None or stop <= 0:
         return None
     parts = [(start, min(end, stop)) for start, end in parts if start < stop]
     if len(parts) < 2:
         return None
-    return CatchUpPlan(source.status.name, handle.fd, stop, parts)
+    return CatchUpPlan(source.status.name, handle.fd, stop, parts, max(cpus, 2))
 
 
 def _after_last_newline(fd: int, size: int) -> int:
@@ -201,10 +210,16 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     firsts = FirstSeen(ledger)
     lines = lines_before = 0
     try:
-        for slot, part in enumerate(plan.parts):
-            children.append(_start_reader(name, fd, part, ledger, shared, slot, children))
-            if children[-1][0] is not None:
-                progress.readers.add(children[-1][0])
+        def start_reader(index: int) -> None:
+            """Start the reader of part `index` (in slot `index`: its progress)."""
+            child = _start_reader(name, fd, plan.parts[index], ledger, shared, index,
+                                  children)
+            children.append(child)
+            if child[0] is not None:
+                progress.readers.add(child[0])
+
+        for index in range(min(plan.readers, len(plan.parts))):
+            start_reader(index)
         if stop.is_set():  # stopped while starting them
             progress.end_readers()
 
@@ -217,8 +232,8 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             progress.add(read_bytes, lines)
             firsts.note(chunk_start)
 
-        for index, (pid, readable) in enumerate(children):
-            part = plan.parts[index]
+        for index, part in enumerate(plan.parts):
+            pid, readable = children[index]
             received = None
             if pid is not None:
                 try:
@@ -232,6 +247,8 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                 children[index] = (None, -1)
             if stop.is_set():
                 return False
+            if index + plan.readers < len(plan.parts):
+                start_reader(index + plan.readers)  # the next wave, a part at a time
             if received is None:  # never started, or died before its first piece
                 firsts._seq = ledger._seq
                 received = _read_part(fd, part, lines_before, ingest, count, stop)
@@ -350,6 +367,10 @@ class FirstSeen:
 
 def _reader(name: str, fd: int, part: tuple[int, int], ledger: Ledger, writable: int,
             shared: mmap.mmap, slot: int) -> None:
+    # The collector would walk (and so copy, page by page) every object inherited from
+    # the monitor; this reader's own objects hold no cycles worth collecting.
+    gc.disable()
+    gc.freeze()
     mine = part_ledger(ledger)
     firsts = FirstSeen(mine)
     totals = [0, 0]
@@ -392,7 +413,7 @@ def _widen(readable: int) -> None:
 def _next_piece(pipe: int) -> tuple[str, Any]:
     """One piece from the pipe (EOFError when it ends, even half-way)."""
     length = _LENGTH.unpack(_read_exactly(pipe, _LENGTH.size))[0]
-    return pickle.loads(_read_exactly(pipe, length))  # type: ignore[no-any-return]
+    return pickle.loads(_read_exactly(pipe, length))
 
 
 def _read_exactly(pipe: int, size: int) -> bytearray:
