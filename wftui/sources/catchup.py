@@ -256,6 +256,12 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                     return False
             lines += received.lines
             lines_before = received.last_lineno
+            # Only where retained executions began matters (step 2 starts at the
+            # oldest): the others' offsets would cost ~100 bytes per execution of the log.
+            with lock:
+                retained = ledger.executions
+                firsts.offsets = {execution_id: offset for execution_id, offset
+                                  in firsts.offsets.items() if execution_id in retained}
     finally:
         for pid, readable in children:
             if readable >= 0:
