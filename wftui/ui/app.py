@@ -46,6 +46,7 @@ from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
 from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
 from wftui.view.text import safe
+from wftui.view.timeline import travel
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
 TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)
@@ -97,6 +98,7 @@ class WftuiApp(App[int]):
         self.refresh_error: str | None = None  # the last refresh failed: why
         self.crash_line: str | None = None  # an unexpected error, as one line
         self.latest: Refresh | None = None
+        self.travel_at: float | None = None  # a past moment of the log shown (None: now)
         self.refreshes = 0  # how many refreshes were shown (tests wait on it)
         self._cache = RowCache()
         self._busy = False
@@ -214,7 +216,8 @@ class WftuiApp(App[int]):
     async def _refresh(self) -> None:
         try:
             refresh = await asyncio.to_thread(compute_refresh, self.monitor, self._cache,
-                                              self.table_query, self.clock())
+                                              self.table_query, self.clock(),
+                                              self.travel_at)
         except Exception as error:  # noqa: BLE001 - said on screen; the UI keeps going
             self._refresh_failed(error)
             return
@@ -242,7 +245,8 @@ class WftuiApp(App[int]):
 
     def _apply(self, refresh: Refresh) -> None:
         self.latest = refresh
-        self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
+        if refresh.snapshot.at is None:  # a past moment is not a sample of now
+            self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
         for transition in refresh.snapshot.transitions:
             notice = transition_notice(transition)
             if notice is not None:
@@ -358,6 +362,26 @@ class WftuiApp(App[int]):
     def action_window(self, size: float | None) -> None:
         self.monitor.window_s = size
         self.notify(f"window: {window(size)}", markup=False)
+        self._request()
+
+    def action_travel(self, where: str) -> None:
+        """Move the moment shown over the log: back / forward a window, to the start,
+        to the moment the newest alert (before the one shown) fired, or back to now."""
+        latest = self.latest
+        history = latest.log_history if latest is not None else None
+        if where == "live" or history is None:
+            if where != "live":
+                self.notify("the log is still being read: its history comes once it is",
+                            markup=False)
+            self.travel_at = None
+        else:
+            window_s = self.monitor.window_s
+            # now: every alert; at a past moment: those fired by then
+            alerts = latest.snapshot.alerts if latest is not None else ()
+            self.travel_at = travel(where, self.travel_at, start=history.start,
+                                    end=history.end, window_s=window_s, alerts=alerts)
+            if where == "alert" and not alerts:
+                self.notify("no alert has fired in this log", markup=False)
         self._request()
 
     def action_audit(self) -> None:
