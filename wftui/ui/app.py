@@ -326,6 +326,15 @@ class WftuiApp(App[int]):
         screen = MalformedScreen().data_bind(refresh_shown=WftuiApp.shown)
         self.push_screen(screen)
 
+    def action_history(self) -> None:
+        """Chart each figure over the log's own time (textual-plotext)."""
+        from wftui.ui.screens.history import HistoryScreen
+
+        if isinstance(self.screen, HistoryScreen):
+            return
+        screen = HistoryScreen(self.monitor.window_s).data_bind(refresh_shown=WftuiApp.shown)
+        self.push_screen(screen)
+
     def action_pause(self) -> None:
         self.paused = not self.paused
         self.notify("display paused: reading continues" if self.paused

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from bisect import bisect_left
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -165,3 +166,50 @@ def now_or_wall(snapshot: Snapshot | None) -> float:
         return snapshot.clock.now
     return time.time()
 
+
+
+# The history view's charts: figure key (as in figure_values), title, threshold name.
+CHARTS = (
+    ("error_rate", "Error rate", "error_rate"),
+    ("latency_p95_s", "Latency p95 (s)", "latency_p95_s"),
+    ("active_workflows", "Active workflows", "active_workflows"),
+    ("throughput_per_min", "Throughput (/min)", None),
+)
+CHART_POINTS = 120
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One figure over the whole log: points (minutes from the log's start, value),
+    its threshold line, and the minutes at which its alerts fired."""
+
+    title: str
+    xs: list[float]
+    ys: list[float]
+    threshold: float | None
+    fired: list[float]
+    xlabel: str
+
+
+def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
+           points: int = CHART_POINTS) -> list[Chart]:
+    """Each charted figure at `points` moments from the log's first event to its last
+    (over the window ending at each), with threshold lines and alert moments."""
+    if history.start is None or history.end is None:
+        return []
+    start = history.start
+    series = history.series(start, history.end, points, window_s)
+    limits = {state.name: state.threshold for state in snapshot.thresholds}
+    out = []
+    for key, title, threshold in CHARTS:
+        xs, ys = [], []
+        for at, figures in series:
+            value = figure_values(figures).get(key)
+            if value is not None:  # no data is a gap, not a zero
+                xs.append((at - start) / 60.0)
+                ys.append(float(value))
+        fired = [(alert.fired_at - start) / 60.0 for alert in snapshot.alerts
+                 if alert.name == threshold]
+        out.append(Chart(title, xs, ys, limits.get(threshold) if threshold else None,
+                         fired, f"minutes from {stamp(start)}"))
+    return out

@@ -74,6 +74,9 @@ class MonitorScreen(Screen[None]):
                 tooltip="history: the moment the newest alert fired (again: the one "
                 "before)"),
         Binding("l", "app.travel('live')", "Live", tooltip="back to now (leave history)"),
+        Binding("h", "app.history", "History",
+                tooltip="each figure charted over the log's time, with thresholds and "
+                "the moments alerts fired"),
         # The app's keys, shown in this footer (the execution view's has no room).
         Binding("p", "app.pause", "Pause"),
         Binding("m", "app.malformed", "Malformed"),
