@@ -25,30 +25,34 @@ the plain tailer (slower, never wrong).
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import gc
-import mmap
 import os
-import pickle
 import signal
-import struct
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from wftui.core.execution import MAX_RAW_LINES, NO_LINES, trim_raw
 from wftui.core.ledger import Ledger
-from wftui.core.ledger_merge import PartMerge, export_pieces, part_ledger
+from wftui.core.ledger_merge import PartMerge
 from wftui.core.parse import LogEvent, check_event, decode_event, event_from, read_line
+from wftui.sources.catchup_readers import (
+    Child,
+    FirstSeen,
+    next_piece,
+    read_part,
+    start_reader,
+)
 from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, MAX_LINE_BYTES, LineSplitter
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource
+from wftui.sources.progress import Progress
 from wftui.sources.split import PartRead, plan_parts, usable_cpus
 
-_COUNTER = struct.Struct("<qq")  # bytes read, lines read: one slot per reader
+__all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
+           "keep_lines", "plan_catch_up", "read_backlog"]
+
 # The smallest part worth a process (None: `split`'s, as for `check`).
 MIN_PART_BYTES: int | None = None
 # The biggest part: a reader holds its part's summaries until the monitor has merged
@@ -67,87 +71,6 @@ class CatchUpPlan:
     stop: int
     parts: list[tuple[int, int]]
     readers: int = 2
-
-
-class Progress:
-    """How far the first read of the files has got (written by the reader, read by all).
-
-    `total_bytes` is what there was to read when the monitor started; figures computed
-    before `done` are partial.
-    """
-
-    def __init__(self, total_bytes: int) -> None:
-        self.total_bytes = total_bytes
-        self.started = time.monotonic()
-        self.finished: float | None = None
-        self._own = [0, 0]  # bytes, lines read by this process
-        # The forked readers at work: a stop ends them at once (else the monitor's
-        # reading thread, and so the app's exit, would wait for them to finish).
-        self.readers: set[int] = set()
-        self._shared: mmap.mmap | None = None
-        self._slots = 0
-
-    @property
-    def done(self) -> bool:
-        """The whole backlog has been read."""
-        return self.finished is not None
-
-    def add(self, read_bytes: int, lines: int) -> None:
-        self._own[0] += read_bytes
-        self._own[1] += lines
-
-    def share(self, slots: int) -> mmap.mmap:
-        """A page the forked readers count into (one slot each)."""
-        self._shared = mmap.mmap(-1, max(_COUNTER.size * slots, 1))
-        self._slots = slots
-        return self._shared
-
-    def read(self) -> tuple[int, int]:
-        """(bytes, lines) read so far, by every reader."""
-        read_bytes, lines = self._own
-        shared = self._shared
-        if shared is not None:
-            for slot in range(self._slots):
-                more_bytes, more_lines = _COUNTER.unpack_from(shared, slot * _COUNTER.size)
-                read_bytes += more_bytes
-                lines += more_lines
-        return min(read_bytes, self.total_bytes), lines
-
-    def set_own(self, read_bytes: int, lines: int) -> None:
-        self._own = [read_bytes, lines]
-
-    def restart(self) -> None:
-        """Reading starts again from the beginning (a read in parts was given up)."""
-        self._own = [0, 0]
-        self._shared = None
-
-    def end_readers(self) -> None:
-        """Stop the forked readers now (the monitor is stopping)."""
-        for pid in list(self.readers):
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-
-    def finish(self) -> None:
-        self.finished = time.monotonic()
-        self._own = [self.total_bytes, self.read()[1]]
-        self._shared = None
-
-    def as_dict(self) -> dict[str, Any]:
-        """Read bytes and lines, the estimated total of lines, rate and time left."""
-        read_bytes, lines = self.read()
-        total = self.total_bytes
-        elapsed = (self.finished or time.monotonic()) - self.started
-        fraction = read_bytes / total if total else 1.0
-        if self.done:
-            fraction = 1.0
-        estimate = round(lines / fraction) if fraction > 0 and lines else None
-        rate = lines / elapsed if elapsed > 0 else None
-        left = None
-        if not self.done and fraction > 0.02 and elapsed > 0:
-            left = elapsed * (1.0 - fraction) / fraction
-        return {"read_bytes": read_bytes, "total_bytes": total, "fraction": fraction,
-                "lines": lines, "lines_estimate": estimate, "lines_per_s": rate,
-                "seconds_left": left, "done": self.done, "elapsed_s": elapsed}
 
 
 def _sources(tailer: FileTailer) -> list[FileSource]:
@@ -210,16 +133,16 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     firsts = FirstSeen(ledger)
     lines = lines_before = 0
     try:
-        def start_reader(index: int) -> None:
+        def start_next(index: int) -> None:
             """Start the reader of part `index` (in slot `index`: its progress)."""
-            child = _start_reader(name, fd, plan.parts[index], ledger, shared, index,
+            child = start_reader(name, fd, plan.parts[index], ledger, shared, index,
                                   children)
             children.append(child)
             if child[0] is not None:
                 progress.readers.add(child[0])
 
         for index in range(min(plan.readers, len(plan.parts))):
-            start_reader(index)
+            start_next(index)
         if stop.is_set():  # stopped while starting them
             progress.end_readers()
 
@@ -248,10 +171,10 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             if stop.is_set():
                 return False
             if index + plan.readers < len(plan.parts):
-                start_reader(index + plan.readers)  # the next wave, a part at a time
+                start_next(index + plan.readers)  # the next wave, a part at a time
             if received is None:  # never started, or died before its first piece
                 firsts._seq = ledger._seq
-                received = _read_part(fd, part, lines_before, ingest, count, stop)
+                received = read_part(fd, part, lines_before, ingest, count, stop)
                 if received is None:
                     return False
             lines += received.lines
@@ -294,146 +217,6 @@ def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: i
     source.status.lines += lines
 
 
-def _read_part(fd: int, part: tuple[int, int], lines_before: int,
-               ingest: Callable[[int, list[bytes]], None],
-               count: Callable[[int, int, int], None],
-               stop: threading.Event | None) -> PartRead | None:
-    """Bytes start..stop (ending just after a newline) into `ingest`; None if stopped."""
-    splitter = LineSplitter(MAX_LINE_BYTES, lines_before)
-    position, end = part
-    lines = skipped = 0
-    while position < end:
-        if stop is not None and stop.is_set():
-            return None
-        data = os.pread(fd, min(CHUNK_BYTES, end - position), position)
-        if not data:
-            break  # shrank meanwhile: the caller sees it in the size
-        chunk_start = position
-        position += len(data)
-        runs, long_lines = splitter.feed(data)
-        got = 0
-        for first, batch in runs:
-            ingest(first, batch)
-            got += len(batch) - batch.count(b"")
-        lines += got
-        skipped += len(long_lines)
-        count(len(data), got, chunk_start)
-    return PartRead(lines, skipped, splitter.lineno, position)
-
-
-Child = tuple[int | None, int]  # pid (None: not started or reaped), readable pipe end
-
-
-def _start_reader(name: str, fd: int, part: tuple[int, int], ledger: Ledger,
-                  shared: mmap.mmap, slot: int, children: list[Child]) -> Child:
-    try:
-        readable, writable = os.pipe()
-    except OSError:
-        return None, -1
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(readable)
-        os.close(writable)
-        return None, -1
-    _widen(readable)
-    if pid == 0:  # the reader: never back into the parent's code, whatever happens
-        code = 1
-        try:
-            os.close(readable)
-            for _, other in children:
-                if other >= 0:
-                    os.close(other)
-            _reader(name, fd, part, ledger, writable, shared, slot)
-            code = 0
-        finally:
-            os._exit(code)
-    os.close(writable)
-    return pid, readable
-
-
-class FirstSeen:
-    """Where (the chunk's offset) each execution's first event was read."""
-
-    def __init__(self, ledger: Ledger) -> None:
-        self.ledger = ledger
-        self.offsets: dict[str, int] = {}
-        self._seq = ledger._seq
-
-    def note(self, chunk_start: int) -> None:
-        """After a chunk: the executions begun since are at the end of the ledger's."""
-        new = self.ledger._seq - self._seq
-        if new <= 0:
-            return
-        self._seq = self.ledger._seq
-        offsets = self.offsets
-        for execution_id in islice(reversed(self.ledger.executions), new):
-            offsets.setdefault(execution_id, chunk_start)
-
-
-def _reader(name: str, fd: int, part: tuple[int, int], ledger: Ledger, writable: int,
-            shared: mmap.mmap, slot: int) -> None:
-    # The collector would walk (and so copy, page by page) every object inherited from
-    # the monitor; this reader's own objects hold no cycles worth collecting.
-    gc.disable()
-    gc.freeze()
-    mine = part_ledger(ledger)
-    firsts = FirstSeen(mine)
-    totals = [0, 0]
-
-    def count(read_bytes: int, lines: int, chunk_start: int) -> None:
-        totals[0] += read_bytes
-        totals[1] += lines
-        _COUNTER.pack_into(shared, slot * _COUNTER.size, totals[0], totals[1])
-        firsts.note(chunk_start)
-
-    def ingest(first: int, batch: list[bytes]) -> None:
-        mine.ingest_lines(name, first, batch)
-
-    read = _read_part(fd, part, 0, ingest, count, None)
-    with os.fdopen(writable, "wb", buffering=PIPE_BYTES) as pipe:
-        for piece in export_pieces(mine):
-            _send(pipe, piece)
-        _send(pipe, ("firsts", firsts.offsets))
-        _send(pipe, ("read", read))
-
-
-# Pieces cross the pipe as one length and one pickle each, read in big gulps: a reader
-# thread that waits on many small reads of a pipe queues up behind the screen's thread
-# for the interpreter lock at every one of them (measured: a 4 s catch-up took 16 s).
-PIPE_BYTES = 1 << 20
-_LENGTH = struct.Struct("<Q")
-
-
-def _send(pipe: Any, piece: tuple[str, Any]) -> None:
-    data = pickle.dumps(piece, pickle.HIGHEST_PROTOCOL)
-    pipe.write(_LENGTH.pack(len(data)))
-    pipe.write(data)
-
-
-def _widen(readable: int) -> None:
-    with contextlib.suppress(OSError, AttributeError):  # Linux only, and capped by the
-        fcntl.fcntl(readable, fcntl.F_SETPIPE_SZ, PIPE_BYTES)  # system: a nicety
-
-
-def _next_piece(pipe: int) -> tuple[str, Any]:
-    """One piece from the pipe (EOFError when it ends, even half-way)."""
-    length = _LENGTH.unpack(_read_exactly(pipe, _LENGTH.size))[0]
-    return pickle.loads(_read_exactly(pipe, length))
-
-
-def _read_exactly(pipe: int, size: int) -> bytearray:
-    buffer = bytearray(size)
-    view = memoryview(buffer)
-    got = 0
-    while got < size:
-        count = os.readv(pipe, [view[got:got + PIPE_BYTES]])
-        if count == 0:
-            raise EOFError("the reader's pipe ended")
-        got += count
-    return buffer
-
-
 def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
              firsts: dict[str, int], stop: threading.Event,
              notify: Callable[[], None]) -> PartRead | None:
@@ -443,7 +226,7 @@ def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
     got_any = False
     while not stop.is_set():
         try:
-            kind, value = _next_piece(pipe)
+            kind, value = next_piece(pipe)
         except Exception as error:  # cut short: EOF or a torn piece
             if got_any:
                 raise CatchUpLost(str(error)) from error
