@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--seed", type=int, default=None, help="seed the ticket stream")
     parser.add_argument(
+        "--otlp-endpoint",
+        metavar="URL",
+        help="send each execution's steps as OpenTelemetry spans to this OTLP/HTTP traces "
+        "URL (e.g. http://127.0.0.1:4318/v1/traces); the log keeps the execution events",
+    )
+    parser.add_argument(
         "--stuck-after",
         type=_positive_float,
         default=STUCK_AFTER_S,
@@ -129,6 +135,7 @@ async def _serve(args: argparse.Namespace) -> int:
         seed=args.seed,
         stuck_after_s=args.stuck_after,
         first_number=first_number,
+        otlp_endpoint=args.otlp_endpoint,
     )
     service = DemoService(config, logger, metrics)
     try:
@@ -159,6 +166,8 @@ async def _serve(args: argparse.Namespace) -> int:
         server.shutdown()
         server.server_close()
         logger.close()
+        if service.tracer is not None:
+            service.tracer.close()  # the last spans go out before the process ends
     print("demo service stopped", file=sys.stderr)
     return 0
 

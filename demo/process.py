@@ -126,6 +126,7 @@ def start_demo_process(
     incident: str | None = None,
     seed: int | None = None,
     stuck_after: float | None = None,
+    otlp_endpoint: str | None = None,
     startup_timeout: float = 20.0,
 ) -> DemoProcess:
     """Launch the demo service and wait until /health answers.
@@ -142,6 +143,7 @@ def start_demo_process(
         incident=incident,
         seed=seed,
         stuck_after=stuck_after,
+        otlp_endpoint=otlp_endpoint,
         exit_with_parent=True,
     )
     env = dict(os.environ)

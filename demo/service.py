@@ -22,6 +22,7 @@ from typing import Any
 from .history import find_context
 from .logger import WorkflowLogger, utc_timestamp
 from .metrics import WorkflowMetrics
+from .tracing import StepTracer
 from .workflow import INCIDENTS, WORKFLOW_NAME, Incident, SupportTicketWorkflow, make_ticket
 
 # What an execution id may look like when it comes in over HTTP (docs/reliability.md).
@@ -49,6 +50,7 @@ class ServiceConfig:
     queue_depth_interval_s: float = 1.0
     stuck_after_s: float = STUCK_AFTER_S
     first_number: int = 1  # EXEC-<n> numbering starts here (after the log's last one)
+    otlp_endpoint: str | None = None  # send steps as spans here (OTLP/HTTP traces URL)
 
 
 class ReplayError(Exception):
@@ -74,6 +76,7 @@ class DemoService:
         # Tickets come from their own generator so a seed reproduces the same stream.
         self._ticket_rng = random.Random(config.seed)
         self._numbers = itertools.count(config.first_number)
+        self.tracer = StepTracer(config.otlp_endpoint) if config.otlp_endpoint else None
         self.workflow = SupportTicketWorkflow(
             logger,
             metrics,
@@ -81,6 +84,7 @@ class DemoService:
             speed=config.speed,
             incident=lambda: self._incident,
             on_progress=self._progressed,
+            tracer=self.tracer,
         )
         self._contexts: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._replay_counts: dict[str, int] = {}

@@ -22,6 +22,7 @@ from typing import Any
 
 from .logger import WorkflowLogger
 from .metrics import WorkflowMetrics
+from .tracing import StepTracer
 
 WORKFLOW_NAME = "support_ticket"
 
@@ -106,9 +107,14 @@ def make_ticket(rng: random.Random, number: int) -> dict[str, Any]:
     }
 
 
+# List prices, USD per million tokens (input, output): also wftui demo's price table
+# for the spans' token counts.
+PRICES_PER_MILLION = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00)}
+
+
 def llm_cost_usd(model: str, input_tokens: int, output_tokens: int) -> float:
     """Price of one call, in US dollars (list prices per million tokens)."""
-    per_million = {"gpt-4o-mini": (0.15, 0.60), "gpt-4o": (2.50, 10.00)}[model]
+    per_million = PRICES_PER_MILLION[model]
     return round((input_tokens * per_million[0] + output_tokens * per_million[1]) / 1e6, 8)
 
 
@@ -126,7 +132,12 @@ class SupportTicketWorkflow:
         speed: float = 1.0,
         incident: Callable[[], Incident] = lambda: INCIDENTS["none"],
         on_progress: Callable[[], None] = lambda: None,
+        tracer: StepTracer | None = None,
     ) -> None:
+        # With a tracer, steps, tool calls and branch decisions go out as spans and the
+        # log keeps the execution's events (start with its inputs, completion): wftui
+        # merges both into one execution by execution_id.
+        self.tracer = tracer
         self.logger = logger
         self.metrics = metrics
         self.rng = rng
@@ -141,6 +152,14 @@ class SupportTicketWorkflow:
         self, execution_id: str, inputs: Mapping[str, Any], replay_of: str | None = None
     ) -> str:
         """Run one execution to its end; return its status, ``success`` or ``failure``."""
+        if self.tracer is None:
+            return await self._execute(execution_id, inputs, replay_of, None)
+        with self.tracer.workflow(execution_id, WORKFLOW_NAME) as root:
+            return await self._execute(execution_id, inputs, replay_of, root)
+
+    async def _execute(
+        self, execution_id: str, inputs: Mapping[str, Any], replay_of: str | None, root: Any
+    ) -> str:
         started = time.perf_counter()
         self.logger.log_workflow_start(execution_id, WORKFLOW_NAME, inputs, replay_of=replay_of)
         self.metrics.active_workflows.inc()
@@ -190,6 +209,8 @@ class SupportTicketWorkflow:
             raise
         except Exception as exc:  # the step already logged it; the execution fails
             status, error = "failure", f"{type(exc).__name__}: {exc}"
+            if root is not None:
+                StepTracer.failed(root, error)
         finally:
             duration = time.perf_counter() - started
             self.logger.log_workflow_complete(
@@ -213,6 +234,8 @@ class SupportTicketWorkflow:
         body: StepBody,
     ) -> dict[str, Any]:
         """Run one step: step_start, the body, then error (if any) and step_complete."""
+        if self.tracer is not None:
+            return await self._traced_step(execution_id, step_name, step_type, context, body)
         self.logger.log_step_start(execution_id, step_name, step_type, context)
         started = time.perf_counter()
         try:
@@ -236,6 +259,36 @@ class SupportTicketWorkflow:
         self._observe_step(step_name, step_type, duration)
         return result
 
+    async def _traced_step(
+        self,
+        execution_id: str,
+        step_name: str,
+        step_type: str,
+        context: dict[str, Any],
+        body: StepBody,
+    ) -> dict[str, Any]:
+        """The same step as a span (the article's execute_step_with_tracing)."""
+        assert self.tracer is not None
+        started = time.perf_counter()
+        try:
+            with self.tracer.step(execution_id, step_name, step_type) as span:
+                result = await body(context)
+                llm_fields = result.pop("llm", {})
+                if llm_fields:
+                    StepTracer.llm(span, llm_fields)
+        finally:
+            self._observe_step(step_name, step_type, time.perf_counter() - started)
+        context.update(result)
+        return result
+
+    def _tool_call(self, execution_id: str, tool_name: str, arguments: dict[str, Any],
+                   response: Any, duration_ms: float, step_name: str) -> None:
+        if self.tracer is not None:
+            self.tracer.tool_call(execution_id, tool_name, arguments, response, duration_ms)
+        else:
+            self.logger.log_tool_call(execution_id, tool_name, arguments, response,
+                                      duration_ms, step_name=step_name)
+
     def _observe_step(self, step_name: str, step_type: str, duration: float) -> None:
         self.metrics.step_duration_seconds.labels(step_name=step_name, step_type=step_type).observe(
             duration
@@ -250,7 +303,7 @@ class SupportTicketWorkflow:
         arguments = {"ticket_id": context["ticket_id"]}
         started = time.perf_counter()
         response = await self._call_ticket_api(arguments["ticket_id"], failing_step)
-        self.logger.log_tool_call(
+        self._tool_call(
             execution_id,
             "fetch_ticket",
             arguments,
@@ -295,7 +348,10 @@ class SupportTicketWorkflow:
         # The article's rule, word for word.
         priority = context.get("priority", "unknown")
         path = "escalate" if priority == "high" else "auto_reply"
-        self.logger.log_branch_decision(execution_id, "route_ticket", path)
+        if self.tracer is not None:
+            self.tracer.branch("route_ticket", path)
+        else:
+            self.logger.log_branch_decision(execution_id, "route_ticket", path)
         return {"path_taken": path}
 
     async def _auto_reply(
@@ -313,7 +369,7 @@ class SupportTicketWorkflow:
         started = time.perf_counter()
         await self._wait(self.rng.uniform(0.02, 0.08))
         response = {"message_id": f"MSG-{self.rng.randint(10**6, 10**7 - 1)}", "sent": True}
-        self.logger.log_tool_call(
+        self._tool_call(
             execution_id,
             "send_reply",
             arguments,
@@ -341,7 +397,7 @@ class SupportTicketWorkflow:
         if failing_step == "reply_or_escalate":
             raise EscalationError(f"on-call API rejected the escalation: {team} has no schedule")
         response = {"escalation_id": f"ESC-{self.rng.randint(1000, 9999)}", "assigned_to": team}
-        self.logger.log_tool_call(
+        self._tool_call(
             execution_id,
             "create_escalation",
             arguments,

@@ -24,9 +24,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -459,3 +461,65 @@ def test_for_is_judged_along_the_log(env: dict[str, str], tmp_path: Path, hold: 
     assert out["error_rate"] == pytest.approx(30 / 60)
     assert states["error_rate"] == state
     assert code == exit_code
+
+
+def _children(pid: int) -> list[int]:
+    """The live children of a process (Linux /proc)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(child) for child in text.split()]
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie, not gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_signal_to_check_reading_in_parts_stops_its_readers(tmp_path: Path,
+                                                              signum: int) -> None:
+    """A file big enough to be read in parts (two 16 MiB parts at least, one per core):
+    ended by a signal while a reader child runs, check leaves no child behind."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("reading in parts needs two usable cores")
+    log = tmp_path / "big.log"
+    line = json.dumps({"event": "step_start", "execution_id": "e" * 20, "step_name": "s",
+                       "timestamp": "2026-01-01T00:00:00Z", "pad": "x" * 60}).encode() + b"\n"
+    with log.open("wb") as out:
+        chunk = line * (1 << 14)
+        while out.tell() < (120 << 20):
+            out.write(chunk)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "XDG_CONFIG_HOME": str(tmp_path / "x")}
+    proc = subprocess.Popen([sys.executable, "-m", "wftui", "check", str(log)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    readers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not readers and proc.poll() is None and time.monotonic() < deadline:
+            readers = _children(proc.pid)
+            time.sleep(0.01)  # polling /proc: there is no event to wait for
+        assert readers, "check never started a reader child"
+        # Stopped, a reader can neither finish its part nor notice a closed pipe: only
+        # being killed ends it, so check cannot exit by waiting it out.
+        for pid in readers:
+            os.kill(pid, signal.SIGSTOP)
+        proc.send_signal(signum)
+        assert proc.wait(30) == 128 + signum
+        # Its children are reaped by it before it exits (killed, not left reading).
+        leftover = [pid for pid in readers if _alive(pid)]
+        assert leftover == [], f"reader children still running: {leftover}"
+        assert b"Traceback" not in proc.stderr.read()  # type: ignore[union-attr]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(30)
+        for pid in readers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        proc.stderr.close()  # type: ignore[union-attr]

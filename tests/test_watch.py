@@ -213,14 +213,16 @@ def test_writer_rotates_truncates_and_recreates_while_watch_follows(
     assert proc.stderr == b""
 
 
-def test_sigint_ends_with_a_final_snapshot_and_exit_1_while_firing(
-        tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP])
+def test_a_stop_signal_ends_with_a_final_snapshot_and_exit_1_while_firing(
+        tmp_path: Path, watch: Callable[..., WatchProcess], signum: int) -> None:
+    """SIGHUP too (the terminal went away): the final snapshot, not a silent 129."""
     log = tmp_path / "app.log"
     append(log, executions("ok", 3) + executions("bad", 1, ok=False))
     proc = watch(str(log), "--every", "0.2s", "--window", "all")
     proc.wait_snapshot(lambda s: s["executions"]["total"] == 4, "the executions")
     count = len(proc.snapshots())
-    assert proc.finish(signal.SIGINT) == 1
+    assert proc.finish(signum) == 1
     final = proc.lines[-1]
     assert len(proc.snapshots()) > count and "window_s" in final
     error_rate = next(t for t in final["thresholds"] if t["name"] == "error_rate")
@@ -388,8 +390,10 @@ def test_metrics_targets_carry_up_last_error_and_age(
         up_url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
         down_url = f"http://127.0.0.1:{refused_port()}/metrics"
         monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+        # The scrape deadline is the interval: 1 s, not 0.2 s, so that a busy machine
+        # (the suite on two cores) cannot make the live exporter miss it.
         code = main(["watch", "--metrics", up_url, "--metrics", down_url, "--interval",
-                     "0.2s", "--every", "0.5s", "--duration", "1.5s"])
+                     "1s", "--every", "0.5s", "--duration", "2.5s"])
     finally:
         server.shutdown()
         server.server_close()

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from wftui import __version__
+from wftui.core.format import visible
 
 # name -> (module under wftui.commands, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -30,7 +31,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit 2, no usage dump."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"wftui: {message} (see {self.prog} --help)\n")
+        # The message may quote an argument as typed: control characters made visible.
+        self.exit(2, f"wftui: {visible(message)} (see {self.prog} --help)\n")
 
 
 def _parser_for(name: str) -> tuple[argparse.ArgumentParser, ModuleType]:
@@ -63,7 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as error:  # a broken install: one line, not a traceback
         print(f"wftui: cannot load the {name or 'monitor'} command: {error}", file=sys.stderr)
         return 2
-    options = parser.parse_args(args)
+    # Intermixed: options may come after positionals (`wftui replay ID --yes app.log`).
+    # After "--" everything is positional, which intermixed parsing does not keep (it
+    # would call an id "-rf" an unknown option): there, options come first anyway.
+    options = (parser.parse_args(args) if "--" in args
+               else parser.parse_intermixed_args(args))
     try:
         return int(module.run(options))
     except KeyboardInterrupt:

@@ -1,4 +1,8 @@
-"""Operator-configured hooks, shared by replay and notifications: argv templates and URLs.
+"""Command templates of operator-configured hooks, shared by replay and notifications.
+
+It lives at the top of the package, beside neither `wftui.replay` nor `wftui.alerts`,
+because both use it and neither should import the other for it. URL checks are in
+`wftui.sources.http` with the other HTTP helpers.
 
 A command template is split once (shlex) into arguments; placeholders such as
 `{execution_id}` are substituted only where they are a whole argument, and the program
@@ -11,8 +15,6 @@ import re
 import shlex
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-import httpx
 
 from wftui.config import ConfigError
 
@@ -66,37 +68,3 @@ def split_template(template: Any, placeholders: Sequence[str], where: str) -> tu
 def substitute(template: Sequence[str], values: Mapping[str, str]) -> list[str]:
     """argv with each whole-argument placeholder replaced by its value, nothing else."""
     return [values.get(name, arg) if (name := placeholder(arg)) else arg for arg in template]
-
-
-#: What sending one request to an operator-given URL can raise besides httpx's own errors:
-#: socket errors httpx does not wrap, ValueError/OverflowError for a URL the socket layer
-#: refuses (httpx accepts port 99999; connecting raises OverflowError), and the
-#: ExceptionGroup anyio's connect wraps them in. Each is a failed request, never a crash.
-REQUEST_ERRORS: tuple[type[Exception], ...] = (
-    httpx.HTTPError, httpx.InvalidURL, OSError, ValueError, OverflowError, ExceptionGroup)
-
-
-def innermost(error: BaseException) -> BaseException:
-    """The first error inside (nested) exception groups: the one worth a line."""
-    while isinstance(error, BaseExceptionGroup) and error.exceptions:
-        error = error.exceptions[0]
-    return error
-
-
-def check_url(url: Any, where: str) -> str:
-    """An absolute http(s) URL with a host and, if given, a port in 1-65535.
-
-    ConfigError (one line naming `where`) otherwise: a URL that cannot be connected to
-    is a usage error at start, not a failure found later by a loop.
-    """
-    if not isinstance(url, str):
-        raise ConfigError(f"{where}: expected a URL, got {url!r}")
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as error:
-        raise ConfigError(f"{where}: not a URL: {error}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigError(f"{where}: expected an http:// or https:// URL, got {url!r}")
-    if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise ConfigError(f"{where}: port {parsed.port} is not in 1-65535 ({url!r})")
-    return url

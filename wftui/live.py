@@ -1,7 +1,7 @@
 """The live monitor's engine, shared by the TUI and `wftui watch`: no UI in here.
 
-Sources are read in one background thread running its own asyncio loop (the file
-tailer, the metrics scrapers); each batch of lines is ingested under a lock. Readers
+Sources are read in one background event loop (`wftui.background`: the file tailer,
+the metrics scrapers); each batch of lines is ingested under a lock. Readers
 call `snapshot()` from any thread: it takes the lock only to compute figures, so the
 UI never waits on IO.
 """
@@ -13,19 +13,21 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import replace
 from typing import Any
 
+from wftui.background import BackgroundLoop
 from wftui.config import Settings
 from wftui.core.clock import LogClock, log_clock
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, take_snapshot
+from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
 from wftui.live_history import MonitorHistory
 from wftui.sources.connect import MetricFamily
+from wftui.sources.otlp.files import LineRouter
+from wftui.sources.otlp.options import configured_prices
 
 KEEP = object()  # "the configured window" (None already means "all")
 
@@ -34,7 +36,8 @@ class LiveMonitor:
     """Follows files and metrics targets; hands out snapshots and execution trees."""
 
     def __init__(self, settings: Settings, files: Sequence[str] = (), *,
-                 metrics: MetricFamily | None = None, from_end: bool = False) -> None:
+                 metrics: MetricFamily | None = None, from_end: bool = False,
+                 otlp: Any = None) -> None:
         from wftui.sources.catchup import Progress, backlog_bytes
         from wftui.sources.files import FileTailer
 
@@ -43,13 +46,15 @@ class LiveMonitor:
         self.engine = ThresholdEngine(settings.thresholds)
         self.tailer = FileTailer(list(files), from_end=from_end) if files else None
         self.metrics = metrics
+        self.otlp = otlp  # an OtlpReceiver (wftui.sources.otlp.receiver), or None
+        # Followed OTLP JSON files are read as requests (priced by [otlp.prices]).
+        self.router = LineRouter(self.ledger, configured_prices(settings))
+        self._otlp_lines = 0
         self.window_s = settings.window_s
         self.errors: list[str] = []  # a source task that died: said on screen, not raised
         self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background = BackgroundLoop("wftui-sources")
         self._stop: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
-        self._ready = threading.Event()
         self._metrics_version = 0
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
         self.on_change: Callable[[], None] | None = None
@@ -66,23 +71,20 @@ class LiveMonitor:
 
     def start(self) -> None:
         """Start reading in the background; returns once the loop is running."""
-        self._thread = threading.Thread(target=self._run, name="wftui-sources", daemon=True)
-        self._thread.start()
-        self._ready.wait(10)
-
-    def _run(self) -> None:
-        asyncio.run(self._main())
+        self._stop = asyncio.Event()  # binds to the loop at its first use there
+        self._background.start(self._main)
 
     async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        self._ready.set()
+        assert self._stop is not None
         tasks = []
         if self.tailer is not None:
             tasks.append(asyncio.create_task(self._guard("files", self._read_files())))
         if self.metrics is not None:
             tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
                 self._stop, self._metrics_updated))))
+        if self.otlp is not None:
+            tasks.append(asyncio.create_task(self._guard("otlp receiver", self.otlp.run(
+                self._ingest_spans, self._stop))))
         await self._stop.wait()
         for task in tasks:
             task.cancel()
@@ -129,6 +131,7 @@ class LiveMonitor:
         with self._lock:
             self.ledger = Ledger(retention=self.settings.retention,
                                  idle_timeout=self.settings.idle_timeout_s)
+            self.router = LineRouter(self.ledger, configured_prices(self.settings))
             return self.ledger
 
     @property
@@ -150,8 +153,15 @@ class LiveMonitor:
 
     def _ingest(self, batch: Any) -> None:
         with self._lock:
-            self.ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines,
-                                     time.time())
+            self.router.ingest(batch.source, batch.first_lineno, batch.lines, time.time())
+        if self.on_change is not None:
+            self.on_change()
+
+    def _ingest_spans(self, source: str, lines: list[bytes]) -> None:
+        """Event lines the OTLP receiver made of spans (called from a worker thread)."""
+        with self._lock:
+            self.ledger.ingest_lines(source, self._otlp_lines + 1, lines, time.time())
+            self._otlp_lines += len(lines)
         if self.on_change is not None:
             self.on_change()
 
@@ -165,11 +175,9 @@ class LiveMonitor:
         self._stop_reading.set()
         if self.progress is not None:
             self.progress.end_readers()  # a catch-up in parts ends now, not when read
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._stop.set)
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._stop is not None:
+            self._background.call_soon(self._stop.set)
+        self._background.stop(timeout)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -185,34 +193,33 @@ class LiveMonitor:
         if self.tailer is not None:
             progress = self.progress.as_dict() if self.reading and self.progress else None
             for status in self.tailer.statuses:
-                entry = self.ledger.source_entry(status.as_dict())
+                entry = file_source_entry(self.ledger, status.as_dict())
                 if progress is not None and entry["status"] == "following":
                     # catching up: the lines read so far, readers in parts included
                     entry.update(status="reading", reading=progress,
                                  lines=max(entry["lines"], progress["lines"]))
                 entries.append(entry)
-        if self.metrics is not None:
-            entries.extend(self._in_loop(lambda: self.metrics.target_statuses(now), []))
+        if self.otlp is not None:
+            entries.append(self.otlp.status())
+        metrics = self.metrics
+        if metrics is not None:
+            entries.extend(self._in_loop(lambda: metrics.target_statuses(now), []))
         return entries
 
     def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
         """Run a read of loop-owned state inside the loop thread (it is not thread-safe)."""
-        loop = self._loop
-        if loop is None or loop.is_closed() or threading.current_thread() is self._thread:
+        if not self._background.running:
             return job()
-
-        async def call() -> Any:
-            return job()
-
         try:
-            return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout=2.0)
-        except (FutureTimeout, RuntimeError):
+            return self._background.call(job, timeout=2.0)
+        except (TimeoutError, RuntimeError):
             return default
 
     def _metric_figures(self, window: float | None, now: float) -> dict[str, Any] | None:
-        if self.metrics is None:
+        metrics = self.metrics
+        if metrics is None:
             return None
-        figures = self._in_loop(lambda: self.metrics.figures(window, now), None)
+        figures = self._in_loop(lambda: metrics.figures(window, now), None)
         if figures is None:  # the loop was busy: the last answer, not a gap
             return self._last_metrics.get(window)
         self._last_metrics[window] = figures
@@ -237,7 +244,7 @@ class LiveMonitor:
         warnings = list(self.errors)
         if metric_figures:
             warnings += list(metric_figures.get("warnings", []))
-        ledger = self.ledger if self.tailer is not None else None
+        ledger = self.ledger if self.tailer is not None or self.otlp is not None else None
         reading = self.reading
         if at is not None and self.tailer is not None and not reading:
             past = self.history.snapshot_at(at, window, with_rows=with_rows,
@@ -259,21 +266,29 @@ class LiveMonitor:
         return replace(snapshot, clock=clock, reading=progress,
                        transitions=announced + snapshot.transitions)
 
+    def executions_copy(self) -> list[Execution]:
+        """The retained executions in read order, listed under the lock.
+
+        The list is the caller's; the executions in it are live (the reader thread keeps
+        updating them): enough for table rows, which are rebuilt when an execution's
+        summary changes. For a stable copy of one execution, use `detail`.
+        """
+        with self._lock:
+            return self.ledger.retained()
+
     @property
     def idle_timeout(self) -> float | None:
-        """How long a running execution may stay silent before it counts as failed."""
+        """After how long without an event a running execution with no open step ends."""
         return self.ledger.idle_timeout
 
-    def executions_copy(self) -> list[Execution]:
-        """The retained executions in first-seen order: a list taken under the lock
-        (the executions in it keep changing as lines arrive; `detail` copies one)."""
-        with self._lock:
-            return list(self.ledger.executions.values())
+    def counts_read(self) -> tuple[int, int]:
+        """(events, malformed lines) read so far from every file."""
+        return self.ledger.events_total, self.ledger.malformed_total
 
     def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded)."""
         with self._lock:  # copy under the lock, build outside it: ingestion never waits
-            execution = self.ledger.executions.get(execution_id)
+            execution = self.ledger.get(execution_id)
             if execution is None:
                 return None
             execution = execution.copy()

@@ -47,7 +47,7 @@ def test_dormant_executions_are_bounded() -> None:
     ledger.ingest_lines("a.log", 1, [line("step_start", f"e{i}", T0 + i, step_name="s")
                                      for i in range(100)])
     assert len(ledger.executions) <= 5 and len(ledger.dormant) <= 5
-    assert ledger.lost_running == 90
+    assert ledger.kept.lost_running == 90
     assert ledger.counts(T0 + 100) == {"total": 100, "running": 100, "succeeded": 0,
                                        "failed": 0}
 

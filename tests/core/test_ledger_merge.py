@@ -56,8 +56,8 @@ def told(ledger: Ledger) -> dict[str, Any]:
                                        window_s=window).to_check_dict()
             for window in (None, 300.0, 2.0)}
     said["counters"] = (ledger.events_total, ledger.malformed_total, ledger.late_events,
-                        ledger.future_events, ledger.unknown_events, ledger.lost_running,
-                        ledger.folded_count, len(ledger.dormant), ledger.queue_depth,
+                        ledger.future_events, ledger.unknown_events, ledger.kept.lost_running,
+                        ledger.kept.folded_count, len(ledger.dormant), ledger.queue_depth,
                         {name: (c.events, c.malformed) for name, c in ledger.sources.items()})
     said["malformed"] = [(m.lineno, m.reason) for m in ledger.malformed]
     said["rows"] = sorted((e.execution_id, e.steps, e.errors, e.input_tokens, e.cost_usd,
@@ -199,6 +199,6 @@ def test_random_logs_read_in_parts_with_folding(seed: int) -> None:
     rng = random.Random(seed)
     lines = random_log(rng, rng.randint(100, 400), left_open=0.0)
     whole = read_whole(lines, retention=40)
-    assert whole.folded_count > 0
+    assert whole.kept.folded_count > 0
     cuts = sorted(rng.sample(range(1, len(lines)), rng.randint(1, 3)))
     assert told(read_in_parts(lines, cuts, retention=40)) == told(whole), cuts

@@ -83,7 +83,7 @@ def percentiles(values: list[float]) -> list[float]:
 def test_retention_bounds_executions_and_counts_stay_exact(batch: int) -> None:
     ledger = ingest(Ledger(retention=100), batch)
     assert len(ledger.executions) <= 100
-    assert ledger.folded_count == 900
+    assert ledger.kept.folded_count == 900
     assert ledger.late_events == 0
     expected_failed = sum(LOG.failed)  # 143: i % 7 == 0 for i < 1000
     assert ledger.counts(LOG.newest) == {
@@ -102,7 +102,7 @@ def test_retention_bounds_executions_and_counts_stay_exact(batch: int) -> None:
 
 def test_tiny_sample_cap_stays_within_one_percent() -> None:
     ledger = ingest(Ledger(retention=100, sample_cap=50), 64)
-    assert ledger.folded_count == 900
+    assert ledger.kept.folded_count == 900
     figures = log_figures(ledger, None, LOG.newest, LOG.newest)
     assert figures.ended == N
     assert figures.error_rate == pytest.approx(sum(LOG.failed) / N)
@@ -142,7 +142,7 @@ def test_check_object_says_how_many_were_folded() -> None:
 
 def test_without_folding_nothing_is_folded() -> None:
     ledger = ingest(Ledger(), 64)
-    assert ledger.folded_count == 0
+    assert ledger.kept.folded_count == 0
     assert len(ledger.executions) == N
     out = take_snapshot(ledger, ThresholdEngine(), window_s=None).to_check_dict()
     assert out["folded_executions"] == 0

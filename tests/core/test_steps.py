@@ -140,9 +140,13 @@ def test_events_with_no_open_step_belong_to_the_execution() -> None:
         ev("mystery", 6, note="kept"),
         ev("workflow_complete", 7, status="failure"),
     )
-    assert kinds(shown.items) == ["workflow_start", "tool_call", "branch_decision", "error",
-                                  "mystery", "workflow_complete"]
+    assert kinds(shown.items) == ["workflow_start", "tool_call", "error", "mystery",
+                                  "workflow_complete"]
     assert shown.steps[0].items == []
+    # A branch decision between steps is a node of the step sequence, where it happened.
+    assert [(s.name, s.step_type) for s in shown.steps] == [("a", None), ("route", "branch")]
+    assert kinds(shown.steps[1].items) == ["branch_decision"]
+    assert shown.steps[1].start_ts == T0 + 4
     assert shown.status == "failed"
     assert shown.end_ts == T0 + 7
 

@@ -178,7 +178,7 @@ def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,
     started = time.monotonic()
     monitor.stop()
     assert time.monotonic() - started < 5.0
-    assert not monitor._thread.is_alive()  # type: ignore[union-attr]
+    assert not monitor._background.running  # its loop (and the catch-up) ended
 
     def gone(pid: int) -> bool:
         try:

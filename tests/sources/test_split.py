@@ -212,7 +212,7 @@ def test_a_ledger_that_keeps_lines_reads_in_one_go(tmp_path: Path,
     in_parts(monkeypatch, 2)
     monkeypatch.setattr(os, "fork", lambda: pytest.fail("forked for a ledger with lines"))
     ledger, _ = split.read_once([str(log)], lambda: Ledger(keep_raw=True))
-    assert all(len(execution.raw) == 4 for execution in ledger.executions.values())
+    assert all(len(execution.raw) == 4 for execution in ledger.retained())
 
 
 def test_a_reader_killed_after_handing_everything_over_is_merged_once(

@@ -98,7 +98,7 @@ def test_replay_flags_win_over_the_config_and_are_checked_at_start(tmp_path: Pat
 
     from wftui.commands.monitor import with_replay_flags
     from wftui.config import load_settings
-    from wftui.replay import hook_from
+    from wftui.replay.plan import hook_from
 
     config = tmp_path / "c.toml"
     config.write_text('[replay]\nurl = "http://127.0.0.1:9/replay"\ntimeout = "7s"\n')

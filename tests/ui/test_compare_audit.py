@@ -20,7 +20,7 @@ from wftui.config import Settings
 from wftui.core.compare import compare
 from wftui.core.steps import ExecutionDetail
 from wftui.live import LiveMonitor
-from wftui.replay_audit import append_audit, audit_path, audit_record
+from wftui.replay.audit import append_audit, audit_path, audit_record
 from wftui.ui.screens.audit import AuditScreen
 from wftui.ui.screens.compare import CompareScreen
 from wftui.ui.screens.replay import DONE, ReplayScreen

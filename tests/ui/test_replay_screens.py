@@ -11,7 +11,7 @@ from textual.widgets import Button
 
 from tests.ui.replay_host import Host, detail_of, hook_settings, original, shown, wait_for
 from wftui.config import Settings
-from wftui.replay_audit import audit_path
+from wftui.replay.audit import audit_path
 from wftui.ui.screens.replay import DONE, REFUSED, RUNNING, ReplayScreen
 
 
@@ -68,7 +68,7 @@ async def test_nothing_runs_until_confirmed_then_dismisses_with_the_new_id(
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.results, "the screen to dismiss")
     assert app.results == ["EXEC-1-replay-5"]
-    record = json.loads(audit_path().read_text())
+    record = json.loads(audit_path().read_text().splitlines()[-1])  # the end record
     assert record["original_id"] == "EXEC-1" and record["new_id"] == "EXEC-1-replay-5"
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 
 from wftui.commands.common import add_source_arguments, fail, settings_from
+from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import Snapshot, prime_for_check, take_snapshot
+from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.view.render_text import snapshot_text
 
@@ -45,7 +46,7 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
                       keep_raw=keep_raw)
 
     ledger, statuses = read_once(paths, new_ledger)
-    return ledger, [check_entry(ledger.source_entry(status)) for status in statuses]
+    return ledger, [check_entry(file_source_entry(ledger, status)) for status in statuses]
 
 
 def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +98,10 @@ def run(options: argparse.Namespace) -> int:
         # after it, they are frozen out of its sight.
         gc.disable()
         try:
-            ledger, entries = read_files(options.files, settings)
+            # A big file is read by child processes: SIGTERM/SIGHUP must unwind through
+            # the reader's cleanup (which stops them), not end this process on the spot.
+            with exit_on_signals():
+                ledger, entries = read_files(options.files, settings)
         finally:
             gc.freeze()
             gc.enable()

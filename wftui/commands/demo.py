@@ -2,8 +2,10 @@
 
 The service (demo/ in a checkout, wftui._demo when installed) runs as a child
 process writing JSON-lines events to a log file and serving /metrics, /health,
-/replay and /incident on 127.0.0.1. The monitor follows the log and scrapes
-/metrics; replay goes to the service's /replay. The service is stopped when the UI
+/replay and /incident on 127.0.0.1; it sends each execution's steps as OpenTelemetry
+spans (the SDK's OTLP/HTTP exporter) to wftui's receiver on a loopback port. The
+monitor follows the log, receives the spans and scrapes /metrics; replay goes to the
+service's /replay. The service is stopped when the UI
 exits, on Ctrl-C, on SIGTERM or SIGHUP, and (it watches its stdin) if this process dies.
 """
 
@@ -106,6 +108,7 @@ def run(options: argparse.Namespace) -> int:
     package = demo_package()
     if package is None:
         fail("the demo service is not available (neither wftui._demo nor demo/ importable)")
+    assert package is not None  # fail() does not return
     try:
         settings = load_settings(options.config, window=options.window)
     except ConfigError as error:
@@ -125,13 +128,15 @@ def run(options: argparse.Namespace) -> int:
     try:
         print(f"wftui demo: starting the example service (events in {log_path}) ...",
               flush=True)
+        otlp_port = _free_loopback_port()
         try:
-            service = package.start_demo_process(log_path, rate=options.rate,
-                                                 speed=options.speed,
-                                                 incident=options.incident)
+            service = package.start_demo_process(
+                log_path, rate=options.rate, speed=options.speed, incident=options.incident,
+                otlp_endpoint=f"http://127.0.0.1:{otlp_port}/v1/traces")
         except package.DemoStartError as error:
             fail(f"demo service: {error}")
-        return _monitor(service, settings, log_path, incidents_of(package))
+        return _monitor(service, settings, log_path, incidents_of(package), otlp_port,
+                        prices_of(package))
     finally:
         if service is not None:
             service.stop()
@@ -150,9 +155,30 @@ def demo_settings(settings: Settings, replay_url: str) -> Settings:
     return settings
 
 
-def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str]) -> int:
+def prices_of(package: ModuleType) -> dict[str, tuple[float, float]]:
+    """The demo's model prices (USD per million tokens), for the spans' cost."""
+    try:
+        workflow = importlib.import_module(f"{package.__name__}.workflow")
+        return dict(workflow.PRICES_PER_MILLION)
+    except (ImportError, AttributeError):
+        return {}
+
+
+def _free_loopback_port() -> int:
+    """A port for the demo's OTLP receiver (nothing listens on it at the moment)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str],
+             otlp_port: int, prices: dict[str, tuple[float, float]]) -> int:
+    from wftui.core.spans import SpanReader
     from wftui.live import LiveMonitor
     from wftui.sources.connect import metric_family
+    from wftui.sources.otlp.receiver import OtlpReceiver
 
     settings = demo_settings(settings, service.replay_url)
     try:
@@ -161,7 +187,10 @@ def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, s
     except ConfigError as error:
         fail(str(error))
         raise
-    monitor = LiveMonitor(settings, [str(log_path)], metrics=family)
+    # Spans the service sent before the receiver listens are retried by its exporter.
+    monitor = LiveMonitor(settings, [str(log_path)], metrics=family,
+                          otlp=OtlpReceiver("127.0.0.1", otlp_port,
+                                            reader=SpanReader(prices)))
     control = HttpDemoControl(service.incident_url, incidents)
 
     def make() -> Any:

@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
     parser.add_argument("--idle-timeout", metavar="30s",
                         help="a running execution silent this long counts as succeeded")
+    parser.epilog = ("exit status:\n"
+                     "  0  the two executions do not differ\n"
+                     "  1  they differ (like diff(1))\n"
+                     "  2  an execution is not in the files, no file can be read, or the\n"
+                     "     arguments are wrong")
 
 
 def run(options: argparse.Namespace) -> int:
@@ -42,14 +47,15 @@ def run(options: argparse.Namespace) -> int:
         fail(str(error))
         raise
     ledger, entries = read_files(options.files, settings, keep_raw=True)
-    unread = [f"{e['name']}: {e.get('error') or e.get('status')}" for e in entries
-              if e.get("status") != "ok"]
+    # File names come from the command line and errors may quote them: made visible.
+    unread = [fmt.visible(f"{e['name']}: {e.get('error') or e.get('status')}")
+              for e in entries if e.get("status") != "ok"]
     if len(unread) == len(entries):
         fail("no file could be read (" + "; ".join(unread) + ")")
     now = time.time()
     details = []
     for execution_id in (options.left, options.right):
-        execution = ledger.executions.get(execution_id)
+        execution = ledger.get(execution_id)
         if execution is None:
             fail(f"{fmt.visible(execution_id)} is not in the given log files")
             raise AssertionError("unreachable")
@@ -105,14 +111,17 @@ def comparison_text(comparison: Comparison) -> str:
             f"cost ${summary.cost_usd:.4f}"
             + (f", error: {summary.error[:120]}" if summary.error else "")))
     if comparison.duration_ratio is not None:
-        lines.append(f"duration ratio ({comparison.right_label} / {comparison.left_label}): "
-                     f"{comparison.duration_ratio:.2f}")
+        lines.append(fmt.visible(
+            f"duration ratio ({comparison.right_label} / {comparison.left_label}): "
+            f"{comparison.duration_ratio:.2f}"))
     if comparison.running:
         lines.append("(still running: this comparison will change)")
     lines.append("")
     cells = [(fmt.visible(row.name), side_text(row.left), side_text(row.right), row_note(row))
              for row in comparison.rows]
-    header = ("step", comparison.left_label, comparison.right_label, "differences")
+    # A label may be an execution id as typed on the command line: made visible too.
+    header = ("step", fmt.visible(comparison.left_label), fmt.visible(comparison.right_label),
+              "differences")
     widths = [max(len(header[i]), *(len(c[i]) for c in cells)) if cells else len(header[i])
               for i in range(3)]
     for i, cell in enumerate([header, *cells]):

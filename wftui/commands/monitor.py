@@ -19,7 +19,10 @@ from wftui.config import ConfigError, Settings, parse_duration
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from wftui.sources.otlp.options import add_otlp_arguments
+
     add_source_arguments(parser)
+    add_otlp_arguments(parser)
     parser.add_argument("--from-end", action="store_true",
                         help="start at the end of the files (only new lines)")
     parser.add_argument("--replay-cmd", metavar="CMD",
@@ -34,7 +37,7 @@ def with_replay_flags(settings: Settings, options: argparse.Namespace) -> Settin
     a bad template is one line at start, not a surprise during an incident)."""
     if options.replay_cmd is None and options.replay_url is None:
         return settings
-    from wftui.replay import hook_from
+    from wftui.replay.plan import hook_from
 
     try:
         hook_from(settings, options.replay_cmd, options.replay_url)
@@ -52,15 +55,18 @@ def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:
     """The LiveMonitor for these options; bad URLs or config end with one line, exit 2."""
     from wftui.live import LiveMonitor
     from wftui.sources.connect import metric_family
+    from wftui.sources.otlp.options import receiver_from
 
     try:
         interval = parse_duration(options.interval, "--interval") if options.interval else None
         family = metric_family(settings, options.metrics, options.prometheus,
                                health_urls=options.health, interval=interval)
+        receiver = receiver_from(options, settings)
     except ConfigError as error:
         fail(str(error))
         raise
-    return LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end)
+    return LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end,
+                       otlp=receiver)
 
 
 def run_app(make: Callable[[], Any]) -> int:
@@ -105,11 +111,12 @@ def take_stdin_for_logs() -> int:
 
 def run(options: argparse.Namespace) -> int:
     settings = with_replay_flags(settings_from(options), options)
-    if not options.files and not options.metrics and not options.prometheus:
-        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
-             "(or try `wftui demo`)")
-    logs_fd = take_stdin_for_logs() if "-" in options.files else None
     monitor = build_monitor(options, settings)
+    if (not options.files and not options.metrics and not options.prometheus
+            and monitor.otlp is None):
+        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
+             "/ --otlp [HOST:]PORT (or try `wftui demo`)")
+    logs_fd = take_stdin_for_logs() if "-" in options.files else None
     if logs_fd is not None and monitor.tailer is not None:
         monitor.tailer.stdin_fd = logs_fd
 

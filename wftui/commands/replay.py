@@ -17,10 +17,11 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from wftui.commands.common import fail, report_refused
+from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, load_settings
 from wftui.core.ledger import Ledger
-from wftui.replay import ReplayError, ReplayHook, build_plan, check_id, hook_from
-from wftui.replay_run import ReplayResult, replay
+from wftui.replay.plan import ReplayError, ReplayHook, build_plan, check_id, hook_from
+from wftui.replay.run import ReplayResult, interruption, replay
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     hooks.add_argument("--replay-url", metavar="URL",
                        help="POST {execution_id, workflow_name, context} as JSON to this URL")
     parser.add_argument("--config", metavar="PATH", help="config file (TOML)")
+    parser.epilog = ("exit status:\n"
+                     "  0  the hook succeeded; the new execution id is on stdout\n"
+                     "  1  the hook failed, or the replay cannot be followed\n"
+                     "  2  a refused or unusable request (nothing was run)")
 
 
 class _LogReader:
@@ -59,7 +64,7 @@ class _LogReader:
 
     def replays_of(self, execution_id: str) -> list[str]:
         self.read()
-        execution = self.ledger.executions.get(execution_id)
+        execution = self.ledger.get(execution_id)
         return list(execution.replays) if execution is not None else []
 
     def close(self) -> None:
@@ -102,7 +107,7 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | N
             reader: _LogReader) -> int:
     err = sys.stderr
     reader.read()
-    execution = reader.ledger.executions.get(execution_id)
+    execution = reader.ledger.get(execution_id)
     context = None
     workflow_name = None
     if execution is not None:
@@ -129,8 +134,18 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | N
     if not options.yes and not confirm("run it? [y/N] ", sys.stdin, err):
         print("not confirmed: nothing was run", file=err)
         return 2
-    result = replay(plan, replays=(lambda: reader.replays_of(execution_id))
-                    if options.files else None)
+    try:
+        # SIGTERM/SIGHUP unwind like ctrl+c: the hook's process group is killed, the
+        # context file removed and the interruption audited before wftui exits.
+        with exit_on_signals():
+            result = replay(plan, replays=(lambda: reader.replays_of(execution_id))
+                            if options.files else None)
+    except (KeyboardInterrupt, SystemExit) as error:
+        print(f"interrupted by {interruption(error)}: the hook was stopped (its process "
+              "group was killed); the audit log says so", file=err)
+        raise
+    if result.refused:
+        fail(result.outcome.message)
     return _report(result, err)
 
 

@@ -3,7 +3,7 @@
 For pipes, sidecars and paging: one JSON object a line (or plain text), flushed line by
 line. Thresholds are evaluated several times between snapshots so an alert change is
 printed (and notified) within about half a second, not at the next snapshot. Runs until
---duration, SIGINT or SIGTERM (or until every source has ended: stdin at its end, gzip
+--duration, SIGINT, SIGTERM or SIGHUP (or until every source has ended: stdin at its end, gzip
 files), prints a final snapshot, and exits 0, or 1 if a threshold is firing then (2 on a
 usage error, or when not even the final snapshot could be taken).
 """
@@ -24,6 +24,7 @@ from typing import Any
 
 import orjson
 
+from wftui.alerts.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core import format as fmt
@@ -31,9 +32,9 @@ from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
 from wftui.live import LiveMonitor
-from wftui.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.sources.connect import MetricFamily, metric_family
 from wftui.sources.metrics import one_line
+from wftui.sources.otlp.options import add_otlp_arguments, receiver_from, wait_listening
 from wftui.view.render_text import snapshot_text
 
 #: How often thresholds are evaluated (at most): alert changes show up this fast.
@@ -51,10 +52,11 @@ NOTIFY_GRACE_S = 5.0
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
+    add_otlp_arguments(parser)
     parser.add_argument("--every", metavar="5s", default="5s",
                         help="time between snapshots (default 5s)")
     parser.add_argument("--duration", metavar="10m",
-                        help="stop after this long (default: until SIGINT or SIGTERM)")
+                        help="stop after this long (default: until SIGINT, SIGTERM or SIGHUP)")
     parser.add_argument("--format", choices=("jsonl", "text"), default="jsonl",
                         help="jsonl (one JSON object a line) or text; default jsonl")
     parser.add_argument("--from-end", action="store_true",
@@ -70,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class StopSignal:
-    """SIGINT/SIGTERM set a flag and wake the loop at once (a self-pipe, no locks).
+    """SIGINT/SIGTERM/SIGHUP set a flag and wake the loop at once (a self-pipe, no locks).
 
     A handler that set a threading.Event could deadlock if the signal arrived while the
     main thread held the event's lock; writing one byte to a socket cannot.
@@ -83,7 +85,7 @@ class StopSignal:
         self._writer.setblocking(False)
         self._old_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
         self._old = {sig: signal.signal(sig, self._handle)
-                     for sig in (signal.SIGINT, signal.SIGTERM)}
+                     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
 
     def _handle(self, signum: int, _frame: FrameType | None) -> None:
         self.signum = signum
@@ -176,7 +178,8 @@ class Watch:
 
     def all_ended(self, snapshot: Snapshot) -> bool:
         """Only files that cannot grow (stdin at its end, gzip) and no metrics: done."""
-        if self.monitor.metrics is not None or not snapshot.sources:
+        if (self.monitor.metrics is not None or self.monitor.otlp is not None
+                or not snapshot.sources):
             return False
         return all(source.get("status") == "ended" for source in snapshot.sources)
 
@@ -247,11 +250,19 @@ class Watch:
 
 
 def _parse_options(options: argparse.Namespace
-                   ) -> tuple[Settings, float, float | None, NotifySettings, MetricFamily | None]:
+                   ) -> tuple[Settings, float, float | None, NotifySettings, MetricFamily | None,
+                              Any]:
     """Everything that can be a usage error, checked before anything starts."""
     settings = settings_from(options)
-    if not options.files and not options.metrics and not options.prometheus:
-        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL")
+    try:
+        receiver = receiver_from(options, settings)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    if (not options.files and not options.metrics and not options.prometheus
+            and receiver is None):
+        fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
+             "/ --otlp [HOST:]PORT")
     try:
         every = parse_duration(options.every, "--every")
         duration = (parse_duration(options.duration, "--duration")
@@ -266,7 +277,7 @@ def _parse_options(options: argparse.Namespace
         fail(str(error))
         raise
     assert every is not None
-    return settings, every, duration, notify, family
+    return settings, every, duration, notify, family, receiver
 
 
 def _quiet_stdout() -> None:
@@ -278,16 +289,19 @@ def _quiet_stdout() -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    settings, every, duration, notify, family = _parse_options(options)
+    settings, every, duration, notify, family, receiver = _parse_options(options)
     output = Output(options.format)
     notifier = Notifier(notify) if notify.enabled else None
-    monitor = LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end)
+    monitor = LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end,
+                          otlp=receiver)
     stop = StopSignal()
     code = 0
     try:
         if notifier is not None:
             notifier.start()
         monitor.start()
+        if receiver is not None and (problem := wait_listening(receiver)):
+            fail(problem)
         final = Watch(monitor, output, notifier, every=every, duration=duration).run(stop)
         if final is None:
             code = 2  # no final snapshot; the reason is already on stderr

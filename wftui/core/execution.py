@@ -196,6 +196,7 @@ def trim_raw(execution: Execution) -> None:
     middle, and says how many lines it lost.
     """
     cut = slice(RAW_HEAD_LINES, RAW_HEAD_LINES + RAW_TRIM_LINES)
+    assert isinstance(execution.raw, list)  # only a ledger that keeps lines trims them
     del execution.raw[cut]
     execution.raw_dropped += RAW_TRIM_LINES
     if execution.read_times:

@@ -67,7 +67,7 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
     idle = ledger.idle_timeout
     durations: list[float] = []
     ended = failed = running = 0
-    oldest = ledger.folded_oldest_ts
+    oldest = ledger.kept.folded_oldest_ts
     for execution in ledger.summaries():
         if oldest is None or execution.first_ts < oldest:
             oldest = execution.first_ts
@@ -114,8 +114,8 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         latency_s=latency,
         step_latency_s=steps,
         throughput_per_min=ended / minutes if minutes and has_events else None,
-        active_workflows=float(running + ledger.lost_running) if ledger.executions
-        or ledger.dormant or ledger.folded_count else None,
+        active_workflows=float(running + ledger.kept.lost_running) if ledger.executions
+        or ledger.dormant or ledger.kept.folded_count else None,
         queue_depth=ledger.queue_depth,
         ended=ended,
         failed=failed,

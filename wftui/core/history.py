@@ -54,7 +54,7 @@ class LogHistory:
         # ~600k executions, and lists of floats would cost four times as much.
         ends, durations, failed = array("d"), array("d"), array("b")
         starts, stops = array("d"), array("d")
-        oldest = ledger.folded_oldest_ts  # where the log's figures begin (as log_figures)
+        oldest = ledger.kept.folded_oldest_ts  # where the log's figures begin (as log_figures)
         for execution in ledger.summaries():
             status = execution.status(now, idle)
             starts.append(execution.first_ts)
@@ -89,7 +89,7 @@ class LogHistory:
         self.approximate = bool(folded.folded_ok or folded.folded_failed)
         self.start: float | None = oldest
         self.end: float | None = ledger.window_anchor
-        self.lost_running = ledger.lost_running
+        self.lost_running = ledger.kept.lost_running
         self.has_events = ledger.events_total > 0
         self.queue_depth = ledger.queue_depth
 

@@ -10,18 +10,13 @@ ones are folded into compact samples (`SampleSeries`) that the figures still cou
 from __future__ import annotations
 
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from wftui.core.execution import (
-    FAILED,
     MAX_RAW_LINES,
-    NO_LINES,
-    RUNNING,
-    SUCCEEDED,
     Execution,
     note_early_completion,
     pop_start,
@@ -39,18 +34,13 @@ from wftui.core.parse import (
     read_line,
 )
 from wftui.core.quantiles import SampleSeries
+from wftui.core.replay_links import ReplayLinks
+from wftui.core.retention import Retention
+from wftui.core.step_samples import StepSamples
 from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
 
 # Events stamped further than this ahead of the clock do not move the window's end.
 FUTURE_TOLERANCE_S = 300.0
-# Distinct step names tracked for per-step latency; hostile logs with endless unique
-# names share one bucket past this so memory stays bounded.
-MAX_STEP_NAMES = 500
-OTHER_STEPS = "(other steps)"
-# Eviction prefers ended executions: it looks this far past a running one.
-EVICTION_LOOKAHEAD = 64
-# ... and after a scan that found none ended, folds this many oldest before scanning again.
-SCAN_PAUSE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,26 +72,18 @@ class Ledger:
         # them (in raw_dropped) instead of keeping them: less memory, less work.
         self.keep_raw = keep_raw
         self.idle_timeout = idle_timeout
-        self.executions: dict[str, Execution] = {}
-        self._order: deque[str] = deque()
         self.sample_cap = sample_cap
-        # Folded executions: (end time, duration, failed), plus those folded unfinished.
-        self.folded = SampleSeries(sample_cap)
-        self.folded_count = 0
-        # Executions still running when their turn to fold came: their raw lines are
-        # dropped but their summary stays here, so a late completion still counts; the
-        # oldest past `retention` of them are given up on (lost_running, last seen running).
-        self.dormant: OrderedDict[str, Execution] = OrderedDict()
-        self.lost_running = 0
-        self.folded_oldest_ts: float | None = None  # earliest first event folded away
-        # Recently folded ids, to recognise their late events (a set for lookups, a deque
-        # for age: deleting from the front of a dict is quadratic in CPython).
-        self._folded_ids: set[str] = set()
-        self._folded_order: deque[str] = deque()
+        self.kept = Retention(self.retention, idle_timeout, sample_cap, keep_raw)
+        # The same containers as `kept`'s (never rebound): read by figures and snapshots.
+        self.executions: dict[str, Execution] = self.kept.executions
+        self.dormant = self.kept.dormant
+        self.folded = self.kept.folded
+        self.links = ReplayLinks(self.retention)
         self.late_events = 0
         self.future_events = 0  # stamped beyond now + FUTURE_TOLERANCE_S
         self.future_newest_ts: float | None = None
-        self.step_samples: dict[str, SampleSeries] = {}
+        self.steps = StepSamples(sample_cap)
+        self.step_samples: dict[str, SampleSeries] = self.steps.series  # never rebound
         self.queue_depth: float | None = None
         self.queue_depth_ts: float | None = None
         self.newest_ts: float | None = None
@@ -110,9 +92,6 @@ class Ledger:
         self.events_total = 0
         self.unknown_events = 0
         self.sources: dict[str, SourceCounts] = {}
-        self._pending_replays: dict[str, list[str]] = {}
-        self._seq = 0
-        self._scan_pause = 0
         self.version = 0  # bumped per ingested batch: readers know when to re-render
 
     # -- ingestion ---------------------------------------------------------------------
@@ -125,6 +104,10 @@ class Ledger:
             counts = self.sources[source] = SourceCounts()
         decode = decode_event
         executions = self.executions
+        kept = self.kept
+        dormant = kept.dormant
+        folded_ids = kept.folded_ids
+        close_early = self.steps.close_early
         apply = self._apply
         step_samples = self.step_samples
         sample_cap = self.sample_cap
@@ -144,11 +127,13 @@ class Ledger:
             except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
                 execution_id = None
             if execution_id is None:
-                event, odd = self._read_odd(source, lineno, raw, fallback_ts)
-                if event is None:
+                odd_event, odd = self._read_odd(source, lineno, raw, fallback_ts)
+                if odd_event is None:
                     skipped += odd
                     continue
+                event = odd_event
                 execution_id = event.execution_id
+                assert execution_id is not None  # _read_odd returns events of executions
             kind = event.event
             # Timestamps: the typed decoder read RFC 3339 text in C; epoch numbers (and
             # what `event_from` read) are epoch seconds already, checked once more here.
@@ -162,9 +147,8 @@ class Ledger:
                 if not min_epoch <= ts <= max_epoch:  # year 0001 is a broken clock
                     ts = fallback_ts  # identity marks "no timestamp" below
             else:
-                ts = parse_timestamp(stamp)
-                if ts is None:
-                    ts = fallback_ts
+                parsed = parse_timestamp(stamp)
+                ts = fallback_ts if parsed is None else parsed
             if ts > newest:
                 if ts <= horizon:
                     newest = ts
@@ -179,17 +163,18 @@ class Ledger:
                 self._queue_depth(event.value, ts)
                 continue
             execution = executions.get(execution_id)
-            if execution is None and self.dormant:
-                execution = self._wake(execution_id)
+            if execution is None and dormant:
+                execution = kept.wake(execution_id, self._clock())
             if execution is None:
-                if execution_id in self._folded_ids:
+                if execution_id in folded_ids:
                     # An event of an execution already folded away: counted as an
                     # event (it was read), but its summary is gone.
                     self.late_events += 1
                     continue
                 if self.newest_ts is None or newest > self.newest_ts:
-                    self.newest_ts = newest  # folding (in _new_execution) measures from it
-                execution = self._new_execution(execution_id, ts)
+                    self.newest_ts = newest  # folding (in adopt) measures from it
+                execution = Execution(execution_id, ts, 0, keep_raw)
+                self.adopt(execution)
             if not keep_raw:
                 execution.raw_dropped += 1
             else:
@@ -199,7 +184,7 @@ class Ledger:
                         execution.read_times = {}
                     execution.read_times[len(execution.raw)] = ts
                 raw_lines = execution.raw
-                raw_lines.append(raw)
+                raw_lines.append(raw)  # type: ignore[union-attr]  # keep_raw: a list
                 if len(raw_lines) > MAX_RAW_LINES:
                     trim_raw(execution)
             if ts > execution.last_ts:
@@ -211,7 +196,7 @@ class Ledger:
                 key = event.step_name or ""
                 open_steps = execution.open_steps
                 early = execution.early_completes
-                if early and key in early and self._close_early(execution, key, ts):
+                if early and key in early and close_early(execution, key, ts):
                     pass  # its completion was read first (another file): already closed
                 elif key in open_steps:
                     push_start(open_steps, key, ts)
@@ -220,9 +205,10 @@ class Ledger:
             elif kind == "step_complete":
                 key = event.step_name or ""
                 start = execution.open_steps.pop(key, None)
-                if type(start) is list:
+                if isinstance(start, list):
                     start = pop_start(execution.open_steps, key, start)
                 duration = event.duration_ms
+                seconds: float | None
                 if duration is not None and duration >= 0:
                     seconds = duration / 1000.0
                 else:
@@ -234,10 +220,10 @@ class Ledger:
                 if start is None:
                     note_early_completion(execution, key, ts, failed, seconds is None)
                     if seconds is None:
-                        continue  # its sample waits for the start (_close_early)
+                        continue  # its sample waits for the start (StepSamples.close_early)
                 series = step_samples.get(key)
                 if series is None:
-                    series = self._step_series(key)
+                    series = self.steps.series_for(key)
                 if failed or seconds is None or len(series.times) >= sample_cap:
                     series.add(ts, seconds, failed)
                 else:  # SampleSeries.add inlined for the common case
@@ -315,7 +301,8 @@ class Ledger:
                 execution.workflow_name = event.workflow_name
             original = event.replay_of
             if original is not None and original != execution.execution_id:
-                self._link_replay(original, execution)
+                execution.replay_of = original
+                self.links.link(self.executions, original, execution.execution_id)
         else:
             self.unknown_events += 1
 
@@ -334,31 +321,6 @@ class Ledger:
         if cost is not None and cost > 0:
             execution.cost_usd += cost
 
-    def _close_early(self, execution: Execution, key: str, start: float) -> bool:
-        """Pair a start with a completion read before it, if that one came after the start
-        in time (docs/log-format.md orders by timestamp); record a sample that waited for it."""
-        early = execution.early_completes
-        assert early is not None
-        waiting = early[key]
-        completed, failed, waits = waiting[0]
-        if completed < start:
-            return False  # a later run of the step: it opens as usual
-        del waiting[0]
-        if not waiting:
-            del early[key]
-        if waits:
-            series = self.step_samples.get(key) or self._step_series(key)
-            series.add(completed, completed - start, failed)
-        return True
-
-    def _step_series(self, key: str) -> SampleSeries:
-        if len(self.step_samples) >= MAX_STEP_NAMES:
-            key = OTHER_STEPS
-        series = self.step_samples.get(key)
-        if series is None:
-            series = self.step_samples[key] = SampleSeries(self.sample_cap)
-        return series
-
     @staticmethod
     def _note_failure(execution: Execution, event: LogEvent) -> None:
         if execution.failed_step is None and event.step_name is not None:
@@ -371,6 +333,11 @@ class Ledger:
             self.queue_depth = value
             self.queue_depth_ts = ts
 
+    def reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
+        """A line a source's own reader could not read (an OTLP file's line that does
+        not decode): counted and kept as malformed, like any other."""
+        self._reject(source, lineno, reason, raw)
+
     def _reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
         counts = self.sources.get(source)
         if counts is None:
@@ -379,122 +346,49 @@ class Ledger:
         self.malformed_total += 1
         self.malformed.append(MalformedLine(source, lineno, reason, excerpt(raw)))
 
-    # -- executions and retention ------------------------------------------------------
+    # -- executions: retention and the merge of a log read in parts ------------------
 
-    def _new_execution(self, execution_id: str, ts: float) -> Execution:
-        execution = Execution(execution_id, ts, 0, self.keep_raw)
-        self._adopt(execution)
+    def _clock(self) -> float:
+        """The time that judges which executions still run: the newest event read."""
+        return self.newest_ts if self.newest_ts is not None else time.time()
+
+    def adopt(self, execution: Execution) -> None:
+        """Retain a new execution (folding the oldest past retention); it takes the
+        replays already logged for it."""
+        self.links.claim(execution)
+        self.kept.adopt(execution, self._clock())
+
+    def get(self, execution_id: str) -> Execution | None:
+        """A retained execution by id (None if never seen, dormant or folded)."""
+        return self.executions.get(execution_id)
+
+    def retained(self) -> list[Execution]:
+        """The retained executions in read order (a new list; the executions are live)."""
+        return list(self.executions.values())
+
+    def take_back(self, execution_id: str) -> Execution | None:
+        """A retained execution, or a dormant one retained again: the one later events of
+        this id join (None when it is new, or folded for good)."""
+        execution = self.executions.get(execution_id)
+        if execution is None and self.dormant:
+            execution = self.kept.wake(execution_id, self._clock())
         return execution
 
-    def _adopt(self, execution: Execution) -> None:
-        """Retain a new execution, numbered in read order (folding the oldest past it)."""
-        self._seq += 1
-        execution.seq = self._seq
-        execution_id = execution.execution_id
-        self.executions[execution_id] = execution
-        self._order.append(execution_id)
-        waiting = self._pending_replays.pop(execution_id, None)
-        if waiting:  # replays logged before their original come first (and once: an
-            # execution a merge brings may have linked one already)
-            execution.replays = waiting + [r for r in execution.replays if r not in waiting]
-        if len(self.executions) > self.retention:
-            self._fold_one()
+    def was_folded(self, execution_id: str) -> bool:
+        """Whether this id was folded away recently: its later events are late events."""
+        return execution_id in self.kept.folded_ids
 
-    def _link_replay(self, original: str, replay: Execution) -> None:
-        replay.replay_of = original
-        self._link_replay_id(original, replay.execution_id)
+    def link_replay(self, original: str, replay_id: str) -> None:
+        """`replay_id` replays `original` (which may not have been read yet)."""
+        self.links.link(self.executions, original, replay_id)
 
-    def _link_replay_id(self, original: str, replay_id: str) -> None:
-        target = self.executions.get(original)
-        if target is not None:
-            if replay_id not in target.replays:
-                target.replays.append(replay_id)
-        elif len(self._pending_replays) < self.retention:
-            waiting = self._pending_replays.setdefault(original, [])
-            if replay_id not in waiting:
-                waiting.append(replay_id)
-
-    def _fold_one(self) -> None:
-        """Fold the oldest execution, preferring one that has ended, into the samples.
-
-        Runs once per new execution past retention (and per execution a merge brings),
-        so it is written with locals and one status check per execution looked at.
-        """
-        now = self.newest_ts if self.newest_ts is not None else time.time()
-        idle = self.idle_timeout
-        executions, order = self.executions, self._order
-        status = None  # of the execution at the front of `order`, once known
-        if self._scan_pause > 0:
-            # The last scan found only running executions: a flood of them. Scanning
-            # again for each new one would cost 64 status checks per line; fold the
-            # oldest for a while instead.
-            self._scan_pause -= 1
-        else:
-            for _ in range(min(EVICTION_LOOKAHEAD, len(order) - 1)):
-                status = executions[order[0]].status(now, idle)
-                if status != RUNNING:
-                    break
-                order.rotate(-1)
-            else:
-                self._scan_pause = SCAN_PAUSE
-                status = None  # rotated past the last one checked
-        execution = executions.pop(order.popleft())
-        if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
-            self.folded_oldest_ts = execution.first_ts
-        if status is None:
-            status = execution.status(now, idle)
-        dormant = self.dormant
-        if status == RUNNING:
-            execution.raw_dropped += len(execution.raw)
-            execution.raw = [] if self.keep_raw else NO_LINES  # woken, it logs on
-            execution.read_times = None
-            dormant[execution.execution_id] = execution
-            if len(dormant) > self.retention:
-                oldest = dormant.popitem(last=False)[1]
-                self._settle(oldest, oldest.status(now, idle))
-        else:
-            self._settle(execution, status)
-        # Dormant executions that have ended since are folded as they come up.
-        for _ in range(2):
-            if not dormant:
-                break
-            oldest = next(iter(dormant.values()))
-            status = oldest.status(now, idle)
-            if status == RUNNING:
-                break
-            dormant.popitem(last=False)
-            self._settle(oldest, status)
-
-    def _settle(self, execution: Execution, status: str) -> None:
-        """Fold an execution into the samples for good (or give up on a running one)."""
-        if status == RUNNING:
-            self.lost_running += 1
-        else:
-            end = execution.end_ts(status)
-            assert end is not None
-            self.folded.add(end, execution.duration_s(status), status == FAILED)
-        self.folded_count += 1
-        execution_id = execution.execution_id
-        self._folded_ids.add(execution_id)
-        order = self._folded_order
-        order.append(execution_id)
-        if len(order) > self.retention:
-            self._folded_ids.discard(order.popleft())
-
-    def _wake(self, execution_id: str) -> Execution | None:
-        """A dormant execution has news: it is retained again (its early lines are gone)."""
-        execution = self.dormant.pop(execution_id, None)
-        if execution is not None:
-            self.executions[execution_id] = execution
-            self._order.append(execution_id)
-            if len(self.executions) > self.retention:
-                self._fold_one()
-        return execution
+    def waiting_replays(self) -> dict[str, list[str]]:
+        """Replays read before their original: original id -> replay ids (a copy)."""
+        return self.links.waiting()
 
     def summaries(self) -> Iterator[Execution]:
         """Every execution with a summary: retained ones, then dormant ones."""
-        yield from self.executions.values()
-        yield from self.dormant.values()
+        return self.kept.summaries()
 
     @property
     def window_anchor(self) -> float | None:
@@ -502,28 +396,6 @@ class Ledger:
         (else, when every event is, the newest of those: a skewed clock, still read)."""
         return self.newest_ts if self.newest_ts is not None else self.future_newest_ts
 
-    def source_entry(self, status: dict[str, Any]) -> dict[str, Any]:
-        """A file's entry in a snapshot's `sources`: the tailer's facts plus our counts."""
-        counts = self.sources.get(status["name"])
-        events = counts.events if counts else 0
-        malformed = counts.malformed if counts else 0
-        entry: dict[str, Any] = {"kind": "file", "name": status["name"],
-                                 "lines": events + malformed, "events": events,
-                                 "malformed": malformed, "status": status.get("status"),
-                                 "error": status.get("error")}
-        for key, value in status.items():
-            entry.setdefault(key, value)
-        return entry
-
     def counts(self, now: float) -> dict[str, int]:
         """Executions seen: total, running, succeeded, failed (folded ones included)."""
-        tally = {RUNNING: self.lost_running, SUCCEEDED: 0, FAILED: 0}
-        idle = self.idle_timeout
-        for execution in self.summaries():
-            tally[execution.status(now, idle)] += 1
-        folded_failed = self.folded.failed_count()
-        tally[FAILED] += folded_failed
-        tally[SUCCEEDED] += len(self.folded) - folded_failed
-        return {"total": len(self.executions) + len(self.dormant) + self.folded_count,
-                "running": tally[RUNNING],
-                "succeeded": tally[SUCCEEDED], "failed": tally[FAILED]}
+        return self.kept.counts(now)

@@ -59,14 +59,14 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
     """A part's ledger as plain values (for pickle), in pieces: ("head", ...), then
     ("executions", [summary values...]) as many as needed, then ("tail", ...).
     The ledger must not have folded anything (`part_ledger`)."""
-    assert not ledger.folded_count and not ledger.dormant, "a part's ledger folds nothing"
+    assert not ledger.kept.folded_count and not ledger.dormant, "a part's ledger folds nothing"
     yield "head", {"step_samples": ledger.step_samples, "newest_ts": ledger.newest_ts,
                    "future_newest_ts": ledger.future_newest_ts}
     executions = iter(ledger.executions.values())
     while piece := [summary_values(execution) for execution in islice(executions, size)]:
         yield "executions", piece
     yield "tail", {
-        "pending_replays": ledger._pending_replays,
+        "pending_replays": ledger.waiting_replays(),
         "queue_depth": (ledger.queue_depth, ledger.queue_depth_ts),
         "malformed": [(m.source, m.lineno, m.reason, m.text) for m in ledger.malformed],
         "sources": {name: (c.events, c.malformed) for name, c in ledger.sources.items()},
@@ -105,26 +105,23 @@ class PartMerge:
         # Step series first, so that steps closed across the cut add to the merged
         # series after the part's own samples (names keep their order of appearance).
         for name, series in head["step_samples"].items():
-            ledger._step_series(name).extend(series)
+            ledger.steps.series_for(name).extend(series)
 
     def executions(self, piece: list[tuple[Any, ...]]) -> None:
         ledger, newest = self.ledger, self.newest
-        executions = ledger.executions
         for values in piece:
-            later = from_summary(values, seq=0)  # _adopt numbers it
-            earlier = executions.get(later.execution_id)
-            if earlier is None and ledger.dormant:
-                earlier = ledger._wake(later.execution_id)
-            if earlier is None and later.execution_id in ledger._folded_ids:
+            later = from_summary(values, seq=0)  # adopt numbers it
+            earlier = ledger.take_back(later.execution_id)
+            if earlier is None and ledger.was_folded(later.execution_id):
                 ledger.late_events += later.raw_dropped  # its events, none kept
                 continue
             if earlier is None:
-                # Folding (in _adopt) judges "running" at the clock of the moment this
+                # Folding (in adopt) judges "running" at the clock of the moment this
                 # one began, as one go would (its first event, if not from the future).
                 if newest is not None and (ledger.newest_ts is None
                                            or later.first_ts > ledger.newest_ts):
                     ledger.newest_ts = min(later.first_ts, newest)
-                ledger._adopt(later)
+                ledger.adopt(later)
             else:
                 _join(ledger, earlier, later)
 
@@ -136,7 +133,7 @@ class PartMerge:
         # linked now to an original before the cut (or still waiting for it).
         for original, replay_ids in tail["pending_replays"].items():
             for replay_id in replay_ids:
-                ledger._link_replay_id(original, replay_id)
+                ledger.link_replay(original, replay_id)
         depth, depth_ts = tail["queue_depth"]
         if depth_ts is not None and (ledger.queue_depth_ts is None
                                      or depth_ts >= ledger.queue_depth_ts):
@@ -191,16 +188,16 @@ def _pair_steps(ledger: Ledger, earlier: Execution, later: Execution) -> None:
     for key, waiting in (later.early_completes or {}).items():
         for completed, failed, waits in waiting:
             start = open_steps.pop(key, None)
-            if type(start) is list:
+            if isinstance(start, list):
                 start = pop_start(open_steps, key, start)
             if start is None:
                 note_early_completion(earlier, key, completed, failed, waits)
             elif waits:  # its sample waited for the start (no duration_ms)
-                ledger._step_series(key).add(completed, completed - start, failed)
+                ledger.steps.series_for(key).add(completed, completed - start, failed)
     for key, starts in later.open_steps.items():
-        for start in starts if type(starts) is list else [starts]:
+        for start in starts if isinstance(starts, list) else [starts]:
             early = earlier.early_completes
-            if early and key in early and ledger._close_early(earlier, key, start):
+            if early and key in early and ledger.steps.close_early(earlier, key, start):
                 continue
             if key in open_steps:
                 push_start(open_steps, key, start)

@@ -12,7 +12,6 @@ both paths agree on what a line says.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from typing import Any
@@ -112,16 +111,21 @@ def cut_deep(raw: bytes, max_depth: int = MAX_DEPTH) -> bytes:
 def read_json(raw: bytes) -> Any:
     """A line the ledger read, as plain JSON (for the step tree); None if it is not.
     The typed decoder skips fields it does not read, so a number orjson refuses
-    (1e999) can sit in one: the standard library reads that too."""
+    (1e999) can sit in one: msgspec, reading every float as Python does, reads that too."""
     for text in _candidates(raw):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
             try:
-                return json.loads(text)
-            except (ValueError, RecursionError):
+                return _LENIENT_JSON.decode(text)
+            except (msgspec.DecodeError, RecursionError):  # nested too deep: not a line
                 continue
     return None
+
+
+# float_hook=float: out-of-range numbers become inf as in Python, where msgspec's own
+# float parsing would refuse them.
+_LENIENT_JSON = msgspec.json.Decoder(float_hook=float)
 
 
 class LogEvent(msgspec.Struct, gc=False):

@@ -180,7 +180,7 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
         thresholds=tuple(states),
         transitions=tuple(transitions),
         alerts=tuple(engine.alerts()),
-        folded=ledger.folded_count if ledger is not None else 0,
+        folded=ledger.kept.folded_count if ledger is not None else 0,
         late_events=ledger.late_events if ledger is not None else 0,
         malformed_total=ledger.malformed_total if ledger is not None else 0,
         recent_malformed=tuple(ledger.malformed) if ledger is not None else (),
@@ -208,3 +208,17 @@ def prime_for_check(ledger: Ledger, engine: ThresholdEngine, window_s: float | N
         moment = end - longest + step * longest / PRIME_STEPS
         past = log_figures(ledger, window_s, moment, moment).as_dict()
         engine.update({key: past[key] for key in REPLAYABLE}, moment)
+
+
+def file_source_entry(ledger: Ledger, status: dict[str, Any]) -> dict[str, Any]:
+    """A file's entry in a snapshot's `sources`: the tailer's facts plus our counts."""
+    counts = ledger.sources.get(status["name"])
+    events = counts.events if counts else 0
+    malformed = counts.malformed if counts else 0
+    entry: dict[str, Any] = {"kind": "file", "name": status["name"],
+                             "lines": events + malformed, "events": events,
+                             "malformed": malformed, "status": status.get("status"),
+                             "error": status.get("error")}
+    for key, value in status.items():
+        entry.setdefault(key, value)
+    return entry

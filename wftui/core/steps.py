@@ -27,7 +27,7 @@ class Item:
     event: dict[str, Any]
 
 
-@dataclass
+@dataclass(eq=False)  # steps are told apart by identity (two runs may look alike)
 class Step:
     """One step: its start and completion, and what happened inside it."""
 
@@ -48,6 +48,10 @@ class Step:
     complete_event: dict[str, Any] | None = None
     slowest: bool = False
     critical: bool = False
+    step_id: str | None = None
+    parent_step_id: str | None = None
+    depth: int = 0  # 0: a step of the execution itself; 1: inside one of those; ...
+    children: list[Step] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -101,7 +105,8 @@ class ExecutionDetail:
                  "model": s.model, "input_tokens": s.input_tokens,
                  "output_tokens": s.output_tokens, "cost_usd": s.cost_usd,
                  "start_event": s.start_event, "complete_event": s.complete_event,
-                 "events": [i.event for i in s.items]}
+                 "step_id": s.step_id, "parent_step_id": s.parent_step_id,
+                 "depth": s.depth, "events": [i.event for i in s.items]}
                 for s in self.steps
             ],
             "events": [i.event for i in self.items],
@@ -138,38 +143,63 @@ def _find_open(open_steps: list[Step], step_name: Any) -> Step | None:
     return open_steps[-1] if open_steps else None
 
 
+def _owner(event: dict[str, Any], by_id: dict[str, Step], open_steps: list[Step]
+           ) -> Step | None:
+    """The step an event belongs to: the one its step_id names, else the open one."""
+    step_id = event.get("step_id")
+    if type(step_id) is str and step_id in by_id:
+        return by_id[step_id]
+    return _find_open(open_steps, event.get("step_name"))
+
+
 def build_detail(execution: Execution, now: float, idle_timeout: float | None
                  ) -> ExecutionDetail:
     """The step tree of an execution as logged so far (a running one included)."""
     steps: list[Step] = []
     open_steps: list[Step] = []
+    by_id: dict[str, Step] = {}
     items: list[Item] = []
     context: dict[str, Any] | None = None
     complete_event: dict[str, Any] | None = None
     for ts, _, event in _events(execution):
         kind = event.get("event")
+        step_id = text(event.get("step_id"))
         if kind == "step_start":
             keys = event.get("context_keys")
             step = Step(name=text(event.get("step_name")) or "",
                         step_type=text(event.get("step_type")), start_ts=ts,
                         context_keys=keys if isinstance(keys, list) else None,
-                        start_event=event)
+                        start_event=event, step_id=step_id,
+                        parent_step_id=text(event.get("parent_step_id")))
             steps.append(step)
             open_steps.append(step)
+            if step_id is not None:
+                by_id[step_id] = step
         elif kind == "step_complete":
             name = text(event.get("step_name")) or ""
-            step = next((s for s in open_steps if s.name == name), None)
-            if step is None:  # a completion with no start logged: still a step
-                step = Step(name=name, step_type=None, start_ts=None)
+            opened = _opened(open_steps, by_id, name, step_id)
+            if opened is None:  # a completion with no start logged: still a step
+                step = Step(name=name, step_type=text(event.get("step_type")),
+                            start_ts=None, step_id=step_id,
+                            parent_step_id=text(event.get("parent_step_id")))
                 steps.append(step)
+                if step_id is not None:
+                    by_id[step_id] = step
             else:
+                step = opened
                 open_steps.remove(step)
             _complete(step, event, ts)
-        elif kind in ("tool_call", "branch_decision", "error"):
-            owner = _find_open(open_steps, event.get("step_name"))
-            (owner.items if owner is not None else items).append(Item(kind, ts, event))
-            if owner is not None and kind == "error" and owner.error is None:
-                owner.error = text(event.get("error"))
+        elif kind in ("tool_call", "branch_decision", "error", "span_event", "span_log"):
+            owner = _owner(event, by_id, open_steps)
+            item = _item(str(kind), ts, event)
+            if owner is None and kind == "branch_decision":
+                steps.append(_branch_step(event, ts))
+            elif owner is not None:
+                owner.items.append(item)
+                if item.kind == "error" and owner.error is None:
+                    owner.error = text(item.event.get("error"))
+            else:
+                items.append(item)
         elif kind == "workflow_start":
             raw_context = event.get("context")
             context = raw_context if isinstance(raw_context, dict) else context
@@ -179,6 +209,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
             items.append(Item(kind, ts, event))
         else:
             items.append(Item(str(kind), ts, event))
+    steps = _nest(steps)
     _mark_slowest_and_critical(steps)
     status = execution.status(now, idle_timeout)
     return ExecutionDetail(
@@ -192,6 +223,88 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None
     )
 
 
+def _opened(open_steps: list[Step], by_id: dict[str, Step], name: str,
+            step_id: str | None) -> Step | None:
+    """The open step a completion closes: the one of its step_id, else of its name."""
+    if step_id is not None:
+        step = by_id.get(step_id)
+        return step if step is not None and step in open_steps else None
+    return next((s for s in open_steps if s.name == name), None)
+
+
+def _item(kind: str, ts: float, event: dict[str, Any]) -> Item:
+    """An event inside a step. A span's exception event and a log record of ERROR or
+    above are the step's error (shown with the stack trace as the traceback)."""
+    if kind == "span_event" and event.get("name") == "exception":
+        attrs = event.get("attributes")
+        attrs = attrs if isinstance(attrs, dict) else {}
+        kind_text, message = attrs.get("exception.type"), attrs.get("exception.message")
+        error = ": ".join(str(part) for part in (kind_text, message) if part is not None)
+        return Item("error", ts, {**event, "error": error or "exception",
+                                  "traceback": attrs.get("exception.stacktrace")})
+    if kind == "span_event":  # shown as the event it names, its attributes as fields
+        attrs = event.get("attributes")
+        name = text(event.get("name")) or "span_event"
+        return Item(name, ts, {**(attrs if isinstance(attrs, dict) else {}), "event": name})
+    if kind == "span_log" and event.get("marks_error") is True:
+        body = event.get("body")
+        return Item("error", ts, {**event, "error": body if isinstance(body, str)
+                                  else orjson.dumps(body).decode()})
+    return Item(kind, ts, event)
+
+
+def _branch_step(event: dict[str, Any], ts: float) -> Step:
+    """A branch decision taken between steps: a node where it happened."""
+    step = Step(name=text(event.get("branch_name")) or "branch", step_type="branch",
+                start_ts=ts, end_ts=ts, duration_s=0.0, complete_event=event,
+                step_id=text(event.get("step_id")),
+                parent_step_id=text(event.get("parent_step_id")))
+    step.items.append(Item("branch_decision", ts, event))
+    return step
+
+
+def _nest(steps: list[Step]) -> list[Step]:
+    """Steps in tree order (parents before children, siblings by start), with depths.
+
+    A parent_step_id naming no step here (a root span, a step not logged) leaves the
+    step at the top; a cycle in hostile ids is broken where it closes.
+    """
+    by_id = {s.step_id: s for s in steps if s.step_id is not None}
+    top: list[Step] = []
+    for step in steps:
+        step.children = []
+    for step in steps:
+        parent = by_id.get(step.parent_step_id) if step.parent_step_id else None
+        if parent is None or parent is step:
+            top.append(step)
+        else:
+            parent.children.append(step)
+    ordered: list[Step] = []
+    placed: set[int] = set()
+
+    def start_of(step: Step) -> float:
+        return step.start_ts if step.start_ts is not None else (step.end_ts or 0.0)
+
+    # A stack pops the last pushed first: push each sorted list reversed (stable ties).
+    stack: list[tuple[Step, int]] = [(s, 0) for s in reversed(sorted(top, key=start_of))]
+    while stack:
+        step, depth = stack.pop()
+        if id(step) in placed:
+            continue
+        placed.add(id(step))
+        step.depth = depth
+        ordered.append(step)
+        for child in reversed(sorted(step.children, key=start_of)):
+            stack.append((child, depth + 1))
+    for step in steps:  # only steps in a parent cycle are left: shown at the top
+        if id(step) not in placed:
+            placed.add(id(step))
+            step.depth = 0
+            step.children = [c for c in step.children if id(c) not in placed]
+            ordered.append(step)
+    return ordered
+
+
 def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
     step.complete_event = event
     step.end_ts = ts
@@ -202,14 +315,27 @@ def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
             step.start_ts = ts - step.duration_s
     elif step.start_ts is not None:
         step.duration_s = max(ts - step.start_ts, 0.0)
+    if step.step_type is None:
+        step.step_type = text(event.get("step_type"))
     success = event.get("success")
     step.success = success if isinstance(success, bool) else None
+    if event.get("span_status") is not None:  # a span: its status, not `success`
+        step.success = event.get("span_status") != "error"
     step.error = text(event.get("error")) or step.error
     step.model = text(event.get("model"))
     tokens_in, tokens_out = event.get("input_tokens"), event.get("output_tokens")
     step.input_tokens = tokens_in if type(tokens_in) is int else None
     step.output_tokens = tokens_out if type(tokens_out) is int else None
     step.cost_usd = number(event.get("cost_usd"))
+    tool = text(event.get("tool_name"))
+    if tool is not None and event.get("event") == "step_complete":
+        step.items.append(Item("tool_call", step.start_ts or ts, {
+            "event": "tool_call", "tool_name": tool, "arguments": event.get("arguments"),
+            "result": event.get("result")}))
+    for raw in event.get("span_events") or ():
+        if isinstance(raw, dict):
+            stamp = number(raw.get("timestamp"))
+            step.items.append(_item("span_event", stamp if stamp is not None else ts, raw))
 
 
 def _mark_slowest_and_critical(steps: list[Step]) -> None:

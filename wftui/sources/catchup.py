@@ -129,7 +129,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     shared = progress.share(len(plan.parts))
     children: list[Child] = []
     with lock:
-        ledger.keep_raw = False  # step 1 counts lines; step 2 keeps the retained ones'
+        ledger.keep_raw = ledger.kept.keep_raw = False  # step 1 counts lines; 2 keeps some
     firsts = FirstSeen(ledger)
     lines = lines_before = 0
     try:
@@ -173,7 +173,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             if index + plan.readers < len(plan.parts):
                 start_next(index + plan.readers)  # the next wave, a part at a time
             if received is None:  # never started, or died before its first piece
-                firsts._seq = ledger._seq
+                firsts._seq = ledger.kept._seq
                 received = read_part(fd, part, lines_before, ingest, count, stop)
                 if received is None:
                     return False
@@ -263,7 +263,7 @@ def keep_lines(fd: int, start: int, stop: int, ledger: Ledger, lock: threading.L
         for kept in retained.values():
             if kept.raw is NO_LINES:
                 kept.raw = []
-        ledger.keep_raw = True
+        ledger.keep_raw = ledger.kept.keep_raw = True
     splitter = LineSplitter(MAX_LINE_BYTES)
     decode = decode_event
     position = start

@@ -90,14 +90,14 @@ class FirstSeen:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.offsets: dict[str, int] = {}
-        self._seq = ledger._seq
+        self._seq = ledger.kept._seq
 
     def note(self, chunk_start: int) -> None:
         """After a chunk: the executions begun since are at the end of the ledger's."""
-        new = self.ledger._seq - self._seq
+        new = self.ledger.kept._seq - self._seq
         if new <= 0:
             return
-        self._seq = self.ledger._seq
+        self._seq = self.ledger.kept._seq
         offsets = self.offsets
         for execution_id in islice(reversed(self.ledger.executions), new):
             offsets.setdefault(execution_id, chunk_start)

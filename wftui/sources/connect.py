@@ -13,7 +13,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
-from wftui.hooks import check_url
+from wftui.sources.http import check_url
 from wftui.sources.metrics import MetricsSettings, MetricsSource
 from wftui.sources.metrics_parse import MetricNames
 from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource

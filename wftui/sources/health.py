@@ -8,13 +8,13 @@ gives one of four states: healthy, degraded, unhealthy, unreachable.
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import orjson
 
-from wftui.hooks import REQUEST_ERRORS, innermost
+from wftui.sources.http import REQUEST_ERRORS, innermost
 from wftui.sources.metrics_parse import clean_line
 
 HEALTHY_WORDS = {"healthy", "ok", "up", "pass", "green"}
@@ -58,8 +58,8 @@ def classify(http_status: int, body: bytes) -> HealthResult:
     """Read a health answer: the JSON ``status`` field and the HTTP status (pure)."""
     payload: object = None
     try:
-        payload = json.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
-    except (ValueError, RecursionError):  # RecursionError: nested too deep to be a status
+        payload = orjson.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
+    except orjson.JSONDecodeError:  # not JSON, or nested too deep to be a status
         payload = None
     status_word = ""
     detail = None
@@ -99,8 +99,8 @@ async def poll_health(client: httpx.AsyncClient, url: str, deadline: float) -> H
     except TimeoutError:
         return HealthResult("unreachable", f"no answer within {deadline:g} s")
     except REQUEST_ERRORS as error:
-        error = innermost(error)
-        return HealthResult("unreachable", _short(f"{type(error).__name__}: {error}"))
+        cause = innermost(error)
+        return HealthResult("unreachable", _short(f"{type(cause).__name__}: {cause}"))
 
 
 class HealthPoller:

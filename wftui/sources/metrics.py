@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from wftui.hooks import REQUEST_ERRORS, innermost
 from wftui.sources.health import HealthPoller, default_health_url
+from wftui.sources.http import REQUEST_ERRORS, innermost
 from wftui.sources.metrics_figures import (
     TargetHistory,
     TargetView,

@@ -19,7 +19,7 @@ from string import Template
 import httpx
 
 from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
-from wftui.hooks import REQUEST_ERRORS
+from wftui.sources.http import REQUEST_ERRORS
 from wftui.sources.metrics import MetricsSettings, one_line
 from wftui.sources.metrics_figures import QUANTILES
 from wftui.sources.metrics_parse import MetricNames, clean_line

@@ -43,6 +43,7 @@ from wftui.sources.filereader import (
 )
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileStatus
+from wftui.sources.otlp.files import LineRouter, is_otlp_file
 
 # Below this many bytes per part, forking and merging cost more than they save.
 MIN_PART_BYTES = 16 << 20
@@ -56,7 +57,8 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger]
     (`FileStatus.as_dict`) per file, in the order given."""
     ledger = new_ledger()
     # Parts hand back summaries, not lines: a ledger that keeps lines reads in one go.
-    if len(paths) == 1 and not ledger.keep_raw:
+    # An OTLP file's traces span its lines: it is read in one go, in order.
+    if len(paths) == 1 and not ledger.keep_raw and not is_otlp_file(paths[0]):
         opened = _open_regular(paths[0])
         if opened is not None:
             try:
@@ -133,12 +135,14 @@ def _line_start_after(fd: int, pos: int, size: int) -> int | None:
 
 def _read(paths: list[str], ledger: Ledger) -> list[dict[str, Any]]:
     tailer = FileTailer(paths, stream_limit=STREAM_LIMIT_BYTES)
+    router = LineRouter(ledger)  # OTLP JSON files are read as requests
     try:
         while batches := tailer.read_available():
             for batch in batches:
-                ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
+                router.ingest(batch.source, batch.first_lineno, batch.lines)
         for batch in tailer.flush_partial():
-            ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
+            router.ingest(batch.source, batch.first_lineno, batch.lines)
+        router.finish()
         return [status.as_dict() for status in tailer.statuses]
     finally:
         tailer.close()

@@ -17,6 +17,9 @@ def snapshot_text(snapshot: Snapshot) -> str:
         if source.get("kind") == "file":
             detail = (f"{source['lines']} lines, {source['events']} events, "
                       f"{source['malformed']} malformed")
+        elif source.get("kind") == "otlp":
+            detail = (f"{source['spans']} spans, {source['rejected_spans']} rejected, "
+                      f"{source['refused_requests']} requests refused")
         else:
             detail = "up" if source.get("status") == "ok" else "down"
         problem = f" ({fmt.visible(str(source['error']))})" if source.get("error") else ""

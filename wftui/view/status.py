@@ -48,6 +48,24 @@ def source_text(source: dict[str, Any]) -> Text:
             value = int(source.get(key) or 0)
             if value:
                 text.append(f" · {_s(value, word)}", style="yellow")
+    elif source.get("kind") == "otlp":  # the OTLP receiver: address, rate, refusals
+        symbol, style = TARGET_LOOK.get(status, ("?", ""))
+        text.append(f"{symbol} ", style=style)
+        text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
+        text.append("  listening" if status == "ok" else f"  {status}", style=style)
+        text.append(f"  {_s(int(source.get('spans') or 0), 'span')}"
+                    f" · {source.get('spans_per_s') or 0:g}/s")
+        rejected = int(source.get("rejected_spans") or 0)
+        refused = int(source.get("refused_requests") or 0)
+        text.append(f" · {count(rejected)} rejected", style="yellow" if rejected else "dim")
+        if rejected and source.get("last_rejection"):
+            text.append(" (")
+            text.append(plain(clip(str(source["last_rejection"]), 60), "yellow"))
+            text.append(")")
+        if refused:
+            text.append(f" · {_s(refused, 'request')} refused", style="yellow")
+            text.append("  last: ", style="dim")
+            text.append(plain(clip(str(source.get("last_refusal") or ""), 60), "yellow"))
     else:
         symbol, style = TARGET_LOOK.get(status, ("?", ""))
         text.append(f"{symbol} ", style=style)

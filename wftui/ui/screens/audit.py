@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from wftui.replay_audit import AuditEntry, audit_path, read_audit
+from wftui.replay.audit import AuditEntry, audit_path, read_audit
 from wftui.view.text import clip, safe
 
 

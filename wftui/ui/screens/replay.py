@@ -20,8 +20,8 @@ from textual.widgets import Button, Static
 
 from wftui.config import ConfigError, Settings
 from wftui.core.steps import ExecutionDetail
-from wftui.replay import ReplayError, ReplayPlan, build_plan, hook_from
-from wftui.replay_run import ReplayOutcome, ReplayResult, replay
+from wftui.replay.plan import ReplayError, ReplayPlan, build_plan, hook_from
+from wftui.replay.run import ReplayOutcome, ReplayResult, replay
 from wftui.view.text import safe
 
 if TYPE_CHECKING:

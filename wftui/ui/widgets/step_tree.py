@@ -149,13 +149,21 @@ class StepTree(Tree[str]):
         root.data = "root"
         self._add_context(root, detail)
         name_width = min(max([len(safe(s.name)) for s in detail.steps] + [8]), 28)
+        # Steps come in tree order with their depth: the latest node at each depth is
+        # where a deeper step goes (spans, and logged steps with parent_step_id, nest).
+        path: list[TreeNode[str]] = []
         for index, step in enumerate(detail.steps):
             key = f"step:{index}"
-            node = root.add(step_label(step, detail.start_ts, span, name_width,
-                                       detail.running_for(step.start_ts)), data=key)
+            depth = min(step.depth, len(path))
+            parent = path[depth - 1] if depth else root
+            node = parent.add(step_label(step, detail.start_ts, span, name_width,
+                                         detail.running_for(step.start_ts)), data=key)
+            del path[depth:]
+            path.append(node)
             self._add_step_children(node, step, key)
             if first and (step.status == "failed" or step.slowest):
-                node.expand()
+                for opened_node in path:  # its ancestors too, or it stays hidden
+                    opened_node.expand()
         if detail.items:
             events = root.add(Text(f"execution events ({len(detail.items)})", style="bold"),
                               data="events")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = 1767268800.0
 
 
@@ -162,5 +163,138 @@ def test_replay_hook_failure_exits_1_with_stderr_shown(tmp_path: Path) -> None:
     assert done.returncode == 1 and done.stdout == ""
     assert "the hook failed with exit code 3: service said no (took" in done.stderr
     assert "Traceback" not in done.stderr
-    record = json.loads((tmp_path / "st" / "wftui" / "replays.jsonl").read_text())
+    record = json.loads((tmp_path / "st" / "wftui" / "replays.jsonl").read_text()
+                        .splitlines()[-1])  # the end record
     assert record["outcome"]["exit_code"] == 3 and record["new_id"] is None
+
+
+def test_options_may_follow_the_ids_in_replay_diff_and_check(tmp_path: Path) -> None:
+    """The README's `wftui replay EXEC --yes app.log`: options anywhere among the ids."""
+    log = tmp_path / "app.log"
+    write_log(log)
+    script = tmp_path / "hook.py"
+    script.write_text("import json, sys\nprint(json.dumps({'execution_id': sys.argv[1] + "
+                      "'-replay-7'}))\n", encoding="utf-8")
+    replayed = wftui(tmp_path, "replay", "EXEC-1", "--yes", str(log), "--replay-cmd",
+                     f"{sys.executable} {script} {{execution_id}}")
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == "EXEC-1-replay-7\n"
+    compared = wftui(tmp_path, "diff", "EXEC-1", "--format", "json", "EXEC-1-replay", str(log))
+    assert compared.returncode == 1, compared.stderr
+    assert json.loads(compared.stdout)["differs"] is True
+    checked = wftui(tmp_path, "check", "--format", "json", str(log), "--window", "all")
+    assert checked.returncode in (0, 1), checked.stderr
+    assert json.loads(checked.stdout)["executions"]["total"] == 2
+
+
+def test_diff_help_says_what_the_exit_status_means() -> None:
+    done = subprocess.run([sys.executable, "-m", "wftui", "diff", "--help"],
+                          capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    assert done.returncode == 0
+    status = done.stdout[done.stdout.index("exit status:"):]
+    assert "0  the two executions do not differ" in status
+    assert "1  they differ" in status
+    assert "2  an execution is not in the files" in status
+
+
+@pytest.mark.parametrize("where", ["id", "file", "option"])
+def test_diff_never_prints_raw_escapes_from_the_command_line(tmp_path: Path,
+                                                             where: str) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    hostile = "X\x1b]0;pwned\x07\x1b[31m"
+    args = {"id": ["EXEC-1", hostile, str(log)],
+            "file": ["EXEC-1", "EXEC-1-replay", str(tmp_path / hostile)],
+            "option": ["EXEC-1", "EXEC-1-replay", str(log), "--" + hostile]}[where]
+    done = wftui(tmp_path, "diff", *args)
+    assert done.returncode == 2
+    shown = done.stdout + done.stderr
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "X\u241b]0;pwned\u2407\u241b[31m" in shown  # said, made visible
+
+
+def test_diff_labels_made_of_ids_are_made_visible(tmp_path: Path) -> None:
+    """Two executions that are not original and replay are labelled by their ids."""
+    log = tmp_path / "app.log"
+    hostile = "B\x1b[31m"
+    log.write_text("".join(json.dumps({"event": "workflow_start", "execution_id": eid,
+                                       "timestamp": T0}) + "\n" for eid in ("A", hostile)),
+                   encoding="utf-8")
+    done = wftui(tmp_path, "diff", "A", hostile, str(log))
+    assert done.returncode in (0, 1), done.stderr
+    assert "\x1b" not in done.stdout
+    assert "B\u241b[31m" in done.stdout
+
+
+def _gone(pid: int) -> bool:
+    """The process no longer runs (gone, or a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+@pytest.mark.parametrize(("signum", "why"), [(signal.SIGTERM, "SIGTERM"),
+                                             (signal.SIGHUP, "SIGHUP"),
+                                             (signal.SIGINT, "ctrl+c (SIGINT)")])
+def test_a_signal_to_headless_replay_stops_the_hook_and_is_audited(
+        tmp_path: Path, signum: int, why: str) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    facts = tmp_path / "facts.json"
+    script = tmp_path / "hook.py"
+    script.write_text(
+        "import json, os, subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n"
+        f"tmp = {str(facts)!r} + '.tmp'\n"
+        "open(tmp, 'w').write(json.dumps({'hook': os.getpid(), 'child': child.pid,\n"
+        "                                 'context': sys.argv[2]}))\n"
+        f"os.rename(tmp, {str(facts)!r})\n"
+        "time.sleep(300)\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "wftui", "replay", "EXEC-1", "--yes", str(log),
+         "--replay-cmd", f"{sys.executable} {script} {{execution_id}} {{context_file}}"],
+        env=env_for(tmp_path), cwd=REPO_ROOT, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while not facts.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the hook says when it runs by a file: nothing to await
+        assert facts.exists(), process.communicate(timeout=30)
+        seen = json.loads(facts.read_text())
+        assert Path(seen["context"]).exists()
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(30)
+    # the hook's timeout is 30 s: all of this happened at once, not at the timeout
+    assert process.returncode == (130 if signum == signal.SIGINT else 128 + signum)
+    assert out == b"" and b"Traceback" not in err
+    assert f"interrupted by {why}".encode() in err
+    for pid in (seen["hook"], seen["child"]):
+        assert _gone(pid), f"process {pid} of the hook still runs"
+    assert not Path(seen["context"]).exists(), "the context file was left behind"
+    audit = (tmp_path / "st" / "wftui" / "replays.jsonl").read_text().splitlines()
+    start, end = (json.loads(line) for line in audit)
+    assert (start["phase"], end["phase"]) == ("start", "end")
+    assert start["attempt"] == end["attempt"] and start["original_id"] == "EXEC-1"
+    assert end["outcome"]["ok"] is False and end["outcome"]["interrupted"] == why
+    assert end["new_id"] is None
+
+
+def test_replay_is_refused_when_the_audit_log_cannot_be_written(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    write_log(log)
+    (tmp_path / "st").write_text("a file where the state directory should be")
+    marker = tmp_path / "ran"
+    script = tmp_path / "hook.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    done = wftui(tmp_path, "replay", "EXEC-1", "--yes", str(log), "--replay-cmd",
+                 f"{sys.executable} {script} {{execution_id}}")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.splitlines()[-1].startswith(
+        "wftui: refusing to replay: cannot write the audit log")
+    assert not marker.exists()

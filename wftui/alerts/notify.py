@@ -4,12 +4,13 @@ An operator is told when a threshold starts firing and when it is back to ok; no
 else (pending, no data) and never twice in a row for the same state, so a value that
 flaps between firing and no data does not page anyone again.
 
-Deliveries run in their own thread (one asyncio loop, one worker per hook, each with a
-bounded queue), so a hook that hangs never delays the snapshots. Each delivery has an
-overall deadline (httpx's timeouts are per phase, so a trickling server would never trip
-them), failures are one line on stderr, and retriable ones are retried with exponential
-backoff. The command is split once with shlex and run without a shell; placeholders are
-replaced only where they are a whole argument (the rule replay hooks follow).
+Deliveries run in their own thread (one event loop, `wftui.background`; one worker per
+hook, each with a bounded queue), so a hook that hangs never delays the snapshots. Each
+delivery has an overall deadline (httpx's timeouts are per phase, so a trickling server
+would never trip them), failures are one line on stderr, and retriable ones are retried
+with exponential backoff. The command is split once with shlex and run without a shell;
+placeholders are replaced only where they are a whole argument (the rule replay hooks
+follow).
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from typing import Any
 import httpx
 import orjson
 
+from wftui.background import BackgroundLoop
 from wftui.config import ConfigError, check_keys, parse_duration
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, Transition
 from wftui.core.timestamps import format_timestamp
-from wftui.hooks import REQUEST_ERRORS, check_url, innermost, split_template, substitute
+from wftui.hooks import split_template, substitute
+from wftui.sources.http import REQUEST_ERRORS, check_url, innermost
 
 #: Placeholders a notify command may use, each as a whole argument.
 PLACEHOLDERS = ("alert", "state", "from", "value", "threshold", "action", "at")
@@ -144,19 +147,16 @@ class Notifier:
         self.failed = 0  # notifications given up on (all hooks)
         self.dropped = 0  # notifications that found a full queue
         self._told: dict[str, str] = {}  # alert -> the last state notified
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background = BackgroundLoop("wftui-notify")
         self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
-        self._closing: asyncio.Event | None = None
-        self._thread: threading.Thread | None = None
+        self._closing = asyncio.Event()  # binds to the loop at its first use there
         self._ready = threading.Event()
         self._grace = 0.0
         self._pending = 0  # queued or being delivered (touched in the delivery thread only)
 
     def start(self) -> None:
         """Start the delivery thread (returns once it can take notifications)."""
-        self._thread = threading.Thread(target=asyncio.run, args=(self._main(),),
-                                        name="wftui-notify", daemon=True)
-        self._thread.start()
+        self._background.start(self._main)
         self._ready.wait(10)
 
     def offer(self, record: dict[str, Any]) -> bool:
@@ -165,22 +165,15 @@ class Notifier:
         if state not in NOTIFIED_STATES or self._told.get(record["alert"], OK) == state:
             return False
         self._told[record["alert"]] = state
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            return False
-        with contextlib.suppress(RuntimeError):  # the loop closed in between
-            loop.call_soon_threadsafe(self._enqueue, dict(record))
-        return True
+        return self._background.call_soon(self._enqueue, dict(record))
 
     def close(self, grace: float = 5.0) -> None:
         """Wait up to `grace` seconds for pending deliveries, then stop the thread."""
-        loop, closing = self._loop, self._closing
-        if loop is None or closing is None or self._thread is None:
+        if not self._background.running:
             return
         self._grace = grace
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(closing.set)
-        self._thread.join(grace + self.settings.timeout_s + 5.0)
+        self._background.call_soon(self._closing.set)
+        self._background.stop(grace + self.settings.timeout_s + 5.0)
 
     # -- the delivery thread -----------------------------------------------------------
 
@@ -195,8 +188,6 @@ class Notifier:
                             f"waiting; dropped {record['alert']} {record['to']}")
 
     async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._closing = asyncio.Event()
         client: httpx.AsyncClient | None = None
         hooks: dict[str, Callable[[dict[str, Any]], Any]] = {}
         if self.settings.command:

@@ -21,7 +21,7 @@ command or an HTTP endpoint, then follows the new execution in the log.
 Execution ids (and workflow names that go into argv) must match `ID_RE`: letters,
 digits and ``._:-``, not starting with ``-`` (option injection), at most 128 characters.
 
-Running a plan lives in `wftui.replay_run`, the audit log in `wftui.replay_audit`.
+Running a plan lives in `wftui.replay.run`, the audit log in `wftui.replay.audit`.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ import orjson
 
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
 from wftui.core.format import visible
-from wftui.hooks import check_url, placeholder, split_template
+from wftui.hooks import placeholder, split_template
+from wftui.sources.http import check_url
 
 ID_RE = re.compile(r"[A-Za-z0-9._:][A-Za-z0-9._:-]{0,127}")
 PLACEHOLDERS = ("execution_id", "workflow_name", "context_file")

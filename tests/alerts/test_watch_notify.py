@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.test_notify import Receiver, argv_logger, calls_of
+from tests.alerts.test_notify import Receiver, argv_logger, calls_of
 from tests.test_watch import WatchProcess, append, executions, start_watches, wait_for
 
 PY = sys.executable

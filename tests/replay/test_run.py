@@ -19,11 +19,12 @@ from typing import Any
 
 import pytest
 
-from wftui.replay import ReplayHook, build_plan, split_command
-from wftui.replay_audit import audit_path, read_audit
-from wftui.replay_run import TAIL_BYTES, ReplayOutcome, replay, run_plan
+from wftui.replay.audit import audit_path, read_audit
+from wftui.replay.outcome import TAIL_BYTES, ReplayOutcome
+from wftui.replay.plan import ReplayHook, build_plan, split_command
+from wftui.replay.run import replay, run_plan
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -275,9 +276,13 @@ def test_replay_audits_and_follows_the_log_when_the_hook_is_silent(
     assert failed.new_id is None and failed.audit_error is None
 
     assert audit_path() == tmp_path / "state" / "wftui" / "replays.jsonl"
-    lines = [json.loads(line) for line in audit_path().read_text().splitlines()]
-    assert [line["original_id"] for line in lines] == ["EXEC-2", "EXEC-3"]
-    first, second = lines
+    records = [json.loads(line) for line in audit_path().read_text().splitlines()]
+    # Each attempt: a start record before the hook runs, an end record after it.
+    assert [(r["original_id"], r["phase"]) for r in records] == [
+        ("EXEC-2", "start"), ("EXEC-2", "end"), ("EXEC-3", "start"), ("EXEC-3", "end")]
+    assert records[0]["attempt"] == records[1]["attempt"] != records[2]["attempt"]
+    assert records[0]["outcome"] is None and records[0]["new_id"] is None
+    first, second = records[1], records[3]
     assert first["hook"] == {"kind": "command",
                              "argv": [sys.executable, str(script), "EXEC-2"]}
     assert first["new_id"] == "EXEC-2-replay-2" and first["outcome"]["ok"] is True
@@ -292,20 +297,25 @@ def test_replay_audits_and_follows_the_log_when_the_hook_is_silent(
     assert note is None
     assert [(e.original_id, e.ok, e.new_id) for e in entries] == [
         ("EXEC-2", True, "EXEC-2-replay-2"), ("EXEC-3", False, ""), ("", None, "")]
-    assert entries[2].message == "not a record" and entries[2].lineno == 3
+    assert entries[2].message == "not a record" and entries[2].lineno == 5
     assert entries[1].hook == f"POST {url}"
 
 
-def test_an_unwritable_audit_log_is_a_warning_not_a_crash(
+def test_an_unwritable_audit_log_refuses_the_replay_without_a_crash(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replay that would leave no trace is refused: the hook never runs."""
     blocker = tmp_path / "file-not-dir"
     blocker.write_text("")
     monkeypatch.setenv("XDG_STATE_HOME", str(blocker))
+    marker = tmp_path / "ran"
     script = tmp_path / "ok.py"
-    script.write_text("print('{\"execution_id\": \"N-1\"}')\n", encoding="utf-8")
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n"
+                      "print('{\"execution_id\": \"N-1\"}')\n", encoding="utf-8")
     hook = ReplayHook(command=(sys.executable, str(script), "{execution_id}"))
     result = replay(build_plan(hook, "EXEC-1", None, None))
-    assert result.new_id == "N-1"
+    assert result.refused and result.new_id is None and not result.outcome.ok
+    assert result.outcome.message.startswith("refusing to replay: cannot write the audit log")
+    assert not marker.exists()
     assert result.audit_error and result.audit_error.startswith("cannot write the audit log")
     entries, note = read_audit()
     assert entries == [] and note is not None and note.startswith("cannot read")
@@ -383,3 +393,51 @@ def test_http_answer_nested_too_deep_for_json_is_not_an_answer(
     assert outcome.ok and outcome.answered_id is None
     assert outcome.http_status == 202
     assert "the answer is not a JSON object" in outcome.notes[0]
+
+
+class _TrickleHandler(BaseHTTPRequestHandler):
+    """Answers 200 with a 10-byte body, one byte every 2.5 s: each byte arrives well
+    within any per-read timeout, the whole answer takes 25 s."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", "10")
+        self.end_headers()
+        stop = self.server.stop  # type: ignore[attr-defined]
+        for _ in range(10):
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:  # the client gave up: what the test wants
+                return
+            if stop.wait(2.5):
+                return
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_trickling_http_target_cannot_outrun_the_timeout() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _TrickleHandler)
+    server.stop = threading.Event()  # type: ignore[attr-defined]
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/replay"
+        hook = ReplayHook(url=url, timeout_s=3.0)
+        started = time.monotonic()
+        outcome = run_plan(build_plan(hook, "EXEC-1", None, None))
+        took = time.monotonic() - started
+    finally:
+        server.stop.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+    assert not outcome.ok and outcome.timed_out
+    assert outcome.http_status == 200
+    assert "did not finish answering within 3 s" in outcome.message
+    # Per-read timeouts would have let it run to the byte after 3 s (5 s); the deadline
+    # over the whole exchange ends it at 3 s (plus scheduling on a busy machine).
+    assert 3.0 <= took < 4.5, took

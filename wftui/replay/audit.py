@@ -1,8 +1,11 @@
-"""The replay audit log: one JSON line per replay that ran, at the XDG state path.
+"""The replay audit log: JSON lines at the XDG state path, two per replay attempt.
 
-``$XDG_STATE_HOME/wftui/replays.jsonl`` (default ``~/.local/state/wftui/``). Every
-record says who replayed what, when, through which hook, how it went and which new
-execution was followed. Dry runs and refused replays run nothing and are not recorded.
+``$XDG_STATE_HOME/wftui/replays.jsonl`` (default ``~/.local/state/wftui/``). Before the
+hook runs, a ``start`` record says who replays what, when, through which hook; after
+it, an ``end`` record (same ``attempt``) says how it went and which new execution was
+followed, or that the replay was interrupted. A ``start`` without its ``end`` means
+wftui itself was killed while the hook ran. Dry runs and refused replays run nothing
+and are not recorded.
 """
 
 from __future__ import annotations
@@ -34,14 +37,19 @@ def _user() -> str:
         return f"uid {os.getuid()}"
 
 
+START = "start"  # the record written before the hook runs
+END = "end"  # the record written after it (done, failed or interrupted)
+
+
 def audit_record(original_id: str, workflow_name: str | None, hook: dict[str, Any],
-                 outcome: dict[str, Any], new_id: str | None, id_source: str,
-                 now: datetime | None = None) -> dict[str, Any]:
-    """One audit record (a JSON-able dict)."""
+                 outcome: dict[str, Any] | None, new_id: str | None, id_source: str,
+                 now: datetime | None = None, *, phase: str = END,
+                 attempt: str | None = None) -> dict[str, Any]:
+    """One audit record (a JSON-able dict); `attempt` ties a start to its end."""
     when = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return {"time": when, "user": _user(), "original_id": original_id,
-            "workflow_name": workflow_name, "hook": hook, "outcome": outcome,
-            "new_id": new_id, "id_source": id_source}
+    return {"time": when, "user": _user(), "phase": phase, "attempt": attempt,
+            "original_id": original_id, "workflow_name": workflow_name, "hook": hook,
+            "outcome": outcome, "new_id": new_id, "id_source": id_source}
 
 
 def append_audit(record: dict[str, Any], path: Path | None = None) -> str | None:
@@ -91,11 +99,16 @@ def _entry(obj: Any, lineno: int) -> AuditEntry:
         hook_text = "POST " + _text(hook.get("url"))
     else:
         hook_text = _text(hook)
-    outcome = obj.get("outcome") if isinstance(obj.get("outcome"), dict) else {}
+    outcome = obj.get("outcome")
+    if not isinstance(outcome, dict):
+        outcome = {}
     ok = outcome.get("ok") if isinstance(outcome.get("ok"), bool) else None
+    message = _text(outcome.get("message"))
+    if obj.get("phase") == START:
+        message = "started; no outcome recorded (wftui ended while the hook ran)"
     return AuditEntry(_text(obj.get("time")), _text(obj.get("user")),
                       _text(obj.get("original_id")), _text(obj.get("new_id")), ok,
-                      _text(outcome.get("message")), hook_text, lineno)
+                      message, hook_text, lineno)
 
 
 def read_audit(path: Path | None = None) -> tuple[list[AuditEntry], str | None]:
@@ -121,7 +134,7 @@ def read_audit(path: Path | None = None) -> tuple[list[AuditEntry], str | None]:
         lines = lines[1:]  # the first is probably cut in half
         note = f"showing the last {MAX_READ_BYTES >> 20} MiB of the audit log"
         first = 0
-    entries: list[AuditEntry] = []
+    records: list[tuple[Any, int]] = []
     for offset, raw in enumerate(lines):
         if not raw.strip():
             continue
@@ -129,5 +142,11 @@ def read_audit(path: Path | None = None) -> tuple[list[AuditEntry], str | None]:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
             obj = None
-        entries.append(_entry(obj, first + offset))
+        records.append((obj, first + offset))
+    # One entry per attempt: a start is shown only when its end never came.
+    ended = {obj.get("attempt") for obj, _ in records
+             if isinstance(obj, dict) and obj.get("phase") == END and obj.get("attempt")}
+    entries = [_entry(obj, lineno) for obj, lineno in records
+               if not (isinstance(obj, dict) and obj.get("phase") == START
+                       and obj.get("attempt") in ended)]
     return entries, note

@@ -17,9 +17,7 @@ from typing import Any
 import pytest
 
 from tests.helpers import wait_for
-from wftui.config import ConfigError
-from wftui.core.thresholds import Transition
-from wftui.notify import (
+from wftui.alerts.notify import (
     Notifier,
     NotifySettings,
     command_argv,
@@ -27,6 +25,8 @@ from wftui.notify import (
     parse_command,
     transition_record,
 )
+from wftui.config import ConfigError
+from wftui.core.thresholds import Transition
 
 WAIT_S = 30.0  # generous: the suite must hold on a loaded two-core machine
 PY = sys.executable

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from wftui.config import ConfigError, Settings
-from wftui.replay import (
+from wftui.replay.plan import (
     CONTEXT_FILE_SHOWN,
     ReplayError,
     ReplayHook,
@@ -21,7 +21,7 @@ from wftui.replay import (
     hook_from,
     split_command,
 )
-from wftui.replay_run import run_plan
+from wftui.replay.run import run_plan
 
 HOSTILE = [
     "EXEC-1; touch {marker}",

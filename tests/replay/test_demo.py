@@ -23,7 +23,7 @@ from wftui.config import Settings
 from wftui.core.compare import compare
 from wftui.core.steps import build_detail
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT_S = 45.0  # generous: a loaded two-core machine
 
 
@@ -81,11 +81,11 @@ def test_replay_by_command_then_by_url_then_diff(demo: DemoProcess, tmp_path: Pa
         assert start["context"] == original["context"]  # the logged context, replayed
 
     ledger, _ = read_files([str(log)], Settings(), keep_raw=True)
-    assert ledger.executions["EXEC-000003"].replays == ["EXEC-000003-replay",
+    assert ledger.get("EXEC-000003").replays == ["EXEC-000003-replay",
                                                         "EXEC-000003-replay-2"]
     now = time.time()
-    left = build_detail(ledger.executions["EXEC-000003"], now, 30.0)
-    right = build_detail(ledger.executions["EXEC-000003-replay"], now, 30.0)
+    left = build_detail(ledger.get("EXEC-000003"), now, 30.0)
+    right = build_detail(ledger.get("EXEC-000003-replay"), now, 30.0)
     comparison = compare(left, right)
     assert (comparison.left_label, comparison.right_label) == ("the original", "the replay")
     assert comparison.rows[0].name == "fetch_ticket"
@@ -101,7 +101,7 @@ def test_replay_by_command_then_by_url_then_diff(demo: DemoProcess, tmp_path: Pa
     assert [row["step"] for row in data["rows"]] == [row.name for row in comparison.rows]
 
     audit = (tmp_path / "st" / "wftui" / "replays.jsonl").read_text().splitlines()
-    records = [json.loads(line) for line in audit]
+    records = [r for r in map(json.loads, audit) if r["phase"] == "end"]
     assert [r["new_id"] for r in records] == ["EXEC-000003-replay", "EXEC-000003-replay-2"]
     assert [r["hook"]["kind"] for r in records] == ["command", "http"]
 

@@ -1,0 +1,87 @@
+"""OTLP JSON files (the Collector's file exporter: one request per line, gzip too) are
+recognised by content and read by `wftui check`: the figures of `run_five`, by hand."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tests.otlp.article import Article, provider, run_five
+
+
+def five_requests() -> list[str]:
+    """The five executions as OTLP JSON requests, one per line, as the SDK's JSON
+    exporter encodes them; EXEC-1's trace is split over two lines (late spans)."""
+    memory = InMemorySpanExporter()
+    trace_provider = provider(memory)
+    run_five(Article(trace_provider.get_tracer("support")))
+    spans = list(memory.get_finished_spans())
+    assert len(spans) == 15
+    first, rest = spans[:2], spans[2:]  # EXEC-1's first two spans, then everything else
+    return [encode_spans(part).to_json() for part in (first, rest[:6], rest[6:])]
+
+
+def check(*args: str) -> tuple[int, dict[str, Any]]:
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", *args, "--window", "all",
+                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    assert done.stderr == "" or done.returncode != 2, done.stderr
+    return done.returncode, json.loads(done.stdout)
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_check_reads_an_otlp_json_file(tmp_path: Path, compressed: bool) -> None:
+    text = "\n".join(five_requests()) + "\n"
+    path = tmp_path / ("spans.jsonl.gz" if compressed else "spans.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
+    code, report = check(str(path))
+    assert code == 1  # one failure in five: error rate 0.2 > 0.05 fires
+    assert report["executions"] == {"total": 5, "running": 0, "succeeded": 4, "failed": 1}
+    assert report["error_rate"] == pytest.approx(0.2)
+    assert report["latency_s"] == pytest.approx({"p50": 6.0, "p95": 9.6, "p99": 9.92})
+    assert report["sources"][0]["malformed"] == 0
+
+
+def test_a_line_that_does_not_decode_is_malformed_and_the_rest_counts(tmp_path: Path) -> None:
+    lines = five_requests()
+    lines.insert(1, '{"resourceSpans": [{"scopeSpans": "oops"}]}')
+    lines.insert(1, "{torn")
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    code, report = check(str(path))
+    assert report["executions"]["total"] == 5
+    assert report["sources"][0]["malformed"] == 2
+
+
+def test_followed_otlp_files_are_priced_by_the_config(tmp_path: Path) -> None:
+    from wftui.config import load_settings
+    from wftui.core.ledger import Ledger
+    from wftui.sources.otlp.files import LineRouter
+    from wftui.sources.otlp.options import configured_prices
+
+    config = tmp_path / "wftui.toml"
+    config.write_text('[otlp.prices]\n"gpt-4o-2024-08-06" = { input = 2.5, output = 10 }\n')
+    ledger = Ledger()
+    router = LineRouter(ledger, configured_prices(load_settings(str(config))))
+    router.ingest("spans.jsonl", 1, [line.encode() for line in five_requests()])
+    router.finish()
+    # EXEC-1's chat: 1200 in * 2.5 / 1e6 + 300 out * 10 / 1e6 = 0.003 + 0.003
+    assert ledger.executions["EXEC-1"].cost_usd == pytest.approx(0.006)
+
+
+def test_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "wftui.toml"
+    config.write_text('[otlp.prices]\n"gpt-4o" = { input = "cheap" }\n')
+    done = subprocess.run([sys.executable, "-m", "wftui", "watch", "--config", str(config),
+                           "--otlp", "127.0.0.1:1"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("wftui: otlp.prices.gpt-4o.input: expected USD per "
+                                   "million tokens >= 0, got 'cheap'")

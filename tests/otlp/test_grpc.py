@@ -1,0 +1,78 @@
+"""OTLP/gRPC (the grpc extra) with the real SDK's gRPC exporter: the same executions and
+figures as over HTTP (`run_five`, worked out by hand), and the token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.helpers import free_port, wait_for
+from tests.otlp.article import T0, Article, provider, run_five
+from wftui.core.figures import log_figures
+
+pytest.importorskip("grpc", reason="the grpc extra is not installed")
+
+
+def grpc_exporter(port: int, **kwargs: Any) -> Any:
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    return OTLPSpanExporter(endpoint=f"127.0.0.1:{port}", insecure=True, **kwargs)
+
+
+def test_five_executions_over_grpc(make_receiver: Any) -> None:
+    port = free_port()
+    running = make_receiver(grpc_address=("127.0.0.1", port))
+    trace_provider = provider(grpc_exporter(port))
+    run_five(Article(trace_provider.get_tracer("support")))
+    assert trace_provider.force_flush()
+    trace_provider.shutdown()
+    running.wait_executions(5)
+    with running.lock:
+        assert running.ledger.counts(T0 + 3600) == {
+            "total": 5, "running": 0, "succeeded": 4, "failed": 1}
+        figures = log_figures(running.ledger, None, T0 + 50, T0 + 3600)
+    assert figures.error_rate == pytest.approx(0.2)
+    assert figures.latency_s == pytest.approx({"p50": 6.0, "p95": 9.6, "p99": 9.92})
+    assert running.receiver.status()["name"].endswith(f"grpc 127.0.0.1:{port}")
+
+
+def test_grpc_requires_the_token_when_set(make_receiver: Any) -> None:
+    port = free_port()
+    running = make_receiver(grpc_address=("127.0.0.1", port), token="s3cret")
+    refused = provider(grpc_exporter(port, timeout=5))
+    run_five(Article(refused.get_tracer("support")))
+    refused.force_flush()
+    refused.shutdown()
+    wait_for(lambda: running.receiver.refused.get(401), "the call without a token refused")
+    assert running.executions() == {}
+    allowed = provider(grpc_exporter(port, headers=(("authorization", "Bearer s3cret"),)))
+    run_five(Article(allowed.get_tracer("support")))
+    assert allowed.force_flush()
+    allowed.shutdown()
+    running.wait_executions(5)
+
+
+def test_watch_with_otlp_grpc_only(tmp_path: Any) -> None:
+    import signal
+    import socket
+
+    from tests.otlp.test_watch_otlp import expect_five
+    from tests.test_watch import WatchProcess
+
+    port = free_port()
+    process = WatchProcess(["--otlp-grpc", f"127.0.0.1:{port}", "--window", "all",
+                            "--every", "1s"], tmp_path)
+    try:
+        def listening() -> bool:
+            with socket.socket() as sock:
+                return sock.connect_ex(("127.0.0.1", port)) == 0
+        wait_for(lambda: listening() or process.proc.poll() is not None, "gRPC to listen")
+        trace_provider = provider(grpc_exporter(port))
+        run_five(Article(trace_provider.get_tracer("support")))
+        assert trace_provider.force_flush()
+        trace_provider.shutdown()
+        process.wait_snapshot(lambda s: s["executions"]["total"] == 5, "five executions")
+        assert process.finish(signal.SIGINT) == 1
+        expect_five(process.snapshots()[-1])
+    finally:
+        process.close()

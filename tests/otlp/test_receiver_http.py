@@ -1,0 +1,178 @@
+"""The receiver's HTTP answers, request by request (OTLP/HTTP specification): bodies
+that do not decode, other types, oversize bodies, gzip bombs, ids of the wrong length,
+auth, backpressure; each gets its answer and nothing else is lost."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from typing import Any
+
+import httpx
+import pytest
+from google.rpc.status_pb2 import Status
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceRequest,
+    ExportTraceServiceResponse,
+)
+
+from tests.helpers import wait_for
+from tests.otlp.conftest import ReceiverLimits
+
+T0_NS = 1_767_268_800 * 10**9
+PB = {"Content-Type": "application/x-protobuf"}
+JS = {"Content-Type": "application/json"}
+
+
+def span_json(trace: str, span: str, parent: str = "", *, name: str = "step",
+              start_s: float = 0, end_s: float = 1, **attrs: Any) -> dict[str, Any]:
+    return {"traceId": trace, "spanId": span, "parentSpanId": parent, "name": name,
+            "kind": "SPAN_KIND_INTERNAL",
+            "startTimeUnixNano": str(T0_NS + int(start_s * 1e9)),
+            "endTimeUnixNano": str(T0_NS + int(end_s * 1e9)),
+            "attributes": [{"key": k, "value": {"stringValue": v} if isinstance(v, str)
+                            else {"boolValue": v} if isinstance(v, bool)
+                            else {"intValue": str(v)}} for k, v in attrs.items()]}
+
+
+def request_json(*spans: dict[str, Any], service: str = "svc") -> dict[str, Any]:
+    return {"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name",
+                                     "value": {"stringValue": service}}]},
+        "scopeSpans": [{"scope": {"name": "t"}, "spans": list(spans)}]}]}
+
+
+TRACE = "5b8efff798038103d269b633813fc60c"
+ROOT, CHILD = "eee19b7ec3c1b174", "eee19b7ec3c1b173"
+
+
+def post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
+    return httpx.post(url, content=body, headers=headers, timeout=20)
+
+
+def test_json_with_hex_ids_and_enum_names_and_numbers(receiving: Any) -> None:
+    root = span_json(TRACE, ROOT, name="wf", start_s=0, end_s=3, workflow_name="triage")
+    root["status"] = {"code": 2, "message": "gave up"}  # an enum as a number
+    child = span_json(TRACE, CHILD, ROOT, name="lookup", start_s=1, end_s=2)
+    child["status"] = {"code": "STATUS_CODE_ERROR"}  # ... and as a name
+    answer = post(f"{receiving.url}/v1/traces", json.dumps(request_json(root, child)).encode(),
+                  JS)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"].startswith("application/json")
+    assert answer.json() == {}  # no partial success: everything taken
+    receiving.wait_executions(1)
+    execution = receiving.executions()[TRACE]  # no execution_id: the trace id
+    assert execution.failed and execution.workflow_name == "triage"
+    assert execution.complete_duration_ms == pytest.approx(3000.0)
+    assert execution.first_error == "gave up"
+
+
+def test_protobuf_answer_is_the_export_response(receiving: Any) -> None:
+    message = ExportTraceServiceRequest()
+    span = message.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = bytes(range(16)), bytes(range(8)), "wf"
+    span.start_time_unix_nano, span.end_time_unix_nano = T0_NS, T0_NS + 10**9
+    bad = message.resource_spans[0].scope_spans[0].spans.add()
+    bad.trace_id, bad.span_id, bad.name = b"\x01" * 15, b"\x02" * 8, "short id"
+    bad.start_time_unix_nano, bad.end_time_unix_nano = T0_NS, T0_NS + 1
+    timeless = message.resource_spans[0].scope_spans[0].spans.add()
+    timeless.trace_id, timeless.span_id = b"\x03" * 16, b"\x04" * 8
+    timeless.name = "no times"  # would read as 1970
+    answer = post(f"{receiving.url}/v1/traces", message.SerializeToString(), PB)
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "application/x-protobuf"
+    response = ExportTraceServiceResponse.FromString(answer.content)
+    assert response.partial_success.rejected_spans == 2
+    assert "trace id not 16 bytes" in response.partial_success.error_message
+    assert "no start or end time" in response.partial_success.error_message
+    receiving.wait_executions(1)
+    assert list(receiving.executions()) == [bytes(range(16)).hex()]
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "words"), [
+    (b"\x0a\xff\xff", PB, 400, "not an OTLP traces protobuf"),
+    (b"{not json", JS, 400, "not JSON"),
+    (b"[1, 2]", JS, 400, "not a JSON object"),
+    (b'{"resourceSpans": "many"}', JS, 400, "not an OTLP traces request"),
+    (b"spans", {"Content-Type": "text/plain"}, 415, "text/plain"),
+    (b"\x1f\x8b garbage", {**PB, "Content-Encoding": "gzip"}, 400, "not valid gzip"),
+    (b"{}", {**JS, "Content-Encoding": "br"}, 400, "not supported"),
+])
+def test_bodies_that_do_not_decode_get_their_answer(receiving: Any, body: bytes,
+                                                     headers: dict[str, str], status: int,
+                                                     words: str) -> None:
+    answer = post(f"{receiving.url}/v1/traces", body, headers)
+    assert answer.status_code == status
+    if headers["Content-Type"] == "application/x-protobuf":
+        assert words in Status.FromString(answer.content).message
+    else:
+        assert words in answer.json()["message"]
+    # ... and the receiver still takes the next good request
+    good = request_json(span_json(TRACE, ROOT, name="wf", execution_id="after"))
+    assert post(f"{receiving.url}/v1/traces", json.dumps(good).encode(),
+                JS).status_code == 200
+    receiving.wait_executions(1)
+
+
+def test_wrong_paths_and_methods(receiving: Any) -> None:
+    assert httpx.post(f"{receiving.url}/v1/metrics", content=b"", headers=PB).status_code == 404
+    assert httpx.get(f"{receiving.url}/v1/traces").status_code == 405
+
+
+def test_oversize_body_and_gzip_bomb_are_refused_with_413(make_receiver: Any) -> None:
+    running = make_receiver(limits=ReceiverLimits(body_bytes=64 * 1024,
+                                                  decompressed_bytes=256 * 1024))
+    url = f"{running.url}/v1/traces"
+    big = json.dumps(request_json(span_json(TRACE, ROOT, name="x" * 100_000))).encode()
+    assert post(url, big, JS).status_code == 413
+    bomb = gzip.compress(b" " * (10 * 1024 * 1024))  # 10 MiB of spaces, ~10 KiB sent
+    assert len(bomb) < 64 * 1024
+    answer = post(url, bomb, {**JS, "Content-Encoding": "gzip"})
+    assert answer.status_code == 413 and "decompresses past" in answer.json()["message"]
+    small = gzip.compress(json.dumps(request_json(
+        span_json(TRACE, ROOT, name="wf", execution_id="kept"))).encode())
+    assert post(url, small, {**JS, "Content-Encoding": "gzip"}).status_code == 200
+    running.wait_executions(1)
+    assert list(running.executions()) == ["kept"]
+
+
+def test_bearer_token_is_required_when_set(make_receiver: Any) -> None:
+    running = make_receiver(token="s3cret")
+    body = json.dumps(request_json(span_json(TRACE, ROOT, name="wf"))).encode()
+    url = f"{running.url}/v1/traces"
+    assert post(url, body, JS).status_code == 401
+    assert post(url, body, {**JS, "Authorization": "Bearer wrong"}).status_code == 401
+    assert post(url, body, {**JS, "Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_ingest_behind_answers_503_with_retry_after_and_loses_nothing_taken(
+        make_receiver: Any) -> None:
+    running = make_receiver(limits=ReceiverLimits(queue_bytes=1))
+    running.gate.clear()  # the fold is stuck
+    url = f"{running.url}/v1/traces"
+    first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="first"))
+    assert post(url, json.dumps(first).encode(), JS).status_code == 200
+    second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
+                                    execution_id="second"))
+    answer = post(url, json.dumps(second).encode(), JS)
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
+    running.gate.set()
+    running.wait_executions(1)
+    wait_for(lambda: running.receiver._queued_bytes == 0, "the queue to drain")
+    assert post(url, json.dumps(second).encode(), JS).status_code == 200  # the retry
+    running.wait_executions(2)
+    assert sorted(running.executions()) == ["first", "second"]
+    assert running.receiver.status()["refused_requests"] == 1
+
+
+def test_json_ids_that_are_not_hex_or_too_short_are_rejected_not_the_request(
+        receiving: Any) -> None:
+    good = span_json(TRACE, ROOT, name="wf", execution_id="kept")
+    not_hex = span_json("zz" * 16, ROOT, name="wf")
+    short = span_json(TRACE[:8], CHILD, ROOT, name="step")
+    answer = post(f"{receiving.url}/v1/traces",
+                  json.dumps(request_json(good, not_hex, short)).encode(), JS)
+    assert answer.status_code == 200
+    assert answer.json()["partialSuccess"]["rejectedSpans"] == "2"  # int64: a JSON string
+    receiving.wait_executions(1)
+    assert list(receiving.executions()) == ["kept"]

@@ -1,0 +1,1 @@
+"""Telling someone when an alert changes: notification hooks (command and URL)."""

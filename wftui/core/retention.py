@@ -1,0 +1,152 @@
+"""Bounded memory for the ledger: the retained executions, and the folding of old ones.
+
+The most recent `limit` executions are kept whole (summary and raw lines). Past that the
+oldest is folded, preferring one that has ended: an ended one becomes a compact sample
+(`SampleSeries`) the figures still count; a running one goes *dormant* (its summary kept,
+its raw lines dropped) so that a late completion still counts, until `limit` dormant
+ones are waiting and the oldest of them is given up on (`lost_running`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+
+from wftui.core.execution import FAILED, NO_LINES, RUNNING, SUCCEEDED, Execution
+from wftui.core.quantiles import SampleSeries
+
+# Eviction prefers ended executions: it looks this far past a running one.
+EVICTION_LOOKAHEAD = 64
+# ... and after a scan that found none ended, folds this many oldest before scanning again.
+SCAN_PAUSE = 1024
+
+
+class Retention:
+    """Which executions are kept whole, which are dormant, and what was folded away."""
+
+    def __init__(self, limit: int, idle_timeout: float | None, sample_cap: int,
+                 keep_raw: bool) -> None:
+        self.limit = max(limit, 1)
+        self.idle_timeout = idle_timeout
+        self.keep_raw = keep_raw
+        self.executions: dict[str, Execution] = {}
+        self.order: deque[str] = deque()
+        # Folded executions: (end time, duration, failed), plus those folded unfinished.
+        self.folded = SampleSeries(sample_cap)
+        self.folded_count = 0
+        self.dormant: OrderedDict[str, Execution] = OrderedDict()
+        self.lost_running = 0
+        self.folded_oldest_ts: float | None = None  # earliest first event folded away
+        # Recently folded ids, to recognise their late events (a set for lookups, a deque
+        # for age: deleting from the front of a dict is quadratic in CPython).
+        self.folded_ids: set[str] = set()
+        self._folded_order: deque[str] = deque()
+        self._seq = 0
+        self._scan_pause = 0
+
+    def adopt(self, execution: Execution, now: float) -> None:
+        """Retain a new execution, numbered in read order (folding the oldest past it).
+
+        `now` is the clock that judges which executions are still running.
+        """
+        self._seq += 1
+        execution.seq = self._seq
+        execution_id = execution.execution_id
+        self.executions[execution_id] = execution
+        self.order.append(execution_id)
+        if len(self.executions) > self.limit:
+            self.fold_one(now)
+
+    def wake(self, execution_id: str, now: float) -> Execution | None:
+        """A dormant execution has news: it is retained again (its early lines are gone)."""
+        execution = self.dormant.pop(execution_id, None)
+        if execution is not None:
+            self.executions[execution_id] = execution
+            self.order.append(execution_id)
+            if len(self.executions) > self.limit:
+                self.fold_one(now)
+        return execution
+
+    def fold_one(self, now: float) -> None:
+        """Fold the oldest execution, preferring one that has ended, into the samples.
+
+        Runs once per new execution past the limit (and per execution a merge brings),
+        so it is written with locals and one status check per execution looked at.
+        """
+        idle = self.idle_timeout
+        executions, order = self.executions, self.order
+        status = None  # of the execution at the front of `order`, once known
+        if self._scan_pause > 0:
+            # The last scan found only running executions: a flood of them. Scanning
+            # again for each new one would cost 64 status checks per line; fold the
+            # oldest for a while instead.
+            self._scan_pause -= 1
+        else:
+            for _ in range(min(EVICTION_LOOKAHEAD, len(order) - 1)):
+                status = executions[order[0]].status(now, idle)
+                if status != RUNNING:
+                    break
+                order.rotate(-1)
+            else:
+                self._scan_pause = SCAN_PAUSE
+                status = None  # rotated past the last one checked
+        execution = executions.pop(order.popleft())
+        if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
+            self.folded_oldest_ts = execution.first_ts
+        if status is None:
+            status = execution.status(now, idle)
+        dormant = self.dormant
+        if status == RUNNING:
+            execution.raw_dropped += len(execution.raw)
+            execution.raw = [] if self.keep_raw else NO_LINES  # woken, it logs on
+            execution.read_times = None
+            dormant[execution.execution_id] = execution
+            if len(dormant) > self.limit:
+                oldest = dormant.popitem(last=False)[1]
+                self._settle(oldest, oldest.status(now, idle))
+        else:
+            self._settle(execution, status)
+        # Dormant executions that have ended since are folded as they come up.
+        for _ in range(2):
+            if not dormant:
+                break
+            oldest = next(iter(dormant.values()))
+            status = oldest.status(now, idle)
+            if status == RUNNING:
+                break
+            dormant.popitem(last=False)
+            self._settle(oldest, status)
+
+    def _settle(self, execution: Execution, status: str) -> None:
+        """Fold an execution into the samples for good (or give up on a running one)."""
+        if status == RUNNING:
+            self.lost_running += 1
+        else:
+            end = execution.end_ts(status)
+            assert end is not None
+            self.folded.add(end, execution.duration_s(status), status == FAILED)
+        self.folded_count += 1
+        execution_id = execution.execution_id
+        self.folded_ids.add(execution_id)
+        order = self._folded_order
+        order.append(execution_id)
+        if len(order) > self.limit:
+            self.folded_ids.discard(order.popleft())
+
+    def summaries(self) -> Iterator[Execution]:
+        """Every execution with a summary: retained ones, then dormant ones."""
+        yield from self.executions.values()
+        yield from self.dormant.values()
+
+    def counts(self, now: float) -> dict[str, int]:
+        """Executions seen: total, running, succeeded, failed (folded ones included)."""
+        tally = {RUNNING: self.lost_running, SUCCEEDED: 0, FAILED: 0}
+        idle = self.idle_timeout
+        for execution in self.summaries():
+            tally[execution.status(now, idle)] += 1
+        folded_failed = self.folded.failed_count()
+        tally[FAILED] += folded_failed
+        tally[SUCCEEDED] += len(self.folded) - folded_failed
+        return {"total": len(self.executions) + len(self.dormant) + self.folded_count,
+                "running": tally[RUNNING],
+                "succeeded": tally[SUCCEEDED], "failed": tally[FAILED]}

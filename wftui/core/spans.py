@@ -1,0 +1,389 @@
+"""OpenTelemetry spans and log records -> the log events executions are built from.
+
+A trace is one execution. Its spans are written as the events a workflow log holds
+(docs/log-format.md), so the ledger, figures, thresholds, table, step tree, export,
+replay and compare read them unchanged, and spans carrying the `execution_id` of
+logged events land in the same execution (never counted twice):
+
+- the root span (no parent) -> `workflow_start` at its start, an `error` when it failed
+  (status ERROR or `success = false`), `workflow_complete` at its end;
+- every other span -> a `step_start` at its start and a `step_complete` at its end with
+  `duration_ms`, `step_id` and `parent_step_id` (the tree nests by them). A failed
+  child says `span_status: "error"` instead of `success: false`: a retried call that
+  failed is a failed step, not a failed execution;
+- span events and OTLP log records tied to a span -> `span_event` / `span_log` events
+  that the step tree shows inside that span's node.
+
+The execution id of a trace is the `execution_id` attribute of any of its spans, else
+the trace id. Spans of a trace that has shown neither such an attribute nor its root
+wait (`hold_s`, bounded) so that a later part of the same trace can still name it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from binascii import hexlify
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+from wftui.core.otlp_values import any_value, attributes_of
+
+# What gen_ai.operation.name says about a step's type.
+LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
+OPERATION_TYPES = {"execute_tool": "tool", "invoke_agent": "agent",
+                   "retrieval": "retrieval", "invoke_workflow": "workflow"}
+SPAN_KINDS = {0: None, 1: "internal", 2: "server", 3: "client", 4: "producer",
+              5: "consumer"}
+STATUS_ERROR = 2
+# Attributes a span's reading keeps (the rest are skipped without converting them).
+WANTED = frozenset({
+    "execution_id", "workflow_name", "gen_ai.workflow.name", "step_type", "success",
+    "error", "duration_ms", "gen_ai.operation.name", "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens", "gen_ai.response.model", "gen_ai.request.model",
+    "gen_ai.tool.name", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
+    "sampling.priority", "sample_rate",
+})
+SCALARS = frozenset({"string_value", "bool_value", "int_value", "double_value"})
+# A span's two lines, written by %-formatting (a dict and a dumps each cost twice as
+# much, and this is the receiver's hot path); strings go in through orjson (escaped).
+STEP_START = (b'{"event":"step_start","execution_id":%b,"timestamp":%d.%09d,"step_name":%b,'
+              b'"step_type":%b,"step_id":"%b","parent_step_id":"%b"}')
+STEP_COMPLETE = (b'{"event":"step_complete","execution_id":%b,"timestamp":%d.%09d,'
+                 b'"step_name":%b,"step_type":%b,"duration_ms":%d.%06d,"step_id":"%b",'
+                 b'"parent_step_id":"%b","span_status":"%b"')
+ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
+NANOS = 1e-9
+
+# Prices: model -> (USD per million input tokens, USD per million output tokens).
+Prices = dict[str, tuple[float, float]]
+
+
+def _hex(raw: bytes) -> str:
+    return raw.hex()
+
+
+def _cost(prices: Prices, model: str | None, tokens_in: int | None,
+          tokens_out: int | None) -> float | None:
+    """Cost from the configured table; None for a model it does not list."""
+    if model is None or (tokens_in is None and tokens_out is None):
+        return None
+    price = prices.get(model)
+    if price is None:
+        return None
+    return ((tokens_in or 0) * price[0] + (tokens_out or 0) * price[1]) / 1_000_000
+
+
+def _int(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def _step_type(attrs: dict[str, Any], kind: int) -> str | None:
+    """`step_type`, else what gen_ai.operation.name says, else the span kind."""
+    declared = attrs.get("step_type")
+    if type(declared) is str:
+        return declared
+    operation = attrs.get("gen_ai.operation.name")
+    if type(operation) is str:
+        if operation in LLM_OPERATIONS:
+            return "llm"
+        return OPERATION_TYPES.get(operation, operation)
+    return SPAN_KINDS.get(kind)
+
+
+def _json_or_text(value: Any) -> Any:
+    """Tool arguments and results arrive as JSON text: shown as the value they hold."""
+    if type(value) is str and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
+def unusable(span: Any) -> bool:
+    """A span we cannot place: ids of the wrong length, or no start or end time (a
+    zero time would read as 1970). Counted and answered as rejected, never guessed."""
+    return (len(span.trace_id) != 16 or len(span.span_id) != 8
+            or len(span.parent_span_id) not in (0, 8)
+            or not span.start_time_unix_nano or not span.end_time_unix_nano)
+
+
+REJECTED_SPANS = ("span(s) with a trace id not 16 bytes, a span id not 8 bytes, or no "
+                  "start or end time")
+
+
+def _span_events(span: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The span's events (time, name, attributes), and its first exception event's."""
+    events: list[dict[str, Any]] = []
+    exception: dict[str, Any] | None = None
+    for item in span.events:
+        attrs = attributes_of(item.attributes)
+        events.append({"name": item.name, "timestamp": item.time_unix_nano * NANOS,
+                       "attributes": attrs})
+        if exception is None and item.name == "exception":
+            exception = attrs
+    return events, exception
+
+
+class SpanReader:
+    """Reads spans into event lines; keeps per-trace state across requests."""
+
+    def __init__(self, prices: Prices | None = None, *, max_traces: int = 100_000,
+                 max_waiting: int = 50_000, hold_s: float = 5.0) -> None:
+        self.prices: Prices = dict(prices or {})
+        self.max_traces = max_traces
+        self.max_waiting = max_waiting
+        self.hold_s = hold_s
+        # trace id -> execution id, for spans and log records that come later
+        self.trace_ids: OrderedDict[bytes, str] = OrderedDict()
+        # trace id -> (first seen, [(kind, parts...)]) not yet named: see the module doc
+        self.waiting: OrderedDict[bytes, tuple[float, list[tuple[Any, ...]]]] = OrderedDict()
+        self.waiting_count = 0
+        # trace id -> name of its latest failed span: the root's failure names the step
+        # that failed (children end, and are exported, before their root)
+        self.failed_child: dict[bytes, str] = {}
+        self.spans = 0
+        self.log_records = 0
+        self.rejected = 0  # spans with a trace id not 16 bytes or a span id not 8
+        self.last_rejected = 0  # ... of the last request read
+
+    # -- requests ----------------------------------------------------------------------
+
+    def read_traces(self, request: Any, now: float) -> list[bytes]:
+        """Event lines of an ExportTraceServiceRequest (those whose execution is known)."""
+        self.last_rejected = 0
+        by_trace: dict[bytes, list[tuple[Any, ...]]] = {}
+        named: dict[bytes, str] = {}
+        count = 0
+        for resource_spans in request.resource_spans:
+            service = None
+            for kv in resource_spans.resource.attributes:
+                if kv.key == "service.name":
+                    service = any_value(kv.value)
+                    break
+            for scope_spans in resource_spans.scope_spans:
+                for span in scope_spans.spans:
+                    count += 1
+                    if unusable(span):
+                        self.rejected += 1
+                        self.last_rejected += 1
+                        continue
+                    attrs = {}
+                    for kv in span.attributes:
+                        key = kv.key
+                        if key in WANTED:
+                            value = kv.value
+                            which = value.WhichOneof("value")
+                            attrs[key] = (getattr(value, which) if which in SCALARS
+                                          else any_value(value))
+                    trace = span.trace_id
+                    execution_id = attrs.get("execution_id")
+                    if type(execution_id) is str and trace not in named:
+                        named[trace] = execution_id
+                    entry = ("span", span, attrs, service)
+                    group = by_trace.get(trace)
+                    if group is None:
+                        by_trace[trace] = [entry]
+                    else:
+                        group.append(entry)
+        self.spans += count
+        lines: list[bytes] = []
+        for trace, entries in by_trace.items():
+            execution_id = named.get(trace) or self.trace_ids.get(trace)
+            if execution_id is None and any(not e[1].parent_span_id for e in entries):
+                execution_id = _hex(trace)  # the root came, without execution_id
+            self._route(trace, execution_id, entries, now, lines)
+        return lines
+
+    def read_logs(self, request: Any, now: float) -> list[bytes]:
+        """Event lines of an ExportLogsServiceRequest.
+
+        A record whose body is one of our log events (JSON text or a map) is that
+        event; any other record with a trace and span id shows in that span's node.
+        Records with neither are not ours to place: they are counted, not shown.
+        """
+        self.last_rejected = 0
+        lines: list[bytes] = []
+        for resource_logs in request.resource_logs:
+            for scope_logs in resource_logs.scope_logs:
+                for record in scope_logs.log_records:
+                    self.log_records += 1
+                    body = any_value(record.body)
+                    if type(body) is str and body.lstrip()[:1] == "{":
+                        with contextlib.suppress(orjson.JSONDecodeError):
+                            body = orjson.loads(body)
+                    if type(body) is dict and type(body.get("event")) is str:
+                        stamp = record.time_unix_nano or record.observed_time_unix_nano
+                        if "timestamp" not in body and stamp:
+                            body["timestamp"] = stamp * NANOS  # the record says when
+                        lines.append(orjson.dumps(body))
+                        continue
+                    trace = record.trace_id
+                    if not trace and not record.span_id:
+                        continue  # tied to no span: nowhere to show it
+                    if len(trace) != 16 or len(record.span_id) != 8:
+                        self.rejected += 1
+                        self.last_rejected += 1
+                        continue
+                    execution_id = self.trace_ids.get(trace)
+                    self._route(trace, execution_id, [("log", record, body)], now, lines)
+        return lines
+
+    # -- traces waiting for their execution id ----------------------------------------
+
+    def _route(self, trace: bytes, execution_id: str | None,
+               entries: list[tuple[Any, ...]], now: float, lines: list[bytes]) -> None:
+        if execution_id is None:
+            held = self.waiting.get(trace)
+            if held is None:
+                self.waiting[trace] = (now, list(entries))
+            else:
+                held[1].extend(entries)
+            self.waiting_count += len(entries)
+            while self.waiting_count > self.max_waiting and self.waiting:
+                self._release_oldest(lines)
+            return
+        self._remember(trace, execution_id)
+        held = self.waiting.pop(trace, None)
+        if held is not None:
+            self.waiting_count -= len(held[1])
+            self._write(execution_id, held[1], lines)
+        self._write(execution_id, entries, lines)
+
+    def _release_oldest(self, lines: list[bytes]) -> None:
+        trace, (_, entries) = self.waiting.popitem(last=False)
+        self.waiting_count -= len(entries)
+        execution_id = _hex(trace)
+        self._remember(trace, execution_id)
+        self._write(execution_id, entries, lines)
+
+    def flush(self, now: float | None = None) -> list[bytes]:
+        """Lines of traces that waited `hold_s` (all of them when `now` is None: the end
+        of a file) without naming an execution: their execution id is the trace id."""
+        lines: list[bytes] = []
+        while self.waiting:
+            first_seen = next(iter(self.waiting.values()))[0]
+            if now is not None and now - first_seen < self.hold_s:
+                break
+            self._release_oldest(lines)
+        return lines
+
+    def _remember(self, trace: bytes, execution_id: str) -> None:
+        known = self.trace_ids
+        if trace not in known:
+            known[trace] = execution_id
+            if len(known) > self.max_traces:
+                known.popitem(last=False)
+
+    # -- writing events ----------------------------------------------------------------
+
+    def _write(self, execution_id: str, entries: list[tuple[Any, ...]],
+               lines: list[bytes]) -> None:
+        dumps = orjson.dumps
+        quoted = dumps(execution_id)
+        for entry in entries:
+            if entry[0] == "span":
+                self._span_lines(execution_id, quoted, entry[1], entry[2], entry[3], lines)
+            else:
+                record, body = entry[1], entry[2]
+                stamp = record.time_unix_nano or record.observed_time_unix_nano
+                severity = record.severity_number
+                lines.append(dumps({
+                    "event": "span_log", "execution_id": execution_id,
+                    "timestamp": stamp * NANOS, "step_id": _hex(record.span_id),
+                    "severity": record.severity_text or None, "severity_number": severity,
+                    "body": body, "marks_error": severity >= ERROR_SEVERITY}))
+
+    def _span_lines(self, execution_id: str, quoted: bytes, span: Any,
+                    attrs: dict[str, Any], service: Any, lines: list[bytes]) -> None:
+        start_ns, end_ns = span.start_time_unix_nano, span.end_time_unix_nano
+        start, end = start_ns * NANOS, end_ns * NANOS
+        duration_ns = max(end_ns - start_ns, 0)
+        duration_ms = duration_ns / 1e6
+        step_id = hexlify(span.span_id)
+        failed = span.status.code == STATUS_ERROR or attrs.get("success") is False
+        error = None
+        traceback = None
+        events: list[dict[str, Any]] = []
+        if span.events:
+            events, exception = _span_events(span)
+            if exception is not None:
+                error = _exception_text(exception)
+                stack = exception.get("exception.stacktrace")
+                traceback = stack if type(stack) is str else None
+        if failed:
+            error = (_text(attrs.get("error")) or error or span.status.message
+                     or "span status ERROR")
+        dumps = orjson.dumps
+        if not span.parent_span_id:
+            root_id = step_id.decode()
+            name = (_text(attrs.get("workflow_name")) or _text(attrs.get("gen_ai.workflow.name"))
+                    or (span.name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
+                        else None) or _text(service))
+            lines.append(dumps({"event": "workflow_start", "execution_id": execution_id,
+                                "timestamp": start, "workflow_name": name,
+                                "step_name": span.name, "step_id": root_id,
+                                "trace_id": _hex(span.trace_id)}))
+            for item in events:
+                if failed and item["name"] == "exception":
+                    continue  # the error event below is this exception, with its trace
+                lines.append(dumps({"event": "span_event", "execution_id": execution_id,
+                                    "step_id": root_id, **item}))
+            failed_step = self.failed_child.pop(span.trace_id, span.name)
+            if failed:
+                lines.append(dumps({"event": "error", "execution_id": execution_id,
+                                    "timestamp": end, "step_name": failed_step,
+                                    "error": error, "traceback": traceback,
+                                    "step_id": root_id}))
+            lines.append(dumps({"event": "workflow_complete", "execution_id": execution_id,
+                                "timestamp": end,
+                                "status": "failure" if failed else "success",
+                                "duration_ms": duration_ms, "step_id": root_id}))
+            return
+        step_type = dumps(_step_type(attrs, span.kind))
+        parent_id = hexlify(span.parent_span_id)
+        name = dumps(span.name)
+        # A start and a completion, as a logged step: the ledger counts and pairs it.
+        # Times as exact decimals from the integer nanoseconds: no float repr.
+        lines.append(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), name, step_type,
+                                   step_id, parent_id))
+        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), name, step_type,
+                                    *divmod(duration_ns, 1_000_000), step_id, parent_id,
+                                    b"error" if failed else b"ok")
+        event: dict[str, Any] = {}  # what else the completion says, when it says more
+        if failed:
+            failed_child = self.failed_child
+            failed_child[span.trace_id] = span.name
+            if len(failed_child) > self.max_traces:  # roots that never came
+                del failed_child[next(iter(failed_child))]
+            event["error"] = error  # its stack trace is in the span's exception event
+        model = _text(attrs.get("gen_ai.response.model")) or _text(
+            attrs.get("gen_ai.request.model"))
+        if model is not None:
+            tokens_in = _int(attrs.get("gen_ai.usage.input_tokens"))
+            tokens_out = _int(attrs.get("gen_ai.usage.output_tokens"))
+            event["model"] = model
+            event["input_tokens"] = tokens_in
+            event["output_tokens"] = tokens_out
+            event["cost_usd"] = _cost(self.prices, model, tokens_in, tokens_out)
+        tool = attrs.get("gen_ai.tool.name")
+        if type(tool) is str:
+            event["tool_name"] = tool
+            event["arguments"] = _json_or_text(attrs.get("gen_ai.tool.call.arguments"))
+            event["result"] = _json_or_text(attrs.get("gen_ai.tool.call.result"))
+        if events:
+            event["span_events"] = events
+        lines.append(complete + b"," + dumps(event)[1:] if event else complete + b"}")
+
+
+def _text(value: Any) -> str | None:
+    return value if type(value) is str and value else None
+
+
+def _exception_text(attrs: dict[str, Any]) -> str:
+    kind, message = attrs.get("exception.type"), attrs.get("exception.message")
+    if type(kind) is str and type(message) is str:
+        return f"{kind}: {message}"
+    return str(message if message is not None else kind or "exception")

@@ -1,0 +1,1 @@
+"""OpenTelemetry input: the OTLP/HTTP receiver and OTLP JSON files."""

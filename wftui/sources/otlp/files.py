@@ -1,0 +1,122 @@
+"""OTLP JSON files (the OpenTelemetry Collector's file exporter: one request per line),
+recognised by their content and read like any log.
+
+`LineRouter` stands between the file reader and the ledger: a source whose first line
+is an OTLP request (`resourceSpans` / `resourceLogs`) has each line read as one request
+and turned into event lines (`wftui.core.spans`); any other source goes to the ledger
+as it is. A line of an OTLP file that does not decode is malformed, with its number and
+the reason, and the rest of the file still counts.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import stat
+import time
+from typing import Any
+
+import orjson
+
+from wftui.core.ledger import Ledger
+from wftui.core.spans import Prices, SpanReader
+
+KEYS = {b'"resourceSpans"': "traces", b'"resourceLogs"': "logs"}
+SNIFF_BYTES = 64 * 1024
+LOG, OTLP = "log", "otlp"
+
+
+def otlp_kind(value: Any) -> str | None:
+    """"traces" / "logs" for a parsed OTLP request object, else None."""
+    if type(value) is dict:
+        if "resourceSpans" in value:
+            return "traces"
+        if "resourceLogs" in value:
+            return "logs"
+    return None
+
+
+def looks_like_otlp(line: bytes) -> bool:
+    """Whether a file's first line is an OTLP JSON request (its start is enough)."""
+    head = line.lstrip()[:256]
+    return head.startswith(b"{") and any(key in head for key in KEYS)
+
+
+def is_otlp_file(path: str) -> bool:
+    """Sniff a regular file's first line (gzip too); False when it cannot be read.
+    A FIFO or device is never opened here: its data belongs to the reader."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as raw:
+            start = raw.read(2)
+        opener: Any = gzip.open if start == b"\x1f\x8b" else open
+        with opener(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False
+    for line in head.split(b"\n"):
+        if line.strip():
+            return looks_like_otlp(line)
+    return False
+
+
+class LineRouter:
+    """Feeds a ledger: log lines as they are, OTLP JSON lines read as requests."""
+
+    def __init__(self, ledger: Ledger, prices: Prices | None = None) -> None:
+        self.ledger = ledger
+        self.prices = prices
+        self.kinds: dict[str, str] = {}  # source -> LOG or OTLP, from its first line
+        self.readers: dict[str, SpanReader] = {}
+
+    def ingest(self, source: str, first_lineno: int, lines: list[bytes],
+               read_time: float | None = None) -> None:
+        """One batch of consecutive lines of a source (as `Ledger.ingest_lines`)."""
+        kind = self.kinds.get(source)
+        if kind is None:
+            first = next((line for line in lines if line.strip()), None)
+            if first is None:
+                self.ledger.ingest_lines(source, first_lineno, lines, read_time)
+                return
+            kind = self.kinds[source] = OTLP if looks_like_otlp(first) else LOG
+        if kind == LOG:
+            self.ledger.ingest_lines(source, first_lineno, lines, read_time)
+            return
+        # Only here: the protobuf modules cost a log-only run's start time.
+        from wftui.sources.otlp.decode import BodyError, message_from_dict
+
+        reader = self.readers.get(source)
+        if reader is None:
+            reader = self.readers[source] = SpanReader(self.prices)
+        now = read_time if read_time is not None else time.time()
+        for lineno, line in enumerate(lines, first_lineno):
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+                request_kind = otlp_kind(value)
+                if request_kind is None:
+                    raise BodyError("not an OTLP request (no resourceSpans or resourceLogs)")
+                message = message_from_dict(value, request_kind)
+            except orjson.JSONDecodeError as error:
+                self.ledger.reject(source, lineno, f"not JSON: {error}", line)
+                continue
+            except BodyError as error:
+                self.ledger.reject(source, lineno, str(error), line)
+                continue
+            out = (reader.read_traces(message, now) if request_kind == "traces"
+                   else reader.read_logs(message, now))
+            out.extend(reader.flush(now))
+            if reader.last_rejected:
+                self.ledger.reject(source, lineno, f"{reader.last_rejected} span(s) or "
+                                   "record(s) with ids of the wrong length skipped", line)
+            if out:
+                self.ledger.ingest_lines(source, lineno, out, read_time)
+
+    def finish(self) -> None:
+        """The end of every file: traces still waiting for a name take their trace id."""
+        for source, reader in self.readers.items():
+            out = reader.flush()
+            if out:
+                self.ledger.ingest_lines(source, 0, out)

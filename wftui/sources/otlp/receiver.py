@@ -1,0 +1,311 @@
+"""The OTLP/HTTP receiver: `POST /v1/traces` and `POST /v1/logs` on an aiohttp server.
+
+Answers as the OTLP specification asks: the Export*ServiceResponse in the request's
+content type (with partial_success when some spans were refused, and why); 400 for a
+body that does not decode, 415 for another content type, 413 past the body limit or
+when gzip inflates past the decompressed limit, 401 without the bearer token when one
+is set, 404/405 elsewhere. Bodies queue for the fold (`sink`) in a worker thread; when
+that falls behind past `queue_bytes`, requests get 503 with Retry-After (the OTLP retry
+contract) instead of memory growing without bound.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from aiohttp import web
+from google.protobuf import json_format  # type: ignore[import-untyped]
+from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
+    ExportLogsServiceResponse,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceResponse,
+)
+
+from wftui.core.spans import REJECTED_SPANS, SpanReader, unusable
+from wftui.sources.otlp.decode import JSON, PROTOBUF, BodyError, TooLarge, decode_body
+
+MIB = 1024 * 1024
+DEFAULT_PORT = 4318
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+RETRY_AFTER_S = 1
+RATE_WINDOW_S = 5.0
+# How often traces waiting for their execution id are looked at (see SpanReader).
+FLUSH_EVERY_S = 1.0
+
+Sink = Callable[[str, list[bytes]], None]
+
+
+@dataclass
+class ReceiverLimits:
+    """Body limits and the ingest queue's bound."""
+
+    body_bytes: int = 16 * MIB
+    decompressed_bytes: int = 64 * MIB
+    queue_bytes: int = 64 * MIB
+
+
+def parse_address(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
+    """`[HOST:]PORT` (IPv6 in brackets) -> (host, port); ValueError with the reason."""
+    text = text.strip()
+    host, port_text = default_host, text
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0 or text[end + 1:end + 2] != ":":
+            raise ValueError(f"{text!r}: expected [HOST]:PORT")
+        host, port_text = text[1:end], text[end + 2:]
+    elif ":" in text:
+        host, port_text = text.rsplit(":", 1)
+        host = host or default_host
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+    return host, int(port_text)
+
+
+class OtlpReceiver:
+    """Receives OTLP/HTTP and feeds the event lines it makes of it to `sink`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int | None = DEFAULT_PORT, *,
+                 reader: SpanReader | None = None, token: str | None = None,
+                 limits: ReceiverLimits | None = None,
+                 grpc_address: tuple[str, int] | None = None) -> None:
+        self.host = host
+        self.port = port  # None: OTLP/gRPC only
+        self.grpc_address = grpc_address
+        self.reader = reader or SpanReader()
+        self.token = token
+        self.limits = limits or ReceiverLimits()
+        where = [f"{host}:{port}"] if port is not None else []
+        if grpc_address is not None:
+            where.append(f"grpc {grpc_address[0]}:{grpc_address[1]}")
+        self.name = "otlp " + " ".join(where)
+        self.error: str | None = None
+        self.listening = False
+        self.requests = 0
+        self.refused: dict[int, int] = {}  # HTTP status -> count of requests refused
+        self.last_refusal: str | None = None
+        self.last_rejection: str | None = None  # why spans or records were skipped
+        self._queue: asyncio.Queue[tuple[str, Any, int]] | None = None
+        self._queued_bytes = 0
+        self._recent: deque[tuple[float, int]] = deque()  # (time, spans) for spans/s
+        self._runner: web.AppRunner | None = None
+
+    # -- running -----------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        """The aiohttp application (the body limit is enforced before reading)."""
+        app = web.Application(client_max_size=self.limits.body_bytes)
+        app.router.add_post("/v1/traces", self._traces)
+        app.router.add_post("/v1/logs", self._logs)
+        return app
+
+    async def run(self, sink: Sink, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set; batches of lines go to `sink` in a worker thread."""
+        self._queue = asyncio.Queue()
+        # Bodies are decompressed here, against the decompressed limit (a gzip bomb).
+        runner = web.AppRunner(self.app(), auto_decompress=False, access_log=None,
+                               handle_signals=False)
+        await runner.setup()
+        self._runner = runner
+        grpc_server = None
+        try:
+            if self.port is not None:
+                site = web.TCPSite(runner, self.host, self.port, reuse_address=True)
+                await site.start()
+            if self.grpc_address is not None:
+                from wftui.sources.otlp.grpc_server import start_grpc
+
+                grpc_server = await start_grpc(self, *self.grpc_address)
+        except OSError as error:
+            self.error = str(error) if error.strerror is None else \
+                f"cannot listen on {self.host}:{self.port}: {error.strerror}"
+            await runner.cleanup()
+            raise
+        self.listening = True
+        fold = asyncio.create_task(self._fold(sink))
+        try:
+            await stop.wait()
+        finally:
+            self.listening = False
+            fold.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fold
+            if grpc_server is not None:
+                await grpc_server.stop(grace=1.0)
+            await runner.cleanup()
+
+    async def _fold(self, sink: Sink) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            try:
+                kind, message, size = await asyncio.wait_for(queue.get(), FLUSH_EVERY_S)
+            except TimeoutError:
+                lines = self.reader.flush(time.time())
+                if lines:
+                    await asyncio.to_thread(sink, self.name, lines)
+                continue
+            try:
+                await asyncio.to_thread(self._fold_one, sink, kind, message)
+            finally:
+                self._queued_bytes -= size
+
+    def _fold_one(self, sink: Sink, kind: str, message: Any) -> None:
+        now = time.time()
+        reader = self.reader
+        lines = (reader.read_traces(message, now) if kind == "traces"
+                 else reader.read_logs(message, now))
+        lines.extend(reader.flush(now))
+        if lines:
+            sink(self.name, lines)
+
+    # -- requests ----------------------------------------------------------------------
+
+    async def _traces(self, request: web.Request) -> web.StreamResponse:
+        return await self._receive(request, "traces")
+
+    async def _logs(self, request: web.Request) -> web.StreamResponse:
+        return await self._receive(request, "logs")
+
+    async def _receive(self, request: web.Request, kind: str) -> web.StreamResponse:
+        self.requests += 1
+        content_type = request.content_type
+        answer_type = PROTOBUF if content_type == PROTOBUF else JSON
+        if not self.authorized(request.headers.get("Authorization", "")):
+            return self._refuse(401, "a bearer token is required", answer_type)
+        if content_type not in (PROTOBUF, JSON):
+            return self._refuse(415, f"Content-Type {content_type!r} is not supported; "
+                                f"use {PROTOBUF} or {JSON}", answer_type)
+        length = request.content_length
+        if length is not None and length > self.limits.body_bytes:
+            return self._refuse(413, f"body of {length} bytes is past the "
+                                f"{self.limits.body_bytes} byte limit", answer_type)
+        if self.behind():
+            return self._refuse(503, "ingest is behind; retry later", answer_type,
+                                {"Retry-After": str(RETRY_AFTER_S)})
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return self._refuse(413, f"body is past the {self.limits.body_bytes} byte "
+                                "limit", answer_type)
+        try:
+            # In a thread: a big JSON body takes a while to read, and the loop also runs
+            # the file tailer and the scrapers.
+            message = await asyncio.to_thread(
+                decode_body, body, content_type, request.headers.get("Content-Encoding", ""),
+                kind, self.limits.decompressed_bytes)
+        except TooLarge as error:
+            return self._refuse(413, str(error), answer_type)
+        except BodyError as error:
+            return self._refuse(400, str(error), answer_type)
+        return self._answer(200, self.accept(kind, message), answer_type)
+
+    # -- shared by OTLP/HTTP and OTLP/gRPC ---------------------------------------------
+
+    def authorized(self, header: str) -> bool:
+        """Whether an Authorization value carries the token (always, without one)."""
+        if self.token is None:
+            return True
+        return hmac.compare_digest(header.encode(), f"Bearer {self.token}".encode())
+
+    def behind(self) -> bool:
+        """Whether the fold is behind past the queue bound (refuse, ask for a retry)."""
+        return self._queued_bytes > self.limits.queue_bytes
+
+    def accept(self, kind: str, message: Any) -> Any:
+        """Queue a decoded request for the fold; the Export*ServiceResponse to answer."""
+        spans, rejected, reason = self._count(kind, message)
+        size = message.ByteSize()
+        assert self._queue is not None
+        self._queued_bytes += size
+        self._queue.put_nowait((kind, message, size))
+        if spans:
+            self._recent.append((time.monotonic(), spans))
+        response = (ExportTraceServiceResponse() if kind == "traces"
+                    else ExportLogsServiceResponse())
+        if rejected:
+            self.last_rejection = reason
+            response.partial_success.error_message = reason
+            if kind == "traces":
+                response.partial_success.rejected_spans = rejected
+            else:
+                response.partial_success.rejected_log_records = rejected
+        return response
+
+    def _count(self, kind: str, message: Any) -> tuple[int, int, str]:
+        """(spans or records, those with ids of the wrong length, why): for the answer.
+
+        Counted here so the sender hears of them; the reader skips the same ones.
+        """
+        total = rejected = 0
+        if kind == "traces":
+            for resource_spans in message.resource_spans:
+                for scope_spans in resource_spans.scope_spans:
+                    for span in scope_spans.spans:
+                        total += 1
+                        if unusable(span):
+                            rejected += 1
+            return total, rejected, f"{rejected} {REJECTED_SPANS}" if rejected else ""
+        for resource_logs in message.resource_logs:
+            for scope_logs in resource_logs.scope_logs:
+                for record in scope_logs.log_records:
+                    total += 1
+                    if (record.trace_id or record.span_id) and (
+                            len(record.trace_id) != 16 or len(record.span_id) != 8):
+                        rejected += 1
+        return 0, rejected, (f"{rejected} log record(s) with a trace id not 16 bytes or "
+                             "a span id not 8 bytes" if rejected else "")
+
+    def _refuse(self, status: int, message: str, answer_type: str,
+                headers: dict[str, str] | None = None) -> web.Response:
+        self.refused[status] = self.refused.get(status, 0) + 1
+        self.last_refusal = f"{status}: {message}"
+        return self._answer(status, Status(code=_rpc_code(status), message=message),
+                            answer_type, headers)
+
+    @staticmethod
+    def _answer(status: int, message: Any, answer_type: str,
+                headers: dict[str, str] | None = None) -> web.Response:
+        if answer_type == PROTOBUF:
+            body = message.SerializeToString()
+        else:
+            body = orjson.dumps(json_format.MessageToDict(message))
+        return web.Response(status=status, body=body, content_type=answer_type,
+                            headers=headers)
+
+    # -- what the source line shows ----------------------------------------------------
+
+    def spans_per_s(self) -> float:
+        """Spans accepted per second over the last few seconds."""
+        cutoff = time.monotonic() - RATE_WINDOW_S
+        recent = self._recent
+        while recent and recent[0][0] < cutoff:
+            recent.popleft()
+        return sum(count for _, count in recent) / RATE_WINDOW_S
+
+    def status(self) -> dict[str, Any]:
+        """This source's entry in a snapshot's `sources`."""
+        reader = self.reader
+        return {
+            "kind": "otlp", "name": self.name,
+            "status": "error" if self.error else ("ok" if self.listening else "starting"),
+            "error": self.error, "spans": reader.spans, "log_records": reader.log_records,
+            "spans_per_s": round(self.spans_per_s(), 1), "rejected_spans": reader.rejected,
+            "last_rejection": self.last_rejection,
+            "refused_requests": sum(self.refused.values()),
+            "last_refusal": self.last_refusal, "requests": self.requests,
+        }
+
+
+def _rpc_code(status: int) -> int:
+    """The google.rpc code matching an HTTP status (for the error body)."""
+    return {400: 3, 401: 16, 413: 8, 415: 3, 503: 14}.get(status, 2)
