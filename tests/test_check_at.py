@@ -45,3 +45,15 @@ def test_check_at_a_moment_outside_the_log_says_so(tmp_path: Path) -> None:
                              "runs from 2026-03-01T09:00:00Z to 2026-03-01T09:03:30Z")
     code, _, error = check(path, "--at", "soon")
     assert code == 2 and "is not a moment" in error and "Traceback" not in error
+
+
+def test_check_at_in_text_says_the_moment(tmp_path: Path) -> None:
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", str(path), "--at",
+                           "09:01:35", "--format", "text"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == ("window      5m ending 2026-03-01T09:01:35Z "
+                                           "(as it stood then: --at)")
+    assert "error rate  50.00%" in done.stdout
