@@ -33,6 +33,7 @@ def test_a_device_given_as_a_log_is_refused_at_once(device: str) -> None:
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
     assert f"{device}: not a log file but a character device" in done.stderr
+    assert done.stderr.count(device) == 1  # named once, not "path: path: ..."
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero here")

@@ -1,7 +1,8 @@
 """The live monitor's engine, shared by the TUI and `wftui watch`: no UI in here.
 
-Sources are read in one background event loop (`wftui.background`: the file tailer,
-the metrics scrapers); each batch of lines is ingested under a lock. Readers
+Files and the OTLP receiver are read in one background event loop
+(`wftui.background`), and metrics are scraped in another (a busy ingest must not eat a
+scrape's deadline); each batch of lines is ingested under a lock. Readers
 call `snapshot()` from any thread: it takes the lock only to compute figures, so the
 UI never waits on IO.
 """
@@ -21,9 +22,11 @@ from wftui.config import Settings
 from wftui.core.clock import LogClock, log_clock
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
+from wftui.core.understood import annotate, log_warnings
 from wftui.live_history import MonitorHistory
 from wftui.sources.connect import MetricFamily
 from wftui.sources.otlp.files import LineRouter
@@ -42,7 +45,8 @@ class LiveMonitor:
         from wftui.sources.files import FileTailer
 
         self.settings = settings
-        self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s)
+        self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,
+                             mapping=build_mapping(settings.section("logs")))
         self.engine = ThresholdEngine(settings.thresholds)
         self.tailer = FileTailer(list(files), from_end=from_end) if files else None
         self.metrics = metrics
@@ -57,6 +61,9 @@ class LiveMonitor:
         self._stop: asyncio.Event | None = None
         self._metrics_version = 0
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
+        self._last_targets: list[dict[str, Any]] = []  # shown while the loop is busy
+        self._metrics_background = BackgroundLoop("wftui-metrics")
+        self._metrics_stop: asyncio.Event | None = None
         self.on_change: Callable[[], None] | None = None
         # The first read of what the files hold (None: nothing to catch up on, e.g.
         # stdin): figures before it is done are partial, and thresholds wait for it.
@@ -73,15 +80,25 @@ class LiveMonitor:
         """Start reading in the background; returns once the loop is running."""
         self._stop = asyncio.Event()  # binds to the loop at its first use there
         self._background.start(self._main)
+        if self.metrics is not None:
+            self._metrics_stop = asyncio.Event()
+            self._metrics_background.start(self._metrics_main)
+
+    async def _metrics_main(self) -> None:
+        assert self.metrics is not None and self._metrics_stop is not None
+        task = asyncio.create_task(self._guard("metrics", self.metrics.run(
+            self._metrics_stop, self._metrics_updated)))
+        await self._metrics_stop.wait()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self.metrics.aclose()
 
     async def _main(self) -> None:
         assert self._stop is not None
         tasks = []
         if self.tailer is not None:
             tasks.append(asyncio.create_task(self._guard("files", self._read_files())))
-        if self.metrics is not None:
-            tasks.append(asyncio.create_task(self._guard("metrics", self.metrics.run(
-                self._stop, self._metrics_updated))))
         if self.otlp is not None:
             tasks.append(asyncio.create_task(self._guard("otlp receiver", self.otlp.run(
                 self._ingest_spans, self._stop))))
@@ -91,8 +108,6 @@ class LiveMonitor:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self.metrics is not None:
-            await self.metrics.aclose()
         if self.tailer is not None:
             self.tailer.close()
 
@@ -177,7 +192,10 @@ class LiveMonitor:
             self.progress.end_readers()  # a catch-up in parts ends now, not when read
         if self._stop is not None:
             self._background.call_soon(self._stop.set)
+        if self._metrics_stop is not None:
+            self._metrics_background.call_soon(self._metrics_stop.set)
         self._background.stop(timeout)
+        self._metrics_background.stop(timeout)
 
     # -- reading -----------------------------------------------------------------------
 
@@ -192,26 +210,34 @@ class LiveMonitor:
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
             progress = self.progress.as_dict() if self.reading and self.progress else None
-            for status in self.tailer.statuses:
-                entry = file_source_entry(self.ledger, status.as_dict())
-                if progress is not None and entry["status"] == "following":
-                    # catching up: the lines read so far, readers in parts included
-                    entry.update(status="reading", reading=progress,
-                                 lines=max(entry["lines"], progress["lines"]))
-                entries.append(entry)
+            with self._lock:  # annotate reads the ledger's counters of unknown things
+                for status in self.tailer.statuses:
+                    entry = annotate(file_source_entry(self.ledger, status.as_dict()),
+                                     self.ledger)
+                    if progress is not None and entry["status"] == "following":
+                        # catching up: the lines read so far, readers in parts included
+                        entry.update(status="reading", reading=progress,
+                                     lines=max(entry["lines"], progress["lines"]))
+                    entries.append(entry)
         if self.otlp is not None:
             entries.append(self.otlp.status())
         metrics = self.metrics
         if metrics is not None:
-            entries.extend(self._in_loop(lambda: metrics.target_statuses(now), []))
+            targets = self._in_loop(lambda: metrics.target_statuses(now), None)
+            if targets is None:  # the loop was busy: the last known, never a vanished source
+                targets = self._last_targets
+            else:
+                self._last_targets = targets
+            entries.extend(targets)
         return entries
 
     def _in_loop(self, job: Callable[[], Any], default: Any) -> Any:
-        """Run a read of loop-owned state inside the loop thread (it is not thread-safe)."""
-        if not self._background.running:
+        """Run a read of the metrics' state inside their loop's thread (it is not
+        thread-safe)."""
+        if not self._metrics_background.running:
             return job()
         try:
-            return self._background.call(job, timeout=2.0)
+            return self._metrics_background.call(job, timeout=2.0)
         except (TimeoutError, RuntimeError):
             return default
 
@@ -253,6 +279,8 @@ class LiveMonitor:
         # Partial figures judge nothing: an alert on half a log would be noise.
         engine = self.engine if self.judged else ThresholdEngine(())
         with self._lock:
+            if ledger is not None:
+                warnings += log_warnings(ledger)
             alerts = None
             if window != alert_window:
                 alerts = take_snapshot(ledger, engine, window_s=alert_window, now=now,
@@ -292,8 +320,10 @@ class LiveMonitor:
             if execution is None:
                 return None
             execution = execution.copy()
+        mapping = self.ledger.mapping
         return build_detail(execution, time.time() if now is None else now,
-                            self.ledger.idle_timeout)
+                            self.ledger.idle_timeout,
+                            mapping.contract_dict if mapping is not None else None)
 
     def set_settings(self, settings: Settings) -> None:
         """A reloaded config: thresholds take effect at the next snapshot."""

@@ -59,9 +59,16 @@ def test_error_envelope(status: int) -> None:
 def test_templates_render_the_articles_queries() -> None:
     names = MetricNames()
     queries = PrometheusQueries()
+    failures = "failure|failed|error|errored|timeout|timed_out"
+    ended = failures + "|success|succeeded|ok|completed|complete|done"
+    # Over executions that ended with a success or a failure word only.
     assert render(queries.error_rate, names, 300) == (
-        '(sum(rate(workflow_executions_total{status=~"failure"}[300s])) or vector(0)) '
-        "/ sum(rate(workflow_executions_total[300s]))")
+        f'(sum(rate(workflow_executions_total{{status=~"{failures}"}}[300s])) or vector(0)) '
+        f'/ sum(rate(workflow_executions_total{{status=~"{ended}"}}[300s]))')
+    dotted = MetricNames(failure_statuses=("a.b",), success_statuses=("ok",))
+    assert render(queries.error_rate_all, dotted, None) == (
+        '(sum(workflow_executions_total{status=~"a\\\\.b"}) or vector(0)) '
+        '/ sum(workflow_executions_total{status=~"a\\\\.b|ok"})')
     assert render(queries.latency, names, 90, 0.95) == (
         "histogram_quantile(0.95, sum by (le) (rate(workflow_duration_seconds_bucket[90s])))")
     assert render(queries.queue_depth, names, 60) == (

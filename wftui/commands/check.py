@@ -17,8 +17,10 @@ from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
+from wftui.core.understood import annotate, log_warnings, not_understood_sources
 from wftui.view.render_text import snapshot_text
 
 
@@ -43,10 +45,19 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
 
     def new_ledger() -> Ledger:
         return Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,
-                      keep_raw=keep_raw)
+                      keep_raw=keep_raw, mapping=mapping)
+
+    mapping = build_mapping(settings.section("logs"))
 
     ledger, statuses = read_once(paths, new_ledger)
-    return ledger, [check_entry(file_source_entry(ledger, status)) for status in statuses]
+    return ledger, [check_entry(annotate(file_source_entry(ledger, status), ledger))
+                    for status in statuses]
+
+
+def _reason(source: dict[str, Any]) -> str:
+    """`name: why`, without the name twice (a tailer's error often starts with the path)."""
+    name, why = str(source["name"]), str(source.get("error") or source.get("status"))
+    return f"{name}: {why.removeprefix(f'{name}: ')}"
 
 
 def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +67,7 @@ def check_entry(entry: dict[str, Any]) -> dict[str, Any]:
         entry["status"] = "missing"
         entry["error"] = entry.get("error") or "no such file"
     elif state != "error":
-        entry["status"], entry["error"] = "ok", None
+        entry["status"], entry["error"] = "ok", entry.get("not_understood")
     return entry
 
 
@@ -109,9 +120,15 @@ def run(options: argparse.Namespace) -> int:
     metrics, targets, warnings = read_metrics(options, settings)
     sources += targets
     if not any(source.get("status") == "ok" for source in sources):
-        reasons = "; ".join(f"{s['name']}: {s.get('error') or s.get('status')}"
-                            for s in sources)
+        reasons = "; ".join(_reason(s) for s in sources)
         fail(f"no source could be read ({reasons})")
+    # Read but understood nothing (a log of no events, a target of none of our metrics):
+    # an error, never an all-clear.
+    problem = not_understood_sources(sources)
+    if problem is not None:
+        fail(problem)
+    if ledger is not None:
+        warnings = log_warnings(ledger) + warnings
     engine = ThresholdEngine(settings.thresholds)
     if options.at is not None:
         snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,

@@ -7,6 +7,7 @@ import sys
 from typing import NoReturn
 
 from wftui.config import ConfigError, Settings, load_settings
+from wftui.core.mapping import MappingError, build_mapping
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +41,8 @@ def settings_from(options: argparse.Namespace) -> Settings:
         settings = load_settings(options.config, window=options.window,
                                  idle_timeout=options.idle_timeout,
                                  retention=options.retention)
-    except ConfigError as error:
+        build_mapping(settings.section("logs"))  # a bad [logs] table fails here, once
+    except (ConfigError, MappingError) as error:
         fail(str(error))
     report_refused(settings)
     return settings

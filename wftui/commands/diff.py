@@ -59,7 +59,9 @@ def run(options: argparse.Namespace) -> int:
         if execution is None:
             fail(f"{fmt.visible(execution_id)} is not in the given log files")
             raise AssertionError("unreachable")
-        details.append(build_detail(execution, now, ledger.idle_timeout))
+        mapping = ledger.mapping
+        details.append(build_detail(execution, now, ledger.idle_timeout,
+                                    mapping.contract_dict if mapping is not None else None))
     comparison = compare(details[0], details[1])
     if options.format == "json":
         sys.stdout.buffer.write(orjson.dumps(comparison.as_dict(),

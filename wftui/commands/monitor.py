@@ -8,6 +8,8 @@ failure inside the UI is one line on stderr too, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import sys
 from collections.abc import Callable
@@ -71,21 +73,44 @@ def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:
 
 def run_app(make: Callable[[], Any]) -> int:
     """Run a Textual app; an unexpected error becomes one line on stderr (exit 1)."""
+    app = None
+    # What Textual prints on stderr as the app ends: its traceback of an error in an
+    # event handler (it has no public hook for those), shown below as one line.
+    printed = io.StringIO()
     try:
         app = make()
-        result = app.run()
+        with contextlib.redirect_stderr(printed):
+            result = app.run()
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # noqa: BLE001 - the operator gets one line, not a traceback
         print(f"wftui: unexpected error: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    finally:
+        # run() returned: leaving did not hang; the caller's cleanup runs unhurried.
+        guard = getattr(app, "exit_guard", None)
+        if guard is not None:
+            guard.close()
     # The app ends itself on an unexpected error (WftuiApp.crash): the traceback is in
     # a file, and the operator gets one line naming it.
     crash = getattr(app, "crash_line", None)
     if crash is not None:
         print(f"wftui: unexpected error: {crash}", file=sys.stderr)
         return 1
-    return int(result or 0) if app.return_code in (None, 0) else int(app.return_code)
+    return_code = app.return_code
+    text = printed.getvalue()
+    if return_code == 1 and text and not os.environ.get("WFTUI_DEBUG"):
+        from wftui.ui.crash import textual_crash
+        from wftui.view.text import safe
+
+        found = textual_crash(text)
+        if found is not None:
+            line, where = found
+            print(f"wftui: unexpected error: {safe(line)}"
+                  + (f" (details in {where})" if where else ""), file=sys.stderr)
+            return 1
+    sys.stderr.write(text)  # anything else printed is the operator's to see
+    return int(result or 0) if return_code in (None, 0) else int(return_code)
 
 
 def take_stdin_for_logs() -> int:

@@ -20,6 +20,7 @@ from wftui.commands.common import fail, report_refused
 from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, load_settings
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import MappingError, build_mapping
 from wftui.replay.plan import ReplayError, ReplayHook, build_plan, check_id, hook_from
 from wftui.replay.run import ReplayResult, interruption, replay
 
@@ -92,10 +93,12 @@ def run(options: argparse.Namespace) -> int:
         settings = load_settings(options.config)
         report_refused(settings)
         hook = hook_from(settings, options.replay_cmd, options.replay_url)
-    except (ReplayError, ConfigError) as error:
+        mapping = build_mapping(settings.section("logs"))
+    except (ReplayError, ConfigError, MappingError) as error:
         fail(str(error))
         raise
-    ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s)
+    ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,
+                    mapping=mapping)
     reader = _LogReader(options.files, ledger)
     try:
         return _replay(options, execution_id, hook, reader)
@@ -113,7 +116,9 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | N
     if execution is not None:
         from wftui.core.steps import build_detail
 
-        detail = build_detail(execution, execution.last_ts, reader.ledger.idle_timeout)
+        mapping = reader.ledger.mapping
+        detail = build_detail(execution, execution.last_ts, reader.ledger.idle_timeout,
+                              mapping.contract_dict if mapping is not None else None)
         context, workflow_name = detail.context, detail.workflow_name
     elif options.files:
         fail(f"{execution_id} is not in the given log files")

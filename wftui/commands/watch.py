@@ -31,6 +31,7 @@ from wftui.core import format as fmt
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
+from wftui.core.understood import not_understood_sources
 from wftui.live import LiveMonitor
 from wftui.sources.connect import MetricFamily, metric_family
 from wftui.sources.metrics import one_line
@@ -303,8 +304,12 @@ def run(options: argparse.Namespace) -> int:
         if receiver is not None and (problem := wait_listening(receiver)):
             fail(problem)
         final = Watch(monitor, output, notifier, every=every, duration=duration).run(stop)
+        problem = not_understood_sources(final.sources) if final is not None else None
         if final is None:
             code = 2  # no final snapshot; the reason is already on stderr
+        elif problem is not None:
+            print(f"wftui: {problem}", file=sys.stderr)  # read, but understood nothing
+            code = 2
         else:
             code = 1 if any(state.state == FIRING for state in final.thresholds) else 0
     except BrokenPipeError:

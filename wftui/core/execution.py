@@ -25,7 +25,7 @@ class Execution:
         "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
         "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
         "output_tokens", "cost_usd", "raw", "read_times", "seq", "early_completes",
-        "raw_dropped",
+        "raw_dropped", "failed_steps",
     )
 
     def __init__(self, execution_id: str, ts: float, seq: int,
@@ -50,7 +50,10 @@ class Execution:
         # (time, failed, whether the step's sample waits for the start)
         self.early_completes: dict[str, list[tuple[float, bool, bool]]] | None = None
         self.steps = 0
-        self.errors = 0
+        self.errors = 0  # `error` events
+        # step_complete with success false: the errors column shows the larger of the
+        # two (a failure logged both ways is one error, one logged either way counts)
+        self.failed_steps = 0
         self.input_tokens = 0
         self.output_tokens = 0
         self.cost_usd = 0.0
@@ -118,7 +121,7 @@ class Execution:
             end_ts=self.end_ts(status),
             duration_s=self.duration_s(status),
             steps=self.steps,
-            errors=self.errors,
+            errors=max(self.errors, self.failed_steps),
             input_tokens=self.input_tokens,
             output_tokens=self.output_tokens,
             cost_usd=self.cost_usd,
@@ -139,7 +142,7 @@ SUMMARY_FIELDS = (
     "execution_id", "workflow_name", "replay_of", "replays", "first_ts", "last_ts",
     "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
     "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
-    "output_tokens", "cost_usd", "early_completes", "raw_dropped",
+    "output_tokens", "cost_usd", "early_completes", "raw_dropped", "failed_steps",
 )
 # One C call for the whole tuple: tens of thousands of summaries cross a pipe at once.
 summary_values: Any = attrgetter(*SUMMARY_FIELDS)
@@ -153,7 +156,8 @@ def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
      execution.complete_status, execution.complete_duration_ms, execution.error_ts,
      execution.failed, execution.failed_step, execution.first_error, execution.open_steps,
      execution.steps, execution.errors, execution.input_tokens, execution.output_tokens,
-     execution.cost_usd, execution.early_completes, execution.raw_dropped) = values
+     execution.cost_usd, execution.early_completes, execution.raw_dropped,
+     execution.failed_steps) = values
     execution.raw = NO_LINES
     execution.read_times = None
     execution.seq = seq

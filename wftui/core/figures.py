@@ -15,6 +15,9 @@ from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
 
 NO_LATENCY: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
+# Below this much data, a rate per minute is an extrapolation, not a measurement
+# (1,000 executions logged within 1 ms would read 60 million a minute).
+MIN_RATE_SPAN_S = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +35,8 @@ class Figures:
     # folded samples were read from per-minute sketches: quantiles within 1%, window
     # edges to the half minute
     approximate: bool = False
+    # why throughput_per_min is None although executions ended (too short to rate)
+    throughput_note: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The figure keys of the `wftui check` object."""
@@ -109,6 +114,12 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         span = min(window_s, span)
     minutes = span / 60.0 if span > 0 else None
     has_events = ledger.events_total > 0
+    note = None
+    if span < MIN_RATE_SPAN_S:
+        minutes = None
+    if ended and span < MIN_RATE_SPAN_S:
+        note = (f"throughput: too short to rate ({ended:,} executions over {span:.3g} s of "
+                f"log; a rate needs {MIN_RATE_SPAN_S:g} s)")
     return Figures(
         error_rate=failed / ended if ended else None,
         latency_s=latency,
@@ -120,5 +131,6 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         ended=ended,
         failed=failed,
         approximate=approximate,
+        throughput_note=note,
     )
 

@@ -10,10 +10,11 @@ ones are folded into compact samples (`SampleSeries`) that the figures still cou
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from wftui.core.execution import (
     MAX_RAW_LINES,
@@ -23,6 +24,7 @@ from wftui.core.execution import (
     push_start,
     trim_raw,
 )
+from wftui.core.mapping import LogMapping, status_words
 from wftui.core.parse import (
     LogEvent,
     check_event,
@@ -41,6 +43,10 @@ from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, 
 
 # Events stamped further than this ahead of the clock do not move the window's end.
 FUTURE_TOLERANCE_S = 300.0
+# Distinct unknown event names / status words / refused lines' keys counted for warnings.
+MAX_UNKNOWN_WORDS = 200
+# Refused lines per source whose values are sampled (for a mapping suggestion).
+VALUE_SAMPLE_LINES = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,18 @@ class Ledger:
 
     def __init__(self, *, retention: int = 50_000, idle_timeout: float | None = 30.0,
                  sample_cap: int = 1_000_000, malformed_kept: int = 1000,
-                 keep_raw: bool = True) -> None:
+                 keep_raw: bool = True, mapping: LogMapping | None = None) -> None:
         self.retention = max(retention, 1)
+        # The log's shape when it is not ours (`wftui.core.mapping`): its typed decoder
+        # and status words; what was not understood is counted for warnings.
+        self.mapping = mapping
+        self._decode = mapping.decode if mapping is not None else decode_event
+        self._event_type = mapping.event_type if mapping is not None else LogEvent
+        self.status_words = status_words(mapping.statuses if mapping is not None else None)
+        self.unknown = Counter[tuple[str, str]]()  # ("event"|"status", word) -> count
+        self.seen_fields: dict[str, Counter[str]] = {}  # source -> keys of refused lines
+        # source -> key -> a few of its values (to suggest a mapping: core/understood.py)
+        self.seen_values: dict[str, dict[str, Counter[Any]]] = {}
         # Raw lines feed the step tree; a one-shot `check` shows none, so it counts
         # them (in raw_dropped) instead of keeping them: less memory, less work.
         self.keep_raw = keep_raw
@@ -102,7 +118,7 @@ class Ledger:
         counts = self.sources.get(source)
         if counts is None:
             counts = self.sources[source] = SourceCounts()
-        decode = decode_event
+        decode = self._decode
         executions = self.executions
         kept = self.kept
         dormant = kept.dormant
@@ -239,24 +255,29 @@ class Ledger:
         self.version += 1
 
     def _read_odd(self, source: str, lineno: int, raw: bytes,
-                  fallback_ts: float) -> tuple[LogEvent | None, int]:
+                  fallback_ts: float) -> tuple[Any, int]:
         """A line the typed decoder refused, or one with no execution_id.
 
         Returns (event, 0) for an execution's event read the tolerant way; (None, 0) for
         a queue_depth event (handled here); (None, 1) for a blank line (skipped) or a
         malformed one (counted).
         """
-        read, value, reason = read_line(raw)
+        read, value, reason = read_line(raw, self._decode)
         if not read:
             if reason is not None:
                 self._reject(source, lineno, reason, raw)
             return None, 1  # malformed (counted), or blank (skipped)
-        if type(value) is LogEvent:
+        event: Any  # a LogEvent, or the mapped shape's event (the same attributes)
+        if type(value) is self._event_type:
             event = value
             if event.execution_id is None and event.event != "queue_depth":
                 self._reject(source, lineno, no_execution_id(event.event), raw)
                 return None, 1
         else:
+            if type(value) is dict:
+                self._note_fields(source, value)
+                if self.mapping is not None:
+                    value = self.mapping.contract_dict(value)
             reason = check_event(value)
             if reason is not None:
                 self._reject(source, lineno, reason, raw)
@@ -290,11 +311,15 @@ class Ledger:
             self._note_failure(execution, event)
         elif kind == "workflow_complete":
             execution.complete_ts = ts
-            execution.complete_status = event.status
+            word = event.status
+            status = self.status_words.get(word) if word is not None else None
+            if status is None and word is not None:
+                self._note_unknown("status", word)
+            execution.complete_status = status or word
             duration = event.duration_ms
             if duration is not None and duration >= 0:
                 execution.complete_duration_ms = duration
-            if event.status == "failure":
+            if status == "failure":
                 execution.failed = True
         elif kind == "workflow_start":
             if event.workflow_name is not None:
@@ -305,11 +330,45 @@ class Ledger:
                 self.links.link(self.executions, original, execution.execution_id)
         else:
             self.unknown_events += 1
+            self._note_unknown("event", kind)
+
+    def _note_unknown(self, what: str, word: str) -> None:
+        """Count an event name or status word we do not know (a bounded number of them)."""
+        key = (what, word[:100])
+        if key in self.unknown or len(self.unknown) < MAX_UNKNOWN_WORDS:
+            self.unknown[key] += 1
+
+    def _note_fields(self, source: str, value: dict[str, Any]) -> None:
+        """The keys of a line read as JSON the typed decoder refused: if none of a file's
+        lines is an event, they tell the operator what to map."""
+        seen = self.seen_fields.get(source)
+        if seen is None:
+            seen = self.seen_fields[source] = Counter()
+        for key in list(value)[:50]:
+            if key in seen or len(seen) < MAX_UNKNOWN_WORDS:
+                seen[key[:100]] += 1
+        values = self.seen_values.setdefault(source, {})
+        sampled = values.setdefault("", Counter())  # "" holds the count of lines sampled
+        if sampled[""] >= VALUE_SAMPLE_LINES:
+            return
+        sampled[""] += 1
+        for key, item in list(value.items())[:50]:
+            if not key:
+                continue
+            if type(item) is str and len(item) <= 100 or type(item) in (int, float):
+                kept = values.get(key)
+                if kept is None:
+                    if len(values) >= 50:
+                        continue
+                    kept = values[key] = Counter()
+                if item in kept or len(kept) < 20:
+                    kept[item] += 1
 
     def _step_details(self, execution: Execution, event: LogEvent, failed: bool) -> None:
         """The rarer parts of a step_complete: a failure, tokens and cost of an LLM step."""
         if failed:
             execution.failed = True
+            execution.failed_steps += 1  # for the errors column (Execution.row)
             self._note_failure(execution, event)
         count = event.input_tokens
         if count is not None and count > 0:

@@ -22,7 +22,7 @@ The merged ledger keeps no raw lines: parts are for ledgers that keep none (`che
 from __future__ import annotations
 
 import sys
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -35,7 +35,7 @@ from wftui.core.execution import (
     push_start,
     summary_values,
 )
-from wftui.core.ledger import Ledger, MalformedLine, SourceCounts
+from wftui.core.ledger import MAX_UNKNOWN_WORDS, Ledger, MalformedLine, SourceCounts
 
 # Ledger counters that simply add up across parts.
 _SUMS = ("late_events", "future_events", "malformed_total", "events_total",
@@ -47,7 +47,7 @@ def part_ledger(ledger: Ledger) -> Ledger:
     executions may have begun before the cut) and keeps no raw lines."""
     return Ledger(retention=sys.maxsize, idle_timeout=ledger.idle_timeout,
                   sample_cap=ledger.sample_cap, malformed_kept=ledger.malformed.maxlen or 1,
-                  keep_raw=False)
+                  keep_raw=False, mapping=ledger.mapping)
 
 
 # Summaries per piece: pieces cross the pipe while the reader pickles the next one,
@@ -71,6 +71,8 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
         "malformed": [(m.source, m.lineno, m.reason, m.text) for m in ledger.malformed],
         "sources": {name: (c.events, c.malformed) for name, c in ledger.sources.items()},
         "sums": {name: getattr(ledger, name) for name in _SUMS},
+        "unknown": ledger.unknown, "seen_fields": ledger.seen_fields,
+        "seen_values": ledger.seen_values,
     }
 
 
@@ -140,6 +142,13 @@ class PartMerge:
             ledger.queue_depth, ledger.queue_depth_ts = depth, depth_ts
         for name, total in tail["sums"].items():
             setattr(ledger, name, getattr(ledger, name) + total)
+        for key, count in tail["unknown"].items():  # bounded as Ledger._note_unknown is
+            if key in ledger.unknown or len(ledger.unknown) < MAX_UNKNOWN_WORDS:
+                ledger.unknown[key] += count
+        for name, seen in tail["seen_fields"].items():
+            ledger.seen_fields.setdefault(name, Counter()).update(seen)
+        for name, values in tail["seen_values"].items():  # the earlier part's sample wins
+            ledger.seen_values.setdefault(name, values)
         kept: deque[MalformedLine] = ledger.malformed
         kept.extend(MalformedLine(source, lineno + self.line_offset, reason, text)
                     for source, lineno, reason, text in tail["malformed"])
@@ -174,6 +183,7 @@ def _join(ledger: Ledger, earlier: Execution, later: Execution) -> None:
     earlier.replays.extend(r for r in later.replays if r not in earlier.replays)
     earlier.steps += later.steps
     earlier.errors += later.errors
+    earlier.failed_steps += later.failed_steps
     earlier.input_tokens += later.input_tokens
     earlier.output_tokens += later.output_tokens
     earlier.cost_usd += later.cost_usd

@@ -50,8 +50,10 @@ def _candidates(raw: bytes) -> list[bytes | str]:
     return texts
 
 
-def read_line(raw: bytes) -> tuple[bool, Any, str | None]:
+def read_line(raw: bytes, decode: Any = None) -> tuple[bool, Any, str | None]:
     """Read a line the typed decoder refused as it stands (the tolerant path).
+
+    decode: the typed decoder of the log's shape (default: ours, `decode_event`).
 
     Returns (True, a LogEvent or any JSON value, None) when the line could be read
     (`null` is a value), (False, None, reason) when it is malformed, and (False, None,
@@ -61,9 +63,10 @@ def read_line(raw: bytes) -> tuple[bool, Any, str | None]:
         return False, None, None
     reason: str | None = None
     deep = False
+    typed = decode_event if decode is None else decode
     for text in _candidates(raw):
         try:
-            return True, decode_event(text), None
+            return True, typed(text), None
         except Exception:  # refused: read it as plain JSON below
             pass
         try:
@@ -77,7 +80,7 @@ def read_line(raw: bytes) -> tuple[bool, Any, str | None]:
             data = text.encode() if isinstance(text, str) else text
             shallow = cut_deep(data)
             if len(shallow) < len(data):  # always, unless brackets hide in a bad string
-                return read_line(shallow)
+                return read_line(shallow, decode)
     assert reason is not None
     return False, None, reason
 

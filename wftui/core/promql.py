@@ -19,9 +19,9 @@ increase is exactly what the retained scrapes show.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 INF = math.inf
 
@@ -139,6 +139,12 @@ def highest_finite_bound(bounds: Iterable[float]) -> float | None:
 class _SeriesState:
     last_raw: float
     offset: float
+    seen: int = 0  # the update that last saw it
+
+
+# A series missing from this many scrapes in a row is forgotten (Prometheus marks a series
+# stale at the first scrape without it; one more rides out an exporter that skips one).
+STALE_SCRAPES = 2
 
 
 class CounterTracker:
@@ -149,24 +155,51 @@ class CounterTracker:
     sum of the reset-aware increases of those series, so a scrape can be stored as a few
     sums instead of every series. A series that disappears keeps its last adjusted value
     (its past increases do not turn negative); a series that appears counts from 0.
+
+    Memory is bounded under label churn: with ``group`` (a key -> the sum it belongs to),
+    a series missing for ``STALE_SCRAPES`` scrapes is forgotten and its last adjusted
+    value kept in its group's "retired" total, returned under the key ``group + ((),)``;
+    sums over groups stay exact. A forgotten series that comes back counts as new.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, group: Callable[[Any], tuple[Any, ...]] | None = None,
+                 stale_scrapes: int = STALE_SCRAPES) -> None:
         self._series: dict[Hashable, _SeriesState] = {}
+        self._group = group
+        self._stale_scrapes = stale_scrapes
+        self._retired: dict[Hashable, float] = {}
+        self._updates = 0
 
-    def update(self, raw: Mapping[Hashable, float]) -> dict[Hashable, float]:
+    def update(self, raw: Mapping[Any, float]) -> dict[Any, float]:
         """Take one scrape's raw counter values; return every known series' adjusted value."""
+        self._updates += 1
+        now = self._updates
         for key, value in raw.items():
             if math.isnan(value):
                 continue
             state = self._series.get(key)
             if state is None:
-                self._series[key] = _SeriesState(value, 0.0)
+                self._series[key] = _SeriesState(value, 0.0, now)
                 continue
             if value < state.last_raw:
                 state.offset += state.last_raw
             state.last_raw = value
-        return {key: state.last_raw + state.offset for key, state in self._series.items()}
+            state.seen = now
+        if self._group is not None and len(self._series) > len(raw):
+            self._forget(now - self._stale_scrapes)
+        out: dict[Any, float] = {key: state.last_raw + state.offset
+                                 for key, state in self._series.items()}
+        out.update(self._retired)
+        return out
+
+    def _forget(self, before: int) -> None:
+        assert self._group is not None
+        gone = [key for key, state in self._series.items() if state.seen <= before]
+        for key in gone:
+            state = self._series.pop(key)
+            retired = (*self._group(key), ())
+            self._retired[retired] = self._retired.get(retired, 0.0) + state.last_raw \
+                + state.offset
 
     def __len__(self) -> int:
         return len(self._series)

@@ -185,7 +185,9 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
         malformed_total=ledger.malformed_total if ledger is not None else 0,
         recent_malformed=tuple(ledger.malformed) if ledger is not None else (),
         rows=rows,
-        warnings=tuple(warnings or ()),
+        warnings=tuple(warnings or ()) + ((logs.throughput_note,)
+                                          if logs is not None and logs.throughput_note
+                                          else ()),
         alert_window_s=alert_window_s,
     )
 

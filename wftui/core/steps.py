@@ -8,6 +8,7 @@ step), else to the execution. Everything else is kept and shown raw.
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,9 @@ import orjson
 from wftui.core.execution import Execution
 from wftui.core.parse import duration_ms, number, read_json, text
 from wftui.core.timestamps import parse_timestamp
+
+# A log line as JSON -> the same in our shape (a mapped log).
+Normalize = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass
@@ -115,8 +119,10 @@ class ExecutionDetail:
         }
 
 
-def _events(execution: Execution) -> list[tuple[float, int, dict[str, Any]]]:
-    """(time, read order, event) for every line, sorted by time then read order."""
+def _events(execution: Execution, normalize: Normalize | None = None
+            ) -> list[tuple[float, int, dict[str, Any]]]:
+    """(time, read order, event) for every line, sorted by time then read order;
+    `normalize` rewrites a log of another shape into ours (`LogMapping.contract_dict`)."""
     out: list[tuple[float, int, dict[str, Any]]] = []
     read_times = execution.read_times or {}
     for index, raw in enumerate(execution.raw):
@@ -126,6 +132,8 @@ def _events(execution: Execution) -> list[tuple[float, int, dict[str, Any]]]:
             event = read_json(raw)
         if type(event) is not dict:
             continue
+        if normalize is not None:
+            event = normalize(event)
         ts = read_times.get(index)
         if ts is None:
             ts = parse_timestamp(event.get("timestamp"))
@@ -152,16 +160,17 @@ def _owner(event: dict[str, Any], by_id: dict[str, Step], open_steps: list[Step]
     return _find_open(open_steps, event.get("step_name"))
 
 
-def build_detail(execution: Execution, now: float, idle_timeout: float | None
-                 ) -> ExecutionDetail:
-    """The step tree of an execution as logged so far (a running one included)."""
+def build_detail(execution: Execution, now: float, idle_timeout: float | None,
+                 normalize: Normalize | None = None) -> ExecutionDetail:
+    """The step tree of an execution as logged so far (a running one included);
+    `normalize`: the log's mapping onto our shape, if it has one."""
     steps: list[Step] = []
     open_steps: list[Step] = []
     by_id: dict[str, Step] = {}
     items: list[Item] = []
     context: dict[str, Any] | None = None
     complete_event: dict[str, Any] | None = None
-    for ts, _, event in _events(execution):
+    for ts, _, event in _events(execution, normalize):
         kind = event.get("event")
         step_id = text(event.get("step_id"))
         if kind == "step_start":

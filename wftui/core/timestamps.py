@@ -1,4 +1,5 @@
-"""Event timestamps: ISO 8601 strings (no zone means UTC) or epoch seconds, to epoch floats.
+"""Event timestamps: ISO 8601 strings (no zone means UTC) or epoch numbers (seconds,
+milliseconds, microseconds or nanoseconds, told apart by magnitude), to epoch floats.
 
 Parsing runs once per log line, so the common shape ("2026-01-01T12:00:00.123456", with
 an optional "Z" or "+00:00") takes a fast path: the date-and-seconds prefix is converted
@@ -91,10 +92,43 @@ def _with_zone(value: str, base: float, rest: str) -> float | None:
 def parse_timestamp(value: object) -> float | None:
     """Epoch seconds for an event's `timestamp`, or None when absent, unreadable, or
     outside the years 1970..2200."""
-    epoch = _parse_timestamp(value)
-    if epoch is None or not MIN_EPOCH <= epoch <= MAX_EPOCH:
+    kind = type(value)
+    if kind is str:
+        # Python logging's asctime ("2026-01-01 12:00:00,123"): one lookup per part.
+        base = _PREFIX_CACHE.get(value[:19])  # type: ignore[index]
+        if base is not None:
+            millis = _COMMA_MILLIS.get(value[19:])  # type: ignore[index]
+            if millis is not None:
+                epoch = base + millis
+                return epoch if MIN_EPOCH <= epoch <= MAX_EPOCH else None
+    elif kind is float or kind is int:  # epoch numbers
+        if MIN_EPOCH <= value <= MAX_EPOCH:  # type: ignore[operator]
+            return float(value)  # type: ignore[arg-type]
+        return _scaled_epoch(value)  # type: ignore[arg-type]
+    parsed = _parse_timestamp(value)
+    if parsed is None or not MIN_EPOCH <= parsed <= MAX_EPOCH:
         return None
-    return epoch
+    return parsed
+
+
+def _scaled_epoch(value: float) -> float | None:
+    """Epoch milliseconds, microseconds or nanoseconds, told apart by magnitude: each
+    unit's years 1970..2200 lie above the one before's."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    if not math.isfinite(number) or number < MIN_EPOCH:
+        return None
+    for scale in _EPOCH_SCALES:
+        if number <= MAX_EPOCH * scale:
+            return number / scale
+    return None
+
+
+_EPOCH_SCALES = (1e3, 1e6, 1e9)
+# ",123" -> 0.123, as the fraction is read below (round(float("0.123"), 6)).
+_COMMA_MILLIS = {f",{n:03d}": round(float(f"0.{n:03d}"), 6) for n in range(1000)}
 
 
 def _parse_timestamp(value: object) -> float | None:
@@ -114,18 +148,16 @@ def _parse_timestamp(value: object) -> float | None:
         if fraction[:1] == "." and fraction[1:].isascii() and fraction[1:].isdigit():
             # To the microsecond, as datetime (and the ledger's typed decoder) read it.
             return base + round(float(fraction), 6)
+        if fraction[:1] == "," and fraction[1:].isascii() and fraction[1:].isdigit():
+            # Python logging's asctime ("2026-01-01 12:00:00,123")
+            return base + round(float("0." + fraction[1:]), 6)
         if not fraction:
             return base
         return _with_zone(value, base, rest)
     if isinstance(value, bool):  # bool is an int subclass: true/false are not times
         return None
     if isinstance(value, int | float):
-        number = float(value)
-        if math.isfinite(number) and MIN_EPOCH <= number <= MAX_EPOCH:
-            return number
-        # Epoch milliseconds are a common mistake; accept them rather than lose the time.
-        if math.isfinite(number) and MIN_EPOCH <= number / 1000.0 <= MAX_EPOCH:
-            return number / 1000.0
+        return _scaled_epoch(value) if value >= MIN_EPOCH else None
     return None
 
 

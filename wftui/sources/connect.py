@@ -18,7 +18,11 @@ from wftui.sources.metrics import MetricsSettings, MetricsSource
 from wftui.sources.metrics_parse import MetricNames
 from wftui.sources.prometheus_api import PrometheusQueries, PrometheusSource
 
-_METRICS_KEYS = frozenset({"interval", "deadline", "max_body_mb", "names"})
+_METRICS_KEYS = frozenset({"interval", "deadline", "max_body_mb", "max_series", "names",
+                           "labels", "statuses"})
+# [metrics.labels]: our label = the exporter's label name.
+_LABEL_FIELDS = {"workflow_name": "workflow_label", "status": "status_label",
+                 "step_name": "step_label", "step_type": "step_type_label"}
 _NAME_KEYS = frozenset(f.name for f in fields(MetricNames))
 _PROMETHEUS_KEYS = frozenset({"queries"})
 _QUERY_KEYS = frozenset(f.name for f in fields(PrometheusQueries))
@@ -53,6 +57,35 @@ def metrics_settings(settings: Settings, *, interval: float | None = None) -> Me
                 raise ConfigError(f"config: metrics.names.{key}: expected a metric name")
             values[key] = value
         out.names = replace(out.names, **values)
+    if "labels" in table:
+        labels = check_keys(table["labels"], set(_LABEL_FIELDS), "config: metrics.labels")
+        for key, value in labels.items():
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"config: metrics.labels.{key}: expected a label name")
+        out.names = replace(out.names, **{_LABEL_FIELDS[k]: v for k, v in labels.items()})
+    if "statuses" in table:
+        statuses = check_keys(table["statuses"], {"success", "failure"},
+                              "config: metrics.statuses")
+        words: dict[str, Any] = {}
+        for key, value in statuses.items():
+            value = [value] if isinstance(value, str) else value
+            if not (isinstance(value, list) and value
+                    and all(isinstance(v, str) and v for v in value)):
+                raise ConfigError(f"config: metrics.statuses.{key}: expected status words")
+            words[key] = value
+        # Added to the default words; a word configured on one side leaves the other.
+        success = [w for w in out.names.success_statuses if w not in words.get("failure", ())]
+        failure = [w for w in out.names.failure_statuses if w not in words.get("success", ())]
+        out.names = replace(out.names,
+                            success_statuses=tuple(dict.fromkeys(
+                                [*success, *words.get("success", ())])),
+                            failure_statuses=tuple(dict.fromkeys(
+                                [*failure, *words.get("failure", ())])))
+    if "max_series" in table:
+        cap = table["max_series"]
+        if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+            raise ConfigError("config: metrics.max_series: expected a whole number >= 1")
+        out.max_series = cap
     p95 = next((t for t in settings.thresholds if t.name == "latency_p95_s"), None)
     out.p95_threshold_s = p95.above if p95 is not None and p95.enabled else None
     return out

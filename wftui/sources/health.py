@@ -2,7 +2,8 @@
 
 The article's endpoint answers ``{"status": "healthy"}`` (or ``"degraded"`` with a message)
 and raises HTTP 503 with ``{"detail": "Unhealthy: ..."}`` when a dependency fails. A poll
-gives one of four states: healthy, degraded, unhealthy, unreachable.
+gives one of four states: healthy, degraded, unhealthy, unreachable; or "absent" when the
+answer is no health document (the metrics exposition, an HTML page).
 """
 
 from __future__ import annotations
@@ -54,8 +55,28 @@ def _short(text: object) -> str:
     return clean_line(str(text), 200)
 
 
-def classify(http_status: int, body: bytes) -> HealthResult:
-    """Read a health answer: the JSON ``status`` field and the HTTP status (pure)."""
+def not_health(body: bytes, content_type: str | None) -> str | None:
+    """Why a 2xx answer is not a health document (None when it may be one): the metrics
+    exposition (prometheus_client's server answers every path with it) or an HTML page."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    start = body.lstrip()[:7]
+    if media in ("application/openmetrics-text",) or "version=0.0.4" in (content_type or "") \
+            or start.startswith((b"# HELP ", b"# TYPE ")):
+        return "answers with the metrics exposition, not a health document"
+    if media == "text/html" or start[:1] == b"<":
+        return "answers with an HTML page, not a health document"
+    return None
+
+
+def classify(http_status: int, body: bytes, content_type: str | None = None) -> HealthResult:
+    """Read a health answer: the JSON ``status`` field and the HTTP status (pure).
+
+    A 2xx that is not a health document is "absent": there is no health endpoint there.
+    """
+    if 200 <= http_status < 300:
+        absent = not_health(body, content_type)
+        if absent is not None:
+            return HealthResult("absent", absent, http_status)
     payload: object = None
     try:
         payload = orjson.loads(body.decode("utf-8", errors="replace")) if body.strip() else None
@@ -95,7 +116,8 @@ async def poll_health(client: httpx.AsyncClient, url: str, deadline: float) -> H
                     body += chunk
                     if len(body) > MAX_HEALTH_BYTES:
                         break
-                return classify(resp.status_code, body[:MAX_HEALTH_BYTES])
+                return classify(resp.status_code, body[:MAX_HEALTH_BYTES],
+                                resp.headers.get("content-type"))
     except TimeoutError:
         return HealthResult("unreachable", f"no answer within {deadline:g} s")
     except REQUEST_ERRORS as error:
@@ -133,7 +155,7 @@ class HealthPoller:
             return
         result = await poll_health(self._client, self.url, deadline)
         if self.optional and self.result is None:
-            if result.http_status in (404, 405):
+            if result.http_status in (404, 405) or result.state == "absent":
                 self.enabled = False  # the service has no health endpoint there
                 return
             if result.state == "unreachable":

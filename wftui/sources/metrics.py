@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from wftui.sources.metrics_parse import (
     ACCEPT_HEADER,
     ExpositionError,
     MetricNames,
+    ParsedScrape,
     clean_line,
     parse_exposition,
 )
@@ -48,6 +50,9 @@ class MetricsSettings:
     interval: float = 5.0
     deadline: float | None = None
     max_body_bytes: int = 50_000_000
+    #: Sample lines of the needed families read per scrape; past it they are counted
+    #: and reported, not parsed (a target with a million series must not take gigabytes).
+    max_series: int = 50_000
     names: MetricNames = field(default_factory=MetricNames)
     p95_threshold_s: float | None = 60.0
     retention_s: float = 3900.0
@@ -142,6 +147,9 @@ class _Target:
     scrape_duration_s: float | None = None
     samples: int = 0
     exposition_format: str | None = None
+    not_understood: str | None = None  # answered, but with none of the needed families
+    series_dropped: int = 0
+    parsing: asyncio.Future[ParsedScrape] | None = None  # a parse past its deadline
 
 
 class MetricsSource:
@@ -174,10 +182,23 @@ class MetricsSource:
         # Samples are stamped with the scrape's start, as Prometheus does.
         started_wall = time.time()
         target.attempts += 1
+        if target.parsing is not None and not target.parsing.done():
+            # A thread cannot be stopped: while the last parse runs on, no new one starts.
+            self._failed(target, started, "the previous scrape is still being parsed "
+                         f"(past the {settings.scrape_deadline:g} s deadline)")
+            return
         try:
+            # One deadline over the whole scrape: answer, body and parsing.
             async with asyncio.timeout(settings.scrape_deadline):
                 body, content_type = await fetch_body(self._client, target.url,
                                                       settings.max_body_bytes)
+                target.parsing = asyncio.ensure_future(asyncio.to_thread(
+                    parse_exposition, body, content_type, settings.names,
+                    settings.max_series))
+                # A parse that outlives the deadline: its outcome is dropped, quietly.
+                target.parsing.add_done_callback(_retrieve)
+                del body
+                parsed = await asyncio.shield(target.parsing)
         except TimeoutError:
             self._failed(target, started,
                          f"no complete answer within the {settings.scrape_deadline:g} s deadline")
@@ -188,9 +209,6 @@ class MetricsSource:
         except REQUEST_ERRORS as error:
             self._failed(target, started, one_line(error))
             return
-        try:
-            parsed = await asyncio.to_thread(parse_exposition, body, content_type,
-                                             settings.names)
         except ExpositionError as error:
             self._failed(target, started, clean_line(str(error)))
             return
@@ -206,6 +224,9 @@ class MetricsSource:
             return
         target.failing = False
         target.last_good_wall = time.time()
+        target.not_understood = (None if parsed.exposed is None
+                                 else missing_families(settings.names, parsed.exposed))
+        target.series_dropped = parsed.series_dropped
         target.samples = parsed.total_samples
         target.exposition_format = "openmetrics" if parsed.openmetrics else "text"
         target.scrape_duration_s = time.monotonic() - started
@@ -263,7 +284,14 @@ class MetricsSource:
     def figures(self, window_s: float | None, now: float | None = None) -> dict:
         """Figures over the last ``window_s`` seconds (None: since the targets started)."""
         now = time.time() if now is None else now
-        return compute_figures(self._views(now), window_s, self.settings.p95_threshold_s)
+        figures = compute_figures(self._views(now), window_s, self.settings.p95_threshold_s)
+        figures["warnings"] += [self._capped(target) for target in self._targets
+                                if target.series_dropped and not target.failing]
+        return figures
+
+    def _capped(self, target: _Target) -> str:
+        return (f"{target.url}: {target.series_dropped:,} series past the "
+                f"{self.settings.max_series:,}-series cap left out ([metrics] max_series)")
 
     def target_statuses(self, now: float | None = None) -> list[dict]:
         """One JSON-able status per target (and its health endpoint)."""
@@ -279,17 +307,22 @@ class MetricsSource:
             records = target.history.records
             warnings = bucket_warnings([records[-1]] if records else [],
                                        self.settings.p95_threshold_s)
+            if target.series_dropped:
+                warnings.append(self._capped(target))
+            problem = target.not_understood if not target.failing else None
             statuses.append({
                 "kind": "metrics",
                 "name": target.url,
                 "status": status,
                 "up": up,
-                "error": target.last_error if target.failing else None,
+                "error": target.last_error if target.failing else problem,
                 "last_error": target.last_error,
                 "age_s": age,
                 "scrape_duration_s": target.scrape_duration_s,
                 "samples": target.samples,
                 "format": target.exposition_format,
+                "series_dropped": target.series_dropped,
+                **({"not_understood": f"{target.url}: {problem}"} if problem else {}),
                 "warning": "; ".join(warnings) or None,
                 "health": health.state if health is not None else None,
                 "health_url": health.url if health is not None else None,
@@ -300,6 +333,25 @@ class MetricsSource:
     async def aclose(self) -> None:
         """Close the HTTP client."""
         await self._client.aclose()
+
+
+def _retrieve(future: asyncio.Future[ParsedScrape]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def missing_families(names: MetricNames, exposed: Sequence[str]) -> str:
+    """One line: none of the configured families is there; the closest it has, first."""
+    wanted = sorted(names.family_names())
+
+    def closeness(name: str) -> float:
+        return max(difflib.SequenceMatcher(None, name, want).ratio() for want in wanted)
+
+    closest = sorted(exposed, key=lambda name: -closeness(name))[:8]
+    shown = ", ".join(clean_line(name, 80) for name in closest) or "none"
+    return (f"none of the configured metrics ({', '.join(wanted)}) is exposed; it has "
+            f"{len(exposed):,} famil{'y' if len(exposed) == 1 else 'ies'}, closest first: "
+            f"{shown}: set [metrics.names]")
 
 
 async def check_metrics(urls: Sequence[str], settings: MetricsSettings,

@@ -13,6 +13,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from wftui.core.promql import CounterTracker, highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.metrics_parse import MetricNames, ParsedScrape, finite
@@ -31,6 +32,10 @@ class ScrapeRecord:
     step_counts: dict[str, float]
     active: float | None
     queue: float | None
+
+
+def _group(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return key[:-1]
 
 
 def _without(labels: dict[str, str], *drop: str) -> tuple[tuple[str, str], ...]:
@@ -52,13 +57,15 @@ class TargetHistory:
         self.dense_s = dense_s
         self.sparse_step_s = sparse_step_s
         self.records: deque[ScrapeRecord] = deque()
-        self._tracker = CounterTracker()
+        # Sums are kept per key without its labels part (the last): a series that is
+        # gone for a few scrapes is forgotten into its sum (label churn stays bounded).
+        self._tracker = CounterTracker(group=_group)
 
     def add(self, t: float, parsed: ParsedScrape) -> ScrapeRecord:
         """Reduce one parsed scrape to a record and keep it."""
         names = self.names
         base = names.executions_base
-        raw: dict[tuple, float] = {}
+        raw: dict[tuple[Any, ...], float] = {}
         gauges: dict[str, float] = {}
         for name, labels, value in parsed.samples:
             if not finite(value):
@@ -226,10 +233,24 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
             # by its own scrape span would skew them by the targets' scrape-time jitter.
             _accumulate(totals, records[0], records[-1])
             totals.exec_rate_per_s += _execution_rate(records)
-    failures = sum(v for status, v in totals.executions.items()
-                   if status in targets_failure_statuses(targets))
-    all_executions = sum(totals.executions.values())
-    error_rate = failures / all_executions if all_executions > 0 else None
+    failure_words, success_words = targets_statuses(targets)
+    failures = successes = 0.0
+    neither: dict[str, float] = {}
+    for status, value in totals.executions.items():
+        if status in failure_words:
+            failures += value
+        elif status in success_words:
+            successes += value
+        elif value > 0:
+            neither[status] = value
+    ended = failures + successes
+    error_rate = failures / ended if ended > 0 else None
+    if neither:
+        named = ", ".join(f"{status or '(empty)'!r} ({_plain(value)})" for status, value
+                          in sorted(neither.items(), key=lambda item: -item[1])[:5])
+        warnings.append(f"executions whose status label is neither a success nor a failure "
+                        f"word, left out of the error rate: {named}; name them in "
+                        "[metrics.statuses]")
     latency, at_least = _quantiles(totals.workflow_buckets)
     steps: dict[str, dict] = {}
     for step, buckets in sorted(totals.step_buckets.items()):
@@ -263,9 +284,12 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
     }
 
 
-def targets_failure_statuses(targets: Sequence[TargetView]) -> tuple[str, ...]:
-    """The status label values that count as failures (from the first target's names)."""
-    return targets[0].history.names.failure_statuses if targets else ("failure",)
+def targets_statuses(targets: Sequence[TargetView]
+                     ) -> tuple[frozenset[str], frozenset[str]]:
+    """The status label values that count as failures, and as successes (from the first
+    target's names)."""
+    names = targets[0].history.names if targets else MetricNames()
+    return frozenset(names.failure_statuses), frozenset(names.success_statuses)
 
 
 def _gauge_sum(values: Iterable[float | None]) -> float | int | None:

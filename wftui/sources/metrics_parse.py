@@ -19,6 +19,8 @@ from prometheus_client.openmetrics.parser import (
 )
 from prometheus_client.parser import text_string_to_metric_families as text_families
 
+from wftui.core.mapping import FAILURE_WORDS, SUCCESS_WORDS
+
 #: Sent on every scrape. Both formats are accepted; Prometheus text is preferred because
 #: wftui reads it ~10 times faster (plain lines skip prometheus_client's parser, see
 #: plain_text_samples) and OpenMetrics adds nothing wftui reads (exemplars, ``_created``);
@@ -48,13 +50,20 @@ class MetricNames:
     """
 
     executions: str = "workflow_executions_total"
-    failure_statuses: tuple[str, ...] = ("failure",)
+    #: Status label values that count as failures / successes; any other value is left
+    #: out of the error rate (and named in the warnings).
+    failure_statuses: tuple[str, ...] = FAILURE_WORDS
+    success_statuses: tuple[str, ...] = SUCCESS_WORDS
     status_label: str = "status"
     workflow_duration: str = "workflow_duration_seconds"
     step_duration: str = "step_duration_seconds"
     step_label: str = "step_name"
     active_workflows: str = "active_workflows"
     queue_depth: tuple[str, ...] = ("workflow_queue_depth", "queue_depth")
+    #: Label names read by PromQL templates that ask for them (``${workflow_label}``,
+    #: ``${step_type_label}``).
+    workflow_label: str = "workflow_name"
+    step_type_label: str = "step_type"
 
     @property
     def executions_base(self) -> str:
@@ -87,6 +96,10 @@ class ParsedScrape:
     #: Sample lines in the whole exposition (what Prometheus calls samples scraped).
     total_samples: int = 0
     openmetrics: bool = False
+    #: Sample lines of the needed families left out past the series cap.
+    series_dropped: int = 0
+    #: The families the exposition has, when it has none of the needed ones (else None).
+    exposed: list[str] | None = None
 
 
 def parser_for(content_type: str | None) -> bool:
@@ -115,6 +128,32 @@ def _sample_name(line: str) -> str:
     return line[:end]
 
 
+_SUFFIXES = ("_bucket", "_count", "_sum", "_total", "_created", "_info", "_gcount",
+             "_gsum")
+
+
+def exposed_families(text: str) -> list[str]:
+    """The metric family names an exposition has (TYPE lines, else sample names without
+    their histogram/counter suffixes), in order of appearance."""
+    found: dict[str, None] = {}
+    for line in text.split("\n"):
+        bare = line.strip()
+        if not bare:
+            continue
+        if bare[0] == "#":
+            parts = bare.split(None, 3)
+            if len(parts) >= 3 and parts[1] == "TYPE":
+                found.setdefault(parts[2])
+            continue
+        name = _sample_name(bare)
+        for suffix in _SUFFIXES:
+            if name.endswith(suffix):
+                name = name[: -len(suffix)]
+                break
+        found.setdefault(name)
+    return list(found)
+
+
 def filter_lines(text: str, names: MetricNames) -> tuple[str, int]:
     """Keep only the lines of the needed families; also count all sample lines.
 
@@ -122,36 +161,60 @@ def filter_lines(text: str, names: MetricNames) -> tuple[str, int]:
     needed families, and ``# EOF``. Returns the filtered text and the number of sample
     lines in the original.
     """
-    kept, total, _ = _filter(text, names)
+    kept, total, _, _ = _filter(text, names)
     return kept, total
 
 
-def _filter(text: str, names: MetricNames) -> tuple[str, int, int]:
-    """:func:`filter_lines`, plus the number of sample lines kept."""
-    families = names.family_names()
-    samples = names.sample_names()
+def _filter(text: str, names: MetricNames, max_series: int | None = None
+            ) -> tuple[str, int, int, int]:
+    """:func:`filter_lines`, plus the number of sample lines kept and the number left
+    out past ``max_series`` (a cap on what the parser and the history hold)."""
+    # One regex over the whole text finds the lines to keep, in C: a body of a million
+    # lines is never split into a million strings (time and memory). Lines end at "\n"
+    # only, as the parsers read them (not at U+2028 or U+0085 inside label values).
+    cap = max_series if max_series is not None else -1
     kept: list[str] = []
-    total = kept_samples = 0
-    # Split on "\n" only, as the parsers do: str.splitlines() would also split inside
-    # label values holding U+2028, U+0085 or other line separators.
-    for line in text.split("\n"):
-        bare = line.strip()
-        if not bare:
-            continue
-        if bare[0] == "#":
-            if bare == "# EOF":
-                kept.append(line)
+    kept_samples = dropped = 0
+    for match in _needed_lines(names).finditer(text):
+        if match.lastgroup == "sample":
+            if kept_samples == cap:
+                dropped += 1
                 continue
-            parts = bare.split(None, 3)
-            if len(parts) >= 3 and parts[1] in ("TYPE", "HELP", "UNIT") and parts[2] in families:
-                kept.append(line)
-            continue
-        total += 1
-        if _sample_name(bare) in samples:
-            kept.append(line)
             kept_samples += 1
+        kept.append(match.group())
+    total = _count_samples(text)
     # OpenMetrics needs the final newline after "# EOF"; the text parser does not mind it.
-    return "\n".join(kept) + "\n", total, kept_samples
+    return "\n".join(kept) + "\n", total, kept_samples, dropped
+
+
+def _count_samples(text: str) -> int:
+    """Sample lines: lines but blank ones and comments, counted in C at line starts (a
+    comment or blank line indented by spaces counts as a sample: it is only reported)."""
+    if not text:
+        return 0
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    comments = text.count("\n#") + (1 if text.startswith("#") else 0)
+    blanks = text.count("\n\n") + text.count("\n\r\n") + (1 if text[0] in "\r\n" else 0)
+    return max(lines - comments - blanks, 0)
+_NEEDED: dict[MetricNames, re.Pattern[str]] = {}
+
+
+def _needed_lines(names: MetricNames) -> re.Pattern[str]:
+    """The lines of the needed families: samples named as needed (the name ends at "{",
+    a blank or the line's end), their TYPE/HELP/UNIT lines, and "# EOF"."""
+    pattern = _NEEDED.get(names)
+    if pattern is None:
+        def alternatives(words: frozenset[str]) -> str:
+            return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+        blank = r"[^\S\n]"
+        pattern = _NEEDED[names] = re.compile(
+            rf"^{blank}*(?:"
+            rf"(?P<sample>(?:{alternatives(names.sample_names())})(?:[{{ \t][^\n]*|{blank}*))"
+            rf"|(?P<meta>#{blank}+(?:TYPE|HELP|UNIT){blank}+"
+            rf"(?:{alternatives(names.family_names())})(?:{blank}[^\n]*)?)"
+            rf"|(?P<eof># EOF{blank}*))$", re.MULTILINE)
+    return pattern
 
 
 # A plain Prometheus text sample line: name, optional labels whose values hold no quote,
@@ -202,20 +265,31 @@ def decode_body(body: bytes) -> str:
         ) from None
 
 
-def parse_exposition(body: bytes, content_type: str | None, names: MetricNames) -> ParsedScrape:
+def parse_exposition(body: bytes, content_type: str | None, names: MetricNames,
+                     max_series: int | None = None) -> ParsedScrape:
     """Decode, filter and parse one scrape body into the samples wftui needs.
 
-    Raises :class:`ExpositionError` with a one-line message on any problem (wrong
-    Content-Type, invalid UTF-8, the parser's own complaint).
+    At most ``max_series`` sample lines of the needed families are read (the rest are
+    counted in ``series_dropped``). Raises :class:`ExpositionError` with a one-line
+    message on any problem (wrong Content-Type, an HTML page, invalid UTF-8, the
+    parser's own complaint).
     """
     openmetrics = parser_for(content_type)
+    if content_type is None and body.lstrip()[:1] == b"<":
+        # An HTML page (a proxy's, a web app answering every path) without a
+        # Content-Type would read as an exposition of nothing: not an answer.
+        raise ExpositionError("an HTML page without Content-Type, not a metrics exposition")
     text = decode_body(body)
-    filtered, total, kept_samples = _filter(text, names)
+    filtered, total, kept_samples, dropped = _filter(text, names, max_series)
     if openmetrics and not text.rstrip("\n").endswith("# EOF"):
         raise ExpositionError("OpenMetrics body does not end with '# EOF' (truncated?)")
     parse = openmetrics_families if openmetrics else text_families
     wanted = names.sample_names()
-    result = ParsedScrape(total_samples=total, openmetrics=openmetrics)
+    result = ParsedScrape(total_samples=total, openmetrics=openmetrics,
+                          series_dropped=dropped)
+    if kept_samples == 0 and "# TYPE" not in filtered and "# HELP" not in filtered:
+        # Not even declared (a declared family with no samples yet is only no traffic).
+        result.exposed = exposed_families(text)
     plain = None if openmetrics else plain_text_samples(filtered, kept_samples)
     if plain is not None:
         result.samples = [sample for sample in plain if sample[0] in wanted]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,10 +30,12 @@ from wftui.sources.metrics_parse import MetricNames, clean_line
 class PrometheusQueries:
     """PromQL templates. ``*_all`` variants are used for the window "all" (totals)."""
 
+    # Over executions that ended with a success or a failure word (others left out).
     error_rate: str = ('(sum(rate(${executions}{${status_label}=~"${failures}"}[${window}])) '
-                       "or vector(0)) / sum(rate(${executions}[${window}]))")
+                       'or vector(0)) / sum(rate(${executions}{${status_label}=~"${ended}"}'
+                       "[${window}]))")
     error_rate_all: str = ('(sum(${executions}{${status_label}=~"${failures}"}) or vector(0)) '
-                           "/ sum(${executions})")
+                           '/ sum(${executions}{${status_label}=~"${ended}"})')
     throughput_per_min: str = "sum(rate(${executions}[${window}])) * 60"
     latency: str = ("histogram_quantile(${q}, sum by (le) "
                     "(rate(${workflow_duration}_bucket[${window}])))")
@@ -67,6 +70,12 @@ def promql_duration(window_s: float) -> str:
     return f"{max(1, round(window_s * 1000))}ms"
 
 
+def _alternatives(words: tuple[str, ...]) -> str:
+    """Words as a PromQL regex alternation inside a double-quoted string (each word
+    matched literally: regex escapes, then the string's own backslash escape)."""
+    return "|".join(re.escape(word).replace("\\", "\\\\") for word in words)
+
+
 def render(template: str, names: MetricNames, window_s: float | None,
            q: float | None = None) -> str:
     """Fill a query template with the window, the quantile and the metric names."""
@@ -75,7 +84,10 @@ def render(template: str, names: MetricNames, window_s: float | None,
         "q": "" if q is None else f"{q:g}",
         "executions": names.executions,
         "status_label": names.status_label,
-        "failures": "|".join(names.failure_statuses),
+        "failures": _alternatives(names.failure_statuses),
+        "ended": _alternatives((*names.failure_statuses, *names.success_statuses)),
+        "workflow_label": names.workflow_label,
+        "step_type_label": names.step_type_label,
         "workflow_duration": names.workflow_duration,
         "step_duration": names.step_duration,
         "step_label": names.step_label,

@@ -13,14 +13,13 @@ with messages (ui/messages.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import signal
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 
+from rich.console import RenderableType
 from rich.traceback import Traceback
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -31,8 +30,9 @@ from textual.screen import Screen
 from wftui.config import WINDOWS, Settings
 from wftui.core.format import window
 from wftui.live import LiveMonitor
-from wftui.ui.config_reload import ConfigReloader, ReadResult
+from wftui.ui.config_reload import ConfigReloader, ReadResult, refused_notice
 from wftui.ui.crash import crash_report
+from wftui.ui.exit_guard import ExitGuard
 from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
 from wftui.ui.palette import palette_commands
 from wftui.ui.screens.execution import ExecutionScreen, default_export_dir
@@ -111,6 +111,8 @@ class WftuiApp(App[int]):
             settings.config_path, lambda result: self.call_from_thread(self._config_read,
                                                                        result))
         self._config_checked = time.monotonic()
+        # Ends the process if leaving hangs; run_app closes it once run() returns.
+        self.exit_guard = ExitGuard()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """The incident key exists only in `wftui demo`."""
@@ -130,22 +132,24 @@ class WftuiApp(App[int]):
             self.notify("Demo: press i to switch on an incident and watch a threshold go "
                         "pending, fire, and clear. ? lists every key.", title="wftui demo",
                         timeout=12, markup=False)
+        if self.settings.refused:
+            self.action_config_refused()
         if not self.is_headless:
-            self._exit_on_signals()
+            # SIGTERM / SIGHUP end the app cleanly (the terminal is restored, `wftui demo`
+            # cleans up after run()); if leaving hangs, the guard ends the process.
+            loop = asyncio.get_running_loop()
+            self.exit_guard.install(lambda: loop.call_soon_threadsafe(self.exit))
         # New data wakes the app up (no polling at 10 Hz while nothing happens).
         self.monitor.on_change = self._changed_in_reader_thread
         self.set_interval(TICK_S, self._tick)
         self._tick()
 
-    def _exit_on_signals(self) -> None:
-        """SIGTERM / SIGHUP end the app cleanly: the terminal is restored and whoever
-        started it (`wftui demo`) gets to clean up after `run()` returns."""
-        loop = asyncio.get_running_loop()
-        for name in ("SIGTERM", "SIGHUP"):
-            number = getattr(signal, name, None)
-            if number is not None:
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(number, self.exit)
+    def exit(self, result: int | None = None, return_code: int = 0,
+             message: RenderableType | None = None) -> None:
+        """Leave; in a real terminal, in bounded time even if the terminal is gone."""
+        if self.exit_guard.installed:
+            self.exit_guard.arm(code=return_code)
+        super().exit(result, return_code, message)
 
     def on_unmount(self) -> None:
         self.monitor.on_change = None
@@ -261,7 +265,8 @@ class WftuiApp(App[int]):
         self.dashboard = dashboard(refresh, window_s=self.monitor.window_s,
                                    paused=self.paused, config_error=self.config_error,
                                    history=self.history,
-                                   reads_logs=self.monitor.tailer is not None)
+                                   reads_logs=self.monitor.tailer is not None,
+                                   refused=len(self.settings.refused))
         self.shown = refresh
         self._last_version = refresh.version
         self.data_version = refresh.version
@@ -284,7 +289,8 @@ class WftuiApp(App[int]):
         sections = dict(result.sections)
         if "replay" not in sections and old.section("replay"):
             sections["replay"] = old.section("replay")  # e.g. set by `wftui demo`
-        self.settings = replace(old, thresholds=result.thresholds, sections=sections)
+        self.settings = replace(old, thresholds=result.thresholds, sections=sections,
+                                refused=result.refused)
         self.monitor.set_settings(self.settings)
         self.config_error = None
         self.notify("config reloaded: thresholds updated", title="Config", markup=False)
@@ -392,6 +398,13 @@ class WftuiApp(App[int]):
             if where == "alert" and not alerts:
                 self.notify("no alert has fired in this log", markup=False)
         self._request()
+
+    def action_config_refused(self) -> None:
+        """Say which commands/URLs of the config file are not used, and why."""
+        message, refused = refused_notice(self.settings)
+        self.notify(message, title="Config: not used" if refused else "Config",
+                    severity="warning" if refused else "information",
+                    timeout=30 if refused else 5, markup=False)
 
     def action_audit(self) -> None:
         from wftui.ui.screens.audit import AuditScreen

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wftui.config import ConfigError, Settings, load_settings
+from wftui.view.text import safe
 
 # What a read gives the UI thread: new settings, or one line saying why not.
 ReadResult = Settings | str
@@ -72,3 +73,13 @@ class ConfigReloader:
                 self.deliver(result)
 
         threading.Thread(target=read, name="wftui-config", daemon=True).start()
+
+
+def refused_notice(settings: Settings) -> tuple[str, bool]:
+    """What to tell about the config's commands/URLs the loader left out (the file is
+    writable by others or not the operator's), and whether any were."""
+    if settings.refused:
+        return "\n".join(safe(line) for line in settings.refused), True
+    if settings.config_path is None:
+        return "config: no config file is read", False
+    return f"config: {safe(settings.config_path)}: every command and URL in it is used", False

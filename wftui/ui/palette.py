@@ -34,6 +34,8 @@ def palette_commands(app: App[Any], screen: Screen[Any],
                         _run(app, "audit"))
     yield SystemCommand("Reload config", "Re-read thresholds from the config file",
                         _run(app, "reload_config"))
+    yield SystemCommand("Config: what was not used", "Commands/URLs of an untrusted "
+                        "config file, left out", _run(app, "config_refused"))
     for label, size in WINDOWS.items():
         yield SystemCommand(f"Window: {label}", f"Figures over the last {label}",
                             _run(app, f"window({size!r})"))

@@ -88,8 +88,9 @@ def source_text(source: dict[str, Any]) -> Text:
 
 
 def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
-                config_error: str | None) -> Text:
-    """window, pause, window fallback, config errors and source warnings."""
+                config_error: str | None, refused: int = 0) -> Text:
+    """window, pause, window fallback, config errors and source warnings; `refused`:
+    how many commands/URLs of the config file are not used (the file is not trusted)."""
     text = Text(no_wrap=True, end="")
     text.append(" wftui ", style="bold reverse")
     text.append(f"  window {window(window_s)}", style="bold")
@@ -97,6 +98,11 @@ def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
     if paused:
         text.append("   ⏸ PAUSED (reading continues; p to resume)",
                     style="bold black on yellow")
+    if refused:
+        # early on the line: an operator who expects replay or alerts to work must see it
+        what = "command/URL" if refused == 1 else "commands/URLs"
+        text.append(f"   ⚠ config: {count(refused)} {what} not used, file not trusted "
+                    "(ctrl+p: Config)", style="bold yellow")
     if snapshot.alert_window_s != window_s:
         text.append(f"   thresholds judged on the {window(snapshot.alert_window_s)} window",
                     style="cyan")

@@ -21,6 +21,7 @@ from wftui.config import Settings
 from wftui.core.steps import ExecutionDetail
 from wftui.live import LiveMonitor
 from wftui.ui.screens.compare import CompareScreen
+from wftui.ui.screens.monitor import COMPACT_BELOW
 from wftui.ui.screens.replay import ReplayScreen
 from wftui.ui.widgets.step_tree import StepTree
 from wftui.view.text import plain, safe
@@ -89,6 +90,11 @@ class ExecutionScreen(Screen[None]):
         self.query_one("#execution-title", Static).update(title)
         self.query_one(StepTree).focus()
         await self.reload()
+
+    def on_resize(self) -> None:
+        # As on the dashboard: a narrow terminal gets a compact footer, so no key's
+        # label is cut (the demo's "i Incident" was, at 100 columns).
+        self.query_one(Footer).compact = self.size.width < COMPACT_BELOW
 
     async def reload(self) -> None:
         """Rebuild the detail (in a thread: it re-parses the raw lines) and show it."""

@@ -11,13 +11,26 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from wftui.core.ledger import MalformedLine
+from wftui.core.understood import not_understood_notes
 from wftui.view.refresh import Refresh
 from wftui.view.text import clip, clip_left, plain, safe
 
 
-def malformed_text(lines: tuple[MalformedLine, ...], total: int) -> Text:
-    """Newest first: file:line, reason, and an excerpt shown literally."""
+def malformed_text(lines: tuple[MalformedLine, ...], total: int,
+                   notes: list[tuple[str, str | None]] | None = None) -> Text:
+    """Newest first: file:line, reason, and an excerpt shown literally; first, the
+    sources of which nothing was understood, with the mapping suggested for each."""
     text = Text(end="")
+    for problem, suggestion in notes or ():
+        text.append(plain(problem, "bold red"))
+        text.append("\n")
+        if suggestion:
+            text.append("perhaps, in the config file:\n", style="yellow")
+            for config_line in suggestion.splitlines():
+                text.append("    ")
+                text.append(plain(config_line, "green"))
+                text.append("\n")
+        text.append("\n")
     kept = len(lines)
     text.append(f"{total:,} malformed lines in all", style="bold")
     if total > kept:
@@ -69,7 +82,8 @@ class MalformedScreen(Screen[None]):
             text = Text("reading…", style="dim")
         else:
             snapshot = refresh.snapshot
-            text = malformed_text(snapshot.recent_malformed, snapshot.malformed_total)
+            text = malformed_text(snapshot.recent_malformed, snapshot.malformed_total,
+                                  not_understood_notes(snapshot.sources))
         self.query_one("#malformed-text", Static).update(text)
 
     def action_scroll(self, delta: int) -> None:

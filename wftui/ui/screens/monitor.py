@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.css.query import NoMatches
 from textual.events import Click
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -99,7 +100,10 @@ class MonitorScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        filter_input = self.query_one("#filter", Input)
+        try:
+            filter_input = self.query_one("#filter", Input)
+        except NoMatches:
+            return  # the app is leaving already (q or a signal at start): nothing to set up
         filter_input.display = False
         filter_input.cursor_blink = False
         self.query_one(ExecutionsTable).focus()

@@ -1,0 +1,145 @@
+"""`wftui check` on logs in other shapes (a real subprocess, a real config file).
+
+The same events in our shape and in the mapped shape must print the same figures;
+a log of which no line is an event is exit 2 with one line naming what the lines have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.test_mapping import ISSUE_CONFIG, issue_shape, ours
+
+REPO = Path(__file__).resolve().parents[1]
+FIGURES = ("executions", "error_rate", "latency_s", "step_latency_s", "throughput_per_min",
+           "queue_depth", "window_end")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    xdg = tmp_path / "xdg"
+    xdg.mkdir()
+    out = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
+    out.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(xdg))
+    return out
+
+
+def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "wftui", "check", "--window", "all", *args],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+
+
+def toml(logs: dict[str, Any]) -> str:
+    lines = []
+    for table, values in logs.items():
+        lines.append(f"[logs.{table}]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write(path: Path, lines: list[bytes]) -> Path:
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
+def test_a_mapped_log_checks_as_our_shape(tmp_path: Path, env: dict[str, str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(toml(ISSUE_CONFIG))
+    theirs = check(env, "--config", str(config), str(write(tmp_path / "theirs.log",
+                                                             issue_shape())))
+    plain = check(env, str(write(tmp_path / "ours.log", ours())))
+    # 20% failed: the error-rate threshold fires (exit 1) for both
+    assert plain.returncode == theirs.returncode == 1, theirs.stderr
+    mapped, expected = json.loads(theirs.stdout), json.loads(plain.stdout)
+    assert expected["executions"] == {"total": 60, "running": 0, "succeeded": 48,
+                                      "failed": 12}
+    for key in FIGURES:
+        assert mapped[key] == expected[key], key
+    assert mapped["sources"][0]["events"] == expected["sources"][0]["events"]
+
+
+def test_a_bad_logs_table_is_one_line_and_exit_2(tmp_path: Path, env: dict[str, str]
+                                                 ) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[logs.fields]\nexecution = "run"\n')
+    result = check(env, "--config", str(config), str(write(tmp_path / "a.log", ours())))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        result.stderr.strip()] and "logs.fields.execution: unknown field" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# -- never a silent all-clear -------------------------------------------------------------
+
+def other_teams_log() -> list[bytes]:
+    """A JSON log with ts/level/msg/trace_id: every line JSON, none an event of ours."""
+    return [json.dumps({"ts": 1_767_268_800 + n, "level": "info", "msg": "step done",
+                        "trace_id": f"t{n % 7}"}).encode() for n in range(40)]
+
+
+def test_a_log_of_no_events_is_exit_2_naming_its_fields(tmp_path: Path,
+                                                        env: dict[str, str]) -> None:
+    result = check(env, str(write(tmp_path / "other.log", other_teams_log())))
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "Traceback" not in message
+    assert "other.log: none of its 40 lines is an event" in message
+    for field in ("ts (40)", "level (40)", "msg (40)", "trace_id (40)", "[logs.fields]"):
+        assert field in message
+    assert result.stdout == ""
+
+
+def test_text_that_is_not_json_is_exit_2_too(tmp_path: Path, env: dict[str, str]) -> None:
+    log = tmp_path / "plain.log"
+    log.write_text("GET / 200\nGET /a 404\n")
+    result = check(env, str(log))
+    assert result.returncode == 2
+    assert "plain.log: none of its 2 lines is a JSON event (line 1: not JSON" in result.stderr
+
+
+def test_an_empty_file_is_no_data_not_an_error(tmp_path: Path, env: dict[str, str]) -> None:
+    log = tmp_path / "empty.log"
+    log.write_bytes(b"")
+    result = check(env, str(log))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["error_rate"] is None
+
+
+def test_partly_understood_input_gives_warnings_with_counts(tmp_path: Path,
+                                                            env: dict[str, str]) -> None:
+    lines = ours() + other_teams_log()[:3] + [
+        json.dumps({"event": "workflow_complete", "execution_id": "x", "status": "pending",
+                    "timestamp": "2026-01-01T12:10:00Z"}).encode(),
+        json.dumps({"event": "workflow_complete", "execution_id": "y", "status": "pending",
+                    "timestamp": "2026-01-01T12:10:00Z"}).encode(),
+        json.dumps({"event": "heartbeat", "execution_id": "y",
+                    "timestamp": "2026-01-01T12:10:00Z"}).encode(),
+    ]
+    result = check(env, str(write(tmp_path / "mixed.log", lines)))
+    assert result.returncode in (0, 1), result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("mixed.log: 3 of " in w for w in warnings), warnings
+    assert any("pending (2)" in w and "[logs.statuses]" in w for w in warnings), warnings
+    assert any("heartbeat (1)" in w for w in warnings), warnings
+
+
+def test_watch_on_a_log_of_no_events_ends_with_exit_2(tmp_path: Path,
+                                                      env: dict[str, str]) -> None:
+    log = write(tmp_path / "other.log", other_teams_log())
+    result = subprocess.run([sys.executable, "-m", "wftui", "watch", str(log), "--every",
+                             "0.2s", "--duration", "0.5s"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("wftui: ")
+    assert "other.log: none of its 40 lines is an event" in result.stderr
+    assert "Traceback" not in result.stderr
+    snapshot = json.loads(result.stdout.strip().splitlines()[-1])
+    source = snapshot["sources"][0]
+    assert "none of its 40 lines" in source["error"]  # what the TUI's source line shows

@@ -1,0 +1,83 @@
+"""Commands/URLs left out of an untrusted config file are said in the UI, not only on
+stderr before it starts (the operator may not have seen that line)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.ui.conftest import T0, execution, settled, wait_for
+from tests.ui.screen import screen_text
+from wftui.config import load_settings
+
+LOOSE = """
+[thresholds.error_rate]
+threshold = 0.2
+
+[replay]
+command = "myapp replay {execution_id}"
+
+[notify]
+url = "http://127.0.0.1:9/hook"
+"""
+
+
+def _loose_config(tmp_path: Path) -> Path:
+    path = tmp_path / "loose.toml"
+    path.write_text(LOOSE)
+    path.chmod(0o666)  # anyone may write it: its commands and URLs are not used
+    return path
+
+
+async def test_an_untrusted_config_is_said_on_the_status_line_and_in_the_palette(
+        harness, tmp_path: Path) -> None:
+    config = _loose_config(tmp_path)
+    settings = load_settings(str(config))
+    events = execution("e-1", T0 + 10)
+    h = harness(events, settings=settings)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        # two left out: replay.command and notify.url
+        status = next(line for line in screen_text(h.app).splitlines() if "wftui" in line)
+        assert "⚠ config: 2 commands/URLs not used, file not trusted" in status
+        # at start, a notice names each one and why
+        start = "\n".join(h.notes)
+        assert "replay.command not used" in start and "notify.url not used" in start
+        assert str(config) in start
+        h.notes.clear()
+        titles = {c.title for c in h.app.get_system_commands(h.app.screen)}
+        assert "Config: what was not used" in titles
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Config: what")
+        await wait_for(pilot, lambda: "Config: what was not used" in screen_text(h.app),
+                       "the palette entry")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any("notify.url not used" in n for n in h.notes),
+                       "the palette's notice")
+        # fixed on disk and reloaded: the warning goes
+        config.chmod(0o600)
+        h.app.action_reload_config()
+        await wait_for(pilot, lambda: not h.app.settings.refused, "the reload")
+        await wait_for(pilot, lambda: "⚠ config" not in screen_text(h.app),
+                       "the warning to go")
+        assert h.app.settings.section("replay")["command"] == "myapp replay {execution_id}"
+
+
+async def test_a_trusted_config_says_nothing(harness, tmp_path: Path) -> None:
+    config = _loose_config(tmp_path)
+    os.chmod(config, 0o600)
+    events = execution("e-1", T0 + 10)
+    h = harness(events, settings=load_settings(str(config)))
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        assert "⚠ config" not in screen_text(h.app)
+        assert not any("not used" in note for note in h.notes)
+
+
+async def test_the_palette_entry_without_a_config_file_says_so(harness) -> None:
+    h = harness([])
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: h.app.refreshes > 0, "a first refresh")
+        await h.app.run_action("config_refused")
+        await wait_for(pilot, lambda: "config: no config file is read" in h.notes,
+                       "the notice")
