@@ -108,6 +108,16 @@ def test_an_old_log_runs_on_its_own_clock() -> None:
     live = log_clock(BASE + 210, BASE + 300, 300.0)
     assert live.live and live.now == BASE + 300 and live.behind_s is None
     assert log_clock(None, BASE, 300.0).live  # no events: nothing to stand at
+    assert log_clock(float("-inf"), BASE, 300.0).live  # only malformed lines so far
+
+
+def test_a_log_of_malformed_lines_has_no_history() -> None:
+    ledger = Ledger()
+    ledger.ingest_lines("log", 1, [b"not json", b'{"type": "x"}'], BASE)
+    history = LogHistory(ledger, BASE)
+    assert history.end is None and history.start is None
+    assert history.judge(ThresholdEngine(), 300.0) == []
+    assert history.figures_at(BASE, 300.0).error_rate is None
 
 
 @pytest.mark.parametrize(("text", "expected"), [

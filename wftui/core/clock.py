@@ -8,6 +8,7 @@ log (events within the window) runs on the wall clock.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -46,6 +47,8 @@ def log_clock(newest: float | None, wall: float, window_s: float | None) -> LogC
     Not live when the newest event is older than the window (LIVE_HORIZON_S without
     one); no events at all is live (there is nothing to stand at).
     """
+    if newest is not None and not math.isfinite(newest):
+        newest = None  # no event read yet (a log of malformed lines): nothing to stand at
     horizon = window_s if window_s is not None else LIVE_HORIZON_S
     live = newest is None or newest >= wall - horizon
     return LogClock(wall, newest, live)

@@ -88,7 +88,9 @@ class LogHistory:
         # Folded to per-minute sketches (past the sample cap): counted, not timed.
         self.approximate = bool(folded.folded_ok or folded.folded_failed)
         self.start: float | None = oldest
-        self.end: float | None = ledger.window_anchor
+        anchor = ledger.window_anchor
+        self.end: float | None = anchor if anchor is not None and math.isfinite(anchor) \
+            else None  # no event read: no history
         self.lost_running = ledger.kept.lost_running
         self.has_events = ledger.events_total > 0
         self.queue_depth = ledger.queue_depth
