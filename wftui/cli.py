@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "start the example workflow service and monitor it"),
     "replay": ("replay", "ask your system to replay an execution, print the new id"),
     "diff": ("diff", "compare two executions step by step"),
+    "silence": ("silence", "silence, acknowledge and list alerts"),
 }
 MONITOR = ("monitor", "the live monitor (default)")
 
@@ -68,7 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Intermixed: options may come after positionals (`wftui replay ID --yes app.log`).
     # After "--" everything is positional, which intermixed parsing does not keep (it
     # would call an id "-rf" an unknown option): there, options come first anyway.
-    options = (parser.parse_args(args) if "--" in args
+    # `wftui silence` has sub-commands, which intermixed parsing cannot take.
+    options = (parser.parse_args(args) if "--" in args or name == "silence"
                else parser.parse_intermixed_args(args))
     try:
         return int(module.run(options))

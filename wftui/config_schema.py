@@ -207,6 +207,20 @@ class HookTable(_Table):
         _duration(self.timeout, "timeout")
 
 
+class AlertmanagerTable(_Table):
+    """[alertmanager]: pushing alerts to Alertmanager and reading its silences."""
+
+    url: str | UnsetType = UNSET
+    severity: str | UnsetType = UNSET
+    resend: Duration | UnsetType = UNSET
+    timeout: Duration | UnsetType = UNSET
+    labels: dict[str, str] | UnsetType = UNSET
+
+    def __post_init__(self) -> None:
+        _duration(self.resend, "resend")
+        _duration(self.timeout, "timeout")
+
+
 class HealthTable(_Table):
     """[health]: reserved for health polling settings; it takes no keys yet."""
 
@@ -223,9 +237,9 @@ class ConfigFile(_Table):
     replay: HookTable | UnsetType = UNSET
     notify: HookTable | UnsetType = UNSET
     health: HealthTable | UnsetType = UNSET
+    alertmanager: AlertmanagerTable | UnsetType = UNSET
     # Tables whose keys their owners still check themselves (check_keys) while they
     # settle; each is a table here, and gets a Struct of its own when it is stable.
-    alertmanager: dict[str, Any] | UnsetType = UNSET
     otlp: dict[str, Any] | UnsetType = UNSET
     logs: dict[str, Any] | UnsetType = UNSET
 

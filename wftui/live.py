@@ -313,6 +313,19 @@ class LiveMonitor:
         """(events, malformed lines) read so far from every file."""
         return self.ledger.events_total, self.ledger.malformed_total
 
+    def explain(self, now: float | None = None) -> dict[str, Any]:
+        """Why each figure is where it is, over the configured window
+        (`wftui.core.explain`); computed under the lock, so only on demand."""
+        from wftui.core.explain import explain
+        from wftui.core.snapshot import window_end_for
+
+        now = time.time() if now is None else now
+        window = self.settings.window_s
+        with self._lock:
+            end, _ = window_end_for(self.ledger, window, now)
+            return explain(self.ledger, window_s=window, end=end if end is not None else now,
+                           now=now, thresholds=self.settings.thresholds)
+
     def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded)."""
         with self._lock:  # copy under the lock, build outside it: ingestion never waits

@@ -54,3 +54,14 @@ def test_malformed_lines_leave_no_reference_cycles() -> None:
     finally:
         gc.enable()
     assert found == 0
+
+
+def test_a_batch_of_only_malformed_lines_sets_no_window_end() -> None:
+    # A log none of whose lines is an event has no time: its window end is unknown
+    # (null), never -inf (which the JSON output printed as "-inf").
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, [b"not json", b'{"msg": "no event here"}', b""])
+    assert ledger.window_anchor is None
+    ledger.ingest_lines("app.log", 4, [b'{"event": "queue_depth", "value": 3, '
+                                       b'"timestamp": 1700000000}'])
+    assert ledger.window_anchor == 1700000000.0

@@ -80,7 +80,7 @@ def test_an_old_log_is_shown_in_its_own_time(tmp_path: Path,
     assert panel_rows, screen
     error_panel = panel_rows[0].split("││")[0]
     assert sum(error_panel.count(block) for block in "▁▂▃▄▅▆▇█") >= 10, error_panel
-    term.keys("a")  # to the moment the alert fired
+    term.keys("t")  # to the moment the alert fired
     screen = term.wait(lambda s: "(history)" in s, "the alert's moment")
     marker = re.search(r"at (\d\d:\d\d(?::\d\d)?)–(\d\d:\d\d(?::\d\d)?) \(history\)",
                        screen)

@@ -1,1 +1,2 @@
-"""Telling someone when an alert changes: notification hooks (command and URL)."""
+"""Alerts: telling someone when an alert changes (notification hooks), why it fires,
+silences and acknowledgements, and Alertmanager."""

@@ -13,13 +13,16 @@ from typing import Any
 
 import orjson
 
+from wftui.alerts.alertmanager import alertmanager_settings, read_silences
+from wftui.alerts.desk import Silencing
+from wftui.alerts.silences import Silence, SilenceStore, gather
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
-from wftui.core.thresholds import FIRING, ThresholdEngine
+from wftui.core.thresholds import ThresholdEngine
 from wftui.core.understood import annotate, log_warnings, not_understood_sources
 from wftui.view.render_text import snapshot_text
 
@@ -32,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the figures as they stood at a moment of the log: a "
                              "timestamp, a time of day (09:29) or a time before its "
                              "end (-10m)")
+    parser.add_argument("--explain", action="store_true",
+                        help="add why each figure is where it is (breakdowns by step, "
+                             "error, workflow, model, tool; slow executions; queue growth)")
 
 
 def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
@@ -112,7 +118,9 @@ def run(options: argparse.Namespace) -> int:
             # A big file is read by child processes: SIGTERM/SIGHUP must unwind through
             # the reader's cleanup (which stops them), not end this process on the spot.
             with exit_on_signals():
-                ledger, entries = read_files(options.files, settings)
+                # --explain groups failures by model and tool, which needs each
+                # execution's lines: one process reads them all.
+                ledger, entries = read_files(options.files, settings, keep_raw=options.explain)
         finally:
             gc.freeze()
             gc.enable()
@@ -139,8 +147,13 @@ def run(options: argparse.Namespace) -> int:
         prime_for_check(ledger, engine, settings.window_s)
     snapshot = take_snapshot(ledger, engine, window_s=settings.window_s, sources=sources,
                              metrics=metrics, warnings=warnings)
-    write(snapshot, options.format)
-    return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
+    explained = explain_snapshot(ledger, snapshot, settings) if options.explain else None
+    remote, status = alertmanager_silences(options, settings, snapshot)
+    silenced, acks, problems = gather(SilenceStore(), remote)
+    silencing = Silencing(silenced, acks, problems, [status] if status else [])
+    write(snapshot, options.format, explained, silencing)
+    # A silenced alert is still judged and shown, but does not fail the check.
+    return 1 if silencing.firing(snapshot.thresholds) else 0
 
 
 def snapshot_at_moment(text: str, ledger: Ledger | None, engine: ThresholdEngine,
@@ -165,10 +178,48 @@ def snapshot_at_moment(text: str, ledger: Ledger | None, engine: ThresholdEngine
                        sources=tuple(sources), warnings=tuple(warnings))
 
 
-def write(snapshot: Snapshot, form: str) -> None:
+def alertmanager_silences(options: argparse.Namespace, settings: Settings,
+                          snapshot: Snapshot) -> tuple[list[Silence], dict[str, Any] | None]:
+    """Alertmanager's silences of our alerts, and its source entry (None: not asked)."""
+    try:
+        alertmanager = alertmanager_settings(settings.section("alertmanager"),
+                                             options.alertmanager)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    if alertmanager is None:
+        return [], None
+    return read_silences(alertmanager, [state.name for state in snapshot.thresholds])
+
+
+def explain_snapshot(ledger: Ledger | None, snapshot: Snapshot, settings: Settings
+                     ) -> dict[str, Any]:
+    """The breakdowns behind the snapshot's figures (logs; metrics where labelled)."""
+    from wftui.core.explain import explain, explain_metrics
+
+    out: dict[str, Any] = {}
+    if ledger is not None and snapshot.window_end is not None:
+        out = explain(ledger, window_s=snapshot.window_s, end=snapshot.window_end,
+                      now=snapshot.window_end, thresholds=settings.thresholds)
+    if snapshot.metrics is not None:
+        out["metrics"] = explain_metrics(snapshot.metrics, settings.thresholds)
+    return out
+
+
+def write(snapshot: Snapshot, form: str, explained: dict[str, Any] | None = None,
+          silencing: Silencing | None = None) -> None:
+    silencing = silencing or Silencing()
     if form == "json":
-        sys.stdout.buffer.write(orjson.dumps(snapshot.to_check_dict(),
-                                             option=orjson.OPT_INDENT_2) + b"\n")
+        out = silencing.annotate(snapshot.to_check_dict())
+        if explained is not None:
+            out["explain"] = explained
+        sys.stdout.buffer.write(orjson.dumps(out, option=orjson.OPT_INDENT_2) + b"\n")
     else:
-        sys.stdout.write(snapshot_text(snapshot))
+        text = snapshot_text(snapshot, silencing.marks(snapshot.thresholds))
+        text += "".join(f"{line}\n" for line in silencing.text_lines())
+        if explained is not None:
+            from wftui.alerts.explain_text import explain_lines
+
+            text += "\n".join(explain_lines(explained)) + "\n"
+        sys.stdout.write(text)
     sys.stdout.flush()

@@ -29,6 +29,9 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a running execution silent this long counts as succeeded")
     parser.add_argument("--retention", metavar="N",
                         help="executions kept in full detail (default 50000)")
+    parser.add_argument("--alertmanager", metavar="URL",
+                        help="an Alertmanager: alerts are pushed to it (watch, monitor) "
+                             "and its silences count here")
 
 
 def settings_from(options: argparse.Namespace) -> Settings:

@@ -71,6 +71,20 @@ def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:
                        otlp=receiver)
 
 
+def build_desk(options: argparse.Namespace, settings: Settings) -> Any:
+    """Silences and, with --alertmanager or [alertmanager], the push to Alertmanager."""
+    from wftui.alerts.alertmanager import alertmanager_settings
+    from wftui.alerts.desk import AlertDesk
+
+    try:
+        alertmanager = alertmanager_settings(settings.section("alertmanager"),
+                                             options.alertmanager)
+    except ConfigError as error:
+        fail(str(error))
+        raise
+    return AlertDesk(alertmanager=alertmanager)
+
+
 def run_app(make: Callable[[], Any]) -> int:
     """Run a Textual app; an unexpected error becomes one line on stderr (exit 1)."""
     app = None
@@ -145,10 +159,12 @@ def run(options: argparse.Namespace) -> int:
     if logs_fd is not None and monitor.tailer is not None:
         monitor.tailer.stdin_fd = logs_fd
 
+    desk = build_desk(options, settings)
+
     def make() -> Any:
         from wftui.ui.app import make_app
 
-        return make_app(settings, monitor)
+        return make_app(settings, monitor, desk=desk)
 
     try:
         return run_app(make)

@@ -24,6 +24,8 @@ from typing import Any
 
 import orjson
 
+from wftui.alerts.alertmanager import AlertmanagerSettings, alertmanager_settings
+from wftui.alerts.desk import AlertDesk, Silencing
 from wftui.alerts.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
@@ -121,12 +123,16 @@ class Output:
         self.stream.write(data)
         self.stream.flush()
 
-    def snapshot(self, snapshot: Snapshot, at: float) -> None:
+    def snapshot(self, snapshot: Snapshot, at: float,
+                 silencing: Silencing | None = None) -> None:
+        silencing = silencing or Silencing()
         if self.form == "jsonl":
             self._write(orjson.dumps({"at": format_timestamp(at),
-                                      **snapshot.to_check_dict()}) + b"\n")
+                                      **silencing.annotate(snapshot.to_check_dict())}) + b"\n")
         else:
-            text = f"--- {format_timestamp(at)} ---\n{snapshot_text(snapshot)}"
+            body = snapshot_text(snapshot, silencing.marks(snapshot.thresholds))
+            body += "".join(f"{line}\n" for line in silencing.text_lines())
+            text = f"--- {format_timestamp(at)} ---\n{body}"
             self._write(text.encode(self.encoding, "replace"))
 
     def transition(self, record: dict[str, Any]) -> None:
@@ -139,6 +145,10 @@ class Output:
                 f"threshold {fmt.threshold_figure(name, record['threshold'])})")
         if record["to"] == FIRING:
             line += f" -- {fmt.visible(record['action'])}"
+        if record.get("silenced"):
+            silenced = record["silenced"]
+            line += (f" (silenced until {silenced['until']} by "
+                     f"{fmt.visible(str(silenced['by']))}: notifies no one)")
         self._write((line + "\n").encode(self.encoding, "replace"))
 
 
@@ -146,8 +156,10 @@ class Watch:
     """The loop: evaluate often, print a snapshot every `every` seconds, notify changes."""
 
     def __init__(self, monitor: LiveMonitor, output: Output, notifier: Notifier | None, *,
-                 every: float, duration: float | None) -> None:
+                 every: float, duration: float | None, desk: AlertDesk | None = None) -> None:
         self.monitor = monitor
+        self.desk = desk if desk is not None else AlertDesk()
+        self.silencing = Silencing()
         self.output = output
         self.notifier = notifier
         self.every = every
@@ -170,11 +182,21 @@ class Watch:
         # keeping a core busy.
         cost = time.monotonic() - started
         self.tick = max(min(EVALUATE_EVERY_S, self.every), cost / EVALUATE_CPU_SHARE)
+        if self.desk.pusher is not None and self.monitor.tailer is not None and any(
+                t.after == FIRING for t in snapshot.transitions):
+            # Which workflow is behind it (a label for Alertmanager), once per firing.
+            self.desk.learn_workflows(self.monitor.explain())
+        # Silences (the file's, Alertmanager's) and the push to Alertmanager.
+        self.silencing = self.desk.judge(snapshot.thresholds)
         for transition in snapshot.transitions:
             record = transition_record(transition)
+            silence = self.silencing.silenced.get(transition.name)
+            if silence is not None:
+                record["silenced"] = silence.as_dict()
             self.output.transition(record)
-            if self.notifier is not None:
+            if self.notifier is not None and self.desk.may_notify(transition):
                 self.notifier.offer(record)
+            self.desk.cleared(transition)
         return snapshot
 
     def all_ended(self, snapshot: Snapshot) -> bool:
@@ -199,7 +221,7 @@ class Watch:
             if now >= end or (snapshot is not None and self.all_ended(snapshot)):
                 break
             if now >= next_print and snapshot is not None:
-                self.output.snapshot(snapshot, time.time())
+                self.output.snapshot(snapshot, time.time(), self.silencing)
                 next_print += self.every
                 if next_print <= now:  # fell behind: skip ahead rather than burst
                     next_print = now + self.every
@@ -246,13 +268,13 @@ class Watch:
         self.settle()
         snapshot = self.evaluate()
         if snapshot is not None:
-            self.output.snapshot(snapshot, time.time())
+            self.output.snapshot(snapshot, time.time(), self.silencing)
         return snapshot
 
 
 def _parse_options(options: argparse.Namespace
                    ) -> tuple[Settings, float, float | None, NotifySettings, MetricFamily | None,
-                              Any]:
+                              Any, AlertmanagerSettings | None]:
     """Everything that can be a usage error, checked before anything starts."""
     settings = settings_from(options)
     try:
@@ -274,11 +296,13 @@ def _parse_options(options: argparse.Namespace
                                  url=options.notify_url, timeout=options.notify_timeout)
         family = metric_family(settings, options.metrics, options.prometheus,
                                health_urls=options.health, interval=interval)
+        alertmanager = alertmanager_settings(settings.section("alertmanager"),
+                                             options.alertmanager)
     except ConfigError as error:
         fail(str(error))
         raise
     assert every is not None
-    return settings, every, duration, notify, family, receiver
+    return settings, every, duration, notify, family, receiver, alertmanager
 
 
 def _quiet_stdout() -> None:
@@ -290,20 +314,23 @@ def _quiet_stdout() -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    settings, every, duration, notify, family, receiver = _parse_options(options)
+    settings, every, duration, notify, family, receiver, alertmanager = _parse_options(options)
     output = Output(options.format)
     notifier = Notifier(notify) if notify.enabled else None
     monitor = LiveMonitor(settings, options.files, metrics=family, from_end=options.from_end,
                           otlp=receiver)
+    desk = AlertDesk(alertmanager=alertmanager)
     stop = StopSignal()
     code = 0
     try:
         if notifier is not None:
             notifier.start()
+        desk.start()
         monitor.start()
         if receiver is not None and (problem := wait_listening(receiver)):
             fail(problem)
-        final = Watch(monitor, output, notifier, every=every, duration=duration).run(stop)
+        watch = Watch(monitor, output, notifier, every=every, duration=duration, desk=desk)
+        final = watch.run(stop)
         problem = not_understood_sources(final.sources) if final is not None else None
         if final is None:
             code = 2  # no final snapshot; the reason is already on stderr
@@ -311,7 +338,8 @@ def run(options: argparse.Namespace) -> int:
             print(f"wftui: {problem}", file=sys.stderr)  # read, but understood nothing
             code = 2
         else:
-            code = 1 if any(state.state == FIRING for state in final.thresholds) else 0
+            # A silenced alert is still shown firing, but does not fail the watch.
+            code = 1 if watch.silencing.firing(final.thresholds) else 0
     except BrokenPipeError:
         _quiet_stdout()
         code = 0
@@ -320,4 +348,5 @@ def run(options: argparse.Namespace) -> int:
         monitor.stop()
         if notifier is not None:
             notifier.close(NOTIFY_GRACE_S)
+        desk.close(NOTIFY_GRACE_S)
     return code

@@ -47,6 +47,8 @@ FUTURE_TOLERANCE_S = 300.0
 MAX_UNKNOWN_WORDS = 200
 # Refused lines per source whose values are sampled (for a mapping suggestion).
 VALUE_SAMPLE_LINES = 20_000
+# Queue depth readings kept for its growth rate.
+QUEUE_POINTS_KEPT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +104,8 @@ class Ledger:
         self.step_samples: dict[str, SampleSeries] = self.steps.series  # never rebound
         self.queue_depth: float | None = None
         self.queue_depth_ts: float | None = None
+        # Recent readings (time, value): how fast the queue grows (`wftui.core.explain`).
+        self.queue_depth_points: deque[tuple[float, float]] = deque(maxlen=QUEUE_POINTS_KEPT)
         self.newest_ts: float | None = None
         self.malformed: deque[MalformedLine] = deque(maxlen=malformed_kept)
         self.malformed_total = 0
@@ -250,7 +254,8 @@ class Ledger:
         events = len(lines) - skipped
         counts.events += events
         self.events_total += events
-        if self.newest_ts is None or newest > self.newest_ts:
+        # A batch of only malformed or blank lines leaves `newest` at -inf: no time seen.
+        if newest != float("-inf") and (self.newest_ts is None or newest > self.newest_ts):
             self.newest_ts = newest
         self.version += 1
 
@@ -388,6 +393,8 @@ class Ledger:
             execution.first_error = event.error
 
     def _queue_depth(self, value: float | None, ts: float) -> None:
+        if value is not None:
+            self.queue_depth_points.append((ts, value))
         if value is not None and (self.queue_depth_ts is None or ts >= self.queue_depth_ts):
             self.queue_depth = value
             self.queue_depth_ts = ts

@@ -134,6 +134,10 @@ class MetricFamily:
         merged["latency_s"] = latency
         merged["step_latency_s"] = next((a["step_latency_s"] for a in answers
                                          if a.get("step_latency_s")), {})
+        merged["executions_by_workflow"] = next((a["executions_by_workflow"] for a in answers
+                                                 if a.get("executions_by_workflow")), {})
+        merged["queue_depth_readings"] = next((a["queue_depth_readings"] for a in answers
+                                               if a.get("queue_depth_readings")), [])
         merged["stale"] = any(a.get("stale") for a in answers)
         merged["since_start"] = any(a.get("since_start") for a in answers)
         merged["warnings"] = [w for a in answers for w in a.get("warnings", [])]

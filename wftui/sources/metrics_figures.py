@@ -13,7 +13,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from wftui.core.promql import CounterTracker, highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.metrics_parse import MetricNames, ParsedScrape, finite
@@ -32,6 +32,8 @@ class ScrapeRecord:
     step_counts: dict[str, float]
     active: float | None
     queue: float | None
+    # (workflow_name, status) -> executions: what `wftui check --explain` breaks down
+    by_workflow: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def _group(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -86,10 +88,15 @@ class TargetHistory:
         workflow_buckets: dict[float, float] = {}
         step_buckets: dict[str, dict[float, float]] = {}
         step_counts: dict[str, float] = {}
-        for key, adjusted in self._tracker.update(raw).items():
+        by_workflow: dict[tuple[str, str], float] = {}
+        for raw_key, adjusted in self._tracker.update(raw).items():
+            key = cast("tuple[Any, ...]", raw_key)  # the tuples built above
             kind = key[0]
             if kind == "x":
                 executions[key[1]] = executions.get(key[1], 0.0) + adjusted
+                workflow = dict(key[2]).get("workflow_name", "")
+                pair = (workflow, key[1])
+                by_workflow[pair] = by_workflow.get(pair, 0.0) + adjusted
             elif kind == "wb":
                 bound = parse_le(key[1])
                 if bound is not None:
@@ -104,7 +111,7 @@ class TargetHistory:
         queue = next((gauges[n] for n in names.queue_depth if n in gauges), None)
         record = ScrapeRecord(
             t, executions, workflow_buckets, step_buckets, step_counts,
-            gauges.get(names.active_workflows), queue,
+            gauges.get(names.active_workflows), queue, by_workflow,
         )
         self.records.append(record)
         while len(self.records) > 2 and self.records[0].t < t - self.retention_s:
@@ -148,6 +155,7 @@ class _Totals:
     workflow_buckets: dict[float, float] = field(default_factory=dict)
     step_buckets: dict[str, dict[float, float]] = field(default_factory=dict)
     step_counts: dict[str, float] = field(default_factory=dict)
+    by_workflow: dict[tuple[str, str], float] = field(default_factory=dict)
     exec_rate_per_s: float | None = None
     seen_executions: bool = False
 
@@ -169,6 +177,7 @@ def _accumulate(totals: _Totals, first: ScrapeRecord | None, last: ScrapeRecord)
         earlier = first.step_buckets.get(step) if first else None
         _add(totals.step_buckets.setdefault(step, {}), earlier, buckets)
     _add(totals.step_counts, first.step_counts if first else None, last.step_counts)
+    _add(totals.by_workflow, first.by_workflow if first else None, last.by_workflow)
 
 
 def _execution_rate(records: Sequence[ScrapeRecord]) -> float:
@@ -271,8 +280,22 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
                             f"showing its last good scrape from {age}")
         elif view.stale:
             warnings.append(f"{view.name} has not answered yet ({view.error})")
+    # One target's queue-depth readings in the window: how fast it grows (explain).
+    # Several targets scrape at different moments, so their sum has no clean series.
+    readings = ([(r.t, r.queue) for r in usable[0][1] if r.queue is not None]
+                if len(usable) == 1 else [])
+    by_workflow: dict[str, dict[str, float]] = {}
+    for (workflow, status), count in sorted(totals.by_workflow.items()):
+        if status not in failure_words and status not in success_words:
+            continue  # neither: not an ended execution (warned about above)
+        entry = by_workflow.setdefault(workflow, {"failed": 0.0, "ended": 0.0})
+        entry["ended"] += count
+        if status in failure_words:
+            entry["failed"] += count
     return {
         "error_rate": error_rate,
+        "executions_by_workflow": by_workflow,
+        "queue_depth_readings": readings,
         "latency_s": {**latency, "at_least": at_least},
         "step_latency_s": steps,
         "throughput_per_min": throughput,

@@ -27,9 +27,12 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 
+from wftui.alerts.desk import AlertDesk
 from wftui.config import WINDOWS, Settings
 from wftui.core.format import window
 from wftui.live import LiveMonitor
+from wftui.ui.alert_control import AlertControl
+from wftui.ui.alert_control import palette_entries as alert_palette_entries
 from wftui.ui.config_reload import ConfigReloader, ReadResult, refused_notice
 from wftui.ui.crash import crash_report
 from wftui.ui.exit_guard import ExitGuard
@@ -47,6 +50,7 @@ from wftui.view.refresh import Refresh, compute_refresh
 from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
 from wftui.view.text import safe
 from wftui.view.timeline import travel
+from wftui.view.why import WhyRow
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
 TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)
@@ -73,6 +77,11 @@ class WftuiApp(App[int]):
                 "could not be read, with file and line"),
         Binding("i", "incident", "Incident",
                 tooltip="switch the demo's incident (wftui demo only)"),
+        Binding("x", "why", "Why", show=False,
+                tooltip="why the firing alert (else the error rate) is where it is; enter "
+                        "lists the executions of a line, s silences, a acknowledges"),
+        Binding("a", "acknowledge", "Acknowledge", show=False,
+                tooltip="acknowledge the firing alert (your user name, now)"),
     ]
 
     # State handed down to the screens (data_bind); `always_update`: a refresh is
@@ -83,10 +92,14 @@ class WftuiApp(App[int]):
 
     def __init__(self, settings: Settings, monitor: LiveMonitor, *,
                  clock: Callable[[], float] = time.time, demo: DemoControl | None = None,
-                 start_monitor: bool = True, export_dir: Path | None = None) -> None:
+                 start_monitor: bool = True, export_dir: Path | None = None,
+                 desk: AlertDesk | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.monitor = monitor
+        # Silences, acknowledgements, Alertmanager; why / silence / acknowledge keys.
+        self.alerts = AlertControl(self, monitor, desk or AlertDesk(), self._show_why_row,
+                                   clock=lambda: self.clock())
         self.clock = clock
         self.demo = demo
         self.start_monitor = start_monitor
@@ -128,6 +141,7 @@ class WftuiApp(App[int]):
     def on_mount(self) -> None:
         if self.start_monitor:
             self.monitor.start()
+        self.alerts.desk.start()
         if self.demo is not None:
             self.notify("Demo: press i to switch on an incident and watch a threshold go "
                         "pending, fire, and clear. ? lists every key.", title="wftui demo",
@@ -152,6 +166,7 @@ class WftuiApp(App[int]):
         super().exit(result, return_code, message)
 
     def on_unmount(self) -> None:
+        self.alerts.desk.close(2.0)
         self.monitor.on_change = None
         if self.start_monitor:
             self.monitor.stop()
@@ -219,9 +234,7 @@ class WftuiApp(App[int]):
 
     async def _refresh(self) -> None:
         try:
-            refresh = await asyncio.to_thread(compute_refresh, self.monitor, self._cache,
-                                              self.table_query, self.clock(),
-                                              self.travel_at)
+            refresh = await asyncio.to_thread(self._compute, self.table_query)
         except Exception as error:  # noqa: BLE001 - said on screen; the UI keeps going
             self._refresh_failed(error)
             return
@@ -234,6 +247,15 @@ class WftuiApp(App[int]):
             self.crash(error)
             return
         self._tick()  # more arrived while computing, or the operator asked for more
+
+    def _compute(self, query: TableQuery) -> Refresh:
+        """Worker thread: snapshot, rows, filter and sort; then silences read and
+        Alertmanager told (`AlertDesk.judge`)."""
+        refresh = compute_refresh(self.monitor, self._cache, query, self.clock(),
+                                  self.travel_at)
+        if refresh.snapshot.at is None:  # a past moment is shown, not judged again
+            self.alerts.judge(refresh.snapshot.thresholds)
+        return refresh
 
     def _refresh_failed(self, error: Exception) -> None:
         """A snapshot failed (a bug, or data the core chokes on): one line, not a crash.
@@ -252,7 +274,7 @@ class WftuiApp(App[int]):
         if refresh.snapshot.at is None:  # a past moment is not a sample of now
             self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
         for transition in refresh.snapshot.transitions:
-            notice = transition_notice(transition)
+            notice = self.alerts.notice(transition, transition_notice(transition))
             if notice is not None:
                 self.notify(notice.message, title=notice.title, severity=notice.severity,
                             timeout=notice.timeout, markup=False)
@@ -266,7 +288,8 @@ class WftuiApp(App[int]):
                                    paused=self.paused, config_error=self.config_error,
                                    history=self.history,
                                    reads_logs=self.monitor.tailer is not None,
-                                   refused=len(self.settings.refused))
+                                   refused=len(self.settings.refused),
+                                   alert_status=self.alerts.status_text())
         self.shown = refresh
         self._last_version = refresh.version
         self.data_version = refresh.version
@@ -424,6 +447,29 @@ class WftuiApp(App[int]):
             self.run_worker(switch_incident(self, self.demo, name), group="incident",
                             exit_on_error=False)
 
+    # -- alerts: why, silence, acknowledge ----------------------------------------------
+
+    def action_why(self, figure: str | None = None) -> None:
+        self.alerts.why(figure)
+
+    def action_silence(self, figure: str | None = None) -> None:
+        self.alerts.silence(figure)
+
+    def action_acknowledge(self, figure: str | None = None) -> None:
+        self.alerts.acknowledge(figure)
+
+    def action_list_silences(self) -> None:
+        self.alerts.list_silences()
+
+    def _show_why_row(self, row: WhyRow) -> None:
+        """A row of "why": its executions in the table (filter text and status)."""
+        self.table_query = replace(self.table_query, text=row.filter_text or "",
+                                   status=row.status or "all")
+        for screen in self.screen_stack:
+            if isinstance(screen, MonitorScreen):
+                screen.show_filter_text(row.filter_text or "")
+        self._request()
+
     # -- command palette ---------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
@@ -432,11 +478,15 @@ class WftuiApp(App[int]):
                     if command.title != "Keys")
         yield from palette_commands(self, screen,
                                     self.demo.incidents if self.demo else None)
+        for title, help_, action in alert_palette_entries():
+            yield SystemCommand(title, help_,
+                                lambda action=action: self.run_action(action))
 
 
 def make_app(settings: Settings, monitor: LiveMonitor, *,
              clock: Callable[[], float] = time.time, demo: DemoControl | None = None,
-             start_monitor: bool = True, export_dir: Path | None = None) -> WftuiApp:
+             start_monitor: bool = True, export_dir: Path | None = None,
+             desk: AlertDesk | None = None) -> WftuiApp:
     """The one factory for the app: the CLI, `wftui demo` and the tests all use it."""
     return WftuiApp(settings, monitor, clock=clock, demo=demo, start_monitor=start_monitor,
-                    export_dir=export_dir)
+                    export_dir=export_dir, desk=desk)

@@ -27,15 +27,20 @@ class Dashboard:
 
 def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
               config_error: str | None, history: FigureHistory | None,
-              reads_logs: bool, refused: int = 0) -> Dashboard:
+              reads_logs: bool, refused: int = 0,
+              alert_status: Text | None = None) -> Dashboard:
     """The dashboard for a refresh (`reads_logs`: the monitor follows log files;
-    `refused`: commands/URLs of the config file not used)."""
+    `refused`: commands/URLs of the config file not used; `alert_status`: silenced and
+    acknowledged alerts, Alertmanager's state)."""
     snapshot = refresh.snapshot
+    status = status_text(snapshot, window_s, paused, config_error, refused)
+    if alert_status is not None:
+        status.append_text(alert_status)
     if refresh.log_history is not None:  # the sparklines from the log's own history
         history = LogSeries(refresh.log_history, now_or_wall(snapshot), window_s)
     return Dashboard(
         refresh=refresh,
-        status=status_text(snapshot, window_s, paused, config_error, refused),
+        status=status,
         panels=panel_views(snapshot, refresh.now, history),
         title=table_title(refresh),
         empty=empty_message(refresh, reads_logs),

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from wftui.core import format as fmt
 from wftui.core.snapshot import Snapshot
 from wftui.core.timestamps import format_timestamp
 
 
-def snapshot_text(snapshot: Snapshot) -> str:
-    """A short report, one figure a line, readable in a terminal or an email."""
+def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) -> str:
+    """A short report, one figure a line, readable in a terminal or an email.
+
+    marks: per threshold, what follows its state ("silenced until 14:05 by ana: ...").
+    """
     figures = snapshot.figures()
     end = format_timestamp(snapshot.window_end) or "no events"
     fell_back = " (no recent events: ends at the newest)" if snapshot.window_fallback else ""
@@ -53,6 +58,8 @@ def snapshot_text(snapshot: Snapshot) -> str:
     for state in snapshot.thresholds:
         mark = {"firing": "FIRING", "pending": "pending", "no_data": "no data"}.get(
             state.state, "ok")
+        if marks and state.name in marks:
+            mark += f" · {marks[state.name]}"
         line = (f"threshold   {state.name}: {mark}, value "
                 f"{fmt.threshold_figure(state.name, state.value)} (breach above "
                 f"{fmt.threshold_figure(state.name, state.threshold)})")

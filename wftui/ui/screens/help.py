@@ -20,7 +20,10 @@ from wftui.ui.screens.compare import CompareScreen
 from wftui.ui.screens.execution import ExecutionScreen
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
+from wftui.ui.screens.silence import SilencesScreen
+from wftui.ui.screens.why import WhyScreen
 from wftui.ui.widgets.executions_table import ExecutionsTable
+from wftui.ui.widgets.figure_panel import FigurePanel
 from wftui.ui.widgets.step_tree import StepTree
 
 HelpSections = Sequence[tuple[str, Sequence[Binding]]]
@@ -54,7 +57,10 @@ def help_sections(app_bindings: Iterable[BindingType]) -> HelpSections:
             ("Dashboard and executions", dashboard + bindings(ExecutionsTable.BINDINGS)),
             ("Execution view", bindings(ExecutionScreen.BINDINGS, StepTree.BINDINGS)),
             ("Compare", bindings(CompareScreen.BINDINGS)),
-            ("Malformed lines", bindings(MalformedScreen.BINDINGS))]
+            ("Malformed lines", bindings(MalformedScreen.BINDINGS)),
+            ("Figure panel (tab to it)", bindings(FigurePanel.BINDINGS)),
+            ("Why (x)", bindings(WhyScreen.BINDINGS)),
+            ("Silences (palette)", bindings(SilencesScreen.BINDINGS))]
 
 
 def key_rows(bindings: Sequence[Binding], key_display: Callable[[Binding], str]

@@ -71,7 +71,7 @@ class MonitorScreen(Screen[None]):
                 tooltip="history: the first window of the log"),
         Binding("right_curly_bracket", "app.travel('live')", "Log end", show=False,
                 tooltip="back to now: the log's end, or live"),
-        Binding("a", "app.travel('alert')", "Alert moment", show=False,
+        Binding("t", "app.travel('alert')", "Alert moment", show=False,
                 tooltip="history: the moment the newest alert fired (again: the one "
                 "before)"),
         Binding("l", "app.travel('live')", "Live", tooltip="back to now (leave history)"),
@@ -117,6 +117,13 @@ class MonitorScreen(Screen[None]):
         box.display = True
         box.focus()
 
+    def show_filter_text(self, text: str) -> None:
+        """A filter set from elsewhere ("why"): shown in the box, so Esc clears it."""
+        box = self.query_one("#filter", Input)
+        box.value = text
+        box.display = bool(text)
+        self.query_one(ExecutionsTable).focus()
+
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
         self.post_message(FilterChanged(event.value))
@@ -134,6 +141,15 @@ class MonitorScreen(Screen[None]):
         box.display = False
         self.post_message(FilterChanged(""))
         self.query_one(ExecutionsTable).focus()
+
+    async def on_figure_panel_alert_asked(self, event: FigurePanel.AlertAsked) -> None:
+        """A key on a focused panel: why / silence / acknowledge its threshold."""
+        threshold = next((name for panel_id, _t, _k, name in PANELS
+                          if event.panel.id == f"panel-{panel_id}"), None)
+        if threshold is None:
+            self.notify("no threshold on this panel", severity="warning", markup=False)
+            return
+        await self.app.run_action(f"{event.action}({threshold!r})")
 
     def on_executions_table_execution_selected(
             self, event: ExecutionsTable.ExecutionSelected) -> None:

@@ -1,0 +1,157 @@
+"""Why, silence, acknowledge and the silences list in the real app (Pilot), and one SVG
+snapshot of the "why" screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.ui.conftest import T0, execution, harness, settled, wait_for  # noqa: F401
+from tests.ui.screen import screen_text
+from wftui.alerts.silences import SilenceStore
+from wftui.ui.screens.silence import SilenceDialog, SilencesScreen
+from wftui.ui.screens.why import WhyScreen
+
+ERROR = "TimeoutError: ticket API did not answer"
+
+
+def events() -> list[dict]:
+    """Ten executions 10 s apart; the 2nd, 5th, 8th fail in classify (3 / 10 > 5%)."""
+    out: list[dict] = []
+    for n in range(10):
+        out += execution(f"EXEC-{n:02d}", T0 + n * 10, failed=n % 3 == 1,
+                         workflow="billing" if n % 2 else "support")
+    return out
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the log is named app.log on screen, in any temp dir
+    monkeypatch.setenv("LOGNAME", "ana")
+
+
+async def test_why_row_opens_its_executions(harness) -> None:  # noqa: F811
+    log = events()
+    h = harness(log, preload=True, relative=True)
+    async with h.app.run_test(size=(140, 45)) as pilot:
+        await settled(pilot, h.app, len(log))
+        await pilot.press("x")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
+                                and h.app.screen, "the why screen")
+        assert screen.view.summary.startswith("3 failed of 10 ended")
+        rows = {(title, row.label): row for title, row in screen.view.rows()}
+        classify = rows[("by step", "classify")]
+        assert (classify.count, classify.share) == ("3", "100%")
+        # workflows: EXEC-01 and EXEC-07 are billing (odd), EXEC-04 support
+        assert rows[("by workflow", "billing")].count == "2"
+        await pilot.press("enter")  # on "classify"
+        await wait_for(pilot, lambda: not isinstance(h.app.screen, WhyScreen), "closed")
+        assert (h.app.table_query.text, h.app.table_query.status) == ("classify", "failed")
+        await wait_for(pilot, lambda: h.app.shown is not None
+                       and len(h.app.shown.rows) == 3, "the 3 failed executions listed")
+
+
+async def test_silence_from_why_then_shown_and_removed(harness) -> None:  # noqa: F811
+    log = events()
+    h = harness(log, preload=True, relative=True)
+    async with h.app.run_test(size=(140, 45)) as pilot:
+        await settled(pilot, h.app, len(log))
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen), "the why screen")
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, SilenceDialog), "the dialog")
+        await pilot.press(*"known incident", "enter")
+        store = SilenceStore()
+        (silence,) = await wait_for(pilot, store.silences, "the silence written")
+        assert (silence.alert, silence.created_by, silence.comment) == (
+            "error_rate", "ana", "known incident")
+        await wait_for(pilot, lambda: "error_rate: FIRING · silenced until "
+                       in screen_text(h.app), "the silence on the status line")
+        assert "by ana: known incident" in screen_text(h.app)
+        # a acknowledges: who and when
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "error_rate" in store.acknowledgements(), "the ack")
+        assert store.acknowledgements()["error_rate"].by == "ana"
+        # the palette's "Silences" lists it; d removes it
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Silences: list")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, SilencesScreen), "the list")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: store.silences() == [], "the silence removed")
+
+
+def test_why_screen_snapshot(harness, snap_compare) -> None:  # noqa: F811
+    log = events()
+    h = harness(log, preload=True, relative=True)
+
+    async def run_before(pilot) -> None:
+        await settled(pilot, pilot.app, len(log))
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, WhyScreen), "why")
+        pilot.app.clear_notifications()  # the firing toast would hide part of it
+        await pilot.pause()
+
+    assert snap_compare(h.app, terminal_size=(140, 45), run_before=run_before)
+
+
+async def test_with_alertmanager_pushes_and_silences_there(harness, tmp_path: Path) -> None:  # noqa: F811
+    """The monitor pushes its firing alert; s creates the silence in Alertmanager, which
+    then shows here as silenced (with its author and comment)."""
+    from tests.alerts.alertmanager_server import Alertmanager, require_binary
+    from tests.alerts.test_notify import Receiver
+    from wftui.alerts.alertmanager import AlertmanagerSettings
+    from wftui.alerts.desk import AlertDesk
+
+    require_binary()
+    log = events()
+    with Receiver() as hook:
+        server = Alertmanager(hook.url).start()
+        try:
+            desk = AlertDesk(alertmanager=AlertmanagerSettings(
+                url=server.url, resend_s=1.0, labels={"test": "tui"}))
+            h = harness(log, preload=True, relative=True, desk=desk)
+            async with h.app.run_test(size=(140, 45)) as pilot:
+                await settled(pilot, h.app, len(log))
+                (alert,) = await wait_for(pilot, server.alerts, "the alert pushed")
+                assert alert["labels"]["figure"] == "error_rate"
+                await pilot.press("x")
+                await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen), "why")
+                await pilot.press("s")
+                await wait_for(pilot, lambda: isinstance(h.app.screen, SilenceDialog),
+                               "the dialog")
+                await pilot.press(*"deploy", "enter")
+                (made,) = await wait_for(pilot, server.silences, "the silence there")
+                assert (made["createdBy"], made["comment"]) == ("ana", "deploy")
+                assert SilenceStore().silences() == []  # not kept locally
+                await wait_for(pilot, lambda: "by ana (Alertmanager): deploy"
+                               in screen_text(h.app), "shown silenced", limit_s=60)
+        finally:
+            server.close()
+
+
+async def test_keys_on_a_focused_panel(harness) -> None:  # noqa: F811
+    from wftui.ui.widgets.figure_panel import FigurePanel
+
+    log = events()
+    h = harness(log, preload=True, relative=True)
+    async with h.app.run_test(size=(140, 45)) as pilot:
+        await settled(pilot, h.app, len(log))
+        h.app.screen.query_one("#panel-latency", FigurePanel).focus()
+        await pilot.press("enter")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
+                                and h.app.screen, "why latency")
+        assert screen.view.figure == "latency_p95_s"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(h.app.screen, WhyScreen), "closed")
+        h.app.screen.query_one("#panel-queue", FigurePanel).focus()
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "queue_depth" in SilenceStore().acknowledgements(),
+                       "the queue depth acknowledged")
+        h.app.screen.query_one("#panel-active", FigurePanel).focus()
+        await pilot.press("s")
+        dialog = await wait_for(pilot, lambda: isinstance(h.app.screen, SilenceDialog)
+                                and h.app.screen, "the dialog")
+        assert dialog.alert == "active_workflows"

@@ -1,0 +1,370 @@
+"""Alertmanager, the real one: push alerts to its v2 API and read its silences.
+
+Alerts are pushed as Prometheus does: `POST /api/v2/alerts` with labels (`alertname`
+wftui_<figure>, `figure`, `severity`, `workflow_name` where known), annotations (value,
+threshold, action), `startsAt`, and while firing an `endsAt` a few resend intervals
+ahead, so an alert that wftui stops sending resolves by itself; a cleared alert is sent
+once more with `endsAt` = when it cleared. Firing alerts are resent every `resend`
+seconds; an alert that could not be delivered (Alertmanager down) is kept and sent when
+it answers again, resolutions included: nothing is lost.
+
+Silences made in Alertmanager (`GET /api/v2/silences`) count here too: a silence whose
+matchers match an alert's labels silences it in the TUI, `watch` and `check`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from wftui.alerts.silences import ALERTMANAGER, Silence, silences_by_alert
+from wftui.config import ConfigError, check_keys, parse_duration
+from wftui.core.thresholds import FIRING, ThresholdState
+from wftui.sources.http import REQUEST_ERRORS, check_url, innermost
+
+ALERTMANAGER_KEYS = frozenset({"url", "severity", "resend", "timeout", "labels"})
+RESEND_VALID_TIMES = 4  # a firing alert's endsAt: this many resend intervals ahead
+
+
+class AlertmanagerError(Exception):
+    """Alertmanager could not be reached or refused a request (one line)."""
+
+
+@dataclass(frozen=True)
+class AlertmanagerSettings:
+    """Where Alertmanager is and what our alerts carry."""
+
+    url: str
+    severity: str = "warning"
+    resend_s: float = 60.0
+    timeout_s: float = 10.0
+    labels: Mapping[str, str] = field(default_factory=dict)  # added to every alert
+
+
+def alertmanager_settings(table: Any, url: str | None = None) -> AlertmanagerSettings | None:
+    """From the config's [alertmanager] table and --alertmanager (which wins); None when
+    neither names a URL. ConfigError (one line) on a bad value."""
+    table = check_keys(table or {}, ALERTMANAGER_KEYS, "alertmanager")
+    url = url if url is not None else table.get("url")
+    if url is None:
+        return None
+    where = "--alertmanager" if url is not table.get("url") else "alertmanager.url"
+    check_url(url, where)
+    severity = table.get("severity", "warning")
+    if not isinstance(severity, str) or not severity:
+        raise ConfigError("alertmanager.severity: expected text, e.g. \"page\"")
+    labels = table.get("labels", {})
+    if not isinstance(labels, dict) or not all(isinstance(v, str) for v in labels.values()):
+        raise ConfigError("alertmanager.labels: expected a table of text values")
+    resend = parse_duration(table.get("resend", "60s"), "alertmanager.resend")
+    timeout = parse_duration(table.get("timeout", "10s"), "alertmanager.timeout")
+    return AlertmanagerSettings(url=url.rstrip("/"), severity=severity,
+                                resend_s=resend or 60.0, timeout_s=timeout or 10.0,
+                                labels=dict(labels))
+
+
+def iso(epoch: float) -> str:
+    """RFC 3339 with milliseconds, UTC: what Alertmanager reads and writes."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _epoch(text: Any) -> float | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def alert_labels(name: str, settings: AlertmanagerSettings,
+                 workflow_name: str | None = None) -> dict[str, str]:
+    """The labels an alert of threshold `name` carries (and silences match on)."""
+    labels = {**settings.labels, "alertname": f"wftui_{name}", "figure": name,
+              "severity": settings.severity}
+    if workflow_name:
+        labels["workflow_name"] = workflow_name
+    return labels
+
+
+# -- silences ----------------------------------------------------------------------------
+
+def _matches(matcher: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    """One Alertmanager matcher against labels (a missing label reads as "")."""
+    value = labels.get(str(matcher.get("name")), "")
+    wanted = str(matcher.get("value", ""))
+    if matcher.get("isRegex"):
+        try:
+            hit = re.fullmatch(wanted, value) is not None
+        except re.error:
+            return False
+    else:
+        hit = value == wanted
+    return hit if matcher.get("isEqual", True) else not hit
+
+
+def silences_for(raw: Iterable[Any], alerts: Mapping[str, Mapping[str, str]]) -> list[Silence]:
+    """Alertmanager's active silences, one Silence per alert of ours each matches."""
+    out: list[Silence] = []
+    for item in raw:
+        if not isinstance(item, dict) or (item.get("status") or {}).get("state") != "active":
+            continue
+        matchers = item.get("matchers")
+        ends, starts = _epoch(item.get("endsAt")), _epoch(item.get("startsAt"))
+        if not isinstance(matchers, list) or not matchers or ends is None:
+            continue
+        for name, labels in alerts.items():
+            if all(isinstance(m, dict) and _matches(m, labels) for m in matchers):
+                out.append(Silence(id=str(item.get("id")), alert=name, ends_at=ends,
+                                   created_by=str(item.get("createdBy", "")),
+                                   comment=str(item.get("comment", "")),
+                                   starts_at=starts or 0.0, origin=ALERTMANAGER))
+    return out
+
+
+class AlertmanagerClient:
+    """The few v2 API calls wftui makes (blocking; one line per failure)."""
+
+    def __init__(self, settings: AlertmanagerSettings) -> None:
+        self.settings = settings
+        self.http = httpx.Client(base_url=settings.url + "/api/v2",
+                                 timeout=settings.timeout_s)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except REQUEST_ERRORS as error:
+            reason = innermost(error)
+            raise AlertmanagerError(f"Alertmanager at {self.settings.url}: "
+                                    f"{type(reason).__name__}: {reason}") from None
+        if response.status_code >= 300:
+            raise AlertmanagerError(f"Alertmanager at {self.settings.url} answered "
+                                    f"{response.status_code}: {response.text[:200].strip()}")
+        try:
+            return response.json() if response.content else None
+        except ValueError:
+            raise AlertmanagerError(f"Alertmanager at {self.settings.url}: "
+                                    "the answer is not JSON") from None
+
+    def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        self._call("POST", "/alerts", json=alerts)
+
+    def silences(self) -> list[Any]:
+        answer = self._call("GET", "/silences")
+        return answer if isinstance(answer, list) else []
+
+    def create_silence(self, labels: Mapping[str, str], duration_s: float, comment: str,
+                       by: str) -> str:
+        """Silence alerts with these alertname and figure labels; returns its id."""
+        now = time.time()
+        body = {"matchers": [{"name": key, "value": labels[key], "isRegex": False,
+                              "isEqual": True} for key in ("alertname", "figure")],
+                "startsAt": iso(now), "endsAt": iso(now + duration_s),
+                "createdBy": by, "comment": comment or "silenced from wftui"}
+        answer = self._call("POST", "/silences", json=body)
+        return str((answer or {}).get("silenceID", ""))
+
+    def expire_silence(self, silence_id: str) -> None:
+        self._call("DELETE", f"/silence/{silence_id}")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+# -- the pusher --------------------------------------------------------------------------
+
+@dataclass
+class _Sent:
+    """One alert as Alertmanager should know it."""
+
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: float
+    ends_at: float | None = None  # set when it cleared
+    sent_at: float | None = None  # last delivery; None: not delivered yet
+
+
+class AlertPusher:
+    """Keeps Alertmanager told about our alerts, from its own thread.
+
+    `update` (from the loop that judges thresholds) records what is firing and what
+    cleared; the thread sends changes at once and firing alerts again every resend
+    interval, and polls Alertmanager's silences at the same pace.
+    """
+
+    def __init__(self, settings: AlertmanagerSettings,
+                 client: AlertmanagerClient | None = None) -> None:
+        self.settings = settings
+        self.client = client or AlertmanagerClient(settings)
+        self._alerts: dict[str, _Sent] = {}
+        self._labels: dict[str, dict[str, str]] = {}  # every alert's labels, for silences
+        self._raw_silences: list[Any] = []
+        self.error: str | None = None
+        self.last_ok: float | None = None
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def update(self, states: Iterable[ThresholdState], now: float,
+               workflow_names: Mapping[str, str] | None = None) -> None:
+        """What the thresholds say now: firing ones are (re)sent, cleared ones resolved."""
+        changed = False
+        with self._lock:
+            for state in states:
+                labels = alert_labels(state.name, self.settings,
+                                      (workflow_names or {}).get(state.name))
+                self._labels[state.name] = labels
+                sent = self._alerts.get(state.name)
+                if state.state == FIRING:
+                    annotations = {
+                        "value": "" if state.value is None else f"{state.value:g}",
+                        "threshold": f"{state.threshold:g}", "action": state.action,
+                        "summary": f"{state.name} above {state.threshold:g}"}
+                    if sent is None or sent.ends_at is not None:
+                        sent = self._alerts[state.name] = _Sent(
+                            labels, annotations, state.since or now)
+                        changed = True
+                    else:
+                        sent.annotations, sent.labels = annotations, labels
+                elif sent is not None and sent.ends_at is None:
+                    sent.ends_at = now  # resolved: sent once more, then forgotten
+                    sent.sent_at = None
+                    changed = True
+        if changed:
+            self._wake.set()
+
+    def payload(self, now: float) -> list[dict[str, Any]]:
+        """The alerts to send now (firing ones, and resolutions not yet delivered)."""
+        valid = RESEND_VALID_TIMES * self.settings.resend_s
+        with self._lock:
+            return [{"labels": dict(s.labels), "annotations": dict(s.annotations),
+                     "startsAt": iso(s.starts_at),
+                     "endsAt": iso(s.ends_at if s.ends_at is not None else now + valid)}
+                    for s in self._alerts.values()
+                    if s.ends_at is None or s.sent_at is None]
+
+    def push(self, now: float | None = None) -> None:
+        """Send the payload; on success resolved alerts are forgotten (raises
+        AlertmanagerError: they are kept for the next try)."""
+        moment = time.time() if now is None else now
+        alerts = self.payload(moment)
+        if alerts:
+            self.client.post_alerts(alerts)
+        with self._lock:
+            for name, sent in list(self._alerts.items()):
+                if sent.ends_at is not None:
+                    del self._alerts[name]
+                else:
+                    sent.sent_at = moment
+
+    def poll_silences(self) -> None:
+        raw = self.client.silences()
+        with self._lock:
+            self._raw_silences = raw
+
+    def silences(self, now: float | None = None) -> list[Silence]:
+        """Alertmanager's silences that match our alerts (as of the last poll)."""
+        with self._lock:
+            raw, labels = list(self._raw_silences), dict(self._labels)
+        moment = time.time() if now is None else now
+        return list(silences_by_alert(silences_for(raw, labels), moment).values())
+
+    def status(self) -> dict[str, Any]:
+        """Its entry among the sources: up or down, with the error."""
+        return {"kind": "alertmanager", "name": self.settings.url,
+                "status": "down" if self.error else ("ok" if self.last_ok else "waiting"),
+                "error": self.error}
+
+    # -- the thread ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="wftui-alertmanager",
+                                        daemon=True)
+        self._thread.start()
+
+    def _round(self) -> None:
+        try:
+            self.push()
+            self.poll_silences()
+        except AlertmanagerError as error:
+            self.error = str(error)
+        except Exception as error:  # noqa: BLE001 - a bug must not end the pager quietly
+            self.error = f"cannot talk to Alertmanager: {type(error).__name__}: {error}"
+        else:
+            self.error, self.last_ok = None, time.time()
+
+    def _run(self) -> None:
+        while True:
+            self._round()
+            if self._stop.is_set():
+                return
+            # Down: try again soon (capped), so nothing waits a whole resend interval.
+            pause = min(self.settings.resend_s, 5.0) if self.error else self.settings.resend_s
+            self._wake.wait(pause)
+            self._wake.clear()
+
+    def close(self, grace: float = 5.0) -> None:
+        """Stop the thread after one last delivery attempt (a resolution just seen)."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(grace)
+        self.client.close()
+
+
+def read_silences(settings: AlertmanagerSettings, names: Iterable[str]
+                  ) -> tuple[list[Silence], dict[str, Any]]:
+    """One look at Alertmanager's silences for these alerts (`check`), and its entry
+    among the sources (down, with the error, when it cannot be asked)."""
+    client = AlertmanagerClient(settings)
+    status: dict[str, Any] = {"kind": "alertmanager", "name": settings.url, "status": "ok",
+                              "error": None}
+    try:
+        raw = client.silences()
+    except AlertmanagerError as error:
+        status.update(status="down", error=str(error))
+        return [], status
+    finally:
+        client.close()
+    return silences_for(raw, {name: alert_labels(name, settings) for name in names}), status
+
+
+def silence_command(settings: AlertmanagerSettings, options: Any, out: Any) -> int:
+    """`wftui silence --alertmanager URL ...`: the same actions, kept in Alertmanager."""
+    from wftui.alerts.silences import user_name
+    from wftui.core.thresholds import DEFAULT_THRESHOLDS
+
+    client = AlertmanagerClient(settings)
+    try:
+        if options.action == "add":
+            duration = parse_duration(options.duration, "duration")
+            assert duration is not None
+            labels = alert_labels(options.alert, settings)
+            silence_id = client.create_silence(labels, duration, options.comment,
+                                               options.by or user_name())
+            print(f"{silence_id}  {options.alert}  silenced in Alertmanager for "
+                  f"{options.duration}", file=out)
+        elif options.action == "list":
+            names = [t.name for t in DEFAULT_THRESHOLDS]
+            found = silences_for(client.silences(),
+                                 {name: alert_labels(name, settings) for name in names})
+            for silence in sorted(found, key=lambda s: (s.ends_at, s.alert)):
+                print(f"{silence.id}  {silence.alert}  {silence.describe()}", file=out)
+            if not found:
+                print("no silences in force for wftui's alerts", file=out)
+        elif options.action == "remove":
+            client.expire_silence(options.id)
+            print(f"removed {options.id}", file=out)
+        else:
+            raise AlertmanagerError("acknowledging is local to wftui: drop --alertmanager")
+    finally:
+        client.close()
+    return 0

@@ -1,0 +1,143 @@
+"""Where a live process (`watch`, the monitor) keeps its alerts' silences and pager.
+
+One object per process: after each evaluation it reads the silences in force (the
+file's and Alertmanager's), tells Alertmanager what fires and what cleared, and says
+which transitions may notify someone. Textual-free; the UI and `watch` both use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher
+from wftui.alerts.silences import (
+    LOCAL,
+    Acknowledgement,
+    Silence,
+    SilenceError,
+    SilenceStore,
+    annotate,
+    firing_unsilenced,
+    gather,
+    marks,
+)
+from wftui.core import format as fmt
+from wftui.core.thresholds import OK, ThresholdState, Transition
+
+
+@dataclass(frozen=True)
+class Silencing:
+    """The silences and acknowledgements in force at one evaluation."""
+
+    silenced: dict[str, Silence] = field(default_factory=dict)
+    acks: dict[str, Acknowledgement] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)  # Alertmanager's entry
+
+    def annotate(self, check: dict[str, Any]) -> dict[str, Any]:
+        """A check/watch JSON object with silences, acknowledgements and Alertmanager."""
+        annotate(check, self.silenced, self.acks)
+        check["sources"] = [*check.get("sources", []), *self.sources]
+        if self.problems:
+            check["warnings"] = [*check.get("warnings", []), *self.problems]
+        return check
+
+    def text_lines(self) -> list[str]:
+        """What the text forms add after a snapshot: Alertmanager's state, problems."""
+        lines = []
+        for source in self.sources:
+            problem = f" ({fmt.visible(str(source['error']))})" if source.get("error") else ""
+            lines.append(f"alertmanager {fmt.visible(str(source['name']))}: "
+                         f"{source['status']}{problem}")
+        lines += [f"warning     {fmt.visible(problem)}" for problem in self.problems]
+        return lines
+
+    def marks(self, states: Iterable[ThresholdState]) -> dict[str, str]:
+        return marks(self.silenced, self.acks, states)
+
+    def firing(self, states: Iterable[ThresholdState]) -> bool:
+        """Firing and not silenced: what makes `check` and `watch` exit 1."""
+        return firing_unsilenced(states, self.silenced)
+
+
+class AlertDesk:
+    """Silences, acknowledgements and the Alertmanager pusher of one live process."""
+
+    def __init__(self, store: SilenceStore | None = None,
+                 alertmanager: AlertmanagerSettings | None = None) -> None:
+        self.store = store if store is not None else SilenceStore()
+        self.pusher = AlertPusher(alertmanager) if alertmanager is not None else None
+        self.current = Silencing()
+        # Per alert, the one workflow behind it when there is one (an Alertmanager label).
+        self.workflow_names: dict[str, str] = {}
+
+    def start(self) -> None:
+        if self.pusher is not None:
+            self.pusher.start()
+
+    def close(self, grace: float = 5.0) -> None:
+        if self.pusher is not None:
+            self.pusher.close(grace)
+
+    def judge(self, states: Iterable[ThresholdState], now: float | None = None
+              ) -> Silencing:
+        """After an evaluation: the silences in force, and Alertmanager told."""
+        moment = time.time() if now is None else now
+        states = list(states)
+        remote = self.pusher.silences(moment) if self.pusher is not None else []
+        silenced, acks, problems = gather(self.store, remote, now=moment)
+        sources: list[dict[str, Any]] = []
+        if self.pusher is not None:
+            # A silence of our own keeps the pager quiet too; Alertmanager's own
+            # silences are applied by Alertmanager, so those alerts are still sent.
+            self.pusher.update([s for s in states if silenced.get(s.name) is None
+                                or silenced[s.name].origin != LOCAL], moment,
+                               self.workflow_names)
+            sources.append(self.pusher.status())
+        self.current = Silencing(silenced, acks, problems, sources)
+        return self.current
+
+    def learn_workflows(self, explained: dict[str, Any]) -> None:
+        """Note the workflow behind each alert, from an explanation (`workflow_name`
+        label): known when its executions all belong to one workflow."""
+        self.workflow_names = known_workflows(explained)
+
+    def may_notify(self, transition: Transition) -> bool:
+        """False for a silenced alert: it is shown, but notifies no one."""
+        return transition.name not in self.current.silenced
+
+    def cleared(self, transition: Transition) -> None:
+        """An alert back to ok: its acknowledgement ends with it."""
+        if transition.after == OK and transition.name in self.current.acks:
+            # A file that cannot be written is reported by the next judge().
+            with contextlib.suppress(SilenceError):
+                self.store.forget_acknowledgement(transition.name)
+
+    def silence(self, alert: str, duration_s: float, comment: str, by: str) -> Silence | str:
+        """Silence an alert: in Alertmanager when attached (its id), else in the file."""
+        if self.pusher is not None:
+            from wftui.alerts.alertmanager import alert_labels
+
+            labels = alert_labels(alert, self.pusher.settings)
+            return self.pusher.client.create_silence(labels, duration_s, comment, by)
+        return self.store.add(alert, duration_s, comment, by=by)
+
+
+def known_workflows(explained: dict[str, Any]) -> dict[str, str]:
+    """Per alert, the single workflow its executions belong to (none when several)."""
+    picks = {
+        "error_rate": [row.get("workflow_name") for row in
+                       (explained.get("error_rate") or {}).get("by_workflow") or []],
+        "latency_p95_s": sorted({row.get("workflow_name") for row in
+                                 (explained.get("latency_p95_s") or {}).get("slow") or []},
+                                key=str),
+        "active_workflows": [row.get("workflow_name") for row in
+                             (explained.get("active_workflows") or {}).get("by_workflow")
+                             or []],
+    }
+    return {alert: names[0] for alert, names in picks.items()
+            if len(names) == 1 and isinstance(names[0], str) and not names[0].startswith("(")}

@@ -1,0 +1,113 @@
+"""The text form of an explanation (`wftui check --explain --format text`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wftui.core import format as fmt
+
+
+def _change(row: dict[str, Any]) -> str:
+    change = row.get("change")
+    if change is None:
+        return ""
+    return f"  ({'+' if change > 0 else ''}{change} vs previous window)" if change \
+        else "  (same as previous window)"
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def _rows(title: str, rows: list[dict[str, Any]] | None, key: str) -> list[str]:
+    if rows is None:
+        return []
+    if not rows:
+        return [f"  {title}: none"]
+    lines = [f"  {title}:"]
+    for row in rows:
+        lines.append(f"    {row['count']:>5}  {_share(row.get('share')):>4}  "
+                     f"{fmt.visible(str(row[key]))}{_change(row)}")
+    return lines
+
+
+def explain_lines(explain: dict[str, Any]) -> list[str]:
+    """Each figure's breakdown, a few lines each, largest groups first."""
+    lines: list[str] = []
+    if "error_rate" in explain:
+        lines += _log_lines(explain)
+    metrics = explain.get("metrics")
+    if metrics is not None:
+        rows = metrics["latency_p95_s"]["by_step"]
+        origin = " (since the targets started)" if metrics.get("since_start") else ""
+        lines.append(_queue_line(metrics["queue_depth"], " (metrics)"))
+        failures = metrics["error_rate"]
+        lines.append(f"why error rate (metrics{origin}): {failures['failed']} failed")
+        for row in failures["by_workflow"]:
+            lines.append(f"    {row['count']:>5}  {_share(row['share']):>4}  "
+                         f"{fmt.visible(str(row['workflow_name']))}  "
+                         f"(error rate {fmt.percent(row['error_rate'])})")
+        lines.append(f"why latency p95 (metrics{origin}): step p95, slowest first")
+        for row in rows:
+            at_least = "≥ " if row.get("at_least") else ""
+            lines.append(f"    {at_least}{fmt.seconds(row['p95_s']):>8}  "
+                         f"{fmt.visible(str(row['step_name']))}")
+    return lines
+
+
+def _log_lines(explain: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    errors = explain["error_rate"]
+    before = (f" (previous window {errors['previous_failed']} of {errors['previous_ended']})"
+              if errors.get("previous_failed") is not None else "")
+    lines.append(f"why error rate: {errors['failed']} failed of {errors['ended']} ended"
+                 f"{before}")
+    lines += _rows("by step", errors["by_step"], "step_name")
+    lines += _rows("by error", errors["by_error"], "error")
+    lines += _rows("by workflow", errors["by_workflow"], "workflow_name")
+    lines += _rows("by model", errors.get("by_model"), "model")
+    lines += _rows("by tool", errors.get("by_tool"), "tool_name")
+    latency = explain["latency_p95_s"]
+    lines.append(f"why latency p95: {fmt.seconds(latency['p95_s'])} (previous window "
+                 f"{fmt.seconds(latency['previous_p95_s'])}); {latency['slow_count']} "
+                 "executions at or above it")
+    for slow in latency["slow"][:5]:
+        lines.append(f"    {fmt.seconds(slow['duration_s']):>8}  "
+                     f"{fmt.visible(str(slow['execution_id']))}  "
+                     f"{fmt.visible(str(slow['workflow_name'] or ''))}")
+    if latency.get("by_step"):
+        lines.append("  time of the slow executions by step:")
+        for row in latency["by_step"]:
+            lines.append(f"    {_share(row['share']):>4}  {fmt.visible(row['step_name'])}  "
+                         f"p95 {fmt.seconds(row['p95_s'])} (previous "
+                         f"{fmt.seconds(row['previous_p95_s'], 'none')})")
+    if latency.get("slowest_calls"):
+        lines.append("  slowest external calls:")
+        for call in latency["slowest_calls"]:
+            lines.append(f"    {fmt.seconds(call['duration_s']):>8}  {call['kind']} "
+                         f"{fmt.visible(str(call['name']))} in "
+                         f"{fmt.visible(str(call['step_name']))} "
+                         f"({fmt.visible(str(call['execution_id']))})")
+    active = explain["active_workflows"]
+    lines.append(f"why active workflows: {active['running']} running")
+    lines += _rows("by workflow", active["by_workflow"], "workflow_name")
+    if active["oldest"]:
+        lines.append("  oldest first:")
+        for row in active["oldest"][:5]:
+            lines.append(f"    {fmt.seconds(row['running_for_s']):>8}  "
+                         f"{fmt.visible(str(row['execution_id']))}  "
+                         f"{fmt.visible(str(row['workflow_name'] or ''))}")
+    lines.append(_queue_line(explain["queue_depth"]))
+    for note in (explain.get("note"), errors.get("note"), latency.get("note")):
+        if note:
+            lines.append(f"  note: {note}")
+    return lines
+
+
+def _queue_line(queue: dict[str, Any], origin: str = "") -> str:
+    growth = queue["growth_per_min"]
+    left = queue["time_to_threshold_s"]
+    rate = "not enough readings" if growth is None else f"{growth:+,.1f}/min"
+    reach = ("" if left is None else "; above the threshold now" if left == 0
+             else f"; reaches {fmt.count(queue['threshold'])} in {fmt.seconds(left)}")
+    return f"why queue depth{origin}: {fmt.count(queue['depth'])}, growth {rate}{reach}"

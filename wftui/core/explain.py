@@ -1,0 +1,329 @@
+"""Why a figure is where it is: the breakdowns behind each threshold (pure, no IO).
+
+For the error rate, the failed executions of the window grouped by the step where each
+failed, by error text (ids masked), by workflow, by model and by tool; for p95, the
+slow executions and where their time went; for active workflows, who is running and
+for how long; for queue depth, how fast it grows and when it reaches its threshold.
+Every group says its count, its share and its change against the previous window of
+the same length, so "what is new" stands out from "what is always there".
+
+Steps, models and tools need each execution's lines (`Ledger(keep_raw=True)`); without
+them those breakdowns are left out and the answer says so.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from wftui.core.error_text import error_group
+from wftui.core.execution import FAILED, RUNNING, Execution
+from wftui.core.ledger import Ledger
+from wftui.core.quantiles import exact_quantile
+from wftui.core.steps import ExecutionDetail, build_detail
+from wftui.core.thresholds import Threshold
+
+TOP = 10  # rows per breakdown
+LISTED = 20  # executions listed by id (slow ones, oldest running ones)
+# Step trees are rebuilt from raw lines: bound the work on a window full of failures.
+DETAILS_MAX = 5000
+NO_STEP = "(no step)"
+NO_WORKFLOW = "(no workflow_name)"
+NO_ERROR = "(no error text)"
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """One execution that ended in a window: what the breakdowns group on."""
+
+    execution: Execution
+    status: str
+    end: float
+    duration_s: float | None
+
+
+def _ended(ledger: Ledger, start: float | None, end: float, now: float) -> list[Ended]:
+    """Retained executions that ended in (start, end] (the figures' own rule)."""
+    idle = ledger.idle_timeout
+    out: list[Ended] = []
+    for execution in ledger.summaries():
+        status = execution.status(now, idle)
+        if status == RUNNING:
+            continue
+        finished = execution.end_ts(status)
+        if finished is None or finished > end or (start is not None and finished <= start):
+            continue
+        out.append(Ended(execution, status, finished, execution.duration_s(status)))
+    return out
+
+
+def breakdown(now: Iterable[str], before: Iterable[str] | None, key: str,
+              total: int | None = None) -> list[dict[str, Any]]:
+    """Rows `{key: value, count, share, previous, change}`, largest first.
+
+    share is count over `total` (default: the number of values now); previous and
+    change are None when there is no previous window (`--window all`).
+    """
+    counts = Counter(now)
+    previous = Counter(before) if before is not None else None
+    whole = total if total is not None else sum(counts.values())
+    rows: list[dict[str, Any]] = []
+    for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        old = previous.get(value, 0) if previous is not None else None
+        rows.append({key: value, "count": count,
+                     "share": round(count / whole, 4) if whole else None,
+                     "previous": old, "change": count - old if old is not None else None})
+    return rows[:TOP]
+
+
+def _details(ended: list[Ended], now: float, idle: float | None
+             ) -> dict[str, ExecutionDetail] | None:
+    """Step trees of these executions, or None when their lines were not kept."""
+    with_lines = [e for e in ended if e.execution.raw]
+    if ended and not with_lines:
+        return None
+    return {e.execution.execution_id: build_detail(e.execution, now, idle)
+            for e in with_lines[:DETAILS_MAX]}
+
+
+def _failed_step_parts(detail: ExecutionDetail | None) -> tuple[str | None, list[str]]:
+    """The model of the step that failed, and the tools called in it."""
+    if detail is None:
+        return None, []
+    failed = next((s for s in detail.steps if s.status == "failed"), None)
+    if failed is None:
+        return None, []
+    tools = [str(item.event.get("tool_name")) for item in failed.items
+             if item.kind == "tool_call" and isinstance(item.event.get("tool_name"), str)]
+    if not tools and failed.step_type == "tool":
+        tools = [failed.name]
+    return failed.model, sorted(set(tools))
+
+
+def explain_error_rate(current: list[Ended], previous: list[Ended] | None,
+                       details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None]
+                       ) -> dict[str, Any]:
+    """The failed executions of the window, grouped five ways."""
+    failed = [e for e in current if e.status == FAILED]
+    failed_before = [e for e in previous if e.status == FAILED] if previous is not None \
+        else None
+
+    def steps(group: list[Ended]) -> list[str]:
+        return [e.execution.failed_step or NO_STEP for e in group]
+
+    def errors(group: list[Ended]) -> list[str]:
+        return [error_group(e.execution.first_error, e.execution.execution_id)
+                if e.execution.first_error else NO_ERROR for e in group]
+
+    def workflows(group: list[Ended]) -> list[str]:
+        return [e.execution.workflow_name or NO_WORKFLOW for e in group]
+
+    def before(pick: Callable[[list[Ended]], list[str]]) -> list[str] | None:
+        return pick(failed_before) if failed_before is not None else None
+
+    out: dict[str, Any] = {
+        "failed": len(failed), "ended": len(current),
+        "previous_failed": len(failed_before) if failed_before is not None else None,
+        "previous_ended": len(previous) if previous is not None else None,
+        "by_step": breakdown(steps(failed), before(steps), "step_name"),
+        "by_error": breakdown(errors(failed), before(errors), "error"),
+        "by_workflow": breakdown(workflows(failed), before(workflows), "workflow_name"),
+        "executions": [e.execution.execution_id
+                       for e in sorted(failed, key=lambda e: -e.end)[:LISTED]],
+    }
+    now_details = details(failed)
+    if now_details is None:
+        out["by_model"] = out["by_tool"] = None
+        out["note"] = "models and tools need the log lines, which were not kept"
+        return out
+    before_details = details(failed_before) if failed_before is not None else None
+    parts_now = [_failed_step_parts(now_details.get(e.execution.execution_id))
+                 for e in failed]
+    parts_before = ([_failed_step_parts((before_details or {}).get(e.execution.execution_id))
+                     for e in failed_before] if failed_before is not None else None)
+    out["by_model"] = breakdown(
+        [m for m, _ in parts_now if m], [m for m, _ in parts_before if m]
+        if parts_before is not None else None, "model", len(failed))
+    out["by_tool"] = breakdown(
+        [t for _, tools in parts_now for t in tools],
+        [t for _, tools in parts_before for t in tools] if parts_before is not None
+        else None, "tool_name", len(failed))
+    return out
+
+
+def _p95(values: list[float]) -> float | None:
+    return exact_quantile(sorted(values), 0.95)
+
+
+def _step_p95(ledger: Ledger, name: str, start: float | None, end: float) -> float | None:
+    series = ledger.step_samples.get(name)
+    if series is None:
+        return None
+    values, _, _, _ = series.window(start, end)
+    return _p95(values)
+
+
+def explain_latency(ledger: Ledger, current: list[Ended], previous: list[Ended] | None,
+                    window: tuple[float | None, float],
+                    details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None]
+                    ) -> dict[str, Any]:
+    """The executions at or above p95 and which steps and calls took their time."""
+    start, end = window
+    timed = [e for e in current if e.duration_s is not None]
+    p95 = _p95([e.duration_s for e in timed if e.duration_s is not None])
+    previous_p95 = (_p95([e.duration_s for e in previous if e.duration_s is not None])
+                    if previous is not None else None)
+    slow = sorted((e for e in timed if p95 is not None and (e.duration_s or 0.0) >= p95),
+                  key=lambda e: -(e.duration_s or 0.0))
+    out: dict[str, Any] = {
+        "p95_s": _round(p95), "previous_p95_s": _round(previous_p95), "slow_count": len(slow),
+        "slow": [{"execution_id": e.execution.execution_id,
+                  "workflow_name": e.execution.workflow_name,
+                  "duration_s": _round(e.duration_s)} for e in slow[:LISTED]],
+    }
+    slow_details = details(slow)
+    if slow_details is None:
+        out["by_step"] = out["slowest_calls"] = None
+        out["note"] = "step shares and calls need the log lines, which were not kept"
+        return out
+    total = sum(e.duration_s or 0.0 for e in slow if e.execution.execution_id in slow_details)
+    step_time: dict[str, float] = defaultdict(float)
+    step_count: Counter[str] = Counter()
+    calls: list[dict[str, Any]] = []
+    for execution_id, detail in slow_details.items():
+        for step in detail.steps:
+            if step.duration_s is None:
+                continue
+            step_time[step.name] += step.duration_s
+            step_count[step.name] += 1
+            if step.step_type == "llm":
+                calls.append({"kind": "llm", "name": step.model or step.name,
+                              "step_name": step.name, "duration_s": _round(step.duration_s),
+                              "execution_id": execution_id})
+            for item in step.items:
+                millis = item.event.get("duration_ms")
+                if item.kind == "tool_call" and isinstance(millis, int | float) \
+                        and not isinstance(millis, bool):
+                    calls.append({"kind": "tool", "name": str(item.event.get("tool_name")),
+                                  "step_name": step.name, "duration_s": _round(millis / 1000),
+                                  "execution_id": execution_id})
+    previous_start = None if start is None or previous is None else start - (end - start)
+    rows = []
+    for name, spent in sorted(step_time.items(), key=lambda item: (-item[1], item[0]))[:TOP]:
+        rows.append({"step_name": name, "share": round(spent / total, 4) if total else None,
+                     "total_s": _round(spent), "count": step_count[name],
+                     "p95_s": _round(_step_p95(ledger, name, start, end)),
+                     "previous_p95_s": _round(_step_p95(ledger, name, previous_start, start))
+                     if start is not None and previous is not None else None})
+    out["by_step"] = rows
+    calls.sort(key=lambda call: -(call["duration_s"] or 0.0))
+    out["slowest_calls"] = calls[:TOP]
+    return out
+
+
+def explain_active(ledger: Ledger, now: float) -> dict[str, Any]:
+    """Running executions by workflow, and the oldest of them first."""
+    idle = ledger.idle_timeout
+    running = [e for e in ledger.summaries() if e.status(now, idle) == RUNNING]
+    running.sort(key=lambda e: (e.first_ts, e.seq))
+    return {
+        "running": len(running),
+        "by_workflow": breakdown([e.workflow_name or NO_WORKFLOW for e in running], None,
+                                 "workflow_name"),
+        "oldest": [{"execution_id": e.execution_id, "workflow_name": e.workflow_name,
+                    "running_for_s": _round(max(now - e.first_ts, 0.0)),
+                    "open_steps": sorted(e.open_steps)} for e in running[:LISTED]],
+    }
+
+
+def queue_growth(points: Iterable[tuple[float, float]], start: float | None, end: float,
+                 threshold: float | None) -> dict[str, Any]:
+    """Queue depth's growth per minute over the window (least-squares slope of its
+    readings) and, at that rate, the time left until it passes the threshold."""
+    picked = sorted((t, v) for t, v in points if (start is None or t > start) and t <= end)
+    out: dict[str, Any] = {"readings": len(picked),
+                           "depth": picked[-1][1] if picked else None,
+                           "growth_per_min": None, "threshold": threshold,
+                           "time_to_threshold_s": None}
+    if len(picked) < 2 or picked[0][0] == picked[-1][0]:
+        return out
+    mean_t = sum(t for t, _ in picked) / len(picked)
+    mean_v = sum(v for _, v in picked) / len(picked)
+    spread = sum((t - mean_t) ** 2 for t, _ in picked)
+    slope = sum((t - mean_t) * (v - mean_v) for t, v in picked) / spread  # per second
+    out["growth_per_min"] = _round(slope * 60.0)
+    depth = picked[-1][1]
+    if threshold is not None:
+        if depth > threshold:
+            out["time_to_threshold_s"] = 0
+        elif slope > 0:
+            out["time_to_threshold_s"] = _round((threshold - depth) / slope)
+    return out
+
+
+def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
+            thresholds: Iterable[Threshold] = ()) -> dict[str, Any]:
+    """Every figure's breakdown over the window (end - window_s, end], and the previous
+    window of the same length before it (none with window_s None: everything)."""
+    start = None if window_s is None else end - window_s
+    current = _ended(ledger, start, end, now)
+    previous = _ended(ledger, start - window_s, start, now) \
+        if start is not None and window_s is not None else None
+    idle = ledger.idle_timeout
+
+    def details(group: list[Ended]) -> dict[str, ExecutionDetail] | None:
+        return _details(group, now, idle)
+
+    limits = {t.name: t.above for t in thresholds if t.enabled}
+    out: dict[str, Any] = {
+        "window_s": window_s,
+        "error_rate": explain_error_rate(current, previous, details),
+        "latency_p95_s": explain_latency(ledger, current, previous, (start, end), details),
+        "active_workflows": explain_active(ledger, now),
+        "queue_depth": queue_growth(ledger.queue_depth_points, start, end,
+                                    limits.get("queue_depth")),
+    }
+    if ledger.kept.folded_count:
+        out["note"] = (f"{ledger.kept.folded_count} older executions were folded into samples "
+                       "and are counted in the figures but not itemised here")
+    return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 6)
+
+
+def explain_metrics(metrics: dict[str, Any], thresholds: Iterable[Threshold] = ()
+                    ) -> dict[str, Any]:
+    """What the metrics' labels can say: failures by `workflow_name` (from
+    `workflow_executions_total{workflow_name,status}`), each step's p95 (from
+    `step_duration_seconds{step_name}`), over the same window as the figures; and the
+    queue-depth gauge's growth over its scraped readings (one target)."""
+    workflows = metrics.get("executions_by_workflow") or {}
+    failed_total = sum(entry.get("failed", 0.0) for entry in workflows.values())
+    by_workflow = [
+        {"workflow_name": name or NO_WORKFLOW, "count": _whole(entry["failed"]),
+         "share": round(entry["failed"] / failed_total, 4) if failed_total else None,
+         "error_rate": round(entry["failed"] / entry["ended"], 4) if entry["ended"] else None}
+        for name, entry in workflows.items() if entry.get("failed")]
+    by_workflow.sort(key=lambda row: (-float(row["count"] or 0), str(row["workflow_name"])))
+    steps = metrics.get("step_latency_s") or {}
+    rows = [{"step_name": name, "p95_s": _round(stats.get("p95")),
+             "at_least": bool((stats.get("at_least") or {}).get("p95")),
+             "count": stats.get("count")}
+            for name, stats in steps.items() if isinstance(stats, dict)]
+    rows.sort(key=lambda row: (-(row["p95_s"] or 0.0), row["step_name"]))
+    readings = [(float(t), float(v)) for t, v in metrics.get("queue_depth_readings") or []]
+    limits = {t.name: t.above for t in thresholds if t.enabled}
+    queue = queue_growth(readings, None, max((t for t, _ in readings), default=0.0),
+                         limits.get("queue_depth"))
+    return {"error_rate": {"failed": _whole(failed_total), "by_workflow": by_workflow[:TOP]},
+            "latency_p95_s": {"by_step": rows[:TOP]},
+            "queue_depth": queue,
+            "since_start": bool(metrics.get("since_start"))}
+
+
+def _whole(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else round(value, 3)

@@ -1,0 +1,201 @@
+"""The monitor's alert actions: why, silence, acknowledge, and the silences list.
+
+The app owns one `AlertControl`. After each snapshot (in the refresh worker thread) it
+reads the silences in force and tells Alertmanager what fires (`AlertDesk.judge`); the
+keys and palette entries open the screens, whose answers come back here. IO (the
+silences file, Alertmanager, the step trees behind an explanation) runs in workers,
+never on the UI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import Any
+
+from rich.text import Text
+from textual.app import App
+
+from wftui.alerts.alertmanager import AlertmanagerError
+from wftui.alerts.desk import AlertDesk, Silencing
+from wftui.alerts.silences import ALERTMANAGER, Silence, SilenceError, user_name
+from wftui.core import format as fmt
+from wftui.core.thresholds import FIRING, PENDING, ThresholdState, Transition
+from wftui.live import LiveMonitor
+from wftui.view.notices import Notice
+from wftui.view.why import FIGURES, TITLES, WhyRow, alert_line, why_view
+
+ALERT_ERRORS = (SilenceError, AlertmanagerError)
+
+
+class AlertControl:
+    """Why / silence / acknowledge for the app (which shows what this computes)."""
+
+    def __init__(self, app: App[Any], monitor: LiveMonitor, desk: AlertDesk,
+                 show_executions: Callable[[WhyRow], None],
+                 clock: Callable[[], float] = time.time) -> None:
+        self.app = app
+        self.clock = clock  # the app's "now" (the live window ends there)
+        self.monitor = monitor
+        self.desk = desk
+        self.show_executions = show_executions
+        self.silencing = Silencing()
+        self.states: tuple[ThresholdState, ...] = ()
+
+    # -- after each snapshot (worker thread) -------------------------------------------
+
+    def judge(self, states: Iterable[ThresholdState]) -> Silencing:
+        self.states = tuple(states)
+        self.silencing = self.desk.judge(self.states)
+        return self.silencing
+
+    def status_text(self) -> Text:
+        """For the status line: each silenced or acknowledged alert, and Alertmanager."""
+        text = Text(end="")
+        current = self.silencing
+        marks = current.marks(self.states)
+        for state in self.states:
+            mark = marks.get(state.name)
+            if mark:
+                look = alert_line(state.state, mark)
+                text.append(f"  {state.name}: {look}", style="yellow")
+        for source in current.sources:
+            if source.get("status") == "down":
+                text.append(f"  Alertmanager down: {fmt.visible(str(source.get('error')))}",
+                            style="bold red")
+        for problem in current.problems:
+            text.append(f"  {fmt.visible(problem)}", style="red")
+        return text
+
+    def silenced(self, name: str) -> Silence | None:
+        return self.silencing.silenced.get(name)
+
+    def notice(self, transition: Transition, notice: Notice | None) -> Notice | None:
+        """A silenced alert's firing is said quietly, with its silence."""
+        silence = self.silenced(transition.name)
+        if notice is None or silence is None or transition.after != FIRING:
+            return notice
+        return replace(notice, message=f"{notice.message} · {silence.describe()}",
+                       title=f"{notice.title} (silenced)", severity="information")
+
+    # -- which alert -------------------------------------------------------------------
+
+    def figure_in_question(self) -> str:
+        """The alert a key acts on: the first firing one, else pending, else error rate."""
+        for wanted in (FIRING, PENDING):
+            for state in self.states:
+                if state.state == wanted and state.name in FIGURES:
+                    return state.name
+        return FIGURES[0]
+
+    # -- why ---------------------------------------------------------------------------
+
+    def why(self, figure: str | None = None) -> None:
+        """Compute the explanation in a worker, then open the "why" screen."""
+        chosen = figure or self.figure_in_question()
+
+        async def explain() -> None:
+            try:
+                explained = await asyncio.to_thread(self.monitor.explain, self.clock())
+            except Exception as error:  # noqa: BLE001 - said on screen; the UI goes on
+                self.app.notify(f"cannot explain {chosen}: {type(error).__name__}: "
+                                f"{fmt.visible(str(error))}", severity="error", markup=False)
+                return
+            from wftui.ui.screens.why import WhyScreen
+
+            self.app.push_screen(WhyScreen(why_view(chosen, explained)),
+                                 lambda row: self._chosen(chosen, row))
+
+        self.app.run_worker(explain(), group="why", exit_on_error=False)
+
+    def _chosen(self, figure: str, answer: WhyRow | str | None) -> None:
+        if isinstance(answer, WhyRow):
+            self.show_executions(answer)
+        elif answer == "silence":
+            self.silence(figure)
+        elif answer == "acknowledge":
+            self.acknowledge(figure)
+
+    # -- silence, acknowledge, list ----------------------------------------------------
+
+    def silence(self, figure: str | None = None) -> None:
+        """Ask how long and why, then silence (in Alertmanager when attached)."""
+        from wftui.ui.screens.silence import SilenceDialog
+
+        chosen = figure or self.figure_in_question()
+        pusher = self.desk.pusher
+        where = (f"in Alertmanager ({pusher.settings.url})" if pusher is not None
+                 else "on this machine")
+
+        def answered(answer: tuple[float, str] | None) -> None:
+            if answer is None:
+                return
+            seconds, comment = answer
+            self._in_worker(lambda: self.desk.silence(chosen, seconds, comment, user_name()),
+                            f"{chosen} silenced for {fmt.seconds(seconds)}")
+
+        self.app.push_screen(SilenceDialog(chosen, where), answered)
+
+    def acknowledge(self, figure: str | None = None) -> None:
+        chosen = figure or self.figure_in_question()
+        by = user_name()
+        self._in_worker(lambda: self.desk.store.acknowledge(chosen, by=by),
+                        f"{chosen} acknowledged by {by}")
+
+    def list_silences(self) -> None:
+        """The silences in force (the file's and Alertmanager's); d removes one."""
+        from wftui.ui.screens.silence import SilencesScreen
+
+        async def show() -> None:
+            now = time.time()
+            try:
+                local = await asyncio.to_thread(self.desk.store.silences, now)
+            except SilenceError as error:
+                self.app.notify(str(error), severity="error", markup=False)
+                return
+            remote = self.desk.pusher.silences(now) if self.desk.pusher is not None else []
+            self.app.push_screen(SilencesScreen([*local, *remote], now), self._remove)
+
+        self.app.run_worker(show(), group="silences", exit_on_error=False)
+
+    def _remove(self, silence: Silence | None) -> None:
+        if silence is None:
+            return
+
+        def remove() -> object:
+            pusher = self.desk.pusher
+            if silence.origin == ALERTMANAGER and pusher is not None:
+                pusher.client.expire_silence(silence.id)
+                return True
+            return self.desk.store.remove(silence.id)
+
+        self._in_worker(remove, f"silence of {silence.alert} removed")
+
+    def _in_worker(self, job: Callable[[], object], done: str) -> None:
+        async def run() -> None:
+            try:
+                await asyncio.to_thread(job)
+            except ALERT_ERRORS as error:
+                self.app.notify(fmt.visible(str(error)), severity="error", markup=False)
+                return
+            self.app.notify(fmt.visible(done), markup=False)
+            self.app.refresh_bindings()
+
+        self.app.run_worker(run(), group="alerts", exit_on_error=False)
+
+
+def palette_entries() -> list[tuple[str, str, str]]:
+    """(title, help, action) of the alert commands in the command palette."""
+    out = [("Silences: list and remove", "The silences in force; d removes one",
+            "list_silences")]
+    for figure in FIGURES:
+        title = TITLES[figure].replace("Why ", "")
+        out += [(f"Why: {title}", "What is behind it: groups, shares, changes",
+                 f"why({figure!r})"),
+                (f"Silence: {figure}", "Still judged and shown, but notifies no one",
+                 f"silence({figure!r})"),
+                (f"Acknowledge: {figure}", "Record that you have taken it",
+                 f"acknowledge({figure!r})")]
+    return out

@@ -1,0 +1,162 @@
+"""The "why" view of a figure: rows from an explanation (`wftui.core.explain`), and the
+alert line with its silence and acknowledgement. Textual-free: the screen only draws.
+
+Each row can open the matching executions in the table: it carries the table filter
+(text and status) that shows them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from wftui.core import format as fmt
+
+TITLES = {
+    "error_rate": "Why the error rate",
+    "latency_p95_s": "Why latency p95",
+    "active_workflows": "Why active workflows",
+    "queue_depth": "Why queue depth",
+}
+FIGURES = tuple(TITLES)
+_PLACEHOLDER = re.compile(r"<(?:id|hex|uuid)>")
+
+
+@dataclass(frozen=True)
+class WhyRow:
+    """One group: what it is, how many, what share, and the change since last window."""
+
+    label: str
+    count: str = ""
+    share: str = ""
+    change: str = ""
+    filter_text: str | None = None  # the executions table's filter that shows them
+    status: str | None = None  # and its status filter (failed, running)
+
+
+@dataclass(frozen=True)
+class WhySection:
+    title: str
+    rows: tuple[WhyRow, ...]
+
+
+@dataclass(frozen=True)
+class WhyView:
+    """Everything the "why" screen shows for one figure."""
+
+    figure: str
+    title: str
+    summary: str
+    sections: tuple[WhySection, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+    def rows(self) -> list[tuple[str, WhyRow]]:
+        """Every row with its section's title, in display order."""
+        return [(section.title, row) for section in self.sections for row in section.rows]
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:.0f}%"
+
+
+def _change(row: dict[str, Any]) -> str:
+    change = row.get("change")
+    if change is None:
+        return ""
+    return "=" if change == 0 else f"{change:+d}"
+
+
+def error_filter(group: str) -> str:
+    """The longest stretch of an error group without placeholders (what the table's
+    text filter can find in the real error texts)."""
+    parts = [part.strip(" :,;") for part in _PLACEHOLDER.split(group)]
+    return max(parts, key=len) if parts else group
+
+
+def _grouped(rows: list[dict[str, Any]] | None, key: str, *, status: str | None,
+             filtered: bool = True, to_filter: Any = None) -> tuple[WhyRow, ...]:
+    out = []
+    for row in rows or []:
+        value = str(row[key])
+        filter_text = (to_filter(value) if to_filter else value) if filtered else None
+        if value.startswith("(no "):
+            filter_text = None  # "(no step)": nothing to search for
+        out.append(WhyRow(fmt.visible(value), str(row["count"]), _share(row.get("share")),
+                          _change(row), filter_text, status))
+    return tuple(out)
+
+
+def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
+    """The view of one figure's explanation (see `wftui.core.explain.explain`)."""
+    title = TITLES.get(figure, figure)
+    notes = tuple(n for n in (explained.get("note"),) if n)
+    if figure == "error_rate":
+        part = explained["error_rate"]
+        before = (f"; previous window {part['previous_failed']} of {part['previous_ended']}"
+                  if part.get("previous_failed") is not None else "")
+        sections = [
+            WhySection("by step", _grouped(part["by_step"], "step_name", status="failed")),
+            WhySection("by error", _grouped(part["by_error"], "error", status="failed",
+                                            to_filter=error_filter)),
+            WhySection("by workflow", _grouped(part["by_workflow"], "workflow_name",
+                                               status="failed")),
+            WhySection("by model", _grouped(part.get("by_model"), "model", status="failed",
+                                            filtered=False)),
+            WhySection("by tool", _grouped(part.get("by_tool"), "tool_name", status="failed")),
+        ]
+        summary = f"{part['failed']} failed of {part['ended']} ended{before}"
+        notes += tuple(n for n in (part.get("note"),) if n)
+    elif figure == "latency_p95_s":
+        part = explained["latency_p95_s"]
+        summary = (f"p95 {fmt.seconds(part['p95_s'])} (previous window "
+                   f"{fmt.seconds(part['previous_p95_s'], 'none')}); "
+                   f"{part['slow_count']} executions at or above it")
+        steps = tuple(WhyRow(fmt.visible(row["step_name"]), fmt.seconds(row["total_s"]),
+                             _share(row["share"]),
+                             f"p95 {fmt.seconds(row['p95_s'])} (was "
+                             f"{fmt.seconds(row['previous_p95_s'], 'none')})",
+                             row["step_name"], None)
+                      for row in part.get("by_step") or [])
+        slow = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
+                            fmt.seconds(row["duration_s"]), "",
+                            fmt.visible(str(row["workflow_name"] or "")),
+                            str(row["execution_id"]), None)
+                     for row in part["slow"])
+        calls = tuple(WhyRow(fmt.visible(f"{row['kind']} {row['name']} in {row['step_name']}"),
+                             fmt.seconds(row["duration_s"]), "",
+                             fmt.visible(str(row["execution_id"])),
+                             str(row["execution_id"]), None)
+                      for row in part.get("slowest_calls") or [])
+        sections = [WhySection("time of the slow executions by step", steps),
+                    WhySection("slow executions", slow),
+                    WhySection("slowest external calls", calls)]
+        notes += tuple(n for n in (part.get("note"),) if n)
+    elif figure == "active_workflows":
+        part = explained["active_workflows"]
+        summary = f"{part['running']} running"
+        oldest = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
+                              fmt.seconds(row["running_for_s"]), "",
+                              fmt.visible(str(row["workflow_name"] or "")),
+                              str(row["execution_id"]), "running")
+                       for row in part["oldest"])
+        sections = [WhySection("by workflow", _grouped(part["by_workflow"], "workflow_name",
+                                                       status="running")),
+                    WhySection("oldest first", oldest)]
+    else:
+        part = explained["queue_depth"]
+        growth = part["growth_per_min"]
+        left = part["time_to_threshold_s"]
+        rate = "not enough readings" if growth is None else f"{growth:+,.1f}/min"
+        reach = ("" if left is None else "; above the threshold now" if left == 0
+                 else f"; reaches {fmt.count(part['threshold'])} in {fmt.seconds(left)}")
+        summary = f"depth {fmt.count(part['depth'])}, growth {rate}{reach}"
+        sections = [WhySection("readings in the window",
+                               (WhyRow(f"{part['readings']} readings"),))]
+    return WhyView(figure, title, summary, tuple(sections), notes)
+
+
+def alert_line(state: str, silence: str | None = None, ack: str | None = None) -> str:
+    """FIRING · silenced until 14:05 by ana: known incident · acknowledged by bo at 14:01"""
+    look = {"firing": "FIRING", "pending": "PENDING", "no_data": "no data"}.get(state, "ok")
+    return " · ".join(part for part in (look, silence, ack) if part)
