@@ -22,7 +22,7 @@ from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
-from wftui.core.thresholds import ThresholdEngine
+from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.core.understood import annotate, log_warnings, not_understood_sources
 from wftui.view.render_text import snapshot_text
 

@@ -250,6 +250,7 @@ def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
             else:
                 merge.finish(value)
         notify()
+        time.sleep(0)  # a turn for the other threads between pieces
     return None
 
 
@@ -275,6 +276,9 @@ def keep_lines(fd: int, start: int, stop: int, ledger: Ledger, lock: threading.L
             break
         position += len(data)
         runs, _ = splitter.feed(data)
+        # Let other threads in between chunks (the screen, the metrics loop): a thread
+        # waiting on IO would otherwise queue for the interpreter lock at every step.
+        time.sleep(0)
         with lock:
             for _, lines in runs:
                 for raw in lines:
