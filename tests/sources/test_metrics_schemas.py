@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,3 +275,35 @@ async def test_the_deadline_covers_parsing_too(raw_server: RawServer) -> None:  
     assert status["status"] == "down"
     assert "within the 0.1 s deadline" in status["error"]
     assert took < 2.0  # the scrape gave up at its deadline (the parse runs on, unseen)
+
+
+@pytest.mark.parametrize(("labels", "named", "hint"), [
+    (["status"], "'fail'", "[metrics.statuses]"),
+    (["result"], "'(empty)'", "[metrics.labels] status"),
+])
+def test_traffic_with_no_status_understood_is_exit_2_not_no_traffic(
+        served: Served, labels: list[str], named: str, hint: str) -> None:
+    # Executions keep ending as 'fail' or 'pass' while check scrapes twice: neither word
+    # is one we know, so the error rate cannot be computed. That is not "no traffic"
+    # and not an all-clear.
+    runs = Counter("workflow_executions_total", "runs", labels, registry=served.registry)
+    served.serve()
+    done = threading.Event()
+
+    def traffic() -> None:
+        while not done.wait(0.01):
+            runs.labels("fail").inc(2)
+            runs.labels("pass").inc(3)
+
+    writer = threading.Thread(target=traffic, daemon=True)
+    writer.start()
+    try:
+        result = check("--metrics", served.url)
+    finally:
+        done.set()
+        writer.join()
+    assert result.returncode == 2, result.stdout
+    line = result.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert "no execution status understood" in line
+    assert named in line and hint in line

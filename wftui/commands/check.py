@@ -133,6 +133,8 @@ def run(options: argparse.Namespace) -> int:
     # Read but understood nothing (a log of no events, a target of none of our metrics):
     # an error, never an all-clear.
     problem = not_understood_sources(sources)
+    if problem is None and metrics is not None and metrics.get("statuses_not_understood"):
+        problem = f"metrics: {metrics['statuses_not_understood']}"
     if problem is not None:
         fail(problem)
     if ledger is not None:

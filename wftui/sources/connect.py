@@ -138,6 +138,10 @@ class MetricFamily:
                                                  if a.get("executions_by_workflow")), {})
         merged["queue_depth_readings"] = next((a["queue_depth_readings"] for a in answers
                                                if a.get("queue_depth_readings")), [])
+        # Only when no source has an error rate: one that understood its statuses wins.
+        merged["statuses_not_understood"] = None if merged["error_rate"] is not None else next(
+            (a["statuses_not_understood"] for a in answers
+             if a.get("statuses_not_understood")), None)
         merged["stale"] = any(a.get("stale") for a in answers)
         merged["since_start"] = any(a.get("since_start") for a in answers)
         merged["warnings"] = [w for a in answers for w in a.get("warnings", [])]

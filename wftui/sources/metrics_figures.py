@@ -254,12 +254,20 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
             neither[status] = value
     ended = failures + successes
     error_rate = failures / ended if ended > 0 else None
+    statuses_not_understood = None
     if neither:
         named = ", ".join(f"{status or '(empty)'!r} ({_plain(value)})" for status, value
                           in sorted(neither.items(), key=lambda item: -item[1])[:5])
+        hint = ("name them in [metrics.statuses]" if set(neither) != {""} else
+                "the executions counter has no status label: name the label that holds "
+                "the outcome in [metrics.labels] status")
         warnings.append(f"executions whose status label is neither a success nor a failure "
-                        f"word, left out of the error rate: {named}; name them in "
-                        "[metrics.statuses]")
+                        f"word, left out of the error rate: {named}; {hint}")
+        if ended == 0:
+            # Traffic, but not one execution we can call a success or a failure: the
+            # error rate is not "no traffic", it is not understood.
+            statuses_not_understood = (f"no execution status understood ({named}): "
+                                       f"{hint}")
     latency, at_least = _quantiles(totals.workflow_buckets)
     steps: dict[str, dict] = {}
     for step, buckets in sorted(totals.step_buckets.items()):
@@ -294,6 +302,7 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
             entry["failed"] += count
     return {
         "error_rate": error_rate,
+        "statuses_not_understood": statuses_not_understood,
         "executions_by_workflow": by_workflow,
         "queue_depth_readings": readings,
         "latency_s": {**latency, "at_least": at_least},

@@ -126,8 +126,12 @@ def panel_views(snapshot: Snapshot, now: float,
         quality = "no_data" if value is None else "ok"
         if metric and stale and value is not None:
             quality = "stale"
+        text = figure_text(key, value)
+        if key == "error_rate" and value is None and metric \
+                and metrics.get("statuses_not_understood"):
+            text = "not understood"  # traffic, but no status word we know: see warnings
         view = PanelView(
-            title=title, value=figure_text(key, value), quality=quality,
+            title=title, value=text, quality=quality,
             history=history, series_name=key, series_end=now,
             span_s=max(SPARK_SPAN_S, snapshot.window_s or 0.0),
             origin=origin_text(metric, snapshot) if value is not None else "",
