@@ -8,7 +8,8 @@ are CPU time of this process, as the machine may be shared):
   - floor 1: bare `ExportTraceServiceRequest.FromString` (spans/s);
   - floor 2: decode, then a plain Python loop reading each span's ids, times, status and
     attributes into a dict (spans/s): where the time goes;
-  - fold: decode + `SpanReader.read_traces` + `Ledger.ingest_lines`, in process;
+  - fold: decode + `SpanReader.read_traces` + `Ledger.ingest_lines`, in process (and
+    the ledger's share of it);
   - HTTP: the receiver (aiohttp, this process, one core for it) folding into a ledger,
     fed by a client in another process posting the bodies (keep-alive) as fast as the
     answers come: spans/s from the first request sent to the last span folded (wall),
@@ -149,16 +150,21 @@ def floor_read(bodies: list[bytes]) -> float:
     return time.process_time() - started
 
 
-def fold_in_process(bodies: list[bytes]) -> float:
+def fold_in_process(bodies: list[bytes]) -> tuple[float, float]:
+    """CPU seconds of the whole fold, and of its `Ledger.ingest_lines` part."""
     reader = SpanReader()
     ledger = Ledger(retention=50_000)
-    started = time.process_time()
+    clock = time.process_time
+    ingest = 0.0
+    started = clock()
     for number, body in enumerate(bodies):
         lines = reader.read_traces(ExportTraceServiceRequest.FromString(body), 0.0)
+        before = clock()
         ledger.ingest_lines("otlp", number, lines)
-    elapsed = time.process_time() - started
+        ingest += clock() - before
+    elapsed = clock() - started
     assert ledger.events_total > 0
-    return elapsed
+    return elapsed, ingest
 
 
 CLIENT = """
@@ -247,17 +253,23 @@ def main() -> None:
           f"{sum(map(len, bodies)) / 1e6:.1f} MB")
     rates: dict[str, list[float]] = {"decode": [], "read": [], "fold": [], "http": [],
                                      "http_cpu": []}
+    ledger_share: list[float] = []
     with tempfile.TemporaryDirectory() as workdir:
         for _ in range(args.repeat):
             rates["decode"].append(spans / floor_decode(bodies))
             rates["read"].append(spans / floor_read(bodies))
-            rates["fold"].append(spans / fold_in_process(bodies))
+            fold, ingest = fold_in_process(bodies)
+            rates["fold"].append(spans / fold)
+            ledger_share.append(ingest / fold)
             wall, cpu = over_http(bodies, spans, Path(workdir))
             rates["http"].append(spans / wall)
             rates["http_cpu"].append(spans / cpu)
     print(f"floor 1, FromString only:            {spread(rates['decode'])}")
     print(f"floor 2, decode + read into a dict:  {spread(rates['read'])}")
     print(f"wftui fold in process:               {spread(rates['fold'])}")
+    print(f"  of which Ledger.ingest_lines:      {statistics.median(ledger_share):.0%} "
+          f"(min {min(ledger_share):.0%}, max {max(ledger_share):.0%}); the rest is "
+          "spans -> event lines")
     print(f"wftui over HTTP (receiver + fold):   {spread(rates['http'])} wall")
     print(f"                                     {spread(rates['http_cpu'])} per CPU second")
     floor = statistics.median(rates["read"])

@@ -85,3 +85,32 @@ def test_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip() == ("wftui: otlp.prices.gpt-4o.input: expected USD per "
                                    "million tokens >= 0, got 'cheap'")
+
+
+def test_check_prices_otlp_files_by_the_config(tmp_path: Path) -> None:
+    """`check` (and `diff`) read files through `read_files`: [otlp.prices] applies."""
+    from wftui.commands.check import read_files
+    from wftui.config import load_settings
+
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(five_requests()) + "\n")
+    config = tmp_path / "wftui.toml"
+    config.write_text('[otlp.prices]\n"gpt-4o-2024-08-06" = { input = 2.5, output = 10 }\n')
+    ledger, entries = read_files([str(path)], load_settings(str(config)))
+    assert entries[0]["status"] == "ok"
+    # EXEC-1's chat: 1200 in * 2.5 / 1e6 + 300 out * 10 / 1e6 = 0.003 + 0.003
+    assert ledger.executions["EXEC-1"].cost_usd == pytest.approx(0.006)
+    unpriced, _ = read_files([str(path)], load_settings(None))
+    assert unpriced.executions["EXEC-1"].cost_usd == 0.0  # no table: no cost
+
+
+def test_check_with_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(five_requests()) + "\n")
+    config = tmp_path / "wftui.toml"
+    config.write_text('[otlp.prices]\n"gpt-4o" = { output = -1 }\n')
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", "--config", str(config),
+                           str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("wftui: otlp.prices.gpt-4o.output: expected USD per "
+                                   "million tokens >= 0, got -1")

@@ -47,6 +47,7 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
     keep_raw: keep each execution's lines, for step trees (`wftui diff`); without them
     (`check`) a big file is read in parts, one process per core.
     """
+    from wftui.sources.otlp.options import prices_from
     from wftui.sources.split import read_once
 
     def new_ledger() -> Ledger:
@@ -54,8 +55,13 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
                       keep_raw=keep_raw, mapping=mapping)
 
     mapping = build_mapping(settings.section("logs"))
+    try:  # spans of OTLP JSON files are priced as the monitor prices them
+        prices = prices_from(settings.section("otlp").get("prices", {}), "otlp.prices")
+    except ConfigError as error:
+        fail(str(error))
+        raise
 
-    ledger, statuses = read_once(paths, new_ledger)
+    ledger, statuses = read_once(paths, new_ledger, prices)
     return ledger, [check_entry(annotate(file_source_entry(ledger, status), ledger))
                     for status in statuses]
 

@@ -166,7 +166,9 @@ class Ledger:
                     ts = (stamp - epoch).total_seconds()
                 if not min_epoch <= ts <= max_epoch:  # year 0001 is a broken clock
                     ts = fallback_ts  # identity marks "no timestamp" below
-            else:
+            elif type(stamp) is float and min_epoch <= stamp <= max_epoch:
+                ts = stamp  # epoch seconds (OTLP spans' lines): no call needed
+            else:  # absent, or epoch ms/us/ns told apart by magnitude, or odd text
                 parsed = parse_timestamp(stamp)
                 ts = fallback_ts if parsed is None else parsed
             if ts > newest:

@@ -75,11 +75,7 @@ def _cost(prices: Prices, model: str | None, tokens_in: int | None,
     return ((tokens_in or 0) * price[0] + (tokens_out or 0) * price[1]) / 1_000_000
 
 
-def _int(value: Any) -> int | None:
-    return value if type(value) is int and value >= 0 else None
-
-
-def _step_type(attrs: dict[str, Any], kind: int) -> str | None:
+def _step_type(attrs: dict[str, Any], span: Any) -> str | None:
     """`step_type`, else what gen_ai.operation.name says, else the span kind."""
     declared = attrs.get("step_type")
     if type(declared) is str:
@@ -89,7 +85,7 @@ def _step_type(attrs: dict[str, Any], kind: int) -> str | None:
         if operation in LLM_OPERATIONS:
             return "llm"
         return OPERATION_TYPES.get(operation, operation)
-    return SPAN_KINDS.get(kind)
+    return SPAN_KINDS.get(span.kind)  # read only here: most spans say more
 
 
 def _json_or_text(value: Any) -> Any:
@@ -166,7 +162,15 @@ class SpanReader:
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
                     count += 1
-                    if unusable(span):
+                    # `unusable`, inline: each field read here once (a protobuf field
+                    # read builds a new object), and handed on in the entry.
+                    trace = span.trace_id
+                    span_id = span.span_id
+                    parent = span.parent_span_id
+                    start_ns = span.start_time_unix_nano
+                    end_ns = span.end_time_unix_nano
+                    if (len(trace) != 16 or len(span_id) != 8 or len(parent) not in (0, 8)
+                            or not start_ns or not end_ns):
                         self.rejected += 1
                         self.last_rejected += 1
                         continue
@@ -178,11 +182,10 @@ class SpanReader:
                             which = value.WhichOneof("value")
                             attrs[key] = (getattr(value, which) if which in SCALARS
                                           else any_value(value))
-                    trace = span.trace_id
                     execution_id = attrs.get("execution_id")
                     if type(execution_id) is str and trace not in named:
                         named[trace] = execution_id
-                    entry = ("span", span, attrs, service)
+                    entry = ("span", span, attrs, service, span_id, parent, start_ns, end_ns)
                     group = by_trace.get(trace)
                     if group is None:
                         by_trace[trace] = [entry]
@@ -192,7 +195,7 @@ class SpanReader:
         lines: list[bytes] = []
         for trace, entries in by_trace.items():
             execution_id = named.get(trace) or self.trace_ids.get(trace)
-            if execution_id is None and any(not e[1].parent_span_id for e in entries):
+            if execution_id is None and any(not e[5] for e in entries):
                 execution_id = _hex(trace)  # the root came, without execution_id
             self._route(trace, execution_id, entries, now, lines)
         return lines
@@ -285,7 +288,7 @@ class SpanReader:
         quoted = dumps(execution_id)
         for entry in entries:
             if entry[0] == "span":
-                self._span_lines(execution_id, quoted, entry[1], entry[2], entry[3], lines)
+                self._span_lines(execution_id, quoted, entry, lines)
             else:
                 record, body = entry[1], entry[2]
                 stamp = record.time_unix_nano or record.observed_time_unix_nano
@@ -296,13 +299,12 @@ class SpanReader:
                     "severity": record.severity_text or None, "severity_number": severity,
                     "body": body, "marks_error": severity >= ERROR_SEVERITY}))
 
-    def _span_lines(self, execution_id: str, quoted: bytes, span: Any,
-                    attrs: dict[str, Any], service: Any, lines: list[bytes]) -> None:
-        start_ns, end_ns = span.start_time_unix_nano, span.end_time_unix_nano
-        start, end = start_ns * NANOS, end_ns * NANOS
+    def _span_lines(self, execution_id: str, quoted: bytes, entry: tuple[Any, ...],
+                    lines: list[bytes]) -> None:
+        """A span's event lines; `entry` is what `read_traces` read of it."""
+        _, span, attrs, service, span_id, parent, start_ns, end_ns = entry
         duration_ns = max(end_ns - start_ns, 0)
-        duration_ms = duration_ns / 1e6
-        step_id = hexlify(span.span_id)
+        step_id = hexlify(span_id)
         failed = span.status.code == STATUS_ERROR or attrs.get("success") is False
         error = None
         traceback = None
@@ -317,7 +319,9 @@ class SpanReader:
             error = (_text(attrs.get("error")) or error or span.status.message
                      or "span status ERROR")
         dumps = orjson.dumps
-        if not span.parent_span_id:
+        if not parent:
+            start, end = start_ns * NANOS, end_ns * NANOS
+            duration_ms = duration_ns / 1e6
             root_id = step_id.decode()
             name = (_text(attrs.get("workflow_name")) or _text(attrs.get("gen_ai.workflow.name"))
                     or (span.name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
@@ -342,8 +346,8 @@ class SpanReader:
                                 "status": "failure" if failed else "success",
                                 "duration_ms": duration_ms, "step_id": root_id}))
             return
-        step_type = dumps(_step_type(attrs, span.kind))
-        parent_id = hexlify(span.parent_span_id)
+        step_type = dumps(_step_type(attrs, span))
+        parent_id = hexlify(parent)
         name = dumps(span.name)
         # A start and a completion, as a logged step: the ledger counts and pairs it.
         # Times as exact decimals from the integer nanoseconds: no float repr.
@@ -359,15 +363,23 @@ class SpanReader:
             if len(failed_child) > self.max_traces:  # roots that never came
                 del failed_child[next(iter(failed_child))]
             event["error"] = error  # its stack trace is in the span's exception event
-        model = _text(attrs.get("gen_ai.response.model")) or _text(
-            attrs.get("gen_ai.request.model"))
-        if model is not None:
-            tokens_in = _int(attrs.get("gen_ai.usage.input_tokens"))
-            tokens_out = _int(attrs.get("gen_ai.usage.output_tokens"))
+        # Text and non-negative integers read inline: most spans of an LLM workflow pass here.
+        get = attrs.get
+        model = get("gen_ai.response.model")
+        if type(model) is not str or not model:
+            model = get("gen_ai.request.model")
+        if type(model) is str and model:
+            tokens_in = get("gen_ai.usage.input_tokens")
+            if type(tokens_in) is not int or tokens_in < 0:
+                tokens_in = None
+            tokens_out = get("gen_ai.usage.output_tokens")
+            if type(tokens_out) is not int or tokens_out < 0:
+                tokens_out = None
             event["model"] = model
             event["input_tokens"] = tokens_in
             event["output_tokens"] = tokens_out
-            event["cost_usd"] = _cost(self.prices, model, tokens_in, tokens_out)
+            event["cost_usd"] = (_cost(self.prices, model, tokens_in, tokens_out)
+                                 if self.prices else None)
         tool = attrs.get("gen_ai.tool.name")
         if type(tool) is str:
             event["tool_name"] = tool

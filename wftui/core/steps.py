@@ -2,7 +2,8 @@
 
 Steps pair a `step_start` with the next `step_complete` of the same name; tool calls,
 branch decisions and errors attach to the open step of their name (or the latest open
-step), else to the execution. Everything else is kept and shown raw.
+step), else to the execution. Everything else is kept and shown raw. A step both
+logged and sent as a span is shown once (`wftui.core.step_merge`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 
 from wftui.core.execution import Execution
 from wftui.core.parse import duration_ms, number, read_json, text
+from wftui.core.step_merge import merge_span_steps
 from wftui.core.timestamps import parse_timestamp
 
 # A log line as JSON -> the same in our shape (a mapped log).
@@ -218,7 +220,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
             items.append(Item(kind, ts, event))
         else:
             items.append(Item(str(kind), ts, event))
-    steps = _nest(steps)
+    steps = _nest(merge_span_steps(steps))  # a step logged and sent as a span: one
     _mark_slowest_and_critical(steps)
     status = execution.status(now, idle_timeout)
     return ExecutionDetail(
@@ -238,7 +240,9 @@ def _opened(open_steps: list[Step], by_id: dict[str, Step], name: str,
     if step_id is not None:
         step = by_id.get(step_id)
         return step if step is not None and step in open_steps else None
-    return next((s for s in open_steps if s.name == name), None)
+    named = [s for s in open_steps if s.name == name]
+    # One without an id first: a step with one (a span's) is closed by its own id.
+    return next((s for s in named if s.step_id is None), named[0] if named else None)
 
 
 def _item(kind: str, ts: float, event: dict[str, Any]) -> Item:

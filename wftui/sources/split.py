@@ -34,6 +34,7 @@ from typing import Any
 
 from wftui.core.ledger import Ledger
 from wftui.core.ledger_merge import export_pieces, merge_part, part_ledger
+from wftui.core.spans import Prices
 from wftui.sources.filereader import (
     CHUNK_BYTES,
     FINGERPRINT_BYTES,
@@ -51,10 +52,11 @@ MIN_PART_BYTES = 16 << 20
 STREAM_LIMIT_BYTES = 1 << 30
 
 
-def read_once(paths: list[str], new_ledger: Callable[[], Ledger]
-              ) -> tuple[Ledger, list[dict[str, Any]]]:
+def read_once(paths: list[str], new_ledger: Callable[[], Ledger],
+              prices: Prices | None = None) -> tuple[Ledger, list[dict[str, Any]]]:
     """Read every file to its end into a new ledger; the ledger and one status
-    (`FileStatus.as_dict`) per file, in the order given."""
+    (`FileStatus.as_dict`) per file, in the order given. `prices` price the spans of
+    OTLP JSON files (`[otlp.prices]`)."""
     ledger = new_ledger()
     # Parts hand back summaries, not lines: a ledger that keeps lines reads in one go.
     # An OTLP file's traces span its lines: it is read in one go, in order.
@@ -71,7 +73,7 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger]
                 ledger = new_ledger()
             finally:
                 os.close(opened)
-    return ledger, _read(paths, ledger)
+    return ledger, _read(paths, ledger, prices)
 
 
 def usable_cpus() -> int:
@@ -133,9 +135,10 @@ def _line_start_after(fd: int, pos: int, size: int) -> int | None:
     return None
 
 
-def _read(paths: list[str], ledger: Ledger) -> list[dict[str, Any]]:
+def _read(paths: list[str], ledger: Ledger, prices: Prices | None = None
+          ) -> list[dict[str, Any]]:
     tailer = FileTailer(paths, stream_limit=STREAM_LIMIT_BYTES)
-    router = LineRouter(ledger)  # OTLP JSON files are read as requests
+    router = LineRouter(ledger, prices)  # OTLP JSON files are read as requests
     try:
         while batches := tailer.read_available():
             for batch in batches:

@@ -1,0 +1,91 @@
+"""An application that logs its steps and also sends them as spans (real SDK): each
+step shows once in the step tree, nested as the spans say, with what the log added."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from tests.otlp.article import T0, Article, provider
+from wftui.core.ledger import Ledger
+from wftui.core.spans import SpanReader
+from wftui.core.steps import build_detail
+
+
+def span_lines() -> list[bytes]:
+    """EXEC-1 as spans: fetch_ticket 0.5-1.0 (tool), research 1.0-3.0 holding a chat
+    1.5-2.5, respond 3.0-3.9, under the root 0-4."""
+    memory = InMemorySpanExporter()
+    article = Article(provider(memory).get_tracer("support"))
+    with article.workflow("EXEC-1", "support_ticket", 0, 4):
+        article.execute_step_with_tracing("EXEC-1", "fetch_ticket", lambda: "ok", 0.5, 1.0,
+                                          "tool")
+        with article.tracer.start_as_current_span("research", start_time=_ns(1.0),
+                                                  end_on_exit=False) as research:
+            research.set_attribute("execution_id", "EXEC-1")
+            with article.tracer.start_as_current_span("chat", start_time=_ns(1.5),
+                                                      end_on_exit=False) as chat:
+                chat.end(end_time=_ns(2.5))
+            research.end(end_time=_ns(3.0))
+        article.execute_step_with_tracing("EXEC-1", "respond", lambda: "ok", 3.0, 3.9)
+    request = encode_spans(memory.get_finished_spans())
+    return SpanReader().read_traces(request, float(T0))
+
+
+def _ns(offset_s: float) -> int:
+    return round((T0 + offset_s) * 1e9)
+
+
+def logged(**event: Any) -> bytes:
+    event["timestamp"] = T0 + event.pop("at")
+    return json.dumps({"execution_id": "EXEC-1", **event}).encode()
+
+
+LOG = [
+    logged(event="step_start", step_name="fetch_ticket", at=0.52),
+    logged(event="tool_call", step_name="fetch_ticket", tool_name="tickets.get", at=0.6),
+    logged(event="step_complete", step_name="fetch_ticket", success=True, at=0.98),
+    logged(event="step_start", step_name="respond", step_id="log-respond", at=3.01),
+    logged(event="step_start", step_name="spellcheck", step_id="log-spell",
+           parent_step_id="log-respond", at=3.2),
+    logged(event="step_complete", step_name="spellcheck", step_id="log-spell",
+           success=True, at=3.3),
+    logged(event="step_complete", step_name="respond", step_id="log-respond",
+           success=False, error="reply bounced", at=3.88),
+    logged(event="step_start", step_name="cleanup", at=3.95),  # no span: stays its own
+    logged(event="step_complete", step_name="cleanup", success=True, at=3.99),
+]
+
+
+def test_steps_logged_and_sent_as_spans_show_once() -> None:
+    ledger = Ledger(idle_timeout=None)
+    ledger.ingest_lines("app.log", 1, LOG, read_time=float(T0))
+    ledger.ingest_lines("otlp", 1, span_lines(), read_time=float(T0))
+    assert set(ledger.executions) == {"EXEC-1"}
+    detail = build_detail(ledger.executions["EXEC-1"], T0 + 60.0, None)
+    # 4 step spans + 4 logged steps, 2 of them the same steps: 6, nested by span ids
+    # (spellcheck follows respond, whose logged id became its span's).
+    assert [(s.depth, s.name) for s in detail.steps] == [
+        (0, "fetch_ticket"), (0, "research"), (1, "chat"), (0, "respond"),
+        (1, "spellcheck"), (0, "cleanup")]
+    fetch, _, _, respond, _, cleanup = detail.steps
+    assert fetch.start_ts == T0 + 0.52 and fetch.end_ts == T0 + 0.98  # the log's times
+    assert fetch.step_type == "tool"  # said by the span only
+    assert [i.kind for i in fetch.items] == ["tool_call"]  # said by the log only
+    assert fetch.status == "ok"
+    assert respond.status == "failed" and respond.error == "reply bounced"
+    assert cleanup.step_id is None and cleanup.status == "ok"
+
+
+def test_a_logged_step_outside_its_namesakes_span_is_not_merged() -> None:
+    """Same name, but started 2 s after the span ended: two different steps."""
+    late = [logged(event="step_start", step_name="respond", at=5.9),
+            logged(event="step_complete", step_name="respond", success=True, at=6.0)]
+    ledger = Ledger(idle_timeout=None)
+    ledger.ingest_lines("app.log", 1, late, read_time=float(T0))
+    ledger.ingest_lines("otlp", 1, span_lines(), read_time=float(T0))
+    detail = build_detail(ledger.executions["EXEC-1"], T0 + 60.0, None)
+    assert [s.name for s in detail.steps].count("respond") == 2
