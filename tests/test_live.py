@@ -29,7 +29,8 @@ def test_browsing_another_window_neither_clears_nor_fires_an_alert(tmp_path: Pat
     monitor = LiveMonitor(Settings(window_s=300.0), [str(log)])
     monitor.start()
     try:
-        wait_for(lambda: monitor.counts_read()[0] == 60, "the log to be read")
+        wait_for(lambda: monitor.counts_read()[0] == 60 and monitor.judged,
+                 "the log to be read and judged")
         first = monitor.snapshot(now=now)
         error_rate = {t.name: t for t in first.thresholds}["error_rate"]
         assert error_rate.state == FIRING

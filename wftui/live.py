@@ -14,10 +14,12 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from wftui.background import BackgroundLoop
 from wftui.config import Settings
+from wftui.core.clock import LogClock, log_clock
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
@@ -25,6 +27,7 @@ from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
 from wftui.core.understood import annotate, log_warnings
+from wftui.live_history import MonitorHistory
 from wftui.sources.connect import MetricFamily
 from wftui.sources.otlp.files import LineRouter
 from wftui.sources.otlp.options import configured_prices
@@ -38,6 +41,7 @@ class LiveMonitor:
     def __init__(self, settings: Settings, files: Sequence[str] = (), *,
                  metrics: MetricFamily | None = None, from_end: bool = False,
                  otlp: Any = None) -> None:
+        from wftui.sources.catchup import Progress, backlog_bytes
         from wftui.sources.files import FileTailer
 
         self.settings = settings
@@ -61,6 +65,14 @@ class LiveMonitor:
         self._metrics_background = BackgroundLoop("wftui-metrics")
         self._metrics_stop: asyncio.Event | None = None
         self.on_change: Callable[[], None] | None = None
+        # The first read of what the files hold (None: nothing to catch up on, e.g.
+        # stdin): figures before it is done are partial, and thresholds wait for it.
+        backlog = backlog_bytes(self.tailer) if self.tailer is not None else None
+        self.progress = Progress(backlog) if backlog is not None else None
+        self._stop_reading = threading.Event()
+        self.history = MonitorHistory(self)
+        # Thresholds wait until the backlog is read and judged along the log's time.
+        self.judged = self.progress is None
 
     # -- running -----------------------------------------------------------------------
 
@@ -86,10 +98,7 @@ class LiveMonitor:
         assert self._stop is not None
         tasks = []
         if self.tailer is not None:
-            from wftui.sources.filefollow import follow
-
-            tasks.append(asyncio.create_task(self._guard("files", follow(
-                self.tailer, self._ingest, self._stop))))
+            tasks.append(asyncio.create_task(self._guard("files", self._read_files())))
         if self.otlp is not None:
             tasks.append(asyncio.create_task(self._guard("otlp receiver", self.otlp.run(
                 self._ingest_spans, self._stop))))
@@ -110,6 +119,52 @@ class LiveMonitor:
             raise
         except Exception as error:  # noqa: BLE001 - shown to the operator as one line
             self.errors.append(f"{name} stopped: {type(error).__name__}: {error}")
+
+    async def _read_files(self) -> None:
+        """Catch up on what the files hold (in parts when one is big), then follow."""
+        from wftui.sources.catchup import read_backlog
+
+        assert self.tailer is not None and self._stop is not None
+        if self.progress is not None:
+            await asyncio.to_thread(read_backlog, self.tailer, self.ledger, self._lock,
+                                    self.progress, self._stop_reading, self._ingest,
+                                    self._new_ledger, self._changed)
+            if self._stop_reading.is_set():
+                return
+            self._changed()  # the whole log is on screen; its thresholds come next
+            # Judged along the log's time, as a monitor watching it live would have:
+            # alerts carry the moments the log says they fired.
+            await asyncio.to_thread(self.history.judge_backlog)
+            self.judged = True
+            self._changed()
+        from wftui.sources.filefollow import follow
+
+        await follow(self.tailer, self._ingest, self._stop)
+
+    def _new_ledger(self) -> Ledger:
+        """A fresh ledger in place of one a failed read in parts left half-filled."""
+        with self._lock:
+            self.ledger = Ledger(retention=self.settings.retention,
+                                 idle_timeout=self.settings.idle_timeout_s)
+            self.router = LineRouter(self.ledger, configured_prices(self.settings))
+            return self.ledger
+
+    @property
+    def reading(self) -> bool:
+        """The backlog is still being read: figures are partial, thresholds unjudged."""
+        return self.progress is not None and not self.progress.done
+
+    def clock(self, wall: float | None = None) -> LogClock:
+        """Now for the figures: the wall clock for a live log, the log's end for an old
+        one (its newest event older than the window)."""
+        wall = time.time() if wall is None else wall
+        if self.tailer is None:
+            return LogClock(wall, None, True)
+        return log_clock(self.ledger.window_anchor, wall, self.settings.window_s)
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def _ingest(self, batch: Any) -> None:
         with self._lock:
@@ -132,6 +187,9 @@ class LiveMonitor:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading and wait for the background thread to finish."""
+        self._stop_reading.set()
+        if self.progress is not None:
+            self.progress.end_readers()  # a catch-up in parts ends now, not when read
         if self._stop is not None:
             self._background.call_soon(self._stop.set)
         if self._metrics_stop is not None:
@@ -144,16 +202,23 @@ class LiveMonitor:
     @property
     def version(self) -> int:
         """Changes whenever anything new was read: skip re-rendering when it has not."""
-        return self.ledger.version * 1_000_003 + self._metrics_version
+        return (self.ledger.version * 1_000_003 + self._metrics_version
+                + (500_000 if self.judged else 0))
 
     def sources(self, now: float | None = None) -> list[dict[str, Any]]:
         """Every source's health: files (tailer facts + counts), then metrics targets."""
         entries: list[dict[str, Any]] = []
         if self.tailer is not None:
+            progress = self.progress.as_dict() if self.reading and self.progress else None
             with self._lock:  # annotate reads the ledger's counters of unknown things
                 for status in self.tailer.statuses:
-                    entries.append(annotate(file_source_entry(self.ledger, status.as_dict()),
-                                            self.ledger))
+                    entry = annotate(file_source_entry(self.ledger, status.as_dict()),
+                                     self.ledger)
+                    if progress is not None and entry["status"] == "following":
+                        # catching up: the lines read so far, readers in parts included
+                        entry.update(status="reading", reading=progress,
+                                     lines=max(entry["lines"], progress["lines"]))
+                    entries.append(entry)
         if self.otlp is not None:
             entries.append(self.otlp.status())
         metrics = self.metrics
@@ -187,33 +252,47 @@ class LiveMonitor:
         return figures
 
     def snapshot(self, window_s: Any = KEEP, *, with_rows: bool = False,
-                 now: float | None = None) -> Snapshot:
+                 now: float | None = None, at: float | None = None) -> Snapshot:
         """Figures over the window ending now; rows of the executions table if asked.
 
         Thresholds are always judged on the configured window: browsing another window
-        on screen must not clear (or fire) an alert.
+        on screen must not clear (or fire) an alert. at: a past moment of the log to
+        show instead (history mode), as it stood then.
         """
         window = self.window_s if window_s is KEEP else window_s
         alert_window = self.settings.window_s
-        now = time.time() if now is None else now
-        metric_figures = self._metric_figures(window, now)
+        clock = self.clock(now)
+        now = clock.now  # the log's end for an old log: ages and times in its time
+        metric_figures = self._metric_figures(window, clock.wall)
         alert_metrics = (metric_figures if window == alert_window
-                         else self._metric_figures(alert_window, now))
-        sources = self.sources(now)
+                         else self._metric_figures(alert_window, clock.wall))
+        sources = self.sources(clock.wall)
         warnings = list(self.errors)
         if metric_figures:
             warnings += list(metric_figures.get("warnings", []))
         ledger = self.ledger if self.tailer is not None or self.otlp is not None else None
+        reading = self.reading
+        if at is not None and self.tailer is not None and not reading:
+            past = self.history.snapshot_at(at, window, with_rows=with_rows,
+                                            sources=sources, warnings=warnings)
+            return replace(past, clock=clock)
+        # Partial figures judge nothing: an alert on half a log would be noise.
+        engine = self.engine if self.judged else ThresholdEngine(())
         with self._lock:
             if ledger is not None:
                 warnings += log_warnings(ledger)
             alerts = None
             if window != alert_window:
-                alerts = take_snapshot(ledger, self.engine, window_s=alert_window, now=now,
+                alerts = take_snapshot(ledger, engine, window_s=alert_window, now=now,
                                        metrics=alert_metrics)
-            return take_snapshot(ledger, self.engine, window_s=window, now=now,
-                                 sources=sources, metrics=metric_figures,
-                                 with_rows=with_rows, warnings=warnings, alerts_from=alerts)
+            snapshot = take_snapshot(ledger, engine, window_s=window, now=now,
+                                     sources=sources, metrics=metric_figures,
+                                     with_rows=with_rows, warnings=warnings,
+                                     alerts_from=alerts)
+        progress = self.progress.as_dict() if reading and self.progress else None
+        announced = self.history.take_announcements() if self.judged else ()
+        return replace(snapshot, clock=clock, reading=progress,
+                       transitions=announced + snapshot.transitions)
 
     def executions_copy(self) -> list[Execution]:
         """The retained executions in read order, listed under the lock.

@@ -127,7 +127,8 @@ def harness(tmp_path: Path) -> Iterator[Callable[..., Harness]]:
             # thresholds' first transition) then sees everything, as screenshots need.
             monitor.start()
             deadline = time.monotonic() + WAIT_S
-            while monitor.ledger.events_total + monitor.ledger.malformed_total < len(events):
+            while (monitor.ledger.events_total + monitor.ledger.malformed_total < len(events)
+                   or not monitor.judged):
                 if time.monotonic() > deadline:
                     pytest.fail("the monitor did not read the fixture log")
                 time.sleep(0.02)
@@ -157,8 +158,8 @@ async def wait_for(pilot: Any, condition: Callable[[], Any], what: str,
 async def settled(pilot: Any, app: WftuiApp, events: int) -> None:
     """Wait until the monitor has read `events` events and the screen shows a refresh
     taken after that."""
-    await wait_for(pilot, lambda: app.monitor.ledger.events_total >= events,
-                   f"{events} events read")
+    await wait_for(pilot, lambda: app.monitor.ledger.events_total >= events
+                   and app.monitor.judged, f"{events} events read")
     version = app.monitor.version
     await wait_for(pilot, lambda: app.latest is not None and app.latest.version >= version
                    and app.shown is app.latest, "a refresh after reading")

@@ -22,7 +22,7 @@ from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
-from wftui.core.thresholds import ThresholdEngine
+from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.core.understood import annotate, log_warnings, not_understood_sources
 from wftui.view.render_text import snapshot_text
 
@@ -31,6 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--format", choices=("json", "text"), default="json",
                         help="json (one object) or text (for people); default json")
+    parser.add_argument("--at", metavar="TIME",
+                        help="the figures as they stood at a moment of the log: a "
+                             "timestamp, a time of day (09:29) or a time before its "
+                             "end (-10m)")
     parser.add_argument("--explain", action="store_true",
                         help="add why each figure is where it is (breakdowns by step, "
                              "error, workflow, model, tool; slow executions; queue growth)")
@@ -142,6 +146,11 @@ def run(options: argparse.Namespace) -> int:
     if ledger is not None:
         warnings = log_warnings(ledger) + warnings
     engine = ThresholdEngine(settings.thresholds)
+    if options.at is not None:
+        snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
+                                      warnings)
+        write(snapshot, options.format)
+        return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
     if ledger is not None:
         prime_for_check(ledger, engine, settings.window_s)
     snapshot = take_snapshot(ledger, engine, window_s=settings.window_s, sources=sources,
@@ -153,6 +162,28 @@ def run(options: argparse.Namespace) -> int:
     write(snapshot, options.format, explained, silencing)
     # A silenced alert is still judged and shown, but does not fail the check.
     return 1 if silencing.firing(snapshot.thresholds) else 0
+
+
+def snapshot_at_moment(text: str, ledger: Ledger | None, engine: ThresholdEngine,
+                       settings: Settings, sources: list[dict[str, Any]],
+                       warnings: list[str]) -> Snapshot:
+    """`--at`: the log's figures, thresholds and alerts as they stood at that moment."""
+    from wftui.core.clock import resolve_moment
+    from wftui.core.history import LogHistory
+    from wftui.core.travel import snapshot_at
+
+    if ledger is None:
+        fail("--at needs log files: metrics have no past here")
+        raise AssertionError("unreachable")
+    end = ledger.window_anchor
+    try:
+        at = resolve_moment(text, LogHistory(ledger, end or 0.0).start, end)
+    except ValueError as error:
+        fail(f"--at: {error}")
+        raise AssertionError("unreachable") from error
+    assert end is not None
+    return snapshot_at(ledger, engine, at, settings.window_s, log_now=end,
+                       sources=tuple(sources), warnings=tuple(warnings))
 
 
 def alertmanager_silences(options: argparse.Namespace, settings: Settings,

@@ -243,3 +243,4 @@ class ExecutionRow:
     replays: tuple[str, ...]
     seq: int
     running_for_s: float | None = None  # a running one's age so far (its duration is None)
+    open_at_end: bool = False  # still running where an old log ends (not running now)

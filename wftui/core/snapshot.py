@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from wftui.core.clock import LogClock
 from wftui.core.execution import ExecutionRow
 from wftui.core.figures import Figures, log_figures, rounded
 from wftui.core.ledger import Ledger, MalformedLine
@@ -41,6 +42,14 @@ class Snapshot:
     rows: tuple[ExecutionRow, ...] = ()
     warnings: tuple[str, ...] = field(default_factory=tuple)
     alert_window_s: float | None = 300.0  # the window thresholds were judged on
+    # The monitor's clock (wall for a live log, the log's end for an old one); None in
+    # `check`, whose clock is always the log's.
+    clock: LogClock | None = None
+    # The first read of the files, while it lasts (`Progress.as_dict`): the figures are
+    # partial and no threshold is judged.
+    reading: dict[str, Any] | None = None
+    # A past moment of the log shown instead of now (`check --at`, history mode).
+    at: float | None = None
 
     def figures(self, *, for_thresholds: bool = False) -> dict[str, Any]:
         """The top-level figures: logs', with metrics preferred where docs/figures.md says so.
@@ -94,6 +103,8 @@ class Snapshot:
             out["logs"] = self.logs.as_dict()
             out["metrics"] = {k: rounded(v) for k, v in self.metrics.items()
                               if k in Figures().as_dict()}
+        if self.at is not None:
+            out["at"] = format_timestamp(self.at)  # figures as they stood then
         if self.window_fallback:
             out["window_fallback"] = True  # no recent events: the window ends at the newest
         out["folded_executions"] = self.folded

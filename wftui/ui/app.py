@@ -49,6 +49,7 @@ from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
 from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
 from wftui.view.text import safe
+from wftui.view.timeline import travel
 from wftui.view.why import WhyRow
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
@@ -110,6 +111,7 @@ class WftuiApp(App[int]):
         self.refresh_error: str | None = None  # the last refresh failed: why
         self.crash_line: str | None = None  # an unexpected error, as one line
         self.latest: Refresh | None = None
+        self.travel_at: float | None = None  # a past moment of the log shown (None: now)
         self.refreshes = 0  # how many refreshes were shown (tests wait on it)
         self._cache = RowCache()
         self._busy = False
@@ -249,8 +251,10 @@ class WftuiApp(App[int]):
     def _compute(self, query: TableQuery) -> Refresh:
         """Worker thread: snapshot, rows, filter and sort; then silences read and
         Alertmanager told (`AlertDesk.judge`)."""
-        refresh = compute_refresh(self.monitor, self._cache, query, self.clock())
-        self.alerts.judge(refresh.snapshot.thresholds)
+        refresh = compute_refresh(self.monitor, self._cache, query, self.clock(),
+                                  self.travel_at)
+        if refresh.snapshot.at is None:  # a past moment is shown, not judged again
+            self.alerts.judge(refresh.snapshot.thresholds)
         return refresh
 
     def _refresh_failed(self, error: Exception) -> None:
@@ -267,7 +271,8 @@ class WftuiApp(App[int]):
 
     def _apply(self, refresh: Refresh) -> None:
         self.latest = refresh
-        self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
+        if refresh.snapshot.at is None:  # a past moment is not a sample of now
+            self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
         for transition in refresh.snapshot.transitions:
             notice = self.alerts.notice(transition, transition_notice(transition))
             if notice is not None:
@@ -350,6 +355,15 @@ class WftuiApp(App[int]):
         screen = MalformedScreen().data_bind(refresh_shown=WftuiApp.shown)
         self.push_screen(screen)
 
+    def action_history(self) -> None:
+        """Chart each figure over the log's own time (textual-plotext)."""
+        from wftui.ui.screens.history import HistoryScreen
+
+        if isinstance(self.screen, HistoryScreen):
+            return
+        screen = HistoryScreen(self.monitor.window_s).data_bind(refresh_shown=WftuiApp.shown)
+        self.push_screen(screen)
+
     def action_pause(self) -> None:
         self.paused = not self.paused
         self.notify("display paused: reading continues" if self.paused
@@ -386,6 +400,26 @@ class WftuiApp(App[int]):
     def action_window(self, size: float | None) -> None:
         self.monitor.window_s = size
         self.notify(f"window: {window(size)}", markup=False)
+        self._request()
+
+    def action_travel(self, where: str) -> None:
+        """Move the moment shown over the log: back / forward a window, to the start,
+        to the moment the newest alert (before the one shown) fired, or back to now."""
+        latest = self.latest
+        history = latest.log_history if latest is not None else None
+        if where == "live" or history is None:
+            if where != "live":
+                self.notify("the log is still being read: its history comes once it is",
+                            markup=False)
+            self.travel_at = None
+        else:
+            window_s = self.monitor.window_s
+            # now: every alert; at a past moment: those fired by then
+            alerts = latest.snapshot.alerts if latest is not None else ()
+            self.travel_at = travel(where, self.travel_at, start=history.start,
+                                    end=history.end, window_s=window_s, alerts=alerts)
+            if where == "alert" and not alerts:
+                self.notify("no alert has fired in this log", markup=False)
         self._request()
 
     def action_config_refused(self) -> None:

@@ -11,6 +11,7 @@ from wftui.view.panels import PanelView, panel_views
 from wftui.view.refresh import Refresh
 from wftui.view.status import status_text
 from wftui.view.table import empty_message, table_title
+from wftui.view.timeline import LogSeries, now_or_wall
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
     status = status_text(snapshot, window_s, paused, config_error, refused)
     if alert_status is not None:
         status.append_text(alert_status)
+    if refresh.log_history is not None:  # the sparklines from the log's own history
+        history = LogSeries(refresh.log_history, now_or_wall(snapshot), window_s)
     return Dashboard(
         refresh=refresh,
         status=status,

@@ -102,6 +102,8 @@ def _detail(key: str, figures: dict[str, Any], metrics: dict[str, Any],
 def origin_text(metric: bool, snapshot: Snapshot) -> str:
     """Where a figure comes from, for the panel's bottom border."""
     if not metric:
+        if snapshot.logs is not None and snapshot.reading is not None:
+            return "from logs · so far"  # the log is still being read: partial
         return "from logs" if snapshot.logs is not None else ""
     if (snapshot.metrics or {}).get("since_start"):
         return "from metrics, since start"

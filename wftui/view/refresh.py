@@ -7,12 +7,14 @@ rows (cached; see rows.py), filtered and sorted. The UI thread only displays it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from wftui.core.execution import ExecutionRow
+from wftui.core.execution import RUNNING, ExecutionRow
+from wftui.core.history import LogHistory
 from wftui.core.snapshot import Snapshot
 from wftui.view.rows import RowCache, TableQuery, arrange
+from wftui.view.timeline import open_at_end
 
 if TYPE_CHECKING:
     from wftui.live import LiveMonitor
@@ -29,18 +31,33 @@ class Refresh:
     retained: int
     took_s: float
     query: TableQuery = TableQuery()  # what the rows were filtered and sorted by
+    # The log's own history (sparklines, the history view); None without a log file,
+    # with metrics (their figures are drawn from the app's samples), or while reading.
+    log_history: LogHistory | None = None
 
 
 def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
-                    now: float) -> Refresh:
-    """Snapshot, rows, filter and sort (in a worker thread)."""
+                    now: float, at: float | None = None) -> Refresh:
+    """Snapshot, rows, filter and sort (in a worker thread); `at`: a past moment of the
+    log to show instead of now."""
     started = time.perf_counter()
     version = monitor.version
-    snapshot = monitor.snapshot(now=now)
+    snapshot = monitor.snapshot(now=now, at=at, with_rows=at is not None)
     executions = monitor.executions_copy()
-    rows = cache.refresh(executions, now, monitor.idle_timeout)
+    # An old log's now is its end: running executions are aged to it, not to today.
+    log_now = snapshot.clock.now if snapshot.clock is not None else now
+    if snapshot.at is not None:
+        rows = list(snapshot.rows)  # as they stood then
+    else:
+        rows = cache.refresh(executions, log_now, monitor.idle_timeout)
+        if open_at_end(snapshot):
+            rows = [replace(row, open_at_end=True) if row.status == RUNNING else row
+                    for row in rows]
     by_id = {execution.execution_id: execution for execution in executions} \
         if query.text else {}
     arranged = arrange(rows, query, cache, by_id)
+    history = None
+    if monitor.tailer is not None and monitor.metrics is None and monitor.judged:
+        history = monitor.history.log_history()
     return Refresh(now, version, snapshot, arranged, len(rows),
-                   time.perf_counter() - started, query)
+                   time.perf_counter() - started, query, history)

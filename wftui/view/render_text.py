@@ -17,7 +17,8 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
     figures = snapshot.figures()
     end = format_timestamp(snapshot.window_end) or "no events"
     fell_back = " (no recent events: ends at the newest)" if snapshot.window_fallback else ""
-    lines = [f"window      {fmt.window(snapshot.window_s)} ending {end}{fell_back}"]
+    past = " (as it stood then: --at)" if snapshot.at is not None else ""
+    lines = [f"window      {fmt.window(snapshot.window_s)} ending {end}{fell_back}{past}"]
     for source in snapshot.sources:
         if source.get("kind") == "file":
             detail = (f"{source['lines']} lines, {source['events']} events, "

@@ -9,9 +9,10 @@ from rich.text import Text
 from wftui.core.format import count, seconds, window
 from wftui.core.snapshot import Snapshot
 from wftui.view.text import clip, clip_left, plain, safe
+from wftui.view.timeline import clock_text, progress_text
 
 FILE_LOOK = {
-    "following": ("●", "green"), "waiting": ("◌", "yellow"),
+    "following": ("●", "green"), "waiting": ("◌", "yellow"), "reading": ("◐", "cyan"),
     "ended": ("■", "dim"), "error": ("✗", "bold red"),
 }
 TARGET_LOOK = {"ok": ("●", "green"), "waiting": ("◌", "yellow"), "down": ("✗", "bold red")}
@@ -33,8 +34,13 @@ def source_text(source: dict[str, Any]) -> Text:
         text.append(plain(clip_left(safe(name), 60), "bold"))
         label = {"waiting": "waiting for file", "following": "following",
                  "ended": "stream ended", "error": "error"}.get(status, status)
-        text.append(f"  {label}", style=style)
-        text.append(f"  {_s(int(source.get('lines') or 0), 'line')}")
+        progress = source.get("reading")
+        if status == "reading" and isinstance(progress, dict):
+            text.append("  ")
+            text.append_text(progress_text(progress))  # the whole count is in it
+        else:
+            text.append(f"  {label}", style=style)
+            text.append(f"  {_s(int(source.get('lines') or 0), 'line')}")
         malformed = int(source.get("malformed") or 0)
         text.append(f" · {count(malformed)} malformed", style="yellow" if malformed else "dim")
         for key, word in (("rotations", "rotation"), ("truncations", "truncation"),
@@ -88,6 +94,7 @@ def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
     text = Text(no_wrap=True, end="")
     text.append(" wftui ", style="bold reverse")
     text.append(f"  window {window(window_s)}", style="bold")
+    text.append_text(clock_text(snapshot))  # an old log's end, or a past moment
     if paused:
         text.append("   ⏸ PAUSED (reading continues; p to resume)",
                     style="bold black on yellow")

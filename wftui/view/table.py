@@ -14,6 +14,7 @@ from wftui.core.format import clock, count, seconds
 from wftui.view.refresh import Refresh
 from wftui.view.rows import COLUMNS
 from wftui.view.text import clip, safe
+from wftui.view.timeline import open_at_end
 
 # column key -> width in cells (the last one, workflow, takes the rest)
 WIDTHS = {"status": 10, "execution_id": 22, "start_ts": 11, "duration_s": 11, "steps": 8,
@@ -55,6 +56,8 @@ def _duration(row: ExecutionRow) -> tuple[str, str]:
 def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
     """Each column's text and style (text already made visible-safe)."""
     label, style = STATUS_LOOK.get(row.status, (row.status, ""))
+    if row.open_at_end:
+        label = "◌ open"  # at the end of an old log: its age is to there, not today
     marker = ""
     if row.replay_of is not None:
         marker = " ↻"  # this is a replay
@@ -129,6 +132,8 @@ def table_title(refresh: Refresh) -> Text:
                  f" · {count(counts.get('running'))} running"
                  f" · {count(counts.get('failed'))} failed"
                  f" · {count(counts.get('total'))} seen")
+    if open_at_end(refresh.snapshot) and counts.get("running"):
+        title.append(f" ({count(counts.get('running'))} open at end of log)", style="cyan")
     if refresh.snapshot.folded:
         title.append(f" ({count(refresh.snapshot.folded)} folded into figures)",
                      style="dim")

@@ -62,6 +62,22 @@ class MonitorScreen(Screen[None]):
         Binding("w", "app.next_window", "Window", tooltip="next window: 1m → 5m → 15m → "
                 "1h → all"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
+        # Moving through the log's time (history mode), and back to now.
+        Binding("left_square_bracket", "app.travel('back')", "Back", show=False,
+                tooltip="history: the window before the one shown"),
+        Binding("right_square_bracket", "app.travel('forward')", "Forward", show=False,
+                tooltip="history: the window after the one shown (past the end: now)"),
+        Binding("left_curly_bracket", "app.travel('start')", "Log start", show=False,
+                tooltip="history: the first window of the log"),
+        Binding("right_curly_bracket", "app.travel('live')", "Log end", show=False,
+                tooltip="back to now: the log's end, or live"),
+        Binding("t", "app.travel('alert')", "Alert moment", show=False,
+                tooltip="history: the moment the newest alert fired (again: the one "
+                "before)"),
+        Binding("l", "app.travel('live')", "Live", tooltip="back to now (leave history)"),
+        Binding("h", "app.history", "History",
+                tooltip="each figure charted over the log's time, with thresholds and "
+                "the moments alerts fired"),
         # The app's keys, shown in this footer (the execution view's has no room).
         Binding("p", "app.pause", "Pause"),
         Binding("m", "app.malformed", "Malformed"),

@@ -1,0 +1,143 @@
+"""Figures over the log's own time (`wftui.core.history`), the clock (`core.clock`) and
+the monitor at a past moment (`core.travel`), on a small log worked out by hand."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from wftui.core.clock import log_clock, resolve_moment
+from wftui.core.figures import log_figures
+from wftui.core.history import LogHistory, states_at
+from wftui.core.ledger import Ledger
+from wftui.core.thresholds import FIRING, OK, Threshold, ThresholdEngine
+from wftui.core.travel import snapshot_at
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+BASE = T0.timestamp()
+
+
+def line(kind: str, execution: str, second: float, **fields: Any) -> bytes:
+    record = {"event": kind, "execution_id": execution,
+              "timestamp": (T0 + timedelta(seconds=second)).isoformat()}
+    record.update(fields)
+    return json.dumps(record).encode()
+
+
+def hand_log_lines() -> list[bytes]:
+    """a: 0-60 ok; b: 30-90 failed; c: 100-130 ok; d: 200- still open at the end (210)."""
+    return [
+        line("workflow_start", "a", 0), line("workflow_start", "b", 30),
+        line("workflow_complete", "a", 60, status="success"),
+        line("error", "b", 90, error="boom"),
+        line("workflow_start", "c", 100),
+        line("workflow_complete", "c", 130, status="success"),
+        line("workflow_start", "d", 200),
+        line("step_start", "d", 210, step_name="fetch"),
+    ]
+
+
+def hand_log() -> Ledger:
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, hand_log_lines(), BASE + 10_000)
+    return ledger
+
+
+def test_figures_at_past_moments_worked_out_by_hand() -> None:
+    history = LogHistory(hand_log(), BASE + 210)
+    assert history.start == BASE and history.end == BASE + 210
+    at_50 = history.figures_at(BASE + 50, 300.0)
+    assert at_50.active_workflows == 2 and at_50.error_rate is None  # a and b running
+    at_95 = history.figures_at(BASE + 95, 300.0)
+    assert at_95.error_rate == 0.5 and at_95.ended == 2
+    assert at_95.latency_s["p50"] == 60.0  # both took 60 s
+    assert at_95.active_workflows == 0
+    assert at_95.throughput_per_min == pytest.approx(2 / (95 / 60))
+    at_205 = history.figures_at(BASE + 205, 60.0)  # only c... ended in (145, 205]: none
+    assert at_205.ended == 0 and at_205.error_rate is None and at_205.active_workflows == 1
+    assert history.figures_at(BASE - 5, 300.0).active_workflows is None  # before the log
+
+
+def test_at_the_end_the_history_agrees_with_the_live_figures() -> None:
+    ledger = hand_log()
+    end = BASE + 210
+    mine = LogHistory(ledger, end).figures_at(end, 300.0).as_dict()
+    live = log_figures(ledger, 300.0, end, end).as_dict()
+    mine.pop("step_latency_s")
+    live.pop("step_latency_s")
+    assert mine == live
+
+
+def test_thresholds_judged_along_the_log_fire_and_clear_in_log_time() -> None:
+    history = LogHistory(hand_log(), BASE + 210)
+    engine = ThresholdEngine((Threshold("error_rate", 0.4, "page"),))
+    judged = history.judge(engine, 300.0)
+    [alert] = engine.alerts()
+    # b fails at 90 (1 of 2 ended: 50%); c ends at 130 (1 of 3: 33%, back under 40%)
+    assert BASE + 90 <= alert.fired_at < BASE + 91
+    assert alert.cleared_at is not None and BASE + 130 <= alert.cleared_at < BASE + 131
+    assert [s.state for s in states_at(judged, BASE + 100)] == [FIRING]
+    assert [s.state for s in states_at(judged, BASE + 140)] == [OK]
+    assert states_at(judged, BASE - 1) == ()
+
+
+def test_snapshot_at_a_moment_shows_that_moment() -> None:
+    ledger = hand_log()
+    engine = ThresholdEngine((Threshold("error_rate", 0.4, "page"),))
+    snapshot = snapshot_at(ledger, engine, BASE + 95, 300.0, log_now=BASE + 210,
+                           with_rows=True)
+    assert snapshot.at == BASE + 95 and snapshot.window_end == BASE + 95
+    assert snapshot.executions == {"total": 2, "running": 0, "succeeded": 1, "failed": 1}
+    assert [s.state for s in snapshot.thresholds] == [FIRING]
+    assert [a.cleared_at for a in snapshot.alerts] == [None]  # not yet cleared at 95
+    assert sorted(row.execution_id for row in snapshot.rows) == ["a", "b"]
+    earlier = snapshot_at(ledger, ThresholdEngine(()), BASE + 45, 300.0,
+                          log_now=BASE + 210, with_rows=True)
+    rows = {row.execution_id: row for row in earlier.rows}
+    assert rows["a"].status == "running" and rows["a"].running_for_s == 45.0
+    assert rows["b"].status == "running" and rows["b"].end_ts is None
+    assert earlier.to_check_dict()["at"] == "2026-03-01T09:00:45Z"
+
+
+def test_an_old_log_runs_on_its_own_clock() -> None:
+    old = log_clock(BASE + 210, BASE + 9 * 86400, 300.0)
+    assert not old.live and old.now == BASE + 210 and old.behind_s == 9 * 86400 - 210
+    live = log_clock(BASE + 210, BASE + 300, 300.0)
+    assert live.live and live.now == BASE + 300 and live.behind_s is None
+    assert log_clock(None, BASE, 300.0).live  # no events: nothing to stand at
+    assert log_clock(float("-inf"), BASE, 300.0).live  # only malformed lines so far
+
+
+def test_a_log_of_malformed_lines_has_no_history() -> None:
+    ledger = Ledger()
+    ledger.ingest_lines("log", 1, [b"not json", b'{"type": "x"}'], BASE)
+    history = LogHistory(ledger, BASE)
+    assert history.end is None and history.start is None
+    assert history.judge(ThresholdEngine(), 300.0) == []
+    assert history.figures_at(BASE, 300.0).error_rate is None
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("2026-03-01T09:01:35Z", 95.0),
+    ("2026-03-01 09:01:35", 95.0),
+    ("09:01:35", 95.0),
+    ("09:01", 60.0),
+    ("-2m", 90.0),
+    ("-30s", 180.0),
+])
+def test_moments_an_operator_types(text: str, expected: float) -> None:
+    assert resolve_moment(text, BASE, BASE + 210) == BASE + expected
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("yesterday", "is not a moment"),
+    ("25:00", "is not a time of day"),
+    ("-1h", "outside the log, which runs from 2026-03-01T09:00:00Z to"),
+    ("08:59", "outside the log"),
+])
+def test_moments_that_are_not_in_the_log_are_refused(text: str, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        resolve_moment(text, BASE, BASE + 210)

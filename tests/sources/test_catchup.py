@@ -1,0 +1,190 @@
+"""The live monitor's first read of a big file, in parts (`wftui.sources.catchup`).
+
+Real files and real forked readers (parts made small so a small file is cut): what the
+monitor holds afterwards must be what reading the file in one go gives (counts,
+figures, the retained executions and their raw lines), the tailer must carry on at the
+next line, and progress must count every line once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import wait_for
+from wftui.config import Settings
+from wftui.core.figures import log_figures
+from wftui.core.ledger import Ledger
+from wftui.live import LiveMonitor
+from wftui.sources import catchup
+from wftui.sources.files import FileTailer
+
+T0 = datetime(2026, 3, 1, 9, 0)
+
+
+def line(kind: str, execution: str, second: float, **fields: Any) -> bytes:
+    record = {"event": kind, "execution_id": execution,
+              "timestamp": (T0 + timedelta(seconds=second)).isoformat()}
+    record.update(fields)
+    return json.dumps(record).encode()
+
+
+def write_log(path: Path, executions: int) -> int:
+    """Executions four at a time, overlapping the next four (so some span every cut),
+    one failing in 9; returns the number of lines."""
+    lines: list[bytes] = []
+    clock = 0.0
+    for start in range(0, executions, 4):
+        names = [f"run-{n:05d}" for n in range(start, min(start + 4, executions))]
+        for step in ("fetch", "classify", "route"):
+            for name in names:
+                clock += 0.25
+                lines.append(line("step_start", name, clock, step_name=step))
+            for name in names:
+                clock += 0.25
+                failed = step == "route" and int(name[-5:]) % 9 == 0
+                lines.append(line("step_complete", name, clock, step_name=step,
+                                  success=not failed, duration_ms=250.0))
+        for name in names:
+            clock += 0.25
+            lines.append(line("workflow_complete", name, clock,
+                              status="failure" if int(name[-5:]) % 9 == 0 else "success"))
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return len(lines)
+
+
+def read_in_one_go(path: Path, retention: int) -> Ledger:
+    ledger = Ledger(retention=retention)
+    tailer = FileTailer([str(path)])
+    while batches := tailer.read_available():
+        for batch in batches:
+            ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
+    tailer.close()
+    return ledger
+
+
+@pytest.fixture
+def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catchup, "MIN_PART_BYTES", 16 << 10)
+    monkeypatch.setattr(catchup, "usable_cpus", lambda: 3)
+
+
+@pytest.mark.parametrize(("retention", "max_part", "parts"),
+                         [(25, None, 3), (100_000, None, 3), (25, 200 << 10, 6)])
+def test_parts_hold_what_one_go_holds(tmp_path: Path, small_parts: None, retention: int,
+                                      max_part: int | None, parts: int,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    if max_part is not None:  # more parts than readers: they run in waves of 3
+        monkeypatch.setattr(catchup, "MAX_PART_BYTES", max_part)
+    path = tmp_path / "old.log"
+    total = write_log(path, 1200)
+    tailer = FileTailer([str(path)])
+    plan = catchup.plan_catch_up(tailer)
+    assert plan is not None and len(plan.parts) == parts and plan.readers == 3
+    ledger = Ledger(retention=retention)
+    progress = catchup.Progress(path.stat().st_size)
+    assert catchup.catch_up(plan, tailer, ledger, threading.Lock(), progress,
+                            threading.Event())
+    progress.finish()
+    alone = read_in_one_go(path, retention)
+
+    assert ledger.events_total == alone.events_total == total
+    end = alone.newest_ts
+    assert end is not None and ledger.newest_ts == end
+    assert ledger.counts(end) == alone.counts(end)
+    assert log_figures(ledger, 300.0, end, end) == log_figures(alone, 300.0, end, end)
+    assert list(ledger.executions) == list(alone.executions)
+    for execution_id, execution in alone.executions.items():
+        mine = ledger.executions[execution_id]
+        assert mine.raw == execution.raw, execution_id
+        assert mine.raw_dropped == execution.raw_dropped
+    # the tailer carries on at the next line, numbered on
+    status = tailer.statuses[0]
+    assert status.lines == total and status.offset == path.stat().st_size
+    with path.open("ab") as out:
+        out.write(line("step_start", "late-one", 9999.0, step_name="fetch") + b"\n")
+    batches = tailer.read_available()
+    assert [(batch.first_lineno, len(batch.lines)) for batch in batches] == [(total + 1, 1)]
+    tailer.close()
+    shown = progress.as_dict()
+    assert shown["lines"] == total and shown["fraction"] == 1.0 and shown["done"]
+
+
+def test_a_line_being_written_is_left_to_the_tailer(tmp_path: Path,
+                                                    small_parts: None) -> None:
+    path = tmp_path / "live.log"
+    total = write_log(path, 800)
+    with path.open("ab") as out:
+        out.write(b'{"event": "step_start", "execution_id": "half')  # no newline yet
+    tailer = FileTailer([str(path)])
+    plan = catchup.plan_catch_up(tailer)
+    assert plan is not None
+    ledger = Ledger()
+    assert catchup.catch_up(plan, tailer, ledger, threading.Lock(),
+                            catchup.Progress(plan.stop), threading.Event())
+    assert ledger.events_total == total and ledger.malformed_total == 0
+    with path.open("ab") as out:
+        out.write(b'-written", "step_name": "fetch"}\n')
+    for batch in tailer.read_available():
+        ledger.ingest_lines(batch.source, batch.first_lineno, batch.lines)
+    assert ledger.events_total == total + 1 and "half-written" in ledger.executions
+    tailer.close()
+
+
+def test_the_monitor_catches_up_in_parts_then_follows(tmp_path: Path,
+                                                      small_parts: None) -> None:
+    path = tmp_path / "old.log"
+    total = write_log(path, 1200)
+    monitor = LiveMonitor(Settings(retention=50), [str(path)])
+    assert monitor.reading and monitor.progress is not None
+    first = monitor.snapshot()
+    assert first.reading is not None and first.thresholds == ()  # nothing judged yet
+    monitor.start()
+    try:
+        wait_for(lambda: not monitor.reading, "the catch-up to end")
+        wait_for(lambda: monitor.judged, "the thresholds judged along the log")
+        snapshot = monitor.snapshot(with_rows=True)
+        assert snapshot.reading is None
+        [source] = snapshot.sources
+        assert source["status"] == "following" and source["lines"] == total
+        assert {state.name for state in snapshot.thresholds} >= {"error_rate"}
+        # the step tree of a retained execution has all its lines
+        newest = max(monitor.ledger.executions.values(), key=lambda e: e.seq)
+        assert len(newest.raw) == 7 and newest.raw_dropped == 0
+        with path.open("ab") as out:
+            out.write(line("step_start", "after", 99_999.0, step_name="fetch") + b"\n")
+        wait_for(lambda: monitor.ledger.events_total == total + 1, "the appended line")
+    finally:
+        monitor.stop()
+
+
+def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,
+                                                     small_parts: None) -> None:
+    import os
+    import time
+
+    path = tmp_path / "old.log"
+    write_log(path, 6000)
+    monitor = LiveMonitor(Settings(), [str(path)])
+    assert monitor.progress is not None
+    monitor.start()
+    readers = wait_for(lambda: set(monitor.progress.readers) if monitor.progress else None,
+                       "the readers to start", every=0.001)
+    started = time.monotonic()
+    monitor.stop()
+    assert time.monotonic() - started < 5.0
+    assert not monitor._background.running  # its loop (and the catch-up) ended
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    wait_for(lambda: all(gone(pid) for pid in readers), "the readers to end")

@@ -1,0 +1,59 @@
+"""`wftui check --at TIME`: the figures, thresholds and alerts of a past moment of the
+log, headless (a real process on a real file; values worked out by hand)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.core.test_history import hand_log_lines
+
+
+def check(path: Path, *args: str) -> tuple[int, dict[str, Any] | None, str]:
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", str(path), *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+    body = json.loads(done.stdout) if done.stdout.startswith("{") else None
+    return done.returncode, body, done.stderr
+
+
+def test_check_at_a_moment_judges_it_as_it_stood_then(tmp_path: Path) -> None:
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    # 09:01:35: a ended ok (60 s), b failed at 90 s: 50% > the default 5%: firing
+    code, body, _ = check(path, "--at", "09:01:35")
+    assert code == 1 and body is not None
+    assert body["at"] == "2026-03-01T09:01:35Z" and body["window_end"] == body["at"]
+    assert body["error_rate"] == 0.5 and body["latency_s"]["p50"] == 60
+    assert body["executions"] == {"total": 2, "running": 0, "succeeded": 1, "failed": 1}
+    assert {t["name"]: t["state"] for t in body["thresholds"]}["error_rate"] == "firing"
+    # 09:00:50: nothing has ended yet; two running; nothing fires
+    code, body, _ = check(path, "--at=-160s")
+    assert code == 0 and body is not None
+    assert body["at"] == "2026-03-01T09:00:50Z"
+    assert body["error_rate"] is None and body["active_workflows"] == 2
+
+
+def test_check_at_a_moment_outside_the_log_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    code, body, error = check(path, "--at", "2026-03-02T00:00:00Z")
+    assert code == 2 and body is None
+    assert error.strip() == ("wftui: --at: 2026-03-02T00:00:00Z is outside the log, which "
+                             "runs from 2026-03-01T09:00:00Z to 2026-03-01T09:03:30Z")
+    code, _, error = check(path, "--at", "soon")
+    assert code == 2 and "is not a moment" in error and "Traceback" not in error
+
+
+def test_check_at_in_text_says_the_moment(tmp_path: Path) -> None:
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", str(path), "--at",
+                           "09:01:35", "--format", "text"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == ("window      5m ending 2026-03-01T09:01:35Z "
+                                           "(as it stood then: --at)")
+    assert "error rate  50.00%" in done.stdout

@@ -1,0 +1,66 @@
+"""The live monitor on an old log: its own clock, history rebuilt from the log, alerts
+judged along the log's time, and a past moment on demand (real file, real reader)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from tests.core.test_history import BASE, hand_log_lines
+from tests.helpers import wait_for
+from wftui.config import Settings
+from wftui.core.thresholds import FIRING, OK, Threshold
+from wftui.live import LiveMonitor
+
+
+def old_log_monitor(tmp_path: Path) -> LiveMonitor:
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    settings = replace(Settings(), thresholds=(Threshold("error_rate", 0.4, "page"),))
+    monitor = LiveMonitor(settings, [str(path)])
+    monitor.start()
+    wait_for(lambda: monitor.judged, "the log read and judged")
+    return monitor
+
+
+def test_an_old_log_is_shown_at_its_own_end_with_alerts_in_log_time(tmp_path: Path) -> None:
+    monitor = old_log_monitor(tmp_path)
+    try:
+        snapshot = monitor.snapshot(with_rows=True)
+        assert snapshot.clock is not None and not snapshot.clock.live
+        assert snapshot.clock.now == BASE + 210  # the log's end, not today
+        [alert] = snapshot.alerts
+        assert BASE + 90 <= alert.fired_at < BASE + 91
+        assert alert.cleared_at is not None and BASE + 130 <= alert.cleared_at < BASE + 131
+        assert [state.state for state in snapshot.thresholds] == [OK]
+        rows = {row.execution_id: row for row in snapshot.rows}
+        # d is still open at the end of the log: aged to the log's end (10 s), not today
+        assert rows["d"].status == "running" and rows["d"].running_for_s == 10.0
+    finally:
+        monitor.stop()
+
+
+def test_the_history_covers_the_whole_log_whatever_the_window(tmp_path: Path) -> None:
+    monitor = old_log_monitor(tmp_path)
+    try:
+        series = monitor.history.series(60.0, 210.0, 8)  # 8 points over the log
+        assert [moment - BASE for moment, _ in series] == [0, 30, 60, 90, 120, 150, 180, 210]
+        active = [figures["active_workflows"] for _, figures in series]
+        assert active == [1, 2, 1, 0, 1, 0, 0, 1]  # a; a b; b (a ended at 60); ... d
+        # ended in the minute before each moment: a at 60, b (failed) at 90, c at 130
+        errors = [figures["error_rate"] for _, figures in series]
+        assert errors == [None, None, 0.0, 0.5, 1.0, 0.0, 0.0, None]
+    finally:
+        monitor.stop()
+
+
+def test_a_past_moment_shows_the_alert_firing_then(tmp_path: Path) -> None:
+    monitor = old_log_monitor(tmp_path)
+    try:
+        past = monitor.snapshot(at=BASE + 95, with_rows=True)
+        assert past.at == BASE + 95 and past.window_end == BASE + 95
+        assert [state.state for state in past.thresholds] == [FIRING]
+        assert sorted(row.execution_id for row in past.rows) == ["a", "b"]
+        assert monitor.snapshot().at is None  # back to now
+    finally:
+        monitor.stop()

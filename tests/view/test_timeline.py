@@ -1,0 +1,51 @@
+"""The log's time on screen (`wftui.view.timeline`): the progress line, the history
+marker, where the time keys lead; values worked out by hand."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from wftui.core.clock import LogClock
+from wftui.core.snapshot import Snapshot
+from wftui.core.thresholds import Alert
+from wftui.view.panels import origin_text
+from wftui.view.timeline import clock_text, progress_text, travel
+
+END = 1772357390.0  # 2026-03-01T09:29:50Z
+START = END - 1790.0  # 09:00:00
+
+
+def snapshot(**fields: object) -> Snapshot:
+    base = Snapshot(taken_at=END, window_s=300.0, window_end=END, window_fallback=False,
+                    sources=(), executions={}, logs=None, metrics=None, thresholds=())
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def test_the_progress_line_reads_as_the_operator_expects() -> None:
+    text = progress_text({"fraction": 0.43, "lines": 430_112, "lines_estimate": 1_000_260,
+                          "seconds_left": 1.23}).plain
+    assert text == "reading 43% █████░░░░░░░ · 430,112 of ~1.0M lines · 1.2 s left"
+
+
+def test_an_old_log_and_a_past_moment_are_said() -> None:
+    old = snapshot(clock=LogClock(END + 9 * 86400 + 60, END, False))
+    assert clock_text(old).plain == "   history: log ends 2026-03-01 09:29:50, 9 days ago"
+    live = snapshot(clock=LogClock(END + 5, END, True))
+    assert clock_text(live).plain == ""
+    past = snapshot(at=END - 240, clock=old.clock)  # 09:25:50, a 5m window
+    assert clock_text(past).plain == "   at 09:20:50–09:25:50 (history)  l: back to live"
+    reading = snapshot(reading={"fraction": 0.5}, clock=live.clock, logs=object())
+    assert "figures so far" in clock_text(reading).plain
+    assert origin_text(False, reading) == "from logs · so far"
+
+
+def test_time_keys_move_a_window_at_a_time_and_to_alerts() -> None:
+    keys = {"start": START, "end": END, "window_s": 300.0}
+    assert travel("back", None, **keys) == END - 300
+    assert travel("back", START + 400, **keys) == START + 300  # not before the first window
+    assert travel("forward", END - 400, **keys) == END - 100
+    assert travel("forward", END - 200, **keys) is None  # past the end: now again
+    assert travel("start", END - 200, **keys) == START + 300
+    alerts = (Alert("error_rate", START + 1560, 0.2), Alert("latency_p95_s", START + 600, 90))
+    assert travel("alert", None, alerts=alerts, **keys) == START + 1560  # the newest
+    assert travel("alert", START + 1560, alerts=alerts, **keys) == START + 600  # before it

@@ -1,0 +1,92 @@
+"""Whose clock says "now": the wall's for a live log, the log's own for an old one.
+
+A log whose newest event is older than the window is history (yesterday's log, read
+for a post-mortem): "now" is then the log's end, so running ages, the idle rule,
+alert times and the window all stand where the log stops, not at today's date. A live
+log (events within the window) runs on the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from wftui.core.timestamps import format_timestamp, parse_timestamp
+
+# When no window is set (window "all"), a log is live if it wrote within this long.
+LIVE_HORIZON_S = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class LogClock:
+    """The moment figures are computed for, and why."""
+
+    wall: float
+    log_end: float | None  # the newest event read (None: no events)
+    live: bool
+
+    @property
+    def now(self) -> float:
+        """The wall clock for a live log; the log's end for history."""
+        if self.live or self.log_end is None:
+            return self.wall
+        return self.log_end
+
+    @property
+    def behind_s(self) -> float | None:
+        """How far the log's end lies behind the wall clock (None: live, or no events)."""
+        if self.live or self.log_end is None:
+            return None
+        return max(self.wall - self.log_end, 0.0)
+
+
+def log_clock(newest: float | None, wall: float, window_s: float | None) -> LogClock:
+    """The clock for a log whose newest event is `newest`, seen at wall time `wall`.
+
+    Not live when the newest event is older than the window (LIVE_HORIZON_S without
+    one); no events at all is live (there is nothing to stand at).
+    """
+    if newest is not None and not math.isfinite(newest):
+        newest = None  # no event read yet (a log of malformed lines): nothing to stand at
+    horizon = window_s if window_s is not None else LIVE_HORIZON_S
+    live = newest is None or newest >= wall - horizon
+    return LogClock(wall, newest, live)
+
+
+_DURATION = re.compile(r"^-\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?$")
+
+
+def resolve_moment(text: str, log_start: float | None, log_end: float | None) -> float:
+    """A moment of the log from what an operator types: a timestamp
+    (2026-03-01T09:29:50Z; without a zone, UTC), a time of day on the log's last day
+    (09:29, 09:29:50: the latest such time not after the log's end, UTC), or a
+    duration before the log's end (-10m). Raises ValueError with a one-line reason,
+    also when the moment lies outside the log."""
+    if log_start is None or log_end is None:
+        raise ValueError("the log has no events: there is no moment to go to")
+    value = text.strip()
+    moment: float | None
+    if match := _DURATION.match(value):
+        moment = log_end - float(match.group(1)) * _UNITS[match.group(2)]
+    elif match := _TIME_OF_DAY.match(value):
+        hours, minutes = int(match.group(1)), int(match.group(2))
+        seconds = float((match.group(3) or "0") + (match.group(4) or ""))
+        if hours > 23 or minutes > 59 or seconds >= 60:
+            raise ValueError(f"{text!r} is not a time of day")
+        day = log_end - log_end % 86400.0
+        moment = day + hours * 3600 + minutes * 60 + seconds
+        if moment > log_end:
+            moment -= 86400.0
+    else:
+        moment = parse_timestamp(value)
+        if moment is None:
+            raise ValueError(f"{text!r} is not a moment: give a timestamp "
+                             "(2026-03-01T09:29:50Z), a time of day (09:29) or a "
+                             "duration before the log's end (-10m)")
+    if not log_start <= moment <= log_end:
+        raise ValueError(f"{format_timestamp(moment)} is outside the log, which runs from "
+                         f"{format_timestamp(log_start)} to {format_timestamp(log_end)}")
+    return moment

@@ -1,0 +1,202 @@
+"""Figures over the log's own time: what they were at any moment the log covers.
+
+The ledger keeps, per execution, when it began and ended and whether it failed
+(retained and dormant summaries, and the samples of folded ones); that is enough to
+say, for any past moment t, which executions had ended in the window before t (error
+rate, latency, throughput) and which were running at t (active workflows). A 30-minute
+log therefore opens with 30 minutes of history, whatever the window, and thresholds
+can be judged along the log's time, as they would have been judged live.
+
+Built once from a ledger (under its lock: a copy of a few numbers per execution), then
+queried without it. Queue depth has no history (the log's gauge keeps only its latest
+value): it is None ("no data") at past moments.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import Any
+
+from wftui.core.execution import FAILED, RUNNING
+from wftui.core.figures import NO_LATENCY, Figures, rounded
+from wftui.core.ledger import Ledger
+from wftui.core.quantiles import quantiles_of
+from wftui.core.thresholds import ThresholdEngine, ThresholdState
+
+# Moments judged along the log (at most): fine enough for a threshold's `for`, cheap
+# enough to redo when the log grows.
+JUDGED_MOMENTS = 300
+# ... and never closer together than this.
+MIN_STEP_S = 1.0
+
+
+@dataclass(frozen=True)
+class Moment:
+    """Where the thresholds stood at one moment of the log."""
+
+    at: float
+    states: tuple[ThresholdState, ...]
+
+
+class LogHistory:
+    """Each figure at any moment between the log's first and last event."""
+
+    def __init__(self, ledger: Ledger, now: float) -> None:
+        """Take what is needed from `ledger` (call under its lock); `now` decides which
+        executions still run (the log's end for an old log, the wall clock if live)."""
+        idle = ledger.idle_timeout
+        # Five numbers per execution, in arrays (8 bytes each): a 5M-line log has
+        # ~600k executions, and lists of floats would cost four times as much.
+        ends, durations, failed = array("d"), array("d"), array("b")
+        starts, stops = array("d"), array("d")
+        oldest = ledger.kept.folded_oldest_ts  # where the log's figures begin (as log_figures)
+        for execution in ledger.summaries():
+            status = execution.status(now, idle)
+            starts.append(execution.first_ts)
+            if oldest is None or execution.first_ts < oldest:
+                oldest = execution.first_ts
+            if status == RUNNING:
+                continue  # running at `now`: active from its start on
+            end = execution.end_ts(status)
+            assert end is not None
+            stops.append(end)
+            ends.append(end)
+            duration = execution.duration_s(status)
+            durations.append(math.nan if duration is None else duration)
+            failed.append(status == FAILED)
+        folded = ledger.folded
+        failed_at = set(folded.failed_at)
+        ends.extend(folded.times)
+        durations.extend(folded.values)  # NaN: no duration
+        stops.extend(folded.times)
+        failed.extend(index in failed_at for index in range(len(folded.times)))
+        starts.extend(end - value if value == value else end
+                      for end, value in zip(folded.times, folded.values, strict=True))
+        order = sorted(range(len(ends)), key=ends.__getitem__)
+        self.ends = array("d", (ends[index] for index in order))
+        self.durations = array("d", (durations[index] for index in order))
+        self.failed_before = array("q", accumulate((failed[index] for index in order),
+                                                   initial=0))
+        del order
+        self.starts = array("d", sorted(starts))
+        self.stops = array("d", sorted(stops))
+        # Folded to per-minute sketches (past the sample cap): counted, not timed.
+        self.approximate = bool(folded.folded_ok or folded.folded_failed)
+        self.start: float | None = oldest
+        anchor = ledger.window_anchor
+        self.end: float | None = anchor if anchor is not None and math.isfinite(anchor) \
+            else None  # no event read: no history
+        self.lost_running = ledger.kept.lost_running
+        self.has_events = ledger.events_total > 0
+        self.queue_depth = ledger.queue_depth
+
+    def figures_at(self, at: float, window_s: float | None,
+                   steps: dict[str, dict[str, Any]] | None = None) -> Figures:
+        """The figures over the window ending at `at`, as they stood then (`steps`:
+        per-step latency, from `step_latency_at`, when wanted)."""
+        low = 0 if window_s is None else bisect_right(self.ends, at - window_s)
+        high = bisect_right(self.ends, at)
+        ended = max(high - low, 0)
+        failed = self.failed_before[high] - self.failed_before[low] if ended else 0
+        durations = [d for d in self.durations[low:high] if d == d]  # not NaN
+        latency = quantiles_of(durations, None) if durations else dict(NO_LATENCY)
+        span = at - self.start if self.start is not None else 0.0
+        if window_s is not None:
+            span = min(window_s, span)
+        minutes = span / 60.0 if span > 0 else None
+        running = bisect_right(self.starts, at) - bisect_right(self.stops, at)
+        known = self.start is not None and at >= self.start
+        at_end = self.end is not None and at >= self.end
+        return Figures(
+            error_rate=failed / ended if ended else None,
+            latency_s=latency,
+            step_latency_s=steps or {},
+            throughput_per_min=ended / minutes if minutes and self.has_events else None,
+            active_workflows=float(running + (self.lost_running if at_end else 0))
+            if known else None,
+            queue_depth=self.queue_depth if at_end else None,
+            ended=ended,
+            failed=failed,
+            approximate=self.approximate,
+        )
+
+    def moments(self, start: float, end: float, count: int) -> list[float]:
+        """`count` moments evenly from `start` to `end` (both included)."""
+        if count <= 1 or end <= start:
+            return [end]
+        step = (end - start) / (count - 1)
+        return [start + index * step for index in range(count)]
+
+    def series(self, start: float, end: float, points: int, window_s: float | None
+               ) -> list[tuple[float, dict[str, Any]]]:
+        """(moment, figures as in `Figures.as_dict`) at `points` moments up to `end`."""
+        return [(at, self.figures_at(at, window_s).as_dict())
+                for at in self.moments(start, end, points)]
+
+    def judge(self, engine: ThresholdEngine, window_s: float | None,
+              until: float | None = None, moments: int = JUDGED_MOMENTS) -> list[Moment]:
+        """Run `engine` along the log from its start to `until` (default: its end), at
+        log times: its alert history is then what a monitor watching the log live
+        would have seen. Returns the states at each moment judged."""
+        end = self.end if until is None else until
+        if self.start is None or end is None:
+            return []
+        span = max(end - self.start, 0.0)
+        count = max(min(moments, int(span / MIN_STEP_S) + 1), 1)
+        judged = []
+        for at in self.moments(self.start, end, count):
+            figures = self.figures_at(at, window_s).as_dict()
+            states, _ = engine.update(figures, at)
+            judged.append(Moment(at, tuple(states)))
+        return judged
+
+
+def step_latency_at(ledger: Ledger, at: float, window_s: float | None
+                    ) -> dict[str, dict[str, Any]]:
+    """Per-step latency over the window ending at `at` (as `log_figures` computes it)."""
+    start = None if window_s is None else at - window_s
+    steps: dict[str, dict[str, Any]] = {}
+    for name, series in sorted(ledger.step_samples.items()):
+        values, ok, bad, sketch = series.window(start, at)
+        if ok + bad:
+            stats: dict[str, Any] = dict(quantiles_of(values, sketch))
+            stats["count"] = ok + bad
+            steps[name] = stats
+    return steps
+
+
+def states_at(judged: list[Moment], at: float) -> tuple[ThresholdState, ...]:
+    """The states at the last moment judged at or before `at` (none before the log)."""
+    index = bisect_right([moment.at for moment in judged], at)
+    return judged[index - 1].states if index else ()
+
+
+def figure_values(figures: dict[str, Any]) -> dict[str, float | None]:
+    """The figures the dashboard draws, flattened from `Figures.as_dict()` shape."""
+    latency = figures.get("latency_s") or {}
+    return {
+        "error_rate": figures.get("error_rate"),
+        "latency_p50_s": latency.get("p50"),
+        "latency_p95_s": latency.get("p95"),
+        "latency_p99_s": latency.get("p99"),
+        "active_workflows": figures.get("active_workflows"),
+        "queue_depth": figures.get("queue_depth"),
+        "throughput_per_min": figures.get("throughput_per_min"),
+    }
+
+
+def lines_of(series: Iterable[tuple[float, dict[str, Any]]]
+             ) -> dict[str, list[float | None]]:
+    """Per figure, its values along a `LogHistory.series` (None: no data then)."""
+    out: dict[str, list[float | None]] = {}
+    for _, figures in series:
+        for name, value in figure_values(figures).items():
+            out.setdefault(name, []).append(rounded(value) if value is not None
+                                            and not math.isnan(value) else None)
+    return out
+

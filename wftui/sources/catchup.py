@@ -1,0 +1,365 @@
+"""The live monitor's first read of a big log: in parts, one process per core.
+
+`wftui check` reads a big file in parts (`wftui.sources.split`) and keeps no raw lines;
+the monitor keeps them for the step trees of the newest `retention` executions. Moving
+those lines between processes costs more than reading them (pickling 400k lines and
+their summaries took longer than reading half the file), so the read goes in two steps:
+
+1. The parts are read as `check` reads them, summaries only: the first part straight
+   into the monitor's ledger (lines counted, not kept), the later ones by forked
+   readers whose summaries are merged in file order (`wftui.core.ledger_merge`). Each
+   part notes where (to the chunk) every execution it saw began.
+2. The ledger then knows which executions it retains; the file is read again from
+   where the oldest of them began, and their lines, only theirs, are kept. That is
+   the newest part of the file, and a read with no more per line than finding its
+   execution_id.
+
+The read stops at the last newline present when it began (a line being written is left
+to the tailer); the tailer then carries on from there, numbering lines on. Progress
+(bytes and lines read of the total, readers included) is counted in a shared page the
+readers write into. If a reader dies half-way, or the file is truncated or rewritten
+meanwhile, the catch-up gives up and the caller starts again from a fresh ledger with
+the plain tailer (slower, never wrong).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wftui.core.execution import MAX_RAW_LINES, NO_LINES, trim_raw
+from wftui.core.ledger import Ledger
+from wftui.core.ledger_merge import PartMerge
+from wftui.core.parse import LogEvent, check_event, decode_event, event_from, read_line
+from wftui.sources.catchup_readers import (
+    Child,
+    FirstSeen,
+    next_piece,
+    read_part,
+    start_reader,
+)
+from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, MAX_LINE_BYTES, LineSplitter
+from wftui.sources.files import FileTailer
+from wftui.sources.filestatus import FileSource
+from wftui.sources.progress import Progress
+from wftui.sources.split import PartRead, plan_parts, usable_cpus
+
+__all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
+           "keep_lines", "plan_catch_up", "read_backlog"]
+
+# The smallest part worth a process (None: `split`'s, as for `check`).
+MIN_PART_BYTES: int | None = None
+# The biggest part: a reader holds its part's summaries until the monitor has merged
+# every part before it, so a big file is cut in more parts than there are cores, and
+# no more readers than cores run at once (a 5M-line log: 8 parts, 2 at a time).
+MAX_PART_BYTES = 128 << 20
+
+
+@dataclass
+class CatchUpPlan:
+    """What the catch-up reads: the tailer's one file, bytes 0..stop in parts, by at
+    most `readers` processes at once."""
+
+    name: str
+    fd: int
+    stop: int
+    parts: list[tuple[int, int]]
+    readers: int = 2
+
+
+def _sources(tailer: FileTailer) -> list[FileSource]:
+    """The tailer's sources. They are its own business; the catch-up reads the one
+    file's handle (and hands its position back) before following begins, while no
+    other thread touches the tailer."""
+    return tailer._sources
+
+
+def plan_catch_up(tailer: FileTailer) -> CatchUpPlan | None:
+    """Parts to read, when the tailer follows one big regular file from its start."""
+    sources = _sources(tailer)
+    if len(sources) != 1:
+        return None
+    source = sources[0]
+    handle = source.handle
+    if handle is None or handle.kind != "file" or handle.offset != 0:
+        return None
+    stop = _after_last_newline(handle.fd, handle.size())
+    cpus = usable_cpus()
+    wanted = max(cpus, -(-handle.size() // MAX_PART_BYTES)) if cpus > 1 else cpus
+    parts = plan_parts(handle.fd, wanted, MIN_PART_BYTES)
+    if parts is None or stop <= 0:
+        return None
+    parts = [(start, min(end, stop)) for start, end in parts if start < stop]
+    if len(parts) < 2:
+        return None
+    return CatchUpPlan(source.status.name, handle.fd, stop, parts, max(cpus, 2))
+
+
+def _after_last_newline(fd: int, size: int) -> int:
+    position = size
+    while position > 0:
+        start = max(0, position - CHUNK_BYTES)
+        found = os.pread(fd, position - start, start).rfind(b"\n")
+        if found >= 0:
+            return start + found + 1
+        position = start
+    return 0
+
+
+class CatchUpLost(Exception):
+    """The file changed while read in parts, or a reader ended half-way: read it again."""
+
+
+def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
+             progress: Progress, stop: threading.Event,
+             notify: Callable[[], None] = lambda: None) -> bool:
+    """Read the plan's parts into `ledger` (under `lock`, a batch at a time), keep the
+    lines of the executions it retains, and move the tailer to where the parts end.
+    False when stopped; raises CatchUpLost."""
+    fd, name = plan.fd, plan.name
+    fingerprint = os.pread(fd, FINGERPRINT_BYTES, 0)
+    # Every part is read by a forked reader: this process only merges their summaries,
+    # so the screen (which shares this process's one interpreter lock) stays lively.
+    shared = progress.share(len(plan.parts))
+    children: list[Child] = []
+    with lock:
+        ledger.keep_raw = ledger.kept.keep_raw = False  # step 1 counts lines; 2 keeps some
+    firsts = FirstSeen(ledger)
+    lines = lines_before = 0
+    try:
+        def start_next(index: int) -> None:
+            """Start the reader of part `index` (in slot `index`: its progress)."""
+            child = start_reader(name, fd, plan.parts[index], ledger, shared, index,
+                                  children)
+            children.append(child)
+            if child[0] is not None:
+                progress.readers.add(child[0])
+
+        for index in range(min(plan.readers, len(plan.parts))):
+            start_next(index)
+        if stop.is_set():  # stopped while starting them
+            progress.end_readers()
+
+        def ingest(first: int, batch: list[bytes]) -> None:
+            with lock:
+                ledger.ingest_lines(name, first, batch)
+            notify()
+
+        def count(read_bytes: int, lines: int, chunk_start: int) -> None:
+            progress.add(read_bytes, lines)
+            firsts.note(chunk_start)
+
+        for index, part in enumerate(plan.parts):
+            pid, readable = children[index]
+            received = None
+            if pid is not None:
+                try:
+                    received = _receive(readable, ledger, lock, lines_before,
+                                        firsts.offsets, stop, notify)
+                finally:
+                    os.close(readable)
+                    children[index] = (pid, -1)
+                os.waitpid(pid, 0)
+                progress.readers.discard(pid)
+                children[index] = (None, -1)
+            if stop.is_set():
+                return False
+            if index + plan.readers < len(plan.parts):
+                start_next(index + plan.readers)  # the next wave, a part at a time
+            if received is None:  # never started, or died before its first piece
+                firsts._seq = ledger.kept._seq
+                received = read_part(fd, part, lines_before, ingest, count, stop)
+                if received is None:
+                    return False
+            lines += received.lines
+            lines_before = received.last_lineno
+            # Only where retained executions began matters (step 2 starts at the
+            # oldest): the others' offsets would cost ~100 bytes per execution of the log.
+            with lock:
+                retained = ledger.executions
+                firsts.offsets = {execution_id: offset for execution_id, offset
+                                  in firsts.offsets.items() if execution_id in retained}
+    finally:
+        for pid, readable in children:
+            if readable >= 0:
+                os.close(readable)
+            if pid is not None:
+                with contextlib.suppress(OSError):  # stopped early: its part is not wanted
+                    os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                progress.readers.discard(pid)
+    offsets = firsts.offsets
+    start = min((offsets.get(execution_id, 0) for execution_id in ledger.executions),
+                default=plan.stop)
+    if not keep_lines(fd, start, plan.stop, ledger, lock, stop):
+        return False
+    if os.fstat(fd).st_size < plan.stop or os.pread(fd, FINGERPRINT_BYTES, 0) != fingerprint:
+        raise CatchUpLost("the file was truncated or rewritten while read")
+    _hand_over(tailer, plan, lines, lines_before)
+    return True
+
+
+def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: int) -> None:
+    """The tailer carries on where the parts ended, numbering lines on."""
+    source = _sources(tailer)[0]
+    handle = source.handle
+    assert handle is not None
+    handle.offset = plan.stop
+    handle.fingerprint = os.pread(plan.fd, min(plan.stop, FINGERPRINT_BYTES), 0)
+    handle.splitter = LineSplitter(tailer.max_line_bytes, last_lineno)
+    source.status.offset = plan.stop
+    source.status.lines += lines
+
+
+def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
+             firsts: dict[str, int], stop: threading.Event,
+             notify: Callable[[], None]) -> PartRead | None:
+    """Merge a reader's pieces as they arrive; what it read, or None when nothing came.
+    Raises CatchUpLost when the pieces stop before the end."""
+    merge: PartMerge | None = None
+    got_any = False
+    while not stop.is_set():
+        try:
+            kind, value = next_piece(pipe)
+        except Exception as error:  # cut short: EOF or a torn piece
+            if got_any:
+                raise CatchUpLost(str(error)) from error
+            return None
+        got_any = True
+        if kind == "read":
+            read: PartRead = value
+            read.last_lineno += lines_before
+            return read
+        if kind == "firsts":
+            for execution_id, offset in value.items():
+                firsts.setdefault(execution_id, offset)  # an earlier part saw it first
+            continue
+        with lock:
+            if kind == "head":
+                merge = PartMerge(ledger, value, lines_before)
+            elif merge is None:
+                raise CatchUpLost("a reader's pieces did not start with its head")
+            elif kind == "executions":
+                merge.executions(value)
+            else:
+                merge.finish(value)
+        notify()
+        time.sleep(0)  # a turn for the other threads between pieces
+    return None
+
+
+def keep_lines(fd: int, start: int, stop: int, ledger: Ledger, lock: threading.Lock,
+               stop_reading: threading.Event) -> bool:
+    """Bytes start..stop read again: the lines of the executions the ledger retains
+    are kept for their step trees (from now on the ledger keeps lines as it reads).
+    False when stopped."""
+    with lock:
+        retained = ledger.executions
+        for kept in retained.values():
+            if kept.raw is NO_LINES:
+                kept.raw = []
+        ledger.keep_raw = ledger.kept.keep_raw = True
+    splitter = LineSplitter(MAX_LINE_BYTES)
+    decode = decode_event
+    position = start
+    while position < stop:
+        if stop_reading.is_set():
+            return False
+        data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
+        if not data:
+            break
+        position += len(data)
+        runs, _ = splitter.feed(data)
+        # Let other threads in between chunks (the screen, the metrics loop): a thread
+        # waiting on IO would otherwise queue for the interpreter lock at every step.
+        time.sleep(0)
+        with lock:
+            for _, lines in runs:
+                for raw in lines:
+                    event: LogEvent | None
+                    try:
+                        event = decode(raw)
+                        execution_id = event.execution_id
+                    except Exception:  # the tolerant path, as the ledger reads it
+                        event, execution_id = _read_tolerantly(raw)
+                    execution = retained.get(execution_id) if execution_id else None
+                    if execution is None:
+                        continue
+                    raw_lines = execution.raw
+                    assert isinstance(raw_lines, list)
+                    if event is not None and event.timestamp is None:
+                        if execution.read_times is None:
+                            execution.read_times = {}
+                        execution.read_times[len(raw_lines)] = time.time()
+                    raw_lines.append(raw)
+                    execution.raw_dropped -= 1  # counted when read without its line
+                    if len(raw_lines) > MAX_RAW_LINES:
+                        trim_raw(execution)
+    return True
+
+
+def _read_tolerantly(raw: bytes) -> tuple[LogEvent | None, str | None]:
+    read, value, _ = read_line(raw)
+    if not read:
+        return None, None
+    if type(value) is not LogEvent:
+        if check_event(value) is not None:
+            return None, None
+        value = event_from(value)
+    return value, value.execution_id
+
+
+def backlog_bytes(tailer: FileTailer) -> int | None:
+    """Bytes there are to read now in the tailer's files (None when a stream is read:
+    stdin and pipes have no backlog to measure, and reading them waits for their end)."""
+    total = 0
+    for source in _sources(tailer):
+        if source.ended:
+            continue
+        handle = source.handle
+        if source.is_stdin or (handle is not None and handle.kind == "stream"):
+            return None
+        if handle is not None and handle.kind == "file":
+            total += max(handle.size() - handle.offset, 0)
+        elif handle is not None and handle.kind == "gzip":
+            total += os.fstat(handle.fd).st_size  # compressed bytes: a rough measure
+    return total
+
+
+def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
+                 progress: Progress, stop: threading.Event,
+                 ingest: Callable[[Any], None], reset: Callable[[], Ledger],
+                 notify: Callable[[], None]) -> None:
+    """Read what the files hold now: one big file in parts, else the tailer in one go.
+
+    `ingest` takes the tailer's batches (the one-go read); `reset` swaps in a fresh
+    ledger when a read in parts had to be given up; `notify` says something was read.
+    """
+    plan = plan_catch_up(tailer)
+    if plan is not None:
+        try:
+            if not catch_up(plan, tailer, ledger, lock, progress, stop, notify):
+                return
+            progress.finish()
+            return
+        except (CatchUpLost, OSError):
+            if stop.is_set():
+                return  # its readers were ended by the stop
+            reset()  # the tailer has not moved: it reads the file again from its start
+            progress.restart()
+    while not stop.is_set():
+        batches = tailer.read_available()
+        if not batches:
+            break
+        for batch in batches:
+            ingest(batch)
+        progress.set_own(sum(status.offset for status in tailer.statuses),
+                         sum(status.lines for status in tailer.statuses))
+    if not stop.is_set():
+        progress.finish()

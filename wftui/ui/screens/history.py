@@ -1,0 +1,71 @@
+"""The history view: each figure charted over the log's own time, with its threshold
+line and the moments its alerts fired (textual-plotext draws; view/timeline computes)."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual_plotext import PlotextPlot
+
+from wftui.view.refresh import Refresh
+from wftui.view.timeline import CHARTS, Chart, charts
+
+
+class HistoryScreen(Screen[None]):
+    """Charts of the log's history. `refresh_shown` is bound to the app's refresh on
+    screen (data_bind); `window_s` is the window each point's figure covers."""
+
+    DEFAULT_CSS = """
+    HistoryScreen Grid { grid-size: 2 2; }
+    HistoryScreen #history-note { height: 1; padding: 0 1; }
+    """
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
+
+    refresh_shown: reactive[Refresh | None] = reactive(None, always_update=True, init=False)
+
+    def __init__(self, window_s: float | None) -> None:
+        super().__init__()
+        self.window_s = window_s
+        self.drawn: list[Chart] = []  # what the plots show (tests read it)
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="history-note")
+        with Grid():
+            for index, _ in enumerate(CHARTS):
+                yield PlotextPlot(id=f"chart-{index}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch_refresh_shown(self.refresh_shown)
+
+    def watch_refresh_shown(self, refresh: Refresh | None) -> None:
+        """Draw the charts from the refresh's log history (once it exists)."""
+        if not self.is_mounted:
+            return
+        note = self.query_one("#history-note", Static)
+        if refresh is None or refresh.log_history is None:
+            note.update("the log's history comes once it has been read")
+            return
+        drawn = charts(refresh.log_history, refresh.snapshot, self.window_s)
+        if drawn == self.drawn:
+            return
+        self.drawn = drawn
+        note.update("each point: the figure over the window ending then · red: threshold"
+                    " · yellow: an alert fired · esc: back")
+        for index, chart in enumerate(drawn):
+            widget = self.query_one(f"#chart-{index}", PlotextPlot)
+            plt = widget.plt
+            plt.clear_figure()
+            plt.title(chart.title)
+            plt.xlabel(chart.xlabel)
+            if chart.xs:
+                plt.plot(chart.xs, chart.ys, marker="braille")
+            if chart.threshold is not None:
+                plt.hline(chart.threshold, "red")
+            for moment in chart.fired:
+                plt.vline(moment, "yellow")
+            widget.refresh()

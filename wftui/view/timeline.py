@@ -1,0 +1,215 @@
+"""The log's time on screen: catch-up progress, whose clock is shown, a past moment,
+the sparklines drawn from the log's own history, and where the time keys lead.
+
+Textual-free: the status line, the sources bar and the panels call these; the app
+keeps only the moment chosen (`at`, None for now).
+"""
+
+from __future__ import annotations
+
+import time
+from bisect import bisect_left
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rich.text import Text
+
+from wftui.core.clock import LogClock
+from wftui.core.format import count, seconds
+from wftui.core.history import LogHistory, figure_values
+from wftui.core.snapshot import Snapshot
+from wftui.core.thresholds import Alert
+from wftui.view.history import FigureHistory
+
+BAR_CELLS = 12
+
+
+def progress_text(progress: dict[str, Any]) -> Text:
+    """`reading 43% ▕█████░░░░░░░▏ 430,112 of ~1.0M lines · 1.2 s left`."""
+    fraction = min(max(float(progress.get("fraction") or 0.0), 0.0), 1.0)
+    text = Text(no_wrap=True, end="")
+    text.append(f"reading {fraction:.0%} ", style="bold cyan")
+    filled = round(fraction * BAR_CELLS)
+    text.append("█" * filled, style="cyan")
+    text.append("░" * (BAR_CELLS - filled), style="dim")
+    lines = int(progress.get("lines") or 0)
+    text.append(f" · {lines:,}")
+    estimate = progress.get("lines_estimate")
+    if estimate and fraction < 1.0:
+        text.append(f" of ~{short_count(estimate)}")
+    text.append(" lines")
+    left = progress.get("seconds_left")
+    if left is not None:
+        text.append(f" · {left:.1f} s left" if left < 60 else f" · {seconds(left)} left",
+                    style="dim")
+    return text
+
+
+def short_count(value: float) -> str:
+    """1,000,000 -> 1.0M; 43,000 -> 43k; below 10,000 as is."""
+    if value >= 1_000_000:
+        return f"{value / 1e6:.1f}M"
+    if value >= 10_000:
+        return f"{value / 1e3:.0f}k"
+    return count(value)
+
+
+def stamp(epoch: float) -> str:
+    """2026-03-01 09:29:50 (UTC, as the log's times are read)."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def hhmm(epoch: float) -> str:
+    """09:26 (09:26:30 when not on the minute)."""
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.strftime("%H:%M" if moment.second == 0 else "%H:%M:%S")
+
+
+def ago(behind_s: float) -> str:
+    """9 days ago, 3 hours ago, 12 minutes ago."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if behind_s >= size:
+            n = int(behind_s // size)
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return "just now"
+
+
+def clock_text(snapshot: Snapshot) -> Text:
+    """What time the screen shows: a past moment, or an old log's end ("" when live)."""
+    text = Text(no_wrap=True, end="")
+    window_s = snapshot.window_s
+    if snapshot.at is not None:
+        start = f"{hhmm(snapshot.at - window_s)}–" if window_s is not None else "…–"
+        text.append(f"   at {start}{hhmm(snapshot.at)} (history)",
+                    style="bold black on cyan")
+        text.append("  l: back to live", style="cyan")
+        return text
+    if snapshot.reading is not None:
+        text.append("   figures so far: the log is still being read", style="yellow")
+    clock: LogClock | None = snapshot.clock
+    if clock is not None and not clock.live and clock.log_end is not None:
+        behind = clock.behind_s or 0.0
+        text.append(f"   history: log ends {stamp(clock.log_end)}, {ago(behind)}",
+                    style="bold cyan")
+    return text
+
+
+def open_at_end(snapshot: Snapshot) -> bool:
+    """Running executions are open at the end of an old log (aged to its end), not
+    running now."""
+    clock = snapshot.clock
+    return snapshot.at is None and clock is not None and not clock.live
+
+
+class LogSeries(FigureHistory):
+    """The sparklines' values from the log's own history (in place of the dashboard's
+    samples of its own snapshots): figures over `window_s` at moments ending at `end`,
+    so an old log's sparkline shows the log's last minutes, not the app's."""
+
+    def __init__(self, history: LogHistory, end: float, window_s: float | None) -> None:
+        super().__init__()
+        self.history = history
+        self.end = end
+        self.window_s = window_s
+        self._cache: dict[tuple[float, int], dict[str, list[float | None]]] = {}
+
+    def series(self, name: str, end: float, span_s: float, points: int
+               ) -> list[float | None]:
+        """`points` values over the `span_s` seconds ending at the log's now (or the
+        moment shown): the figure then, None where the log has no data."""
+        del end  # the log's now, not the wall clock's
+        key = (span_s, points)
+        lines = self._cache.get(key)
+        if lines is None:
+            lines = {}
+            step = span_s / max(points, 1)
+            for index in range(points):
+                at = self.end - span_s + (index + 1) * step
+                values = figure_values(self.history.figures_at(at, self.window_s).as_dict())
+                for figure, value in values.items():
+                    lines.setdefault(figure, []).append(value)
+            self._cache[key] = lines
+        return lines.get(name, [None] * points)
+
+
+def travel(action: str, at: float | None, *, start: float | None, end: float | None,
+           window_s: float | None, alerts: tuple[Alert, ...] = ()) -> float | None:
+    """Where a time key leads from `at` (None: now). back / forward: a window's width
+    (forward past the end is now again); start: the first full window; end: now;
+    alert: the moment the newest alert before `at` fired (from now: the newest)."""
+    if start is None or end is None:
+        return None
+    width = window_s if window_s is not None else max((end - start) / 10, 1.0)
+    here = end if at is None else at
+    if action == "back":
+        return max(here - width, min(start + width, end))
+    if action == "forward":
+        moved = here + width
+        return None if at is None or moved >= end else moved
+    if action == "start":
+        return min(start + width, end)
+    if action == "alert":
+        fired = sorted(alert.fired_at for alert in alerts)
+        index = bisect_left(fired, here) if at is not None else len(fired)
+        if index == 0:
+            return fired[-1] if fired else at
+        return fired[index - 1]
+    return None
+
+
+def now_or_wall(snapshot: Snapshot | None) -> float:
+    """The moment the dashboard stands at: the one shown, the log's now, or the wall."""
+    if snapshot is not None and snapshot.at is not None:
+        return snapshot.at
+    if snapshot is not None and snapshot.clock is not None:
+        return snapshot.clock.now
+    return time.time()
+
+
+
+# The history view's charts: figure key (as in figure_values), title, threshold name.
+CHARTS = (
+    ("error_rate", "Error rate", "error_rate"),
+    ("latency_p95_s", "Latency p95 (s)", "latency_p95_s"),
+    ("active_workflows", "Active workflows", "active_workflows"),
+    ("throughput_per_min", "Throughput (/min)", None),
+)
+CHART_POINTS = 120
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One figure over the whole log: points (minutes from the log's start, value),
+    its threshold line, and the minutes at which its alerts fired."""
+
+    title: str
+    xs: list[float]
+    ys: list[float]
+    threshold: float | None
+    fired: list[float]
+    xlabel: str
+
+
+def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
+           points: int = CHART_POINTS) -> list[Chart]:
+    """Each charted figure at `points` moments from the log's first event to its last
+    (over the window ending at each), with threshold lines and alert moments."""
+    if history.start is None or history.end is None:
+        return []
+    start = history.start
+    series = history.series(start, history.end, points, window_s)
+    limits = {state.name: state.threshold for state in snapshot.thresholds}
+    out = []
+    for key, title, threshold in CHARTS:
+        xs, ys = [], []
+        for at, figures in series:
+            value = figure_values(figures).get(key)
+            if value is not None:  # no data is a gap, not a zero
+                xs.append((at - start) / 60.0)
+                ys.append(float(value))
+        fired = [(alert.fired_at - start) / 60.0 for alert in snapshot.alerts
+                 if alert.name == threshold]
+        out.append(Chart(title, xs, ys, limits.get(threshold) if threshold else None,
+                         fired, f"minutes from {stamp(start)}"))
+    return out
