@@ -21,7 +21,7 @@ from typing import Any
 from wftui.core.ledger import Ledger
 from wftui.core.ledger_merge import export_pieces, part_ledger
 from wftui.sources.filereader import CHUNK_BYTES, MAX_LINE_BYTES, LineSplitter
-from wftui.sources.split import PartRead
+from wftui.sources.split import PartRead, fork_reader
 
 COUNTER = struct.Struct("<qq")  # bytes read, lines read: one slot per reader
 
@@ -63,7 +63,7 @@ def start_reader(name: str, fd: int, part: tuple[int, int], ledger: Ledger,
     except OSError:
         return None, -1
     try:
-        pid = os.fork()
+        pid = fork_reader()
     except OSError:
         os.close(readable)
         os.close(writable)

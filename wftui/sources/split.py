@@ -238,6 +238,22 @@ def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Led
     return status.as_dict()
 
 
+#: Signals held back while forking: delivered in the middle of os.fork's own
+#: after-fork hooks, SystemExit (from `commands.signals`) is printed and swallowed there
+#: ("Exception ignored in _releaseLock") instead of ending the command.
+_HELD_DURING_FORK = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
+
+
+def fork_reader() -> int:
+    """os.fork() with the ending signals held until it has returned (in both processes);
+    a signal sent meanwhile is delivered right after, in plain Python code."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_DURING_FORK)
+    try:
+        return os.fork()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _start_child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
                  children: list[Child]) -> Child:
     """Fork a reader for `part`; (None, -1, part) when no process can be started."""
@@ -247,7 +263,7 @@ def _start_child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
         return None, -1, part
     parent = os.getpid()
     try:
-        pid = os.fork()
+        pid = fork_reader()
     except OSError:  # no processes left: likewise
         os.close(readable)
         os.close(writable)
