@@ -5,7 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 
 from tests.view.conftest import T0, run, snapshot_of
-from wftui.view.history import FigureHistory, figure_values
+from wftui.core.history import figure_values
+from wftui.view.history import FigureHistory
 from wftui.view.status import source_text, sources_text, status_text
 
 

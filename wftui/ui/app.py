@@ -30,6 +30,7 @@ from textual.screen import Screen
 from wftui.alerts.desk import AlertDesk
 from wftui.config import WINDOWS, Settings
 from wftui.core.format import window
+from wftui.core.history import figure_values
 from wftui.live import LiveMonitor
 from wftui.ui.alert_control import AlertControl
 from wftui.ui.alert_control import palette_entries as alert_palette_entries
@@ -44,7 +45,7 @@ from wftui.ui.screens.incident import DemoControl, IncidentScreen, switch_incide
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
 from wftui.view.dashboard import Dashboard, dashboard
-from wftui.view.history import FigureHistory, figure_values
+from wftui.view.history import FigureHistory
 from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
 from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery

@@ -8,7 +8,6 @@ on time, not on how often snapshots happened to be taken, and keep memory bounde
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
 BUCKET_S = 5.0
 KEPT_S = 3600.0  # an hour, so the "1h" window has a full line
@@ -57,17 +56,3 @@ class FigureHistory:
             if value is not None:
                 out[index] = value
         return out
-
-
-def figure_values(figures: dict[str, Any]) -> dict[str, float | None]:
-    """The figures the dashboard draws, flattened from `Snapshot.figures()`."""
-    latency = figures.get("latency_s") or {}
-    return {
-        "error_rate": figures.get("error_rate"),
-        "latency_p50_s": latency.get("p50"),
-        "latency_p95_s": latency.get("p95"),
-        "latency_p99_s": latency.get("p99"),
-        "active_workflows": figures.get("active_workflows"),
-        "queue_depth": figures.get("queue_depth"),
-        "throughput_per_min": figures.get("throughput_per_min"),
-    }
