@@ -523,3 +523,28 @@ def test_a_signal_to_check_reading_in_parts_stops_its_readers(tmp_path: Path,
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
         proc.stderr.close()  # type: ignore[union-attr]
+
+
+def _completed(path: Path, first: float, count: int) -> None:
+    """`count` executions of 1 s, one every 6 s from `first` (epoch seconds)."""
+    with path.open("w") as out:
+        for i in range(count):
+            start = first + 6 * i
+            out.write(json.dumps({"event": "workflow_start", "execution_id": f"E{i}",
+                                  "timestamp": start}) + "\n")
+            out.write(json.dumps({"event": "workflow_complete", "execution_id": f"E{i}",
+                                  "status": "success", "timestamp": start + 1}) + "\n")
+
+
+def test_an_old_log_is_said_to_be_history_and_a_live_one_is_not(
+        env: dict[str, str], tmp_path: Path) -> None:
+    old, live = tmp_path / "old.log", tmp_path / "live.log"
+    two_days = 2 * 86400
+    _completed(old, time.time() - two_days - 60, 10)  # ends ~2 days ago
+    _completed(live, time.time() - 60, 5)  # ends ~30 s ago: within the 5m window
+    told = json.loads(run(env, str(old)).stdout)
+    assert [w for w in told.get("warnings", []) if w.startswith("history:")] == [
+        w for w in told["warnings"] if "2 days ago" in w and "as of its end" in w]
+    assert any(w.startswith("history: the log ends") for w in told["warnings"])
+    quiet = json.loads(run(env, str(live)).stdout)
+    assert not any(w.startswith("history:") for w in quiet.get("warnings", []))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import time
 from typing import Any
 
 import orjson
@@ -19,12 +20,14 @@ from wftui.alerts.silences import Silence, SilenceStore, gather
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, Settings, parse_duration
+from wftui.core.clock import log_clock
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
 from wftui.core.thresholds import FIRING, ThresholdEngine
 from wftui.core.understood import annotate, log_warnings, not_understood_sources
 from wftui.view.render_text import snapshot_text
+from wftui.view.timeline import ago, stamp
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,6 +67,16 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
     ledger, statuses = read_once(paths, new_ledger, prices)
     return ledger, [check_entry(annotate(file_source_entry(ledger, status), ledger))
                     for status in statuses]
+
+
+def _history_warning(ledger: Ledger, settings: Settings) -> list[str]:
+    """An old log (its newest event older than the window) is judged as of its end: a
+    cron job reading it must be told that this is history, not now."""
+    clock = log_clock(ledger.window_anchor, time.time(), settings.window_s)
+    if clock.live or clock.log_end is None:
+        return []
+    return [f"history: the log ends {stamp(clock.log_end)} UTC, {ago(clock.behind_s or 0.0)}:"
+            " figures and alerts are as of its end, not now"]
 
 
 def _reason(source: dict[str, Any]) -> str:
@@ -144,7 +157,7 @@ def run(options: argparse.Namespace) -> int:
     if problem is not None:
         fail(problem)
     if ledger is not None:
-        warnings = log_warnings(ledger) + warnings
+        warnings = log_warnings(ledger) + warnings + _history_warning(ledger, settings)
     engine = ThresholdEngine(settings.thresholds)
     if options.at is not None:
         snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
