@@ -60,8 +60,11 @@ def test_diff_text_shows_verdict_headers_and_rows(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr  # they differ
     lines = done.stdout.splitlines()
     assert lines[0] == "the replay succeeded where the original failed at fetch_ticket"
-    assert lines[2].startswith("the original: EXEC-1 failed at fetch_ticket, 1.00s, 1 steps")
-    assert lines[3].startswith("the replay: EXEC-1-replay succeeded, 250ms, 1 steps")
+    # no token fields logged: no data ("—"), never 0
+    assert lines[2].startswith("the original: EXEC-1 failed at fetch_ticket, 1.00s, 1 step, "
+                               "tokens —, cost —")
+    assert lines[3].startswith("the replay: EXEC-1-replay succeeded, 250ms, 1 step, "
+                               "tokens —, cost —")
     assert "duration ratio (the replay / the original): 0.25" in lines
     row = next(line for line in lines if line.startswith("* fetch_ticket"))
     assert "failed 1.00s" in row and "ok 250ms" in row

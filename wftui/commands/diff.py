@@ -106,11 +106,12 @@ def comparison_text(comparison: Comparison) -> str:
     lines = [fmt.visible(comparison.verdict), ""]
     for label, summary in ((comparison.left_label, left), (comparison.right_label, right)):
         where = f" at {summary.failed_step}" if summary.failed_step else ""
+        tokens, cost = fmt.usage(summary.input_tokens, summary.output_tokens,
+                                 summary.cost_usd)
         lines.append(fmt.visible(
             f"{label}: {summary.execution_id} {summary.status}{where}, "
-            f"{fmt.seconds(summary.duration_s, 'running')}, {summary.steps} steps, "
-            f"tokens {summary.input_tokens:,}/{summary.output_tokens:,}, "
-            f"cost ${summary.cost_usd:.4f}"
+            f"{fmt.seconds(summary.duration_s, 'running')}, {summary.steps} "
+            f"step{'' if summary.steps == 1 else 's'}, tokens {tokens}, cost {cost}"
             + (f", error: {summary.error[:120]}" if summary.error else "")))
     if comparison.duration_ratio is not None:
         lines.append(fmt.visible(

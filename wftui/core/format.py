@@ -56,6 +56,14 @@ def threshold_figure(name: str, value: float | None, none: str = NO_DATA) -> str
     return count(value, none)
 
 
+def usage(input_tokens: int, output_tokens: int, cost_usd: float) -> tuple[str, str]:
+    """An execution's tokens ("1,200 in / 300 out") and cost ("$0.0061"); "—" for each
+    that nothing logged (sums start at 0: a log without token fields is no data, not 0)."""
+    tokens = (f"{input_tokens:,} in / {output_tokens:,} out"
+              if input_tokens or output_tokens else "—")
+    return tokens, (f"${cost_usd:.4f}" if cost_usd else "—")
+
+
 def clock(epoch: float | None, none: str = "-") -> str:
     """Wall-clock time of day, UTC: 12:00:03."""
     if epoch is None:

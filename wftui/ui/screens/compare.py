@@ -186,14 +186,14 @@ def row_cells(row: StepRow) -> tuple[Text, Text, Text, Text, Text]:
 
 
 def _summary_cells(summary: Summary) -> list[Text]:
-    tokens = f"{summary.input_tokens:,} in / {summary.output_tokens:,} out"
+    tokens, cost = fmt.usage(summary.input_tokens, summary.output_tokens, summary.cost_usd)
     return [
         Text(safe(summary.execution_id), style="bold"),
         Text(summary.status, style=STATUS_STYLE.get(summary.status, "")),
         Text(fmt.seconds(summary.duration_s, "running")),
         Text(str(summary.steps)),
         Text(tokens),
-        Text(f"${summary.cost_usd:.4f}"),
+        Text(cost),
         Text(clip(safe(summary.failed_step), 40) or "—"),
         Text(clip(safe(summary.error), 80) or "—", style="red" if summary.error else "dim"),
     ]
