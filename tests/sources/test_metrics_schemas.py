@@ -307,3 +307,18 @@ def test_traffic_with_no_status_understood_is_exit_2_not_no_traffic(
     assert "\n" not in line and "Traceback" not in line
     assert "no execution status understood" in line
     assert named in line and hint in line
+
+
+def test_the_service_s_own_families_come_before_the_client_library_s() -> None:
+    from wftui.sources.metrics import missing_families
+
+    names = settings_for({}).names
+    # What prometheus_client's default registry exposes beside a service's own two.
+    runtime = ["python_gc_objects_collected_total", "python_gc_objects_uncollectable_total",
+               "python_gc_collections_total", "python_info", "process_virtual_memory_bytes",
+               "process_resident_memory_bytes", "process_start_time_seconds",
+               "process_cpu_seconds_total", "process_open_fds", "process_max_fds"]
+    exposed = [*runtime, "jobs_processed_total", "job_latency_seconds"]
+    shown = missing_families(names, exposed).split("closest first: ")[1].split(", ")
+    assert shown[:2] == ["jobs_processed_total", "job_latency_seconds"] or \
+        shown[:2] == ["job_latency_seconds", "jobs_processed_total"]

@@ -340,6 +340,9 @@ def _retrieve(future: asyncio.Future[ParsedScrape]) -> None:
         future.exception()
 
 
+RUNTIME_PREFIXES = ("python_", "process_", "go_", "promhttp_", "jvm_", "nodejs_")
+
+
 def missing_families(names: MetricNames, exposed: Sequence[str]) -> str:
     """One line: none of the configured families is there; the closest it has, first."""
     wanted = sorted(names.family_names())
@@ -347,7 +350,10 @@ def missing_families(names: MetricNames, exposed: Sequence[str]) -> str:
     def closeness(name: str) -> float:
         return max(difflib.SequenceMatcher(None, name, want).ratio() for want in wanted)
 
-    closest = sorted(exposed, key=lambda name: -closeness(name))[:8]
+    # A client library's own families (python_gc_*, process_*, go_*) are never the
+    # workflow's: they come after the service's own, however alike their names.
+    closest = sorted(exposed, key=lambda name: (name.startswith(RUNTIME_PREFIXES),
+                                                -closeness(name)))[:8]
     shown = ", ".join(clean_line(name, 80) for name in closest) or "none"
     return (f"none of the configured metrics ({', '.join(wanted)}) is exposed; it has "
             f"{len(exposed):,} famil{'y' if len(exposed) == 1 else 'ies'}, closest first: "
