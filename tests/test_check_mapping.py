@@ -93,6 +93,8 @@ def test_a_log_of_no_events_is_exit_2_naming_its_fields(tmp_path: Path,
     assert "other.log: none of its 40 lines is an event" in message
     for field in ("ts (40)", "level (40)", "msg (40)", "trace_id (40)", "[logs.fields]"):
         assert field in message
+    # the presets are named by the value to write, not only by the key
+    assert "[logs] format ('structlog' or 'python-json-logger')" in message
     assert result.stdout == ""
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from wftui.core.ledger import Ledger
-from wftui.core.mapping import CONTRACT_EVENTS
+from wftui.core.mapping import CONTRACT_EVENTS, PRESETS
 from wftui.core.timestamps import parse_timestamp
 
 # Values named per kind of warning (the most frequent first).
@@ -41,7 +41,8 @@ def not_understood(ledger: Ledger, source: str) -> str | None:
     hint = (f"perhaps {suggestion}" if suggestion is not None
             else 'e.g. event = "...", execution_id = "..."')
     return (f"none of its {lines:,} lines is an event{mapped}; its lines have the fields "
-            f"{_top(seen, 12)}: map them with [logs.fields] ({hint}) or [logs] format")
+            f"{_top(seen, 12)}: map them with [logs.fields] ({hint}) or [logs] format "
+            f"({' or '.join(repr(name) for name in PRESETS)})")
 
 
 def log_warnings(ledger: Ledger) -> list[str]:
