@@ -155,3 +155,45 @@ async def test_keys_on_a_focused_panel(harness) -> None:  # noqa: F811
         dialog = await wait_for(pilot, lambda: isinstance(h.app.screen, SilenceDialog)
                                 and h.app.screen, "the dialog")
         assert dialog.alert == "active_workflows"
+
+
+async def test_keys_on_the_alerts_list(harness) -> None:  # noqa: F811
+    """Tab reaches the alerts list; its keys act on the selected alert (the error rate:
+    3 of 10 failed is over 5%, the only alert of this log); the table's s still sorts."""
+    from wftui.ui.widgets.alerts_list import AlertsList
+    from wftui.ui.widgets.executions_table import ExecutionsTable
+
+    log = events()
+    h = harness(log, preload=True, relative=True)
+    async with h.app.run_test(size=(140, 45)) as pilot:
+        await settled(pilot, h.app, len(log))
+        listed = h.app.screen.query_one(AlertsList)
+        await wait_for(pilot, lambda: len(listed.alerts) == 1, "the error rate alert")
+        # the table has focus: s sorts (start_ts is the first sort, then the next one)
+        sort_before = h.app.table_query.sort
+        await pilot.press("s")
+        assert h.app.table_query.sort != sort_before
+        assert isinstance(h.app.focused, ExecutionsTable)
+        sorted_by = h.app.table_query.sort
+        for _ in range(8):  # tab cycles through the panels to the list
+            if h.app.focused is listed:
+                break
+            await pilot.press("tab")
+        assert h.app.focused is listed
+        await pilot.press("down", "up", "down")  # one alert: the selection stays on it
+        assert listed.selected == 0
+        assert "› ● error_rate" in listed.shown_text.plain
+        await pilot.press("a")
+        await wait_for(pilot, lambda: "error_rate" in SilenceStore().acknowledgements(),
+                       "the error rate acknowledged")
+        await pilot.press("s")
+        dialog = await wait_for(pilot, lambda: isinstance(h.app.screen, SilenceDialog)
+                                and h.app.screen, "the silence dialog")
+        assert dialog.alert == "error_rate"
+        assert h.app.table_query.sort == sorted_by  # the list's s did not sort
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(h.app.screen, SilenceDialog), "closed")
+        await pilot.press("enter")
+        why = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
+                             and h.app.screen, "why the error rate")
+        assert why.view.figure == "error_rate"

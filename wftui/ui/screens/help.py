@@ -22,6 +22,7 @@ from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
 from wftui.ui.screens.silence import SilencesScreen
 from wftui.ui.screens.why import WhyScreen
+from wftui.ui.widgets.alerts_list import AlertsList
 from wftui.ui.widgets.executions_table import ExecutionsTable
 from wftui.ui.widgets.figure_panel import FigurePanel
 from wftui.ui.widgets.step_tree import StepTree
@@ -59,6 +60,7 @@ def help_sections(app_bindings: Iterable[BindingType]) -> HelpSections:
             ("Compare", bindings(CompareScreen.BINDINGS)),
             ("Malformed lines", bindings(MalformedScreen.BINDINGS)),
             ("Figure panel (tab to it)", bindings(FigurePanel.BINDINGS)),
+            ("Alerts list (tab to it)", bindings(AlertsList.BINDINGS)),
             ("Why (x)", bindings(WhyScreen.BINDINGS)),
             ("Silences (palette)", bindings(SilencesScreen.BINDINGS))]
 

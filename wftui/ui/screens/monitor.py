@@ -151,6 +151,10 @@ class MonitorScreen(Screen[None]):
             return
         await self.app.run_action(f"{event.action}({threshold!r})")
 
+    async def on_alerts_list_alert_asked(self, event: AlertsList.AlertAsked) -> None:
+        """A key on the focused alerts list: why / silence / acknowledge that alert."""
+        await self.app.run_action(f"{event.action}({event.alert_name!r})")
+
     def on_executions_table_execution_selected(
             self, event: ExecutionsTable.ExecutionSelected) -> None:
         event.stop()

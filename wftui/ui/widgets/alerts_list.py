@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 
 from wftui.core.format import clock, seconds, threshold_figure
 from wftui.core.thresholds import Alert
@@ -10,8 +12,10 @@ from wftui.ui.widgets.quiet_static import QuietStatic
 from wftui.view.text import plain
 
 
-def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:
-    """Newest first; a still-firing one says so instead of a clear time."""
+def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
+                selected: int | None = None) -> Text:
+    """Newest first; a still-firing one says so instead of a clear time. The line at
+    `selected` (the list has focus) is drawn reversed and marked with `›`."""
     text = Text(no_wrap=True, end="")
     if not alerts:
         text.append("no alerts so far", style="dim")
@@ -21,6 +25,9 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:
             text.append("\n")
         cleared = alert.cleared_at
         firing = cleared is None
+        start = len(text)
+        if selected is not None:  # unfocused, the lines look as they always did
+            text.append("› " if index == selected else "  ")
         text.append("● " if firing else "○ ", style="bold red" if firing else "dim")
         text.append(plain(alert.name, "bold" if firing else ""))
         text.append(f"  fired {clock(alert.fired_at)}")
@@ -30,19 +37,79 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50) -> Text:
             text.append(f"  cleared {clock(cleared)}"
                         f" ({seconds(cleared - alert.fired_at)})", style="dim")
         text.append(f"  peak {threshold_figure(alert.name, alert.peak)}")
+        if index == selected:
+            text.stylize("reverse", start, len(text))
     return text
 
 
 class AlertsList(QuietStatic):
-    """A panel listing alert history (newest first)."""
+    """A panel listing alert history (newest first).
+
+    Focused (tab, or a click), up/down select an alert; enter or x asks why, s silences
+    it, a acknowledges it (`AlertAsked`, handled by the screen like a panel's keys).
+    """
 
     DEFAULT_CSS = """
     AlertsList { height: auto; max-height: 8; border: round $primary-darken-1;
                  padding: 0 1; }
+    AlertsList:focus { border-title-style: reverse; }
     """
+    can_focus = True
+    BINDINGS = [
+        Binding("up", "move(-1)", "Previous alert", show=False),
+        Binding("down", "move(1)", "Next alert", show=False),
+        Binding("enter,x", "ask('why')", "Why",
+                tooltip="on the alerts list (tab to it): why the selected alert fired"),
+        Binding("s", "ask('silence')", "Silence",
+                tooltip="on the alerts list: silence the selected alert"),
+        Binding("a", "ask('acknowledge')", "Acknowledge",
+                tooltip="on the alerts list: acknowledge the selected alert"),
+    ]
+
+    class AlertAsked(Message):
+        """The operator asked about the selected alert: why, silence or acknowledge."""
+
+        def __init__(self, name: str, action: str) -> None:
+            super().__init__()
+            self.alert_name = name  # the threshold's name, e.g. error_rate
+            self.action = action
+
+    alerts: tuple[Alert, ...] = ()
+    selected = 0
 
     def on_mount(self) -> None:
         self.border_title = "Alerts"
 
     def show(self, alerts: tuple[Alert, ...]) -> None:
-        self.show_text(alerts_text(alerts))
+        """Display the alerts; the selection stays on the same alert when one is added
+        on top (newest first), else within the list."""
+        if self.alerts and alerts and self.selected < len(self.alerts):
+            kept = self.alerts[self.selected]
+            self.selected = next((i for i, a in enumerate(alerts)
+                                  if (a.name, a.fired_at) == (kept.name, kept.fired_at)),
+                                 self.selected)
+        self.alerts = alerts
+        self.selected = max(0, min(self.selected, len(alerts) - 1))
+        self._draw()
+
+    def _draw(self) -> None:
+        # Only a focused list shows its selection (unfocused, the keys act elsewhere).
+        self.show_text(alerts_text(self.alerts,
+                                   selected=self.selected if self.has_focus else None))
+
+    def on_focus(self) -> None:
+        self._draw()
+
+    def on_blur(self) -> None:
+        self._draw()
+
+    def action_move(self, step: int) -> None:
+        if self.alerts:
+            self.selected = max(0, min(self.selected + step, min(len(self.alerts), 50) - 1))
+            self._draw()
+
+    def action_ask(self, action: str) -> None:
+        if not self.alerts:
+            self.notify("no alert to act on", severity="warning", markup=False)
+            return
+        self.post_message(self.AlertAsked(self.alerts[self.selected].name, action))
