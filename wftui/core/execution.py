@@ -222,6 +222,32 @@ def note_early_completion(execution: Execution, key: str, completed: float, fail
     execution.early_completes.setdefault(key, []).append((completed, failed, waits))
 
 
+def add_step_details(execution: Execution, event: Any, failed: bool) -> None:
+    """The rarer parts of a step_complete (a `LogEvent`): a failure, tokens and cost of
+    an LLM step."""
+    if failed:
+        execution.failed = True
+        execution.failed_steps += 1  # for the errors column (Execution.row)
+        note_failure(execution, event)
+    count = event.input_tokens
+    if count is not None and count > 0:
+        execution.input_tokens += count
+    count = event.output_tokens
+    if count is not None and count > 0:
+        execution.output_tokens += count
+    cost = event.cost_usd
+    if cost is not None and cost > 0:
+        execution.cost_usd += cost
+
+
+def note_failure(execution: Execution, event: Any) -> None:
+    """The first failed step and the first error text an execution shows."""
+    if execution.failed_step is None and event.step_name is not None:
+        execution.failed_step = event.step_name
+    if execution.first_error is None and event.error:
+        execution.first_error = event.error
+
+
 @dataclass(frozen=True, slots=True)
 class ExecutionRow:
     """What the executions table shows of one execution, frozen at a snapshot."""

@@ -10,7 +10,7 @@ ones are folded into compact samples (`SampleSeries`) that the figures still cou
 from __future__ import annotations
 
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +19,9 @@ from typing import Any
 from wftui.core.execution import (
     MAX_RAW_LINES,
     Execution,
+    add_step_details,
     note_early_completion,
+    note_failure,
     pop_start,
     push_start,
     trim_raw,
@@ -40,13 +42,10 @@ from wftui.core.replay_links import ReplayLinks
 from wftui.core.retention import Retention
 from wftui.core.step_samples import StepSamples
 from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
+from wftui.core.unknown_input import UnknownInput
 
 # Events stamped further than this ahead of the clock do not move the window's end.
 FUTURE_TOLERANCE_S = 300.0
-# Distinct unknown event names / status words / refused lines' keys counted for warnings.
-MAX_UNKNOWN_WORDS = 200
-# Refused lines per source whose values are sampled (for a mapping suggestion).
-VALUE_SAMPLE_LINES = 20_000
 # Queue depth readings kept for its growth rate.
 QUEUE_POINTS_KEPT = 4096
 
@@ -82,10 +81,11 @@ class Ledger:
         self._decode = mapping.decode if mapping is not None else decode_event
         self._event_type = mapping.event_type if mapping is not None else LogEvent
         self.status_words = status_words(mapping.statuses if mapping is not None else None)
-        self.unknown = Counter[tuple[str, str]]()  # ("event"|"status", word) -> count
-        self.seen_fields: dict[str, Counter[str]] = {}  # source -> keys of refused lines
-        # source -> key -> a few of its values (to suggest a mapping: core/understood.py)
-        self.seen_values: dict[str, dict[str, Counter[Any]]] = {}
+        self.not_understood = UnknownInput()
+        # The same containers (never rebound): read by core/understood.py for warnings.
+        self.unknown = self.not_understood.words
+        self.seen_fields = self.not_understood.fields
+        self.seen_values = self.not_understood.values
         # Raw lines feed the step tree; a one-shot `check` shows none, so it counts
         # them (in raw_dropped) instead of keeping them: less memory, less work.
         self.keep_raw = keep_raw
@@ -238,7 +238,7 @@ class Ledger:
                 failed = event.success is False
                 if failed or event.input_tokens is not None \
                         or event.output_tokens is not None or event.cost_usd is not None:
-                    self._step_details(execution, event, failed)
+                    add_step_details(execution, event, failed)
                 if start is None:
                     note_early_completion(execution, key, ts, failed, seconds is None)
                     if seconds is None:
@@ -282,7 +282,7 @@ class Ledger:
                 return None, 1
         else:
             if type(value) is dict:
-                self._note_fields(source, value)
+                self.not_understood.note_fields(source, value)
                 if self.mapping is not None:
                     value = self.mapping.contract_dict(value)
             reason = check_event(value)
@@ -315,13 +315,13 @@ class Ledger:
             execution.failed = True
             if execution.error_ts is None or ts < execution.error_ts:
                 execution.error_ts = ts
-            self._note_failure(execution, event)
+            note_failure(execution, event)
         elif kind == "workflow_complete":
             execution.complete_ts = ts
             word = event.status
             status = self.status_words.get(word) if word is not None else None
             if status is None and word is not None:
-                self._note_unknown("status", word)
+                self.not_understood.note_word("status", word)
             execution.complete_status = status or word
             duration = event.duration_ms
             if duration is not None and duration >= 0:
@@ -337,62 +337,7 @@ class Ledger:
                 self.links.link(self.executions, original, execution.execution_id)
         else:
             self.unknown_events += 1
-            self._note_unknown("event", kind)
-
-    def _note_unknown(self, what: str, word: str) -> None:
-        """Count an event name or status word we do not know (a bounded number of them)."""
-        key = (what, word[:100])
-        if key in self.unknown or len(self.unknown) < MAX_UNKNOWN_WORDS:
-            self.unknown[key] += 1
-
-    def _note_fields(self, source: str, value: dict[str, Any]) -> None:
-        """The keys of a line read as JSON the typed decoder refused: if none of a file's
-        lines is an event, they tell the operator what to map."""
-        seen = self.seen_fields.get(source)
-        if seen is None:
-            seen = self.seen_fields[source] = Counter()
-        for key in list(value)[:50]:
-            if key in seen or len(seen) < MAX_UNKNOWN_WORDS:
-                seen[key[:100]] += 1
-        values = self.seen_values.setdefault(source, {})
-        sampled = values.setdefault("", Counter())  # "" holds the count of lines sampled
-        if sampled[""] >= VALUE_SAMPLE_LINES:
-            return
-        sampled[""] += 1
-        for key, item in list(value.items())[:50]:
-            if not key:
-                continue
-            if type(item) is str and len(item) <= 100 or type(item) in (int, float):
-                kept = values.get(key)
-                if kept is None:
-                    if len(values) >= 50:
-                        continue
-                    kept = values[key] = Counter()
-                if item in kept or len(kept) < 20:
-                    kept[item] += 1
-
-    def _step_details(self, execution: Execution, event: LogEvent, failed: bool) -> None:
-        """The rarer parts of a step_complete: a failure, tokens and cost of an LLM step."""
-        if failed:
-            execution.failed = True
-            execution.failed_steps += 1  # for the errors column (Execution.row)
-            self._note_failure(execution, event)
-        count = event.input_tokens
-        if count is not None and count > 0:
-            execution.input_tokens += count
-        count = event.output_tokens
-        if count is not None and count > 0:
-            execution.output_tokens += count
-        cost = event.cost_usd
-        if cost is not None and cost > 0:
-            execution.cost_usd += cost
-
-    @staticmethod
-    def _note_failure(execution: Execution, event: LogEvent) -> None:
-        if execution.failed_step is None and event.step_name is not None:
-            execution.failed_step = event.step_name
-        if execution.first_error is None and event.error:
-            execution.first_error = event.error
+            self.not_understood.note_word("event", kind)
 
     def _queue_depth(self, value: float | None, ts: float) -> None:
         if value is not None:

@@ -22,7 +22,7 @@ The merged ledger keeps no raw lines: parts are for ledgers that keep none (`che
 from __future__ import annotations
 
 import sys
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
@@ -35,7 +35,7 @@ from wftui.core.execution import (
     push_start,
     summary_values,
 )
-from wftui.core.ledger import MAX_UNKNOWN_WORDS, Ledger, MalformedLine, SourceCounts
+from wftui.core.ledger import Ledger, MalformedLine, SourceCounts
 
 # Ledger counters that simply add up across parts.
 _SUMS = ("late_events", "future_events", "malformed_total", "events_total",
@@ -142,13 +142,7 @@ class PartMerge:
             ledger.queue_depth, ledger.queue_depth_ts = depth, depth_ts
         for name, total in tail["sums"].items():
             setattr(ledger, name, getattr(ledger, name) + total)
-        for key, count in tail["unknown"].items():  # bounded as Ledger._note_unknown is
-            if key in ledger.unknown or len(ledger.unknown) < MAX_UNKNOWN_WORDS:
-                ledger.unknown[key] += count
-        for name, seen in tail["seen_fields"].items():
-            ledger.seen_fields.setdefault(name, Counter()).update(seen)
-        for name, values in tail["seen_values"].items():  # the earlier part's sample wins
-            ledger.seen_values.setdefault(name, values)
+        ledger.not_understood.merge(tail["unknown"], tail["seen_fields"], tail["seen_values"])
         kept: deque[MalformedLine] = ledger.malformed
         kept.extend(MalformedLine(source, lineno + self.line_offset, reason, text)
                     for source, lineno, reason, text in tail["malformed"])
