@@ -170,3 +170,19 @@ def test_known_workflows_only_when_one(explained: dict[str, Any]) -> None:
     assert known_workflows(explained) == {"latency_p95_s": "support"}
     assert known_workflows({"error_rate": {"by_workflow": [{"workflow_name": "(no "
                                                             "workflow_name)"}]}}) == {}
+
+
+def test_a_previous_window_before_the_log_is_no_data_not_zero() -> None:
+    """A 10-minute window ending 12:10 starts at 12:00:00; the log's first execution
+    starts at 12:01:58, so there is nothing to compare with: no "+4 vs 0"."""
+    out = explain(ledger(), window_s=600.0, end=END, now=END, thresholds=THRESHOLDS)
+    errors = out["error_rate"]
+    assert (errors["failed"], errors["ended"]) == (5, 15)  # both windows' executions
+    assert errors["previous_failed"] is None
+    assert all(row["change"] is None for row in errors["by_step"])
+    assert out["latency_p95_s"]["previous_p95_s"] is None
+    assert out["previous_note"] == "no previous window: the log starts inside this one"
+    # An 8-minute window starts at 12:02:00, after the first start (12:01:58): compared.
+    reached = explain(ledger(), window_s=480.0, end=END, now=END, thresholds=THRESHOLDS)
+    assert reached["error_rate"]["previous_failed"] is not None
+    assert "previous_note" not in reached

@@ -98,7 +98,8 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
                          f"{fmt.visible(str(row['execution_id']))}  "
                          f"{fmt.visible(str(row['workflow_name'] or ''))}")
     lines.append(_queue_line(explain["queue_depth"]))
-    for note in (explain.get("note"), errors.get("note"), latency.get("note")):
+    for note in (explain.get("note"), explain.get("previous_note"), errors.get("note"),
+                 latency.get("note")):
         if note:
             lines.append(f"  note: {note}")
     return lines

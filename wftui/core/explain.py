@@ -269,8 +269,11 @@ def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
     window of the same length before it (none with window_s None: everything)."""
     start = None if window_s is None else end - window_s
     current = _ended(ledger, start, end, now)
+    # A previous window the log does not reach into is no data, not "0 failed of 0":
+    # every group would read "+N" against nothing.
+    covered = start is not None and window_s is not None and _log_reaches(ledger, start)
     previous = _ended(ledger, start - window_s, start, now) \
-        if start is not None and window_s is not None else None
+        if covered and start is not None and window_s is not None else None
     idle = ledger.idle_timeout
 
     def details(group: list[Ended]) -> dict[str, ExecutionDetail] | None:
@@ -285,10 +288,20 @@ def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
         "queue_depth": queue_growth(ledger.queue_depth_points, start, end,
                                     limits.get("queue_depth")),
     }
+    if start is not None and not covered:
+        out["previous_note"] = "no previous window: the log starts inside this one"
     if ledger.kept.folded_count:
         out["note"] = (f"{ledger.kept.folded_count} older executions were folded into samples "
                        "and are counted in the figures but not itemised here")
     return out
+
+
+def _log_reaches(ledger: Ledger, moment: float) -> bool:
+    """Whether the log holds anything from before `moment` (folded executions count)."""
+    oldest = ledger.kept.folded_oldest_ts
+    if oldest is not None and oldest < moment:
+        return True
+    return any(execution.first_ts < moment for execution in ledger.summaries())
 
 
 def _round(value: float | None) -> float | None:

@@ -91,6 +91,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
     """The view of one figure's explanation (see `wftui.core.explain.explain`)."""
     title = TITLES.get(figure, figure)
     notes = tuple(n for n in (explained.get("note"),) if n)
+    if figure in ("error_rate", "latency_p95_s") and explained.get("previous_note"):
+        notes += (explained["previous_note"],)
     if figure == "error_rate":
         part = explained["error_rate"]
         before = (f"; previous window {part['previous_failed']} of {part['previous_ended']}"
