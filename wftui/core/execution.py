@@ -25,7 +25,7 @@ class Execution:
         "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
         "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
         "output_tokens", "cost_usd", "raw", "read_times", "seq", "early_completes",
-        "raw_dropped", "failed_steps",
+        "raw_dropped", "failed_steps", "logged", "sampling",
     )
 
     def __init__(self, execution_id: str, ts: float, seq: int,
@@ -64,6 +64,12 @@ class Execution:
         # index in raw -> time read, for the rare events logged without a timestamp
         self.read_times: dict[int, float] | None = None
         self.seq = seq  # read order of the first event: newest-first lists sort on it
+        # Sampled traces (`wftui.core.sampling`): whether any of its events came from a
+        # log (logs cover every execution: it then counts once, whatever its trace
+        # says), and what its trace said: None (no span read), UNKNOWN, or how many
+        # executions it stands for. `sample_weight` reads the two.
+        self.logged = False
+        self.sampling: float | str | None = None
 
     def copy(self) -> Execution:
         """A copy that later events do not change (to build a step tree outside a lock)."""
@@ -143,6 +149,7 @@ SUMMARY_FIELDS = (
     "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
     "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
     "output_tokens", "cost_usd", "early_completes", "raw_dropped", "failed_steps",
+    "logged", "sampling",
 )
 # One C call for the whole tuple: tens of thousands of summaries cross a pipe at once.
 summary_values: Any = attrgetter(*SUMMARY_FIELDS)
@@ -157,7 +164,7 @@ def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
      execution.failed, execution.failed_step, execution.first_error, execution.open_steps,
      execution.steps, execution.errors, execution.input_tokens, execution.output_tokens,
      execution.cost_usd, execution.early_completes, execution.raw_dropped,
-     execution.failed_steps) = values
+     execution.failed_steps, execution.logged, execution.sampling) = values
     execution.raw = NO_LINES
     execution.read_times = None
     execution.seq = seq

@@ -13,6 +13,7 @@ from typing import Any
 from wftui.core.execution import FAILED, RUNNING
 from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
+from wftui.core.sampling import FROM_LOGS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
 
 NO_LATENCY: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
 # Below this much data, a rate per minute is an extrapolation, not a measurement
@@ -37,6 +38,12 @@ class Figures:
     approximate: bool = False
     # why throughput_per_min is None although executions ended (too short to rate)
     throughput_note: str | None = None
+    # What error rate, latency and throughput are based on (`wftui.core.sampling`):
+    # logs (every execution seen whole), traces weighted by their sampling, or traces
+    # whose sampling is unknown (each counted once: the figures may be biased).
+    basis: str = FROM_LOGS
+    # Trace-only executions of unknown sampling left out because logs cover the window
+    unknown_left_out: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The figure keys of the `wftui check` object."""
@@ -72,6 +79,14 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
     idle = ledger.idle_timeout
     durations: list[float] = []
     ended = failed = running = 0
+    # Sampled traces (docs/figures.md, "Sampled traces"): None while every execution
+    # counts once (the common case, no per-execution work); else the weight of each
+    # duration, and the weighted counts.
+    weights: list[float] | None = None
+    ended_w = failed_w = 0.0
+    weighted_traces = False
+    logged_ended = 0
+    unknown: list[tuple[bool, float | None]] = []  # trace-only, sampling unknown
     oldest = ledger.kept.folded_oldest_ts
     for execution in ledger.summaries():
         if oldest is None or execution.first_ts < oldest:
@@ -84,18 +99,61 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         assert finished is not None
         if finished > end or (start is not None and finished <= start):
             continue
-        ended += 1
-        if status == FAILED:
-            failed += 1
         duration = execution.duration_s(status)
+        weight = 1.0
+        sampling = execution.sampling
+        if sampling is None or execution.logged:
+            logged_ended += 1
+        elif type(sampling) is not float:
+            unknown.append((status == FAILED, duration))
+            continue  # counted below, unless logs cover the window
+        else:
+            weighted_traces = True
+            weight = sampling
+            if weights is None and weight != 1.0:
+                # The first weight: each execution before it stood for one.
+                weights = [1.0] * len(durations)
+                ended_w, failed_w = float(ended), float(failed)
+        ended += 1
+        is_failed = status == FAILED
+        failed += is_failed
+        if weights is not None:
+            ended_w += weight
+            if is_failed:
+                failed_w += weight
         if duration is not None:
             durations.append(duration)
+            if weights is not None:
+                weights.append(weight)
+    basis = FROM_WEIGHTED_TRACES if weighted_traces else FROM_LOGS
+    left_out = 0
+    if unknown and logged_ended:
+        left_out = len(unknown)  # logs cover the window: counted from them
+    elif unknown:
+        basis = FROM_UNKNOWN_TRACES  # nothing better: each counts once
+        for was_failed, duration in unknown:
+            ended += 1
+            failed += was_failed
+            if weights is not None:
+                ended_w += 1.0
+                failed_w += was_failed
+            if duration is not None:
+                durations.append(duration)
+                if weights is not None:
+                    weights.append(1.0)
     folded_values, folded_ok, folded_failed, sketch = ledger.folded.window(start, end)
     approximate = sketch is not None
     durations.extend(folded_values)
     ended += folded_ok + folded_failed
     failed += folded_failed
-    latency = quantiles_of(durations, sketch) if durations or sketch else dict(NO_LATENCY)
+    if weights is not None:
+        weights.extend([1.0] * len(folded_values))
+        ended_w += folded_ok + folded_failed
+        failed_w += folded_failed
+    else:
+        ended_w, failed_w = float(ended), float(failed)
+    latency = (quantiles_of(durations, sketch, weights) if durations or sketch
+               else dict(NO_LATENCY))
 
     steps: dict[str, dict[str, Any]] = {}
     for name, series in sorted(ledger.step_samples.items()):
@@ -121,10 +179,10 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         note = (f"throughput: too short to rate ({ended:,} executions over {span:.3g} s of "
                 f"log; a rate needs {MIN_RATE_SPAN_S:g} s)")
     return Figures(
-        error_rate=failed / ended if ended else None,
+        error_rate=failed_w / ended_w if ended_w > 0 else None,
         latency_s=latency,
         step_latency_s=steps,
-        throughput_per_min=ended / minutes if minutes and has_events else None,
+        throughput_per_min=ended_w / minutes if minutes and has_events else None,
         active_workflows=float(running + ledger.kept.lost_running) if ledger.executions
         or ledger.dormant or ledger.kept.folded_count else None,
         queue_depth=ledger.queue_depth,
@@ -132,5 +190,7 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         failed=failed,
         approximate=approximate,
         throughput_note=note,
+        basis=basis,
+        unknown_left_out=left_out,
     )
 

@@ -26,6 +26,7 @@ from wftui.core.execution import FAILED, RUNNING
 from wftui.core.figures import NO_LATENCY, Figures, rounded
 from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
+from wftui.core.sampling import FROM_LOGS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
 from wftui.core.thresholds import ThresholdEngine, ThresholdState
 
 # Moments judged along the log (at most): fine enough for a threshold's `for`, cheap
@@ -54,6 +55,14 @@ class LogHistory:
         # ~600k executions, and lists of floats would cost four times as much.
         ends, durations, failed = array("d"), array("d"), array("b")
         starts, stops = array("d"), array("d")
+        # Sampled traces, as log_figures weights them (docs/figures.md): each ended
+        # execution's weight and whether a log gave it, and the trace-only executions
+        # of unknown sampling apart (left out where logs cover the window).
+        # Both None (no cost) until the first trace-only execution.
+        weights: array | None = None
+        logged: array | None = None
+        unknown: list[tuple[float, float, bool]] = []  # (end, duration, failed)
+        weighted = False
         oldest = ledger.kept.folded_oldest_ts  # where the log's figures begin (as log_figures)
         for execution in ledger.summaries():
             status = execution.status(now, idle)
@@ -65,8 +74,23 @@ class LogHistory:
             end = execution.end_ts(status)
             assert end is not None
             stops.append(end)
-            ends.append(end)
             duration = execution.duration_s(status)
+            sampling = execution.sampling
+            if sampling is not None and not execution.logged:
+                if type(sampling) is not float:
+                    unknown.append((end, math.nan if duration is None else duration,
+                                    status == FAILED))
+                    continue
+                if weights is None or logged is None:  # each before stood for one
+                    weights = array("d", [1.0]) * len(ends)
+                    logged = array("b", [True]) * len(ends)
+                weighted = True
+                weights.append(sampling)
+                logged.append(False)
+            elif weights is not None and logged is not None:
+                weights.append(1.0)
+                logged.append(True)
+            ends.append(end)
             durations.append(math.nan if duration is None else duration)
             failed.append(status == FAILED)
         folded = ledger.folded
@@ -82,6 +106,32 @@ class LogHistory:
         self.durations = array("d", (durations[index] for index in order))
         self.failed_before = array("q", accumulate((failed[index] for index in order),
                                                    initial=0))
+        # Only when some trace stands for more (or less) than one execution: per-ended
+        # weights, and their running sums (all and failed), for weighted figures.
+        self.weights: array | None = None
+        self.weight_before: array | None = None
+        self.failed_weight_before: array | None = None
+        if weights is not None:
+            weights.extend([1.0] * len(folded.times))
+            self.weights = array("d", (weights[index] for index in order))
+            self.weight_before = array("d", accumulate(self.weights, initial=0.0))
+            self.failed_weight_before = array("d", accumulate(
+                (weights[index] if failed[index] else 0.0 for index in order), initial=0.0))
+        self.logged_before: array | None = None
+        if weighted or unknown:
+            if logged is None:  # only unknown ones: every ended one here was logged
+                logged = array("b", [True]) * len(ends)
+            else:
+                logged.extend([True] * len(folded.times))  # folded: counted as they were
+            self.logged_before = array("q", accumulate((logged[index] for index in order),
+                                                       initial=0))
+        self.unknown_ends = array("d")
+        if unknown:
+            unknown.sort()
+            self.unknown_ends = array("d", (item[0] for item in unknown))
+            self.unknown_durations = array("d", (item[1] for item in unknown))
+            self.unknown_failed_before = array("q", accumulate(
+                (item[2] for item in unknown), initial=0))
         del order
         self.starts = array("d", sorted(starts))
         self.stops = array("d", sorted(stops))
@@ -103,8 +153,39 @@ class LogHistory:
         high = bisect_right(self.ends, at)
         ended = max(high - low, 0)
         failed = self.failed_before[high] - self.failed_before[low] if ended else 0
+        ended_w, failed_w = float(ended), float(failed)
+        weights: list[float] | None = None
+        basis = FROM_LOGS
+        logged_ended = ended
+        if self.logged_before is not None and ended:
+            logged_ended = self.logged_before[high] - self.logged_before[low]
+        if self.weights is not None and logged_ended < ended:
+            assert self.weight_before is not None and self.failed_weight_before is not None
+            ended_w = self.weight_before[high] - self.weight_before[low]
+            failed_w = self.failed_weight_before[high] - self.failed_weight_before[low]
+            weights = [w for w, d in zip(self.weights[low:high], self.durations[low:high],
+                                         strict=True) if d == d]
+            basis = FROM_WEIGHTED_TRACES
         durations = [d for d in self.durations[low:high] if d == d]  # not NaN
-        latency = quantiles_of(durations, None) if durations else dict(NO_LATENCY)
+        left_out = 0
+        if self.unknown_ends:
+            ulow = 0 if window_s is None else bisect_right(self.unknown_ends, at - window_s)
+            uhigh = bisect_right(self.unknown_ends, at)
+            if uhigh > ulow and logged_ended:
+                left_out = uhigh - ulow  # logs cover the window
+            elif uhigh > ulow:
+                basis = FROM_UNKNOWN_TRACES
+                extra = [d for d in self.unknown_durations[ulow:uhigh] if d == d]
+                bad = self.unknown_failed_before[uhigh] - self.unknown_failed_before[ulow]
+                ended += uhigh - ulow
+                failed += bad
+                ended_w += uhigh - ulow
+                failed_w += bad
+                durations.extend(extra)
+                if weights is not None:
+                    weights.extend([1.0] * len(extra))
+        latency = (quantiles_of(durations, None, weights) if durations
+                   else dict(NO_LATENCY))
         span = at - self.start if self.start is not None else 0.0
         if window_s is not None:
             span = min(window_s, span)
@@ -113,16 +194,18 @@ class LogHistory:
         known = self.start is not None and at >= self.start
         at_end = self.end is not None and at >= self.end
         return Figures(
-            error_rate=failed / ended if ended else None,
+            error_rate=failed_w / ended_w if ended_w > 0 else None,
             latency_s=latency,
             step_latency_s=steps or {},
-            throughput_per_min=ended / minutes if minutes and self.has_events else None,
+            throughput_per_min=ended_w / minutes if minutes and self.has_events else None,
             active_workflows=float(running + (self.lost_running if at_end else 0))
             if known else None,
             queue_depth=self.queue_depth if at_end else None,
             ended=ended,
             failed=failed,
             approximate=self.approximate,
+            basis=basis,
+            unknown_left_out=left_out,
         )
 
     def moments(self, start: float, end: float, count: int) -> list[float]:

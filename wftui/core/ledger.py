@@ -40,6 +40,7 @@ from wftui.core.parse import (
 from wftui.core.quantiles import SampleSeries
 from wftui.core.replay_links import ReplayLinks
 from wftui.core.retention import Retention
+from wftui.core.sampling import UNKNOWN
 from wftui.core.step_samples import StepSamples
 from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
 from wftui.core.unknown_input import UnknownInput
@@ -236,6 +237,10 @@ class Ledger:
                 else:
                     seconds = ts - start if start is not None else None
                 failed = event.success is False
+                if event.span_status is None:  # a logged step: see Execution.logged
+                    execution.logged = True
+                elif execution.sampling is None:
+                    execution.sampling = UNKNOWN  # until its root says
                 if failed or event.input_tokens is not None \
                         or event.output_tokens is not None or event.cost_usd is not None:
                     add_step_details(execution, event, failed)
@@ -310,6 +315,13 @@ class Ledger:
         step_start, step_complete, tool_call and branch_decision are handled inline in
         ingest_lines.
         """
+        if kind == "error" or kind == "workflow_complete" or kind == "workflow_start":
+            # A root span's lines say how its trace was sampled; a log's say nothing.
+            sampling = event.sampling
+            if sampling is None:
+                execution.logged = True
+            elif type(sampling) is float or execution.sampling is None:
+                execution.sampling = sampling if type(sampling) is float else UNKNOWN
         if kind == "error":
             execution.errors += 1
             execution.failed = True

@@ -182,6 +182,10 @@ def _join(ledger: Ledger, earlier: Execution, later: Execution) -> None:
     earlier.output_tokens += later.output_tokens
     earlier.cost_usd += later.cost_usd
     earlier.raw_dropped += later.raw_dropped
+    earlier.logged = earlier.logged or later.logged
+    if later.sampling is not None and (earlier.sampling is None
+                                       or type(later.sampling) is float):
+        earlier.sampling = later.sampling  # the root's word wins over a child's
     _pair_steps(ledger, earlier, later)
 
 

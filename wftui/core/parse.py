@@ -154,6 +154,11 @@ class LogEvent(msgspec.Struct, gc=False):
     output_tokens: int | None = None
     cost_usd: float | None = None
     value: float | None = None  # queue_depth
+    # Lines made of spans (`wftui.core.spans`): a failed child's `span_status`, and on
+    # the root's lines the trace's `sampling` (its adjusted count, or "unknown"): how
+    # the ledger tells an execution's logged events from its traced ones.
+    span_status: str | None = None
+    sampling: float | str | None = None
 
 
 # Raises on anything but a JSON object with the fields above of the types above.
@@ -186,7 +191,14 @@ def event_from(value: dict[str, Any]) -> LogEvent:
         output_tokens=_typed(value.get("output_tokens"), int),
         cost_usd=_numeric(value.get("cost_usd")),
         value=_numeric(value.get("value")),
+        span_status=_typed(value.get("span_status"), str),
+        sampling=_sampling(value.get("sampling")),
     )
+
+
+def _sampling(value: Any) -> float | str | None:
+    """`sampling` as the typed decoder reads it: a number, or text."""
+    return value if type(value) is str else _numeric(value)
 
 
 def event_time(stamp: datetime | float | None) -> float | None:

@@ -29,6 +29,37 @@ def exact_quantile(sorted_values: Sequence[float], q: float) -> float | None:
     return below + (sorted_values[hi] - below) * (rank - lo)
 
 
+def weighted_quantiles(values: Sequence[float], weights: Sequence[float]
+                       ) -> dict[str, float | None]:
+    """p50/p95/p99 of values that each stand for `weight` values (sampled traces).
+
+    The rule of `exact_quantile` applied to the values repeated by their weights (a
+    value of weight 10 is ten values), extended to fractional weights: the rank is
+    q * (total weight - 1), the value at a rank the first whose cumulative weight
+    passes it. With every weight 1 this is `exact_quantile`; weight 0 counts for none.
+    """
+    pairs = sorted(zip(values, weights, strict=True))
+    ordered = [value for value, _ in pairs]
+    cumulative = list(accumulate(weight for _, weight in pairs))
+    total = cumulative[-1] if cumulative else 0.0
+    out: dict[str, float | None] = {}
+    for q in QUANTILES:
+        key = f"p{round(q * 100)}"
+        if total <= 0:
+            out[key] = None
+            continue
+        rank = max(q * (total - 1), 0.0)
+        lo = math.floor(rank)
+        last = len(ordered) - 1
+        below = ordered[min(bisect_right(cumulative, lo), last)]
+        if rank == lo:
+            out[key] = below
+            continue
+        above = ordered[min(bisect_right(cumulative, lo + 1), last)]
+        out[key] = below + (above - below) * (rank - lo)
+    return out
+
+
 class LogSketch:
     """Counts in logarithmic buckets: any quantile within `accuracy` relative error.
 
@@ -41,11 +72,12 @@ class LogSketch:
     def __init__(self, accuracy: float = 0.005) -> None:
         self._gamma = (1 + accuracy) / (1 - accuracy)
         self._log_gamma = math.log(self._gamma)
-        self.buckets: dict[int, int] = {}
-        self.zeros = 0  # values <= 0 (a zero-length step) sit below every bucket
-        self.count = 0
+        # Counts are floats once a sampled trace's weight is added (`times`).
+        self.buckets: dict[int, float] = {}
+        self.zeros: float = 0  # values <= 0 (a zero-length step) sit below every bucket
+        self.count: float = 0
 
-    def add(self, value: float, times: int = 1) -> None:
+    def add(self, value: float, times: float = 1) -> None:
         self.count += times
         if value <= 0.0:
             self.zeros += times
@@ -59,7 +91,7 @@ class LogSketch:
         for index, times in other.buckets.items():
             self.buckets[index] = self.buckets.get(index, 0) + times
 
-    def _value_at_rank(self, rank: int, ordered: list[tuple[int, int]]) -> float:
+    def _value_at_rank(self, rank: int, ordered: list[tuple[int, float]]) -> float:
         if rank < self.zeros:
             return 0.0
         seen = self.zeros
@@ -85,16 +117,26 @@ class LogSketch:
 
 
 def quantiles_of(
-    values: Iterable[float], sketch: LogSketch | None = None
+    values: Iterable[float], sketch: LogSketch | None = None,
+    weights: Sequence[float] | None = None,
 ) -> dict[str, float | None]:
-    """p50/p95/p99 of values, merged with a sketch of folded values when one is given."""
-    ordered = sorted(values)
+    """p50/p95/p99 of values, merged with a sketch of folded values when one is given.
+
+    weights: how many values each stands for (sampled traces), in the same order; None
+    when every value stands for itself (the fast path)."""
     if sketch is None or sketch.count == 0:
+        if weights is not None:
+            return weighted_quantiles(list(values), weights)
+        ordered = sorted(values)
         return {f"p{round(q * 100)}": exact_quantile(ordered, q) for q in QUANTILES}
     merged = LogSketch()
     merged.merge(sketch)
-    for value in ordered:
-        merged.add(value)
+    if weights is None:
+        for value in values:
+            merged.add(value)
+    else:
+        for value, weight in zip(values, weights, strict=True):
+            merged.add(value, weight)
     return {f"p{round(q * 100)}": merged.quantile(q) for q in QUANTILES}
 
 

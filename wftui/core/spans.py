@@ -29,6 +29,7 @@ from typing import Any
 import orjson
 
 from wftui.core.otlp_values import any_value, attributes_of
+from wftui.core.sampling import UNKNOWN, adjusted_count
 
 # What gen_ai.operation.name says about a step's type.
 LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
@@ -323,13 +324,17 @@ class SpanReader:
             start, end = start_ns * NANOS, end_ns * NANOS
             duration_ms = duration_ns / 1e6
             root_id = step_id.decode()
+            # How many executions this trace stands for (`wftui.core.sampling`), on
+            # each of the root's lines: the ledger weights trace-only executions by it.
+            weight = adjusted_count(span.trace_state, attrs)
+            sampling = UNKNOWN if weight is None else weight
             name = (_text(attrs.get("workflow_name")) or _text(attrs.get("gen_ai.workflow.name"))
                     or (span.name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
                         else None) or _text(service))
             lines.append(dumps({"event": "workflow_start", "execution_id": execution_id,
                                 "timestamp": start, "workflow_name": name,
                                 "step_name": span.name, "step_id": root_id,
-                                "trace_id": _hex(span.trace_id)}))
+                                "trace_id": _hex(span.trace_id), "sampling": sampling}))
             for item in events:
                 if failed and item["name"] == "exception":
                     continue  # the error event below is this exception, with its trace
@@ -340,11 +345,12 @@ class SpanReader:
                 lines.append(dumps({"event": "error", "execution_id": execution_id,
                                     "timestamp": end, "step_name": failed_step,
                                     "error": error, "traceback": traceback,
-                                    "step_id": root_id}))
+                                    "step_id": root_id, "sampling": sampling}))
             lines.append(dumps({"event": "workflow_complete", "execution_id": execution_id,
                                 "timestamp": end,
                                 "status": "failure" if failed else "success",
-                                "duration_ms": duration_ms, "step_id": root_id}))
+                                "duration_ms": duration_ms, "step_id": root_id,
+                                "sampling": sampling}))
             return
         step_type = dumps(_step_type(attrs, span))
         parent_id = hexlify(parent)
