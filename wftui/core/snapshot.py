@@ -13,11 +13,14 @@ from wftui.core.clock import LogClock
 from wftui.core.execution import ExecutionRow
 from wftui.core.figures import Figures, log_figures, rounded
 from wftui.core.ledger import Ledger, MalformedLine
+from wftui.core.sampling import FROM_METRICS, FROM_UNKNOWN_TRACES
 from wftui.core.thresholds import Alert, ThresholdEngine, ThresholdState, Transition
 from wftui.core.timestamps import format_timestamp
 
 # Figures that come from metrics when both families are read (docs/figures.md).
 METRICS_PREFERRED = ("error_rate", "latency_s", "active_workflows", "queue_depth")
+# Figures counted from executions, which sampled traces weight (`basis` says how).
+COUNTED = ("error_rate", "latency_s", "throughput_per_min")
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,30 @@ class Snapshot:
                         merged[key] = {q: rounded(value.get(q)) for q in ("p50", "p95", "p99")}
                 elif value is not None:
                     merged[key] = rounded(value)
+            if self.logs is not None and self.logs.basis == FROM_UNKNOWN_TRACES \
+                    and metrics.get("throughput_per_min") is not None:
+                # Traces of unknown sampling undercount: the metrics see every execution.
+                merged["throughput_per_min"] = rounded(metrics["throughput_per_min"])
         return merged
+
+    def basis(self) -> dict[str, str | None]:
+        """What each counted top-level figure is based on (docs/figures.md, "Sampled
+        traces"): "metrics", "logs", "traces, weighted by sampling" or "traces,
+        sampling unknown" (None: neither family is read)."""
+        out: dict[str, str | None] = {}
+        metrics = self.metrics or {}
+        for key in COUNTED:
+            value = metrics.get(key)
+            if isinstance(value, dict):
+                value = value if any(v is not None for k, v in value.items()
+                                     if k in ("p50", "p95", "p99")) else None
+            if self.metrics is not None and (
+                    self.logs is None or (value is not None and (
+                        key in METRICS_PREFERRED or self.logs.basis == FROM_UNKNOWN_TRACES))):
+                out[key] = FROM_METRICS
+            else:
+                out[key] = self.logs.basis if self.logs is not None else None
+        return out
 
     def metrics_flags(self) -> dict[str, Any]:
         """What qualifies the metrics figures: stale (a target down), since_start (one
@@ -97,10 +123,12 @@ class Snapshot:
             "executions": dict(self.executions) if self.logs is not None else None,
         }
         out.update(self.figures())
+        out["basis"] = self.basis()
         out.update(self.metrics_flags())
         out["thresholds"] = [state.as_dict() for state in self.thresholds]
         if self.logs is not None and self.metrics is not None:
             out["logs"] = self.logs.as_dict()
+            out["logs"]["basis"] = self.logs.basis
             out["metrics"] = {k: rounded(v) for k, v in self.metrics.items()
                               if k in Figures().as_dict()}
         if self.at is not None:
@@ -187,9 +215,22 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
         rows=rows,
         warnings=tuple(warnings or ()) + ((logs.throughput_note,)
                                           if logs is not None and logs.throughput_note
-                                          else ()),
+                                          else ()) + _sampling_notes(logs),
         alert_window_s=alert_window_s,
     )
+
+
+def _sampling_notes(logs: Figures | None) -> tuple[str, ...]:
+    """What the operator must know of how traces were counted (none for logs)."""
+    if logs is None:
+        return ()
+    if logs.unknown_left_out:
+        return (f"{logs.unknown_left_out:,} trace-only execution(s) of unknown sampling "
+                "not counted: logs cover the window",)
+    if logs.basis == FROM_UNKNOWN_TRACES:
+        return ("figures from traces, sampling unknown: spans do not say how they were "
+                "sampled (tracestate ot=th:, sample_rate); counts may be biased",)
+    return ()
 
 
 # Figures whose past can be recomputed from the log (executions that ended by then);

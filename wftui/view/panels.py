@@ -15,7 +15,8 @@ from rich.text import Text
 
 from wftui.core.format import count, percent, rate_per_min, seconds, threshold_figure
 from wftui.core.format import window as window_label
-from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
+from wftui.core.sampling import FROM_LOGS, FROM_METRICS, FROM_UNKNOWN_TRACES
+from wftui.core.snapshot import COUNTED, METRICS_PREFERRED, Snapshot
 from wftui.view.history import FigureHistory
 from wftui.view.text import ELLIPSIS, clip, plain, safe
 
@@ -82,6 +83,8 @@ def from_metrics(key: str, snapshot: Snapshot) -> bool:
     if snapshot.logs is None:
         return True
     name = "latency_s" if key.startswith("latency") else key
+    if name in COUNTED:  # metrics also stand in for traces of unknown sampling
+        return snapshot.basis().get(name) == FROM_METRICS
     value = snapshot.metrics.get(name)
     if isinstance(value, dict):
         value = value.get("p95")
@@ -99,12 +102,18 @@ def _detail(key: str, figures: dict[str, Any], metrics: dict[str, Any],
     return detail
 
 
-def origin_text(metric: bool, snapshot: Snapshot) -> str:
-    """Where a figure comes from, for the panel's bottom border."""
+def origin_text(metric: bool, snapshot: Snapshot, key: str = "") -> str:
+    """Where a figure comes from, for the panel's bottom border (`key`: the figure;
+    counted ones may come from sampled traces)."""
     if not metric:
+        source = "from logs"
+        name = "latency_s" if key.startswith("latency") else key
+        if snapshot.logs is not None and name in COUNTED \
+                and snapshot.logs.basis != FROM_LOGS:
+            source = f"from {snapshot.logs.basis}"  # "from traces, sampling unknown"
         if snapshot.logs is not None and snapshot.reading is not None:
-            return "from logs · so far"  # the log is still being read: partial
-        return "from logs" if snapshot.logs is not None else ""
+            return f"{source} · so far"  # the log is still being read: partial
+        return source if snapshot.logs is not None else ""
     if (snapshot.metrics or {}).get("since_start"):
         return "from metrics, since start"
     return "from metrics"
@@ -134,7 +143,7 @@ def panel_views(snapshot: Snapshot, now: float,
             title=title, value=text, quality=quality,
             history=history, series_name=key, series_end=now,
             span_s=max(SPARK_SPAN_S, snapshot.window_s or 0.0),
-            origin=origin_text(metric, snapshot) if value is not None else "",
+            origin=origin_text(metric, snapshot, key) if value is not None else "",
         )
         if state is not None:
             view.state = state.state
@@ -145,6 +154,9 @@ def panel_views(snapshot: Snapshot, now: float,
         elif threshold_name is not None:
             view.threshold = "threshold off"
         view.detail = _detail(key, figures, metrics, metric)
+        if not view.detail and value is not None and not metric \
+                and view.origin.startswith(f"from {FROM_UNKNOWN_TRACES}"):
+            view.detail = "sampling unknown: may be biased"  # beside the value, not only the border
         if (metric and metrics.get("since_start") and value is not None
                 and view.state == "no_data"):
             # One scrape so far: a total since the target started, which thresholds

@@ -46,9 +46,13 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
     quantiles = "  ".join(
         f"{q} {'≥ ' if at_least.get(q) else ''}{fmt.seconds(latency[q])}"
         for q in ("p50", "p95", "p99"))
-    lines.append(f"error rate  {fmt.percent(figures['error_rate'])}")
-    lines.append(f"latency     {quantiles}")
-    lines.append(f"throughput  {fmt.rate_per_min(figures['throughput_per_min'])}")
+    # Figures counted from sampled traces say so (docs/figures.md, "Sampled traces").
+    basis = {key: f"  (from {value})" if value not in (None, "logs", "metrics") else ""
+             for key, value in snapshot.basis().items()}
+    lines.append(f"error rate  {fmt.percent(figures['error_rate'])}{basis['error_rate']}")
+    lines.append(f"latency     {quantiles}{basis['latency_s']}")
+    lines.append(f"throughput  {fmt.rate_per_min(figures['throughput_per_min'])}"
+                 f"{basis['throughput_per_min']}")
     lines.append(f"active      {fmt.count(figures['active_workflows'])}")
     lines.append(f"queue depth {fmt.count(figures['queue_depth'])}")
     for name, stats in figures["step_latency_s"].items():
