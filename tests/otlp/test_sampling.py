@@ -25,6 +25,7 @@ from opentelemetry.trace.span import TraceState
 from tests.otlp.article import T0, Article, proto_exporter
 from wftui.core.figures import log_figures
 from wftui.core.history import LogHistory
+from wftui.core.ledger import Ledger
 from wftui.core.snapshot import take_snapshot
 from wftui.core.thresholds import ThresholdEngine
 from wftui.view.panels import panel_views
@@ -133,6 +134,32 @@ def test_tracestate_threshold_weights_error_rate_throughput_and_percentiles(
     origins = {panel: view.origin for panel, view in panel_views(snapshot, T0 + 111)}
     assert origins["error_rate"] == "from traces, weighted by sampling"
     assert origins["active"] == "from logs"  # not a count of ended executions
+
+
+@pytest.mark.parametrize("sample_cap", [1_000_000, 2])
+def test_folded_executions_keep_their_weight(receiving: Any, sample_cap: int) -> None:
+    """Past retention, executions are folded into samples (past the sample cap, into
+    per-minute sketches): the weights stay, the figures with them."""
+    send(receiving.url, EIGHT, EIGHT_PLAN)
+    receiving.wait_executions(8)
+    with receiving.lock:
+        lines = list(receiving.lines)
+    ledger = Ledger(retention=1, idle_timeout=30.0, sample_cap=sample_cap)
+    ledger.ingest_lines("spans", 1, lines)
+    assert ledger.kept.folded_count == 7
+    now = T0 + 3600.0
+    assert ledger.counts(now) == {"total": 8, "running": 0, "succeeded": 6, "failed": 2}
+    figures = log_figures(ledger, None, T0 + 120, now)
+    assert figures.error_rate == pytest.approx(2 / 26)
+    assert figures.throughput_per_min == pytest.approx(13.0)
+    exact = {"p50": 4.0, "p95": 9.0, "p99": 17.5}  # as worked out above
+    rel = 1e-9 if sample_cap > 8 else 0.02  # sketches: within 1% per rank
+    assert figures.latency_s == pytest.approx(exact, rel=rel)
+    assert figures.basis == WEIGHTED
+    if sample_cap > 8:  # the log's history reads only exact samples (docs/figures.md)
+        history = LogHistory(ledger, now).figures_at(T0 + 120, None)
+        assert history.error_rate == pytest.approx(2 / 26)
+        assert history.latency_s == pytest.approx(exact)
 
 
 def test_sample_rate_attributes_ten_percent_or_every_error(receiving: Any) -> None:

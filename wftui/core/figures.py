@@ -12,7 +12,7 @@ from typing import Any
 
 from wftui.core.execution import FAILED, RUNNING
 from wftui.core.ledger import Ledger
-from wftui.core.quantiles import quantiles_of
+from wftui.core.quantiles import LogSketch, quantiles_of
 from wftui.core.sampling import FROM_LOGS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
 
 NO_LATENCY: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
@@ -125,11 +125,24 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
             durations.append(duration)
             if weights is not None:
                 weights.append(weight)
-    basis = FROM_WEIGHTED_TRACES if weighted_traces else FROM_LOGS
+    kept = ledger.kept
+    folded_values, folded_ok, folded_failed, sketch = kept.folded.window(start, end)
+    approximate = sketch is not None
+    logged_ended += folded_ok + folded_failed
+    # Folded executions counted as they were kept (`Retention`): weighted ones by
+    # their weight, those of unknown sampling with the retained ones of unknown sampling.
+    parts: list[tuple[float, list[float], int, int, LogSketch | None]] = []
+    for weight, series in kept.folded_weighted.items():
+        values, ok, bad, part_sketch = series.window(start, end)
+        if ok + bad:
+            parts.append((weight, values, ok, bad, part_sketch))
+    values, ok, bad, unknown_sketch = kept.folded_unknown.window(start, end)
+    unknown_folded = (values, ok, bad)
+    basis = FROM_WEIGHTED_TRACES if weighted_traces or parts else FROM_LOGS
     left_out = 0
-    if unknown and logged_ended:
-        left_out = len(unknown)  # logs cover the window: counted from them
-    elif unknown:
+    if (unknown or ok + bad) and logged_ended:
+        left_out = len(unknown) + ok + bad  # logs cover the window: counted from them
+    elif unknown or ok + bad:
         basis = FROM_UNKNOWN_TRACES  # nothing better: each counts once
         for was_failed, duration in unknown:
             ended += 1
@@ -141,16 +154,33 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
                 durations.append(duration)
                 if weights is not None:
                     weights.append(1.0)
-    folded_values, folded_ok, folded_failed, sketch = ledger.folded.window(start, end)
-    approximate = sketch is not None
+        parts.append((1.0, *unknown_folded, unknown_sketch))
     durations.extend(folded_values)
     ended += folded_ok + folded_failed
     failed += folded_failed
-    if weights is not None:
+    if weights is None and any(part[0] != 1.0 for part in parts):
+        weights = [1.0] * len(durations)
+        ended_w, failed_w = float(ended), float(failed)
+    elif weights is not None:
         weights.extend([1.0] * len(folded_values))
         ended_w += folded_ok + folded_failed
         failed_w += folded_failed
-    else:
+    for weight, values, ok, bad, part_sketch in parts:
+        ended += ok + bad
+        failed += bad
+        durations.extend(values)
+        if weights is not None:
+            weights.extend([weight] * len(values))
+            ended_w += weight * (ok + bad)
+            failed_w += weight * bad
+        if part_sketch is not None:
+            approximate = True
+            merged = LogSketch()
+            if sketch is not None:
+                merged.merge(sketch)
+            merged.merge(part_sketch, weight)
+            sketch = merged
+    if weights is None:
         ended_w, failed_w = float(ended), float(failed)
     latency = (quantiles_of(durations, sketch, weights) if durations or sketch
                else dict(NO_LATENCY))

@@ -93,6 +93,26 @@ class LogHistory:
             ends.append(end)
             durations.append(math.nan if duration is None else duration)
             failed.append(status == FAILED)
+        # Folded trace-only executions (their exact samples, as the main ones below).
+        kept = ledger.kept
+        for weight, series in [(None, kept.folded_unknown), *kept.folded_weighted.items()]:
+            bad = set(series.failed_at)
+            for index, (end, value) in enumerate(zip(series.times, series.values,
+                                                     strict=True)):
+                starts.append(end - value if value == value else end)
+                stops.append(end)
+                if weight is None:
+                    unknown.append((end, value, index in bad))
+                    continue
+                if weights is None or logged is None:  # each before stood for one
+                    weights = array("d", [1.0]) * len(ends)
+                    logged = array("b", [True]) * len(ends)
+                weighted = True
+                weights.append(weight)
+                logged.append(False)
+                ends.append(end)
+                durations.append(value)
+                failed.append(index in bad)
         folded = ledger.folded
         failed_at = set(folded.failed_at)
         ends.extend(folded.times)
@@ -136,7 +156,8 @@ class LogHistory:
         self.starts = array("d", sorted(starts))
         self.stops = array("d", sorted(stops))
         # Folded to per-minute sketches (past the sample cap): counted, not timed.
-        self.approximate = bool(folded.folded_ok or folded.folded_failed)
+        self.approximate = any(series.folded_ok or series.folded_failed
+                               for series in kept.folded_series())
         self.start: float | None = oldest
         anchor = ledger.window_anchor
         self.end: float | None = anchor if anchor is not None and math.isfinite(anchor) \

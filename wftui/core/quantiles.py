@@ -85,11 +85,12 @@ class LogSketch:
         index = math.ceil(math.log(value) / self._log_gamma)
         self.buckets[index] = self.buckets.get(index, 0) + times
 
-    def merge(self, other: LogSketch) -> None:
-        self.count += other.count
-        self.zeros += other.zeros
+    def merge(self, other: LogSketch, weight: float = 1) -> None:
+        """Add another sketch's values, each standing for `weight` values."""
+        self.count += other.count * weight
+        self.zeros += other.zeros * weight
         for index, times in other.buckets.items():
-            self.buckets[index] = self.buckets.get(index, 0) + times
+            self.buckets[index] = self.buckets.get(index, 0) + times * weight
 
     def _value_at_rank(self, rank: int, ordered: list[tuple[int, float]]) -> float:
         if rank < self.zeros:

@@ -14,11 +14,16 @@ from collections.abc import Iterator
 
 from wftui.core.execution import FAILED, NO_LINES, RUNNING, SUCCEEDED, Execution
 from wftui.core.quantiles import SampleSeries
+from wftui.core.sampling import weight_of
 
 # Eviction prefers ended executions: it looks this far past a running one.
 EVICTION_LOOKAHEAD = 64
 # ... and after a scan that found none ended, folds this many oldest before scanning again.
 SCAN_PAUSE = 1024
+# Folded trace-only executions keep their weight (docs/figures.md, "Sampled traces"):
+# one series per adjusted count (to 3 significant digits), at most this many, each
+# with this fraction of the sample cap (together about one more cap at most).
+MAX_WEIGHTS = 16
 
 
 class Retention:
@@ -33,6 +38,11 @@ class Retention:
         self.order: deque[str] = deque()
         # Folded executions: (end time, duration, failed), plus those folded unfinished.
         self.folded = SampleSeries(sample_cap)
+        # Folded trace-only executions: by adjusted count (other than 1), and those of
+        # unknown sampling (which log_figures leaves out where logs cover the window).
+        self.sample_cap = sample_cap
+        self.folded_weighted: dict[float, SampleSeries] = {}
+        self.folded_unknown = SampleSeries(max(sample_cap // MAX_WEIGHTS, 2))
         self.folded_count = 0
         self.dormant: OrderedDict[str, Execution] = OrderedDict()
         self.lost_running = 0
@@ -124,7 +134,14 @@ class Retention:
         else:
             end = execution.end_ts(status)
             assert end is not None
-            self.folded.add(end, execution.duration_s(status), status == FAILED)
+            series = self.folded
+            if execution.sampling is not None and not execution.logged:
+                weight = weight_of(False, execution.sampling)
+                if weight is None:
+                    series = self.folded_unknown
+                elif weight != 1.0:
+                    series = self._weighted(weight)
+            series.add(end, execution.duration_s(status), status == FAILED)
         self.folded_count += 1
         execution_id = execution.execution_id
         self.folded_ids.add(execution_id)
@@ -132,6 +149,23 @@ class Retention:
         order.append(execution_id)
         if len(order) > self.limit:
             self.folded_ids.discard(order.popleft())
+
+    def _weighted(self, weight: float) -> SampleSeries:
+        """The folded series of trace-only executions of about this weight."""
+        key = float(f"{weight:.3g}")
+        series = self.folded_weighted.get(key)
+        if series is None:
+            if len(self.folded_weighted) >= MAX_WEIGHTS:  # the nearest one kept
+                return self.folded_weighted[min(
+                    self.folded_weighted, key=lambda known: abs(known - key)
+                    / max(known, key, 1e-300))]
+            series = self.folded_weighted[key] = SampleSeries(
+                max(self.sample_cap // MAX_WEIGHTS, 2))
+        return series
+
+    def folded_series(self) -> list[SampleSeries]:
+        """Every series of folded executions (counted once each in `counts`)."""
+        return [self.folded, self.folded_unknown, *self.folded_weighted.values()]
 
     def summaries(self) -> Iterator[Execution]:
         """Every execution with a summary: retained ones, then dormant ones."""
@@ -144,9 +178,10 @@ class Retention:
         idle = self.idle_timeout
         for execution in self.summaries():
             tally[execution.status(now, idle)] += 1
-        folded_failed = self.folded.failed_count()
-        tally[FAILED] += folded_failed
-        tally[SUCCEEDED] += len(self.folded) - folded_failed
+        for series in self.folded_series():
+            folded_failed = series.failed_count()
+            tally[FAILED] += folded_failed
+            tally[SUCCEEDED] += len(series) - folded_failed
         return {"total": len(self.executions) + len(self.dormant) + self.folded_count,
                 "running": tally[RUNNING],
                 "succeeded": tally[SUCCEEDED], "failed": tally[FAILED]}

@@ -130,3 +130,12 @@ def adjusted_count(tracestate: str, attributes: dict[str, Any]) -> float | None:
         if priority is not None:
             count = priority_count(priority)
     return count
+
+
+def weight_of(logged: bool, sampling: float | str | None) -> float | None:
+    """An execution's weight in the figures: 1 when a log gave any of its events (logs
+    cover every execution) or no span spoke of it, else its trace's adjusted count;
+    None for a trace-only execution whose sampling is unknown."""
+    if sampling is None or logged:
+        return 1.0
+    return sampling if type(sampling) is float else None
