@@ -41,7 +41,7 @@ CONTRACT_KEYS = {"window_s", "window_end", "sources", "executions", "error_rate"
                  "step_latency_s", "throughput_per_min", "active_workflows", "queue_depth",
                  "thresholds"}
 # Keys the contract and issues add beside the example's.
-OPTIONAL_KEYS = {"logs", "metrics", "folded_executions", "approximate", "warnings"}
+OPTIONAL_KEYS = {"logs", "metrics", "folded_executions", "approximate", "warnings", "basis"}
 SOURCE_KEYS = {"kind", "name", "lines", "events", "malformed", "status", "error"}
 
 
@@ -101,6 +101,8 @@ def test_window_all_figures_and_shape(env: dict[str, str]) -> None:
     assert source["status"] == "ok"
     assert source["error"] is None
     assert out["executions"] == {"total": 5, "running": 2, "succeeded": 2, "failed": 1}
+    assert out["basis"] == {"error_rate": "logs", "latency_s": "logs",
+                            "throughput_per_min": "logs"}  # a log: every execution whole
     # ended: exec-001 (4 s), exec-002 (6 s, failed), exec-003 (10 s)
     assert out["error_rate"] == pytest.approx(1 / 3, abs=1e-6)
     assert_close(out["latency_s"], quantiles([4.0, 6.0, 10.0]))

@@ -23,10 +23,10 @@ from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace.span import TraceState
 
 from tests.otlp.article import T0, Article, proto_exporter
-from wftui.core.figures import log_figures
+from wftui.core.figures import Figures, log_figures
 from wftui.core.history import LogHistory
 from wftui.core.ledger import Ledger
-from wftui.core.snapshot import take_snapshot
+from wftui.core.snapshot import Snapshot, take_snapshot
 from wftui.core.thresholds import ThresholdEngine
 from wftui.view.panels import panel_views
 from wftui.view.render_text import snapshot_text
@@ -259,3 +259,27 @@ def test_unknown_sampling_is_said_and_logs_that_cover_the_window_win(
     assert report["executions"]["total"] == 4  # still shown, not counted in figures
     assert any(warning.startswith("2 trace-only execution(s) of unknown sampling not "
                                   "counted") for warning in report["warnings"])
+
+
+@pytest.mark.parametrize(("basis", "throughput", "throughput_basis"), [
+    (UNKNOWN, 30.0, "metrics"),  # traces of unknown sampling: the metrics see all
+    (WEIGHTED, 2.0, WEIGHTED),  # weighted traces: throughput from them, as from logs
+])
+def test_metrics_stand_in_where_they_count_every_execution(
+        basis: str, throughput: float, throughput_basis: str) -> None:
+    logs = Figures(error_rate=0.5, latency_s={"p50": 1.0, "p95": 2.0, "p99": 3.0},
+                   throughput_per_min=2.0, basis=basis)
+    metrics = {"error_rate": 0.1, "latency_s": {"p50": None, "p95": None, "p99": None},
+               "throughput_per_min": 30.0}
+    snapshot = Snapshot(0.0, 300.0, T0, False, (), {"total": 1, "running": 0,
+                        "succeeded": 1, "failed": 0}, logs, metrics, ())
+    report = snapshot.to_check_dict()
+    assert report["error_rate"] == 0.1 and report["throughput_per_min"] == throughput
+    assert report["latency_s"]["p95"] == 2.0  # the metrics have none: the traces'
+    assert report["basis"] == {"error_rate": "metrics", "latency_s": basis,
+                               "throughput_per_min": throughput_basis}
+    assert report["logs"]["basis"] == basis
+    origins = {panel: view.origin for panel, view in panel_views(snapshot, T0)}
+    assert origins["throughput"] == ("from metrics" if throughput_basis == "metrics"
+                                     else f"from {WEIGHTED}")
+    assert origins["latency"] == f"from {basis}"
