@@ -84,8 +84,7 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
     # duration, and the weighted counts.
     weights: list[float] | None = None
     ended_w = failed_w = 0.0
-    weighted_traces = False
-    logged_ended = 0
+    traced_ended = 0  # trace-only executions of known sampling
     unknown: list[tuple[bool, float | None]] = []  # trace-only, sampling unknown
     oldest = ledger.kept.folded_oldest_ts
     for execution in ledger.summaries():
@@ -100,31 +99,33 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         if finished > end or (start is not None and finished <= start):
             continue
         duration = execution.duration_s(status)
-        weight = 1.0
         sampling = execution.sampling
-        if sampling is None or execution.logged:
-            logged_ended += 1
-        elif type(sampling) is not float:
-            unknown.append((status == FAILED, duration))
-            continue  # counted below, unless logs cover the window
-        else:
-            weighted_traces = True
-            weight = sampling
-            if weights is None and weight != 1.0:
+        if sampling is not None and not execution.logged:  # trace-only: its weight
+            if type(sampling) is not float:
+                unknown.append((status == FAILED, duration))
+                continue  # counted below, unless logs cover the window
+            traced_ended += 1
+            if weights is None and sampling != 1.0:
                 # The first weight: each execution before it stood for one.
                 weights = [1.0] * len(durations)
                 ended_w, failed_w = float(ended), float(failed)
+        else:
+            sampling = 1.0
         ended += 1
-        is_failed = status == FAILED
-        failed += is_failed
-        if weights is not None:
-            ended_w += weight
-            if is_failed:
-                failed_w += weight
+        if status == FAILED:
+            failed += 1
+        if weights is None:  # every execution so far stands for one
+            if duration is not None:
+                durations.append(duration)
+            continue
+        ended_w += sampling
+        if status == FAILED:
+            failed_w += sampling
         if duration is not None:
             durations.append(duration)
-            if weights is not None:
-                weights.append(weight)
+            weights.append(sampling)
+    logged_ended = ended - traced_ended
+    weighted_traces = traced_ended > 0
     kept = ledger.kept
     folded_values, folded_ok, folded_failed, sketch = kept.folded.window(start, end)
     approximate = sketch is not None
