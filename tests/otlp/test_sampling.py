@@ -132,7 +132,7 @@ def test_tracestate_threshold_weights_error_rate_throughput_and_percentiles(
                                "throughput_per_min": WEIGHTED}
     assert "(from traces, weighted by sampling)" in snapshot_text(snapshot)
     origins = {panel: view.origin for panel, view in panel_views(snapshot, T0 + 111)}
-    assert origins["error_rate"] == "from traces, weighted by sampling"
+    assert origins["error_rate"] == "from traces, weighted"
     assert origins["active"] == "from logs"  # not a count of ended executions
 
 
@@ -250,7 +250,7 @@ def test_unknown_sampling_is_said_and_logs_that_cover_the_window_win(
         # logs) have ended by the idle rule.
         covered = take_snapshot(ledger, ThresholdEngine(), window_s=None, now=T0 + 100)
     assert views["error_rate"].origin == "from traces, sampling unknown"
-    assert views["error_rate"].detail == "sampling unknown: may be biased"
+    assert views["error_rate"].detail == "⚠ sampling unknown"
     assert "error rate  50.00%  (from traces, sampling unknown)" in snapshot_text(alone)
     assert any("sampling unknown" in warning for warning in alone.warnings)
     report = covered.to_check_dict()
@@ -281,5 +281,6 @@ def test_metrics_stand_in_where_they_count_every_execution(
     assert report["logs"]["basis"] == basis
     origins = {panel: view.origin for panel, view in panel_views(snapshot, T0)}
     assert origins["throughput"] == ("from metrics" if throughput_basis == "metrics"
-                                     else f"from {WEIGHTED}")
-    assert origins["latency"] == f"from {basis}"
+                                     else "from traces, weighted")
+    assert origins["latency"] == ("from traces, weighted" if basis == WEIGHTED
+                                  else "from traces, sampling unknown")

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from wftui.core.format import count, percent, rate_per_min, seconds, threshold_figure
 from wftui.core.format import window as window_label
-from wftui.core.sampling import FROM_LOGS, FROM_METRICS, FROM_UNKNOWN_TRACES
+from wftui.core.sampling import FROM_METRICS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
 from wftui.core.snapshot import COUNTED, METRICS_PREFERRED, Snapshot
 from wftui.view.history import FigureHistory
 from wftui.view.text import ELLIPSIS, clip, plain, safe
@@ -31,6 +31,11 @@ PANELS = (
 SPARK_SPAN_S = 600.0  # at least the last 10 minutes, whatever the window
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = "·"  # a slice with no data: visibly not a zero
+# Where a counted figure comes from when traces are in it (docs/figures.md, "Sampled
+# traces"), short enough for a panel's border.
+TRACE_ORIGINS = {FROM_WEIGHTED_TRACES: "from traces, weighted",
+                 FROM_UNKNOWN_TRACES: "from traces, sampling unknown"}
+UNKNOWN_NOTE = "⚠ sampling unknown"  # beside the value: the border may be cut
 STATE_LOOK = {
     "ok": ("ok", "green"),
     "pending": ("PENDING", "bold yellow"),
@@ -108,9 +113,8 @@ def origin_text(metric: bool, snapshot: Snapshot, key: str = "") -> str:
     if not metric:
         source = "from logs"
         name = "latency_s" if key.startswith("latency") else key
-        if snapshot.logs is not None and name in COUNTED \
-                and snapshot.logs.basis != FROM_LOGS:
-            source = f"from {snapshot.logs.basis}"  # "from traces, sampling unknown"
+        if snapshot.logs is not None and name in COUNTED:
+            source = TRACE_ORIGINS.get(snapshot.logs.basis, source)
         if snapshot.logs is not None and snapshot.reading is not None:
             return f"{source} · so far"  # the log is still being read: partial
         return source if snapshot.logs is not None else ""
@@ -155,8 +159,8 @@ def panel_views(snapshot: Snapshot, now: float,
             view.threshold = "threshold off"
         view.detail = _detail(key, figures, metrics, metric)
         if not view.detail and value is not None and not metric \
-                and view.origin.startswith(f"from {FROM_UNKNOWN_TRACES}"):
-            view.detail = "sampling unknown: may be biased"  # beside the value, not only the border
+                and view.origin.startswith(TRACE_ORIGINS[FROM_UNKNOWN_TRACES]):
+            view.detail = UNKNOWN_NOTE
         if (metric and metrics.get("since_start") and value is not None
                 and view.state == "no_data"):
             # One scrape so far: a total since the target started, which thresholds
