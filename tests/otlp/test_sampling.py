@@ -249,6 +249,9 @@ def test_unknown_sampling_is_said_and_logs_that_cover_the_window_win(
         # Seen 100 s in: the logged executions (no completion event, as the article
         # logs) have ended by the idle rule.
         covered = take_snapshot(ledger, ThresholdEngine(), window_s=None, now=T0 + 100)
+        past = LogHistory(ledger, T0 + 100).figures_at(T0 + 100, None)
+    # Along the log's own time, the same rule.
+    assert (past.error_rate, past.basis, past.unknown_left_out) == (0.0, "logs", 2)
     assert views["error_rate"].origin == "from traces, sampling unknown"
     assert views["error_rate"].detail == "⚠ sampling unknown"
     assert "error rate  50.00%  (from traces, sampling unknown)" in snapshot_text(alone)
