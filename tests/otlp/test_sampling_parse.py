@@ -3,10 +3,13 @@ against the same values repeated by their weights (a different computation)."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
+from wftui.core.figures import log_figures
+from wftui.core.ledger import Ledger
 from wftui.core.quantiles import QUANTILES, exact_quantile, quantiles_of, weighted_quantiles
 from wftui.core.sampling import adjusted_count, p_count, threshold_count, tracestate_count
 
@@ -110,3 +113,50 @@ def test_weight_one_is_the_unweighted_rule_and_zero_counts_for_none() -> None:
     # -> 6; p99 rank 29.7 -> 6 + (8 - 6) * 0.7
     got = weighted_quantiles([2.0, 4.0, 6.0, 8.0], [10.0, 10.0, 10.0, 1.0])
     assert got == pytest.approx({"p50": 4.0, "p95": 6.0, "p99": 7.4})
+
+
+def root_lines(execution_id: str, start: float, duration: float, failed: bool,
+               sampling: float | str | None) -> list[bytes]:
+    """The lines a root span becomes (as `SpanReader` writes them), or a log's own when
+    `sampling` is None."""
+    mark = {} if sampling is None else {"sampling": sampling}
+    out = [{"event": "workflow_start", "execution_id": execution_id, "timestamp": start,
+            **mark}]
+    if failed:
+        out.append({"event": "error", "execution_id": execution_id,
+                    "timestamp": start + duration, "error": "boom", **mark})
+    out.append({"event": "workflow_complete", "execution_id": execution_id,
+                "timestamp": start + duration, "status": "failure" if failed else "success",
+                "duration_ms": duration * 1000, **mark})
+    return [json.dumps(line).encode() for line in out]
+
+
+@pytest.mark.parametrize("retention", [100_000, 3])
+def test_weighted_figures_are_those_of_the_executions_repeated(retention: int) -> None:
+    """Each trace of adjusted count w counts as w logged executions would: the same
+    figures as a ledger holding the w copies (integer weights), retained or folded."""
+    generator = random.Random(11)
+    weighted = Ledger(idle_timeout=30.0, retention=retention)
+    repeated = Ledger(idle_timeout=30.0)
+    t0 = 1_767_268_800.0
+    for index in range(40):
+        start = t0 + index * 3
+        duration = round(generator.uniform(0.5, 30), 3)
+        failed = generator.random() < 0.3
+        weight = generator.choice([1, 2, 4, 10])
+        logged = generator.random() < 0.2
+        weighted.ingest_lines("x", 1, root_lines(f"E{index}", start, duration, failed,
+                                                 None if logged else float(weight)))
+        for copy in range(1 if logged else weight):
+            repeated.ingest_lines("x", 1, root_lines(f"E{index}-{copy}", start, duration,
+                                                     failed, None))
+    assert weighted.kept.folded_count == (37 if retention == 3 else 0)
+    end = t0 + 200
+    mine, theirs = log_figures(weighted, None, end, end), log_figures(repeated, None, end, end)
+    assert mine.error_rate == pytest.approx(theirs.error_rate)
+    assert mine.throughput_per_min == pytest.approx(theirs.throughput_per_min)
+    assert mine.latency_s == pytest.approx(theirs.latency_s)
+    assert (mine.basis, theirs.basis) == ("traces, weighted by sampling", "logs")
+    window = log_figures(weighted, 60.0, end - 30, end)  # a window inside the log
+    assert window.error_rate == pytest.approx(
+        log_figures(repeated, 60.0, end - 30, end).error_rate)
