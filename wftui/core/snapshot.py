@@ -90,9 +90,8 @@ class Snapshot:
         metrics = self.metrics or {}
         for key in COUNTED:
             value = metrics.get(key)
-            if isinstance(value, dict):
-                value = value if any(v is not None for k, v in value.items()
-                                     if k in ("p50", "p95", "p99")) else None
+            if isinstance(value, dict):  # as `figures` takes the metrics' latency
+                value = value if any(v is not None for v in value.values()) else None
             if self.metrics is not None and (
                     self.logs is None or (value is not None and (
                         key in METRICS_PREFERRED or self.logs.basis == FROM_UNKNOWN_TRACES))):
