@@ -8,8 +8,8 @@ log therefore opens with 30 minutes of history, whatever the window, and thresho
 can be judged along the log's time, as they would have been judged live.
 
 Built once from a ledger (under its lock: a copy of a few numbers per execution), then
-queried without it. Queue depth has no history (the log's gauge keeps only its latest
-value): it is None ("no data") at past moments.
+queried without it. Queue depth at a past moment is the log's last reading by then
+(`QueueHistory`); before the log's first reading it is None ("no data"), never 0.
 """
 
 from __future__ import annotations
@@ -165,6 +165,7 @@ class LogHistory:
         self.lost_running = ledger.kept.lost_running
         self.has_events = ledger.events_total > 0
         self.queue_depth = ledger.queue_depth
+        self.queue = ledger.queue_history.copy()
 
     def figures_at(self, at: float, window_s: float | None,
                    steps: dict[str, dict[str, Any]] | None = None) -> Figures:
@@ -221,7 +222,7 @@ class LogHistory:
             throughput_per_min=ended_w / minutes if minutes and self.has_events else None,
             active_workflows=float(running + (self.lost_running if at_end else 0))
             if known else None,
-            queue_depth=self.queue_depth if at_end else None,
+            queue_depth=self.queue_depth if at_end else self.queue.at(at),
             ended=ended,
             failed=failed,
             approximate=self.approximate,

@@ -38,6 +38,7 @@ from wftui.core.parse import (
     read_line,
 )
 from wftui.core.quantiles import SampleSeries
+from wftui.core.queue_history import QueueHistory
 from wftui.core.replay_links import ReplayLinks
 from wftui.core.retention import Retention
 from wftui.core.sampling import UNKNOWN
@@ -107,6 +108,8 @@ class Ledger:
         self.queue_depth_ts: float | None = None
         # Recent readings (time, value): how fast the queue grows (`wftui.core.explain`).
         self.queue_depth_points: deque[tuple[float, float]] = deque(maxlen=QUEUE_POINTS_KEPT)
+        # Every reading over the log's time (thinned): the queue depth at a past moment.
+        self.queue_history = QueueHistory()
         self.newest_ts: float | None = None
         self.malformed: deque[MalformedLine] = deque(maxlen=malformed_kept)
         self.malformed_total = 0
@@ -354,6 +357,7 @@ class Ledger:
     def _queue_depth(self, value: float | None, ts: float) -> None:
         if value is not None:
             self.queue_depth_points.append((ts, value))
+            self.queue_history.add(ts, value)
         if value is not None and (self.queue_depth_ts is None or ts >= self.queue_depth_ts):
             self.queue_depth = value
             self.queue_depth_ts = ts

@@ -68,6 +68,7 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
     yield "tail", {
         "pending_replays": ledger.waiting_replays(),
         "queue_depth": (ledger.queue_depth, ledger.queue_depth_ts),
+        "queue_history": ledger.queue_history.readings(),
         "malformed": [(m.source, m.lineno, m.reason, m.text) for m in ledger.malformed],
         "sources": {name: (c.events, c.malformed) for name, c in ledger.sources.items()},
         "sums": {name: getattr(ledger, name) for name in _SUMS},
@@ -140,6 +141,7 @@ class PartMerge:
         if depth_ts is not None and (ledger.queue_depth_ts is None
                                      or depth_ts >= ledger.queue_depth_ts):
             ledger.queue_depth, ledger.queue_depth_ts = depth, depth_ts
+        ledger.queue_history.extend(tail["queue_history"])
         for name, total in tail["sums"].items():
             setattr(ledger, name, getattr(ledger, name) + total)
         ledger.not_understood.merge(tail["unknown"], tail["seen_fields"], tail["seen_values"])

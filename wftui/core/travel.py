@@ -13,11 +13,15 @@ from bisect import bisect_right
 from dataclasses import replace
 from typing import Any
 
-from wftui.core.execution import RUNNING, ExecutionRow
+from wftui.core.execution import RUNNING, Execution, ExecutionRow
 from wftui.core.history import LogHistory, step_latency_at
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import LogMapping
+from wftui.core.parse import read_json
 from wftui.core.snapshot import Snapshot
+from wftui.core.steps import ExecutionDetail, Normalize, build_detail
 from wftui.core.thresholds import ThresholdEngine
+from wftui.core.timestamps import format_timestamp, parse_timestamp
 
 KEEP: Any = object()  # "the same window as the figures"
 
@@ -31,36 +35,154 @@ def counts_at(history: LogHistory, at: float) -> dict[str, int]:
             "succeeded": ended - failed, "failed": failed}
 
 
+NO_QUEUE_HISTORY = "no history for queue depth"
+
+
+def queue_note(history: LogHistory, at: float, queue_now: float | None) -> str | None:
+    """Why a past moment has no queue depth while there is one now (None: there is
+    none now either, nothing to explain)."""
+    first = history.queue.first
+    if first is not None and first > at:
+        return (f"{NO_QUEUE_HISTORY} at {format_timestamp(at)}: the log's first reading "
+                f"is at {format_timestamp(first)}")
+    if first is None and queue_now is not None:
+        return (f"{NO_QUEUE_HISTORY}: the log reports none, and the metrics give only "
+                "the value now")
+    return None
+
+
+def lines_by(execution: Execution, at: float, normalize: Normalize | None = None
+             ) -> list[tuple[bytes, float | None]]:
+    """The execution's kept lines logged at or before `at`, in read order, each with
+    the time it was read at when it had no timestamp of its own (else None)."""
+    read_times = execution.read_times or {}
+    out: list[tuple[bytes, float | None]] = []
+    for index, raw in enumerate(execution.raw):
+        read_at = read_times.get(index)
+        ts = read_at
+        if ts is None:
+            event = read_json(raw)
+            if type(event) is dict:
+                if normalize is not None:
+                    event = normalize(event)
+                ts = parse_timestamp(event.get("timestamp"))
+        if ts is None or ts <= at:  # a line of no time is kept as the ledger kept it
+            out.append((raw, read_at))
+    return out
+
+
+def execution_at(execution: Execution, at: float, idle_timeout: float | None,
+                 mapping: LogMapping | None = None) -> Execution | None:
+    """The execution as it stood at `at`: its kept lines logged by then, folded again
+    the ledger's own way (steps, errors, tokens, cost as of then; lines kept for the
+    step tree). None when none of its kept lines is that old."""
+    normalize = mapping.contract_dict if mapping is not None else None
+    scratch = Ledger(retention=1, idle_timeout=idle_timeout, malformed_kept=1,
+                     mapping=mapping)
+    source = "as of"
+    batch: list[bytes] = []
+    for raw, read_at in lines_by(execution, at, normalize):
+        if read_at is None:
+            batch.append(raw)
+            continue
+        if batch:
+            scratch.ingest_lines(source, 1, batch, at)
+            batch = []
+        scratch.ingest_lines(source, 1, [raw], read_at)  # stamped when it was read
+    if batch:
+        scratch.ingest_lines(source, 1, batch, at)
+    return scratch.get(execution.execution_id)
+
+
+def ended_by(execution: Execution, at: float, log_now: float,
+             idle_timeout: float | None) -> bool:
+    """Had it ended by `at`, as the whole log tells (the same end the figures and the
+    counts of that moment use)?"""
+    status = execution.status(log_now, idle_timeout)
+    end = execution.end_ts(status)
+    return status != RUNNING and end is not None and end <= at
+
+
+def row_at(execution: Execution, at: float, log_now: float, idle_timeout: float | None,
+           mapping: LogMapping | None = None) -> ExecutionRow:
+    """The executions table's row of `execution` at `at` (begun by then).
+
+    One that had ended by then is its final row. One that ended later (or never) was
+    running then, aged to `at`, its steps, errors, tokens and cost as logged by then.
+    Its status follows the whole log's end time, not what a live monitor guessed then
+    (an error logged before `at` in an execution that went on is an error so far, not
+    yet a failure): the row agrees with the panels and counts of that moment.
+    """
+    if ended_by(execution, at, log_now, idle_timeout):
+        return execution.row(log_now, idle_timeout)
+    then = execution_at(execution, at, idle_timeout, mapping)
+    base = (then or execution).row(at, idle_timeout)
+    if then is None:  # no kept line that old (cut from a huge one): nothing counted
+        base = replace(base, steps=0, errors=0, input_tokens=0, output_tokens=0,
+                       cost_usd=0.0, failed_step=None, first_error=None)
+    return replace(base, status=RUNNING, start_ts=execution.first_ts, end_ts=None,
+                   duration_s=None, running_for_s=max(at - execution.first_ts, 0.0),
+                   seq=execution.seq, replay_of=execution.replay_of)
+
+
 def rows_at(ledger: Ledger, at: float, log_now: float) -> tuple[ExecutionRow, ...]:
-    """Rows of the retained executions begun by `at`: those that ended later read as
-    running then, aged to `at` (their counts are the log's, to its end)."""
+    """Rows of the retained executions begun by `at`, as they stood then (`row_at`);
+    replays begun after `at` are not listed as replays yet."""
     idle = ledger.idle_timeout
+    executions = ledger.executions
     rows = []
-    for execution in ledger.executions.values():
+    for execution in executions.values():
         if execution.first_ts > at:
             continue
-        row = execution.row(log_now, idle)
-        if row.status == RUNNING or row.end_ts is None or row.end_ts > at:
-            row = replace(row, status=RUNNING, end_ts=None, duration_s=None,
-                          running_for_s=max(at - execution.first_ts, 0.0))
+        row = row_at(execution, at, log_now, idle, ledger.mapping)
+        if row.replays:
+            row = replace(row, replays=tuple(
+                replay for replay in row.replays
+                if (begun := executions.get(replay)) is not None and begun.first_ts <= at))
         rows.append(row)
     return tuple(rows)
+
+
+def detail_at(execution: Execution, at: float, log_now: float,
+              idle_timeout: float | None, mapping: LogMapping | None = None
+              ) -> ExecutionDetail | None:
+    """The step tree of `execution` as it stood at `at`: only what was logged by then,
+    and running if it ended later (as its row at `at` says). None: not begun by then."""
+    if execution.first_ts > at:
+        return None
+    normalize = mapping.contract_dict if mapping is not None else None
+    if ended_by(execution, at, log_now, idle_timeout):
+        return build_detail(execution, log_now, idle_timeout, normalize)
+    then = execution_at(execution, at, idle_timeout, mapping)
+    if then is None:
+        return None
+    detail = build_detail(then, at, idle_timeout, normalize)
+    detail.status, detail.end_ts, detail.duration_s = RUNNING, None, None
+    detail.start_ts = execution.first_ts
+    detail.replay_of = execution.replay_of
+    detail.replays = []  # a replay is something done after the moment
+    detail.lines_not_kept = execution.raw_dropped
+    return detail
 
 
 def snapshot_at(ledger: Ledger, engine: ThresholdEngine, at: float,
                 window_s: float | None, *, log_now: float,
                 sources: tuple[dict[str, Any], ...] = (), warnings: tuple[str, ...] = (),
                 with_rows: bool = False, history: LogHistory | None = None,
-                alert_window_s: Any = KEEP) -> Snapshot:
+                alert_window_s: Any = KEEP, queue_now: float | None = None) -> Snapshot:
     """What the monitor showed at `at` (a moment of the log); `engine` should be fresh:
     it is run along the log up to `at`. log_now: the log's now (its end, or the wall
     clock for a live log), which says which executions are still running. Thresholds
-    are judged on `alert_window_s` (default: `window_s`)."""
+    are judged on `alert_window_s` (default: `window_s`). queue_now: the queue depth
+    the metrics give now (they have no past here), to say it has no history."""
     if history is None:
         history = LogHistory(ledger, log_now)
     judge_window = window_s if alert_window_s is KEEP else alert_window_s
     judged = history.judge(engine, judge_window, until=at)
     figures = history.figures_at(at, window_s, step_latency_at(ledger, at, window_s))
+    note = queue_note(history, at, queue_now) if figures.queue_depth is None else None
+    if note is not None:
+        warnings = (*warnings, note)
     return Snapshot(
         taken_at=time.time(),
         window_s=window_s,
