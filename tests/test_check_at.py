@@ -57,3 +57,19 @@ def test_check_at_in_text_says_the_moment(tmp_path: Path) -> None:
     assert done.stdout.splitlines()[0] == ("window      5m ending 2026-03-01T09:01:35Z "
                                            "(as it stood then: --at)")
     assert "error rate  50.00%" in done.stdout
+
+
+def test_check_at_gives_the_queue_depth_of_that_moment(tmp_path: Path) -> None:
+    from tests.core.test_as_of import old_log_lines
+
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(old_log_lines()) + b"\n")
+    # readings: 4 at 09:00:30, 7 at 09:01:30, 12 at 09:02:30, 3 at 09:04:50, 5 at 09:07
+    _, body, _ = check(path, "--at", "09:02:00")
+    assert body is not None and body["queue_depth"] == 7
+    _, body, _ = check(path, "--at", "09:05:00")
+    assert body is not None and body["queue_depth"] == 3
+    _, body, _ = check(path, "--at", "09:00:20")  # before the first reading: no data
+    assert body is not None and body["queue_depth"] is None
+    assert ("no history for queue depth at 2026-03-01T09:00:20Z: the log's first reading "
+            "is at 2026-03-01T09:00:30Z") in body["warnings"]

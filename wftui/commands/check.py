@@ -161,7 +161,7 @@ def run(options: argparse.Namespace) -> int:
     engine = ThresholdEngine(settings.thresholds)
     if options.at is not None:
         snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
-                                      warnings)
+                                      warnings, (metrics or {}).get("queue_depth"))
         write(snapshot, options.format)
         return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
     if ledger is not None:
@@ -179,8 +179,9 @@ def run(options: argparse.Namespace) -> int:
 
 def snapshot_at_moment(text: str, ledger: Ledger | None, engine: ThresholdEngine,
                        settings: Settings, sources: list[dict[str, Any]],
-                       warnings: list[str]) -> Snapshot:
-    """`--at`: the log's figures, thresholds and alerts as they stood at that moment."""
+                       warnings: list[str], queue_now: float | None = None) -> Snapshot:
+    """`--at`: the log's figures, thresholds and alerts as they stood at that moment
+    (queue_now: the metrics' queue depth now, which has no past here)."""
     from wftui.core.clock import resolve_moment
     from wftui.core.history import LogHistory
     from wftui.core.travel import snapshot_at
@@ -196,7 +197,7 @@ def snapshot_at_moment(text: str, ledger: Ledger | None, engine: ThresholdEngine
         raise AssertionError("unreachable") from error
     assert end is not None
     return snapshot_at(ledger, engine, at, settings.window_s, log_now=end,
-                       sources=tuple(sources), warnings=tuple(warnings))
+                       sources=tuple(sources), warnings=tuple(warnings), queue_now=queue_now)
 
 
 def alertmanager_silences(options: argparse.Namespace, settings: Settings,

@@ -14,7 +14,7 @@ from wftui.core.format import clock, count, seconds
 from wftui.view.refresh import Refresh
 from wftui.view.rows import COLUMNS
 from wftui.view.text import clip, safe
-from wftui.view.timeline import open_at_end
+from wftui.view.timeline import moment_label, open_at_end
 
 # column key -> width in cells (the last one, workflow, takes the rest)
 WIDTHS = {"status": 10, "execution_id": 22, "start_ts": 11, "duration_s": 11, "steps": 8,
@@ -127,6 +127,9 @@ def table_title(refresh: Refresh) -> Text:
     query = refresh.query
     title = Text(no_wrap=True, end="")
     title.append("Executions", style="bold")
+    moment = moment_label(refresh.snapshot)
+    if moment is not None:  # as they stood then: begun by then, status and age then
+        title.append(f" {moment}", style="bold black on cyan")
     counts = refresh.snapshot.executions
     title.append(f"  {count(len(refresh.rows))} shown of {count(refresh.retained)} retained"
                  f" · {count(counts.get('running'))} running"

@@ -75,14 +75,21 @@ def ago(behind_s: float) -> str:
     return "just now"
 
 
+def moment_label(snapshot: Snapshot) -> str | None:
+    """`at 09:26–09:31 (history)`: the past moment shown (None: now)."""
+    if snapshot.at is None:
+        return None
+    window_s = snapshot.window_s
+    start = f"{hhmm(snapshot.at - window_s)}–" if window_s is not None else "…–"
+    return f"at {start}{hhmm(snapshot.at)} (history)"
+
+
 def clock_text(snapshot: Snapshot) -> Text:
     """What time the screen shows: a past moment, or an old log's end ("" when live)."""
     text = Text(no_wrap=True, end="")
-    window_s = snapshot.window_s
-    if snapshot.at is not None:
-        start = f"{hhmm(snapshot.at - window_s)}–" if window_s is not None else "…–"
-        text.append(f"   at {start}{hhmm(snapshot.at)} (history)",
-                    style="bold black on cyan")
+    moment = moment_label(snapshot)
+    if moment is not None:
+        text.append(f"   {moment}", style="bold black on cyan")
         text.append("  l: back to live", style="cyan")
         return text
     if snapshot.reading is not None:
