@@ -26,6 +26,7 @@ from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import ThresholdEngine
+from wftui.core.travel import detail_at
 from wftui.core.understood import annotate, log_warnings
 from wftui.live_history import MonitorHistory
 from wftui.sources.connect import MetricFamily
@@ -274,7 +275,9 @@ class LiveMonitor:
         reading = self.reading
         if at is not None and self.tailer is not None and not reading:
             past = self.history.snapshot_at(at, window, with_rows=with_rows,
-                                            sources=sources, warnings=warnings)
+                                            sources=sources, warnings=warnings,
+                                            queue_now=(metric_figures or {}).get(
+                                                "queue_depth"))
             return replace(past, clock=clock)
         # Partial figures judge nothing: an alert on half a log would be noise.
         engine = self.engine if self.judged else ThresholdEngine(())
@@ -326,14 +329,19 @@ class LiveMonitor:
             return explain(self.ledger, window_s=window, end=end if end is not None else now,
                            now=now, thresholds=self.settings.thresholds)
 
-    def detail(self, execution_id: str, now: float | None = None) -> ExecutionDetail | None:
-        """The step tree of one retained execution (None if unknown or folded)."""
+    def detail(self, execution_id: str, now: float | None = None,
+               at: float | None = None) -> ExecutionDetail | None:
+        """The step tree of one retained execution (None if unknown or folded); at: a
+        past moment of the log, to show it as it stood then (`core.travel.detail_at`)."""
         with self._lock:  # copy under the lock, build outside it: ingestion never waits
             execution = self.ledger.get(execution_id)
             if execution is None:
                 return None
             execution = execution.copy()
         mapping = self.ledger.mapping
+        if at is not None:
+            return detail_at(execution, at, self.clock(now).now, self.ledger.idle_timeout,
+                             mapping)
         return build_detail(execution, time.time() if now is None else now,
                             self.ledger.idle_timeout,
                             mapping.contract_dict if mapping is not None else None)

@@ -86,12 +86,14 @@ class MonitorHistory:
         return history.series(end - span_s, end, points, window_s)
 
     def snapshot_at(self, at: float, window_s: float | None, *, with_rows: bool,
-                    sources: list[dict[str, Any]], warnings: list[str]) -> Snapshot:
+                    sources: list[dict[str, Any]], warnings: list[str],
+                    queue_now: float | None = None) -> Snapshot:
         """The monitor as it stood at `at` (a moment of the log): figures, thresholds
-        judged along the log up to then, alerts fired by then, executions then."""
+        judged along the log up to then, alerts fired by then, executions then
+        (queue_now: the metrics' queue depth now, which has no past here)."""
         monitor = self.monitor
         key = (at, window_s, with_rows, monitor.ledger.version,
-               monitor.settings.thresholds)
+               monitor.settings.thresholds, queue_now is None)
         past = self._past
         if past is not None and past[0] == key:
             return past[1]
@@ -102,6 +104,7 @@ class MonitorHistory:
                                    log_now=monitor.clock().now, sources=tuple(sources),
                                    warnings=tuple(warnings), with_rows=with_rows,
                                    history=history,
-                                   alert_window_s=monitor.settings.window_s)
+                                   alert_window_s=monitor.settings.window_s,
+                                   queue_now=queue_now)
         self._past = (key, snapshot)
         return snapshot

@@ -44,13 +44,13 @@ from wftui.ui.screens.help import HelpScreen, bindings, help_sections
 from wftui.ui.screens.incident import DemoControl, IncidentScreen, switch_incident
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
+from wftui.ui.time_travel import TimeTravel
 from wftui.view.dashboard import Dashboard, dashboard
 from wftui.view.history import FigureHistory
 from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
 from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
 from wftui.view.text import safe
-from wftui.view.timeline import travel
 from wftui.view.why import WhyRow
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
@@ -61,7 +61,7 @@ CONFIG_CHECK_S = 2.0
 SORTS = tuple(COLUMNS)
 
 
-class WftuiApp(App[int]):
+class WftuiApp(TimeTravel, App[int]):
     """The live monitor."""
 
     CSS_PATH = "app.tcss"
@@ -337,10 +337,12 @@ class WftuiApp(App[int]):
         self.open_execution(message.execution_id)
 
     def open_execution(self, execution_id: str) -> None:
-        """Push the execution view; it follows new data through `data_version`."""
+        """Push the execution view; it follows new data through `data_version`. At a
+        past moment, it shows the execution as it stood then (`w`: the whole of it)."""
         self.push_screen(ExecutionScreen(
             execution_id, monitor=self.monitor, settings=self.settings,
-            export_dir=self.export_dir, clock=self.clock).data_bind(WftuiApp.data_version))
+            export_dir=self.export_dir, clock=self.clock,
+            at=self.travel_at).data_bind(WftuiApp.data_version))
 
     # -- actions -----------------------------------------------------------------------
 
@@ -354,15 +356,6 @@ class WftuiApp(App[int]):
         if isinstance(self.screen, MalformedScreen):
             return
         screen = MalformedScreen().data_bind(refresh_shown=WftuiApp.shown)
-        self.push_screen(screen)
-
-    def action_history(self) -> None:
-        """Chart each figure over the log's own time (textual-plotext)."""
-        from wftui.ui.screens.history import HistoryScreen
-
-        if isinstance(self.screen, HistoryScreen):
-            return
-        screen = HistoryScreen(self.monitor.window_s).data_bind(refresh_shown=WftuiApp.shown)
         self.push_screen(screen)
 
     def action_pause(self) -> None:
@@ -401,26 +394,6 @@ class WftuiApp(App[int]):
     def action_window(self, size: float | None) -> None:
         self.monitor.window_s = size
         self.notify(f"window: {window(size)}", markup=False)
-        self._request()
-
-    def action_travel(self, where: str) -> None:
-        """Move the moment shown over the log: back / forward a window, to the start,
-        to the moment the newest alert (before the one shown) fired, or back to now."""
-        latest = self.latest
-        history = latest.log_history if latest is not None else None
-        if where == "live" or history is None:
-            if where != "live":
-                self.notify("the log is still being read: its history comes once it is",
-                            markup=False)
-            self.travel_at = None
-        else:
-            window_s = self.monitor.window_s
-            # now: every alert; at a past moment: those fired by then
-            alerts = latest.snapshot.alerts if latest is not None else ()
-            self.travel_at = travel(where, self.travel_at, start=history.start,
-                                    end=history.end, window_s=window_s, alerts=alerts)
-            if where == "alert" and not alerts:
-                self.notify("no alert has fired in this log", markup=False)
         self._request()
 
     def action_config_refused(self) -> None:

@@ -34,6 +34,9 @@ class Refresh:
     # The log's own history (sparklines, the history view); None without a log file,
     # with metrics (their figures are drawn from the app's samples), or while reading.
     log_history: LogHistory | None = None
+    # The log's first and last moments, where the time keys can go (None: no log, or
+    # still being read); set with metrics too: the log's past stands on its own.
+    travel_span: tuple[float, float] | None = None
 
 
 def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
@@ -56,8 +59,12 @@ def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
     by_id = {execution.execution_id: execution for execution in executions} \
         if query.text else {}
     arranged = arrange(rows, query, cache, by_id)
-    history = None
-    if monitor.tailer is not None and monitor.metrics is None and monitor.judged:
+    history = span = None
+    if monitor.tailer is not None and monitor.judged:
         history = monitor.history.log_history()
+        if history.start is not None and history.end is not None:
+            span = (history.start, history.end)
+        if monitor.metrics is not None:
+            history = None  # the metrics' figures: drawn from the app's samples
     return Refresh(now, version, snapshot, arranged, len(rows),
-                   time.perf_counter() - started, query, history)
+                   time.perf_counter() - started, query, history, span)

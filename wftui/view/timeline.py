@@ -84,6 +84,16 @@ def moment_label(snapshot: Snapshot) -> str | None:
     return f"at {start}{hhmm(snapshot.at)} (history)"
 
 
+def as_of_label(at: float | None, moment: float | None) -> str:
+    """The step tree's title opened at a past moment: as of then, or the whole of it
+    ("" when opened at now)."""
+    if moment is None:
+        return ""
+    if at is None:
+        return f"whole execution (history at {hhmm(moment)}) · w: as of then"
+    return f"as of {hhmm(at)} (history): what was logged by then · w: whole execution"
+
+
 def clock_text(snapshot: Snapshot) -> Text:
     """What time the screen shows: a past moment, or an old log's end ("" when live)."""
     text = Text(no_wrap=True, end="")

@@ -25,6 +25,7 @@ from wftui.ui.screens.monitor import COMPACT_BELOW
 from wftui.ui.screens.replay import ReplayScreen
 from wftui.ui.widgets.step_tree import StepTree
 from wftui.view.text import clip, plain, safe
+from wftui.view.timeline import as_of_label
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -61,15 +62,21 @@ class ExecutionScreen(Screen[None]):
                 tooltip="replay the execution (asks first; dry run available)"),
         Binding("c", "compare", "Compare",
                 tooltip="compare with its replay (or with its original)"),
+        Binding("w", "whole", "Whole/then",
+                tooltip="opened in history: the whole execution, or as it stood then"),
     ]
 
     data_version: reactive[int] = reactive(-1, init=False)
 
     def __init__(self, execution_id: str, *, monitor: LiveMonitor, settings: Settings,
                  export_dir: Path | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, at: float | None = None) -> None:
         super().__init__()
         self.execution_id = execution_id
+        # Opened at a past moment of the log: the tree as it stood then (what was
+        # logged by then), as the row it was opened from; `w` shows the whole of it.
+        self.moment = at
+        self.as_of = at
         self.monitor = monitor
         self.settings = settings
         self.export_dir = export_dir or default_export_dir()
@@ -85,13 +92,31 @@ class ExecutionScreen(Screen[None]):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._show_title()
+        self.query_one(StepTree).focus()
+        await self.reload()
+
+    def _show_title(self) -> None:
         # One line whatever the id: a 10,000-character id must not wrap over the screen.
         title = Text("Execution ", style="bold", no_wrap=True, overflow="ellipsis", end="")
         title.append(plain(clip(self.execution_id, TITLE_ID_WIDTH), "bold cyan"))
+        moment = as_of_label(self.as_of, self.moment)
+        if moment:
+            title.append(f"   {moment}", style="bold black on cyan")
         title.append("   space/enter fold · → scrolls a cut line · ? every key",
                      style="dim")
         self.query_one("#execution-title", Static).update(title)
-        self.query_one(StepTree).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """`w` (the whole execution / as of the moment) only when opened in history."""
+        return not (action == "whole" and self.moment is None)
+
+    async def action_whole(self) -> None:
+        """Opened at a past moment: switch between the tree as it stood then and the
+        whole execution as the log tells it."""
+        self.as_of = None if self.as_of is not None else self.moment
+        self._signature = None
+        self._show_title()
         await self.reload()
 
     def on_resize(self) -> None:
@@ -107,7 +132,10 @@ class ExecutionScreen(Screen[None]):
         tree = self.query_one(StepTree)
         try:
             now = self.clock()
-            detail = await asyncio.to_thread(self.monitor.detail, self.execution_id, now)
+            detail = await asyncio.to_thread(self.monitor.detail, self.execution_id, now,
+                                             self.as_of)
+            if self.as_of is not None:
+                now = self.as_of  # a running step's age: to the moment shown
         except Exception as error:  # noqa: BLE001 - one line in the view, not a crash
             tree.root.set_label(Text(f"could not build the step tree: "
                                      f"{type(error).__name__}: {safe(error)}", style="red"))

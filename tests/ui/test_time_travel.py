@@ -1,0 +1,68 @@
+"""Time travel in the real TUI on an old log (real file, real monitor, the app run
+headless with Pilot): the executions table, the queue depth panel and the step tree
+show the moment the keys lead to, and `l` brings back the log's end.
+The log and the values at each moment are those of tests/core/test_as_of.py."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import Any
+
+from tests.core.test_as_of import old_log_lines
+from tests.ui.conftest import settled, wait_for
+from wftui.config import Settings
+from wftui.ui.screens.execution import ExecutionScreen
+from wftui.ui.widgets.executions_table import ExecutionsTable
+
+
+def shown(app: Any) -> tuple[str, str, list[tuple[str, str, int]]]:
+    """The table's title, the queue panel's value, and (id, status, steps) per row."""
+    board = app.dashboard
+    rows = app.screen.query_one(ExecutionsTable).rows
+    return (board.title.plain, dict(board.panels)["queue"].value,
+            [(row.execution_id, row.status, row.steps) for row in rows])
+
+
+async def test_time_keys_show_the_table_and_queue_depth_of_the_moment(harness) -> None:
+    lines = old_log_lines()
+    # A 1-minute window: `{` goes to 09:01:00 (the first whole window), `]` to 09:02:00.
+    h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        title, queue, rows = shown(h.app)  # the log's end, 09:07:30
+        assert "(history)" not in title and queue == "5"
+        assert rows == [("delta", "running", 1), ("charlie", "succeeded", 1),
+                        ("bravo", "failed", 1), ("alpha", "succeeded", 2)]
+
+        async def at(key: str, marker: str) -> tuple[str, str, list[tuple[str, str, int]]]:
+            await pilot.press(key)
+            await wait_for(pilot, lambda: marker in h.app.dashboard.title.plain, marker)
+            return shown(h.app)
+
+        title, queue, rows = await at("left_curly_bracket", "at 09:00–09:01 (history)")
+        # alpha: plan (10 s) and write (50 s) started; bravo just begun (60 s); queue 4
+        assert queue == "4" and "2 running · 0 failed · 2 seen" in title
+        assert rows == [("bravo", "running", 0), ("alpha", "running", 2)]
+        title, queue, rows = await at("right_square_bracket", "at 09:01–09:02 (history)")
+        assert queue == "7"
+        assert rows == [("bravo", "running", 1), ("alpha", "running", 2)]
+
+        h.app.open_execution("alpha")  # as the row it is opened from: as of 09:02
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
+                                and h.app.screen.detail is not None and h.app.screen,
+                                "the step tree")
+        assert screen.detail.status == "running"
+        assert [(s.name, s.status) for s in screen.detail.steps] == [("plan", "ok"),
+                                                                     ("write", "running")]
+        await pilot.press("w")  # the whole execution, as the log tells it
+        await wait_for(pilot, lambda: screen.detail.status == "succeeded", "the whole")
+        assert [s.status for s in screen.detail.steps] == ["ok", "ok"]
+        await pilot.press("escape")
+
+        await wait_for(pilot, lambda: not isinstance(h.app.screen, ExecutionScreen),
+                       "the dashboard")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "(history)" not in h.app.dashboard.title.plain,
+                       "back to the log's end")
+        assert shown(h.app)[1] == "5" and len(shown(h.app)[2]) == 4
