@@ -64,3 +64,40 @@ def test_a_past_moment_shows_the_alert_firing_then(tmp_path: Path) -> None:
         assert monitor.snapshot().at is None  # back to now
     finally:
         monitor.stop()
+
+
+def test_with_metrics_attached_a_past_moment_is_the_logs_and_queue_depth_says_so(
+        tmp_path: Path) -> None:
+    """The metrics (a real exporter) give queue depth 12 now; the log has no reading:
+    at a past moment the queue depth is no data with a reason, not 12 and not 0."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    from tests.ui.test_metrics_panels import _Handler
+    from wftui.sources.connect import metric_family
+    from wftui.view.refresh import compute_refresh
+    from wftui.view.rows import RowCache, TableQuery
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    settings = Settings()
+    url = f"http://127.0.0.1:{server.server_address[1]}/metrics"
+    monitor = LiveMonitor(settings, [str(path)],
+                          metrics=metric_family(settings, [url], None, interval=0.2))
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged and monitor.snapshot().figures()["queue_depth"]
+                 == 12, "the log read and the target scraped")
+        refresh = compute_refresh(monitor, RowCache(), TableQuery(), monitor.clock().wall)
+        assert refresh.travel_span == (BASE, BASE + 210)  # the time keys can move
+        past = monitor.snapshot(at=BASE + 95, with_rows=True)
+        assert past.figures()["queue_depth"] is None
+        assert any(w.startswith("no history for queue depth: the log reports none")
+                   for w in past.warnings)
+        assert sorted(row.execution_id for row in past.rows) == ["a", "b"]
+    finally:
+        monitor.stop()
+        server.shutdown()
+        server.server_close()

@@ -32,7 +32,8 @@ class Refresh:
     took_s: float
     query: TableQuery = TableQuery()  # what the rows were filtered and sorted by
     # The log's own history (sparklines, the history view); None without a log file,
-    # with metrics (their figures are drawn from the app's samples), or while reading.
+    # with metrics at now (their figures are drawn from the app's samples; a past
+    # moment is the log's), or while reading.
     log_history: LogHistory | None = None
     # The log's first and last moments, where the time keys can go (None: no log, or
     # still being read); set with metrics too: the log's past stands on its own.
@@ -64,7 +65,7 @@ def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
         history = monitor.history.log_history()
         if history.start is not None and history.end is not None:
             span = (history.start, history.end)
-        if monitor.metrics is not None:
-            history = None  # the metrics' figures: drawn from the app's samples
+        if monitor.metrics is not None and snapshot.at is None:
+            history = None  # the metrics' figures now: drawn from the app's samples
     return Refresh(now, version, snapshot, arranged, len(rows),
                    time.perf_counter() - started, query, history, span)
