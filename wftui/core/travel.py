@@ -8,10 +8,14 @@ out as they would have live, and the alerts are those fired by then.
 
 from __future__ import annotations
 
+import sys
 import time
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
+
+import orjson
 
 from wftui.core.execution import RUNNING, Execution, ExecutionRow
 from wftui.core.history import LogHistory, step_latency_at
@@ -51,6 +55,19 @@ def queue_note(history: LogHistory, at: float, queue_now: float | None) -> str |
     return None
 
 
+def _line_time(raw: bytes, normalize: Normalize | None) -> float | None:
+    """A kept line's own timestamp, read as the step tree reads it (None: none)."""
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        event = read_json(raw)
+    if type(event) is not dict:
+        return None
+    if normalize is not None:
+        event = normalize(event)
+    return parse_timestamp(event.get("timestamp"))
+
+
 def lines_by(execution: Execution, at: float, normalize: Normalize | None = None
              ) -> list[tuple[bytes, float | None]]:
     """The execution's kept lines logged at or before `at`, in read order, each with
@@ -59,39 +76,37 @@ def lines_by(execution: Execution, at: float, normalize: Normalize | None = None
     out: list[tuple[bytes, float | None]] = []
     for index, raw in enumerate(execution.raw):
         read_at = read_times.get(index)
-        ts = read_at
-        if ts is None:
-            event = read_json(raw)
-            if type(event) is dict:
-                if normalize is not None:
-                    event = normalize(event)
-                ts = parse_timestamp(event.get("timestamp"))
+        ts = read_at if read_at is not None else _line_time(raw, normalize)
         if ts is None or ts <= at:  # a line of no time is kept as the ledger kept it
             out.append((raw, read_at))
     return out
 
 
-def execution_at(execution: Execution, at: float, idle_timeout: float | None,
-                 mapping: LogMapping | None = None) -> Execution | None:
-    """The execution as it stood at `at`: its kept lines logged by then, folded again
+def executions_at(executions: Iterable[Execution], at: float,
+                  idle_timeout: float | None, mapping: LogMapping | None = None
+                  ) -> dict[str, Execution]:
+    """Each execution as it stood at `at`: its kept lines logged by then, folded again
     the ledger's own way (steps, errors, tokens, cost as of then; lines kept for the
-    step tree). None when none of its kept lines is that old."""
+    step tree), all in one scratch ledger. One with no kept line that old is absent."""
     normalize = mapping.contract_dict if mapping is not None else None
-    scratch = Ledger(retention=1, idle_timeout=idle_timeout, malformed_kept=1,
+    scratch = Ledger(retention=sys.maxsize, idle_timeout=idle_timeout, malformed_kept=1,
                      mapping=mapping)
     source = "as of"
     batch: list[bytes] = []
-    for raw, read_at in lines_by(execution, at, normalize):
-        if read_at is None:
-            batch.append(raw)
-            continue
-        if batch:
-            scratch.ingest_lines(source, 1, batch, at)
-            batch = []
-        scratch.ingest_lines(source, 1, [raw], read_at)  # stamped when it was read
+    wanted = []
+    for execution in executions:
+        wanted.append(execution.execution_id)
+        for raw, read_at in lines_by(execution, at, normalize):
+            if read_at is None:
+                batch.append(raw)
+                continue
+            if batch:
+                scratch.ingest_lines(source, 1, batch, at)
+                batch = []
+            scratch.ingest_lines(source, 1, [raw], read_at)  # stamped when it was read
     if batch:
         scratch.ingest_lines(source, 1, batch, at)
-    return scratch.get(execution.execution_id)
+    return {key: then for key in wanted if (then := scratch.get(key)) is not None}
 
 
 def ended_by(execution: Execution, at: float, log_now: float,
@@ -104,8 +119,9 @@ def ended_by(execution: Execution, at: float, log_now: float,
 
 
 def row_at(execution: Execution, at: float, log_now: float, idle_timeout: float | None,
-           mapping: LogMapping | None = None) -> ExecutionRow:
-    """The executions table's row of `execution` at `at` (begun by then).
+           then: Execution | None = None) -> ExecutionRow:
+    """The executions table's row of `execution` at `at` (begun by then); `then`: the
+    execution as it stood at `at` (`executions_at`), for one that had not ended.
 
     One that had ended by then is its final row. One that ended later (or never) was
     running then, aged to `at`, its steps, errors, tokens and cost as logged by then.
@@ -115,14 +131,14 @@ def row_at(execution: Execution, at: float, log_now: float, idle_timeout: float 
     """
     if ended_by(execution, at, log_now, idle_timeout):
         return execution.row(log_now, idle_timeout)
-    then = execution_at(execution, at, idle_timeout, mapping)
     base = (then or execution).row(at, idle_timeout)
     if then is None:  # no kept line that old (cut from a huge one): nothing counted
         base = replace(base, steps=0, errors=0, input_tokens=0, output_tokens=0,
                        cost_usd=0.0, failed_step=None, first_error=None)
     return replace(base, status=RUNNING, start_ts=execution.first_ts, end_ts=None,
                    duration_s=None, running_for_s=max(at - execution.first_ts, 0.0),
-                   seq=execution.seq, replay_of=execution.replay_of)
+                   seq=execution.seq, replay_of=execution.replay_of,
+                   replays=tuple(execution.replays))
 
 
 def rows_at(ledger: Ledger, at: float, log_now: float) -> tuple[ExecutionRow, ...]:
@@ -130,15 +146,18 @@ def rows_at(ledger: Ledger, at: float, log_now: float) -> tuple[ExecutionRow, ..
     replays begun after `at` are not listed as replays yet."""
     idle = ledger.idle_timeout
     executions = ledger.executions
+    begun = [execution for execution in executions.values() if execution.first_ts <= at]
+    # Only those running at `at` are folded again (as many as were active then).
+    then = executions_at((execution for execution in begun
+                          if not ended_by(execution, at, log_now, idle)),
+                         at, idle, ledger.mapping)
     rows = []
-    for execution in executions.values():
-        if execution.first_ts > at:
-            continue
-        row = row_at(execution, at, log_now, idle, ledger.mapping)
+    for execution in begun:
+        row = row_at(execution, at, log_now, idle, then.get(execution.execution_id))
         if row.replays:
             row = replace(row, replays=tuple(
                 replay for replay in row.replays
-                if (begun := executions.get(replay)) is not None and begun.first_ts <= at))
+                if (other := executions.get(replay)) is not None and other.first_ts <= at))
         rows.append(row)
     return tuple(rows)
 
@@ -153,7 +172,7 @@ def detail_at(execution: Execution, at: float, log_now: float,
     normalize = mapping.contract_dict if mapping is not None else None
     if ended_by(execution, at, log_now, idle_timeout):
         return build_detail(execution, log_now, idle_timeout, normalize)
-    then = execution_at(execution, at, idle_timeout, mapping)
+    then = executions_at([execution], at, idle_timeout, mapping).get(execution.execution_id)
     if then is None:
         return None
     detail = build_detail(then, at, idle_timeout, normalize)
