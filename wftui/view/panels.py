@@ -140,8 +140,6 @@ def panel_views(snapshot: Snapshot, now: float,
         if metric and stale and value is not None:
             quality = "stale"
         text = figure_text(key, value)
-        if key == "queue_depth" and value is None and snapshot.at is not None:
-            text = "no history"  # a past moment with no reading by then (not "now")
         if key == "error_rate" and value is None and metric \
                 and metrics.get("statuses_not_understood"):
             text = "not understood"  # traffic, but no status word we know: see warnings
@@ -163,14 +161,15 @@ def panel_views(snapshot: Snapshot, now: float,
         if not view.detail and value is not None and not metric \
                 and view.origin.startswith(TRACE_ORIGINS[FROM_UNKNOWN_TRACES]):
             view.detail = UNKNOWN_NOTE
-        if text == "no history":
-            view.detail = "no history for queue depth by then"
         if (metric and metrics.get("since_start") and value is not None
                 and view.state == "no_data"):
             # One scrape so far: a total since the target started, which thresholds
             # do not judge. "no data" beside a number would read as a contradiction.
             view.state = None
             view.detail = " · ".join(filter(None, [view.detail, "judged from the next scrape"]))
+        if key == "queue_depth" and value is None and snapshot.at is not None:
+            # A past moment with no reading by then: said, never now's value or 0.
+            view.value, view.detail = "no history", "no history for queue depth by then"
         views.append((panel_id, view))
     return views
 
