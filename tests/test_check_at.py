@@ -67,6 +67,8 @@ def test_check_at_gives_the_queue_depth_of_that_moment(tmp_path: Path) -> None:
     # readings: 4 at 09:00:30, 7 at 09:01:30, 12 at 09:02:30, 3 at 09:04:50, 5 at 09:07
     _, body, _ = check(path, "--at", "09:02:00")
     assert body is not None and body["queue_depth"] == 7
+    [told] = [w for w in body["warnings"] if w.startswith("history: the log ends")]
+    assert told.endswith("figures and alerts are as of the moment asked (--at), not now")
     _, body, _ = check(path, "--at", "09:05:00")
     assert body is not None and body["queue_depth"] == 3
     _, body, _ = check(path, "--at", "09:00:20")  # before the first reading: no data

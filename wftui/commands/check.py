@@ -69,14 +69,15 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
                     for status in statuses]
 
 
-def _history_warning(ledger: Ledger, settings: Settings) -> list[str]:
-    """An old log (its newest event older than the window) is judged as of its end: a
-    cron job reading it must be told that this is history, not now."""
+def _history_warning(ledger: Ledger, settings: Settings, at: bool = False) -> list[str]:
+    """An old log (its newest event older than the window) is judged as of its end (or
+    of --at, `at`): a cron job reading it must be told that this is history, not now."""
     clock = log_clock(ledger.window_anchor, time.time(), settings.window_s)
     if clock.live or clock.log_end is None:
         return []
+    moment = "the moment asked (--at)" if at else "its end"
     return [f"history: the log ends {stamp(clock.log_end)} UTC, {ago(clock.behind_s or 0.0)}:"
-            " figures and alerts are as of its end, not now"]
+            f" figures and alerts are as of {moment}, not now"]
 
 
 def _reason(source: dict[str, Any]) -> str:
@@ -157,7 +158,8 @@ def run(options: argparse.Namespace) -> int:
     if problem is not None:
         fail(problem)
     if ledger is not None:
-        warnings = log_warnings(ledger) + warnings + _history_warning(ledger, settings)
+        warnings = log_warnings(ledger) + warnings + _history_warning(ledger, settings,
+                                                                        options.at is not None)
     engine = ThresholdEngine(settings.thresholds)
     if options.at is not None:
         snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
