@@ -60,7 +60,8 @@ def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
     by_id = {execution.execution_id: execution for execution in executions} \
         if query.text else {}
     arranged = arrange(rows, query, cache, by_id)
-    history = span = None
+    history = None
+    span: tuple[float, float] | None = None
     if monitor.tailer is not None and monitor.judged:
         history = monitor.history.log_history()
         if history.start is not None and history.end is not None:
