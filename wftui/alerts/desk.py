@@ -23,6 +23,7 @@ from wftui.alerts.silences import (
     annotate,
     firing_unsilenced,
     gather,
+    mark_forms,
     marks,
 )
 from wftui.core import format as fmt
@@ -58,6 +59,10 @@ class Silencing:
 
     def marks(self, states: Iterable[ThresholdState]) -> dict[str, str]:
         return marks(self.silenced, self.acks, states)
+
+    def mark_forms(self, states: Iterable[ThresholdState]) -> dict[str, tuple[str, ...]]:
+        """`marks` in forms from longest to shortest, for the panels."""
+        return mark_forms(self.silenced, self.acks, states)
 
     def firing(self, states: Iterable[ThresholdState]) -> bool:
         """Firing and not silenced: what makes `check` and `watch` exit 1."""

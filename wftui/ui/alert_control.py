@@ -69,6 +69,10 @@ class AlertControl:
             text.append(f"  {fmt.visible(problem)}", style="red")
         return text
 
+    def marks(self) -> dict[str, tuple[str, ...]]:
+        """Per alert, its silence and acknowledgement for its panel (longest first)."""
+        return self.silencing.mark_forms(self.states)
+
     def silenced(self, name: str) -> Silence | None:
         return self.silencing.silenced.get(name)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -28,10 +29,12 @@ class Dashboard:
 def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
               config_error: str | None, history: FigureHistory | None,
               reads_logs: bool, refused: int = 0,
-              alert_status: Text | None = None) -> Dashboard:
+              alert_status: Text | None = None,
+              marks: Mapping[str, tuple[str, ...]] | None = None) -> Dashboard:
     """The dashboard for a refresh (`reads_logs`: the monitor follows log files;
     `refused`: commands/URLs of the config file not used; `alert_status`: silenced and
-    acknowledged alerts, Alertmanager's state)."""
+    acknowledged alerts, Alertmanager's state; `marks`: per alert, its silence and
+    acknowledgement for its panel, longest form first)."""
     snapshot = refresh.snapshot
     status = status_text(snapshot, window_s, paused, config_error, refused)
     if alert_status is not None:
@@ -41,7 +44,7 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
     return Dashboard(
         refresh=refresh,
         status=status,
-        panels=panel_views(snapshot, refresh.now, history),
+        panels=panel_views(snapshot, refresh.now, history, marks),
         title=table_title(refresh),
         empty=empty_message(refresh, reads_logs),
     )
