@@ -133,16 +133,18 @@ class AlertDesk:
 
 
 def known_workflows(explained: dict[str, Any]) -> dict[str, str]:
-    """Per alert, the single workflow its executions belong to (none when several)."""
+    """Per alert, the single workflow its executions belong to (none when several).
+    Groups at 0 now (there only in the previous window) are not behind the alert."""
     picks = {
         "error_rate": [row.get("workflow_name") for row in
-                       (explained.get("error_rate") or {}).get("by_workflow") or []],
+                       (explained.get("error_rate") or {}).get("by_workflow") or []
+                       if row.get("count")],
         "latency_p95_s": sorted({row.get("workflow_name") for row in
                                  (explained.get("latency_p95_s") or {}).get("slow") or []},
                                 key=str),
         "active_workflows": [row.get("workflow_name") for row in
                              (explained.get("active_workflows") or {}).get("by_workflow")
-                             or []],
+                             or [] if row.get("count")],
     }
     return {alert: names[0] for alert, names in picks.items()
             if len(names) == 1 and isinstance(names[0], str) and not names[0].startswith("(")}

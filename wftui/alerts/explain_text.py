@@ -8,11 +8,15 @@ from wftui.core import format as fmt
 
 
 def _change(row: dict[str, Any]) -> str:
+    """  (+3 vs previous window: 0, 0%): the count's change, then the previous window's
+    count and share."""
     change = row.get("change")
     if change is None:
         return ""
-    return f"  ({'+' if change > 0 else ''}{change} vs previous window)" if change \
-        else "  (same as previous window)"
+    share = row.get("previous_share")
+    was = fmt.count(row.get("previous")) + (f", {_share(share)}" if share is not None else "")
+    return (f"  ({'+' if change > 0 else ''}{change:,} vs previous window: {was})" if change
+            else f"  (same count as previous window: {was})")
 
 
 def _share(value: float | None) -> str:
@@ -80,7 +84,8 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
         for row in latency["by_step"]:
             lines.append(f"    {_share(row['share']):>4}  {fmt.visible(row['step_name'])}  "
                          f"p95 {fmt.seconds(row['p95_s'])} (previous "
-                         f"{fmt.seconds(row['previous_p95_s'], 'none')})")
+                         f"{fmt.seconds(row['previous_p95_s'], 'none')}); in "
+                         f"{fmt.count(row['count'])}{_change(row)}")
     if latency.get("slowest_calls"):
         lines.append("  slowest external calls:")
         for call in latency["slowest_calls"]:
@@ -89,7 +94,9 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
                          f"{fmt.visible(str(call['step_name']))} "
                          f"({fmt.visible(str(call['execution_id']))})")
     active = explain["active_workflows"]
-    lines.append(f"why active workflows: {active['running']} running")
+    before = (f" ({active['previous_running']} at the window's start)"
+              if active.get("previous_running") is not None else "")
+    lines.append(f"why active workflows: {active['running']} running{before}")
     lines += _rows("by workflow", active["by_workflow"], "workflow_name")
     if active["oldest"]:
         lines.append("  oldest first:")

@@ -61,10 +61,23 @@ def _share(value: float | None) -> str:
 
 
 def _change(row: dict[str, Any]) -> str:
+    """+3 (was 0 · 0%): the count's change, then the previous window's count and share."""
     change = row.get("change")
     if change is None:
         return ""
-    return "=" if change == 0 else f"{change:+d}"
+    moved = "=" if change == 0 else f"{change:+,}"
+    share = row.get("previous_share")
+    was = f"{fmt.count(row.get('previous'))}" + (f" · {_share(share)}" if share is not None
+                                                 else "")
+    return f"{moved} (was {was})"
+
+
+def _step_change(row: dict[str, Any]) -> str:
+    """ · in 1 (=, was 1 · 20%): how many slow executions ran the step, against the
+    previous window's slow executions."""
+    if row.get("change") is None:
+        return ""
+    return f" · in {fmt.count(row.get('count'))} ({_change(row).replace(' (was', ', was')}"
 
 
 def error_filter(group: str) -> str:
@@ -117,7 +130,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         steps = tuple(WhyRow(fmt.visible(row["step_name"]), fmt.seconds(row["total_s"]),
                              _share(row["share"]),
                              f"p95 {fmt.seconds(row['p95_s'])} (was "
-                             f"{fmt.seconds(row['previous_p95_s'], 'none')})",
+                             f"{fmt.seconds(row['previous_p95_s'], 'none')})"
+                             + _step_change(row),
                              row["step_name"], None)
                       for row in part.get("by_step") or [])
         slow = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
@@ -136,7 +150,9 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         notes += tuple(n for n in (part.get("note"),) if n)
     elif figure == "active_workflows":
         part = explained["active_workflows"]
-        summary = f"{part['running']} running"
+        summary = f"{part['running']} running" + (
+            f" ({part['previous_running']} at the window's start)"
+            if part.get("previous_running") is not None else "")
         oldest = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
                               fmt.seconds(row["running_for_s"]), "",
                               fmt.visible(str(row["workflow_name"] or "")),
