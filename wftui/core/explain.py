@@ -363,37 +363,3 @@ def _log_reaches(ledger: Ledger, moment: float) -> bool:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
-
-
-def explain_metrics(metrics: dict[str, Any], thresholds: Iterable[Threshold] = ()
-                    ) -> dict[str, Any]:
-    """What the metrics' labels can say: failures by `workflow_name` (from
-    `workflow_executions_total{workflow_name,status}`), each step's p95 (from
-    `step_duration_seconds{step_name}`), over the same window as the figures; and the
-    queue-depth gauge's growth over its scraped readings (one target)."""
-    workflows = metrics.get("executions_by_workflow") or {}
-    failed_total = sum(entry.get("failed", 0.0) for entry in workflows.values())
-    by_workflow = [
-        {"workflow_name": name or NO_WORKFLOW, "count": _whole(entry["failed"]),
-         "share": round(entry["failed"] / failed_total, 4) if failed_total else None,
-         "error_rate": round(entry["failed"] / entry["ended"], 4) if entry["ended"] else None}
-        for name, entry in workflows.items() if entry.get("failed")]
-    by_workflow.sort(key=lambda row: (-float(row["count"] or 0), str(row["workflow_name"])))
-    steps = metrics.get("step_latency_s") or {}
-    rows = [{"step_name": name, "p95_s": _round(stats.get("p95")),
-             "at_least": bool((stats.get("at_least") or {}).get("p95")),
-             "count": stats.get("count")}
-            for name, stats in steps.items() if isinstance(stats, dict)]
-    rows.sort(key=lambda row: (-(row["p95_s"] or 0.0), row["step_name"]))
-    readings = [(float(t), float(v)) for t, v in metrics.get("queue_depth_readings") or []]
-    limits = {t.name: t.above for t in thresholds if t.enabled}
-    queue = queue_growth(readings, None, max((t for t, _ in readings), default=0.0),
-                         limits.get("queue_depth"))
-    return {"error_rate": {"failed": _whole(failed_total), "by_workflow": by_workflow[:TOP]},
-            "latency_p95_s": {"by_step": rows[:TOP]},
-            "queue_depth": queue,
-            "since_start": bool(metrics.get("since_start"))}
-
-
-def _whole(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 3)
