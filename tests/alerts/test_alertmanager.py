@@ -159,6 +159,36 @@ def test_s_with_alertmanager_attached_creates_the_silence_there(am: Alertmanager
         desk.close(0)
 
 
+def test_a_local_silence_withdraws_the_alert_from_alertmanager(
+        am: Alertmanager, hook: Receiver, tmp_path: Path) -> None:
+    """Silenced on this machine (e.g. `wftui silence add`) while Alertmanager has it: it
+    is not resent there (it would page again); it is ended now, once, and sent afresh
+    when the silence is removed while it still fires."""
+    store = SilenceStore(tmp_path / "s.json")
+    desk = AlertDesk(store, settings(am.url, "withdrawn", resend_s=30.0))
+    pusher = desk.pusher
+    assert pusher is not None
+    try:
+        began = time.time() - 10
+        desk.judge([firing(began)])
+        pusher._round()  # noqa: SLF001 - one round of the thread's loop, here and now
+        wait_for(lambda: ours(am, "withdrawn"), "the alert in Alertmanager")
+        silence = store.add("error_rate", 600, "known incident", by="ana")
+        desk.judge([firing(began)])
+        assert [a["endsAt"] for a in pusher.payload(time.time())] != []  # the withdrawal
+        pusher._round()  # noqa: SLF001
+        wait_for(lambda: not ours(am, "withdrawn"), "the alert ended in Alertmanager")
+        desk.judge([firing(began)])
+        assert pusher.payload(time.time()) == []  # nothing more while silenced
+        store.remove(silence.id)
+        desk.judge([firing(began)])
+        pusher._round()  # noqa: SLF001
+        (alert,) = wait_for(lambda: ours(am, "withdrawn"), "the alert back after the silence")
+        assert alert["startsAt"] == iso(began)
+    finally:
+        desk.close(0)
+
+
 def test_down_then_back_nothing_lost(hook: Receiver, pusher_for: Any) -> None:
     require_binary()
     port = free_port()

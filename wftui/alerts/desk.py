@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher
@@ -97,11 +97,13 @@ class AlertDesk:
         silenced, acks, problems = gather(self.store, remote, now=moment)
         sources: list[dict[str, Any]] = []
         if self.pusher is not None:
-            # A silence of our own keeps the pager quiet too; Alertmanager's own
-            # silences are applied by Alertmanager, so those alerts are still sent.
-            self.pusher.update([s for s in states if silenced.get(s.name) is None
-                                or silenced[s.name].origin != LOCAL], moment,
-                               self.workflow_names)
+            # A silence of our own keeps the pager quiet too: an alert Alertmanager
+            # already has is withdrawn (sent once more, ended now), as if it cleared,
+            # and sent afresh if it still fires when the silence ends. Alertmanager's
+            # own silences are applied by Alertmanager, so those alerts are still sent.
+            self.pusher.update([replace(s, state=OK) if s.name in silenced
+                                and silenced[s.name].origin == LOCAL else s
+                                for s in states], moment, self.workflow_names)
             sources.append(self.pusher.status())
         self.current = Silencing(silenced, acks, problems, sources)
         return self.current
