@@ -234,6 +234,10 @@ def test_known_workflows_only_when_one(explained: dict[str, Any]) -> None:
     assert known_workflows({"error_rate": {"by_workflow": [
         {"workflow_name": "billing", "count": 2}, {"workflow_name": "support", "count": 0}]}}
     ) == {"error_rate": "billing"}
+    # metrics only: their workflow_name label says it
+    assert known_workflows({"error_rate": {"by_workflow": []}, "metrics": {"error_rate": {
+        "by_workflow": [{"workflow_name": "support_ticket", "count": 5}]}}}) == {
+        "error_rate": "support_ticket"}
 
 
 def test_a_previous_window_before_the_log_is_no_data_not_zero() -> None:

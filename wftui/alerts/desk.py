@@ -137,10 +137,14 @@ class AlertDesk:
 def known_workflows(explained: dict[str, Any]) -> dict[str, str]:
     """Per alert, the single workflow its executions belong to (none when several).
     Groups at 0 now (there only in the previous window) are not behind the alert."""
+    metrics = explained.get("metrics") or {}
+    failures = [row for row in (explained.get("error_rate") or {}).get("by_workflow") or []
+                if row.get("count")]
+    if not failures:  # no failed execution in the logs: the metrics' label, if any
+        failures = [row for row in (metrics.get("error_rate") or {}).get("by_workflow")
+                    or [] if row.get("count")]
     picks = {
-        "error_rate": [row.get("workflow_name") for row in
-                       (explained.get("error_rate") or {}).get("by_workflow") or []
-                       if row.get("count")],
+        "error_rate": [row.get("workflow_name") for row in failures],
         "latency_p95_s": sorted({row.get("workflow_name") for row in
                                  (explained.get("latency_p95_s") or {}).get("slow") or []},
                                 key=str),

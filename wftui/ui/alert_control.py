@@ -47,7 +47,16 @@ class AlertControl:
     # -- after each snapshot (worker thread) -------------------------------------------
 
     def judge(self, states: Iterable[ThresholdState]) -> Silencing:
-        self.states = tuple(states)
+        states = tuple(states)
+        was_firing = {state.name for state in self.states if state.state == FIRING}
+        if self.desk.pusher is not None and any(
+                state.state == FIRING and state.name not in was_firing for state in states):
+            # Which workflow is behind it (a label for Alertmanager), once per firing.
+            try:
+                self.desk.learn_workflows(self.monitor.explain(self.clock()))
+            except Exception:  # noqa: BLE001 - the alert goes out without the label
+                self.desk.workflow_names = {}
+        self.states = states
         self.silencing = self.desk.judge(self.states)
         return self.silencing
 
