@@ -124,3 +124,15 @@ async def test_the_app_shows_the_silence_in_the_panel(
         # 160 columns: five panels of 28 cells, room for "silenced until HH:MM by ana"
         assert "silenced until" in panel.shown_text.plain
         assert " by ana" in panel.shown_text.plain
+
+
+def test_alertmanager_source_line() -> None:
+    from wftui.view.status import source_text
+
+    down = source_text({"kind": "alertmanager", "name": "http://127.0.0.1:9093",
+                        "status": "down", "error": "ConnectError: refused"}).plain
+    assert down == ("✗ alertmanager http://127.0.0.1:9093  DOWN: alerts judged here, sent "
+                    "when it answers  ConnectError: refused")
+    up = source_text({"kind": "alertmanager", "name": "http://127.0.0.1:9093",
+                      "status": "ok", "error": None}).plain
+    assert up == "● alertmanager http://127.0.0.1:9093  alerts delivered"

@@ -24,6 +24,7 @@ from wftui.alerts.silences import ALERTMANAGER, Silence, SilenceError, user_name
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, PENDING, ThresholdState, Transition
 from wftui.live import LiveMonitor
+from wftui.view.dashboard import AlertsShown
 from wftui.view.notices import Notice
 from wftui.view.why import FIGURES, TITLES, WhyRow, alert_line, why_view
 
@@ -61,7 +62,8 @@ class AlertControl:
         return self.silencing
 
     def status_text(self) -> Text:
-        """For the status line: each silenced or acknowledged alert, and Alertmanager."""
+        """For the status line: each silenced or acknowledged alert, and problems
+        reading the silences (Alertmanager has its own source line)."""
         text = Text(end="")
         current = self.silencing
         marks = current.marks(self.states)
@@ -70,17 +72,15 @@ class AlertControl:
             if mark:
                 look = alert_line(state.state, mark)
                 text.append(f"  {state.name}: {look}", style="yellow")
-        for source in current.sources:
-            if source.get("status") == "down":
-                text.append(f"  Alertmanager down: {fmt.visible(str(source.get('error')))}",
-                            style="bold red")
         for problem in current.problems:
             text.append(f"  {fmt.visible(problem)}", style="red")
         return text
 
-    def marks(self) -> dict[str, tuple[str, ...]]:
-        """Per alert, its silence and acknowledgement for its panel (longest first)."""
-        return self.silencing.mark_forms(self.states)
+    def shown(self) -> AlertsShown:
+        """For the dashboard: each alert's silence and acknowledgement for its panel
+        (longest form first), and Alertmanager among the sources."""
+        return AlertsShown(self.silencing.mark_forms(self.states),
+                           tuple(self.silencing.sources))
 
     def silenced(self, name: str) -> Silence | None:
         return self.silencing.silenced.get(name)

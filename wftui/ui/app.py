@@ -290,7 +290,7 @@ class WftuiApp(App[int]):
                                    history=self.history,
                                    reads_logs=self.monitor.tailer is not None,
                                    refused=len(self.settings.refused),
-                                   marks=self.alerts.marks(),
+                                   alerts=self.alerts.shown(),
                                    alert_status=self.alerts.status_text())
         self.shown = refresh
         self._last_version = refresh.version

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rich.text import Text
 
@@ -26,15 +27,27 @@ class Dashboard:
     empty: str
 
 
+@dataclass(frozen=True)
+class AlertsShown:
+    """What the alerts add to the dashboard: per alert, its silence and acknowledgement
+    for its panel (longest form first), and Alertmanager as a source (up or down)."""
+
+    marks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: tuple[dict[str, Any], ...] = ()
+
+
 def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
               config_error: str | None, history: FigureHistory | None,
               reads_logs: bool, refused: int = 0,
               alert_status: Text | None = None,
-              marks: Mapping[str, tuple[str, ...]] | None = None) -> Dashboard:
+              alerts: AlertsShown | None = None) -> Dashboard:
     """The dashboard for a refresh (`reads_logs`: the monitor follows log files;
     `refused`: commands/URLs of the config file not used; `alert_status`: silenced and
-    acknowledged alerts, Alertmanager's state; `marks`: per alert, its silence and
-    acknowledgement for its panel, longest form first)."""
+    acknowledged alerts; `alerts`: their marks for the panels, and Alertmanager among
+    the sources)."""
+    if alerts is not None and alerts.sources:  # drawn with the sources it stands beside
+        refresh = replace(refresh, snapshot=replace(
+            refresh.snapshot, sources=refresh.snapshot.sources + alerts.sources))
     snapshot = refresh.snapshot
     status = status_text(snapshot, window_s, paused, config_error, refused)
     if alert_status is not None:
@@ -44,7 +57,8 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
     return Dashboard(
         refresh=refresh,
         status=status,
-        panels=panel_views(snapshot, refresh.now, history, marks),
+        panels=panel_views(snapshot, refresh.now, history,
+                           alerts.marks if alerts is not None else None),
         title=table_title(refresh),
         empty=empty_message(refresh, reads_logs),
     )
