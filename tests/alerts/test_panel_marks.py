@@ -67,7 +67,8 @@ def test_narrow_panels_show_a_compact_form(width: int, expected: str) -> None:
     (50, "silenced until 14:05 by ana · acknowledged"),
     (30, "silenced until 14:05 · ack'd"),
     (24, "silenced → 14:05 · ack'd"),
-    (20, "silenced"),
+    (20, "silenced → 14:05"),  # too narrow for both: the silence's end is kept
+    (15, "silenced"),
 ])
 def test_silenced_and_acknowledged(width: int, expected: str) -> None:
     view = _panel({"error_rate": SILENCE}, {"error_rate": ACK})["error_rate"]

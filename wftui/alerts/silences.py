@@ -327,7 +327,7 @@ def mark_forms(silenced: Mapping[str, Silence],
                     f"{taken[min(step, len(taken) - 1)]}")
             if form not in forms:
                 forms.append(form)
-        forms.append(quiet[-1])  # at the narrowest, only "silenced"
+        forms += quiet[-2:]  # at the narrowest, the silence alone: till when, then "silenced"
         out[name] = tuple(forms)
     return out
 
