@@ -22,7 +22,7 @@ from wftui.alerts.alertmanager import AlertmanagerError
 from wftui.alerts.desk import AlertDesk, Silencing
 from wftui.alerts.silences import ALERTMANAGER, Silence, SilenceError, user_name
 from wftui.core import format as fmt
-from wftui.core.thresholds import FIRING, PENDING, ThresholdState, Transition
+from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdState, Transition
 from wftui.live import LiveMonitor
 from wftui.view.dashboard import AlertsShown
 from wftui.view.notices import Notice
@@ -57,6 +57,11 @@ class AlertControl:
                 self.desk.learn_workflows(self.monitor.explain(self.clock()))
             except Exception:  # noqa: BLE001 - the alert goes out without the label
                 self.desk.workflow_names = {}
+        for state in states:
+            if state.name in was_firing and state.state == OK:
+                # cleared: its acknowledgement ends with it (a new firing needs a new one)
+                self.desk.cleared(Transition(state.name, FIRING, OK, state.value,
+                                             state.threshold, state.action, time.time()))
         self.states = states
         self.silencing = self.desk.judge(self.states)
         return self.silencing
