@@ -344,6 +344,17 @@ def test_silence_command_with_alertmanager(am: Alertmanager) -> None:
     assert (made["createdBy"], made["comment"]) == ("eve", "scaling")
     listed = wftui("list")
     assert silence_id in listed.stdout and "by eve (Alertmanager): scaling" in listed.stdout
+    as_json = json.loads(wftui("list", "--format", "json").stdout)  # was the text form
+    assert [(s["alert"], s["id"], s["by"], s["comment"], s["origin"]) for s in as_json
+            if s["id"] == silence_id] == [
+        ("active_workflows", silence_id, "eve", "scaling", "alertmanager")]
+    # an id that is not one, or one Alertmanager does not know: said so, exit 1 (was
+    # Alertmanager's raw 422 / 500 "silence not found", exit 2)
+    for wrong in ("nonexistent", "00000000-0000-0000-0000-000000000000"):
+        missing = wftui("remove", wrong)
+        assert (missing.returncode, missing.stderr) == (
+            1, f"wftui: no silence {wrong!r} in Alertmanager (see wftui silence "
+               "--alertmanager URL list)\n")
     assert wftui("remove", silence_id).returncode == 0
     (gone,) = [s for s in am.silences() if s["id"] == silence_id]
     assert gone["status"]["state"] == "expired"
