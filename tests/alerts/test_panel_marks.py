@@ -125,6 +125,26 @@ async def test_the_app_shows_the_silence_in_the_panel(
         # 160 columns: five panels of 28 cells, room for "silenced until HH:MM by ana"
         assert "silenced until" in panel.shown_text.plain
         assert " by ana" in panel.shown_text.plain
+        # the alerts list says it in full beside FIRING
+        from wftui.ui.widgets.alerts_list import AlertsList
+
+        listed = h.app.screen.query_one(AlertsList)
+        await wait_for(pilot, lambda: listed.shown_text is not None
+                       and "FIRING · silenced until " in listed.shown_text.plain,
+                       "the silence in the alerts list")
+        assert "by ana: known incident" in listed.shown_text.plain
+
+
+def test_alerts_list_marks_only_the_firing_episode() -> None:
+    from wftui.core.thresholds import Alert
+    from wftui.ui.widgets.alerts_list import alerts_text
+
+    older = Alert("error_rate", T0, 0.3, T0 + 60)
+    now = Alert("error_rate", T0 + 600, 0.2)
+    lines = alerts_text((now, older), marks={"error_rate": SILENCE.describe()}).plain
+    first, second = lines.split("\n")
+    assert first.endswith("FIRING · silenced until 14:05 by ana: known incident  peak 20.00%")
+    assert "silenced" not in second  # a cleared episode is history
 
 
 def test_alertmanager_source_line() -> None:

@@ -25,6 +25,9 @@ class Dashboard:
     panels: list[tuple[str, PanelView]]
     title: Text
     empty: str
+    # per alert, its silence and acknowledgement ("silenced until 14:05 by ana: ..."),
+    # for the alerts list (the panels have theirs in their views)
+    marks: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,4 +64,6 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
                            alerts.marks if alerts is not None else None),
         title=table_title(refresh),
         empty=empty_message(refresh, reads_logs),
+        marks={name: forms[0] for name, forms in (alerts.marks if alerts else {}).items()
+               if forms},
     )
