@@ -279,3 +279,30 @@ def test_prometheus_server_gives_the_same_breakdown(tmp_path) -> None:
     assert latency["by_step"][1]["previous"] == 0  # fetch: nothing before
     assert [r["step_type"] for r in latency["by_step_type"]] == ["tool", "llm"]
     assert "previous_note" not in out
+
+
+def test_renamed_labels_from_the_config() -> None:
+    """[metrics.labels] workflow_name = "flow", step_type = "kind": the breakdowns read
+    those labels (two scrapes of an exposition text; the second adds the window)."""
+    from wftui.sources.metrics_figures import TargetHistory, TargetView, compute_figures
+    from wftui.sources.metrics_parse import MetricNames, parse_exposition
+
+    names = MetricNames(workflow_label="flow", step_type_label="kind")
+
+    def text(failed: int, seconds: float) -> bytes:
+        return (f'workflow_executions_total{{flow="billing",status="failure"}} {failed}\n'
+                f'workflow_executions_total{{flow="billing",status="success"}} {failed * 2}\n'
+                f'step_duration_seconds_count{{step_name="charge",kind="tool"}} {failed}\n'
+                f'step_duration_seconds_sum{{step_name="charge",kind="tool"}} {seconds}\n'
+                ).encode()
+
+    history = TargetHistory(names)
+    history.add(1000.0, parse_exposition(text(1, 2.0), "text/plain", names))
+    history.add(1010.0, parse_exposition(text(4, 8.0), "text/plain", names))
+    figures = compute_figures([TargetView("t", history, stale=False)], 5.0)
+    out = explain_metrics(figures)
+    # failures 1 -> 4, successes 2 -> 8: 3 of 9 ended failed
+    assert rows(out["error_rate"]["by_workflow"], "workflow_name", "count",
+                "error_rate") == [("billing", 3, pytest.approx(1 / 3, abs=1e-4))]
+    assert rows(out["latency_p95_s"]["by_step"], "step_name", "step_type", "count",
+                "total_s") == [("charge", "tool", 3, 6.0)]
