@@ -326,8 +326,14 @@ class LiveMonitor:
         window = self.settings.window_s
         with self._lock:
             end, _ = window_end_for(self.ledger, window, now)
-            return explain(self.ledger, window_s=window, end=end if end is not None else now,
-                           now=now, thresholds=self.settings.thresholds)
+            out = explain(self.ledger, window_s=window, end=end if end is not None else now,
+                          now=now, thresholds=self.settings.thresholds)
+        figures = self._metric_figures(window, time.time())
+        if figures is not None:  # what the metrics' labels say (wftui.core.explain_metrics)
+            from wftui.core.explain_metrics import explain_metrics
+
+            out["metrics"] = explain_metrics(figures, self.settings.thresholds)
+        return out
 
     def detail(self, execution_id: str, now: float | None = None,
                at: float | None = None) -> ExecutionDetail | None:

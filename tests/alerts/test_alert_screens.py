@@ -70,6 +70,19 @@ async def test_silence_dialog_duration_and_comment() -> None:
     assert app.results == [(14400.0, "known incident")]
 
 
+async def test_silence_dialog_up_down_choose_while_typing_the_comment() -> None:
+    """The comment has the focus; up/down still choose how long (seen in a tmux run:
+    nothing said how to change the duration, Enter took 1 hour unseen)."""
+    app = Host(SilenceDialog("error_rate", "on this machine"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"deploy", "up", "up", "up")  # 1 hour -> 15 minutes, no further
+        assert isinstance(app.focused, Input)
+        await pilot.press("down", "down", "enter")  # 15 minutes -> 4 hours
+        await pilot.pause()
+    assert app.results == [(14400.0, "deploy")]
+
+
 async def test_silence_dialog_default_is_one_hour_and_escape_cancels() -> None:
     app = Host(SilenceDialog("queue_depth", "on this machine"))
     async with app.run_test(size=(100, 30)) as pilot:

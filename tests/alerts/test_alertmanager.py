@@ -159,6 +159,36 @@ def test_s_with_alertmanager_attached_creates_the_silence_there(am: Alertmanager
         desk.close(0)
 
 
+def test_a_local_silence_withdraws_the_alert_from_alertmanager(
+        am: Alertmanager, hook: Receiver, tmp_path: Path) -> None:
+    """Silenced on this machine (e.g. `wftui silence add`) while Alertmanager has it: it
+    is not resent there (it would page again); it is ended now, once, and sent afresh
+    when the silence is removed while it still fires."""
+    store = SilenceStore(tmp_path / "s.json")
+    desk = AlertDesk(store, settings(am.url, "withdrawn", resend_s=30.0))
+    pusher = desk.pusher
+    assert pusher is not None
+    try:
+        began = time.time() - 10
+        desk.judge([firing(began)])
+        pusher._round()  # noqa: SLF001 - one round of the thread's loop, here and now
+        wait_for(lambda: ours(am, "withdrawn"), "the alert in Alertmanager")
+        silence = store.add("error_rate", 600, "known incident", by="ana")
+        desk.judge([firing(began)])
+        assert [a["endsAt"] for a in pusher.payload(time.time())] != []  # the withdrawal
+        pusher._round()  # noqa: SLF001
+        wait_for(lambda: not ours(am, "withdrawn"), "the alert ended in Alertmanager")
+        desk.judge([firing(began)])
+        assert pusher.payload(time.time()) == []  # nothing more while silenced
+        store.remove(silence.id)
+        desk.judge([firing(began)])
+        pusher._round()  # noqa: SLF001
+        (alert,) = wait_for(lambda: ours(am, "withdrawn"), "the alert back after the silence")
+        assert alert["startsAt"] == iso(began)
+    finally:
+        desk.close(0)
+
+
 def test_down_then_back_nothing_lost(hook: Receiver, pusher_for: Any) -> None:
     require_binary()
     port = free_port()
@@ -314,6 +344,17 @@ def test_silence_command_with_alertmanager(am: Alertmanager) -> None:
     assert (made["createdBy"], made["comment"]) == ("eve", "scaling")
     listed = wftui("list")
     assert silence_id in listed.stdout and "by eve (Alertmanager): scaling" in listed.stdout
+    as_json = json.loads(wftui("list", "--format", "json").stdout)  # was the text form
+    assert [(s["alert"], s["id"], s["by"], s["comment"], s["origin"]) for s in as_json
+            if s["id"] == silence_id] == [
+        ("active_workflows", silence_id, "eve", "scaling", "alertmanager")]
+    # an id that is not one, or one Alertmanager does not know: said so, exit 1 (was
+    # Alertmanager's raw 422 / 500 "silence not found", exit 2)
+    for wrong in ("nonexistent", "00000000-0000-0000-0000-000000000000"):
+        missing = wftui("remove", wrong)
+        assert (missing.returncode, missing.stderr) == (
+            1, f"wftui: no silence {wrong!r} in Alertmanager (see wftui silence "
+               "--alertmanager URL list)\n")
     assert wftui("remove", silence_id).returncode == 0
     (gone,) = [s for s in am.silences() if s["id"] == silence_id]
     assert gone["status"]["state"] == "expired"

@@ -63,9 +63,11 @@ def test_text_format(setup: tuple[Path, Path, dict[str, str]]) -> None:
     assert "Traceback" not in done.stderr
     text = done.stdout
     assert "why error rate: 4 failed of 10 ended (previous window 1 of 5)" in text
-    assert "    3   75%  charge  (+3 vs previous window)" in text
-    assert "    1   25%  classify  (same as previous window)" in text
-    assert "60%  fetch  p95 6.00s (previous 2.00s)" in text
+    assert "    3   75%  charge  (+3 vs previous window: 0, 0%)" in text
+    assert "    1   25%  classify  (same count as previous window: 1, 100%)" in text
+    assert ("60%  fetch  p95 6.00s (previous 2.00s); in 1  (same count as previous "
+            "window: 1, 20%)") in text
+    assert "why active workflows: 3 running (0 at the window's start)" in text
     assert "5.00s  tool web in fetch (cur-10)" in text
     assert "why queue depth: 400, growth +100.0/min; reaches 1,000 in 6m00s" in text
 

@@ -65,6 +65,65 @@ def test_error_rate_by_workflow_model_tool(explained: dict[str, Any]) -> None:
     assert pick(errors["by_tool"], "tool_name") == [("stripe", 3, 0.75, 0, 3)]
 
 
+def shares(rows: list[dict[str, Any]], key: str) -> list[tuple[Any, ...]]:
+    return [(r[key], r["share"], r["previous_share"]) for r in rows]
+
+
+def test_every_group_has_its_share_in_the_previous_window(explained: dict[str, Any]
+                                                          ) -> None:
+    """Previous window: one failure (prev-1: classify, support, claude, HTTP 503, no
+    tool) of five; a group's previous share is over that one failure."""
+    errors = explained["error_rate"]
+    assert shares(errors["by_step"], "step_name") == [
+        ("charge", 0.75, 0.0), ("classify", 0.25, 1.0)]
+    assert shares(errors["by_workflow"], "workflow_name") == [
+        ("billing", 0.75, 0.0), ("support", 0.25, 1.0)]
+    assert shares(errors["by_error"], "error") == [
+        ("timeout calling <id> after 30s", 0.5, 0.0), ("HTTP 503 from <uuid>", 0.25, 1.0),
+        ("card <hex> declined", 0.25, 0.0)]
+    assert shares(errors["by_model"], "model") == [("gpt-4o", 0.5, 0.0), ("claude", 0.25, 1.0)]
+    assert shares(errors["by_tool"], "tool_name") == [("stripe", 0.75, 0.0)]
+
+
+def test_a_group_gone_since_the_previous_window_is_listed_with_zero() -> None:
+    """A 1-minute window ending 12:07:40 holds cur-05..10 (ending 12:06:50..12:07:40,
+    none failed); the one before (12:05:40-12:06:40] holds cur-01..04 (charge, charge,
+    classify, charge): both steps are listed at 0, largest previous first."""
+    end = explain_log.BASE.timestamp() + 460
+    out = explain(ledger(), window_s=60.0, end=end, now=end, thresholds=THRESHOLDS)
+    errors = out["error_rate"]
+    assert (errors["failed"], errors["previous_failed"]) == (0, 4)
+    assert [(r["step_name"], r["count"], r["share"], r["previous"], r["previous_share"],
+             r["change"]) for r in errors["by_step"]] == [
+        ("charge", 0, None, 3, 0.75, -3), ("classify", 0, None, 1, 0.25, -1)]
+
+
+def test_latency_steps_against_the_previous_windows_slow_executions(
+        explained: dict[str, Any]) -> None:
+    """Previous window: five of 2 s, p95 2 s, so all five are slow (10 s in all):
+    prev-1's classify step (1 s) and prev-2's fetch (2 s)."""
+    latency = explained["latency_p95_s"]
+    assert latency["previous_slow_count"] == 5
+    assert [(r["step_name"], r["count"], r["share"], r["previous"], r["previous_share"],
+             r["change"]) for r in latency["by_step"]] == [
+        ("fetch", 1, 0.6, 1, 0.2, 0), ("summarize", 1, 0.3, 0, 0.0, 1)]
+
+
+def test_running_against_the_start_of_the_window(explained: dict[str, Any]) -> None:
+    """At 12:05:00 nothing was running (the previous window's executions had ended by
+    12:02:40, cur-01 starts 12:06:09): every running workflow is new."""
+    active = explained["active_workflows"]
+    assert active["previous_running"] == 0
+    assert [(r["workflow_name"], r["previous"], r["change"], r["previous_share"])
+            for r in active["by_workflow"]] == [("billing", 0, 2, None),
+                                                ("support", 0, 1, None)]
+    # From 12:10, a 3-minute window starts at 12:07:00, when run-a (12:07:00) had begun.
+    later = explain(ledger(), window_s=180.0, end=END, now=END, thresholds=THRESHOLDS)
+    assert [(r["workflow_name"], r["count"], r["previous"], r["previous_share"])
+            for r in later["active_workflows"]["by_workflow"]] == [
+        ("billing", 2, 1, 1.0), ("support", 1, 0, 0.0)]
+
+
 def test_latency_slow_executions_and_step_shares(explained: dict[str, Any]) -> None:
     latency = explained["latency_p95_s"]
     # durations 1..10 s: rank 0.95 * 9 = 8.55, so 9 + 0.55 * (10 - 9)
@@ -105,7 +164,8 @@ def test_window_all_has_no_previous() -> None:
     assert errors["previous_failed"] is None
     assert all(row["change"] is None for row in errors["by_step"])
     assert errors["by_step"][0] == {"step_name": "charge", "count": 3, "share": 0.6,
-                                   "previous": None, "change": None}
+                                   "previous": None, "previous_share": None, "change": None}
+    assert out["active_workflows"]["previous_running"] is None
 
 
 def test_without_lines_models_and_tools_are_said_missing() -> None:
@@ -170,6 +230,14 @@ def test_known_workflows_only_when_one(explained: dict[str, Any]) -> None:
     assert known_workflows(explained) == {"latency_p95_s": "support"}
     assert known_workflows({"error_rate": {"by_workflow": [{"workflow_name": "(no "
                                                             "workflow_name)"}]}}) == {}
+    # a workflow there only in the previous window (count 0 now) is not behind it
+    assert known_workflows({"error_rate": {"by_workflow": [
+        {"workflow_name": "billing", "count": 2}, {"workflow_name": "support", "count": 0}]}}
+    ) == {"error_rate": "billing"}
+    # metrics only: their workflow_name label says it
+    assert known_workflows({"error_rate": {"by_workflow": []}, "metrics": {"error_rate": {
+        "by_workflow": [{"workflow_name": "support_ticket", "count": 5}]}}}) == {
+        "error_rate": "support_ticket"}
 
 
 def test_a_previous_window_before_the_log_is_no_data_not_zero() -> None:

@@ -197,3 +197,62 @@ async def test_keys_on_the_alerts_list(harness) -> None:  # noqa: F811
         why = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
                              and h.app.screen, "why the error rate")
         assert why.view.figure == "error_rate"
+
+
+async def test_the_monitor_labels_the_pushed_alert_with_its_workflow(harness) -> None:  # noqa: F811
+    """Every failure is in billing: the alert the monitor pushes says workflow_name."""
+    from tests.alerts.alertmanager_server import Alertmanager, require_binary
+    from tests.alerts.test_notify import Receiver
+    from wftui.alerts.alertmanager import AlertmanagerSettings
+    from wftui.alerts.desk import AlertDesk
+
+    require_binary()
+    log: list[dict] = []
+    for n in range(10):  # the 2nd, 5th and 8th fail, all three in billing
+        log += execution(f"EXEC-{n:02d}", T0 + n * 10, failed=n % 3 == 1,
+                         workflow="billing" if n % 3 == 1 else "support")
+    with Receiver() as hook:
+        server = Alertmanager(hook.url).start()
+        try:
+            desk = AlertDesk(alertmanager=AlertmanagerSettings(url=server.url, resend_s=1.0))
+            h = harness(log, preload=True, relative=True, desk=desk)
+            async with h.app.run_test(size=(140, 45)) as pilot:
+                await settled(pilot, h.app, len(log))
+                (alert,) = await wait_for(pilot, server.alerts, "the alert pushed")
+                assert alert["labels"]["workflow_name"] == "billing"
+        finally:
+            server.close()
+
+
+async def test_alertmanager_down_on_its_source_line_then_resent(harness) -> None:  # noqa: F811
+    """Alertmanager has its own line among the sources; stopped, it reads DOWN while the
+    alert is still judged here; started again (its alerts are not kept on disk), the
+    firing alert is sent again and the line says so."""
+    from tests.alerts.alertmanager_server import Alertmanager, require_binary
+    from tests.alerts.test_notify import Receiver
+    from wftui.alerts.alertmanager import AlertmanagerSettings
+    from wftui.alerts.desk import AlertDesk
+
+    require_binary()
+    log = events()
+    with Receiver() as hook:
+        server = Alertmanager(hook.url).start()
+        try:
+            desk = AlertDesk(alertmanager=AlertmanagerSettings(url=server.url, resend_s=1.0))
+            h = harness(log, preload=True, relative=True, desk=desk)
+            async with h.app.run_test(size=(160, 45)) as pilot:
+                await settled(pilot, h.app, len(log))
+                await wait_for(pilot, server.alerts, "the alert pushed")
+                line = f"● alertmanager {server.url}  alerts delivered"
+                await wait_for(pilot, lambda: line in screen_text(h.app), "its source line")
+                server.stop()
+                await wait_for(pilot, lambda: f"✗ alertmanager {server.url}  DOWN: alerts "
+                               "judged here, sent when it answers" in screen_text(h.app),
+                               "down on its source line")
+                assert "error_rate" in screen_text(h.app)  # still judged and shown
+                server.start()
+                (alert,) = await wait_for(pilot, server.alerts, "the alert sent again")
+                assert alert["labels"]["figure"] == "error_rate"
+                await wait_for(pilot, lambda: line in screen_text(h.app), "up again")
+        finally:
+            server.close()

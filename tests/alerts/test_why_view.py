@@ -21,10 +21,11 @@ def test_error_rate_rows_open_the_failed_executions(explained: dict[str, Any]) -
     assert view.summary == "4 failed of 10 ended; previous window 1 of 5"
     rows = {(title, row.label): row for title, row in view.rows()}
     charge = rows[("by step", "charge")]
-    assert (charge.count, charge.share, charge.change) == ("3", "75%", "+3")
+    # +3 against the previous window, where charge had 0 of its 1 failure
+    assert (charge.count, charge.share, charge.change) == ("3", "75%", "+3 (was 0 · 0%)")
     assert (charge.filter_text, charge.status) == ("charge", "failed")
     classify = rows[("by step", "classify")]
-    assert classify.change == "="
+    assert classify.change == "= (was 1 · 100%)"
     timeout = rows[("by error", "timeout calling <id> after 30s")]
     assert timeout.filter_text == "timeout calling"  # what real error texts contain
     assert rows[("by tool", "stripe")].filter_text == "stripe"
@@ -35,8 +36,9 @@ def test_latency_rows(explained: dict[str, Any]) -> None:
     assert view.summary.startswith("p95 9.55s (previous window 2.00s); 1 executions")
     first_title, first = view.rows()[0]
     assert first_title == "time of the slow executions by step"
-    assert (first.label, first.share, first.change) == ("fetch", "60%",
-                                                        "p95 6.00s (was 2.00s)")
+    # fetch ran in the one slow execution; before, in 1 of 5 slow ones (2 s of 10 s)
+    assert (first.label, first.share, first.change) == (
+        "fetch", "60%", "p95 6.00s (was 2.00s) · in 1 (=, was 1 · 20%)")
     slow = [row for title, row in view.rows() if title == "slow executions"]
     assert [row.filter_text for row in slow] == ["cur-10"]
 

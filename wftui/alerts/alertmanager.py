@@ -14,9 +14,12 @@ matchers match an alert's labels silences it in the TUI, `watch` and `check`.
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -171,8 +174,20 @@ class AlertmanagerClient:
         answer = self._call("POST", "/silences", json=body)
         return str((answer or {}).get("silenceID", ""))
 
-    def expire_silence(self, silence_id: str) -> None:
-        self._call("DELETE", f"/silence/{silence_id}")
+    def expire_silence(self, silence_id: str) -> bool:
+        """End a silence now; False when Alertmanager has no such silence (its ids are
+        UUIDs; for an unknown one it answers 500 "silence not found")."""
+        try:
+            uuid.UUID(silence_id)
+        except ValueError:
+            return False
+        try:
+            self._call("DELETE", f"/silence/{silence_id}")
+        except AlertmanagerError as error:
+            if "silence not found" in str(error):
+                return False
+            raise
+        return True
 
     def close(self) -> None:
         self.http.close()
@@ -354,14 +369,22 @@ def silence_command(settings: AlertmanagerSettings, options: Any, out: Any) -> i
                   f"{options.duration}", file=out)
         elif options.action == "list":
             names = [t.name for t in DEFAULT_THRESHOLDS]
-            found = silences_for(client.silences(),
-                                 {name: alert_labels(name, settings) for name in names})
-            for silence in sorted(found, key=lambda s: (s.ends_at, s.alert)):
+            found = sorted(silences_for(client.silences(),
+                                        {name: alert_labels(name, settings) for name in names}),
+                           key=lambda s: (s.ends_at, s.alert))
+            if getattr(options, "format", "text") == "json":
+                print(json.dumps([{"alert": s.alert, **s.as_dict()} for s in found], indent=2),
+                      file=out)
+                return 0
+            for silence in found:
                 print(f"{silence.id}  {silence.alert}  {silence.describe()}", file=out)
             if not found:
                 print("no silences in force for wftui's alerts", file=out)
         elif options.action == "remove":
-            client.expire_silence(options.id)
+            if not client.expire_silence(options.id):
+                print(f"wftui: no silence {options.id!r} in Alertmanager (see wftui silence "
+                      "--alertmanager URL list)", file=sys.stderr)
+                return 1
             print(f"removed {options.id}", file=out)
         else:
             raise AlertmanagerError("acknowledging is local to wftui: drop --alertmanager")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher
@@ -23,6 +23,7 @@ from wftui.alerts.silences import (
     annotate,
     firing_unsilenced,
     gather,
+    mark_forms,
     marks,
 )
 from wftui.core import format as fmt
@@ -59,6 +60,10 @@ class Silencing:
     def marks(self, states: Iterable[ThresholdState]) -> dict[str, str]:
         return marks(self.silenced, self.acks, states)
 
+    def mark_forms(self, states: Iterable[ThresholdState]) -> dict[str, tuple[str, ...]]:
+        """`marks` in forms from longest to shortest, for the panels."""
+        return mark_forms(self.silenced, self.acks, states)
+
     def firing(self, states: Iterable[ThresholdState]) -> bool:
         """Firing and not silenced: what makes `check` and `watch` exit 1."""
         return firing_unsilenced(states, self.silenced)
@@ -92,11 +97,13 @@ class AlertDesk:
         silenced, acks, problems = gather(self.store, remote, now=moment)
         sources: list[dict[str, Any]] = []
         if self.pusher is not None:
-            # A silence of our own keeps the pager quiet too; Alertmanager's own
-            # silences are applied by Alertmanager, so those alerts are still sent.
-            self.pusher.update([s for s in states if silenced.get(s.name) is None
-                                or silenced[s.name].origin != LOCAL], moment,
-                               self.workflow_names)
+            # A silence of our own keeps the pager quiet too: an alert Alertmanager
+            # already has is withdrawn (sent once more, ended now), as if it cleared,
+            # and sent afresh if it still fires when the silence ends. Alertmanager's
+            # own silences are applied by Alertmanager, so those alerts are still sent.
+            self.pusher.update([replace(s, state=OK) if s.name in silenced
+                                and silenced[s.name].origin == LOCAL else s
+                                for s in states], moment, self.workflow_names)
             sources.append(self.pusher.status())
         self.current = Silencing(silenced, acks, problems, sources)
         return self.current
@@ -128,16 +135,22 @@ class AlertDesk:
 
 
 def known_workflows(explained: dict[str, Any]) -> dict[str, str]:
-    """Per alert, the single workflow its executions belong to (none when several)."""
+    """Per alert, the single workflow its executions belong to (none when several).
+    Groups at 0 now (there only in the previous window) are not behind the alert."""
+    metrics = explained.get("metrics") or {}
+    failures = [row for row in (explained.get("error_rate") or {}).get("by_workflow") or []
+                if row.get("count")]
+    if not failures:  # no failed execution in the logs: the metrics' label, if any
+        failures = [row for row in (metrics.get("error_rate") or {}).get("by_workflow")
+                    or [] if row.get("count")]
     picks = {
-        "error_rate": [row.get("workflow_name") for row in
-                       (explained.get("error_rate") or {}).get("by_workflow") or []],
+        "error_rate": [row.get("workflow_name") for row in failures],
         "latency_p95_s": sorted({row.get("workflow_name") for row in
                                  (explained.get("latency_p95_s") or {}).get("slow") or []},
                                 key=str),
         "active_workflows": [row.get("workflow_name") for row in
                              (explained.get("active_workflows") or {}).get("by_workflow")
-                             or []],
+                             or [] if row.get("count")],
     }
     return {alert: names[0] for alert, names in picks.items()
             if len(names) == 1 and isinstance(names[0], str) and not names[0].startswith("(")}

@@ -8,11 +8,15 @@ from wftui.core import format as fmt
 
 
 def _change(row: dict[str, Any]) -> str:
+    """  (+3 vs previous window: 0, 0%): the count's change, then the previous window's
+    count and share."""
     change = row.get("change")
     if change is None:
         return ""
-    return f"  ({'+' if change > 0 else ''}{change} vs previous window)" if change \
-        else "  (same as previous window)"
+    share = row.get("previous_share")
+    was = fmt.count(row.get("previous")) + (f", {_share(share)}" if share is not None else "")
+    return (f"  ({'+' if change > 0 else ''}{change:,} vs previous window: {was})" if change
+            else f"  (same count as previous window: {was})")
 
 
 def _share(value: float | None) -> str:
@@ -38,20 +42,43 @@ def explain_lines(explain: dict[str, Any]) -> list[str]:
         lines += _log_lines(explain)
     metrics = explain.get("metrics")
     if metrics is not None:
-        rows = metrics["latency_p95_s"]["by_step"]
-        origin = " (since the targets started)" if metrics.get("since_start") else ""
-        lines.append(_queue_line(metrics["queue_depth"], " (metrics)"))
-        failures = metrics["error_rate"]
-        lines.append(f"why error rate (metrics{origin}): {failures['failed']} failed")
-        for row in failures["by_workflow"]:
-            lines.append(f"    {row['count']:>5}  {_share(row['share']):>4}  "
-                         f"{fmt.visible(str(row['workflow_name']))}  "
-                         f"(error rate {fmt.percent(row['error_rate'])})")
-        lines.append(f"why latency p95 (metrics{origin}): step p95, slowest first")
-        for row in rows:
-            at_least = "≥ " if row.get("at_least") else ""
-            lines.append(f"    {at_least}{fmt.seconds(row['p95_s']):>8}  "
-                         f"{fmt.visible(str(row['step_name']))}")
+        lines += _metric_lines(metrics)
+    return lines
+
+
+def _metric_lines(metrics: dict[str, Any]) -> list[str]:
+    """The metrics' label breakdowns: failures by workflow_name, time by step_name and
+    by step_type, each against the previous window."""
+    origin = " (since the targets started)" if metrics.get("since_start") else ""
+    lines = [_queue_line(metrics["queue_depth"], " (metrics)")]
+    failures = metrics["error_rate"]
+    before = (f" (previous window {fmt.count(failures['previous_failed'])} of "
+              f"{fmt.count(failures['previous_ended'])})"
+              if failures.get("previous_failed") is not None else "")
+    lines.append(f"why error rate (metrics{origin}): {fmt.count(failures['failed'])} failed "
+                 f"of {fmt.count(failures['ended'])} ended{before}")
+    lines.append("  by workflow:" if failures["by_workflow"] else "  by workflow: none")
+    for row in failures["by_workflow"]:
+        lines.append(f"    {fmt.count(row['count']):>5}  {_share(row['share']):>4}  "
+                     f"{fmt.visible(str(row['workflow_name']))}  "
+                     f"(error rate {fmt.percent(row['error_rate'])}){_change(row)}")
+    latency = metrics["latency_p95_s"]
+    lines.append(f"why latency p95 (metrics{origin}): time by step, largest first")
+    for row in latency["by_step"]:
+        at_least = "≥ " if row.get("at_least") else ""
+        kind = f" ({fmt.visible(str(row['step_type']))})" if row.get("step_type") else ""
+        lines.append(f"    {_share(row['share']):>4}  {fmt.visible(str(row['step_name']))}"
+                     f"{kind}  p95 {at_least}{fmt.seconds(row['p95_s'])} (previous "
+                     f"{fmt.seconds(row['previous_p95_s'], 'none')}); "
+                     f"{fmt.count(row['count'])} calls{_change(row)}")
+    if latency["by_step_type"]:
+        lines.append("  time by step type:")
+    for row in latency["by_step_type"]:
+        lines.append(f"    {_share(row['share']):>4}  {fmt.visible(str(row['step_type']))}  "
+                     f"{fmt.seconds(row['total_s'])}, {fmt.count(row['count'])} calls"
+                     f"{_change(row)}")
+    if metrics.get("previous_note"):
+        lines.append(f"  note: {metrics['previous_note']}")
     return lines
 
 
@@ -80,7 +107,8 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
         for row in latency["by_step"]:
             lines.append(f"    {_share(row['share']):>4}  {fmt.visible(row['step_name'])}  "
                          f"p95 {fmt.seconds(row['p95_s'])} (previous "
-                         f"{fmt.seconds(row['previous_p95_s'], 'none')})")
+                         f"{fmt.seconds(row['previous_p95_s'], 'none')}); in "
+                         f"{fmt.count(row['count'])}{_change(row)}")
     if latency.get("slowest_calls"):
         lines.append("  slowest external calls:")
         for call in latency["slowest_calls"]:
@@ -89,7 +117,9 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
                          f"{fmt.visible(str(call['step_name']))} "
                          f"({fmt.visible(str(call['execution_id']))})")
     active = explain["active_workflows"]
-    lines.append(f"why active workflows: {active['running']} running")
+    before = (f" ({active['previous_running']} at the window's start)"
+              if active.get("previous_running") is not None else "")
+    lines.append(f"why active workflows: {active['running']} running{before}")
     lines += _rows("by workflow", active["by_workflow"], "workflow_name")
     if active["oldest"]:
         lines.append("  oldest first:")

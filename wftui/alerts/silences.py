@@ -76,6 +76,13 @@ class Silence:
         comment = f": {fmt.visible(self.comment)}" if self.comment else ""
         return f"silenced until {until} by {fmt.visible(self.created_by)}{where}{comment}"
 
+    def forms(self) -> tuple[str, ...]:
+        """`describe()`, then ever shorter forms of it for a narrow panel."""
+        until = fmt.clock(self.ends_at)[:5]
+        return (self.describe(),
+                f"silenced until {until} by {fmt.visible(self.created_by)}",
+                f"silenced until {until}", f"silenced → {until}", "silenced")
+
     def as_dict(self) -> dict[str, Any]:
         """The `"silenced"` object of a threshold entry in `check`/`watch` JSON."""
         return {"id": self.id, "until": format_timestamp(self.ends_at),
@@ -92,6 +99,11 @@ class Acknowledgement:
 
     def describe(self) -> str:
         return f"acknowledged by {fmt.visible(self.by)} at {fmt.clock(self.at)[:5]}"
+
+    def forms(self) -> tuple[str, ...]:
+        """`describe()`, then ever shorter forms of it for a narrow panel."""
+        return (self.describe(), f"acknowledged by {fmt.visible(self.by)}", "acknowledged",
+                "ack'd")
 
 
 def _silence(entry: Any) -> Silence | None:
@@ -286,6 +298,37 @@ def marks(silenced: Mapping[str, Silence], acks: Mapping[str, Acknowledgement] |
         ack = (acks or {}).get(state.name)
         if ack is not None and state.state == FIRING:
             out[state.name] = " · ".join(filter(None, (out.get(state.name), ack.describe())))
+    return out
+
+
+def mark_forms(silenced: Mapping[str, Silence],
+               acks: Mapping[str, Acknowledgement] | None = None,
+               states: Iterable[ThresholdState] = ()) -> dict[str, tuple[str, ...]]:
+    """Per alert, the same marks as `marks` in forms from longest to shortest (a
+    panel shows the longest that fits its width): silence and acknowledgement
+    shortened together, the silence kept longer."""
+    out: dict[str, tuple[str, ...]] = {}
+    names = [*silenced, *(s.name for s in states if s.name not in silenced)]
+    firing = {state.name for state in states if state.state == FIRING}
+    for name in names:
+        silence = silenced.get(name)
+        ack = (acks or {}).get(name) if name in firing else None
+        if silence is None and ack is None:
+            continue
+        quiet = silence.forms() if silence is not None else ()
+        taken = ack.forms() if ack is not None else ()
+        if not (quiet and taken):
+            out[name] = quiet or taken
+            continue
+        forms: list[str] = []
+        for step in range(len(quiet)):
+            # the acknowledgement shortens first: who silenced it, and till when, matters more
+            form = (f"{quiet[min(max(step - 1, 0), len(quiet) - 2)]} · "
+                    f"{taken[min(step, len(taken) - 1)]}")
+            if form not in forms:
+                forms.append(form)
+        forms += quiet[-2:]  # at the narrowest, the silence alone: till when, then "silenced"
+        out[name] = tuple(forms)
     return out
 
 

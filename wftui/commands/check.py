@@ -219,7 +219,8 @@ def alertmanager_silences(options: argparse.Namespace, settings: Settings,
 def explain_snapshot(ledger: Ledger | None, snapshot: Snapshot, settings: Settings
                      ) -> dict[str, Any]:
     """The breakdowns behind the snapshot's figures (logs; metrics where labelled)."""
-    from wftui.core.explain import explain, explain_metrics
+    from wftui.core.explain import explain
+    from wftui.core.explain_metrics import explain_metrics
 
     out: dict[str, Any] = {}
     if ledger is not None and snapshot.window_end is not None:

@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from wftui.commands.common import fail, report_refused
-from wftui.commands.monitor import run_app
+from wftui.commands.monitor import build_desk, run_app
 from wftui.config import ConfigError, Settings, load_settings
 
 INCIDENT_NAMES = ("none", "error-spike", "slow-tool", "backlog")
@@ -57,7 +57,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "file, removed on exit)")
     parser.add_argument("--window", metavar="5m|all",
                         help="the window figures cover: 1m, 5m, 15m, 1h, all")
-    parser.add_argument("--config", metavar="PATH", help="config file (TOML): thresholds")
+    parser.add_argument("--config", metavar="PATH",
+                        help="config file (TOML): thresholds, [alertmanager]")
+    parser.add_argument("--alertmanager", metavar="URL",
+                        help="an Alertmanager: the demo's alerts are pushed to it")
 
 
 class HttpDemoControl:
@@ -114,6 +117,7 @@ def run(options: argparse.Namespace) -> int:
     except ConfigError as error:
         fail(str(error))
     report_refused(settings)
+    desk = build_desk(options, settings)  # a bad [alertmanager] fails before the service
     for name, value in (("--rate", options.rate), ("--speed", options.speed)):
         if value is not None and not value > 0:
             fail(f"{name}: must be a positive number, got {value}")
@@ -136,7 +140,7 @@ def run(options: argparse.Namespace) -> int:
         except package.DemoStartError as error:
             fail(f"demo service: {error}")
         return _monitor(service, settings, log_path, incidents_of(package), otlp_port,
-                        prices_of(package))
+                        prices_of(package), desk)
     finally:
         if service is not None:
             service.stop()
@@ -174,7 +178,7 @@ def _free_loopback_port() -> int:
 
 
 def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str],
-             otlp_port: int, prices: dict[str, tuple[float, float]]) -> int:
+             otlp_port: int, prices: dict[str, tuple[float, float]], desk: Any = None) -> int:
     from wftui.core.spans import SpanReader
     from wftui.live import LiveMonitor
     from wftui.sources.connect import metric_family
@@ -196,7 +200,7 @@ def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, s
     def make() -> Any:
         from wftui.ui.app import make_app
 
-        return make_app(settings, monitor, demo=control)
+        return make_app(settings, monitor, demo=control, desk=desk)
 
     try:
         return run_app(make)

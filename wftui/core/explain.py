@@ -60,21 +60,34 @@ def _ended(ledger: Ledger, start: float | None, end: float, now: float) -> list[
 
 
 def breakdown(now: Iterable[str], before: Iterable[str] | None, key: str,
-              total: int | None = None) -> list[dict[str, Any]]:
-    """Rows `{key: value, count, share, previous, change}`, largest first.
+              total: int | None = None, previous_total: int | None = None
+              ) -> list[dict[str, Any]]:
+    """Rows `{key: value, count, share, previous, previous_share, change}`, largest
+    first; groups of the previous window that are gone now follow with count 0.
 
-    share is count over `total` (default: the number of values now); previous and
-    change are None when there is no previous window (`--window all`).
+    share is count over `total` (default: the number of values now), previous_share the
+    same in the previous window (over `previous_total`, default its number of values);
+    previous, previous_share and change are None when there is no previous window
+    (`--window all`, or a log that starts inside this one).
     """
     counts = Counter(now)
     previous = Counter(before) if before is not None else None
     whole = total if total is not None else sum(counts.values())
+    old_whole = (previous_total if previous_total is not None
+                 else sum(previous.values()) if previous is not None else 0)
     rows: list[dict[str, Any]] = []
-    for value, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+    order = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    if previous is not None:
+        order += sorted(((value, 0) for value in previous if value not in counts),
+                        key=lambda item: (-previous[item[0]], item[0]))
+    for value, count in order:
         old = previous.get(value, 0) if previous is not None else None
         rows.append({key: value, "count": count,
                      "share": round(count / whole, 4) if whole else None,
-                     "previous": old, "change": count - old if old is not None else None})
+                     "previous": old,
+                     "previous_share": round(old / old_whole, 4)
+                     if old is not None and old_whole else None,
+                     "change": count - old if old is not None else None})
     return rows[:TOP]
 
 
@@ -143,13 +156,14 @@ def explain_error_rate(current: list[Ended], previous: list[Ended] | None,
                  for e in failed]
     parts_before = ([_failed_step_parts((before_details or {}).get(e.execution.execution_id))
                      for e in failed_before] if failed_before is not None else None)
+    before_count = len(failed_before) if failed_before is not None else None
     out["by_model"] = breakdown(
         [m for m, _ in parts_now if m], [m for m, _ in parts_before if m]
-        if parts_before is not None else None, "model", len(failed))
+        if parts_before is not None else None, "model", len(failed), before_count)
     out["by_tool"] = breakdown(
         [t for _, tools in parts_now for t in tools],
         [t for _, tools in parts_before for t in tools] if parts_before is not None
-        else None, "tool_name", len(failed))
+        else None, "tool_name", len(failed), before_count)
     return out
 
 
@@ -165,40 +179,35 @@ def _step_p95(ledger: Ledger, name: str, start: float | None, end: float) -> flo
     return _p95(values)
 
 
-def explain_latency(ledger: Ledger, current: list[Ended], previous: list[Ended] | None,
-                    window: tuple[float | None, float],
-                    details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None]
-                    ) -> dict[str, Any]:
-    """The executions at or above p95 and which steps and calls took their time."""
-    start, end = window
-    timed = [e for e in current if e.duration_s is not None]
+def _slow(group: list[Ended]) -> tuple[float | None, list[Ended]]:
+    """The p95 of a window's durations and its executions at or above it, slowest first."""
+    timed = [e for e in group if e.duration_s is not None]
     p95 = _p95([e.duration_s for e in timed if e.duration_s is not None])
-    previous_p95 = (_p95([e.duration_s for e in previous if e.duration_s is not None])
-                    if previous is not None else None)
     slow = sorted((e for e in timed if p95 is not None and (e.duration_s or 0.0) >= p95),
                   key=lambda e: -(e.duration_s or 0.0))
-    out: dict[str, Any] = {
-        "p95_s": _round(p95), "previous_p95_s": _round(previous_p95), "slow_count": len(slow),
-        "slow": [{"execution_id": e.execution.execution_id,
-                  "workflow_name": e.execution.workflow_name,
-                  "duration_s": _round(e.duration_s)} for e in slow[:LISTED]],
-    }
-    slow_details = details(slow)
-    if slow_details is None:
-        out["by_step"] = out["slowest_calls"] = None
-        out["note"] = "step shares and calls need the log lines, which were not kept"
-        return out
-    total = sum(e.duration_s or 0.0 for e in slow if e.execution.execution_id in slow_details)
+    return p95, slow
+
+
+def _step_time(slow: list[Ended], details: dict[str, ExecutionDetail]
+               ) -> tuple[float, dict[str, float], Counter[str]]:
+    """The slow executions' total duration, and each step's time and count in them."""
+    total = sum(e.duration_s or 0.0 for e in slow if e.execution.execution_id in details)
     step_time: dict[str, float] = defaultdict(float)
     step_count: Counter[str] = Counter()
-    calls: list[dict[str, Any]] = []
-    for execution_id, detail in slow_details.items():
+    for detail in details.values():
         for step in detail.steps:
-            if step.duration_s is None:
-                continue
-            step_time[step.name] += step.duration_s
-            step_count[step.name] += 1
-            if step.step_type == "llm":
+            if step.duration_s is not None:
+                step_time[step.name] += step.duration_s
+                step_count[step.name] += 1
+    return total, step_time, step_count
+
+
+def _calls(details: dict[str, ExecutionDetail]) -> list[dict[str, Any]]:
+    """The external calls (LLM steps, timed tool calls) in these executions."""
+    calls: list[dict[str, Any]] = []
+    for execution_id, detail in details.items():
+        for step in detail.steps:
+            if step.step_type == "llm" and step.duration_s is not None:
                 calls.append({"kind": "llm", "name": step.model or step.name,
                               "step_name": step.name, "duration_s": _round(step.duration_s),
                               "execution_id": execution_id})
@@ -209,28 +218,76 @@ def explain_latency(ledger: Ledger, current: list[Ended], previous: list[Ended] 
                     calls.append({"kind": "tool", "name": str(item.event.get("tool_name")),
                                   "step_name": step.name, "duration_s": _round(millis / 1000),
                                   "execution_id": execution_id})
+    calls.sort(key=lambda call: -(call["duration_s"] or 0.0))
+    return calls
+
+
+def explain_latency(ledger: Ledger, current: list[Ended], previous: list[Ended] | None,
+                    window: tuple[float | None, float],
+                    details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None]
+                    ) -> dict[str, Any]:
+    """The executions at or above p95 and which steps and calls took their time; each
+    step's share and count against the previous window's slow executions."""
+    start, end = window
+    p95, slow = _slow(current)
+    previous_p95, previous_slow = _slow(previous) if previous is not None else (None, [])
+    out: dict[str, Any] = {
+        "p95_s": _round(p95), "previous_p95_s": _round(previous_p95), "slow_count": len(slow),
+        "previous_slow_count": len(previous_slow) if previous is not None else None,
+        "slow": [{"execution_id": e.execution.execution_id,
+                  "workflow_name": e.execution.workflow_name,
+                  "duration_s": _round(e.duration_s)} for e in slow[:LISTED]],
+    }
+    slow_details = details(slow)
+    if slow_details is None:
+        out["by_step"] = out["slowest_calls"] = None
+        out["note"] = "step shares and calls need the log lines, which were not kept"
+        return out
+    total, step_time, step_count = _step_time(slow, slow_details)
+    before: tuple[float, dict[str, float], Counter[str]] | None = None
+    if previous is not None:
+        before = _step_time(previous_slow, details(previous_slow) or {})
     previous_start = None if start is None or previous is None else start - (end - start)
     rows = []
     for name, spent in sorted(step_time.items(), key=lambda item: (-item[1], item[0]))[:TOP]:
-        rows.append({"step_name": name, "share": round(spent / total, 4) if total else None,
-                     "total_s": _round(spent), "count": step_count[name],
-                     "p95_s": _round(_step_p95(ledger, name, start, end)),
-                     "previous_p95_s": _round(_step_p95(ledger, name, previous_start, start))
-                     if start is not None and previous is not None else None})
+        row: dict[str, Any] = {
+            "step_name": name, "share": round(spent / total, 4) if total else None,
+            "total_s": _round(spent), "count": step_count[name],
+            "p95_s": _round(_step_p95(ledger, name, start, end)),
+            "previous_p95_s": _round(_step_p95(ledger, name, previous_start, start))
+            if start is not None and previous is not None else None,
+            "previous": None, "previous_share": None, "change": None}
+        if before is not None:
+            old_total, old_time, old_count = before
+            row.update(previous=old_count[name], change=step_count[name] - old_count[name],
+                       previous_share=round(old_time.get(name, 0.0) / old_total, 4)
+                       if old_total else None)
+        rows.append(row)
     out["by_step"] = rows
-    calls.sort(key=lambda call: -(call["duration_s"] or 0.0))
-    out["slowest_calls"] = calls[:TOP]
+    out["slowest_calls"] = _calls(slow_details)[:TOP]
     return out
 
 
-def explain_active(ledger: Ledger, now: float) -> dict[str, Any]:
-    """Running executions by workflow, and the oldest of them first."""
+def explain_active(ledger: Ledger, now: float, since: float | None = None
+                   ) -> dict[str, Any]:
+    """Running executions by workflow (against those running at `since`, the window's
+    start; None: no comparison), and the oldest of them first."""
     idle = ledger.idle_timeout
-    running = [e for e in ledger.summaries() if e.status(now, idle) == RUNNING]
+    summaries = list(ledger.summaries())  # read twice
+    running = [e for e in summaries if e.status(now, idle) == RUNNING]
     running.sort(key=lambda e: (e.first_ts, e.seq))
+    before = None
+    if since is not None:
+        # Running at `since`: begun by then, and not ended by then (or still running).
+        before = []
+        for execution in summaries:
+            ended = execution.end_ts(execution.status(now, idle))
+            if execution.first_ts <= since and (ended is None or ended > since):
+                before.append(execution.workflow_name or NO_WORKFLOW)
     return {
         "running": len(running),
-        "by_workflow": breakdown([e.workflow_name or NO_WORKFLOW for e in running], None,
+        "previous_running": len(before) if before is not None else None,
+        "by_workflow": breakdown([e.workflow_name or NO_WORKFLOW for e in running], before,
                                  "workflow_name"),
         "oldest": [{"execution_id": e.execution_id, "workflow_name": e.workflow_name,
                     "running_for_s": _round(max(now - e.first_ts, 0.0)),
@@ -284,7 +341,7 @@ def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
         "window_s": window_s,
         "error_rate": explain_error_rate(current, previous, details),
         "latency_p95_s": explain_latency(ledger, current, previous, (start, end), details),
-        "active_workflows": explain_active(ledger, now),
+        "active_workflows": explain_active(ledger, now, start if covered else None),
         "queue_depth": queue_growth(ledger.queue_depth_points, start, end,
                                     limits.get("queue_depth")),
     }
@@ -306,37 +363,3 @@ def _log_reaches(ledger: Ledger, moment: float) -> bool:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
-
-
-def explain_metrics(metrics: dict[str, Any], thresholds: Iterable[Threshold] = ()
-                    ) -> dict[str, Any]:
-    """What the metrics' labels can say: failures by `workflow_name` (from
-    `workflow_executions_total{workflow_name,status}`), each step's p95 (from
-    `step_duration_seconds{step_name}`), over the same window as the figures; and the
-    queue-depth gauge's growth over its scraped readings (one target)."""
-    workflows = metrics.get("executions_by_workflow") or {}
-    failed_total = sum(entry.get("failed", 0.0) for entry in workflows.values())
-    by_workflow = [
-        {"workflow_name": name or NO_WORKFLOW, "count": _whole(entry["failed"]),
-         "share": round(entry["failed"] / failed_total, 4) if failed_total else None,
-         "error_rate": round(entry["failed"] / entry["ended"], 4) if entry["ended"] else None}
-        for name, entry in workflows.items() if entry.get("failed")]
-    by_workflow.sort(key=lambda row: (-float(row["count"] or 0), str(row["workflow_name"])))
-    steps = metrics.get("step_latency_s") or {}
-    rows = [{"step_name": name, "p95_s": _round(stats.get("p95")),
-             "at_least": bool((stats.get("at_least") or {}).get("p95")),
-             "count": stats.get("count")}
-            for name, stats in steps.items() if isinstance(stats, dict)]
-    rows.sort(key=lambda row: (-(row["p95_s"] or 0.0), row["step_name"]))
-    readings = [(float(t), float(v)) for t, v in metrics.get("queue_depth_readings") or []]
-    limits = {t.name: t.above for t in thresholds if t.enabled}
-    queue = queue_growth(readings, None, max((t for t, _ in readings), default=0.0),
-                         limits.get("queue_depth"))
-    return {"error_rate": {"failed": _whole(failed_total), "by_workflow": by_workflow[:TOP]},
-            "latency_p95_s": {"by_step": rows[:TOP]},
-            "queue_depth": queue,
-            "since_start": bool(metrics.get("since_start"))}
-
-
-def _whole(value: float) -> float | int:
-    return int(value) if float(value).is_integer() else round(value, 3)

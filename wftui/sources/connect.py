@@ -136,6 +136,8 @@ class MetricFamily:
                                          if a.get("step_latency_s")), {})
         merged["executions_by_workflow"] = next((a["executions_by_workflow"] for a in answers
                                                  if a.get("executions_by_workflow")), {})
+        merged["by_labels"] = next((a["by_labels"] for a in answers if a.get("by_labels")),
+                                   None)
         merged["queue_depth_readings"] = next((a["queue_depth_readings"] for a in answers
                                                if a.get("queue_depth_readings")), [])
         # Only when no source has an error rate: one that understood its statuses wins.

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from wftui.core.promql import CounterTracker, highest_finite_bound, histogram_quantile, parse_le
+from wftui.sources.metrics_labels import label_windows
 from wftui.sources.metrics_parse import MetricNames, ParsedScrape, finite
 
 QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
@@ -34,6 +35,9 @@ class ScrapeRecord:
     queue: float | None
     # (workflow_name, status) -> executions: what `wftui check --explain` breaks down
     by_workflow: dict[tuple[str, str], float] = field(default_factory=dict)
+    # (step_name, step_type) -> observations, and seconds (the histogram's _sum): explain
+    step_type_counts: dict[tuple[str, str], float] = field(default_factory=dict)
+    step_type_sums: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def _group(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -81,7 +85,11 @@ class TargetHistory:
                 step = labels.get(names.step_label, "")
                 raw[("sb", step, labels.get("le", ""), _without(labels, "le"))] = value
             elif name == names.step_duration + "_count":
-                raw[("sc", labels.get(names.step_label, ""), _without(labels))] = value
+                raw[("sc", labels.get(names.step_label, ""),
+                     labels.get(names.step_type_label, ""), _without(labels))] = value
+            elif name == names.step_duration + "_sum":
+                raw[("ss", labels.get(names.step_label, ""),
+                     labels.get(names.step_type_label, ""), _without(labels))] = value
             elif name in (names.active_workflows, *names.queue_depth):
                 gauges[name] = gauges.get(name, 0.0) + value
         executions: dict[str, float] = {}
@@ -89,12 +97,14 @@ class TargetHistory:
         step_buckets: dict[str, dict[float, float]] = {}
         step_counts: dict[str, float] = {}
         by_workflow: dict[tuple[str, str], float] = {}
+        step_type_counts: dict[tuple[str, str], float] = {}
+        step_type_sums: dict[tuple[str, str], float] = {}
         for raw_key, adjusted in self._tracker.update(raw).items():
             key = cast("tuple[Any, ...]", raw_key)  # the tuples built above
             kind = key[0]
             if kind == "x":
                 executions[key[1]] = executions.get(key[1], 0.0) + adjusted
-                workflow = dict(key[2]).get("workflow_name", "")
+                workflow = dict(key[2]).get(names.workflow_label, "")
                 pair = (workflow, key[1])
                 by_workflow[pair] = by_workflow.get(pair, 0.0) + adjusted
             elif kind == "wb":
@@ -106,12 +116,18 @@ class TargetHistory:
                 if bound is not None:
                     per_step = step_buckets.setdefault(key[1], {})
                     per_step[bound] = per_step.get(bound, 0.0) + adjusted
-            else:
+            elif kind == "sc":
                 step_counts[key[1]] = step_counts.get(key[1], 0.0) + adjusted
+                typed = (key[1], key[2])
+                step_type_counts[typed] = step_type_counts.get(typed, 0.0) + adjusted
+            else:
+                typed = (key[1], key[2])
+                step_type_sums[typed] = step_type_sums.get(typed, 0.0) + adjusted
         queue = next((gauges[n] for n in names.queue_depth if n in gauges), None)
         record = ScrapeRecord(
             t, executions, workflow_buckets, step_buckets, step_counts,
             gauges.get(names.active_workflows), queue, by_workflow,
+            step_type_counts, step_type_sums,
         )
         self.records.append(record)
         while len(self.records) > 2 and self.records[0].t < t - self.retention_s:
@@ -304,6 +320,8 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
         "error_rate": error_rate,
         "statuses_not_understood": statuses_not_understood,
         "executions_by_workflow": by_workflow,
+        "by_labels": label_windows([(view.history.records, records) for view, records
+                                    in usable], window_s, failure_words, success_words),
         "queue_depth_readings": readings,
         "latency_s": {**latency, "at_least": at_least},
         "step_latency_s": steps,

@@ -23,6 +23,7 @@ from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.http import REQUEST_ERRORS
 from wftui.sources.metrics import MetricsSettings, one_line
 from wftui.sources.metrics_figures import QUANTILES
+from wftui.sources.metrics_labels import LABEL_QUERIES, LABEL_QUERIES_ALL, prometheus_labels
 from wftui.sources.metrics_parse import MetricNames, clean_line
 
 
@@ -222,6 +223,7 @@ class PrometheusSource:
         }
         if not every:
             jobs["throughput_per_min"] = q.throughput_per_min
+        jobs.update(LABEL_QUERIES_ALL if every else LABEL_QUERIES)  # explain's breakdowns
         for label in QUANTILES:
             jobs[f"latency:{label}"] = q.latency_all if every else q.latency
             jobs[f"step:{label}"] = q.step_latency_all if every else q.step_latency
@@ -240,7 +242,7 @@ class PrometheusSource:
         results: dict[str, list[tuple[dict, float | None]]] = {}
         for key, answer in zip(rendered, answers, strict=True):
             if isinstance(answer, QueryError):
-                failed += 1
+                failed += not key.startswith("labels:")  # explain's: not the figures
                 if answer.fatal:
                     raise answer
                 warnings.append(f"query {key} failed: {answer}")
@@ -250,7 +252,7 @@ class PrometheusSource:
                 results[key], query_warnings = answer
                 warnings.extend(f"query {key}: {w}" for w in query_warnings)
         figures = self._assemble(results, window_s, warnings)
-        if failed == len(jobs):
+        if failed == len([key for key in jobs if not key.startswith("labels:")]):
             # The server answers but rejects every query: as good as down.
             raise QueryError(warnings[0].split(": ", 1)[1] if warnings else "every query failed")
         return figures, sum(len(rows) for rows in results.values())
@@ -290,8 +292,14 @@ class PrometheusSource:
             for label in (*QUANTILES, "count"):
                 step.setdefault(label, None)
             step["at_least"] = _at_least(_bucket_pairs(step_buckets.get(name, [])))
+        names = self.settings.names
+        by_labels = prometheus_labels(
+            results, {name: (step.get("p95"), bool(step["at_least"].get("p95")))
+                      for name, step in steps.items()},
+            names, frozenset(names.failure_statuses), frozenset(names.success_statuses))
         return {
             "error_rate": single("error_rate"),
+            "by_labels": by_labels,
             "latency_s": latency,
             "step_latency_s": dict(sorted(steps.items())),
             "throughput_per_min": single("throughput_per_min"),

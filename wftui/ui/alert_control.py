@@ -22,8 +22,9 @@ from wftui.alerts.alertmanager import AlertmanagerError
 from wftui.alerts.desk import AlertDesk, Silencing
 from wftui.alerts.silences import ALERTMANAGER, Silence, SilenceError, user_name
 from wftui.core import format as fmt
-from wftui.core.thresholds import FIRING, PENDING, ThresholdState, Transition
+from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdState, Transition
 from wftui.live import LiveMonitor
+from wftui.view.dashboard import AlertsShown
 from wftui.view.notices import Notice
 from wftui.view.why import FIGURES, TITLES, WhyRow, alert_line, why_view
 
@@ -47,12 +48,27 @@ class AlertControl:
     # -- after each snapshot (worker thread) -------------------------------------------
 
     def judge(self, states: Iterable[ThresholdState]) -> Silencing:
-        self.states = tuple(states)
+        states = tuple(states)
+        was_firing = {state.name for state in self.states if state.state == FIRING}
+        if self.desk.pusher is not None and any(
+                state.state == FIRING and state.name not in was_firing for state in states):
+            # Which workflow is behind it (a label for Alertmanager), once per firing.
+            try:
+                self.desk.learn_workflows(self.monitor.explain(self.clock()))
+            except Exception:  # noqa: BLE001 - the alert goes out without the label
+                self.desk.workflow_names = {}
+        for state in states:
+            if state.name in was_firing and state.state == OK:
+                # cleared: its acknowledgement ends with it (a new firing needs a new one)
+                self.desk.cleared(Transition(state.name, FIRING, OK, state.value,
+                                             state.threshold, state.action, time.time()))
+        self.states = states
         self.silencing = self.desk.judge(self.states)
         return self.silencing
 
     def status_text(self) -> Text:
-        """For the status line: each silenced or acknowledged alert, and Alertmanager."""
+        """For the status line: each silenced or acknowledged alert, and problems
+        reading the silences (Alertmanager has its own source line)."""
         text = Text(end="")
         current = self.silencing
         marks = current.marks(self.states)
@@ -61,13 +77,15 @@ class AlertControl:
             if mark:
                 look = alert_line(state.state, mark)
                 text.append(f"  {state.name}: {look}", style="yellow")
-        for source in current.sources:
-            if source.get("status") == "down":
-                text.append(f"  Alertmanager down: {fmt.visible(str(source.get('error')))}",
-                            style="bold red")
         for problem in current.problems:
             text.append(f"  {fmt.visible(problem)}", style="red")
         return text
+
+    def shown(self) -> AlertsShown:
+        """For the dashboard: each alert's silence and acknowledgement for its panel
+        (longest form first), and Alertmanager among the sources."""
+        return AlertsShown(self.silencing.mark_forms(self.states),
+                           tuple(self.silencing.sources))
 
     def silenced(self, name: str) -> Silence | None:
         return self.silencing.silenced.get(name)

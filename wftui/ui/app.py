@@ -290,6 +290,7 @@ class WftuiApp(TimeTravel, App[int]):
                                    history=self.history,
                                    reads_logs=self.monitor.tailer is not None,
                                    refused=len(self.settings.refused),
+                                   alerts=self.alerts.shown(),
                                    alert_status=self.alerts.status_text())
         self.shown = refresh
         self._last_version = refresh.version

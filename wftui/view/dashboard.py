@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from rich.text import Text
 
@@ -23,15 +25,32 @@ class Dashboard:
     panels: list[tuple[str, PanelView]]
     title: Text
     empty: str
+    # per alert, its silence and acknowledgement ("silenced until 14:05 by ana: ..."),
+    # for the alerts list (the panels have theirs in their views)
+    marks: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AlertsShown:
+    """What the alerts add to the dashboard: per alert, its silence and acknowledgement
+    for its panel (longest form first), and Alertmanager as a source (up or down)."""
+
+    marks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    sources: tuple[dict[str, Any], ...] = ()
 
 
 def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
               config_error: str | None, history: FigureHistory | None,
               reads_logs: bool, refused: int = 0,
-              alert_status: Text | None = None) -> Dashboard:
+              alert_status: Text | None = None,
+              alerts: AlertsShown | None = None) -> Dashboard:
     """The dashboard for a refresh (`reads_logs`: the monitor follows log files;
     `refused`: commands/URLs of the config file not used; `alert_status`: silenced and
-    acknowledged alerts, Alertmanager's state)."""
+    acknowledged alerts; `alerts`: their marks for the panels, and Alertmanager among
+    the sources)."""
+    if alerts is not None and alerts.sources:  # drawn with the sources it stands beside
+        refresh = replace(refresh, snapshot=replace(
+            refresh.snapshot, sources=refresh.snapshot.sources + alerts.sources))
     snapshot = refresh.snapshot
     status = status_text(snapshot, window_s, paused, config_error, refused)
     if alert_status is not None:
@@ -41,7 +60,10 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
     return Dashboard(
         refresh=refresh,
         status=status,
-        panels=panel_views(snapshot, refresh.now, history),
+        panels=panel_views(snapshot, refresh.now, history,
+                           alerts.marks if alerts is not None else None),
         title=table_title(refresh),
         empty=empty_message(refresh, reads_logs),
+        marks={name: forms[0] for name, forms in (alerts.marks if alerts else {}).items()
+               if forms},
     )

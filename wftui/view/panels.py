@@ -8,9 +8,11 @@ threshold, detail, sparkline, the runbook action when firing). The widget only d
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from rich.cells import cell_len
 from rich.text import Text
 
 from wftui.core.format import count, percent, rate_per_min, seconds, threshold_figure
@@ -61,6 +63,9 @@ class PanelView:
     series_end: float = 0.0
     span_s: float = SPARK_SPAN_S
     series_threshold: float | None = None
+    # Its alert's silence / acknowledgement ("silenced until 14:05 by ana: known
+    # incident"), longest form first: the panel shows the longest that fits.
+    mark_forms: tuple[str, ...] = ()
 
 
 def figure_text(key: str, value: float | None) -> str:
@@ -124,8 +129,11 @@ def origin_text(metric: bool, snapshot: Snapshot, key: str = "") -> str:
 
 
 def panel_views(snapshot: Snapshot, now: float,
-                history: FigureHistory | None = None) -> list[tuple[str, PanelView]]:
-    """Each panel's id and view, in dashboard order."""
+                history: FigureHistory | None = None,
+                marks: Mapping[str, tuple[str, ...]] | None = None
+                ) -> list[tuple[str, PanelView]]:
+    """Each panel's id and view, in dashboard order (`marks`: per threshold, its
+    silence and acknowledgement in forms from longest to shortest)."""
     figures = snapshot.figures()
     states = {state.name: state for state in snapshot.thresholds}
     metrics = snapshot.metrics or {}
@@ -155,6 +163,7 @@ def panel_views(snapshot: Snapshot, now: float,
             view.threshold = (f"threshold > {threshold_figure(state.name, state.threshold)}"
                               + (f" for {span_text(state.for_s)}" if state.for_s else ""))
             view.series_threshold = state.threshold
+            view.mark_forms = (marks or {}).get(state.name, ())
         elif threshold_name is not None:
             view.threshold = "threshold off"
         view.detail = _detail(key, figures, metrics, metric)
@@ -223,8 +232,15 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
         threshold = threshold[len("threshold "):]  # a narrow terminal: keep the value
     text.append(threshold, style="dim")
     text.append("\n")
-    text.append(plain(clip(view.detail, width) or " ", "dim"))  # one line, whatever the width
-    text.append("\n")
+    mark = mark_text(view.mark_forms, width)
+    if view.detail or not mark:
+        text.append(plain(clip(view.detail, width) or " ", "dim"))  # one line, whatever the width
+        text.append("\n")
+    if mark:  # on the detail line when there is no detail: the panel keeps its height
+        text.append(plain(mark, "yellow"))
+        text.append("\n")
+        if view.detail and height is not None:
+            height -= 1
     label = f" {'last ' if width >= 24 else ''}{window_label(view.span_s)}"
     points = max(width - len(label), 4)
     series: list[float | None] = [None] * points
@@ -238,6 +254,14 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
             text.append("▶ " if index == 0 else "  ", style="bold red")
             text.append(line, style="bold red")
     return text
+
+
+def mark_text(forms: tuple[str, ...], width: int) -> str:
+    """The longest of an alert's mark forms that fits `width` (the shortest, cut with
+    …, when none does); "" without a mark."""
+    if not forms:
+        return ""
+    return next((form for form in forms if cell_len(form) <= width), clip(forms[-1], width))
 
 
 def _action_lines(action: str, width: int, height: int | None) -> list[str]:

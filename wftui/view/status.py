@@ -66,6 +66,13 @@ def source_text(source: dict[str, Any]) -> Text:
             text.append(f" · {_s(refused, 'request')} refused", style="yellow")
             text.append("  last: ", style="dim")
             text.append(plain(clip(str(source.get("last_refusal") or ""), 60), "yellow"))
+    elif source.get("kind") == "alertmanager":  # where alerts are pushed
+        symbol, style = TARGET_LOOK.get(status, ("?", ""))
+        text.append(f"{symbol} alertmanager ", style=style)
+        text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
+        label = {"ok": "alerts delivered", "waiting": "nothing sent yet",
+                 "down": "DOWN: alerts judged here, sent when it answers"}.get(status, status)
+        text.append(f"  {label}", style=style)
     else:
         symbol, style = TARGET_LOOK.get(status, ("?", ""))
         text.append(f"{symbol} ", style=style)

@@ -61,10 +61,23 @@ def _share(value: float | None) -> str:
 
 
 def _change(row: dict[str, Any]) -> str:
+    """+3 (was 0 · 0%): the count's change, then the previous window's count and share."""
     change = row.get("change")
     if change is None:
         return ""
-    return "=" if change == 0 else f"{change:+d}"
+    moved = "=" if change == 0 else f"{change:+,}"
+    share = row.get("previous_share")
+    was = f"{fmt.count(row.get('previous'))}" + (f" · {_share(share)}" if share is not None
+                                                 else "")
+    return f"{moved} (was {was})"
+
+
+def _step_change(row: dict[str, Any]) -> str:
+    """ · in 1 (=, was 1 · 20%): how many slow executions ran the step, against the
+    previous window's slow executions."""
+    if row.get("change") is None:
+        return ""
+    return f" · in {fmt.count(row.get('count'))} ({_change(row).replace(' (was', ', was')}"
 
 
 def error_filter(group: str) -> str:
@@ -117,7 +130,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         steps = tuple(WhyRow(fmt.visible(row["step_name"]), fmt.seconds(row["total_s"]),
                              _share(row["share"]),
                              f"p95 {fmt.seconds(row['p95_s'])} (was "
-                             f"{fmt.seconds(row['previous_p95_s'], 'none')})",
+                             f"{fmt.seconds(row['previous_p95_s'], 'none')})"
+                             + _step_change(row),
                              row["step_name"], None)
                       for row in part.get("by_step") or [])
         slow = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
@@ -136,7 +150,9 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         notes += tuple(n for n in (part.get("note"),) if n)
     elif figure == "active_workflows":
         part = explained["active_workflows"]
-        summary = f"{part['running']} running"
+        summary = f"{part['running']} running" + (
+            f" ({part['previous_running']} at the window's start)"
+            if part.get("previous_running") is not None else "")
         oldest = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
                               fmt.seconds(row["running_for_s"]), "",
                               fmt.visible(str(row["workflow_name"] or "")),
@@ -155,7 +171,46 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         summary = f"depth {fmt.count(part['depth'])}, growth {rate}{reach}"
         sections = [WhySection("readings in the window",
                                (WhyRow(f"{part['readings']} readings"),))]
+    metrics = explained.get("metrics")
+    if metrics is not None and figure in ("error_rate", "latency_p95_s"):
+        sections += _metric_sections(figure, metrics)
+        part = metrics["error_rate"]
+        if figure == "error_rate" and not explained["error_rate"]["ended"]:
+            before = (f"; previous window {part['previous_failed']} of "
+                      f"{part['previous_ended']}" if part["previous_failed"] is not None
+                      else "")
+            summary = (f"{fmt.count(part['failed'])} failed of {fmt.count(part['ended'])} "
+                       f"ended (metrics){before}")
+        notes += tuple(n for n in (metrics.get("previous_note"),) if n)
     return WhyView(figure, title, summary, tuple(sections), notes)
+
+
+def _metric_sections(figure: str, metrics: dict[str, Any]) -> list[WhySection]:
+    """The metrics' label breakdowns (workflow_name; step_name, step_type)."""
+    if figure == "error_rate":
+        rows = tuple(
+            WhyRow(fmt.visible(str(row["workflow_name"])), fmt.count(row["count"]),
+                   _share(row["share"]),
+                   " · ".join(filter(None, (_change(row), "error rate "
+                                            + fmt.percent(row["error_rate"], "-")))),
+                   None if str(row["workflow_name"]).startswith("(no ")
+                   else str(row["workflow_name"]), "failed")
+            for row in metrics["error_rate"]["by_workflow"])
+        return [WhySection("by workflow (metrics)", rows)]
+    part = metrics["latency_p95_s"]
+    steps = tuple(
+        WhyRow(fmt.visible(f"{row['step_name']} ({row['step_type'] or 'no step_type'})"),
+               fmt.seconds(row["total_s"]), _share(row["share"]),
+               f"p95 {'≥ ' if row['at_least'] else ''}{fmt.seconds(row['p95_s'])} (was "
+               f"{fmt.seconds(row['previous_p95_s'], 'none')}) · {fmt.count(row['count'])} "
+               f"calls {_change(row)}".rstrip(), str(row["step_name"]), None)
+        for row in part["by_step"])
+    kinds = tuple(WhyRow(fmt.visible(str(row["step_type"])), fmt.seconds(row["total_s"]),
+                         _share(row["share"]),
+                         f"{fmt.count(row['count'])} calls {_change(row)}".rstrip())
+                  for row in part["by_step_type"])
+    return [WhySection("time by step (metrics)", steps),
+            WhySection("time by step type (metrics)", kinds)]
 
 
 def alert_line(state: str, silence: str | None = None, ack: str | None = None) -> str:

@@ -28,7 +28,11 @@ class SilenceDialog(ModalScreen[tuple[float, str] | None]):
                                    padding: 0 1; background: $surface; }
     SilenceDialog OptionList { height: auto; max-height: 6; margin: 1 0; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    # While the comment is typed, up/down still choose how long (the list is not focused,
+    # and Enter takes the highlighted duration: it must be seen to be chosen).
+    BINDINGS = [Binding("escape", "cancel", "Cancel"),
+                Binding("up", "duration(-1)", "Shorter"),
+                Binding("down", "duration(1)", "Longer")]
 
     def __init__(self, alert: str, where: str) -> None:
         super().__init__()
@@ -38,7 +42,8 @@ class SilenceDialog(ModalScreen[tuple[float, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="silence-box"):
             yield Static(Text(f"Silence {fmt.visible(self.alert)} {self.where}: it is still "
-                              "judged and shown, but notifies no one.", end=""))
+                              "judged and shown, but notifies no one. ↑/↓ how long, then "
+                              "why, Enter.", end=""))
             yield OptionList(*(Option(label) for label, _ in DURATIONS), id="durations")
             yield Input(placeholder="comment (why), then Enter", id="comment")
         yield Footer()
@@ -48,6 +53,12 @@ class SilenceDialog(ModalScreen[tuple[float, str] | None]):
         durations = self.query_one(OptionList)
         durations.highlighted = DEFAULT_DURATION
         self.query_one(Input).focus()
+
+    def action_duration(self, step: int) -> None:
+        durations = self.query_one(OptionList)
+        index = durations.highlighted if durations.highlighted is not None \
+            else DEFAULT_DURATION
+        durations.highlighted = max(0, min(index + step, len(DURATIONS) - 1))
 
     def on_option_list_option_selected(self, _event: OptionList.OptionSelected) -> None:
         self.query_one(Input).focus()  # a duration picked: now the comment

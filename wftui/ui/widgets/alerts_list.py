@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
@@ -13,9 +15,10 @@ from wftui.view.text import plain
 
 
 def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
-                selected: int | None = None) -> Text:
-    """Newest first; a still-firing one says so instead of a clear time. The line at
-    `selected` (the list has focus) is drawn reversed and marked with `›`."""
+                selected: int | None = None, marks: Mapping[str, str] | None = None) -> Text:
+    """Newest first; a still-firing one says so instead of a clear time, and its silence
+    or acknowledgement (`marks`, per alert name). The line at `selected` (the list has
+    focus) is drawn reversed and marked with `›`."""
     text = Text(no_wrap=True, end="")
     if not alerts:
         text.append("no alerts so far", style="dim")
@@ -33,6 +36,10 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
         text.append(f"  fired {clock(alert.fired_at)}")
         if cleared is None:
             text.append("  FIRING", style="bold red")
+            mark = (marks or {}).get(alert.name)
+            if mark:
+                text.append(" · ")
+                text.append(plain(mark, "yellow"))
         else:
             text.append(f"  cleared {clock(cleared)}"
                         f" ({seconds(cleared - alert.fired_at)})", style="dim")
@@ -75,13 +82,16 @@ class AlertsList(QuietStatic):
             self.action = action
 
     alerts: tuple[Alert, ...] = ()
+    marks: Mapping[str, str] = {}  # replaced on each show, never changed in place
     selected = 0
 
     def on_mount(self) -> None:
         self.border_title = "Alerts"
 
-    def show(self, alerts: tuple[Alert, ...]) -> None:
-        """Display the alerts; the selection stays on the same alert when one is added
+    def show(self, alerts: tuple[Alert, ...], marks: Mapping[str, str] | None = None
+             ) -> None:
+        """Display the alerts (`marks`: per alert, its silence and acknowledgement); the
+        selection stays on the same alert when one is added
         on top (newest first), else within the list."""
         if self.alerts and alerts and self.selected < len(self.alerts):
             kept = self.alerts[self.selected]
@@ -89,13 +99,15 @@ class AlertsList(QuietStatic):
                                   if (a.name, a.fired_at) == (kept.name, kept.fired_at)),
                                  self.selected)
         self.alerts = alerts
+        self.marks = marks or {}
         self.selected = max(0, min(self.selected, len(alerts) - 1))
         self._draw()
 
     def _draw(self) -> None:
         # Only a focused list shows its selection (unfocused, the keys act elsewhere).
         self.show_text(alerts_text(self.alerts,
-                                   selected=self.selected if self.has_focus else None))
+                                   selected=self.selected if self.has_focus else None,
+                                   marks=self.marks))
 
     def on_focus(self) -> None:
         self._draw()
