@@ -54,6 +54,19 @@ def test_failure_by_workflow_complete() -> None:
     assert r.end_ts == T0 + 5
 
 
+def test_the_error_of_a_failed_workflow_complete_is_its_first_error() -> None:
+    """A failure outside any step is told on workflow_complete only; a step's error,
+    read first, stays the first error."""
+    ledger = ledger_of(ev("workflow_start", 0),
+                       ev("workflow_complete", 5, status="failure", error="cancelled: shutdown"),
+                       ev("workflow_start", 0, "e2"),
+                       ev("step_complete", 1, "e2", step_name="a", success=False,
+                          error="429 rate limit"),
+                       ev("workflow_complete", 2, "e2", status="failure", error="wrapped"))
+    assert ledger.executions["e1"].first_error == "cancelled: shutdown"
+    assert ledger.executions["e2"].first_error == "429 rate limit"
+
+
 def test_failure_by_error_event_ends_at_the_error() -> None:
     # No workflow_complete: end time is the error's, even though events follow it.
     ledger = ledger_of(ev("workflow_start", 0), ev("step_start", 1, step_name="a"),

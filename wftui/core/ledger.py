@@ -343,6 +343,9 @@ class Ledger:
                 execution.complete_duration_ms = duration
             if status == "failure":
                 execution.failed = True
+                # An execution that failed outside any step says why here only.
+                if execution.first_error is None and event.error:
+                    execution.first_error = event.error
         elif kind == "workflow_start":
             if event.workflow_name is not None:
                 execution.workflow_name = event.workflow_name
