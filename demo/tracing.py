@@ -65,6 +65,9 @@ class StepTracer:
                 span.set_attribute("duration_ms", (time.perf_counter() - started) * 1000)
                 span.set_attribute("success", False)
                 span.set_attribute("error", f"{type(exc).__name__}: {exc}")
+                model = getattr(exc, "model", None)
+                if isinstance(model, str):  # a failed LLM call still names its model
+                    StepTracer.llm(span, {"model": model})
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 raise

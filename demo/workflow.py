@@ -84,7 +84,13 @@ class TicketAPIError(ConnectionError):
 
 
 class LLMProviderError(RuntimeError):
-    """The LLM provider refused or failed a request."""
+    """The LLM provider refused or failed a request to `model`."""
+
+    def __init__(self, model: str, message: str) -> None:
+        super().__init__(f"{model}: {message}")
+        # The failed step says which model failed, as a successful one does: the
+        # monitor's "why" groups failures by model.
+        self.model = model
 
 
 class EscalationError(RuntimeError):
@@ -247,7 +253,9 @@ class SupportTicketWorkflow:
             else:
                 message = f"{type(exc).__name__}: {exc}"
                 self.logger.log_error(execution_id, step_name, message, traceback.format_exc())
-            self.logger.log_step_complete(execution_id, step_name, duration * 1000, False, message)
+            failed_llm = {"model": exc.model} if isinstance(exc, LLMProviderError) else {}
+            self.logger.log_step_complete(execution_id, step_name, duration * 1000, False, message,
+                                          **failed_llm)
             self._observe_step(step_name, step_type, duration)
             raise
         duration = time.perf_counter() - started
@@ -329,7 +337,7 @@ class SupportTicketWorkflow:
         if not context["body"].strip():
             raise ValueError(f"cannot classify ticket {context['ticket_id']}: empty body")
         if failing_step == "classify":
-            raise LLMProviderError(f"{model}: 429 rate limit exceeded, retry after 2 s")
+            raise LLMProviderError(model, "429 rate limit exceeded, retry after 2 s")
         input_tokens = 220 + len(context["body"]) // 4 + self.rng.randint(0, 40)
         output_tokens = self.rng.randint(12, 40)
         category = next(c for c, subjects in SUBJECTS.items() if context["subject"] in subjects)
@@ -361,7 +369,7 @@ class SupportTicketWorkflow:
         await self._wait(self.rng.triangular(0.25, 1.2, 0.5))
         if failing_step == "reply_or_escalate":
             raise LLMProviderError(
-                f"{model}: response is not valid JSON (Expecting ',' delimiter: line 1 column 87)"
+                model, "response is not valid JSON (Expecting ',' delimiter: line 1 column 87)"
             )
         input_tokens = 900 + len(context["body"]) // 4 + self.rng.randint(0, 400)
         output_tokens = self.rng.randint(150, 400)

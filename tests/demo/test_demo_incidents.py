@@ -51,6 +51,14 @@ def test_error_spike_raises_the_failure_fraction(start_demo, http) -> None:
     before, during = _failure_fraction(baseline, n), _failure_fraction(spike, n)
     assert before < 0.12, before
     assert during > 0.15, during
+    # A failed LLM call names its model, as a successful one does (explain groups
+    # failures by model): about a third of the spike's ~60 failures are LLM ones.
+    failed_llm = [e for e in _parse(demo.log_path.read_bytes())
+                  if e["event"] == "step_complete" and not e["success"]
+                  and str(e.get("error", "")).startswith("LLMProviderError")]
+    assert failed_llm, "no failed LLM step in the spike"
+    assert {e.get("model") for e in failed_llm} <= {"gpt-4o", "gpt-4o-mini"}
+    assert all(e["error"].startswith(f"LLMProviderError: {e['model']}:") for e in failed_llm)
 
 
 def test_slow_tool_makes_fetch_ticket_slow(start_demo, http) -> None:
