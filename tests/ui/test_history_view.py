@@ -3,7 +3,7 @@ moments its alerts fired (real monitor on a real file, the app run headless)."""
 
 from __future__ import annotations
 
-from tests.ui.conftest import T0, execution, settled, wait_for
+from tests.ui.conftest import T0, execution, settled, stamp, wait_for
 from wftui.ui.screens.history import HistoryScreen
 
 
@@ -11,13 +11,17 @@ async def test_the_history_view_charts_the_log_with_thresholds_and_alerts(harnes
     events: list[dict] = []
     for n in range(20):  # one every 3 s; the 2nd fails: error rate 1 of 2 ended, 50%
         events += execution(f"ex-{n:02d}", T0 + n * 3, failed=n == 1)
+    # the queue reads 0, 40, 80, ... every 6 s: it peaks at 360 (the 10th reading, 54 s)
+    events += [{"event": "queue_depth", "value": 40 * n, "timestamp": stamp(T0 + n * 6)}
+               for n in range(10)]
+    events.sort(key=lambda event: event["timestamp"])
     h = harness(events)
     async with h.app.run_test(size=(160, 45)) as pilot:
         await settled(pilot, h.app, len(events))
         await pilot.press("h")
         screen = await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen)
                                 and h.app.screen.drawn and h.app.screen, "the charts")
-        error_rate, latency, active, throughput = screen.drawn
+        error_rate, latency, active, queue, throughput = screen.drawn
         assert error_rate.title == "Error rate" and error_rate.threshold == 0.05
         # the log runs 57.7 s: the points cover it from its first event (minute 0)
         assert error_rate.xs[0] >= 0 and 0.9 < error_rate.xs[-1] <= 57.7 / 60 + 1e-9
@@ -26,8 +30,29 @@ async def test_the_history_view_charts_the_log_with_thresholds_and_alerts(harnes
         [fired] = error_rate.fired
         assert 3.7 / 60 <= fired < 10 / 60
         assert latency.threshold == 60 and latency.fired == []
+        assert latency.threshold_off_scale  # 60 s over executions of 0.7 s
+        assert not error_rate.threshold_off_scale  # 5% under a 50% peak: drawn
         assert throughput.threshold is None
         assert max(active.ys) >= 1
+        # 10,000 is far above 360 (over 4x): named in the title, not drawn
+        assert queue.title == "Queue depth · threshold 10,000, far above"
+        assert queue.threshold == 10_000 and queue.threshold_off_scale
+        assert max(queue.ys) == 360 and min(queue.ys) >= 0
+        assert queue.ys == sorted(queue.ys)  # it only grew
         await pilot.press("escape")
         await wait_for(pilot, lambda: not isinstance(h.app.screen, HistoryScreen),
                        "back to the dashboard")
+
+
+async def test_a_figure_the_log_never_gives_says_so(harness) -> None:
+    events: list[dict] = []
+    for n in range(5):
+        events += execution(f"ex-{n:02d}", T0 + n * 3)
+    h = harness(events)
+    async with h.app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await pilot.press("h")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen)
+                                and h.app.screen.drawn and h.app.screen, "the charts")
+        queue = screen.drawn[3]
+        assert queue.title == "Queue depth · no data in the log" and queue.ys == []

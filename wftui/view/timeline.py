@@ -190,9 +190,20 @@ CHARTS = (
     ("error_rate", "Error rate", "error_rate"),
     ("latency_p95_s", "Latency p95 (s)", "latency_p95_s"),
     ("active_workflows", "Active workflows", "active_workflows"),
+    ("queue_depth", "Queue depth", "queue_depth"),
     ("throughput_per_min", "Throughput (/min)", None),
 )
 CHART_POINTS = 120
+OFF_SCALE = 4.0  # a threshold more than this many times the highest value is off scale
+
+
+def figure_text(key: str, value: float) -> str:
+    """A figure's value as the panels write it (for a chart's title)."""
+    if key == "error_rate":
+        return f"{value:.2%}"
+    if key.endswith("_s"):
+        return seconds(value)
+    return count(value)
 
 
 @dataclass(frozen=True)
@@ -206,6 +217,7 @@ class Chart:
     threshold: float | None
     fired: list[float]
     xlabel: str
+    threshold_off_scale: bool = False  # far above the values: named, not drawn
 
 
 def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
@@ -227,6 +239,14 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
                 ys.append(float(value))
         fired = [(alert.fired_at - start) / 60.0 for alert in snapshot.alerts
                  if alert.name == threshold]
-        out.append(Chart(title, xs, ys, limits.get(threshold) if threshold else None,
-                         fired, f"minutes from {stamp(start)}"))
+        limit = limits.get(threshold) if threshold else None
+        if not xs:  # an empty plot would read as a flat line at nothing; say it
+            title += " · no data in the log"
+        # A line at 10,000 over values near 300 would flatten them against the axis:
+        # the threshold is then named in the title instead of drawn.
+        off_scale = limit is not None and bool(ys) and limit > OFF_SCALE * max(max(ys), 0)
+        if off_scale:
+            title += f" · threshold {figure_text(key, limit)}, far above"
+        out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
+                         off_scale))
     return out

@@ -20,7 +20,7 @@ class HistoryScreen(Screen[None]):
     screen (data_bind); `window_s` is the window each point's figure covers."""
 
     DEFAULT_CSS = """
-    HistoryScreen Grid { grid-size: 2 2; }
+    HistoryScreen Grid { grid-size: 2 3; }
     HistoryScreen #history-note { height: 1; padding: 0 1; }
     """
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
@@ -64,7 +64,7 @@ class HistoryScreen(Screen[None]):
             plt.xlabel(chart.xlabel)
             if chart.xs:
                 plt.plot(chart.xs, chart.ys, marker="braille")
-            if chart.threshold is not None:
+            if chart.threshold is not None and not chart.threshold_off_scale:
                 plt.hline(chart.threshold, "red")
             for moment in chart.fired:
                 plt.vline(moment, "yellow")
