@@ -245,7 +245,7 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
         # A line at 10,000 over values near 300 would flatten them against the axis:
         # the threshold is then named in the title instead of drawn.
         off_scale = limit is not None and bool(ys) and limit > OFF_SCALE * max(max(ys), 0)
-        if off_scale:
+        if limit is not None and off_scale:
             title += f" · threshold {figure_text(key, limit)}, far above"
         out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
                          off_scale))
