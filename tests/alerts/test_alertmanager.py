@@ -99,6 +99,7 @@ def test_firing_is_pushed_with_labels_annotations_and_start(
     assert alert["annotations"]["value"] == "0.2"
     assert alert["annotations"]["threshold"] == "0.05"
     assert alert["annotations"]["action"] == ACTION
+    assert alert["annotations"]["summary"] == "error_rate 20.00% above 5.00%"
     assert alert["startsAt"] == iso(started)
     # while firing it is valid for 4 resend intervals: it resolves itself if we stop
     ends = time.mktime(time.strptime(alert["endsAt"][:19], "%Y-%m-%dT%H:%M:%S")) \

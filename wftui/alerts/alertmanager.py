@@ -29,6 +29,7 @@ import httpx
 
 from wftui.alerts.silences import ALERTMANAGER, Silence, silences_by_alert
 from wftui.config import ConfigError, check_keys, parse_duration
+from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, ThresholdState
 from wftui.sources.http import REQUEST_ERRORS, check_url, innermost
 
@@ -242,7 +243,9 @@ class AlertPusher:
                     annotations = {
                         "value": "" if state.value is None else f"{state.value:g}",
                         "threshold": f"{state.threshold:g}", "action": state.action,
-                        "summary": f"{state.name} above {state.threshold:g}"}
+                        # for people reading the page: each figure in its own unit
+                        "summary": f"{state.name} {fmt.threshold_figure(state.name, state.value)}"
+                                   f" above {fmt.threshold_figure(state.name, state.threshold)}"}
                     if sent is None or sent.ends_at is not None:
                         sent = self._alerts[state.name] = _Sent(
                             labels, annotations, state.since or now)

@@ -16,7 +16,7 @@ from typing import Any
 from rich.text import Text
 
 from wftui.core.clock import LogClock
-from wftui.core.format import count, seconds
+from wftui.core.format import count, seconds, threshold_figure
 from wftui.core.history import LogHistory, figure_values
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import Alert
@@ -197,15 +197,6 @@ CHART_POINTS = 120
 OFF_SCALE = 4.0  # a threshold more than this many times the highest value is off scale
 
 
-def figure_text(key: str, value: float) -> str:
-    """A figure's value as the panels write it (for a chart's title)."""
-    if key == "error_rate":
-        return f"{value:.2%}"
-    if key.endswith("_s"):
-        return seconds(value)
-    return count(value)
-
-
 @dataclass(frozen=True)
 class Chart:
     """One figure over the whole log: points (minutes from the log's start, value),
@@ -246,7 +237,7 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
         # the threshold is then named in the title instead of drawn.
         off_scale = limit is not None and bool(ys) and limit > OFF_SCALE * max(max(ys), 0)
         if limit is not None and off_scale:
-            title += f" · threshold {figure_text(key, limit)}, far above"
+            title += f" · threshold {threshold_figure(key, limit)}, far above"
         out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
                          off_scale))
     return out
