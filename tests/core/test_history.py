@@ -141,3 +141,27 @@ def test_moments_an_operator_types(text: str, expected: float) -> None:
 def test_moments_that_are_not_in_the_log_are_refused(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         resolve_moment(text, BASE, BASE + 210)
+
+
+def test_a_past_moment_judges_on_the_whole_logs_grid() -> None:
+    """The hand log, then one more execution at 2990-3000 s: the log's 3000 s are
+    judged at 300 moments about 10.03 s apart. b fails at 90 s: the whole log's
+    judgment fires at the first moment past 90 (10 x 10.03 = 100.3 s); a snapshot at
+    120 s, judged only up to then, must show that same moment, not one of a finer
+    grid of its own (that showed 90 s: two fired times for one alert)."""
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, [*hand_log_lines(),
+                                   line("workflow_start", "e", 2990),
+                                   line("workflow_complete", "e", 3000, status="success")],
+                        BASE + 10_000)
+    thresholds = (Threshold("error_rate", 0.4, "page"),)
+    whole = ThresholdEngine(thresholds)
+    LogHistory(ledger, BASE + 3000).judge(whole, 300.0)
+    # (it fires again once a leaves the window, at 360 s: b and c, 1 of 2)
+    fired = min(alert.fired_at for alert in whole.alerts())
+    step = 3000 / 299
+    assert fired == pytest.approx(BASE + 10 * step)
+    past = snapshot_at(ledger, ThresholdEngine(thresholds), BASE + 120, 300.0,
+                       log_now=BASE + 3000)
+    assert [alert.fired_at for alert in past.alerts] == [fired]
+    assert [s.state for s in past.thresholds] == [FIRING]

@@ -247,14 +247,27 @@ class LogHistory:
               until: float | None = None, moments: int = JUDGED_MOMENTS) -> list[Moment]:
         """Run `engine` along the log from its start to `until` (default: its end), at
         log times: its alert history is then what a monitor watching the log live
-        would have seen. Returns the states at each moment judged."""
+        would have seen. Returns the states at each moment judged.
+
+        The moments are one grid over the whole log (`moments` of them, at least
+        MIN_STEP_S apart), whatever `until` is: judged up to a past moment, an alert
+        fires at the very time the whole log's judgment says (time travel and `check
+        --at` agree with the alerts list). `until` itself is judged last.
+        """
         end = self.end if until is None else until
-        if self.start is None or end is None:
+        if self.start is None or self.end is None or end is None:
             return []
-        span = max(end - self.start, 0.0)
-        count = max(min(moments, int(span / MIN_STEP_S) + 1), 1)
+        whole = max(self.end - self.start, 0.0)
+        count = max(min(moments, int(whole / MIN_STEP_S) + 1), 1)
+        step = whole / (count - 1) if count > 1 else 0.0
+        grid = [end]
+        if step > 0 and end > self.start:
+            reached = min(int((end - self.start) / step), count - 1)
+            grid = [self.start + index * step for index in range(reached + 1)]
+            if end - grid[-1] > step * 1e-9:
+                grid.append(end)
         judged = []
-        for at in self.moments(self.start, end, count):
+        for at in grid:
             figures = self.figures_at(at, window_s).as_dict()
             states, _ = engine.update(figures, at)
             judged.append(Moment(at, tuple(states)))
