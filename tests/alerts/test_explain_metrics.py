@@ -240,9 +240,12 @@ def test_prometheus_server_gives_the_same_breakdown(tmp_path) -> None:
         # query time q: q - 2 (q - boundary) < before_a, so q > 2 boundary - before_a
         ready = 2 * boundary - before_a + 0.3
         wait_for(url, "vector(time())", lambda now: now > ready, process, tmp_path)
-        window = round(time.time() - boundary, 3)
 
         async def query() -> dict[str, Any]:
+            # The window is taken at the last moment: Prometheus evaluates at its now,
+            # and the window's start must fall within 0.5 s of `boundary` (a loaded
+            # machine took longer than that between an earlier reading and the query).
+            window = round(time.time() - boundary, 3)
             source = PrometheusSource(url, MetricsSettings(deadline=10.0), window_s=window)
             try:
                 await source.scrape_once()
