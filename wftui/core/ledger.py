@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wftui.core.event_lines import events_of
 from wftui.core.execution import (
     MAX_RAW_LINES,
     Execution,
@@ -144,12 +145,20 @@ class Ledger:
         horizon = max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S
         keep_raw = self.keep_raw
         skipped = 0  # blank or malformed lines; the rest are events (late ones too)
+        # Lines made of spans come with their events (`EventLines`): not decoded again.
+        # A mapped log's decoder reads other fields: its lines are always decoded.
+        told: list[Any] | None = events_of(lines) if self.mapping is None else None
+        event: Any  # a LogEvent, or the mapped shape's event (the same attributes)
         for lineno, raw in enumerate(lines, first_lineno):
-            try:
-                event = decode(raw)
+            event = told[lineno - first_lineno] if told is not None else None
+            if event is not None:
                 execution_id = event.execution_id
-            except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
-                execution_id = None
+            else:
+                try:
+                    event = decode(raw)
+                    execution_id = event.execution_id
+                except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
+                    execution_id = None
             if execution_id is None:
                 odd_event, odd = self._read_odd(source, lineno, raw, fallback_ts)
                 if odd_event is None:
