@@ -11,7 +11,11 @@ measures:
   every second, and how long it takes to catch up once the writer stops;
 - idle CPU: process CPU time over --idle seconds once nothing new arrives.
 
-Usage: python bench/ui_latency.py [--rate 20000] [--seconds 30] [--idle 10]
+With --otlp, the events are OpenTelemetry spans instead: a separate process posts
+--rate spans/s (bench/otlp.py's traces, 512 spans a request) to the app's own OTLP/HTTP
+receiver, and keeping up is the spans posted but not yet folded.
+
+Usage: python bench/ui_latency.py [--rate 20000] [--seconds 30] [--idle 10] [--otlp]
 """
 
 from __future__ import annotations
@@ -82,6 +86,36 @@ def writer(path: str, rate: float, seconds: float) -> None:
     print(json.dumps({"lines": written}), flush=True)
 
 
+def poster(url: str, rate: float, seconds: float) -> None:
+    """Post `rate` spans/s for `seconds` (whole requests, on time); print spans posted."""
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from otlp import build_bodies, count_spans
+
+    bodies = build_bodies(int(rate * seconds) + 1024)
+    sizes = [count_spans([body]) for body in bodies]
+    started = time.time()
+    posted = 0
+    index = 0
+    with httpx.Client(timeout=60) as client:
+        while time.time() - started < seconds and index < len(bodies):
+            if posted > (time.time() - started) * rate:
+                time.sleep(0.002)
+                continue
+            answer = client.post(url, content=bodies[index],
+                                 headers={"Content-Type": "application/x-protobuf"})
+            if answer.status_code == 200:
+                posted += sizes[index]
+                index += 1
+    print(json.dumps({"lines": posted}), flush=True)
+
+
+def start_poster(url: str, rate: float, seconds: float) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, __file__, "--poster", url, "--rate", str(rate),
+                             "--seconds", str(seconds)], stdout=subprocess.PIPE, text=True)
+
+
 def start_writer(log: Path, rate: float, seconds: float) -> subprocess.Popen[str]:
     """The writer runs in its own process, as the instrumented service would."""
     return subprocess.Popen([sys.executable, __file__, "--writer", str(log), "--rate",
@@ -135,10 +169,17 @@ async def measure(args: argparse.Namespace) -> dict:
     log = workdir / "load.log"
     log.touch()
     settings = Settings()
-    monitor = LiveMonitor(settings, [str(log)])
+    receiver = None
+    if args.otlp:
+        from tests.helpers import free_port
+        from wftui.sources.otlp.receiver import OtlpReceiver
+
+        receiver = OtlpReceiver("127.0.0.1", free_port())
+    monitor = LiveMonitor(settings, [] if args.otlp else [str(log)], otlp=receiver)
     app = make_app(settings, monitor, export_dir=workdir)
     frames: list[tuple[float, int]] = []  # (time written, cursor shown)
-    out: dict = {"rate": args.rate, "seconds": args.seconds}
+    out: dict = {"rate": args.rate, "seconds": args.seconds,
+                 "source": "otlp spans" if args.otlp else "log lines"}
     async with app.run_test(size=(160, 45)) as pilot:
         table = app.screen.query_one(ExecutionsTable)
         original_display = app._display
@@ -151,7 +192,13 @@ async def measure(args: argparse.Namespace) -> dict:
             original_display(screen, renderable)
 
         app._display = display  # type: ignore[method-assign]
-        proc = start_writer(log, args.rate, args.seconds)
+        if receiver is not None:
+            while not receiver.listening:  # noqa: ASYNC110 (a flag set by another task)
+                await asyncio.sleep(0.05)
+            proc = start_poster(f"http://127.0.0.1:{receiver.port}/v1/traces", args.rate,
+                                args.seconds)
+        else:
+            proc = start_writer(log, args.rate, args.seconds)
         latencies: list[float] = []
         backlog: list[int] = []
         started = time.monotonic()
@@ -162,7 +209,8 @@ async def measure(args: argparse.Namespace) -> dict:
             await asyncio.sleep(0.2)
             if time.monotonic() - last_sample >= 1.0:
                 last_sample = time.monotonic()
-                backlog.append(file_size(log) - monitor.tailer.statuses[0].offset)
+                backlog.append(receiver.requests if receiver is not None else
+                               file_size(log) - monitor.tailer.statuses[0].offset)
             if len(table.rows) < 50:
                 continue
             if table.cursor < 3:
@@ -180,7 +228,12 @@ async def measure(args: argparse.Namespace) -> dict:
         lines = json.loads(proc.stdout.read())["lines"]
         caught_up_at = time.monotonic()
         ledger = monitor.ledger
-        while ledger.events_total + ledger.malformed_total < lines:
+        def behind() -> bool:
+            if receiver is not None:
+                return receiver.reader.spans < lines or receiver._queued_bytes > 0
+            return ledger.events_total + ledger.malformed_total < lines
+
+        while behind():
             await pilot.pause(0.05)
             if time.monotonic() - caught_up_at > 120:
                 break
@@ -217,8 +270,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=20_000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--idle", type=float, default=10)
+    parser.add_argument("--otlp", action="store_true",
+                        help="post spans to the app's OTLP receiver instead of a log")
     parser.add_argument("--writer", metavar="PATH", help=argparse.SUPPRESS)
+    parser.add_argument("--poster", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.poster:
+        poster(args.poster, args.rate, args.seconds)
+        return
     if args.writer:
         writer(args.writer, args.rate, args.seconds)
         return

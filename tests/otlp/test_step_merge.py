@@ -89,3 +89,37 @@ def test_a_logged_step_outside_its_namesakes_span_is_not_merged() -> None:
     ledger.ingest_lines("otlp", 1, span_lines(), read_time=float(T0))
     detail = build_detail(ledger.executions["EXEC-1"], T0 + 60.0, None)
     assert [s.name for s in detail.steps].count("respond") == 2
+
+
+def _counted(first: list[bytes], second: list[bytes]) -> tuple[int, dict[str, list[float]]]:
+    ledger = Ledger(idle_timeout=None)
+    ledger.ingest_lines("one", 1, first, read_time=float(T0))
+    ledger.ingest_lines("two", 1, second, read_time=float(T0))
+    samples = {name: [round(v, 3) for v in series.values]
+               for name, series in ledger.step_samples.items()}
+    return ledger.executions["EXEC-1"].steps, samples
+
+
+def test_a_step_logged_and_sent_as_a_span_is_counted_once() -> None:
+    """The same 6 steps as the tree above, whichever arrives first: fetch_ticket and
+    respond are logged and traced (2 steps, not 4), research and chat are traced only,
+    spellcheck and cleanup logged only: 2 + 2 + 2 = 6 steps, not 8. Each step's latency
+    is sampled once, from the one read first: the log's fetch_ticket 0.52-0.98 = 0.46 s
+    and respond 3.01-3.88 = 0.87 s, or the spans' 0.5 s and 0.9 s."""
+    steps, samples = _counted(LOG, span_lines())
+    assert steps == 6
+    assert samples["fetch_ticket"] == [0.46] and samples["respond"] == [0.87]
+    assert samples["research"] == [2.0] and samples["chat"] == [1.0]
+    assert samples["spellcheck"] == [0.1] and samples["cleanup"] == [0.04]
+    steps, samples = _counted(span_lines(), LOG)
+    assert steps == 6
+    assert samples["fetch_ticket"] == [0.5] and samples["respond"] == [0.9]
+    assert samples["cleanup"] == [0.04]
+
+
+def test_a_logged_step_outside_its_namesakes_span_counts_as_its_own() -> None:
+    late = [logged(event="step_start", step_name="respond", at=5.9),
+            logged(event="step_complete", step_name="respond", success=True, at=6.0)]
+    steps, samples = _counted(late, span_lines())
+    assert steps == 5  # 4 spans, and this respond: another step
+    assert sorted(samples["respond"]) == [0.1, 0.9]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from wftui.core.step_twins import StepTwins
 
 RUNNING = "running"
 NO_LINES: tuple[bytes, ...] = ()
@@ -25,7 +28,7 @@ class Execution:
         "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
         "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
         "output_tokens", "cost_usd", "raw", "read_times", "seq", "early_completes",
-        "raw_dropped", "failed_steps", "logged", "sampling",
+        "raw_dropped", "failed_steps", "logged", "sampling", "twins",
     )
 
     def __init__(self, execution_id: str, ts: float, seq: int,
@@ -70,6 +73,9 @@ class Execution:
         # executions it stands for. `sample_weight` reads the two.
         self.logged = False
         self.sampling: float | str | None = None
+        # Its completed steps, once it has both logged and traced ones: one step both
+        # logged and traced counts once (`wftui.core.step_twins`).
+        self.twins: StepTwins | None = None
 
     def copy(self) -> Execution:
         """A copy that later events do not change (to build a step tree outside a lock)."""
@@ -167,6 +173,7 @@ def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
      execution.failed_steps, execution.logged, execution.sampling) = values
     execution.raw = NO_LINES
     execution.read_times = None
+    execution.twins = None
     execution.seq = seq
     return execution
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wftui.core.event_lines import events_of
 from wftui.core.execution import (
     MAX_RAW_LINES,
     Execution,
@@ -43,6 +44,7 @@ from wftui.core.replay_links import ReplayLinks
 from wftui.core.retention import Retention
 from wftui.core.sampling import UNKNOWN
 from wftui.core.step_samples import StepSamples
+from wftui.core.step_twins import StepTwins, twins_from
 from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
 from wftui.core.unknown_input import UnknownInput
 
@@ -144,12 +146,20 @@ class Ledger:
         horizon = max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S
         keep_raw = self.keep_raw
         skipped = 0  # blank or malformed lines; the rest are events (late ones too)
+        # Lines made of spans come with their events (`EventLines`): not decoded again.
+        # A mapped log's decoder reads other fields: its lines are always decoded.
+        told: list[Any] | None = events_of(lines) if self.mapping is None else None
+        event: Any  # a LogEvent, or the mapped shape's event (the same attributes)
         for lineno, raw in enumerate(lines, first_lineno):
-            try:
-                event = decode(raw)
+            event = told[lineno - first_lineno] if told is not None else None
+            if event is not None:
                 execution_id = event.execution_id
-            except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
-                execution_id = None
+            else:
+                try:
+                    event = decode(raw)
+                    execution_id = event.execution_id
+                except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
+                    execution_id = None
             if execution_id is None:
                 odd_event, odd = self._read_odd(source, lineno, raw, fallback_ts)
                 if odd_event is None:
@@ -240,10 +250,25 @@ class Ledger:
                 else:
                     seconds = ts - start if start is not None else None
                 failed = event.success is False
-                if event.span_status is None:  # a logged step: see Execution.logged
+                traced = event.span_status is not None
+                twins = execution.twins
+                if twins is None and keep_raw and (
+                        execution.logged if traced else execution.sampling is not None):
+                    twins = self._twins(execution)  # its first step of the other kind
+                if not traced:  # a logged step: see Execution.logged
                     execution.logged = True
                 elif execution.sampling is None:
                     execution.sampling = UNKNOWN  # until its root says
+                if twins is not None and (
+                        twins.span_done(key, ts - seconds if seconds is not None else ts, ts)
+                        if traced else twins.logged_done(key, ts if start is None else start)):
+                    # Logged and traced: counted, sampled (and its tokens added) when its
+                    # twin was read; a failure only its second says still fails the run.
+                    execution.steps -= 1
+                    if failed and not execution.failed:
+                        execution.failed = True
+                        note_failure(execution, event)
+                    continue
                 if failed or event.input_tokens is not None \
                         or event.output_tokens is not None or event.cost_usd is not None:
                     add_step_details(execution, event, failed)
@@ -268,6 +293,12 @@ class Ledger:
         if newest != float("-inf") and (self.newest_ts is None or newest > self.newest_ts):
             self.newest_ts = newest
         self.version += 1
+
+    def _twins(self, execution: Execution) -> StepTwins:
+        """Start keeping an execution's step marks (`wftui.core.step_twins`), from the
+        lines read before this one."""
+        twins = execution.twins = twins_from(execution.raw[:-1], self._decode, event_time)
+        return twins
 
     def _read_odd(self, source: str, lineno: int, raw: bytes,
                   fallback_ts: float) -> tuple[Any, int]:

@@ -26,77 +26,44 @@ from binascii import hexlify
 from collections import OrderedDict
 from typing import Any
 
+import msgspec
 import orjson
 
+from wftui.core.event_lines import EventLines
 from wftui.core.otlp_values import any_value, attributes_of
+from wftui.core.parse import LogEvent
 from wftui.core.sampling import UNKNOWN, adjusted_count
+from wftui.core.span_fields import (
+    Prices,
+    cost,
+    count_of,
+    json_or_text,
+    needed_attributes,
+    step_type,
+    text_of,
+    value_of,
+    values_of,
+)
 
-# What gen_ai.operation.name says about a step's type.
-LLM_OPERATIONS = frozenset({"chat", "text_completion", "generate_content", "embeddings"})
-OPERATION_TYPES = {"execute_tool": "tool", "invoke_agent": "agent",
-                   "retrieval": "retrieval", "invoke_workflow": "workflow"}
-SPAN_KINDS = {0: None, 1: "internal", 2: "server", 3: "client", 4: "producer",
-              5: "consumer"}
 STATUS_ERROR = 2
-# Attributes a span's reading keeps (the rest are skipped without converting them).
-WANTED = frozenset({
-    "execution_id", "workflow_name", "gen_ai.workflow.name", "step_type", "success",
-    "error", "duration_ms", "gen_ai.operation.name", "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens", "gen_ai.response.model", "gen_ai.request.model",
-    "gen_ai.tool.name", "gen_ai.tool.call.arguments", "gen_ai.tool.call.result",
-    "sampling.priority", "sample_rate",
-})
-SCALARS = frozenset({"string_value", "bool_value", "int_value", "double_value"})
 # A span's two lines, written by %-formatting (a dict and a dumps each cost twice as
-# much, and this is the receiver's hot path); strings go in through orjson (escaped).
+# much, and this is the receiver's hot path); strings go in through msgspec (escaped).
 STEP_START = (b'{"event":"step_start","execution_id":%b,"timestamp":%d.%09d,"step_name":%b,'
               b'"step_type":%b,"step_id":"%b","parent_step_id":"%b"}')
 STEP_COMPLETE = (b'{"event":"step_complete","execution_id":%b,"timestamp":%d.%09d,'
                  b'"step_name":%b,"step_type":%b,"duration_ms":%d.%06d,"step_id":"%b",'
                  b'"parent_step_id":"%b","span_status":"%b"')
+# What an LLM step's completion adds (model, tokens, cost), the same way.
+LLM_DETAILS = b',"model":%b,"input_tokens":%b,"output_tokens":%b,"cost_usd":%b'
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
 NANOS = 1e-9
-
-# Prices: model -> (USD per million input tokens, USD per million output tokens).
-Prices = dict[str, tuple[float, float]]
+# Lines are kept (each execution's raw lines): msgspec's bytes are allocated at their
+# size, orjson's are not, and keeping those cost ~3 us each (measured, bench/otlp.py).
+_encode = msgspec.json.Encoder().encode
 
 
 def _hex(raw: bytes) -> str:
     return raw.hex()
-
-
-def _cost(prices: Prices, model: str | None, tokens_in: int | None,
-          tokens_out: int | None) -> float | None:
-    """Cost from the configured table; None for a model it does not list."""
-    if model is None or (tokens_in is None and tokens_out is None):
-        return None
-    price = prices.get(model)
-    if price is None:
-        return None
-    return ((tokens_in or 0) * price[0] + (tokens_out or 0) * price[1]) / 1_000_000
-
-
-def _step_type(attrs: dict[str, Any], span: Any) -> str | None:
-    """`step_type`, else what gen_ai.operation.name says, else the span kind."""
-    declared = attrs.get("step_type")
-    if type(declared) is str:
-        return declared
-    operation = attrs.get("gen_ai.operation.name")
-    if type(operation) is str:
-        if operation in LLM_OPERATIONS:
-            return "llm"
-        return OPERATION_TYPES.get(operation, operation)
-    return SPAN_KINDS.get(span.kind)  # read only here: most spans say more
-
-
-def _json_or_text(value: Any) -> Any:
-    """Tool arguments and results arrive as JSON text: shown as the value they hold."""
-    if type(value) is str and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
 
 
 def unusable(span: Any) -> bool:
@@ -148,11 +115,15 @@ class SpanReader:
 
     # -- requests ----------------------------------------------------------------------
 
-    def read_traces(self, request: Any, now: float) -> list[bytes]:
+    def read_traces(self, request: Any, now: float) -> EventLines:
         """Event lines of an ExportTraceServiceRequest (those whose execution is known)."""
         self.last_rejected = 0
+        lines = EventLines()
+        # Spans of a trace named in this request are written as they come (what was
+        # read of them is freed at once: less for the garbage collector to walk);
+        # the others wait in `by_trace` for the end of the request, then `_route`.
+        named: dict[bytes, tuple[str, bytes]] = {}  # trace -> execution id, as JSON
         by_trace: dict[bytes, list[tuple[Any, ...]]] = {}
-        named: dict[bytes, str] = {}
         count = 0
         for resource_spans in request.resource_spans:
             service = None
@@ -175,33 +146,36 @@ class SpanReader:
                         self.rejected += 1
                         self.last_rejected += 1
                         continue
-                    attrs = {}
-                    for kv in span.attributes:
-                        key = kv.key
-                        if key in WANTED:
-                            value = kv.value
-                            which = value.WhichOneof("value")
-                            attrs[key] = (getattr(value, which) if which in SCALARS
-                                          else any_value(value))
-                    execution_id = attrs.get("execution_id")
-                    if type(execution_id) is str and trace not in named:
-                        named[trace] = execution_id
-                    entry = ("span", span, attrs, service, span_id, parent, start_ns, end_ns)
+                    found = needed_attributes(span)
+                    entry = ("span", span, found, service, span_id, parent, start_ns, end_ns)
+                    known = named.get(trace)
+                    if known is not None:
+                        self._span_lines(known[0], known[1], entry, lines)
+                        continue
+                    execution_id = (value_of(found, "execution_id")
+                                    if "execution_id" in found else None)
+                    if type(execution_id) is str:
+                        # The first span naming its trace: the trace's spans read before
+                        # it (here and in earlier requests) go first, under its name.
+                        named[trace] = (execution_id, _encode(execution_id))
+                        before = by_trace.pop(trace, [])
+                        before.append(entry)
+                        self._route(trace, execution_id, before, now, lines)
+                        continue
                     group = by_trace.get(trace)
                     if group is None:
                         by_trace[trace] = [entry]
                     else:
                         group.append(entry)
         self.spans += count
-        lines: list[bytes] = []
         for trace, entries in by_trace.items():
-            execution_id = named.get(trace) or self.trace_ids.get(trace)
-            if execution_id is None and any(not e[5] for e in entries):
-                execution_id = _hex(trace)  # the root came, without execution_id
-            self._route(trace, execution_id, entries, now, lines)
+            known_id = self.trace_ids.get(trace)
+            if known_id is None and any(not e[5] for e in entries):
+                known_id = _hex(trace)  # the root came, without execution_id
+            self._route(trace, known_id, entries, now, lines)
         return lines
 
-    def read_logs(self, request: Any, now: float) -> list[bytes]:
+    def read_logs(self, request: Any, now: float) -> EventLines:
         """Event lines of an ExportLogsServiceRequest.
 
         A record whose body is one of our log events (JSON text or a map) is that
@@ -209,7 +183,7 @@ class SpanReader:
         Records with neither are not ours to place: they are counted, not shown.
         """
         self.last_rejected = 0
-        lines: list[bytes] = []
+        lines = EventLines()
         for resource_logs in request.resource_logs:
             for scope_logs in resource_logs.scope_logs:
                 for record in scope_logs.log_records:
@@ -222,7 +196,7 @@ class SpanReader:
                         stamp = record.time_unix_nano or record.observed_time_unix_nano
                         if "timestamp" not in body and stamp:
                             body["timestamp"] = stamp * NANOS  # the record says when
-                        lines.append(orjson.dumps(body))
+                        lines.append(_encode(body))
                         continue
                     trace = record.trace_id
                     if not trace and not record.span_id:
@@ -238,7 +212,7 @@ class SpanReader:
     # -- traces waiting for their execution id ----------------------------------------
 
     def _route(self, trace: bytes, execution_id: str | None,
-               entries: list[tuple[Any, ...]], now: float, lines: list[bytes]) -> None:
+               entries: list[tuple[Any, ...]], now: float, lines: EventLines) -> None:
         if execution_id is None:
             held = self.waiting.get(trace)
             if held is None:
@@ -256,17 +230,17 @@ class SpanReader:
             self._write(execution_id, held[1], lines)
         self._write(execution_id, entries, lines)
 
-    def _release_oldest(self, lines: list[bytes]) -> None:
+    def _release_oldest(self, lines: EventLines) -> None:
         trace, (_, entries) = self.waiting.popitem(last=False)
         self.waiting_count -= len(entries)
         execution_id = _hex(trace)
         self._remember(trace, execution_id)
         self._write(execution_id, entries, lines)
 
-    def flush(self, now: float | None = None) -> list[bytes]:
+    def flush(self, now: float | None = None) -> EventLines:
         """Lines of traces that waited `hold_s` (all of them when `now` is None: the end
         of a file) without naming an execution: their execution id is the trace id."""
-        lines: list[bytes] = []
+        lines = EventLines()
         while self.waiting:
             first_seen = next(iter(self.waiting.values()))[0]
             if now is not None and now - first_seen < self.hold_s:
@@ -284,9 +258,9 @@ class SpanReader:
     # -- writing events ----------------------------------------------------------------
 
     def _write(self, execution_id: str, entries: list[tuple[Any, ...]],
-               lines: list[bytes]) -> None:
-        dumps = orjson.dumps
-        quoted = dumps(execution_id)
+               lines: EventLines) -> None:
+        encode = _encode
+        quoted = encode(execution_id)
         for entry in entries:
             if entry[0] == "span":
                 self._span_lines(execution_id, quoted, entry, lines)
@@ -294,19 +268,26 @@ class SpanReader:
                 record, body = entry[1], entry[2]
                 stamp = record.time_unix_nano or record.observed_time_unix_nano
                 severity = record.severity_number
-                lines.append(dumps({
+                lines.append(encode({
                     "event": "span_log", "execution_id": execution_id,
                     "timestamp": stamp * NANOS, "step_id": _hex(record.span_id),
                     "severity": record.severity_text or None, "severity_number": severity,
                     "body": body, "marks_error": severity >= ERROR_SEVERITY}))
 
     def _span_lines(self, execution_id: str, quoted: bytes, entry: tuple[Any, ...],
-                    lines: list[bytes]) -> None:
+                    lines: EventLines) -> None:
         """A span's event lines; `entry` is what `read_traces` read of it."""
-        _, span, attrs, service, span_id, parent, start_ns, end_ns = entry
+        _, span, found, service, span_id, parent, start_ns, end_ns = entry
         duration_ns = max(end_ns - start_ns, 0)
         step_id = hexlify(span_id)
-        failed = span.status.code == STATUS_ERROR or attrs.get("success") is False
+        # The common attributes read inline, typed field first (a string, bool or int
+        # field reads as ""/False/0 when the value is of another type: only then is the
+        # value's type asked); `span_fields` reads the rest.
+        get = found.get
+        kv = get("success")
+        failed = ((span.HasField("status") and span.status.code == STATUS_ERROR)
+                  or (kv is not None and not kv.value.bool_value
+                      and kv.value.WhichOneof("value") == "bool_value"))
         error = None
         traceback = None
         events: list[dict[str, Any]] = []
@@ -317,83 +298,117 @@ class SpanReader:
                 stack = exception.get("exception.stacktrace")
                 traceback = stack if type(stack) is str else None
         if failed:
-            error = (_text(attrs.get("error")) or error or span.status.message
+            error = (text_of(found, "error") or error or span.status.message
                      or "span status ERROR")
-        dumps = orjson.dumps
+        encode = _encode
         if not parent:
-            start, end = start_ns * NANOS, end_ns * NANOS
-            duration_ms = duration_ns / 1e6
-            root_id = step_id.decode()
-            # How many executions this trace stands for (`wftui.core.sampling`), on
-            # each of the root's lines: the ledger weights trace-only executions by it.
-            weight = adjusted_count(span.trace_state, attrs)
-            sampling = UNKNOWN if weight is None else weight
-            name = (_text(attrs.get("workflow_name")) or _text(attrs.get("gen_ai.workflow.name"))
-                    or (span.name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
-                        else None) or _text(service))
-            lines.append(dumps({"event": "workflow_start", "execution_id": execution_id,
-                                "timestamp": start, "workflow_name": name,
-                                "step_name": span.name, "step_id": root_id,
-                                "trace_id": _hex(span.trace_id), "sampling": sampling}))
-            for item in events:
-                if failed and item["name"] == "exception":
-                    continue  # the error event below is this exception, with its trace
-                lines.append(dumps({"event": "span_event", "execution_id": execution_id,
-                                    "step_id": root_id, **item}))
-            failed_step = self.failed_child.pop(span.trace_id, span.name)
-            if failed:
-                lines.append(dumps({"event": "error", "execution_id": execution_id,
-                                    "timestamp": end, "step_name": failed_step,
-                                    "error": error, "traceback": traceback,
-                                    "step_id": root_id, "sampling": sampling}))
-            lines.append(dumps({"event": "workflow_complete", "execution_id": execution_id,
-                                "timestamp": end,
-                                "status": "failure" if failed else "success",
-                                "duration_ms": duration_ms, "step_id": root_id,
-                                "sampling": sampling}))
+            self._root_lines(execution_id, span, values_of(found), service, step_id,
+                             start_ns, end_ns, failed, error, traceback, events, lines)
             return
-        step_type = dumps(_step_type(attrs, span))
         parent_id = hexlify(parent)
-        name = dumps(span.name)
+        name = span.name
+        kv = get("step_type")
+        kind = encode((kv.value.string_value if kv is not None else "")
+                      or step_type(found, span))
+        quoted_name = encode(name)
         # A start and a completion, as a logged step: the ledger counts and pairs it.
         # Times as exact decimals from the integer nanoseconds: no float repr.
-        lines.append(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), name, step_type,
-                                   step_id, parent_id))
-        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), name, step_type,
-                                    *divmod(duration_ns, 1_000_000), step_id, parent_id,
+        # With each line, the event the ledger would decode from it (`EventLines`); the
+        # times as the line's decimals read back (int / int rounds once, as parsing does).
+        lines.add(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), quoted_name,
+                                kind, step_id, parent_id),
+                  LogEvent("step_start", execution_id, start_ns / 1_000_000_000, name))
+        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), quoted_name,
+                                    kind, *divmod(duration_ns, 1_000_000), step_id, parent_id,
                                     b"error" if failed else b"ok")
+        # Text and non-negative integers read inline: most spans of an LLM workflow pass here.
+        kv = get("gen_ai.response.model")
+        model = kv.value.string_value if kv is not None else ""
+        if not model:
+            kv = get("gen_ai.request.model")
+            model = kv.value.string_value if kv is not None else ""
+        tokens_in = tokens_out = price = None
+        if model:
+            kv = get("gen_ai.usage.input_tokens")
+            if kv is not None:
+                tokens_in = kv.value.int_value
+                if tokens_in <= 0:
+                    tokens_in = count_of(found, "gen_ai.usage.input_tokens")
+            kv = get("gen_ai.usage.output_tokens")
+            if kv is not None:
+                tokens_out = kv.value.int_value
+                if tokens_out <= 0:
+                    tokens_out = count_of(found, "gen_ai.usage.output_tokens")
+            price = cost(self.prices, model, tokens_in, tokens_out) if self.prices else None
+            complete += LLM_DETAILS % (encode(model), _number(tokens_in),
+                                       _number(tokens_out), encode(price))
         event: dict[str, Any] = {}  # what else the completion says, when it says more
         if failed:
             failed_child = self.failed_child
-            failed_child[span.trace_id] = span.name
+            failed_child[span.trace_id] = name
             if len(failed_child) > self.max_traces:  # roots that never came
                 del failed_child[next(iter(failed_child))]
             event["error"] = error  # its stack trace is in the span's exception event
-        # Text and non-negative integers read inline: most spans of an LLM workflow pass here.
-        get = attrs.get
-        model = get("gen_ai.response.model")
-        if type(model) is not str or not model:
-            model = get("gen_ai.request.model")
-        if type(model) is str and model:
-            tokens_in = get("gen_ai.usage.input_tokens")
-            if type(tokens_in) is not int or tokens_in < 0:
-                tokens_in = None
-            tokens_out = get("gen_ai.usage.output_tokens")
-            if type(tokens_out) is not int or tokens_out < 0:
-                tokens_out = None
-            event["model"] = model
-            event["input_tokens"] = tokens_in
-            event["output_tokens"] = tokens_out
-            event["cost_usd"] = (_cost(self.prices, model, tokens_in, tokens_out)
-                                 if self.prices else None)
-        tool = attrs.get("gen_ai.tool.name")
-        if type(tool) is str:
-            event["tool_name"] = tool
-            event["arguments"] = _json_or_text(attrs.get("gen_ai.tool.call.arguments"))
-            event["result"] = _json_or_text(attrs.get("gen_ai.tool.call.result"))
+        if "gen_ai.tool.name" in found:
+            tool = value_of(found, "gen_ai.tool.name")
+            if type(tool) is str:
+                event["tool_name"] = tool
+                event["arguments"] = json_or_text(
+                    value_of(found, "gen_ai.tool.call.arguments"))
+                event["result"] = json_or_text(value_of(found, "gen_ai.tool.call.result"))
         if events:
             event["span_events"] = events
-        lines.append(complete + b"," + dumps(event)[1:] if event else complete + b"}")
+        lines.add(complete + b"," + encode(event)[1:] if event else complete + b"}",
+                  LogEvent("step_complete", execution_id, end_ns / 1_000_000_000, name,
+                           duration_ns / 1_000_000, error=event.get("error"),
+                           input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=price,
+                           span_status="error" if failed else "ok"))
+
+    def _root_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
+                    service: Any, step_id: bytes, start_ns: int, end_ns: int, failed: bool,
+                    error: str | None, traceback: str | None,
+                    events: list[dict[str, Any]], lines: EventLines) -> None:
+        """A root span's lines: the execution's start, its error if it failed, its end."""
+        encode = _encode
+        start, end = start_ns * NANOS, end_ns * NANOS
+        duration_ms = max(end_ns - start_ns, 0) / 1e6
+        root_id = step_id.decode()
+        # How many executions this trace stands for (`wftui.core.sampling`), on
+        # each of the root's lines: the ledger weights trace-only executions by it.
+        weight = adjusted_count(span.trace_state, attrs)
+        sampling = UNKNOWN if weight is None else float(weight)
+        name = (_text(attrs.get("workflow_name")) or _text(attrs.get("gen_ai.workflow.name"))
+                or (span.name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
+                    else None) or _text(service))
+        lines.add(encode({"event": "workflow_start", "execution_id": execution_id,
+                          "timestamp": start, "workflow_name": name,
+                          "step_name": span.name, "step_id": root_id,
+                          "trace_id": _hex(span.trace_id), "sampling": sampling}),
+                  LogEvent("workflow_start", execution_id, start, span.name,
+                           workflow_name=name, sampling=sampling))
+        for item in events:
+            if failed and item["name"] == "exception":
+                continue  # the error event below is this exception, with its trace
+            lines.append(encode({"event": "span_event", "execution_id": execution_id,
+                                 "step_id": root_id, **item}))
+        failed_step = self.failed_child.pop(span.trace_id, span.name)
+        if failed:
+            lines.add(encode({"event": "error", "execution_id": execution_id,
+                              "timestamp": end, "step_name": failed_step,
+                              "error": error, "traceback": traceback,
+                              "step_id": root_id, "sampling": sampling}),
+                      LogEvent("error", execution_id, end, failed_step, error=error,
+                               sampling=sampling))
+        status = "failure" if failed else "success"
+        lines.add(encode({"event": "workflow_complete", "execution_id": execution_id,
+                          "timestamp": end, "status": status, "duration_ms": duration_ms,
+                          "step_id": root_id, "sampling": sampling}),
+                  LogEvent("workflow_complete", execution_id, end, duration_ms=duration_ms,
+                           status=status, sampling=sampling))
+
+
+def _number(value: int | None) -> bytes:
+    return b"null" if value is None else b"%d" % value
 
 
 def _text(value: Any) -> str | None:
