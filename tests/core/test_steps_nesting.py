@@ -114,3 +114,46 @@ def test_a_parent_cycle_in_hostile_ids_still_shows_every_step() -> None:
         ev("step_complete", 2, step_name="b", step_id="y", parent_step_id="x"),
     )
     assert sorted(s.name for s in shown.steps) == ["a", "b"]
+
+
+def _steps_counted(lines: list[bytes]) -> int:
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, lines, read_time=T0 + 1000)
+    return ledger.executions["e1"].row(T0 + 100, 30.0).steps
+
+
+# plan > research > (search, search); write (top level); a step naming a parent no step
+# has (an id from elsewhere) is at the top: 3 at the top of 6.
+NESTED = [
+    ev("step_start", 0, step_name="plan", step_id="p"),
+    ev("step_start", 1, step_name="research", step_id="r", parent_step_id="p"),
+    ev("step_start", 2, step_name="search", step_id="s", parent_step_id="r"),
+    ev("step_complete", 3, step_name="search", step_id="s", success=True),
+    ev("step_start", 3, step_name="search", step_id="s2", parent_step_id="r"),
+    ev("step_complete", 4, step_name="search", step_id="s2", success=True),
+    ev("step_complete", 5, step_name="research", step_id="r", success=True),
+    ev("step_complete", 6, step_name="plan", step_id="p", success=True),
+    ev("step_start", 7, step_name="write", step_id="w"),
+    ev("step_complete", 8, step_name="write", step_id="w", success=True),
+    ev("step_start", 9, step_name="notify", step_id="n", parent_step_id="elsewhere"),
+    ev("step_complete", 10, step_name="notify", step_id="n", success=True),
+]
+
+
+def test_the_steps_column_counts_the_steps_at_the_trees_top() -> None:
+    assert _steps_counted(NESTED) == 3
+    assert [name for depth, name in shape(tree(*NESTED)) if depth == 0] == [
+        "plan", "write", "notify"]
+
+
+def test_children_read_before_their_parents_still_count_inside_them() -> None:
+    """Spans end, and are exported, children first; two files interleave: the order
+    read must not change the count."""
+    reversed_starts = sorted(NESTED, key=lambda line: -json.loads(line)["timestamp"])
+    assert _steps_counted(reversed_starts) == 3
+
+
+def test_steps_without_ids_each_count() -> None:
+    lines = [ev("step_start", 0, step_name="a"), ev("step_complete", 1, step_name="a"),
+             ev("step_start", 1, step_name="b"), ev("step_complete", 2, step_name="b")]
+    assert _steps_counted(lines) == 2

@@ -103,16 +103,18 @@ def _counted(first: list[bytes], second: list[bytes]) -> tuple[int, dict[str, li
 def test_a_step_logged_and_sent_as_a_span_is_counted_once() -> None:
     """The same 6 steps as the tree above, whichever arrives first: fetch_ticket and
     respond are logged and traced (2 steps, not 4), research and chat are traced only,
-    spellcheck and cleanup logged only: 2 + 2 + 2 = 6 steps, not 8. Each step's latency
+    spellcheck and cleanup logged only: 2 + 2 + 2 = 6 steps, not 8; the table counts
+    the 4 at the tree's top (chat is inside research, spellcheck inside respond: the
+    tree's depth-0 steps above), not 6. Each step's latency
     is sampled once, from the one read first: the log's fetch_ticket 0.52-0.98 = 0.46 s
     and respond 3.01-3.88 = 0.87 s, or the spans' 0.5 s and 0.9 s."""
     steps, samples = _counted(LOG, span_lines())
-    assert steps == 6
+    assert steps == 4
     assert samples["fetch_ticket"] == [0.46] and samples["respond"] == [0.87]
     assert samples["research"] == [2.0] and samples["chat"] == [1.0]
     assert samples["spellcheck"] == [0.1] and samples["cleanup"] == [0.04]
     steps, samples = _counted(span_lines(), LOG)
-    assert steps == 6
+    assert steps == 4
     assert samples["fetch_ticket"] == [0.5] and samples["respond"] == [0.9]
     assert samples["cleanup"] == [0.04]
 
@@ -121,5 +123,5 @@ def test_a_logged_step_outside_its_namesakes_span_counts_as_its_own() -> None:
     late = [logged(event="step_start", step_name="respond", at=5.9),
             logged(event="step_complete", step_name="respond", success=True, at=6.0)]
     steps, samples = _counted(late, span_lines())
-    assert steps == 5  # 4 spans, and this respond: another step
+    assert steps == 4  # 3 spans at the top (chat is inside research), and this respond
     assert sorted(samples["respond"]) == [0.1, 0.9]

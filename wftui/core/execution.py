@@ -12,6 +12,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from wftui.core.step_nesting import StepNesting
     from wftui.core.step_twins import StepTwins
 
 RUNNING = "running"
@@ -28,7 +29,7 @@ class Execution:
         "complete_ts", "complete_status", "complete_duration_ms", "error_ts", "failed",
         "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
         "output_tokens", "cost_usd", "raw", "read_times", "seq", "early_completes",
-        "raw_dropped", "failed_steps", "logged", "sampling", "twins",
+        "raw_dropped", "failed_steps", "logged", "sampling", "twins", "nesting",
     )
 
     def __init__(self, execution_id: str, ts: float, seq: int,
@@ -76,6 +77,9 @@ class Execution:
         # Its completed steps, once it has both logged and traced ones: one step both
         # logged and traced counts once (`wftui.core.step_twins`).
         self.twins: StepTwins | None = None
+        # Its steps' ids, once a step carries one: `steps` counts the top-level ones
+        # (`wftui.core.step_nesting`).
+        self.nesting: StepNesting | None = None
 
     def copy(self) -> Execution:
         """A copy that later events do not change (to build a step tree outside a lock)."""
@@ -174,6 +178,7 @@ def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
     execution.raw = NO_LINES
     execution.read_times = None
     execution.twins = None
+    execution.nesting = None
     execution.seq = seq
     return execution
 

@@ -66,14 +66,8 @@ def _hex(raw: bytes) -> str:
     return raw.hex()
 
 
-def unusable(span: Any) -> bool:
-    """A span we cannot place: ids of the wrong length, or no start or end time (a
-    zero time would read as 1970). Counted and answered as rejected, never guessed."""
-    return (len(span.trace_id) != 16 or len(span.span_id) != 8
-            or len(span.parent_span_id) not in (0, 8)
-            or not span.start_time_unix_nano or not span.end_time_unix_nano)
-
-
+# A span we cannot place: ids of the wrong length, or no start or end time (a zero
+# time would read as 1970). Counted and answered as rejected, never guessed.
 REJECTED_SPANS = ("span(s) with a trace id not 16 bytes, a span id not 8 bytes, or no "
                   "start or end time")
 
@@ -134,7 +128,7 @@ class SpanReader:
             for scope_spans in resource_spans.scope_spans:
                 for span in scope_spans.spans:
                     count += 1
-                    # `unusable`, inline: each field read here once (a protobuf field
+                    # Unusable (see REJECTED_SPANS)? Each field read here once (a protobuf field
                     # read builds a new object), and handed on in the entry.
                     trace = span.trace_id
                     span_id = span.span_id

@@ -38,7 +38,7 @@ class TraceService(trace_service_pb2_grpc.TraceServiceServicer):
     async def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC name
         self.receiver.requests += 1
         await _guard(self.receiver, context)
-        return self.receiver.accept("traces", request)
+        return await self.receiver.accept("traces", request, request.ByteSize())
 
 
 class LogsService(logs_service_pb2_grpc.LogsServiceServicer):
@@ -50,7 +50,7 @@ class LogsService(logs_service_pb2_grpc.LogsServiceServicer):
     async def Export(self, request: Any, context: Any) -> Any:  # noqa: N802 - gRPC name
         self.receiver.requests += 1
         await _guard(self.receiver, context)
-        return self.receiver.accept("logs", request)
+        return await self.receiver.accept("logs", request, request.ByteSize())
 
 
 async def start_grpc(receiver: Any, host: str, port: int) -> Any:

@@ -4,9 +4,14 @@ Answers as the OTLP specification asks: the Export*ServiceResponse in the reques
 content type (with partial_success when some spans were refused, and why); 400 for a
 body that does not decode, 415 for another content type, 413 past the body limit or
 when gzip inflates past the decompressed limit, 401 without the bearer token when one
-is set, 404/405 elsewhere. Bodies queue for the fold (`sink`) in a worker thread; when
-that falls behind past `queue_bytes`, requests get 503 with Retry-After (the OTLP retry
-contract) instead of memory growing without bound.
+is set, 404/405 elsewhere.
+
+A request is decoded and read into event lines in one step on the receiver's own worker
+thread (one: the span reader is not shared), before it is answered, so the answer
+counts exactly the spans the reader refused without a second walk over them. The lines
+then queue for the fold (`sink`, another thread: the ledger); when that falls behind
+past `queue_bytes`, requests get 503 with Retry-After (the OTLP retry contract) instead
+of memory growing without bound.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import hmac
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +37,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from wftui.core.spans import REJECTED_SPANS, SpanReader, unusable
+from wftui.core.spans import REJECTED_SPANS, SpanReader
 from wftui.sources.otlp.decode import JSON, PROTOBUF, BodyError, TooLarge, decode_body
 
 MIB = 1024 * 1024
@@ -94,7 +100,9 @@ class OtlpReceiver:
         self.refused: dict[int, int] = {}  # HTTP status -> count of requests refused
         self.last_refusal: str | None = None
         self.last_rejection: str | None = None  # why spans or records were skipped
-        self._queue: asyncio.Queue[tuple[str, Any, int]] | None = None
+        self._queue: asyncio.Queue[tuple[list[bytes], int]] | None = None
+        # The span reader's one thread: decoding and reading a request happen there.
+        self._reading = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-read")
         self._queued_bytes = 0
         self._recent: deque[tuple[float, int]] = deque()  # (time, spans) for spans/s
         self._runner: web.AppRunner | None = None
@@ -142,31 +150,27 @@ class OtlpReceiver:
             if grpc_server is not None:
                 await grpc_server.stop(grace=1.0)
             await runner.cleanup()
+            self._reading.shutdown(wait=False, cancel_futures=True)
 
     async def _fold(self, sink: Sink) -> None:
+        """Hand queued lines to the sink, in order; traces left waiting for their
+        execution id are looked at when nothing came for a while."""
         assert self._queue is not None
         queue = self._queue
+        loop = asyncio.get_running_loop()
         while True:
             try:
-                kind, message, size = await asyncio.wait_for(queue.get(), FLUSH_EVERY_S)
+                lines, size = await asyncio.wait_for(queue.get(), FLUSH_EVERY_S)
             except TimeoutError:
-                lines = self.reader.flush(time.time())
+                lines = await loop.run_in_executor(self._reading, self.reader.flush,
+                                                   time.time())
                 if lines:
                     await asyncio.to_thread(sink, self.name, lines)
                 continue
             try:
-                await asyncio.to_thread(self._fold_one, sink, kind, message)
+                await asyncio.to_thread(sink, self.name, lines)
             finally:
                 self._queued_bytes -= size
-
-    def _fold_one(self, sink: Sink, kind: str, message: Any) -> None:
-        now = time.time()
-        reader = self.reader
-        lines = (reader.read_traces(message, now) if kind == "traces"
-                 else reader.read_logs(message, now))
-        lines.extend(reader.flush(now))
-        if lines:
-            sink(self.name, lines)
 
     # -- requests ----------------------------------------------------------------------
 
@@ -197,17 +201,35 @@ class OtlpReceiver:
         except web.HTTPRequestEntityTooLarge:
             return self._refuse(413, f"body is past the {self.limits.body_bytes} byte "
                                 "limit", answer_type)
+        loop = asyncio.get_running_loop()
         try:
-            # In a thread: a big JSON body takes a while to read, and the loop also runs
-            # the file tailer and the scrapers.
-            message = await asyncio.to_thread(
-                decode_body, body, content_type, request.headers.get("Content-Encoding", ""),
-                kind, self.limits.decompressed_bytes)
+            # On the reader's thread: a big body takes a while to decode and read, and
+            # the loop also runs the file tailer and the scrapers.
+            read = await loop.run_in_executor(
+                self._reading, self._decode_and_read, body, content_type,
+                request.headers.get("Content-Encoding", ""), kind)
         except TooLarge as error:
             return self._refuse(413, str(error), answer_type)
         except BodyError as error:
             return self._refuse(400, str(error), answer_type)
-        return self._answer(200, self.accept(kind, message), answer_type)
+        return self._answer(200, self._queue_read(kind, read, len(body)), answer_type)
+
+    def _decode_and_read(self, body: bytes, content_type: str, encoding: str,
+                         kind: str) -> tuple[list[bytes], int, int]:
+        message = decode_body(body, content_type, encoding, kind,
+                              self.limits.decompressed_bytes)
+        return self._read(kind, message)
+
+    def _read(self, kind: str, message: Any) -> tuple[list[bytes], int, int]:
+        """(event lines, spans read, spans or records refused) of a decoded request."""
+        reader = self.reader
+        spans_before = reader.spans
+        now = time.time()
+        lines = (reader.read_traces(message, now) if kind == "traces"
+                 else reader.read_logs(message, now))
+        rejected = reader.last_rejected
+        lines.extend(reader.flush(now))
+        return lines, reader.spans - spans_before, rejected
 
     # -- shared by OTLP/HTTP and OTLP/gRPC ---------------------------------------------
 
@@ -221,18 +243,28 @@ class OtlpReceiver:
         """Whether the fold is behind past the queue bound (refuse, ask for a retry)."""
         return self._queued_bytes > self.limits.queue_bytes
 
-    def accept(self, kind: str, message: Any) -> Any:
-        """Queue a decoded request for the fold; the Export*ServiceResponse to answer."""
-        spans, rejected, reason = self._count(kind, message)
-        size = message.ByteSize()
+    async def accept(self, kind: str, message: Any, size: int) -> Any:
+        """Read a decoded request (OTLP/gRPC) and queue its lines for the fold; the
+        Export*ServiceResponse to answer."""
+        loop = asyncio.get_running_loop()
+        read = await loop.run_in_executor(self._reading, self._read, kind, message)
+        return self._queue_read(kind, read, size)
+
+    def _queue_read(self, kind: str, read: tuple[list[bytes], int, int], size: int
+                    ) -> Any:
+        lines, spans, rejected = read
         assert self._queue is not None
+        # The request's size stands for its lines' (they are about as long).
         self._queued_bytes += size
-        self._queue.put_nowait((kind, message, size))
+        self._queue.put_nowait((lines, size))
         if spans:
             self._recent.append((time.monotonic(), spans))
         response = (ExportTraceServiceResponse() if kind == "traces"
                     else ExportLogsServiceResponse())
         if rejected:
+            reason = (f"{rejected} {REJECTED_SPANS}" if kind == "traces" else
+                      f"{rejected} log record(s) with a trace id not 16 bytes or a span "
+                      "id not 8 bytes")
             self.last_rejection = reason
             response.partial_success.error_message = reason
             if kind == "traces":
@@ -240,30 +272,6 @@ class OtlpReceiver:
             else:
                 response.partial_success.rejected_log_records = rejected
         return response
-
-    def _count(self, kind: str, message: Any) -> tuple[int, int, str]:
-        """(spans or records, those with ids of the wrong length, why): for the answer.
-
-        Counted here so the sender hears of them; the reader skips the same ones.
-        """
-        total = rejected = 0
-        if kind == "traces":
-            for resource_spans in message.resource_spans:
-                for scope_spans in resource_spans.scope_spans:
-                    for span in scope_spans.spans:
-                        total += 1
-                        if unusable(span):
-                            rejected += 1
-            return total, rejected, f"{rejected} {REJECTED_SPANS}" if rejected else ""
-        for resource_logs in message.resource_logs:
-            for scope_logs in resource_logs.scope_logs:
-                for record in scope_logs.log_records:
-                    total += 1
-                    if (record.trace_id or record.span_id) and (
-                            len(record.trace_id) != 16 or len(record.span_id) != 8):
-                        rejected += 1
-        return 0, rejected, (f"{rejected} log record(s) with a trace id not 16 bytes or "
-                             "a span id not 8 bytes" if rejected else "")
 
     def _refuse(self, status: int, message: str, answer_type: str,
                 headers: dict[str, str] | None = None) -> web.Response:
