@@ -2,9 +2,10 @@
 
 Sources are read by `LiveMonitor` in its own thread, which wakes the app (one posted
 message, however many lines) when something new was read. The app then takes a
-snapshot in a worker thread, at most 10 times a second (less when snapshots get
-expensive), and hands it down: the screens' reactives are bound to the app's
-(`dashboard`, `shown`, `data_version`), so setting them redraws whatever is open.
+snapshot in a worker thread, at most 10 times a second (twice while the backlog is
+read; less when snapshots get expensive), and hands it down: the screens' reactives
+are bound to the app's (`dashboard`, `shown`, `data_version`), so setting them redraws
+whatever is open.
 With nothing new, a slow timer still refreshes every few seconds so the window
 slides. Nothing is done per log line. Screens tell the app what the operator did
 with messages (ui/messages.py).
@@ -54,6 +55,9 @@ from wftui.view.text import safe
 from wftui.view.why import WhyRow
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
+# ... and while the backlog is read, at most twice a second: each one holds the
+# interpreter lock (and the ledger's) that the reading thread needs to merge its parts.
+READING_GAP_S = 0.5
 TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)
 SLIDE_S = 5.0  # with nothing new, refresh this often anyway: the window slides
 SLIDE_MAX_S = 15.0
@@ -218,7 +222,7 @@ class WftuiApp(TimeTravel, App[int]):
         changed = self.monitor.version != self._last_version
         # Big ledgers make snapshots slower: keep them to a fraction of a core while
         # data flows, and to about 1% of a core while it does not.
-        busy_gap = max(MIN_GAP_S, 3.0 * took)
+        busy_gap = max(READING_GAP_S if self.monitor.reading else MIN_GAP_S, 3.0 * took)
         idle_gap = min(max(SLIDE_S, 100.0 * took), SLIDE_MAX_S)
         if self._dirty or (changed and since >= busy_gap) or since >= idle_gap:
             self._dirty = False
