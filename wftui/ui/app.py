@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -145,6 +146,7 @@ class WftuiApp(TimeTravel, App[int]):
 
     def on_mount(self) -> None:
         if self.start_monitor:
+            self.monitor.read_shown = threading.Event()
             self.monitor.start()
         self.alerts.desk.start()
         if self.demo is not None:
@@ -219,7 +221,9 @@ class WftuiApp(TimeTravel, App[int]):
             return  # _refresh ticks again when it is done
         since = wall - self._last_refresh
         took = self.latest.took_s if self.latest is not None else 0.0
-        changed = self.monitor.version != self._last_version
+        # While the backlog is read, the progress line moves even when the ledger does
+        # not (forked readers count lines long before their parts are merged).
+        changed = self.monitor.version != self._last_version or self.monitor.reading
         # Big ledgers make snapshots slower: keep them to a fraction of a core while
         # data flows, and to about 1% of a core while it does not.
         busy_gap = max(READING_GAP_S if self.monitor.reading else MIN_GAP_S, 3.0 * took)
@@ -283,6 +287,10 @@ class WftuiApp(TimeTravel, App[int]):
             if notice is not None:
                 self.notify(notice.message, title=notice.title, severity=notice.severity,
                             timeout=notice.timeout, markup=False)
+        read_shown = self.monitor.read_shown
+        if read_shown is not None and refresh.snapshot.reading is None:
+            # The whole log is on screen (or would be, unpaused): judging may begin.
+            read_shown.set()
         if self.paused:
             return  # the display stays as it was; figures and alerts are still kept
         self._show(refresh)
