@@ -56,8 +56,10 @@ __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up"
 MIN_PART_BYTES: int | None = None
 # The biggest part: a reader holds its part's summaries until the monitor has merged
 # every part before it, so a big file is cut in more parts than there are cores, and
-# no more readers than cores run at once (a 5M-line log: 8 parts, 2 at a time).
-MAX_PART_BYTES = 128 << 20
+# no more readers than cores run at once (a 5M-line log: 16 parts, 2 at a time).
+# Smaller parts also let the monitor merge one part while the next ones are read
+# (only the last part's merge waits at the end): a 1M-line log is cut in 4.
+MAX_PART_BYTES = 64 << 20
 
 
 @dataclass
