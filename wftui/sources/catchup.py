@@ -5,14 +5,14 @@ the monitor keeps them for the step trees of the newest `retention` executions. 
 those lines between processes costs more than reading them (pickling 400k lines and
 their summaries took longer than reading half the file), so the read goes in two steps:
 
-1. The parts are read as `check` reads them, summaries only: the first part straight
-   into the monitor's ledger (lines counted, not kept), the later ones by forked
-   readers whose summaries are merged in file order (`wftui.core.ledger_merge`). Each
-   part notes where (to the chunk) every execution it saw began.
+1. The parts are read as `check` reads them, summaries only, every one by a forked
+   reader (this process, whose interpreter lock the screen shares, only merges their
+   summaries, in file order: `wftui.core.ledger_merge`). Each part notes where (to
+   the chunk) every execution it saw began.
 2. The ledger then knows which executions it retains; the file is read again from
    where the oldest of them began, and their lines, only theirs, are kept. That is
-   the newest part of the file, and a read with no more per line than finding its
-   execution_id.
+   the newest part of the file, and a read that decodes of each line no more than
+   whose it is (`wftui.sources.catchup_lines`).
 
 The read stops at the last newline present when it began (a line being written is left
 to the tailer); the tailer then carries on from there, numbering lines on. Progress
