@@ -34,6 +34,7 @@ from wftui.sources.otlp.files import LineRouter
 from wftui.sources.otlp.options import configured_prices
 
 KEEP = object()  # "the configured window" (None already means "all")
+SHOWN_WAIT_S = 5.0  # judging the backlog waits this long at most for the screen
 
 
 class LiveMonitor:
@@ -74,6 +75,10 @@ class LiveMonitor:
         self.history = MonitorHistory(self)
         # Thresholds wait until the backlog is read and judged along the log's time.
         self.judged = self.progress is None
+        # A screen that shows the monitor sets this to an event, and sets the event once
+        # it has shown the whole log read: judging the backlog (a second's work on a
+        # 1M-line log) waits for it, or it would double the time to that first screen.
+        self.read_shown: threading.Event | None = None
 
     # -- running -----------------------------------------------------------------------
 
@@ -132,7 +137,9 @@ class LiveMonitor:
                                     self._new_ledger, self._changed)
             if self._stop_reading.is_set():
                 return
-            self._changed()  # the whole log is on screen; its thresholds come next
+            self._changed()  # the whole log goes on screen; its thresholds come next
+            if self.read_shown is not None:
+                await asyncio.to_thread(self.read_shown.wait, SHOWN_WAIT_S)
             # Judged along the log's time, as a monitor watching it live would have:
             # alerts carry the moments the log says they fired.
             await asyncio.to_thread(self.history.judge_backlog)
@@ -189,6 +196,8 @@ class LiveMonitor:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading and wait for the background thread to finish."""
         self._stop_reading.set()
+        if self.read_shown is not None:
+            self.read_shown.set()  # nothing waits for the screen any more
         if self.progress is not None:
             self.progress.end_readers()  # a catch-up in parts ends now, not when read
         if self._stop is not None:
@@ -203,8 +212,10 @@ class LiveMonitor:
     @property
     def version(self) -> int:
         """Changes whenever anything new was read: skip re-rendering when it has not."""
+        # The end of the first read is news too: the screen says `following` at once,
+        # not after the thresholds are judged along the log (a second on a big log).
         return (self.ledger.version * 1_000_003 + self._metrics_version
-                + (500_000 if self.judged else 0))
+                + (500_000 if self.judged else 0) + (0 if self.reading else 250_000))
 
     def sources(self, now: float | None = None) -> list[dict[str, Any]]:
         """Every source's health: files (tailer facts + counts), then metrics targets."""

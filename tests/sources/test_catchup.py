@@ -188,3 +188,44 @@ def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,
         return False
 
     wait_for(lambda: all(gone(pid) for pid in readers), "the readers to end")
+
+
+def test_the_second_read_keeps_the_lines_the_ledger_counts(tmp_path: Path,
+                                                           small_parts: None) -> None:
+    """Odd lines (malformed, odd types, no execution_id, a nested execution_id) and a
+    log read through a [logs] mapping: the lines kept are those reading in one go keeps."""
+    from wftui.core.mapping import build_mapping
+
+    path = tmp_path / "odd.log"
+    write_log(path, 1200)
+    odd = [b'{"event": "step_start", "execution_id": "run-01199", "step_name": "x"',
+           b'{"event": "step_complete", "execution_id": "run-01199", "duration_ms": "9"}',
+           b'{"event": "step_start", "execution_id": 7}',
+           b'{"event": "note", "meta": {"execution_id": "run-01198"}}',
+           b'{"event": "step_start", "execution_id": "run-01198", "step_name": "y"}',
+           b'{"event": "queue_depth", "value": 3}', b'[1, 2]', b'not json']
+    with path.open("ab") as out:
+        out.write(b"\n".join(odd) + b"\n")
+    renamed = tmp_path / "renamed.log"
+    renamed.write_bytes(path.read_bytes().replace(b'"execution_id"', b'"run"'))
+    for log, mapping in ((path, None), (renamed, build_mapping({"fields": {
+            "execution_id": "run"}}))):
+        tailer = FileTailer([str(log)])
+        plan = catchup.plan_catch_up(tailer)
+        assert plan is not None
+        ledger = Ledger(retention=25, mapping=mapping)
+        assert catchup.catch_up(plan, tailer, ledger, threading.Lock(),
+                                catchup.Progress(plan.stop), threading.Event())
+        tailer.close()
+        alone = Ledger(retention=25, mapping=mapping)
+        one_go = FileTailer([str(log)])
+        while batches := one_go.read_available():
+            for batch in batches:
+                alone.ingest_lines(batch.source, batch.first_lineno, batch.lines)
+        one_go.close()
+        assert ledger.malformed_total == alone.malformed_total > 0
+        assert list(ledger.executions) == list(alone.executions)
+        for execution_id, execution in alone.executions.items():
+            mine = ledger.executions[execution_id]
+            assert mine.raw == execution.raw and execution.raw, (log.name, execution_id)
+            assert mine.raw_dropped == execution.raw_dropped == 0

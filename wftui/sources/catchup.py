@@ -5,14 +5,14 @@ the monitor keeps them for the step trees of the newest `retention` executions. 
 those lines between processes costs more than reading them (pickling 400k lines and
 their summaries took longer than reading half the file), so the read goes in two steps:
 
-1. The parts are read as `check` reads them, summaries only: the first part straight
-   into the monitor's ledger (lines counted, not kept), the later ones by forked
-   readers whose summaries are merged in file order (`wftui.core.ledger_merge`). Each
-   part notes where (to the chunk) every execution it saw began.
+1. The parts are read as `check` reads them, summaries only, every one by a forked
+   reader (this process, whose interpreter lock the screen shares, only merges their
+   summaries, in file order: `wftui.core.ledger_merge`). Each part notes where (to
+   the chunk) every execution it saw began.
 2. The ledger then knows which executions it retains; the file is read again from
    where the oldest of them began, and their lines, only theirs, are kept. That is
-   the newest part of the file, and a read with no more per line than finding its
-   execution_id.
+   the newest part of the file, and a read that decodes of each line no more than
+   whose it is (`wftui.sources.catchup_lines`).
 
 The read stops at the last newline present when it began (a line being written is left
 to the tailer); the tailer then carries on from there, numbering lines on. Progress
@@ -33,10 +33,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wftui.core.execution import MAX_RAW_LINES, NO_LINES, trim_raw
 from wftui.core.ledger import Ledger
 from wftui.core.ledger_merge import PartMerge
-from wftui.core.parse import LogEvent, check_event, decode_event, event_from, read_line
+from wftui.sources.catchup_lines import keep_lines
 from wftui.sources.catchup_readers import (
     Child,
     FirstSeen,
@@ -44,7 +43,7 @@ from wftui.sources.catchup_readers import (
     read_part,
     start_reader,
 )
-from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, MAX_LINE_BYTES, LineSplitter
+from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, LineSplitter
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource
 from wftui.sources.progress import Progress
@@ -57,8 +56,10 @@ __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up"
 MIN_PART_BYTES: int | None = None
 # The biggest part: a reader holds its part's summaries until the monitor has merged
 # every part before it, so a big file is cut in more parts than there are cores, and
-# no more readers than cores run at once (a 5M-line log: 8 parts, 2 at a time).
-MAX_PART_BYTES = 128 << 20
+# no more readers than cores run at once (a 5M-line log: 16 parts, 2 at a time).
+# Smaller parts also let the monitor merge one part while the next ones are read
+# (only the last part's merge waits at the end): a 1M-line log is cut in 4.
+MAX_PART_BYTES = 64 << 20
 
 
 @dataclass
@@ -252,67 +253,6 @@ def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
         notify()
         time.sleep(0)  # a turn for the other threads between pieces
     return None
-
-
-def keep_lines(fd: int, start: int, stop: int, ledger: Ledger, lock: threading.Lock,
-               stop_reading: threading.Event) -> bool:
-    """Bytes start..stop read again: the lines of the executions the ledger retains
-    are kept for their step trees (from now on the ledger keeps lines as it reads).
-    False when stopped."""
-    with lock:
-        retained = ledger.executions
-        for kept in retained.values():
-            if kept.raw is NO_LINES:
-                kept.raw = []
-        ledger.keep_raw = ledger.kept.keep_raw = True
-    splitter = LineSplitter(MAX_LINE_BYTES)
-    decode = decode_event
-    position = start
-    while position < stop:
-        if stop_reading.is_set():
-            return False
-        data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
-        if not data:
-            break
-        position += len(data)
-        runs, _ = splitter.feed(data)
-        # Let other threads in between chunks (the screen, the metrics loop): a thread
-        # waiting on IO would otherwise queue for the interpreter lock at every step.
-        time.sleep(0)
-        with lock:
-            for _, lines in runs:
-                for raw in lines:
-                    event: LogEvent | None
-                    try:
-                        event = decode(raw)
-                        execution_id = event.execution_id
-                    except Exception:  # the tolerant path, as the ledger reads it
-                        event, execution_id = _read_tolerantly(raw)
-                    execution = retained.get(execution_id) if execution_id else None
-                    if execution is None:
-                        continue
-                    raw_lines = execution.raw
-                    assert isinstance(raw_lines, list)
-                    if event is not None and event.timestamp is None:
-                        if execution.read_times is None:
-                            execution.read_times = {}
-                        execution.read_times[len(raw_lines)] = time.time()
-                    raw_lines.append(raw)
-                    execution.raw_dropped -= 1  # counted when read without its line
-                    if len(raw_lines) > MAX_RAW_LINES:
-                        trim_raw(execution)
-    return True
-
-
-def _read_tolerantly(raw: bytes) -> tuple[LogEvent | None, str | None]:
-    read, value, _ = read_line(raw)
-    if not read:
-        return None, None
-    if type(value) is not LogEvent:
-        if check_event(value) is not None:
-            return None, None
-        value = event_from(value)
-    return value, value.execution_id
 
 
 def backlog_bytes(tailer: FileTailer) -> int | None:

@@ -2,9 +2,10 @@
 
 Sources are read by `LiveMonitor` in its own thread, which wakes the app (one posted
 message, however many lines) when something new was read. The app then takes a
-snapshot in a worker thread, at most 10 times a second (less when snapshots get
-expensive), and hands it down: the screens' reactives are bound to the app's
-(`dashboard`, `shown`, `data_version`), so setting them redraws whatever is open.
+snapshot in a worker thread, at most 10 times a second (twice while the backlog is
+read; less when snapshots get expensive), and hands it down: the screens' reactives
+are bound to the app's (`dashboard`, `shown`, `data_version`), so setting them redraws
+whatever is open.
 With nothing new, a slow timer still refreshes every few seconds so the window
 slides. Nothing is done per log line. Screens tell the app what the operator did
 with messages (ui/messages.py).
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -54,6 +56,9 @@ from wftui.view.text import safe
 from wftui.view.why import WhyRow
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
+# ... and while the backlog is read, at most twice a second: each one holds the
+# interpreter lock (and the ledger's) that the reading thread needs to merge its parts.
+READING_GAP_S = 0.5
 TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)
 SLIDE_S = 5.0  # with nothing new, refresh this often anyway: the window slides
 SLIDE_MAX_S = 15.0
@@ -141,6 +146,7 @@ class WftuiApp(TimeTravel, App[int]):
 
     def on_mount(self) -> None:
         if self.start_monitor:
+            self.monitor.read_shown = threading.Event()
             self.monitor.start()
         self.alerts.desk.start()
         if self.demo is not None:
@@ -215,10 +221,12 @@ class WftuiApp(TimeTravel, App[int]):
             return  # _refresh ticks again when it is done
         since = wall - self._last_refresh
         took = self.latest.took_s if self.latest is not None else 0.0
-        changed = self.monitor.version != self._last_version
+        # While the backlog is read, the progress line moves even when the ledger does
+        # not (forked readers count lines long before their parts are merged).
+        changed = self.monitor.version != self._last_version or self.monitor.reading
         # Big ledgers make snapshots slower: keep them to a fraction of a core while
         # data flows, and to about 1% of a core while it does not.
-        busy_gap = max(MIN_GAP_S, 3.0 * took)
+        busy_gap = max(READING_GAP_S if self.monitor.reading else MIN_GAP_S, 3.0 * took)
         idle_gap = min(max(SLIDE_S, 100.0 * took), SLIDE_MAX_S)
         if self._dirty or (changed and since >= busy_gap) or since >= idle_gap:
             self._dirty = False
@@ -279,6 +287,10 @@ class WftuiApp(TimeTravel, App[int]):
             if notice is not None:
                 self.notify(notice.message, title=notice.title, severity=notice.severity,
                             timeout=notice.timeout, markup=False)
+        read_shown = self.monitor.read_shown
+        if read_shown is not None and refresh.snapshot.reading is None:
+            # The whole log is on screen (or would be, unpaused): judging may begin.
+            read_shown.set()
         if self.paused:
             return  # the display stays as it was; figures and alerts are still kept
         self._show(refresh)

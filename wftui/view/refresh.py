@@ -47,11 +47,17 @@ def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
     started = time.perf_counter()
     version = monitor.version
     snapshot = monitor.snapshot(now=now, at=at, with_rows=at is not None)
-    executions = monitor.executions_copy()
+    # While the backlog is read, rows are held (the table says the log is being read):
+    # rebuilding 50,000 rows took the interpreter lock from the reading thread, and
+    # the rows of half a log are soon replaced anyway.
+    held = snapshot.reading is not None and snapshot.at is None
+    executions = [] if held else monitor.executions_copy()
     # An old log's now is its end: running executions are aged to it, not to today.
     log_now = snapshot.clock.now if snapshot.clock is not None else now
     if snapshot.at is not None:
         rows = list(snapshot.rows)  # as they stood then
+    elif held:
+        rows = []
     else:
         rows = cache.refresh(executions, log_now, monitor.idle_timeout)
         if open_at_end(snapshot):

@@ -154,5 +154,7 @@ def empty_message(refresh: Refresh, reads_logs: bool) -> str:
         # Metrics count executions but do not name them: the table needs a log.
         return ("executions come from log files: start wftui with the workflows' "
                 "JSON-lines log to see them here")
+    if refresh.snapshot.reading is not None and refresh.snapshot.at is None:
+        return "reading the log: its executions are listed once it is read"
     return "no executions match the filter" if refresh.retained else "no executions yet"
 
