@@ -9,6 +9,7 @@ Tests take their depth from this profile, so no test sets ``max_examples`` itsel
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -56,3 +57,13 @@ def private_home(tmp_path_factory: pytest.TempPathFactory,
     for name in ("WFTUI_CONFIG", "WFTUI_WINDOW", "WFTUI_IDLE_TIMEOUT", "WFTUI_RETENTION"):
         monkeypatch.delenv(name, raising=False)
     yield home
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background (`pytest &`) inherits ctrl+c ignored, and so
+    would every wftui it starts: the tests that send SIGINT would wait for nothing.
+    A handler (not an ignore) is reset to the default in the processes started here."""
+    del config
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
