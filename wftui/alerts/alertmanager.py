@@ -25,13 +25,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-
 from wftui.alerts.silences import ALERTMANAGER, Silence, silences_by_alert
 from wftui.config import ConfigError, check_keys, parse_duration
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, ThresholdState
-from wftui.sources.http import REQUEST_ERRORS, check_url, innermost
 
 ALERTMANAGER_KEYS = frozenset({"url", "severity", "resend", "timeout", "labels"})
 RESEND_VALID_TIMES = 4  # a firing alert's endsAt: this many resend intervals ahead
@@ -60,6 +57,8 @@ def alertmanager_settings(table: Any, url: str | None = None) -> AlertmanagerSet
     if url is None:
         return None
     where = "--alertmanager" if url is not table.get("url") else "alertmanager.url"
+    from wftui.sources.http import check_url  # httpx: only with an Alertmanager
+
     check_url(url, where)
     severity = table.get("severity", "warning")
     if not isinstance(severity, str) or not severity:
@@ -137,11 +136,17 @@ class AlertmanagerClient:
     """The few v2 API calls wftui makes (blocking; one line per failure)."""
 
     def __init__(self, settings: AlertmanagerSettings) -> None:
+        # Imported here: httpx (with its command line's click and rich) is a third of
+        # a log-only `wftui check`'s start, which needs no Alertmanager.
+        import httpx
+
         self.settings = settings
         self.http = httpx.Client(base_url=settings.url + "/api/v2",
                                  timeout=settings.timeout_s)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        from wftui.sources.http import REQUEST_ERRORS, innermost
+
         try:
             response = self.http.request(method, path, **kwargs)
         except REQUEST_ERRORS as error:
