@@ -59,6 +59,9 @@ async def test_no_data_is_not_zero(harness) -> None:
     h = harness([])
     async with h.app.run_test(size=(160, 45)) as pilot:
         await wait_for(pilot, lambda: h.app.refreshes > 0, "a first refresh")
+        # the (empty) log read: until then the table says it is being read
+        await wait_for(pilot, lambda: "no executions yet" in screen_text(h.app),
+                       "the log read and the table saying so")
         text = screen_text(h.app)
         assert "no traffic" in text  # error rate with nothing ended
         assert "0.00%" not in text

@@ -177,7 +177,11 @@ class MonitorScreen(Screen[None]):
         self.query_one(TableHeader).show(table.row_width or 80, query.sort, query.descending)
         if not table.row_width:  # before the first layout: lay the headings out again
             self.call_after_refresh(self._relayout_header)
-        table.empty_message = dashboard.empty
+        if table.empty_message != dashboard.empty:
+            # set_rows draws nothing when the rows stay none: the message must redraw
+            # ("reading the log" becomes "no executions yet" on an empty log).
+            table.empty_message = dashboard.empty
+            table.refresh()
         table.set_rows(dashboard.refresh.rows)
 
     def _relayout_header(self) -> None:
