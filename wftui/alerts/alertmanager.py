@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -233,6 +233,9 @@ class AlertPusher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Called (from the pusher's thread) when Alertmanager goes down or comes back,
+        # so a monitor shows it at once, not at its next idle refresh.
+        self.on_change: Callable[[], None] | None = None
 
     def update(self, states: Iterable[ThresholdState], now: float,
                workflow_names: Mapping[str, str] | None = None) -> None:
@@ -314,6 +317,7 @@ class AlertPusher:
         self._thread.start()
 
     def _round(self) -> None:
+        was_down = self.error is not None
         try:
             self.push()
             self.poll_silences()
@@ -323,6 +327,9 @@ class AlertPusher:
             self.error = f"cannot talk to Alertmanager: {type(error).__name__}: {error}"
         else:
             self.error, self.last_ok = None, time.time()
+        on_change = self.on_change
+        if on_change is not None and (self.error is not None) != was_down:
+            on_change()
 
     def _run(self) -> None:
         while True:

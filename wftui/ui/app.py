@@ -162,6 +162,9 @@ class WftuiApp(TimeTravel, App[int]):
             self.exit_guard.install(lambda: loop.call_soon_threadsafe(self.exit))
         # New data wakes the app up (no polling at 10 Hz while nothing happens).
         self.monitor.on_change = self._changed_in_reader_thread
+        pusher = self.alerts.desk.pusher
+        if pusher is not None:  # Alertmanager down or back: its source line at once
+            pusher.on_change = self._alertmanager_changed
         self.set_interval(TICK_S, self._tick)
         self._tick()
 
@@ -202,6 +205,11 @@ class WftuiApp(TimeTravel, App[int]):
             return
         self._wake_pending = True
         self.post_message(self.DataArrived())  # thread-safe, unlike most of Textual
+
+    def _alertmanager_changed(self) -> None:
+        """Alertmanager went down or came back (pusher's thread): show it at once."""
+        self._dirty = True  # the ledger did not change: refresh anyway
+        self._changed_in_reader_thread()
 
     def on_wftui_app_data_arrived(self, _message: DataArrived) -> None:
         self._wake_pending = False
