@@ -130,7 +130,10 @@ class AlertDesk:
             from wftui.alerts.alertmanager import alert_labels
 
             labels = alert_labels(alert, self.pusher.settings)
-            return self.pusher.client.create_silence(labels, duration_s, comment, by)
+            created = self.pusher.client.create_silence(labels, duration_s, comment, by)
+            # Read them back now: the silence shows here at once, not at the next poll.
+            self.pusher.poll_silences()
+            return created
         return self.store.add(alert, duration_s, comment, by=by)
 
 

@@ -36,8 +36,10 @@ class AlertControl:
 
     def __init__(self, app: App[Any], monitor: LiveMonitor, desk: AlertDesk,
                  show_executions: Callable[[WhyRow], None],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 redraw: Callable[[], None] = lambda: None) -> None:
         self.app = app
+        self.redraw = redraw  # refresh now: a silence or an ack shows at once
         self.clock = clock  # the app's "now" (the live window ends there)
         self.monitor = monitor
         self.desk = desk
@@ -186,6 +188,7 @@ class AlertControl:
             pusher = self.desk.pusher
             if silence.origin == ALERTMANAGER and pusher is not None:
                 pusher.client.expire_silence(silence.id)
+                pusher.poll_silences()  # gone here at once, not at the next poll
                 return True
             return self.desk.store.remove(silence.id)
 
@@ -200,6 +203,7 @@ class AlertControl:
                 return
             self.app.notify(fmt.visible(done), markup=False)
             self.app.refresh_bindings()
+            self.redraw()
 
         self.app.run_worker(run(), group="alerts", exit_on_error=False)
 

@@ -105,7 +105,7 @@ class WftuiApp(TimeTravel, App[int]):
         self.monitor = monitor
         # Silences, acknowledgements, Alertmanager; why / silence / acknowledge keys.
         self.alerts = AlertControl(self, monitor, desk or AlertDesk(), self._show_why_row,
-                                   clock=lambda: self.clock())
+                                   clock=lambda: self.clock(), redraw=self._request)
         self.clock = clock
         self.demo = demo
         self.start_monitor = start_monitor
