@@ -114,14 +114,16 @@ def tmux_monitor(busy_log: Path) -> Iterator[Tmux]:
             os.kill(term.pid, signal.SIGKILL)
 
 
-@pytest.mark.parametrize("attempt", range(3))
+# Repeated: the death can land anywhere in a redraw. Two and one attempts here (the
+# exit guard's own tests below cover its timing without a terminal).
+@pytest.mark.parametrize("attempt", range(2))
 def test_killing_the_terminal_ends_the_monitor(tmux_monitor: Tmux, attempt: int) -> None:
     tmux_monitor.run("kill-server")
     assert _gone_within(tmux_monitor.pid, GONE_S), \
         f"wftui still running {GONE_S:.0f} s after its terminal died"
 
 
-@pytest.mark.parametrize("attempt", range(2))
+@pytest.mark.parametrize("attempt", range(1))
 def test_sigterm_ends_the_monitor_after_its_terminal_died(tmux_monitor: Tmux,
                                                            attempt: int) -> None:
     # the terminal dies, and whoever supervises wftui asks it to stop at once
