@@ -8,6 +8,7 @@ Tests take their depth from this profile, so no test sets ``max_examples`` itsel
 
 from __future__ import annotations
 
+import compileall
 import os
 import signal
 from collections.abc import Iterator
@@ -62,8 +63,16 @@ def private_home(tmp_path_factory: pytest.TempPathFactory,
 def pytest_configure(config: pytest.Config) -> None:
     """A suite started in the background (`pytest &`) inherits ctrl+c ignored, and so
     would every wftui it starts: the tests that send SIGINT would wait for nothing.
-    A handler (not an ignore) is reset to the default in the processes started here."""
-    del config
+    A handler (not an ignore) is reset to the default in the processes started here.
+
+    Once per run (not in each xdist worker), the repository's packages are compiled:
+    hundreds of tests start `python -m wftui` from this checkout, and where Python
+    writes no bytecode itself (PYTHONDONTWRITEBYTECODE, as on our CI machines) each
+    start compiled every module again (a fresh clone's suite: ~25 s more CPU)."""
     if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if not hasattr(config, "workerinput"):
+        root = Path(__file__).resolve().parent.parent
+        for package in ("wftui", "demo"):
+            compileall.compile_dir(root / package, quiet=1)
 
