@@ -30,28 +30,28 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from wftui.alerts.desk import AlertDesk
-from wftui.config import WINDOWS, Settings
-from wftui.core.format import window
+from wftui.config import Settings
 from wftui.core.history import figure_values
 from wftui.live import LiveMonitor
 from wftui.ui.alert_control import AlertControl
 from wftui.ui.alert_control import palette_entries as alert_palette_entries
-from wftui.ui.config_reload import ConfigReloader, ReadResult, refused_notice
+from wftui.ui.config_reload import ConfigReloader, ConfigReloading, refused_notice
 from wftui.ui.crash import crash_report
 from wftui.ui.exit_guard import ExitGuard
-from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
+from wftui.ui.messages import ExecutionOpened
 from wftui.ui.palette import palette_commands
 from wftui.ui.screens.execution import ExecutionScreen, default_export_dir
 from wftui.ui.screens.help import HelpScreen, bindings, help_sections
 from wftui.ui.screens.incident import DemoControl, IncidentScreen, switch_incident
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
+from wftui.ui.table_controls import TableControls
 from wftui.ui.time_travel import TimeTravel
 from wftui.view.dashboard import Dashboard, dashboard
 from wftui.view.history import FigureHistory
 from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
-from wftui.view.rows import COLUMNS, STATUS_FILTERS, RowCache, TableQuery
+from wftui.view.rows import RowCache, TableQuery
 from wftui.view.text import safe
 from wftui.view.why import WhyRow
 
@@ -63,10 +63,9 @@ TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes
 SLIDE_S = 5.0  # with nothing new, refresh this often anyway: the window slides
 SLIDE_MAX_S = 15.0
 CONFIG_CHECK_S = 2.0
-SORTS = tuple(COLUMNS)
 
 
-class WftuiApp(TimeTravel, App[int]):
+class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
     """The live monitor."""
 
     CSS_PATH = "app.tcss"
@@ -317,42 +316,7 @@ class WftuiApp(TimeTravel, App[int]):
         self.data_version = refresh.version
         self.refreshes += 1
 
-    # -- config reload ---------------------------------------------------------------
-
-    def action_reload_config(self) -> None:
-        """Re-read the config file (in a thread); a bad one is shown, the old kept."""
-        self._config.reload()
-
-    def _config_read(self, result: ReadResult) -> None:
-        if isinstance(result, str):
-            self.config_error = result
-            self.notify(f"config not reloaded: {safe(result)}", title="Config",
-                        severity="error", timeout=10, markup=False)
-            self._request()
-            return
-        old = self.settings
-        sections = dict(result.sections)
-        if "replay" not in sections and old.section("replay"):
-            sections["replay"] = old.section("replay")  # e.g. set by `wftui demo`
-        self.settings = replace(old, thresholds=result.thresholds, sections=sections,
-                                refused=result.refused)
-        self.monitor.set_settings(self.settings)
-        self.config_error = None
-        self.notify("config reloaded: thresholds updated", title="Config", markup=False)
-        self._request()
-
     # -- what the screens tell the app ---------------------------------------------
-
-    def on_filter_changed(self, message: FilterChanged) -> None:
-        self.table_query = replace(self.table_query, text=message.text)
-        self._request()
-
-    def on_heading_clicked(self, message: HeadingClicked) -> None:
-        """A click on a column heading: sort by it, or reverse when it is the sort."""
-        if message.column == self.table_query.sort:
-            self.action_reverse_sort()
-        else:
-            self.action_sort(message.column)
 
     def on_execution_opened(self, message: ExecutionOpened) -> None:
         self.open_execution(message.execution_id)
@@ -386,35 +350,6 @@ class WftuiApp(TimeTravel, App[int]):
         shown = self.shown if self.paused else self.latest
         if shown is not None:
             self._show(shown)  # redraws the status line with or without PAUSED
-        self._request()
-
-    def action_status_filter(self, status: str | None = None) -> None:
-        if status is None:
-            index = STATUS_FILTERS.index(self.table_query.status)
-            status = STATUS_FILTERS[(index + 1) % len(STATUS_FILTERS)]
-        self.table_query = replace(self.table_query, status=status)
-        self._request()
-
-    def action_sort(self, column: str | None = None) -> None:
-        if column is None:
-            column = SORTS[(SORTS.index(self.table_query.sort) + 1) % len(SORTS)]
-        self.table_query = replace(self.table_query, sort=column, descending=True)
-        self._request()
-
-    def action_reverse_sort(self) -> None:
-        query = self.table_query
-        self.table_query = replace(query, descending=not query.descending)
-        self._request()
-
-    def action_next_window(self) -> None:
-        sizes = list(WINDOWS.values())
-        current = self.monitor.window_s
-        index = sizes.index(current) if current in sizes else 0
-        self.action_window(sizes[(index + 1) % len(sizes)])
-
-    def action_window(self, size: float | None) -> None:
-        self.monitor.window_s = size
-        self.notify(f"window: {window(size)}", markup=False)
         self._request()
 
     def action_config_refused(self) -> None:

@@ -11,10 +11,21 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual.app import App
 
 from wftui.config import ConfigError, Settings, load_settings
 from wftui.view.text import safe
+
+if TYPE_CHECKING:
+    from wftui.live import LiveMonitor
+
+    _AppBase = App[int]
+else:
+    _AppBase = object
 
 # What a read gives the UI thread: new settings, or one line saying why not.
 ReadResult = Settings | str
@@ -83,3 +94,39 @@ def refused_notice(settings: Settings) -> tuple[str, bool]:
     if settings.config_path is None:
         return "config: no config file is read", False
     return f"config: {safe(settings.config_path)}: every command and URL in it is used", False
+
+
+class ConfigReloading(_AppBase):
+    """The app's side of a reload (mixed into `WftuiApp`): the key, and the result,
+    delivered on the UI thread: new thresholds to the monitor, or the reason shown and
+    the old settings kept."""
+
+    settings: Settings
+    monitor: LiveMonitor
+    config_error: str | None
+    _config: ConfigReloader
+
+    if TYPE_CHECKING:
+        def _request(self) -> None: ...
+
+    def action_reload_config(self) -> None:
+        """Re-read the config file (in a thread); a bad one is shown, the old kept."""
+        self._config.reload()
+
+    def _config_read(self, result: ReadResult) -> None:
+        if isinstance(result, str):
+            self.config_error = result
+            self.notify(f"config not reloaded: {safe(result)}", title="Config",
+                        severity="error", timeout=10, markup=False)
+            self._request()
+            return
+        old = self.settings
+        sections = dict(result.sections)
+        if "replay" not in sections and old.section("replay"):
+            sections["replay"] = old.section("replay")  # e.g. set by `wftui demo`
+        self.settings = replace(old, thresholds=result.thresholds, sections=sections,
+                                refused=result.refused)
+        self.monitor.set_settings(self.settings)
+        self.config_error = None
+        self.notify("config reloaded: thresholds updated", title="Config", markup=False)
+        self._request()
