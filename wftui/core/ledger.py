@@ -43,7 +43,7 @@ from wftui.core.queue_history import QueueHistory
 from wftui.core.replay_links import ReplayLinks
 from wftui.core.retention import Retention
 from wftui.core.sampling import UNKNOWN
-from wftui.core.step_nesting import StepNesting, step_ids_in
+from wftui.core.step_nesting import StepNesting
 from wftui.core.step_samples import StepSamples
 from wftui.core.step_twins import StepTwins, twins_from
 from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
@@ -230,11 +230,13 @@ class Ledger:
                 execution.first_ts = ts
             if kind == "step_start":
                 execution.steps += 1
-                if b"step_id" in raw:  # steps with ids may nest: count the top level
+                step_id = event.step_id
+                if step_id is not None or event.parent_step_id is not None:
+                    # steps with ids may nest: the table counts the top level
                     nesting = execution.nesting
                     if nesting is None:
                         nesting = execution.nesting = StepNesting()
-                    execution.steps -= nesting.started(*step_ids_in(raw))
+                    execution.steps -= nesting.started(step_id, event.parent_step_id)
                 key = event.step_name or ""
                 open_steps = execution.open_steps
                 early = execution.early_completes

@@ -159,6 +159,10 @@ class LogEvent(msgspec.Struct, gc=False):
     # the ledger tells an execution's logged events from its traced ones.
     span_status: str | None = None
     sampling: float | str | None = None
+    # Steps that nest (spans always; logged steps when they say): the executions
+    # table counts the steps at the top of the tree (`wftui.core.step_nesting`).
+    step_id: str | None = None
+    parent_step_id: str | None = None
 
 
 # Raises on anything but a JSON object with the fields above of the types above.
@@ -193,6 +197,8 @@ def event_from(value: dict[str, Any]) -> LogEvent:
         value=_numeric(value.get("value")),
         span_status=_typed(value.get("span_status"), str),
         sampling=_sampling(value.get("sampling")),
+        step_id=_typed(value.get("step_id"), str),
+        parent_step_id=_typed(value.get("parent_step_id"), str),
     )
 
 

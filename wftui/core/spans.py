@@ -300,6 +300,7 @@ class SpanReader:
                              start_ns, end_ns, failed, error, traceback, events, lines)
             return
         parent_id = hexlify(parent)
+        step_text, parent_text = step_id.decode(), parent_id.decode()
         name = span.name
         kv = get("step_type")
         kind = encode((kv.value.string_value if kv is not None else "")
@@ -311,7 +312,8 @@ class SpanReader:
         # times as the line's decimals read back (int / int rounds once, as parsing does).
         lines.add(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), quoted_name,
                                 kind, step_id, parent_id),
-                  LogEvent("step_start", execution_id, start_ns / 1_000_000_000, name))
+                  LogEvent("step_start", execution_id, start_ns / 1_000_000_000, name,
+                           step_id=step_text, parent_step_id=parent_text))
         complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), quoted_name,
                                     kind, *divmod(duration_ns, 1_000_000), step_id, parent_id,
                                     b"error" if failed else b"ok")
@@ -356,7 +358,8 @@ class SpanReader:
                   LogEvent("step_complete", execution_id, end_ns / 1_000_000_000, name,
                            duration_ns / 1_000_000, error=event.get("error"),
                            input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=price,
-                           span_status="error" if failed else "ok"))
+                           span_status="error" if failed else "ok",
+                           step_id=step_text, parent_step_id=parent_text))
 
     def _root_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
                     service: Any, step_id: bytes, start_ns: int, end_ns: int, failed: bool,
@@ -379,7 +382,7 @@ class SpanReader:
                           "step_name": span.name, "step_id": root_id,
                           "trace_id": _hex(span.trace_id), "sampling": sampling}),
                   LogEvent("workflow_start", execution_id, start, span.name,
-                           workflow_name=name, sampling=sampling))
+                           workflow_name=name, sampling=sampling, step_id=root_id))
         for item in events:
             if failed and item["name"] == "exception":
                 continue  # the error event below is this exception, with its trace
@@ -392,13 +395,13 @@ class SpanReader:
                               "error": error, "traceback": traceback,
                               "step_id": root_id, "sampling": sampling}),
                       LogEvent("error", execution_id, end, failed_step, error=error,
-                               sampling=sampling))
+                               sampling=sampling, step_id=root_id))
         status = "failure" if failed else "success"
         lines.add(encode({"event": "workflow_complete", "execution_id": execution_id,
                           "timestamp": end, "status": status, "duration_ms": duration_ms,
                           "step_id": root_id, "sampling": sampling}),
                   LogEvent("workflow_complete", execution_id, end, duration_ms=duration_ms,
-                           status=status, sampling=sampling))
+                           status=status, sampling=sampling, step_id=root_id))
 
 
 def _number(value: int | None) -> bytes:

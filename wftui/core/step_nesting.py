@@ -7,25 +7,11 @@ span whose parent is the root span is a top-level step: the root is the executio
 not a step. Steps arrive in any order (a child span ends, and is exported, before its
 parent), so a step whose parent is not known yet waits to be told it was nested.
 
-Only executions whose lines carry step ids keep this (`Execution.nesting`); the ids
-are read from the line itself, so it costs nothing to logs without them.
+Only executions whose steps carry ids keep this (`Execution.nesting`): it costs
+nothing to logs without them.
 """
 
 from __future__ import annotations
-
-import re
-
-# `"step_id": "..."` and `"parent_step_id": "..."` as JSON writes them (spaces allowed).
-_STEP_ID = re.compile(rb'"step_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
-_PARENT_ID = re.compile(rb'"parent_step_id"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
-def step_ids_in(raw: bytes) -> tuple[bytes | None, bytes | None]:
-    """(step_id, parent_step_id) of a step_start line (None for either not given)."""
-    own = _STEP_ID.search(raw)
-    parent = _PARENT_ID.search(raw) if b"parent_step_id" in raw else None
-    return (own.group(1) or None if own else None,
-            parent.group(1) or None if parent else None)
 
 
 class StepNesting:
@@ -35,10 +21,10 @@ class StepNesting:
     __slots__ = ("ids", "waiting")
 
     def __init__(self) -> None:
-        self.ids: set[bytes] = set()
-        self.waiting: dict[bytes, int] = {}
+        self.ids: set[str] = set()
+        self.waiting: dict[str, int] = {}
 
-    def started(self, step_id: bytes | None, parent_id: bytes | None) -> int:
+    def started(self, step_id: str | None, parent_id: str | None) -> int:
         """A step started: how many steps counted so far turn out to be inside another
         (this one, when its parent is a step already seen, and those read earlier
         whose parent is this one)."""
