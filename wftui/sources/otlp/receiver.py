@@ -202,6 +202,9 @@ class OtlpReceiver:
             return self._refuse(413, f"body is past the {self.limits.body_bytes} byte "
                                 "limit", answer_type)
         loop = asyncio.get_running_loop()
+        size = len(body)
+        # Counted from now: bodies waiting for the reader count toward `behind` too.
+        self._queued_bytes += size
         try:
             # On the reader's thread: a big body takes a while to decode and read, and
             # the loop also runs the file tailer and the scrapers.
@@ -209,10 +212,15 @@ class OtlpReceiver:
                 self._reading, self._decode_and_read, body, content_type,
                 request.headers.get("Content-Encoding", ""), kind)
         except TooLarge as error:
+            self._queued_bytes -= size
             return self._refuse(413, str(error), answer_type)
         except BodyError as error:
+            self._queued_bytes -= size
             return self._refuse(400, str(error), answer_type)
-        return self._answer(200, self._queue_read(kind, read, len(body)), answer_type)
+        except BaseException:
+            self._queued_bytes -= size
+            raise
+        return self._answer(200, self._queue_read(kind, read, size), answer_type)
 
     def _decode_and_read(self, body: bytes, content_type: str, encoding: str,
                          kind: str) -> tuple[list[bytes], int, int]:
@@ -247,15 +255,19 @@ class OtlpReceiver:
         """Read a decoded request (OTLP/gRPC) and queue its lines for the fold; the
         Export*ServiceResponse to answer."""
         loop = asyncio.get_running_loop()
-        read = await loop.run_in_executor(self._reading, self._read, kind, message)
+        self._queued_bytes += size  # waiting for the reader counts toward `behind`
+        try:
+            read = await loop.run_in_executor(self._reading, self._read, kind, message)
+        except BaseException:
+            self._queued_bytes -= size
+            raise
         return self._queue_read(kind, read, size)
 
     def _queue_read(self, kind: str, read: tuple[list[bytes], int, int], size: int
                     ) -> Any:
         lines, spans, rejected = read
         assert self._queue is not None
-        # The request's size stands for its lines' (they are about as long).
-        self._queued_bytes += size
+        # Its size (counted when it came) stands for its lines' until they are folded.
         self._queue.put_nowait((lines, size))
         if spans:
             self._recent.append((time.monotonic(), spans))
