@@ -54,15 +54,21 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
     def on_mount(self) -> None:
         self.query_one("#why-box").border_title = self.view.title
         table = self.query_one(DataTable)
-        table.add_columns("", "count", "share", "change")
+        # The label column takes what the counts leave: an error text wider than that
+        # is cut (…), so count, share and change stay on screen at 100 columns too.
+        inner = int(self.app.size.width * 0.9) - 4
+        width = max(LABEL_MIN, inner - NUMBERS_WIDTH)
+        table.add_column("", width=width)
+        table.add_columns("count", "share", "change")
         for section in self.view.sections:
-            table.add_row(_cell(section.title, "bold underline"), "", "", "")
+            table.add_row(_cell(_fit(section.title, width), "bold underline"), "", "", "")
             self._rows.append(None)
             if not section.rows:
                 table.add_row(_cell("  none", "dim"), "", "", "")
                 self._rows.append(None)
             for row in section.rows:
-                table.add_row(_cell("  " + row.label), _cell(row.count), _cell(row.share),
+                table.add_row(_cell(_fit("  " + row.label, width)), _cell(row.count),
+                              _cell(row.share),
                               _cell(row.change, _change_style(row.change)))
                 self._rows.append(row)
         first = next((i for i, row in enumerate(self._rows) if row is not None), 0)
@@ -87,6 +93,14 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+LABEL_MIN = 24
+NUMBERS_WIDTH = 40  # count, share and change (e.g. "error rate 32.62%"), with gaps
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _change_style(change: str) -> str:
