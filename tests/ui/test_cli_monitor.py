@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pty
 import re
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
 from pathlib import Path
 
 import pytest
@@ -63,19 +70,68 @@ def test_unexpected_error_in_the_app_is_one_line(tmp_path: Path) -> None:
         "    return make_app(Settings(), LiveMonitor(Settings(), []))\n"
         "sys.exit(run_app(make))\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=REPO, text=True,
-                            capture_output=True, timeout=60, stdin=subprocess.DEVNULL,
-                            env={"PATH": "/usr/bin:/bin", "TERM": "xterm",
-                                 "PYTHONPATH": str(REPO)})
-    assert result.returncode == 1
-    assert "Traceback" not in result.stderr
-    # (Textual draws on stderr; the message follows the screen's reset sequences)
-    match = re.search(r"wftui: unexpected error: Boom: kaboom \(details in ([^)]+)\)\n?$",
-                      result.stderr)
-    assert match is not None, result.stderr[-300:]
+    returncode, stderr = _in_a_terminal([sys.executable, "-c", script],
+                                        {"PATH": "/usr/bin:/bin", "TERM": "xterm",
+                                         "PYTHONPATH": str(REPO)})
+    assert returncode == 1
+    assert "Traceback" not in stderr
+    # (Textual draws on the terminal; the message follows the screen's reset sequences)
+    match = re.search(r"wftui: unexpected error: Boom: kaboom \(details in ([^)]+)\)\s*$",
+                      stderr)
+    assert match is not None, stderr[-300:]
     details = Path(match.group(1))
     assert 'in explode\nBoom: kaboom' in details.read_text()
     details.unlink()
+
+
+def _in_a_terminal(command: list[str], env: dict[str, str]) -> tuple[int, str]:
+    """Run `command` with stdout and stderr on a new 80x24 pseudo-terminal (keys from
+    nowhere); its exit status and all it wrote there."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdin=subprocess.DEVNULL,
+                               stdout=slave, stderr=slave)
+    os.close(slave)
+    written = bytearray()
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                written += chunk
+            elif process.poll() is not None:
+                break
+        return process.wait(timeout=10), written.decode(errors="replace")
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+
+
+def test_without_a_terminal_the_monitor_says_so_at_once(tmp_path: Path) -> None:
+    """Textual draws on stderr; without a terminal there the monitor spun at 100% CPU
+    resizing between two guessed sizes. Now: one line pointing at watch and check."""
+    log = tmp_path / "app.log"
+    log.write_text('{"event": "workflow_start", "execution_id": "a"}\n')
+    started = time.monotonic()
+    result = run_wftui(str(log))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "wftui: the monitor draws on a terminal, and standard error is not one; run it "
+        "in a terminal, or use `wftui watch` (a stream of snapshots) or `wftui check` "
+        "(one)")
+    assert time.monotonic() - started < 30
+    demo = run_wftui("demo")  # before its service starts: nothing left running
+    assert demo.returncode == 2
+    assert demo.stderr.startswith("wftui: the monitor draws on a terminal")
+    assert "starting the example service" not in demo.stdout
 
 
 def test_demo_settings_point_replay_at_the_service_and_add_a_for(tmp_path: Path) -> None:
