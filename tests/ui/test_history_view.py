@@ -7,6 +7,14 @@ from tests.ui.conftest import T0, execution, settled, stamp, wait_for
 from wftui.ui.screens.history import HistoryScreen
 
 
+async def history_of(pilot, app, events: int) -> HistoryScreen:
+    """The log read, `h` pressed: the history view once it has drawn its charts."""
+    await settled(pilot, app, events)
+    await pilot.press("h")
+    return await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                          and app.screen.drawn and app.screen, "the charts")
+
+
 async def test_the_history_view_charts_the_log_with_thresholds_and_alerts(harness) -> None:
     events: list[dict] = []
     for n in range(20):  # one every 3 s; the 2nd fails: error rate 1 of 2 ended, 50%
@@ -17,10 +25,7 @@ async def test_the_history_view_charts_the_log_with_thresholds_and_alerts(harnes
     events.sort(key=lambda event: event["timestamp"])
     h = harness(events)
     async with h.app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot, h.app, len(events))
-        await pilot.press("h")
-        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen)
-                                and h.app.screen.drawn and h.app.screen, "the charts")
+        screen = await history_of(pilot, h.app, len(events))
         error_rate, latency, active, queue, throughput = screen.drawn
         assert error_rate.title == "Error rate" and error_rate.threshold == 0.05
         # the log runs 57.7 s: the points cover it from its first event (minute 0)
@@ -50,9 +55,6 @@ async def test_a_figure_the_log_never_gives_says_so(harness) -> None:
         events += execution(f"ex-{n:02d}", T0 + n * 3)
     h = harness(events)
     async with h.app.run_test(size=(100, 30)) as pilot:
-        await settled(pilot, h.app, len(events))
-        await pilot.press("h")
-        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen)
-                                and h.app.screen.drawn and h.app.screen, "the charts")
+        screen = await history_of(pilot, h.app, len(events))
         queue = screen.drawn[3]
         assert queue.title == "Queue depth · no data in the log" and queue.ys == []
