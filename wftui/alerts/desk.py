@@ -15,6 +15,7 @@ from typing import Any
 
 from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher
 from wftui.alerts.silences import (
+    ALERTMANAGER,
     LOCAL,
     Acknowledgement,
     Silence,
@@ -135,6 +136,15 @@ class AlertDesk:
             self.pusher.poll_silences()
             return created
         return self.store.add(alert, duration_s, comment, by=by)
+
+    def unsilence(self, silence: Silence) -> object:
+        """End a silence where it is kept: in Alertmanager (read back at once, so it is
+        gone here too), else in the file."""
+        if silence.origin == ALERTMANAGER and self.pusher is not None:
+            self.pusher.client.expire_silence(silence.id)
+            self.pusher.poll_silences()
+            return True
+        return self.store.remove(silence.id)
 
 
 def known_workflows(explained: dict[str, Any]) -> dict[str, str]:

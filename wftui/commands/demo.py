@@ -23,7 +23,7 @@ from types import ModuleType
 from typing import Any
 
 from wftui.commands.common import fail, report_refused
-from wftui.commands.monitor import NO_TERMINAL, build_desk, no_terminal, run_app
+from wftui.commands.monitor import build_desk, require_terminal, run_app
 from wftui.config import ConfigError, Settings, load_settings
 
 INCIDENT_NAMES = ("none", "error-spike", "slow-tool", "backlog")
@@ -121,8 +121,7 @@ def run(options: argparse.Namespace) -> int:
     for name, value in (("--rate", options.rate), ("--speed", options.speed)):
         if value is not None and not value > 0:
             fail(f"{name}: must be a positive number, got {value}")
-    if no_terminal():  # before the service starts: nothing to clean up
-        fail(NO_TERMINAL.removeprefix("wftui: "))
+    require_terminal()  # before the service starts: nothing to clean up
     workdir = None
     if options.log:
         log_path = Path(options.log).expanduser()

@@ -85,19 +85,18 @@ def build_desk(options: argparse.Namespace, settings: Settings) -> Any:
     return AlertDesk(alertmanager=alertmanager)
 
 
-NO_TERMINAL = ("wftui: the monitor draws on a terminal, and standard error is not one; "
-               "run it in a terminal, or use `wftui watch` (a stream of snapshots) or "
+NO_TERMINAL = ("the monitor draws on a terminal, and standard error is not one; run it "
+               "in a terminal, or use `wftui watch` (a stream of snapshots) or "
                "`wftui check` (one)")
 
 
-def no_terminal() -> bool:
-    """Whether the monitor has no terminal to draw on (Textual draws on stderr).
-
-    Without one, Textual guessed two sizes (80x24 and 80x25) and resized between them
-    forever at 100% CPU: the commands refuse instead, at once (`NO_TERMINAL`).
-    """
+def require_terminal() -> None:
+    """Refuse at once (exit 2, `NO_TERMINAL`) when there is no terminal to draw on:
+    Textual draws on stderr, and without a terminal there it guessed two sizes (80x24
+    and 80x25) and resized between them forever at 100% CPU."""
     stderr = sys.__stderr__
-    return stderr is None or not stderr.isatty()
+    if stderr is None or not stderr.isatty():
+        fail(NO_TERMINAL)
 
 
 def run_app(make: Callable[[], Any]) -> int:
@@ -170,8 +169,7 @@ def run(options: argparse.Namespace) -> int:
             and monitor.otlp is None):
         fail("nothing to watch: give log files and/or --metrics URL / --prometheus URL "
              "/ --otlp [HOST:]PORT (or try `wftui demo`)")
-    if no_terminal():
-        fail(NO_TERMINAL.removeprefix("wftui: "))
+    require_terminal()
     logs_fd = take_stdin_for_logs() if "-" in options.files else None
     if logs_fd is not None and monitor.tailer is not None:
         monitor.tailer.stdin_fd = logs_fd

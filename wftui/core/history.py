@@ -259,13 +259,9 @@ class LogHistory:
             return []
         whole = max(self.end - self.start, 0.0)
         count = max(min(moments, int(whole / MIN_STEP_S) + 1), 1)
-        step = whole / (count - 1) if count > 1 else 0.0
-        grid = [end]
-        if step > 0 and end > self.start:
-            reached = min(int((end - self.start) / step), count - 1)
-            grid = [self.start + index * step for index in range(reached + 1)]
-            if end - grid[-1] > step * 1e-9:
-                grid.append(end)
+        # (a grid moment within a microsecond of `until` is `until`: judged once)
+        grid = [at for at in self.moments(self.start, self.end, count) if end - at > 1e-6]
+        grid.append(end)
         judged = []
         for at in grid:
             figures = self.figures_at(at, window_s).as_dict()

@@ -20,7 +20,7 @@ from textual.app import App
 
 from wftui.alerts.alertmanager import AlertmanagerError
 from wftui.alerts.desk import AlertDesk, Silencing
-from wftui.alerts.silences import ALERTMANAGER, Silence, SilenceError, user_name
+from wftui.alerts.silences import Silence, SilenceError, user_name
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdState, Transition
 from wftui.live import LiveMonitor
@@ -184,15 +184,8 @@ class AlertControl:
         if silence is None:
             return
 
-        def remove() -> object:
-            pusher = self.desk.pusher
-            if silence.origin == ALERTMANAGER and pusher is not None:
-                pusher.client.expire_silence(silence.id)
-                pusher.poll_silences()  # gone here at once, not at the next poll
-                return True
-            return self.desk.store.remove(silence.id)
-
-        self._in_worker(remove, f"silence of {silence.alert} removed")
+        self._in_worker(lambda: self.desk.unsilence(silence),
+                        f"silence of {silence.alert} removed")
 
     def _in_worker(self, job: Callable[[], object], done: str) -> None:
         async def run() -> None:

@@ -40,6 +40,11 @@ class Refresh:
     travel_span: tuple[float, float] | None = None
 
 
+def rows_held(snapshot: Snapshot) -> bool:
+    """Whether the table's rows wait for the log to be read (now, not a past moment)."""
+    return snapshot.reading is not None and snapshot.at is None
+
+
 def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
                     now: float, at: float | None = None) -> Refresh:
     """Snapshot, rows, filter and sort (in a worker thread); `at`: a past moment of the
@@ -50,7 +55,7 @@ def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
     # While the backlog is read, rows are held (the table says the log is being read):
     # rebuilding 50,000 rows took the interpreter lock from the reading thread, and
     # the rows of half a log are soon replaced anyway.
-    held = snapshot.reading is not None and snapshot.at is None
+    held = rows_held(snapshot)
     executions = [] if held else monitor.executions_copy()
     # An old log's now is its end: running executions are aged to it, not to today.
     log_now = snapshot.clock.now if snapshot.clock is not None else now

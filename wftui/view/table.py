@@ -11,7 +11,7 @@ from rich.text import Text
 
 from wftui.core.execution import ExecutionRow
 from wftui.core.format import clock, count, seconds
-from wftui.view.refresh import Refresh
+from wftui.view.refresh import Refresh, rows_held
 from wftui.view.rows import COLUMNS
 from wftui.view.text import clip, safe
 from wftui.view.timeline import moment_label, open_at_end
@@ -154,7 +154,7 @@ def empty_message(refresh: Refresh, reads_logs: bool) -> str:
         # Metrics count executions but do not name them: the table needs a log.
         return ("executions come from log files: start wftui with the workflows' "
                 "JSON-lines log to see them here")
-    if refresh.snapshot.reading is not None and refresh.snapshot.at is None:
+    if rows_held(refresh.snapshot):
         return "reading the log: its executions are listed once it is read"
     return "no executions match the filter" if refresh.retained else "no executions yet"
 

@@ -235,8 +235,9 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
             title += " · no data in the log"
         # A line at 10,000 over values near 300 would flatten them against the axis:
         # the threshold is then named in the title instead of drawn.
-        off_scale = limit is not None and bool(ys) and limit > OFF_SCALE * max(max(ys), 0)
-        if limit is not None and off_scale:
+        off_scale = False
+        if limit is not None and ys and limit > OFF_SCALE * max(max(ys), 0):
+            off_scale = True
             title += f" · threshold {threshold_figure(key, limit)}, far above"
         out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
                          off_scale))

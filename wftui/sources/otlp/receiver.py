@@ -49,6 +49,8 @@ RATE_WINDOW_S = 5.0
 FLUSH_EVERY_S = 1.0
 
 Sink = Callable[[str, list[bytes]], None]
+# What reading a request gives: its event lines, spans read, spans or records refused.
+RequestRead = tuple[list[bytes], int, int]
 
 
 @dataclass
@@ -201,34 +203,39 @@ class OtlpReceiver:
         except web.HTTPRequestEntityTooLarge:
             return self._refuse(413, f"body is past the {self.limits.body_bytes} byte "
                                 "limit", answer_type)
-        loop = asyncio.get_running_loop()
         size = len(body)
-        # Counted from now: bodies waiting for the reader count toward `behind` too.
-        self._queued_bytes += size
         try:
             # On the reader's thread: a big body takes a while to decode and read, and
             # the loop also runs the file tailer and the scrapers.
-            read = await loop.run_in_executor(
-                self._reading, self._decode_and_read, body, content_type,
+            read = await self._read_counted(
+                size, self._decode_and_read, body, content_type,
                 request.headers.get("Content-Encoding", ""), kind)
         except TooLarge as error:
-            self._queued_bytes -= size
             return self._refuse(413, str(error), answer_type)
         except BodyError as error:
-            self._queued_bytes -= size
             return self._refuse(400, str(error), answer_type)
+        return self._answer(200, self._queue_read(kind, read, size), answer_type)
+
+    async def _read_counted(self, size: int, job: Callable[..., RequestRead],
+                            *args: Any) -> RequestRead:
+        """`job` on the reader's thread, its request's `size` counted toward `behind`
+        from now (a request waiting for the reader holds memory too); uncounted again
+        if the read fails."""
+        self._queued_bytes += size
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._reading, job,
+                                                                    *args)
         except BaseException:
             self._queued_bytes -= size
             raise
-        return self._answer(200, self._queue_read(kind, read, size), answer_type)
 
     def _decode_and_read(self, body: bytes, content_type: str, encoding: str,
-                         kind: str) -> tuple[list[bytes], int, int]:
+                         kind: str) -> RequestRead:
         message = decode_body(body, content_type, encoding, kind,
                               self.limits.decompressed_bytes)
         return self._read(kind, message)
 
-    def _read(self, kind: str, message: Any) -> tuple[list[bytes], int, int]:
+    def _read(self, kind: str, message: Any) -> RequestRead:
         """(event lines, spans read, spans or records refused) of a decoded request."""
         reader = self.reader
         spans_before = reader.spans
@@ -254,16 +261,10 @@ class OtlpReceiver:
     async def accept(self, kind: str, message: Any, size: int) -> Any:
         """Read a decoded request (OTLP/gRPC) and queue its lines for the fold; the
         Export*ServiceResponse to answer."""
-        loop = asyncio.get_running_loop()
-        self._queued_bytes += size  # waiting for the reader counts toward `behind`
-        try:
-            read = await loop.run_in_executor(self._reading, self._read, kind, message)
-        except BaseException:
-            self._queued_bytes -= size
-            raise
+        read = await self._read_counted(size, self._read, kind, message)
         return self._queue_read(kind, read, size)
 
-    def _queue_read(self, kind: str, read: tuple[list[bytes], int, int], size: int
+    def _queue_read(self, kind: str, read: RequestRead, size: int
                     ) -> Any:
         lines, spans, rejected = read
         assert self._queue is not None
