@@ -15,17 +15,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import App
-
 from wftui.config import ConfigError, Settings, load_settings
+from wftui.ui.mixin_base import AppMixinBase
 from wftui.view.text import safe
 
 if TYPE_CHECKING:
     from wftui.live import LiveMonitor
 
-    _AppBase = App[int]
-else:
-    _AppBase = object
 
 # What a read gives the UI thread: new settings, or one line saying why not.
 ReadResult = Settings | str
@@ -96,7 +92,7 @@ def refused_notice(settings: Settings) -> tuple[str, bool]:
     return f"config: {safe(settings.config_path)}: every command and URL in it is used", False
 
 
-class ConfigReloading(_AppBase):
+class ConfigReloading(AppMixinBase):
     """The app's side of a reload (mixed into `WftuiApp`): the key, and the result,
     delivered on the UI thread: new thresholds to the monitor, or the reason shown and
     the old settings kept."""

@@ -9,24 +9,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from textual.app import App
-
 from wftui.config import WINDOWS
 from wftui.core.format import window
 from wftui.ui.messages import FilterChanged, HeadingClicked
+from wftui.ui.mixin_base import AppMixinBase
 from wftui.view.rows import COLUMNS, STATUS_FILTERS, TableQuery
 
 if TYPE_CHECKING:
     from wftui.live import LiveMonitor
 
-    _AppBase = App[int]
-else:
-    _AppBase = object
 
 SORTS = tuple(COLUMNS)
 
 
-class TableControls(_AppBase):
+class TableControls(AppMixinBase):
     """The table's filter and sort keys, and the window keys, for the app."""
 
     table_query: TableQuery

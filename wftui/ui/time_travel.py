@@ -11,20 +11,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.app import App
-
+from wftui.ui.mixin_base import AppMixinBase
 from wftui.view.timeline import travel
 
 if TYPE_CHECKING:
     from wftui.live import LiveMonitor
     from wftui.view.refresh import Refresh
 
-    _AppBase = App[int]
-else:
-    _AppBase = object
 
-
-class TimeTravel(_AppBase):
+class TimeTravel(AppMixinBase):
     """Time keys and history for the app (its `latest` refresh, its `monitor`)."""
 
     travel_at: float | None  # the past moment of the log shown (None: now)
