@@ -13,9 +13,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from wftui.replay.audit import AuditEntry, audit_path, read_audit
+from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.text import clip, safe
 
 
@@ -44,7 +45,7 @@ class AuditScreen(Screen[None]):
         table.add_columns(*(Text(name) for name in ("time", "user", "original", "new execution",
                                                     "outcome", "message", "hook")))
         yield table
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from wftui.core import format as fmt
@@ -31,6 +31,7 @@ from wftui.core.compare import (
     Summary,
     compare,
 )
+from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.text import clip, safe
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ class CompareScreen(Screen[None]):
         yield Static(Text(""), id="compare-header")
         table: DataTable[Text] = DataTable(id="compare-rows", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         self.refresh_comparison(force=True)

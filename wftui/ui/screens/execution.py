@@ -15,14 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wftui.config import Settings
 from wftui.core.steps import ExecutionDetail
 from wftui.live import LiveMonitor
 from wftui.ui.screens.compare import CompareScreen
-from wftui.ui.screens.monitor import COMPACT_BELOW
 from wftui.ui.screens.replay import ReplayScreen
+from wftui.ui.widgets.keys_line import KeysLine
 from wftui.ui.widgets.step_tree import StepTree
 from wftui.view.text import clip, plain, safe
 from wftui.view.timeline import as_of_label
@@ -89,7 +89,7 @@ class ExecutionScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="execution-title")
         yield StepTree(id="steps")
-        yield Footer()
+        yield KeysLine()
 
     async def on_mount(self) -> None:
         self._show_title()
@@ -118,11 +118,6 @@ class ExecutionScreen(Screen[None]):
         self._signature = None
         self._show_title()
         await self.reload()
-
-    def on_resize(self) -> None:
-        # As on the dashboard: a narrow terminal gets a compact footer, so no key's
-        # label is cut (the demo's "i Incident" was, at 100 columns).
-        self.query_one(Footer).compact = self.size.width < COMPACT_BELOW
 
     async def reload(self) -> None:
         """Rebuild the detail (in a thread: it re-parses the raw lines) and show it."""

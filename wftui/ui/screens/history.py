@@ -8,9 +8,10 @@ from textual.binding import Binding
 from textual.containers import Grid
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
+from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.refresh import Refresh
 from wftui.view.timeline import CHARTS, Chart, charts
 
@@ -37,7 +38,7 @@ class HistoryScreen(Screen[None]):
         with Grid():
             for index, _ in enumerate(CHARTS):
                 yield PlotextPlot(id=f"chart-{index}")
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         self.watch_refresh_shown(self.refresh_shown)

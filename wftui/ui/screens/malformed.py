@@ -8,10 +8,11 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from wftui.core.ledger import MalformedLine
 from wftui.core.understood import not_understood_notes
+from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.refresh import Refresh
 from wftui.view.text import clip, clip_left, plain, safe
 
@@ -67,7 +68,7 @@ class MalformedScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="malformed-box"):
             yield Static(id="malformed-text")
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         self.query_one("#malformed-box").border_title = "Malformed lines"

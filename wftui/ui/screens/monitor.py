@@ -9,19 +9,18 @@ from textual.css.query import NoMatches
 from textual.events import Click
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 
 from wftui.ui.messages import ExecutionOpened, FilterChanged, HeadingClicked
 from wftui.ui.widgets.alerts_list import AlertsList
 from wftui.ui.widgets.executions_table import ExecutionsTable
 from wftui.ui.widgets.figure_panel import FigurePanel
+from wftui.ui.widgets.keys_line import KeysLine
 from wftui.ui.widgets.quiet_static import QuietStatic
 from wftui.ui.widgets.sources_bar import SourcesBar
 from wftui.view.dashboard import Dashboard
 from wftui.view.panels import PANELS
 from wftui.view.table import column_at, header_text
-
-COMPACT_BELOW = 120  # columns
 
 
 class TableHeader(QuietStatic):
@@ -97,7 +96,7 @@ class MonitorScreen(Screen[None]):
                                     "(Enter to keep, Esc to clear)", id="filter")
             yield TableHeader(id="table-header")
             yield ExecutionsTable(id="table")
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         try:
@@ -191,6 +190,4 @@ class MonitorScreen(Screen[None]):
             header.show(width, header.sort, header.descending)
 
     def on_resize(self) -> None:
-        # A narrow terminal: a compact footer keeps every key (a wide one breathes).
-        self.query_one(Footer).compact = self.size.width < COMPACT_BELOW
         self.call_after_refresh(self._relayout_header)

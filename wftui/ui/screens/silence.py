@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, OptionList, Static
+from textual.widgets import DataTable, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from wftui.alerts.silences import Silence
 from wftui.core import format as fmt
+from wftui.ui.widgets.keys_line import KeysLine
 
 # (label, seconds): the choices offered; 1 hour is highlighted first.
 DURATIONS = (("15 minutes", 900.0), ("1 hour", 3600.0), ("4 hours", 14400.0),
@@ -46,7 +47,7 @@ class SilenceDialog(ModalScreen[tuple[float, str] | None]):
                               "why, Enter.", end=""))
             yield OptionList(*(Option(label) for label, _ in DURATIONS), id="durations")
             yield Input(placeholder="comment (why), then Enter", id="comment")
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         self.query_one("#silence-box").border_title = "Silence"
@@ -98,7 +99,7 @@ class SilencesScreen(ModalScreen[Silence | None]):
             if not self.silences:
                 yield Static(Text("no silences in force", style="dim", end=""))
             yield DataTable(cursor_type="row", id="silences-table")
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         self.query_one("#silences-box").border_title = "Silences"

@@ -9,8 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.why import WhyRow, WhyView
 
 
@@ -49,7 +50,7 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
             yield DataTable(cursor_type="row", zebra_stripes=False, id="why-table")
             yield Static(_cell("\n".join(f"note: {n}" for n in self.view.notes)),
                          id="why-notes")
-        yield Footer()
+        yield KeysLine()
 
     def on_mount(self) -> None:
         self.query_one("#why-box").border_title = self.view.title
