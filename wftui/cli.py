@@ -61,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Ingestion allocates and frees millions of small dicts; the default collector
     # thresholds make it rescan the ledger's long-lived objects over and over.
     gc.set_threshold(100_000, 50, 1000)
+    # httpx imports its own command line (click, pygments, rich's progress and syntax)
+    # when they are installed, as they are beside Textual: 50-130 ms of every start that
+    # sends requests (watch, replay, the monitor), for a CLI wftui never calls. Marked
+    # missing, httpx skips it (its `httpx.main` would say to install httpx[cli]).
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     try:
         parser, module = _parser_for(name)
     except ImportError as error:  # a broken install: one line, not a traceback

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import html
-import re
+import io
 
+from rich.console import Console
 from textual.app import App
-
-# Rich's SVG export: one <text> per run of styled text, placed by cell (x = column *
-# cell width) on its line (the clip path names the line).
-_TEXT = re.compile(r'<text [^>]*?x="([\d.]+)"[^>]*?textLength="([\d.]+)"[^>]*?'
-                   r'clip-path="url\(#[^)]*-line-(\d+)\)"[^>]*>(.*?)</text>')
 
 
 def screen_text(app: App) -> str:
-    """The current screen (with any screens behind it) as plain text, one line per row,
-    read from the app's own screenshot (`App.export_screenshot`)."""
+    """The current screen (with any screens behind it) as plain text, one line per row.
+
+    The same render `App.export_screenshot` starts from (the compositor's full update over
+    the screen stack), recorded as text: the SVG it would build, then parse back, cost
+    the UI tests more CPU than what they test (they poll the screen every 50 ms)."""
     width, height = app.size
-    rows = [[" "] * width for _ in range(height)]
-    for x, length, line, content in _TEXT.findall(app.export_screenshot()):
-        text = html.unescape(content).replace("\xa0", " ")
-        if not text or int(line) >= height:
-            continue
-        cell = float(length) / len(text)
-        column = round(float(x) / cell)
-        for offset, char in enumerate(text):
-            if 0 <= column + offset < width:
-                rows[int(line)][column + offset] = char
-    return "\n".join("".join(row).rstrip() for row in rows) + "\n"
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system=None, record=True, legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    rows = console.export_text().replace("\xa0", " ").split("\n")[:height]
+    return "\n".join(row.rstrip() for row in rows) + "\n"
