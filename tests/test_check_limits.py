@@ -72,11 +72,13 @@ def test_garbage_lines_do_not_grow_check_memory(tmp_path: Path) -> None:
     # Each malformed line used to leave a reference cycle, and `check` reads with the
     # cyclic collector off: 500k garbage lines took 707 MB. 100k lines here (3 MB):
     # they used to take ~170 MB; a bare `check` of a tiny file takes ~35 MB.
-    rng = random.Random(7)
+    # 24 random printable bytes per line (random bytes mapped onto 33..126 in one go:
+    # drawing them one by one took a second of the suite's CPU).
+    printable = bytes(33 + b % 94 for b in range(256))
+    noise = random.Random(7).randbytes(24 * 100_000).translate(printable)
     log = tmp_path / "garbage.log"
-    log.write_bytes(b"".join(
-        b"garbage %d %s\n" % (i, bytes(rng.randrange(33, 127) for _ in range(24)))
-        for i in range(100_000)))
+    log.write_bytes(b"".join(b"garbage %d %s\n" % (i, noise[24 * i:24 * i + 24])
+                             for i in range(100_000)))
     # A fresh parent, so that its children's peak is this check's own.
     measure = ("import resource, subprocess, sys; "
                "done = subprocess.run(sys.argv[1:], capture_output=True); "
