@@ -3,10 +3,10 @@ are worked out from them.
 
 Reading an attribute's value is most of the cost of a span (each protobuf field read
 builds a Python object), so a span's attributes are walked once, keeping the KeyValue
-of each key listed in `NEEDED` (`needed_attributes`), and a value is read only when
-a line needs it (`value_of`): the `execution_id` of a trace already named, the
-`gen_ai.operation.name` of a span that says its `step_type`, or a GenAI span's
-`duration_ms` (the span's own times say it) are never read.
+of each key listed in `NEEDED` (`SpanReader.read_traces`, inline: it is the hot loop),
+and a value is read only when a line needs it (`value_of`): the `execution_id` of a
+trace already named, the `gen_ai.operation.name` of a span that says its `step_type`,
+or a GenAI span's `duration_ms` (the span's own times say it) are never read.
 """
 
 from __future__ import annotations
@@ -37,16 +37,6 @@ SPAN_KINDS = {0: None, 1: "internal", 2: "server", 3: "client", 4: "producer",
 Prices = dict[str, tuple[float, float]]
 # Attribute key -> its KeyValue message, value not read yet (a repeated key: the last).
 Found = dict[str, Any]
-
-
-def needed_attributes(span: Any) -> Found:
-    """The span's KeyValues whose key is in `NEEDED`, by key (values left unread)."""
-    found: Found = {}
-    for kv in span.attributes:
-        key = kv.key
-        if key in NEEDED:
-            found[key] = kv
-    return found
 
 
 def value_of(found: Found, key: str) -> Any:

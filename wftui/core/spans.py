@@ -26,40 +26,16 @@ from binascii import hexlify
 from collections import OrderedDict
 from typing import Any
 
-import msgspec
 import orjson
 
 from wftui.core.event_lines import EventLines
-from wftui.core.otlp_values import any_value, attributes_of
+from wftui.core.otlp_values import any_value
 from wftui.core.parse import LogEvent
 from wftui.core.sampling import UNKNOWN, adjusted_count
-from wftui.core.span_fields import (
-    Prices,
-    cost,
-    count_of,
-    json_or_text,
-    needed_attributes,
-    step_type,
-    text_of,
-    value_of,
-    values_of,
-)
+from wftui.core.span_fields import NEEDED, Prices, value_of, values_of
+from wftui.core.span_steps import NANOS, encode, span_failure, write_step
 
-STATUS_ERROR = 2
-# A span's two lines, written by %-formatting (a dict and a dumps each cost twice as
-# much, and this is the receiver's hot path); strings go in through msgspec (escaped).
-STEP_START = (b'{"event":"step_start","execution_id":%b,"timestamp":%d.%09d,"step_name":%b,'
-              b'"step_type":%b,"step_id":"%b","parent_step_id":"%b"}')
-STEP_COMPLETE = (b'{"event":"step_complete","execution_id":%b,"timestamp":%d.%09d,'
-                 b'"step_name":%b,"step_type":%b,"duration_ms":%d.%06d,"step_id":"%b",'
-                 b'"parent_step_id":"%b","span_status":"%b"')
-# What an LLM step's completion adds (model, tokens, cost), the same way.
-LLM_DETAILS = b',"model":%b,"input_tokens":%b,"output_tokens":%b,"cost_usd":%b'
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
-NANOS = 1e-9
-# Lines are kept (each execution's raw lines): msgspec's bytes are allocated at their
-# size, orjson's are not, and keeping those cost ~3 us each (measured, bench/otlp.py).
-_encode = msgspec.json.Encoder().encode
 
 
 def _hex(raw: bytes) -> str:
@@ -70,19 +46,6 @@ def _hex(raw: bytes) -> str:
 # time would read as 1970). Counted and answered as rejected, never guessed.
 REJECTED_SPANS = ("span(s) with a trace id not 16 bytes, a span id not 8 bytes, or no "
                   "start or end time")
-
-
-def _span_events(span: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """The span's events (time, name, attributes), and its first exception event's."""
-    events: list[dict[str, Any]] = []
-    exception: dict[str, Any] | None = None
-    for item in span.events:
-        attrs = attributes_of(item.attributes)
-        events.append({"name": item.name, "timestamp": item.time_unix_nano * NANOS,
-                       "attributes": attrs})
-        if exception is None and item.name == "exception":
-            exception = attrs
-    return events, exception
 
 
 class SpanReader:
@@ -119,6 +82,7 @@ class SpanReader:
         named: dict[bytes, tuple[str, bytes]] = {}  # trace -> execution id, as JSON
         by_trace: dict[bytes, list[tuple[Any, ...]]] = {}
         count = 0
+        needed = NEEDED
         for resource_spans in request.resource_spans:
             service = None
             for kv in resource_spans.resource.attributes:
@@ -129,7 +93,8 @@ class SpanReader:
                 for span in scope_spans.spans:
                     count += 1
                     # Unusable (see REJECTED_SPANS)? Each field read here once (a protobuf field
-                    # read builds a new object), and handed on in the entry.
+                    # read builds a new object), and handed on (to `write_step`, or in
+                    # the entry of a span that waits or is a root).
                     trace = span.trace_id
                     span_id = span.span_id
                     parent = span.parent_span_id
@@ -140,9 +105,18 @@ class SpanReader:
                         self.rejected += 1
                         self.last_rejected += 1
                         continue
-                    found = needed_attributes(span)
-                    entry = ("span", span, found, service, span_id, parent, start_ns, end_ns)
+                    # The attributes we read, by key (`span_fields`), values unread.
+                    found = {}
+                    for kv in span.attributes:
+                        key = kv.key
+                        if key in needed:
+                            found[key] = kv
                     known = named.get(trace)
+                    if known is not None and parent:  # most spans: straight to lines
+                        write_step(self, known[0], known[1], span, found, span_id, parent,
+                                   start_ns, end_ns, lines)
+                        continue
+                    entry = ("span", span, found, service, span_id, parent, start_ns, end_ns)
                     if known is not None:
                         self._span_lines(known[0], known[1], entry, lines)
                         continue
@@ -151,7 +125,7 @@ class SpanReader:
                     if type(execution_id) is str:
                         # The first span naming its trace: the trace's spans read before
                         # it (here and in earlier requests) go first, under its name.
-                        named[trace] = (execution_id, _encode(execution_id))
+                        named[trace] = (execution_id, encode(execution_id))
                         before = by_trace.pop(trace, [])
                         before.append(entry)
                         self._route(trace, execution_id, before, now, lines)
@@ -190,7 +164,7 @@ class SpanReader:
                         stamp = record.time_unix_nano or record.observed_time_unix_nano
                         if "timestamp" not in body and stamp:
                             body["timestamp"] = stamp * NANOS  # the record says when
-                        lines.append(_encode(body))
+                        lines.append(encode(body))
                         continue
                     trace = record.trace_id
                     if not trace and not record.span_id:
@@ -253,7 +227,6 @@ class SpanReader:
 
     def _write(self, execution_id: str, entries: list[tuple[Any, ...]],
                lines: EventLines) -> None:
-        encode = _encode
         quoted = encode(execution_id)
         for entry in entries:
             if entry[0] == "span":
@@ -272,101 +245,19 @@ class SpanReader:
                     lines: EventLines) -> None:
         """A span's event lines; `entry` is what `read_traces` read of it."""
         _, span, found, service, span_id, parent, start_ns, end_ns = entry
-        duration_ns = max(end_ns - start_ns, 0)
-        step_id = hexlify(span_id)
-        # The common attributes read inline, typed field first (a string, bool or int
-        # field reads as ""/False/0 when the value is of another type: only then is the
-        # value's type asked); `span_fields` reads the rest.
-        get = found.get
-        kv = get("success")
-        failed = ((span.HasField("status") and span.status.code == STATUS_ERROR)
-                  or (kv is not None and not kv.value.bool_value
-                      and kv.value.WhichOneof("value") == "bool_value"))
-        error = None
-        traceback = None
-        events: list[dict[str, Any]] = []
-        if span.events:
-            events, exception = _span_events(span)
-            if exception is not None:
-                error = _exception_text(exception)
-                stack = exception.get("exception.stacktrace")
-                traceback = stack if type(stack) is str else None
-        if failed:
-            error = (text_of(found, "error") or error or span.status.message
-                     or "span status ERROR")
-        encode = _encode
-        if not parent:
-            self._root_lines(execution_id, span, values_of(found), service, step_id,
-                             start_ns, end_ns, failed, error, traceback, events, lines)
+        if parent:
+            write_step(self, execution_id, quoted, span, found, span_id, parent, start_ns,
+                       end_ns, lines)
             return
-        parent_id = hexlify(parent)
-        step_text, parent_text = step_id.decode(), parent_id.decode()
-        name = span.name
-        kv = get("step_type")
-        kind = encode((kv.value.string_value if kv is not None else "")
-                      or step_type(found, span))
-        quoted_name = encode(name)
-        # A start and a completion, as a logged step: the ledger counts and pairs it.
-        # Times as exact decimals from the integer nanoseconds: no float repr.
-        # With each line, the event the ledger would decode from it (`EventLines`); the
-        # times as the line's decimals read back (int / int rounds once, as parsing does).
-        lines.add(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), quoted_name,
-                                kind, step_id, parent_id),
-                  LogEvent("step_start", execution_id, start_ns / 1_000_000_000, name,
-                           step_id=step_text, parent_step_id=parent_text))
-        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), quoted_name,
-                                    kind, *divmod(duration_ns, 1_000_000), step_id, parent_id,
-                                    b"error" if failed else b"ok")
-        # Text and non-negative integers read inline: most spans of an LLM workflow pass here.
-        kv = get("gen_ai.response.model")
-        model = kv.value.string_value if kv is not None else ""
-        if not model:
-            kv = get("gen_ai.request.model")
-            model = kv.value.string_value if kv is not None else ""
-        tokens_in = tokens_out = price = None
-        if model:
-            kv = get("gen_ai.usage.input_tokens")
-            if kv is not None:
-                tokens_in = kv.value.int_value
-                if tokens_in <= 0:
-                    tokens_in = count_of(found, "gen_ai.usage.input_tokens")
-            kv = get("gen_ai.usage.output_tokens")
-            if kv is not None:
-                tokens_out = kv.value.int_value
-                if tokens_out <= 0:
-                    tokens_out = count_of(found, "gen_ai.usage.output_tokens")
-            price = cost(self.prices, model, tokens_in, tokens_out) if self.prices else None
-            complete += LLM_DETAILS % (encode(model), _number(tokens_in),
-                                       _number(tokens_out), encode(price))
-        event: dict[str, Any] = {}  # what else the completion says, when it says more
-        if failed:
-            failed_child = self.failed_child
-            failed_child[span.trace_id] = name
-            if len(failed_child) > self.max_traces:  # roots that never came
-                del failed_child[next(iter(failed_child))]
-            event["error"] = error  # its stack trace is in the span's exception event
-        if "gen_ai.tool.name" in found:
-            tool = value_of(found, "gen_ai.tool.name")
-            if type(tool) is str:
-                event["tool_name"] = tool
-                event["arguments"] = json_or_text(
-                    value_of(found, "gen_ai.tool.call.arguments"))
-                event["result"] = json_or_text(value_of(found, "gen_ai.tool.call.result"))
-        if events:
-            event["span_events"] = events
-        lines.add(complete + b"," + encode(event)[1:] if event else complete + b"}",
-                  LogEvent("step_complete", execution_id, end_ns / 1_000_000_000, name,
-                           duration_ns / 1_000_000, error=event.get("error"),
-                           input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=price,
-                           span_status="error" if failed else "ok",
-                           step_id=step_text, parent_step_id=parent_text))
+        failed, error, traceback, events = span_failure(span, found)
+        self._root_lines(execution_id, span, values_of(found), service, hexlify(span_id),
+                         start_ns, end_ns, failed, error, traceback, events, lines)
 
     def _root_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
                     service: Any, step_id: bytes, start_ns: int, end_ns: int, failed: bool,
                     error: str | None, traceback: str | None,
                     events: list[dict[str, Any]], lines: EventLines) -> None:
         """A root span's lines: the execution's start, its error if it failed, its end."""
-        encode = _encode
         start, end = start_ns * NANOS, end_ns * NANOS
         duration_ms = max(end_ns - start_ns, 0) / 1e6
         root_id = step_id.decode()
@@ -404,16 +295,6 @@ class SpanReader:
                            status=status, sampling=sampling, step_id=root_id))
 
 
-def _number(value: int | None) -> bytes:
-    return b"null" if value is None else b"%d" % value
-
-
 def _text(value: Any) -> str | None:
     return value if type(value) is str and value else None
 
-
-def _exception_text(attrs: dict[str, Any]) -> str:
-    kind, message = attrs.get("exception.type"), attrs.get("exception.message")
-    if type(kind) is str and type(message) is str:
-        return f"{kind}: {message}"
-    return str(message if message is not None else kind or "exception")

@@ -1,0 +1,169 @@
+"""A step span's two event lines (`step_start`, `step_complete`), written for speed.
+
+Every span but a trace's root passes here, so this is the receiver's hot path
+(bench/otlp.py): each protobuf field read builds a Python object, and so does each
+call, tuple and format, so the lines are written with as few of them as the span
+allows. What the lines say is in `wftui.core.spans`' module doc.
+"""
+
+from __future__ import annotations
+
+from binascii import hexlify
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from wftui.core.event_lines import EventLines
+from wftui.core.otlp_values import attributes_of
+from wftui.core.parse import LogEvent
+from wftui.core.span_fields import Found, cost, count_of, json_or_text, step_type, text_of, value_of
+
+if TYPE_CHECKING:
+    from wftui.core.spans import SpanReader
+
+STATUS_ERROR = 2
+NANOS = 1e-9
+# A span's two lines, written by %-formatting (a dict and a dumps each cost twice as
+# much); strings go in through msgspec (escaped). An LLM step's completion has its
+# own template (model, tokens, cost) rather than a second format and a concatenation.
+STEP_START = (b'{"event":"step_start","execution_id":%b,"timestamp":%d.%09d,"step_name":%b,'
+              b'"step_type":%b,"step_id":"%b","parent_step_id":"%b"}')
+STEP_COMPLETE = (b'{"event":"step_complete","execution_id":%b,"timestamp":%d.%09d,'
+                 b'"step_name":%b,"step_type":%b,"duration_ms":%d.%06d,"step_id":"%b",'
+                 b'"parent_step_id":"%b","span_status":"%b"')
+LLM_COMPLETE = STEP_COMPLETE + b',"model":%b,"input_tokens":%b,"output_tokens":%b,"cost_usd":%b'
+NULL = b"null"
+# Lines are kept (each execution's raw lines): msgspec's bytes are allocated at their
+# size, orjson's are not, and keeping those cost ~3 us each (measured, bench/otlp.py).
+encode = msgspec.json.Encoder().encode
+
+
+def span_events(span: Any) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """The span's events (time, name, attributes), and its first exception event's."""
+    events: list[dict[str, Any]] = []
+    exception: dict[str, Any] | None = None
+    for item in span.events:
+        attrs = attributes_of(item.attributes)
+        events.append({"name": item.name, "timestamp": item.time_unix_nano * NANOS,
+                       "attributes": attrs})
+        if exception is None and item.name == "exception":
+            exception = attrs
+    return events, exception
+
+
+def exception_text(attrs: dict[str, Any]) -> str:
+    """An exception event's one-line error: `type: message`, or what it says."""
+    kind, message = attrs.get("exception.type"), attrs.get("exception.message")
+    if type(kind) is str and type(message) is str:
+        return f"{kind}: {message}"
+    return str(message if message is not None else kind or "exception")
+
+
+def span_failure(span: Any, found: Found) -> tuple[bool, str | None, str | None,
+                                                   list[dict[str, Any]]]:
+    """(failed, error, traceback, events) of a span: failed when its status is ERROR or
+    it says `success = false`; the error from `error`, else its exception event, else
+    the status message. A string, bool or int field reads as ""/False/0 when the value
+    is of another type: only then is the value's type asked."""
+    kv = found.get("success")
+    failed = ((span.HasField("status") and span.status.code == STATUS_ERROR)
+              or (kv is not None and not kv.value.bool_value
+                  and kv.value.WhichOneof("value") == "bool_value"))
+    error = traceback = None
+    events: list[dict[str, Any]] = []
+    if span.events:
+        events, exception = span_events(span)
+        if exception is not None:
+            error = exception_text(exception)
+            stack = exception.get("exception.stacktrace")
+            traceback = stack if type(stack) is str else None
+    if failed:
+        error = (text_of(found, "error") or error or span.status.message
+                 or "span status ERROR")
+    return failed, error, traceback, events
+
+
+def _count(found: Found, key: str) -> int | None:
+    """A token count: the int field read inline, its type asked only when it reads 0."""
+    kv = found.get(key)
+    if kv is None:
+        return None
+    count: int = kv.value.int_value
+    return count if count > 0 else count_of(found, key)
+
+
+def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
+               found: Found, span_id: bytes, parent: bytes, start_ns: int, end_ns: int,
+               lines: EventLines) -> None:
+    """A step span's `step_start` and `step_complete` lines, each with the event it
+    says (`EventLines`: the ledger does not decode them again). `quoted` is the
+    execution id as JSON; the span's ids and times were read by `read_traces`."""
+    failed, error, _, events = span_failure(span, found)
+    duration_ns = end_ns - start_ns
+    if duration_ns < 0:
+        duration_ns = 0
+    step_id = hexlify(span_id)
+    parent_id = hexlify(parent)
+    step_text = step_id.decode()
+    parent_text = parent_id.decode()
+    name = span.name
+    get = found.get
+    kv = get("step_type")
+    kind = encode((kv.value.string_value if kv is not None else "")
+                  or step_type(found, span))
+    quoted_name = encode(name)
+    # A start and a completion, as a logged step: the ledger counts and pairs it.
+    # Times as exact decimals from the integer nanoseconds: no float repr; the events'
+    # times as the lines' decimals read back (int / int rounds once, as parsing does).
+    lines.add(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), quoted_name,
+                            kind, step_id, parent_id),
+              LogEvent("step_start", execution_id, start_ns / 1_000_000_000, name,
+                       step_id=step_text, parent_step_id=parent_text))
+    # Text read inline: most spans of an LLM workflow pass here.
+    kv = get("gen_ai.response.model")
+    model = kv.value.string_value if kv is not None else ""
+    if not model:
+        kv = get("gen_ai.request.model")
+        model = kv.value.string_value if kv is not None else ""
+    status = b"error" if failed else b"ok"
+    tokens_in = tokens_out = price = None
+    if model:
+        tokens_in = _count(found, "gen_ai.usage.input_tokens")
+        tokens_out = _count(found, "gen_ai.usage.output_tokens")
+        prices = reader.prices
+        price = cost(prices, model, tokens_in, tokens_out) if prices else None
+        complete = LLM_COMPLETE % (
+            quoted, *divmod(end_ns, 1_000_000_000), quoted_name, kind,
+            *divmod(duration_ns, 1_000_000), step_id, parent_id, status, encode(model),
+            NULL if tokens_in is None else b"%d" % tokens_in,
+            NULL if tokens_out is None else b"%d" % tokens_out,
+            NULL if price is None else encode(price))
+    else:
+        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), quoted_name,
+                                    kind, *divmod(duration_ns, 1_000_000), step_id,
+                                    parent_id, status)
+    event: dict[str, Any] | None = None  # what else the completion says, if anything
+    if failed:
+        failed_child = reader.failed_child
+        failed_child[span.trace_id] = name
+        if len(failed_child) > reader.max_traces:  # roots that never came
+            del failed_child[next(iter(failed_child))]
+        event = {"error": error}  # its stack trace is in the span's exception event
+    if "gen_ai.tool.name" in found:
+        tool = value_of(found, "gen_ai.tool.name")
+        if type(tool) is str:
+            if event is None:
+                event = {}
+            event["tool_name"] = tool
+            event["arguments"] = json_or_text(value_of(found, "gen_ai.tool.call.arguments"))
+            event["result"] = json_or_text(value_of(found, "gen_ai.tool.call.result"))
+    if events:
+        if event is None:
+            event = {}
+        event["span_events"] = events
+    lines.add(complete + b"," + encode(event)[1:] if event else complete + b"}",
+              LogEvent("step_complete", execution_id, end_ns / 1_000_000_000, name,
+                       duration_ns / 1_000_000, error=error if failed else None,
+                       input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=price,
+                       span_status="error" if failed else "ok",
+                       step_id=step_text, parent_step_id=parent_text))
