@@ -203,7 +203,7 @@ def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Led
     children: list[Child] = []
     try:
         for part in parts[1:]:
-            children.append(_start_child(path, fd, part, ledger, children))
+            _start_child(path, fd, part, ledger, children)
         first = _read_part(path, fd, parts[0], 0, ledger)
         lines, skipped, lines_before = first.lines, first.skipped_long_lines, \
             first.last_lineno
@@ -244,42 +244,52 @@ def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Led
 _HELD_DURING_FORK = {signal.SIGTERM, signal.SIGHUP, signal.SIGINT}
 
 
-def fork_reader() -> int:
+def fork_reader(started: Callable[[int], object] | None = None) -> int:
     """os.fork() with the ending signals held until it has returned (in both processes);
-    a signal sent meanwhile is delivered right after, in plain Python code."""
+    a signal sent meanwhile is delivered right after, in plain Python code.
+
+    `started(pid)` runs in the parent before the signals are let through: a reader the
+    parent has not yet written down when the signal ends it would be left behind (seen
+    when the reader was stopped before it could ask to die with its parent)."""
     held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_DURING_FORK)
     try:
-        return os.fork()
+        pid = os.fork()
+        if pid and started is not None:
+            started(pid)
+        return pid
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 def _start_child(path: str, fd: int, part: tuple[int, int], ledger: Ledger,
-                 children: list[Child]) -> Child:
-    """Fork a reader for `part`; (None, -1, part) when no process can be started."""
+                 children: list[Child]) -> None:
+    """Fork a reader for `part` and add it to `children`; (None, -1, part) when no
+    process can be started (the part is then read here)."""
     try:
         readable, writable = os.pipe()
     except OSError:  # no descriptors left: this one reads the part itself
-        return None, -1, part
+        children.append((None, -1, part))
+        return
     parent = os.getpid()
+    earlier = list(children)
     try:
-        pid = fork_reader()
+        pid = fork_reader(lambda pid: children.append((pid, readable, part)))
     except OSError:  # no processes left: likewise
         os.close(readable)
         os.close(writable)
-        return None, -1, part
+        children.append((None, -1, part))
+        return
     if pid == 0:  # the child: read its part, hand it back, and leave at once
         try:
             _die_with(parent)
             os.close(readable)
-            for _, other, _ in children:
+            for _, other, _ in earlier:
                 if other >= 0:
                     os.close(other)  # else the parent's reads of earlier pipes wait
             _child(path, fd, part, ledger, writable)
         finally:
             os._exit(1)  # never back into the parent's code, whatever happened
     os.close(writable)
-    return pid, readable, part
 
 
 def _kill(pid: int) -> None:
