@@ -47,7 +47,7 @@ from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, LineSplitte
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource
 from wftui.sources.progress import Progress
-from wftui.sources.split import PartRead, plan_parts, usable_cpus
+from wftui.sources.split import PartRead, collector_paused, plan_parts, usable_cpus
 
 __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
            "keep_lines", "plan_catch_up", "read_backlog"]
@@ -56,10 +56,11 @@ __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up"
 MIN_PART_BYTES: int | None = None
 # The biggest part: a reader holds its part's summaries until the monitor has merged
 # every part before it, so a big file is cut in more parts than there are cores, and
-# no more readers than cores run at once (a 5M-line log: 16 parts, 2 at a time).
-# Smaller parts also let the monitor merge one part while the next ones are read
-# (only the last part's merge waits at the end): a 1M-line log is cut in 4.
-MAX_PART_BYTES = 64 << 20
+# no more readers than cores read at once (a 5M-line log: 40 parts, 2 at a time).
+# Small parts keep every core busy: the next reader starts as soon as one has read its
+# part, while this process merges it, and only the last part's merge waits at the end
+# (a 1M-line log in 3 parts left one core idle for a third of the read).
+MAX_PART_BYTES = 24 << 20
 
 
 @dataclass
@@ -156,13 +157,23 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             progress.add(read_bytes, lines)
             firsts.note(chunk_start)
 
+        started = min(plan.readers, len(plan.parts))
+
+        def start_more() -> None:
+            """A reader has read its part (its pieces come): the next one starts now,
+            not once they are merged, so the cores read while this process merges."""
+            nonlocal started
+            if started < len(plan.parts) and not stop.is_set():
+                start_next(started)
+                started += 1
+
         for index, part in enumerate(plan.parts):
             pid, readable = children[index]
             received = None
             if pid is not None:
                 try:
                     received = _receive(readable, ledger, lock, lines_before,
-                                        firsts.offsets, stop, notify)
+                                        firsts.offsets, stop, notify, start_more)
                 finally:
                     os.close(readable)
                     children[index] = (pid, -1)
@@ -171,8 +182,9 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                 children[index] = (None, -1)
             if stop.is_set():
                 return False
-            if index + plan.readers < len(plan.parts):
-                start_next(index + plan.readers)  # the next wave, a part at a time
+            while (started < min(index + 1 + plan.readers, len(plan.parts))
+                   and not stop.is_set()):
+                start_more()  # its reader never started, or died before its pieces
             if received is None:  # never started, or died before its first piece
                 firsts._seq = ledger.kept._seq
                 received = read_part(fd, part, lines_before, ingest, count, stop)
@@ -181,11 +193,13 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             lines += received.lines
             lines_before = received.last_lineno
             # Only where retained executions began matters (step 2 starts at the
-            # oldest): the others' offsets would cost ~100 bytes per execution of the log.
+            # oldest): the others' offsets would cost ~100 bytes per execution of the log,
+            # so they are dropped whenever they outnumber the retained ones.
             with lock:
                 retained = ledger.executions
-                firsts.offsets = {execution_id: offset for execution_id, offset
-                                  in firsts.offsets.items() if execution_id in retained}
+                if len(firsts.offsets) > 2 * len(retained):
+                    firsts.offsets = {execution_id: offset for execution_id, offset
+                                      in firsts.offsets.items() if execution_id in retained}
     finally:
         for pid, readable in children:
             if readable >= 0:
@@ -220,8 +234,10 @@ def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: i
 
 def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
              firsts: dict[str, int], stop: threading.Event,
-             notify: Callable[[], None]) -> PartRead | None:
+             notify: Callable[[], None], read_done: Callable[[], None] = lambda: None
+             ) -> PartRead | None:
     """Merge a reader's pieces as they arrive; what it read, or None when nothing came.
+    `read_done` is called when the first piece came (the reader has read its part).
     Raises CatchUpLost when the pieces stop before the end."""
     merge: PartMerge | None = None
     got_any = False
@@ -241,6 +257,8 @@ def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
             for execution_id, offset in value.items():
                 firsts.setdefault(execution_id, offset)  # an earlier part saw it first
             continue
+        if kind == "head":
+            read_done()
         with lock:
             if kind == "head":
                 merge = PartMerge(ledger, value, lines_before)
@@ -284,7 +302,9 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
     plan = plan_catch_up(tailer)
     if plan is not None:
         try:
-            if not catch_up(plan, tailer, ledger, lock, progress, stop, notify):
+            with collector_paused():
+                caught_up = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
+            if not caught_up:
                 return
             progress.finish()
             return

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import pickle
 import signal
@@ -74,6 +75,21 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger],
             finally:
                 os.close(opened)
     return ledger, _read(paths, ledger, prices)
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic collector off while parts are merged: merging makes hundreds of
+    thousands of containers that hold no cycles, and the collector's passes over them
+    (and over the ledger they join) took more than half of unpickling them (measured:
+    0.19 s against 0.07 s for 42k summaries). Back to what it was after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def usable_cpus() -> int:

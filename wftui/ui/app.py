@@ -22,7 +22,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from rich.console import RenderableType
-from rich.traceback import Traceback
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -184,6 +183,8 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
         """An unexpected error ends the app with one line (`crash_line`, printed by the
         CLI) and the traceback in a file, instead of a full-screen traceback dump."""
         if os.environ.get("WFTUI_DEBUG"):  # a developer wants the whole traceback
+            from rich.traceback import Traceback  # only then: a tenth of a second at start
+
             self.exit(return_code=1, message=Traceback.from_exception(
                 type(error), error, error.__traceback__))
             return
