@@ -138,6 +138,7 @@ class LiveMonitor:
     async def _read_files(self) -> None:
         """Catch up on what the files hold (in parts when one is big), then follow."""
         from wftui.sources.catchup import read_backlog
+        from wftui.sources.split import give_back_freed_memory
 
         assert self.tailer is not None and self._stop is not None
         if self.progress is not None:
@@ -154,6 +155,7 @@ class LiveMonitor:
             await asyncio.to_thread(self.history.judge_backlog)
             self.judged = True
             self._changed()
+            give_back_freed_memory()  # what judging along the log used for a while
         from wftui.sources.filefollow import follow
 
         await follow(self.tailer, self._ingest, self._stop)

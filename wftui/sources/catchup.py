@@ -47,7 +47,13 @@ from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, LineSplitte
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource
 from wftui.sources.progress import Progress
-from wftui.sources.split import PartRead, collector_paused, plan_parts, usable_cpus
+from wftui.sources.split import (
+    PartRead,
+    collector_paused,
+    give_back_freed_memory,
+    plan_parts,
+    usable_cpus,
+)
 
 __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
            "keep_lines", "plan_catch_up", "read_backlog"]
@@ -307,6 +313,7 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
             if not caught_up:
                 return
             progress.finish()
+            give_back_freed_memory()  # the merged parts' summaries, mostly
             return
         except (CatchUpLost, OSError):
             if stop.is_set():

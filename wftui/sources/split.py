@@ -92,6 +92,14 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def give_back_freed_memory() -> None:
+    """Hand the memory freed after a big read back to the system (glibc only). The C
+    allocator keeps freed blocks for reuse: after catching up on a 5M-line log the
+    monitor held 28 MB it no longer used, and 39 MB more after judging the backlog."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
