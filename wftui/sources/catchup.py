@@ -37,6 +37,7 @@ from wftui.core.ledger import Ledger
 from wftui.core.ledger_merge import PartMerge
 from wftui.sources.catchup_lines import keep_lines
 from wftui.sources.catchup_readers import (
+    CatchUpLost,
     Child,
     FirstSeen,
     next_piece,
@@ -118,10 +119,6 @@ def _after_last_newline(fd: int, size: int) -> int:
             return start + found + 1
         position = start
     return 0
-
-
-class CatchUpLost(Exception):
-    """The file changed while read in parts, or a reader ended half-way: read it again."""
 
 
 def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: threading.Lock,

@@ -136,7 +136,7 @@ def plan_parts(fd: int, cpus: int, min_part_bytes: int | None = None
     # piece while that part's process pickles the next (measured: best at 1:1).
     cuts = [0]
     for index in range(1, count):
-        cut = _line_start_after(fd, size * index // count, size)
+        cut = line_start_after(fd, size * index // count, size)
         if cut is None or cut >= size:
             break
         if cut - cuts[-1] >= min_bytes // 2:  # a huge line can swallow a whole part
@@ -146,7 +146,7 @@ def plan_parts(fd: int, cpus: int, min_part_bytes: int | None = None
     return list(zip(cuts, [*cuts[1:], size], strict=True))
 
 
-def _line_start_after(fd: int, pos: int, size: int) -> int | None:
+def line_start_after(fd: int, pos: int, size: int) -> int | None:
     """The offset just after the first newline at or after ``pos`` (None: there is none)."""
     while pos < size:
         data = os.pread(fd, CHUNK_BYTES, pos)
