@@ -12,7 +12,8 @@ their summaries took longer than reading half the file), so the read goes in two
 2. The ledger then knows which executions it retains; the file is read again from
    where the oldest of them began, and their lines, only theirs, are kept. That is
    the newest part of the file, and a read that decodes of each line no more than
-   whose it is (`wftui.sources.catchup_lines`).
+   whose it is (`wftui.sources.catchup_lines`); a big one is cut in two, a forked
+   helper saying whose each line of the newer half is.
 
 The read stops at the last newline present when it began (a line being written is left
 to the tailer); the tailer then carries on from there, numbering lines on. Progress
