@@ -249,3 +249,38 @@ def test_the_second_read_keeps_the_lines_the_ledger_counts(tmp_path: Path,
             mine = ledger.executions[execution_id]
             assert mine.raw == execution.raw and execution.raw, (log.name, execution_id)
             assert mine.raw_dropped == execution.raw_dropped == 0
+
+
+def test_a_stop_during_the_second_read_ends_its_helper(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    import os
+    import time
+
+    path = tmp_path / "old.log"
+    write_log(path, 400)
+    ledger = read_in_one_go(path, 100)
+    monkeypatch.setattr(catchup_lines, "SPLIT_MIN_BYTES", 1 << 10)
+    monkeypatch.setattr(catchup_lines, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(catchup_lines, "_owners", lambda *_: time.sleep(600))  # stuck
+    forked: list[int] = []
+    fork = catchup_lines.fork_reader
+
+    def noted_fork() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(catchup_lines, "fork_reader", noted_fork)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()  # the monitor is told to stop meanwhile
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert not catchup_lines.keep_lines(fd, 0, path.stat().st_size, ledger,
+                                            threading.Lock(), stop)
+    finally:
+        os.close(fd)
+    assert len(forked) == 1
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left behind
+        os.kill(forked[0], 0)

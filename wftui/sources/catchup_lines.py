@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import select
 import signal
 import struct
 import threading
@@ -81,7 +82,9 @@ def keep_lines(fd: int, start: int, stop: int, ledger: Ledger, lock: threading.L
             return False
         if helper is None:
             return True
-        owners = helper.answer()
+        owners = helper.answer(stop_reading)
+        if stop_reading.is_set():
+            return False
         if owners is None:  # the helper failed: its half is read here (slower, same lines)
             return _keep(fd, cut, stop, retained.get, lock, stop_reading, decode,
                          odd_shape)
@@ -205,13 +208,24 @@ class _Helper:
         os.close(writable)
         return cls(pid, readable, cut)
 
-    def answer(self) -> array | None:
-        """Its answer, one entry per line (None when it failed)."""
-        with os.fdopen(self.readable, "rb") as pipe:
-            self.readable = -1
-            data = pipe.read()
+    def answer(self, stop_reading: threading.Event) -> array | None:
+        """Its answer, one entry per line (None when it failed, or when stopped: a
+        stop does not wait for it)."""
+        pieces = []
+        while True:
+            if stop_reading.is_set():
+                return None
+            ready, _, _ = select.select([self.readable], [], [], 0.1)
+            if ready:
+                piece = os.read(self.readable, 1 << 20)
+                if not piece:
+                    break
+                pieces.append(piece)
+        os.close(self.readable)
+        self.readable = -1
         os.waitpid(self.pid, 0)
         self.pid = 0
+        data = b"".join(pieces)
         if len(data) < _COUNT.size:
             return None
         owners = array(OWNERS)
