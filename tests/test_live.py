@@ -1,4 +1,5 @@
-"""The live engine: thresholds are judged on the configured window, whatever is shown."""
+"""The live engine: thresholds are judged on the configured window, whatever is shown;
+partial figures while the backlog is read."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import wait_for
+from wftui import live
 from wftui.config import Settings
 from wftui.core.thresholds import FIRING
 from wftui.live import LiveMonitor
@@ -44,3 +48,38 @@ def test_browsing_another_window_neither_clears_nor_fires_an_alert(tmp_path: Pat
         assert all(alert.cleared_at is None for alert in shown.alerts)
     finally:
         monitor.stop()
+
+
+def test_while_reading_partial_figures_are_reused_with_fresh_progress(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stamps = [f"2026-03-01T09:00:0{n}" for n in range(6)]
+    raw = [json.dumps({"event": "workflow_complete", "execution_id": f"run-{n}",
+                       "status": "success", "timestamp": stamp}).encode()
+           for n, stamp in enumerate(stamps)]
+    path = tmp_path / "app.log"
+    path.write_bytes(b"\n".join(raw) + b"\n")
+    monitor = LiveMonitor(Settings(), [str(path)])  # not started: nothing read yet
+    assert monitor.reading and monitor.progress is not None
+    clock = [1000.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])
+    first = monitor.snapshot()
+    assert first.executions["total"] == 0 and first.reading is not None
+    # Read meanwhile, as the catch-up reads: three executions, their bytes counted.
+    monitor.ledger.ingest_lines(str(path), 1, raw[:3])
+    monitor.progress.add(300, 3)
+    clock[0] += 1.0
+    again = monitor.snapshot()
+    assert again.executions["total"] == 0  # the figures of a second ago ...
+    assert again.reading is not None and again.reading["lines"] == 3  # ... progress now
+    # New metrics are news: the figures are computed again at once.
+    monitor._metrics_updated()
+    assert monitor.snapshot().executions["total"] == 3
+    monitor.ledger.ingest_lines(str(path), 4, raw[3:5])
+    clock[0] += live.PARTIAL_FIGURES_S - 0.5
+    assert monitor.snapshot().executions["total"] == 3
+    clock[0] += 0.5  # PARTIAL_FIGURES_S after the last computation
+    assert monitor.snapshot().executions["total"] == 5
+    monitor.ledger.ingest_lines(str(path), 6, raw[5:])
+    monitor.progress.finish()  # the whole backlog read: every snapshot is fresh
+    done = monitor.snapshot()
+    assert done.executions["total"] == 6 and done.reading is None

@@ -21,7 +21,7 @@ from wftui.config import Settings
 from wftui.core.figures import log_figures
 from wftui.core.ledger import Ledger
 from wftui.live import LiveMonitor
-from wftui.sources import catchup
+from wftui.sources import catchup, catchup_lines
 from wftui.sources.files import FileTailer
 
 T0 = datetime(2026, 3, 1, 9, 0)
@@ -74,11 +74,30 @@ def small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catchup, "usable_cpus", lambda: 3)
 
 
+@pytest.fixture(params=["in one go", "in halves", "in halves, the helper dies"])
+def second_read(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The second read (the retained executions' lines) here alone, or cut in two with
+    a forked helper saying whose the newer half's lines are (if it dies, its half is
+    read here)."""
+    if request.param == "in one go":
+        monkeypatch.setattr(catchup_lines, "SPLIT_MIN_BYTES", 1 << 40)
+        return str(request.param)
+    monkeypatch.setattr(catchup_lines, "SPLIT_MIN_BYTES", 1 << 10)
+    monkeypatch.setattr(catchup_lines, "usable_cpus", lambda: 2)
+    if request.param.endswith("dies"):
+        def dies(*_: Any) -> None:
+            raise MemoryError("the helper's end")
+
+        monkeypatch.setattr(catchup_lines, "_owners", dies)
+    return str(request.param)
+
+
 @pytest.mark.parametrize(("retention", "max_part", "parts"),
                          [(25, None, 3), (100_000, None, 3), (25, 200 << 10, 6)])
 def test_parts_hold_what_one_go_holds(tmp_path: Path, small_parts: None, retention: int,
                                       max_part: int | None, parts: int,
-                                      monkeypatch: pytest.MonkeyPatch) -> None:
+                                      monkeypatch: pytest.MonkeyPatch,
+                                      second_read: str) -> None:
     if max_part is not None:  # more parts than readers: they run in waves of 3
         monkeypatch.setattr(catchup, "MAX_PART_BYTES", max_part)
     path = tmp_path / "old.log"
@@ -191,7 +210,8 @@ def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,
 
 
 def test_the_second_read_keeps_the_lines_the_ledger_counts(tmp_path: Path,
-                                                           small_parts: None) -> None:
+                                                           small_parts: None,
+                                                           second_read: str) -> None:
     """Odd lines (malformed, odd types, no execution_id, a nested execution_id) and a
     log read through a [logs] mapping: the lines kept are those reading in one go keeps."""
     from wftui.core.mapping import build_mapping
@@ -229,3 +249,38 @@ def test_the_second_read_keeps_the_lines_the_ledger_counts(tmp_path: Path,
             mine = ledger.executions[execution_id]
             assert mine.raw == execution.raw and execution.raw, (log.name, execution_id)
             assert mine.raw_dropped == execution.raw_dropped == 0
+
+
+def test_a_stop_during_the_second_read_ends_its_helper(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    import os
+    import time
+
+    path = tmp_path / "old.log"
+    write_log(path, 400)
+    ledger = read_in_one_go(path, 100)
+    monkeypatch.setattr(catchup_lines, "SPLIT_MIN_BYTES", 1 << 10)
+    monkeypatch.setattr(catchup_lines, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(catchup_lines, "_owners", lambda *_: time.sleep(600))  # stuck
+    forked: list[int] = []
+    fork = catchup_lines.fork_reader
+
+    def noted_fork() -> int:
+        pid = fork()
+        if pid:
+            forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(catchup_lines, "fork_reader", noted_fork)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()  # the monitor is told to stop meanwhile
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assert not catchup_lines.keep_lines(fd, 0, path.stat().st_size, ledger,
+                                            threading.Lock(), stop)
+    finally:
+        os.close(fd)
+    assert len(forked) == 1
+    with pytest.raises(ProcessLookupError):  # killed and reaped, not left behind
+        os.kill(forked[0], 0)

@@ -373,3 +373,22 @@ def test_a_check_stopped_while_reading_in_parts_leaves_no_reader(
         told = check.stderr.read()
         check.stderr.close()
     assert b"Traceback" not in told
+
+
+def _resident_mb() -> int:
+    with open(f"/proc/{os.getpid()}/smaps_rollup") as rollup:
+        return next(int(row.split()[1]) // 1024 for row in rollup if row.startswith("Rss:"))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim")
+def test_memory_freed_after_a_big_read_goes_back_to_the_system() -> None:
+    # ~200 MB in blocks the C allocator keeps in its heap once freed (too small for
+    # their own mappings), with one block in 50 still alive so the heap cannot shrink
+    # from its top by itself.
+    blocks = [bytes(4000) + bytes([n % 256]) for n in range(50_000)]
+    alive = blocks[::50]
+    del blocks
+    before = _resident_mb()
+    split.give_back_freed_memory()
+    assert _resident_mb() < before - 100
+    assert len(alive) == 1000

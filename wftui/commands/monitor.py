@@ -56,13 +56,18 @@ def with_replay_flags(settings: Settings, options: argparse.Namespace) -> Settin
 def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:
     """The LiveMonitor for these options; bad URLs or config end with one line, exit 2."""
     from wftui.live import LiveMonitor
-    from wftui.sources.connect import metric_family
     from wftui.sources.otlp.options import receiver_from
 
     try:
         interval = parse_duration(options.interval, "--interval") if options.interval else None
-        family = metric_family(settings, options.metrics, options.prometheus,
-                               health_urls=options.health, interval=interval)
+        family = None
+        if options.metrics or options.prometheus:
+            # Only then: the scrapers' imports (httpx, prometheus_client) cost a tenth
+            # of a second before the first screen.
+            from wftui.sources.connect import metric_family
+
+            family = metric_family(settings, options.metrics, options.prometheus,
+                                   health_urls=options.health, interval=interval)
         receiver = receiver_from(options, settings)
     except ConfigError as error:
         fail(str(error))

@@ -12,7 +12,8 @@ their summaries took longer than reading half the file), so the read goes in two
 2. The ledger then knows which executions it retains; the file is read again from
    where the oldest of them began, and their lines, only theirs, are kept. That is
    the newest part of the file, and a read that decodes of each line no more than
-   whose it is (`wftui.sources.catchup_lines`).
+   whose it is (`wftui.sources.catchup_lines`); a big one is cut in two, a forked
+   helper saying whose each line of the newer half is.
 
 The read stops at the last newline present when it began (a line being written is left
 to the tailer); the tailer then carries on from there, numbering lines on. Progress
@@ -37,6 +38,7 @@ from wftui.core.ledger import Ledger
 from wftui.core.ledger_merge import PartMerge
 from wftui.sources.catchup_lines import keep_lines
 from wftui.sources.catchup_readers import (
+    CatchUpLost,
     Child,
     FirstSeen,
     next_piece,
@@ -47,7 +49,13 @@ from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, LineSplitte
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource
 from wftui.sources.progress import Progress
-from wftui.sources.split import PartRead, plan_parts, usable_cpus
+from wftui.sources.split import (
+    PartRead,
+    collector_paused,
+    give_back_freed_memory,
+    plan_parts,
+    usable_cpus,
+)
 
 __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
            "keep_lines", "plan_catch_up", "read_backlog"]
@@ -56,10 +64,11 @@ __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up"
 MIN_PART_BYTES: int | None = None
 # The biggest part: a reader holds its part's summaries until the monitor has merged
 # every part before it, so a big file is cut in more parts than there are cores, and
-# no more readers than cores run at once (a 5M-line log: 16 parts, 2 at a time).
-# Smaller parts also let the monitor merge one part while the next ones are read
-# (only the last part's merge waits at the end): a 1M-line log is cut in 4.
-MAX_PART_BYTES = 64 << 20
+# no more readers than cores read at once (a 5M-line log: 40 parts, 2 at a time).
+# Small parts keep every core busy: the next reader starts as soon as one has read its
+# part, while this process merges it, and only the last part's merge waits at the end
+# (a 1M-line log in 3 parts left one core idle for a third of the read).
+MAX_PART_BYTES = 24 << 20
 
 
 @dataclass
@@ -113,10 +122,6 @@ def _after_last_newline(fd: int, size: int) -> int:
     return 0
 
 
-class CatchUpLost(Exception):
-    """The file changed while read in parts, or a reader ended half-way: read it again."""
-
-
 def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
              progress: Progress, stop: threading.Event,
              notify: Callable[[], None] = lambda: None) -> bool:
@@ -156,13 +161,23 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             progress.add(read_bytes, lines)
             firsts.note(chunk_start)
 
+        started = min(plan.readers, len(plan.parts))
+
+        def start_more() -> None:
+            """A reader has read its part (its pieces come): the next one starts now,
+            not once they are merged, so the cores read while this process merges."""
+            nonlocal started
+            if started < len(plan.parts) and not stop.is_set():
+                start_next(started)
+                started += 1
+
         for index, part in enumerate(plan.parts):
             pid, readable = children[index]
             received = None
             if pid is not None:
                 try:
                     received = _receive(readable, ledger, lock, lines_before,
-                                        firsts.offsets, stop, notify)
+                                        firsts.offsets, stop, notify, start_more)
                 finally:
                     os.close(readable)
                     children[index] = (pid, -1)
@@ -171,8 +186,9 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                 children[index] = (None, -1)
             if stop.is_set():
                 return False
-            if index + plan.readers < len(plan.parts):
-                start_next(index + plan.readers)  # the next wave, a part at a time
+            while (started < min(index + 1 + plan.readers, len(plan.parts))
+                   and not stop.is_set()):
+                start_more()  # its reader never started, or died before its pieces
             if received is None:  # never started, or died before its first piece
                 firsts._seq = ledger.kept._seq
                 received = read_part(fd, part, lines_before, ingest, count, stop)
@@ -181,11 +197,13 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             lines += received.lines
             lines_before = received.last_lineno
             # Only where retained executions began matters (step 2 starts at the
-            # oldest): the others' offsets would cost ~100 bytes per execution of the log.
+            # oldest): the others' offsets would cost ~100 bytes per execution of the log,
+            # so they are dropped whenever they outnumber the retained ones.
             with lock:
                 retained = ledger.executions
-                firsts.offsets = {execution_id: offset for execution_id, offset
-                                  in firsts.offsets.items() if execution_id in retained}
+                if len(firsts.offsets) > 2 * len(retained):
+                    firsts.offsets = {execution_id: offset for execution_id, offset
+                                      in firsts.offsets.items() if execution_id in retained}
     finally:
         for pid, readable in children:
             if readable >= 0:
@@ -220,8 +238,10 @@ def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: i
 
 def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
              firsts: dict[str, int], stop: threading.Event,
-             notify: Callable[[], None]) -> PartRead | None:
+             notify: Callable[[], None], read_done: Callable[[], None] = lambda: None
+             ) -> PartRead | None:
     """Merge a reader's pieces as they arrive; what it read, or None when nothing came.
+    `read_done` is called when the first piece came (the reader has read its part).
     Raises CatchUpLost when the pieces stop before the end."""
     merge: PartMerge | None = None
     got_any = False
@@ -241,6 +261,8 @@ def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
             for execution_id, offset in value.items():
                 firsts.setdefault(execution_id, offset)  # an earlier part saw it first
             continue
+        if kind == "head":
+            read_done()
         with lock:
             if kind == "head":
                 merge = PartMerge(ledger, value, lines_before)
@@ -284,9 +306,12 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
     plan = plan_catch_up(tailer)
     if plan is not None:
         try:
-            if not catch_up(plan, tailer, ledger, lock, progress, stop, notify):
+            with collector_paused():
+                caught_up = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
+            if not caught_up:
                 return
             progress.finish()
+            give_back_freed_memory()  # the merged parts' summaries, mostly
             return
         except (CatchUpLost, OSError):
             if stop.is_set():

@@ -26,6 +26,10 @@ from wftui.sources.split import PartRead, fork_reader
 COUNTER = struct.Struct("<qq")  # bytes read, lines read: one slot per reader
 
 
+class CatchUpLost(Exception):
+    """The file changed while read in parts, or a reader ended half-way: read it again."""
+
+
 def read_part(fd: int, part: tuple[int, int], lines_before: int,
                ingest: Callable[[int, list[bytes]], None],
                count: Callable[[int, int, int], None],

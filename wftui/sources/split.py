@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import pickle
 import signal
@@ -76,6 +77,29 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger],
     return ledger, _read(paths, ledger, prices)
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic collector off while parts are merged: merging makes hundreds of
+    thousands of containers that hold no cycles, and the collector's passes over them
+    (and over the ledger they join) took more than half of unpickling them (measured:
+    0.19 s against 0.07 s for 42k summaries). Back to what it was after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def give_back_freed_memory() -> None:
+    """Hand the memory freed after a big read back to the system (glibc only). The C
+    allocator keeps freed blocks for reuse: after catching up on a 5M-line log the
+    monitor held 28 MB it no longer used, and 39 MB more after judging the backlog."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to do
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def usable_cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
@@ -112,7 +136,7 @@ def plan_parts(fd: int, cpus: int, min_part_bytes: int | None = None
     # piece while that part's process pickles the next (measured: best at 1:1).
     cuts = [0]
     for index in range(1, count):
-        cut = _line_start_after(fd, size * index // count, size)
+        cut = line_start_after(fd, size * index // count, size)
         if cut is None or cut >= size:
             break
         if cut - cuts[-1] >= min_bytes // 2:  # a huge line can swallow a whole part
@@ -122,7 +146,7 @@ def plan_parts(fd: int, cpus: int, min_part_bytes: int | None = None
     return list(zip(cuts, [*cuts[1:], size], strict=True))
 
 
-def _line_start_after(fd: int, pos: int, size: int) -> int | None:
+def line_start_after(fd: int, pos: int, size: int) -> int | None:
     """The offset just after the first newline at or after ``pos`` (None: there is none)."""
     while pos < size:
         data = os.pread(fd, CHUNK_BYTES, pos)

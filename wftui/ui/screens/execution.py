@@ -20,8 +20,6 @@ from textual.widgets import Static
 from wftui.config import Settings
 from wftui.core.steps import ExecutionDetail
 from wftui.live import LiveMonitor
-from wftui.ui.screens.compare import CompareScreen
-from wftui.ui.screens.replay import ReplayScreen
 from wftui.ui.widgets.keys_line import KeysLine
 from wftui.ui.widgets.step_tree import StepTree
 from wftui.view.text import clip, plain, safe
@@ -198,6 +196,9 @@ class ExecutionScreen(Screen[None]):
                             timeout=10)
                 self.action_compare()
 
+        # Loaded when first asked for: replaying (httpx) is not on the first screen.
+        from wftui.ui.screens.replay import ReplayScreen
+
         self.app.push_screen(ReplayScreen(self.detail, self.settings), replayed)
 
     def action_compare(self) -> None:
@@ -213,4 +214,6 @@ class ExecutionScreen(Screen[None]):
             self.notify("nothing to compare: this execution has no replay and is not one "
                         "(press r to replay it)", severity="warning")
             return
+        from wftui.ui.screens.compare import CompareScreen  # as ReplayScreen above
+
         self.app.push_screen(CompareScreen(self.monitor, left, right))
