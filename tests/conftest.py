@@ -1,7 +1,7 @@
 """Suite-wide test settings: fuzz depth, and a private home for every test.
 
-Fuzz depth: every property test runs ``FUZZ_EXAMPLES`` examples (default 100, enough to
-find the shallow cases on every run while the suite stays inside its time budget);
+Fuzz depth: every property test runs ``FUZZ_EXAMPLES`` examples (default 50, enough to
+find the shallow cases on every run while the suite stays inside its 2-minute budget);
 ``FUZZ_EXAMPLES=3000 python -m pytest tests/core/test_parse_fuzz.py`` digs deeper.
 Tests take their depth from this profile, so no test sets ``max_examples`` itself.
 """
@@ -18,7 +18,20 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-DEFAULT_FUZZ_EXAMPLES = 100
+DEFAULT_FUZZ_EXAMPLES = 50
+
+# Modules whose tests take 5-13 s of wall time, mostly waiting (a real Prometheus, a
+# terminal, a demo service, hooks that hang on purpose): run first, spread over the
+# workers, so that the run does not end with one worker on them while the others idle
+# (that tail was ~15 s of a 2-minute run). `--maxschedchunk 4` (pyproject.toml) makes
+# xdist hand them out a few at a time: by default each worker's first share is a quarter
+# of its tests in a row, and one worker got all of these.
+LONG_WAITS_FIRST = (
+    "tests/alerts/test_explain_metrics.py", "tests/ui/test_terminal.py",
+    "tests/sources/test_prometheus_server.py", "tests/ui/test_terminal_history.py",
+    "tests/alerts/test_watch_notify.py", "tests/demo/test_demo_incidents.py",
+    "tests/ui/test_terminal_dies.py",
+)
 
 
 def _fuzz_examples() -> int:
@@ -81,3 +94,8 @@ def pytest_configure(config: pytest.Config) -> None:
         for package in ("wftui", "demo"):
             compileall.compile_dir(root / package, quiet=1)
 
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long waits first (a stable sort: each module keeps its own order)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_WAITS_FIRST))

@@ -123,3 +123,30 @@ async def test_bad_template_is_a_warning_not_a_crash() -> None:
         assert any("active_workflows: bad template" in w for w in figures["warnings"])
     finally:
         await source.aclose()
+
+
+async def test_every_query_of_a_scrape_is_evaluated_at_the_servers_one_instant() -> None:
+    """Prometheus evaluates a query when it arrives: without a `time`, the ~20 queries of
+    one scrape could cover windows ending at different moments. The server's own clock
+    is asked first, and every query then names that instant."""
+    server_now = 1767268800.5
+    seen: list[tuple[str, str | None]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        query = request.url.params["query"]
+        seen.append((query, request.url.params.get("time")))
+        if query == "vector(time())":
+            return httpx.Response(200, json=vector(str(server_now)))
+        return httpx.Response(200, json=vector("0.5"))
+
+    source = PrometheusSource("http://prometheus.invalid:9090", MetricsSettings(), window_s=60)
+    await source._client.aclose()
+    source._client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    try:
+        await source.scrape_once()
+    finally:
+        await source.aclose()
+    assert seen[0] == ("vector(time())", None)
+    figures = seen[1:]
+    assert len(figures) > 10
+    assert {at for _, at in figures} == {"1767268800.500"}

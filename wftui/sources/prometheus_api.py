@@ -186,12 +186,17 @@ class PrometheusSource:
         self._duration: float | None = None
         self._series = 0
 
-    async def query(self, promql: str) -> tuple[list[tuple[dict, float | None]], list[str]]:
-        """Run one instant query; raises :class:`QueryError` with a one-line message."""
+    async def query(self, promql: str, at: float | None = None
+                    ) -> tuple[list[tuple[dict, float | None]], list[str]]:
+        """Run one instant query (at the server's `at`, else its now); raises
+        :class:`QueryError` with a one-line message."""
         endpoint = self.url.rstrip("/") + "/api/v1/query"
+        params = {"query": promql}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
         try:
             async with asyncio.timeout(self.settings.scrape_deadline):
-                response = await self._client.get(endpoint, params={"query": promql})
+                response = await self._client.get(endpoint, params=params)
         except TimeoutError:
             raise QueryError(f"no answer within {self.settings.scrape_deadline:g} s",
                              fatal=True) from None
@@ -208,7 +213,23 @@ class PrometheusSource:
                              fatal=response.status_code >= 500) from None
         return read_answer(response.status_code, payload)
 
-    async def _window_figures(self, window_s: float | None) -> tuple[dict, int]:
+    async def _server_now(self) -> float | None:
+        """The server's clock now (None: no usable answer).
+
+        Every query of one scrape is then evaluated at that instant. Prometheus evaluates
+        a query when it arrives, and the ~20 queries of a scrape, sent together, arrive
+        spread over a loaded moment: one snapshot's error rate and its breakdown could
+        cover windows ending up to a second apart. The server's clock, not ours: a
+        server whose clock is behind would be asked about its future."""
+        rows, _ = await self.query("vector(time())")
+        if len(rows) == 1:
+            now = rows[0][1]
+            if now is not None and math.isfinite(now) and now > 0:
+                return now
+        return None
+
+    async def _window_figures(self, window_s: float | None,
+                              at: float | None = None) -> tuple[dict, int]:
         """Figures for one window, and the number of series the queries returned."""
         q = self.queries
         names = self.settings.names
@@ -237,7 +258,7 @@ class PrometheusSource:
             except (KeyError, ValueError) as error:
                 failed += 1
                 warnings.append(f"query {key}: bad template ({clean_line(str(error))})")
-        answers = await asyncio.gather(*(self.query(p) for p in rendered.values()),
+        answers = await asyncio.gather(*(self.query(p, at) for p in rendered.values()),
                                        return_exceptions=True)
         results: dict[str, list[tuple[dict, float | None]]] = {}
         for key, answer in zip(rendered, answers, strict=True):
@@ -316,8 +337,9 @@ class PrometheusSource:
         self._attempts += 1
         try:
             series = 0
+            at = await self._server_now()
             for window in list(self._windows):
-                figures, count = await self._window_figures(window)
+                figures, count = await self._window_figures(window, at)
                 series += count
                 self._rounds[window] = _Round(figures, time.time())
         except QueryError as error:
