@@ -26,6 +26,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "silence": ("silence", "silence, acknowledge and list alerts"),
 }
 MONITOR = ("monitor", "the live monitor (default)")
+# Ingestion allocates and frees millions of small dicts; the default collector
+# thresholds make it rescan the ledger's long-lived objects over and over.
+GC_THRESHOLDS = (100_000, 50, 1000)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,9 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     name = args[0] if args and args[0] in COMMANDS else ""
     if name:
         args = args[1:]
-    # Ingestion allocates and frees millions of small dicts; the default collector
-    # thresholds make it rescan the ledger's long-lived objects over and over.
-    gc.set_threshold(100_000, 50, 1000)
+    gc.set_threshold(*GC_THRESHOLDS)
     # httpx imports its own command line (click, pygments, rich's progress and syntax)
     # when they are installed, as they are beside Textual: 50-130 ms of every start that
     # sends requests (watch, replay, the monitor), for a CLI wftui never calls. Marked
