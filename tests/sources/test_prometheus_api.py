@@ -4,6 +4,7 @@ and the HTTP statuses a live server rarely gives (through httpx.MockTransport)."
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import httpx
 import pytest
@@ -24,6 +25,16 @@ def vector(*values: str, label: str | None = None) -> dict:
     result = [{"metric": {"le": label} if label else {}, "value": [1700000000.0, v]}
               for v in values]
     return {"status": "success", "data": {"resultType": "vector", "result": result}}
+
+
+async def answered_by(answer: Callable[[httpx.Request], httpx.Response],
+                      queries: PrometheusQueries | None = None) -> PrometheusSource:
+    """A 60 s window source whose Prometheus is `answer` (httpx's mock transport)."""
+    source = PrometheusSource("http://prometheus.invalid:9090", MetricsSettings(), 60,
+                              queries or PrometheusQueries())
+    await source._client.aclose()
+    source._client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    return source
 
 
 @pytest.mark.parametrize(
@@ -88,9 +99,7 @@ async def test_server_errors_mark_the_source_down_and_keep_last_figures() -> Non
             return httpx.Response(200, json=vector("1", label="+Inf"))
         return httpx.Response(200, json=vector("0.5"))
 
-    source = PrometheusSource("http://prometheus.invalid:9090", MetricsSettings(), window_s=60)
-    await source._client.aclose()
-    source._client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    source = await answered_by(answer)
     try:
         await source.scrape_once()
         assert source.figures(60)["error_rate"] == 0.5
@@ -112,9 +121,7 @@ async def test_bad_template_is_a_warning_not_a_crash() -> None:
         return httpx.Response(200, json=vector("3"))
 
     queries = PrometheusQueries(active_workflows="sum($no_such_name)")
-    source = PrometheusSource("http://prometheus.invalid:9090", MetricsSettings(), 60, queries)
-    await source._client.aclose()
-    source._client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    source = await answered_by(answer, queries)
     try:
         await source.scrape_once()
         figures = source.figures(60)
@@ -139,9 +146,7 @@ async def test_every_query_of_a_scrape_is_evaluated_at_the_servers_one_instant()
             return httpx.Response(200, json=vector(str(server_now)))
         return httpx.Response(200, json=vector("0.5"))
 
-    source = PrometheusSource("http://prometheus.invalid:9090", MetricsSettings(), window_s=60)
-    await source._client.aclose()
-    source._client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    source = await answered_by(answer)
     try:
         await source.scrape_once()
     finally:

@@ -22,7 +22,7 @@ import struct
 import threading
 import time
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
@@ -97,20 +97,9 @@ def keep_lines(fd: int, start: int, stop: int, ledger: Ledger, lock: threading.L
 def _keep(fd: int, start: int, stop: int, get: Callable[[str], Execution | None],
           lock: threading.Lock, stop_reading: threading.Event,
           decode: Callable[[bytes], Any], odd_shape: LogMapping | None) -> bool:
-    """Bytes start..stop: each line decoded for whose it is, and kept if retained."""
-    splitter = LineSplitter(MAX_LINE_BYTES)
-    position = start
-    while position < stop:
-        if stop_reading.is_set():
-            return False
-        data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
-        if not data:
-            break
-        position += len(data)
-        runs, _ = splitter.feed(data)
-        # Let other threads in between chunks (the screen, the metrics loop): a thread
-        # waiting on IO would otherwise queue for the interpreter lock at every step.
-        time.sleep(0)
+    """Bytes start..stop: each line decoded for whose it is, and kept if retained.
+    False when stopped."""
+    for runs in _runs(fd, start, stop, stop_reading):
         with lock:
             for _, lines in runs:
                 for raw in lines:
@@ -122,7 +111,25 @@ def _keep(fd: int, start: int, stop: int, get: Callable[[str], Execution | None]
                     execution = get(execution_id) if execution_id else None
                     if execution is not None:
                         _keep_line(execution, raw, dated)
-    return True
+    return not stop_reading.is_set()
+
+
+def _runs(fd: int, start: int, stop: int, stop_reading: threading.Event
+          ) -> Iterator[list[tuple[int, list[bytes]]]]:
+    """Bytes start..stop read a chunk at a time and split into lines (the runs of
+    `LineSplitter.feed`), until read or `stop_reading` is set."""
+    splitter = LineSplitter(MAX_LINE_BYTES)
+    position = start
+    while position < stop and not stop_reading.is_set():
+        data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
+        if not data:
+            break
+        position += len(data)
+        runs, _ = splitter.feed(data)
+        # Let other threads in between chunks (the screen, the metrics loop): a thread
+        # waiting on IO would otherwise queue for the interpreter lock at every step.
+        time.sleep(0)
+        yield runs
 
 
 def _keep_line(execution: Execution, raw: bytes, dated: bool) -> None:
@@ -142,18 +149,8 @@ def _apply(fd: int, start: int, stop: int, executions: list[Execution], owners: 
     """Bytes start..stop split again into lines (as the helper split them), each kept
     as the helper said. False when stopped; raises CatchUpLost when the helper's answer
     does not fit the lines."""
-    splitter = LineSplitter(MAX_LINE_BYTES)
-    position = start
     index = 0
-    while position < stop:
-        if stop_reading.is_set():
-            return False
-        data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
-        if not data:
-            break
-        position += len(data)
-        runs, _ = splitter.feed(data)
-        time.sleep(0)  # as in _keep
+    for runs in _runs(fd, start, stop, stop_reading):
         with lock:
             for _, lines in runs:
                 said = owners[index:index + len(lines)]
@@ -163,6 +160,8 @@ def _apply(fd: int, start: int, stop: int, executions: list[Execution], owners: 
                 for raw, owner in zip(lines, said, strict=True):
                     if owner >= 0:
                         _keep_line(executions[owner >> 1], raw, bool(owner & 1))
+    if stop_reading.is_set():
+        return False
     if index != len(owners):
         raise CatchUpLost("the second read's helper saw more lines")
     return True
