@@ -249,14 +249,8 @@ def _owners(fd: int, start: int, stop: int, index: dict[str, int],
     """In the helper: for each line of bytes start..stop, whose it is (see OWNERS)."""
     owners = array(OWNERS)
     append = owners.append
-    splitter = LineSplitter(MAX_LINE_BYTES)
-    position = start
-    while position < stop:
-        data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
-        if not data:
-            break
-        position += len(data)
-        runs, _ = splitter.feed(data)
+    never = threading.Event()  # nothing stops the helper but being killed
+    for runs in _runs(fd, start, stop, never):
         for _, lines in runs:
             for raw in lines:
                 try:  # as _keep decodes it
