@@ -51,3 +51,13 @@ def test_check_command_does_not_load_textual() -> None:
     loaded = modules_loaded_after(["wftui.cli", "wftui.commands.check", "wftui.config",
                                    "wftui.view.render_text"])
     assert "textual" not in loaded
+
+
+def test_a_watch_of_logs_loads_no_network_stack() -> None:
+    # `watch` on a log alone (a sidecar started often) pays for no HTTP client, no
+    # exposition parser and no OTLP receiver; they load with the flag that needs them.
+    loaded = modules_loaded_after(["wftui.cli", "wftui.commands.watch",
+                                   "wftui.sources.otlp.options"])
+    assert "wftui" in loaded
+    assert loaded.isdisjoint({"httpx", "prometheus_client", "aiohttp", "google"}), \
+        sorted(loaded & {"httpx", "prometheus_client", "aiohttp", "google"})

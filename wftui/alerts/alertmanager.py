@@ -145,7 +145,8 @@ class AlertmanagerClient:
                                  timeout=settings.timeout_s)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        from wftui.sources.http import REQUEST_ERRORS, innermost
+        from wftui.sources.failures import innermost
+        from wftui.sources.http import REQUEST_ERRORS
 
         try:
             response = self.http.request(method, path, **kwargs)

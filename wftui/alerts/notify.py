@@ -25,9 +25,8 @@ import tempfile
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import orjson
 
 from wftui.background import BackgroundLoop
@@ -36,7 +35,10 @@ from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, Transition
 from wftui.core.timestamps import format_timestamp
 from wftui.hooks import split_template, substitute
-from wftui.sources.http import REQUEST_ERRORS, check_url, innermost
+from wftui.sources.failures import innermost
+
+if TYPE_CHECKING:
+    import httpx
 
 #: Placeholders a notify command may use, each as a whole argument.
 PLACEHOLDERS = ("alert", "state", "from", "value", "threshold", "action", "at")
@@ -109,6 +111,8 @@ def notify_settings(table: Any, *, command: str | None = None, url: str | None =
     where, url_value = ("--notify-url", url) if url is not None else (
         "config: notify.url", table.get("url"))
     if url_value is not None:
+        from wftui.sources.http import check_url  # httpx: only with a notify URL
+
         check_url(url_value, where)
         out["url"] = url_value
     if timeout is not None:
@@ -193,6 +197,9 @@ class Notifier:
         if self.settings.command:
             hooks["command"] = self._run_command
         if self.settings.url is not None:
+            # Loaded here: a watch without a notify URL never pays httpx's import (~0.1 s).
+            import httpx
+
             # No redirects: a notification goes where the operator said, nowhere else.
             client = httpx.AsyncClient(timeout=self.settings.timeout_s,
                                        follow_redirects=False, trust_env=False)
@@ -272,6 +279,10 @@ class Notifier:
             delay = min(delay * 2, self.settings.backoff_max_s)
 
     async def _post(self, client: httpx.AsyncClient, record: dict[str, Any]) -> None:
+        import httpx
+
+        from wftui.sources.http import REQUEST_ERRORS
+
         assert self.settings.url is not None
         try:
             response = await client.post(self.settings.url, content=orjson.dumps(record),

@@ -20,7 +20,7 @@ import socket
 import sys
 import time
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -35,10 +35,12 @@ from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
 from wftui.core.understood import not_understood_sources
 from wftui.live import LiveMonitor
-from wftui.sources.connect import MetricFamily, metric_family
-from wftui.sources.metrics import one_line
+from wftui.sources.failures import one_line
 from wftui.sources.otlp.options import add_otlp_arguments, receiver_from, wait_listening
 from wftui.view.render_text import snapshot_text
+
+if TYPE_CHECKING:  # the scrapers (httpx, prometheus_client) load only when asked for
+    from wftui.sources.connect import MetricFamily
 
 #: How often thresholds are evaluated (at most): alert changes show up this fast.
 EVALUATE_EVERY_S = 0.5
@@ -294,8 +296,12 @@ def _parse_options(options: argparse.Namespace
                     if options.interval else None)
         notify = notify_settings(settings.section("notify"), command=options.notify_cmd,
                                  url=options.notify_url, timeout=options.notify_timeout)
-        family = metric_family(settings, options.metrics, options.prometheus,
-                               health_urls=options.health, interval=interval)
+        family = None
+        if options.metrics or options.prometheus:
+            from wftui.sources.connect import metric_family
+
+            family = metric_family(settings, options.metrics, options.prometheus,
+                                   health_urls=options.health, interval=interval)
         alertmanager = alertmanager_settings(settings.section("alertmanager"),
                                              options.alertmanager)
     except ConfigError as error:

@@ -17,7 +17,8 @@ import orjson
 from wftui.core.format import visible
 from wftui.replay.outcome import ReplayOutcome, Tail, garbage, id_in, last_line
 from wftui.replay.plan import ReplayPlan
-from wftui.sources.http import REQUEST_ERRORS, innermost
+from wftui.sources.failures import innermost
+from wftui.sources.http import REQUEST_ERRORS
 
 MAX_HTTP_BODY = 1 << 20
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import orjson
 
-from wftui.sources.http import REQUEST_ERRORS, innermost
-from wftui.sources.metrics_parse import clean_line
+from wftui.sources.failures import clean_line, innermost
+from wftui.sources.http import REQUEST_ERRORS
 
 HEALTHY_WORDS = {"healthy", "ok", "up", "pass", "green"}
 DEGRADED_WORDS = {"degraded", "warn", "warning", "yellow"}

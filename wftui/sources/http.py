@@ -21,13 +21,6 @@ REQUEST_ERRORS: tuple[type[Exception], ...] = (
     httpx.HTTPError, httpx.InvalidURL, OSError, ValueError, OverflowError, ExceptionGroup)
 
 
-def innermost(error: BaseException) -> BaseException:
-    """The first error inside (nested) exception groups: the one worth a line."""
-    while isinstance(error, BaseExceptionGroup) and error.exceptions:
-        error = error.exceptions[0]
-    return error
-
-
 def check_url(url: Any, where: str) -> str:
     """An absolute http(s) URL with a host and, if given, a port in 1-65535.
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from wftui.sources.failures import clean_line, one_line
 from wftui.sources.health import HealthPoller, default_health_url
-from wftui.sources.http import REQUEST_ERRORS, innermost
+from wftui.sources.http import REQUEST_ERRORS
 from wftui.sources.metrics_figures import (
     TargetHistory,
     TargetView,
@@ -31,12 +32,10 @@ from wftui.sources.metrics_parse import (
     ExpositionError,
     MetricNames,
     ParsedScrape,
-    clean_line,
     parse_exposition,
 )
 
-__all__ = ["MetricNames", "MetricsSettings", "MetricsSource", "check_metrics", "clean_line",
-           "one_line"]
+__all__ = ["MetricNames", "MetricsSettings", "MetricsSource", "check_metrics"]
 
 
 @dataclass
@@ -65,14 +64,6 @@ class MetricsSettings:
 
 class ScrapeError(Exception):
     """One scrape failed; the message is one line for the operator."""
-
-
-def one_line(error: BaseException) -> str:
-    """An exception as one short line (never a traceback); a group shows its first error."""
-    error = innermost(error)
-    text = clean_line(str(error))
-    name = type(error).__name__
-    return clean_line(f"{name}: {text}") if text else name
 
 
 class _Decoder:

@@ -20,6 +20,7 @@ from prometheus_client.openmetrics.parser import (
 from prometheus_client.parser import text_string_to_metric_families as text_families
 
 from wftui.core.mapping import FAILURE_WORDS, SUCCESS_WORDS
+from wftui.sources.failures import clean_line
 
 #: Sent on every scrape. Both formats are accepted; Prometheus text is preferred because
 #: wftui reads it ~10 times faster (plain lines skip prometheus_client's parser, see
@@ -303,17 +304,6 @@ def parse_exposition(body: bytes, content_type: str | None, names: MetricNames,
         message = clean_line(str(error), 200) or type(error).__name__
         raise ExpositionError(f"malformed exposition: {message}") from None
     return result
-
-
-# Control characters from a server's text (reason phrase, a quoted exposition line) must
-# not reach a terminal: C0 become the visible control pictures, DEL and C1 a replacement.
-_CONTROLS = {**{c: 0x2400 + c for c in range(32)}, 0x7F: 0x2421,
-             **{c: 0xFFFD for c in range(0x80, 0xA0)}}
-
-
-def clean_line(text: str, limit: int = 300) -> str:
-    """One line of at most ``limit`` characters, whitespace runs collapsed, controls shown."""
-    return " ".join(text.split()).translate(_CONTROLS)[:limit]
 
 
 def finite(value: float) -> bool:

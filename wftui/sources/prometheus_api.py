@@ -20,11 +20,12 @@ from string import Template
 import httpx
 
 from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
+from wftui.sources.failures import clean_line, one_line
 from wftui.sources.http import REQUEST_ERRORS
-from wftui.sources.metrics import MetricsSettings, one_line
+from wftui.sources.metrics import MetricsSettings
 from wftui.sources.metrics_figures import QUANTILES
 from wftui.sources.metrics_labels import LABEL_QUERIES, LABEL_QUERIES_ALL, prometheus_labels
-from wftui.sources.metrics_parse import MetricNames, clean_line
+from wftui.sources.metrics_parse import MetricNames
 
 
 @dataclass

@@ -62,23 +62,6 @@ class ReceiverLimits:
     queue_bytes: int = 64 * MIB
 
 
-def parse_address(text: str, default_host: str = "127.0.0.1") -> tuple[str, int]:
-    """`[HOST:]PORT` (IPv6 in brackets) -> (host, port); ValueError with the reason."""
-    text = text.strip()
-    host, port_text = default_host, text
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0 or text[end + 1:end + 2] != ":":
-            raise ValueError(f"{text!r}: expected [HOST]:PORT")
-        host, port_text = text[1:end], text[end + 2:]
-    elif ":" in text:
-        host, port_text = text.rsplit(":", 1)
-        host = host or default_host
-    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-        raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
-    return host, int(port_text)
-
-
 class OtlpReceiver:
     """Receives OTLP/HTTP and feeds the event lines it makes of it to `sink`."""
 
