@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from textual.app import App, SystemCommand
@@ -40,9 +41,6 @@ from wftui.ui.exit_guard import ExitGuard
 from wftui.ui.messages import ExecutionOpened
 from wftui.ui.palette import palette_commands
 from wftui.ui.screens.execution import ExecutionScreen, default_export_dir
-from wftui.ui.screens.help import HelpScreen, bindings, help_sections
-from wftui.ui.screens.incident import DemoControl, IncidentScreen, switch_incident
-from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
 from wftui.ui.table_controls import TableControls
 from wftui.ui.time_travel import TimeTravel
@@ -53,6 +51,11 @@ from wftui.view.refresh import Refresh, compute_refresh
 from wftui.view.rows import RowCache, TableQuery
 from wftui.view.text import safe
 from wftui.view.why import WhyRow
+
+# The screens a key opens load with that key: the first screen shows sooner (each
+# import here is paid before it is drawn).
+if TYPE_CHECKING:
+    from wftui.ui.screens.incident import DemoControl
 
 MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
 # ... and while the backlog is read, at most twice a second: each one holds the
@@ -345,12 +348,16 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
     # -- actions -----------------------------------------------------------------------
 
     def action_help(self) -> None:
+        from wftui.ui.screens.help import HelpScreen, bindings, help_sections
+
         if not isinstance(self.screen, HelpScreen):
             app_keys = [b for b in bindings(self.BINDINGS)
                         if self.demo is not None or b.key != "i"]
             self.push_screen(HelpScreen(help_sections(app_keys)))
 
     def action_malformed(self) -> None:
+        from wftui.ui.screens.malformed import MalformedScreen
+
         if isinstance(self.screen, MalformedScreen):
             return
         screen = MalformedScreen().data_bind(refresh_shown=WftuiApp.shown)
@@ -381,12 +388,16 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
         if self.demo is None:
             self.notify("incidents can be switched only in `wftui demo`", markup=False)
         elif name is None:
+            from wftui.ui.screens.incident import IncidentScreen
+
             self.push_screen(IncidentScreen(self.demo.incidents), self._switch_incident)
         else:
             self._switch_incident(name)
 
     def _switch_incident(self, name: str | None) -> None:
         if name and self.demo is not None:
+            from wftui.ui.screens.incident import switch_incident
+
             self.run_worker(switch_incident(self, self.demo, name), group="incident",
                             exit_on_error=False)
 
