@@ -4,9 +4,16 @@ step shows once in the step tree, nested as the spans say, with what the log add
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+import pytest
+from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans as as_json
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from tests.otlp.article import T0, Article, provider
@@ -15,7 +22,7 @@ from wftui.core.spans import SpanReader
 from wftui.core.steps import build_detail
 
 
-def span_lines() -> list[bytes]:
+def finished_spans() -> Sequence[ReadableSpan]:
     """EXEC-1 as spans: fetch_ticket 0.5-1.0 (tool), research 1.0-3.0 holding a chat
     1.5-2.5, respond 3.0-3.9, under the root 0-4."""
     memory = InMemorySpanExporter()
@@ -31,8 +38,11 @@ def span_lines() -> list[bytes]:
                 chat.end(end_time=_ns(2.5))
             research.end(end_time=_ns(3.0))
         article.execute_step_with_tracing("EXEC-1", "respond", lambda: "ok", 3.0, 3.9)
-    request = encode_spans(memory.get_finished_spans())
-    return SpanReader().read_traces(request, float(T0))
+    return memory.get_finished_spans()
+
+
+def span_lines() -> list[bytes]:
+    return SpanReader().read_traces(encode_spans(finished_spans()), float(T0))
 
 
 def _ns(offset_s: float) -> int:
@@ -125,3 +135,32 @@ def test_a_logged_step_outside_its_namesakes_span_counts_as_its_own() -> None:
     steps, samples = _counted(late, span_lines())
     assert steps == 4  # 3 spans at the top (chat is inside research), and this respond
     assert sorted(samples["respond"]) == [0.1, 0.9]
+
+
+@pytest.mark.parametrize("spans_first", [False, True])
+def test_check_counts_a_step_logged_and_sent_as_a_span_once(tmp_path: Path,
+                                                            spans_first: bool) -> None:
+    """`check` keeps no lines to find twins by: it keeps every execution's step marks
+    when spans are among its files. The same counts as the monitor's above, the log
+    and the Collector's OTLP JSON file given in either order."""
+    from wftui.commands.check import read_files
+    from wftui.config import load_settings
+
+    log = tmp_path / "app.log"
+    log.write_bytes(b"\n".join(LOG) + b"\n")
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text(as_json(finished_spans()).to_json().replace("\n", "") + "\n")
+    files = [str(spans), str(log)] if spans_first else [str(log), str(spans)]
+    ledger, entries = read_files(files, load_settings(None))
+    assert [entry["status"] for entry in entries] == ["ok", "ok"]
+    assert ledger.executions["EXEC-1"].steps == 4
+    samples = {name: [round(v, 3) for v in series.values]
+               for name, series in ledger.step_samples.items()}
+    fetch, respond = ([0.5], [0.9]) if spans_first else ([0.46], [0.87])
+    assert samples == {"fetch_ticket": fetch, "respond": respond, "research": [2.0],
+                       "chat": [1.0], "spellcheck": [0.1], "cleanup": [0.04]}
+    # and as an operator runs it: one sample per step, so fetch_ticket's p50 is its one
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", *files, "--window", "all",
+                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    report = json.loads(done.stdout)
+    assert report["step_latency_s"]["fetch_ticket"]["count"] == 1, report["step_latency_s"]

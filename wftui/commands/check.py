@@ -50,12 +50,17 @@ def read_files(paths: list[str], settings: Settings, *, keep_raw: bool = False
     keep_raw: keep each execution's lines, for step trees (`wftui diff`); without them
     (`check`) a big file is read in parts, one process per core.
     """
+    from wftui.sources.otlp.files import is_otlp_file
     from wftui.sources.otlp.options import prices_from
     from wftui.sources.split import read_once
 
+    # Spans beside logs: a step both logged and traced must count once, and without
+    # lines kept that takes every execution's step marks (only then: they cost memory).
+    spans = any(is_otlp_file(path) for path in paths)
+
     def new_ledger() -> Ledger:
         return Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,
-                      keep_raw=keep_raw, mapping=mapping)
+                      keep_raw=keep_raw, step_marks=spans, mapping=mapping)
 
     mapping = build_mapping(settings.section("logs"))
     try:  # spans of OTLP JSON files are priced as the monitor prices them

@@ -78,7 +78,8 @@ class Ledger:
 
     def __init__(self, *, retention: int = 50_000, idle_timeout: float | None = 30.0,
                  sample_cap: int = 1_000_000, malformed_kept: int = 1000,
-                 keep_raw: bool = True, mapping: LogMapping | None = None) -> None:
+                 keep_raw: bool = True, step_marks: bool = False,
+                 mapping: LogMapping | None = None) -> None:
         self.retention = max(retention, 1)
         # The log's shape when it is not ours (`wftui.core.mapping`): its typed decoder
         # and status words; what was not understood is counted for warnings.
@@ -94,6 +95,11 @@ class Ledger:
         # Raw lines feed the step tree; a one-shot `check` shows none, so it counts
         # them (in raw_dropped) instead of keeping them: less memory, less work.
         self.keep_raw = keep_raw
+        # A step both logged and traced counts once (`wftui.core.step_twins`). With its
+        # lines kept, an execution's step marks are rebuilt from them when its first step
+        # of the other kind comes (`_twins`); without them (`check` reading spans beside
+        # logs) they are kept from its first completed step on.
+        self.step_marks = step_marks and not keep_raw
         self.idle_timeout = idle_timeout
         self.sample_cap = sample_cap
         self.kept = Retention(self.retention, idle_timeout, sample_cap, keep_raw)
@@ -146,6 +152,7 @@ class Ledger:
         newest = self.newest_ts if self.newest_ts is not None else float("-inf")
         horizon = max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S
         keep_raw = self.keep_raw
+        step_marks = self.step_marks
         skipped = 0  # blank or malformed lines; the rest are events (late ones too)
         # Lines made of spans come with their events (`EventLines`): not decoded again.
         # A mapped log's decoder reads other fields: its lines are always decoded.
@@ -260,9 +267,12 @@ class Ledger:
                 failed = event.success is False
                 traced = event.span_status is not None
                 twins = execution.twins
-                if twins is None and keep_raw and (
-                        execution.logged if traced else execution.sampling is not None):
-                    twins = self._twins(execution)  # its first step of the other kind
+                if twins is None:
+                    if keep_raw:
+                        if execution.logged if traced else execution.sampling is not None:
+                            twins = self._twins(execution)  # its first of the other kind
+                    elif step_marks:
+                        twins = execution.twins = StepTwins()
                 if not traced:  # a logged step: see Execution.logged
                     execution.logged = True
                 elif execution.sampling is None:
