@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rich.text import Text
 
 from tests.view.conftest import T0, run, snapshot_of
@@ -16,6 +18,15 @@ def test_status_line_window_pause_and_config_error() -> None:
     assert plain == " wftui   window 5m"
     paused = status_text(snapshot, 300.0, True, "bad [x]").plain
     assert "PAUSED" in paused and "config not reloaded: bad [x]" in paused
+
+
+def test_warnings_have_lines_of_their_own_under_the_status_line() -> None:
+    """After a full status line they were cut to `⚠ te…` on a 100-column terminal."""
+    snapshot = replace(snapshot_of(run("a", T0 + 90, 1.0)),
+                       warnings=("app.log: 2 of 17 lines are not events", "second", "third"))
+    lines = status_text(snapshot, 300.0, True, None).plain.split("\n")
+    assert lines[0].startswith(" wftui   window 5m") and "PAUSED" in lines[0]
+    assert lines[1:] == [" ⚠ app.log: 2 of 17 lines are not events", " ⚠ second"]
 
 
 def test_status_line_says_another_window_judges_thresholds() -> None:

@@ -96,8 +96,9 @@ def source_text(source: dict[str, Any]) -> Text:
 
 def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
                 config_error: str | None, refused: int = 0) -> Text:
-    """window, pause, window fallback, config errors and source warnings; `refused`:
-    how many commands/URLs of the config file are not used (the file is not trusted)."""
+    """window, pause, window fallback and config errors on one line, then up to two
+    source warnings, one a line; `refused`: how many commands/URLs of the config file are
+    not used (the file is not trusted)."""
     text = Text(no_wrap=True, end="")
     text.append(" wftui ", style="bold reverse")
     text.append(f"  window {window(window_s)}", style="bold")
@@ -120,9 +121,11 @@ def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
     if config_error:
         text.append("   config not reloaded: ", style="bold red")
         text.append(safe(config_error), style="red")
+    # Each warning on its own line: at the end of a full status line, a narrow terminal
+    # cut them to `⚠ te…`, which tells an operator nothing.
     for warning in snapshot.warnings[:2]:
-        text.append("   ⚠ ", style="yellow")
-        text.append(safe(warning)[:120], style="yellow")
+        text.append("\n ⚠ ", style="yellow")
+        text.append(safe(warning)[:200], style="yellow")
     return text
 
 
