@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from wftui.core.history import LogHistory, Moment
+from wftui.core.history_parts import gather
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdEngine, Transition
 from wftui.core.travel import snapshot_at
@@ -45,8 +46,9 @@ class MonitorHistory:
             if built is not None and (built[0] == version
                                       or time.monotonic() - built[1] < REBUILD_S):
                 return built[2]
-            with monitor._lock:
-                history = LogHistory(monitor.ledger, monitor.clock().now)
+            with monitor._lock:  # the copy only: the sorting needs no lock
+                parts = gather(monitor.ledger, monitor.clock().now)
+            history = LogHistory.of_parts(parts)
             self._built = (version, time.monotonic(), history)
             return history
 

@@ -7,13 +7,15 @@ rate, latency, throughput) and which were running at t (active workflows). A 30-
 log therefore opens with 30 minutes of history, whatever the window, and thresholds
 can be judged along the log's time, as they would have been judged live.
 
-Built once from a ledger (under its lock: a copy of a few numbers per execution), then
-queried without it. Queue depth at a past moment is the log's last reading by then
-(`QueueHistory`); before the log's first reading it is None ("no data"), never 0.
+Built once from a ledger: a copy of a few numbers per execution under its lock
+(`wftui.core.history_parts`), sorted and queried without it. Queue depth at a past
+moment is the log's last reading by then (`QueueHistory`); before the log's first
+reading it is None ("no data"), never 0.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 from array import array
 from bisect import bisect_right
@@ -22,8 +24,9 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
-from wftui.core.execution import FAILED, RUNNING
+from wftui.core.big_sort import order_of, sorted_values
 from wftui.core.figures import NO_LATENCY, Figures, rounded
+from wftui.core.history_parts import HistoryParts, gather
 from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
 from wftui.core.sampling import FROM_LOGS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
@@ -48,124 +51,69 @@ class LogHistory:
     """Each figure at any moment between the log's first and last event."""
 
     def __init__(self, ledger: Ledger, now: float) -> None:
-        """Take what is needed from `ledger` (call under its lock); `now` decides which
-        executions still run (the log's end for an old log, the wall clock if live)."""
-        idle = ledger.idle_timeout
-        # Five numbers per execution, in arrays (8 bytes each): a 5M-line log has
-        # ~600k executions, and lists of floats would cost four times as much.
-        ends, durations, failed = array("d"), array("d"), array("b")
-        starts, stops = array("d"), array("d")
-        # Sampled traces, as log_figures weights them (docs/figures.md): each ended
-        # execution's weight and whether a log gave it, and the trace-only executions
-        # of unknown sampling apart (left out where logs cover the window).
-        # Both None (no cost) until the first trace-only execution.
-        weights: array | None = None
-        logged: array | None = None
-        unknown: list[tuple[float, float, bool]] = []  # (end, duration, failed)
-        weighted = False
-        oldest = ledger.kept.folded_oldest_ts  # where the log's figures begin (as log_figures)
-        for execution in ledger.summaries():
-            status = execution.status(now, idle)
-            starts.append(execution.first_ts)
-            if oldest is None or execution.first_ts < oldest:
-                oldest = execution.first_ts
-            if status == RUNNING:
-                continue  # running at `now`: active from its start on
-            end = execution.end_ts(status)
-            assert end is not None
-            stops.append(end)
-            duration = execution.duration_s(status)
-            sampling = execution.sampling
-            if sampling is not None and not execution.logged:
-                if type(sampling) is not float:
-                    unknown.append((end, math.nan if duration is None else duration,
-                                    status == FAILED))
-                    continue
-                if weights is None or logged is None:  # each before stood for one
-                    weights = array("d", [1.0]) * len(ends)
-                    logged = array("b", [True]) * len(ends)
-                weighted = True
-                weights.append(sampling)
-                logged.append(False)
-            elif weights is not None and logged is not None:
-                weights.append(1.0)
-                logged.append(True)
-            ends.append(end)
-            durations.append(math.nan if duration is None else duration)
-            failed.append(status == FAILED)
-        # Folded trace-only executions (their exact samples, as the main ones below).
-        kept = ledger.kept
-        for weight, series in [(None, kept.folded_unknown), *kept.folded_weighted.items()]:
-            bad = set(series.failed_at)
-            for index, (end, value) in enumerate(zip(series.times, series.values,
-                                                     strict=True)):
-                starts.append(end - value if value == value else end)
-                stops.append(end)
-                if weight is None:
-                    unknown.append((end, value, index in bad))
-                    continue
-                if weights is None or logged is None:  # each before stood for one
-                    weights = array("d", [1.0]) * len(ends)
-                    logged = array("b", [True]) * len(ends)
-                weighted = True
-                weights.append(weight)
-                logged.append(False)
-                ends.append(end)
-                durations.append(value)
-                failed.append(index in bad)
-        folded = ledger.folded
-        failed_at = set(folded.failed_at)
-        ends.extend(folded.times)
-        durations.extend(folded.values)  # NaN: no duration
-        stops.extend(folded.times)
-        failed.extend(index in failed_at for index in range(len(folded.times)))
-        starts.extend(end - value if value == value else end
-                      for end, value in zip(folded.times, folded.values, strict=True))
-        order = sorted(range(len(ends)), key=ends.__getitem__)
-        self.ends = array("d", (ends[index] for index in order))
-        self.durations = array("d", (durations[index] for index in order))
-        self.failed_before = array("q", accumulate((failed[index] for index in order),
+        """The history of `ledger` as of `now` (call under its lock; `of_parts` builds
+        from what `gather` copied under it, and sorts without it)."""
+        self._arrange(gather(ledger, now))
+
+    @classmethod
+    def of_parts(cls, parts: HistoryParts) -> LogHistory:
+        """Built from `gather`'s copy (which it empties as it goes: each unsorted array
+        is let go once sorted, so a big log's build holds one of them at a time)."""
+        history = cls.__new__(cls)
+        history._arrange(parts)
+        return history
+
+    def _arrange(self, parts: HistoryParts) -> None:
+        order = order_of(parts.ends)
+        self.ends = array("d", (parts.ends[index] for index in order))
+        parts.ends = array("d")
+        self.durations = array("d", (parts.durations[index] for index in order))
+        parts.durations = array("d")
+        failed = parts.failed
+        # Running counts in 4-byte ints (as the order): room for 2**31 executions.
+        self.failed_before = array("i", accumulate((failed[index] for index in order),
                                                    initial=0))
         # Only when some trace stands for more (or less) than one execution: per-ended
         # weights, and their running sums (all and failed), for weighted figures.
         self.weights: array | None = None
         self.weight_before: array | None = None
         self.failed_weight_before: array | None = None
+        weights = parts.weights
         if weights is not None:
-            weights.extend([1.0] * len(folded.times))
             self.weights = array("d", (weights[index] for index in order))
             self.weight_before = array("d", accumulate(self.weights, initial=0.0))
             self.failed_weight_before = array("d", accumulate(
                 (weights[index] if failed[index] else 0.0 for index in order), initial=0.0))
         self.logged_before: array | None = None
-        if weighted or unknown:
-            if logged is None:  # only unknown ones: every ended one here was logged
-                logged = array("b", [True]) * len(ends)
-            else:
-                logged.extend([True] * len(folded.times))  # folded: counted as they were
-            self.logged_before = array("q", accumulate((logged[index] for index in order),
+        unknown = parts.unknown
+        if parts.weighted or unknown:
+            # only unknown ones: every ended one here was logged
+            logged = parts.logged if parts.logged is not None \
+                else array("b", [True]) * len(order)
+            self.logged_before = array("i", accumulate((logged[index] for index in order),
                                                        initial=0))
+        del order, failed
+        parts.failed = array("b")
         self.unknown_ends = array("d")
         if unknown:
             unknown.sort()
             self.unknown_ends = array("d", (item[0] for item in unknown))
             self.unknown_durations = array("d", (item[1] for item in unknown))
-            self.unknown_failed_before = array("q", accumulate(
+            self.unknown_failed_before = array("i", accumulate(
                 (item[2] for item in unknown), initial=0))
-        del order
-        self.starts = array("d", sorted(starts))
-        self.stops = array("d", sorted(stops))
-        # Folded to per-minute sketches (past the sample cap): counted, not timed.
-        self.approximate = any(series.folded_ok or series.folded_failed
-                               for series in kept.folded_series())
-        self.start: float | None = oldest
-        anchor = ledger.window_anchor
-        self.end: float | None = anchor if anchor is not None and math.isfinite(anchor) \
-            else None  # no event read: no history
-        self.lost_running = ledger.kept.lost_running
-        self.has_events = ledger.events_total > 0
-        self.queue_depth = ledger.queue_depth
-        self.queue = ledger.queue_history.copy()
+        self.starts = sorted_values(parts.starts)
+        parts.starts = array("d")
+        # An execution stops being active when it ends: the ends, and the trace-only
+        # ones of unknown sampling (counted apart); without those, the same array.
+        self.stops = self.ends if not unknown else array(
+            "d", heapq.merge(self.ends, self.unknown_ends))
+        self.approximate = parts.approximate
+        self.start: float | None = parts.oldest
+        self.end: float | None = parts.end
+        self.lost_running = parts.lost_running
+        self.has_events = parts.has_events
+        self.queue_depth = parts.queue_depth
+        self.queue = parts.queue
 
     def figures_at(self, at: float, window_s: float | None,
                    steps: dict[str, dict[str, Any]] | None = None) -> Figures:
