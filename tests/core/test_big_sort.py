@@ -70,3 +70,24 @@ def test_a_history_built_in_blocks_is_the_same_history(small_blocks: None) -> No
         assert list(getattr(blocks, name)) == list(getattr(whole, name)), name
     assert whole.failed_before[-1] == 8  # e0, e5, ... e35
     assert list(whole.ends) == sorted(whole.ends)
+
+
+def test_traces_of_unknown_sampling_stop_being_active_when_they_end() -> None:
+    """Active workflows count a trace-only execution of unknown sampling until it ends,
+    though its end is kept apart from the logs' (`stops` merges them back). By hand:
+    log a 0-100, trace u1 10-50, trace u2 20-150 (ended by its workflow_complete), log
+    b 60- still running at the end (200, no idle timeout)."""
+    lines = [line("workflow_start", "a", 0), line("workflow_complete", "a", 100,
+                                                     status="success"),
+             line("workflow_start", "u1", 10, sampling="unknown"),
+             line("workflow_complete", "u1", 50, status="success", sampling="unknown"),
+             line("workflow_start", "u2", 20, sampling="unknown"),
+             line("workflow_complete", "u2", 150, status="failure", sampling="unknown"),
+             line("workflow_start", "b", 60)]
+    ledger = Ledger(idle_timeout=None)
+    ledger.ingest_lines("log", 1, lines, BASE + 10_000)
+    history = LogHistory(ledger, BASE + 200)
+    active = {at: history.figures_at(BASE + at, None).active_workflows
+              for at in (5, 30, 55, 120, 160)}
+    assert active == {5: 1, 30: 3, 55: 2, 120: 2, 160: 1}
+    assert list(history.unknown_ends) == [BASE + 50, BASE + 150]

@@ -24,8 +24,10 @@ def test_warnings_have_lines_of_their_own_under_the_status_line() -> None:
     """After a full status line they were cut to `⚠ te…` on a 100-column terminal."""
     snapshot = replace(snapshot_of(run("a", T0 + 90, 1.0)),
                        warnings=("app.log: 2 of 17 lines are not events", "second", "third"))
-    lines = status_text(snapshot, 300.0, True, None).plain.split("\n")
+    lines = status_text(snapshot, 300.0, True, None,
+                        alert_status=Text("  error_rate: silenced 1h")).plain.split("\n")
     assert lines[0].startswith(" wftui   window 5m") and "PAUSED" in lines[0]
+    assert lines[0].endswith("  error_rate: silenced 1h")  # on the status line, not after
     assert lines[1:] == [" ⚠ app.log: 2 of 17 lines are not events", " ⚠ second"]
 
 

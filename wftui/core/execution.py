@@ -74,8 +74,9 @@ class Execution:
         # executions it stands for. `sample_weight` reads the two.
         self.logged = False
         self.sampling: float | str | None = None
-        # Its completed steps, once it has both logged and traced ones: one step both
-        # logged and traced counts once (`wftui.core.step_twins`).
+        # Its completed steps not yet matched, once it has both logged and traced ones
+        # (in `check` reading spans: from its first): one step both logged and traced
+        # counts once (`wftui.core.step_twins`).
         self.twins: StepTwins | None = None
         # Its steps' ids, once a step carries one: `steps` counts the top-level ones
         # (`wftui.core.step_nesting`).

@@ -57,8 +57,8 @@ class LogHistory:
 
     @classmethod
     def of_parts(cls, parts: HistoryParts) -> LogHistory:
-        """Built from `gather`'s copy (which it empties as it goes: each unsorted array
-        is let go once sorted, so a big log's build holds one of them at a time)."""
+        """Built from `gather`'s copy, which it empties as it goes: each unsorted array
+        is let go once its sorted copy exists."""
         history = cls.__new__(cls)
         history._arrange(parts)
         return history

@@ -45,8 +45,8 @@ def gather(ledger: Ledger, now: float) -> HistoryParts:
     """Copy what the history needs from `ledger` (call under its lock); `now` decides
     which executions still run (the log's end for an old log, the wall clock if live)."""
     idle = ledger.idle_timeout
-    # Four numbers per execution, in arrays (8 bytes each): a 5M-line log has ~600k
-    # executions, and lists of floats would cost four times as much.
+    # Four numbers per execution, in arrays (8 bytes each, 1 for `failed`): a 5M-line
+    # log has ~600k executions, and lists of floats would cost four times as much.
     ends, durations, failed, starts = array("d"), array("d"), array("b"), array("d")
     weights: array | None = None
     logged: array | None = None

@@ -52,9 +52,7 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
         refresh = replace(refresh, snapshot=replace(
             refresh.snapshot, sources=refresh.snapshot.sources + alerts.sources))
     snapshot = refresh.snapshot
-    status = status_text(snapshot, window_s, paused, config_error, refused)
-    if alert_status is not None:
-        status.append_text(alert_status)
+    status = status_text(snapshot, window_s, paused, config_error, refused, alert_status)
     if refresh.log_history is not None:  # the sparklines from the log's own history
         history = LogSeries(refresh.log_history, now_or_wall(snapshot), window_s)
     return Dashboard(

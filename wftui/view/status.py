@@ -95,10 +95,12 @@ def source_text(source: dict[str, Any]) -> Text:
 
 
 def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
-                config_error: str | None, refused: int = 0) -> Text:
+                config_error: str | None, refused: int = 0,
+                alert_status: Text | None = None) -> Text:
     """window, pause, window fallback and config errors on one line, then up to two
     source warnings, one a line; `refused`: how many commands/URLs of the config file are
-    not used (the file is not trusted)."""
+    not used (the file is not trusted); `alert_status`: silenced and acknowledged alerts,
+    at the end of the status line."""
     text = Text(no_wrap=True, end="")
     text.append(" wftui ", style="bold reverse")
     text.append(f"  window {window(window_s)}", style="bold")
@@ -121,6 +123,8 @@ def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
     if config_error:
         text.append("   config not reloaded: ", style="bold red")
         text.append(safe(config_error), style="red")
+    if alert_status is not None:
+        text.append_text(alert_status)
     # Each warning on its own line: at the end of a full status line, a narrow terminal
     # cut them to `⚠ te…`, which tells an operator nothing.
     for warning in snapshot.warnings[:2]:
