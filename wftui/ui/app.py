@@ -48,9 +48,10 @@ from wftui.ui.table_controls import TableControls
 from wftui.ui.time_travel import TimeTravel
 from wftui.view.dashboard import Dashboard, dashboard
 from wftui.view.history import FigureHistory
+from wftui.view.live_rows import LiveRows
 from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
-from wftui.view.rows import RowCache, TableQuery
+from wftui.view.rows import TableQuery
 from wftui.view.text import safe
 from wftui.view.why import WhyRow
 
@@ -117,7 +118,7 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
         self.latest: Refresh | None = None
         self.travel_at: float | None = None  # a past moment of the log shown (None: now)
         self.refreshes = 0  # how many refreshes were shown (tests wait on it)
-        self._cache = RowCache()
+        self._rows = LiveRows()
         self._busy = False
         self._dirty = True  # the operator changed something: refresh at the next tick
         self._wake_pending = False
@@ -280,7 +281,7 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
     def _compute(self, query: TableQuery) -> Refresh:
         """Worker thread: snapshot, rows, filter and sort; then silences read and
         Alertmanager told (`AlertDesk.judge`)."""
-        refresh = compute_refresh(self.monitor, self._cache, query, self.clock(),
+        refresh = compute_refresh(self.monitor, self._rows, query, self.clock(),
                                   self.travel_at)
         if refresh.snapshot.at is None:  # a past moment is shown, not judged again
             self.alerts.judge(refresh.snapshot.thresholds)
