@@ -15,13 +15,19 @@ With --otlp, the events are OpenTelemetry spans instead: a separate process post
 --rate spans/s (bench/otlp.py's traces, 512 spans a request) to the app's own OTLP/HTTP
 receiver, and keeping up is the spans posted but not yet folded.
 
+The app runs with the `wftui` command's collector thresholds (`GC_THRESHOLDS`), as
+the monitor does (--default-gc: the interpreter's, as this benchmark did before: a
+full collection of the retained executions then stops the UI thread for ~0.1-0.2 s).
+
 Usage: python bench/ui_latency.py [--rate 20000] [--seconds 30] [--idle 10] [--otlp]
+                                  [--default-gc]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -35,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from textual import events  # noqa: E402
 
+from wftui.cli import GC_THRESHOLDS  # noqa: E402
 from wftui.config import Settings  # noqa: E402
 from wftui.live import LiveMonitor  # noqa: E402
 from wftui.ui.app import make_app  # noqa: E402
@@ -179,7 +186,8 @@ async def measure(args: argparse.Namespace) -> dict:
     app = make_app(settings, monitor, export_dir=workdir)
     frames: list[tuple[float, int]] = []  # (time written, cursor shown)
     out: dict = {"rate": args.rate, "seconds": args.seconds,
-                 "source": "otlp spans" if args.otlp else "log lines"}
+                 "source": "otlp spans" if args.otlp else "log lines",
+                 "gc_thresholds": gc.get_threshold()}
     async with app.run_test(size=(160, 45)) as pilot:
         table = app.screen.query_one(ExecutionsTable)
         original_display = app._display
@@ -272,6 +280,8 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10)
     parser.add_argument("--otlp", action="store_true",
                         help="post spans to the app's OTLP receiver instead of a log")
+    parser.add_argument("--default-gc", action="store_true",
+                        help="the interpreter's collector thresholds, not wftui's")
     parser.add_argument("--writer", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("--poster", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -281,6 +291,8 @@ def main() -> None:
     if args.writer:
         writer(args.writer, args.rate, args.seconds)
         return
+    if not args.default_gc:
+        gc.set_threshold(*GC_THRESHOLDS)  # as `wftui` runs the monitor
     print(json.dumps(asyncio.run(measure(args)), indent=2))
 
 

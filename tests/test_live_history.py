@@ -75,8 +75,9 @@ def test_with_metrics_attached_a_past_moment_is_the_logs_and_queue_depth_says_so
 
     from tests.ui.test_metrics_panels import _Handler
     from wftui.sources.connect import metric_family
+    from wftui.view.live_rows import LiveRows
     from wftui.view.refresh import compute_refresh
-    from wftui.view.rows import RowCache, TableQuery
+    from wftui.view.rows import TableQuery
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -90,7 +91,7 @@ def test_with_metrics_attached_a_past_moment_is_the_logs_and_queue_depth_says_so
     try:
         wait_for(lambda: monitor.judged and monitor.snapshot().figures()["queue_depth"]
                  == 12, "the log read and the target scraped")
-        refresh = compute_refresh(monitor, RowCache(), TableQuery(), monitor.clock().wall)
+        refresh = compute_refresh(monitor, LiveRows(), TableQuery(), monitor.clock().wall)
         assert refresh.travel_span == (BASE, BASE + 210)  # the time keys can move
         past = monitor.snapshot(at=BASE + 95, with_rows=True)
         assert past.figures()["queue_depth"] is None

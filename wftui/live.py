@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -341,6 +341,20 @@ class LiveMonitor:
         if time.monotonic() - taken >= max(PARTIAL_FIGURES_S, 10.0 * took):
             return None
         return snapshot
+
+    def execution_changes(self, reader: object, also: Iterable[str]
+                          ) -> tuple[dict[str, Execution | None] | None,
+                                     list[Execution] | None]:
+        """For the table's rows (`wftui.view.live_rows`): the retained executions that
+        changed since `reader` last asked, and `also`'s (None: no longer retained); or,
+        when that is not known (`wftui.core.changes`), every retained one, in order."""
+        with self._lock:
+            ids = self.ledger.changes.take(reader)
+            if ids is None:
+                return None, self.ledger.retained()
+            ids.update(also)
+            get = self.ledger.executions.get
+            return {execution_id: get(execution_id) for execution_id in ids}, None
 
     def executions_copy(self) -> list[Execution]:
         """The retained executions in read order, listed under the lock.

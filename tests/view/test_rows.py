@@ -5,16 +5,15 @@ from __future__ import annotations
 import orjson
 
 from tests.view.conftest import T0, ledger_of, run
-from wftui.view.rows import RowCache, TableQuery, arrange
+from wftui.view.rows import TableQuery, TextSearch, arrange
 
 
 def _rows(events, query: TableQuery) -> list[str]:
     ledger = ledger_of(events)
     executions = list(ledger.summaries())
-    cache = RowCache()
-    rows = cache.refresh(executions, T0 + 100, 30.0)
+    rows = [execution.row(T0 + 100, 30.0) for execution in executions]
     by_id = {e.execution_id: e for e in executions}
-    return [row.execution_id for row in arrange(rows, query, cache, by_id)]
+    return [row.execution_id for row in arrange(rows, query, TextSearch(), by_id)]
 
 
 EVENTS = (run("a", T0, 2.0) + run("b", T0 + 10, 5.0, failed=True, workflow="billing")

@@ -30,6 +30,7 @@ class Execution:
         "failed_step", "first_error", "open_steps", "steps", "errors", "input_tokens",
         "output_tokens", "cost_usd", "raw", "read_times", "seq", "early_completes",
         "raw_dropped", "failed_steps", "logged", "sampling", "twins", "nesting",
+        "kept_at",
     )
 
     def __init__(self, execution_id: str, ts: float, seq: int,
@@ -68,6 +69,9 @@ class Execution:
         # index in raw -> time read, for the rare events logged without a timestamp
         self.read_times: dict[int, float] | None = None
         self.seq = seq  # read order of the first event: newest-first lists sort on it
+        # When it (last) entered the retained executions: their order (a woken dormant
+        # one goes last again, its `seq` unchanged). The table breaks ties on it.
+        self.kept_at = 0
         # Sampled traces (`wftui.core.sampling`): whether any of its events came from a
         # log (logs cover every execution: it then counts once, whatever its trace
         # says), and what its trace said: None (no span read), UNKNOWN, or how many
@@ -181,6 +185,7 @@ def from_summary(values: tuple[Any, ...], seq: int) -> Execution:
     execution.twins = None
     execution.nesting = None
     execution.seq = seq
+    execution.kept_at = 0
     return execution
 
 

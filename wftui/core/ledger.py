@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from wftui.core.changes import ExecutionChanges
 from wftui.core.event_lines import events_of
 from wftui.core.execution import (
     MAX_RAW_LINES,
@@ -102,7 +103,10 @@ class Ledger:
         self.step_marks = step_marks and not keep_raw
         self.idle_timeout = idle_timeout
         self.sample_cap = sample_cap
-        self.kept = Retention(self.retention, idle_timeout, sample_cap, keep_raw)
+        # Which executions changed since the table last looked (`wftui.core.changes`).
+        self.changes = ExecutionChanges()
+        self.kept = Retention(self.retention, idle_timeout, sample_cap, keep_raw,
+                              self.changes)
         # The same containers as `kept`'s (never rebound): read by figures and snapshots.
         self.executions: dict[str, Execution] = self.kept.executions
         self.dormant = self.kept.dormant
@@ -141,6 +145,7 @@ class Ledger:
         dormant = kept.dormant
         folded_ids = kept.folded_ids
         close_early = self.steps.close_early
+        changed = self.changes.adder()  # per event: the table rebuilds only these rows
         apply = self._apply
         step_samples = self.step_samples
         sample_cap = self.sample_cap
@@ -219,6 +224,7 @@ class Ledger:
                     self.newest_ts = newest  # folding (in adopt) measures from it
                 execution = Execution(execution_id, ts, 0, keep_raw)
                 self.adopt(execution)
+            changed(execution_id)
             if not keep_raw:
                 execution.raw_dropped += 1
             else:
@@ -310,6 +316,7 @@ class Ledger:
         # A batch of only malformed or blank lines leaves `newest` at -inf: no time seen.
         if newest != float("-inf") and (self.newest_ts is None or newest > self.newest_ts):
             self.newest_ts = newest
+        self.changes.bound()
         self.version += 1
 
     def _twins(self, execution: Execution) -> StepTwins:
@@ -402,6 +409,7 @@ class Ledger:
             if original is not None and original != execution.execution_id:
                 execution.replay_of = original
                 self.links.link(self.executions, original, execution.execution_id)
+                self.changes.note(original)  # its replays column
         else:
             self.unknown_events += 1
             self.not_understood.note_word("event", kind)
@@ -462,6 +470,7 @@ class Ledger:
     def link_replay(self, original: str, replay_id: str) -> None:
         """`replay_id` replays `original` (which may not have been read yet)."""
         self.links.link(self.executions, original, replay_id)
+        self.changes.note(original)
 
     def waiting_replays(self) -> dict[str, list[str]]:
         """Replays read before their original: original id -> replay ids (a copy)."""

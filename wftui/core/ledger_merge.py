@@ -112,6 +112,7 @@ class PartMerge:
 
     def executions(self, piece: list[tuple[Any, ...]]) -> None:
         ledger, newest = self.ledger, self.newest
+        ledger.changes.lost()  # joined in bulk, not noted one by one: rows are rebuilt
         for values in piece:
             later = from_summary(values, seq=0)  # adopt numbers it
             earlier = ledger.take_back(later.execution_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Iterator
 
+from wftui.core.changes import ExecutionChanges
 from wftui.core.execution import FAILED, NO_LINES, RUNNING, SUCCEEDED, Execution
 from wftui.core.quantiles import SampleSeries
 from wftui.core.sampling import weight_of
@@ -30,8 +31,10 @@ class Retention:
     """Which executions are kept whole, which are dormant, and what was folded away."""
 
     def __init__(self, limit: int, idle_timeout: float | None, sample_cap: int,
-                 keep_raw: bool) -> None:
+                 keep_raw: bool, changes: ExecutionChanges | None = None) -> None:
         self.limit = max(limit, 1)
+        # Executions that enter or leave `executions` are noted for the table's rows.
+        self.changes = changes if changes is not None else ExecutionChanges()
         self.idle_timeout = idle_timeout
         self.keep_raw = keep_raw
         self.executions: dict[str, Execution] = {}
@@ -52,6 +55,7 @@ class Retention:
         self.folded_ids: set[str] = set()
         self._folded_order: deque[str] = deque()
         self._seq = 0
+        self._kept = 0  # the last `kept_at` given
         self._scan_pause = 0
 
     def adopt(self, execution: Execution, now: float) -> None:
@@ -61,9 +65,12 @@ class Retention:
         """
         self._seq += 1
         execution.seq = self._seq
+        self._kept += 1
+        execution.kept_at = self._kept
         execution_id = execution.execution_id
         self.executions[execution_id] = execution
         self.order.append(execution_id)
+        self.changes.note(execution_id)
         if len(self.executions) > self.limit:
             self.fold_one(now)
 
@@ -71,8 +78,11 @@ class Retention:
         """A dormant execution has news: it is retained again (its early lines are gone)."""
         execution = self.dormant.pop(execution_id, None)
         if execution is not None:
+            self._kept += 1
+            execution.kept_at = self._kept  # last in `executions` again
             self.executions[execution_id] = execution
             self.order.append(execution_id)
+            self.changes.note(execution_id)
             if len(self.executions) > self.limit:
                 self.fold_one(now)
         return execution
@@ -101,6 +111,7 @@ class Retention:
                 self._scan_pause = SCAN_PAUSE
                 status = None  # rotated past the last one checked
         execution = executions.pop(order.popleft())
+        self.changes.note(execution.execution_id)  # its row leaves the table
         if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
             self.folded_oldest_ts = execution.first_ts
         if status is None:

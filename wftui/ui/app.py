@@ -46,9 +46,10 @@ from wftui.ui.table_controls import TableControls
 from wftui.ui.time_travel import TimeTravel
 from wftui.view.dashboard import Dashboard, dashboard
 from wftui.view.history import FigureHistory
+from wftui.view.live_rows import LiveRows
 from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
-from wftui.view.rows import RowCache, TableQuery
+from wftui.view.rows import TableQuery
 from wftui.view.text import safe
 from wftui.view.why import WhyRow
 
@@ -61,6 +62,10 @@ MIN_GAP_S = 0.1  # snapshots happen at most this often (10 Hz)
 # ... and while the backlog is read, at most twice a second: each one holds the
 # interpreter lock (and the ledger's) that the reading thread needs to merge its parts.
 READING_GAP_S = 0.5
+# ... and the UI thread spends at most about a tenth of its time showing refreshes
+# (each redraws panels and table: 20-40 ms of it, twice that while the reading threads
+# hold the interpreter lock): a key pressed meanwhile waits for the frame to end.
+SHOW_SHARE = 10.0
 TICK_S = 1.0  # the idle timer: window sliding and config checks (new data wakes us up)
 SLIDE_S = 5.0  # with nothing new, refresh this often anyway: the window slides
 SLIDE_MAX_S = 15.0
@@ -92,10 +97,14 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
     ]
 
     # State handed down to the screens (data_bind); `always_update`: a refresh is
-    # drawn even when it compares equal to the last (the clock moved on).
-    dashboard: reactive[Dashboard | None] = reactive(None, always_update=True, init=False)
-    shown: reactive[Refresh | None] = reactive(None, always_update=True, init=False)
-    data_version: reactive[int] = reactive(-1, init=False)
+    # drawn even when it compares equal to the last (the clock moved on). No repaint:
+    # the screens' watchers redraw the widgets that changed; a repaint of the app
+    # would redraw the whole screen at each refresh (tens of ms a key waits behind).
+    dashboard: reactive[Dashboard | None] = reactive(
+        None, always_update=True, init=False, repaint=False)
+    shown: reactive[Refresh | None] = reactive(
+        None, always_update=True, init=False, repaint=False)
+    data_version: reactive[int] = reactive(-1, init=False, repaint=False)
 
     def __init__(self, settings: Settings, monitor: LiveMonitor, *,
                  clock: Callable[[], float] = time.time, demo: DemoControl | None = None,
@@ -120,12 +129,13 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
         self.latest: Refresh | None = None
         self.travel_at: float | None = None  # a past moment of the log shown (None: now)
         self.refreshes = 0  # how many refreshes were shown (tests wait on it)
-        self._cache = RowCache()
+        self._rows = LiveRows()
         self._busy = False
         self._dirty = True  # the operator changed something: refresh at the next tick
         self._wake_pending = False
         self._timer_pending = False
         self._last_refresh = 0.0
+        self._show_s = 0.0  # the last refresh shown: UI-thread wall time to the frame
         self._last_version = -1
         self._monitor_pending = False
         self._config = ConfigReloader(
@@ -247,7 +257,8 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
         changed = self.monitor.version != self._last_version or self.monitor.reading
         # Big ledgers make snapshots slower: keep them to a fraction of a core while
         # data flows, and to about 1% of a core while it does not.
-        busy_gap = max(READING_GAP_S if self.monitor.reading else MIN_GAP_S, 3.0 * took)
+        busy_gap = max(READING_GAP_S if self.monitor.reading else MIN_GAP_S, 3.0 * took,
+                       SHOW_SHARE * self._show_s)
         idle_gap = min(max(SLIDE_S, 100.0 * took), SLIDE_MAX_S)
         if self._dirty or (changed and since >= busy_gap) or since >= idle_gap:
             self._dirty = False
@@ -273,17 +284,23 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
             if self._monitor_pending:  # the first refresh: reading starts once drawn
                 self.call_after_refresh(self._start_monitor)
         self.refresh_error = None
+        shown = time.perf_counter()
         try:
             self._apply(refresh)
         except Exception as error:  # noqa: BLE001 - a bug in drawing: one line and a file
             self.crash(error)
             return
+        self.call_after_refresh(self._shown_at, shown)
         self._tick()  # more arrived while computing, or the operator asked for more
+
+    def _shown_at(self, started: float) -> None:
+        """The frame showing a refresh is drawn: what showing it cost (see SHOW_SHARE)."""
+        self._show_s = time.perf_counter() - started
 
     def _compute(self, query: TableQuery) -> Refresh:
         """Worker thread: snapshot, rows, filter and sort; then silences read and
         Alertmanager told (`AlertDesk.judge`)."""
-        refresh = compute_refresh(self.monitor, self._cache, query, self.clock(),
+        refresh = compute_refresh(self.monitor, self._rows, query, self.clock(),
                                   self.travel_at)
         if refresh.snapshot.at is None:  # a past moment is shown, not judged again
             self.alerts.judge(refresh.snapshot.thresholds)

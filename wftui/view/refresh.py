@@ -1,7 +1,8 @@
 """One refresh of the UI, computed off the UI thread.
 
 `compute_refresh` runs in a worker thread: a snapshot from the monitor, the table's
-rows (cached; see rows.py), filtered and sorted. The UI thread only displays it.
+rows (kept between refreshes; see live_rows.py), filtered and sorted. The UI thread
+only displays it.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING
 from wftui.core.execution import RUNNING, ExecutionRow
 from wftui.core.history import LogHistory
 from wftui.core.snapshot import Snapshot
-from wftui.view.rows import RowCache, TableQuery, arrange
+from wftui.view.live_rows import LiveRows
+from wftui.view.rows import TableQuery, arrange
 from wftui.view.timeline import open_at_end
 
 if TYPE_CHECKING:
@@ -45,7 +47,7 @@ def rows_held(snapshot: Snapshot) -> bool:
     return snapshot.reading is not None and snapshot.at is None
 
 
-def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
+def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
                     now: float, at: float | None = None) -> Refresh:
     """Snapshot, rows, filter and sort (in a worker thread); `at`: a past moment of the
     log to show instead of now."""
@@ -56,21 +58,22 @@ def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
     # rebuilding 50,000 rows took the interpreter lock from the reading thread, and
     # the rows of half a log are soon replaced anyway.
     held = rows_held(snapshot)
-    executions = [] if held else monitor.executions_copy()
     # An old log's now is its end: running executions are aged to it, not to today.
     log_now = snapshot.clock.now if snapshot.clock is not None else now
-    if snapshot.at is not None:
-        rows = list(snapshot.rows)  # as they stood then
+    if snapshot.at is not None:  # as they stood then, filtered and sorted from scratch
+        executions = monitor.executions_copy() if query.text else []
+        by_id = {execution.execution_id: execution for execution in executions}
+        arranged = arrange(list(snapshot.rows), query, rows.search, by_id)
+        retained = len(snapshot.rows)
     elif held:
-        rows = []
+        arranged, retained = [], 0
     else:
-        rows = cache.refresh(executions, log_now, monitor.idle_timeout)
+        # Kept between refreshes: only the changed executions' rows are done again.
+        arranged = rows.update(monitor, query, log_now, monitor.idle_timeout)
+        retained = rows.retained
         if open_at_end(snapshot):
-            rows = [replace(row, open_at_end=True) if row.status == RUNNING else row
-                    for row in rows]
-    by_id = {execution.execution_id: execution for execution in executions} \
-        if query.text else {}
-    arranged = arrange(rows, query, cache, by_id)
+            arranged = [replace(row, open_at_end=True) if row.status == RUNNING else row
+                        for row in arranged]
     history = None
     span: tuple[float, float] | None = None
     if monitor.tailer is not None and monitor.judged:
@@ -79,5 +82,5 @@ def compute_refresh(monitor: LiveMonitor, cache: RowCache, query: TableQuery,
             span = (history.start, history.end)
         if monitor.metrics is not None and snapshot.at is None:
             history = None  # the metrics' figures now: drawn from the app's samples
-    return Refresh(now, version, snapshot, arranged, len(rows),
+    return Refresh(now, version, snapshot, arranged, retained,
                    time.perf_counter() - started, query, history, span)

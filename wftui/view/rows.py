@@ -1,10 +1,10 @@
-"""The executions table's model: rows kept up to date cheaply, then filtered and sorted.
+"""The executions table's model: the operator's query, the text search, and the order.
 
-Building an `ExecutionRow` for each of 50,000 executions takes about a third of a
-second, so rows are cached and rebuilt only for executions that changed (more raw
-lines or replays than last time) or that may change with time alone (running ones:
-the idle rule). Filtering by step name or error text searches the raw lines, once per
-execution and query. All of this runs in a worker thread, never on the UI thread.
+`arrange` filters and sorts rows from scratch (a past moment of the log, whose rows
+are taken as they stood then); the live table keeps its rows and order between
+refreshes (live_rows.py, row_order.py) and gives the same result. Filtering by step
+name or error text searches the raw lines, once per execution and query. All of this
+runs in a worker thread, never on the UI thread.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from wftui.core.execution import RUNNING, Execution, ExecutionRow
+from wftui.core.execution import Execution, ExecutionRow
 from wftui.core.parse import read_json
 
 # Fields of an event a text filter looks at (besides the row's own id and workflow).
@@ -68,32 +68,15 @@ def lines_seen(execution: Execution) -> int:
     return len(execution.raw) + execution.raw_dropped
 
 
-class RowCache:
-    """Rows of the retained executions, rebuilt only where something changed."""
+class TextSearch:
+    """The text filter's answers, kept per execution while the filter text stays."""
 
     def __init__(self) -> None:
-        self._rows: dict[str, tuple[int, int, ExecutionRow]] = {}
         self._query = ""
-        self._matches: dict[str, tuple[int, bool]] = {}
-
-    def refresh(self, executions: list[Execution], now: float,
-                idle_timeout: float | None) -> list[ExecutionRow]:
-        """Rows for these executions (in their order), reusing unchanged ones."""
-        old = self._rows
-        fresh: dict[str, tuple[int, int, ExecutionRow]] = {}
-        rows: list[ExecutionRow] = []
-        for execution in executions:
-            lines, replays = lines_seen(execution), len(execution.replays)
-            cached = old.get(execution.execution_id)
-            if (cached is not None and cached[0] == lines and cached[1] == replays
-                    and cached[2].status != RUNNING):
-                row = cached[2]
-            else:
-                row = execution.row(now, idle_timeout)
-            fresh[execution.execution_id] = (lines, replays, row)
-            rows.append(row)
-        self._rows = fresh
-        return rows
+        # per execution id: (kept_at, lines seen, found): a retained-again execution (a
+        # new one of the same id, or a dormant one woken without its old lines) has a
+        # new `kept_at` and is searched again
+        self._matches: dict[str, tuple[int, int, bool]] = {}
 
     def text_matches(self, executions: dict[str, Execution], row: ExecutionRow,
                      needle: str) -> bool:
@@ -107,16 +90,16 @@ class RowCache:
             return False
         lines = lines_seen(execution)
         cached = self._matches.get(row.execution_id)
-        if cached is not None and cached[0] == lines:
-            return cached[1]
+        if cached is not None and cached[0] == execution.kept_at and cached[1] == lines:
+            return cached[2]
         probe = needle.encode("utf-8")
         found = any(probe in raw.lower() and _event_matches(raw, needle)
                     for raw in list(execution.raw))
-        self._matches[row.execution_id] = (lines, found)
+        self._matches[row.execution_id] = (execution.kept_at, lines, found)
         return found
 
 
-def arrange(rows: list[ExecutionRow], query: TableQuery, cache: RowCache,
+def arrange(rows: list[ExecutionRow], query: TableQuery, search: TextSearch,
             executions: dict[str, Execution]) -> list[ExecutionRow]:
     """Rows that pass the status and text filters, in the asked order."""
     picked = rows
@@ -124,7 +107,7 @@ def arrange(rows: list[ExecutionRow], query: TableQuery, cache: RowCache,
         picked = [row for row in picked if row.status == query.status]
     needle = query.text.strip().lower()
     if needle:
-        picked = [row for row in picked if cache.text_matches(executions, row, needle)]
+        picked = [row for row in picked if search.text_matches(executions, row, needle)]
     if query.sort == "start_ts":
         # Newest first is read order: rows arrive in first-seen order already.
         ordered = sorted(picked, key=lambda row: (row.start_ts, row.seq),

@@ -64,7 +64,8 @@ class ExecutionScreen(Screen[None]):
                 tooltip="opened in history: the whole execution, or as it stood then"),
     ]
 
-    data_version: reactive[int] = reactive(-1, init=False)
+    # No repaint: the watcher redraws the widgets that changed (not the whole screen).
+    data_version: reactive[int] = reactive(-1, init=False, repaint=False)
 
     def __init__(self, execution_id: str, *, monitor: LiveMonitor, settings: Settings,
                  export_dir: Path | None = None,

@@ -26,7 +26,9 @@ class HistoryScreen(Screen[None]):
     """
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
-    refresh_shown: reactive[Refresh | None] = reactive(None, always_update=True, init=False)
+    # No repaint: the watcher redraws the widgets that changed (not the whole screen).
+    refresh_shown: reactive[Refresh | None] = reactive(
+        None, always_update=True, init=False, repaint=False)
 
     def __init__(self, window_s: float | None) -> None:
         super().__init__()

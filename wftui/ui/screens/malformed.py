@@ -63,7 +63,9 @@ class MalformedScreen(Screen[None]):
         Binding("k", "scroll(-1)", "Up", show=False),
     ]
 
-    refresh_shown: reactive[Refresh | None] = reactive(None, always_update=True, init=False)
+    # No repaint: the watcher redraws the widgets that changed (not the whole screen).
+    refresh_shown: reactive[Refresh | None] = reactive(
+        None, always_update=True, init=False, repaint=False)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="malformed-box"):

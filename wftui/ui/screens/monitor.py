@@ -82,7 +82,9 @@ class MonitorScreen(Screen[None]):
         Binding("m", "app.malformed", "Malformed"),
     ]
 
-    dashboard: reactive[Dashboard | None] = reactive(None, always_update=True, init=False)
+    # No repaint: the watcher redraws the widgets that changed (not the whole screen).
+    dashboard: reactive[Dashboard | None] = reactive(
+        None, always_update=True, init=False, repaint=False)
 
     def compose(self) -> ComposeResult:
         yield SourcesBar(id="sources")

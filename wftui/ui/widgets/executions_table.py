@@ -36,7 +36,9 @@ class ExecutionsTable(ScrollView, can_focus=True):
     ]
     DEFAULT_CSS = "ExecutionsTable { height: 1fr; overflow-x: hidden; }"
 
-    cursor = reactive(0, always_update=False, repaint=True)
+    # A cursor move redraws its two rows (`watch_cursor`), not the whole table: that
+    # frame is what a key waits for (a whole table is ~8 ms of the UI thread).
+    cursor = reactive(0, always_update=False, repaint=False)
 
     class ExecutionSelected(Message):
         """The operator asked to open an execution."""
@@ -61,9 +63,22 @@ class ExecutionsTable(ScrollView, can_focus=True):
             index = next((i for i, row in enumerate(rows)
                           if row.execution_id == self.selected_id), min(self.cursor,
                                                                         len(rows) - 1))
-        self.virtual_size = Size(self.size.width, len(rows))
+        self._resize_rows(Size(self.size.width, len(rows)))
         self._move(max(index, 0))
         self.refresh()
+
+    def _resize_rows(self, size: Size) -> None:
+        """A new row count. Setting `virtual_size` lays the whole screen out again (and
+        redraws all of it: tens of ms on the UI thread at every refresh while new
+        executions arrive); when the scrollbar is there before and after, only it and
+        the rows change: it is updated as ScrollView does after a layout."""
+        old, height = self.virtual_size, self.size.height
+        if (height and size.width == old.width and old.height > height
+                and size.height > height):
+            self.set_reactive(ExecutionsTable.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     def _move(self, index: int) -> None:
         index = max(0, min(index, len(self.rows) - 1))
@@ -75,6 +90,10 @@ class ExecutionsTable(ScrollView, can_focus=True):
             self.scroll_to(y=index, animate=False, immediate=True)
         elif index >= top + height:
             self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self.refresh_line(old)
+        self.refresh_line(new)
 
     def action_cursor(self, delta: int) -> None:
         self._move(self.cursor + delta)
