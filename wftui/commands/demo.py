@@ -201,9 +201,16 @@ def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, s
     def make() -> Any:
         from wftui.ui.app import make_app
 
-        return make_app(settings, monitor, demo=control, desk=desk)
+        # The monitor is started and stopped here, not by the app: it must outlive the
+        # app until the service has stopped (below).
+        return make_app(settings, monitor, demo=control, desk=desk, start_monitor=False)
 
+    monitor.start()
     try:
         return run_app(make)
     finally:
+        # The service first, while the receiver still listens: its exporter sends its
+        # last spans on the way out, and to a closed port it retried until the stop's
+        # SIGKILL (q took 5.6 s to end the demo).
+        service.stop()
         monitor.stop()
