@@ -86,7 +86,7 @@ class LogHistory:
                 (weights[index] if failed[index] else 0.0 for index in order), initial=0.0))
         self.logged_before: array | None = None
         unknown = parts.unknown
-        if parts.weighted or unknown:
+        if weights is not None or unknown:
             # only unknown ones: every ended one here was logged
             logged = parts.logged if parts.logged is not None \
                 else array("b", [True]) * len(order)

@@ -27,10 +27,9 @@ class HistoryParts:
     failed: array
     starts: array
     # Each ended one's weight and whether a log gave it (docs/figures.md): both None
-    # (no cost) until the first trace-only execution.
+    # (no cost) when no ended execution is a trace-only one of known sampling.
     weights: array | None
     logged: array | None
-    weighted: bool
     unknown: list[tuple[float, float, bool]]
     oldest: float | None  # where the log's figures begin (as log_figures)
     approximate: bool  # some samples folded to per-minute sketches: counted, not timed
@@ -48,10 +47,9 @@ def gather(ledger: Ledger, now: float) -> HistoryParts:
     # Four numbers per execution, in arrays (8 bytes each, 1 for `failed`): a 5M-line
     # log has ~600k executions, and lists of floats would cost four times as much.
     ends, durations, failed, starts = array("d"), array("d"), array("b"), array("d")
-    weights: array | None = None
-    logged: array | None = None
     unknown: list[tuple[float, float, bool]] = []
-    weighted = False
+    # (index in `ends`, weight) of the trace-only executions of known sampling
+    sampled: list[tuple[int, float]] = []
     oldest = ledger.kept.folded_oldest_ts
     for execution in ledger.summaries():
         status = execution.status(now, idle)
@@ -69,15 +67,7 @@ def gather(ledger: Ledger, now: float) -> HistoryParts:
                 unknown.append((end, math.nan if duration is None else duration,
                                 status == FAILED))
                 continue
-            if weights is None or logged is None:  # each before stood for one
-                weights = array("d", [1.0]) * len(ends)
-                logged = array("b", [True]) * len(ends)
-            weighted = True
-            weights.append(sampling)
-            logged.append(False)
-        elif weights is not None and logged is not None:
-            weights.append(1.0)
-            logged.append(True)
+            sampled.append((len(ends), sampling))
         ends.append(end)
         durations.append(math.nan if duration is None else duration)
         failed.append(status == FAILED)
@@ -90,12 +80,7 @@ def gather(ledger: Ledger, now: float) -> HistoryParts:
             if weight is None:
                 unknown.append((end, value, index in bad))
                 continue
-            if weights is None or logged is None:  # each before stood for one
-                weights = array("d", [1.0]) * len(ends)
-                logged = array("b", [True]) * len(ends)
-            weighted = True
-            weights.append(weight)
-            logged.append(False)
+            sampled.append((len(ends), weight))
             ends.append(end)
             durations.append(value)
             failed.append(index in bad)
@@ -106,13 +91,18 @@ def gather(ledger: Ledger, now: float) -> HistoryParts:
     failed.extend(index in failed_at for index in range(len(folded.times)))
     starts.extend(end - value if value == value else end
                   for end, value in zip(folded.times, folded.values, strict=True))
-    if weights is not None and logged is not None:
-        weights.extend([1.0] * len(folded.times))
-        logged.extend([True] * len(folded.times))  # folded: counted as they were
+    weights: array | None = None
+    logged: array | None = None
+    if sampled:  # the others (logged, and the folded ones) each stand for one
+        weights = array("d", [1.0]) * len(ends)
+        logged = array("b", [True]) * len(ends)
+        for index, weight in sampled:
+            weights[index] = weight
+            logged[index] = False
     anchor = ledger.window_anchor
     return HistoryParts(
         ends=ends, durations=durations, failed=failed, starts=starts, weights=weights,
-        logged=logged, weighted=weighted, unknown=unknown, oldest=oldest,
+        logged=logged, unknown=unknown, oldest=oldest,
         approximate=any(series.folded_ok or series.folded_failed
                         for series in kept.folded_series()),
         end=anchor if anchor is not None and math.isfinite(anchor) else None,
