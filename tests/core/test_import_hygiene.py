@@ -51,6 +51,15 @@ def test_check_command_does_not_load_textual() -> None:
     loaded = modules_loaded_after(["wftui.cli", "wftui.commands.check", "wftui.config",
                                    "wftui.view.render_text"])
     assert "textual" not in loaded
+    # Nor Rich (the TUI's text styling): check prints plain text and JSON.
+    assert "rich" not in loaded
+
+
+def test_a_replay_by_command_loads_no_http_client() -> None:
+    # httpx is half of a replay's start; only a URL hook (--replay-url) needs it.
+    loaded = modules_loaded_after(["wftui.cli", "wftui.commands.replay"])
+    assert "wftui" in loaded
+    assert "httpx" not in loaded
 
 
 def test_a_watch_of_logs_loads_no_network_stack() -> None:

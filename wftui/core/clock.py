@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from wftui.core.timestamps import format_timestamp, parse_timestamp
 
@@ -90,3 +91,17 @@ def resolve_moment(text: str, log_start: float | None, log_end: float | None) ->
         raise ValueError(f"{format_timestamp(moment)} is outside the log, which runs from "
                          f"{format_timestamp(log_start)} to {format_timestamp(log_end)}")
     return moment
+
+
+def stamp(epoch: float) -> str:
+    """2026-03-01 09:29:50 (UTC, as the log's times are read)."""
+    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def ago(behind_s: float) -> str:
+    """9 days ago, 3 hours ago, 12 minutes ago."""
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if behind_s >= size:
+            n = int(behind_s // size)
+            return f"{n} {unit}{'' if n == 1 else 's'} ago"
+    return "just now"

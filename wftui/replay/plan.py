@@ -35,7 +35,6 @@ import orjson
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
 from wftui.core.format import visible
 from wftui.hooks import placeholder, split_template
-from wftui.sources.http import check_url
 
 ID_RE = re.compile(r"[A-Za-z0-9._:][A-Za-z0-9._:-]{0,127}")
 PLACEHOLDERS = ("execution_id", "workflow_name", "context_file")
@@ -102,6 +101,9 @@ def hook_from(settings: Settings, replay_cmd: str | None = None,
     if replay_cmd is not None:
         return ReplayHook(command=split_command(replay_cmd, "--replay-cmd"),
                           timeout_s=timeout, origin="--replay-cmd")
+    # httpx (half of a replay's start) loads only for a URL hook.
+    from wftui.sources.http import check_url
+
     if replay_url is not None:
         return ReplayHook(url=check_url(replay_url, "--replay-url"), timeout_s=timeout,
                           origin="--replay-url")

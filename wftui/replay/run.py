@@ -20,7 +20,6 @@ from wftui.replay.audit import END, START, append_audit, audit_record
 from wftui.replay.command import run_command
 from wftui.replay.outcome import ReplayOutcome
 from wftui.replay.plan import ReplayPlan, follow_id
-from wftui.replay.post import post
 
 __all__ = ["ReplayOutcome", "ReplayResult", "replay", "run_plan"]
 
@@ -29,6 +28,8 @@ def run_plan(plan: ReplayPlan, cancel: threading.Event | None = None) -> ReplayO
     """Run the plan's hook once and report; never raises for the hook's own failures."""
     if plan.argv is not None:
         return run_command(plan, cancel)
+    from wftui.replay.post import post  # httpx loads only for a URL hook
+
     return post(plan, cancel)
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from rich.text import Text
 
-from wftui.core.clock import LogClock
+from wftui.core.clock import LogClock, ago, stamp
 from wftui.core.format import count, seconds, threshold_figure
 from wftui.core.history import LogHistory, figure_values
 from wftui.core.snapshot import Snapshot
@@ -55,24 +55,10 @@ def short_count(value: float) -> str:
     return count(value)
 
 
-def stamp(epoch: float) -> str:
-    """2026-03-01 09:29:50 (UTC, as the log's times are read)."""
-    return datetime.fromtimestamp(epoch, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
-
-
 def hhmm(epoch: float) -> str:
     """09:26 (09:26:30 when not on the minute)."""
     moment = datetime.fromtimestamp(epoch, tz=UTC)
     return moment.strftime("%H:%M" if moment.second == 0 else "%H:%M:%S")
-
-
-def ago(behind_s: float) -> str:
-    """9 days ago, 3 hours ago, 12 minutes ago."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if behind_s >= size:
-            n = int(behind_s // size)
-            return f"{n} {unit}{'' if n == 1 else 's'} ago"
-    return "just now"
 
 
 def moment_label(snapshot: Snapshot) -> str | None:
