@@ -18,6 +18,8 @@ from wftui.core.figures import log_figures
 from wftui.core.ledger import Ledger
 from wftui.core.snapshot import take_snapshot
 from wftui.core.thresholds import ThresholdEngine
+from wftui.sources.metrics_figures import TargetHistory, TargetView, compute_figures
+from wftui.sources.metrics_parse import MetricNames, parse_exposition
 
 T0 = 1767268800.0  # 2026-01-01T12:00:00Z
 
@@ -282,6 +284,38 @@ def test_metrics_preferred_where_both_families_are_read() -> None:
     assert out["logs"]["error_rate"] == 0.5
     assert out["logs"]["latency_s"]["p50"] == pytest.approx(3.0)
     assert out["metrics"]["error_rate"] == 0.25
+
+
+# Two scrapes of a target whose counter and duration histogram did not move between them.
+UNMOVED = b"""# TYPE workflow_executions_total counter
+workflow_executions_total{workflow_name="w",status="success"} 7
+# TYPE workflow_duration_seconds histogram
+workflow_duration_seconds_bucket{workflow_name="w",le="1.0"} 0
+workflow_duration_seconds_bucket{workflow_name="w",le="10.0"} 7
+workflow_duration_seconds_bucket{workflow_name="w",le="+Inf"} 7
+"""
+
+
+def test_metrics_without_latency_leave_the_logs_latency_in_check() -> None:
+    """No execution ended between the scrapes: the metrics have no latency (nor error
+    rate), so check gives the logs' and says they are the basis, as for the error rate;
+    the threshold is judged on them."""
+    names = MetricNames()
+    target = TargetHistory(names)
+    for t in (T0 + 10, T0 + 20):
+        target.add(t, parse_exposition(UNMOVED, "text/plain", names))
+    metrics = compute_figures([TargetView("t", target, False)], 300.0)
+    lines = finished("a", T0, T0 + 2) + finished("b", T0, T0 + 4, failed=True)
+    out = take_snapshot(ledger_of(lines), ThresholdEngine(), window_s=300.0,
+                        metrics=metrics).to_check_dict()
+    # durations 2 and 4 s, linear between closest ranks: 2 + q * 2
+    assert out["latency_s"] == pytest.approx({"p50": 3.0, "p95": 3.9, "p99": 3.98})
+    assert out["error_rate"] == 0.5
+    assert out["basis"] == {"error_rate": "logs", "latency_s": "logs",
+                            "throughput_per_min": "logs"}
+    p95 = next(t for t in out["thresholds"] if t["name"] == "latency_p95_s")
+    assert (p95["value"], p95["state"]) == (pytest.approx(3.9), "ok")
+    assert out["metrics"]["latency_s"]["p95"] is None  # the metrics' own: none
 
 
 def test_queue_depth_tie_in_time_goes_to_the_later_read() -> None:

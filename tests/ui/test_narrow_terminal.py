@@ -23,18 +23,30 @@ async def test_the_execution_views_footer_fits_100_columns(harness) -> None:
 
 
 # The dashboard's keys, in the order the keys line shows them (MonitorScreen's shown
-# bindings, then the app's), written out here rather than read from the code.
-DASHBOARD_KEYS = ["⏎ Open", "/ Filter", "f Status", "s Sort", "w Window", "l Live",
-                  "h History", "p Pause", "m Malformed", "q Quit", "? Help"]
+# bindings, then the app's), written out here rather than read from the code. `l Live`
+# is not among them: live, it does nothing (it is shown at a past moment).
+DASHBOARD_KEYS = ["⏎ Open", "/ Filter", "f Status", "s Sort", "w Window", "h History",
+                  "p Pause", "m Malformed", "q Quit", "? Help"]
+PALETTE = "▏ ^p palette"  # closer together: 12 cells at the right edge
 
 
 def keys_line(app) -> str:
     return screen_text(app).splitlines()[-1]
 
 
-async def test_the_keys_line_gives_way_from_the_end_and_keeps_help(harness) -> None:
-    """Wide: every key, with room. Narrow: the first keys that fit, `…`, then `? Help`
-    (which lists the rest); never a label cut in half; the palette key at the right."""
+async def resized(pilot, app, width: int, height: int = 30) -> str:
+    """The keys line once redrawn for `width` columns."""
+    before = keys_line(app)
+    await pilot.resize_terminal(width, height)
+    return await wait_for(pilot, lambda: (line := keys_line(app)) != before and line,
+                          f"the keys line at {width} columns")
+
+
+async def test_the_keys_line_gives_way_from_the_screens_last_key_and_keeps_quit_and_help(
+        harness) -> None:
+    """Wide: every key, with room. Narrower: closer together. Narrower still: the
+    screen's last keys give way to `…`, never quit or help; never a label cut in half;
+    the palette key at the right."""
     events = execution("keys-1", T0 + 5)
     h = harness(events)
     async with h.app.run_test(size=(160, 30)) as pilot:
@@ -42,25 +54,46 @@ async def test_the_keys_line_gives_way_from_the_end_and_keeps_help(harness) -> N
         wide = keys_line(h.app)
         assert wide.startswith(" ⏎ Open  / Filter  f Status"), wide  # with room
         assert all(label in wide for label in DASHBOARD_KEYS), wide
-        assert "…" not in wide and wide.endswith("^p palette")
-        for width in (100, 80, 60):
-            await pilot.resize_terminal(width, 30)
-            before = wide
+        assert "…" not in wide and "Live" not in wide and wide.endswith("^p palette")
+        # 100 columns: the ten keys closer together take 7+9+9+7+9+10+8+12+7+7 = 85
+        # cells, the palette 12: all fit, 3 cells to spare.
+        line = await resized(pilot, h.app, 100)
+        assert line == " ".join(DASHBOARD_KEYS) + " " * 4 + PALETTE, line
+        # 80 columns: 68 beside the palette; quit and help (14) and `… ` (2) leave 52:
+        # the screen's keys up to h History (51 cells), the rest give way.
+        line = await resized(pilot, h.app, 80)
+        assert line == ("⏎ Open / Filter f Status s Sort w Window h History … q Quit ? Help"
+                        + " " * 2 + PALETTE), line
+        # 60 columns: 48 - 16 = 32 cells: up to s Sort, exactly.
+        line = await resized(pilot, h.app, 60)
+        assert line == "⏎ Open / Filter f Status s Sort … q Quit ? Help " + PALETTE, line
 
-            def redrawn(before: str = before) -> str | None:
-                line = keys_line(h.app)
-                return line if line != before else None
 
-            line = await wait_for(pilot, redrawn, f"the keys line at {width} columns")
-            assert len(line) <= width and line.endswith("^p palette"), (width, line)
-            head, _, tail = line.partition(" … ")
-            assert tail.startswith("? Help"), (width, line)
-            shown = head.split(" ")
-            # Closer together: `key Label` pairs from the start, none cut, in order.
-            pairs = [f"{shown[i]} {shown[i + 1]}" for i in range(0, len(shown) - 1, 2)]
-            assert pairs == DASHBOARD_KEYS[:len(pairs)], (width, line)
-            wide = line
-        assert len(pairs) < len(DASHBOARD_KEYS) - 3  # 60 columns: most keys gave way
+async def test_wftui_demos_keys_keep_quit_help_and_incident_at_100_and_80_columns(
+        harness) -> None:
+    """The demo adds `i Incident` (the app's, like quit and help: they stay); the
+    dashboard's last keys give way instead. Worked out in cells, closer together:
+    ⏎ Open 7, / Filter 9, f Status 9, s Sort 7, w Window 9, h History 10, p Pause 8,
+    m Malformed 12; q Quit 7, ? Help 7, i Incident 11; `… ` 2; the palette 12."""
+    events = execution("keys-3", T0 + 5)
+    h = harness(events, demo=FakeDemo())
+    async with h.app.run_test(size=(160, 30)) as pilot:
+        await settled(pilot, h.app, len(events))
+        # 100: 88 - 25 - 2 = 61 cells for the dashboard's keys: up to p Pause (59).
+        line = await resized(pilot, h.app, 100)
+        assert line == ("⏎ Open / Filter f Status s Sort w Window h History p Pause … "
+                        "q Quit ? Help i Incident" + " " * 3 + PALETTE), line
+        # 80: 68 - 27 = 41 cells: up to w Window (41).
+        line = await resized(pilot, h.app, 80)
+        assert line == ("⏎ Open / Filter f Status s Sort w Window … q Quit ? Help "
+                        "i Incident " + PALETTE), line
+        # The execution view at 80: esc Back 9, r Replay 9, c Compare 10, e Export 9
+        # (37 of 41); expand and collapse give way (space/enter fold, its title says).
+        await open_view(pilot, h.app, "keys-3")
+        line = await wait_for(pilot, lambda: (line := keys_line(h.app)).startswith("esc")
+                              and line, "the execution view's keys")
+        assert line == ("esc Back r Replay c Compare e Export … q Quit ? Help i Incident"
+                        + " " * 5 + PALETTE), line
 
 
 async def test_clicking_a_key_on_the_keys_line_presses_it(harness) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.core.test_as_of import old_log_lines
 from tests.ui.conftest import settled, wait_for
+from tests.ui.test_narrow_terminal import keys_line
 from wftui.config import Settings
 from wftui.ui.screens.execution import ExecutionScreen
 from wftui.ui.widgets.executions_table import ExecutionsTable
@@ -32,6 +33,7 @@ async def test_time_keys_show_the_table_and_queue_depth_of_the_moment(harness) -
         await settled(pilot, h.app, len(lines))
         title, queue, rows = shown(h.app)  # the log's end, 09:07:30
         assert "(history)" not in title and queue == "5"
+        assert " l Live " not in keys_line(h.app)  # already there: nothing to go back to
         assert rows == [("delta", "running", 1), ("charlie", "succeeded", 1),
                         ("bravo", "failed", 1), ("alpha", "succeeded", 2)]
 
@@ -43,6 +45,7 @@ async def test_time_keys_show_the_table_and_queue_depth_of_the_moment(harness) -
         title, queue, rows = await at("left_curly_bracket", "at 09:00–09:01 (history)")
         # alpha: plan (10 s) and write (50 s) started; bravo just begun (60 s); queue 4
         assert queue == "4" and "2 running · 0 failed · 2 seen" in title
+        await wait_for(pilot, lambda: " l Live " in keys_line(h.app), "the way back")
         assert rows == [("bravo", "running", 0), ("alpha", "running", 2)]
         title, queue, rows = await at("right_square_bracket", "at 09:01–09:02 (history)")
         assert queue == "7"
@@ -66,3 +69,4 @@ async def test_time_keys_show_the_table_and_queue_depth_of_the_moment(harness) -
         await wait_for(pilot, lambda: "(history)" not in h.app.dashboard.title.plain,
                        "back to the log's end")
         assert shown(h.app)[1] == "5" and len(shown(h.app)[2]) == 4
+        await wait_for(pilot, lambda: " l Live " not in keys_line(h.app), "l Live gone")

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from tests.view.conftest import T0, run, snapshot_of
+import pytest
+
+from tests.view.conftest import T0, ledger_of, run, snapshot_of
+from wftui.core.snapshot import take_snapshot
+from wftui.core.thresholds import ThresholdEngine
+from wftui.sources.metrics_figures import TargetHistory, TargetView, compute_figures
+from wftui.sources.metrics_parse import MetricNames, parse_exposition
 from wftui.view.history import FigureHistory
 from wftui.view.panels import PanelView, panel_text, panel_views, span_text, sparkline
 
@@ -113,3 +119,47 @@ def test_a_long_action_wraps_and_is_cut_with_an_ellipsis_when_out_of_room() -> N
     # height 6: 4 lines above the action leave 2; the second, cut to 16 cells, ends in …
     lines = panel_text(view, 18, height=6).plain.split("\n")[4:]
     assert lines == ["▶ Page on-call,", "  investigate roo…"]  # 15 cells + …
+
+
+# A /metrics target that has seen no execution end: its counter and its duration
+# histogram are all zeros (the demo's first scrape, a second of its life in).
+NOTHING_ENDED = b"""# TYPE workflow_executions_total counter
+workflow_executions_total{workflow_name="support",status="success"} 0
+# TYPE workflow_duration_seconds histogram
+workflow_duration_seconds_bucket{workflow_name="support",le="1.0"} 0
+workflow_duration_seconds_bucket{workflow_name="support",le="+Inf"} 0
+workflow_duration_seconds_sum{workflow_name="support"} 0
+workflow_duration_seconds_count{workflow_name="support"} 0
+# TYPE active_workflows gauge
+active_workflows 1
+"""
+
+
+def _metrics(*scrape_times: float) -> dict:
+    """The figures of a real target history, scraped at these times."""
+    names = MetricNames()
+    target = TargetHistory(names)
+    for t in scrape_times:
+        target.add(t, parse_exposition(NOTHING_ENDED, "text/plain", names))
+    return compute_figures([TargetView("demo", target, False)], 300.0)
+
+
+@pytest.mark.parametrize("scrapes", [(T0 + 95,), (T0 + 90, T0 + 95)],
+                         ids=["one scrape", "two scrapes, nothing ended between"])
+def test_latency_comes_from_the_logs_while_the_metrics_have_none(scrapes) -> None:
+    """The metrics give no latency (no execution ended): the panel shows the logs' p95,
+    says so, and is judged on it: never "no data" beside an "ok" from the logs."""
+    snapshot = take_snapshot(ledger_of(EVENTS), ThresholdEngine(), window_s=300.0,
+                             now=T0 + 100, sources=[], metrics=_metrics(*scrapes))
+    views = dict(panel_views(snapshot, T0 + 100))
+    latency = views["latency"]
+    # durations 2, 4, 6, 8 s, linear between closest ranks: p95 at rank 0.95 * 3 = 2.85,
+    # 6 + 0.85 * 2 = 7.7 s; p50 at rank 1.5, 5 s; p99 at rank 2.97, 6 + 0.97 * 2 = 7.94 s
+    assert (latency.value, latency.quality) == ("7.70s", "ok")
+    assert latency.origin == "from logs"
+    assert latency.detail == "p50 5.00s · p99 7.94s"
+    assert latency.state == "ok"  # 7.7 s, below 60 s
+    # as the error rate does when the metrics have no executions ended: 1 of 4 failed
+    assert (views["error_rate"].value, views["error_rate"].origin) == ("25.00%", "from logs")
+    # the gauge the metrics do have still comes from them
+    assert views["active"].value == "1" and views["active"].origin.startswith("from metrics")

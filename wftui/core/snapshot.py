@@ -21,6 +21,18 @@ from wftui.core.timestamps import format_timestamp
 METRICS_PREFERRED = ("error_rate", "latency_s", "active_workflows", "queue_depth")
 # Figures counted from executions, which sampled traces weight (`basis` says how).
 COUNTED = ("error_rate", "latency_s", "throughput_per_min")
+QUANTILES = ("p50", "p95", "p99")
+
+
+def metrics_quantiles(latency: Any) -> dict[str, Any] | None:
+    """The metrics' latency quantiles, or None when they give none (no execution ended
+    in the scraped window, or since the target started): then the logs' stand. Only the
+    quantiles count: the `at_least` flags beside them are there even when every
+    quantile is None."""
+    if not isinstance(latency, dict):
+        return None
+    quantiles = {q: latency.get(q) for q in QUANTILES}
+    return quantiles if any(v is not None for v in quantiles.values()) else None
 
 
 @dataclass(frozen=True)
@@ -72,8 +84,9 @@ class Snapshot:
             for key in METRICS_PREFERRED:
                 value = metrics.get(key)
                 if key == "latency_s":
-                    if isinstance(value, dict) and any(v is not None for v in value.values()):
-                        merged[key] = {q: rounded(value.get(q)) for q in ("p50", "p95", "p99")}
+                    quantiles = metrics_quantiles(value)
+                    if quantiles is not None:
+                        merged[key] = rounded(quantiles)
                 elif value is not None:
                     merged[key] = rounded(value)
             if self.logs is not None and self.logs.basis == FROM_UNKNOWN_TRACES \
@@ -90,8 +103,8 @@ class Snapshot:
         metrics = self.metrics or {}
         for key in COUNTED:
             value = metrics.get(key)
-            if isinstance(value, dict):  # as `figures` takes the metrics' latency
-                value = value if any(v is not None for v in value.values()) else None
+            if key == "latency_s":  # as `figures` takes the metrics' latency
+                value = metrics_quantiles(value)
             if self.metrics is not None and (
                     self.logs is None or (value is not None and (
                         key in METRICS_PREFERRED or self.logs.basis == FROM_UNKNOWN_TRACES))):

@@ -150,8 +150,14 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, App[int]):
         self.exit_guard = ExitGuard()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The incident key exists only in `wftui demo`."""
-        return not (action == "incident" and self.demo is None)
+        """The incident key exists only in `wftui demo`; back to now (`l`, `}`) only at
+        a past moment: live, it would do nothing, and its room on the keys line goes to
+        keys that do something."""
+        if action == "incident":
+            return self.demo is not None
+        if action == "travel" and parameters == ("live",):
+            return self.travel_at is not None
+        return True
 
     # -- start and stop --------------------------------------------------------------
 

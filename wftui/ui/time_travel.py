@@ -48,6 +48,7 @@ class TimeTravel(AppMixinBase):
                                     window_s=self.monitor.window_s, alerts=alerts)
             if where == "alert" and not alerts:
                 self.notify("no alert has fired in this log", markup=False)
+        self.refresh_bindings()  # `l Live` is shown only at a past moment
         self._request()
 
     def action_history(self) -> None:

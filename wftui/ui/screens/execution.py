@@ -50,18 +50,20 @@ class ExecutionScreen(Screen[None]):
     running execution updates in place.
     """
 
+    # Most used first: on a narrow terminal the keys line lets the last ones go (the
+    # title says space/enter fold, which does most of what expand and collapse do).
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", tooltip="back to the dashboard"),
-        Binding("x", "expand_all", "Expand", tooltip="expand all"),
-        Binding("z", "collapse_all", "Collapse", tooltip="collapse all"),
-        Binding("e", "export", "Export",
-                tooltip="export the execution as JSON (the path is shown)"),
         Binding("r", "replay", "Replay",
                 tooltip="replay the execution (asks first; dry run available)"),
         Binding("c", "compare", "Compare",
                 tooltip="compare with its replay (or with its original)"),
         Binding("w", "whole", "Whole/then",
                 tooltip="opened in history: the whole execution, or as it stood then"),
+        Binding("e", "export", "Export",
+                tooltip="export the execution as JSON (the path is shown)"),
+        Binding("x", "expand_all", "Expand", tooltip="expand all"),
+        Binding("z", "collapse_all", "Collapse", tooltip="collapse all"),
     ]
 
     # No repaint: the watcher redraws the widgets that changed (not the whole screen).

@@ -5,8 +5,11 @@ screen changes: opening a screen spent about half its CPU there (measured on our
 tests). This draws the same line as one widget: on a change it is only redrawn.
 
 It fits itself to the width: keys with room around them, closer together when that does
-not fit, and when even that does not fit the last keys give way to `…` (`?` lists them
-all). The command palette's key stays at the right edge, as in Footer.
+not fit, and when even that does not fit keys give way to `…` (`?` lists them all): the
+screen's from its last (screens list their keys most used first), then the app's own
+(quit, help, the demo's incident: the keys that work on every screen, so an operator
+always sees how to leave and where the rest are) from its last, but help never. The
+command palette's key stays at the right edge, as in Footer.
 """
 
 from __future__ import annotations
@@ -29,12 +32,29 @@ class ShownKey(NamedTuple):
     description: str
     enabled: bool
     tooltip: str
+    everywhere: bool = False  # the app's own key, not the screen's
 
 
 class KeySpan(NamedTuple):
     start: int
     end: int
     key: ShownKey
+
+
+def given_way(keys: list[ShownKey], widths: list[int], room: int) -> set[int]:
+    """The indexes of the keys that give way so that the others fit in `room` cells:
+    the screen's from the last, then the app's from the last; help never."""
+    order = ([i for i in reversed(range(len(keys))) if not keys[i].everywhere]
+             + [i for i in reversed(range(len(keys)))
+                if keys[i].everywhere and keys[i].key != HELP_KEY])
+    gone: set[int] = set()
+    used = sum(widths)
+    for index in order:
+        if used <= room:
+            break
+        gone.add(index)
+        used -= widths[index]
+    return gone
 
 
 class KeysLine(Widget):
@@ -82,9 +102,9 @@ class KeysLine(Widget):
         keys: list[ShownKey] = []
         palette: ShownKey | None = None
         actions: set[str] = set()
-        for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items():
+        for key, (node, binding, enabled, tooltip) in self.screen.active_bindings.items():
             shown = ShownKey(binding.key, app.get_key_display(binding), binding.description,
-                             enabled, tooltip or binding.tooltip)
+                             enabled, tooltip or binding.tooltip, node is app)
             if key == palette_key:  # shown even though it is bound with show=False
                 palette = shown
             elif binding.show and binding.action not in actions:
@@ -97,16 +117,12 @@ class KeysLine(Widget):
         width = self.size.width
         key_style = self.get_component_rich_style("keys-line--key")
         description_style = self.get_component_rich_style("keys-line--description")
-        right = Text()
-        if palette is not None:
-            # The separator Footer draws as a border before the palette's key.
-            right = Text.assemble(("▏", "dim"),
-                                  self._entry(palette, key_style, description_style, True))
-        room = max(0, width - right.cell_len)
-        line = Text()
+        line, right = Text(), Text()
         spans: list[KeySpan] = []
         for roomy in (True, False):
             line, spans = Text(), []
+            right = self._palette_text(palette, key_style, description_style, roomy)
+            room = max(0, width - right.cell_len)
             entries = [(k, self._entry(k, key_style, description_style, roomy)) for k in keys]
             if sum(entry.cell_len for _, entry in entries) <= room:
                 for shown, entry in entries:
@@ -114,19 +130,17 @@ class KeysLine(Widget):
                     line.append_text(entry)
                 break
         else:
-            # Closer together still does not fit: as many keys as fit, then `…`, then
-            # the help key, which lists the rest.
-            last = [(k, e) for k, e in entries if k.key == HELP_KEY]
-            room -= sum(entry.cell_len for _, entry in last) + len(MORE) + 1
-            for shown, entry in entries:
-                if shown.key == HELP_KEY:
+            # Closer together still does not fit: keys give way until the rest and `…`
+            # (where the first one was) fit.
+            gone = given_way([shown for shown, _ in entries],
+                             [entry.cell_len for _, entry in entries],
+                             room - len(MORE) - 1)
+            first_gone = min(gone, default=-1)
+            for index, (shown, entry) in enumerate(entries):
+                if index == first_gone:
+                    line.append(MORE + " ")
+                if index in gone:
                     continue
-                if line.cell_len + entry.cell_len > room:
-                    break
-                spans.append(KeySpan(line.cell_len, line.cell_len + entry.cell_len, shown))
-                line.append_text(entry)
-            line.append(MORE + " ")
-            for shown, entry in last:
                 spans.append(KeySpan(line.cell_len, line.cell_len + entry.cell_len, shown))
                 line.append_text(entry)
         if palette is not None and right.cell_len <= width:
@@ -135,6 +149,19 @@ class KeysLine(Widget):
             line.append_text(right)
         self._spans = spans
         return line
+
+    @classmethod
+    def _palette_text(cls, palette: ShownKey | None, key_style: Style,
+                      description_style: Style, roomy: bool) -> Text:
+        """The palette's key after the separator Footer draws as a border before it;
+        closer together, `▏ ^p palette` ends at the right edge (a cell more for keys)."""
+        if palette is None:
+            return Text()
+        entry = cls._entry(palette, key_style, description_style, roomy)
+        if not roomy:
+            entry = Text.assemble(" ", entry)
+            entry.rstrip()
+        return Text.assemble(("▏", "dim"), entry)
 
     @staticmethod
     def _entry(shown: ShownKey, key_style: Style, description_style: Style,
