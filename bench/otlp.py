@@ -17,13 +17,18 @@ are CPU time of this process, as the machine may be shared):
   - the ratios of fold and HTTP to floor 2 (the goal: HTTP >= 100k spans/s and within
     1.5x of floor 2).
 
-    python bench/otlp.py [--spans 200000] [--repeat 3]
+Everything runs with the garbage collector's thresholds the `wftui` command sets
+(`GC_THRESHOLDS`, the floors too), as the receiver runs in `wftui` and `wftui watch`
+(--default-gc: the interpreter's, as this benchmark did before).
+
+    python bench/otlp.py [--spans 200000] [--repeat 3] [--default-gc]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import subprocess
 import sys
@@ -40,6 +45,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: 
     ExportTraceServiceRequest,
 )
 
+from wftui.cli import GC_THRESHOLDS  # noqa: E402
 from wftui.core.ledger import Ledger  # noqa: E402
 from wftui.core.spans import SpanReader  # noqa: E402
 from wftui.sources.otlp.receiver import OtlpReceiver, ReceiverLimits  # noqa: E402
@@ -246,11 +252,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spans", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--default-gc", action="store_true",
+                        help="the interpreter's collector thresholds, not wftui's")
     args = parser.parse_args()
+    if not args.default_gc:
+        gc.set_threshold(*GC_THRESHOLDS)  # as `wftui` runs the receiver
     bodies = build_bodies(args.spans)
     spans = count_spans(bodies)
     print(f"{spans:,} spans in {len(bodies)} requests of ~{SPANS_PER_REQUEST}, "
-          f"{sum(map(len, bodies)) / 1e6:.1f} MB")
+          f"{sum(map(len, bodies)) / 1e6:.1f} MB; collector thresholds {gc.get_threshold()}")
     rates: dict[str, list[float]] = {"decode": [], "read": [], "fold": [], "http": [],
                                      "http_cpu": []}
     ledger_share: list[float] = []
