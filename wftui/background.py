@@ -13,9 +13,10 @@ import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+if TYPE_CHECKING:
+    from anyio.from_thread import BlockingPortal
 
 T = TypeVar("T")
 
@@ -38,6 +39,10 @@ class BackgroundLoop:
 
     def start(self, main: Callable[[], Awaitable[None]]) -> None:
         """Start the loop thread and run `main()` in it; returns once it is scheduled."""
+        # anyio loads here, not with the module: the TUI makes its loops before the
+        # first screen and starts them after it (17 ms of the first screen otherwise).
+        from anyio.from_thread import start_blocking_portal
+
         self._manager = start_blocking_portal("asyncio", name=self.name)
         self._portal = self._manager.__enter__()
         self._thread_id = self._portal.call(threading.get_ident)

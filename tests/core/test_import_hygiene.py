@@ -70,3 +70,12 @@ def test_a_watch_of_logs_loads_no_network_stack() -> None:
     assert "wftui" in loaded
     assert loaded.isdisjoint({"httpx", "prometheus_client", "aiohttp", "google"}), \
         sorted(loaded & {"httpx", "prometheus_client", "aiohttp", "google"})
+
+
+def test_the_tui_draws_its_first_screen_before_loading_anyio() -> None:
+    # The sources' background loops are made with the app and started after its first
+    # screen: anyio (their portal) loads then, not before the first paint.
+    loaded = modules_loaded_after(["wftui.cli", "wftui.commands.monitor", "wftui.ui.app",
+                                   "wftui.live"])
+    assert "textual" in loaded
+    assert "anyio" not in loaded
