@@ -57,7 +57,7 @@ def test_unexpected_error_in_the_app_is_one_line(tmp_path: Path) -> None:
     line naming a file with the details."""
     script = (
         "import sys\n"
-        "import wftui.ui.app\n"
+        "import wftui.ui.refresh_cycle\n"
         "from wftui.commands.monitor import run_app\n"
         "from wftui.config import Settings\n"
         "from wftui.live import LiveMonitor\n"
@@ -65,7 +65,7 @@ def test_unexpected_error_in_the_app_is_one_line(tmp_path: Path) -> None:
         "class Boom(Exception): pass\n"
         "def explode(*args, **kwargs):\n"
         "    raise Boom('kaboom')\n"
-        "wftui.ui.app.dashboard = explode\n"
+        "wftui.ui.refresh_cycle.dashboard = explode\n"
         "def make():\n"
         "    return make_app(Settings(), LiveMonitor(Settings(), []))\n"
         "sys.exit(run_app(make))\n"
