@@ -237,3 +237,27 @@ async def test_a_very_long_id_keeps_the_title_on_one_line(harness) -> None:
         lines = screen_text(h.app).splitlines()
         assert lines[0].lstrip().startswith("Execution xxx")
         assert not lines[1].lstrip().startswith("xxx")  # the id did not wrap onto line 2
+
+
+async def test_usage_nothing_logged_is_not_shown_as_zero(harness) -> None:
+    """A failed LLM call names its model but logs no usage: its tokens are left out,
+    not shown as "0 in / 0 out $0.0000"; a cost below $0.0001 is not shown as free."""
+    events = execution("run-2", T0, steps=[("classify", "llm", 0.5), ("draft", "llm", 0.5)])
+    done = [e for e in events if e["event"] == "step_complete"]
+    done[0].update(model="gpt-4o-mini")  # the call failed before any usage came back
+    # 291 tokens at $0.15 / 1M: $0.0000437
+    done[1].update(model="gpt-4o-mini", input_tokens=291, output_tokens=0,
+                   cost_usd=0.0000437)
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "run-2")
+        await pilot.press("x")  # expand all
+        await pilot.pause()
+        models = [line for line in screen_text(h.app).splitlines()
+                  if "model gpt-4o-mini" in line]
+        assert len(models) == 2, models
+        first, second = models
+        assert " in / " not in first and "$" not in first
+        assert "291 in / 0 out" in second and "<$0.0001" in second
+        assert "$0.0000" not in screen_text(h.app)

@@ -89,3 +89,49 @@ async def test_one_scrape_so_far_is_a_total_not_judged_yet(exporter) -> None:
             assert "NO DATA" not in screen_text(app).split("Alerts")[0]
     finally:
         monitor.stop()
+
+
+async def test_the_history_view_charts_the_log_beside_metrics(exporter, tmp_path) -> None:
+    """With metrics attached the panels show the metrics' figures (and sparklines of
+    those), but `h` still charts the log's own history, saying so; without a log the
+    view says there is no past to chart, not that one is coming."""
+    from tests.ui.conftest import T0, append, execution, wait_for
+    from wftui.ui.screens.history import HistoryScreen
+
+    log = tmp_path / "app.log"
+    events: list[dict] = []
+    for n in range(6):  # one every 3 s; the 2nd fails
+        events += execution(f"ex-{n:02d}", T0 + n * 3, failed=n == 1)
+    events.sort(key=lambda event: event["timestamp"])
+    append(log, events)
+    url = f"http://127.0.0.1:{exporter.server_address[1]}/metrics"
+    settings = Settings()
+    monitor = LiveMonitor(settings, [str(log)], metrics=metric_family(settings, [url], None,
+                                                                      interval=0.2))
+    app = make_app(settings, monitor)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: "from metrics" in screen_text(app), "metric figures")
+            await wait_for(pilot, lambda: app.latest is not None
+                           and app.latest.log_history is not None, "the log judged")
+            await pilot.press("h")
+            screen = await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen)
+                                    and app.screen.drawn and app.screen, "the charts")
+            error_rate = screen.drawn[0]
+            assert max(error_rate.ys) == 0.5  # ex-00 ok, ex-01 failed: 1 of 2 (the log's)
+            assert "from the log's events (the panels show the metrics')" in screen_text(app)
+    finally:
+        monitor.stop()
+
+    family = metric_family(settings, [url], None, interval=0.2)
+    only_metrics = LiveMonitor(settings, [], metrics=family)
+    app = make_app(settings, only_metrics)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: "from metrics" in screen_text(app), "metric figures")
+            await pilot.press("h")
+            await wait_for(pilot, lambda: isinstance(app.screen, HistoryScreen), "the view")
+            await wait_for(pilot, lambda: "no log file" in screen_text(app), "why no charts")
+            assert "comes once" not in screen_text(app)
+    finally:
+        only_metrics.stop()

@@ -83,7 +83,7 @@ def side_text(side: StepSide | None) -> str:
         parts.append(f"{fmt.count(side.input_tokens, '?')}/"
                      f"{fmt.count(side.output_tokens, '?')} tok")
     if side.cost_usd is not None:
-        parts.append(f"${side.cost_usd:.4f}")
+        parts.append(fmt.dollars(side.cost_usd, "$0"))
     if side.error:
         parts.append(f"error: {side.error[:80]}")
     return fmt.visible(" ".join(parts))

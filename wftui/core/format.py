@@ -56,12 +56,22 @@ def threshold_figure(name: str, value: float | None, none: str = NO_DATA) -> str
     return count(value, none)
 
 
+def dollars(value: float | None, none: str = NO_DATA) -> str:
+    """$0.0061; a cost too small for four decimals is "<$0.0001" (not $0.0000, which
+    reads as free); `none` when nothing was priced."""
+    if not value:
+        return none
+    if 0 < value < 0.00005:
+        return "<$0.0001"
+    return f"${value:.4f}"
+
+
 def usage(input_tokens: int, output_tokens: int, cost_usd: float) -> tuple[str, str]:
     """An execution's tokens ("1,200 in / 300 out") and cost ("$0.0061"); "—" for each
     that nothing logged (sums start at 0: a log without token fields is no data, not 0)."""
     tokens = (f"{input_tokens:,} in / {output_tokens:,} out"
               if input_tokens or output_tokens else "—")
-    return tokens, (f"${cost_usd:.4f}" if cost_usd else "—")
+    return tokens, dollars(cost_usd, "—")
 
 
 def clock(epoch: float | None, none: str = "-") -> str:

@@ -53,7 +53,8 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
             refresh.snapshot, sources=refresh.snapshot.sources + alerts.sources))
     snapshot = refresh.snapshot
     status = status_text(snapshot, window_s, paused, config_error, refused, alert_status)
-    if refresh.log_history is not None:  # the sparklines from the log's own history
+    if refresh.log_history is not None and not refresh.metric_sparklines:
+        # the sparklines from the log's own history
         history = LogSeries(refresh.log_history, now_or_wall(snapshot), window_s)
     return Dashboard(
         refresh=refresh,

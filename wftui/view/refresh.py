@@ -33,13 +33,15 @@ class Refresh:
     retained: int
     took_s: float
     query: TableQuery = TableQuery()  # what the rows were filtered and sorted by
-    # The log's own history (sparklines, the history view); None without a log file,
-    # with metrics at now (their figures are drawn from the app's samples; a past
-    # moment is the log's), or while reading.
+    # The log's own history (the history view, and the sparklines unless
+    # `metric_sparklines`); None without a log file, or while reading.
     log_history: LogHistory | None = None
     # The log's first and last moments, where the time keys can go (None: no log, or
     # still being read); set with metrics too: the log's past stands on its own.
     travel_span: tuple[float, float] | None = None
+    # With metrics, at now: the panels show the metrics' figures, so their sparklines
+    # are drawn from the app's samples of those, not from the log's history.
+    metric_sparklines: bool = False
 
 
 def rows_held(snapshot: Snapshot) -> bool:
@@ -80,7 +82,6 @@ def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
         history = monitor.history.log_history()
         if history.start is not None and history.end is not None:
             span = (history.start, history.end)
-        if monitor.metrics is not None and snapshot.at is None:
-            history = None  # the metrics' figures now: drawn from the app's samples
     return Refresh(now, version, snapshot, arranged, retained,
-                   time.perf_counter() - started, query, history, span)
+                   time.perf_counter() - started, query, history, span,
+                   metric_sparklines=monitor.metrics is not None and snapshot.at is None)

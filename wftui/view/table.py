@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from wftui.core.execution import ExecutionRow
-from wftui.core.format import clock, count, seconds
+from wftui.core.format import clock, count, dollars, seconds
 from wftui.view.refresh import Refresh, rows_held
 from wftui.view.rows import COLUMNS
 from wftui.view.text import clip, safe
@@ -72,7 +72,7 @@ def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
         "steps": (str(row.steps), ""),
         "errors": (str(row.errors) if row.errors else "-", "bold red" if row.errors else "dim"),
         "tokens": (f"{tokens:,}" if tokens else "-", ""),
-        "cost_usd": (f"${row.cost_usd:.4f}" if row.cost_usd else "-", ""),
+        "cost_usd": (dollars(row.cost_usd, "-"), ""),
         "workflow_name": (safe(row.workflow_name or "-"), ""),
     }
 

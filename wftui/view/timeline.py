@@ -11,7 +11,7 @@ import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
@@ -21,6 +21,9 @@ from wftui.core.history import LogHistory, figure_values
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import Alert
 from wftui.view.history import FigureHistory
+
+if TYPE_CHECKING:
+    from wftui.view.refresh import Refresh
 
 BAR_CELLS = 12
 
@@ -195,6 +198,23 @@ class Chart:
     fired: list[float]
     xlabel: str
     threshold_off_scale: bool = False  # far above the values: named, not drawn
+
+
+def history_note(refresh: Refresh) -> str:
+    """The history view's line above its charts."""
+    source = (" · from the log's events (the panels show the metrics')"
+              if refresh.metric_sparklines else "")
+    return ("each point: the figure over the window ending then · red: threshold"
+            f" · yellow: an alert fired{source} · esc: back")
+
+
+def history_wait_note(refresh: Refresh | None) -> str:
+    """Why the history view has no charts yet (or none at all)."""
+    if refresh is not None and refresh.snapshot.reading is None and not any(
+            source.get("kind") == "file" for source in refresh.snapshot.sources):
+        return ("no log file: the history view charts a log's own time (metrics and "
+                "traces have no past here) · esc: back")
+    return "the log's history comes once it has been read · esc: back"
 
 
 def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,

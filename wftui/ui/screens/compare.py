@@ -164,7 +164,7 @@ def _side_cell(side: StepSide | None) -> Text:
         text.append(f" {fmt.count(side.input_tokens, '?')}/{fmt.count(side.output_tokens, '?')}"
                     " tok", style="dim")
     if side.cost_usd is not None:
-        text.append(f" ${side.cost_usd:.4f}", style="dim")
+        text.append(f" {fmt.dollars(side.cost_usd, '$0')}", style="dim")
     if side.error:
         text.append(f" {clip(safe(side.error), 60)}", style="red")
     return text

@@ -13,7 +13,7 @@ from textual_plotext import PlotextPlot
 
 from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.refresh import Refresh
-from wftui.view.timeline import CHARTS, Chart, charts
+from wftui.view.timeline import CHARTS, Chart, charts, history_note, history_wait_note
 
 
 class HistoryScreen(Screen[None]):
@@ -51,14 +51,13 @@ class HistoryScreen(Screen[None]):
             return
         note = self.query_one("#history-note", Static)
         if refresh is None or refresh.log_history is None:
-            note.update("the log's history comes once it has been read")
+            note.update(history_wait_note(refresh))
             return
         drawn = charts(refresh.log_history, refresh.snapshot, self.window_s)
         if drawn == self.drawn:
             return
         self.drawn = drawn
-        note.update("each point: the figure over the window ending then · red: threshold"
-                    " · yellow: an alert fired · esc: back")
+        note.update(history_note(refresh))
         for index, chart in enumerate(drawn):
             widget = self.query_one(f"#chart-{index}", PlotextPlot)
             plt = widget.plt

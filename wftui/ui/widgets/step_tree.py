@@ -17,7 +17,7 @@ from textual.strip import Strip
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
-from wftui.core.format import clock, seconds
+from wftui.core.format import clock, count, dollars, seconds
 from wftui.core.steps import ExecutionDetail, Item, Step
 from wftui.view.text import clip, lines_of, plain, safe
 
@@ -195,7 +195,7 @@ class StepTree(Tree[str]):
             text.append(f"  took {seconds(detail.duration_s)}")
         tokens = detail.input_tokens + detail.output_tokens
         if tokens or detail.cost_usd:
-            text.append(f"  {tokens:,} tokens  ${detail.cost_usd:.4f}", style="dim")
+            text.append(f"  {tokens:,} tokens  {dollars(detail.cost_usd, '$0')}", style="dim")
         return text
 
     def _add_context(self, root: TreeNode[str], detail: ExecutionDetail) -> None:
@@ -226,8 +226,12 @@ class StepTree(Tree[str]):
         if step.model or step.input_tokens or step.cost_usd:
             label = Text("model ", style="dim")
             label.append(plain(step.model or "?"))
-            label.append(f"  {step.input_tokens or 0:,} in / {step.output_tokens or 0:,} out"
-                         f"  ${step.cost_usd or 0:.4f}", style="dim")
+            # What nothing logged (a failed call's usage) is left out, never shown as 0.
+            if step.input_tokens is not None or step.output_tokens is not None:
+                label.append(f"  {count(step.input_tokens, '?')} in / "
+                             f"{count(step.output_tokens, '?')} out", style="dim")
+            if step.cost_usd:
+                label.append(f"  {dollars(step.cost_usd)}", style="dim")
             node.add_leaf(label, data=f"{key}:model")
         for index, item in enumerate(step.items):
             self._add_item(node, item, f"{key}:{index}")
