@@ -135,3 +135,38 @@ async def test_the_history_view_charts_the_log_beside_metrics(exporter, tmp_path
             assert "comes once" not in screen_text(app)
     finally:
         only_metrics.stop()
+
+
+async def test_a_target_with_none_of_our_metrics_is_not_up_and_quiet() -> None:
+    """A prometheus_client exporter whose families wftui does not know (no mapping):
+    it answers, but the source says "not understood", and the panels say so rather
+    than "no traffic" / "no data"."""
+    from prometheus_client import CollectorRegistry, Counter, start_http_server
+
+    from tests.ui.conftest import wait_for
+
+    registry = CollectorRegistry()
+    runs = Counter("agent_runs", "runs", ["outcome"], registry=registry)
+    runs.labels(outcome="ok").inc(40)
+    runs.labels(outcome="error").inc(10)
+    server, _ = start_http_server(0, addr="127.0.0.1", registry=registry)
+    url = f"http://127.0.0.1:{server.server_port}/metrics"
+    settings = Settings()
+    monitor = LiveMonitor(settings, [], metrics=metric_family(settings, [url], None,
+                                                              interval=0.2))
+    app = make_app(settings, monitor)
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await wait_for(pilot, lambda: "up, not understood (m)" in screen_text(app),
+                           "the target marked")
+            text = screen_text(app)
+            source = next(line for line in text.splitlines() if url in line)
+            assert "✗" in source and "●" not in source
+            assert "none of the configured metrics" in source
+            panels = next(line for line in text.splitlines() if line.startswith("│"))
+            assert panels.count("not understood") == 5, panels
+            assert "no traffic" not in text
+    finally:
+        monitor.stop()
+        server.shutdown()
+        server.server_close()

@@ -139,6 +139,8 @@ def panel_views(snapshot: Snapshot, now: float,
     metrics = snapshot.metrics or {}
     stale = bool(metrics.get("stale"))
     latency = figures.get("latency_s") or {}
+    # A log read but not understood is not "no traffic": no figure says so instead.
+    unread = any(source.get("not_understood") for source in snapshot.sources)
     views = []
     for panel_id, title, key, threshold_name in PANELS:
         value = latency.get("p95") if key == "latency_p95_s" else figures.get(key)
@@ -151,6 +153,8 @@ def panel_views(snapshot: Snapshot, now: float,
         if key == "error_rate" and value is None and metric \
                 and metrics.get("statuses_not_understood"):
             text = "not understood"  # traffic, but no status word we know: see warnings
+        elif value is None and unread:
+            text = "not understood"  # see the source line and `m`
         view = PanelView(
             title=title, value=text, quality=quality,
             history=history, series_name=key, series_end=now,

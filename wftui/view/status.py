@@ -28,6 +28,9 @@ def source_text(source: dict[str, Any]) -> Text:
     status = str(source.get("status") or "")
     if source.get("kind") == "file":
         symbol, style = FILE_LOOK.get(status, ("?", ""))
+        if source.get("not_understood") and status == "following":
+            # Read, but not one line was an event: not a healthy source with no traffic.
+            symbol, style, status = "✗", "bold red", "not understood (m)"
         text.append(f"{symbol} ", style=style)
         name = str(source.get("name", ""))
         name = "standard input" if name == "-" else name
@@ -75,10 +78,13 @@ def source_text(source: dict[str, Any]) -> Text:
         text.append(f"  {label}", style=style)
     else:
         symbol, style = TARGET_LOOK.get(status, ("?", ""))
-        text.append(f"{symbol} ", style=style)
-        text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
         label = {"ok": "up", "down": "DOWN", "waiting": "waiting for first scrape"}.get(
             status, status)
+        if source.get("not_understood") and status == "ok":
+            # It answers, but with none of the metrics we read: not a healthy target.
+            symbol, style, label = "✗", "bold red", "up, not understood (m)"
+        text.append(f"{symbol} ", style=style)
+        text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
         text.append(f"  {label}", style=style)
         age = source.get("age_s")
         if age is not None:
