@@ -36,7 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", metavar="TIME",
                         help="the figures as they stood at a moment of the log: a "
                              "timestamp, a time of day (09:29) or a time before its "
-                             "end (-10m)")
+                             "end (--at=-10m: with '=', as argparse reads '-10m' as an "
+                             "option)")
     parser.add_argument("--explain", action="store_true",
                         help="add why each figure is where it is (breakdowns by step, "
                              "error, workflow, model, tool; slow executions; queue growth)")

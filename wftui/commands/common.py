@@ -13,7 +13,8 @@ from wftui.core.mapping import MappingError, build_mapping
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     """FILE ..., --metrics, --prometheus, --window, --config and friends."""
     parser.add_argument("files", nargs="*", metavar="FILE",
-                        help="JSON-lines log files to read ('-' for standard input)")
+                        help="JSON-lines log files, or OpenTelemetry Collector OTLP JSON "
+                             "files, to read ('-' for standard input); gzip too")
     parser.add_argument("--metrics", action="append", default=[], metavar="URL",
                         help="a Prometheus /metrics URL to scrape (repeatable; summed)")
     parser.add_argument("--prometheus", metavar="URL",
