@@ -260,3 +260,40 @@ async def test_replay_by_url_against_the_demo_shows_the_http_status(
         await asyncio.sleep(0.05)
     assert replayed.replay_of == "EXEC-000001"
     assert replayed.context == {"ticket_id": "TKT-1"}
+
+
+async def test_at_100_columns_a_long_error_leaves_room_for_both_sides(
+        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
+    """The original's error (80 characters here) made its column ~90 cells wide: at 100
+    columns the replay's side and the differences were off screen."""
+    error = "LLMProviderError: gpt-4o-mini: 429 rate limit exceeded, retry after 20s (org)"
+    lines = [
+        line("workflow_start", "EXEC-1", 0, workflow_name="support_ticket"),
+        line("step_start", "EXEC-1", 0, step_name="classify", step_type="llm"),
+        line("step_complete", "EXEC-1", 1, step_name="classify", duration_ms=1000,
+             success=False, error=error),
+        line("workflow_complete", "EXEC-1", 1, status="failure", duration_ms=1000),
+        line("workflow_start", "EXEC-1-replay", 10, workflow_name="support_ticket",
+             replay_of="EXEC-1"),
+        line("step_start", "EXEC-1-replay", 10, step_name="classify", step_type="llm"),
+        line("step_complete", "EXEC-1-replay", 10.5, step_name="classify", duration_ms=500,
+             success=True, input_tokens=247, output_tokens=23),
+        line("workflow_complete", "EXEC-1-replay", 10.5, status="success", duration_ms=500),
+    ]
+    log = tmp_path / "app.log"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
+    monitors.append(monitor)
+    monitor.start()
+    app = Host(lambda: CompareScreen(monitor, "EXEC-1", "EXEC-1-replay"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: shown(screen, "#compare-verdict").startswith(
+            "the replay succeeded"), "the verdict")
+        await pilot.pause()
+        [row] = rows_of(screen)
+        assert row[2].startswith("failed 1.00s LLMProviderError") and row[2].endswith("…")
+        assert row[3] == "ok 500ms 247/23 tok"  # short: not cut
+        assert row[4] == "status, error, faster ×0.50"
+        table = screen.query_one(DataTable)
+        assert table.virtual_size.width <= 100, table.virtual_size  # nothing off screen

@@ -147,10 +147,16 @@ class CompareScreen(Screen[None]):
         table.clear(columns=True)
         table.add_columns(Text(""), Text("step"), Text(safe(comparison.left_label)),
                           Text(safe(comparison.right_label)), Text("differences"))
-        for row in comparison.rows:
-            table.add_row(*row_cells(row))
+        cells = [row_cells(row) for row in comparison.rows]
+        fit_sides(cells, self.size.width)
+        for row_of_cells in cells:
+            table.add_row(*row_of_cells)
         if comparison.rows:
             table.move_cursor(row=min(cursor, len(comparison.rows) - 1))
+
+    def on_resize(self) -> None:
+        if self.comparison is not None:  # the sides are cut to the width: cut again
+            self._show_comparison(self.comparison)
 
 
 def _side_cell(side: StepSide | None) -> Text:
@@ -168,6 +174,38 @@ def _side_cell(side: StepSide | None) -> Text:
     if side.error:
         text.append(f" {clip(safe(side.error), 60)}", style="red")
     return text
+
+
+# A DataTable column is as wide as its widest cell; what it leaves over scrolls off the
+# right edge. Each column has one cell of padding on either side.
+CELL_PADDING = 2
+MIN_SIDE = 16
+
+
+def fit_sides(cells: list[tuple[Text, Text, Text, Text, Text]], width: int) -> None:
+    """Cut both sides' cells (the long ones: errors) so that every column, the
+    differences last, fits in `width`: a long error must not push the replay's side
+    and the differences off screen (at 100 columns they were)."""
+    if not cells or width <= 0:
+        return
+    def widest(column: int) -> int:
+        return max(row[column].cell_len for row in cells)
+
+    fixed = sum(widest(i) + CELL_PADDING for i in (0, 1, 4))
+    room = width - fixed - 2 * CELL_PADDING - 2  # 2: the vertical scrollbar
+    need = [widest(2), widest(3)]
+    # Half each; what one side does not need goes to the other.
+    sides = [min(n, room // 2) for n in need]
+    spare = room - sum(sides)
+    for index in (0, 1):
+        more = max(0, min(spare, need[index] - sides[index]))
+        sides[index] += more
+        spare -= more
+    for row in cells:
+        for cell, side in zip((row[2], row[3]), sides, strict=True):
+            side = max(side, MIN_SIDE)
+            if cell.cell_len > side:
+                cell.truncate(side, overflow="ellipsis")
 
 
 def row_cells(row: StepRow) -> tuple[Text, Text, Text, Text, Text]:
