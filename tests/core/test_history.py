@@ -61,6 +61,22 @@ def test_figures_at_past_moments_worked_out_by_hand() -> None:
     assert history.figures_at(BASE - 5, 300.0).active_workflows is None  # before the log
 
 
+def test_the_first_seconds_of_a_log_are_too_short_to_rate_then_as_now() -> None:
+    """Two executions ended 4 s into the log: "now" at 8 s gives no rate (8 s is under
+    the 10 s a rate needs); a past moment 8 s in must not give 2 / (8/60) = 15/min."""
+    lines = [line("workflow_start", "a", 0), line("workflow_start", "b", 1),
+             line("workflow_complete", "a", 3, status="success"),
+             line("workflow_complete", "b", 4, status="success"),
+             line("workflow_start", "c", 8)]
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, lines, BASE + 10_000)
+    assert log_figures(ledger, 300.0, BASE + 8, BASE + 8).throughput_per_min is None
+    history = LogHistory(ledger, BASE + 8)
+    assert history.figures_at(BASE + 8, 300.0).throughput_per_min is None
+    later = LogHistory(ledger, BASE + 8).figures_at(BASE + 12, 300.0)
+    assert later.throughput_per_min == pytest.approx(2 / (12 / 60))  # 10/min
+
+
 def test_at_the_end_the_history_agrees_with_the_live_figures() -> None:
     ledger = hand_log()
     end = BASE + 210

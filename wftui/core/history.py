@@ -25,7 +25,7 @@ from itertools import accumulate
 from typing import Any
 
 from wftui.core.big_sort import order_of, sorted_values
-from wftui.core.figures import NO_LATENCY, Figures, rounded
+from wftui.core.figures import MIN_RATE_SPAN_S, NO_LATENCY, Figures, rounded
 from wftui.core.history_parts import HistoryParts, gather
 from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
@@ -159,7 +159,9 @@ class LogHistory:
         span = at - self.start if self.start is not None else 0.0
         if window_s is not None:
             span = min(window_s, span)
-        minutes = span / 60.0 if span > 0 else None
+        # As the figures of now: less than MIN_RATE_SPAN_S of log is too short to rate
+        # (the first seconds of a log would otherwise read as a rate many times its own).
+        minutes = span / 60.0 if span >= MIN_RATE_SPAN_S else None
         running = bisect_right(self.starts, at) - bisect_right(self.stops, at)
         known = self.start is not None and at >= self.start
         at_end = self.end is not None and at >= self.end
