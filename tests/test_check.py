@@ -167,6 +167,9 @@ def test_no_data_is_null_and_exit_zero(env: dict[str, str], tmp_path: Path) -> N
     assert out["latency_s"] == {"p50": None, "p95": None, "p99": None}
     assert {t["state"] for t in out["thresholds"]} == {"no_data"}
     assert out["sources"][0]["lines"] == 0
+    # not an error (a quiet service), but never a silent all-clear either
+    assert out["warnings"] == [f"{empty}: empty: no lines, so no figure and no threshold "
+                               "is judged"]
 
 
 def test_config_file_changes_thresholds(env: dict[str, str], tmp_path: Path) -> None:

@@ -85,6 +85,14 @@ def _history_warning(ledger: Ledger, settings: Settings, at: bool = False) -> li
             f" figures and alerts are as of {moment}, not now"]
 
 
+def _empty_warnings(sources: list[dict[str, Any]]) -> list[str]:
+    """A file read but empty: not an error (a quiet service), but a cron job that reads
+    only the exit code and the states must be told that nothing at all was judged."""
+    return [f"{source['name']}: empty: no lines, so no figure and no threshold is judged"
+            for source in sources if source.get("kind") == "file"
+            and source.get("status") == "ok" and not source.get("lines")]
+
+
 def _reason(source: dict[str, Any]) -> str:
     """`name: why`, without the name twice (a tailer's error often starts with the path)."""
     name, why = str(source["name"]), str(source.get("error") or source.get("status"))
@@ -163,8 +171,8 @@ def run(options: argparse.Namespace) -> int:
     if problem is not None:
         fail(problem)
     if ledger is not None:
-        warnings = log_warnings(ledger) + warnings + _history_warning(ledger, settings,
-                                                                        options.at is not None)
+        warnings = (_empty_warnings(sources) + log_warnings(ledger) + warnings
+                    + _history_warning(ledger, settings, options.at is not None))
     engine = ThresholdEngine(settings.thresholds)
     if options.at is not None:
         snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
