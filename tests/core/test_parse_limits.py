@@ -65,3 +65,11 @@ def test_a_batch_of_only_malformed_lines_sets_no_window_end() -> None:
     ledger.ingest_lines("app.log", 4, [b'{"event": "queue_depth", "value": 3, '
                                        b'"timestamp": 1700000000}'])
     assert ledger.window_anchor == 1700000000.0
+
+
+def test_binary_garbage_is_said_in_plain_words() -> None:
+    # The decoder says "str is not valid UTF-8: surrogates not allowed": an operator
+    # reading the malformed view wants to know the line is not text.
+    read, event, reason = read_line(bytes(range(128, 256)) + b"\x00\x01")
+    assert (read, event) == (False, None)
+    assert reason == "not JSON: not UTF-8 text (binary data?)"

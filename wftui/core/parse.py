@@ -32,6 +32,8 @@ _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 def _short_reason(error: Exception) -> str:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if "UTF-8" in text:  # the decoder's words ("str is not valid UTF-8: surrogates ...")
+        return "not JSON: not UTF-8 text (binary data?)"
     return f"not JSON: {text[:120]}"
 
 
