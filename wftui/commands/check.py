@@ -162,8 +162,10 @@ def run(options: argparse.Namespace) -> int:
     if problem is not None:
         fail(problem)
     if ledger is not None:
-        warnings = log_warnings(ledger) + warnings + _history_warning(ledger, settings,
-                                                                        options.at is not None)
+        from wftui.sources.filestatus import long_line_warnings
+
+        warnings = (long_line_warnings(sources) + log_warnings(ledger) + warnings
+                    + _history_warning(ledger, settings, options.at is not None))
     engine = ThresholdEngine(settings.thresholds)
     if options.at is not None:
         snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
