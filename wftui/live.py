@@ -29,6 +29,7 @@ from wftui.core.thresholds import ThresholdEngine
 from wftui.core.travel import detail_at
 from wftui.core.understood import annotate, log_warnings
 from wftui.live_history import MonitorHistory
+from wftui.sources.filestatus import long_line_warnings
 from wftui.sources.otlp.files import LineRouter
 from wftui.sources.otlp.options import configured_prices
 
@@ -311,7 +312,7 @@ class LiveMonitor:
         engine = self.engine if self.judged else ThresholdEngine(())
         with self._lock:
             if ledger is not None:
-                warnings += log_warnings(ledger)
+                warnings += long_line_warnings(sources) + log_warnings(ledger)
             alerts = None
             if window != alert_window:
                 alerts = take_snapshot(ledger, engine, window_s=alert_window, now=now,

@@ -284,3 +284,41 @@ def test_a_stop_during_the_second_read_ends_its_helper(tmp_path: Path,
     assert len(forked) == 1
     with pytest.raises(ProcessLookupError):  # killed and reaped, not left behind
         os.kill(forked[0], 0)
+
+
+def test_the_lines_the_parts_skip_as_too_long_are_counted_and_named(
+        tmp_path: Path, small_parts: None) -> None:
+    from wftui.sources.filereader import MAX_LINE_BYTES
+
+    path = tmp_path / "old.log"
+    total = write_log(path, 1200)
+    assert total == 8400  # 300 groups of four executions, 28 lines each
+    lines = path.read_bytes().splitlines()
+    lines.insert(100, b'{"event": "' + b"x" * MAX_LINE_BYTES + b'"}')  # line 101
+    lines.insert(8351, b"y" * (3 << 20))  # line 8352: 8350 before it, then the first
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    tailer = FileTailer([str(path)])
+    plan = catchup.plan_catch_up(tailer)
+    tailer.close()
+    assert plan is not None and len(plan.parts) == 3  # read in parts, by forked readers
+    monitor = LiveMonitor(Settings(retention=50), [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: not monitor.reading, "the catch-up to end")
+        [source] = monitor.snapshot().sources
+        assert source["lines"] == total and source["malformed"] == 0
+        assert source["skipped_long_lines"] == 2
+        assert source["long_lines"] == [{"line": 101, "bytes": MAX_LINE_BYTES + 13},
+                                        {"line": 8352, "bytes": 3 << 20}]
+        assert (f"{path}: 2 lines longer than 1 MiB skipped, not read: lines 101 "
+                "(1,048,589 bytes), 8352 (3,145,728 bytes)") in monitor.snapshot().warnings
+        # the tailer numbers on from where the parts ended: 8402 lines so far
+        with path.open("ab") as out:
+            out.write(b"z" * (2 << 20) + b"\n" + line("step_start", "after", 99_999.0,
+                                                      step_name="fetch") + b"\n")
+        wait_for(lambda: monitor.ledger.events_total == total + 1, "the appended lines")
+        [source] = monitor.snapshot().sources
+        assert source["skipped_long_lines"] == 3
+        assert source["long_lines"][-1] == {"line": 8403, "bytes": 2 << 20}
+    finally:
+        monitor.stop()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from wftui.sources.filereader import LineSplitter
+from wftui.sources.filereader import LineSplitter, LongLine
 from wftui.sources.files import Batch, FileTailer
 
 
@@ -511,4 +511,31 @@ def test_rotation_with_the_path_missing_for_a_while_is_counted(tmp_path: Path) -
         log.write_bytes(b"new-%d\n" % rotation)
         assert lines_of(read_all(tailer)) == [b"new-%d" % rotation]
         assert tailer.statuses[0].rotations == rotation
+    tailer.close()
+
+
+def test_a_skipped_line_is_named_with_its_size_however_it_arrives(tmp_path: Path) -> None:
+    splitter = LineSplitter(100)
+    assert splitter.feed(b"ok\n" + b"z" * 60) == ([(1, [b"ok"])], [])
+    assert splitter.feed(b"z" * 60) == ([], [])  # past the cap: dropped, only counted
+    runs, skipped = splitter.feed(b"z" * 500 + b"\r\nafter\n" + b"w" * 150 + b"\r\nnext\n")
+    assert runs == [(3, [b"after"]), (5, [b"next"])]
+    # 60 + 60 + 500 bytes of z, and 150 of w: a CRLF's \r is no more part of a skipped
+    # line than of a line read
+    assert skipped == [2, 4] and [line.size for line in skipped] == [620, 150]
+    assert splitter.feed(b"v" * 300) == ([], [])  # the unterminated last line
+    lineno, line = splitter.finish()
+    assert (lineno, line) == (6, None) and isinstance(lineno, LongLine)
+    assert lineno.size == 300
+
+    log = tmp_path / "app.log"
+    log.write_bytes(b"short\n" + b"x" * 250 + b"\n" + b"y" * 100 + b"\n" + b"q" * 101)
+    tailer = FileTailer([str(log)], max_line_bytes=100)
+    read_all(tailer)
+    tailer.flush_partial()
+    status = tailer.statuses[0]
+    assert status.skipped_long_lines == 2 and status.long_lines == [(2, 250), (4, 101)]
+    assert status.as_dict()["long_lines"] == [{"line": 2, "bytes": 250},
+                                             {"line": 4, "bytes": 101}]
+    assert f"{log}: line 2 longer than 100 bytes skipped (250 bytes)" in status.notices
     tailer.close()

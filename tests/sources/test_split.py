@@ -392,3 +392,35 @@ def test_memory_freed_after_a_big_read_goes_back_to_the_system() -> None:
     split.give_back_freed_memory()
     assert _resident_mb() < before - 100
     assert len(alive) == 1000
+
+
+def write_long_lines(path: Path) -> list[dict[str, int]]:
+    """Short events around three over-long lines, the last unterminated; returns those
+    three as the file's entry names them (line numbers and bytes counted by hand)."""
+    cap = split.MAX_LINE_BYTES
+    short = [event("step_start", f"e{n}", n * 0.01, step_name="fetch") for n in range(4000)]
+    lines = [short[0], b"A" * (cap + 1), *short[1:2001], b"B" * (2 << 20), *short[2001:],
+             b"C" * (cap + 100)]
+    path.write_bytes(b"\n".join(lines))
+    # lines: 1 short, 2 A, 3..2002 shorts, 2003 B, 2004..4002 shorts, 4003 C
+    return [{"line": 2, "bytes": cap + 1}, {"line": 2003, "bytes": 2 << 20},
+            {"line": 4003, "bytes": cap + 100}]
+
+
+@pytest.mark.parametrize("cpus", [1, 2, 4])
+def test_the_long_lines_skipped_are_named_however_the_file_is_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpus: int) -> None:
+    log = tmp_path / "app.log"
+    expected = write_long_lines(log)
+    in_parts(monkeypatch, cpus)
+    if cpus > 1:  # the parts' readers number their lines from 1: B and C are theirs
+        parts = plan(log, cpus, 4096)
+        assert parts is not None and len(parts) >= 2
+        body = log.read_bytes()
+        assert body.index(b"C") >= parts[1][0]
+        assert cpus == 2 or body.index(b"B") >= parts[1][0]
+    told, [status], malformed = reading([str(log)])
+    assert status["skipped_long_lines"] == 3
+    assert status["long_lines"] == expected
+    assert status["lines"] == 4000 and told["executions"]["total"] == 4000
+    assert malformed == []  # skipped lines are not read: not malformed either

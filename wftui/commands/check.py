@@ -171,7 +171,10 @@ def run(options: argparse.Namespace) -> int:
     if problem is not None:
         fail(problem)
     if ledger is not None:
-        warnings = (_empty_warnings(sources) + log_warnings(ledger) + warnings
+        from wftui.sources.filestatus import long_line_warnings
+
+        warnings = (_empty_warnings(sources) + long_line_warnings(sources)
+                    + log_warnings(ledger) + warnings
                     + _history_warning(ledger, settings, options.at is not None))
     engine = ThresholdEngine(settings.thresholds)
     if options.at is not None:

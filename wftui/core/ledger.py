@@ -37,6 +37,7 @@ from wftui.core.parse import (
     event_time,
     excerpt,
     no_execution_id,
+    read_json,
     read_line,
 )
 from wftui.core.quantiles import SampleSeries
@@ -342,6 +343,11 @@ class Ledger:
         if type(value) is self._event_type:
             event = value
             if event.execution_id is None and event.event != "queue_depth":
+                # An event with no id: its fields too tell what to map (structlog's
+                # `run_id`), if none of the file's lines is an event.
+                fields = read_json(raw)
+                if type(fields) is dict:
+                    self.not_understood.note_fields(source, fields)
                 self._reject(source, lineno, no_execution_id(event.event), raw)
                 return None, 1
         else:

@@ -36,13 +36,32 @@ def not_understood(ledger: Ledger, source: str) -> str | None:
         first = next((m for m in ledger.malformed if m.source == source), None)
         why = f" (line {first.lineno}: {first.reason})" if first is not None else ""
         return f"none of its {lines:,} lines is a JSON event{why}"
-    mapped = " (with the [logs] mapping in use)" if ledger.mapping is not None else ""
+    mapped = (f" (the [logs] mapping in use reads {_expected(ledger, seen)})"
+              if ledger.mapping is not None else "")
     suggestion = suggest_mapping(ledger, source)
     hint = (f"perhaps {suggestion}" if suggestion is not None
             else 'e.g. event = "...", execution_id = "..."')
     return (f"none of its {lines:,} lines is an event{mapped}; its lines have the fields "
             f"{_top(seen, 12)}: map them with [logs.fields] ({hint}) or [logs] format "
             f"({' or '.join(repr(name) for name in PRESETS)})")
+
+
+def _expected(ledger: Ledger, seen: Counter[str]) -> str:
+    """Where the mapping in use looks for the two fields every event needs, and in how
+    many lines each was found (a dotted path: its first key)."""
+    mapping = ledger.mapping
+    parts = []
+    for name in ("event", "execution_id"):
+        paths = mapping.fields.get(name, ((name,),)) if mapping is not None else ((name,),)
+        places = []
+        for path in paths:
+            found = seen.get(path[0], 0)
+            where = f"in {found:,} lines" if found else "in none"
+            if len(path) > 1:
+                where = f"{json.dumps(path[0])} {where}"
+            places.append(f"{json.dumps('.'.join(path))} ({where})")
+        parts.append(f"{name} from {' or '.join(places)}")
+    return ", ".join(parts)
 
 
 def log_warnings(ledger: Ledger) -> list[str]:

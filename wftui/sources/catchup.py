@@ -138,6 +138,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
         ledger.keep_raw = ledger.kept.keep_raw = False  # step 1 counts lines; 2 keeps some
     firsts = FirstSeen(ledger)
     lines = lines_before = 0
+    skipped = PartRead(0, 0, 0, 0)  # the lines skipped as too long, of every part
     try:
         def start_next(index: int) -> None:
             """Start the reader of part `index` (in slot `index`: its progress)."""
@@ -195,6 +196,8 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                 if received is None:
                     return False
             lines += received.lines
+            skipped.skipped_long_lines += received.skipped_long_lines
+            skipped.long_lines += received.long_lines
             lines_before = received.last_lineno
             # Only where retained executions began matters (step 2 starts at the
             # oldest): the others' offsets would cost ~100 bytes per execution of the log,
@@ -220,20 +223,27 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
         return False
     if os.fstat(fd).st_size < plan.stop or os.pread(fd, FINGERPRINT_BYTES, 0) != fingerprint:
         raise CatchUpLost("the file was truncated or rewritten while read")
-    _hand_over(tailer, plan, lines, lines_before)
+    _hand_over(tailer, plan, lines, lines_before, skipped)
     return True
 
 
-def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: int) -> None:
-    """The tailer carries on where the parts ended, numbering lines on."""
+def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: int,
+               skipped: PartRead) -> None:
+    """The tailer carries on where the parts ended, numbering lines on; its status
+    counts (and names) the lines the parts skipped as too long, as its own reading
+    would have."""
     source = _sources(tailer)[0]
     handle = source.handle
     assert handle is not None
     handle.offset = plan.stop
     handle.fingerprint = os.pread(plan.fd, min(plan.stop, FINGERPRINT_BYTES), 0)
     handle.splitter = LineSplitter(tailer.max_line_bytes, last_lineno)
-    source.status.offset = plan.stop
-    source.status.lines += lines
+    status = source.status
+    status.offset = plan.stop
+    status.lines += lines
+    for lineno, size in skipped.long_lines:
+        status.skipped_long(lineno, size, tailer.max_line_bytes)
+    status.skipped_long_lines += skipped.skipped_long_lines - len(skipped.long_lines)
 
 
 def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
@@ -255,7 +265,7 @@ def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
         got_any = True
         if kind == "read":
             read: PartRead = value
-            read.last_lineno += lines_before
+            read.shift(lines_before)  # its lines were numbered from 1
             return read
         if kind == "firsts":
             for execution_id, offset in value.items():

@@ -37,7 +37,8 @@ def read_part(fd: int, part: tuple[int, int], lines_before: int,
     """Bytes start..stop (ending just after a newline) into `ingest`; None if stopped."""
     splitter = LineSplitter(MAX_LINE_BYTES, lines_before)
     position, end = part
-    lines = skipped = 0
+    read = PartRead(0, 0, 0, 0)
+    lines = 0
     while position < end:
         if stop is not None and stop.is_set():
             return None
@@ -52,9 +53,11 @@ def read_part(fd: int, part: tuple[int, int], lines_before: int,
             ingest(first, batch)
             got += len(batch) - batch.count(b"")
         lines += got
-        skipped += len(long_lines)
+        if long_lines:
+            read.skipped(long_lines)
         count(len(data), got, chunk_start)
-    return PartRead(lines, skipped, splitter.lineno, position)
+    read.lines, read.last_lineno, read.offset = lines, splitter.lineno, position
+    return read
 
 
 Child = tuple[int | None, int]  # pid (None: not started or reaped), readable pipe end

@@ -36,34 +36,52 @@ GZIP_MAGIC = b"\x1f\x8b"
 COUNT_LINES_LIMIT = 256 << 20
 
 
+class LongLine(int):
+    """The number of a line skipped as too long (it compares as that number), with its
+    length in bytes (``size``, without the newline) for the notice that names it."""
+
+    size: int
+
+    def __new__(cls, lineno: int, size: int = 0) -> LongLine:
+        line = super().__new__(cls, lineno)
+        line.size = size
+        return line
+
+    def __getnewargs__(self) -> tuple[int, int]:  # type: ignore[override]
+        return int(self), self.size
+
+
 class LineSplitter:
     """Turns a byte stream into numbered complete lines.
 
     Holds the unterminated tail (the "carry") until its newline arrives, strips one
     trailing ``\\r``, and skips lines longer than ``max_line_bytes`` while keeping memory
     at most about ``max_line_bytes`` plus one chunk: once the carry passes the cap it is
-    dropped and the rest of that line is discarded as it arrives.
+    dropped and the rest of that line is discarded as it arrives (only its length is
+    counted, for the notice).
     """
 
-    __slots__ = ("carry", "lineno", "skipping", "max_line_bytes")
+    __slots__ = ("carry", "lineno", "skipping", "skipped_bytes", "max_line_bytes")
 
     def __init__(self, max_line_bytes: int, lineno: int = 0) -> None:
         self.carry = b""
         self.lineno = lineno  # number of the last line completed (delivered or skipped)
         self.skipping = False  # inside an over-long line, discarding until its newline
+        self.skipped_bytes = 0  # bytes of the over-long line discarded so far
         self.max_line_bytes = max_line_bytes
 
-    def feed(self, data: bytes) -> tuple[list[tuple[int, list[bytes]]], list[int]]:
-        """Split ``data``; return runs of ``(first_lineno, lines)`` and skipped line numbers."""
+    def feed(self, data: bytes) -> tuple[list[tuple[int, list[bytes]]], list[LongLine]]:
+        """Split ``data``; return runs of ``(first_lineno, lines)`` and the skipped lines
+        (their numbers, with their sizes)."""
         runs: list[tuple[int, list[bytes]]] = []
-        skipped: list[int] = []
+        skipped: list[LongLine] = []
         if self.skipping:
             cut = data.find(b"\n")
             if cut < 0:
+                self.skipped_bytes += len(data)
                 return runs, skipped
             self.lineno += 1
-            skipped.append(self.lineno)
-            self.skipping = False
+            skipped.append(self._skipped_line(cut - (data[cut - 1 : cut] == b"\r")))
             data = data[cut + 1 :]
         parts = data.split(b"\n")
         tail = parts.pop()
@@ -90,11 +108,22 @@ class LineSplitter:
         if len(tail) > self.max_line_bytes + 1:
             self.carry = b""
             self.skipping = True
+            self.skipped_bytes = len(tail)
         else:
             self.carry = tail
 
+    def _skipped_line(self, rest: int) -> LongLine:
+        """The over-long line being discarded ends after `rest` more bytes (its size is
+        that of the line without its newline and, as a delivered line, without a
+        trailing \\r in the same chunk as the newline)."""
+        size = self.skipped_bytes + rest
+        self.skipping = False
+        self.skipped_bytes = 0
+        return LongLine(self.lineno, size)
+
     def _split_around_long(
-        self, parts: list[bytes], runs: list[tuple[int, list[bytes]]], skipped: list[int]
+        self, parts: list[bytes], runs: list[tuple[int, list[bytes]]],
+        skipped: list[LongLine]
     ) -> None:
         cap = self.max_line_bytes
         run: list[bytes] = []
@@ -105,7 +134,7 @@ class LineSplitter:
                 if run:
                     runs.append((first, run))
                     run = []
-                skipped.append(self.lineno)
+                skipped.append(LongLine(self.lineno, len(line)))
                 first = self.lineno + 1
             else:
                 run.append(line)
@@ -116,12 +145,12 @@ class LineSplitter:
         """End of the stream: return ``(lineno, line)`` for the held tail, or a skip.
 
         Returns ``(n, line)`` for an unterminated last line, ``(n, None)`` when that last
-        line was too long and is skipped, and ``(None, None)`` when nothing is held.
+        line was too long and is skipped (``n`` is then a `LongLine`, with its size), and
+        ``(None, None)`` when nothing is held.
         """
         if self.skipping:
-            self.skipping = False
             self.lineno += 1
-            return self.lineno, None
+            return self._skipped_line(0), None
         if not self.carry:
             return None, None
         line = self.carry
@@ -130,7 +159,7 @@ class LineSplitter:
             line = line[:-1]
         self.lineno += 1
         if len(line) > self.max_line_bytes:
-            return self.lineno, None
+            return LongLine(self.lineno, len(line)), None
         return self.lineno, line
 
 

@@ -23,6 +23,7 @@ from wftui.sources.filereader import (
     MAX_LINE_BYTES,
     STREAM_CHUNK_BYTES,
     Handle,
+    LongLine,
     gzip_error_text,
     open_handle,
     seek_to_end,
@@ -211,9 +212,8 @@ class FileTailer:
         return got
 
     def _skipped(self, status: FileStatus, lineno: int) -> None:
-        status.skipped_long_lines += 1
-        limit = human_bytes(self.max_line_bytes)
-        status.note(f"{status.name}: line {lineno} longer than {limit} skipped")
+        size = lineno.size if isinstance(lineno, LongLine) else 0  # the splitter's are
+        status.skipped_long(int(lineno), size, self.max_line_bytes)
 
     def _finish_lines(self, src: FileSource, handle: Handle, batches: list[Batch]) -> None:
         lineno, line = handle.splitter.finish()

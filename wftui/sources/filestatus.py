@@ -7,10 +7,14 @@ Also the tailer's private bookkeeping per source (`FileSource`), kept here so th
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from wftui.sources.filereader import Handle
+from wftui.sources.filereader import MAX_LINE_BYTES, Handle
+
+#: Lines skipped as too long that are named per file (the count goes on past them).
+LONG_LINES_KEPT = 100
 
 
 class Batch(NamedTuple):
@@ -44,6 +48,8 @@ class FileStatus:
     truncations: int = 0
     skipped_bytes: int = 0  # bytes seen but never read because the file was truncated
     skipped_long_lines: int = 0
+    # The first lines skipped as too long: (line number, bytes), for the notice.
+    long_lines: list[tuple[int, int]] = field(default_factory=list)
     offset: int = 0
     status: str = "waiting"
     error: str | None = None
@@ -53,6 +59,15 @@ class FileStatus:
     def note(self, text: str) -> None:
         """Add a human notice (the oldest ones fall off)."""
         self.notices.append(text)
+
+    def skipped_long(self, lineno: int, size: int, limit: int) -> None:
+        """A line longer than `limit` bytes was skipped: counted, and named (the first
+        `LONG_LINES_KEPT` of them) for `check`'s warnings and the malformed view."""
+        self.skipped_long_lines += 1
+        if len(self.long_lines) < LONG_LINES_KEPT:
+            self.long_lines.append((lineno, size))
+        self.note(f"{self.name}: line {lineno} longer than {human_bytes(limit)} skipped"
+                  f" ({size:,} bytes)")
 
     def truncated(self, lost: int) -> None:
         """The file was truncated; ``lost`` bytes we had seen in it were never read."""
@@ -72,6 +87,8 @@ class FileStatus:
             "truncations": self.truncations,
             "skipped_bytes": self.skipped_bytes,
             "skipped_long_lines": self.skipped_long_lines,
+            "long_lines": [{"line": lineno, "bytes": size}
+                           for lineno, size in self.long_lines],
             "offset": self.offset,
             "status": self.status,
             "error": self.error,
@@ -154,3 +171,46 @@ def human_bytes(n: int) -> str:
     if n % (1 << 10) == 0:
         return f"{n >> 10} KiB"
     return f"{n} bytes"
+
+
+# -- lines skipped as too long, told to the operator --------------------------------------
+
+#: Skipped lines named in a warning (the malformed view names every one kept).
+LONG_LINES_NAMED = 5
+
+
+def long_lines_skipped(sources: Iterable[dict[str, Any]]
+                       ) -> tuple[int, list[tuple[str, int, int]]]:
+    """How many lines the files' entries say were skipped as too long, and those named:
+    (file, line number, bytes) each, in file order."""
+    total, named = 0, []
+    for source in sources:
+        if source.get("kind") != "file":
+            continue
+        total += int(source.get("skipped_long_lines") or 0)
+        named += [(str(source["name"]), int(line["line"]), int(line["bytes"]))
+                  for line in source.get("long_lines") or ()]
+    return total, named
+
+
+def long_line_warnings(sources: Iterable[dict[str, Any]]) -> list[str]:
+    """One line per file with lines skipped as too long, naming the first of them: they
+    were never read, so neither counted as events nor as malformed lines."""
+    warnings = []
+    for source in sources:
+        total, named = long_lines_skipped([source])
+        if not total:
+            continue
+        shown = named[:LONG_LINES_NAMED]
+        where = ", ".join(f"{lineno} ({size:,} bytes)" for _, lineno, size in shown)
+        more = ", ..." if total > len(shown) else ""
+        warnings.append(f"{source['name']}: {long_lines_said(total)}"
+                        + (f": {'line' if total == 1 else 'lines'} {where}{more}"
+                           if shown else ""))
+    return warnings
+
+
+def long_lines_said(total: int) -> str:
+    """'1 line longer than 1 MiB skipped, not read' (or 'N lines ...')."""
+    return (f"{total:,} line{'' if total == 1 else 's'} longer than "
+            f"{human_bytes(MAX_LINE_BYTES)} skipped, not read")

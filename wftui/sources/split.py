@@ -30,7 +30,7 @@ import signal
 import stat
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wftui.core.ledger import Ledger
@@ -42,9 +42,10 @@ from wftui.sources.filereader import (
     GZIP_MAGIC,
     MAX_LINE_BYTES,
     LineSplitter,
+    LongLine,
 )
 from wftui.sources.files import FileTailer
-from wftui.sources.filestatus import FileStatus
+from wftui.sources.filestatus import LONG_LINES_KEPT, FileStatus
 from wftui.sources.otlp.files import LineRouter, is_otlp_file
 
 # Below this many bytes per part, forking and merging cost more than they save.
@@ -178,12 +179,25 @@ def _read(paths: list[str], ledger: Ledger, prices: Prices | None = None
 @dataclass
 class PartRead:
     """What reading one part found: lines read (non-empty), over-long lines skipped,
-    the number of its last line, and where reading stopped."""
+    the number of its last line, and where reading stopped; and the first over-long
+    lines skipped, (line number, bytes) each, to name them."""
 
     lines: int
     skipped_long_lines: int
     last_lineno: int
     offset: int
+    long_lines: list[tuple[int, int]] = field(default_factory=list)
+
+    def skipped(self, lines: list[LongLine]) -> None:
+        """Count lines skipped as too long, naming the first `LONG_LINES_KEPT`."""
+        self.skipped_long_lines += len(lines)
+        room = LONG_LINES_KEPT - len(self.long_lines)
+        self.long_lines += [(int(line), line.size) for line in lines[:max(room, 0)]]
+
+    def shift(self, lines_before: int) -> None:
+        """A reader numbered its lines from 1: number them as lines of the file."""
+        self.last_lineno += lines_before
+        self.long_lines = [(lineno + lines_before, size) for lineno, size in self.long_lines]
 
 
 def _read_part(source: str, fd: int, part: tuple[int, int], lines_before: int,
@@ -192,7 +206,8 @@ def _read_part(source: str, fd: int, part: tuple[int, int], lines_before: int,
     (a part ends just after a newline, or at the end of the file)."""
     splitter = LineSplitter(MAX_LINE_BYTES, lines_before)
     position, stop = part
-    lines = skipped = 0
+    read = PartRead(0, 0, 0, 0)
+    lines = 0
     while position < stop:
         data = os.pread(fd, min(CHUNK_BYTES, stop - position), position)
         if not data:
@@ -202,14 +217,16 @@ def _read_part(source: str, fd: int, part: tuple[int, int], lines_before: int,
         for first, batch in runs:
             ledger.ingest_lines(source, first, batch)
             lines += len(batch) - batch.count(b"")
-        skipped += len(long_lines)
+        if long_lines:
+            read.skipped(long_lines)
     lineno, last = splitter.finish()  # the file's unterminated last line
-    if lineno is not None and last is None:
-        skipped += 1
+    if isinstance(lineno, LongLine):  # too long: skipped
+        read.skipped([lineno])
     elif lineno is not None and last is not None:
         ledger.ingest_lines(source, lineno, [last])
         lines += 1 if last else 0
-    return PartRead(lines, skipped, splitter.lineno, position)
+    read.lines, read.last_lineno, read.offset = lines, splitter.lineno, position
+    return read
 
 
 class PartLost(Exception):
@@ -231,6 +248,7 @@ def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Led
         first = _read_part(path, fd, parts[0], 0, ledger)
         lines, skipped, lines_before = first.lines, first.skipped_long_lines, \
             first.last_lineno
+        long_lines = first.long_lines
         while children:
             pid, readable, part = children[0]
             received = None
@@ -246,6 +264,7 @@ def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Led
                 read = received
             lines += read.lines
             skipped += read.skipped_long_lines
+            long_lines += read.long_lines
             lines_before = read.last_lineno
     finally:
         # Only after a failure or an interruption: the readers left are of no use.
@@ -258,7 +277,8 @@ def _read_in_parts(path: str, fd: int, parts: list[tuple[int, int]], ledger: Led
     if os.fstat(fd).st_size < size or os.pread(fd, FINGERPRINT_BYTES, 0) != fingerprint:
         raise PartLost("the file was truncated or rewritten while read")
     status = FileStatus(name=path, path=os.path.realpath(path), lines=lines,
-                        skipped_long_lines=skipped, offset=size, status="following")
+                        skipped_long_lines=skipped, long_lines=long_lines[:LONG_LINES_KEPT],
+                        offset=size, status="following")
     return status.as_dict()
 
 
@@ -361,7 +381,7 @@ def _receive(pipe: Any, ledger: Ledger, lines_before: int) -> PartRead | None:
     merge_part(ledger, pieces(), line_offset=lines_before)
     read: PartRead | None = received.get("read")
     if read is not None:  # its lines were numbered from 1
-        read.last_lineno += lines_before
+        read.shift(lines_before)
     return read
 
 

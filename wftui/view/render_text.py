@@ -23,6 +23,9 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
         if source.get("kind") == "file":
             detail = (f"{source['lines']} lines, {source['events']} events, "
                       f"{source['malformed']} malformed")
+            long_lines = int(source.get("skipped_long_lines") or 0)
+            if long_lines:  # never read: neither events nor malformed (see the warnings)
+                detail += f", {long_lines} long line{'' if long_lines == 1 else 's'} skipped"
         elif source.get("kind") == "otlp":
             detail = (f"{source['spans']} spans, {source['rejected_spans']} rejected, "
                       f"{source['refused_requests']} requests refused")

@@ -12,15 +12,19 @@ from textual.widgets import Static
 
 from wftui.core.ledger import MalformedLine
 from wftui.core.understood import not_understood_notes
+from wftui.sources.filestatus import long_lines_said, long_lines_skipped
 from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.refresh import Refresh
 from wftui.view.text import clip, clip_left, plain, safe
 
 
 def malformed_text(lines: tuple[MalformedLine, ...], total: int,
-                   notes: list[tuple[str, str | None]] | None = None) -> Text:
+                   notes: list[tuple[str, str | None]] | None = None,
+                   long_lines: tuple[int, list[tuple[str, int, int]]] = (0, [])) -> Text:
     """Newest first: file:line, reason, and an excerpt shown literally; first, the
-    sources of which nothing was understood, with the mapping suggested for each."""
+    sources of which nothing was understood, with the mapping suggested for each, and
+    the lines skipped as too long (`long_lines_skipped`: how many, and file, line and
+    bytes of those named), never read, so neither events nor malformed."""
     text = Text(end="")
     for problem, suggestion in notes or ():
         text.append(plain(problem, "bold red"))
@@ -37,8 +41,24 @@ def malformed_text(lines: tuple[MalformedLine, ...], total: int,
     if total > kept:
         text.append(f" (the latest {kept:,} are kept)", style="dim")
     text.append("\n")
+    skipped, named = long_lines
+    if skipped:
+        text.append("\n")
+        text.append(long_lines_said(skipped) + " (counted neither as events nor as malformed):",
+                    style="bold yellow")
+        for source, lineno, size in named:
+            text.append("\n")
+            text.append(plain(f"{clip_left(safe(source), 70)}:{lineno}", "bold"))
+            text.append(f"  {size:,} bytes", style="yellow")
+        if skipped > len(named):
+            text.append(f"\n... and {skipped - len(named):,} more", style="dim")
+        text.append("\n")
     if not lines:
-        text.append("\nnone: every line was read as an event", style="green")
+        if skipped:
+            text.append("\nnone malformed: every other line was read as an event",
+                        style="green")
+        else:
+            text.append("\nnone: every line was read as an event", style="green")
         return text
     for line in reversed(lines):
         text.append("\n")
@@ -86,7 +106,8 @@ class MalformedScreen(Screen[None]):
         else:
             snapshot = refresh.snapshot
             text = malformed_text(snapshot.recent_malformed, snapshot.malformed_total,
-                                  not_understood_notes(snapshot.sources))
+                                  not_understood_notes(snapshot.sources),
+                                  long_lines_skipped(snapshot.sources))
         self.query_one("#malformed-text", Static).update(text)
 
     def action_scroll(self, delta: int) -> None:
