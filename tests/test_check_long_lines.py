@@ -52,3 +52,13 @@ def test_a_skipped_long_line_is_named_in_text_and_json(tmp_path: Path, pad: int,
     assert source["skipped_long_lines"] == 1 and source["malformed"] == 0
     assert source["long_lines"] == [{"line": 2, "bytes": pad + 22}]
     assert out["warnings"][0] == warning
+
+
+def test_a_file_of_one_long_line_is_not_called_empty(tmp_path: Path) -> None:
+    log = tmp_path / "one.log"
+    log.write_bytes(b'{"event":"x","pad":"' + b"a" * 2_000_000 + b'"}\n')
+    done = subprocess.run([sys.executable, "-m", "wftui", "check", str(log)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["warnings"] == [
+        f"{log}: 1 line longer than 1 MiB skipped, not read: line 1 (2,000,022 bytes)"]

@@ -90,7 +90,8 @@ def _empty_warnings(sources: list[dict[str, Any]]) -> list[str]:
     only the exit code and the states must be told that nothing at all was judged."""
     return [f"{source['name']}: empty: no lines, so no figure and no threshold is judged"
             for source in sources if source.get("kind") == "file"
-            and source.get("status") == "ok" and not source.get("lines")]
+            and source.get("status") == "ok" and not source.get("lines")
+            and not source.get("skipped_long_lines")]  # those are said on their own
 
 
 def _reason(source: dict[str, Any]) -> str:
