@@ -119,7 +119,7 @@ async def test_the_history_view_charts_the_log_beside_metrics(exporter, tmp_path
                                     and app.screen.drawn and app.screen, "the charts")
             error_rate = screen.drawn[0]
             assert max(error_rate.ys) == 0.5  # ex-00 ok, ex-01 failed: 1 of 2 (the log's)
-            assert "from the log's events (the panels show the metrics')" in screen_text(app)
+            assert "from the log (panels: metrics) · each point" in screen_text(app)
     finally:
         monitor.stop()
 

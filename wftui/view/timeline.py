@@ -202,10 +202,10 @@ class Chart:
 
 def history_note(refresh: Refresh) -> str:
     """The history view's line above its charts."""
-    source = (" · from the log's events (the panels show the metrics')"
-              if refresh.metric_sparklines else "")
-    return ("each point: the figure over the window ending then · red: threshold"
-            f" · yellow: an alert fired{source} · esc: back")
+    # Where the figures come from first: at 100 columns the end of the line is cut.
+    source = "from the log (panels: metrics) · " if refresh.metric_sparklines else ""
+    return (f"{source}each point: the figure over the window ending then · red: threshold"
+            " · yellow: alert fired · esc: back")
 
 
 def history_wait_note(refresh: Refresh | None) -> str:
