@@ -41,8 +41,9 @@ def test_header_marks_the_sorted_column_and_clicks_find_columns() -> None:
     assert column_at(80, 0) == "status"
     assert column_at(80, 10) == "execution_id"
     assert column_at(80, 43) == "duration_s"
-    # at 80 the id column narrows to 12: tokens 61..70, cost 71..80, no room for more
+    # at 80 the workflow and tokens columns give way: id 10..30, errors 61..69, cost 70..79
     assert column_at(80, 15) == "execution_id"
+    assert column_at(80, 30) == "execution_id"
     assert column_at(80, 79) == "cost_usd"
     assert column_at(120, 91) == "workflow_name"
     assert column_at(120, 200) is None
@@ -65,3 +66,21 @@ def test_empty_table_says_why() -> None:
     assert "log files" in empty_message(refresh, reads_logs=False)
     kept = Refresh(T0, 0, snapshot_of([]), [], 3, 0.0)
     assert empty_message(kept, reads_logs=True) == "no executions match the filter"
+
+
+def test_a_narrow_table_drops_whole_columns_rather_than_cut_one() -> None:
+    """At 80 cells the fixed columns (69) and the narrowest id (12) leave no room for the
+    workflow: it and then the tokens column give way, whole, and the id takes what is
+    left (80 - 59 = 21); the cost is never cut to "$0."."""
+    events = run("EXEC-1", T0, 2.5)
+    events[2].update(model="gpt-4o", input_tokens=1200, output_tokens=300, cost_usd=0.0123)
+    row = _row(events, "EXEC-1")
+    text = row_text(row, 80).plain
+    assert len(text) == 80
+    assert text[10:31] == "EXEC-1".ljust(21)
+    assert text[70:] == "  $0.0123 "  # cost, right-aligned in 10 cells, then a space
+    assert "1,500" not in text and "support" not in text
+    header = header_text(80, "start_ts", True).plain
+    assert "tokens" not in header and "workflow" not in header and "cost" in header
+    # At 100 every column is there (the id narrowed to 19, as before).
+    assert "support" in row_text(row, 100).plain

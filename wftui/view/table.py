@@ -28,19 +28,35 @@ STATUS_LOOK = {"running": ("⟳ running", "cyan"), "succeeded": ("✓ ok", "gree
 
 MIN_WORKFLOW = 12  # cells the workflow column keeps before the id column gives way
 MIN_ID = 12
+WIDE_ID = 38  # a whole UUID
+# When even a narrowed id column does not leave room, whole columns give way, least
+# needed first (a column cut at the edge, like "$0.", would say something false).
+GIVE_WAY = ("workflow_name", "tokens", "steps", "cost_usd", "errors")
 
 
-def _widths(width: int) -> dict[str, int]:
-    """Column widths; a wide terminal shows a whole UUID-sized execution id, a narrow
-    one narrows the id column (ids are cut with …) so the workflow keeps some room."""
-    if width >= 150:
-        return {**WIDTHS, "execution_id": 38}
-    others = sum(size for key, size in WIDTHS.items()
-                 if key not in ("execution_id", "workflow_name"))
-    room = width - others - MIN_WORKFLOW
-    if room < WIDTHS["execution_id"]:
-        return {**WIDTHS, "execution_id": max(room, MIN_ID)}
-    return WIDTHS
+def _layout(width: int) -> list[tuple[str, int]]:
+    """The columns shown and their widths, filling `width`: a wide terminal shows a
+    whole UUID-sized execution id; a narrow one narrows the id column (ids are cut with
+    …) so the workflow keeps some room, then drops whole columns (GIVE_WAY)."""
+    keys = list(ORDER)
+    for gone in (None, *GIVE_WAY):
+        if gone is not None:
+            keys.remove(gone)
+        fixed = sum(WIDTHS[key] for key in keys if key not in ("execution_id", "workflow_name"))
+        room = width - fixed - (MIN_WORKFLOW if "workflow_name" in keys else 0)
+        if room >= MIN_ID:
+            break
+    wide = WIDE_ID if width >= 150 else WIDTHS["execution_id"]
+    id_size = max(min(room, wide) if "workflow_name" in keys else min(room, WIDE_ID), MIN_ID)
+    out: list[tuple[str, int]] = []
+    used = 0
+    for key in keys:
+        size = id_size if key == "execution_id" else WIDTHS[key]
+        if key == "workflow_name":  # the last: what is left
+            size = max(width - used, 0)
+        out.append((key, size))
+        used += size
+    return out
 
 
 def _duration(row: ExecutionRow) -> tuple[str, str]:
@@ -81,41 +97,31 @@ def row_text(row: ExecutionRow, width: int) -> Text:
     """One row laid out in fixed columns; the workflow column takes what is left."""
     text = Text(no_wrap=True, end="")
     cells = _cells(row)
-    widths = _widths(width)
-    used = 0
-    for key in ORDER:
+    for key, size in _layout(width):
         value, style = cells[key]
-        size = widths[key] if key != "workflow_name" else max(width - used, 0)
         value = clip(value, size - 1)
         pad = " " * max(size - 1 - cell_len(value), 0)
         text.append(pad + value if key in RIGHT else value + pad, style=style)
         text.append(" ")
-        used += size
     return text
 
 
 def header_text(width: int, sort: str, descending: bool) -> Text:
     """Column headings, the sorted one marked with an arrow."""
     text = Text(no_wrap=True, end="", style="bold")
-    widths = _widths(width)
-    used = 0
-    for key in ORDER:
-        size = widths[key] if key != "workflow_name" else max(width - used, 0)
+    for key, size in _layout(width):
         name = COLUMNS[key] + ((" ▼" if descending else " ▲") if key == sort else "")
         name = clip(name, size - 1)
         pad = " " * max(size - 1 - cell_len(name), 0)
         text.append((pad + name if key in RIGHT else name + pad) + " ",
                     style="bold reverse" if key == sort else "bold")
-        used += size
     return text
 
 
 def column_at(width: int, x: int) -> str | None:
     """The column under cell `x` of a header laid out by `header_text` (None: outside)."""
-    widths = _widths(width)
     used = 0
-    for key in ORDER:
-        size = widths[key] if key != "workflow_name" else max(width - used, 0)
+    for key, size in _layout(width):
         if used <= x < used + size:
             return key
         used += size
