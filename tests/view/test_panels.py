@@ -163,3 +163,55 @@ def test_latency_comes_from_the_logs_while_the_metrics_have_none(scrapes) -> Non
     assert (views["error_rate"].value, views["error_rate"].origin) == ("25.00%", "from logs")
     # the gauge the metrics do have still comes from them
     assert views["active"].value == "1" and views["active"].origin.startswith("from metrics")
+
+
+def _two_logs(other: list[bytes], other_status: str = "following"):
+    """good.log (EVENTS: no queue readings) and other.log, read into one ledger and
+    described as the monitor describes them."""
+    import orjson
+
+    from wftui.core.ledger import Ledger
+    from wftui.core.snapshot import file_source_entry
+    from wftui.core.understood import annotate
+
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("good.log", 1, [orjson.dumps(e) for e in EVENTS], T0 + 100)
+    ledger.ingest_lines("other.log", 1, other, T0 + 100)
+    sources = [annotate(file_source_entry(ledger, {"name": name, "status": status}), ledger)
+               for name, status in (("good.log", "following"), ("other.log", other_status))]
+    return take_snapshot(ledger, ThresholdEngine(()), window_s=300.0, now=T0 + 100,
+                         sources=sources)
+
+
+OTHER_SCHEMA = [b'{"level": "info", "msg": "hi", "ts": 1}'] * 3
+
+
+def test_one_log_not_understood_does_not_speak_for_the_panels_of_another() -> None:
+    """good.log gives every figure but the queue depth; other.log is of another schema.
+    The queue panel's "no data" is the truth (good.log has no queue readings), not "not
+    understood"; the figures good.log gives are shown."""
+    snapshot = _two_logs(OTHER_SCHEMA)
+    assert [s.get("not_understood") is not None for s in snapshot.sources] == [False, True]
+    views = dict(panel_views(snapshot, T0 + 100))
+    assert views["queue"].value == "no data"
+    assert views["error_rate"].value == "25.00%"
+
+
+def test_every_log_not_understood_is_said_in_the_panels() -> None:
+    from wftui.core.ledger import Ledger
+    from wftui.core.snapshot import file_source_entry
+    from wftui.core.understood import annotate
+
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("other.log", 1, OTHER_SCHEMA, T0 + 100)
+    entry = annotate(file_source_entry(ledger, {"name": "other.log", "status": "following"}),
+                     ledger)
+    snapshot = take_snapshot(ledger, ThresholdEngine(()), window_s=300.0, now=T0 + 100,
+                             sources=[entry])
+    views = dict(panel_views(snapshot, T0 + 100))
+    assert {view.value for view in views.values()} == {"not understood"}
+    # while it is still being read (a catch-up's first part), nothing is settled yet
+    reading = take_snapshot(ledger, ThresholdEngine(()), window_s=300.0, now=T0 + 100,
+                            sources=[{**entry, "status": "reading"}])
+    assert "not understood" not in {v.value for v in dict(panel_views(reading,
+                                                                      T0 + 100)).values()}

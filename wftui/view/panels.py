@@ -128,6 +128,24 @@ def origin_text(metric: bool, snapshot: Snapshot, key: str = "") -> str:
     return "from metrics"
 
 
+# Sources a figure can come from, and the states in which one was read to where it
+# stands (a verdict of "not understood" on it then holds).
+FEEDS = ("file", "metrics", "prometheus", "otlp")
+SETTLED = ("following", "ended", "ok")
+
+
+def nothing_understood(snapshot: Snapshot) -> bool:
+    """Every source a figure could come from was read and understood nothing (a log of
+    no events, a target of none of our metrics): a panel without a figure says "not
+    understood", not "no traffic". One source understood is enough for "no data" to be
+    the truth of the others' panels; while the backlog is read nothing is settled."""
+    if snapshot.reading is not None:
+        return False
+    feeds = [source for source in snapshot.sources if source.get("kind") in FEEDS]
+    return bool(feeds) and all(source.get("not_understood")
+                               and source.get("status") in SETTLED for source in feeds)
+
+
 def panel_views(snapshot: Snapshot, now: float,
                 history: FigureHistory | None = None,
                 marks: Mapping[str, tuple[str, ...]] | None = None
@@ -139,8 +157,7 @@ def panel_views(snapshot: Snapshot, now: float,
     metrics = snapshot.metrics or {}
     stale = bool(metrics.get("stale"))
     latency = figures.get("latency_s") or {}
-    # A log read but not understood is not "no traffic": no figure says so instead.
-    unread = any(source.get("not_understood") for source in snapshot.sources)
+    unread = nothing_understood(snapshot)
     views = []
     for panel_id, title, key, threshold_name in PANELS:
         value = latency.get("p95") if key == "latency_p95_s" else figures.get(key)

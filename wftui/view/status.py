@@ -28,7 +28,7 @@ def source_text(source: dict[str, Any]) -> Text:
     status = str(source.get("status") or "")
     if source.get("kind") == "file":
         symbol, style = FILE_LOOK.get(status, ("?", ""))
-        if source.get("not_understood") and status == "following":
+        if source.get("not_understood") and status in ("following", "ended"):
             # Read, but not one line was an event: not a healthy source with no traffic.
             symbol, style, status = "✗", "bold red", "not understood (m)"
         text.append(f"{symbol} ", style=style)
