@@ -55,9 +55,22 @@ def test_check_command_does_not_load_textual() -> None:
     assert "rich" not in loaded
 
 
-def test_a_replay_by_command_loads_no_http_client() -> None:
-    # httpx is half of a replay's start; only a URL hook (--replay-url) needs it.
-    loaded = modules_loaded_after(["wftui.cli", "wftui.commands.replay"])
+def test_a_replay_by_command_loads_no_http_client(tmp_path: Path) -> None:
+    # httpx is half of a replay's start; only a URL hook (--replay-url) needs it. The
+    # hook is read from a config file, as an operator sets it.
+    config = tmp_path / "config.toml"
+    config.write_text('[replay]\ncommand = "echo {execution_id}"\n')
+    code = ("import json, sys\n"
+            "from wftui.config import load_settings\n"
+            "from wftui.replay.plan import hook_from\n"
+            f"hook = hook_from(load_settings({str(config)!r}))\n"
+            "assert hook is not None and hook.command\n"
+            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    loaded = set(json.loads(done.stdout))
     assert "wftui" in loaded
     assert "httpx" not in loaded
 

@@ -73,3 +73,12 @@ def test_binary_garbage_is_said_in_plain_words() -> None:
     read, event, reason = read_line(bytes(range(128, 256)) + b"\x00\x01")
     assert (read, event) == (False, None)
     assert reason == "not JSON: not UTF-8 text (binary data?)"
+
+
+def test_a_stray_byte_in_a_text_line_gets_the_reason_its_text_gives() -> None:
+    # Invalid UTF-8 is read with replacements: a Latin-1 "é" in a cut-off JSON line is
+    # malformed for being cut off, not "binary"; nor is a plain text line of Latin-1.
+    _, _, cut = read_line(b'{"event": "caf\xe9", "execution_id": "e1"')
+    assert cut is not None and cut.startswith("not JSON: unexpected end of data")
+    _, _, text = read_line(b"plain text caf\xe9 log line")
+    assert text is not None and "binary" not in text

@@ -297,3 +297,33 @@ async def test_at_100_columns_a_long_error_leaves_room_for_both_sides(
         assert row[4] == "status, error, faster ×0.50"
         table = screen.query_one(DataTable)
         assert table.virtual_size.width <= 100, table.virtual_size  # nothing off screen
+
+
+async def test_at_100_columns_two_uuid_headings_leave_room_too(
+        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
+    """Two executions compared by id (no replay_of): the headings are the ids, 36 cells
+    each, and a column is as wide as its heading."""
+    left, right = "0f8fad5b-d9cb-469f-a165-70867728950e", "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+    error = "LLMProviderError: gpt-4o-mini: 429 rate limit exceeded, retry after 20s (org)"
+    lines = []
+    for eid, at, ok in ((left, 0, False), (right, 10, True)):
+        lines += [line("workflow_start", eid, at, workflow_name="support_ticket"),
+                  line("step_start", eid, at, step_name="classify", step_type="llm"),
+                  line("step_complete", eid, at + 1, step_name="classify", duration_ms=1000,
+                       success=ok, **({} if ok else {"error": error})),
+                  line("workflow_complete", eid, at + 1,
+                       status="success" if ok else "failure", duration_ms=1000)]
+    log = tmp_path / "app.log"
+    log.write_bytes(b"\n".join(lines) + b"\n")
+    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
+    monitors.append(monitor)
+    monitor.start()
+    app = Host(lambda: CompareScreen(monitor, left, right))
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: rows_of(screen), "the rows")
+        await pilot.pause()
+        [row] = rows_of(screen)
+        assert row[4] == "status, error"
+        table = screen.query_one(DataTable)
+        assert table.virtual_size.width <= 100, table.virtual_size

@@ -261,3 +261,16 @@ async def test_usage_nothing_logged_is_not_shown_as_zero(harness) -> None:
         assert " in / " not in first and "$" not in first
         assert "291 in / 0 out" in second and "<$0.0001" in second
         assert "$0.0000" not in screen_text(h.app)
+
+
+async def test_tokens_nobody_priced_show_no_cost_in_the_header(harness) -> None:
+    events = execution("run-3", T0, steps=[("classify", "llm", 0.5)])
+    done = next(e for e in events if e["event"] == "step_complete")
+    done.update(model="some-local-model", input_tokens=200, output_tokens=91)  # no price
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "run-3")
+        header = next(line for line in screen_text(h.app).splitlines()
+                      if "291 tokens" in line)
+        assert "$" not in header  # a sum from 0: not "$0"

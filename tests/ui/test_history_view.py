@@ -58,3 +58,16 @@ async def test_a_figure_the_log_never_gives_says_so(harness) -> None:
         screen = await history_of(pilot, h.app, len(events))
         queue = screen.drawn[3]
         assert queue.title == "Queue depth · no data in the log" and queue.ys == []
+
+
+async def test_a_log_with_no_events_says_there_is_nothing_to_chart(harness) -> None:
+    from tests.ui.screen import screen_text
+
+    lines = [b'{"level": "info", "msg": "hi", "ts": 1}'] * 3  # read, but no event
+    h = harness(lines)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: h.monitor.judged, "the log read and judged")
+        await pilot.press("h")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen), "the view")
+        await wait_for(pilot, lambda: "no events in the log to chart" in screen_text(h.app),
+                       "why there are no charts")

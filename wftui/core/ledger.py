@@ -345,9 +345,11 @@ class Ledger:
             if event.execution_id is None and event.event != "queue_depth":
                 # An event with no id: its fields too tell what to map (structlog's
                 # `run_id`), if none of the file's lines is an event.
-                fields = read_json(raw)
-                if type(fields) is dict:
-                    self.not_understood.note_fields(source, fields)
+                counts = self.sources.get(source)
+                if counts is None or not counts.events:  # only while nothing was read
+                    fields = read_json(raw)
+                    if type(fields) is dict:
+                        self.not_understood.note_fields(source, fields)
                 self._reject(source, lineno, no_execution_id(event.event), raw)
                 return None, 1
         else:

@@ -30,11 +30,21 @@ _MAX_TOKENS = 1 << 16  # strings and brackets looked at, at most (~50 ms)
 _STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
+BINARY = "not JSON: not UTF-8 text (binary data?)"
+# A line this much of which is not UTF-8 is said to be binary (a stray byte in a text
+# line gets the reason its text gives: invalid UTF-8 is read with replacements).
+BINARY_SHARE = 0.1
+
+
 def _short_reason(error: Exception) -> str:
     text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if "UTF-8" in text:  # the decoder's words ("str is not valid UTF-8: surrogates ...")
-        return "not JSON: not UTF-8 text (binary data?)"
     return f"not JSON: {text[:120]}"
+
+
+def _utf8_complaint(reason: str) -> bool:
+    """The decoder refused the bytes as UTF-8 ("str is not valid UTF-8: ..."): the
+    candidate with replacements says what else is wrong, if anything."""
+    return "UTF-8" in reason
 
 
 def _candidates(raw: bytes) -> list[bytes | str]:
@@ -76,7 +86,10 @@ def read_line(raw: bytes, decode: Any = None) -> tuple[bool, Any, str | None]:
         except orjson.JSONDecodeError as error:
             # Keep the text, not the error: an error kept in a local is a reference
             # cycle (error -> traceback -> this frame), garbage only the collector frees.
-            reason = reason or _short_reason(error)
+            if reason is None or _utf8_complaint(reason):
+                reason = _short_reason(error)
+                if isinstance(text, str) and text.count("\ufffd") > BINARY_SHARE * len(text):
+                    reason = BINARY
             deep = str(error).startswith("depth limit")
         if deep:
             data = text.encode() if isinstance(text, str) else text

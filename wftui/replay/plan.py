@@ -86,6 +86,14 @@ def split_command(template: str | list[Any], where: str) -> tuple[str, ...]:
     return argv
 
 
+def _checked_url(url: object, where: str) -> str:
+    """The URL checked as the request will read it. httpx (half of a replay's start)
+    loads here, only for a URL hook."""
+    from wftui.sources.http import check_url
+
+    return check_url(url, where)
+
+
 def hook_from(settings: Settings, replay_cmd: str | None = None,
               replay_url: str | None = None) -> ReplayHook | None:
     """The hook from the CLI flags (which win) or the [replay] table; None if neither.
@@ -101,11 +109,8 @@ def hook_from(settings: Settings, replay_cmd: str | None = None,
     if replay_cmd is not None:
         return ReplayHook(command=split_command(replay_cmd, "--replay-cmd"),
                           timeout_s=timeout, origin="--replay-cmd")
-    # httpx (half of a replay's start) loads only for a URL hook.
-    from wftui.sources.http import check_url
-
     if replay_url is not None:
-        return ReplayHook(url=check_url(replay_url, "--replay-url"), timeout_s=timeout,
+        return ReplayHook(url=_checked_url(replay_url, "--replay-url"), timeout_s=timeout,
                           origin="--replay-url")
     if "command" in table and "url" in table:
         raise ConfigError("config: replay: set command or url, not both")
@@ -113,7 +118,8 @@ def hook_from(settings: Settings, replay_cmd: str | None = None,
         return ReplayHook(command=split_command(table["command"], "config: replay.command"),
                           timeout_s=timeout)
     if "url" in table:
-        return ReplayHook(url=check_url(table["url"], "config: replay.url"), timeout_s=timeout)
+        return ReplayHook(url=_checked_url(table["url"], "config: replay.url"),
+                          timeout_s=timeout)
     return None
 
 

@@ -145,10 +145,11 @@ class CompareScreen(Screen[None]):
         table = self.query_one(DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        table.add_columns(Text(""), Text("step"), Text(safe(comparison.left_label)),
-                          Text(safe(comparison.right_label)), Text("differences"))
+        headers = (Text(""), Text("step"), Text(safe(comparison.left_label)),
+                   Text(safe(comparison.right_label)), Text("differences"))
         cells = [row_cells(row) for row in comparison.rows]
-        fit_sides(cells, self.size.width)
+        fit_sides([headers, *cells], self.size.width)
+        table.add_columns(*headers)
         for row_of_cells in cells:
             table.add_row(*row_of_cells)
         if comparison.rows:
@@ -183,9 +184,10 @@ MIN_SIDE = 16
 
 
 def fit_sides(cells: list[tuple[Text, Text, Text, Text, Text]], width: int) -> None:
-    """Cut both sides' cells (the long ones: errors) so that every column, the
-    differences last, fits in `width`: a long error must not push the replay's side
-    and the differences off screen (at 100 columns they were)."""
+    """Cut both sides' cells (the long ones: errors; the headings too, two execution
+    ids when the replay does not say `replay_of`) so that every column, the differences
+    last, fits in `width`: a long error must not push the replay's side and the
+    differences off screen (at 100 columns they were). `cells`: headings first."""
     if not cells or width <= 0:
         return
     def widest(column: int) -> int:

@@ -54,10 +54,11 @@ class HistoryScreen(Screen[None]):
             note.update(history_wait_note(refresh))
             return
         drawn = charts(refresh.log_history, refresh.snapshot, self.window_s)
+        note.update(history_note(refresh) if drawn else
+                    "no events in the log to chart · esc: back")
         if drawn == self.drawn:
             return
         self.drawn = drawn
-        note.update(history_note(refresh))
         for index, chart in enumerate(drawn):
             widget = self.query_one(f"#chart-{index}", PlotextPlot)
             plt = widget.plt

@@ -194,8 +194,10 @@ class StepTree(Tree[str]):
         else:
             text.append(f"  took {seconds(detail.duration_s)}")
         tokens = detail.input_tokens + detail.output_tokens
-        if tokens or detail.cost_usd:
-            text.append(f"  {tokens:,} tokens  {dollars(detail.cost_usd, '$0')}", style="dim")
+        if tokens:
+            text.append(f"  {tokens:,} tokens", style="dim")
+        if detail.cost_usd:  # a sum from 0: nothing priced is no cost shown, not $0
+            text.append(f"  {dollars(detail.cost_usd)}", style="dim")
         return text
 
     def _add_context(self, root: TreeNode[str], detail: ExecutionDetail) -> None:
