@@ -220,7 +220,9 @@ def _needed_lines(names: MetricNames) -> re.Pattern[str]:
 
 # A plain Prometheus text sample line: name, optional labels whose values hold no quote,
 # backslash or newline, a value without underscores, an optional integer timestamp.
-_LABEL_PAIR = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'
+# Label names starting with `__` are reserved: prometheus_client refuses them, so such
+# a line is not plain (its parser then says so, as it would alone).
+_LABEL_PAIR = r'(?!__)[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'
 _PLAIN_SAMPLE = re.compile(
     r"^[ \t]*([a-zA-Z_:][a-zA-Z0-9_:]*)"
     rf"(?:\{{(?:({_LABEL_PAIR}(?:,{_LABEL_PAIR})*),?)?\}})?"
