@@ -23,10 +23,15 @@ def core_modules() -> list[str]:
 
 def modules_loaded_after(imports: list[str]) -> set[str]:
     """Import the given modules in a fresh interpreter; the top-level packages loaded."""
-    code = ("import importlib, json, sys\n"
-            f"for name in {imports!r}:\n"
-            "    importlib.import_module(name)\n"
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
+    return modules_loaded_by("import importlib\n"
+                             f"for name in {imports!r}:\n"
+                             "    importlib.import_module(name)\n")
+
+
+def modules_loaded_by(code: str) -> set[str]:
+    """Run `code` in a fresh interpreter; the top-level packages loaded by then."""
+    code += ("import json, sys\n"
+             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
     env = dict(os.environ, PYTHONPATH=str(REPO))
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=120)
@@ -60,17 +65,10 @@ def test_a_replay_by_command_loads_no_http_client(tmp_path: Path) -> None:
     # hook is read from a config file, as an operator sets it.
     config = tmp_path / "config.toml"
     config.write_text('[replay]\ncommand = "echo {execution_id}"\n')
-    code = ("import json, sys\n"
-            "from wftui.config import load_settings\n"
-            "from wftui.replay.plan import hook_from\n"
-            f"hook = hook_from(load_settings({str(config)!r}))\n"
-            "assert hook is not None and hook.command\n"
-            "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n")
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    loaded = set(json.loads(done.stdout))
+    loaded = modules_loaded_by("from wftui.config import load_settings\n"
+                               "from wftui.replay.plan import hook_from\n"
+                               f"hook = hook_from(load_settings({str(config)!r}))\n"
+                               "assert hook is not None and hook.command\n")
     assert "wftui" in loaded
     assert "httpx" not in loaded
 
