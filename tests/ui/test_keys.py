@@ -139,9 +139,11 @@ class FakeDemo:
 
     def __init__(self) -> None:
         self.switched: list[str] = []
+        self.active = "none"
 
     def switch(self, name: str) -> str:
         self.switched.append(name)
+        self.active = name
         return f"incident now {name}"
 
 
@@ -157,6 +159,15 @@ async def test_incident_picker_switches_in_demo_mode(harness) -> None:
         await wait_for(pilot, lambda: demo.switched == ["error-spike"], "the switch")
         await wait_for(pilot, lambda: any("incident now error-spike" in note
                                           for note in h.notes), "the outcome")
+        # Opened again: the incident on now is marked, and highlighted first (enter
+        # alone keeps it).
+        await pilot.press("i")
+        await wait_for(pilot, lambda: "30% fail" in screen_text(h.app), "the picker again")
+        marked = [line for line in screen_text(h.app).splitlines() if "on now" in line]
+        assert len(marked) == 1 and "error-spike" in marked[0], marked
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: demo.switched == ["error-spike", "error-spike"],
+                       "the same incident chosen by enter")
 
 
 async def test_focus_action_moves_focus_back_to_the_table(harness) -> None:

@@ -66,9 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class HttpDemoControl:
     """Switches the running service's incident over its POST /incident endpoint."""
 
-    def __init__(self, incident_url: str, incidents: dict[str, str]) -> None:
+    def __init__(self, incident_url: str, incidents: dict[str, str],
+                 active: str = "none") -> None:
         self.incident_url = incident_url
         self.incidents = incidents
+        self.active = active  # the incident the service runs now (as it last said)
 
     def switch(self, name: str) -> str:
         """POST /incident; the one-line outcome, or OSError with the reason."""
@@ -83,6 +85,7 @@ class HttpDemoControl:
         if response.status_code != 200 or not isinstance(body, dict):
             reason = body.get("error") if isinstance(body, dict) else response.text[:200]
             raise OSError(f"HTTP {response.status_code}: {reason}")
+        self.active = str(body.get("incident") or name)
         return f"incident now {body.get('incident')}: {body.get('description')}"
 
 
@@ -141,7 +144,7 @@ def run(options: argparse.Namespace) -> int:
         except package.DemoStartError as error:
             fail(f"demo service: {error}")
         return _monitor(service, settings, log_path, incidents_of(package), otlp_port,
-                        prices_of(package), desk)
+                        prices_of(package), desk, options.incident)
     finally:
         if service is not None:
             service.stop()
@@ -179,7 +182,8 @@ def _free_loopback_port() -> int:
 
 
 def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str],
-             otlp_port: int, prices: dict[str, tuple[float, float]], desk: Any = None) -> int:
+             otlp_port: int, prices: dict[str, tuple[float, float]], desk: Any = None,
+             incident: str = "none") -> int:
     from wftui.core.spans import SpanReader
     from wftui.live import LiveMonitor
     from wftui.sources.connect import metric_family
@@ -196,7 +200,7 @@ def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, s
     monitor = LiveMonitor(settings, [str(log_path)], metrics=family,
                           otlp=OtlpReceiver("127.0.0.1", otlp_port,
                                             reader=SpanReader(prices)))
-    control = HttpDemoControl(service.incident_url, incidents)
+    control = HttpDemoControl(service.incident_url, incidents, incident)
 
     def make() -> Any:
         from wftui.ui.app import make_app

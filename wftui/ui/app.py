@@ -255,7 +255,8 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
         elif name is None:
             from wftui.ui.screens.incident import IncidentScreen
 
-            self.push_screen(IncidentScreen(self.demo.incidents), self._switch_incident)
+            self.push_screen(IncidentScreen(self.demo.incidents, self.demo.active),
+                             self._switch_incident)
         else:
             self._switch_incident(name)
 

@@ -20,6 +20,7 @@ class DemoControl(Protocol):
     """What `wftui demo` lets the app do to the demo service."""
 
     incidents: dict[str, str]  # name -> description
+    active: str  # the incident on now
 
     def switch(self, name: str) -> str:
         """Switch the incident; returns a one-line outcome (raises OSError on failure)."""
@@ -42,9 +43,10 @@ class IncidentScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "dismiss", "Cancel")]
 
-    def __init__(self, incidents: dict[str, str]) -> None:
+    def __init__(self, incidents: dict[str, str], active: str | None = None) -> None:
         super().__init__()
         self.incidents = incidents
+        self.active = active  # marked "on now", and highlighted first
 
     def compose(self) -> ComposeResult:
         with Vertical(id="incident-box"):
@@ -54,6 +56,8 @@ class IncidentScreen(ModalScreen[str | None]):
             options = []
             for name, description in self.incidents.items():
                 label = plain(name, "bold")
+                if name == self.active:
+                    label.append("  ● on now", style="bold green")
                 label.append("  ")
                 label.append(plain(description, "dim"))
                 options.append(Option(label, id=name))
@@ -62,7 +66,8 @@ class IncidentScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#incident-box").border_title = "Demo incident (esc to cancel)"
         options = self.query_one(OptionList)
-        options.highlighted = 0
+        names = list(self.incidents)
+        options.highlighted = names.index(self.active) if self.active in names else 0
         options.focus()
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
