@@ -33,7 +33,7 @@ def test_error_rate_rows_open_the_failed_executions(explained: dict[str, Any]) -
 
 def test_latency_rows(explained: dict[str, Any]) -> None:
     view = why_view("latency_p95_s", explained)
-    assert view.summary.startswith("p95 9.55s (previous window 2.00s); 1 executions")
+    assert view.summary.startswith("p95 9.55s (previous window 2.00s); 1 execution at")
     first_title, first = view.rows()[0]
     assert first_title == "time of the slow executions by step"
     # fetch ran in the one slow execution; before, in 1 of 5 slow ones (2 s of 10 s)

@@ -409,3 +409,16 @@ def test_check_figures_match_an_independent_model(
         assert out["throughput_per_min"] == pytest.approx(len(ended) / (span / 60), abs=1e-6)
     else:
         assert out["throughput_per_min"] is None
+
+
+def test_too_short_to_rate_counts_one_execution_in_the_singular() -> None:
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, [
+        json.dumps({"event": "workflow_start", "execution_id": "a",
+                    "timestamp": 1767268800}).encode(),
+        json.dumps({"event": "workflow_complete", "execution_id": "a", "status": "success",
+                    "timestamp": 1767268803}).encode()], 1767268803)
+    figures = log_figures(ledger, None, 1767268803, 1767268803)
+    assert figures.throughput_per_min is None
+    assert figures.throughput_note == ("throughput: too short to rate (1 execution over 3 s "
+                                       "of log; a rate needs 10 s)")

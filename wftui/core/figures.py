@@ -207,7 +207,8 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
     if span < MIN_RATE_SPAN_S:
         minutes = None
     if ended and span < MIN_RATE_SPAN_S:
-        note = (f"throughput: too short to rate ({ended:,} executions over {span:.3g} s of "
+        note = (f"throughput: too short to rate ({ended:,} "
+                f"execution{'' if ended == 1 else 's'} over {span:.3g} s of "
                 f"log; a rate needs {MIN_RATE_SPAN_S:g} s)")
     return Figures(
         error_rate=failed_w / ended_w if ended_w > 0 else None,

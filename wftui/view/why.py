@@ -126,7 +126,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         part = explained["latency_p95_s"]
         summary = (f"p95 {fmt.seconds(part['p95_s'])} (previous window "
                    f"{fmt.seconds(part['previous_p95_s'], 'none')}); "
-                   f"{part['slow_count']} executions at or above it")
+                   f"{part['slow_count']} execution{'' if part['slow_count'] == 1 else 's'}"
+                   " at or above it")
         steps = tuple(WhyRow(fmt.visible(row["step_name"]), fmt.seconds(row["total_s"]),
                              _share(row["share"]),
                              f"p95 {fmt.seconds(row['p95_s'])} (was "
