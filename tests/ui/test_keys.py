@@ -183,3 +183,19 @@ async def test_focus_action_moves_focus_back_to_the_table(harness) -> None:
         await pilot.pause()
         assert isinstance(h.app.focused, ExecutionsTable)
         assert len(h.app.query(ExecutionsTable)) == 1
+
+
+async def test_a_long_help_line_wraps_under_its_description(harness) -> None:
+    """At 100 columns the `x` line wraps: its second line starts under the description
+    (18 cells in: two of indent and the keys column), not under the keys."""
+    h = harness([])
+    async with h.app.run_test(size=(100, 45)) as pilot:
+        await wait_for(pilot, lambda: h.app.refreshes > 0, "a first refresh")
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: "every key (this list)" in screen_text(h.app), "help")
+        lines = screen_text(h.app).splitlines()
+        at = next(i for i, line in enumerate(lines) if "why the firing alert" in line)
+        first, second = lines[at], lines[at + 1]
+        column = first.index("why the firing alert")
+        assert second[column:].startswith("lists the executions"), (first, second)
+        assert second[column - 16:column].strip(" │") == "", second  # nothing under keys

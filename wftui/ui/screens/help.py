@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -102,6 +104,30 @@ def help_text(sections: HelpSections, key_display: Callable[[Binding], str]) -> 
     return text
 
 
+KEYS_WIDTH = 18  # the keys column: a description that wraps stays in its own column
+
+
+def help_table(sections: HelpSections, key_display: Callable[[Binding], str]) -> Group:
+    """`help_text` as drawn: each section a two-column grid, so a long description
+    wraps under itself, not under the keys."""
+    parts: list[Text | Table] = []
+
+    def grid(rows: Iterable[tuple[str, str]]) -> Table:
+        table = Table.grid(padding=(0, 0))
+        table.add_column(width=KEYS_WIDTH, no_wrap=True, style="bold cyan")
+        table.add_column(ratio=1)
+        for keys, what in rows:
+            table.add_row(f"  {keys}", what)
+        return table
+
+    for title, bindings in sections:
+        rows = key_rows(bindings, key_display)
+        if rows:
+            parts += [Text(title, style="bold underline"), grid(rows), Text("")]
+    parts += [Text("Symbols", style="bold underline"), grid(SYMBOLS)]
+    return Group(*parts)
+
+
 class HelpScreen(ModalScreen[None]):
     """A modal list of keys; any of esc, q or ? closes it."""
 
@@ -113,7 +139,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(help_text(self.sections, self.app.get_key_display),
+            yield Static(help_table(self.sections, self.app.get_key_display),
                          id="help-text")
 
     def on_mount(self) -> None:
