@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tests.check_cli import check_env
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "logs" / "support_check.log"
 CONTRACT_KEYS = {"window_s", "window_end", "sources", "executions", "error_rate", "latency_s",
@@ -47,12 +49,7 @@ SOURCE_KEYS = {"kind", "name", "lines", "events", "malformed", "status", "error"
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """PYTHONPATH at the repo; an empty XDG config home; no WFTUI_* from outside."""
-    xdg = tmp_path / "xdg"
-    xdg.mkdir()
-    out = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
-    out.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(xdg))
-    return out
+    return check_env(tmp_path)
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -13,9 +13,7 @@ byte what they wrote for the same calls while this was written, without needing 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,10 +21,17 @@ from typing import Any
 
 import pytest
 
+from tests.check_cli import check, check_env
+
 REPO = Path(__file__).resolve().parents[1]
 T0 = 1_767_268_800  # 2026-01-01T12:00:00Z
 RUNS = 20
 PRESETS = "[logs] format ('structlog' or 'python-json-logger')"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return check_env(tmp_path)
 
 
 def STEPS(prefix: str) -> Iterator[tuple[str, str, float, dict[str, Any]]]:  # noqa: N802
@@ -63,20 +68,6 @@ def json_logger_lines() -> list[bytes]:
                                "job_id": run, **fields,
                                "timestamp": stamp(second)}).encode())
     return out
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    xdg = tmp_path / "xdg"
-    xdg.mkdir()
-    out = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
-    out.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(xdg))
-    return out
-
-
-def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wftui", "check", "--window", "all", *args],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
 
 
 def write(path: Path, lines: list[bytes]) -> Path:

@@ -7,7 +7,6 @@ a log of which no line is an event is exit 2 with one line naming what the lines
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.check_cli import check, check_env
 from tests.core.test_mapping import ISSUE_CONFIG, issue_shape, ours
 
 REPO = Path(__file__).resolve().parents[1]
@@ -24,16 +24,7 @@ FIGURES = ("executions", "error_rate", "latency_s", "step_latency_s", "throughpu
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    xdg = tmp_path / "xdg"
-    xdg.mkdir()
-    out = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
-    out.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(xdg))
-    return out
-
-
-def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wftui", "check", "--window", "all", *args],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    return check_env(tmp_path)
 
 
 def toml(logs: dict[str, Any]) -> str:
