@@ -42,6 +42,16 @@ def monitors() -> Iterator[list[LiveMonitor]]:
         monitor.stop()
 
 
+def compare_host(log: Path, monitors: list[LiveMonitor], left: str, right: str
+                 ) -> tuple[Host, LiveMonitor]:
+    """A real monitor following `log` (no idle timeout: ended is ended) and a host app
+    showing the comparison of `left` and `right`."""
+    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
+    monitors.append(monitor)
+    monitor.start()
+    return Host(lambda: CompareScreen(monitor, left, right)), monitor
+
+
 def rows_of(screen: Screen[Any]) -> list[list[str]]:
     table = screen.query_one(DataTable)
     return [[cell.plain for cell in table.get_row_at(i)] for i in range(table.row_count)]
@@ -59,10 +69,7 @@ async def test_compare_updates_while_the_replay_runs(tmp_path: Path,
         line("step_start", "EXEC-1-replay", 10.25, step_name="classify", step_type="llm"),
     ]
     log.write_bytes(b"\n".join(original() + replay_start) + b"\n")
-    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
-    monitors.append(monitor)
-    monitor.start()
-    app = Host(lambda: CompareScreen(monitor, "EXEC-1", "EXEC-1-replay"))
+    app, _ = compare_host(log, monitors, "EXEC-1", "EXEC-1-replay")
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: "still running" in shown(screen, "#compare-verdict"),
@@ -99,10 +106,7 @@ async def test_compare_waits_for_a_replay_not_yet_in_the_log(
         tmp_path: Path, monitors: list[LiveMonitor]) -> None:
     log = tmp_path / "app.log"
     log.write_bytes(b"\n".join(original()) + b"\n")
-    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
-    monitors.append(monitor)
-    monitor.start()
-    app = Host(lambda: CompareScreen(monitor, "EXEC-1", "EXEC-1-replay"))
+    app, monitor = compare_host(log, monitors, "EXEC-1", "EXEC-1-replay")
     async with app.run_test(size=(140, 40)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: monitor.detail("EXEC-1") is not None, "the original")
@@ -215,10 +219,7 @@ async def test_compare_shows_hostile_step_names_and_errors_literally(
             line("workflow_complete", eid, 1, status="success" if ok else "failure"),
         ]
     log.write_bytes(b"\n".join(lines) + b"\n")
-    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
-    monitors.append(monitor)
-    monitor.start()
-    app = Host(lambda: CompareScreen(monitor, "A", "B"))
+    app, _ = compare_host(log, monitors, "A", "B")
     async with app.run_test(size=(160, 30)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: screen.comparison is not None, "the comparison")
@@ -282,10 +283,7 @@ async def test_at_100_columns_a_long_error_leaves_room_for_both_sides(
     ]
     log = tmp_path / "app.log"
     log.write_bytes(b"\n".join(lines) + b"\n")
-    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
-    monitors.append(monitor)
-    monitor.start()
-    app = Host(lambda: CompareScreen(monitor, "EXEC-1", "EXEC-1-replay"))
+    app, _ = compare_host(log, monitors, "EXEC-1", "EXEC-1-replay")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: shown(screen, "#compare-verdict").startswith(
@@ -315,10 +313,7 @@ async def test_at_100_columns_two_uuid_headings_leave_room_too(
                        status="success" if ok else "failure", duration_ms=1000)]
     log = tmp_path / "app.log"
     log.write_bytes(b"\n".join(lines) + b"\n")
-    monitor = LiveMonitor(Settings(idle_timeout_s=None), [str(log)])
-    monitors.append(monitor)
-    monitor.start()
-    app = Host(lambda: CompareScreen(monitor, left, right))
+    app, _ = compare_host(log, monitors, left, right)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: rows_of(screen), "the rows")
