@@ -99,6 +99,16 @@ def annotate(entry: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
     return entry
 
 
+# The states in which a source was read to where it stands (a file followed or ended, a
+# target answering): a verdict of "not understood" on it then holds.
+SETTLED = ("following", "ended", "ok")
+
+
+def settled_not_understood(source: dict[str, Any]) -> bool:
+    """A source read to where it stands, of which nothing was understood."""
+    return bool(source.get("not_understood")) and source.get("status") in SETTLED
+
+
 def not_understood_sources(sources: Iterable[dict[str, Any]]) -> str | None:
     """One line naming every source read but not understood (None: there is none)."""
     problems = [s["not_understood"] for s in sources if s.get("not_understood")]

@@ -19,6 +19,7 @@ from wftui.core.format import count, percent, rate_per_min, seconds, threshold_f
 from wftui.core.format import window as window_label
 from wftui.core.sampling import FROM_METRICS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
 from wftui.core.snapshot import COUNTED, METRICS_PREFERRED, Snapshot
+from wftui.core.understood import settled_not_understood
 from wftui.view.history import FigureHistory
 from wftui.view.text import ELLIPSIS, clip, plain, safe
 
@@ -128,10 +129,8 @@ def origin_text(metric: bool, snapshot: Snapshot, key: str = "") -> str:
     return "from metrics"
 
 
-# Sources a figure can come from, and the states in which one was read to where it
-# stands (a verdict of "not understood" on it then holds).
+# Sources a figure can come from.
 FEEDS = ("file", "metrics", "prometheus", "otlp")
-SETTLED = ("following", "ended", "ok")
 
 
 def nothing_understood(snapshot: Snapshot) -> bool:
@@ -142,8 +141,7 @@ def nothing_understood(snapshot: Snapshot) -> bool:
     if snapshot.reading is not None:
         return False
     feeds = [source for source in snapshot.sources if source.get("kind") in FEEDS]
-    return bool(feeds) and all(source.get("not_understood")
-                               and source.get("status") in SETTLED for source in feeds)
+    return bool(feeds) and all(settled_not_understood(source) for source in feeds)
 
 
 def panel_views(snapshot: Snapshot, now: float,

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from wftui.core.format import count, seconds, window
 from wftui.core.snapshot import Snapshot
+from wftui.core.understood import settled_not_understood
 from wftui.view.text import clip, clip_left, plain, safe
 from wftui.view.timeline import clock_text, progress_text
 
@@ -28,7 +29,7 @@ def source_text(source: dict[str, Any]) -> Text:
     status = str(source.get("status") or "")
     if source.get("kind") == "file":
         symbol, style = FILE_LOOK.get(status, ("?", ""))
-        if source.get("not_understood") and status in ("following", "ended"):
+        if settled_not_understood(source):
             # Read, but not one line was an event: not a healthy source with no traffic.
             symbol, style, status = "✗", "bold red", "not understood (m)"
         text.append(f"{symbol} ", style=style)
@@ -80,7 +81,7 @@ def source_text(source: dict[str, Any]) -> Text:
         symbol, style = TARGET_LOOK.get(status, ("?", ""))
         label = {"ok": "up", "down": "DOWN", "waiting": "waiting for first scrape"}.get(
             status, status)
-        if source.get("not_understood") and status == "ok":
+        if settled_not_understood(source):
             # It answers, but with none of the metrics we read: not a healthy target.
             symbol, style, label = "✗", "bold red", "up, not understood (m)"
         text.append(f"{symbol} ", style=style)
