@@ -1,12 +1,13 @@
-"""`wftui check` run as an operator runs it: a real subprocess of this checkout, with an
+"""`wftui check` run as an operator runs it: its own process (forked, `tests.forked`), with an
 empty config home and no WFTUI_* variables from outside (shared by the check tests)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.forked import run_wftui
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,5 +24,4 @@ def check_env(tmp_path: Path) -> dict[str, str]:
 
 def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`wftui check --window all ARGS`."""
-    return subprocess.run([sys.executable, "-m", "wftui", "check", "--window", "all", *args],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    return run_wftui(["check", "--window", "all", *args], cwd=REPO, env=env, timeout=120)

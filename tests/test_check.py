@@ -36,6 +36,7 @@ import numpy as np
 import pytest
 
 from tests.check_cli import check_env
+from tests.forked import run_wftui
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "logs" / "support_check.log"
@@ -53,8 +54,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wftui", "check", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_wftui(["check", *args], cwd=REPO, env=env, timeout=120)
 
 
 def run_json(env: dict[str, str], *args: str) -> tuple[int, dict[str, Any]]:
@@ -261,9 +261,8 @@ def test_far_past_and_future_timestamps_do_not_crash(env: dict[str, str], tmp_pa
 
 
 def test_standard_input(env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", "-", "--window", "all"],
-                          cwd=REPO, env=env, input=FIXTURE.read_text(), capture_output=True,
-                          text=True, timeout=120)
+    done = run_wftui(["check", "-", "--window", "all"], cwd=REPO, env=env,
+                     input=FIXTURE.read_text(), timeout=120)
     assert "Traceback" not in done.stderr
     assert done.returncode == 1
     out = json.loads(done.stdout)

@@ -4,17 +4,15 @@ log, headless (a real process on a real file; values worked out by hand)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from tests.core.test_history import hand_log_lines
+from tests.forked import run_wftui
 
 
 def check(path: Path, *args: str) -> tuple[int, dict[str, Any] | None, str]:
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", str(path), *args],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = run_wftui(["check", str(path), *args])
     body = json.loads(done.stdout) if done.stdout.startswith("{") else None
     return done.returncode, body, done.stderr
 
@@ -50,9 +48,7 @@ def test_check_at_a_moment_outside_the_log_says_so(tmp_path: Path) -> None:
 def test_check_at_in_text_says_the_moment(tmp_path: Path) -> None:
     path = tmp_path / "old.log"
     path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", str(path), "--at",
-                           "09:01:35", "--format", "text"], capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = run_wftui(["check", str(path), "--at", "09:01:35", "--format", "text"])
     assert done.returncode == 1
     assert done.stdout.splitlines()[0] == ("window      5m ending 2026-03-01T09:01:35Z "
                                            "(as it stood then: --at)")

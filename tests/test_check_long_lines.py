@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.forked import run_wftui
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -27,8 +28,7 @@ def write(path: Path, pad: int) -> None:
 
 
 def check(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wftui", "check", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    return run_wftui(["check", *args], cwd=REPO, timeout=120)
 
 
 @pytest.mark.parametrize(("pad", "size"), [(2_000_000, "2,000,022"),
@@ -57,8 +57,7 @@ def test_a_skipped_long_line_is_named_in_text_and_json(tmp_path: Path, pad: int,
 def test_a_file_of_one_long_line_is_not_called_empty(tmp_path: Path) -> None:
     log = tmp_path / "one.log"
     log.write_bytes(b'{"event":"x","pad":"' + b"a" * 2_000_000 + b'"}\n')
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", str(log)],
-                          capture_output=True, text=True, timeout=60)
+    done = run_wftui(["check", str(log)])
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["warnings"] == [
         f"{log}: 1 line longer than 1 MiB skipped, not read: line 1 (2,000,022 bytes)"]

@@ -7,8 +7,6 @@ a log of which no line is an event is exit 2 with one line naming what the lines
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pytest
 
 from tests.check_cli import check, check_env
 from tests.core.test_mapping import ISSUE_CONFIG, issue_shape, ours
+from tests.forked import run_wftui
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = ("executions", "error_rate", "latency_s", "step_latency_s", "throughput_per_min",
@@ -126,9 +125,8 @@ def test_partly_understood_input_gives_warnings_with_counts(tmp_path: Path,
 def test_watch_on_a_log_of_no_events_ends_with_exit_2(tmp_path: Path,
                                                       env: dict[str, str]) -> None:
     log = write(tmp_path / "other.log", other_teams_log())
-    result = subprocess.run([sys.executable, "-m", "wftui", "watch", str(log), "--every",
-                             "0.2s", "--duration", "0.5s"], cwd=REPO, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = run_wftui(["watch", str(log), "--every", "0.2s", "--duration", "0.5s"], cwd=REPO,
+                       env=env, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("wftui: ")
     assert "other.log: none of its 40 lines is an event" in result.stderr

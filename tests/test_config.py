@@ -6,14 +6,13 @@ a file other users could write are not used (docs/reliability.md)."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.forked import run_wftui
 from wftui.config import (
     MAX_CONFIG_BYTES,
     ConfigError,
@@ -276,8 +275,7 @@ def test_config_cli_refuses_a_fifo_with_one_line_and_exit_2(tmp_path: Path) -> N
     log = tmp_path / "app.log"
     log.write_text("")
     env = {**os.environ, "PYTHONPATH": str(REPO), "WFTUI_CONFIG": str(fifo)}
-    result = subprocess.run([sys.executable, "-m", "wftui", "check", str(log)], env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = run_wftui(["check", str(log)], env=env)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "FIFO" in result.stderr
     assert "Traceback" not in result.stderr
@@ -340,8 +338,7 @@ def test_cli_says_why_a_replay_command_was_not_used(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     log.write_text("")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run([sys.executable, "-m", "wftui", "check", "--config", str(path),
-                             str(log)], env=env, capture_output=True, text=True, timeout=60)
+    result = run_wftui(["check", "--config", str(path), str(log)], env=env)
     assert f"replay.command not used: it is writable by group and others (mode 0666); " \
            f"fix it with: chmod go-w {path}" in result.stderr
     assert "Traceback" not in result.stderr

@@ -1,7 +1,8 @@
 """`wftui watch` as a process: files followed through rotations, signals, pipes, exit codes.
 
-Each test runs `python -m wftui watch` as a real child process (or, where the process
-itself is not the point, `wftui.cli.main` in-process) against real files and real HTTP
+Each test runs `wftui watch` as a child process (forked from the test process with wftui
+already imported, `tests.forked`; or, where the process itself is not the point,
+`wftui.cli.main` in-process) against real files and real HTTP
 servers on 127.0.0.1. Expected counts are the lines the test itself wrote.
 """
 
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
+from tests.forked import ForkedProcess
 from tests.helpers import wait_for
 from wftui.cli import main
 
@@ -76,12 +78,20 @@ def child_env(tmp_path: Path) -> dict[str, str]:
 
 
 class WatchProcess:
-    """`python -m wftui watch ARGS` with its output lines collected as they come."""
+    """`wftui watch ARGS` (its own process, `tests.forked`) with its output lines collected
+    as they come."""
 
     def __init__(self, args: list[str], tmp_path: Path, **popen: Any) -> None:
-        self.proc = subprocess.Popen([PY, "-m", "wftui", "watch", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     cwd=REPO_ROOT, env=child_env(tmp_path), **popen)
+        self.proc: ForkedProcess | subprocess.Popen[bytes]
+        if "--otlp-grpc" in args:
+            # gRPC's core does not work in a fork of a process that has used it (as
+            # this one may have): a fresh interpreter.
+            self.proc = subprocess.Popen([PY, "-m", "wftui", "watch", *args],
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                         cwd=REPO_ROOT, env=child_env(tmp_path), **popen)
+        else:
+            self.proc = ForkedProcess(["watch", *args], cwd=REPO_ROOT,
+                                      env=child_env(tmp_path), **popen)
         self.lines: list[dict[str, Any]] = []
         self.stderr = b""
         self._readers = [threading.Thread(target=self._read_out, daemon=True),

@@ -20,6 +20,7 @@ import pytest
 
 from tests.alerts.alertmanager_server import Alertmanager, require_binary
 from tests.alerts.test_notify import Receiver
+from tests.forked import run_wftui
 from tests.helpers import free_port, wait_for
 from tests.test_watch import WatchProcess, append, executions, start_watches
 from wftui.alerts.alertmanager import (
@@ -334,9 +335,8 @@ def test_silence_command_with_alertmanager(am: Alertmanager) -> None:
     env["PYTHONPATH"] = str(REPO)
 
     def wftui(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "wftui", "silence", "--alertmanager",
-                               am.url, *args], cwd=REPO, env=env, capture_output=True,
-                              text=True, timeout=120)
+        return run_wftui(["silence", "--alertmanager", am.url, *args], cwd=REPO, env=env,
+                         timeout=120)
 
     added = wftui("add", "active_workflows", "30m", "-m", "scaling", "--by", "eve")
     assert added.returncode == 0, added.stderr

@@ -6,13 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.alerts.test_notify import Receiver
+from tests.forked import run_wftui
 from tests.helpers import wait_for
 from tests.test_watch import WatchProcess, append, executions, start_watches
 
@@ -23,8 +23,7 @@ FIXTURE = REPO / "tests" / "fixtures" / "logs" / "support_check.log"  # error ra
 def wftui(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
     env["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "wftui", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return run_wftui(args, cwd=REPO, env=env, timeout=120)
 
 
 def error_rate_entry(out: dict) -> dict:

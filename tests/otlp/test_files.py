@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 from opentelemetry.exporter.otlp.json.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tests.forked import run_wftui
 from tests.otlp.article import Article, provider, run_five
 
 
@@ -30,8 +29,7 @@ def five_requests() -> list[str]:
 
 
 def check(*args: str) -> tuple[int, dict[str, Any]]:
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", *args, "--window", "all",
-                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    done = run_wftui(["check", *args, "--window", "all", "--format", "json"], timeout=120)
     assert done.stderr == "" or done.returncode != 2, done.stderr
     return done.returncode, json.loads(done.stdout)
 
@@ -79,9 +77,7 @@ def test_followed_otlp_files_are_priced_by_the_config(tmp_path: Path) -> None:
 def test_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> None:
     config = tmp_path / "wftui.toml"
     config.write_text('[otlp.prices]\n"gpt-4o" = { input = "cheap" }\n')
-    done = subprocess.run([sys.executable, "-m", "wftui", "watch", "--config", str(config),
-                           "--otlp", "127.0.0.1:1"], capture_output=True, text=True,
-                          timeout=60)
+    done = run_wftui(["watch", "--config", str(config), "--otlp", "127.0.0.1:1"])
     assert done.returncode == 2
     assert done.stderr.strip() == ("wftui: otlp.prices.gpt-4o.input: expected USD per "
                                    "million tokens >= 0, got 'cheap'")
@@ -109,8 +105,7 @@ def test_check_with_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> 
     path.write_text("\n".join(five_requests()) + "\n")
     config = tmp_path / "wftui.toml"
     config.write_text('[otlp.prices]\n"gpt-4o" = { output = -1 }\n')
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", "--config", str(config),
-                           str(path)], capture_output=True, text=True, timeout=60)
+    done = run_wftui(["check", "--config", str(config), str(path)])
     assert done.returncode == 2
     assert done.stderr.strip() == ("wftui: otlp.prices.gpt-4o.output: expected USD per "
                                    "million tokens >= 0, got -1")

@@ -6,8 +6,6 @@ worked out by hand; logged executions counted once; unknown sampling said so."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
 from opentelemetry.trace.span import TraceState
 
+from tests.forked import run_wftui
 from tests.otlp.article import T0, Article, proto_exporter
 from wftui.core.figures import Figures, log_figures
 from wftui.core.history import LogHistory
@@ -203,8 +202,7 @@ def spans_file(path: Path, runs: Sequence[tuple[str, float, float, bool]],
 
 
 def check(*args: str) -> tuple[int, str]:
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", *args, "--window", "all"],
-                          capture_output=True, text=True, timeout=120)
+    done = run_wftui(["check", *args, "--window", "all"], timeout=120)
     assert done.returncode in (0, 1), done.stderr
     return done.returncode, done.stdout
 

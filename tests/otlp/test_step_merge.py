@@ -4,8 +4,6 @@ step shows once in the step tree, nested as the spans say, with what the log add
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tests.forked import run_wftui
 from tests.otlp.article import T0, Article, provider
 from wftui.core.ledger import Ledger
 from wftui.core.spans import SpanReader
@@ -160,7 +159,6 @@ def test_check_counts_a_step_logged_and_sent_as_a_span_once(tmp_path: Path,
     assert samples == {"fetch_ticket": fetch, "respond": respond, "research": [2.0],
                        "chat": [1.0], "spellcheck": [0.1], "cleanup": [0.04]}
     # and as an operator runs it: one sample per step, so fetch_ticket's p50 is its one
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", *files, "--window", "all",
-                           "--format", "json"], capture_output=True, text=True, timeout=120)
+    done = run_wftui(["check", *files, "--window", "all", "--format", "json"], timeout=120)
     report = json.loads(done.stdout)
     assert report["step_latency_s"]["fetch_ticket"]["count"] == 1, report["step_latency_s"]

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.forked import run_wftui
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 T0 = 1767268800.0
 
@@ -48,9 +50,7 @@ def write_log(path: Path) -> None:
 
 
 def wftui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wftui", *args], capture_output=True,
-                          text=True, timeout=60, env=env_for(tmp_path), cwd=REPO_ROOT,
-                          stdin=subprocess.DEVNULL)
+    return run_wftui(args, env=env_for(tmp_path), cwd=REPO_ROOT)
 
 
 def test_diff_text_shows_verdict_headers_and_rows(tmp_path: Path) -> None:
@@ -191,8 +191,7 @@ def test_options_may_follow_the_ids_in_replay_diff_and_check(tmp_path: Path) -> 
 
 
 def test_diff_help_says_what_the_exit_status_means() -> None:
-    done = subprocess.run([sys.executable, "-m", "wftui", "diff", "--help"],
-                          capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
+    done = run_wftui(["diff", "--help"], cwd=REPO_ROOT)
     assert done.returncode == 0
     status = done.stdout[done.stdout.index("exit status:"):]
     assert "0  the two executions do not differ" in status

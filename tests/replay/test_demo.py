@@ -17,6 +17,7 @@ import orjson
 import pytest
 
 from demo.process import DemoProcess, start_demo_process
+from tests.forked import run_wftui
 from tests.helpers import wait_for
 from wftui.commands.check import read_files
 from wftui.config import Settings
@@ -48,9 +49,7 @@ def finished(path: Path, execution_id: str) -> dict[str, Any] | None:
 def wftui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "XDG_STATE_HOME": str(tmp_path / "st"),
            "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    return subprocess.run([sys.executable, "-m", "wftui", *args], capture_output=True,
-                          text=True, timeout=120, env=env, cwd=REPO_ROOT,
-                          stdin=subprocess.DEVNULL)
+    return run_wftui(args, env=env, cwd=REPO_ROOT, timeout=120)
 
 
 def demo_command(demo: DemoProcess, *extra: str) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from tests.forked import run_wftui
 from tests.helpers import free_port
 from tests.sources.test_metrics_scrape import RawServer, raw_server, respond  # noqa: F401
 from wftui.config import Settings
@@ -145,9 +145,7 @@ def test_a_status_word_moves_sides_when_configured() -> None:
 def check(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
     env.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(REPO / "tests" / "no-such-dir"))
-    return subprocess.run([sys.executable, "-m", "wftui", "check", "--interval", "0.2s",
-                           *args], cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=120)
+    return run_wftui(["check", "--interval", "0.2s", *args], cwd=REPO, env=env, timeout=120)
 
 
 def test_a_target_with_none_of_our_metrics_is_exit_2_naming_its_families(

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import gzip
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.forked import run_wftui
 from tests.helpers import free_port
 from tests.sources.exporter import Exporter
 from wftui.config import ConfigError, Settings
@@ -388,9 +387,7 @@ def test_unusable_urls_are_one_usage_error_before_anything_runs(
 @pytest.mark.parametrize("url", ["http://[::1/metrics", "http://127.0.0.1:99999/metrics"])
 def test_check_with_an_unusable_url_exits_2_with_one_line(url: str, tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CONFIG_HOME": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "wftui", "check", "--metrics", url,
-                           "--interval", "0.1"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=60, env=env)
+    done = run_wftui(["check", "--metrics", url, "--interval", "0.1"], cwd=ROOT, env=env)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from tests import forked
+
 REPO = Path(__file__).resolve().parents[2]
 
 
 def run_wftui(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wftui", *args], cwd=REPO, text=True,
-                          capture_output=True, timeout=60, stdin=subprocess.DEVNULL)
+    return forked.run_wftui(args, cwd=REPO)
 
 
 @pytest.mark.parametrize(("args", "says"), [
@@ -163,9 +164,8 @@ def test_replay_flags_win_over_the_config_and_are_checked_at_start(tmp_path: Pat
     hook = hook_from(with_replay_flags(settings, flags))
     assert hook is not None and hook.command == ("myapp", "replay", "{execution_id}")
     assert hook.url is None and hook.timeout_s == 7.0
-    done = subprocess.run([sys.executable, "-m", "wftui", str(tmp_path / "x.log"),
-                           "--replay-cmd", "myapp --id={execution_id}"],
-                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    done = forked.run_wftui([str(tmp_path / "x.log"), "--replay-cmd", "myapp --id={execution_id}"],
+                            cwd=REPO)
     assert done.returncode == 2
     assert "whole argument" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
