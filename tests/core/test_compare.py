@@ -239,3 +239,34 @@ def test_as_dict_is_json_and_names_the_differences() -> None:
     assert data["rows"][0]["differences"] == ["status", "error", "faster"]
     assert data["rows"][1]["left"] is None
     assert data["differs"] is True
+
+
+def test_the_steps_figure_counts_the_top_level_as_the_table_does() -> None:
+    # A plan step holding two tool calls (nested by parent_step_id, as spans nest), then
+    # a reply: the executions table says 2 steps, and so must the comparison's headers.
+    def nested(execution_id: str, at: float, replay_of: str | None = None) -> list[bytes]:
+        def line(event: str, t: float, **fields: Any) -> bytes:
+            return json.dumps({"event": event, "execution_id": execution_id,
+                               "timestamp": T0 + at + t, **fields}).encode()
+        start = {"workflow_name": "agent"} | ({"replay_of": replay_of} if replay_of else {})
+        return [line("workflow_start", 0, **start),
+                line("step_start", 0.1, step_name="plan", step_id="p"),
+                line("step_start", 0.2, step_name="search", step_id="s1", parent_step_id="p"),
+                line("step_complete", 0.3, step_name="search", step_id="s1", success=True),
+                line("step_start", 0.3, step_name="search", step_id="s2", parent_step_id="p"),
+                line("step_complete", 0.4, step_name="search", step_id="s2", success=True),
+                line("step_complete", 0.5, step_name="plan", step_id="p", success=True),
+                line("step_start", 0.5, step_name="reply", step_id="r"),
+                line("step_complete", 0.9, step_name="reply", step_id="r", success=True),
+                line("workflow_complete", 0.9, status="success")]
+
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, nested("EXEC-1", 0) + nested("EXEC-1-replay", 10,
+                                                                    "EXEC-1"))
+    table = {e.execution_id: e.row(T0 + 20, 30.0).steps for e in ledger.executions.values()}
+    assert table == {"EXEC-1": 2, "EXEC-1-replay": 2}
+    original, replay = (build_detail(e, T0 + 20, 30.0) for e in ledger.executions.values())
+    result = compare(original, replay)
+    assert (result.left.steps, result.right.steps) == (2, 2)
+    # the step rows still pair every node, nested ones included
+    assert [r.name for r in result.rows] == ["plan", "search", "search", "reply"]

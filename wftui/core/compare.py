@@ -117,11 +117,17 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def top_level_steps(detail: ExecutionDetail) -> int:
+    """Its steps as the executions table counts them: nested ones (a tool call inside an
+    agent's step, a child span) are part of their parent step."""
+    return sum(1 for step in detail.steps if step.depth == 0)
+
+
 def summarize(detail: ExecutionDetail) -> Summary:
     """The header of one side."""
     failed_step, error = _first_error(detail) if detail.status == "failed" else (None, None)
     return Summary(detail.execution_id, detail.workflow_name, detail.status,
-                   detail.duration_s, len(detail.steps), detail.input_tokens,
+                   detail.duration_s, top_level_steps(detail), detail.input_tokens,
                    detail.output_tokens, detail.cost_usd, failed_step, error,
                    detail.replay_of)
 
@@ -270,8 +276,8 @@ def _step_changes(rows: tuple[StepRow, ...]) -> str:
 def _running_verdict(a: Summary, b: Summary, la: str, lb: str, rows: tuple[StepRow, ...],
                      right: ExecutionDetail, left: ExecutionDetail) -> str:
     if a.status == "running" and b.status == "running":
-        return f"both are still running ({la}: {len(left.steps)} steps so far, " \
-               f"{lb}: {len(right.steps)})"
+        return f"both are still running ({la}: {top_level_steps(left)} steps so far, " \
+               f"{lb}: {top_level_steps(right)})"
     ended, run_label, run_detail = (a, lb, right) if b.status == "running" else (b, la, left)
     ended_label = la if ended is a else lb
     now = run_detail.steps[-1].name if run_detail.steps else None
