@@ -166,3 +166,39 @@ def test_the_fields_of_lines_with_an_event_but_no_id_are_named(
         f"wftui: {log}: none of its 2 lines is an event; its lines have the fields "
         'event (1), foo (1), msg (1), ts (1): map them with [logs.fields] (e.g. event = '
         f'"...", execution_id = "...") or {PRESETS}')
+
+
+def test_structlog_console_output_is_told_to_use_the_json_renderer(
+        env: dict[str, str], tmp_path: Path) -> None:
+    # structlog's default renderer writes text for people, not JSON: the one line says
+    # what the text is and which renderer writes what wftui reads.
+    import structlog
+
+    path = tmp_path / "console.log"
+    with path.open("w") as out:
+        structlog.configure(processors=[structlog.processors.add_log_level,
+                                        structlog.processors.TimeStamper(fmt="iso"),
+                                        structlog.dev.ConsoleRenderer(colors=False)],
+                            logger_factory=structlog.PrintLoggerFactory(file=out),
+                            cache_logger_on_first_use=False)
+        try:
+            log = structlog.get_logger()
+            for n in range(3):
+                log.info("workflow_start", execution_id=f"run-{n}", workflow_name="support")
+                log.info("workflow_complete", execution_id=f"run-{n}", status="success")
+        finally:
+            structlog.reset_defaults()
+    assert "execution_id=run-0" in path.read_text()  # key=value text, as a person reads
+    done = check(env, str(path))
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert "none of its 6 lines is a JSON event" in line
+    assert "key=value text" in line and "structlog.processors.JSONRenderer()" in line
+
+
+def test_plain_text_lines_get_no_key_value_hint(env: dict[str, str], tmp_path: Path) -> None:
+    path = write(tmp_path / "plain.log", [b"Starting worker 3", b"Worker 3 ready"])
+    done = check(env, str(path))
+    assert done.returncode == 2
+    assert "none of its 2 lines is a JSON event" in done.stderr
+    assert "key=value" not in done.stderr

@@ -9,6 +9,7 @@ how often it was seen. An empty file is only "no data".
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -35,7 +36,8 @@ def not_understood(ledger: Ledger, source: str) -> str | None:
     if not seen:
         first = next((m for m in ledger.malformed if m.source == source), None)
         why = f" (line {first.lineno}: {first.reason})" if first is not None else ""
-        return f"none of its {lines:,} lines is a JSON event{why}"
+        text = "" if first is None else first.text
+        return f"none of its {lines:,} lines is a JSON event{why}{_text_hint(text)}"
     mapped = (f" (the [logs] mapping in use reads {_expected(ledger, seen)})"
               if ledger.mapping is not None else "")
     suggestion = suggest_mapping(ledger, source)
@@ -44,6 +46,21 @@ def not_understood(ledger: Ledger, source: str) -> str | None:
     return (f"none of its {lines:,} lines is an event{mapped}; its lines have the fields "
             f"{_top(seen, 12)}: map them with [logs.fields] ({hint}) or [logs] format "
             f"({' or '.join(repr(name) for name in PRESETS)})")
+
+
+# `key=value` pairs: structlog's ConsoleRenderer (its default), logfmt, and the like.
+_KEY_VALUE = re.compile(r"(?:^|\s)[A-Za-z_][\w.-]*=\S")
+
+
+def _text_hint(text: str) -> str:
+    """What to change when the lines are key=value text for people (at least two pairs on
+    the first line), the usual cause of a log of which no line is JSON."""
+    if len(_KEY_VALUE.findall(text)) < 2:
+        return ""
+    return ("; its lines look like key=value text (structlog's console output, logfmt): "
+            "wftui reads one JSON object per line: with structlog, end the processors "
+            "with structlog.processors.JSONRenderer(); with the logging module, use "
+            "python-json-logger's JsonFormatter")
 
 
 def _expected(ledger: Ledger, seen: Counter[str]) -> str:
