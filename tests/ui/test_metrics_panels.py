@@ -56,7 +56,7 @@ async def test_metrics_figures_then_target_down_is_stale(exporter) -> None:
             await wait_for(pilot, lambda: "  up" in screen_text(app), "the target up")
             await wait_for(pilot, lambda: "from metrics" in screen_text(app), "metric figures")
             # no log source: the table says where executions come from, not "none yet"
-            assert "executions come from log files" in screen_text(app)
+            assert "executions come from log files or traces" in screen_text(app)
             # a gauge: its last good value stays meaningful while the target is down
             panel = app.screen.query_one("#panel-active", FigurePanel)
             await wait_for(pilot, lambda: panel.view.quality == "ok", "a fresh figure")

@@ -215,7 +215,9 @@ class RefreshCycle(AppMixinBase):
         self.dashboard = dashboard(refresh, window_s=self.monitor.window_s,
                                    paused=self.paused, config_error=self.config_error,
                                    history=self.history,
-                                   reads_logs=self.monitor.tailer is not None,
+                                   # spans name executions too: the table lists them
+                                   reads_logs=self.monitor.tailer is not None
+                                   or self.monitor.otlp is not None,
                                    refused=len(self.settings.refused),
                                    alerts=self.alerts.shown(),
                                    alert_status=self.alerts.status_text())

@@ -44,7 +44,7 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
               reads_logs: bool, refused: int = 0,
               alert_status: Text | None = None,
               alerts: AlertsShown | None = None) -> Dashboard:
-    """The dashboard for a refresh (`reads_logs`: the monitor follows log files;
+    """The dashboard for a refresh (`reads_logs`: the monitor follows log files or receives spans;
     `refused`: commands/URLs of the config file not used; `alert_status`: silenced and
     acknowledged alerts; `alerts`: their marks for the panels, and Alertmanager among
     the sources)."""

@@ -158,8 +158,8 @@ def empty_message(refresh: Refresh, reads_logs: bool) -> str:
     """What an empty table says: why there is nothing to list."""
     if not reads_logs:
         # Metrics count executions but do not name them: the table needs a log.
-        return ("executions come from log files: start wftui with the workflows' "
-                "JSON-lines log to see them here")
+        return ("executions come from log files or traces: start wftui with the "
+                "workflows' JSON-lines log or --otlp to see them here")
     if rows_held(refresh.snapshot):
         return "reading the log: its executions are listed once it is read"
     return "no executions match the filter" if refresh.retained else "no executions yet"
