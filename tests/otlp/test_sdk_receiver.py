@@ -86,3 +86,48 @@ def test_gzip_compressed_export_is_read(receiving: Any) -> None:
     send_five(receiving.url, "protobuf", compression=Compression.Gzip)
     receiving.wait_executions(5)
     assert len(receiving.executions()) == 5
+
+
+@pytest.mark.parametrize("kind", ["protobuf", "json"])
+def test_a_root_whose_parent_is_upstream_is_the_execution(receiving: Any, kind: str) -> None:
+    # A service behind a gateway: its `workflow_execution` span continues the caller's
+    # trace (a traceparent header), so it has a parent, a remote one. It is still the
+    # execution's root: its end ends the execution, its ERROR fails it.
+    from opentelemetry import trace
+    from opentelemetry.propagate import extract
+    from opentelemetry.trace import Status, StatusCode
+
+    from tests.otlp.article import ns as at
+
+    trace_provider = provider(EXPORTERS[kind](f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("support")
+    runs = [("EXEC-P1", "0af7651916cd43dd8448eb211c80319c", False, 2.0),
+            ("EXEC-P2", "1af7651916cd43dd8448eb211c80319c", True, 3.0)]
+    for number, (execution_id, trace_hex, fails, seconds) in enumerate(runs):
+        begin = 10.0 * number
+        upstream = extract({"traceparent": f"00-{trace_hex}-b7ad6b7169203331-01"})
+        root = tracer.start_span("workflow_execution", context=upstream,
+                                 start_time=at(begin),
+                                 attributes={"execution_id": execution_id,
+                                             "workflow_name": "gw_flow"})
+        inside = trace.set_span_in_context(root)
+        step = tracer.start_span("fetch_ticket", context=inside, start_time=at(begin + 0.5),
+                                 attributes={"execution_id": execution_id,
+                                             "step_type": "tool"})
+        step.end(end_time=at(begin + 1.0))
+        if fails:
+            root.set_status(Status(StatusCode.ERROR, "boom"))
+        root.end(end_time=at(begin + seconds))
+    assert trace_provider.force_flush()
+    trace_provider.shutdown()
+    receiving.wait_executions(2)
+    now = T0 + 3600.0
+    with receiving.lock:
+        ledger = receiving.ledger
+        assert ledger.counts(now) == {"total": 2, "running": 0, "succeeded": 1, "failed": 1}
+        figures = log_figures(ledger, None, T0 + 50, now)
+        rows = {e.execution_id: e.row(now, 30.0) for e in ledger.executions.values()}
+    assert figures.error_rate == pytest.approx(0.5)
+    assert {k: (r.workflow_name, r.duration_s, r.steps) for k, r in rows.items()} == {
+        "EXEC-P1": ("gw_flow", pytest.approx(2.0), 1),
+        "EXEC-P2": ("gw_flow", pytest.approx(3.0), 1)}

@@ -5,8 +5,10 @@ A trace is one execution. Its spans are written as the events a workflow log hol
 replay and compare read them unchanged, and spans carrying the `execution_id` of
 logged events land in the same execution (never counted twice):
 
-- the root span (no parent) -> `workflow_start` at its start, an `error` when it failed
-  (status ERROR or `success = false`), `workflow_complete` at its end;
+- the root span (no parent, or a parent in another process: `PARENT_IS_REMOTE`; the
+  first of a trace, when spans of several services come) -> `workflow_start` at its
+  start, an `error` when it failed (status ERROR or `success = false`),
+  `workflow_complete` at its end;
 - every other span -> a `step_start` at its start and a `step_complete` at its end with
   `duration_ms`, `step_id` and `parent_step_id` (the tree nests by them). A failed
   child says `span_status: "error"` instead of `success: false`: a retried call that
@@ -42,6 +44,12 @@ def _hex(raw: bytes) -> str:
     return raw.hex()
 
 
+# Span.flags bits 8 and 9 (SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE_MASK, _IS_REMOTE_MASK): the
+# span's parent is known to be in another process. Such a span is where this service's
+# part of the trace begins (a workflow behind a gateway continues the caller's trace).
+PARENT_IS_REMOTE = 0x300
+
+
 # A span we cannot place: ids of the wrong length, or no start or end time (a zero
 # time would read as 1970). Counted and answered as rejected, never guessed.
 REJECTED_SPANS = ("span(s) with a trace id not 16 bytes, a span id not 8 bytes, or no "
@@ -65,6 +73,9 @@ class SpanReader:
         # trace id -> name of its latest failed span: the root's failure names the step
         # that failed (children end, and are exported, before their root)
         self.failed_child: dict[bytes, str] = {}
+        # traces whose root was written: a later root of the same trace (another
+        # service's, its parent remote) is a step of that execution, not a second start
+        self.rooted: OrderedDict[bytes, None] = OrderedDict()
         self.spans = 0
         self.log_records = 0
         self.rejected = 0  # spans with a trace id not 16 bytes or a span id not 8
@@ -111,12 +122,14 @@ class SpanReader:
                         key = kv.key
                         if key in needed:
                             found[key] = kv
+                    root = not parent or span.flags & PARENT_IS_REMOTE == PARENT_IS_REMOTE
                     known = named.get(trace)
-                    if known is not None and parent:  # most spans: straight to lines
+                    if known is not None and not root:  # most spans: straight to lines
                         write_step(self, known[0], known[1], span, found, span_id, parent,
                                    start_ns, end_ns, lines)
                         continue
-                    entry = ("span", span, found, service, span_id, parent, start_ns, end_ns)
+                    entry = ("span", span, found, service, span_id, parent, start_ns, end_ns,
+                             root)
                     if known is not None:
                         self._span_lines(known[0], known[1], entry, lines)
                         continue
@@ -138,7 +151,7 @@ class SpanReader:
         self.spans += count
         for trace, entries in by_trace.items():
             known_id = self.trace_ids.get(trace)
-            if known_id is None and any(not e[5] for e in entries):
+            if known_id is None and any(e[8] for e in entries):
                 known_id = _hex(trace)  # the root came, without execution_id
             self._route(trace, known_id, entries, now, lines)
         return lines
@@ -244,11 +257,18 @@ class SpanReader:
     def _span_lines(self, execution_id: str, quoted: bytes, entry: tuple[Any, ...],
                     lines: EventLines) -> None:
         """A span's event lines; `entry` is what `read_traces` read of it."""
-        _, span, found, service, span_id, parent, start_ns, end_ns = entry
-        if parent:
+        _, span, found, service, span_id, parent, start_ns, end_ns, root = entry
+        trace = span.trace_id
+        if root and trace in self.rooted:
+            root = False  # another service's part of a trace already begun
+        if not root:
             write_step(self, execution_id, quoted, span, found, span_id, parent, start_ns,
                        end_ns, lines)
             return
+        rooted = self.rooted
+        rooted[trace] = None
+        if len(rooted) > self.max_traces:
+            rooted.popitem(last=False)
         failed, error, traceback, events = span_failure(span, found)
         self._root_lines(execution_id, span, values_of(found), service, hexlify(span_id),
                          start_ns, end_ns, failed, error, traceback, events, lines)
