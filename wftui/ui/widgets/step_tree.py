@@ -87,7 +87,9 @@ def item_label(item: Item) -> Text:
     if item.kind == "tool_call":
         text.append("tool ", style="bold blue")
         text.append(plain(event.get("tool_name") or "?", "bold"))
-        text.append(plain(f"({_json(event.get('arguments', {}), 80)})"))
+        arguments = event.get("arguments")
+        if arguments is not None:  # unknown (a span without them): no "(null)", no "()"
+            text.append(plain(f"({_json(arguments, 80)})"))
         duration = event.get("duration_ms")
         if isinstance(duration, int | float) and not isinstance(duration, bool):
             text.append(f"  {seconds(duration / 1000.0)}", style="dim")
