@@ -92,3 +92,25 @@ async def test_an_execution_open_at_the_end_of_an_old_log_is_aged_to_its_end(
         assert "running for" not in root
         fetch = next(line for line in text.splitlines() if "fetch" in line)
         assert "⟳ 0ms" in fetch  # begun at the log's last event
+
+
+async def test_the_alert_key_says_so_when_no_alert_fired_before_the_one_shown(
+        harness) -> None:
+    lines = old_log_lines()  # two alerts: latency p95 at about 180 s, error rate at 260 s
+    h = harness(lines, clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        moments = []
+        for _ in range(2):  # the newest alert, then the one before it
+            await pilot.press("t")
+            await wait_for(pilot, lambda: h.app.travel_at not in (None, *moments)
+                           and h.app.latest.snapshot.at == h.app.travel_at,
+                           "the moment it fired")
+            moments.append(h.app.travel_at)
+        # the log's first alert: only it had fired by then
+        assert [alert.name for alert in h.app.latest.snapshot.alerts] == ["latency_p95_s"]
+        await pilot.press("t")  # again: no alert fired before it
+        await wait_for(pilot, lambda: any("no alert fired before" in note
+                                          for note in h.notes),
+                       "a word that there is nothing earlier")
+        assert h.app.travel_at == moments[-1]
