@@ -71,3 +71,23 @@ def test_check_at_gives_the_queue_depth_of_that_moment(tmp_path: Path) -> None:
     assert body is not None and body["queue_depth"] is None
     assert ("no history for queue depth at 2026-03-01T09:00:20Z: the log's first reading "
             "is at 2026-03-01T09:00:30Z") in body["warnings"]
+
+
+def test_check_at_the_first_seconds_of_a_log_says_throughput_is_too_short_to_rate(
+        tmp_path: Path) -> None:
+    from tests.core.test_as_of import event
+
+    # x runs 0-2 s, y 1-3 s; the log goes on to 120 s. At 5 s two executions have
+    # ended over 5 s of log: too short for a rate, and said so, as `check` of a log
+    # that short says it (not a bare null beside two ended executions).
+    lines = [event("workflow_start", 0, "x"), event("workflow_start", 1, "y"),
+             event("workflow_complete", 2, "x", status="success"),
+             event("workflow_complete", 3, "y", status="success"),
+             event("workflow_start", 120, "z")]
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    code, body, _ = check(path, "--at", "09:00:05")
+    assert code == 0 and body is not None
+    assert body["throughput_per_min"] is None and body["error_rate"] == 0
+    assert ("throughput: too short to rate (2 executions over 5 s of log; a rate needs "
+            "10 s)") in body["warnings"]

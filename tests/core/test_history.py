@@ -159,6 +159,15 @@ def test_moments_that_are_not_in_the_log_are_refused(text: str, reason: str) -> 
         resolve_moment(text, BASE, BASE + 210)
 
 
+def test_a_time_of_day_past_the_end_of_a_one_day_log_is_refused_as_typed() -> None:
+    # 09:05 on the log's day is after its end (09:03:30); the day before is no part of
+    # the log either: the refusal names the moment the operator meant, not 24 h earlier.
+    with pytest.raises(ValueError, match=r"^2026-03-01T09:05:00Z is outside the log"):
+        resolve_moment("09:05", BASE, BASE + 210)
+    # a log that runs over midnight: the latest such time before its end, the day before
+    assert resolve_moment("23:59", BASE - 86_400, BASE + 210) == BASE - 32_460
+
+
 def test_a_past_moment_judges_on_the_whole_logs_grid() -> None:
     """The hand log, then one more execution at 2990-3000 s: the log's 3000 s are
     judged at 300 moments about 10.03 s apart. b fails at 90 s: the whole log's

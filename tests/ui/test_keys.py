@@ -37,6 +37,16 @@ def test_help_lists_every_key_bound_with_what_it_does() -> None:
                 assert (binding.tooltip or binding.description) in line
 
 
+def test_help_explains_every_status_symbol_the_table_shows() -> None:
+    from wftui.ui.screens.help import SYMBOLS
+    from wftui.view.table import OPEN_AT_END_LOOK, STATUS_LOOK
+
+    explained = " ".join(symbols for symbols, _ in SYMBOLS).split()
+    labels = [label for label, _ in STATUS_LOOK.values()] + [OPEN_AT_END_LOOK]
+    for label in labels:  # "◌ open": still running where an old log ends
+        assert label.split()[0] in explained, f"{label!r} not in the help's symbols"
+
+
 def test_keys_of_one_action_share_a_help_line() -> None:
     rows = help_text([("Everywhere", WftuiApp.BINDINGS)], lambda b: b.key).plain
     assert "q / ctrl+c" in rows  # both quit

@@ -11,6 +11,7 @@ from typing import Any
 
 from tests.core.test_as_of import old_log_lines
 from tests.ui.conftest import settled, wait_for
+from tests.ui.screen import screen_text
 from tests.ui.test_narrow_terminal import keys_line
 from wftui.config import Settings
 from wftui.ui.screens.execution import ExecutionScreen
@@ -70,3 +71,46 @@ async def test_time_keys_show_the_table_and_queue_depth_of_the_moment(harness) -
                        "back to the log's end")
         assert shown(h.app)[1] == "5" and len(shown(h.app)[2]) == 4
         await wait_for(pilot, lambda: " l Live " not in keys_line(h.app), "l Live gone")
+
+
+async def test_an_execution_open_at_the_end_of_an_old_log_is_aged_to_its_end(
+        harness) -> None:
+    lines = old_log_lines()
+    h = harness(lines, clock=time.time)  # the log ended more than a day before now
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        h.app.open_execution("delta")  # at the log's end, not at a past moment
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
+                                and h.app.screen.detail is not None and h.app.screen,
+                                "the step tree")
+        # delta began at 400 s and is still open where the log ends (450 s): 50 s old
+        # there, as its row in the table says, not a day and more by today's clock.
+        assert screen.detail.running_for(screen.detail.start_ts) == 50.0
+        text = screen_text(h.app)
+        root = next(line for line in text.splitlines() if "delta" in line and "started" in line)
+        assert "◌ open at end of log" in root and "ran 50.00s to the log's end" in root
+        assert "running for" not in root
+        fetch = next(line for line in text.splitlines() if "fetch" in line)
+        assert "⟳ 0ms" in fetch  # begun at the log's last event
+
+
+async def test_the_alert_key_says_so_when_no_alert_fired_before_the_one_shown(
+        harness) -> None:
+    lines = old_log_lines()  # two alerts: latency p95 at about 180 s, error rate at 260 s
+    h = harness(lines, clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        moments = []
+        for _ in range(2):  # the newest alert, then the one before it
+            await pilot.press("t")
+            await wait_for(pilot, lambda: h.app.travel_at not in (None, *moments)
+                           and h.app.latest.snapshot.at == h.app.travel_at,
+                           "the moment it fired")
+            moments.append(h.app.travel_at)
+        # the log's first alert: only it had fired by then
+        assert [alert.name for alert in h.app.latest.snapshot.alerts] == ["latency_p95_s"]
+        await pilot.press("t")  # again: no alert fired before it
+        await wait_for(pilot, lambda: any("no alert fired before" in note
+                                          for note in h.notes),
+                       "a word that there is nothing earlier")
+        assert h.app.travel_at == moments[-1]

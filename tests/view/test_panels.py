@@ -48,6 +48,23 @@ def test_throughput_has_no_threshold_and_queue_has_no_data() -> None:
     assert queue.origin == ""  # nothing to say where nothing came from
 
 
+def test_thresholds_read_as_not_judged_yet_while_the_log_is_read() -> None:
+    # While the backlog is read, the monitor judges nothing (an empty engine): the
+    # thresholds are not off, they wait for the whole log.
+    from dataclasses import replace
+
+    partial = take_snapshot(ledger_of(EVENTS), ThresholdEngine(()), window_s=300.0,
+                            now=T0 + 100, sources=[])
+    views = dict(panel_views(replace(partial, reading={"fraction": 0.4}), T0 + 100))
+    for panel in ("error_rate", "latency", "active", "queue"):
+        assert views[panel].threshold == "threshold judged once read"
+        assert views[panel].state is None
+    assert views["throughput"].threshold == "no threshold"
+    assert panel_text(views["latency"], 16).plain.split("\n")[1] == "judged once read"
+    # once read, a threshold the engine does not hold is off
+    assert dict(panel_views(partial, T0 + 100))["queue"].threshold == "threshold off"
+
+
 def test_panels_in_dashboard_order() -> None:
     ids = [panel_id for panel_id, _ in panel_views(snapshot_of(EVENTS), T0 + 100)]
     assert ids == ["error_rate", "latency", "active", "queue", "throughput"]

@@ -63,7 +63,8 @@ _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?$")
 def resolve_moment(text: str, log_start: float | None, log_end: float | None) -> float:
     """A moment of the log from what an operator types: a timestamp
     (2026-03-01T09:29:50Z; without a zone, UTC), a time of day on the log's last day
-    (09:29, 09:29:50: the latest such time not after the log's end, UTC), or a
+    (09:29, 09:29:50: the latest such time not after the log's end, UTC; past the end
+    of a log that began that day, it is refused as typed), or a
     duration before the log's end (-10m). Raises ValueError with a one-line reason,
     also when the moment lies outside the log."""
     if log_start is None or log_end is None:
@@ -79,8 +80,8 @@ def resolve_moment(text: str, log_start: float | None, log_end: float | None) ->
             raise ValueError(f"{text!r} is not a time of day")
         day = log_end - log_end % 86400.0
         moment = day + hours * 3600 + minutes * 60 + seconds
-        if moment > log_end:
-            moment -= 86400.0
+        if moment > log_end and moment - 86400.0 >= log_start:
+            moment -= 86400.0  # the day before, when the log runs over midnight
     else:
         moment = parse_timestamp(value)
         if moment is None:

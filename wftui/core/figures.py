@@ -207,9 +207,7 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
     if span < MIN_RATE_SPAN_S:
         minutes = None
     if ended and span < MIN_RATE_SPAN_S:
-        note = (f"throughput: too short to rate ({ended:,} "
-                f"execution{'' if ended == 1 else 's'} over {span:.3g} s of "
-                f"log; a rate needs {MIN_RATE_SPAN_S:g} s)")
+        note = too_short_to_rate(ended, span)
     return Figures(
         error_rate=failed_w / ended_w if ended_w > 0 else None,
         latency_s=latency,
@@ -226,3 +224,9 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         unknown_left_out=left_out,
     )
 
+
+def too_short_to_rate(ended: int, span: float) -> str:
+    """Why throughput is null although `ended` executions ended over `span` seconds."""
+    return (f"throughput: too short to rate ({ended:,} "
+            f"execution{'' if ended == 1 else 's'} over {span:.3g} s of "
+            f"log; a rate needs {MIN_RATE_SPAN_S:g} s)")

@@ -25,7 +25,13 @@ from itertools import accumulate
 from typing import Any
 
 from wftui.core.big_sort import order_of, sorted_values
-from wftui.core.figures import MIN_RATE_SPAN_S, NO_LATENCY, Figures, rounded
+from wftui.core.figures import (
+    MIN_RATE_SPAN_S,
+    NO_LATENCY,
+    Figures,
+    rounded,
+    too_short_to_rate,
+)
 from wftui.core.history_parts import HistoryParts, gather
 from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
@@ -178,6 +184,8 @@ class LogHistory:
             approximate=self.approximate,
             basis=basis,
             unknown_left_out=left_out,
+            throughput_note=too_short_to_rate(ended, span)
+            if ended and span < MIN_RATE_SPAN_S else None,
         )
 
     def moments(self, start: float, end: float, count: int) -> list[float]:

@@ -202,6 +202,8 @@ def snapshot_at(ledger: Ledger, engine: ThresholdEngine, at: float,
     note = queue_note(history, at, queue_now) if figures.queue_depth is None else None
     if note is not None:
         warnings = (*warnings, note)
+    if figures.throughput_note:  # as the figures of now say it
+        warnings = (*warnings, figures.throughput_note)
     return Snapshot(
         taken_at=time.time(),
         window_s=window_s,

@@ -44,10 +44,15 @@ class TimeTravel(AppMixinBase):
         else:
             # now: every alert; at a past moment: those fired by then
             alerts = latest.snapshot.alerts if latest is not None else ()
+            before = self.travel_at
             self.travel_at = travel(where, self.travel_at, start=span[0], end=span[1],
                                     window_s=self.monitor.window_s, alerts=alerts)
             if where == "alert" and not alerts:
                 self.notify("no alert has fired in this log", markup=False)
+            elif where == "alert" and before is not None and self.travel_at == before:
+                # At the first alert the log holds: the key would do nothing, unsaid.
+                self.notify("no alert fired before this one: it is the log's first "
+                            "(} or l: back to the end)", markup=False)
         self.refresh_bindings()  # `l Live` is shown only at a past moment
         self._request()
 

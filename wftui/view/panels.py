@@ -183,6 +183,9 @@ def panel_views(snapshot: Snapshot, now: float,
                               + (f" for {span_text(state.for_s)}" if state.for_s else ""))
             view.series_threshold = state.threshold
             view.mark_forms = (marks or {}).get(state.name, ())
+        elif threshold_name is not None and snapshot.reading is not None:
+            # Partial figures judge nothing (`LiveMonitor.snapshot`): not off, waiting.
+            view.threshold = "threshold judged once read"
         elif threshold_name is not None:
             view.threshold = "threshold off"
         view.detail = _detail(key, figures, metrics, metric)

@@ -24,6 +24,7 @@ ORDER = ("status", "execution_id", "start_ts", "duration_s", "steps", "errors", 
 RIGHT = {"duration_s", "steps", "errors", "tokens", "cost_usd"}
 STATUS_LOOK = {"running": ("⟳ running", "cyan"), "succeeded": ("✓ ok", "green"),
                "failed": ("✗ failed", "bold red")}
+OPEN_AT_END_LOOK = "◌ open"  # running where an old log ends: aged to there, not today
 
 
 MIN_WORKFLOW = 12  # cells the workflow column keeps before the id column gives way
@@ -73,7 +74,7 @@ def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
     """Each column's text and style (text already made visible-safe)."""
     label, style = STATUS_LOOK.get(row.status, (row.status, ""))
     if row.open_at_end:
-        label = "◌ open"  # at the end of an old log: its age is to there, not today
+        label = OPEN_AT_END_LOOK
     marker = ""
     if row.replay_of is not None:
         marker = " ↻"  # this is a replay

@@ -127,7 +127,11 @@ class ExecutionScreen(Screen[None]):
         self._loading = True
         tree = self.query_one(StepTree)
         try:
-            now = self.clock()
+            # An old log's "now" is its end: a running execution is aged to there (open
+            # at the end of the log, as its row says), not to today's wall clock.
+            clock = self.monitor.clock(self.clock())
+            now = clock.now
+            open_at_end = not clock.live and self.as_of is None
             detail = await asyncio.to_thread(self.monitor.detail, self.execution_id, now,
                                              self.as_of)
             if self.as_of is not None:
@@ -152,7 +156,7 @@ class ExecutionScreen(Screen[None]):
         self.detail = detail
         if signature != self._signature or detail.status == "running":
             self._signature = signature
-            tree.show(detail, now)
+            tree.show(detail, now, open_at_end=open_at_end)
 
     def watch_data_version(self) -> None:
         """Something new was read: a running execution updates in place."""

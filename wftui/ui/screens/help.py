@@ -32,6 +32,7 @@ from wftui.ui.widgets.step_tree import StepTree
 HelpSections = Sequence[tuple[str, Sequence[Binding]]]
 
 SYMBOLS = (("✓ ✗ ⟳", "ok, failed, running"),
+           ("◌", "open: still running where an old log ends (aged to its end)"),
            ("↻ / ⟲n", "a replay / replayed n times"),
            ("⏱ ◆", "the slowest step / on the critical path"),
            ("·", "no data in a sparkline (never drawn as zero)"),

@@ -136,8 +136,10 @@ class StepTree(Tree[str]):
         self.show_root = True
         self.guide_depth = 3
 
-    def show(self, detail: ExecutionDetail, now: float) -> None:
-        """Rebuild from a detail, keeping which nodes were open and where the cursor is."""
+    def show(self, detail: ExecutionDetail, now: float, *, open_at_end: bool = False) -> None:
+        """Rebuild from a detail, keeping which nodes were open and where the cursor is
+        (open_at_end: `now` is where an old log ends, and a running execution is open
+        there, not running now)."""
         opened = {node.data for node in self._walk(self.root) if node.is_expanded}
         cursor = self.cursor_node.data if self.cursor_node is not None else None
         first = not self.root.children
@@ -147,7 +149,7 @@ class StepTree(Tree[str]):
                                                               "running" else detail.start_ts])
         span = max(end - detail.start_ts, 1e-6)
         root = self.root
-        root.set_label(self._root_label(detail))
+        root.set_label(self._root_label(detail, open_at_end))
         root.data = "root"
         self._add_context(root, detail)
         name_width = min(max([len(safe(s.name)) for s in detail.steps] + [8]), 28)
@@ -182,15 +184,21 @@ class StepTree(Tree[str]):
                 self.move_cursor(node, animate=False)
 
     @staticmethod
-    def _root_label(detail: ExecutionDetail) -> Text:
+    def _root_label(detail: ExecutionDetail, open_at_end: bool = False) -> Text:
         text = Text(no_wrap=True, end="")
         text.append(plain(detail.execution_id, "bold"))
         text.append("  ")
         text.append(plain(detail.workflow_name or "(workflow not named)"))
         label, style = STATUS_LOOK.get(detail.status, (detail.status, ""))
+        running = detail.duration_s is None and detail.status == "running"
+        if running and open_at_end:
+            label = "◌ open at end of log"  # as its row: aged to the log's end
         text.append(f"  {label}", style=style)
         text.append(f"  started {clock(detail.start_ts)}")
-        if detail.duration_s is None and detail.status == "running":
+        if running and open_at_end:
+            text.append(f"  ran {seconds(detail.running_for(detail.start_ts))} to the "
+                        "log's end", style="cyan")
+        elif running:
             text.append(f"  running for {seconds(detail.running_for(detail.start_ts))}",
                         style="cyan")
         else:
