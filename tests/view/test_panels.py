@@ -232,3 +232,24 @@ def test_every_log_not_understood_is_said_in_the_panels() -> None:
                             sources=[{**entry, "status": "reading"}])
     assert "not understood" not in {v.value for v in dict(panel_views(reading,
                                                                       T0 + 100)).values()}
+
+
+def test_a_figure_not_read_yet_says_reading_not_no_traffic() -> None:
+    # A big log read in parts: nothing merged yet at 40%. "no traffic" would be untrue
+    # (the log is full of it); the panels say it is being read.
+    from dataclasses import replace
+
+    empty = take_snapshot(ledger_of(()), ThresholdEngine(()), window_s=300.0,
+                          now=T0 + 100, sources=[])
+    views = dict(panel_views(replace(empty, reading={"fraction": 0.4}), T0 + 100))
+    for panel in ("error_rate", "latency", "active", "throughput"):
+        assert views[panel].value == "reading…", panel
+        assert views[panel].quality == "no_data"
+    # once read, an empty log has no traffic
+    assert dict(panel_views(empty, T0 + 100))["error_rate"].value == "no traffic"
+    # a figure already there while reading is shown (marked "so far" by its origin)
+    partial = take_snapshot(ledger_of(EVENTS), ThresholdEngine(()), window_s=300.0,
+                            now=T0 + 100, sources=[])
+    shown = dict(panel_views(replace(partial, reading={"fraction": 0.4}), T0 + 100))
+    assert shown["error_rate"].value == "25.00%"
+    assert shown["error_rate"].origin == "from logs · so far"

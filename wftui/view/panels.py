@@ -170,6 +170,9 @@ def panel_views(snapshot: Snapshot, now: float,
             text = "not understood"  # traffic, but no status word we know: see warnings
         elif value is None and unread:
             text = "not understood"  # see the source line and `m`
+        elif value is None and snapshot.reading is not None and not metric:
+            # Nothing merged yet of a log being read: "no traffic" would be untrue.
+            text = "reading…"
         view = PanelView(
             title=title, value=text, quality=quality,
             history=history, series_name=key, series_end=now,
