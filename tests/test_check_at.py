@@ -91,3 +91,22 @@ def test_check_at_the_first_seconds_of_a_log_says_throughput_is_too_short_to_rat
     assert body["throughput_per_min"] is None and body["error_rate"] == 0
     assert ("throughput: too short to rate (2 executions over 5 s of log; a rate needs "
             "10 s)") in body["warnings"]
+
+
+def test_check_at_explains_that_moment(tmp_path: Path) -> None:
+    # --explain with --at: the breakdowns of the moment's window, not nothing (it was
+    # dropped) and not the log's end. At 09:00:50 a (begun at 0 s) and b (30 s) run;
+    # they end at 60 and 90 s.
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    code, body, _ = check(path, "--at=-160s", "--explain")
+    assert code == 0 and body is not None and body["at"] == "2026-03-01T09:00:50Z"
+    explained = body["explain"]
+    assert explained["active_workflows"]["running"] == 2
+    assert [row["running_for_s"] for row in explained["active_workflows"]["oldest"]] == [50, 20]
+    assert (explained["error_rate"]["failed"], explained["error_rate"]["ended"]) == (0, 0)
+    # 09:01:35: b's failure is in the window
+    code, body, _ = check(path, "--at", "09:01:35", "--explain")
+    assert body is not None
+    assert (body["explain"]["error_rate"]["failed"], body["explain"]["error_rate"]["ended"]) \
+        == (1, 2)

@@ -376,9 +376,11 @@ class LiveMonitor:
         """(events, malformed lines) read so far from every file."""
         return self.ledger.events_total, self.ledger.malformed_total
 
-    def explain(self, now: float | None = None) -> dict[str, Any]:
+    def explain(self, now: float | None = None, at: float | None = None) -> dict[str, Any]:
         """Why each figure is where it is, over the configured window
-        (`wftui.core.explain`); computed under the lock, so only on demand."""
+        (`wftui.core.explain`); computed under the lock, so only on demand. `at`: a past
+        moment of the log (its window ends there; `at` in the answer says so), whose
+        metrics are not known: only the log is explained."""
         from wftui.core.explain import explain
         from wftui.core.snapshot import window_end_for
 
@@ -386,8 +388,13 @@ class LiveMonitor:
         window = self.settings.window_s
         with self._lock:
             end, _ = window_end_for(self.ledger, window, now)
+            if at is not None:
+                end = at
             out = explain(self.ledger, window_s=window, end=end if end is not None else now,
                           now=now, thresholds=self.settings.thresholds)
+        if at is not None:
+            out["at"] = at
+            return out
         figures = self._metric_figures(window, time.time())
         if figures is not None:  # what the metrics' labels say (wftui.core.explain_metrics)
             from wftui.core.explain_metrics import explain_metrics

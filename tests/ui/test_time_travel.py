@@ -114,3 +114,35 @@ async def test_the_alert_key_says_so_when_no_alert_fired_before_the_one_shown(
                                           for note in h.notes),
                        "a word that there is nothing earlier")
         assert h.app.travel_at == moments[-1]
+
+
+async def test_why_at_a_past_moment_explains_that_moment(harness) -> None:
+    # bravo failed at 09:04:20 (260 s). At 09:04–09:05 the error rate is 1 of 1; the log's
+    # end (09:06:30–09:07:30) has nothing ended. `x` there must explain 09:04–09:05.
+    from wftui.ui.screens.why import WhyScreen
+
+    lines = old_log_lines()
+    h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await pilot.press("left_curly_bracket")
+        for _ in range(4):
+            await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "at 09:04–09:05 (history)" in h.app.dashboard.title.plain,
+                       "09:04–09:05")
+        await pilot.press("x")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
+                                and h.app.screen, "the why screen")
+        view = screen.view
+        assert view.figure == "error_rate"
+        assert view.summary == "1 failed of 1 ended; previous window 0 of 0"
+        assert ("by error", "timeout") in [(title, row.label) for title, row in view.rows()]
+        assert any("09:04:00–09:05:00" in note for note in view.notes), view.notes
+        await pilot.press("escape")
+        # back at the log's end, `x` explains the end again
+        await pilot.press("l")
+        await wait_for(pilot, lambda: "(history)" not in h.app.dashboard.title.plain, "the end")
+        await pilot.press("x")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
+                                and h.app.screen, "the why screen")
+        assert screen.view.summary.startswith("0 failed of 0 ended")

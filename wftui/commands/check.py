@@ -181,7 +181,9 @@ def run(options: argparse.Namespace) -> int:
     if options.at is not None:
         snapshot = snapshot_at_moment(options.at, ledger, engine, settings, sources,
                                       warnings, (metrics or {}).get("queue_depth"))
-        write(snapshot, options.format)
+        # The breakdowns of that moment's window (its end is the moment).
+        write(snapshot, options.format,
+              explain_snapshot(ledger, snapshot, settings) if options.explain else None)
         return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
     if ledger is not None:
         prime_for_check(ledger, engine, settings.window_s)

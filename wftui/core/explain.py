@@ -268,30 +268,35 @@ def explain_latency(ledger: Ledger, current: list[Ended], previous: list[Ended] 
     return out
 
 
-def explain_active(ledger: Ledger, now: float, since: float | None = None
-                   ) -> dict[str, Any]:
-    """Running executions by workflow (against those running at `since`, the window's
-    start; None: no comparison), and the oldest of them first."""
+def explain_active(ledger: Ledger, now: float, since: float | None = None,
+                   at: float | None = None) -> dict[str, Any]:
+    """Executions running at `at` (the window's end; None: `now`) by workflow, against
+    those running at `since` (the window's start; None: no comparison), and the oldest
+    of them first. At a past moment of the log, the steps open then are not known."""
     idle = ledger.idle_timeout
     summaries = list(ledger.summaries())  # read twice
-    running = [e for e in summaries if e.status(now, idle) == RUNNING]
+    moment = now if at is None or at >= now else at
+    ends = {id(e): e.end_ts(e.status(now, idle)) for e in summaries}
+
+    def running_at(execution: Execution, when: float) -> bool:
+        """Begun by then, and not ended by then (or still running)."""
+        ended = ends[id(execution)]
+        return execution.first_ts <= when and (ended is None or ended > when)
+
+    running = [e for e in summaries if running_at(e, moment)]
     running.sort(key=lambda e: (e.first_ts, e.seq))
     before = None
     if since is not None:
-        # Running at `since`: begun by then, and not ended by then (or still running).
-        before = []
-        for execution in summaries:
-            ended = execution.end_ts(execution.status(now, idle))
-            if execution.first_ts <= since and (ended is None or ended > since):
-                before.append(execution.workflow_name or NO_WORKFLOW)
+        before = [e.workflow_name or NO_WORKFLOW for e in summaries if running_at(e, since)]
     return {
         "running": len(running),
         "previous_running": len(before) if before is not None else None,
         "by_workflow": breakdown([e.workflow_name or NO_WORKFLOW for e in running], before,
                                  "workflow_name"),
         "oldest": [{"execution_id": e.execution_id, "workflow_name": e.workflow_name,
-                    "running_for_s": _round(max(now - e.first_ts, 0.0)),
-                    "open_steps": sorted(e.open_steps)} for e in running[:LISTED]],
+                    "running_for_s": _round(max(moment - e.first_ts, 0.0)),
+                    "open_steps": sorted(e.open_steps) if moment == now else None}
+                   for e in running[:LISTED]],
     }
 
 
@@ -341,7 +346,7 @@ def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
         "window_s": window_s,
         "error_rate": explain_error_rate(current, previous, details),
         "latency_p95_s": explain_latency(ledger, current, previous, (start, end), details),
-        "active_workflows": explain_active(ledger, now, start if covered else None),
+        "active_workflows": explain_active(ledger, now, start if covered else None, at=end),
         "queue_depth": queue_growth(ledger.queue_depth_points, start, end,
                                     limits.get("queue_depth")),
     }

@@ -37,10 +37,12 @@ class AlertControl:
     def __init__(self, app: App[Any], monitor: LiveMonitor, desk: AlertDesk,
                  show_executions: Callable[[WhyRow], None],
                  clock: Callable[[], float] = time.time,
-                 redraw: Callable[[], None] = lambda: None) -> None:
+                 redraw: Callable[[], None] = lambda: None,
+                 moment: Callable[[], float | None] = lambda: None) -> None:
         self.app = app
         self.redraw = redraw  # refresh now: a silence or an ack shows at once
         self.clock = clock  # the app's "now" (the live window ends there)
+        self.moment = moment  # the past moment of the log shown (None: now)
         self.monitor = monitor
         self.desk = desk
         self.show_executions = show_executions
@@ -115,10 +117,11 @@ class AlertControl:
     def why(self, figure: str | None = None) -> None:
         """Compute the explanation in a worker, then open the "why" screen."""
         chosen = figure or self.figure_in_question()
+        at = self.moment()  # at a past moment: that moment's window, as the panels show
 
         async def explain() -> None:
             try:
-                explained = await asyncio.to_thread(self.monitor.explain, self.clock())
+                explained = await asyncio.to_thread(self.monitor.explain, self.clock(), at)
             except Exception as error:  # noqa: BLE001 - said on screen; the UI goes on
                 self.app.notify(f"cannot explain {chosen}: {type(error).__name__}: "
                                 f"{fmt.visible(str(error))}", severity="error", markup=False)

@@ -95,7 +95,8 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
         self.monitor = monitor
         # Silences, acknowledgements, Alertmanager; why / silence / acknowledge keys.
         self.alerts = AlertControl(self, monitor, desk or AlertDesk(), self._show_why_row,
-                                   clock=lambda: self.clock(), redraw=self._request)
+                                   clock=lambda: self.clock(), redraw=self._request,
+                                   moment=lambda: self.travel_at)
         self.clock = clock
         self.demo = demo
         self.start_monitor = start_monitor

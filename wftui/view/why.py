@@ -104,6 +104,12 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
     """The view of one figure's explanation (see `wftui.core.explain.explain`)."""
     title = TITLES.get(figure, figure)
     notes = tuple(n for n in (explained.get("note"),) if n)
+    at = explained.get("at")
+    if at is not None:  # a past moment of the log (time travel), as the dashboard shows
+        window = explained.get("window_s")
+        since = f"{fmt.clock(at - window)}–" if window else "the log's start to "
+        notes = (f"at {since}{fmt.clock(at)} (history): the log as it stood then",
+                 *notes)
     if figure in ("error_rate", "latency_p95_s") and explained.get("previous_note"):
         notes += (explained["previous_note"],)
     if figure == "error_rate":
