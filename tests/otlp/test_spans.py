@@ -90,6 +90,26 @@ def test_a_trace_that_never_names_itself_is_released_after_hold_s() -> None:
         ("step_start", "01" * 16), ("step_complete", "01" * 16)]
 
 
+def test_a_name_that_comes_after_the_hold_keeps_the_trace_one_execution() -> None:
+    # An agent runs 8 s; its children carry no execution_id, its root does. The children
+    # went out under the trace id after hold_s; the root must join them there, not start
+    # a second execution (two executions, one running forever, for one trace).
+    from wftui.core.ledger import Ledger
+
+    reader = SpanReader(hold_s=5.0)
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("otlp", 1, reader.read_traces(
+        request({"id": 2, "parent": 1, "start": 0, "end": 1}), T0 + 1))
+    ledger.ingest_lines("otlp", 2, reader.flush(T0 + 6.0))  # released under the trace id
+    ledger.ingest_lines("otlp", 3, reader.read_traces(
+        request({"id": 1, "start": 0, "end": 8, "error": True,
+                 "attrs": {"execution_id": "run-8"}}), T0 + 8))
+    assert list(ledger.executions) == ["01" * 16]
+    execution = ledger.executions["01" * 16]
+    assert execution.row(T0 + 60, 30.0).status == "failed" and execution.steps == 1
+    assert ledger.counts(T0 + 60) == {"total": 1, "running": 0, "succeeded": 0, "failed": 1}
+
+
 def test_a_flood_of_distinct_unnamed_traces_stays_bounded_and_loses_nothing() -> None:
     reader = SpanReader(max_waiting=1000, max_traces=2000)
     written = 0

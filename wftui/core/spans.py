@@ -18,7 +18,8 @@ logged events land in the same execution (never counted twice):
 
 The execution id of a trace is the `execution_id` attribute of any of its spans, else
 the trace id. Spans of a trace that has shown neither such an attribute nor its root
-wait (`hold_s`, bounded) so that a later part of the same trace can still name it.
+wait (`hold_s`, bounded) so that a later part of the same trace can still name it; once
+they went out under the trace id, a name that comes later does not split the trace.
 """
 
 from __future__ import annotations
@@ -138,6 +139,11 @@ class SpanReader:
                     if type(execution_id) is str:
                         # The first span naming its trace: the trace's spans read before
                         # it (here and in earlier requests) go first, under its name.
+                        released = self.trace_ids.get(trace)
+                        if released is not None:
+                            # Its first spans went out under the trace id (they waited
+                            # `hold_s` for a name): it stays one execution, under that id.
+                            execution_id = released
                         named[trace] = (execution_id, encode(execution_id))
                         before = by_trace.pop(trace, [])
                         before.append(entry)
