@@ -209,3 +209,18 @@ def test_a_failed_root_names_its_failed_step_and_a_success_false_root_fails() ->
     execution = ledger.executions["e"]
     assert execution.failed and execution.failed_step == "classify"
     assert execution.first_error == "gave up"
+
+
+def test_a_failed_child_under_a_root_that_succeeded_counts_in_the_errors_column() -> None:
+    # A retried call: the call's span failed, the run succeeded. The table's errors
+    # column says 1 (the tree shows which), the run stays succeeded.
+    from wftui.core.ledger import Ledger
+
+    reader = SpanReader()
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("otlp", 1, reader.read_traces(request(
+        {"id": 2, "parent": 1, "start": 0, "end": 1, "error": True},
+        {"id": 3, "parent": 1, "start": 1, "end": 2},
+        {"id": 1, "start": 0, "end": 3, "attrs": {"execution_id": "run-9"}}), T0 + 3))
+    row = ledger.executions["run-9"].row(T0 + 60, 30.0)
+    assert (row.status, row.steps, row.errors) == ("succeeded", 2, 1)

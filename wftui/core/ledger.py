@@ -294,6 +294,10 @@ class Ledger:
                         execution.failed = True
                         note_failure(execution, event)
                     continue
+                if traced and event.span_status == "error":
+                    # A failed span under a root that may still succeed (a retried call):
+                    # not a failed run, but the errors column counts it.
+                    execution.failed_steps += 1
                 if failed or event.input_tokens is not None \
                         or event.output_tokens is not None or event.cost_usd is not None:
                     add_step_details(execution, event, failed)
