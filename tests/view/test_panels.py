@@ -253,3 +253,25 @@ def test_a_figure_not_read_yet_says_reading_not_no_traffic() -> None:
     shown = dict(panel_views(replace(partial, reading={"fraction": 0.4}), T0 + 100))
     assert shown["error_rate"].value == "25.00%"
     assert shown["error_rate"].origin == "from logs · so far"
+
+
+def test_with_traces_only_nothing_says_logs() -> None:
+    # wftui --otlp with no log file: before a span comes, no figure is "from logs" and
+    # `basis` names nothing; once executions ended, traces are what they are from.
+    receiver = {"kind": "otlp", "name": "otlp http 127.0.0.1:4318", "status": "ok"}
+    waiting = take_snapshot(ledger_of(()), ThresholdEngine(()), window_s=300.0,
+                            now=T0 + 100, sources=[receiver])
+    assert waiting.basis() == {"error_rate": None, "latency_s": None,
+                               "throughput_per_min": None}
+    # executions received (here as their event lines): the active panel is from traces
+    received = take_snapshot(ledger_of(EVENTS), ThresholdEngine(()), window_s=300.0,
+                             now=T0 + 100, sources=[receiver])
+    assert dict(panel_views(received, T0 + 100))["active"].origin == "from traces"
+    # a log file beside it: its figures are the log's, counted or not
+    log = {"kind": "file", "name": "a.log", "status": "following"}
+    assert set(take_snapshot(ledger_of(()), ThresholdEngine(()), window_s=300.0,
+                             now=T0 + 100, sources=[receiver, log]).basis().values()) \
+        == {"logs"}
+    beside = take_snapshot(ledger_of(EVENTS), ThresholdEngine(()), window_s=300.0,
+                           now=T0 + 100, sources=[receiver, log])
+    assert dict(panel_views(beside, T0 + 100))["active"].origin == "from logs"

@@ -13,7 +13,7 @@ from wftui.core.clock import LogClock
 from wftui.core.execution import ExecutionRow
 from wftui.core.figures import Figures, log_figures, rounded
 from wftui.core.ledger import Ledger, MalformedLine
-from wftui.core.sampling import FROM_METRICS, FROM_UNKNOWN_TRACES
+from wftui.core.sampling import FROM_LOGS, FROM_METRICS, FROM_UNKNOWN_TRACES
 from wftui.core.thresholds import Alert, ThresholdEngine, ThresholdState, Transition
 from wftui.core.timestamps import format_timestamp
 
@@ -98,7 +98,8 @@ class Snapshot:
     def basis(self) -> dict[str, str | None]:
         """What each counted top-level figure is based on (docs/figures.md, "Sampled
         traces"): "metrics", "logs", "traces, weighted by sampling" or "traces,
-        sampling unknown" (None: neither family is read)."""
+        sampling unknown" (None: neither family is read, or only spans are received and
+        none counted yet)."""
         out: dict[str, str | None] = {}
         metrics = self.metrics or {}
         for key in COUNTED:
@@ -109,9 +110,17 @@ class Snapshot:
                     self.logs is None or (value is not None and (
                         key in METRICS_PREFERRED or self.logs.basis == FROM_UNKNOWN_TRACES))):
                 out[key] = FROM_METRICS
+            elif self.logs is not None and self.logs.basis == FROM_LOGS \
+                    and self.traces_only() and not self.logs.ended:
+                out[key] = None  # spans are all it reads, and none counted yet
             else:
                 out[key] = self.logs.basis if self.logs is not None else None
         return out
+
+    def traces_only(self) -> bool:
+        """Executions come from an OTLP receiver alone (no log file is read)."""
+        kinds = {source.get("kind") for source in self.sources}
+        return "otlp" in kinds and "file" not in kinds
 
     def metrics_flags(self) -> dict[str, Any]:
         """What qualifies the metrics figures: stale (a target down), since_start (one

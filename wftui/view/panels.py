@@ -117,7 +117,7 @@ def origin_text(metric: bool, snapshot: Snapshot, key: str = "") -> str:
     """Where a figure comes from, for the panel's bottom border (`key`: the figure;
     counted ones may come from sampled traces)."""
     if not metric:
-        source = "from logs"
+        source = "from traces" if snapshot.traces_only() else "from logs"
         name = "latency_s" if key.startswith("latency") else key
         if snapshot.logs is not None and name in COUNTED:
             source = TRACE_ORIGINS.get(snapshot.logs.basis, source)
