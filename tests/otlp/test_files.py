@@ -109,3 +109,32 @@ def test_check_with_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> 
     assert done.returncode == 2
     assert done.stderr.strip() == ("wftui: otlp.prices.gpt-4o.output: expected USD per "
                                    "million tokens >= 0, got -1")
+
+
+def test_the_monitor_reads_a_big_otlp_file_as_requests_not_in_parts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A log big enough to be caught up in parts (parts made small here) is read by
+    # forked readers as log lines; an OTLP file must go through the request reader
+    # instead, or every line of it is "not understood".
+    from tests.helpers import wait_for
+    from wftui.config import Settings
+    from wftui.live import LiveMonitor
+    from wftui.sources import catchup
+
+    monkeypatch.setattr(catchup, "MIN_PART_BYTES", 2 << 10)
+    monkeypatch.setattr(catchup, "usable_cpus", lambda: 3)
+    requests = five_requests()
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(requests) + "\n")
+    assert path.stat().st_size > 3 * (2 << 10)  # three parts, were it a log
+    monitor = LiveMonitor(Settings(), [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: not monitor.reading and monitor.judged, "the file read")
+        snapshot = monitor.snapshot()
+        [source] = snapshot.sources
+        assert source["malformed"] == 0 and not source.get("not_understood")
+        assert snapshot.executions == {"total": 5, "running": 0, "succeeded": 4,
+                                       "failed": 1}
+    finally:
+        monitor.stop()

@@ -48,6 +48,7 @@ from wftui.sources.catchup_readers import (
 from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, LineSplitter
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource
+from wftui.sources.otlp.files import SNIFF_BYTES, looks_like_otlp
 from wftui.sources.progress import Progress
 from wftui.sources.split import (
     PartRead,
@@ -99,6 +100,8 @@ def plan_catch_up(tailer: FileTailer) -> CatchUpPlan | None:
     handle = source.handle
     if handle is None or handle.kind != "file" or handle.offset != 0:
         return None
+    if _is_otlp(handle.fd):
+        return None  # OTLP requests, one a line: read by the request reader, in one go
     stop = _after_last_newline(handle.fd, handle.size())
     cpus = usable_cpus()
     wanted = max(cpus, -(-handle.size() // MAX_PART_BYTES)) if cpus > 1 else cpus
@@ -109,6 +112,14 @@ def plan_catch_up(tailer: FileTailer) -> CatchUpPlan | None:
     if len(parts) < 2:
         return None
     return CatchUpPlan(source.status.name, handle.fd, stop, parts, max(cpus, 2))
+
+
+def _is_otlp(fd: int) -> bool:
+    """Whether the file's first line is an OTLP JSON request (the Collector's file
+    exporter): the parts' readers read log lines, and would find none in it."""
+    head = os.pread(fd, SNIFF_BYTES, 0)
+    first = next((line for line in head.split(b"\n") if line.strip()), b"")
+    return looks_like_otlp(first)
 
 
 def _after_last_newline(fd: int, size: int) -> int:
