@@ -56,6 +56,9 @@ def test_a_line_that_does_not_decode_is_malformed_and_the_rest_counts(tmp_path: 
     code, report = check(str(path))
     assert report["executions"]["total"] == 5
     assert report["sources"][0]["malformed"] == 2
+    # the file's lines, not the events made of its spans: 3 requests and 2 bad lines
+    assert report["sources"][0]["lines"] == 5
+    assert f"{path}: 2 of 5 lines are not OTLP requests" in " ".join(report["warnings"])
 
 
 def test_followed_otlp_files_are_priced_by_the_config(tmp_path: Path) -> None:

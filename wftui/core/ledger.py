@@ -73,6 +73,9 @@ class SourceCounts:
 
     events: int = 0
     malformed: int = 0
+    # An OTLP JSON file's lines read as requests (`LineRouter`): its events are made of
+    # their spans, so they do not count its lines.
+    requests: int = 0
 
 
 class Ledger:
@@ -433,6 +436,13 @@ class Ledger:
         if value is not None and (self.queue_depth_ts is None or ts >= self.queue_depth_ts):
             self.queue_depth = value
             self.queue_depth_ts = ts
+
+    def count_request(self, source: str) -> None:
+        """A line of an OTLP JSON file read as a request (`SourceCounts.requests`)."""
+        counts = self.sources.get(source)
+        if counts is None:
+            counts = self.sources[source] = SourceCounts()
+        counts.requests += 1
 
     def reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
         """A line a source's own reader could not read (an OTLP file's line that does

@@ -105,6 +105,7 @@ class LineRouter:
             except BodyError as error:
                 self.ledger.reject(source, lineno, str(error), line)
                 continue
+            self.ledger.count_request(source)
             out = (reader.read_traces(message, now) if request_kind == "traces"
                    else reader.read_logs(message, now))
             out.extend(reader.flush(now))
