@@ -417,3 +417,23 @@ def test_metrics_targets_carry_up_last_error_and_age(
     assert 0.0 <= up["age_s"] < 10.0
     assert (down["status"], down["up"], down["age_s"]) == ("down", False, None)
     assert "ConnectError" in down["last_error"] or "refused" in down["last_error"].lower()
+
+
+def test_an_old_log_is_said_to_be_history(tmp_path: Path,
+                                          capfdbinary: pytest.CaptureFixture[bytes],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process: a log that ended two days ago is watched as of its end, and every
+    snapshot says so (as `check` does), in JSON and in text."""
+    two_days = datetime.now(UTC).timestamp() - 2 * 86400 - 3600
+    stamp = datetime.fromtimestamp(two_days, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    lines = [json.dumps({**json.loads(line), "timestamp": stamp})
+             for line in executions("o", 2)]
+    log = tmp_path / "old.log.gz"  # cannot grow: the watch ends after its final snapshot
+    log.write_bytes(gzip.compress("".join(f"{line}\n" for line in lines).encode()))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    assert main(["watch", str(log), "--every", "10s"]) == 0
+    [snapshot] = [json.loads(line) for line in capfdbinary.readouterr().out.splitlines()]
+    assert [w for w in snapshot["warnings"] if w.startswith("history: the log ends ")
+            and "2 days ago" in w and "as of its end, not now" in w]
+    assert main(["watch", str(log), "--every", "10s", "--format", "text"]) == 0
+    assert "history: the log ends " in capfdbinary.readouterr().out.decode()

@@ -33,7 +33,14 @@ def test_an_old_log_and_a_past_moment_are_said() -> None:
     live = snapshot(clock=LogClock(END + 5, END, True))
     assert clock_text(live).plain == ""
     past = snapshot(at=END - 240, clock=old.clock)  # 09:25:50, a 5m window
-    assert clock_text(past).plain == "   at 09:20:50–09:25:50 (history)  l: back to live"
+    # `l` goes to the end of an old log, not to a live one
+    assert clock_text(past).plain == ("   at 09:20:50–09:25:50 (history)  l: back to the "
+                                      "log's end")
+    past_of_live = snapshot(at=END - 240, clock=live.clock)
+    assert clock_text(past_of_live).plain.endswith("  l: back to live")
+    # under two days, hours: 43 h is not "1 day ago"
+    two_days_less = snapshot(clock=LogClock(END + 43.5 * 3600, END, False))
+    assert clock_text(two_days_less).plain.endswith(", 43 hours ago")
     reading = snapshot(reading={"fraction": 0.5}, clock=live.clock, logs=object())
     assert "figures so far" in clock_text(reading).plain
     assert origin_text(False, reading) == "from logs · so far"

@@ -20,7 +20,7 @@ from wftui.alerts.silences import Silence, SilenceStore, gather
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, Settings, parse_duration
-from wftui.core.clock import ago, log_clock, stamp
+from wftui.core.clock import history_warning, log_clock
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
@@ -78,11 +78,8 @@ def _history_warning(ledger: Ledger, settings: Settings, at: bool = False) -> li
     """An old log (its newest event older than the window) is judged as of its end (or
     of --at, `at`): a cron job reading it must be told that this is history, not now."""
     clock = log_clock(ledger.window_anchor, time.time(), settings.window_s)
-    if clock.live or clock.log_end is None:
-        return []
-    moment = "the moment asked (--at)" if at else "its end"
-    return [f"history: the log ends {stamp(clock.log_end)} UTC, {ago(clock.behind_s or 0.0)}:"
-            f" figures and alerts are as of {moment}, not now"]
+    warning = history_warning(clock, "the moment asked (--at)" if at else "its end")
+    return [warning] if warning is not None else []
 
 
 def _empty_warnings(sources: list[dict[str, Any]]) -> list[str]:

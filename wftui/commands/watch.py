@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import replace
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from wftui.alerts.notify import Notifier, NotifySettings, notify_settings, say, 
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core import format as fmt
+from wftui.core.clock import history_warning
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING
 from wftui.core.timestamps import format_timestamp
@@ -128,6 +130,9 @@ class Output:
     def snapshot(self, snapshot: Snapshot, at: float,
                  silencing: Silencing | None = None) -> None:
         silencing = silencing or Silencing()
+        old = history_warning(snapshot.clock) if snapshot.clock is not None else None
+        if old is not None:  # `at` is the wall clock; the figures are the log's end
+            snapshot = replace(snapshot, warnings=(*snapshot.warnings, old))
         if self.form == "jsonl":
             self._write(orjson.dumps({"at": format_timestamp(at),
                                       **silencing.annotate(snapshot.to_check_dict())}) + b"\n")

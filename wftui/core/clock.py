@@ -100,9 +100,20 @@ def stamp(epoch: float) -> str:
 
 
 def ago(behind_s: float) -> str:
-    """9 days ago, 3 hours ago, 12 minutes ago."""
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if behind_s >= size:
+    """9 days ago, 43 hours ago, 12 minutes ago (hours under two days: a log of 43 hours
+    ago is not "1 day ago")."""
+    for unit, size, least in (("day", 86400, 2 * 86400), ("hour", 3600, 3600),
+                              ("minute", 60, 60)):
+        if behind_s >= least:
             n = int(behind_s // size)
             return f"{n} {unit}{'' if n == 1 else 's'} ago"
     return "just now"
+
+
+def history_warning(clock: LogClock, moment: str = "its end") -> str | None:
+    """The warning of an old log (None for a live one): a cron job or a sidecar reading
+    the figures must be told they are history, as of `moment`, not now."""
+    if clock.live or clock.log_end is None:
+        return None
+    return (f"history: the log ends {stamp(clock.log_end)} UTC, {ago(clock.behind_s or 0.0)}:"
+            f" figures and alerts are as of {moment}, not now")

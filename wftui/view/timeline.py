@@ -89,7 +89,9 @@ def clock_text(snapshot: Snapshot) -> Text:
     moment = moment_label(snapshot)
     if moment is not None:
         text.append(f"   {moment}", style="bold black on cyan")
-        text.append("  l: back to live", style="cyan")
+        old = snapshot.clock is not None and not snapshot.clock.live
+        text.append("  l: back to the log's end" if old else "  l: back to live",
+                    style="cyan")
         return text
     if snapshot.reading is not None:
         text.append("   figures so far: the log is still being read", style="yellow")
