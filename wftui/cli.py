@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -55,12 +56,28 @@ def _parser_for(name: str) -> tuple[argparse.ArgumentParser, ModuleType]:
     return parser, module
 
 
+def _misplaced_command(args: list[str]) -> str | None:
+    """A command name after options (`wftui --config x.toml check app.log`): the monitor
+    would read "check" as a log file and fail on the command's options. None when no
+    such word is there, or a file of that name is (then it is a log after all)."""
+    if not args or not args[0].startswith("-"):
+        return None
+    return next((arg for arg in args[1:] if arg in COMMANDS and not os.path.exists(arg)),
+                None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `wftui` console script and `python -m wftui`."""
     args = list(sys.argv[1:] if argv is None else argv)
     name = args[0] if args and args[0] in COMMANDS else ""
     if name:
         args = args[1:]
+    if not name:
+        misplaced = _misplaced_command(args)
+        if misplaced is not None:
+            print(f"wftui: the command comes first, then its options: wftui {misplaced} "
+                  f"{' '.join(a for a in args if a != misplaced)}", file=sys.stderr)
+            return 2
     gc.set_threshold(*GC_THRESHOLDS)
     # httpx imports its own command line (click, pygments, rich's progress and syntax)
     # when they are installed, as they are beside Textual: 50-130 ms of every start that

@@ -169,3 +169,14 @@ def test_replay_flags_win_over_the_config_and_are_checked_at_start(tmp_path: Pat
     assert done.returncode == 2
     assert "whole argument" in done.stderr and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_command_after_options_is_told_to_come_first(tmp_path: Path) -> None:
+    # `wftui --config x.toml check app.log --at 10:20`: argparse would call "check" a log
+    # file and fail on "--at"; the one line says what to type instead.
+    config = tmp_path / "x.toml"
+    config.write_text("")
+    done = run_wftui("--config", str(config), "check", "app.log", "--at", "10:20")
+    assert done.returncode == 2
+    assert done.stderr == (f"wftui: the command comes first, then its options: wftui check "
+                           f"--config {config} app.log --at 10:20\n")
