@@ -220,6 +220,8 @@ class LogHistory:
         # (a grid moment within a microsecond of `until` is `until`: judged once)
         grid = [at for at in self.moments(self.start, self.end, count) if end - at > 1e-6]
         grid.append(end)
+        if count > 1:
+            engine.judging_along(whole / (count - 1), end)
         judged = []
         for at in grid:
             figures = self.figures_at(at, window_s).as_dict()

@@ -88,6 +88,10 @@ class Alert:
     fired_at: float
     peak: float | None
     cleared_at: float | None = None
+    # Judged along an old log at moments this far apart (`LogHistory.judge`): the time
+    # is the first moment judged past the crossing, which lies up to this much earlier.
+    fired_within_s: float | None = None
+    cleared_within_s: float | None = None
 
 
 @dataclass
@@ -99,6 +103,7 @@ class ThresholdEngine:
     _state: dict[str, tuple[str, float | None]] = field(default_factory=dict)
     _breach_since: dict[str, float] = field(default_factory=dict)
     history: list[Alert] = field(default_factory=list)
+    _grid: tuple[float, float] | None = None  # (step, until): see `judging_along`
 
     def set_thresholds(self, thresholds: tuple[Threshold, ...]) -> None:
         """New thresholds (a reloaded config): states of kept names carry on."""
@@ -155,10 +160,22 @@ class ThresholdEngine:
         began = self._breach_since.setdefault(threshold.name, now)
         return FIRING if now - began >= threshold.for_s else PENDING
 
+    def judging_along(self, step_s: float, until: float) -> None:
+        """From now until `until`, moments are judged `step_s` apart (along a log): the
+        alerts' times are known to within that."""
+        self._grid = (step_s, until)
+
+    def _within(self, now: float) -> float | None:
+        grid = self._grid
+        # The finest grid (a second, up to rounding) is as exact as a time of day shows.
+        if grid is None or now > grid[1] + 1e-6 or grid[0] < 2.0:
+            return None
+        return grid[0]
+
     def _record(self, name: str, before: str, after: str, value: float | None,
                 now: float) -> None:
         if after == FIRING and before != FIRING:
-            self.history.append(Alert(name, now, value))
+            self.history.append(Alert(name, now, value, fired_within_s=self._within(now)))
             del self.history[: max(len(self.history) - self.history_kept, 0)]
             return
         open_alert = next((a for a in reversed(self.history)
@@ -170,6 +187,7 @@ class ThresholdEngine:
                 open_alert.peak = value
         else:
             open_alert.cleared_at = now
+            open_alert.cleared_within_s = self._within(now)
 
     def alerts(self) -> list[Alert]:
         """History, newest first (copies: the UI must not change the engine's state)."""

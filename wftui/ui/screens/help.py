@@ -33,6 +33,7 @@ HelpSections = Sequence[tuple[str, Sequence[Binding]]]
 
 SYMBOLS = (("✓ ✗ ⟳", "ok, failed, running"),
            ("◌", "open: still running where an old log ends (aged to its end)"),
+           ("≈", "an alert time judged along an old log: crossed up to a step before"),
            ("↻ / ⟲n", "a replay / replayed n times"),
            ("⏱ ◆", "the slowest step / on the critical path"),
            ("·", "no data in a sparkline (never drawn as zero)"),

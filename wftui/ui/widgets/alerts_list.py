@@ -33,7 +33,7 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
             text.append("› " if index == selected else "  ")
         text.append("● " if firing else "○ ", style="bold red" if firing else "dim")
         text.append(plain(alert.name, "bold" if firing else ""))
-        text.append(f"  fired {clock(alert.fired_at)}")
+        text.append(f"  fired {_when(alert.fired_at, alert.fired_within_s)}")
         if cleared is None:
             text.append("  FIRING", style="bold red")
             mark = (marks or {}).get(alert.name)
@@ -41,12 +41,27 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
                 text.append(" · ")
                 text.append(plain(mark, "yellow"))
         else:
-            text.append(f"  cleared {clock(cleared)}"
+            text.append(f"  cleared {_when(cleared, alert.cleared_within_s)}"
                         f" ({seconds(cleared - alert.fired_at)})", style="dim")
         text.append(f"  peak {threshold_figure(alert.name, alert.peak)}")
         if index == selected:
             text.stylize("reverse", start, len(text))
     return text
+
+
+def _when(moment: float, within_s: float | None) -> str:
+    """A time of day; judged along an old log on a grid, how close it is (the crossing
+    lies up to `within_s` before it)."""
+    return clock(moment) if within_s is None else f"≈{clock(moment)}"
+
+
+def alerts_title(alerts: tuple[Alert, ...]) -> str:
+    """The list's border title; it says what ≈ means when a time is approximate."""
+    step = max((w for a in alerts for w in (a.fired_within_s, a.cleared_within_s)
+                if w is not None), default=None)
+    if step is None:
+        return "Alerts"
+    return f"Alerts · ≈: judged along the log every {seconds(step)}, crossed up to that before"
 
 
 class AlertsList(QuietStatic):
@@ -99,6 +114,7 @@ class AlertsList(QuietStatic):
                                   if (a.name, a.fired_at) == (kept.name, kept.fired_at)),
                                  self.selected)
         self.alerts = alerts
+        self.border_title = alerts_title(alerts)
         self.marks = marks or {}
         self.selected = max(0, min(self.selected, len(alerts) - 1))
         self._draw()
