@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from prometheus_client import CollectorRegistry, Counter, start_http_server
 
-from tests.forked import ForkedProcess
+from tests.forked import ForkedProcess, run_wftui
 from tests.helpers import wait_for
 from wftui.cli import main
 
@@ -341,12 +341,11 @@ def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
 def test_text_format_has_a_time_header_and_alert_lines(tmp_path: Path) -> None:
     log = tmp_path / "app.log"
     append(log, executions("bad", 1, ok=False))
-    done = subprocess.run([PY, "-m", "wftui", "watch", str(log), "--format", "text",
-                           "--every", "0.3s", "--duration", "0.5s", "--window", "all"],
-                          cwd=REPO_ROOT, env=child_env(tmp_path), capture_output=True,
-                          timeout=WAIT_S)
+    done = run_wftui(["watch", str(log), "--format", "text", "--every", "0.3s",
+                      "--duration", "0.5s", "--window", "all"], cwd=REPO_ROOT,
+                     env=child_env(tmp_path), timeout=WAIT_S)
     assert done.returncode == 1
-    out = done.stdout.decode().splitlines()
+    out = done.stdout.splitlines()
     assert out[0].endswith(" alert error_rate: ok -> firing (100.00%, threshold 5.00%) -- "
                            "Page on-call, investigate root cause")
     headers = [line for line in out if line.startswith("--- ")]

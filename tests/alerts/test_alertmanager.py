@@ -10,7 +10,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -299,8 +298,7 @@ def test_watch_with_alertmanager_down_says_so_and_judges(tmp_path: Path,
 def run_check(*args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
     env["PYTHONPATH"] = str(REPO)
-    return subprocess.run([sys.executable, "-m", "wftui", "check", str(FIXTURE), *args],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    return run_wftui(["check", str(FIXTURE), *args], cwd=REPO, env=env, timeout=120)
 
 
 def test_check_honours_an_alertmanager_silence(am: Alertmanager, tmp_path: Path) -> None:
@@ -359,8 +357,7 @@ def test_silence_command_with_alertmanager(am: Alertmanager) -> None:
     assert wftui("remove", silence_id).returncode == 0
     (gone,) = [s for s in am.silences() if s["id"] == silence_id]
     assert gone["status"]["state"] == "expired"
-    down = subprocess.run([sys.executable, "-m", "wftui", "silence", "--alertmanager",
-                           f"http://127.0.0.1:{free_port()}", "list"], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=120)
+    down = run_wftui(["silence", "--alertmanager", f"http://127.0.0.1:{free_port()}", "list"],
+                     cwd=REPO, env=env, timeout=120)
     assert down.returncode == 2 and down.stderr.startswith("wftui: Alertmanager at ")
     assert down.stderr.count("\n") == 1

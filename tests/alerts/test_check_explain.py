@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.alerts import explain_log
+from tests.forked import run_wftui
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -29,8 +29,7 @@ def setup(tmp_path: Path) -> tuple[Path, Path, dict[str, str]]:
 
 
 def check(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "wftui", "check", *args], cwd=REPO,
-                          env=env, capture_output=True, text=True, timeout=120)
+    return run_wftui(["check", *args], cwd=REPO, env=env, timeout=120)
 
 
 def test_json_has_explain(setup: tuple[Path, Path, dict[str, str]]) -> None:
