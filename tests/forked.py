@@ -26,22 +26,25 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from wftui.cli import main
 
+Entry = Callable[[list[str]], int]
+
 
 def run_wftui(args: Sequence[str], *, env: Mapping[str, str] | None = None,
               cwd: str | Path | None = None, input: str | None = None,
-              timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+              timeout: float = 60.0, entry: Entry = main) -> subprocess.CompletedProcess[str]:
     """Like ``subprocess.run([python, "-m", "wftui", *args], capture_output=True,
-    text=True, ...)``; standard input is `input`, or empty (as /dev/null is)."""
+    text=True, ...)``; standard input is `input`, or empty (as /dev/null is). `entry`:
+    another command's main(argv) (the demo's replay command)."""
     in_read, in_write = os.pipe()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
     pid = _start(list(args), env, cwd, (in_read, out_write, err_write),
-                 (in_write, out_read, err_read))
+                 (in_write, out_read, err_read), entry)
     try:
         out, err = _communicate(in_write, out_read, err_read, (input or "").encode(),
                                 timeout, list(args))
@@ -104,7 +107,8 @@ class ForkedProcess:
 
 
 def _start(args: list[str], env: Mapping[str, str] | None, cwd: str | Path | None,
-           child_ends: tuple[int, int, int], parent_ends: tuple[int, int, int]) -> int:
+           child_ends: tuple[int, int, int], parent_ends: tuple[int, int, int],
+           entry: Entry = main) -> int:
     """Fork; in the child, `child_ends` become its standard input, output and error and
     the command runs; the parent closes them and gets the child's pid."""
     try:
@@ -123,7 +127,7 @@ def _start(args: list[str], env: Mapping[str, str] | None, cwd: str | Path | Non
                 os.dup2(fd, target)
             for fd in {*child_ends, *parent_ends} - {-1}:
                 os.close(fd)
-            code = _child(args, env, cwd)
+            code = _child(args, env, cwd, entry)
         finally:
             os._exit(code)
     for fd in child_ends:
@@ -131,7 +135,8 @@ def _start(args: list[str], env: Mapping[str, str] | None, cwd: str | Path | Non
     return pid
 
 
-def _child(args: list[str], env: Mapping[str, str] | None, cwd: str | Path | None) -> int:
+def _child(args: list[str], env: Mapping[str, str] | None, cwd: str | Path | None,
+           entry: Entry) -> int:
     """In the forked child: look like a fresh `python -m wftui ARGS`, run it, flush."""
     # A fresh interpreter's dispositions (pytest and our own tests install handlers).
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -155,9 +160,11 @@ def _child(args: list[str], env: Mapping[str, str] | None, cwd: str | Path | Non
     sys.stderr = io.TextIOWrapper(io.BufferedWriter(io.FileIO(2, "w", closefd=False)),
                                   encoding="utf-8", errors="backslashreplace",
                                   line_buffering=True)
-    sys.argv = [str(Path(main.__code__.co_filename).with_name("__main__.py")), *args]
+    # What `python -m` puts there: the run module's file (wftui's: its __main__.py).
+    source = Path(entry.__code__.co_filename)
+    sys.argv = [str(source.with_name("__main__.py") if entry is main else source), *args]
     try:
-        code = main(args)
+        code = entry(args)
     except SystemExit as done:  # argparse's usage errors, and exit() anywhere
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if done.code is not None and not isinstance(done.code, int):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+from tests.forked import run_wftui
 from tests.helpers import wait_for
 
 from .conftest import REPO_ROOT, by_execution, completed, read_events
@@ -76,15 +76,11 @@ def test_replay_refuses_bad_ids_and_unknown_executions(start_demo, http) -> None
 
 
 def _replay_command(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m demo.replay ARGS`, in its own (forked) process: tests/forked.py."""
+    from demo.replay import main
+
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "demo.replay", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        cwd=REPO_ROOT,
-    )
+    return run_wftui(args, env=env, cwd=REPO_ROOT, entry=main)
 
 
 def test_replay_command_prints_the_new_execution_id(start_demo, tmp_path: Path) -> None:
