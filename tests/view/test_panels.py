@@ -100,10 +100,15 @@ def test_panel_text_shows_the_runbook_action_only_while_firing() -> None:
     assert "Page on-call" not in panel_text(view, 40).plain
 
 
-def test_panel_detail_is_one_line_cut_with_an_ellipsis() -> None:
+def test_a_narrow_panel_puts_p99_on_its_own_line_when_it_has_the_room() -> None:
     view = PanelView(title="Latency", value="1.00s", detail="p50 904ms · p99 2.46s")
-    assert panel_text(view, 12).plain.split("\n")[2] == "p50 904ms ·…"  # 11 + …
     assert panel_text(view, 40).plain.split("\n")[2] == "p50 904ms · p99 2.46s"
+    # 100 columns: 16 cells a panel. With room (6 lines), nothing is lost...
+    assert panel_text(view, 16, 6).plain.split("\n")[2:4] == ["p50 904ms", "p99 2.46s"]
+    assert panel_text(view, 16).plain.split("\n")[2:4] == ["p50 904ms", "p99 2.46s"]
+    # ... without it, one line cut with an ellipsis, and the sparkline keeps its place
+    short = panel_text(view, 12, 5).plain.split("\n")
+    assert short[2] == "p50 904ms ·…" and len(short) == 4  # 11 + …
 
 
 def test_panel_text_drops_the_word_threshold_when_narrow() -> None:

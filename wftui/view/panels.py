@@ -233,6 +233,11 @@ def sparkline(values: list[float | None], threshold: float | None = None) -> Tex
     return out
 
 
+# The lines a panel needs for its detail on two lines: value, threshold, two of detail,
+# the sparkline, and one for the runbook action.
+WRAPPED_DETAIL_HEIGHT = 6
+
+
 def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
     """One panel laid out for `width` cells: value and state, threshold, detail,
     sparkline, and the runbook action while it fires (the only text that wraps: the
@@ -258,8 +263,20 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
     text.append(threshold, style="dim")
     text.append("\n")
     mark = mark_text(view.mark_forms, width)
-    if view.detail or not mark:
-        text.append(plain(clip(view.detail, width) or " ", "dim"))  # one line, whatever the width
+    detail = view.detail
+    if (cell_len(detail) > width and " · " in detail
+            and (height is None or height >= WRAPPED_DETAIL_HEIGHT)):
+        # Narrow (100 columns: 16 cells): "p50 2.40s · p99 2.90s" would lose its p99 to
+        # "…"; the panel has the room for it on a line of its own (one less for the
+        # runbook action below).
+        first, _, rest = detail.partition(" · ")
+        text.append(plain(clip(first, width), "dim"))
+        text.append("\n")
+        detail = rest
+        if height is not None:
+            height -= 1
+    if detail or not mark:
+        text.append(plain(clip(detail, width) or " ", "dim"))  # one line, whatever the width
         text.append("\n")
     if mark:  # on the detail line when there is no detail: the panel keeps its height
         text.append(plain(mark, "yellow"))
