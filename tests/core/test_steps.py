@@ -73,6 +73,24 @@ def test_open_step_is_running() -> None:
     assert shown.steps[0].end_ts is None
 
 
+def test_a_step_open_for_a_minute_is_slower_than_one_that_took_300_ms() -> None:
+    # fetch took 0.3 s; classify has been open since 40 s, 60 s at the tree's now (100 s)
+    shown = tree(ev("workflow_start", 0),
+                 ev("step_start", 39.7, step_name="fetch"),
+                 ev("step_complete", 40.0, step_name="fetch", duration_ms=300, success=True),
+                 ev("step_start", 40.0, step_name="classify"))
+    assert [(s.name, s.slowest) for s in shown.steps] == [("fetch", False),
+                                                          ("classify", True)]
+    # once it has ended quickly, the finished one is the slowest again
+    done = tree(ev("workflow_start", 0),
+                ev("step_start", 39.7, step_name="fetch"),
+                ev("step_complete", 40.0, step_name="fetch", duration_ms=300, success=True),
+                ev("step_start", 40.0, step_name="classify"),
+                ev("step_complete", 40.1, step_name="classify", duration_ms=100,
+                   success=True))
+    assert [(s.name, s.slowest) for s in done.steps] == [("fetch", True), ("classify", False)]
+
+
 def test_tool_call_belongs_to_the_latest_open_step() -> None:
     # The article's tool_call has no step_name: it goes to the step that is open.
     shown = tree(

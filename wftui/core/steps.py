@@ -229,7 +229,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
         else:
             items.append(Item(str(kind), ts, event))
     steps = _nest(merge_span_steps(steps))  # a step logged and sent as a span: one
-    _mark_slowest_and_critical(steps)
+    _mark_slowest_and_critical(steps, now)
     status = execution.status(now, idle_timeout)
     return ExecutionDetail(
         execution_id=execution.execution_id, workflow_name=execution.workflow_name,
@@ -359,15 +359,25 @@ def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
             step.items.append(_item("span_event", stamp if stamp is not None else ts, raw))
 
 
-def _mark_slowest_and_critical(steps: list[Step]) -> None:
+def _mark_slowest_and_critical(steps: list[Step], now: float) -> None:
     """Mark the slowest step and the chain of steps that decided the end time.
 
-    The critical path is walked back from the step that ended last: each time, the
-    step that ended latest before the current one started (the one it waited for).
+    A step still open counts with how long it has run by `now`: one open for a minute is
+    slower than a finished one of 300 ms. The critical path is walked back from the
+    step that ended last: each time, the step that ended latest before the current one
+    started (the one it waited for).
     """
-    timed = [s for s in steps if s.duration_s is not None]
+    def taken(step: Step) -> float | None:
+        if step.duration_s is not None:
+            return step.duration_s
+        if step.status == "running" and step.start_ts is not None:
+            return max(now - step.start_ts, 0.0)
+        return None
+
+    timed = [(took, index) for index, s in enumerate(steps)
+             if (took := taken(s)) is not None]
     if timed:
-        max(timed, key=lambda s: s.duration_s or 0.0).slowest = True
+        steps[max(timed, key=lambda pair: pair[0])[1]].slowest = True
     ended = sorted((s for s in steps if s.end_ts is not None and s.start_ts is not None),
                    key=lambda s: s.end_ts or 0.0)
     if not ended:
