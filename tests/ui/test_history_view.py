@@ -71,3 +71,31 @@ async def test_a_log_with_no_events_says_there_is_nothing_to_chart(harness) -> N
         await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen), "the view")
         await wait_for(pilot, lambda: "no events in the log to chart" in screen_text(h.app),
                        "why there are no charts")
+
+
+async def test_refreshes_of_the_same_history_do_not_chart_it_again(harness,
+                                                                monkeypatch) -> None:
+    # A live log refreshes the screen up to 10 times a second; its history is rebuilt
+    # at most every few seconds. Charting is for a new history (or new alerts), only.
+    from wftui.ui.screens import history as screen_module
+
+    calls: list[int] = []
+    real = screen_module.charts
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(screen_module, "charts", counted)
+    events: list[dict] = []
+    for n in range(5):
+        events += execution(f"ex-{n:02d}", T0 + n * 3)
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        screen = await history_of(pilot, h.app, len(events))
+        before = len(calls)
+        shown = h.app.shown
+        for _ in range(5):  # the same refresh shown again, as the reactive does
+            screen.refresh_shown = shown
+            await pilot.pause()
+        assert len(calls) == before and screen.drawn

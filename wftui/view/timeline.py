@@ -219,6 +219,13 @@ def history_wait_note(refresh: Refresh | None) -> str:
     return "the log's history comes once it has been read · esc: back"
 
 
+def chart_inputs(snapshot: Snapshot) -> tuple[object, ...]:
+    """What of a snapshot the charts draw besides the log's history: the threshold
+    lines and the alert moments (the same inputs draw the same charts)."""
+    return (tuple((state.name, state.threshold) for state in snapshot.thresholds),
+            tuple((alert.name, alert.fired_at) for alert in snapshot.alerts))
+
+
 def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
            points: int = CHART_POINTS) -> list[Chart]:
     """Each charted figure at `points` moments from the log's first event to its last

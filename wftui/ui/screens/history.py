@@ -13,7 +13,14 @@ from textual_plotext import PlotextPlot
 
 from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.refresh import Refresh
-from wftui.view.timeline import CHARTS, Chart, charts, history_note, history_wait_note
+from wftui.view.timeline import (
+    CHARTS,
+    Chart,
+    chart_inputs,
+    charts,
+    history_note,
+    history_wait_note,
+)
 
 
 class HistoryScreen(Screen[None]):
@@ -34,6 +41,7 @@ class HistoryScreen(Screen[None]):
         super().__init__()
         self.window_s = window_s
         self.drawn: list[Chart] = []  # what the plots show (tests read it)
+        self._charted: tuple[object, ...] | None = None  # what `drawn` was computed from
 
     def compose(self) -> ComposeResult:
         yield Static("", id="history-note")
@@ -53,7 +61,15 @@ class HistoryScreen(Screen[None]):
         if refresh is None or refresh.log_history is None:
             note.update(history_wait_note(refresh))
             return
-        drawn = charts(refresh.log_history, refresh.snapshot, self.window_s)
+        # The log's history is rebuilt at most every few seconds, but refreshes come up
+        # to 10 times a second while data flows: charting it again each time (hundreds
+        # of moments, each a window's figures) kept the UI thread ~30% busy in the demo.
+        charted = (refresh.log_history, chart_inputs(refresh.snapshot), self.window_s)
+        if charted != self._charted:
+            self._charted = charted
+            drawn = charts(refresh.log_history, refresh.snapshot, self.window_s)
+        else:
+            drawn = self.drawn
         note.update(history_note(refresh) if drawn else
                     "no events in the log to chart · esc: back")
         if drawn == self.drawn:
