@@ -66,3 +66,34 @@ def test_alert_line() -> None:
     assert alert_line("firing", "silenced until 14:05 by ana: known incident") == \
         "FIRING · silenced until 14:05 by ana: known incident"
     assert alert_line("ok") == "ok"
+
+
+# Two demo errors that differ only near their end: cut at the end, they read the same.
+SALES = "EscalationError: on-call API rejected the escalation: sales-oncall has no schedule"
+BILLING = "EscalationError: on-call API rejected the escalation: billing-oncall has no schedule"
+
+
+def test_labels_the_cut_would_make_alike_stay_apart() -> None:
+    from wftui.view.why import fit_labels
+    short, sales, billing = fit_labels(["refund", SALES, BILLING], 44)
+    assert short == "refund"
+    assert sales != billing and len(sales) <= 44 and len(billing) <= 44
+    assert sales.startswith("Escalation") and "sales-oncall" in sales
+    assert "billing-oncall" in billing
+    # A label cut alone keeps its start, cut at the end (as before).
+    alone = fit_labels(["refund", SALES], 44)[1]
+    assert alone == SALES[:43] + "…"
+
+
+def test_the_label_column_takes_the_room_an_empty_change_column_leaves() -> None:
+    """At 80 columns the why box is 72 wide, 68 inside: with no previous window the
+    change column is its heading (6 + 2 padding), count and share theirs (7 each):
+    the labels get 68 - 22 - 2 (their padding) - 2 (scrollbar) = 42 cells, not the 28
+    a fixed 40 for the numbers left (which cut every error text to its class)."""
+    from wftui.view.why import WhyRow, WhySection, WhyView, label_width
+    view = WhyView("error_rate", "Why the error rate", "5 failed of 9 ended", (
+        WhySection("by error", (WhyRow(SALES, "3", "60%"), WhyRow(BILLING, "2", "40%"))),))
+    assert label_width(view, 68) == 42
+    changed = WhyView("error_rate", "t", "s", (WhySection("by step", (
+        WhyRow("charge", "3", "75%", "+3 (was 0 · 0%)"),)),))
+    assert label_width(changed, 68) == 68 - (5 + 2) - (5 + 2) - (15 + 2) - 2 - 2

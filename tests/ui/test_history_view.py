@@ -99,3 +99,21 @@ async def test_refreshes_of_the_same_history_do_not_chart_it_again(harness,
             screen.refresh_shown = shown
             await pilot.pause()
         assert len(calls) == before and screen.drawn
+
+
+async def test_the_legend_stays_whole_at_80_columns(harness) -> None:
+    """The line above the charts wraps: at 80 (and 100) columns it was cut after
+    'each point: the figure over the window ending', and what red and yellow mean and
+    how to leave were gone."""
+    from tests.ui.screen import screen_text
+
+    events: list[dict] = []
+    for n in range(5):
+        events += execution(f"ex-{n:02d}", T0 + n * 3)
+    h = harness(events)
+    async with h.app.run_test(size=(80, 24)) as pilot:
+        await history_of(pilot, h.app, len(events))
+        text = " ".join(line.strip() for line in screen_text(h.app).splitlines()[:3])
+        for part in ("each point: the figure over the window ending then",
+                     "red: threshold", "yellow: alert fired", "esc: back"):
+            assert part in text, text

@@ -204,7 +204,7 @@ class Chart:
 
 def history_note(refresh: Refresh) -> str:
     """The history view's line above its charts."""
-    # Where the figures come from first: at 100 columns the end of the line is cut.
+    # Where the figures come from first (the line wraps below 135 columns).
     source = "from the log (panels: metrics) · " if refresh.metric_sparklines else ""
     return (f"{source}each point: the figure over the window ending then · red: threshold"
             " · yellow: alert fired · esc: back")

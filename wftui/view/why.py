@@ -7,11 +7,15 @@ Each row can open the matching executions in the table: it carries the table fil
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich.cells import cell_len
+
 from wftui.core import format as fmt
+from wftui.view.text import ELLIPSIS, clip
 
 TITLES = {
     "error_rate": "Why the error rate",
@@ -224,3 +228,46 @@ def alert_line(state: str, silence: str | None = None, ack: str | None = None) -
     """FIRING · silenced until 14:05 by ana: known incident · acknowledged by bo at 14:01"""
     look = {"firing": "FIRING", "pending": "PENDING", "no_data": "no data"}.get(state, "ok")
     return " · ".join(part for part in (look, silence, ack) if part)
+
+
+GAP = 2  # a DataTable column's padding: one cell on either side
+SCROLLBAR = 2  # the table's vertical scrollbar
+LABEL_MIN = 24
+
+
+def label_width(view: WhyView, inner: int) -> int:
+    """The label column's width in a table `inner` cells wide: what the count, share and
+    change columns (as wide as their widest cell or heading) leave. A fixed guess for
+    them left 28 cells at 80 columns with the change column empty, and cut every error
+    text to its class."""
+    rows = [row for section in view.sections for row in section.rows]
+    numbers = sum(max([len(name), *(cell_len(getattr(row, name)) for row in rows)]) + GAP
+                  for name in ("count", "share", "change"))
+    return max(LABEL_MIN, inner - numbers - GAP - SCROLLBAR)
+
+
+def fit_labels(labels: list[str], width: int) -> list[str]:
+    """Each label in at most `width` cells, cut at the end (…). Labels the cut would
+    make read the same keep their start, then jump (…) to where they differ: two errors
+    that differ only near their end ("… sales-oncall has no schedule", "… billing-oncall
+    …") must not look like one."""
+    cut = [clip(label, width) for label in labels]
+    groups: dict[str, list[str]] = {}
+    for label, short in zip(labels, cut, strict=True):
+        if short != label:
+            groups.setdefault(short, []).append(label)
+    out = []
+    for label, short in zip(labels, cut, strict=True):
+        group = groups.get(short, [])
+        out.append(_apart(label, width, len(os.path.commonprefix(group)))
+                   if len(group) > 1 else short)
+    return out
+
+
+def _apart(label: str, width: int, common: int) -> str:
+    """`label`'s first third of `width`, then (…) from where it differs from the others
+    (`common`: the length they share), cut to what is left."""
+    head = width // 3
+    rest = width - head - 1
+    start = max(head, min(common, len(label) - rest))
+    return label[:head] + ELLIPSIS + clip(label[start:], rest)

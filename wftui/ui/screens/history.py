@@ -29,7 +29,7 @@ class HistoryScreen(Screen[None]):
 
     DEFAULT_CSS = """
     HistoryScreen Grid { grid-size: 2 3; }
-    HistoryScreen #history-note { height: 1; padding: 0 1; }
+    HistoryScreen #history-note { height: auto; padding: 0 1; }
     """
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 

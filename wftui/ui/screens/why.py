@@ -12,7 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from wftui.ui.widgets.keys_line import KeysLine
-from wftui.view.why import WhyRow, WhyView
+from wftui.view.text import clip
+from wftui.view.why import WhyRow, WhyView, fit_labels, label_width
 
 
 def _cell(value: str, style: str = "") -> Text:
@@ -58,18 +59,18 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
         # The label column takes what the counts leave: an error text wider than that
         # is cut (…), so count, share and change stay on screen at 100 columns too.
         inner = int(self.app.size.width * 0.9) - 4
-        width = max(LABEL_MIN, inner - NUMBERS_WIDTH)
+        width = label_width(self.view, inner)
         table.add_column("", width=width)
         table.add_columns("count", "share", "change")
         for section in self.view.sections:
-            table.add_row(_cell(_fit(section.title, width), "bold underline"), "", "", "")
+            table.add_row(_cell(clip(section.title, width), "bold underline"), "", "", "")
             self._rows.append(None)
             if not section.rows:
                 table.add_row(_cell("  none", "dim"), "", "", "")
                 self._rows.append(None)
-            for row in section.rows:
-                table.add_row(_cell(_fit("  " + row.label, width)), _cell(row.count),
-                              _cell(row.share),
+            labels = fit_labels([row.label for row in section.rows], width - 2)
+            for row, label in zip(section.rows, labels, strict=True):
+                table.add_row(_cell("  " + label), _cell(row.count), _cell(row.share),
                               _cell(row.change, _change_style(row.change)))
                 self._rows.append(row)
         first = next((i for i, row in enumerate(self._rows) if row is not None), 0)
@@ -94,14 +95,6 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
-
-
-LABEL_MIN = 24
-NUMBERS_WIDTH = 40  # count, share and change (e.g. "error rate 32.62%"), with gaps
-
-
-def _fit(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _change_style(change: str) -> str:
