@@ -280,3 +280,16 @@ def test_with_traces_only_nothing_says_logs() -> None:
     beside = take_snapshot(ledger_of(EVENTS), ThresholdEngine(()), window_s=300.0,
                            now=T0 + 100, sources=[receiver, log])
     assert dict(panel_views(beside, T0 + 100))["active"].origin == "from logs"
+
+
+def test_a_title_too_long_for_its_border_takes_its_short_form() -> None:
+    from wftui.view.panels import panel_title
+
+    # 80 columns: 10 cells for a title; "Latency p…" would not say which percentile
+    assert panel_title("Latency p95", 10) == "Lat. p95"
+    assert panel_title("Active workflows", 10) == "Active"
+    assert panel_title("Queue depth", 10) == "Queue"
+    assert panel_title("Error rate", 10) == "Error rate"  # it fits: whole
+    # 100 columns: 14 cells
+    assert [panel_title(t, 14) for t in ("Latency p95", "Active workflows")] == [
+        "Latency p95", "Active"]

@@ -31,6 +31,10 @@ PANELS = (
     ("queue", "Queue depth", "queue_depth", "queue_depth"),
     ("throughput", "Throughput", "throughput_per_min", None),
 )
+# A title too long for its border (80 columns: 10 cells) is not cut to "Latency p…",
+# which no longer says which percentile the figure is: a short form that keeps it.
+SHORT_TITLES = {"Latency p95": "Lat. p95", "Active workflows": "Active",
+                "Queue depth": "Queue", "Error rate": "Errors", "Throughput": "Per min"}
 SPARK_SPAN_S = 600.0  # at least the last 10 minutes, whatever the window
 BLOCKS = "▁▂▃▄▅▆▇█"
 GAP = "·"  # a slice with no data: visibly not a zero
@@ -78,6 +82,14 @@ def figure_text(key: str, value: float | None) -> str:
     if key == "throughput_per_min":
         return rate_per_min(value)
     return count(value)
+
+
+def panel_title(title: str, room: int) -> str:
+    """The panel's title for a border with `room` cells for it: its short form when
+    the whole title does not fit."""
+    if cell_len(title) <= room:
+        return title
+    return SHORT_TITLES.get(title, title)
 
 
 def span_text(value: float) -> str:

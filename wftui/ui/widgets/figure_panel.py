@@ -6,7 +6,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from wftui.ui.widgets.quiet_static import QuietStatic
-from wftui.view.panels import PanelView, panel_text
+from wftui.view.panels import PanelView, panel_text, panel_title
 
 
 class FigurePanel(QuietStatic):
@@ -46,6 +46,7 @@ class FigurePanel(QuietStatic):
 
     def __init__(self, title: str, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
+        self.title = title
         self.border_title = title
         self.view: PanelView | None = None
 
@@ -63,5 +64,8 @@ class FigurePanel(QuietStatic):
         return size.width, size.height or None
 
     def on_resize(self) -> None:
+        # The border shows the title between "╭─ " and " ─╮" (the padding's two cells
+        # are inside those): a short form when it does not fit.
+        self.border_title = panel_title(self.title, self.content_size.width - 2)
         if self.view is not None:
             self.show_text(panel_text(self.view, *self._room()))
