@@ -12,7 +12,7 @@ from rich.text import Text
 from wftui.core.execution import ExecutionRow
 from wftui.core.format import clock, count, dollars, seconds
 from wftui.view.refresh import Refresh, rows_held
-from wftui.view.rows import COLUMNS
+from wftui.view.rows import COLUMNS, TableQuery
 from wftui.view.text import clip, safe
 from wftui.view.timeline import moment_label, open_at_end
 
@@ -137,6 +137,9 @@ def table_title(refresh: Refresh) -> Text:
     moment = moment_label(refresh.snapshot)
     if moment is not None:  # as they stood then: begun by then, status and age then
         title.append(f" {moment}", style="bold black on cyan")
+    filtered = query.status != "all" or bool(query.text)
+    if filtered:  # first: a narrow terminal cuts the end, and a filter must be seen
+        _filters(title, query)
     counts = refresh.snapshot.executions
     title.append(f"  {count(len(refresh.rows))} shown of {count(refresh.retained)} retained"
                  f" · {count(counts.get('running'))} running"
@@ -147,12 +150,17 @@ def table_title(refresh: Refresh) -> Text:
     if refresh.snapshot.folded:
         title.append(f" ({count(refresh.snapshot.folded)} folded into figures)",
                      style="dim")
-    title.append(f"   status: {query.status}",
-                 style="bold cyan" if query.status != "all" else "dim")
-    if query.text:
-        title.append("   filter: ", style="bold cyan")
-        title.append(Text(safe(query.text), style="bold cyan"))
+    if not filtered:
+        title.append("   status: all", style="dim")
     return title
+
+
+def _filters(title: Text, query: TableQuery) -> None:
+    """The filters in force, in the title's own words."""
+    title.append(f"  status: {query.status}", style="bold cyan")
+    if query.text:
+        title.append("  filter: ", style="bold cyan")
+        title.append(Text(safe(query.text), style="bold cyan"))
 
 
 def empty_message(refresh: Refresh, reads_logs: bool) -> str:
