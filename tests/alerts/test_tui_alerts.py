@@ -50,6 +50,12 @@ async def test_why_row_opens_its_executions(harness) -> None:  # noqa: F811
         assert (h.app.table_query.text, h.app.table_query.status) == ("classify", "failed")
         await wait_for(pilot, lambda: h.app.shown is not None
                        and len(h.app.shown.rows) == 3, "the 3 failed executions listed")
+        # q leaves the why screen, as it leaves compare (it did nothing there)
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen), "why again")
+        await pilot.press("q")
+        await wait_for(pilot, lambda: not isinstance(h.app.screen, WhyScreen), "q: back")
+        assert h.app.is_running
 
 
 async def test_silence_from_why_then_shown_and_removed(harness) -> None:  # noqa: F811

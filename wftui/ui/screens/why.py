@@ -35,6 +35,7 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
     """
     BINDINGS = [
         Binding("escape", "close", "Back"),
+        Binding("q", "close", "Back", show=False),  # as compare and the audit: q leaves
         Binding("enter", "open_row", "Show executions", priority=True),
         Binding("s", "answer('silence')", "Silence alert"),
         Binding("a", "answer('acknowledge')", "Acknowledge"),
