@@ -10,6 +10,7 @@ import pytest
 from tests.ui.conftest import T0, execution, harness, settled, wait_for  # noqa: F401
 from tests.ui.screen import screen_text
 from wftui.alerts.silences import SilenceStore
+from wftui.ui.screens.help import HelpScreen
 from wftui.ui.screens.silence import SilenceDialog, SilencesScreen
 from wftui.ui.screens.why import WhyScreen
 
@@ -53,6 +54,12 @@ async def test_why_row_opens_its_executions(harness) -> None:  # noqa: F811
         # q leaves the why screen, as it leaves compare (it did nothing there)
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen), "why again")
+        # ? lists the keys here too (a modal screen cuts the app's keys off), and says so
+        assert "? Help" in screen_text(h.app)
+        await pilot.press("question_mark")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, HelpScreen), "help over why")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen), "back to why")
         await pilot.press("q")
         await wait_for(pilot, lambda: not isinstance(h.app.screen, WhyScreen), "q: back")
         assert h.app.is_running

@@ -55,9 +55,14 @@ def help_sections(app_bindings: Iterable[BindingType]) -> HelpSections:
     """Every key, grouped by where it works: the app's (given), then each view's."""
     everywhere = bindings(app_bindings, [PALETTE])
     app_keys = {binding.key for binding in everywhere}
-    # The dashboard binds some app keys again only to show them in its footer.
-    dashboard = [b for b in bindings(MonitorScreen.BINDINGS)
-                 if not (b.action.startswith("app.") and b.key in app_keys)]
+
+    def own(screen_bindings: Iterable[BindingType]) -> list[Binding]:
+        """A screen's keys but the app keys it binds again (the dashboard, to show them
+        in its footer; a modal screen, which cuts the app's keys off)."""
+        return [b for b in bindings(screen_bindings)
+                if not (b.action.startswith("app.") and b.key in app_keys)]
+
+    dashboard = own(MonitorScreen.BINDINGS)
     return [("Everywhere", everywhere),
             ("Dashboard and executions", dashboard + bindings(ExecutionsTable.BINDINGS)),
             ("Execution view", bindings(ExecutionScreen.BINDINGS, StepTree.BINDINGS)),
@@ -65,7 +70,7 @@ def help_sections(app_bindings: Iterable[BindingType]) -> HelpSections:
             ("Malformed lines", bindings(MalformedScreen.BINDINGS)),
             ("Figure panel (tab to it)", bindings(FigurePanel.BINDINGS)),
             ("Alerts list (tab to it)", bindings(AlertsList.BINDINGS)),
-            ("Why (x)", bindings(WhyScreen.BINDINGS)),
+            ("Why (x)", own(WhyScreen.BINDINGS)),
             ("Silences (palette)", bindings(SilencesScreen.BINDINGS))]
 
 

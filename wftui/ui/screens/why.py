@@ -39,6 +39,9 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
         Binding("enter", "open_row", "Show executions", priority=True),
         Binding("s", "answer('silence')", "Silence alert"),
         Binding("a", "answer('acknowledge')", "Acknowledge"),
+        # A modal screen cuts the app's keys off (Textual): bound again here, else `?`
+        # would do nothing on the one screen an operator opens mid-incident.
+        Binding("question_mark", "app.help", "Help", tooltip="every key (this list)"),
     ]
 
     def __init__(self, view: WhyView) -> None:
