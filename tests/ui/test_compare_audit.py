@@ -16,6 +16,7 @@ from textual.widgets import DataTable
 
 from demo.process import DemoProcess, start_demo_process
 from tests.ui.replay_host import WAIT_S, Host, detail_of, line, original, shown, wait_for
+from tests.ui.screen import screen_text
 from wftui.config import Settings
 from wftui.core.compare import compare
 from wftui.core.steps import ExecutionDetail
@@ -263,10 +264,8 @@ async def test_replay_by_url_against_the_demo_shows_the_http_status(
     assert replayed.context == {"ticket_id": "TKT-1"}
 
 
-async def test_at_100_columns_a_long_error_leaves_room_for_both_sides(
-        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
-    """The original's error (80 characters here) made its column ~90 cells wide: at 100
-    columns the replay's side and the differences were off screen."""
+def long_error_log(tmp_path: Path) -> Path:
+    """EXEC-1 failed in classify with an 80-character error; its replay succeeded."""
     error = "LLMProviderError: gpt-4o-mini: 429 rate limit exceeded, retry after 20s (org)"
     lines = [
         line("workflow_start", "EXEC-1", 0, workflow_name="support_ticket"),
@@ -283,7 +282,14 @@ async def test_at_100_columns_a_long_error_leaves_room_for_both_sides(
     ]
     log = tmp_path / "app.log"
     log.write_bytes(b"\n".join(lines) + b"\n")
-    app, _ = compare_host(log, monitors, "EXEC-1", "EXEC-1-replay")
+    return log
+
+
+async def test_at_100_columns_a_long_error_leaves_room_for_both_sides(
+        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
+    """The original's error (80 characters here) made its column ~90 cells wide: at 100
+    columns the replay's side and the differences were off screen."""
+    app, _ = compare_host(long_error_log(tmp_path), monitors, "EXEC-1", "EXEC-1-replay")
     async with app.run_test(size=(100, 30)) as pilot:
         screen = app.screen
         await wait_for(pilot, lambda: shown(screen, "#compare-verdict").startswith(
@@ -295,6 +301,25 @@ async def test_at_100_columns_a_long_error_leaves_room_for_both_sides(
         assert row[4] == "status, error, faster ×0.50"
         table = screen.query_one(DataTable)
         assert table.virtual_size.width <= 100, table.virtual_size  # nothing off screen
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_the_steps_are_drawn_whole_at_80_and_100_columns(
+        tmp_path: Path, monitors: list[LiveMonitor], size: tuple[int, int]) -> None:
+    """What is drawn, not what the table holds: its columns were drawn as wide as their
+    headings (`clas` for classify, `status, err`, no ● mark) once the table had been
+    built twice in a row (the first comparison, then the screen's first resize)."""
+    app, _ = compare_host(long_error_log(tmp_path), monitors, "EXEC-1", "EXEC-1-replay")
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: shown(screen, "#compare-verdict").startswith(
+            "the replay succeeded"), "the verdict")
+        await pilot.pause(0.2)
+        drawn = screen_text(app).splitlines()
+        [step_row] = [row for row in drawn if "classify" in row and "●" in row]
+        assert step_row.rstrip().endswith("status, error, faster ×0.50"), step_row
+        assert "failed 1.00s LL" in step_row and "ok 500ms 247/23" in step_row
+        assert max(len(row.rstrip()) for row in drawn) <= size[0]
 
 
 async def test_at_100_columns_two_uuid_headings_leave_room_too(

@@ -148,8 +148,12 @@ class CompareScreen(Screen[None]):
         headers = (Text(""), Text("step"), Text(safe(comparison.left_label)),
                    Text(safe(comparison.right_label)), Text("differences"))
         cells = [row_cells(row) for row in comparison.rows]
-        fit_sides([headers, *cells], self.size.width)
-        table.add_columns(*headers)
+        widths = fit_sides([headers, *cells], self.size.width)
+        # Widths given, not measured by the table: a table rebuilt twice in a row (the
+        # first comparison, then a resize) kept drawing its columns as wide as their
+        # headings (Textual measures cells when idle, and kept lines drawn before).
+        for header, width in zip(headers, widths, strict=True):
+            table.add_column(header, width=width)
         for row_of_cells in cells:
             table.add_row(*row_of_cells)
         if comparison.rows:
@@ -183,16 +187,17 @@ CELL_PADDING = 2
 MIN_SIDE = 16
 
 
-def fit_sides(cells: list[tuple[Text, Text, Text, Text, Text]], width: int) -> None:
+def fit_sides(cells: list[tuple[Text, Text, Text, Text, Text]], width: int) -> list[int]:
     """Cut both sides' cells (the long ones: errors; the headings too, two execution
     ids when the replay does not say `replay_of`) so that every column, the differences
     last, fits in `width`: a long error must not push the replay's side and the
-    differences off screen (at 100 columns they were). `cells`: headings first."""
-    if not cells or width <= 0:
-        return
+    differences off screen (at 100 columns they were). `cells`: headings first.
+    Returns each column's width once cut (padding apart)."""
     def widest(column: int) -> int:
-        return max(row[column].cell_len for row in cells)
+        return max((row[column].cell_len for row in cells), default=0)
 
+    if not cells or width <= 0:
+        return [widest(column) for column in range(5)]
     fixed = sum(widest(i) + CELL_PADDING for i in (0, 1, 4))
     room = width - fixed - 2 * CELL_PADDING - 2  # 2: the vertical scrollbar
     need = [widest(2), widest(3)]
@@ -208,6 +213,7 @@ def fit_sides(cells: list[tuple[Text, Text, Text, Text, Text]], width: int) -> N
             side = max(side, MIN_SIDE)
             if cell.cell_len > side:
                 cell.truncate(side, overflow="ellipsis")
+    return [widest(column) for column in range(5)]
 
 
 def row_cells(row: StepRow) -> tuple[Text, Text, Text, Text, Text]:
