@@ -111,6 +111,27 @@ def test_a_narrow_panel_puts_p99_on_its_own_line_when_it_has_the_room() -> None:
     assert short[2] == "p50 904ms ·…" and len(short) == 4  # 11 + …
 
 
+def test_the_sparklines_stay_level_when_a_panel_beside_splits_its_detail() -> None:
+    """At 100 columns the latency panel's sparkline sat a line below the others'."""
+    latency = PanelView(title="Latency", value="1.00s", detail="p50 904ms · p99 2.46s")
+    errors = PanelView(title="Error rate", value="2.00%")
+    queue = PanelView(title="Queue", value="3", detail="since start")
+    for view in (latency, errors, queue):
+        view.beside = (latency.detail, errors.detail, queue.detail)
+    # value, threshold, then 2 lines of detail (or 1 and a blank): the sparkline 5th
+    for view in (latency, errors, queue):
+        lines = panel_text(view, 16, 6).plain.split("\n")
+        assert lines[4].startswith("·"), (view.title, lines)
+    assert panel_text(queue, 16, 6).plain.split("\n")[2:4] == ["since start", " "]
+    # firing, the line goes to its runbook action instead
+    errors.state, errors.action = "firing", "Page on-call, investigate root cause"
+    assert panel_text(errors, 16, 6).plain.split("\n")[3].startswith("·")
+    assert panel_text(errors, 16, 6).plain.split("\n")[4:] == ["▶ Page on-call,", "  investigate …"]
+    # wide enough for one line of detail: nobody leaves a line
+    for view in (latency, errors, queue):
+        assert panel_text(view, 40, 6).plain.split("\n")[3].startswith("·")
+
+
 def test_panel_text_drops_the_word_threshold_when_narrow() -> None:
     view = PanelView(title="Latency", value="1.00s", threshold="threshold > 60.00s for 5m")
     assert panel_text(view, 12).plain.split("\n")[1] == "> 60.00s for 5m"

@@ -71,6 +71,9 @@ class PanelView:
     # Its alert's silence / acknowledgement ("silenced until 14:05 by ana: known
     # incident"), longest form first: the panel shows the longest that fits.
     mark_forms: tuple[str, ...] = ()
+    # The details of the panels beside it: when one of them takes two lines (p50 and
+    # p99 in a narrow panel), this one leaves a line too, so the sparklines stay level.
+    beside: tuple[str, ...] = ()
 
 
 def figure_text(key: str, value: float | None) -> str:
@@ -217,6 +220,9 @@ def panel_views(snapshot: Snapshot, now: float,
             # A past moment with no reading by then: said, never now's value or 0.
             view.value, view.detail = "no history", "no history for queue depth by then"
         views.append((panel_id, view))
+    details = tuple(view.detail for _, view in views)
+    for _, view in views:
+        view.beside = details
     return views
 
 
@@ -276,8 +282,8 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
     text.append("\n")
     mark = mark_text(view.mark_forms, width)
     detail = view.detail
-    if (cell_len(detail) > width and " · " in detail
-            and (height is None or height >= WRAPPED_DETAIL_HEIGHT)):
+    level = False
+    if _splits(detail, width, height):
         # Narrow (100 columns: 16 cells): "p50 2.40s · p99 2.90s" would lose its p99 to
         # "…"; the panel has the room for it on a line of its own (one less for the
         # runbook action below).
@@ -285,6 +291,13 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
         text.append(plain(clip(first, width), "dim"))
         text.append("\n")
         detail = rest
+        if height is not None:
+            height -= 1
+    elif (any(_splits(other, width, height) for other in view.beside)
+          and not (view.state == "firing" and view.action)):
+        # A panel beside split its detail: a line left below this one's keeps the
+        # sparklines level (not while firing: that line is the runbook action's).
+        level = True
         if height is not None:
             height -= 1
     if detail or not mark:
@@ -295,6 +308,8 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
         text.append("\n")
         if view.detail and height is not None:
             height -= 1
+    if level:
+        text.append(" \n")
     label = f" {'last ' if width >= 24 else ''}{window_label(view.span_s)}"
     points = max(width - len(label), 4)
     series: list[float | None] = [None] * points
@@ -308,6 +323,12 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
             text.append("▶ " if index == 0 else "  ", style="bold red")
             text.append(line, style="bold red")
     return text
+
+
+def _splits(detail: str, width: int, height: int | None) -> bool:
+    """Whether a detail goes on two lines: too wide, in two parts, and room for both."""
+    return (cell_len(detail) > width and " · " in detail
+            and (height is None or height >= WRAPPED_DETAIL_HEIGHT))
 
 
 def mark_text(forms: tuple[str, ...], width: int) -> str:
