@@ -49,6 +49,15 @@ def threshold_value(name: str, figures: dict[str, Any]) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def beyond_value(name: str, figures: dict[str, Any]) -> bool:
+    """True when the figure is only a lower bound: a histogram quantile that fell in the
+    `+Inf` bucket reads as the highest finite bound while the truth lies above it."""
+    if not (name.startswith("latency_") and name.endswith("_s")):
+        return False
+    flags = figures.get("latency_s", {}).get("at_least") or {}
+    return bool(flags.get(name[len("latency_"):-2]))
+
+
 @dataclass(frozen=True, slots=True)
 class ThresholdState:
     """Where one threshold stands at one moment."""
@@ -125,7 +134,8 @@ class ThresholdEngine:
             value = threshold_value(threshold.name, figures)
             first = threshold.name not in self._state
             before, since = self._state.get(threshold.name, (OK, None))
-            after = self._next_state(threshold, value, before, now)
+            after = self._next_state(threshold, value, before, now,
+                                     beyond_value(threshold.name, figures))
             if after != before or since is None:
                 since = now
             self._state[threshold.name] = (after, since)
@@ -141,7 +151,7 @@ class ThresholdEngine:
         return states, transitions
 
     def _next_state(self, threshold: Threshold, value: float | None, before: str,
-                    now: float) -> str:
+                    now: float, beyond: bool = False) -> str:
         if value is None:
             if before == FIRING:
                 # Keep the last state: data that stops (a target down, a quiet log) has
@@ -149,12 +159,13 @@ class ThresholdEngine:
                 return FIRING
             self._breach_since.pop(threshold.name, None)
             return NO_DATA
+        # A lower bound (`beyond`) at the line is above it: p95 "≥ 60 s" breaches 60 s.
         if before == FIRING:
-            if value > threshold.clear_at:
+            if value > threshold.clear_at or (beyond and value >= threshold.clear_at):
                 return FIRING
             self._breach_since.pop(threshold.name, None)
             return OK
-        if value <= threshold.above:
+        if value < threshold.above or (value == threshold.above and not beyond):
             self._breach_since.pop(threshold.name, None)
             return OK
         began = self._breach_since.setdefault(threshold.name, now)
