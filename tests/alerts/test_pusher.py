@@ -47,6 +47,19 @@ def resolved(post: list[dict[str, Any]], name: str, at: str) -> bool:
     return any(a["labels"]["figure"] == name and a["endsAt"] == at for a in post)
 
 
+def test_a_threshold_no_longer_judged_is_resolved_in_alertmanager() -> None:
+    """A firing threshold disabled by a reloaded config gets no state any more: its
+    alert must be resolved, not resent as firing for as long as wftui runs."""
+    push, client = pusher()
+    push.update([state("error_rate", 0.2, "firing"), state("queue_depth", 1, "ok")], 100.0)
+    push.push(100.0)
+    push.update([state("queue_depth", 1, "ok")], 200.0)  # error_rate disabled
+    push.push(200.0)
+    assert resolved(client.posts[-1], "error_rate", "1970-01-01T00:03:20.000Z")
+    push.push(300.0)
+    assert len(client.posts) == 2  # nothing more to send: it is forgotten
+
+
 def test_a_resolution_seen_while_a_push_is_on_the_wire_is_still_sent() -> None:
     """The alert clears while the POST of its firing state is in flight: the resolution
     is not in that POST, so it must be in the next one, not dropped (Alertmanager would

@@ -210,3 +210,21 @@ def test_a_quantile_in_the_inf_bucket_at_the_threshold_is_a_breach() -> None:
     assert state_of(engine, "latency_p95_s", figures(p95=80.0), 0.0) == FIRING
     assert state_of(engine, "latency_p95_s", beyond, 1.0) == FIRING
     assert state_of(engine, "latency_p95_s", figures(p95=60.0), 2.0) == OK
+
+
+def test_a_firing_threshold_disabled_by_a_reload_ends_its_alert() -> None:
+    """A reloaded config disables a firing threshold: it is no longer judged, so its
+    alert in the history ends then instead of reading "firing" for ever, and enabled
+    again it starts afresh (a breach fires anew)."""
+    threshold = Threshold("error_rate", 0.05, ERROR_ACTION)
+    engine = ThresholdEngine((threshold,))
+    assert state_of(engine, "error_rate", figures(error_rate=0.5), 10.0) == FIRING
+    engine.set_thresholds((Threshold("error_rate", 0.05, ERROR_ACTION, enabled=False),))
+    states, _ = engine.update(figures(error_rate=0.5), 20.0)
+    assert states == []
+    assert [(a.fired_at, a.cleared_at) for a in engine.alerts()] == [(10.0, 20.0)]
+    engine.set_thresholds((threshold,))
+    states, transitions = engine.update(figures(error_rate=0.5), 30.0)
+    assert [s.state for s in states] == [FIRING]
+    assert [(t.before, t.after) for t in transitions] == [(OK, FIRING)]
+    assert [a.fired_at for a in engine.alerts()] == [30.0, 10.0]

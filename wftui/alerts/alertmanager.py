@@ -265,6 +265,12 @@ class AlertPusher:
                     sent.ends_at = now  # resolved: sent once more, then forgotten
                     sent.sent_at = None
                     changed = True
+            # A threshold no longer judged (disabled by a reloaded config) gets no state:
+            # its alert is resolved, not resent as firing for as long as wftui runs.
+            judged = {state.name for state in states}
+            for name, sent in self._alerts.items():
+                if name not in judged and sent.ends_at is None:
+                    sent.ends_at, sent.sent_at, changed = now, None, True
         if changed:
             self._wake.set()
 

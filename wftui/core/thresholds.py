@@ -116,18 +116,21 @@ class ThresholdEngine:
 
     def set_thresholds(self, thresholds: tuple[Threshold, ...]) -> None:
         """New thresholds (a reloaded config): states of kept names carry on."""
-        names = {t.name for t in thresholds}
+        # Names gone or disabled are let go at the next `update`, which knows the time.
         self.thresholds = thresholds
-        for name in list(self._state):
-            if name not in names:
-                self._state.pop(name)
-                self._breach_since.pop(name, None)
 
     def update(self, figures: dict[str, Any], now: float
                ) -> tuple[list[ThresholdState], list[Transition]]:
         """Evaluate every enabled threshold at `now`; returns states and what changed."""
         states: list[ThresholdState] = []
         transitions: list[Transition] = []
+        judged = {t.name for t in self.thresholds if t.enabled}
+        for name in [name for name in self._state if name not in judged]:
+            # Disabled by a reloaded config: no longer judged, so its alert ends now
+            # (not "firing" for ever) and, enabled again, it starts afresh.
+            self._state.pop(name)
+            self._breach_since.pop(name, None)
+            self._record(name, FIRING, OK, None, now)
         for threshold in self.thresholds:
             if not threshold.enabled:
                 continue
