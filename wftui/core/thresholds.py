@@ -87,6 +87,7 @@ class Transition:
     threshold: float
     action: str
     at: float
+    at_least: bool = False  # the value is a lower bound (a quantile in the +Inf bucket)
 
 
 @dataclass(slots=True)
@@ -137,8 +138,8 @@ class ThresholdEngine:
             value = threshold_value(threshold.name, figures)
             first = threshold.name not in self._state
             before, since = self._state.get(threshold.name, (OK, None))
-            after = self._next_state(threshold, value, before, now,
-                                     beyond_value(threshold.name, figures))
+            beyond = beyond_value(threshold.name, figures)
+            after = self._next_state(threshold, value, before, now, beyond)
             if after != before or since is None:
                 since = now
             self._state[threshold.name] = (after, since)
@@ -146,7 +147,8 @@ class ThresholdEngine:
             # is not news.
             if after != before and (not first or after in (PENDING, FIRING)):
                 transitions.append(Transition(threshold.name, before, after, value,
-                                              threshold.above, threshold.action, now))
+                                              threshold.above, threshold.action, now,
+                                              beyond))
             self._record(threshold.name, before, after, value, now)
             states.append(ThresholdState(threshold.name, value, threshold.above, after,
                                          threshold.action, since, threshold.for_s,
