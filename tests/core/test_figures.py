@@ -422,3 +422,19 @@ def test_too_short_to_rate_counts_one_execution_in_the_singular() -> None:
     assert figures.throughput_per_min is None
     assert figures.throughput_note == ("throughput: too short to rate (1 execution over 3 s "
                                        "of log; a rate needs 10 s)")
+
+
+def test_metrics_p95_in_the_inf_bucket_at_the_threshold_fires() -> None:
+    """The metrics' p95 fell in the +Inf bucket above 60 s, the default threshold: the
+    true p95 is above 60 s, so the threshold fires, with logs read too or not."""
+    metrics = {"error_rate": 0.0, "latency_s": {"p50": 1.0, "p95": 60.0, "p99": 60.0,
+                                                "at_least": {"p95": True, "p99": True}},
+               "step_latency_s": {}, "throughput_per_min": 9.0, "active_workflows": 1.0,
+               "queue_depth": 0.0, "since_start": False}
+    lines = finished("a", T0, T0 + 2)
+    for ledger in (ledger_of(lines), None):
+        out = take_snapshot(ledger, ThresholdEngine(), window_s=300.0, now=T0 + 10,
+                            metrics=metrics).to_check_dict()
+        p95 = next(t for t in out["thresholds"] if t["name"] == "latency_p95_s")
+        assert (p95["value"], p95["state"]) == (60, "firing")
+        assert out["latency_at_least"] == {"p95": True, "p99": True}

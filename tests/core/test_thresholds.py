@@ -192,3 +192,39 @@ def test_since_is_when_the_state_began() -> None:
     assert (states[0].state, states[0].since) == (PENDING, 1000.0)
     states, _ = engine.update(figures(0.1), 1061.0)
     assert (states[0].state, states[0].since) == (FIRING, 1061.0)
+
+
+def test_a_quantile_in_the_inf_bucket_at_the_threshold_is_a_breach() -> None:
+    """A p95 in the +Inf bucket reads as the highest finite bound, 60 s, and the truth
+    is above it: more than 5% of executions took longer than 60 s. With the default
+    threshold of 60 s (breach above it), that is a breach, not "ok at 60"; a plain 60
+    (interpolated inside a bucket) is not."""
+    beyond = figures(p95=60.0)
+    beyond["latency_s"]["at_least"] = {"p95": True}
+    engine = ThresholdEngine((Threshold("latency_p95_s", 60.0, "look"),))
+    assert state_of(engine, "latency_p95_s", beyond, 0.0) == FIRING
+    assert state_of(ThresholdEngine((Threshold("latency_p95_s", 60.0, "look"),)),
+                    "latency_p95_s", figures(p95=60.0), 0.0) == OK
+    # Firing with clear = 60: still above 60, so still firing; a plain 60 clears it.
+    engine = ThresholdEngine((Threshold("latency_p95_s", 70.0, "look", clear=60.0),))
+    assert state_of(engine, "latency_p95_s", figures(p95=80.0), 0.0) == FIRING
+    assert state_of(engine, "latency_p95_s", beyond, 1.0) == FIRING
+    assert state_of(engine, "latency_p95_s", figures(p95=60.0), 2.0) == OK
+
+
+def test_a_firing_threshold_disabled_by_a_reload_ends_its_alert() -> None:
+    """A reloaded config disables a firing threshold: it is no longer judged, so its
+    alert in the history ends then instead of reading "firing" for ever, and enabled
+    again it starts afresh (a breach fires anew)."""
+    threshold = Threshold("error_rate", 0.05, ERROR_ACTION)
+    engine = ThresholdEngine((threshold,))
+    assert state_of(engine, "error_rate", figures(error_rate=0.5), 10.0) == FIRING
+    engine.set_thresholds((Threshold("error_rate", 0.05, ERROR_ACTION, enabled=False),))
+    states, _ = engine.update(figures(error_rate=0.5), 20.0)
+    assert states == []
+    assert [(a.fired_at, a.cleared_at) for a in engine.alerts()] == [(10.0, 20.0)]
+    engine.set_thresholds((threshold,))
+    states, transitions = engine.update(figures(error_rate=0.5), 30.0)
+    assert [s.state for s in states] == [FIRING]
+    assert [(t.before, t.after) for t in transitions] == [(OK, FIRING)]
+    assert [a.fired_at for a in engine.alerts()] == [30.0, 10.0]

@@ -314,3 +314,17 @@ def test_a_title_too_long_for_its_border_takes_its_short_form() -> None:
     # 100 columns: 14 cells
     assert [panel_title(t, 14) for t in ("Latency p95", "Active workflows")] == [
         "Latency p95", "Active"]
+
+
+def test_a_p95_in_the_inf_bucket_reads_at_least_on_its_panel() -> None:
+    """The metrics' p95 and p99 fell in the +Inf bucket (60 s the highest bound), p50
+    did not: the panel's value and its p99 read "≥ 1m00s", p50 plain."""
+    metrics = {"error_rate": 0.0, "latency_s": {"p50": 3.0, "p95": 60.0, "p99": 60.0,
+                                                "at_least": {"p95": True, "p99": True}},
+               "step_latency_s": {}, "throughput_per_min": 9.0, "active_workflows": 1,
+               "queue_depth": 0, "since_start": False}
+    snapshot = take_snapshot(None, ThresholdEngine(), window_s=300.0, now=T0,
+                             metrics=metrics)
+    view = dict(panel_views(snapshot, T0))["latency"]
+    assert (view.value, view.state) == ("≥ 1m00s", "firing")
+    assert view.detail == "p50 3.00s · p99 ≥ 1m00s"

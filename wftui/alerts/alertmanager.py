@@ -265,31 +265,46 @@ class AlertPusher:
                     sent.ends_at = now  # resolved: sent once more, then forgotten
                     sent.sent_at = None
                     changed = True
+            # A threshold no longer judged (disabled by a reloaded config) gets no state:
+            # its alert is resolved, not resent as firing for as long as wftui runs.
+            judged = {state.name for state in states}
+            for name, sent in self._alerts.items():
+                if name not in judged and sent.ends_at is None:
+                    sent.ends_at, sent.sent_at, changed = now, None, True
         if changed:
             self._wake.set()
 
     def payload(self, now: float) -> list[dict[str, Any]]:
         """The alerts to send now (firing ones, and resolutions not yet delivered)."""
+        return [alert for _, _, alert in self._due(now)]
+
+    def _due(self, now: float) -> list[tuple[str, _Sent | None, dict[str, Any]]]:
+        """`payload`, each with its name and, for a resolution, the alert it ends."""
         valid = RESEND_VALID_TIMES * self.settings.resend_s
         with self._lock:
-            return [{"labels": dict(s.labels), "annotations": dict(s.annotations),
-                     "startsAt": iso(s.starts_at),
-                     "endsAt": iso(s.ends_at if s.ends_at is not None else now + valid)}
-                    for s in self._alerts.values()
+            return [(name, s if s.ends_at is not None else None,
+                     {"labels": dict(s.labels), "annotations": dict(s.annotations),
+                      "startsAt": iso(s.starts_at),
+                      "endsAt": iso(s.ends_at if s.ends_at is not None else now + valid)})
+                    for name, s in self._alerts.items()
                     if s.ends_at is None or s.sent_at is None]
 
     def push(self, now: float | None = None) -> None:
         """Send the payload; on success resolved alerts are forgotten (raises
         AlertmanagerError: they are kept for the next try)."""
         moment = time.time() if now is None else now
-        alerts = self.payload(moment)
-        if alerts:
-            self.client.post_alerts(alerts)
+        due = self._due(moment)
+        if due:
+            self.client.post_alerts([alert for _, _, alert in due])
         with self._lock:
-            for name, sent in list(self._alerts.items()):
-                if sent.ends_at is not None:
-                    del self._alerts[name]
-                else:
+            # Only what this POST carried: an alert that cleared or fired while it was
+            # on the wire is not in it, and is sent next time instead of being dropped.
+            for name, resolution, _ in due:
+                sent = self._alerts.get(name)
+                if resolution is not None:
+                    if sent is resolution:
+                        del self._alerts[name]
+                elif sent is not None and sent.ends_at is None:
                     sent.sent_at = moment
 
     def poll_silences(self) -> None:

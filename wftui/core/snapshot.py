@@ -87,6 +87,9 @@ class Snapshot:
                     quantiles = metrics_quantiles(value)
                     if quantiles is not None:
                         merged[key] = rounded(quantiles)
+                        if for_thresholds and isinstance(value, dict):
+                            # "≥ bound" quantiles: the threshold judges them as above it.
+                            merged[key]["at_least"] = dict(value.get("at_least") or {})
                 elif value is not None:
                     merged[key] = rounded(value)
             if self.logs is not None and self.logs.basis == FROM_UNKNOWN_TRACES \

@@ -49,6 +49,15 @@ def threshold_value(name: str, figures: dict[str, Any]) -> float | None:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def beyond_value(name: str, figures: dict[str, Any]) -> bool:
+    """True when the figure is only a lower bound: a histogram quantile that fell in the
+    `+Inf` bucket reads as the highest finite bound while the truth lies above it."""
+    if not (name.startswith("latency_") and name.endswith("_s")):
+        return False
+    flags = figures.get("latency_s", {}).get("at_least") or {}
+    return bool(flags.get(name[len("latency_"):-2]))
+
+
 @dataclass(frozen=True, slots=True)
 class ThresholdState:
     """Where one threshold stands at one moment."""
@@ -78,6 +87,7 @@ class Transition:
     threshold: float
     action: str
     at: float
+    at_least: bool = False  # the value is a lower bound (a quantile in the +Inf bucket)
 
 
 @dataclass(slots=True)
@@ -107,25 +117,29 @@ class ThresholdEngine:
 
     def set_thresholds(self, thresholds: tuple[Threshold, ...]) -> None:
         """New thresholds (a reloaded config): states of kept names carry on."""
-        names = {t.name for t in thresholds}
+        # Names gone or disabled are let go at the next `update`, which knows the time.
         self.thresholds = thresholds
-        for name in list(self._state):
-            if name not in names:
-                self._state.pop(name)
-                self._breach_since.pop(name, None)
 
     def update(self, figures: dict[str, Any], now: float
                ) -> tuple[list[ThresholdState], list[Transition]]:
         """Evaluate every enabled threshold at `now`; returns states and what changed."""
         states: list[ThresholdState] = []
         transitions: list[Transition] = []
+        judged = {t.name for t in self.thresholds if t.enabled}
+        for name in [name for name in self._state if name not in judged]:
+            # Disabled by a reloaded config: no longer judged, so its alert ends now
+            # (not "firing" for ever) and, enabled again, it starts afresh.
+            self._state.pop(name)
+            self._breach_since.pop(name, None)
+            self._record(name, FIRING, OK, None, now)
         for threshold in self.thresholds:
             if not threshold.enabled:
                 continue
             value = threshold_value(threshold.name, figures)
             first = threshold.name not in self._state
             before, since = self._state.get(threshold.name, (OK, None))
-            after = self._next_state(threshold, value, before, now)
+            beyond = beyond_value(threshold.name, figures)
+            after = self._next_state(threshold, value, before, now, beyond)
             if after != before or since is None:
                 since = now
             self._state[threshold.name] = (after, since)
@@ -133,7 +147,8 @@ class ThresholdEngine:
             # is not news.
             if after != before and (not first or after in (PENDING, FIRING)):
                 transitions.append(Transition(threshold.name, before, after, value,
-                                              threshold.above, threshold.action, now))
+                                              threshold.above, threshold.action, now,
+                                              beyond))
             self._record(threshold.name, before, after, value, now)
             states.append(ThresholdState(threshold.name, value, threshold.above, after,
                                          threshold.action, since, threshold.for_s,
@@ -141,7 +156,7 @@ class ThresholdEngine:
         return states, transitions
 
     def _next_state(self, threshold: Threshold, value: float | None, before: str,
-                    now: float) -> str:
+                    now: float, beyond: bool = False) -> str:
         if value is None:
             if before == FIRING:
                 # Keep the last state: data that stops (a target down, a quiet log) has
@@ -149,12 +164,13 @@ class ThresholdEngine:
                 return FIRING
             self._breach_since.pop(threshold.name, None)
             return NO_DATA
+        # A lower bound (`beyond`) at the line is above it: p95 "≥ 60 s" breaches 60 s.
         if before == FIRING:
-            if value > threshold.clear_at:
+            if value > threshold.clear_at or (beyond and value >= threshold.clear_at):
                 return FIRING
             self._breach_since.pop(threshold.name, None)
             return OK
-        if value <= threshold.above:
+        if value < threshold.above or (value == threshold.above and not beyond):
             self._breach_since.pop(threshold.name, None)
             return OK
         began = self._breach_since.setdefault(threshold.name, now)

@@ -25,11 +25,14 @@ def transition_notice(transition: Transition) -> Notice | None:
     name, after = safe(transition.name), transition.after
     value = threshold_figure(transition.name, transition.value)
     limit = threshold_figure(transition.name, transition.threshold)
+    # A lower bound at the line ("≥ 1m00s" against 1m00s) would read "1m00s > 1m00s".
+    above = (f"over {value} (past the highest bucket), threshold {limit}"
+             if transition.at_least else f"{value} > {limit}")
     if after == "firing":
-        return Notice(f"{name} FIRING: {value} > {limit}. {safe(transition.action)}",
+        return Notice(f"{name} FIRING: {above}. {safe(transition.action)}",
                       "Threshold firing", "error", 15.0)
     if after == "pending":
-        return Notice(f"{name} pending: {value} > {limit}", "Threshold pending", "warning")
+        return Notice(f"{name} pending: {above}", "Threshold pending", "warning")
     if transition.before == "firing":
         return Notice(f"{name} cleared: now {value}", "Threshold cleared")
     return None

@@ -122,10 +122,15 @@ def _detail(key: str, figures: dict[str, Any], metrics: dict[str, Any],
     if key != "latency_p95_s":
         return ""
     latency = figures.get("latency_s") or {}
-    detail = f"p50 {seconds(latency.get('p50'))} · p99 {seconds(latency.get('p99'))}"
-    if metric and (metrics.get("latency_s") or {}).get("at_least"):
-        detail += " (≥ bound)"
-    return detail
+    marks = _at_least(metrics) if metric else {}
+    return (f"p50 {marks.get('p50', '')}{seconds(latency.get('p50'))} · "
+            f"p99 {marks.get('p99', '')}{seconds(latency.get('p99'))}")
+
+
+def _at_least(metrics: dict[str, Any]) -> dict[str, str]:
+    """"≥ " for each metrics quantile that fell in the +Inf bucket: a lower bound."""
+    flags = (metrics.get("latency_s") or {}).get("at_least") or {}
+    return {q: "≥ " for q, flag in flags.items() if flag}
 
 
 def origin_text(metric: bool, snapshot: Snapshot, key: str = "") -> str:
@@ -180,6 +185,8 @@ def panel_views(snapshot: Snapshot, now: float,
         if metric and stale and value is not None:
             quality = "stale"
         text = figure_text(key, value)
+        if key == "latency_p95_s" and metric and value is not None:
+            text = _at_least(metrics).get("p95", "") + text
         if key == "error_rate" and value is None and metric \
                 and metrics.get("statuses_not_understood"):
             text = "not understood"  # traffic, but no status word we know: see warnings

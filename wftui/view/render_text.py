@@ -59,15 +59,21 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
     lines.append(f"active      {fmt.count(figures['active_workflows'])}")
     lines.append(f"queue depth {fmt.count(figures['queue_depth'])}")
     for name, stats in figures["step_latency_s"].items():
-        lines.append(f"step        {fmt.visible(name)}: p50 {fmt.seconds(stats['p50'])}  p95 "
-                     f"{fmt.seconds(stats['p95'])}  p99 {fmt.seconds(stats['p99'])}  "
+        # A metrics step quantile in the +Inf bucket is a lower bound, as above.
+        beyond = stats.get("at_least") or {}
+        step_quantiles = "  ".join(
+            f"{q} {'≥ ' if beyond.get(q) else ''}{fmt.seconds(stats[q])}"
+            for q in ("p50", "p95", "p99"))
+        lines.append(f"step        {fmt.visible(name)}: {step_quantiles}  "
                      f"({stats['count']} done)")
     for state in snapshot.thresholds:
         mark = {"firing": "FIRING", "pending": "pending", "no_data": "no data"}.get(
             state.state, "ok")
         if marks and state.name in marks:
             mark += f" · {marks[state.name]}"
-        line = (f"threshold   {state.name}: {mark}, value "
+        quantile = state.name.removeprefix("latency_").removesuffix("_s")
+        bound = "≥ " if state.value is not None and at_least.get(quantile) else ""
+        line = (f"threshold   {state.name}: {mark}, value {bound}"
                 f"{fmt.threshold_figure(state.name, state.value)} (breach above "
                 f"{fmt.threshold_figure(state.name, state.threshold)})")
         if state.state == "firing":

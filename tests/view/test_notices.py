@@ -1,0 +1,20 @@
+"""A threshold's change of state as the operator's notification says it."""
+
+from __future__ import annotations
+
+from wftui.core.thresholds import Transition
+from wftui.view.notices import transition_notice
+
+
+def test_a_lower_bound_at_the_threshold_does_not_read_as_a_contradiction() -> None:
+    """A p95 of "≥ 60 s" fires a 60 s threshold: the notice says it is over 1m00s,
+    not "1m00s > 1m00s"; a plain value keeps "value > threshold"."""
+    beyond = Transition("latency_p95_s", "ok", "firing", 60.0, 60.0, "look", 0.0,
+                        at_least=True)
+    notice = transition_notice(beyond)
+    assert notice is not None
+    assert notice.message == ("latency_p95_s FIRING: over 1m00s (past the highest bucket), "
+                              "threshold 1m00s. look")
+    plain = transition_notice(Transition("latency_p95_s", "ok", "firing", 75.0, 60.0,
+                                         "look", 0.0))
+    assert plain is not None and plain.message == "latency_p95_s FIRING: 1m15s > 1m00s. look"

@@ -1,0 +1,26 @@
+"""The text form of a snapshot (`check --format text`, `watch --format text`)."""
+
+from __future__ import annotations
+
+from wftui.core.snapshot import take_snapshot
+from wftui.core.thresholds import ThresholdEngine
+from wftui.view.render_text import snapshot_text
+
+
+def test_quantiles_in_the_inf_bucket_read_at_least_everywhere() -> None:
+    """A step's p95/p99 and the p95 threshold's value that fell in the +Inf bucket are
+    lower bounds ("≥ 10.00s"), as the workflow latency line already says; a quantile
+    inside the buckets is written plain."""
+    metrics = {"error_rate": 0.0,
+               "latency_s": {"p50": 3.0, "p95": 60.0, "p99": 60.0,
+                             "at_least": {"p95": True, "p99": True}},
+               "step_latency_s": {"classify": {"p50": 0.775, "p95": 10.0, "p99": 10.0,
+                                               "count": 5,
+                                               "at_least": {"p95": True, "p99": True}}},
+               "throughput_per_min": 9.0, "active_workflows": 1, "queue_depth": 0,
+               "since_start": False}
+    text = snapshot_text(take_snapshot(None, ThresholdEngine(), window_s=300.0,
+                                       now=1_000.0, metrics=metrics))
+    assert "latency     p50 3.00s  p95 ≥ 1m00s  p99 ≥ 1m00s" in text
+    assert "classify: p50 775ms  p95 ≥ 10.00s  p99 ≥ 10.00s  (5 done)" in text
+    assert "latency_p95_s: FIRING, value ≥ 1m00s (breach above 1m00s)" in text
