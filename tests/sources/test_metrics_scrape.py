@@ -491,3 +491,23 @@ def test_read_answer_skips_rows_of_the_wrong_shape() -> None:
     rows, warnings = read_answer(200, payload)
     assert rows == [({}, 2.0), ({"le": "+Inf"}, 3.0)]
     assert warnings == []
+
+
+async def test_check_says_its_scraped_figures_cover_the_interval_not_the_window(
+        exporter: Exporter) -> None:
+    """`check --metrics URL --window 5m` reported window_s 300 beside figures made of the
+    0.2 s between its two scrapes, and said nothing of it."""
+    from wftui.sources.connect import read_metrics_once
+
+    exporter.run(1, 0, [0.3])
+    family = metric_family(Settings(), [exporter.url], None, interval=0.2)
+    assert family is not None
+    figures, _ = await read_metrics_once(family, 300.0)
+    assert ("metrics: error rate, throughput and latency are over the 200ms between two "
+            "scrapes, not the 5m window (--interval sets it; --prometheus gives a window)"
+            ) in figures["warnings"]
+    # a window no longer than the interval is what was asked: nothing to say
+    family = metric_family(Settings(), [exporter.url], None, interval=0.2)
+    assert family is not None
+    figures, _ = await read_metrics_once(family, 0.2)
+    assert not any("between two scrapes" in w for w in figures["warnings"])

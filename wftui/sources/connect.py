@@ -13,6 +13,7 @@ from dataclasses import fields, replace
 from typing import Any
 
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
+from wftui.core.format import seconds, window
 from wftui.sources.http import check_url
 from wftui.sources.metrics import MetricsSettings, MetricsSource
 from wftui.sources.metrics_parse import MetricNames
@@ -193,6 +194,25 @@ async def read_metrics_once(family: MetricFamily, window_s: float | None
         interval = min(s.settings.interval for s in family.sources)
         await asyncio.sleep(interval)
         await family.scrape_once()
-        return family.figures(window_s), family.target_statuses()
+        figures = family.figures(window_s)
+        note = between_scrapes(family, interval, window_s)
+        if note is not None:
+            figures["warnings"] = [*figures["warnings"], note]
+        return figures, family.target_statuses()
     finally:
         await family.aclose()
+
+
+def between_scrapes(family: MetricFamily, interval: float, window_s: float | None
+                    ) -> str | None:
+    """What two scrapes can say: their counters' increase between them. `check
+    --window 5m` must not pass that off as five minutes of traffic (a Prometheus
+    server, which keeps the history, answers for the window itself)."""
+    if any(isinstance(source, PrometheusSource) for source in family.sources):
+        return None
+    if window_s is not None and window_s <= interval:
+        return None
+    asked = "the whole history" if window_s is None else f"the {window(window_s)} window"
+    return (f"metrics: error rate, throughput and latency are over the {seconds(interval)} "
+            f"between two scrapes, not {asked} (--interval sets it; --prometheus gives a "
+            "window)")
