@@ -24,3 +24,17 @@ def test_quantiles_in_the_inf_bucket_read_at_least_everywhere() -> None:
     assert "latency     p50 3.00s  p95 ≥ 1m00s  p99 ≥ 1m00s" in text
     assert "classify: p50 775ms  p95 ≥ 10.00s  p99 ≥ 10.00s  (5 done)" in text
     assert "latency_p95_s: FIRING, value ≥ 1m00s (breach above 1m00s)" in text
+
+
+def test_a_step_count_prometheus_extrapolated_reads_as_about_a_whole_number() -> None:
+    metrics = {"error_rate": 0.0, "latency_s": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
+               "step_latency_s": {"classify": {"p50": 1.0, "p95": 2.0, "p99": 3.0,
+                                               "count": 176.887402},
+                                  "search": {"p50": 1.0, "p95": 2.0, "p99": 3.0,
+                                             "count": 1200}},
+               "throughput_per_min": 9.0, "active_workflows": 1, "queue_depth": 0,
+               "since_start": False}
+    text = snapshot_text(take_snapshot(None, ThresholdEngine(), window_s=300.0,
+                                       now=1_000.0, metrics=metrics))
+    assert "classify: p50 1.00s  p95 2.00s  p99 3.00s  (≈177 done)" in text
+    assert "search: p50 1.00s  p95 2.00s  p99 3.00s  (1,200 done)" in text

@@ -65,7 +65,7 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
             f"{q} {'≥ ' if beyond.get(q) else ''}{fmt.seconds(stats[q])}"
             for q in ("p50", "p95", "p99"))
         lines.append(f"step        {fmt.visible(name)}: {step_quantiles}  "
-                     f"({stats['count']} done)")
+                     f"({_done(stats['count'])} done)")
     for state in snapshot.thresholds:
         mark = {"firing": "FIRING", "pending": "pending", "no_data": "no data"}.get(
             state.state, "ok")
@@ -82,3 +82,11 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
     for warning in snapshot.warnings:
         lines.append(f"warning     {fmt.visible(warning)}")
     return "\n".join(lines) + "\n"
+
+
+def _done(count: float | None) -> str:
+    """How many steps ended: a Prometheus server's `increase()` extrapolates to the
+    window's edges (176.887402), which is an estimate of a whole number: ≈177."""
+    if count is None or float(count).is_integer():
+        return fmt.count(count, "?")
+    return f"≈{round(count):,}"
