@@ -38,3 +38,17 @@ def test_a_step_count_prometheus_extrapolated_reads_as_about_a_whole_number() ->
                                        now=1_000.0, metrics=metrics))
     assert "classify: p50 1.00s  p95 2.00s  p99 3.00s  (≈177 done)" in text
     assert "search: p50 1.00s  p95 2.00s  p99 3.00s  (1,200 done)" in text
+
+
+def test_metrics_alone_have_a_window_end_the_time_of_the_scrape() -> None:
+    """`check --metrics` printed `window 5m ending no events` and `window_end: null`."""
+    import time
+
+    metrics = {"error_rate": 0.0, "latency_s": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
+               "step_latency_s": {}, "throughput_per_min": 9.0, "active_workflows": 1,
+               "queue_depth": 0, "since_start": False}
+    before = time.time()
+    snapshot = take_snapshot(None, ThresholdEngine(), window_s=300.0, metrics=metrics)
+    assert snapshot.window_end is not None and before <= snapshot.window_end <= time.time()
+    assert "ending no events" not in snapshot_text(snapshot)
+    assert snapshot.to_check_dict()["window_end"] is not None

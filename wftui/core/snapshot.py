@@ -208,6 +208,8 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
             idle = ledger.idle_timeout
             rows = tuple(execution.row(reference, idle)
                          for execution in ledger.executions.values())
+    elif end is None and metrics is not None:
+        end = clock  # metrics alone (`check --metrics`): their window ends at the scrape
     if alerts_from is not None:
         states, transitions = list(alerts_from.thresholds), list(alerts_from.transitions)
         alert_window_s = alerts_from.window_s
