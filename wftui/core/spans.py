@@ -39,6 +39,9 @@ from wftui.core.span_fields import NEEDED, Prices, value_of, values_of
 from wftui.core.span_steps import NANOS, encode, span_failure, write_step
 
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
+# LogRecord.flags' low byte is the W3C trace flags of the span the record was logged
+# in; bit 0 says the span was sampled (so exported).
+TRACE_FLAG_SAMPLED = 0x01
 
 
 def _hex(raw: bytes) -> str:
@@ -220,6 +223,17 @@ class SpanReader:
     def _release_oldest(self, lines: EventLines) -> None:
         trace, (_, entries) = self.waiting.popitem(last=False)
         self.waiting_count -= len(entries)
+        if all(entry[0] == "log" for entry in entries):
+            # No span of this trace came. Records logged in a span the sampler dropped
+            # (ParentBased/TraceIdRatio: the SDK ties them to its ids, flags "not
+            # sampled", and never exports it) have no node to show in: written, they
+            # would make an execution no trace stands for, nameless and "running",
+            # then a success at idle timeout. Records of sampled spans (a long step
+            # still running) go out as before: its spans join them later.
+            entries = [entry for entry in entries
+                       if entry[1].flags & TRACE_FLAG_SAMPLED]
+            if not entries:
+                return
         execution_id = _hex(trace)
         self._remember(trace, execution_id)
         self._write(execution_id, entries, lines)
