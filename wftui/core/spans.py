@@ -35,7 +35,7 @@ from wftui.core.event_lines import EventLines
 from wftui.core.otlp_values import any_value
 from wftui.core.parse import LogEvent
 from wftui.core.sampling import UNKNOWN, adjusted_count
-from wftui.core.span_fields import NEEDED, Prices, value_of, values_of
+from wftui.core.span_fields import NEEDED, Prices, step_type, value_of, values_of
 from wftui.core.span_steps import NANOS, encode, span_failure, write_step
 
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
@@ -290,14 +290,22 @@ class SpanReader:
         if len(rooted) > self.max_traces:
             rooted.popitem(last=False)
         failed, error, traceback, events = span_failure(span, found)
+        # A root that is itself an LLM call (a trace of one chat span, as an
+        # instrumented client sends when nothing wraps the call) is also its own step:
+        # its model and tokens are a step's, and would count nowhere else.
+        own_step = ((quoted, found, span_id)
+                    if step_type(found, span) == "llm" else None)
         self._root_lines(execution_id, span, values_of(found), service, hexlify(span_id),
-                         start_ns, end_ns, failed, error, traceback, events, lines)
+                         start_ns, end_ns, failed, error, traceback, events, lines,
+                         own_step)
 
     def _root_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
                     service: Any, step_id: bytes, start_ns: int, end_ns: int, failed: bool,
                     error: str | None, traceback: str | None,
-                    events: list[dict[str, Any]], lines: EventLines) -> None:
-        """A root span's lines: the execution's start, its error if it failed, its end."""
+                    events: list[dict[str, Any]], lines: EventLines,
+                    own_step: tuple[Any, ...] | None = None) -> None:
+        """A root span's lines: the execution's start, its error if it failed, its end
+        (and, between them, the root's own step when `_span_lines` gives one)."""
         start, end = start_ns * NANOS, end_ns * NANOS
         duration_ms = max(end_ns - start_ns, 0) / 1e6
         root_id = step_id.decode()
@@ -314,6 +322,11 @@ class SpanReader:
                           "trace_id": _hex(span.trace_id), "sampling": sampling}),
                   LogEvent("workflow_start", execution_id, start, span.name,
                            workflow_name=name, sampling=sampling, step_id=root_id))
+        if own_step is not None:
+            quoted, found, span_id = own_step
+            write_step(self, execution_id, quoted, span, found, span_id, b"", start_ns,
+                       end_ns, lines)
+            events = []  # written with the step (its completion's span_events)
         for item in events:
             if failed and item["name"] == "exception":
                 continue  # the error event below is this exception, with its trace
@@ -321,12 +334,16 @@ class SpanReader:
                                  "step_id": root_id, **item}))
         failed_step = self.failed_child.pop(span.trace_id, span.name)
         if failed:
+            # With its own step, the root's span events (its exception) show in that
+            # step: the execution's error names no step id, or the tree would show the
+            # exception twice in it.
+            error_step_id = root_id if own_step is None else None
             lines.add(encode({"event": "error", "execution_id": execution_id,
                               "timestamp": end, "step_name": failed_step,
                               "error": error, "traceback": traceback,
-                              "step_id": root_id, "sampling": sampling}),
+                              "step_id": error_step_id, "sampling": sampling}),
                       LogEvent("error", execution_id, end, failed_step, error=error,
-                               sampling=sampling, step_id=root_id))
+                               sampling=sampling, step_id=error_step_id))
         status = "failure" if failed else "success"
         lines.add(encode({"event": "workflow_complete", "execution_id": execution_id,
                           "timestamp": end, "status": status, "duration_ms": duration_ms,
