@@ -190,3 +190,38 @@ def test_tokens_count_when_the_span_names_no_model(receiving: Any) -> None:
     (embed,) = build_detail(execution.copy(), T0 + 3600, 30.0).steps
     assert (embed.step_type, embed.model, embed.input_tokens, embed.output_tokens) == (
         "llm", None, 5, 3)
+
+
+def test_a_failure_retried_away_is_not_what_failed_the_execution(receiving: Any) -> None:
+    # lookup fails, is retried and succeeds; then the workflow fails on its own
+    # (validation). The execution failed at the workflow, not at lookup: the retried
+    # failure was recovered. A lookup that fails last still names lookup.
+    from tests.otlp.article import ns
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("agent")
+
+    def run(execution_id: str, at: float, retry_fails: bool) -> None:
+        root = tracer.start_span("support_workflow", start_time=ns(at), attributes={
+            "execution_id": execution_id, "workflow_name": "support"})
+        context = trace.set_span_in_context(root)
+        for attempt, fails in enumerate((True, retry_fails)):
+            tool = tracer.start_span("lookup", context=context,
+                                     start_time=ns(at + 1 + attempt),
+                                     attributes={"gen_ai.operation.name": "execute_tool",
+                                                 "gen_ai.tool.name": "lookup"})
+            if fails:
+                tool.set_status(Status(StatusCode.ERROR, "crm timed out"))
+            tool.end(ns(at + 1.5 + attempt))
+        root.set_status(Status(StatusCode.ERROR, "validation failed"))
+        root.end(ns(at + 4))
+
+    run("EXEC-R1", 0, retry_fails=False)
+    run("EXEC-R2", 10, retry_fails=True)
+    trace_provider.shutdown()
+    receiving.wait_executions(2)
+    executions = receiving.executions()
+    recovered, not_recovered = executions["EXEC-R1"], executions["EXEC-R2"]
+    assert recovered.failed and recovered.failed_step == "support_workflow"
+    assert recovered.first_error == "validation failed"
+    assert not_recovered.failed and not_recovered.failed_step == "lookup"

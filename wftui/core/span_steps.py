@@ -152,6 +152,10 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
         if len(failed_child) > reader.max_traces:  # roots that never came
             del failed_child[next(iter(failed_child))]
         event = {"error": error}  # its stack trace is in the span's exception event
+    elif reader.failed_child and reader.failed_child.get(span.trace_id) == name:
+        # It succeeded where its namesake had failed: a retry that recovered. A root
+        # failing later failed for another reason than that step.
+        del reader.failed_child[span.trace_id]
     if "gen_ai.tool.name" in found:
         tool = value_of(found, "gen_ai.tool.name")
         if type(tool) is str:
