@@ -225,3 +225,27 @@ def test_a_failure_retried_away_is_not_what_failed_the_execution(receiving: Any)
     assert recovered.failed and recovered.failed_step == "support_workflow"
     assert recovered.first_error == "validation failed"
     assert not_recovered.failed and not_recovered.failed_step == "lookup"
+
+
+def test_an_exception_the_span_got_over_does_not_fail_its_step(receiving: Any) -> None:
+    # The call records an exception, retries inside the span and succeeds (status
+    # OK): the step is ok in the tree as in the counts; the exception still shows.
+    from tests.otlp.article import ns
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("agent")
+    root = tracer.start_span("workflow", start_time=ns(0), attributes={"execution_id": "X"})
+    call = tracer.start_span("call", context=trace.set_span_in_context(root),
+                             start_time=ns(1))
+    call.record_exception(ValueError("transient"), timestamp=ns(1.2))
+    call.set_status(Status(StatusCode.OK))
+    call.end(ns(2))
+    root.end(ns(3))
+    trace_provider.shutdown()
+    receiving.wait_executions(1)
+    execution = receiving.executions()["X"]
+    assert not execution.failed and execution.failed_steps == 0
+    (step,) = build_detail(execution.copy(), T0 + 3600, 30.0).steps
+    assert step.status == "ok" and step.error is None
+    assert [(item.kind, item.event["exception.message"]) for item in step.items] == [
+        ("exception", "transient")]
