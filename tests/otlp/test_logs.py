@@ -124,3 +124,28 @@ def test_records_of_traces_the_sampler_dropped_make_no_execution(
     (lookup,) = tree.steps
     assert [item.event["body"] for item in lookup.items if item.kind == "span_log"] == [
         "looking up the ticket"]
+
+
+def test_a_record_of_a_trace_but_of_no_span_shows_in_the_execution(
+        receiving: Any) -> None:
+    # OTLP makes a record's span id optional: one with the trace id alone is valid and
+    # belongs to the execution; it was refused as malformed (partial_success).
+    import httpx
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    root = trace_provider.get_tracer("agent").start_span(
+        "workflow", start_time=ns(0), attributes={"execution_id": "EXEC-T"})
+    root.end(ns(5))
+    trace_provider.shutdown()
+    receiving.wait_executions(1)
+    trace_id = format(root.get_span_context().trace_id, "032x")
+    answer = httpx.post(f"{receiving.url}/v1/logs", json={"resourceLogs": [{"scopeLogs": [
+        {"logRecords": [{"traceId": trace_id, "timeUnixNano": str(ns(2)),
+                         "severityNumber": 9, "body": {"stringValue": "queued"}}]}]}]})
+    assert answer.status_code == 200 and answer.json() == {}  # nothing rejected
+    wait_for(lambda: any(b"span_log" in line for line in receiving.lines),
+             "the record's line")
+    tree = build_detail(receiving.executions()["EXEC-T"].copy(), T0 + 3600, 30.0)
+    assert [(item.kind, item.ts, item.event.get("body")) for item in tree.items] == [
+        ("workflow_start", T0, None), ("span_log", T0 + 2, "queued"),
+        ("workflow_complete", T0 + 5, None)]

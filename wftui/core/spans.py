@@ -169,8 +169,9 @@ class SpanReader:
         """Event lines of an ExportLogsServiceRequest.
 
         A record whose body is one of our log events (JSON text or a map) is that
-        event; any other record with a trace and span id shows in that span's node.
-        Records with neither are not ours to place: they are counted, not shown.
+        event; any other record with a trace and span id shows in that span's node,
+        with a trace id only in the execution's events. Records with neither are not
+        ours to place: they are counted, not shown.
         """
         self.last_rejected = 0
         lines = EventLines()
@@ -191,7 +192,9 @@ class SpanReader:
                     trace = record.trace_id
                     if not trace and not record.span_id:
                         continue  # tied to no span: nowhere to show it
-                    if len(trace) != 16 or len(record.span_id) != 8:
+                    # A span id is optional: a record of the trace but of no span in
+                    # it shows in the execution's events.
+                    if len(trace) != 16 or len(record.span_id) not in (0, 8):
                         self.rejected += 1
                         self.last_rejected += 1
                         continue
@@ -270,7 +273,7 @@ class SpanReader:
                 severity = record.severity_number
                 lines.append(encode({
                     "event": "span_log", "execution_id": execution_id,
-                    "timestamp": stamp * NANOS, "step_id": _hex(record.span_id),
+                    "timestamp": stamp * NANOS, "step_id": _hex(record.span_id) or None,
                     "severity": record.severity_text or None, "severity_number": severity,
                     "body": body, "marks_error": severity >= ERROR_SEVERITY}))
 
