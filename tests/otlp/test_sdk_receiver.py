@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from opentelemetry import trace
+from opentelemetry.trace import Status, StatusCode
 
 from tests.otlp.article import T0, Article, json_exporter, proto_exporter, provider
 from tests.otlp.article import run_five as run_article
@@ -93,7 +95,6 @@ def test_a_root_whose_parent_is_upstream_is_the_execution(receiving: Any, kind: 
     # A service behind a gateway: its `workflow_execution` span continues the caller's
     # trace (a traceparent header), so it has a parent, a remote one. It is still the
     # execution's root: its end ends the execution, its ERROR fails it.
-    from opentelemetry import trace
     from opentelemetry.propagate import extract
     from opentelemetry.trace import Status, StatusCode
 
@@ -131,3 +132,120 @@ def test_a_root_whose_parent_is_upstream_is_the_execution(receiving: Any, kind: 
     assert {k: (r.workflow_name, r.duration_s, r.steps) for k, r in rows.items()} == {
         "EXEC-P1": ("gw_flow", pytest.approx(2.0), 1),
         "EXEC-P2": ("gw_flow", pytest.approx(3.0), 1)}
+
+
+def test_a_trace_of_one_llm_call_counts_its_tokens_and_cost(make_receiver: Any) -> None:
+    # An instrumented client with nothing wrapping the call sends one chat span, the
+    # trace's root. Its model, tokens and cost are the execution's (they were lost).
+    from tests.otlp.article import ns
+
+    receiving = make_receiver(prices={"gpt-4o": (2.5, 10.0)})
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("openai-client")
+    attrs = {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o",
+             "gen_ai.usage.input_tokens": 1000, "gen_ai.usage.output_tokens": 100}
+    tracer.start_span("chat gpt-4o", start_time=ns(0), attributes=attrs).end(ns(2))
+    span = tracer.start_span("chat gpt-4o", start_time=ns(10),
+                             attributes={**attrs, "gen_ai.usage.output_tokens": 0})
+    try:
+        raise TimeoutError("upstream timed out")
+    except TimeoutError as error:
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, "TimeoutError: upstream timed out"))
+    span.end(ns(13))
+    trace_provider.shutdown()
+    receiving.wait_executions(2)
+    ok, failed = sorted(receiving.executions().values(), key=lambda e: e.first_ts)
+    assert (ok.input_tokens, ok.output_tokens) == (1000, 100)
+    assert ok.cost_usd == pytest.approx((1000 * 2.5 + 100 * 10.0) / 1e6)  # 0.0035
+    assert not ok.failed
+    assert (failed.input_tokens, failed.output_tokens) == (1000, 0)
+    assert failed.failed and failed.first_error == "TimeoutError: upstream timed out"
+    tree = build_detail(failed.copy(), T0 + 3600, 30.0)
+    (call,) = tree.steps  # the call is a node, its exception shown once in it
+    assert (call.name, call.step_type, call.model, call.input_tokens,
+            call.duration_s) == ("chat gpt-4o", "llm", "gpt-4o", 1000, pytest.approx(3.0))
+    assert [item.kind for item in call.items] == ["error"]
+    tree = build_detail(ok.copy(), T0 + 3600, 30.0)
+    assert [(s.name, s.input_tokens, s.output_tokens) for s in tree.steps] == [
+        ("chat gpt-4o", 1000, 100)]
+
+
+def test_tokens_count_when_the_span_names_no_model(receiving: Any) -> None:
+    from tests.otlp.article import ns
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("agent")
+    root = tracer.start_span("workflow", start_time=ns(0),
+                             attributes={"workflow_name": "triage"})
+    context = trace.set_span_in_context(root)
+    tracer.start_span("embed", context=context, start_time=ns(1), attributes={
+        "gen_ai.operation.name": "embeddings", "gen_ai.usage.input_tokens": 5,
+        "gen_ai.usage.output_tokens": 3}).end(ns(2))
+    root.end(ns(3))
+    trace_provider.shutdown()
+    receiving.wait_executions(1)
+    (execution,) = receiving.executions().values()
+    assert (execution.input_tokens, execution.output_tokens) == (5, 3)
+    (embed,) = build_detail(execution.copy(), T0 + 3600, 30.0).steps
+    assert (embed.step_type, embed.model, embed.input_tokens, embed.output_tokens) == (
+        "llm", None, 5, 3)
+
+
+def test_a_failure_retried_away_is_not_what_failed_the_execution(receiving: Any) -> None:
+    # lookup fails, is retried and succeeds; then the workflow fails on its own
+    # (validation). The execution failed at the workflow, not at lookup: the retried
+    # failure was recovered. A lookup that fails last still names lookup.
+    from tests.otlp.article import ns
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("agent")
+
+    def run(execution_id: str, at: float, retry_fails: bool) -> None:
+        root = tracer.start_span("support_workflow", start_time=ns(at), attributes={
+            "execution_id": execution_id, "workflow_name": "support"})
+        context = trace.set_span_in_context(root)
+        for attempt, fails in enumerate((True, retry_fails)):
+            tool = tracer.start_span("lookup", context=context,
+                                     start_time=ns(at + 1 + attempt),
+                                     attributes={"gen_ai.operation.name": "execute_tool",
+                                                 "gen_ai.tool.name": "lookup"})
+            if fails:
+                tool.set_status(Status(StatusCode.ERROR, "crm timed out"))
+            tool.end(ns(at + 1.5 + attempt))
+        root.set_status(Status(StatusCode.ERROR, "validation failed"))
+        root.end(ns(at + 4))
+
+    run("EXEC-R1", 0, retry_fails=False)
+    run("EXEC-R2", 10, retry_fails=True)
+    trace_provider.shutdown()
+    receiving.wait_executions(2)
+    executions = receiving.executions()
+    recovered, not_recovered = executions["EXEC-R1"], executions["EXEC-R2"]
+    assert recovered.failed and recovered.failed_step == "support_workflow"
+    assert recovered.first_error == "validation failed"
+    assert not_recovered.failed and not_recovered.failed_step == "lookup"
+
+
+def test_an_exception_the_span_got_over_does_not_fail_its_step(receiving: Any) -> None:
+    # The call records an exception, retries inside the span and succeeds (status
+    # OK): the step is ok in the tree as in the counts; the exception still shows.
+    from tests.otlp.article import ns
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("agent")
+    root = tracer.start_span("workflow", start_time=ns(0), attributes={"execution_id": "X"})
+    call = tracer.start_span("call", context=trace.set_span_in_context(root),
+                             start_time=ns(1))
+    call.record_exception(ValueError("transient"), timestamp=ns(1.2))
+    call.set_status(Status(StatusCode.OK))
+    call.end(ns(2))
+    root.end(ns(3))
+    trace_provider.shutdown()
+    receiving.wait_executions(1)
+    execution = receiving.executions()["X"]
+    assert not execution.failed and execution.failed_steps == 0
+    (step,) = build_detail(execution.copy(), T0 + 3600, 30.0).steps
+    assert step.status == "ok" and step.error is None
+    assert [(item.kind, item.event["exception.message"]) for item in step.items] == [
+        ("exception", "transient")]

@@ -127,14 +127,17 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
         model = kv.value.string_value if kv is not None else ""
     status = b"error" if failed else b"ok"
     tokens_in = tokens_out = price = None
-    if model:
+    # Tokens count without a model too (an instrumentation that does not say which
+    # model answered still says what it used); the model is then null.
+    if model or "gen_ai.usage.input_tokens" in found or "gen_ai.usage.output_tokens" in found:
         tokens_in = _count(found, "gen_ai.usage.input_tokens")
         tokens_out = _count(found, "gen_ai.usage.output_tokens")
         prices = reader.prices
         price = cost(prices, model, tokens_in, tokens_out) if prices else None
         complete = LLM_COMPLETE % (
             quoted, *divmod(end_ns, 1_000_000_000), quoted_name, kind,
-            *divmod(duration_ns, 1_000_000), step_id, parent_id, status, encode(model),
+            *divmod(duration_ns, 1_000_000), step_id, parent_id, status,
+            encode(model) if model else NULL,
             NULL if tokens_in is None else b"%d" % tokens_in,
             NULL if tokens_out is None else b"%d" % tokens_out,
             NULL if price is None else encode(price))
@@ -149,6 +152,10 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
         if len(failed_child) > reader.max_traces:  # roots that never came
             del failed_child[next(iter(failed_child))]
         event = {"error": error}  # its stack trace is in the span's exception event
+    elif reader.failed_child and reader.failed_child.get(span.trace_id) == name:
+        # It succeeded where its namesake had failed: a retry that recovered. A root
+        # failing later failed for another reason than that step.
+        del reader.failed_child[span.trace_id]
     if "gen_ai.tool.name" in found:
         tool = value_of(found, "gen_ai.tool.name")
         if type(tool) is str:

@@ -35,10 +35,13 @@ from wftui.core.event_lines import EventLines
 from wftui.core.otlp_values import any_value
 from wftui.core.parse import LogEvent
 from wftui.core.sampling import UNKNOWN, adjusted_count
-from wftui.core.span_fields import NEEDED, Prices, value_of, values_of
+from wftui.core.span_fields import NEEDED, Prices, step_type, value_of, values_of
 from wftui.core.span_steps import NANOS, encode, span_failure, write_step
 
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
+# LogRecord.flags' low byte is the W3C trace flags of the span the record was logged
+# in; bit 0 says the span was sampled (so exported).
+TRACE_FLAG_SAMPLED = 0x01
 
 
 def _hex(raw: bytes) -> str:
@@ -166,8 +169,9 @@ class SpanReader:
         """Event lines of an ExportLogsServiceRequest.
 
         A record whose body is one of our log events (JSON text or a map) is that
-        event; any other record with a trace and span id shows in that span's node.
-        Records with neither are not ours to place: they are counted, not shown.
+        event; any other record with a trace and span id shows in that span's node,
+        with a trace id only in the execution's events. Records with neither are not
+        ours to place: they are counted, not shown.
         """
         self.last_rejected = 0
         lines = EventLines()
@@ -188,7 +192,9 @@ class SpanReader:
                     trace = record.trace_id
                     if not trace and not record.span_id:
                         continue  # tied to no span: nowhere to show it
-                    if len(trace) != 16 or len(record.span_id) != 8:
+                    # A span id is optional: a record of the trace but of no span in
+                    # it shows in the execution's events.
+                    if len(trace) != 16 or len(record.span_id) not in (0, 8):
                         self.rejected += 1
                         self.last_rejected += 1
                         continue
@@ -220,6 +226,17 @@ class SpanReader:
     def _release_oldest(self, lines: EventLines) -> None:
         trace, (_, entries) = self.waiting.popitem(last=False)
         self.waiting_count -= len(entries)
+        if all(entry[0] == "log" for entry in entries):
+            # No span of this trace came. Records logged in a span the sampler dropped
+            # (ParentBased/TraceIdRatio: the SDK ties them to its ids, flags "not
+            # sampled", and never exports it) have no node to show in: written, they
+            # would make an execution no trace stands for, nameless and "running",
+            # then a success at idle timeout. Records of sampled spans (a long step
+            # still running) go out as before: its spans join them later.
+            entries = [entry for entry in entries
+                       if entry[1].flags & TRACE_FLAG_SAMPLED]
+            if not entries:
+                return
         execution_id = _hex(trace)
         self._remember(trace, execution_id)
         self._write(execution_id, entries, lines)
@@ -256,7 +273,7 @@ class SpanReader:
                 severity = record.severity_number
                 lines.append(encode({
                     "event": "span_log", "execution_id": execution_id,
-                    "timestamp": stamp * NANOS, "step_id": _hex(record.span_id),
+                    "timestamp": stamp * NANOS, "step_id": _hex(record.span_id) or None,
                     "severity": record.severity_text or None, "severity_number": severity,
                     "body": body, "marks_error": severity >= ERROR_SEVERITY}))
 
@@ -276,14 +293,22 @@ class SpanReader:
         if len(rooted) > self.max_traces:
             rooted.popitem(last=False)
         failed, error, traceback, events = span_failure(span, found)
+        # A root that is itself an LLM call (a trace of one chat span, as an
+        # instrumented client sends when nothing wraps the call) is also its own step:
+        # its model and tokens are a step's, and would count nowhere else.
+        own_step = ((quoted, found, span_id)
+                    if step_type(found, span) == "llm" else None)
         self._root_lines(execution_id, span, values_of(found), service, hexlify(span_id),
-                         start_ns, end_ns, failed, error, traceback, events, lines)
+                         start_ns, end_ns, failed, error, traceback, events, lines,
+                         own_step)
 
     def _root_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
                     service: Any, step_id: bytes, start_ns: int, end_ns: int, failed: bool,
                     error: str | None, traceback: str | None,
-                    events: list[dict[str, Any]], lines: EventLines) -> None:
-        """A root span's lines: the execution's start, its error if it failed, its end."""
+                    events: list[dict[str, Any]], lines: EventLines,
+                    own_step: tuple[Any, ...] | None = None) -> None:
+        """A root span's lines: the execution's start, its error if it failed, its end
+        (and, between them, the root's own step when `_span_lines` gives one)."""
         start, end = start_ns * NANOS, end_ns * NANOS
         duration_ms = max(end_ns - start_ns, 0) / 1e6
         root_id = step_id.decode()
@@ -300,6 +325,11 @@ class SpanReader:
                           "trace_id": _hex(span.trace_id), "sampling": sampling}),
                   LogEvent("workflow_start", execution_id, start, span.name,
                            workflow_name=name, sampling=sampling, step_id=root_id))
+        if own_step is not None:
+            quoted, found, span_id = own_step
+            write_step(self, execution_id, quoted, span, found, span_id, b"", start_ns,
+                       end_ns, lines)
+            events = []  # written with the step (its completion's span_events)
         for item in events:
             if failed and item["name"] == "exception":
                 continue  # the error event below is this exception, with its trace
@@ -307,12 +337,16 @@ class SpanReader:
                                  "step_id": root_id, **item}))
         failed_step = self.failed_child.pop(span.trace_id, span.name)
         if failed:
+            # With its own step, the root's span events (its exception) show in that
+            # step: the execution's error names no step id, or the tree would show the
+            # exception twice in it.
+            error_step_id = root_id if own_step is None else None
             lines.add(encode({"event": "error", "execution_id": execution_id,
                               "timestamp": end, "step_name": failed_step,
                               "error": error, "traceback": traceback,
-                              "step_id": root_id, "sampling": sampling}),
+                              "step_id": error_step_id, "sampling": sampling}),
                       LogEvent("error", execution_id, end, failed_step, error=error,
-                               sampling=sampling, step_id=root_id))
+                               sampling=sampling, step_id=error_step_id))
         status = "failure" if failed else "success"
         lines.add(encode({"event": "workflow_complete", "execution_id": execution_id,
                           "timestamp": end, "status": status, "duration_ms": duration_ms,

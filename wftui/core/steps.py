@@ -353,10 +353,20 @@ def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
         step.items.append(Item("tool_call", step.start_ts or ts, {
             "event": "tool_call", "tool_name": tool, "arguments": event.get("arguments"),
             "result": event.get("result")}))
+    handled = event.get("span_status") == "ok"
     for raw in event.get("span_events") or ():
         if isinstance(raw, dict):
             stamp = number(raw.get("timestamp"))
-            step.items.append(_item("span_event", stamp if stamp is not None else ts, raw))
+            item = _item("span_event", stamp if stamp is not None else ts, raw)
+            if handled and item.kind == "error":
+                # An exception the span recorded and got over (its status is not
+                # ERROR: a retry inside the call): an event of the step, not its error,
+                # which would show the step failed where the counts say it did not.
+                attrs = raw.get("attributes")
+                item = Item("exception", item.ts,
+                            {**(attrs if isinstance(attrs, dict) else {}),
+                             "event": "exception"})
+            step.items.append(item)
 
 
 def _mark_slowest_and_critical(steps: list[Step], now: float) -> None:
