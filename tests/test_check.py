@@ -549,3 +549,38 @@ def test_an_old_log_is_said_to_be_history_and_a_live_one_is_not(
     assert any(w.startswith("history: the log ends") for w in told["warnings"])
     quiet = json.loads(run(env, str(live)).stdout)
     assert not any(w.startswith("history:") for w in quiet.get("warnings", []))
+
+
+def test_queue_depth_and_active_workflows_are_judged_along_the_log_too(
+        env: dict[str, str], tmp_path: Path) -> None:
+    """The log's past gives active workflows and queue depth at any moment, as `--at`
+    and the monitor judge them: a plain check of a log whose queue has read 500 for
+    the last 3 minutes (threshold 100 for 2m), with 20 executions open for the last
+    90 s (threshold 10 for 1m), fires both, as `check --at` its end does (it left them
+    pending, as if only known as they are now)."""
+    lines = []
+    for second in range(0, 301, 10):  # 12:00:00 .. 12:05:00
+        stamp = f"2026-01-01T12:{second // 60:02d}:{second % 60:02d}Z"
+        lines.append({"event": "queue_depth", "value": 500 if second >= 120 else 5,
+                      "timestamp": stamp})
+        lines.append({"event": "workflow_start", "execution_id": f"done{second}",
+                      "timestamp": stamp})
+        lines.append({"event": "workflow_complete", "execution_id": f"done{second}",
+                      "status": "success", "timestamp": stamp})
+    for n in range(20):  # begun at 12:03:30, a step open at the end
+        for event in ("workflow_start", "step_start"):
+            lines.append({"event": event, "execution_id": f"open{n}", "step_name": "s",
+                          "timestamp": "2026-01-01T12:03:30Z"})
+    lines.sort(key=lambda line: line["timestamp"])
+    log = tmp_path / "q.log"
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    config = tmp_path / "c.toml"
+    config.write_text('[thresholds.queue_depth]\nthreshold = 100\nfor = "2m"\n'
+                      '[thresholds.active_workflows]\nthreshold = 10\nfor = "1m"\n')
+    code, out = run_json(env, str(log), "--config", str(config))
+    states = {t["name"]: t["state"] for t in out["thresholds"]}
+    assert out["queue_depth"] == 500 and out["active_workflows"] == 20
+    assert states["queue_depth"] == "firing" and states["active_workflows"] == "firing"
+    assert code == 1
+    _, at_end = run_json(env, str(log), "--config", str(config), "--at", "12:05")
+    assert {t["name"]: t["state"] for t in at_end["thresholds"]} == states

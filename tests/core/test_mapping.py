@@ -421,3 +421,27 @@ def test_a_log_not_understood_gets_a_mapping_suggestion_that_reads_it() -> None:
     mapped.ingest_lines("their.log", 1, lines, read_time=0.0)
     assert mapped.malformed_total == 0 and mapped.events_total == len(lines)
     assert mapped.counts(T0_MS / 1000 + 3600)["failed"] == 12
+
+
+def test_the_suggested_event_field_is_the_one_every_line_has() -> None:
+    # python-json-logger's records of our own events: the event name is in `message`
+    # on every line; `error` (one text, on the 12 errors' lines only) is a step-like
+    # word ("...Error...") repeated, but no event field: most lines do not have it.
+    from wftui.core.understood import suggested_table
+
+    lines = []
+    for event in EVENTS:
+        record = {"asctime": iso(event["t"]).replace("T", " ").removesuffix("Z"),
+                  "levelname": "INFO", "message": event["event"]}
+        record.update({k: v for k, v in event.items() if k not in ("event", "t")})
+        if "error" in record:
+            record["error"] = "TimeoutError: upstream 503"
+        lines.append(json.dumps(record).encode())
+    ledger = Ledger()
+    ledger.ingest_lines("pjl.log", 1, lines, read_time=0.0)
+    assert ledger.events_total == 0
+    table = suggested_table(ledger, "pjl.log")
+    assert table is not None
+    assert table["fields"]["event"] == "message"
+    assert table["fields"]["timestamp"] == "asctime"
+    assert "events" not in table  # its words are our event names already

@@ -117,3 +117,28 @@ async def test_the_legend_stays_whole_at_80_columns(harness) -> None:
         for part in ("each point: the figure over the window ending then",
                      "red: threshold", "yellow: alert fired", "esc: back"):
             assert part in text, text
+
+
+async def test_every_chart_keeps_a_title_at_80_columns(harness) -> None:
+    """plotext drops a title wider than its plot: at 80 columns (charts about 40 wide)
+    'Queue depth · threshold 10,000, far above' (41) and the latency's and active
+    workflows' titles vanished, leaving charts that said not what they were."""
+    from tests.ui.screen import screen_text
+
+    events: list[dict] = []
+    for n in range(20):
+        events += execution(f"ex-{n:02d}", T0 + n * 3, failed=n == 1)
+    events += [{"event": "queue_depth", "value": 40 * n, "timestamp": stamp(T0 + n * 6)}
+               for n in range(10)]
+    events.sort(key=lambda event: event["timestamp"])
+    h = harness(events)
+    async with h.app.run_test(size=(80, 24)) as pilot:
+        screen = await history_of(pilot, h.app, len(events))
+        assert screen.drawn[3].threshold_off_scale  # 10,000 over a peak of 360
+        await pilot.pause()
+        text = screen_text(h.app)
+        for title in ("Error rate", "Latency p95", "Active workflows", "Queue depth",
+                      "Throughput"):
+            assert title in text, text
+        # the threshold not drawn is still named, in a shorter form
+        assert "> 10,000 off scale" in text, text

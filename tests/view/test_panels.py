@@ -271,6 +271,8 @@ def test_a_figure_not_read_yet_says_reading_not_no_traffic() -> None:
     for panel in ("error_rate", "latency", "active", "throughput"):
         assert views[panel].value == "reading…", panel
         assert views[panel].quality == "no_data"
+    # nor "p50 no data · p99 no data" under the latency's "reading…"
+    assert views["latency"].detail == ""
     # once read, an empty log has no traffic
     assert dict(panel_views(empty, T0 + 100))["error_rate"].value == "no traffic"
     # a figure already there while reading is shown (marked "so far" by its origin)

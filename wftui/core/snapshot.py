@@ -259,9 +259,12 @@ def _sampling_notes(logs: Figures | None) -> tuple[str, ...]:
     return ()
 
 
-# Figures whose past can be recomputed from the log (executions that ended by then);
-# active workflows and queue depth are only known as they are now.
+# Figures whose past is recomputed from the log's executions (those that ended by then).
 REPLAYABLE = ("error_rate", "latency_s")
+# ... and from its history (begun and not ended by then; the last reading by then), as
+# `check --at` and the monitor judge them: left out, a one-shot check kept a queue that
+# had read 500 for minutes pending while `--at` its very end said firing.
+FROM_HISTORY = ("active_workflows", "queue_depth")
 PRIME_STEPS = 30
 
 
@@ -269,14 +272,19 @@ def prime_for_check(ledger: Ledger, engine: ThresholdEngine, window_s: float | N
     """Let `for` mean something in a one-shot check: evaluate the log's figures at moments
     across the longest `for` before the window end, so a breach that has held that long
     is firing (exit 1) rather than forever pending."""
+    from wftui.core.history import LogHistory  # (history is only needed here)
+
     end = ledger.window_anchor
     longest = max((t.for_s for t in engine.thresholds if t.enabled), default=0.0)
     if end is None or longest <= 0:
         return
+    history = LogHistory(ledger, end)
     for step in range(PRIME_STEPS):
         moment = end - longest + step * longest / PRIME_STEPS
         past = log_figures(ledger, window_s, moment, moment).as_dict()
-        engine.update({key: past[key] for key in REPLAYABLE}, moment)
+        then = history.figures_at(moment, window_s).as_dict()
+        engine.update({key: past[key] for key in REPLAYABLE}
+                      | {key: then[key] for key in FROM_HISTORY}, moment)
 
 
 def file_source_entry(ledger: Ledger, status: dict[str, Any]) -> dict[str, Any]:

@@ -179,8 +179,9 @@ def suggested_table(ledger: Ledger, source: str) -> dict[str, Any] | None:
     if not values:
         return None
     fields: dict[str, str] = {}
+    sampled = ledger.seen_values.get(source, {}).get("", Counter()).get("", 0)
     # The event: the field whose words are most step-like (a type, kind, msg...).
-    best, best_score = None, 0.0
+    best, best_score, best_rank = None, 0.0, 0.0
     for key, seen in values.items():
         words = _texts(seen)
         if len(words) < len(seen) or not words or key in _ID_KEYS:
@@ -188,8 +189,12 @@ def suggested_table(ledger: Ledger, source: str) -> dict[str, Any] | None:
         # step-like words, repeated (an id holding "run-7" is not an event name)
         steplike = sum(1 for w in words if any(s in w.lower() for s in _STEP_WORDS))
         score = steplike / len(words) * (1 - len(seen) / max(seen.total(), 1))
-        if score > best_score:
-            best, best_score = key, score
+        # Ranked by how many of the lines have it too: every event has its name, while
+        # an `error` text ("TimeoutError: ...", step-like and repeated) is on a few lines
+        # and would otherwise beat python-json-logger's `message`.
+        rank = score * min(seen.total() / sampled, 1.0) if sampled else score
+        if rank > best_rank:
+            best, best_score, best_rank = key, score, rank
     if best is not None and best_score >= 0.4:
         fields["event"] = best
     for ours, candidates, wanted in (("execution_id", _ID_KEYS, str),

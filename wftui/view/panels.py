@@ -213,7 +213,9 @@ def panel_views(snapshot: Snapshot, now: float,
             view.threshold = "threshold judged once read"
         elif threshold_name is not None:
             view.threshold = "threshold off"
-        view.detail = _detail(key, figures, metrics, metric)
+        # A log still being read has no quantiles yet: "p50 no data" under "reading…"
+        # would say there is none (as "no traffic" would).
+        view.detail = _detail(key, figures, metrics, metric) if text != "reading…" else ""
         if not view.detail and value is not None and not metric \
                 and view.origin.startswith(TRACE_ORIGINS[FROM_UNKNOWN_TRACES]):
             view.detail = UNKNOWN_NOTE

@@ -200,6 +200,14 @@ class Chart:
     fired: list[float]
     xlabel: str
     threshold_off_scale: bool = False  # far above the values: named, not drawn
+    # The title in fewer columns ("" when the title is the figure's name alone): plotext
+    # draws no title wider than its plot, and at 80 columns the charts are 40 wide.
+    short_title: str = ""
+    name: str = ""
+
+    def titles(self) -> tuple[str, ...]:
+        """The titles to try, longest first: the first the plot has room for is drawn."""
+        return tuple(title for title in (self.title, self.short_title, self.name) if title)
 
 
 def history_note(refresh: Refresh) -> str:
@@ -246,14 +254,17 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
         fired = [(alert.fired_at - start) / 60.0 for alert in snapshot.alerts
                  if alert.name == threshold]
         limit = limits.get(threshold) if threshold else None
+        name, short = title, ""
         if not xs:  # an empty plot would read as a flat line at nothing; say it
             title += " · no data in the log"
+            short = f"{name} · no data"
         # A line at 10,000 over values near 300 would flatten them against the axis:
         # the threshold is then named in the title instead of drawn.
         off_scale = False
         if limit is not None and ys and limit > OFF_SCALE * max(max(ys), 0):
             off_scale = True
             title += f" · threshold {threshold_figure(key, limit)}, far above"
+            short = f"{name} · > {threshold_figure(key, limit)} off scale"
         out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
-                         off_scale))
+                         off_scale, short, name))
     return out

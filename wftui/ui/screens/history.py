@@ -3,7 +3,8 @@ line and the moments its alerts fired (textual-plotext draws; view/timeline comp
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from rich.text import Text
+from textual.app import ComposeResult, RenderResult
 from textual.binding import Binding
 from textual.containers import Grid
 from textual.reactive import reactive
@@ -21,6 +22,24 @@ from wftui.view.timeline import (
     history_note,
     history_wait_note,
 )
+
+
+class ChartPlot(PlotextPlot):
+    """A plot whose title fits: plotext leaves out a title wider than the plot (at 80
+    columns "Queue depth · threshold 10,000, far above" was gone, and the chart said
+    not what it was), so the chart's titles are tried longest first at each render
+    (the width is known only then, and changes with the terminal's)."""
+
+    chart: Chart | None = None
+
+    def render(self) -> RenderResult:
+        titles = self.chart.titles() if self.chart is not None else ()
+        for title in titles:
+            self.plt.title(title)
+            drawn = super().render()
+            if isinstance(drawn, Text) and title in drawn.plain:
+                return drawn
+        return super().render()  # no title fits: the last tried, as plotext leaves it
 
 
 class HistoryScreen(Screen[None]):
@@ -47,7 +66,7 @@ class HistoryScreen(Screen[None]):
         yield Static("", id="history-note")
         with Grid():
             for index, _ in enumerate(CHARTS):
-                yield PlotextPlot(id=f"chart-{index}")
+                yield ChartPlot(id=f"chart-{index}")
         yield KeysLine()
 
     def on_mount(self) -> None:
@@ -76,10 +95,10 @@ class HistoryScreen(Screen[None]):
             return
         self.drawn = drawn
         for index, chart in enumerate(drawn):
-            widget = self.query_one(f"#chart-{index}", PlotextPlot)
+            widget = self.query_one(f"#chart-{index}", ChartPlot)
+            widget.chart = chart  # its title is set as it renders, to fit its width
             plt = widget.plt
             plt.clear_figure()
-            plt.title(chart.title)
             plt.xlabel(chart.xlabel)
             if chart.xs:
                 plt.plot(chart.xs, chart.ys, marker="braille")
