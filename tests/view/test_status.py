@@ -43,6 +43,29 @@ def test_file_source_line() -> None:
     assert line == "● standard input  following  1 line · 2 malformed · 1 rotation"
 
 
+def test_a_long_path_gives_way_to_the_progress_on_a_narrow_line() -> None:
+    """At 80 columns a long path left `reading 69% █████…`: the line count and the time
+    left were cut off. The path is cut at its start instead (its file name stays)."""
+    path = "/var/log/support-agent/production/eu-west-1/workflows-2026-03-01.jsonl"
+    source = {"kind": "file", "name": path, "status": "reading", "malformed": 0,
+              "reading": {"fraction": 0.69, "lines": 690_123, "lines_estimate": 1_000_000,
+                          "seconds_left": 1.2}}
+    line = source_text(source, 78).plain  # 80 columns less the bar's padding
+    # the progress bar and "· 0 malformed" make room first: the counts and time stay
+    assert line.endswith("reading 69% · 690,123 of ~1.0M lines · 1.2 s left"), line
+    assert len(line) <= 78 and "rkflows-2026-03-01.jsonl" in line
+    # at 100 columns, the bar too
+    line = source_text(source, 98).plain
+    assert "69% ████████░░░░ · 690,123 of ~1.0M lines · 1.2 s left" in line, line
+    assert len(line) <= 98
+    # without a width (or with room), the path keeps up to 60 cells as before
+    assert "…" + path[-59:] in source_text(source).plain
+    assert source_text(source, 200).plain == source_text(source).plain
+    # never less than 16 cells of it, however narrow; malformed lines are never left out
+    assert "…" + path[-15:] in source_text(source, 30).plain
+    assert "· 3 malformed" in source_text({**source, "malformed": 3}, 30).plain
+
+
 def test_no_sources_is_said() -> None:
     text = sources_text((), Text("status")).plain
     assert text == "status\nno sources: give log files and/or --metrics URLs"
@@ -62,3 +85,12 @@ def test_figure_values_flattens_latency() -> None:
     values = figure_values({"error_rate": 0.1, "latency_s": {"p50": 1.0, "p95": 2.0,
                                                              "p99": 3.0}})
     assert values["latency_p95_s"] == 2.0 and values["queue_depth"] is None
+
+
+def test_an_estimate_just_under_a_million_reads_1_0m() -> None:
+    from wftui.view.timeline import short_count
+
+    # seen on the source line while a 1M-line log was read: "of ~1000k lines"
+    assert [short_count(v) for v in (9_999, 43_000, 999_499, 999_700, 1_000_000,
+                                     12_345_678)] == [
+        "9,999", "43k", "999k", "1.0M", "1.0M", "12.3M"]

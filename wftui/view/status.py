@@ -23,8 +23,16 @@ def _s(n: int, word: str) -> str:
     return f"{count(n)} {word}{'' if n == 1 else 's'}"
 
 
-def source_text(source: dict[str, Any]) -> Text:
-    """One source as a line: symbol, name, state, counts, error."""
+# A file's path takes at most this many cells of its line, and when the line is narrow,
+# what its state and counts leave, down to this many (cut at the start: the file name
+# stays): at 80 columns a long path left `reading 69% █████…` and cut the line count
+# and the time left off.
+NAME_MOST, NAME_LEAST = 60, 16
+
+
+def source_text(source: dict[str, Any], width: int | None = None) -> Text:
+    """One source as a line: symbol, name, state, counts, error (`width`: the line's
+    room, None when unknown)."""
     text = Text(no_wrap=True, end="")
     status = str(source.get("status") or "")
     if source.get("kind") == "file":
@@ -35,23 +43,18 @@ def source_text(source: dict[str, Any]) -> Text:
         text.append(f"{symbol} ", style=style)
         name = str(source.get("name", ""))
         name = "standard input" if name == "-" else name
-        text.append(plain(clip_left(safe(name), 60), "bold"))
         label = {"waiting": "waiting for file", "following": "following",
                  "ended": "stream ended", "error": "error"}.get(status, status)
-        progress = source.get("reading")
-        if status == "reading" and isinstance(progress, dict):
-            text.append("  ")
-            text.append_text(progress_text(progress))  # the whole count is in it
-        else:
-            text.append(f"  {label}", style=style)
-            text.append(f"  {_s(int(source.get('lines') or 0), 'line')}")
-        malformed = int(source.get("malformed") or 0)
-        text.append(f" · {count(malformed)} malformed", style="yellow" if malformed else "dim")
-        for key, word in (("rotations", "rotation"), ("truncations", "truncation"),
-                          ("skipped_long_lines", "long line skipped")):
-            value = int(source.get(key) or 0)
-            if value:
-                text.append(f" · {_s(value, word)}", style="yellow")
+        # Short of room, the progress bar goes first, then "· 0 malformed" (nothing
+        # to see), so that the counts and the time left stay on the line.
+        for bar, zeros in ((True, True), (False, True), (False, False)):
+            rest = _file_state(source, status, label, style, bar, zeros)
+            if width is None or width - text.cell_len - rest.cell_len >= NAME_LEAST:
+                break
+        room = NAME_MOST if width is None else max(
+            NAME_LEAST, min(NAME_MOST, width - text.cell_len - rest.cell_len))
+        text.append(plain(clip_left(safe(name), room), "bold"))
+        text.append_text(rest)
     elif source.get("kind") == "otlp":  # the OTLP receiver: address, rate, refusals
         symbol, style = TARGET_LOOK.get(status, ("?", ""))
         text.append(f"{symbol} ", style=style)
@@ -101,6 +104,28 @@ def source_text(source: dict[str, Any]) -> Text:
     return text
 
 
+def _file_state(source: dict[str, Any], status: str, label: str, style: str,
+                bar: bool, zeros: bool) -> Text:
+    """What follows a file's name: its state or reading progress, and its counts."""
+    rest = Text(no_wrap=True, end="")
+    progress = source.get("reading")
+    if status == "reading" and isinstance(progress, dict):
+        rest.append("  ")
+        rest.append_text(progress_text(progress, bar))  # the whole count is in it
+    else:
+        rest.append(f"  {label}", style=style)
+        rest.append(f"  {_s(int(source.get('lines') or 0), 'line')}")
+    malformed = int(source.get("malformed") or 0)
+    if malformed or zeros:
+        rest.append(f" · {count(malformed)} malformed", style="yellow" if malformed else "dim")
+    for key, word in (("rotations", "rotation"), ("truncations", "truncation"),
+                      ("skipped_long_lines", "long line skipped")):
+        value = int(source.get(key) or 0)
+        if value:
+            rest.append(f" · {_s(value, word)}", style="yellow")
+    return rest
+
+
 def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
                 config_error: str | None, refused: int = 0,
                 alert_status: Text | None = None) -> Text:
@@ -140,13 +165,14 @@ def status_text(snapshot: Snapshot, window_s: float | None, paused: bool,
     return text
 
 
-def sources_text(sources: tuple[dict[str, Any], ...], status: Text) -> Text:
-    """The status line, then each source on its own line."""
+def sources_text(sources: tuple[dict[str, Any], ...], status: Text,
+                 width: int | None = None) -> Text:
+    """The status line, then each source on its own line (`width`: the lines' room)."""
     text = Text(no_wrap=True, end="")
     text.append_text(status)
     for source in sources:
         text.append("\n")
-        text.append_text(source_text(source))
+        text.append_text(source_text(source, width))
     if not sources:
         text.append("\n")
         text.append("no sources: give log files and/or --metrics URLs", style="yellow")

@@ -28,14 +28,16 @@ if TYPE_CHECKING:
 BAR_CELLS = 12
 
 
-def progress_text(progress: dict[str, Any]) -> Text:
-    """`reading 43% ▕█████░░░░░░░▏ 430,112 of ~1.0M lines · 1.2 s left`."""
+def progress_text(progress: dict[str, Any], bar: bool = True) -> Text:
+    """`reading 43% ▕█████░░░░░░░▏ 430,112 of ~1.0M lines · 1.2 s left` (the bar left
+    out when the line is short of room: the figures say the same)."""
     fraction = min(max(float(progress.get("fraction") or 0.0), 0.0), 1.0)
     text = Text(no_wrap=True, end="")
-    text.append(f"reading {fraction:.0%} ", style="bold cyan")
-    filled = round(fraction * BAR_CELLS)
-    text.append("█" * filled, style="cyan")
-    text.append("░" * (BAR_CELLS - filled), style="dim")
+    text.append(f"reading {fraction:.0%}" + (" " if bar else ""), style="bold cyan")
+    if bar:
+        filled = round(fraction * BAR_CELLS)
+        text.append("█" * filled, style="cyan")
+        text.append("░" * (BAR_CELLS - filled), style="dim")
     lines = int(progress.get("lines") or 0)
     text.append(f" · {lines:,}")
     estimate = progress.get("lines_estimate")
@@ -51,7 +53,7 @@ def progress_text(progress: dict[str, Any]) -> Text:
 
 def short_count(value: float) -> str:
     """1,000,000 -> 1.0M; 43,000 -> 43k; below 10,000 as is."""
-    if value >= 1_000_000:
+    if value >= 999_500:  # what rounds to 1000k is 1.0M
         return f"{value / 1e6:.1f}M"
     if value >= 10_000:
         return f"{value / 1e3:.0f}k"

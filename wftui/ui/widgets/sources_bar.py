@@ -17,4 +17,6 @@ class SourcesBar(QuietStatic):
 
     def show(self, sources: tuple[dict[str, Any], ...], status: Text) -> None:
         """Display the sources and a status line (window, pause, warnings)."""
-        self.show_text(sources_text(sources, status))
+        # Its width less the padding (none before the first layout: paths keep 60 cells)
+        width = self.size.width - 2 if self.size.width > 2 else None
+        self.show_text(sources_text(sources, status, width))
