@@ -249,3 +249,26 @@ def test_an_exception_the_span_got_over_does_not_fail_its_step(receiving: Any) -
     assert step.status == "ok" and step.error is None
     assert [(item.kind, item.event["exception.message"]) for item in step.items] == [
         ("exception", "transient")]
+
+
+def test_an_exception_the_root_got_over_is_not_an_error_of_the_execution(
+        receiving: Any) -> None:
+    # The workflow's own span records an exception and carries on (status unset): the
+    # execution succeeded; its events show the exception, never an error.
+    from tests.otlp.article import ns
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("agent")
+    root = tracer.start_span("workflow", start_time=ns(0), attributes={"execution_id": "Y"})
+    root.record_exception(ValueError("cache miss"), timestamp=ns(0.5))
+    root.end(ns(1))
+    trace_provider.shutdown()
+    receiving.wait_executions(1)
+    execution = receiving.executions()["Y"]
+    assert not execution.failed
+    detail = build_detail(execution.copy(), T0 + 3600, 30.0)
+    assert detail.status == "succeeded"
+    kinds = [item.kind for item in detail.items]
+    assert "error" not in kinds and "exception" in kinds, kinds
+    (shown,) = [item for item in detail.items if item.kind == "exception"]
+    assert shown.event["exception.message"] == "cache miss"

@@ -209,6 +209,11 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
         elif kind in ("tool_call", "branch_decision", "error", "span_event", "span_log"):
             owner = _owner(event, by_id, open_steps)
             item = _item(str(kind), ts, event)
+            if kind == "span_event" and owner is None and item.kind == "error":
+                # The root span's own exception event: written as an event only when
+                # the root did not fail (a failed root's exception is its `error`
+                # line), so one it got over: not an error of the execution.
+                item = _got_over(item, event)
             if owner is None and kind == "branch_decision":
                 steps.append(_branch_step(event, ts))
             elif owner is not None:
@@ -362,11 +367,15 @@ def _complete(step: Step, event: dict[str, Any], ts: float) -> None:
                 # An exception the span recorded and got over (its status is not
                 # ERROR: a retry inside the call): an event of the step, not its error,
                 # which would show the step failed where the counts say it did not.
-                attrs = raw.get("attributes")
-                item = Item("exception", item.ts,
-                            {**(attrs if isinstance(attrs, dict) else {}),
-                             "event": "exception"})
+                item = _got_over(item, raw)
             step.items.append(item)
+
+
+def _got_over(item: Item, raw: dict[str, Any]) -> Item:
+    """A span's exception event as an event (`exception`), not as an error."""
+    attrs = raw.get("attributes")
+    return Item("exception", item.ts,
+                {**(attrs if isinstance(attrs, dict) else {}), "event": "exception"})
 
 
 def _mark_slowest_and_critical(steps: list[Step], now: float) -> None:
