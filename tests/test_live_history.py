@@ -102,3 +102,34 @@ def test_with_metrics_attached_a_past_moment_is_the_logs_and_queue_depth_says_so
         monitor.stop()
         server.shutdown()
         server.server_close()
+
+
+def test_alerts_standing_at_the_end_of_an_old_log_are_announced_in_log_time_order(
+        tmp_path: Path) -> None:
+    """Latency fired at 30 s, the error rate at 50 s: `watch` printed them in the
+    thresholds' order (error rate first) at the end of the backlog."""
+    from tests.core.test_history import line
+
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join([
+        line("workflow_start", "a", 0),
+        line("workflow_complete", "a", 30, status="success", duration_ms=30_000),
+        line("workflow_start", "b", 40),
+        line("workflow_complete", "b", 50, status="failure", duration_ms=10_000),
+        line("workflow_start", "c", 55),
+        line("step_start", "c", 60, step_name="fetch"),
+    ]) + b"\n")
+    settings = replace(Settings(), thresholds=(
+        Threshold("error_rate", 0.4, "page"), Threshold("latency_p95_s", 5.0, "look")))
+    monitor = LiveMonitor(settings, [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the log read and judged")
+        announced = monitor.snapshot().transitions
+        assert [(t.name, t.after) for t in announced] == [
+            ("latency_p95_s", FIRING), ("error_rate", FIRING)]
+        latency, errors = announced
+        # on the judging grid: at (or a step after) the moment each one crossed
+        assert BASE + 30 <= latency.at < BASE + 31 and BASE + 50 <= errors.at < BASE + 51
+    finally:
+        monitor.stop()

@@ -61,9 +61,11 @@ class MonitorHistory:
         # What stands at the end of the backlog is news, as it was when the whole
         # backlog was judged at once: the next snapshot announces it (notifications).
         final = self.judged[-1].states if self.judged else ()
-        self.announce = [Transition(state.name, OK, state.state, state.value,
-                                    state.threshold, state.action, state.since or 0.0)
-                         for state in final if state.state in (PENDING, FIRING)]
+        # In the order they happened (the log's time), not the thresholds' order.
+        self.announce = sorted((Transition(state.name, OK, state.state, state.value,
+                                           state.threshold, state.action, state.since or 0.0)
+                                for state in final if state.state in (PENDING, FIRING)),
+                               key=lambda transition: transition.at)
         with monitor._lock:
             monitor.engine = engine
 
