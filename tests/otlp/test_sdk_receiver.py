@@ -272,3 +272,48 @@ def test_an_exception_the_root_got_over_is_not_an_error_of_the_execution(
     assert "error" not in kinds and "exception" in kinds, kinds
     (shown,) = [item for item in detail.items if item.kind == "exception"]
     assert shown.event["exception.message"] == "cache miss"
+
+
+def test_an_agents_usage_that_sums_its_calls_is_not_counted_again(make_receiver: Any) -> None:
+    # GenAI conventions: an invoke_agent span may carry the usage of its whole run, the
+    # sum of the chat calls under it, which carry theirs. Counted on both, the tokens
+    # and the cost of an agent workflow read double.
+    from tests.otlp.article import ns
+
+    receiving = make_receiver(prices={"gpt-4o": (2.5, 10.0)})
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("agents")
+    root = tracer.start_span("workflow", start_time=ns(0), attributes={"execution_id": "A"})
+    agent = tracer.start_span("invoke_agent planner", context=trace.set_span_in_context(root),
+                              start_time=ns(1), attributes={
+                                  "gen_ai.operation.name": "invoke_agent",
+                                  "gen_ai.request.model": "gpt-4o",
+                                  "gen_ai.usage.input_tokens": 300,
+                                  "gen_ai.usage.output_tokens": 30})
+    plan = tracer.start_span("plan", context=trace.set_span_in_context(agent),
+                             start_time=ns(1.1))  # a step between: no usage of its own
+    for index, (tokens_in, tokens_out) in enumerate(((100, 10), (200, 20))):
+        tracer.start_span("chat gpt-4o", context=trace.set_span_in_context(plan),
+                          start_time=ns(1.2 + index), attributes={
+                              "gen_ai.operation.name": "chat",
+                              "gen_ai.request.model": "gpt-4o",
+                              "gen_ai.usage.input_tokens": tokens_in,
+                              "gen_ai.usage.output_tokens": tokens_out}).end(ns(1.9 + index))
+    plan.end(ns(3))
+    agent.end(ns(3.5))
+    # a lone tool span with usage of its own (nothing under it): counted
+    tracer.start_span("embed", context=trace.set_span_in_context(root), start_time=ns(4),
+                      attributes={"gen_ai.operation.name": "embeddings",
+                                  "gen_ai.usage.input_tokens": 7}).end(ns(4.5))
+    root.end(ns(5))
+    trace_provider.shutdown()
+    receiving.wait_executions(1)
+    execution = receiving.executions()["A"]
+    # 100 + 200 + 7 in, 10 + 20 out: not the agent's 300 / 30 on top
+    assert (execution.input_tokens, execution.output_tokens) == (307, 30)
+    # the two calls' cost: (300 * 2.5 + 30 * 10) / 1e6; embed names no priced model
+    assert execution.cost_usd == pytest.approx(0.00105)
+    tree = build_detail(execution.copy(), T0 + 3600, 30.0)
+    assert [(s.depth, s.name, s.input_tokens) for s in tree.steps] == [
+        (0, "invoke_agent planner", None), (1, "plan", None), (2, "chat gpt-4o", 100),
+        (2, "chat gpt-4o", 200), (0, "embed", 7)]

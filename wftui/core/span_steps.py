@@ -92,9 +92,23 @@ def _count(found: Found, key: str) -> int | None:
     return count if count > 0 else count_of(found, key)
 
 
+def usage_below(reader: SpanReader, trace: bytes, parent: bytes) -> None:
+    """Note that the span `parent` of `trace` has spans under it whose tokens counted
+    (spans end, and are exported, before their parent: it comes later)."""
+    if not parent:
+        return
+    marks = reader.usage_below
+    below = marks.get(trace)
+    if below is None:
+        below = marks[trace] = set()
+        if len(marks) > reader.max_traces:  # roots that never came
+            del marks[next(iter(marks))]
+    below.add(parent)
+
+
 def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
                found: Found, span_id: bytes, parent: bytes, start_ns: int, end_ns: int,
-               lines: EventLines) -> None:
+               lines: EventLines, trace: bytes) -> None:
     """A step span's `step_start` and `step_complete` lines, each with the event it
     says (`EventLines`: the ledger does not decode them again). `quoted` is the
     execution id as JSON; the span's ids and times were read by `read_traces`."""
@@ -129,11 +143,23 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     tokens_in = tokens_out = price = None
     # Tokens count without a model too (an instrumentation that does not say which
     # model answered still says what it used); the model is then null.
-    if model or "gen_ai.usage.input_tokens" in found or "gen_ai.usage.output_tokens" in found:
-        tokens_in = _count(found, "gen_ai.usage.input_tokens")
-        tokens_out = _count(found, "gen_ai.usage.output_tokens")
-        prices = reader.prices
-        price = cost(prices, model, tokens_in, tokens_out) if prices else None
+    said_usage = ("gen_ai.usage.input_tokens" in found
+                  or "gen_ai.usage.output_tokens" in found)
+    below = reader.usage_below.get(trace) if reader.usage_below else None
+    if below is not None and span_id in below:
+        # Spans under it counted their tokens: what it says (an agent's usage, per the
+        # GenAI conventions) is their sum, counted twice were it counted here. Its
+        # ancestors' usage sums it too.
+        said_usage = False
+        usage_below(reader, trace, parent)
+    elif said_usage:
+        usage_below(reader, trace, parent)
+    if model or said_usage:
+        if said_usage:
+            tokens_in = _count(found, "gen_ai.usage.input_tokens")
+            tokens_out = _count(found, "gen_ai.usage.output_tokens")
+            prices = reader.prices
+            price = cost(prices, model, tokens_in, tokens_out) if prices else None
         complete = LLM_COMPLETE % (
             quoted, *divmod(end_ns, 1_000_000_000), quoted_name, kind,
             *divmod(duration_ns, 1_000_000), step_id, parent_id, status,

@@ -77,6 +77,9 @@ class SpanReader:
         # trace id -> name of its latest failed span: the root's failure names the step
         # that failed (children end, and are exported, before their root)
         self.failed_child: dict[bytes, str] = {}
+        # trace id -> ids of its spans with spans under them whose tokens counted: their
+        # own usage is a sum of those (`span_steps.usage_below`); let go with the root
+        self.usage_below: dict[bytes, set[bytes]] = {}
         # traces whose root was written: a later root of the same trace (another
         # service's, its parent remote) is a step of that execution, not a second start
         self.rooted: OrderedDict[bytes, None] = OrderedDict()
@@ -130,7 +133,7 @@ class SpanReader:
                     known = named.get(trace)
                     if known is not None and not root:  # most spans: straight to lines
                         write_step(self, known[0], known[1], span, found, span_id, parent,
-                                   start_ns, end_ns, lines)
+                                   start_ns, end_ns, lines, trace)
                         continue
                     entry = ("span", span, found, service, span_id, parent, start_ns, end_ns,
                              root)
@@ -286,7 +289,7 @@ class SpanReader:
             root = False  # another service's part of a trace already begun
         if not root:
             write_step(self, execution_id, quoted, span, found, span_id, parent, start_ns,
-                       end_ns, lines)
+                       end_ns, lines, trace)
             return
         rooted = self.rooted
         rooted[trace] = None
@@ -301,6 +304,8 @@ class SpanReader:
         self._root_lines(execution_id, span, values_of(found), service, hexlify(span_id),
                          start_ns, end_ns, failed, error, traceback, events, lines,
                          own_step)
+        # Its spans ended before it: what they said of the tokens under them is used.
+        self.usage_below.pop(trace, None)
 
     def _root_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
                     service: Any, step_id: bytes, start_ns: int, end_ns: int, failed: bool,
@@ -328,7 +333,7 @@ class SpanReader:
         if own_step is not None:
             quoted, found, span_id = own_step
             write_step(self, execution_id, quoted, span, found, span_id, b"", start_ns,
-                       end_ns, lines)
+                       end_ns, lines, span.trace_id)
             events = []  # written with the step (its completion's span_events)
         for item in events:
             if failed and item["name"] == "exception":
