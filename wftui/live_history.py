@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from wftui.core.history import LogHistory, Moment
 from wftui.core.history_parts import gather
 from wftui.core.snapshot import Snapshot
-from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdEngine, Transition
+from wftui.core.thresholds import FIRING, OK, PENDING, Alert, ThresholdEngine, Transition
 from wftui.core.travel import snapshot_at
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ class MonitorHistory:
         self.announce: list[Transition] = []
         self._built: tuple[int, float, LogHistory] | None = None  # version, when, what
         self._past: tuple[tuple[Any, ...], Snapshot] | None = None
+        self._alerts: tuple[tuple[Any, ...], tuple[Alert, ...]] | None = None
         self._guard = threading.Lock()  # one build at a time (UI and reader threads)
 
     def log_history(self) -> LogHistory:
@@ -88,6 +89,23 @@ class MonitorHistory:
         if end is None:
             end = self.monitor.clock().now
         return history.series(end - span_s, end, points, window_s)
+
+    def log_alerts(self) -> tuple[Alert, ...]:
+        """The alerts the whole log says, judged along its time as a past moment is
+        (the same grid): at the moment one fired, a past snapshot shows it firing. A
+        live alert may have fired at another moment (judged on metrics, or as lines
+        came): `t` leads to these. Kept until the log changes."""
+        monitor = self.monitor
+        key = (monitor.ledger.version, monitor.settings.window_s, monitor.settings.thresholds)
+        if self._alerts is not None and self._alerts[0] == key:
+            return self._alerts[1]
+        history = self.log_history()
+        engine = ThresholdEngine(monitor.settings.thresholds)
+        with monitor._lock:
+            history.judge(engine, monitor.settings.window_s)
+        alerts = tuple(engine.alerts())
+        self._alerts = (key, alerts)
+        return alerts
 
     def snapshot_at(self, at: float, window_s: float | None, *, with_rows: bool,
                     sources: list[dict[str, Any]], warnings: list[str],

@@ -146,3 +146,33 @@ async def test_why_at_a_past_moment_explains_that_moment(harness) -> None:
         screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
                                 and h.app.screen, "the why screen")
         assert screen.view.summary.startswith("0 failed of 0 ended")
+
+
+async def test_the_alert_key_from_now_lands_where_the_log_has_the_alert_firing(
+        harness) -> None:
+    """A live alert can fire at another moment than the log's own time says (judged on
+    metrics, or as the lines came in): `t` led to that moment, which showed the alert
+    PENDING and "no alerts so far" (seen in `wftui demo`). It leads to the moment the log
+    has it firing. The live alert is put in the live engine's history by hand: a real
+    one needs a metrics target whose error rate leads the log's by a few seconds."""
+    from dataclasses import replace as copy
+
+    lines = old_log_lines()  # the log's own: latency p95 at about 180 s, error at 260 s
+    h = harness(lines, clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        logged = {alert.name: alert for alert in h.app.latest.snapshot.alerts}
+        error = logged["error_rate"]
+        # live, the error rate was judged firing 15 s before the log crosses
+        h.app.monitor.engine.history[:] = [copy(error, fired_at=error.fired_at - 15)]
+        seen = h.app.refreshes
+        h.app._request()
+        await wait_for(pilot, lambda: h.app.refreshes > seen
+                       and len(h.app.latest.snapshot.alerts) == 1, "the live alert shown")
+        await pilot.press("t")
+        await wait_for(pilot, lambda: h.app.travel_at is not None
+                       and h.app.latest.snapshot.at == h.app.travel_at, "the moment")
+        assert h.app.travel_at == error.fired_at
+        states = {state.name: state.state for state in h.app.latest.snapshot.thresholds}
+        assert states["error_rate"] == "firing"
+        assert "error_rate" in [alert.name for alert in h.app.latest.snapshot.alerts]

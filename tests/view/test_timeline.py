@@ -56,3 +56,17 @@ def test_time_keys_move_a_window_at_a_time_and_to_alerts() -> None:
     alerts = (Alert("error_rate", START + 1560, 0.2), Alert("latency_p95_s", START + 600, 90))
     assert travel("alert", None, alerts=alerts, **keys) == START + 1560  # the newest
     assert travel("alert", START + 1560, alerts=alerts, **keys) == START + 600  # before it
+
+
+def test_the_alert_key_takes_the_logs_alerts_and_the_live_ones_it_does_not_tell_of() -> None:
+    from wftui.view.timeline import alert_moments
+
+    logged = (Alert("error_rate", 1_000.0, 0.3),)
+    live = (Alert("error_rate", 985.0, 0.3),  # the same episode, timed on metrics
+            Alert("queue_depth", 990.0, 20_000.0),  # metrics only: the log has no readings
+            Alert("error_rate", 2_000.0, 0.2))  # a later episode the log does not have
+    moments = alert_moments(live, logged, 300.0)
+    assert [(alert.name, alert.fired_at) for alert in moments] == [
+        ("error_rate", 1_000.0), ("queue_depth", 990.0), ("error_rate", 2_000.0)]
+    # a window shorter than a minute still counts a minute as the same episode
+    assert [a.fired_at for a in alert_moments(live[:1], logged, 10.0)] == [1_000.0]

@@ -9,12 +9,15 @@ by `wftui.view.timeline.travel`.
 
 from __future__ import annotations
 
+import contextlib
+from functools import partial
 from typing import TYPE_CHECKING
 
 from wftui.ui.mixin_base import AppMixinBase
-from wftui.view.timeline import travel
+from wftui.view.timeline import alert_moments, travel
 
 if TYPE_CHECKING:
+    from wftui.core.thresholds import Alert
     from wftui.live import LiveMonitor
     from wftui.view.refresh import Refresh
 
@@ -41,20 +44,43 @@ class TimeTravel(AppMixinBase):
                             "moving through time needs a log file: metrics have no past "
                             "here", markup=False)
             self.travel_at = None
+        elif where == "alert" and self.travel_at is None:
+            # From now: the alerts as the log's own time has them (a past moment is
+            # judged that way; a live alert may have fired a little earlier or later,
+            # and its moment would show it pending). Judging the whole log takes a
+            # while on a big one: in a thread.
+            live = latest.snapshot.alerts if latest is not None else ()
+            self.run_worker(partial(self._to_alert, live, span), thread=True,
+                            group="travel", exclusive=True, exit_on_error=False)
+            return
         else:
-            # now: every alert; at a past moment: those fired by then
-            alerts = latest.snapshot.alerts if latest is not None else ()
-            before = self.travel_at
-            self.travel_at = travel(where, self.travel_at, start=span[0], end=span[1],
-                                    window_s=self.monitor.window_s, alerts=alerts)
-            if where == "alert" and not alerts:
-                self.notify("no alert has fired in this log", markup=False)
-            elif where == "alert" and before is not None and self.travel_at == before:
-                # At the first alert the log holds: the key would do nothing, unsaid.
-                self.notify("no alert fired before this one: it is the log's first "
-                            "(} or l: back to the end)", markup=False)
+            # at a past moment: the alerts judged along the log up to it
+            self._move(where, span, latest.snapshot.alerts if latest is not None else ())
         self.refresh_bindings()  # `l Live` is shown only at a past moment
         self._request()
+
+    def _to_alert(self, live: tuple[Alert, ...], span: tuple[float, float]) -> None:
+        """Worker thread: the alert key from now, once the log's alerts are known."""
+        alerts = alert_moments(live, self.monitor.history.log_alerts(),
+                               self.monitor.settings.window_s)
+        with contextlib.suppress(RuntimeError):  # the app is closing
+            self.call_from_thread(self._moved_to_alert, alerts, span)
+
+    def _moved_to_alert(self, alerts: tuple[Alert, ...], span: tuple[float, float]) -> None:
+        self._move("alert", span, alerts)
+        self.refresh_bindings()
+        self._request()
+
+    def _move(self, where: str, span: tuple[float, float], alerts: tuple[Alert, ...]) -> None:
+        before = self.travel_at
+        self.travel_at = travel(where, self.travel_at, start=span[0], end=span[1],
+                                window_s=self.monitor.window_s, alerts=alerts)
+        if where == "alert" and not alerts:
+            self.notify("no alert has fired in this log", markup=False)
+        elif where == "alert" and before is not None and self.travel_at == before:
+            # At the first alert the log holds: the key would do nothing, unsaid.
+            self.notify("no alert fired before this one: it is the log's first "
+                        "(} or l: back to the end)", markup=False)
 
     def action_history(self) -> None:
         """Chart each figure over the log's own time (textual-plotext)."""

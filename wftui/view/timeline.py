@@ -168,6 +168,21 @@ def travel(action: str, at: float | None, *, start: float | None, end: float | N
     return None
 
 
+def alert_moments(live: tuple[Alert, ...], logged: tuple[Alert, ...],
+                  window_s: float | None) -> tuple[Alert, ...]:
+    """The alerts the alert key leads to: the log's own (judged along its time, as a
+    past moment is: shown at the moment one fired, it is firing), and the live alerts
+    the log does not tell of (judged on metrics, which have no past here). A live alert
+    is the log's when one of the same threshold fired within a window of it: the same
+    episode, which the lines came in too late, or the metrics too early, to time alike."""
+    near = max(window_s or 0.0, 60.0)
+    alone = tuple(alert for alert in live
+                  if not any(other.name == alert.name
+                             and abs(other.fired_at - alert.fired_at) <= near
+                             for other in logged))
+    return logged + alone
+
+
 def now_or_wall(snapshot: Snapshot | None) -> float:
     """The moment the dashboard stands at: the one shown, the log's now, or the wall."""
     if snapshot is not None and snapshot.at is not None:
