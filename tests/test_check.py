@@ -37,6 +37,7 @@ import pytest
 
 from tests.check_cli import check_env
 from tests.forked import run_wftui
+from wftui.core.timestamps import parse_timestamp
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE = REPO / "tests" / "fixtures" / "logs" / "support_check.log"
@@ -584,3 +585,48 @@ def test_queue_depth_and_active_workflows_are_judged_along_the_log_too(
     assert code == 1
     _, at_end = run_json(env, str(log), "--config", str(config), "--at", "12:05")
     assert {t["name"]: t["state"] for t in at_end["thresholds"]} == states
+
+
+def test_alerts_lists_when_each_alert_fired_and_cleared_along_the_log(
+        env: dict[str, str], tmp_path: Path) -> None:
+    """A post-mortem: the log ends all clear, but its error rate was above 40% for ten
+    seconds in the middle. `--alerts` says when, judged along the log's time."""
+    def at(second: int) -> str:
+        return f"2026-01-01T12:{second // 60:02d}:{second % 60:02d}Z"
+
+    lines = []
+    # e1 ok at 10 s, e2 failed at 30 s (1 of 2: 50% > 40%), e3..e6 ok at 40..70 s
+    # (1 of 3 at 40 s: 33%, back under), e7 ok at 300 s: the log's end
+    for name, end, status in [("e1", 10, "success"), ("e2", 30, "failure"),
+                              ("e3", 40, "success"), ("e4", 50, "success"),
+                              ("e5", 60, "success"), ("e6", 70, "success"),
+                              ("e7", 300, "success")]:
+        lines.append({"event": "workflow_start", "execution_id": name,
+                      "timestamp": at(end - 5)})
+        lines.append({"event": "workflow_complete", "execution_id": name,
+                      "status": status, "timestamp": at(end)})
+    lines.sort(key=lambda line: line["timestamp"])
+    log = tmp_path / "incident.log"
+    log.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    config = tmp_path / "c.toml"
+    config.write_text('window = "1m"\n[thresholds.error_rate]\nthreshold = 0.4\n')
+    code, out = run_json(env, str(log), "--config", str(config), "--alerts")
+    assert code == 0  # all clear at the end
+    [alert] = out["alerts"]
+    fired, cleared = (parse_timestamp(alert[key]) for key in ("fired_at", "cleared_at"))
+    start = parse_timestamp(at(0))
+    # judged at moments 1 s apart from the log's first event (5 s .. 300 s), so
+    # within a second past each crossing: as exact as a time of day, no step given
+    assert alert["judged_every_s"] is None
+    assert 30 <= fired - start < 31 and 40 <= cleared - start < 41
+    assert (alert["name"], alert["peak"]) == ("error_rate", 0.5)
+    # the same, up to a moment inside the incident: still firing then
+    _, then = run_json(env, str(log), "--config", str(config), "--alerts", "--at", "12:00:35")
+    [alert] = then["alerts"]
+    assert alert["fired_at"] == out["alerts"][0]["fired_at"] and alert["cleared_at"] is None
+    # text: one line an alert; without --alerts, no list
+    done = run(env, str(log), "--config", str(config), "--alerts", "--format", "text")
+    [line] = [row for row in done.stdout.splitlines() if row.startswith("alert ")]
+    assert line.startswith("alert       error_rate fired 2026-01-01T12:00:3")
+    assert "· cleared 2026-01-01T12:00:4" in line and line.endswith("· peak 50.00%")
+    assert "alerts" not in run_json(env, str(log), "--config", str(config))[1]

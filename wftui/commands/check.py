@@ -10,6 +10,7 @@ import argparse
 import gc
 import sys
 import time
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -24,9 +25,9 @@ from wftui.core.clock import history_warning, log_clock
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, prime_for_check, take_snapshot
-from wftui.core.thresholds import FIRING, ThresholdEngine
+from wftui.core.thresholds import FIRING, Alert, ThresholdEngine
 from wftui.core.understood import annotate, log_warnings, not_understood_sources
-from wftui.view.render_text import snapshot_text
+from wftui.view.render_text import alert_entry, alert_lines, snapshot_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "timestamp, a time of day (09:29) or a time before its "
                              "end (--at=-10m: with '=', as argparse reads '-10m' as an "
                              "option)")
+    parser.add_argument("--alerts", action="store_true",
+                        help="add every alert the log's history holds: when each fired "
+                             "and cleared, judged along the log's own time (a "
+                             "post-mortem of yesterday's log)")
     parser.add_argument("--explain", action="store_true",
                         help="add why each figure is where it is (breakdowns by step, "
                              "error, workflow, model, tool; slow executions; queue growth)")
@@ -180,7 +185,8 @@ def run(options: argparse.Namespace) -> int:
                                       warnings, (metrics or {}).get("queue_depth"))
         # The breakdowns of that moment's window (its end is the moment).
         write(snapshot, options.format,
-              explain_snapshot(ledger, snapshot, settings) if options.explain else None)
+              explain_snapshot(ledger, snapshot, settings) if options.explain else None,
+              history=alert_history(options, ledger, settings, snapshot.at))
         return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
     if ledger is not None:
         prime_for_check(ledger, engine, settings.window_s)
@@ -190,7 +196,8 @@ def run(options: argparse.Namespace) -> int:
     remote, status = alertmanager_silences(options, settings, snapshot)
     silenced, acks, problems = gather(SilenceStore(), remote)
     silencing = Silencing(silenced, acks, problems, [status] if status else [])
-    write(snapshot, options.format, explained, silencing)
+    write(snapshot, options.format, explained, silencing,
+          history=alert_history(options, ledger, settings))
     # A silenced alert is still judged and shown, but does not fail the check.
     return 1 if silencing.firing(snapshot.thresholds) else 0
 
@@ -247,16 +254,39 @@ def explain_snapshot(ledger: Ledger | None, snapshot: Snapshot, settings: Settin
     return out
 
 
+def alert_history(options: argparse.Namespace, ledger: Ledger | None, settings: Settings,
+                  until: float | None = None) -> list[Alert] | None:
+    """--alerts: the alerts along the log's time (to `until`), None when not asked;
+    metrics alone have no past here: none then (a warning says why)."""
+    if not options.alerts:
+        return None
+    if ledger is None:
+        return []
+    from wftui.core.history import alerts_along  # only asked for: a walk over the log
+
+    return alerts_along(ledger, settings.thresholds, settings.window_s, until)
+
+
 def write(snapshot: Snapshot, form: str, explained: dict[str, Any] | None = None,
-          silencing: Silencing | None = None) -> None:
+          silencing: Silencing | None = None, history: list[Alert] | None = None) -> None:
     silencing = silencing or Silencing()
+    asked = history is not None
+    if asked and snapshot.logs is None:  # unknown (null), never "none fired"
+        history = None
+        snapshot = replace(snapshot, warnings=(
+            *snapshot.warnings, "--alerts: metrics have no past here; a log file has"))
     if form == "json":
         out = silencing.annotate(snapshot.to_check_dict())
+        if asked:
+            out["alerts"] = (None if history is None
+                             else [alert_entry(alert) for alert in history])
         if explained is not None:
             out["explain"] = explained
         sys.stdout.buffer.write(orjson.dumps(out, option=orjson.OPT_INDENT_2) + b"\n")
     else:
         text = snapshot_text(snapshot, silencing.marks(snapshot.thresholds))
+        if history is not None:
+            text += "".join(f"{line}\n" for line in alert_lines(history))
         text += "".join(f"{line}\n" for line in silencing.text_lines())
         if explained is not None:
             from wftui.alerts.explain_text import explain_lines

@@ -36,7 +36,7 @@ from wftui.core.history_parts import HistoryParts, gather
 from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
 from wftui.core.sampling import FROM_LOGS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
-from wftui.core.thresholds import ThresholdEngine, ThresholdState
+from wftui.core.thresholds import Alert, Threshold, ThresholdEngine, ThresholdState
 
 # Moments judged along the log (at most): fine enough for a threshold's `for`, cheap
 # enough to redo when the log grows.
@@ -274,3 +274,15 @@ def lines_of(series: Iterable[tuple[float, dict[str, Any]]]
                                             and not math.isnan(value) else None)
     return out
 
+
+
+def alerts_along(ledger: Ledger, thresholds: tuple[Threshold, ...],
+                 window_s: float | None, until: float | None = None) -> list[Alert]:
+    """The alerts a monitor watching the log live would have raised, judged along its
+    own time to `until` (default: its end) as the TUI judges an old log; oldest first."""
+    end = ledger.window_anchor
+    if end is None:
+        return []
+    engine = ThresholdEngine(thresholds)
+    LogHistory(ledger, end).judge(engine, window_s, until=until)
+    return engine.alerts()[::-1]

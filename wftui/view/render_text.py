@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from wftui.core import format as fmt
+from wftui.core.figures import rounded
 from wftui.core.snapshot import Snapshot
+from wftui.core.thresholds import Alert
 from wftui.core.timestamps import format_timestamp
 
 
@@ -90,3 +93,27 @@ def _done(count: float | None) -> str:
     if count is None or float(count).is_integer():
         return fmt.count(count, "?")
     return f"≈{round(count):,}"
+
+
+def alert_entry(alert: Alert) -> dict[str, Any]:
+    """An alert of `check --alerts` as JSON: when it fired and cleared (null: still
+    firing at the end), its worst value, and how far apart the log was judged (a time
+    judged along a log is the first moment judged past the crossing)."""
+    return {"name": alert.name, "fired_at": format_timestamp(alert.fired_at),
+            "cleared_at": format_timestamp(alert.cleared_at),
+            "peak": rounded(alert.peak),
+            "judged_every_s": rounded(alert.fired_within_s, 3)}
+
+
+def alert_lines(alerts: list[Alert]) -> list[str]:
+    """`check --alerts --format text`: one line an alert, oldest first."""
+    if not alerts:
+        return ["alerts      none fired along the log"]
+    lines = []
+    for alert in alerts:
+        near = "≈" if alert.fired_within_s is not None else ""
+        cleared = (f"cleared {near}{format_timestamp(alert.cleared_at)}"
+                   if alert.cleared_at is not None else "still firing at the end")
+        lines.append(f"alert       {alert.name} fired {near}{format_timestamp(alert.fired_at)}"
+                     f" · {cleared} · peak {fmt.threshold_figure(alert.name, alert.peak)}")
+    return lines
