@@ -134,7 +134,12 @@ def test_the_sparklines_stay_level_when_a_panel_beside_splits_its_detail() -> No
 
 def test_panel_text_drops_the_word_threshold_when_narrow() -> None:
     view = PanelView(title="Latency", value="1.00s", threshold="threshold > 60.00s for 5m")
-    assert panel_text(view, 12).plain.split("\n")[1] == "> 60.00s for 5m"
+    assert panel_text(view, 16).plain.split("\n")[1] == "> 60.00s for 5m"
+    # 80 columns (12 cells): the value, not the `for`; it wrapped onto a second line and
+    # pushed the sparkline below the one of a panel with "no threshold" beside it
+    assert panel_text(view, 12).plain.split("\n")[1] == "> 60.00s"
+    view.threshold = "threshold > 10,000,000 for 30s"
+    assert panel_text(view, 8).plain.split("\n")[1] == "> 10,00…"
 
 
 def test_panel_sparkline_fills_the_width_from_history() -> None:

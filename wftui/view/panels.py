@@ -285,9 +285,13 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
         text.append(f" {label} ", style=style)
     text.append("\n")
     threshold = view.threshold
-    if len(threshold) > width and threshold.startswith("threshold "):
+    if cell_len(threshold) > width and threshold.startswith("threshold "):
         threshold = threshold[len("threshold "):]  # a narrow terminal: keep the value
-    text.append(threshold, style="dim")
+    if cell_len(threshold) > width and " for " in threshold:
+        # Narrower still (80 columns: 12 cells): the value, not the `for`. Wrapped onto
+        # a second line, it pushed this panel's sparkline below its neighbours'.
+        threshold = threshold.partition(" for ")[0]
+    text.append(clip(threshold, width), style="dim")
     text.append("\n")
     mark = mark_text(view.mark_forms, width)
     detail = view.detail
