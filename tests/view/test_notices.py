@@ -18,3 +18,22 @@ def test_a_lower_bound_at_the_threshold_does_not_read_as_a_contradiction() -> No
     plain = transition_notice(Transition("latency_p95_s", "ok", "firing", 75.0, 60.0,
                                          "look", 0.0))
     assert plain is not None and plain.message == "latency_p95_s FIRING: 1m15s > 1m00s. look"
+
+
+def test_watch_text_and_the_hooks_say_a_bound_is_a_bound(capsysbinary) -> None:
+    """`alert latency_p95_s: ok -> firing (1m00s, threshold 1m00s)` read as a value at
+    the line, not past it: a p95 in the +Inf bucket is at least the highest bound."""
+    from wftui.alerts.notify import transition_record
+    from wftui.commands.watch import Output
+    from wftui.core.thresholds import Transition
+
+    bound = Transition("latency_p95_s", "ok", "firing", 60.0, 60.0, "look", 0.0,
+                       at_least=True)
+    record = transition_record(bound)
+    assert record["at_least"] is True
+    plain = transition_record(Transition("latency_p95_s", "ok", "firing", 61.0, 60.0,
+                                         "look", 0.0))
+    assert "at_least" not in plain  # the hooks' object is as before unless it is a bound
+    Output("text").transition(record)
+    out = capsysbinary.readouterr().out.decode()
+    assert "alert latency_p95_s: ok -> firing (≥ 1m00s, threshold 1m00s)" in out

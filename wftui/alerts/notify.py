@@ -69,9 +69,12 @@ class NotifySettings:
 
 def transition_record(transition: Transition) -> dict[str, Any]:
     """A transition as the JSON object watch prints and the URL hook receives."""
-    return {"alert": transition.name, "from": transition.before, "to": transition.after,
-            "value": transition.value, "threshold": transition.threshold,
-            "action": transition.action, "at": format_timestamp(transition.at)}
+    record = {"alert": transition.name, "from": transition.before, "to": transition.after,
+              "value": transition.value, "threshold": transition.threshold,
+              "action": transition.action, "at": format_timestamp(transition.at)}
+    if transition.at_least:  # a quantile in the +Inf bucket: the value is a lower bound
+        record["at_least"] = True
+    return record
 
 
 def parse_command(text: Any, where: str) -> tuple[str, ...]:

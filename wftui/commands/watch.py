@@ -147,8 +147,9 @@ class Output:
             self._write(orjson.dumps(record) + b"\n")
             return
         name = record["alert"]
+        bound = "≥ " if record.get("at_least") else ""
         line = (f"{record['at']} alert {fmt.visible(name)}: {record['from']} -> "
-                f"{record['to']} ({fmt.threshold_figure(name, record['value'])}, "
+                f"{record['to']} ({bound}{fmt.threshold_figure(name, record['value'])}, "
                 f"threshold {fmt.threshold_figure(name, record['threshold'])})")
         if record["to"] == FIRING:
             line += f" -- {fmt.visible(record['action'])}"
