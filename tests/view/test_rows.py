@@ -58,3 +58,16 @@ def test_text_filter_ignores_fields_it_does_not_search() -> None:
     events = run("x", T0, 1.0)
     events[0]["context"] = {"customer": "zebra"}
     assert _rows(events, TableQuery(text="zebra")) == []
+
+
+def test_text_filter_finds_what_json_escapes_in_the_raw_line() -> None:
+    """A quote, a backslash or a control (typed as its visible symbol, as "why" fills
+    the box) is written escaped in the raw line: the search must still find it, and a
+    non-ASCII letter in either case."""
+    events = [*run("q", T0, 1.0, step='say "hi" C:\\tmp'), *run("c", T0 + 1, 1.0,
+                                                               step="a\x1b[2Jb"),
+              *run("u", T0 + 2, 1.0, step="ÉTAPE"), *run("n", T0 + 3, 1.0)]
+    assert _rows(events, TableQuery(text='"hi"')) == ["q"]
+    assert _rows(events, TableQuery(text="c:\\tmp")) == ["q"]
+    assert _rows(events, TableQuery(text="a␛[2jb")) == ["c"]
+    assert _rows(events, TableQuery(text="étape")) == ["u"]

@@ -96,7 +96,9 @@ def _grouped(rows: list[dict[str, Any]] | None, key: str, *, status: str | None,
     out = []
     for row in rows or []:
         value = str(row[key])
-        filter_text = (to_filter(value) if to_filter else value) if filtered else None
+        # The filter box shows this text: made visible, as the table's search compares.
+        filter_text = (fmt.visible(to_filter(value) if to_filter else value)
+                       if filtered else None)
         if value.startswith("(no "):
             filter_text = None  # "(no step)": nothing to search for
         out.append(WhyRow(fmt.visible(value), str(row["count"]), _share(row.get("share")),
