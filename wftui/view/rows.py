@@ -59,17 +59,28 @@ def _event_matches(raw: bytes, needle: str) -> bool:
         return False
     for field in SEARCHED_FIELDS:
         value = event.get(field)
-        if type(value) is str and needle in visible(value).lower():
+        if type(value) is str and (needle in visible(value).lower()
+                                   or needle in _one_line(value)):
             return True
     return False
 
 
+def _one_line(value: str) -> str:
+    """A field as "why" groups errors: whitespace runs (a traceback's newlines and
+    indents) as one space, then made visible; its error rows' filters are taken from
+    that form."""
+    collapsed = " ".join(value.split())
+    return "" if collapsed == value else visible(collapsed).lower()
+
+
 def _raw_probe(needle: str) -> bytes | None:
-    """The needle as bytes to look for in raw lines first, when it is written there as
-    it is: not when it holds a character JSON escapes (a quote, a backslash, a tab, a
-    control shown as its symbol) or may escape (non-ASCII)."""
-    if needle.isascii() and needle.isprintable() and '"' not in needle and "\\" not in needle:
-        return needle.encode()
+    """Bytes that a raw line holding the needle must hold, to look for first: its
+    longest run without a space (a space may stand for a newline, `_one_line`), when
+    written in the line as it is: not when it holds a character JSON escapes (a quote,
+    a backslash, a control shown as its symbol) or may escape (non-ASCII)."""
+    piece = max(needle.split(" "), key=len)
+    if piece.isascii() and piece.isprintable() and '"' not in piece and "\\" not in piece:
+        return piece.encode()
     return None
 
 

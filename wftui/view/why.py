@@ -87,7 +87,8 @@ def _step_change(row: dict[str, Any]) -> str:
 def error_filter(group: str) -> str:
     """The longest stretch of an error group without placeholders (what the table's
     text filter can find in the real error texts)."""
-    parts = [part.strip(" :,;") for part in _PLACEHOLDER.split(group)]
+    # A long group is cut with an ellipsis (`error_group`) the errors do not have.
+    parts = [part.strip(" :,;") for part in _PLACEHOLDER.split(group.removesuffix("…"))]
     return max(parts, key=len) if parts else group
 
 
