@@ -175,3 +175,26 @@ async def test_why_row_from_hostile_spans_filters_safely(harness) -> None:
         assert "no executions match" not in text
         await wait_for(pilot, lambda: "E2" in screen_text(app), "the filtered rows")
         assert "E1[bold]B[/][@click=app.quit]␛]0;" in screen_text(app)
+
+
+async def test_every_why_row_of_latency_filters_with_visible_text(harness) -> None:
+    """The latency "why" (its slow steps, slow executions and calls) fills the filter
+    box too: every row's filter text is the visible form, never a raw control."""
+    lines = [_otlp_trace(1, f"E1{EVIL}"), _otlp_trace(2, "E2")]
+    h = harness(lines, name="spans.jsonl")
+    app = h.app
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.latest is not None
+                       and app.latest.snapshot.executions.get("failed") == 2, "two failures")
+        await app.run_action("why('latency_p95_s')")
+        await wait_for(pilot, lambda: isinstance(app.screen, WhyScreen), "the why screen")
+        rows = [row for _, row in app.screen.view.rows() if row.filter_text]
+        assert len(rows) >= 3  # a step, an execution, a call
+        for row in rows:
+            for control in ("\x1b", "\x07", "\r", "\n", "\x00", RLO):
+                assert control not in row.filter_text, row
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), "back")
+        box = app.screen.query_one("#filter", Input)
+        assert "\x1b" not in box.value and box.value
+        assert_safe(screen_text(app))

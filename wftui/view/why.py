@@ -38,6 +38,13 @@ class WhyRow:
     filter_text: str | None = None  # the executions table's filter that shows them
     status: str | None = None  # and its status filter (failed, running)
 
+    def __post_init__(self) -> None:
+        # The filter box shows this text, and Textual draws an Input's value raw: a
+        # step name's ESC would reach the terminal. It is made visible here, for every
+        # row, as the table's search compares (`wftui.view.rows`).
+        if self.filter_text is not None:
+            object.__setattr__(self, "filter_text", fmt.visible(self.filter_text))
+
 
 @dataclass(frozen=True)
 class WhySection:
@@ -97,9 +104,7 @@ def _grouped(rows: list[dict[str, Any]] | None, key: str, *, status: str | None,
     out = []
     for row in rows or []:
         value = str(row[key])
-        # The filter box shows this text: made visible, as the table's search compares.
-        filter_text = (fmt.visible(to_filter(value) if to_filter else value)
-                       if filtered else None)
+        filter_text = (to_filter(value) if to_filter else value) if filtered else None
         if value.startswith("(no "):
             filter_text = None  # "(no step)": nothing to search for
         out.append(WhyRow(fmt.visible(value), str(row["count"]), _share(row.get("share")),
