@@ -141,3 +141,33 @@ def test_the_monitor_reads_a_big_otlp_file_as_requests_not_in_parts(
                                        "failed": 1}
     finally:
         monitor.stop()
+
+
+def test_a_line_with_a_span_of_a_bad_id_is_counted_once(tmp_path: Path) -> None:
+    """A request whose spans are read but one has an id of the wrong length (skipped):
+    the line is malformed (with the reason), not also a request: a 4-line file reads
+    4 lines, not 5."""
+    span = {"traceId": "ab" * 16, "startTimeUnixNano": "1767268800000000000",
+            "endTimeUnixNano": "1767268801000000000", "name": "odd"}
+    odd = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        {**span, "spanId": "cd" * 8}, {**span, "spanId": "1", "parentSpanId": "cd" * 8}]}]}]}
+    lines = five_requests()
+    lines.insert(1, json.dumps(odd))
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    _, report = check(str(path))
+    assert report["sources"][0]["malformed"] == 1
+    assert report["sources"][0]["lines"] == 4
+    assert f"{path}: 1 of 4 lines are not OTLP requests" in " ".join(report["warnings"])
+
+
+def test_a_file_of_lines_with_bad_ids_only_counts_its_lines_not_its_spans(
+        tmp_path: Path) -> None:
+    span = {"traceId": "ab" * 16, "startTimeUnixNano": "1767268800000000000",
+            "endTimeUnixNano": "1767268801000000000", "name": "odd"}
+    odd = {"resourceSpans": [{"scopeSpans": [{"spans": [
+        {**span, "spanId": "cd" * 8}, {**span, "spanId": "1", "parentSpanId": "cd" * 8}]}]}]}
+    path = tmp_path / "spans.jsonl"
+    path.write_text(json.dumps(odd) + "\n")
+    _, report = check(str(path))
+    assert (report["sources"][0]["lines"], report["sources"][0]["malformed"]) == (1, 1)

@@ -176,3 +176,25 @@ def test_json_ids_that_are_not_hex_or_too_short_are_rejected_not_the_request(
     assert answer.json()["partialSuccess"]["rejectedSpans"] == "2"  # int64: a JSON string
     receiving.wait_executions(1)
     assert list(receiving.executions()) == ["kept"]
+
+
+def test_a_malformed_http_request_is_a_refusal_not_a_traceback_on_stderr(
+        receiving, capfd) -> None:
+    """Anyone who can reach the port can send a request aiohttp cannot parse (a control
+    in a header): it is answered 400 and said as the receiver's last refusal, as other
+    refused requests are, not logged by aiohttp as a traceback on stderr (under `wftui
+    watch` that is the operator's terminal)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", receiving.port), timeout=10) as sock:
+        sock.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: text/[@click=app.quit]\x1b]0;pwned\x07\r\n"
+                     b"Content-Length: 0\r\n\r\n")
+        answer = sock.recv(4096)
+    assert answer.split(b"\r\n")[0].endswith(b" 400 Bad Request")
+    wait_for(lambda: receiving.receiver.last_refusal is not None, "the refusal")
+    assert receiving.receiver.last_refusal.startswith("400: malformed HTTP request")
+    assert "Traceback" not in capfd.readouterr().err
+    # still serving
+    assert httpx.post(receiving.url + "/v1/traces", content=b"{}",
+                      headers=JS).status_code == 200

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import orjson
+from textual.widgets import Input
+
 from tests.ui.conftest import T0, execution, settled, stamp, wait_for
 from tests.ui.screen import screen_text
 from wftui.ui.screens.execution import ExecutionScreen
 from wftui.ui.screens.malformed import MalformedScreen
 from wftui.ui.screens.monitor import MonitorScreen
+from wftui.ui.screens.why import WhyScreen
 from wftui.ui.widgets.executions_table import ExecutionsTable
 from wftui.ui.widgets.step_tree import StepTree
 
@@ -106,3 +110,91 @@ async def test_hostile_corpus_everywhere(harness, tmp_path: Path) -> None:
         assert "␛]0;title␇␛[2J[bold]not json[/]␍⍰[@click=app.quit]" in text
         await pilot.click("#malformed-text", offset=(10, 3))
         assert app.is_running
+
+
+# -- OTLP: the same corpus in spans and log records -------------------------------------
+
+OTLP_T0 = int(T0) * 1_000_000_000
+EVIL = f"[bold]B[/][@click=app.quit]{OSC_TITLE}{RLO}\r\n{CLEAR}\x00"
+
+
+def _kv(key: str, value: str) -> dict:
+    return {"key": key, "value": {"stringValue": value}}
+
+
+def _otlp_trace(number: int, execution_id: str) -> bytes:
+    """One OTLP/JSON request: a failed trace whose every shown field is hostile."""
+    trace = f"{number:032x}"
+    root, step = f"{number * 16 + 1:016x}", f"{number * 16 + 2:016x}"
+    at = OTLP_T0 + number * 10_000_000_000
+    spans = [
+        {"traceId": trace, "spanId": root, "name": f"root{EVIL}", "kind": 1,
+         "startTimeUnixNano": str(at), "endTimeUnixNano": str(at + 3_000_000_000),
+         "attributes": [_kv("execution_id", execution_id),
+                        _kv("workflow_name", f"wf{EVIL}")],
+         "status": {"code": 2, "message": f"status{EVIL}"}},
+        {"traceId": trace, "spanId": step, "parentSpanId": root, "name": f"step{EVIL}",
+         "kind": 3, "startTimeUnixNano": str(at + 100_000_000),
+         "endTimeUnixNano": str(at + 900_000_000),
+         "attributes": [_kv("gen_ai.operation.name", "execute_tool"),
+                        _kv("gen_ai.tool.name", f"tool{EVIL}")],
+         "status": {"code": 2, "message": f"toolstatus{EVIL}"},
+         "events": [{"name": "exception", "timeUnixNano": str(at + 800_000_000),
+                     "attributes": [_kv("exception.type", f"Exc{EVIL}"),
+                                    _kv("exception.message", f"msg{EVIL}")]}]},
+    ]
+    request = {"resourceSpans": [{"resource": {"attributes": [_kv("service.name", f"svc{EVIL}")]},
+                                  "scopeSpans": [{"spans": spans}]}]}
+    return orjson.dumps(request)
+
+
+async def test_why_row_from_hostile_spans_filters_safely(harness) -> None:
+    """"Why" -> Enter puts the row's step name in the filter box: the box must show it
+    made visible (a raw ESC there reached the terminal: title set, screen cleared), and
+    the table must still find the executions the row counted."""
+    lines = [_otlp_trace(1, f"E1{EVIL}"), _otlp_trace(2, "E2")]
+    h = harness(lines, name="spans.jsonl")
+    app = h.app
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.latest is not None
+                       and app.latest.snapshot.executions.get("failed") == 2, "two failures")
+        await pilot.pause()
+        await pilot.press("x")
+        await wait_for(pilot, lambda: isinstance(app.screen, WhyScreen), "the why screen")
+        await wait_for(pilot, lambda: "by step" in screen_text(app), "the why rows")
+        assert_safe(screen_text(app))
+        await pilot.press("enter")  # the first row: the step where both failed
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), "back")
+        box = app.screen.query_one("#filter", Input)
+        await wait_for(pilot, lambda: box.display, "the filter box")
+        await pilot.pause()
+        text = screen_text(app)
+        assert_safe(text)
+        for control in ("\x1b", "\x07", "\r", "\n", "\x00", RLO):
+            assert control not in box.value
+        assert "no executions match" not in text
+        await wait_for(pilot, lambda: "E2" in screen_text(app), "the filtered rows")
+        assert "E1[bold]B[/][@click=app.quit]␛]0;" in screen_text(app)
+
+
+async def test_every_why_row_of_latency_filters_with_visible_text(harness) -> None:
+    """The latency "why" (its slow steps, slow executions and calls) fills the filter
+    box too: every row's filter text is the visible form, never a raw control."""
+    lines = [_otlp_trace(1, f"E1{EVIL}"), _otlp_trace(2, "E2")]
+    h = harness(lines, name="spans.jsonl")
+    app = h.app
+    async with app.run_test(size=(200, 50)) as pilot:
+        await wait_for(pilot, lambda: app.latest is not None
+                       and app.latest.snapshot.executions.get("failed") == 2, "two failures")
+        await app.run_action("why('latency_p95_s')")
+        await wait_for(pilot, lambda: isinstance(app.screen, WhyScreen), "the why screen")
+        rows = [row for _, row in app.screen.view.rows() if row.filter_text]
+        assert len(rows) >= 3  # a step, an execution, a call
+        for row in rows:
+            for control in ("\x1b", "\x07", "\r", "\n", "\x00", RLO):
+                assert control not in row.filter_text, row
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), "back")
+        box = app.screen.query_one("#filter", Input)
+        assert "\x1b" not in box.value and box.value
+        assert_safe(screen_text(app))

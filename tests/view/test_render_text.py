@@ -52,3 +52,20 @@ def test_metrics_alone_have_a_window_end_the_time_of_the_scrape() -> None:
     assert snapshot.window_end is not None and before <= snapshot.window_end <= time.time()
     assert "ending no events" not in snapshot_text(snapshot)
     assert snapshot.to_check_dict()["window_end"] is not None
+
+
+def test_a_huge_or_empty_step_name_keeps_its_line_readable() -> None:
+    """Step names come from span names: a 100k-character one is cut (its line was
+    100k characters, in every `watch` snapshot), an empty one is named as the step
+    tree names it, and a control is a visible symbol."""
+    stats = {"p50": 1.0, "p95": 2.0, "p99": 3.0, "count": 1}
+    metrics = {"error_rate": 0.0, "latency_s": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
+               "step_latency_s": {"W" * 100_000: stats, "": stats, "a\x1b]0;t\x07b": stats},
+               "throughput_per_min": 9.0, "active_workflows": 1, "queue_depth": 0,
+               "since_start": False}
+    text = snapshot_text(take_snapshot(None, ThresholdEngine(), window_s=300.0,
+                                       now=1_000.0, metrics=metrics))
+    assert max(len(line) for line in text.splitlines()) < 300
+    assert "step        " + "W" * 50 in text and "…: p50 1.00s" in text
+    assert "step        (unnamed step): p50 1.00s" in text
+    assert "step        a␛]0;t␇b: p50 1.00s" in text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 
 from tests.view.conftest import T0, ledger_of, run
+from wftui.core.format import visible
 from wftui.view.rows import TableQuery, TextSearch, arrange
 
 
@@ -58,3 +59,37 @@ def test_text_filter_ignores_fields_it_does_not_search() -> None:
     events = run("x", T0, 1.0)
     events[0]["context"] = {"customer": "zebra"}
     assert _rows(events, TableQuery(text="zebra")) == []
+
+
+def test_text_filter_finds_what_json_escapes_in_the_raw_line() -> None:
+    """A quote, a backslash or a control (typed as its visible symbol, as "why" fills
+    the box) is written escaped in the raw line: the search must still find it, and a
+    non-ASCII letter in either case."""
+    events = [*run("q", T0, 1.0, step='say "hi" C:\\tmp'), *run("c", T0 + 1, 1.0,
+                                                               step="a\x1b[2Jb"),
+              *run("u", T0 + 2, 1.0, step="ÉTAPE"), *run("n", T0 + 3, 1.0)]
+    assert _rows(events, TableQuery(text='"hi"')) == ["q"]
+    assert _rows(events, TableQuery(text="c:\\tmp")) == ["q"]
+    assert _rows(events, TableQuery(text="a␛[2jb")) == ["c"]
+    assert _rows(events, TableQuery(text="étape")) == ["u"]
+
+
+def test_a_why_error_row_filter_finds_its_multiline_and_very_long_errors() -> None:
+    """"Why" groups errors on one line (whitespace collapsed) and cuts long ones with
+    an ellipsis; the filter it sets must still find the executions it counted."""
+    from wftui.core.error_text import error_group
+    from wftui.view.why import error_filter
+
+    multiline = "Traceback:\n  File flow.py\r\n\tValueError: [bold] bad\x1b[2J"
+    plain = "KeyError: 'ticket'\n  in fetch"
+    long = "QuotaError: " + "y" * 20_000
+    cases = (("m", multiline), ("p", plain), ("l", long))
+    events = []
+    for eid, error in cases:
+        events += run(eid, T0, 1.0, failed=True)
+        events.insert(-1, {"event": "error", "execution_id": eid, "error": error,
+                           "timestamp": T0 + 0.5})
+    events += run("other", T0 + 5, 1.0, failed=True)
+    for eid, error in cases:
+        text = visible(error_filter(error_group(error)))
+        assert _rows(events, TableQuery(text=text)) == [eid], eid

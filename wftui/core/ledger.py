@@ -76,6 +76,7 @@ class SourceCounts:
     # An OTLP JSON file's lines read as requests (`LineRouter`): its events are made of
     # their spans, so they do not count its lines.
     requests: int = 0
+    otlp: bool = False  # read as an OTLP file (its lines are requests, not events)
 
 
 class Ledger:
@@ -437,12 +438,16 @@ class Ledger:
             self.queue_depth = value
             self.queue_depth_ts = ts
 
-    def count_request(self, source: str) -> None:
-        """A line of an OTLP JSON file read as a request (`SourceCounts.requests`)."""
+    def count_request(self, source: str, whole: bool = True) -> None:
+        """A line of an OTLP JSON file read as a request (`SourceCounts.requests`).
+        Not `whole` (some spans skipped): the line is counted as malformed instead
+        (`reject`), once, but the source is still known to be an OTLP file."""
         counts = self.sources.get(source)
         if counts is None:
             counts = self.sources[source] = SourceCounts()
-        counts.requests += 1
+        counts.otlp = True
+        if whole:
+            counts.requests += 1
 
     def reject(self, source: str, lineno: int, reason: str, raw: bytes) -> None:
         """A line a source's own reader could not read (an OTLP file's line that does

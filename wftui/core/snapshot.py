@@ -293,7 +293,7 @@ def file_source_entry(ledger: Ledger, status: dict[str, Any]) -> dict[str, Any]:
     events = counts.events if counts else 0
     malformed = counts.malformed if counts else 0
     # An OTLP file's lines are requests; its events are made of their spans.
-    lines = (counts.requests if counts and counts.requests else events) + malformed
+    lines = (counts.requests if counts and counts.otlp else events) + malformed
     entry: dict[str, Any] = {"kind": "file", "name": status["name"],
                              "lines": lines, "events": events,
                              "malformed": malformed, "status": status.get("status"),

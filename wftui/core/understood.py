@@ -85,7 +85,7 @@ def log_warnings(ledger: Ledger) -> list[str]:
     """Partly understood input: one line per kind of thing not understood."""
     warnings: list[str] = []
     for source, counts in ledger.sources.items():
-        if counts.malformed and counts.requests:  # an OTLP JSON file
+        if counts.malformed and counts.otlp:  # an OTLP JSON file
             warnings.append(f"{source}: {counts.malformed:,} of "
                             f"{counts.malformed + counts.requests:,} lines are not OTLP "
                             "requests (see the malformed lines)")

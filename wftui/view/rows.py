@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from wftui.core.execution import Execution, ExecutionRow
+from wftui.core.format import visible
 from wftui.core.parse import read_json
 
 # Fields of an event a text filter looks at (besides the row's own id and workflow).
@@ -53,14 +54,34 @@ def _event_matches(raw: bytes, needle: str) -> bool:
     """
     event = read_json(raw)
     if event is None:
-        return needle in raw.decode("utf-8", "replace").lower()
+        return needle in visible(raw.decode("utf-8", "replace")).lower()
     if type(event) is not dict:
         return False
     for field in SEARCHED_FIELDS:
         value = event.get(field)
-        if type(value) is str and needle in value.lower():
+        if type(value) is str and (needle in visible(value).lower()
+                                   or needle in _one_line(value)):
             return True
     return False
+
+
+def _one_line(value: str) -> str:
+    """A field as "why" groups errors: whitespace runs (a traceback's newlines and
+    indents) as one space, then made visible; its error rows' filters are taken from
+    that form."""
+    collapsed = " ".join(value.split())
+    return "" if collapsed == value else visible(collapsed).lower()
+
+
+def _raw_probe(needle: str) -> bytes | None:
+    """Bytes that a raw line holding the needle must hold, to look for first: its
+    longest run without a space (a space may stand for a newline, `_one_line`), when
+    written in the line as it is: not when it holds a character JSON escapes (a quote,
+    a backslash, a control shown as its symbol) or may escape (non-ASCII)."""
+    piece = max(needle.split(" "), key=len)
+    if piece.isascii() and piece.isprintable() and '"' not in piece and "\\" not in piece:
+        return piece.encode()
+    return None
 
 
 def lines_seen(execution: Execution) -> int:
@@ -80,8 +101,12 @@ class TextSearch:
 
     def text_matches(self, executions: dict[str, Execution], row: ExecutionRow,
                      needle: str) -> bool:
-        """The filter text found in the row's id/workflow or in a searched event field."""
-        if needle in row.execution_id.lower() or needle in (row.workflow_name or "").lower():
+        """The filter text found in the row's id/workflow or in a searched event field.
+
+        Text is compared as shown (`visible`): the filter box holds what the operator
+        can see and type, never a raw control (which would reach the terminal)."""
+        if (needle in visible(row.execution_id).lower()
+                or needle in visible(row.workflow_name or "").lower()):
             return True
         if needle != self._query:
             self._query, self._matches = needle, {}
@@ -92,8 +117,8 @@ class TextSearch:
         cached = self._matches.get(row.execution_id)
         if cached is not None and cached[0] == execution.kept_at and cached[1] == lines:
             return cached[2]
-        probe = needle.encode("utf-8")
-        found = any(probe in raw.lower() and _event_matches(raw, needle)
+        probe = _raw_probe(needle)
+        found = any((probe is None or probe in raw.lower()) and _event_matches(raw, needle)
                     for raw in list(execution.raw))
         self._matches[row.execution_id] = (execution.kept_at, lines, found)
         return found

@@ -38,6 +38,13 @@ class WhyRow:
     filter_text: str | None = None  # the executions table's filter that shows them
     status: str | None = None  # and its status filter (failed, running)
 
+    def __post_init__(self) -> None:
+        # The filter box shows this text, and Textual draws an Input's value raw: a
+        # step name's ESC would reach the terminal. It is made visible here, for every
+        # row, as the table's search compares (`wftui.view.rows`).
+        if self.filter_text is not None:
+            object.__setattr__(self, "filter_text", fmt.visible(self.filter_text))
+
 
 @dataclass(frozen=True)
 class WhySection:
@@ -87,7 +94,8 @@ def _step_change(row: dict[str, Any]) -> str:
 def error_filter(group: str) -> str:
     """The longest stretch of an error group without placeholders (what the table's
     text filter can find in the real error texts)."""
-    parts = [part.strip(" :,;") for part in _PLACEHOLDER.split(group)]
+    # A long group is cut with an ellipsis (`error_group`) the errors do not have.
+    parts = [part.strip(" :,;") for part in _PLACEHOLDER.split(group.removesuffix("…"))]
     return max(parts, key=len) if parts else group
 
 

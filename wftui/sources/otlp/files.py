@@ -105,10 +105,12 @@ class LineRouter:
             except BodyError as error:
                 self.ledger.reject(source, lineno, str(error), line)
                 continue
-            self.ledger.count_request(source)
             out = (reader.read_traces(message, now) if request_kind == "traces"
                    else reader.read_logs(message, now))
             out.extend(reader.flush(now))
+            # Each line counts once: one with skipped spans is malformed (with how many),
+            # not also a request, though its other spans are read.
+            self.ledger.count_request(source, whole=not reader.last_rejected)
             if reader.last_rejected:
                 self.ledger.reject(source, lineno, f"{reader.last_rejected} span(s) or "
                                    "record(s) with ids of the wrong length skipped", line)

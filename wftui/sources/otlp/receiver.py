@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from google.protobuf import json_format  # type: ignore[import-untyped]
 from google.rpc.status_pb2 import Status  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import (
@@ -51,6 +53,31 @@ FLUSH_EVERY_S = 1.0
 Sink = Callable[[str, list[bytes]], None]
 # What reading a request gives: its event lines, spans read, spans or records refused.
 RequestRead = tuple[list[bytes], int, int]
+
+
+class _ServerLog(logging.Handler):
+    """What aiohttp says about a connection, as the receiver's last refusal.
+
+    aiohttp logs a request it cannot parse (a control in a header, junk on the port)
+    with its traceback; on the default logger that went to stderr, which under
+    `wftui watch` is the operator's terminal: anyone who can reach the port could fill
+    it. Such a request is counted and said like any refused one instead; any other
+    record goes on to aiohttp's own logger.
+    """
+
+    def __init__(self, receiver: OtlpReceiver) -> None:
+        super().__init__()
+        self.receiver = receiver
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            status = error.code or 400
+            reason = " ".join(str(error.message).split())[:200]
+            self.receiver.refused[status] = self.receiver.refused.get(status, 0) + 1
+            self.receiver.last_refusal = f"{status}: malformed HTTP request: {reason}"
+        else:  # anything else (a bug of ours) is logged where aiohttp logs it
+            logging.getLogger("aiohttp.server").handle(record)
 
 
 @dataclass
@@ -105,8 +132,11 @@ class OtlpReceiver:
         """Serve until `stop` is set; batches of lines go to `sink` in a worker thread."""
         self._queue = asyncio.Queue()
         # Bodies are decompressed here, against the decompressed limit (a gzip bomb).
+        # A logger of its own (not registered, not propagating): see `_ServerLog`.
+        server_log = logging.Logger(f"wftui.otlp.{self.host}:{self.port}")
+        server_log.addHandler(_ServerLog(self))
         runner = web.AppRunner(self.app(), auto_decompress=False, access_log=None,
-                               handle_signals=False)
+                               handle_signals=False, logger=server_log)
         await runner.setup()
         self._runner = runner
         grpc_server = None
