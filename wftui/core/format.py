@@ -103,6 +103,18 @@ _VISIBLE.update({code: 0x2370 for code in (*range(0x202A, 0x202F), *range(0x2066
                                             0x200E, 0x200F, 0x061C)})
 
 
+ELLIPSIS = "…"
+
+
+def clip(value: str, width: int) -> str:
+    """At most `width` cells, with an ellipsis when something was cut."""
+    if width <= 0:
+        return ""
+    if len(value) <= width:
+        return value
+    return value[: max(width - 1, 0)] + ELLIPSIS
+
+
 def visible(text: str) -> str:
     """Text with every control character replaced by a visible symbol."""
     return text.translate(_VISIBLE)

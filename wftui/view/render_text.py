@@ -10,7 +10,6 @@ from wftui.core.figures import rounded
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import Alert
 from wftui.core.timestamps import format_timestamp
-from wftui.view.text import clip
 
 # A step name is a span's name: a huge one is cut, or its line is as long as it is.
 STEP_NAME_CHARS = 120
@@ -71,7 +70,7 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
         step_quantiles = "  ".join(
             f"{q} {'≥ ' if beyond.get(q) else ''}{fmt.seconds(stats[q])}"
             for q in ("p50", "p95", "p99"))
-        shown = clip(fmt.visible(name), STEP_NAME_CHARS) or "(unnamed step)"
+        shown = fmt.clip(fmt.visible(name), STEP_NAME_CHARS) or "(unnamed step)"
         lines.append(f"step        {shown}: {step_quantiles}  "
                      f"({_done(stats['count'])} done)")
     for state in snapshot.thresholds:

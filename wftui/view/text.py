@@ -11,9 +11,9 @@ from typing import Any
 
 from rich.text import Text
 
-from wftui.core.format import visible
-
-ELLIPSIS = "…"
+# clip lives in core (the check command's text form cuts names without Rich loaded); the
+# view's modules take it from here with the rest of their text helpers.
+from wftui.core.format import ELLIPSIS, clip, visible  # noqa: F401
 
 
 def safe(value: Any) -> str:
@@ -26,15 +26,6 @@ def safe(value: Any) -> str:
 def plain(value: Any, style: str = "") -> Text:
     """A Text of log-derived content, never parsed as markup."""
     return Text(safe(value), style=style, no_wrap=True, end="")
-
-
-def clip(value: str, width: int) -> str:
-    """At most `width` cells, with an ellipsis when something was cut."""
-    if width <= 0:
-        return ""
-    if len(value) <= width:
-        return value
-    return value[: max(width - 1, 0)] + ELLIPSIS
 
 
 def clip_left(value: str, width: int) -> str:
