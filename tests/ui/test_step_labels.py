@@ -17,3 +17,19 @@ def test_a_tool_call_shows_its_arguments_and_none_when_they_are_unknown() -> Non
     for event in ({"tool_name": "lookup", "arguments": None}, {"tool_name": "lookup"}):
         label = item_label(Item("tool_call", T0, event)).plain
         assert label.endswith("tool lookup"), label
+
+
+def test_a_tool_span_shows_what_the_tool_answered() -> None:
+    """execute_tool spans carry gen_ai.tool.call.result: the tree showed the arguments
+    and never the result."""
+    label = item_label(Item("tool_call", T0, {
+        "tool_name": "lookup", "arguments": {"ticket_id": "T-1"},
+        "result": {"status": "open", "priority": 2}})).plain
+    assert label.endswith('tool lookup({"ticket_id":"T-1"})  → {"status":"open","priority":2}')
+    # as JSON, as the arguments are, cut at 80 characters like them
+    long = item_label(Item("tool_call", T0, {"tool_name": "search", "arguments": None,
+                                             "result": "x" * 200})).plain
+    assert long.endswith('  → "' + "x" * 78 + "…"), long[-100:]
+    # the log format's response_keys keep their place; no result: nothing after
+    assert item_label(Item("tool_call", T0, {"tool_name": "lookup", "arguments": None,
+                                             "result": None})).plain.endswith("tool lookup")

@@ -94,9 +94,13 @@ def item_label(item: Item) -> Text:
         if isinstance(duration, int | float) and not isinstance(duration, bool):
             text.append(f"  {seconds(duration / 1000.0)}", style="dim")
         keys = event.get("response_keys")
+        result = event.get("result")  # a span's gen_ai.tool.call.result
         if isinstance(keys, list):
             text.append("  → ", style="dim")
             text.append(plain(", ".join(safe(k) for k in keys), "dim"))
+        elif result is not None:
+            text.append("  → ", style="dim")
+            text.append(plain(_json(result, 80), "dim"))
     elif item.kind == "branch_decision":
         text.append("branch ", style="bold magenta")
         text.append(plain(event.get("branch_name") or "?", "bold"))
@@ -269,6 +273,10 @@ class StepTree(Tree[str]):
                 label.append(" = ")
                 label.append(plain(_json(value, 200)))
                 node.add_leaf(label, data=f"{key}:{safe(name)}")
+            if event.get("result") is not None:  # what the tool answered, at more length
+                label = Text("→ result = ", style="dim")
+                label.append(plain(_json(event["result"], 200)))
+                node.add_leaf(label, data=f"{key}:→result")
         else:
             parent.add_leaf(item_label(item), data=key)
 
