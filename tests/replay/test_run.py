@@ -169,6 +169,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._answer(500, json.dumps({"error": "replay queue \x1b[31mfull"}).encode())
         elif self.path == "/deep":
             self._answer(202, b'{"execution_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+        elif self.path == "/html500":
+            self._answer(500, b"<!DOCTYPE html>\n<html>\n<head><title>Bad\n Gateway</title></head>"
+                              b"\n<body><h1>oops</h1></body>\n</html>\n",
+                         {"Content-Type": "text/html"})
+        elif self.path == "/html500-untitled":
+            self._answer(503, b"<html><body><p>down</p></body></html>\n")
         elif self.path == "/garbage":
             self._answer(200, b"\x00\x1b[2J<html>oops</html>\xff")
         elif self.path == "/slow":
@@ -236,6 +242,16 @@ def test_http_error_shows_status_and_the_error_text_made_visible(
     outcome = post(server, "/error")
     assert not outcome.ok and outcome.http_status == 500
     assert outcome.message.endswith("answered 500: replay queue \u241b[31mfull")
+
+
+def test_http_error_as_an_html_page_names_its_title_not_its_last_tag(
+        server: ThreadingHTTPServer) -> None:
+    # A proxy's or framework's error page ends in </html>: that is no reason to show.
+    outcome = post(server, "/html500")
+    assert not outcome.ok and outcome.http_status == 500
+    assert outcome.message.endswith("answered 500: an HTML page: Bad Gateway")
+    untitled = post(server, "/html500-untitled")
+    assert untitled.message.endswith("answered 503: an HTML page: Service Unavailable")
 
 
 def test_http_garbage_answer_gets_a_clear_message(server: ThreadingHTTPServer) -> None:

@@ -5,6 +5,7 @@ No proxy from the environment, no redirects followed (a 3xx is a failure).
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,18 @@ from wftui.sources.failures import innermost
 from wftui.sources.http import REQUEST_ERRORS
 
 MAX_HTTP_BODY = 1 << 20
+_HTML_START = re.compile(rb"\s*<(!doctype html|html)[\s>]", re.IGNORECASE)
+_HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _html_reason(raw: bytes, reason: str) -> str | None:
+    """For an error page in HTML (a proxy's, a framework's): its title, else the HTTP
+    reason; its last line would be ``</html>``, which says nothing. None if not HTML."""
+    if not _HTML_START.match(raw[:1024]):
+        return None
+    match = _HTML_TITLE.search(raw[:65536])
+    title = " ".join(match.group(1).decode("utf-8", "replace").split()) if match else ""
+    return f"an HTML page: {title or reason or 'no title'}"
 
 
 def post(plan: ReplayPlan, cancel: threading.Event | None) -> ReplayOutcome:
@@ -138,7 +151,7 @@ def _http_result(url: str, status: int, reason: str, location: str | None, raw: 
     if not 200 <= status < 300:
         detail = answer.get("error") if isinstance(answer, dict) else None
         if not isinstance(detail, str):
-            detail = last_line(tail.text()) or reason
+            detail = _html_reason(raw, reason) or last_line(tail.text()) or reason
         return ReplayOutcome(False, f"{url} answered {status}: {visible(detail)[:200]}",
                              **common)
     notes: list[str] = []
