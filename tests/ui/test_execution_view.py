@@ -187,7 +187,19 @@ async def test_export_writes_json_and_says_where(harness, tmp_path: Path) -> Non
 def test_export_path_cannot_escape_the_directory(tmp_path: Path) -> None:
     path = export_path(tmp_path, "../../etc/passwd")
     assert path.parent == tmp_path
-    assert path.name == "wftui-etc_passwd.json"
+    assert path.name.startswith("wftui-etc_passwd-") and path.name.endswith(".json")
+
+
+def test_export_paths_of_different_ids_never_collide(tmp_path: Path) -> None:
+    # Ids that only differ in characters a file name cannot hold, or after the part of a
+    # long id kept in the name, went to one file: the second export overwrote the first.
+    ids = ["a b", "a_b", "a/b", "a:b", "\u00e9", "\u00e8", "x" * 300, "x" * 299 + "y",
+           "run-1", "run-1.", ".run-1"]
+    names = {export_path(tmp_path, execution_id).name for execution_id in ids}
+    assert len(names) == len(ids)
+    # A plain id keeps its plain name (what the export notice and scripts expect).
+    assert export_path(tmp_path, "run-1").name == "wftui-run-1.json"
+    assert all(len(name) < 120 for name in names)
 
 
 async def test_replay_links_and_compare_message(harness) -> None:

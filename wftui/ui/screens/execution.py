@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import time
@@ -36,9 +37,17 @@ def default_export_dir() -> Path:
 
 
 def export_path(directory: Path, execution_id: str) -> Path:
-    """A file name for an export that an execution id cannot steer elsewhere."""
+    """A file name for an export that an execution id cannot steer elsewhere.
+
+    When the name is not the id itself (characters replaced, or a long id cut), a hash
+    of the whole id is added: else ids such as `a b` and `a_b` would share one file, and
+    exporting one would silently overwrite the other's export.
+    """
     name = _UNSAFE_FILE_CHARS.sub("_", execution_id).strip("._") or "execution"
-    return directory / f"wftui-{name[:80]}.json"
+    if name[:80] != execution_id:
+        digest = hashlib.sha256(execution_id.encode("utf-8", "surrogatepass")).hexdigest()
+        return directory / f"wftui-{name[:80]}-{digest[:12]}.json"
+    return directory / f"wftui-{name}.json"
 
 TITLE_ID_WIDTH = 80  # the id in the title; the whole id is in the tree and export
 
