@@ -338,6 +338,41 @@ def test_an_unwritable_audit_log_refuses_the_replay_without_a_crash(
     assert os.path.isfile(blocker)
 
 
+@pytest.mark.parametrize("kind", ["fifo", "directory"])
+def test_an_audit_log_that_is_no_regular_file_refuses_at_once(
+        tmp_path: Path, kind: str) -> None:
+    """A FIFO at the audit path blocked the open for writing until some reader came:
+    the replay hung before its hook ran (ctrl+c then claimed an audit it never wrote)."""
+    path = audit_path()
+    path.parent.mkdir(parents=True)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    marker = tmp_path / "ran"
+    script = tmp_path / "ok.py"
+    script.write_text(f"open({str(marker)!r}, 'w').close()\n", encoding="utf-8")
+    hook = ReplayHook(command=(sys.executable, str(script), "{execution_id}"))
+    results: list[Any] = []
+    worker = threading.Thread(target=lambda: results.append(
+        replay(build_plan(hook, "EXEC-1", None, None))), daemon=True)
+    worker.start()
+    worker.join(5.0)
+    if worker.is_alive():  # let the stuck open return, so the test ends
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        worker.join(5.0)
+        pytest.fail("the replay blocked on the audit log")
+    result = results[0]
+    assert result.refused and not marker.exists()
+    assert result.outcome.message.startswith("refusing to replay: cannot write the audit log")
+    # The audit viewer (in the UI thread) must not block on it either.
+    entries, problem = read_audit()
+    assert entries == [] and problem is not None and problem.startswith("cannot read")
+    assert kind == "directory" or result.outcome.message.endswith(
+        "it is not a regular file (a FIFO, a device or a socket) (a replay must leave a record)")
+
+
 def test_a_background_child_holding_the_pipes_does_not_stall_the_outcome(
         tmp_path: Path) -> None:
     # The hook starts a long-lived helper that inherits stdout/stderr, then exits 0.

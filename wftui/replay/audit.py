@@ -10,8 +10,10 @@ and are not recorded.
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
+import stat
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ import orjson
 from wftui.core.format import visible
 
 MAX_READ_BYTES = 4 << 20  # the viewer reads at most the log's last 4 MiB
+_NOT_REGULAR = "it is not a regular file (a FIFO, a device or a socket)"
 
 
 def audit_path() -> Path:
@@ -60,8 +63,19 @@ def append_audit(record: dict[str, Any], path: Path | None = None) -> str | None
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         # One write on an O_APPEND descriptor: concurrent wftui processes never
         # interleave inside a record.
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # O_NONBLOCK: opening a FIFO for writing would wait for a reader forever (the
+        # replay hung before its hook ran); non-blocking, it fails at once (ENXIO), or
+        # opens when some reader is there, and the check below refuses it anyway.
         try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK,
+                         0o600)
+        except OSError as error:
+            if error.errno == errno.ENXIO:  # a FIFO nobody reads: say what it is
+                return f"cannot write the audit log {visible(str(path))}: {_NOT_REGULAR}"
+            raise
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return f"cannot write the audit log {visible(str(path))}: {_NOT_REGULAR}"
             os.write(fd, line)
         finally:
             os.close(fd)
@@ -119,7 +133,12 @@ def read_audit(path: Path | None = None) -> tuple[list[AuditEntry], str | None]:
     """
     path = path or audit_path()
     try:
-        with path.open("rb") as handle:
+        # Non-blocking and regular files only: the viewer opens in the UI, and reading a
+        # FIFO (or /dev/zero) there would freeze it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return [], f"cannot read {visible(str(path))}: {_NOT_REGULAR}"
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(0, size - MAX_READ_BYTES))
             data = handle.read()
