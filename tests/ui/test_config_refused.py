@@ -81,3 +81,27 @@ async def test_the_palette_entry_without_a_config_file_says_so(harness) -> None:
         await h.app.run_action("config_refused")
         await wait_for(pilot, lambda: "config: no config file is read" in h.notes,
                        "the notice")
+
+
+def test_a_chmod_alone_reloads_the_config(tmp_path: Path) -> None:
+    """`chmod o+w` (or the fix, `chmod go-w`) leaves the contents and the mtime alone:
+    watched by mtime only, the monitor went on using the replay command of a file that
+    anyone could now change, and kept its warning after the fix."""
+    import threading
+
+    from wftui.config import Settings
+    from wftui.ui.config_reload import ConfigReloader
+
+    path = tmp_path / "config.toml"
+    path.write_text('[replay]\ncommand = "myapp replay {execution_id}"\n', encoding="utf-8")
+    path.chmod(0o600)
+    got: list[object] = []
+    delivered = threading.Event()
+    reloader = ConfigReloader(path, lambda result: (got.append(result), delivered.set()))
+    reloader.check()
+    assert not delivered.is_set()  # nothing changed yet
+    path.chmod(0o666)
+    reloader.check()
+    assert delivered.wait(5.0), "a chmod o+w was not noticed"
+    settings = got[0]
+    assert isinstance(settings, Settings) and settings.refused

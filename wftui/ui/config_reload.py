@@ -27,14 +27,17 @@ if TYPE_CHECKING:
 ReadResult = Settings | str
 
 
-def mtime(path: Path | None) -> int | None:
-    """The file's modification time (None: no file, or it cannot be looked at)."""
+def mtime(path: Path | None) -> tuple[int, int, int, int] | None:
+    """What says the file changed (None: no file, or it cannot be looked at): its
+    modification time, and its mode and owner, because the trust rule reads those: a
+    `chmod o+w` must drop its commands at once, `chmod go-w` clear the warning."""
     if path is None:
         return None
     try:
-        return os.stat(path).st_mtime_ns  # stat never opens: a FIFO does not block it
+        info = os.stat(path)  # stat never opens: a FIFO does not block it
     except OSError:
         return None
+    return info.st_mtime_ns, info.st_mode, info.st_uid, info.st_gid
 
 
 def read_settings(path: Path) -> ReadResult:
