@@ -492,3 +492,39 @@ def test_a_trickling_http_target_cannot_outrun_the_timeout() -> None:
     # Per-read timeouts would have let it run to the byte after 3 s (5 s); the deadline
     # over the whole exchange ends it at 3 s (plus scheduling on a busy machine).
     assert 3.0 <= took < 4.5, took
+
+
+def test_an_interruption_whose_end_cannot_be_audited_does_not_claim_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`wftui replay` said "the audit log says so" after ctrl+c even when the end record
+    could not be written. As root (CI) a read-only file still takes writes, so the
+    failing write is made by hand; the start record is written for real."""
+    import wftui.replay.run as run_module
+    from wftui.replay.run import interrupted_message
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    real_append = run_module.append_audit
+    calls: list[str] = []
+
+    def append(record: dict[str, Any]) -> str | None:
+        calls.append(record["phase"])
+        if record["phase"] == "end":
+            return "cannot write replays.jsonl: No space left on device"
+        return real_append(record)
+
+    def interrupted(*_args: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "append_audit", append)
+    monkeypatch.setattr(run_module, "_run_and_follow", interrupted)
+    hook = ReplayHook(command=split_command(["true", "{execution_id}"], "test"))
+    with pytest.raises(KeyboardInterrupt) as caught:
+        replay(build_plan(hook, "EXEC-1", None, None))
+    assert calls == ["start", "end"]
+    message = interrupted_message(caught.value)
+    assert message.startswith("interrupted by ctrl+c (SIGINT): the hook was stopped")
+    assert message.endswith("its end could not be written to the audit log: cannot "
+                            "write replays.jsonl: No space left on device")
+    assert "says so" not in message
+    # written: the message says the audit log holds it, as before
+    assert interrupted_message(KeyboardInterrupt()).endswith("the audit log says so")

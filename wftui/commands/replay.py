@@ -22,7 +22,7 @@ from wftui.config import ConfigError, load_settings
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import MappingError, build_mapping
 from wftui.replay.plan import ReplayError, ReplayHook, build_plan, check_id, hook_from
-from wftui.replay.run import ReplayResult, interruption, replay
+from wftui.replay.run import ReplayResult, interrupted_message, replay
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -146,8 +146,7 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | N
             result = replay(plan, replays=(lambda: reader.replays_of(execution_id))
                             if options.files else None)
     except (KeyboardInterrupt, SystemExit) as error:
-        print(f"interrupted by {interruption(error)}: the hook was stopped (its process "
-              "group was killed); the audit log says so", file=err)
+        print(interrupted_message(error), file=err)
         raise
     if result.refused:
         fail(result.outcome.message)

@@ -47,6 +47,21 @@ class ReplayResult:
     refused: bool = False
 
 
+# The note an interruption carries when its end could not be written to the audit log.
+NOT_AUDITED = "wftui: the end of this replay is not in the audit log: "
+
+
+def interrupted_message(error: BaseException) -> str:
+    """What an interrupted replay tells the operator: never that the audit log holds its
+    end when writing it failed (disk full, a file made read-only meanwhile)."""
+    missing = [note[len(NOT_AUDITED):] for note in getattr(error, "__notes__", ())
+               if isinstance(note, str) and note.startswith(NOT_AUDITED)]
+    said = (f"its end could not be written to the audit log: {missing[0]}" if missing
+            else "the audit log says so")
+    return (f"interrupted by {interruption(error)}: the hook was stopped (its process "
+            f"group was killed); {said}")
+
+
 def interruption(error: BaseException) -> str:
     """How an exception that ended a replay early is told in the audit log."""
     if isinstance(error, KeyboardInterrupt):
@@ -96,7 +111,10 @@ def replay(plan: ReplayPlan, *, replays: Callable[[], Sequence[str]] | None = No
             outcome = ReplayOutcome(False, f"interrupted by {why}: the hook was stopped "
                                     "(its process group was killed)",
                                     time.monotonic() - started)
-            record(END, {**outcome.as_dict(), "interrupted": why}, None, "interrupted")
+            problem = record(END, {**outcome.as_dict(), "interrupted": why}, None,
+                             "interrupted")
+            if problem is not None:  # said by whoever reports the interruption
+                error.add_note(NOT_AUDITED + problem)
         raise
     if audit:
         problem = record(END, result.outcome.as_dict(), result.new_id, result.id_source)
