@@ -55,7 +55,9 @@ class CompareScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("q", "back", "Back", show=False),
-        Binding("x", "swap", "Swap sides"),
+        # `?` lists x under "Everywhere" as why: here it is this screen's own key.
+        Binding("x", "swap", "Swap sides",
+                tooltip="swap the two sides (here x swaps; it does not open why)"),
     ]
 
     def __init__(self, monitor: LiveMonitor, left_id: str, right_id: str) -> None:

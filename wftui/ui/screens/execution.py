@@ -71,7 +71,8 @@ class ExecutionScreen(Screen[None]):
                 tooltip="opened in history: the whole execution, or as it stood then"),
         Binding("e", "export", "Export",
                 tooltip="export the execution as JSON (the path is shown)"),
-        Binding("x", "expand_all", "Expand", tooltip="expand all"),
+        Binding("x", "expand_all", "Expand",
+                tooltip="expand all (here x expands; it does not open why)"),
         Binding("z", "collapse_all", "Collapse", tooltip="collapse all"),
     ]
 
