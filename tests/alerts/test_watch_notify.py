@@ -127,3 +127,37 @@ def test_a_hook_that_hangs_or_fails_does_not_stop_the_watch(
         assert ("wftui: notify command (error_rate firing) failed: exit status 3: "
                 "receiver said no; retrying in 1s") in said
     assert "Traceback" not in said
+
+
+def test_an_alert_that_cleared_while_silenced_pages_again_when_it_next_fires(
+        tmp_path: Path, watch: Callable[..., WatchProcess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The silences file of this test only (the watch process inherits the environment).
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from wftui.alerts.silences import SilenceStore
+
+    store = SilenceStore()
+    log = tmp_path / "app.log"
+    # 5 / 5 failed -> firing at the first look, notified.
+    append(log, executions("f", 5, ok=False))
+    with Receiver() as receiver:
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", receiver.url)
+        wait_for(lambda: len(receiver.bodies) == 1, "the first firing at the URL")
+        # Silenced, the incident ends: 95 successes, 5 / 100 = 0.05 -> ok, told to no one.
+        silence = store.add("error_rate", 3600, "known incident", by="ana")
+        proc.wait_snapshot(lambda s: "silenced" in error_rate_of(s), "the silence")
+        append(log, executions("s", 95))
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "ok", "back to ok")
+        # The silence is lifted; a new incident: 10 failures, 15 / 110 -> firing.
+        store.remove(silence.id)
+        proc.wait_snapshot(lambda s: "silenced" not in error_rate_of(s), "no silence")
+        append(log, executions("g", 10, ok=False))
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "firing", "firing again")
+        # The new incident is news: it must page, not be taken for a repeat.
+        wait_for(lambda: len(receiver.bodies) == 2, "the second firing at the URL")
+        assert proc.finish(signal.SIGTERM) == 1
+    moves = [(t["from"], t["to"]) for t in proc.transitions("error_rate")]
+    assert moves == [("ok", "firing"), ("firing", "ok"), ("ok", "firing")]
+    assert [(b["from"], b["to"]) for b in receiver.bodies] == [("ok", "firing")] * 2
+    assert receiver.bodies[1]["value"] == pytest.approx(15 / 110, abs=ROUNDED)

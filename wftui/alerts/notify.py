@@ -174,6 +174,13 @@ class Notifier:
         self._told[record["alert"]] = state
         return self._background.call_soon(self._enqueue, dict(record))
 
+    def withhold(self, record: dict[str, Any]) -> None:
+        """A change not sent (the alert is silenced). One that ended the alert ends what
+        was told too: otherwise the next time it fires, after the silence, would read as
+        a repeat of the firing sent before it, and page no one."""
+        if record["to"] == OK:
+            self._told.pop(record["alert"], None)
+
     def close(self, grace: float = 5.0) -> None:
         """Wait up to `grace` seconds for pending deliveries, then stop the thread."""
         if not self._background.running:

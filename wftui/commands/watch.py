@@ -202,8 +202,11 @@ class Watch:
             if silence is not None:
                 record["silenced"] = silence.as_dict()
             self.output.transition(record)
-            if self.notifier is not None and self.desk.may_notify(transition):
-                self.notifier.offer(record)
+            if self.notifier is not None:
+                if self.desk.may_notify(transition):
+                    self.notifier.offer(record)
+                else:
+                    self.notifier.withhold(record)
             self.desk.cleared(transition)
         return snapshot
 
