@@ -161,3 +161,32 @@ def test_an_alert_that_cleared_while_silenced_pages_again_when_it_next_fires(
     assert moves == [("ok", "firing"), ("firing", "ok"), ("ok", "firing")]
     assert [(b["from"], b["to"]) for b in receiver.bodies] == [("ok", "firing")] * 2
     assert receiver.bodies[1]["value"] == pytest.approx(15 / 110, abs=ROUNDED)
+
+
+def test_an_alert_still_firing_when_its_silence_ends_is_notified_then(
+        tmp_path: Path, watch: Callable[..., WatchProcess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from wftui.alerts.silences import SilenceStore
+
+    store = SilenceStore()
+    silence = store.add("error_rate", 3600, "known incident", by="ana")
+    log = tmp_path / "app.log"
+    append(log, executions("f", 5, ok=False))  # 5 / 5 failed: firing, but silenced
+    with Receiver() as receiver:
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", receiver.url)
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "firing"
+                           and "silenced" in error_rate_of(s), "firing, silenced")
+        proc.wait_snapshot(lambda s: True, "another snapshot")
+        assert receiver.bodies == []  # silenced: no one told
+        store.remove(silence.id)
+        # The silence is over and the incident is not: the pager hears of it now, once.
+        wait_for(lambda: receiver.bodies, "the firing at the URL")
+        proc.wait_snapshot(lambda s: True, "another snapshot")
+        proc.wait_snapshot(lambda s: True, "and another")
+        assert proc.finish(signal.SIGTERM) == 1
+    assert len(receiver.bodies) == 1
+    body = receiver.bodies[0]
+    assert (body["alert"], body["from"], body["to"]) == ("error_rate", "firing", "firing")
+    assert body["value"] == 1.0 and body["threshold"] == 0.05
