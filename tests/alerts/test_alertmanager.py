@@ -361,3 +361,20 @@ def test_silence_command_with_alertmanager(am: Alertmanager) -> None:
                      cwd=REPO, env=env, timeout=120)
     assert down.returncode == 2 and down.stderr.startswith("wftui: Alertmanager at ")
     assert down.stderr.count("\n") == 1
+
+
+def test_a_proxy_in_the_environment_is_not_used(am: Alertmanager, pusher_for: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # As every other wftui client: the operator named this Alertmanager; a proxy from
+    # the environment (here one that refuses) must not stand between.
+    proxy = f"http://127.0.0.1:{free_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    found, status = read_silences(settings(am.url, "proxy"), ["error_rate"])
+    assert status == {"kind": "alertmanager", "name": am.url, "status": "ok", "error": None}
+    pusher = pusher_for(settings(am.url, "proxy"))
+    pusher.update([firing(time.time())], time.time())
+    pusher.push()
+    assert [a["labels"]["figure"] for a in ours(am, "proxy")] == ["error_rate"]

@@ -141,8 +141,12 @@ class AlertmanagerClient:
         import httpx
 
         self.settings = settings
+        # trust_env=False, as every other client of wftui: the operator named this
+        # Alertmanager; a proxy from the environment would stand between (and its
+        # refusal would read as Alertmanager's). No redirects: alerts go where named.
         self.http = httpx.Client(base_url=settings.url + "/api/v2",
-                                 timeout=settings.timeout_s)
+                                 timeout=settings.timeout_s, trust_env=False,
+                                 follow_redirects=False)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         from wftui.sources.failures import innermost
