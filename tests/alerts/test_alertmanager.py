@@ -378,3 +378,19 @@ def test_a_proxy_in_the_environment_is_not_used(am: Alertmanager, pusher_for: An
     pusher.update([firing(time.time())], time.time())
     pusher.push()
     assert [a["labels"]["figure"] for a in ours(am, "proxy")] == ["error_rate"]
+
+
+def test_a_silence_made_in_alertmanager_is_seen_well_before_the_next_resend(
+        am: Alertmanager, pusher_for: Any) -> None:
+    # resend 60 s (the default): alerts are sent again that often, but a silence made
+    # (or ended) in Alertmanager must not take a minute to count here, paging hooks
+    # meanwhile. SILENCE_POLL_S is 10 s; 25 s leaves room on a loaded machine.
+    pusher = pusher_for(settings(am.url, "late", resend_s=60.0))
+    pusher.update([firing(time.time())], time.time())
+    pusher.start()
+    wait_for(lambda: pusher.last_ok is not None, "the first round")
+    am.add_silence([{"name": "test", "value": "late", "isRegex": False, "isEqual": True}],
+                   3600, by="ana", comment="late")
+    made = time.monotonic()
+    wait_for(lambda: pusher.silences(), "the silence to be seen", timeout=25)
+    assert time.monotonic() - made < 25

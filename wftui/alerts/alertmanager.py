@@ -32,6 +32,9 @@ from wftui.core.thresholds import FIRING, ThresholdState
 
 ALERTMANAGER_KEYS = frozenset({"url", "severity", "resend", "timeout", "labels"})
 RESEND_VALID_TIMES = 4  # a firing alert's endsAt: this many resend intervals ahead
+#: Silences are read at least this often, whatever `resend`: one made or ended in
+#: Alertmanager counts here (and stops or resumes the hooks) within seconds, not a minute.
+SILENCE_POLL_S = 10.0
 
 
 class AlertmanagerError(Exception):
@@ -222,7 +225,7 @@ class AlertPusher:
 
     `update` (from the loop that judges thresholds) records what is firing and what
     cleared; the thread sends changes at once and firing alerts again every resend
-    interval, and polls Alertmanager's silences at the same pace.
+    interval, and reads Alertmanager's silences every SILENCE_POLL_S (or resend, if less).
     """
 
     def __init__(self, settings: AlertmanagerSettings,
@@ -336,10 +339,11 @@ class AlertPusher:
                                         daemon=True)
         self._thread.start()
 
-    def _round(self) -> None:
+    def _round(self, push: bool = True) -> None:
         was_down = self.error is not None
         try:
-            self.push()
+            if push:
+                self.push()
             self.poll_silences()
         except AlertmanagerError as error:
             self.error = str(error)
@@ -352,13 +356,20 @@ class AlertPusher:
             on_change()
 
     def _run(self) -> None:
+        woken, next_push = True, 0.0
         while True:
-            self._round()
+            # Alerts go out on a change (woken), every resend interval, and while down;
+            # the rounds between only read the silences.
+            push = woken or self.error is not None or time.monotonic() >= next_push
+            if push:
+                next_push = time.monotonic() + self.settings.resend_s
+            self._round(push)
             if self._stop.is_set():
                 return
             # Down: try again soon (capped), so nothing waits a whole resend interval.
-            pause = min(self.settings.resend_s, 5.0) if self.error else self.settings.resend_s
-            self._wake.wait(pause)
+            pause = min(self.settings.resend_s, 5.0 if self.error else SILENCE_POLL_S)
+            woken = self._wake.wait(min(pause, max(0.0, next_push - time.monotonic()))
+                                    if not self.error else pause)
             self._wake.clear()
 
     def close(self, grace: float = 5.0) -> None:
