@@ -361,3 +361,36 @@ def test_silence_command_with_alertmanager(am: Alertmanager) -> None:
                      cwd=REPO, env=env, timeout=120)
     assert down.returncode == 2 and down.stderr.startswith("wftui: Alertmanager at ")
     assert down.stderr.count("\n") == 1
+
+
+def test_a_proxy_in_the_environment_is_not_used(am: Alertmanager, pusher_for: Any,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # As every other wftui client: the operator named this Alertmanager; a proxy from
+    # the environment (here one that refuses) must not stand between.
+    proxy = f"http://127.0.0.1:{free_port()}"
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, proxy)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    found, status = read_silences(settings(am.url, "proxy"), ["error_rate"])
+    assert status == {"kind": "alertmanager", "name": am.url, "status": "ok", "error": None}
+    pusher = pusher_for(settings(am.url, "proxy"))
+    pusher.update([firing(time.time())], time.time())
+    pusher.push()
+    assert [a["labels"]["figure"] for a in ours(am, "proxy")] == ["error_rate"]
+
+
+def test_a_silence_made_in_alertmanager_is_seen_well_before_the_next_resend(
+        am: Alertmanager, pusher_for: Any) -> None:
+    # resend 60 s (the default): alerts are sent again that often, but a silence made
+    # (or ended) in Alertmanager must not take a minute to count here, paging hooks
+    # meanwhile. SILENCE_POLL_S is 10 s; 25 s leaves room on a loaded machine.
+    pusher = pusher_for(settings(am.url, "late", resend_s=60.0))
+    pusher.update([firing(time.time())], time.time())
+    pusher.start()
+    wait_for(lambda: pusher.last_ok is not None, "the first round")
+    am.add_silence([{"name": "test", "value": "late", "isRegex": False, "isEqual": True}],
+                   3600, by="ana", comment="late")
+    made = time.monotonic()
+    wait_for(lambda: pusher.silences(), "the silence to be seen", timeout=25)
+    assert time.monotonic() - made < 25

@@ -309,6 +309,29 @@ def test_full_queue_drops_with_a_message_and_never_blocks(
                     "notify command: 2 notifications waiting; dropped a4 firing"]
 
 
+
+def test_a_full_queue_gives_up_an_older_state_of_a_flapping_alert_not_its_newest(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver(hang=True) as receiver:
+        notifier, said = notifier_factory(url=receiver.url, timeout_s=20.0, backoff_s=0.05,
+                                          queue_size=3)
+        states = ["firing", "ok", "firing", "ok", "firing"]  # flapping; firing at the end
+        notifier.offer(record("error_rate", "ok", states[0]))
+        wait_for(lambda: receiver.arrived == 1, "the first POST to arrive (and hang)")
+        for before, after in zip(states, states[1:], strict=False):
+            assert notifier.offer(record("error_rate", before, after))
+        wait_for(lambda: notifier.dropped == 1, "one drop")
+        receiver.hang = False
+        receiver.released.set()  # the held request ends unanswered; its retry is answered
+        wait_for(lambda: len(receiver.bodies) == 4, "four deliveries")
+    # By hand: #1 in flight, #2 #3 #4 fill the queue of 3; #5 (the newest state) must
+    # go out: the oldest waiting state of the same alert (#2, ok) is given up instead.
+    assert [body["to"] for body in receiver.bodies] == ["firing", "firing", "ok", "firing"]
+    assert receiver.bodies[-1]["from"] == "ok"
+    assert ("notify url: 3 notifications waiting; dropped the older error_rate ok "
+            "(a newer state of it is queued)") in said
+
+
 # -- the URL hook -----------------------------------------------------------------------
 
 

@@ -127,3 +127,66 @@ def test_a_hook_that_hangs_or_fails_does_not_stop_the_watch(
         assert ("wftui: notify command (error_rate firing) failed: exit status 3: "
                 "receiver said no; retrying in 1s") in said
     assert "Traceback" not in said
+
+
+def test_an_alert_that_cleared_while_silenced_pages_again_when_it_next_fires(
+        tmp_path: Path, watch: Callable[..., WatchProcess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The silences file of this test only (the watch process inherits the environment).
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from wftui.alerts.silences import SilenceStore
+
+    store = SilenceStore()
+    log = tmp_path / "app.log"
+    # 5 / 5 failed -> firing at the first look, notified.
+    append(log, executions("f", 5, ok=False))
+    with Receiver() as receiver:
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", receiver.url)
+        wait_for(lambda: len(receiver.bodies) == 1, "the first firing at the URL")
+        # Silenced, the incident ends: 95 successes, 5 / 100 = 0.05 -> ok, told to no one.
+        silence = store.add("error_rate", 3600, "known incident", by="ana")
+        proc.wait_snapshot(lambda s: "silenced" in error_rate_of(s), "the silence")
+        append(log, executions("s", 95))
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "ok", "back to ok")
+        # The silence is lifted; a new incident: 10 failures, 15 / 110 -> firing.
+        store.remove(silence.id)
+        proc.wait_snapshot(lambda s: "silenced" not in error_rate_of(s), "no silence")
+        append(log, executions("g", 10, ok=False))
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "firing", "firing again")
+        # The new incident is news: it must page, not be taken for a repeat.
+        wait_for(lambda: len(receiver.bodies) == 2, "the second firing at the URL")
+        assert proc.finish(signal.SIGTERM) == 1
+    moves = [(t["from"], t["to"]) for t in proc.transitions("error_rate")]
+    assert moves == [("ok", "firing"), ("firing", "ok"), ("ok", "firing")]
+    assert [(b["from"], b["to"]) for b in receiver.bodies] == [("ok", "firing")] * 2
+    assert receiver.bodies[1]["value"] == pytest.approx(15 / 110, abs=ROUNDED)
+
+
+def test_an_alert_still_firing_when_its_silence_ends_is_notified_then(
+        tmp_path: Path, watch: Callable[..., WatchProcess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from wftui.alerts.silences import SilenceStore
+
+    store = SilenceStore()
+    silence = store.add("error_rate", 3600, "known incident", by="ana")
+    log = tmp_path / "app.log"
+    append(log, executions("f", 5, ok=False))  # 5 / 5 failed: firing, but silenced
+    with Receiver() as receiver:
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", receiver.url)
+        proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "firing"
+                           and "silenced" in error_rate_of(s), "firing, silenced")
+        proc.wait_snapshot(lambda s: True, "another snapshot")
+        assert receiver.bodies == []  # silenced: no one told
+        store.remove(silence.id)
+        # The silence is over and the incident is not: the pager hears of it now, once.
+        wait_for(lambda: receiver.bodies, "the firing at the URL")
+        proc.wait_snapshot(lambda s: True, "another snapshot")
+        proc.wait_snapshot(lambda s: True, "and another")
+        assert proc.finish(signal.SIGTERM) == 1
+    assert len(receiver.bodies) == 1
+    body = receiver.bodies[0]
+    assert (body["alert"], body["from"], body["to"]) == ("error_rate", "firing", "firing")
+    assert body["value"] == 1.0 and body["threshold"] == 0.05

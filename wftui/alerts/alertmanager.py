@@ -32,6 +32,9 @@ from wftui.core.thresholds import FIRING, ThresholdState
 
 ALERTMANAGER_KEYS = frozenset({"url", "severity", "resend", "timeout", "labels"})
 RESEND_VALID_TIMES = 4  # a firing alert's endsAt: this many resend intervals ahead
+#: Silences are read at least this often, whatever `resend`: one made or ended in
+#: Alertmanager counts here (and stops or resumes the hooks) within seconds, not a minute.
+SILENCE_POLL_S = 10.0
 
 
 class AlertmanagerError(Exception):
@@ -141,8 +144,12 @@ class AlertmanagerClient:
         import httpx
 
         self.settings = settings
+        # trust_env=False, as every other client of wftui: the operator named this
+        # Alertmanager; a proxy from the environment would stand between (and its
+        # refusal would read as Alertmanager's). No redirects: alerts go where named.
         self.http = httpx.Client(base_url=settings.url + "/api/v2",
-                                 timeout=settings.timeout_s)
+                                 timeout=settings.timeout_s, trust_env=False,
+                                 follow_redirects=False)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         from wftui.sources.failures import innermost
@@ -218,7 +225,7 @@ class AlertPusher:
 
     `update` (from the loop that judges thresholds) records what is firing and what
     cleared; the thread sends changes at once and firing alerts again every resend
-    interval, and polls Alertmanager's silences at the same pace.
+    interval, and reads Alertmanager's silences every SILENCE_POLL_S (or resend, if less).
     """
 
     def __init__(self, settings: AlertmanagerSettings,
@@ -332,10 +339,11 @@ class AlertPusher:
                                         daemon=True)
         self._thread.start()
 
-    def _round(self) -> None:
+    def _round(self, push: bool = True) -> None:
         was_down = self.error is not None
         try:
-            self.push()
+            if push:
+                self.push()
             self.poll_silences()
         except AlertmanagerError as error:
             self.error = str(error)
@@ -348,13 +356,20 @@ class AlertPusher:
             on_change()
 
     def _run(self) -> None:
+        woken, next_push = True, 0.0
         while True:
-            self._round()
+            # Alerts go out on a change (woken), every resend interval, and while down;
+            # the rounds between only read the silences.
+            push = woken or self.error is not None or time.monotonic() >= next_push
+            if push:
+                next_push = time.monotonic() + self.settings.resend_s
+            self._round(push)
             if self._stop.is_set():
                 return
             # Down: try again soon (capped), so nothing waits a whole resend interval.
-            pause = min(self.settings.resend_s, 5.0) if self.error else self.settings.resend_s
-            self._wake.wait(pause)
+            pause = min(self.settings.resend_s, 5.0 if self.error else SILENCE_POLL_S)
+            woken = self._wake.wait(min(pause, max(0.0, next_push - time.monotonic()))
+                                    if not self.error else pause)
             self._wake.clear()
 
     def close(self, grace: float = 5.0) -> None:

@@ -23,6 +23,7 @@ import signal
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -139,6 +140,40 @@ class DeliveryError(Exception):
         self.retry = retry
 
 
+class _Waiting(asyncio.Queue[dict[str, Any]]):
+    """A hook's bounded queue that can give up a superseded record in place."""
+
+    # asyncio.Queue's storage hooks (as its LifoQueue uses them); qsize() and full()
+    # read self._queue, so the storage keeps that name.
+    def _init(self, maxsize: int) -> None:
+        self._queue: deque[dict[str, Any]] = deque()
+
+    def _put(self, item: dict[str, Any]) -> None:
+        self._queue.append(item)
+
+    def _get(self) -> dict[str, Any]:
+        return self._queue.popleft()
+
+    def supersede(self, record: dict[str, Any]) -> dict[str, Any] | None:
+        """Full: remove the oldest waiting record that a later one (or `record`) makes
+        old news, its alert's state changing again after it, and queue `record` at the
+        end; the removed one (None when each waiting alert is there once: nothing is
+        superseded, and `record` is not queued)."""
+        later = {record["alert"]}
+        superseded = None
+        for index in range(len(self._queue) - 1, -1, -1):
+            alert = self._queue[index]["alert"]
+            if alert in later:
+                superseded = index
+            later.add(alert)
+        if superseded is None:
+            return None
+        removed = self._queue[superseded]
+        del self._queue[superseded]
+        self._queue.append(record)  # the count is unchanged: no task_done, no wakeup
+        return removed
+
+
 class Notifier:
     """Sends alert changes to the configured hooks, in the background.
 
@@ -155,7 +190,7 @@ class Notifier:
         self.dropped = 0  # notifications that found a full queue
         self._told: dict[str, str] = {}  # alert -> the last state notified
         self._background = BackgroundLoop("wftui-notify")
-        self._queues: dict[str, asyncio.Queue[dict[str, Any]]] = {}
+        self._queues: dict[str, _Waiting] = {}
         self._closing = asyncio.Event()  # binds to the loop at its first use there
         self._ready = threading.Event()
         self._grace = 0.0
@@ -174,6 +209,13 @@ class Notifier:
         self._told[record["alert"]] = state
         return self._background.call_soon(self._enqueue, dict(record))
 
+    def withhold(self, record: dict[str, Any]) -> None:
+        """A change not sent (the alert is silenced). One that ended the alert ends what
+        was told too: otherwise the next time it fires, after the silence, would read as
+        a repeat of the firing sent before it, and page no one."""
+        if record["to"] == OK:
+            self._told.pop(record["alert"], None)
+
     def close(self, grace: float = 5.0) -> None:
         """Wait up to `grace` seconds for pending deliveries, then stop the thread."""
         if not self._background.running:
@@ -191,6 +233,15 @@ class Notifier:
                 self._pending += 1
             except asyncio.QueueFull:
                 self.dropped += 1
+                # Dropping the newest would leave a flapping alert's receiver with a
+                # stale state for good (the last delivered "ok" while it fires, and no
+                # later change to correct it): an older, superseded state goes instead.
+                removed = queue.supersede(record)
+                if removed is not None:
+                    self.report(f"notify {hook}: {self.settings.queue_size} notifications "
+                                f"waiting; dropped the older {removed['alert']} "
+                                f"{removed['to']} (a newer state of it is queued)")
+                    continue
                 self.report(f"notify {hook}: {self.settings.queue_size} notifications "
                             f"waiting; dropped {record['alert']} {record['to']}")
 
@@ -207,7 +258,7 @@ class Notifier:
             client = httpx.AsyncClient(timeout=self.settings.timeout_s,
                                        follow_redirects=False, trust_env=False)
             hooks["url"] = lambda record: self._post(client, record)
-        self._queues = {hook: asyncio.Queue(self.settings.queue_size) for hook in hooks}
+        self._queues = {hook: _Waiting(self.settings.queue_size) for hook in hooks}
         workers = [asyncio.create_task(self._worker(hook, send, self._queues[hook]))
                    for hook, send in hooks.items()]
         self._ready.set()

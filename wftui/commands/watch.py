@@ -33,7 +33,7 @@ from wftui.config import ConfigError, Settings, parse_duration
 from wftui.core import format as fmt
 from wftui.core.clock import history_warning
 from wftui.core.snapshot import Snapshot
-from wftui.core.thresholds import FIRING
+from wftui.core.thresholds import FIRING, Transition
 from wftui.core.timestamps import format_timestamp
 from wftui.core.understood import not_understood_sources
 from wftui.live import LiveMonitor
@@ -195,6 +195,7 @@ class Watch:
             # Which workflow is behind it (a label for Alertmanager), once per firing.
             self.desk.learn_workflows(self.monitor.explain())
         # Silences (the file's, Alertmanager's) and the push to Alertmanager.
+        was_silenced = set(self.silencing.silenced)
         self.silencing = self.desk.judge(snapshot.thresholds)
         for transition in snapshot.transitions:
             record = transition_record(transition)
@@ -202,10 +203,30 @@ class Watch:
             if silence is not None:
                 record["silenced"] = silence.as_dict()
             self.output.transition(record)
-            if self.notifier is not None and self.desk.may_notify(transition):
-                self.notifier.offer(record)
+            if self.notifier is not None:
+                if self.desk.may_notify(transition):
+                    self.notifier.offer(record)
+                else:
+                    self.notifier.withhold(record)
             self.desk.cleared(transition)
+        if self.notifier is not None:
+            self.notify_unsilenced(snapshot, was_silenced)
         return snapshot
+
+    def notify_unsilenced(self, snapshot: Snapshot, was_silenced: set[str]) -> None:
+        """A silence ended while its alert still fires: the hooks are told now (firing
+        -> firing), as Alertmanager is sent it afresh; otherwise an incident that
+        outlived its silence would page no one until it cleared and fired again. One
+        the hooks already heard of before the silence is no news (the notifier's rule)."""
+        assert self.notifier is not None
+        moved = {transition.name for transition in snapshot.transitions}
+        for state in snapshot.thresholds:
+            if (state.state == FIRING and state.name in was_silenced
+                    and state.name not in self.silencing.silenced
+                    and state.name not in moved):
+                self.notifier.offer(transition_record(Transition(
+                    state.name, FIRING, FIRING, state.value, state.threshold,
+                    state.action, time.time())))
 
     def all_ended(self, snapshot: Snapshot) -> bool:
         """Only files that cannot grow (stdin at its end, gzip) and no metrics: done."""
