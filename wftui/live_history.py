@@ -12,7 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from wftui.core.history import LogHistory, Moment
+from wftui.core.history import LogHistory, Moment, alerts_along
 from wftui.core.history_parts import gather
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING, OK, PENDING, Alert, ThresholdEngine, Transition
@@ -100,10 +100,9 @@ class MonitorHistory:
         if self._alerts is not None and self._alerts[0] == key:
             return self._alerts[1]
         history = self.log_history()
-        engine = ThresholdEngine(monitor.settings.thresholds)
         with monitor._lock:
-            history.judge(engine, monitor.settings.window_s)
-        alerts = tuple(engine.alerts())
+            alerts = tuple(alerts_along(history, monitor.settings.thresholds,
+                                        monitor.settings.window_s))
         self._alerts = (key, alerts)
         return alerts
 

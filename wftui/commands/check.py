@@ -260,11 +260,12 @@ def alert_history(options: argparse.Namespace, ledger: Ledger | None, settings: 
     metrics alone have no past here: none then (a warning says why)."""
     if not options.alerts:
         return None
-    if ledger is None:
+    if ledger is None or ledger.window_anchor is None:
         return []
-    from wftui.core.history import alerts_along  # only asked for: a walk over the log
+    from wftui.core.history import LogHistory, alerts_along  # only asked for: a walk
 
-    return alerts_along(ledger, settings.thresholds, settings.window_s, until)
+    return alerts_along(LogHistory(ledger, ledger.window_anchor), settings.thresholds,
+                        settings.window_s, until)
 
 
 def write(snapshot: Snapshot, form: str, explained: dict[str, Any] | None = None,

@@ -275,14 +275,10 @@ def lines_of(series: Iterable[tuple[float, dict[str, Any]]]
     return out
 
 
-
-def alerts_along(ledger: Ledger, thresholds: tuple[Threshold, ...],
+def alerts_along(history: LogHistory, thresholds: tuple[Threshold, ...],
                  window_s: float | None, until: float | None = None) -> list[Alert]:
     """The alerts a monitor watching the log live would have raised, judged along its
     own time to `until` (default: its end) as the TUI judges an old log; oldest first."""
-    end = ledger.window_anchor
-    if end is None:
-        return []
     engine = ThresholdEngine(thresholds)
-    LogHistory(ledger, end).judge(engine, window_s, until=until)
+    history.judge(engine, window_s, until=until)
     return engine.alerts()[::-1]

@@ -146,14 +146,13 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     said_usage = ("gen_ai.usage.input_tokens" in found
                   or "gen_ai.usage.output_tokens" in found)
     below = reader.usage_below.get(trace) if reader.usage_below else None
-    if below is not None and span_id in below:
+    summed = below is not None and span_id in below
+    if summed or said_usage:
+        usage_below(reader, trace, parent)  # its ancestors' usage sums its tokens
+    if summed:
         # Spans under it counted their tokens: what it says (an agent's usage, per the
-        # GenAI conventions) is their sum, counted twice were it counted here. Its
-        # ancestors' usage sums it too.
+        # GenAI conventions) is their sum, counted twice were it counted here.
         said_usage = False
-        usage_below(reader, trace, parent)
-    elif said_usage:
-        usage_below(reader, trace, parent)
     if model or said_usage:
         if said_usage:
             tokens_in = _count(found, "gen_ai.usage.input_tokens")
@@ -174,14 +173,14 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     event: dict[str, Any] | None = None  # what else the completion says, if anything
     if failed:
         failed_child = reader.failed_child
-        failed_child[span.trace_id] = name
+        failed_child[trace] = name
         if len(failed_child) > reader.max_traces:  # roots that never came
             del failed_child[next(iter(failed_child))]
         event = {"error": error}  # its stack trace is in the span's exception event
-    elif reader.failed_child and reader.failed_child.get(span.trace_id) == name:
+    elif reader.failed_child and reader.failed_child.get(trace) == name:
         # It succeeded where its namesake had failed: a retry that recovered. A root
         # failing later failed for another reason than that step.
-        del reader.failed_child[span.trace_id]
+        del reader.failed_child[trace]
     if "gen_ai.tool.name" in found:
         tool = value_of(found, "gen_ai.tool.name")
         if type(tool) is str:
