@@ -62,7 +62,7 @@ def test_a_trace_waits_for_its_name_and_takes_it_from_the_root() -> None:
                                         "attrs": {"execution_id": "run-7"}}), T0 + 1)
     assert {e["execution_id"] for e in events(lines)} == {"run-7"}
     assert [e["event"] for e in events(lines)] == [
-        "step_start", "step_complete", "workflow_start", "workflow_complete"]
+        "step_complete", "workflow_start", "workflow_complete"]
     assert reader.waiting_count == 0
 
 
@@ -78,7 +78,7 @@ def test_late_spans_after_their_root_join_the_same_execution() -> None:
     reader.read_traces(request({"id": 1, "attrs": {"execution_id": "run-7"}}), T0)
     late = reader.read_traces(request({"id": 3, "parent": 1, "start": 2, "end": 3}), T0 + 9)
     assert [(e["event"], e["execution_id"]) for e in events(late)] == [
-        ("step_start", "run-7"), ("step_complete", "run-7")]
+        ("step_complete", "run-7")]
 
 
 def test_a_trace_that_never_names_itself_is_released_after_hold_s() -> None:
@@ -87,7 +87,7 @@ def test_a_trace_that_never_names_itself_is_released_after_hold_s() -> None:
     assert reader.flush(T0 + 4.9) == []
     released = events(reader.flush(T0 + 5.0))
     assert [(e["event"], e["execution_id"]) for e in released] == [
-        ("step_start", "01" * 16), ("step_complete", "01" * 16)]
+        ("step_complete", "01" * 16)]
 
 
 def test_a_name_that_comes_after_the_hold_keeps_the_trace_one_execution() -> None:
@@ -122,7 +122,7 @@ def test_a_flood_of_distinct_unnamed_traces_stays_bounded_and_loses_nothing() ->
         assert reader.waiting_count <= 1000
         assert len(reader.trace_ids) <= 2000
     written += len(reader.flush())
-    assert written == 20_000  # every span became its step_start and step_complete
+    assert written == 10_000  # every span became its one step_complete line
 
 
 def test_workflow_name_rules() -> None:
@@ -153,7 +153,7 @@ def test_workflow_name_rules() -> None:
 def test_step_type_rules(attrs: dict[str, Any], kind: int, expected: str) -> None:
     lines = SpanReader().read_traces(request({"id": 2, "parent": 1, "kind": kind,
                                               "attrs": {"execution_id": "e", **attrs}}), T0)
-    assert [e["step_type"] for e in events(lines)] == [expected, expected]
+    assert [e["step_type"] for e in events(lines)] == [expected]
 
 
 def test_tool_spans_show_their_arguments_and_result_and_llm_spans_their_cost() -> None:

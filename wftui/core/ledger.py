@@ -266,9 +266,22 @@ class Ledger:
                     open_steps[key] = ts
             elif kind == "step_complete":
                 key = event.step_name or ""
-                start = execution.open_steps.pop(key, None)
-                if isinstance(start, list):
-                    start = pop_start(execution.open_steps, key, start)
+                began = event.start_timestamp
+                if began is None:
+                    start = execution.open_steps.pop(key, None)
+                    if isinstance(start, list):
+                        start = pop_start(execution.open_steps, key, start)
+                else:
+                    # A whole step in one line (a span's): counted as its start would
+                    # be (above); an open start of its name is another step's.
+                    start = began if type(began) is float else event_time(began)
+                    execution.steps += 1
+                    step_id = event.step_id
+                    if step_id is not None or event.parent_step_id is not None:
+                        nesting = execution.nesting
+                        if nesting is None:
+                            nesting = execution.nesting = StepNesting()
+                        execution.steps -= nesting.started(step_id, event.parent_step_id)
                 duration = event.duration_ms
                 seconds: float | None
                 if duration is not None and duration >= 0:
@@ -305,7 +318,7 @@ class Ledger:
                 if failed or event.input_tokens is not None \
                         or event.output_tokens is not None or event.cost_usd is not None:
                     add_step_details(execution, event, failed)
-                if start is None:
+                if start is None and began is None:
                     note_early_completion(execution, key, ts, failed, seconds is None)
                     if seconds is None:
                         continue  # its sample waits for the start (StepSamples.close_early)

@@ -31,7 +31,7 @@ CONTRACT_FIELDS = (
     "parent_step_id", "context_keys", "duration_ms", "success", "error", "traceback",
     "branch_name", "path_taken", "tool_name", "arguments", "response_keys",
     "workflow_name", "context", "replay_of", "status", "value", "model", "input_tokens",
-    "output_tokens", "cost_usd",
+    "output_tokens", "cost_usd", "start_timestamp",
 )
 CONTRACT_EVENTS = (
     "step_start", "step_complete", "branch_decision", "tool_call", "error",

@@ -178,6 +178,8 @@ class LogEvent(msgspec.Struct, gc=False):
     # table counts the steps at the top of the tree (`wftui.core.step_nesting`).
     step_id: str | None = None
     parent_step_id: str | None = None
+    # A step told in one line (a span's): its start, so no `step_start` pairs with it.
+    start_timestamp: datetime | float | None = None
 
 
 # Raises on anything but a JSON object with the fields above of the types above.
@@ -214,6 +216,7 @@ def event_from(value: dict[str, Any]) -> LogEvent:
         sampling=_sampling(value.get("sampling")),
         step_id=_typed(value.get("step_id"), str),
         parent_step_id=_typed(value.get("parent_step_id"), str),
+        start_timestamp=parse_timestamp(value.get("start_timestamp")),
     )
 
 

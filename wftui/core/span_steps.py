@@ -1,4 +1,4 @@
-"""A step span's two event lines (`step_start`, `step_complete`), written for speed.
+"""A step span's event line (a whole `step_complete`), written for speed.
 
 Every span but a trace's root passes here, so this is the receiver's hot path
 (bench/otlp.py): each protobuf field read builds a Python object, and so does each
@@ -23,14 +23,16 @@ if TYPE_CHECKING:
 
 STATUS_ERROR = 2
 NANOS = 1e-9
-# A span's two lines, written by %-formatting (a dict and a dumps each cost twice as
-# much); strings go in through msgspec (escaped). An LLM step's completion has its
-# own template (model, tokens, cost) rather than a second format and a concatenation.
-STEP_START = (b'{"event":"step_start","execution_id":%b,"timestamp":%d.%09d,"step_name":%b,'
-              b'"step_type":%b,"step_id":"%b","parent_step_id":"%b"}')
+# A span's line, written by %-formatting (a dict and a dumps each cost twice as much);
+# strings go in through msgspec (escaped). One line, a whole step: a span arrives ended,
+# so its start rides on its completion (`start_timestamp`) instead of a `step_start`
+# line of its own (half the lines, events and memory a span costs). An LLM step's
+# completion has its own template (model, tokens, cost) rather than a second format
+# and a concatenation.
 STEP_COMPLETE = (b'{"event":"step_complete","execution_id":%b,"timestamp":%d.%09d,'
-                 b'"step_name":%b,"step_type":%b,"duration_ms":%d.%06d,"step_id":"%b",'
-                 b'"parent_step_id":"%b","span_status":"%b"')
+                 b'"start_timestamp":%d.%09d,"step_name":%b,"step_type":%b,'
+                 b'"duration_ms":%d.%06d,"step_id":"%b","parent_step_id":"%b",'
+                 b'"span_status":"%b"')
 LLM_COMPLETE = STEP_COMPLETE + b',"model":%b,"input_tokens":%b,"output_tokens":%b,"cost_usd":%b'
 NULL = b"null"
 # Lines are kept (each execution's raw lines): msgspec's bytes are allocated at their
@@ -109,9 +111,12 @@ def usage_below(reader: SpanReader, trace: bytes, parent: bytes) -> None:
 def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
                found: Found, span_id: bytes, parent: bytes, start_ns: int, end_ns: int,
                lines: EventLines, trace: bytes) -> None:
-    """A step span's `step_start` and `step_complete` lines, each with the event it
-    says (`EventLines`: the ledger does not decode them again). `quoted` is the
-    execution id as JSON; the span's ids and times were read by `read_traces`."""
+    """A step span's `step_complete` line (with its `start_timestamp`: a whole step),
+    with the event it says (`EventLines`: the ledger does not decode it again).
+    `quoted` is the execution id as JSON; the span's ids and times were read by
+    `read_traces`. Times are written as exact decimals of the integer nanoseconds (no
+    float repr); the event's times are those decimals read back (int / int rounds
+    once, as parsing does)."""
     failed, error, _, events = span_failure(span, found)
     duration_ns = end_ns - start_ns
     if duration_ns < 0:
@@ -126,13 +131,6 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     kind = encode((kv.value.string_value if kv is not None else "")
                   or step_type(found, span))
     quoted_name = encode(name)
-    # A start and a completion, as a logged step: the ledger counts and pairs it.
-    # Times as exact decimals from the integer nanoseconds: no float repr; the events'
-    # times as the lines' decimals read back (int / int rounds once, as parsing does).
-    lines.add(STEP_START % (quoted, *divmod(start_ns, 1_000_000_000), quoted_name,
-                            kind, step_id, parent_id),
-              LogEvent("step_start", execution_id, start_ns / 1_000_000_000, name,
-                       step_id=step_text, parent_step_id=parent_text))
     # Text read inline: most spans of an LLM workflow pass here.
     kv = get("gen_ai.response.model")
     model = kv.value.string_value if kv is not None else ""
@@ -160,16 +158,18 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
             prices = reader.prices
             price = cost(prices, model, tokens_in, tokens_out) if prices else None
         complete = LLM_COMPLETE % (
-            quoted, *divmod(end_ns, 1_000_000_000), quoted_name, kind,
+            quoted, *divmod(end_ns, 1_000_000_000), *divmod(start_ns, 1_000_000_000),
+            quoted_name, kind,
             *divmod(duration_ns, 1_000_000), step_id, parent_id, status,
             encode(model) if model else NULL,
             NULL if tokens_in is None else b"%d" % tokens_in,
             NULL if tokens_out is None else b"%d" % tokens_out,
             NULL if price is None else encode(price))
     else:
-        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000), quoted_name,
-                                    kind, *divmod(duration_ns, 1_000_000), step_id,
-                                    parent_id, status)
+        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000),
+                                    *divmod(start_ns, 1_000_000_000), quoted_name, kind,
+                                    *divmod(duration_ns, 1_000_000), step_id, parent_id,
+                                    status)
     event: dict[str, Any] | None = None  # what else the completion says, if anything
     if failed:
         failed_child = reader.failed_child
@@ -196,6 +196,7 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     lines.add(complete + b"," + encode(event)[1:] if event else complete + b"}",
               LogEvent("step_complete", execution_id, end_ns / 1_000_000_000, name,
                        duration_ns / 1_000_000, error=error if failed else None,
+                       start_timestamp=start_ns / 1_000_000_000,
                        input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=price,
                        span_status="error" if failed else "ok",
                        step_id=step_text, parent_step_id=parent_text))

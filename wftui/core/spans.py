@@ -9,10 +9,10 @@ logged events land in the same execution (never counted twice):
   first of a trace, when spans of several services come) -> `workflow_start` at its
   start, an `error` when it failed (status ERROR or `success = false`),
   `workflow_complete` at its end;
-- every other span -> a `step_start` at its start and a `step_complete` at its end with
-  `duration_ms`, `step_id` and `parent_step_id` (the tree nests by them). A failed
-  child says `span_status: "error"` instead of `success: false`: a retried call that
-  failed is a failed step, not a failed execution;
+- every other span -> one `step_complete` at its end, a whole step: with its
+  `start_timestamp`, `duration_ms`, `step_id` and `parent_step_id` (the tree nests by
+  them). A failed child says `span_status: "error"` instead of `success: false`: a
+  retried call that failed is a failed step, not a failed execution;
 - span events and OTLP log records tied to a span -> `span_event` / `span_log` events
   that the step tree shows inside that span's node.
 

@@ -176,6 +176,8 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
     open_steps: list[Step] = []
     by_id: dict[str, Step] = {}
     items: list[Item] = []
+    # (step id, open step then, item) of span records read before their span's line
+    later: list[tuple[str, Step | None, Item]] = []
     context: dict[str, Any] | None = None
     complete_event: dict[str, Any] | None = None
     for ts, _, event in _events(execution, normalize):
@@ -194,10 +196,13 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
                 by_id[step_id] = step
         elif kind == "step_complete":
             name = text(event.get("step_name")) or ""
-            opened = _opened(open_steps, by_id, name, step_id)
+            # A whole step in one line (a span's) says its start: no start opened it.
+            began = event.get("start_timestamp")
+            opened = None if began is not None else _opened(open_steps, by_id, name,
+                                                            step_id)
             if opened is None:  # a completion with no start logged: still a step
                 step = Step(name=name, step_type=text(event.get("step_type")),
-                            start_ts=None, step_id=step_id,
+                            start_ts=parse_timestamp(began), step_id=step_id,
                             parent_step_id=text(event.get("parent_step_id")))
                 steps.append(step)
                 if step_id is not None:
@@ -208,6 +213,11 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
             _complete(step, event, ts)
         elif kind in ("tool_call", "branch_decision", "error", "span_event", "span_log"):
             owner = _owner(event, by_id, open_steps)
+            if kind == "span_log" and step_id is not None and step_id not in by_id:
+                # Logged inside a span, which is one line at its end (read later):
+                # placed once every step is known.
+                later.append((step_id, owner, _item(str(kind), ts, event)))
+                continue
             item = _item(str(kind), ts, event)
             if kind == "span_event" and owner is None and item.kind == "error":
                 # The root span's own exception event: written as an event only when
@@ -233,6 +243,19 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
                 items.append(Item(kind, ts, event))
         else:
             items.append(Item(str(kind), ts, event))
+    for step_id, owner, item in later:
+        span_step = by_id.get(step_id)
+        if span_step is not None:
+            span_step.items.append(item)
+            span_step.items.sort(key=lambda i: i.ts)  # stable: ties keep read order
+            owner = span_step
+        elif owner is None:
+            items.append(item)
+            continue
+        else:
+            owner.items.append(item)
+        if item.kind == "error" and owner.error is None:
+            owner.error = text(item.event.get("error"))
     steps = _nest(merge_span_steps(steps))  # a step logged and sent as a span: one
     _mark_slowest_and_critical(steps, now)
     status = execution.status(now, idle_timeout)

@@ -1,0 +1,83 @@
+"""A step in one line: a `step_complete` with its `start_timestamp` (how spans are
+written, docs/log-format.md) is a whole step, counted, timed and nested without a
+`step_start`, and never closes another step's open start.
+
+Offsets are seconds after T0; expected values are worked out from the lines by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from wftui.core.ledger import Ledger
+from wftui.core.steps import build_detail
+
+T0 = 1767268800.0  # 2026-01-01T12:00:00Z
+READ_TIME = T0 + 3600
+
+
+def ev(event: str, offset: float, **fields: Any) -> bytes:
+    record = {"event": event, "execution_id": "e1", "timestamp": T0 + offset}
+    record.update(fields)
+    return json.dumps(record).encode()
+
+
+def whole(name: str, began: float, ended: float, step_id: str, parent: str | None = None,
+          **fields: Any) -> bytes:
+    return ev("step_complete", ended, step_name=name, start_timestamp=T0 + began,
+              duration_ms=(ended - began) * 1000, step_id=step_id, parent_step_id=parent,
+              span_status="ok", **fields)
+
+
+def ledger_of(*lines: bytes) -> Ledger:
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("app.log", 1, list(lines), read_time=READ_TIME)
+    return ledger
+
+
+def test_a_whole_step_is_counted_timed_and_nested_without_a_start() -> None:
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        # A child ends (and is written) before its parent, as spans are exported.
+        whole("search", 1.25, 1.75, "bb", parent="aa"),
+        whole("answer", 1.0, 3.0, "aa"),
+        ev("workflow_complete", 4, status="success"),
+    )
+    execution = ledger.executions["e1"]
+    assert execution.steps == 1  # "search" is inside "answer": one step at the top
+    assert not execution.open_steps and not execution.early_completes
+    assert list(ledger.step_samples["answer"].values) == [2.0]
+    assert list(ledger.step_samples["search"].values) == [0.5]
+    tree = build_detail(execution, READ_TIME, 30.0)
+    assert [(s.name, s.depth, s.start_ts, s.duration_s) for s in tree.steps] == [
+        ("answer", 0, T0 + 1.0, 2.0), ("search", 1, T0 + 1.25, 0.5)]
+
+
+def test_a_whole_step_leaves_an_open_logged_step_of_its_name_open() -> None:
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        ev("step_start", 1, step_name="fetch"),
+        whole("fetch", 2, 2.5, "cc"),  # another step of the same name, whole
+    )
+    execution = ledger.executions["e1"]
+    assert execution.steps == 2
+    assert list(execution.open_steps) == ["fetch"]  # the logged one is still running
+    assert execution.open_steps["fetch"] == pytest.approx(T0 + 1)
+
+
+def test_a_span_record_read_before_its_span_shows_in_the_spans_node() -> None:
+    # An OTLP log record comes at its own time, inside the span; the span's one line
+    # comes at the span's end: the record still belongs to that span's node.
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        ev("step_start", 0.5, step_name="logged"),  # open: a name-less record's fallback
+        ev("span_log", 1.5, step_id="dd", body="retrying", marks_error=False),
+        whole("lookup", 1, 2, "dd"),
+    )
+    tree = build_detail(ledger.executions["e1"], READ_TIME, 30.0)
+    by_name = {s.name: s for s in tree.steps}
+    assert [i.event.get("body") for i in by_name["lookup"].items] == ["retrying"]
+    assert by_name["logged"].items == []
