@@ -1,12 +1,11 @@
 """The span attributes wftui reads, and how a span's step type, cost and tool values
 are worked out from them.
 
-Reading an attribute's value is most of the cost of a span (each protobuf field read
-builds a Python object), so a span's attributes are walked once, keeping the KeyValue
-of each key listed in `NEEDED` (`SpanReader.read_traces`, inline: it is the hot loop),
-and a value is read only when a line needs it (`value_of`): the `execution_id` of a
-trace already named, the `gen_ai.operation.name` of a span that says its `step_type`,
-or a GenAI span's `duration_ms` (the span's own times say it) are never read.
+A span's attributes arrive as a map (`span_view`: key -> AnyValue, indexed as the
+request is decoded), and a value is read only when a line needs it (`value_of`): each
+protobuf field read builds a Python object, so the `execution_id` of a trace already
+named, the `gen_ai.operation.name` of a span that says its `step_type`, or a GenAI
+span's `duration_ms` (the span's own times say it) are never read.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import orjson
 
 from wftui.core.otlp_values import any_value
 
-# Attribute keys a span's reading keeps (the rest are skipped without reading them).
+# Attribute keys wftui reads (a root span's are read at once: `values_of`).
 NEEDED = frozenset({
     "execution_id", "workflow_name", "gen_ai.workflow.name", "step_type", "success",
     "error", "gen_ai.operation.name", "gen_ai.usage.input_tokens",
@@ -35,16 +34,16 @@ SPAN_KINDS = {0: None, 1: "internal", 2: "server", 3: "client", 4: "producer",
 
 # Prices: model -> (USD per million input tokens, USD per million output tokens).
 Prices = dict[str, tuple[float, float]]
-# Attribute key -> its KeyValue message, value not read yet (a repeated key: the last).
-Found = dict[str, Any]
+# A span's attributes: key -> AnyValue message, value not read yet (a repeated key: the
+# last); `span_view`'s map.
+Found = Any
 
 
 def value_of(found: Found, key: str) -> Any:
     """The value of attribute `key` (None when absent or unset)."""
-    kv = found.get(key)
-    if kv is None:
+    value = found.get(key)
+    if value is None:
         return None
-    value = kv.value
     which = value.WhichOneof("value")
     if which in SCALARS:
         return getattr(value, which)
@@ -52,8 +51,9 @@ def value_of(found: Found, key: str) -> Any:
 
 
 def values_of(found: Found) -> dict[str, Any]:
-    """Every found attribute's value (a root span's, read once per trace)."""
-    return {key: value_of(found, key) for key in found}
+    """The value of every attribute wftui reads that the span has (a root span's, read
+    once per trace)."""
+    return {key: value_of(found, key) for key in NEEDED if key in found}
 
 
 def text_of(found: Found, key: str) -> str | None:

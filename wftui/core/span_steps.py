@@ -67,10 +67,10 @@ def span_failure(span: Any, found: Found) -> tuple[bool, str | None, str | None,
     it says `success = false`; the error from `error`, else its exception event, else
     the status message. A string, bool or int field reads as ""/False/0 when the value
     is of another type: only then is the value's type asked."""
-    kv = found.get("success")
+    said = found.get("success")
     failed = ((span.HasField("status") and span.status.code == STATUS_ERROR)
-              or (kv is not None and not kv.value.bool_value
-                  and kv.value.WhichOneof("value") == "bool_value"))
+              or (said is not None and not said.bool_value
+                  and said.WhichOneof("value") == "bool_value"))
     error = traceback = None
     events: list[dict[str, Any]] = []
     if span.events:
@@ -87,10 +87,10 @@ def span_failure(span: Any, found: Found) -> tuple[bool, str | None, str | None,
 
 def _count(found: Found, key: str) -> int | None:
     """A token count: the int field read inline, its type asked only when it reads 0."""
-    kv = found.get(key)
-    if kv is None:
+    value = found.get(key)
+    if value is None:
         return None
-    count: int = kv.value.int_value
+    count: int = value.int_value
     return count if count > 0 else count_of(found, key)
 
 
@@ -127,16 +127,16 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     parent_text = parent_id.decode()
     name = span.name
     get = found.get
-    kv = get("step_type")
-    kind = encode((kv.value.string_value if kv is not None else "")
+    value = get("step_type")
+    kind = encode((value.string_value if value is not None else "")
                   or step_type(found, span))
     quoted_name = encode(name)
     # Text read inline: most spans of an LLM workflow pass here.
-    kv = get("gen_ai.response.model")
-    model = kv.value.string_value if kv is not None else ""
+    value = get("gen_ai.response.model")
+    model = value.string_value if value is not None else ""
     if not model:
-        kv = get("gen_ai.request.model")
-        model = kv.value.string_value if kv is not None else ""
+        value = get("gen_ai.request.model")
+        model = value.string_value if value is not None else ""
     status = b"error" if failed else b"ok"
     tokens_in = tokens_out = price = None
     # Tokens count without a model too (an instrumentation that does not say which

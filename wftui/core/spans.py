@@ -35,7 +35,7 @@ from wftui.core.event_lines import EventLines
 from wftui.core.otlp_values import any_value
 from wftui.core.parse import LogEvent
 from wftui.core.sampling import UNKNOWN, adjusted_count
-from wftui.core.span_fields import NEEDED, Prices, step_type, value_of, values_of
+from wftui.core.span_fields import Prices, step_type, value_of, values_of
 from wftui.core.span_steps import NANOS, encode, span_failure, write_step
 
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
@@ -100,7 +100,11 @@ class SpanReader:
         named: dict[bytes, tuple[str, bytes]] = {}  # trace -> execution id, as JSON
         by_trace: dict[bytes, list[tuple[Any, ...]]] = {}
         count = 0
-        needed = NEEDED
+        # Here, not at the top: a watch of logs alone loads no protobuf (Prices, from
+        # this module, is used by every source's options).
+        from wftui.core.span_view import as_view
+
+        request = as_view(request)
         for resource_spans in request.resource_spans:
             service = None
             for kv in resource_spans.resource.attributes:
@@ -123,12 +127,8 @@ class SpanReader:
                         self.rejected += 1
                         self.last_rejected += 1
                         continue
-                    # The attributes we read, by key (`span_fields`), values unread.
-                    found = {}
-                    for kv in span.attributes:
-                        key = kv.key
-                        if key in needed:
-                            found[key] = kv
+                    # Its attributes by key (`span_view`), values read when needed.
+                    found = span.attributes
                     root = not parent or span.flags & PARENT_IS_REMOTE == PARENT_IS_REMOTE
                     known = named.get(trace)
                     if known is not None and not root:  # most spans: straight to lines

@@ -23,6 +23,8 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
+from wftui.core.span_view import TraceRequestView
+
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"
 ID_KEYS = ("traceId", "spanId", "parentSpanId")
@@ -96,8 +98,9 @@ def message_from_dict(value: Any, kind: str) -> Any:
 
 
 def decode_protobuf(body: bytes, kind: str) -> Any:
-    """A binary protobuf request as its message."""
-    message = ExportTraceServiceRequest() if kind == "traces" else ExportLogsServiceRequest()
+    """A binary protobuf request as its message (traces: as `span_view` reads them, their
+    attributes indexed in C as they are decoded)."""
+    message = TraceRequestView() if kind == "traces" else ExportLogsServiceRequest()
     try:
         message.ParseFromString(body)
     except (DecodeError, RecursionError) as error:
