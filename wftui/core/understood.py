@@ -135,6 +135,14 @@ def settled_not_understood(source: dict[str, Any]) -> bool:
     return bool(source.get("not_understood")) and source.get("status") in SETTLED
 
 
+def ledger_not_understood(ledger: Ledger) -> str | None:
+    """One line naming every source of the ledger read but not understood (None: there
+    is none): why an execution asked for by id (`diff`, `replay`) may not be there."""
+    problems = [f"{source}: {problem}" for source in ledger.sources
+                if (problem := not_understood(ledger, source)) is not None]
+    return "; ".join(problems) or None
+
+
 def not_understood_sources(sources: Iterable[dict[str, Any]]) -> str | None:
     """One line naming every source read but not understood (None: there is none)."""
     problems = [s["not_understood"] for s in sources if s.get("not_understood")]
