@@ -109,10 +109,14 @@ def test_structlog_events_without_an_id_name_their_fields(
         tmp_path: Path, env: dict[str, str], configured: str | None) -> None:
     log = write(tmp_path / "sl.log", structlog_lines())
     args = ["--config", config(tmp_path / "sl.toml", configured)] if configured else []
-    # The preset reads our own names (event, timestamp): nothing mapped, same message.
+    # The preset reads our own names for event and timestamp (and a traceback from
+    # `exception`): the message says where it looked for the two every event needs.
+    mapped = (' (the [logs] mapping in use reads event from "event" (in 120 lines), '
+              'execution_id from "execution_id" (in none))' if configured else "")
     assert only_line(check(env, *args, str(log))) == (
-        f"wftui: {log}: none of its 120 lines is an event; its lines have the fields "
-        f"{STRUCTLOG_FIELDS}: map them with [logs.fields] ({STRUCTLOG_HINT}) or {PRESETS}")
+        f"wftui: {log}: none of its 120 lines is an event{mapped}; its lines have the "
+        f"fields {STRUCTLOG_FIELDS}: map them with [logs.fields] ({STRUCTLOG_HINT}) or "
+        f"{PRESETS}")
 
 
 def test_python_json_logger_with_its_preset_says_what_the_mapping_found(

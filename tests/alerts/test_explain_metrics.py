@@ -309,3 +309,19 @@ def test_renamed_labels_from_the_config() -> None:
                 "error_rate") == [("billing", 3, pytest.approx(1 / 3, abs=1e-4))]
     assert rows(out["latency_p95_s"]["by_step"], "step_name", "step_type", "count",
                 "total_s") == [("charge", "tool", 3, 6.0)]
+
+
+def test_why_screen_on_metrics_alone_says_nothing_of_a_log(explained: dict[str, Any]) -> None:
+    """Metrics only (an empty log part): the screen listed "by step", "by error", ...
+    each "none", said "no previous window: the log starts inside this one" beside the
+    metrics' own previous window (4 of 10), and read "p95 no data ... 0 executions at
+    or above it" over the metrics' step times."""
+    view = why_view("error_rate", explained)
+    assert view.summary == "4 failed of 20 ended (metrics); previous window 4 of 10"
+    assert [section.title for section in view.sections] == ["by workflow (metrics)"]
+    assert not any("log" in note for note in view.notes), view.notes
+    latency = why_view("latency_p95_s", explained)
+    assert latency.summary == "time by step from the metrics, largest first"
+    assert [section.title for section in latency.sections] == [
+        "time by step (metrics)", "time by step type (metrics)"]
+    assert not any("log" in note for note in latency.notes), latency.notes

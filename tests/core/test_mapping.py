@@ -445,3 +445,59 @@ def test_the_suggested_event_field_is_the_one_every_line_has() -> None:
     assert table["fields"]["event"] == "message"
     assert table["fields"]["timestamp"] == "asctime"
     assert "events" not in table  # its words are our event names already
+
+
+def _failed_detail(lines: list[bytes], config: dict[str, Any]) -> Any:
+    mapping = build_mapping(config)
+    assert mapping is not None
+    ledger = Ledger(mapping=mapping)
+    ledger.ingest_lines("app.log", 1, lines, read_time=0.0)
+    return build_detail(ledger.executions["run-1"], time.time() + 3600,
+                        ledger.idle_timeout, mapping.contract_dict)
+
+
+def _raise() -> None:
+    raise ZeroDivisionError("division by zero")
+
+
+@pytest.mark.parametrize("library", ["structlog", "python-json-logger"])
+def test_a_logged_exception_is_the_errors_traceback(library: str) -> None:
+    """`log.exception("error", ...)`: structlog's format_exc_info writes the traceback
+    under `exception`, python-json-logger's JsonFormatter under `exc_info`. The presets
+    read them as the error's traceback, as `traceback` is in our shape."""
+    out = io.StringIO()
+    fields = {"execution_id": "run-1", "step_name": "load", "error": "ZeroDivisionError"}
+    if library == "structlog":
+        structlog.configure(processors=[structlog.processors.TimeStamper(fmt="iso"),
+                                        structlog.processors.format_exc_info,
+                                        structlog.processors.JSONRenderer()],
+                            logger_factory=structlog.PrintLoggerFactory(out),
+                            cache_logger_on_first_use=False)
+        try:
+            log = structlog.get_logger()
+            log.info("step_start", execution_id="run-1", step_name="load")
+            try:
+                _raise()
+            except ZeroDivisionError:
+                log.exception("error", **fields)
+        finally:
+            structlog.reset_defaults()
+    else:
+        handler = logging.StreamHandler(out)
+        handler.setFormatter(JsonFormatter("%(asctime)s %(levelname)s %(message)s"))
+        logger = logging.Logger("workflow")
+        logger.addHandler(handler)
+        logger.info("step_start", extra={"execution_id": "run-1", "step_name": "load"})
+        try:
+            _raise()
+        except ZeroDivisionError:
+            logger.exception("error", extra=fields)
+    lines = [line.encode() for line in out.getvalue().splitlines()]
+    assert len(lines) == 2
+    detail = _failed_detail(lines, {"format": library})
+    [step] = detail.steps
+    [error] = [item for item in step.items if item.kind == "error"]
+    assert error.event["error"] == "ZeroDivisionError"
+    traceback = error.event.get("traceback") or ""
+    assert traceback.startswith("Traceback (most recent call last):"), error.event
+    assert traceback.rstrip().endswith("ZeroDivisionError: division by zero")

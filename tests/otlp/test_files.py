@@ -171,3 +171,34 @@ def test_a_file_of_lines_with_bad_ids_only_counts_its_lines_not_its_spans(
     path.write_text(json.dumps(odd) + "\n")
     _, report = check(str(path))
     assert (report["sources"][0]["lines"], report["sources"][0]["malformed"]) == (1, 1)
+
+
+def test_span_events_and_span_log_records_are_not_unknown_events(tmp_path: Path) -> None:
+    """A root span's own event and a log record tied to a child span are wftui's own
+    `span_event` / `span_log` lines: never named as "events wftui does not know" to map
+    in [logs.events] (the user wrote neither name)."""
+    trace, root, child = "ab" * 16, "cd" * 8, "ef" * 8
+    t0 = 1767268800 * 10**9
+    spans = {"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name",
+                                     "value": {"stringValue": "agent"}}]},
+        "scopeSpans": [{"spans": [
+            {"traceId": trace, "spanId": root, "name": "run",
+             "startTimeUnixNano": str(t0), "endTimeUnixNano": str(t0 + 3 * 10**9),
+             "events": [{"timeUnixNano": str(t0 + 10**9), "name": "handoff",
+                         "attributes": [{"key": "to", "value": {"stringValue": "b"}}]}]},
+            {"traceId": trace, "spanId": child, "parentSpanId": root, "name": "chat",
+             "startTimeUnixNano": str(t0 + 10**9),
+             "endTimeUnixNano": str(t0 + 2 * 10**9)}]}]}]}
+    logs = {"resourceLogs": [{"scopeLogs": [{"logRecords": [
+        {"timeUnixNano": str(t0 + 15 * 10**8), "severityNumber": 13,
+         "severityText": "WARN", "body": {"stringValue": "rate limited, retrying"},
+         "traceId": trace, "spanId": child}]}]}]}
+    path = tmp_path / "spans.jsonl"
+    path.write_text(json.dumps(logs) + "\n" + json.dumps(spans) + "\n")
+    code, report = check(str(path))
+    assert code == 0
+    assert report["executions"] == {"total": 1, "running": 0, "succeeded": 1, "failed": 0}
+    assert report["latency_s"]["p50"] == 3.0
+    assert not [w for w in report.get("warnings", []) if "does not know" in w], \
+        report["warnings"]

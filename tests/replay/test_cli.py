@@ -300,3 +300,23 @@ def test_replay_is_refused_when_the_audit_log_cannot_be_written(tmp_path: Path) 
     assert done.stderr.splitlines()[-1].startswith(
         "wftui: refusing to replay: cannot write the audit log")
     assert not marker.exists()
+
+
+def test_diff_and_replay_on_a_log_they_do_not_understand_say_so(tmp_path: Path) -> None:
+    """A structlog log read without its [logs] mapping: no line is an event, so no
+    execution is in it. "RUN-1 is not in the given log files" sent the operator looking
+    for a typo in the id; the answer names the file not understood, as check does."""
+    log = tmp_path / "sl.log"
+    log.write_text("".join(json.dumps({"event": kind, "run": "RUN-1", "timestamp": T0 + t})
+                           + "\n" for t, kind in enumerate(("run.begin", "run.end"))))
+    why = (f"{log}: none of its 2 lines is an event; its lines have the fields "
+           "event (2), run (2), timestamp (2)")
+    diff = wftui(tmp_path, "diff", "RUN-1", "RUN-2", str(log))
+    assert diff.returncode == 2
+    assert diff.stderr.startswith(f"wftui: RUN-1 is not in the given log files: {why}"), \
+        diff.stderr
+    replay = wftui(tmp_path, "replay", "RUN-1", str(log), "--yes", "--replay-url",
+                   "http://127.0.0.1:9/replay")
+    assert replay.returncode == 2
+    assert replay.stderr.startswith(f"wftui: RUN-1 is not in the given log files: {why}"), \
+        replay.stderr

@@ -19,7 +19,9 @@ from wftui.commands.common import fail
 from wftui.config import ConfigError, load_settings
 from wftui.core import format as fmt
 from wftui.core.compare import Comparison, StepRow, StepSide, compare
+from wftui.core.ledger import Ledger
 from wftui.core.steps import build_detail
+from wftui.core.understood import ledger_not_understood
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,7 +59,8 @@ def run(options: argparse.Namespace) -> int:
     for execution_id in (options.left, options.right):
         execution = ledger.get(execution_id)
         if execution is None:
-            fail(f"{fmt.visible(execution_id)} is not in the given log files")
+            fail(f"{fmt.visible(execution_id)} is not in the given log files"
+                 + _why_missing(ledger))
             raise AssertionError("unreachable")
         mapping = ledger.mapping
         details.append(build_detail(execution, now, ledger.idle_timeout,
@@ -70,6 +73,13 @@ def run(options: argparse.Namespace) -> int:
         sys.stdout.write(comparison_text(comparison))
     sys.stdout.flush()
     return 1 if comparison.differs else 0
+
+
+def _why_missing(ledger: Ledger) -> str:
+    """A file read but not understood (a log in another shape without its [logs]
+    mapping): said after "not in the given log files", or the id looks mistyped."""
+    problem = ledger_not_understood(ledger)
+    return f": {fmt.visible(problem)}" if problem is not None else ""
 
 
 def side_text(side: StepSide | None) -> str:

@@ -121,7 +121,12 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | N
                               mapping.contract_dict if mapping is not None else None)
         context, workflow_name = detail.context, detail.workflow_name
     elif options.files:
-        fail(f"{execution_id} is not in the given log files")
+        from wftui.core.format import visible
+        from wftui.core.understood import ledger_not_understood
+
+        problem = ledger_not_understood(reader.ledger)  # a log in another shape, unmapped
+        fail(f"{execution_id} is not in the given log files"
+             + (f": {visible(problem)}" if problem is not None else ""))
     else:
         print(f"note: no log files given: replaying {execution_id} without its logged "
               "context and workflow name", file=err)

@@ -54,11 +54,15 @@ PRESETS: dict[str, dict[str, Any]] = {
     # structlog's JSONRenderer: the first argument of log.info(...) is "event", and
     # TimeStamper writes "timestamp" (ISO 8601 with fmt="iso", else epoch seconds).
     # Our own shape, under its name, so a config can say what it reads.
-    "structlog": {"fields": {"event": "event", "timestamp": "timestamp"}},
+    # log.exception(...) through format_exc_info writes the traceback as "exception".
+    "structlog": {"fields": {"event": "event", "timestamp": "timestamp",
+                             "traceback": ["traceback", "exception"]}},
     # python-json-logger's JsonFormatter: the message is "message"; the time is
-    # "timestamp" with timestamp=True, else "asctime" when the format string asks for it.
+    # "timestamp" with timestamp=True, else "asctime" when the format string asks for it;
+    # logger.exception(...) writes the traceback as "exc_info".
     "python-json-logger": {"fields": {"event": "message",
-                                      "timestamp": ["timestamp", "asctime"]}},
+                                      "timestamp": ["timestamp", "asctime"],
+                                      "traceback": ["traceback", "exc_info"]}},
 }
 
 

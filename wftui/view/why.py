@@ -122,7 +122,13 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         since = f"{fmt.clock(at - window)}–" if window else "the log's start to "
         notes = (f"at {since}{fmt.clock(at)} (history): the log as it stood then",
                  *notes)
-    if figure in ("error_rate", "latency_p95_s") and explained.get("previous_note"):
+    metrics = explained.get("metrics")
+    # Metrics and no execution of a log ended in the window (metrics alone, or a log
+    # still quiet): the log's groups are all empty and its previous-window note is about
+    # a log that says nothing here; the metrics' sections and notes speak instead.
+    log_silent = metrics is not None and not explained["error_rate"]["ended"]
+    if figure in ("error_rate", "latency_p95_s") and explained.get("previous_note") \
+            and not log_silent:
         notes += (explained["previous_note"],)
     if figure == "error_rate":
         part = explained["error_rate"]
@@ -190,8 +196,11 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         summary = f"depth {fmt.count(part['depth'])}, growth {rate}{reach}"
         sections = [WhySection("readings in the window",
                                (WhyRow(f"{part['readings']} readings"),))]
-    metrics = explained.get("metrics")
     if metrics is not None and figure in ("error_rate", "latency_p95_s"):
+        if log_silent:
+            sections = [section for section in sections if section.rows]
+            if figure == "latency_p95_s":
+                summary = "time by step from the metrics, largest first"
         sections += _metric_sections(figure, metrics)
         part = metrics["error_rate"]
         if figure == "error_rate" and not explained["error_rate"]["ended"]:

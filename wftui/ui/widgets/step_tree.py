@@ -109,6 +109,14 @@ def item_label(item: Item) -> Text:
     elif item.kind == "error":
         text.append("error ", style="bold red")
         text.append(plain(clip(safe(event.get("error") or "(no message)"), 160), "red"))
+    elif item.kind == "span_log":  # an OTLP log record: its severity and its message
+        text.append("log ", style="bold yellow")
+        severity = event.get("severity")
+        if severity:
+            text.append(plain(f"{severity} ", "yellow"))
+        body = event.get("body")
+        text.append(plain(clip(safe(body), 160)) if isinstance(body, str)
+                    else plain(_json(body, 160)))
     elif item.kind == "workflow_start":
         text.append("workflow_start ", style="dim")
         text.append(plain(event.get("workflow_name") or "", "dim"))
