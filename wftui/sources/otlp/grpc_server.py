@@ -14,6 +14,11 @@ from typing import Any
 import grpc  # type: ignore[import-untyped]
 from opentelemetry.proto.collector.logs.v1 import logs_service_pb2_grpc
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2_grpc
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+    ExportTraceServiceResponse,
+)
+
+from wftui.core.span_view import TraceRequestView
 
 
 async def _guard(receiver: Any, context: Any) -> None:
@@ -57,7 +62,14 @@ async def start_grpc(receiver: Any, host: str, port: int) -> Any:
     """Start serving; OSError when the address cannot be bound."""
     limit = receiver.limits.body_bytes
     server = grpc.aio.server(options=[("grpc.max_receive_message_length", limit)])
-    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(TraceService(receiver), server)
+    # Export's requests decode straight into the span reader's view (`span_view`), as
+    # OTLP/HTTP protobuf bodies do, not into the real message and then again.
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+        "opentelemetry.proto.collector.trace.v1.TraceService",
+        {"Export": grpc.unary_unary_rpc_method_handler(
+            TraceService(receiver).Export,
+            request_deserializer=TraceRequestView.FromString,
+            response_serializer=ExportTraceServiceResponse.SerializeToString)}),))
     logs_service_pb2_grpc.add_LogsServiceServicer_to_server(LogsService(receiver), server)
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
