@@ -77,3 +77,19 @@ def test_changing_the_lines_drops_the_events_never_misaligns_them() -> None:
     assert told is not None and told[-1] is None
     lines.sort()
     assert events_of(lines) is None
+
+
+def test_span_events_and_records_are_folded_as_known_not_unknown_events() -> None:
+    # wftui writes span_event and span_log itself (shown in their step by the tree):
+    # the ledger must not count them as events it does not know.
+    from wftui.core.ledger import Ledger
+
+    ledger = Ledger()
+    ledger.ingest_lines("otlp", 1, [
+        b'{"event":"workflow_start","execution_id":"e","timestamp":1767268800.0}',
+        b'{"event":"span_event","execution_id":"e","timestamp":1767268801.0,'
+        b'"step_id":"0101010101010101","name":"handoff"}',
+        b'{"event":"span_log","execution_id":"e","timestamp":1767268802.0,'
+        b'"step_id":null,"body":"hi"}'], read_time=1767268900.0)
+    assert ledger.events_total == 3
+    assert ledger.unknown_events == 0 and not ledger.unknown

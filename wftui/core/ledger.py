@@ -439,7 +439,9 @@ class Ledger:
                 execution.replay_of = original
                 self.links.link(self.executions, original, execution.execution_id)
                 self.changes.note(original)  # its replays column
-        else:
+        elif kind != "span_event" and kind != "span_log":
+            # (those two are wftui's own, written from OTLP spans and log records: shown
+            # in their step by the tree, nothing here to fold, never "unknown")
             self.unknown_events += 1
             self.not_understood.note_word("event", kind)
 

@@ -21,11 +21,6 @@ from wftui.core.timestamps import parse_timestamp
 # Values named per kind of warning (the most frequent first).
 MAX_NAMED = 5
 
-# Events wftui writes itself from OTLP (`wftui.core.spans`): a span's own events and the
-# log records tied to a span, shown inside their step. The ledger counts them as events
-# it does not fold, but the user never wrote these names: no warning tells them to map.
-OWN_EVENTS = frozenset(("span_event", "span_log"))
-
 
 def _top(counter: Counter[str], limit: int = MAX_NAMED) -> str:
     return ", ".join(f"{name} ({count:,})" for name, count in counter.most_common(limit))
@@ -105,7 +100,7 @@ def log_warnings(ledger: Ledger) -> list[str]:
                         f"left out of the error rate: {_top(statuses)}; "
                         "name them in [logs.statuses]")
     events = Counter({word: n for (what, word), n in ledger.unknown.items()
-                      if what == "event" and word not in OWN_EVENTS})
+                      if what == "event"})
     if events:
         warnings.append(f"events wftui does not know (kept, not counted): {_top(events)}; "
                         "map them in [logs.events] if they are steps or completions")
