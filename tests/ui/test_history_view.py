@@ -38,6 +38,10 @@ async def test_the_history_view_charts_the_log_with_thresholds_and_alerts(harnes
         assert latency.threshold_off_scale  # 60 s over executions of 0.7 s
         assert not error_rate.threshold_off_scale  # 5% under a 50% peak: drawn
         assert throughput.threshold is None
+        # every axis starts at 0: up to the highest value, or a threshold drawn above it
+        assert error_rate.y_top == 0.5 and queue.y_top == 360
+        assert latency.y_top == max(latency.ys)  # its threshold is off scale: not drawn
+        assert throughput.y_top == max(throughput.ys)
         assert max(active.ys) >= 1
         # 10,000 is far above 360 (over 4x): named in the title, not drawn
         assert queue.title == "Queue depth · threshold 10,000, far above"

@@ -221,6 +221,9 @@ class Chart:
     # draws no title wider than its plot, and at 80 columns the charts are 40 wide.
     short_title: str = ""
     name: str = ""
+    # The y axis runs from 0 to this (every charted figure is a count, rate or time):
+    # an axis fitted to the values made 5.96 -> 6.0 /min look like a step up.
+    y_top: float = 1.0
 
     def titles(self) -> tuple[str, ...]:
         """The titles to try, longest first: the first the plot has room for is drawn."""
@@ -282,6 +285,7 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
             off_scale = True
             title += f" · threshold {threshold_figure(key, limit)}, far above"
             short = f"{name} · > {threshold_figure(key, limit)} off scale"
+        drawn = [*ys, limit] if limit is not None and not off_scale else ys
         out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
-                         off_scale, short, name))
+                         off_scale, short, name, max([*drawn, 0.0]) or 1.0))
     return out
