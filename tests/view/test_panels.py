@@ -335,3 +335,17 @@ def test_a_p95_in_the_inf_bucket_reads_at_least_on_its_panel() -> None:
     view = dict(panel_views(snapshot, T0))["latency"]
     assert (view.value, view.state) == ("≥ 1m00s", "firing")
     assert view.detail == "p50 3.00s · p99 ≥ 1m00s"
+
+
+def test_an_action_is_not_split_at_a_hyphen() -> None:
+    # Split at its hyphen, an action cut to one line read "▶ Page on- …" (seen at 80
+    # columns), which says something else.
+    view = PanelView(title="Error rate", value="25.00%", state="firing",
+                     threshold="threshold > 5.00%", action="Page on-call now")
+    # width 12: 10 cells after "▶ ": "Page on-call" (12) and "on-call now" (11) do
+    # not fit; split at the hyphen it was "Page on-" / "call now"
+    lines = panel_text(view, 12).plain.split("\n")[4:]
+    assert lines == ["▶ Page", "  on-call", "  now"]
+    # one line of room: the first word, then … (never "on-")
+    lines = panel_text(view, 12, height=5).plain.split("\n")[4:]
+    assert lines == ["▶ Page …"]

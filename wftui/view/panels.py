@@ -355,7 +355,8 @@ def mark_text(forms: tuple[str, ...], width: int) -> str:
 def _action_lines(action: str, width: int, height: int | None) -> list[str]:
     """The runbook action wrapped under "▶ " in the lines left below the sparkline
     (`height` - 4; None: as many as it takes); cut short, its last line ends in …."""
-    lines = textwrap.wrap(action, max(width - 2, 4)) or [""]
+    # Not at hyphens: "Page on-" / "call" reads as a different instruction.
+    lines = textwrap.wrap(action, max(width - 2, 4), break_on_hyphens=False) or [""]
     room = None if height is None else max(height - 4, 1)
     if room is not None and len(lines) > room:
         lines = lines[:room]
