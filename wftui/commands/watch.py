@@ -217,13 +217,16 @@ class Watch:
         """A silence ended while its alert still fires: the hooks are told now (firing
         -> firing), as Alertmanager is sent it afresh; otherwise an incident that
         outlived its silence would page no one until it cleared and fired again. One
-        the hooks already heard of before the silence is no news (the notifier's rule)."""
+        the hooks already heard of before the silence is no news (the notifier's rule).
+        One that ended during the silence: the hooks hear of that end now."""
         assert self.notifier is not None
         moved = {transition.name for transition in snapshot.transitions}
         for state in snapshot.thresholds:
-            if (state.state == FIRING and state.name in was_silenced
-                    and state.name not in self.silencing.silenced
-                    and state.name not in moved):
+            if state.name not in was_silenced or state.name in self.silencing.silenced:
+                continue
+            if state.state != FIRING:
+                self.notifier.silence_ended(state.name)
+            elif state.name not in moved:
                 self.notifier.offer(transition_record(Transition(
                     state.name, FIRING, FIRING, state.value, state.threshold,
                     state.action, time.time())))
