@@ -11,6 +11,7 @@ import json
 import shlex
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -195,3 +196,26 @@ def test_an_alert_still_firing_when_its_silence_ends_is_notified_then(
     body = receiver.bodies[0]
     assert (body["alert"], body["from"], body["to"]) == ("error_rate", "firing", "firing")
     assert body["value"] == 1.0 and body["threshold"] == 0.05
+
+
+def test_sighup_ends_the_watch_promptly_though_a_hook_and_alertmanager_hang(
+        tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
+    """The terminal closed: watch gives what is in flight a moment, not its timeouts."""
+    log = tmp_path / "app.log"
+    append(log, executions("f", 5, ok=False))  # 5 / 5 failed: firing at the first look
+    with Receiver(hang=True) as hook, Receiver(hang=True) as alertmanager:
+        base = alertmanager.url.removesuffix("/hook")
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", hook.url, "--alertmanager", base)
+        wait_for(lambda: hook.arrived == 1 and alertmanager.arrived == 1,
+                 "the firing at the hook and at Alertmanager (both held unanswered)")
+        started = time.monotonic()
+        code = proc.finish(signal.SIGHUP)
+        took = time.monotonic() - started
+    assert code == 1  # firing at the end
+    # By hand: at most 1 s settling for the final snapshot, then 0.5 s for the hook and
+    # Alertmanager together; before, 5 s for the hook and then 5 s for Alertmanager.
+    assert took < 2.5, f"took {took:.1f}s to leave after SIGHUP"
+    said = proc.stderr.decode()
+    assert "notify: watch ended with 1 notification(s) not delivered" in said
+    assert "waiting up to" not in said

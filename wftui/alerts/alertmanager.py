@@ -372,10 +372,15 @@ class AlertPusher:
                                     if not self.error else pause)
             self._wake.clear()
 
-    def close(self, grace: float = 5.0) -> None:
-        """Stop the thread after one last delivery attempt (a resolution just seen)."""
+    def stop_soon(self) -> None:
+        """Make the last delivery attempt now and end the thread (without waiting for
+        it: `close` does), so it runs beside whatever else is being flushed."""
         self._stop.set()
         self._wake.set()
+
+    def close(self, grace: float = 5.0) -> None:
+        """Stop the thread after one last delivery attempt (a resolution just seen)."""
+        self.stop_soon()
         if self._thread is not None:
             self._thread.join(grace)
         self.client.close()

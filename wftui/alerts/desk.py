@@ -85,6 +85,11 @@ class AlertDesk:
         if self.pusher is not None:
             self.pusher.start()
 
+    def begin_closing(self) -> None:
+        """Alertmanager's last delivery starts now (close() waits for it)."""
+        if self.pusher is not None:
+            self.pusher.stop_soon()
+
     def close(self, grace: float = 5.0) -> None:
         if self.pusher is not None:
             self.pusher.close(grace)

@@ -54,7 +54,11 @@ SETTLE_QUIET_S = 0.2
 SETTLE_MAX_S = 1.0
 #: and at the start, first for what the files held (a huge file is not waited out).
 START_READ_MAX_S = 5.0
+#: At the end, notifications and Alertmanager's last push get this long to go out,
 NOTIFY_GRACE_S = 5.0
+#: but after SIGHUP (the terminal closed) only this: whoever closed it wants it gone
+#: now, and a hook or an Alertmanager that hangs must not hold it for its timeout.
+HANGUP_GRACE_S = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -381,8 +385,11 @@ def run(options: argparse.Namespace) -> int:
         code = 0
     finally:
         stop.restore()
+        grace = HANGUP_GRACE_S if stop.signum == signal.SIGHUP else NOTIFY_GRACE_S
+        deadline = time.monotonic() + grace
+        desk.begin_closing()  # its last push goes out during the hooks' grace, not after
         monitor.stop()
         if notifier is not None:
-            notifier.close(NOTIFY_GRACE_S)
-        desk.close(NOTIFY_GRACE_S)
+            notifier.close(grace)
+        desk.close(max(0.0, deadline - time.monotonic()))
     return code
