@@ -219,3 +219,33 @@ def test_sighup_ends_the_watch_promptly_though_a_hook_and_alertmanager_hang(
     said = proc.stderr.decode()
     assert "notify: watch ended with 1 notification(s) not delivered" in said
     assert "waiting up to" not in said
+
+
+def test_an_unreadable_silences_file_is_said_once_and_its_fix_too(
+        tmp_path: Path, watch: Callable[..., WatchProcess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from wftui.alerts.silences import SilenceStore
+
+    store = SilenceStore()
+    store.add("error_rate", 3600, "known incident", by="ana")
+    good = store.path.read_bytes()
+    store.path.write_text('{"silences": [')  # cut short
+    log = tmp_path / "app.log"
+    append(log, executions("f", 5, ok=False))  # 5 / 5 failed: firing
+    with Receiver() as receiver:
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", receiver.url)
+        # The silence cannot be read: the alert pages, and the operator is told why.
+        wait_for(lambda: receiver.bodies, "the firing at the URL")
+        for n in range(3):
+            proc.wait_snapshot(lambda s: True, f"snapshot {n}")
+        store.path.write_bytes(good)
+        proc.wait_snapshot(lambda s: "silenced" in error_rate_of(s), "silenced again")
+        assert proc.finish(signal.SIGTERM) == 0  # firing, but silenced at the end
+    said = proc.stderr.decode().splitlines()
+    # Once, not at each of the many evaluations since; then once that it is fixed.
+    assert len(said) == 2, said
+    assert said[0].startswith(f"wftui: watch: silences: {store.path} is not valid JSON")
+    assert said[0].endswith("; nothing in it is silenced")
+    assert said[1] == "wftui: watch: silences: the file is read again; its silences apply"

@@ -70,6 +70,27 @@ class Silencing:
         return firing_unsilenced(states, self.silenced)
 
 
+class ProblemNews:
+    """Each problem reading the silences told once, when it starts (a notice, a line on
+    stderr), and once that all are gone: a warning repeated at every evaluation would
+    be noise, and one only in a status line or a snapshot may go unseen while alerts
+    that were meant to be silenced page."""
+
+    def __init__(self) -> None:
+        self._told: set[str] = set()
+
+    def news(self, problems: Iterable[str]) -> tuple[list[str], bool]:
+        """(the problems not told yet, whether every told one is gone now)."""
+        problems = list(problems)
+        new = [problem for problem in problems if problem not in self._told]
+        gone = bool(self._told) and not problems
+        self._told = set(problems)
+        return new, gone
+
+
+SILENCES_READ_AGAIN = "silences: the file is read again; its silences apply"
+
+
 class AlertDesk:
     """Silences, acknowledgements and the Alertmanager pusher of one live process."""
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from wftui.alerts.alertmanager import AlertmanagerSettings, alertmanager_settings
-from wftui.alerts.desk import AlertDesk, Silencing
+from wftui.alerts.desk import SILENCES_READ_AGAIN, AlertDesk, ProblemNews, Silencing
 from wftui.alerts.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
@@ -172,6 +172,7 @@ class Watch:
         self.monitor = monitor
         self.desk = desk if desk is not None else AlertDesk()
         self.silencing = Silencing()
+        self.silence_news = ProblemNews()
         self.output = output
         self.notifier = notifier
         self.every = every
@@ -201,6 +202,11 @@ class Watch:
         # Silences (the file's, Alertmanager's) and the push to Alertmanager.
         was_silenced = set(self.silencing.silenced)
         self.silencing = self.desk.judge(snapshot.thresholds)
+        fresh, gone = self.silence_news.news(self.silencing.problems)
+        for problem in fresh:
+            say(f"watch: {fmt.visible(problem)}")
+        if gone:
+            say(f"watch: {SILENCES_READ_AGAIN}")
         for transition in snapshot.transitions:
             record = transition_record(transition)
             silence = self.silencing.silenced.get(transition.name)

@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import App
 
 from wftui.alerts.alertmanager import AlertmanagerError
-from wftui.alerts.desk import AlertDesk, Silencing
+from wftui.alerts.desk import SILENCES_READ_AGAIN, AlertDesk, ProblemNews, Silencing
 from wftui.alerts.silences import Silence, SilenceError, user_name
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdState, Transition
@@ -48,6 +48,7 @@ class AlertControl:
         self.show_executions = show_executions
         self.silencing = Silencing()
         self.states: tuple[ThresholdState, ...] = ()
+        self.problem_news = ProblemNews()
 
     # -- after each snapshot (worker thread) -------------------------------------------
 
@@ -84,6 +85,17 @@ class AlertControl:
         for problem in current.problems:
             text.append(f"  {fmt.visible(problem)}", style="red")
         return text
+
+    def tell_problems(self) -> None:
+        """UI thread, after a refresh: a silences file that cannot be read (or an entry
+        not understood) is a notice when it starts, and another when it is fixed."""
+        fresh, gone = self.problem_news.news(self.silencing.problems)
+        for problem in fresh:
+            self.app.notify(f"{fmt.visible(problem)}. Alerts meant to be silenced by it "
+                            "notify as usual.", title="Silences not applied",
+                            severity="error", timeout=30, markup=False)
+        if gone:
+            self.app.notify(SILENCES_READ_AGAIN, title="Silences", markup=False)
 
     def shown(self) -> AlertsShown:
         """For the dashboard: each alert's silence and acknowledgement for its panel
@@ -176,8 +188,10 @@ class AlertControl:
             try:
                 local = await asyncio.to_thread(self.desk.store.silences, now)
             except SilenceError as error:
-                self.app.notify(str(error), severity="error", markup=False)
-                return
+                # Alertmanager's are still listed; the file's are said to be missing.
+                self.app.notify(f"{fmt.visible(str(error))}; its silences are not listed "
+                                "and not applied", severity="error", markup=False)
+                local = []
             remote = self.desk.pusher.silences(now) if self.desk.pusher is not None else []
             self.app.push_screen(SilencesScreen([*local, *remote], now), self._remove)
 
