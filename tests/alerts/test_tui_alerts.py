@@ -263,10 +263,20 @@ async def test_alertmanager_down_on_its_source_line_then_resent(harness) -> None
                                "judged here, sent when it answers" in screen_text(h.app),
                                "down on its source line")
                 assert "error_rate" in screen_text(h.app)  # still judged and shown
+                # ... and said where the alerts are: a notice, and the status line with
+                # how many wait (the firing error rate was delivered before: none).
+                failing = f"alertmanager {server.url}: pushes failing ("
+                await wait_for(pilot, lambda: any(n.startswith(failing) for n in h.notes),
+                               "the notice")
+                assert failing in h.app.dashboard.status.plain
+                assert "; 0 alerts waiting, kept and retried" in h.app.dashboard.status.plain
                 server.start()
                 (alert,) = await wait_for(pilot, server.alerts, "the alert sent again")
                 assert alert["labels"]["figure"] == "error_rate"
                 await wait_for(pilot, lambda: line in screen_text(h.app), "up again")
+                await wait_for(pilot, lambda: "alertmanager answers again: alerts "
+                               "delivered" in h.notes, "the notice that it is back")
+                assert failing not in h.app.dashboard.status.plain
         finally:
             server.close()
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher
+from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher, delivery_warning
 from wftui.alerts.silences import (
     ALERTMANAGER,
     LOCAL,
@@ -40,12 +40,18 @@ class Silencing:
     problems: list[str] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)  # Alertmanager's entry
 
+    def delivery_warnings(self) -> list[str]:
+        """Pushes to Alertmanager failing, with how many alerts wait (none while up)."""
+        return [warning for source in self.sources
+                if (warning := delivery_warning(source)) is not None]
+
     def annotate(self, check: dict[str, Any]) -> dict[str, Any]:
         """A check/watch JSON object with silences, acknowledgements and Alertmanager."""
         annotate(check, self.silenced, self.acks)
         check["sources"] = [*check.get("sources", []), *self.sources]
-        if self.problems:
-            check["warnings"] = [*check.get("warnings", []), *self.problems]
+        warnings = [*self.problems, *self.delivery_warnings()]
+        if warnings:
+            check["warnings"] = [*check.get("warnings", []), *warnings]
         return check
 
     def text_lines(self) -> list[str]:
@@ -55,7 +61,8 @@ class Silencing:
             problem = f" ({fmt.visible(str(source['error']))})" if source.get("error") else ""
             lines.append(f"alertmanager {fmt.visible(str(source['name']))}: "
                          f"{source['status']}{problem}")
-        lines += [f"warning     {fmt.visible(problem)}" for problem in self.problems]
+        lines += [f"warning     {fmt.visible(problem)}"
+                  for problem in (*self.problems, *self.delivery_warnings())]
         return lines
 
     def marks(self, states: Iterable[ThresholdState]) -> dict[str, str]:
@@ -114,6 +121,10 @@ class AlertDesk:
     def close(self, grace: float = 5.0) -> None:
         if self.pusher is not None:
             self.pusher.close(grace)
+
+    def undelivered(self) -> int:
+        """Alerts whose latest state Alertmanager has not had (after `close`: lost)."""
+        return self.pusher.waiting() if self.pusher is not None else 0
 
     def judge(self, states: Iterable[ThresholdState], now: float | None = None
               ) -> Silencing:

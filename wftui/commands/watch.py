@@ -173,6 +173,7 @@ class Watch:
         self.desk = desk if desk is not None else AlertDesk()
         self.silencing = Silencing()
         self.silence_news = ProblemNews()
+        self.pushes_failing = False
         self.output = output
         self.notifier = notifier
         self.every = every
@@ -207,6 +208,7 @@ class Watch:
             say(f"watch: {fmt.visible(problem)}")
         if gone:
             say(f"watch: {SILENCES_READ_AGAIN}")
+        self.tell_deliveries()
         for transition in snapshot.transitions:
             record = transition_record(transition)
             silence = self.silencing.silenced.get(transition.name)
@@ -222,6 +224,16 @@ class Watch:
         if self.notifier is not None:
             self.notify_unsilenced(snapshot, was_silenced)
         return snapshot
+
+    def tell_deliveries(self) -> None:
+        """Pushes to Alertmanager began failing (with how many alerts wait) or work
+        again: one line on stderr each, beside the warning in every snapshot."""
+        failing = self.silencing.delivery_warnings()
+        if failing and not self.pushes_failing:
+            say(f"watch: {failing[0]}")
+        elif not failing and self.pushes_failing:
+            say("watch: alertmanager answers again: alerts delivered")
+        self.pushes_failing = bool(failing)
 
     def notify_unsilenced(self, snapshot: Snapshot, was_silenced: set[str]) -> None:
         """A silence ended while its alert still fires: the hooks are told now (firing
@@ -398,4 +410,6 @@ def run(options: argparse.Namespace) -> int:
         if notifier is not None:
             notifier.close(grace)
         desk.close(max(0.0, deadline - time.monotonic()))
+        if lost := desk.undelivered():
+            say(f"watch: alertmanager: ended with {lost} alert(s) not delivered")
     return code

@@ -49,6 +49,7 @@ class AlertControl:
         self.silencing = Silencing()
         self.states: tuple[ThresholdState, ...] = ()
         self.problem_news = ProblemNews()
+        self.pushes_failing = False  # told the operator that pushes fail
 
     # -- after each snapshot (worker thread) -------------------------------------------
 
@@ -82,13 +83,14 @@ class AlertControl:
             if mark:
                 look = alert_line(state.state, mark)
                 text.append(f"  {state.name}: {look}", style="yellow")
-        for problem in current.problems:
+        for problem in (*current.problems, *current.delivery_warnings()):
             text.append(f"  {fmt.visible(problem)}", style="red")
         return text
 
     def tell_problems(self) -> None:
         """UI thread, after a refresh: a silences file that cannot be read (or an entry
-        not understood) is a notice when it starts, and another when it is fixed."""
+        not understood), or pushes to Alertmanager failing, is a notice when it starts,
+        and another when it is over."""
         fresh, gone = self.problem_news.news(self.silencing.problems)
         for problem in fresh:
             self.app.notify(f"{fmt.visible(problem)}. Alerts meant to be silenced by it "
@@ -96,6 +98,15 @@ class AlertControl:
                             severity="error", timeout=30, markup=False)
         if gone:
             self.app.notify(SILENCES_READ_AGAIN, title="Silences", markup=False)
+        failing = self.silencing.delivery_warnings()
+        if failing and not self.pushes_failing:
+            self.app.notify(f"{failing[0]} (the status line keeps the count)",
+                            title="Alertmanager down", severity="error", timeout=30,
+                            markup=False)
+        elif self.pushes_failing and not failing:
+            self.app.notify("alertmanager answers again: alerts delivered",
+                            title="Alertmanager", markup=False)
+        self.pushes_failing = bool(failing)
 
     def shown(self) -> AlertsShown:
         """For the dashboard: each alert's silence and acknowledgement for its panel
