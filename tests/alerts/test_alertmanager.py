@@ -202,7 +202,7 @@ def test_down_then_back_nothing_lost(hook: Receiver, pusher_for: Any) -> None:
     try:
         pusher._round()  # noqa: SLF001
         assert pusher.status() == {"kind": "alertmanager", "name": server.url,
-                                   "status": "ok", "error": None}
+                                   "status": "ok", "error": None, "waiting": 0}
         wait_for(lambda: ours(server, "outage"), "the alert sent once it was back")
         # down again while it clears: the resolution waits, then is delivered
         server.stop()
@@ -293,6 +293,45 @@ def test_watch_with_alertmanager_down_says_so_and_judges(tmp_path: Path,
     assert "Connect" in snapshot["sources"][-1]["error"]
     assert proc.finish(signal.SIGTERM) == 1
     assert b"Traceback" not in proc.stderr
+
+
+def test_watch_with_alertmanager_down_says_where_alerts_are_shown_then_delivers(
+        tmp_path: Path, hook: Receiver, watch: Callable[..., WatchProcess]) -> None:
+    log = tmp_path / "app.log"
+    log.touch()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                 "--config", str(config(tmp_path, url, "comes-back")))
+    append(log, executions("f", 5, ok=False))  # 5 / 5 failed: firing
+    # Nothing answers on the port: the firing alert waits, and the operator is told
+    # with the alerts, not only on Alertmanager's source entry.
+    snapshot = proc.wait_snapshot(
+        lambda s: any(w.startswith(f"alertmanager {url}: pushes failing")
+                      for w in s.get("warnings", [])), "the warning in a snapshot")
+    (warning,) = [w for w in snapshot["warnings"] if w.startswith("alertmanager")]
+    assert "ConnectError" in warning
+    assert warning.endswith("; 1 alert waiting, kept and retried")
+    assert snapshot["sources"][-1]["waiting"] == 1
+    wait_for(lambda: b"pushes failing" in proc.stderr, "the line on stderr")
+    server = Alertmanager(hook.url, port).start()
+    try:
+        # Retried (every 5 s while down) until it answers: the alert is not lost.
+        (alert,) = wait_for(lambda: ours(server, "comes-back"), "the alert once it answers",
+                            timeout=30)
+        assert alert["labels"]["figure"] == "error_rate"
+        proc.wait_snapshot(lambda s: not any(w.startswith("alertmanager")
+                                             for w in s.get("warnings", [])),
+                           "no warning once delivered")
+        assert proc.finish(signal.SIGTERM) == 1
+    finally:
+        server.close()
+    said = proc.stderr.decode().splitlines()
+    # One line when pushes began failing, one when they work again; nothing lost at end.
+    assert len(said) == 2, said
+    assert said[0].startswith(f"wftui: watch: alertmanager {url}: pushes failing (")
+    assert said[0].endswith("; 1 alert waiting, kept and retried")
+    assert said[1] == "wftui: watch: alertmanager answers again: alerts delivered"
 
 
 def run_check(*args: str) -> subprocess.CompletedProcess[str]:

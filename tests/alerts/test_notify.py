@@ -310,7 +310,7 @@ def test_full_queue_drops_with_a_message_and_never_blocks(
 
 
 
-def test_a_full_queue_gives_up_an_older_state_of_a_flapping_alert_not_its_newest(
+def test_a_full_queue_gives_up_states_that_undo_each_other_never_one_twice_in_a_row(
         notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
     with Receiver(hang=True) as receiver:
         notifier, said = notifier_factory(url=receiver.url, timeout_s=20.0, backoff_s=0.05,
@@ -323,13 +323,75 @@ def test_a_full_queue_gives_up_an_older_state_of_a_flapping_alert_not_its_newest
         wait_for(lambda: notifier.dropped == 1, "one drop")
         receiver.hang = False
         receiver.released.set()  # the held request ends unanswered; its retry is answered
-        wait_for(lambda: len(receiver.bodies) == 4, "four deliveries")
-    # By hand: #1 in flight, #2 #3 #4 fill the queue of 3; #5 (the newest state) must
-    # go out: the oldest waiting state of the same alert (#2, ok) is given up instead.
-    assert [body["to"] for body in receiver.bodies] == ["firing", "firing", "ok", "firing"]
-    assert receiver.bodies[-1]["from"] == "ok"
-    assert ("notify url: 3 notifications waiting; dropped the older error_rate ok "
-            "(a newer state of it is queued)") in said
+        wait_for(lambda: notifier.delivered == 3, "three deliveries")
+        notifier.close(grace=1.0)
+    # By hand: #1 (firing) in flight, #2 ok, #3 firing, #4 ok fill the queue of 3; #5
+    # (firing, the newest) must go out, and the receiver, which has firing, must not get
+    # firing twice in a row: #2 and #3 undo each other and both go. It hears firing
+    # (#1), ok (#4, from firing), firing (#5, from ok): each change once, in turn.
+    assert [(body["from"], body["to"]) for body in receiver.bodies] == [
+        ("ok", "firing"), ("firing", "ok"), ("ok", "firing")]
+    assert ("notify url: 3 notifications waiting; dropped the older error_rate ok and "
+            "error_rate firing (undone by a newer state)") in said
+
+
+def test_a_full_queue_lets_a_waiting_state_and_its_undoing_cancel_out(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver(hang=True) as receiver:
+        notifier, said = notifier_factory(url=receiver.url, timeout_s=20.0, backoff_s=0.05,
+                                          queue_size=2)
+        notifier.offer(record("error_rate", "ok", "firing"))
+        wait_for(lambda: receiver.arrived == 1, "the first POST to arrive (and hang)")
+        notifier.offer(record("queue_depth", "ok", "firing"))
+        notifier.offer(record("error_rate", "firing", "ok"))  # the queue of 2 is full
+        notifier.offer(record("error_rate", "ok", "firing"))
+        wait_for(lambda: notifier.dropped == 1, "one drop")
+        receiver.hang = False
+        receiver.released.set()
+        wait_for(lambda: notifier.delivered == 2, "two deliveries")
+        notifier.close(grace=1.0)
+    # By hand: error_rate firing in flight; queue_depth firing and error_rate ok wait;
+    # error_rate firing again undoes the waiting ok: both go (the receiver already has
+    # firing), and nothing of error_rate follows its first firing.
+    assert [(body["alert"], body["to"]) for body in receiver.bodies] == [
+        ("error_rate", "firing"), ("queue_depth", "firing")]
+    assert notifier.failed == 0
+    assert ("notify url: 2 notifications waiting; dropped the older error_rate ok "
+            "(undone by a newer state)") in said
+
+
+def test_an_end_withheld_by_a_silence_is_told_before_the_next_firing(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver() as receiver:
+        notifier, _said = notifier_factory(url=receiver.url)
+        assert notifier.offer(record("error_rate", "ok", "firing", 0.2))
+        notifier.withhold(record("error_rate", "firing", "ok", 0.01))  # silenced
+        notifier.withhold(record("error_rate", "ok", "firing", 0.3))  # still silenced
+        # The silence ends while it fires: a new incident, after an end never told.
+        assert notifier.offer(record("error_rate", "firing", "firing", 0.3))
+        wait_for(lambda: len(receiver.bodies) == 3, "three deliveries")
+    # By hand: firing (0.2), then the withheld end (0.01), then firing (0.3).
+    assert [(b["from"], b["to"], b["value"]) for b in receiver.bodies] == [
+        ("ok", "firing", 0.2), ("firing", "ok", 0.01), ("firing", "firing", 0.3)]
+
+
+def test_an_end_withheld_by_a_silence_is_told_when_the_silence_ends(
+        notifier_factory: Callable[..., tuple[Notifier, list[str]]]) -> None:
+    with Receiver() as receiver:
+        notifier, _said = notifier_factory(url=receiver.url)
+        assert notifier.offer(record("error_rate", "ok", "firing", 0.2))
+        notifier.withhold(record("error_rate", "firing", "ok", 0.01))
+        assert notifier.silence_ended("error_rate")
+        assert not notifier.silence_ended("error_rate")  # told once
+        assert not notifier.offer(record("error_rate", "firing", "ok", 0.01))  # a repeat
+        assert notifier.offer(record("error_rate", "ok", "firing", 0.4))
+        wait_for(lambda: len(receiver.bodies) == 3, "three deliveries")
+    assert [(b["to"], b["value"]) for b in receiver.bodies] == [
+        ("firing", 0.2), ("ok", 0.01), ("firing", 0.4)]
+    # One that fired and ended inside a silence was never told: nothing is owed.
+    notifier.withhold(record("queue_depth", "ok", "firing"))
+    notifier.withhold(record("queue_depth", "firing", "ok"))
+    assert not notifier.silence_ended("queue_depth")
 
 
 # -- the URL hook -----------------------------------------------------------------------

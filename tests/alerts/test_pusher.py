@@ -6,7 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher
+from wftui.alerts.alertmanager import (
+    AlertmanagerError,
+    AlertmanagerSettings,
+    AlertPusher,
+    delivery_warning,
+)
 from wftui.core.thresholds import ThresholdState
 
 ACTION = "Page on-call, investigate root cause"
@@ -19,14 +24,20 @@ class Recorder:
     def __init__(self) -> None:
         self.posts: list[list[dict[str, Any]]] = []
         self.during_post: Callable[[], None] | None = None
+        self.down = False  # refuse every call, as an Alertmanager that is down
 
     def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        if self.down:
+            raise AlertmanagerError("Alertmanager at http://127.0.0.1:9: ConnectError: "
+                                    "refused")
         self.posts.append(alerts)
         job, self.during_post = self.during_post, None
         if job is not None:
             job()
 
     def silences(self) -> list[Any]:
+        if self.down:
+            raise AlertmanagerError("Alertmanager at http://127.0.0.1:9 answered 503: ")
         return []
 
     def close(self) -> None:
@@ -73,3 +84,31 @@ def test_a_resolution_seen_while_a_push_is_on_the_wire_is_still_sent() -> None:
     assert len(client.posts) == 2
     assert resolved(client.posts[1], "error_rate", "1970-01-01T00:01:41.000Z")
 
+
+
+def test_while_down_the_waiting_alerts_are_counted_and_the_latest_state_is_sent() -> None:
+    push, client = pusher()
+    client.down = True
+    push.update([state("error_rate", 0.2, "firing"), state("queue_depth", 5, "ok")], 100.0)
+    push._round()  # noqa: SLF001 - one round of the thread's loop, here and now
+    status = push.status()
+    # By hand: one alert fired and reached no one; queue_depth never fired.
+    assert (status["status"], status["waiting"]) == ("down", 1)
+    assert delivery_warning(status) == (
+        "alertmanager http://127.0.0.1:9: pushes failing (Alertmanager at "
+        "http://127.0.0.1:9: ConnectError: refused); 1 alert waiting, kept and retried")
+    # It clears while down, queue_depth fires: the latest state of each waits.
+    push.update([state("error_rate", 0.01, "ok"), state("queue_depth", 20000, "firing")],
+                200.0)
+    push._round()  # noqa: SLF001
+    assert push.status()["waiting"] == 2
+    client.down = False
+    push._round()  # noqa: SLF001
+    assert push.status() == {"kind": "alertmanager", "name": "http://127.0.0.1:9",
+                             "status": "ok", "error": None, "waiting": 0}
+    assert delivery_warning(push.status()) is None
+    (post,) = client.posts
+    # error_rate: its end, at 200 s; queue_depth: firing (endsAt 4 resends ahead).
+    assert resolved(post, "error_rate", "1970-01-01T00:03:20.000Z")
+    (queue,) = [a for a in post if a["labels"]["figure"] == "queue_depth"]
+    assert queue["annotations"]["value"] == "20000"

@@ -14,6 +14,7 @@ from wftui.alerts.silences import (
     SilenceError,
     SilenceStore,
     firing_unsilenced,
+    gather,
     silences_by_alert,
     state_dir,
 )
@@ -101,7 +102,22 @@ def test_odd_entries_are_skipped(tmp_path: Path) -> None:
     path.write_text(json.dumps({"silences": [
         42, {"id": "a"}, {"id": "b", "alert": "error_rate", "ends_at": T0 + 60,
                           "created_by": "ana", "starts_at": T0}]}))
-    assert [s.id for s in SilenceStore(path, clock=Clock()).silences()] == ["b"]
+    store = SilenceStore(path, clock=Clock())
+    assert [s.id for s in store.silences()] == ["b"]
+    # Skipped, but not silently: 42 and the entry without alert or end are 2 of 3.
+    _silenced, _acks, problems = gather(store, now=T0)
+    assert problems == [f"silences: 2 entries of {path} not understood: not silenced"]
+
+
+def test_an_unreadable_file_silences_nothing_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    SilenceStore(path, clock=Clock()).add("error_rate", 60, by="ana")
+    path.write_text('{"silences": [')  # cut short, as a crash mid-write by hand would
+    silenced, _acks, problems = gather(SilenceStore(path), now=T0 + 1)
+    assert silenced == {}
+    (problem,) = problems
+    assert problem.startswith(f"silences: {path} is not valid JSON (")
+    assert problem.endswith("; move it aside to start afresh; nothing in it is silenced")
 
 
 def test_write_is_atomic_no_temporary_left(tmp_path: Path) -> None:

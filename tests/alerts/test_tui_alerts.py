@@ -263,9 +263,43 @@ async def test_alertmanager_down_on_its_source_line_then_resent(harness) -> None
                                "judged here, sent when it answers" in screen_text(h.app),
                                "down on its source line")
                 assert "error_rate" in screen_text(h.app)  # still judged and shown
+                # ... and said where the alerts are: a notice, and the status line with
+                # how many wait (the firing error rate was delivered before: none).
+                failing = f"alertmanager {server.url}: pushes failing ("
+                await wait_for(pilot, lambda: any(n.startswith(failing) for n in h.notes),
+                               "the notice")
+                assert failing in h.app.dashboard.status.plain
+                assert "; 0 alerts waiting, kept and retried" in h.app.dashboard.status.plain
                 server.start()
                 (alert,) = await wait_for(pilot, server.alerts, "the alert sent again")
                 assert alert["labels"]["figure"] == "error_rate"
                 await wait_for(pilot, lambda: line in screen_text(h.app), "up again")
+                await wait_for(pilot, lambda: "alertmanager answers again: alerts "
+                               "delivered" in h.notes, "the notice that it is back")
+                assert failing not in h.app.dashboard.status.plain
         finally:
             server.close()
+
+
+async def test_an_unreadable_silences_file_is_a_notice_once(harness) -> None:  # noqa: F811
+    store = SilenceStore()
+    store.add("error_rate", 3600, "known incident", by="ana")
+    good = store.path.read_bytes()
+    store.path.write_text('{"silences": [')  # cut short
+    log = events()
+    h = harness(log, preload=True, relative=True)
+    async with h.app.run_test(size=(140, 45)) as pilot:
+        notes = h.notes
+        await settled(pilot, h.app, len(log))
+        await wait_for(pilot, lambda: any("not valid JSON" in n for n in notes), "the notice")
+        shown = h.app.refreshes
+        await pilot.press("p", "p")  # two more refreshes at least
+        await wait_for(pilot, lambda: h.app.refreshes >= shown + 2, "more refreshes")
+        problems = [n for n in notes if "silences" in n]
+        assert len(problems) == 1, problems  # once, not at each refresh
+        assert problems[0].startswith(f"silences: {store.path} is not valid JSON (")
+        assert problems[0].endswith("; nothing in it is silenced. Alerts meant to be "
+                                    "silenced by it notify as usual.")
+        store.path.write_bytes(good)
+        await wait_for(pilot, lambda: "silences: the file is read again; its silences "
+                       "apply" in notes, "the notice that it is fixed")

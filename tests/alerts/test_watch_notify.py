@@ -11,6 +11,7 @@ import json
 import shlex
 import signal
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -149,18 +150,23 @@ def test_an_alert_that_cleared_while_silenced_pages_again_when_it_next_fires(
         proc.wait_snapshot(lambda s: "silenced" in error_rate_of(s), "the silence")
         append(log, executions("s", 95))
         proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "ok", "back to ok")
-        # The silence is lifted; a new incident: 10 failures, 15 / 110 -> firing.
+        # The silence is lifted: the receiver, told it fired, now hears that it ended.
         store.remove(silence.id)
         proc.wait_snapshot(lambda s: "silenced" not in error_rate_of(s), "no silence")
+        wait_for(lambda: len(receiver.bodies) == 2, "the end at the URL")
+        # A new incident: 10 failures, 15 / 110 -> firing.
         append(log, executions("g", 10, ok=False))
         proc.wait_snapshot(lambda s: error_rate_of(s)["state"] == "firing", "firing again")
         # The new incident is news: it must page, not be taken for a repeat.
-        wait_for(lambda: len(receiver.bodies) == 2, "the second firing at the URL")
+        wait_for(lambda: len(receiver.bodies) == 3, "the second firing at the URL")
         assert proc.finish(signal.SIGTERM) == 1
     moves = [(t["from"], t["to"]) for t in proc.transitions("error_rate")]
     assert moves == [("ok", "firing"), ("firing", "ok"), ("ok", "firing")]
-    assert [(b["from"], b["to"]) for b in receiver.bodies] == [("ok", "firing")] * 2
-    assert receiver.bodies[1]["value"] == pytest.approx(15 / 110, abs=ROUNDED)
+    # Each change once, in turn: never firing twice in a row.
+    assert [(b["from"], b["to"]) for b in receiver.bodies] == [
+        ("ok", "firing"), ("firing", "ok"), ("ok", "firing")]
+    assert receiver.bodies[1]["value"] == pytest.approx(5 / 100, abs=ROUNDED)
+    assert receiver.bodies[2]["value"] == pytest.approx(15 / 110, abs=ROUNDED)
 
 
 def test_an_alert_still_firing_when_its_silence_ends_is_notified_then(
@@ -190,3 +196,56 @@ def test_an_alert_still_firing_when_its_silence_ends_is_notified_then(
     body = receiver.bodies[0]
     assert (body["alert"], body["from"], body["to"]) == ("error_rate", "firing", "firing")
     assert body["value"] == 1.0 and body["threshold"] == 0.05
+
+
+def test_sighup_ends_the_watch_promptly_though_a_hook_and_alertmanager_hang(
+        tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
+    """The terminal closed: watch gives what is in flight a moment, not its timeouts."""
+    log = tmp_path / "app.log"
+    append(log, executions("f", 5, ok=False))  # 5 / 5 failed: firing at the first look
+    with Receiver(hang=True) as hook, Receiver(hang=True) as alertmanager:
+        base = alertmanager.url.removesuffix("/hook")
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", hook.url, "--alertmanager", base)
+        wait_for(lambda: hook.arrived == 1 and alertmanager.arrived == 1,
+                 "the firing at the hook and at Alertmanager (both held unanswered)")
+        started = time.monotonic()
+        code = proc.finish(signal.SIGHUP)
+        took = time.monotonic() - started
+    assert code == 1  # firing at the end
+    # By hand: at most 1 s settling for the final snapshot, then 0.5 s for the hook and
+    # Alertmanager together; before, 5 s for the hook and then 5 s for Alertmanager.
+    assert took < 2.5, f"took {took:.1f}s to leave after SIGHUP"
+    said = proc.stderr.decode()
+    assert "notify: watch ended with 1 notification(s) not delivered" in said
+    assert "waiting up to" not in said
+
+
+def test_an_unreadable_silences_file_is_said_once_and_its_fix_too(
+        tmp_path: Path, watch: Callable[..., WatchProcess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from wftui.alerts.silences import SilenceStore
+
+    store = SilenceStore()
+    store.add("error_rate", 3600, "known incident", by="ana")
+    good = store.path.read_bytes()
+    store.path.write_text('{"silences": [')  # cut short
+    log = tmp_path / "app.log"
+    append(log, executions("f", 5, ok=False))  # 5 / 5 failed: firing
+    with Receiver() as receiver:
+        proc = watch(str(log), "--every", "0.2s", "--window", "all",
+                     "--notify-url", receiver.url)
+        # The silence cannot be read: the alert pages, and the operator is told why.
+        wait_for(lambda: receiver.bodies, "the firing at the URL")
+        for n in range(3):
+            proc.wait_snapshot(lambda s: True, f"snapshot {n}")
+        store.path.write_bytes(good)
+        proc.wait_snapshot(lambda s: "silenced" in error_rate_of(s), "silenced again")
+        assert proc.finish(signal.SIGTERM) == 0  # firing, but silenced at the end
+    said = proc.stderr.decode().splitlines()
+    # Once, not at each of the many evaluations since; then once that it is fixed.
+    assert len(said) == 2, said
+    assert said[0].startswith(f"wftui: watch: silences: {store.path} is not valid JSON")
+    assert said[0].endswith("; nothing in it is silenced")
+    assert said[1] == "wftui: watch: silences: the file is read again; its silences apply"

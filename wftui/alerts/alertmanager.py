@@ -35,6 +35,19 @@ RESEND_VALID_TIMES = 4  # a firing alert's endsAt: this many resend intervals ah
 #: Silences are read at least this often, whatever `resend`: one made or ended in
 #: Alertmanager counts here (and stops or resumes the hooks) within seconds, not a minute.
 SILENCE_POLL_S = 10.0
+#: While Alertmanager is down, the push is tried again this often (or `resend`, if less).
+RETRY_S = 5.0
+
+
+def delivery_warning(status: Mapping[str, Any]) -> str | None:
+    """Alertmanager's entry among the sources, said where alerts are shown when pushes
+    fail (None while they do not): what is failing, and how many alerts wait."""
+    if status.get("status") != "down":
+        return None
+    count = int(status.get("waiting") or 0)
+    waiting = f"{count} alert{'' if count == 1 else 's'} waiting, kept and retried"
+    return (f"alertmanager {fmt.visible(str(status.get('name')))}: pushes failing "
+            f"({fmt.visible(str(status.get('error')))}); {waiting}")
 
 
 class AlertmanagerError(Exception):
@@ -326,11 +339,18 @@ class AlertPusher:
         moment = time.time() if now is None else now
         return list(silences_by_alert(silences_for(raw, labels), moment).values())
 
+    def waiting(self) -> int:
+        """Alerts whose latest state Alertmanager has not had yet (a firing not
+        delivered, a resolution not delivered): what a failing push keeps to send."""
+        with self._lock:
+            return sum(1 for sent in self._alerts.values() if sent.sent_at is None)
+
     def status(self) -> dict[str, Any]:
-        """Its entry among the sources: up or down, with the error."""
+        """Its entry among the sources: up or down, with the error, and how many
+        alerts wait to be delivered."""
         return {"kind": "alertmanager", "name": self.settings.url,
                 "status": "down" if self.error else ("ok" if self.last_ok else "waiting"),
-                "error": self.error}
+                "error": self.error, "waiting": self.waiting()}
 
     # -- the thread ----------------------------------------------------------------------
 
@@ -367,15 +387,20 @@ class AlertPusher:
             if self._stop.is_set():
                 return
             # Down: try again soon (capped), so nothing waits a whole resend interval.
-            pause = min(self.settings.resend_s, 5.0 if self.error else SILENCE_POLL_S)
+            pause = min(self.settings.resend_s, RETRY_S if self.error else SILENCE_POLL_S)
             woken = self._wake.wait(min(pause, max(0.0, next_push - time.monotonic()))
                                     if not self.error else pause)
             self._wake.clear()
 
-    def close(self, grace: float = 5.0) -> None:
-        """Stop the thread after one last delivery attempt (a resolution just seen)."""
+    def stop_soon(self) -> None:
+        """Make the last delivery attempt now and end the thread (without waiting for
+        it: `close` does), so it runs beside whatever else is being flushed."""
         self._stop.set()
         self._wake.set()
+
+    def close(self, grace: float = 5.0) -> None:
+        """Stop the thread after one last delivery attempt (a resolution just seen)."""
+        self.stop_soon()
         if self._thread is not None:
             self._thread.join(grace)
         self.client.close()

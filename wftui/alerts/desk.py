@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher
+from wftui.alerts.alertmanager import AlertmanagerSettings, AlertPusher, delivery_warning
 from wftui.alerts.silences import (
     ALERTMANAGER,
     LOCAL,
@@ -40,12 +40,18 @@ class Silencing:
     problems: list[str] = field(default_factory=list)
     sources: list[dict[str, Any]] = field(default_factory=list)  # Alertmanager's entry
 
+    def delivery_warnings(self) -> list[str]:
+        """Pushes to Alertmanager failing, with how many alerts wait (none while up)."""
+        return [warning for source in self.sources
+                if (warning := delivery_warning(source)) is not None]
+
     def annotate(self, check: dict[str, Any]) -> dict[str, Any]:
         """A check/watch JSON object with silences, acknowledgements and Alertmanager."""
         annotate(check, self.silenced, self.acks)
         check["sources"] = [*check.get("sources", []), *self.sources]
-        if self.problems:
-            check["warnings"] = [*check.get("warnings", []), *self.problems]
+        warnings = [*self.problems, *self.delivery_warnings()]
+        if warnings:
+            check["warnings"] = [*check.get("warnings", []), *warnings]
         return check
 
     def text_lines(self) -> list[str]:
@@ -55,7 +61,8 @@ class Silencing:
             problem = f" ({fmt.visible(str(source['error']))})" if source.get("error") else ""
             lines.append(f"alertmanager {fmt.visible(str(source['name']))}: "
                          f"{source['status']}{problem}")
-        lines += [f"warning     {fmt.visible(problem)}" for problem in self.problems]
+        lines += [f"warning     {fmt.visible(problem)}"
+                  for problem in (*self.problems, *self.delivery_warnings())]
         return lines
 
     def marks(self, states: Iterable[ThresholdState]) -> dict[str, str]:
@@ -68,6 +75,27 @@ class Silencing:
     def firing(self, states: Iterable[ThresholdState]) -> bool:
         """Firing and not silenced: what makes `check` and `watch` exit 1."""
         return firing_unsilenced(states, self.silenced)
+
+
+class ProblemNews:
+    """Each problem reading the silences told once, when it starts (a notice, a line on
+    stderr), and once that all are gone: a warning repeated at every evaluation would
+    be noise, and one only in a status line or a snapshot may go unseen while alerts
+    that were meant to be silenced page."""
+
+    def __init__(self) -> None:
+        self._told: set[str] = set()
+
+    def news(self, problems: Iterable[str]) -> tuple[list[str], bool]:
+        """(the problems not told yet, whether every told one is gone now)."""
+        problems = list(problems)
+        new = [problem for problem in problems if problem not in self._told]
+        gone = bool(self._told) and not problems
+        self._told = set(problems)
+        return new, gone
+
+
+SILENCES_READ_AGAIN = "silences: the file is read again; its silences apply"
 
 
 class AlertDesk:
@@ -85,9 +113,18 @@ class AlertDesk:
         if self.pusher is not None:
             self.pusher.start()
 
+    def begin_closing(self) -> None:
+        """Alertmanager's last delivery starts now (close() waits for it)."""
+        if self.pusher is not None:
+            self.pusher.stop_soon()
+
     def close(self, grace: float = 5.0) -> None:
         if self.pusher is not None:
             self.pusher.close(grace)
+
+    def undelivered(self) -> int:
+        """Alerts whose latest state Alertmanager has not had (after `close`: lost)."""
+        return self.pusher.waiting() if self.pusher is not None else 0
 
     def judge(self, states: Iterable[ThresholdState], now: float | None = None
               ) -> Silencing:

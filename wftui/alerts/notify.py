@@ -154,24 +154,34 @@ class _Waiting(asyncio.Queue[dict[str, Any]]):
     def _get(self) -> dict[str, Any]:
         return self._queue.popleft()
 
-    def supersede(self, record: dict[str, Any]) -> dict[str, Any] | None:
-        """Full: remove the oldest waiting record that a later one (or `record`) makes
-        old news, its alert's state changing again after it, and queue `record` at the
-        end; the removed one (None when each waiting alert is there once: nothing is
-        superseded, and `record` is not queued)."""
-        later = {record["alert"]}
-        superseded = None
-        for index in range(len(self._queue) - 1, -1, -1):
-            alert = self._queue[index]["alert"]
-            if alert in later:
-                superseded = index
-            later.add(alert)
-        if superseded is None:
-            return None
-        removed = self._queue[superseded]
-        del self._queue[superseded]
-        self._queue.append(record)  # the count is unchanged: no task_done, no wakeup
-        return removed
+    def supersede(self, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Full: give up waiting records that undo each other, so `record` fits and the
+        receiver still hears each alert's states in turn (never one state twice in a
+        row: a flapping alert's queue alternates firing, ok, firing, ...).
+
+        The oldest alert with two records waiting loses both (a change and its undoing:
+        the receiver ends where it stood), and `record` is queued. Else, when `record`'s
+        own alert has one waiting, the two cancel: that one goes and `record` is not
+        queued (the receiver already stands where `record` would take it). The records
+        given up, in queue order ([] when nothing could go: `record` is not queued)."""
+        waiting: dict[str, list[int]] = {}
+        for index, item in enumerate(self._queue):
+            waiting.setdefault(item["alert"], []).append(index)
+        pair = next((indexes[:2] for indexes in waiting.values() if len(indexes) >= 2), None)
+        if pair is not None:
+            removed = [self._queue[index] for index in pair]
+            for index in reversed(pair):
+                del self._queue[index]
+            self._queue.append(record)
+            self.task_done()  # two out, one in: one fewer to wait for
+            return removed
+        own = waiting.get(record["alert"])
+        if own:
+            removed = [self._queue[own[0]]]
+            del self._queue[own[0]]
+            self.task_done()
+            return removed
+        return []
 
 
 class Notifier:
@@ -189,6 +199,8 @@ class Notifier:
         self.failed = 0  # notifications given up on (all hooks)
         self.dropped = 0  # notifications that found a full queue
         self._told: dict[str, str] = {}  # alert -> the last state notified
+        # alert -> its end, withheld while silenced, not yet told (see `withhold`)
+        self._owed: dict[str, dict[str, Any]] = {}
         self._background = BackgroundLoop("wftui-notify")
         self._queues: dict[str, _Waiting] = {}
         self._closing = asyncio.Event()  # binds to the loop at its first use there
@@ -203,18 +215,36 @@ class Notifier:
 
     def offer(self, record: dict[str, Any]) -> bool:
         """Queue a transition record for every hook; False when it is not news."""
-        state = record["to"]
-        if state not in NOTIFIED_STATES or self._told.get(record["alert"], OK) == state:
+        state, alert = record["to"], record["alert"]
+        if state not in NOTIFIED_STATES:
             return False
-        self._told[record["alert"]] = state
+        if self._told.get(alert, OK) == state:
+            owed = self._owed.pop(alert, None) if state == FIRING else None
+            if owed is None:
+                return False
+            # It ended while silenced and fires anew: a new incident, which must page;
+            # the receiver hears the end first, so it never gets firing twice in a row.
+            self._background.call_soon(self._enqueue, dict(owed))
+        self._owed.pop(alert, None)
+        self._told[alert] = state
         return self._background.call_soon(self._enqueue, dict(record))
 
     def withhold(self, record: dict[str, Any]) -> None:
-        """A change not sent (the alert is silenced). One that ended the alert ends what
-        was told too: otherwise the next time it fires, after the silence, would read as
-        a repeat of the firing sent before it, and page no one."""
-        if record["to"] == OK:
-            self._told.pop(record["alert"], None)
+        """A change not sent (the alert is silenced). One that ended an alert the hooks
+        were told fires is owed to them: sent when the silence ends, or before the
+        alert's next firing (a new incident), so the receiver's firing is closed and
+        the next one is not a repeat of it."""
+        if record["to"] == OK and self._told.get(record["alert"]) == FIRING:
+            self._owed[record["alert"]] = dict(record)
+
+    def silence_ended(self, alert: str) -> bool:
+        """The alert's silence ended while it does not fire: tell the hooks of the end
+        they were not told (False when they were told nothing that it undoes)."""
+        owed = self._owed.pop(alert, None)
+        if owed is None:
+            return False
+        self._told[alert] = OK
+        return self._background.call_soon(self._enqueue, owed)
 
     def close(self, grace: float = 5.0) -> None:
         """Wait up to `grace` seconds for pending deliveries, then stop the thread."""
@@ -235,12 +265,15 @@ class Notifier:
                 self.dropped += 1
                 # Dropping the newest would leave a flapping alert's receiver with a
                 # stale state for good (the last delivered "ok" while it fires, and no
-                # later change to correct it): an older, superseded state goes instead.
+                # later change to correct it): older states that undo each other go.
                 removed = queue.supersede(record)
-                if removed is not None:
+                if removed:
+                    self._pending -= 1
+                    given_up = " and ".join(f"{fmt.visible(r['alert'])} {r['to']}"
+                                            for r in removed)
                     self.report(f"notify {hook}: {self.settings.queue_size} notifications "
-                                f"waiting; dropped the older {removed['alert']} "
-                                f"{removed['to']} (a newer state of it is queued)")
+                                f"waiting; dropped the older {given_up} (undone by a "
+                                "newer state)")
                     continue
                 self.report(f"notify {hook}: {self.settings.queue_size} notifications "
                             f"waiting; dropped {record['alert']} {record['to']}")

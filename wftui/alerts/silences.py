@@ -128,6 +128,14 @@ def _acknowledgement(entry: Any) -> Acknowledgement | None:
         return None
 
 
+def _entries(data: dict[str, Any], key: str) -> list[Any]:
+    """The file's list under `key` (anything else there is one entry not understood)."""
+    value = data.get(key)
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
 class SilenceStore:
     """The silences file: add, remove, list; expired silences drop out by themselves."""
 
@@ -138,6 +146,7 @@ class SilenceStore:
         self._seen: tuple[int, int] | None = None  # (mtime_ns, size) of the last read
         self._silences: list[Silence] = []
         self._acks: dict[str, Acknowledgement] = {}
+        self.skipped = 0  # entries of the last read that were not silences
 
     # -- reading -----------------------------------------------------------------------
 
@@ -153,8 +162,12 @@ class SilenceStore:
                                "move it aside to start afresh") from error
         if not isinstance(data, dict):
             raise SilenceError(f"{self.path}: expected a JSON object")
-        silences = [s for s in map(_silence, data.get("silences") or []) if s is not None]
-        acks = {a.alert: a for a in map(_acknowledgement, data.get("acknowledgements") or [])
+        entries = _entries(data, "silences")
+        silences = [s for s in map(_silence, entries) if s is not None]
+        # An entry that is not a silence is skipped, never silently: its alert is not
+        # silenced, and the operator is told (`gather`).
+        self.skipped = len(entries) - len(silences)
+        acks = {a.alert: a for a in map(_acknowledgement, _entries(data, "acknowledgements"))
                 if a is not None}
         return silences, acks
 
@@ -347,5 +360,10 @@ def gather(store: SilenceStore | None, extra: Iterable[Silence] = (), *,
             local = store.silences(moment)
             acks = store.acknowledgements()
         except SilenceError as error:
-            problems.append(f"silences: {error}")
+            problems.append(f"silences: {error}; nothing in it is silenced")
+        else:
+            if store.skipped:
+                problems.append(f"silences: {store.skipped} entr"
+                                f"{'y' if store.skipped == 1 else 'ies'} of {store.path} "
+                                "not understood: not silenced")
     return silences_by_alert([*local, *extra], moment), acks, problems

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from wftui.alerts.alertmanager import AlertmanagerSettings, alertmanager_settings
-from wftui.alerts.desk import AlertDesk, Silencing
+from wftui.alerts.desk import SILENCES_READ_AGAIN, AlertDesk, ProblemNews, Silencing
 from wftui.alerts.notify import Notifier, NotifySettings, notify_settings, say, transition_record
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.config import ConfigError, Settings, parse_duration
@@ -54,7 +54,11 @@ SETTLE_QUIET_S = 0.2
 SETTLE_MAX_S = 1.0
 #: and at the start, first for what the files held (a huge file is not waited out).
 START_READ_MAX_S = 5.0
+#: At the end, notifications and Alertmanager's last push get this long to go out,
 NOTIFY_GRACE_S = 5.0
+#: but after SIGHUP (the terminal closed) only this: whoever closed it wants it gone
+#: now, and a hook or an Alertmanager that hangs must not hold it for its timeout.
+HANGUP_GRACE_S = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -168,6 +172,8 @@ class Watch:
         self.monitor = monitor
         self.desk = desk if desk is not None else AlertDesk()
         self.silencing = Silencing()
+        self.silence_news = ProblemNews()
+        self.pushes_failing = False
         self.output = output
         self.notifier = notifier
         self.every = every
@@ -197,6 +203,12 @@ class Watch:
         # Silences (the file's, Alertmanager's) and the push to Alertmanager.
         was_silenced = set(self.silencing.silenced)
         self.silencing = self.desk.judge(snapshot.thresholds)
+        fresh, gone = self.silence_news.news(self.silencing.problems)
+        for problem in fresh:
+            say(f"watch: {fmt.visible(problem)}")
+        if gone:
+            say(f"watch: {SILENCES_READ_AGAIN}")
+        self.tell_deliveries()
         for transition in snapshot.transitions:
             record = transition_record(transition)
             silence = self.silencing.silenced.get(transition.name)
@@ -213,17 +225,30 @@ class Watch:
             self.notify_unsilenced(snapshot, was_silenced)
         return snapshot
 
+    def tell_deliveries(self) -> None:
+        """Pushes to Alertmanager began failing (with how many alerts wait) or work
+        again: one line on stderr each, beside the warning in every snapshot."""
+        failing = self.silencing.delivery_warnings()
+        if failing and not self.pushes_failing:
+            say(f"watch: {failing[0]}")
+        elif not failing and self.pushes_failing:
+            say("watch: alertmanager answers again: alerts delivered")
+        self.pushes_failing = bool(failing)
+
     def notify_unsilenced(self, snapshot: Snapshot, was_silenced: set[str]) -> None:
         """A silence ended while its alert still fires: the hooks are told now (firing
         -> firing), as Alertmanager is sent it afresh; otherwise an incident that
         outlived its silence would page no one until it cleared and fired again. One
-        the hooks already heard of before the silence is no news (the notifier's rule)."""
+        the hooks already heard of before the silence is no news (the notifier's rule).
+        One that ended during the silence: the hooks hear of that end now."""
         assert self.notifier is not None
         moved = {transition.name for transition in snapshot.transitions}
         for state in snapshot.thresholds:
-            if (state.state == FIRING and state.name in was_silenced
-                    and state.name not in self.silencing.silenced
-                    and state.name not in moved):
+            if state.name not in was_silenced or state.name in self.silencing.silenced:
+                continue
+            if state.state != FIRING:
+                self.notifier.silence_ended(state.name)
+            elif state.name not in moved:
                 self.notifier.offer(transition_record(Transition(
                     state.name, FIRING, FIRING, state.value, state.threshold,
                     state.action, time.time())))
@@ -378,8 +403,13 @@ def run(options: argparse.Namespace) -> int:
         code = 0
     finally:
         stop.restore()
+        grace = HANGUP_GRACE_S if stop.signum == signal.SIGHUP else NOTIFY_GRACE_S
+        deadline = time.monotonic() + grace
+        desk.begin_closing()  # its last push goes out during the hooks' grace, not after
         monitor.stop()
         if notifier is not None:
-            notifier.close(NOTIFY_GRACE_S)
-        desk.close(NOTIFY_GRACE_S)
+            notifier.close(grace)
+        desk.close(max(0.0, deadline - time.monotonic()))
+        if lost := desk.undelivered():
+            say(f"watch: alertmanager: ended with {lost} alert(s) not delivered")
     return code

@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.app import App
 
 from wftui.alerts.alertmanager import AlertmanagerError
-from wftui.alerts.desk import AlertDesk, Silencing
+from wftui.alerts.desk import SILENCES_READ_AGAIN, AlertDesk, ProblemNews, Silencing
 from wftui.alerts.silences import Silence, SilenceError, user_name
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdState, Transition
@@ -48,6 +48,8 @@ class AlertControl:
         self.show_executions = show_executions
         self.silencing = Silencing()
         self.states: tuple[ThresholdState, ...] = ()
+        self.problem_news = ProblemNews()
+        self.pushes_failing = False  # told the operator that pushes fail
 
     # -- after each snapshot (worker thread) -------------------------------------------
 
@@ -81,9 +83,30 @@ class AlertControl:
             if mark:
                 look = alert_line(state.state, mark)
                 text.append(f"  {state.name}: {look}", style="yellow")
-        for problem in current.problems:
+        for problem in (*current.problems, *current.delivery_warnings()):
             text.append(f"  {fmt.visible(problem)}", style="red")
         return text
+
+    def tell_problems(self) -> None:
+        """UI thread, after a refresh: a silences file that cannot be read (or an entry
+        not understood), or pushes to Alertmanager failing, is a notice when it starts,
+        and another when it is over."""
+        fresh, gone = self.problem_news.news(self.silencing.problems)
+        for problem in fresh:
+            self.app.notify(f"{fmt.visible(problem)}. Alerts meant to be silenced by it "
+                            "notify as usual.", title="Silences not applied",
+                            severity="error", timeout=30, markup=False)
+        if gone:
+            self.app.notify(SILENCES_READ_AGAIN, title="Silences", markup=False)
+        failing = self.silencing.delivery_warnings()
+        if failing and not self.pushes_failing:
+            self.app.notify(f"{failing[0]} (the status line keeps the count)",
+                            title="Alertmanager down", severity="error", timeout=30,
+                            markup=False)
+        elif self.pushes_failing and not failing:
+            self.app.notify("alertmanager answers again: alerts delivered",
+                            title="Alertmanager", markup=False)
+        self.pushes_failing = bool(failing)
 
     def shown(self) -> AlertsShown:
         """For the dashboard: each alert's silence and acknowledgement for its panel
@@ -176,8 +199,10 @@ class AlertControl:
             try:
                 local = await asyncio.to_thread(self.desk.store.silences, now)
             except SilenceError as error:
-                self.app.notify(str(error), severity="error", markup=False)
-                return
+                # Alertmanager's are still listed; the file's are said to be missing.
+                self.app.notify(f"{fmt.visible(str(error))}; its silences are not listed "
+                                "and not applied", severity="error", markup=False)
+                local = []
             remote = self.desk.pusher.silences(now) if self.desk.pusher is not None else []
             self.app.push_screen(SilencesScreen([*local, *remote], now), self._remove)
 

@@ -30,7 +30,7 @@ from wftui.ui.alert_control import AlertControl
 from wftui.ui.alert_control import palette_entries as alert_palette_entries
 from wftui.ui.config_reload import ConfigReloader, ConfigReloading, refused_notice
 from wftui.ui.crash import crash_report
-from wftui.ui.exit_guard import ExitGuard
+from wftui.ui.exit_guard import FLUSH_GRACE_S, SIGNAL_FLUSH_S, ExitGuard
 from wftui.ui.messages import ExecutionOpened
 from wftui.ui.palette import palette_commands
 from wftui.ui.refresh_cycle import TICK_S, RefreshCycle
@@ -178,7 +178,8 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
 
     def on_unmount(self) -> None:
         self._monitor_pending = False  # never started now, if not yet
-        self.alerts.desk.close(2.0)
+        self.alerts.desk.close(SIGNAL_FLUSH_S if self.exit_guard.signalled
+                               else FLUSH_GRACE_S)
         self.monitor.on_change = None
         if self.start_monitor:
             self.monitor.stop()

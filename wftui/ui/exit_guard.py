@@ -25,6 +25,11 @@ from types import FrameType
 from typing import Any
 
 SIGNAL_GRACE_S = 4.0  # SIGTERM / SIGHUP: the terminal may be gone; leave quickly
+# ... and what is flushed on the way out (Alertmanager's last push) gets this long
+# after a signal, where a q gives it FLUSH_GRACE_S: an Alertmanager that hangs must not
+# hold a closed terminal's process for seconds.
+SIGNAL_FLUSH_S = 0.5
+FLUSH_GRACE_S = 2.0
 EXIT_GRACE_S = 12.0  # q and the like: the terminal is alive; the monitor may take 5 s to stop
 SIGNALS = ("SIGTERM", "SIGHUP")
 
@@ -41,6 +46,12 @@ class ExitGuard:
         self._signals = 0
         self._previous: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
+
+    @property
+    def signalled(self) -> bool:
+        """Whether a signal asked the app to leave (then whatever is flushed on the way
+        out gets only a moment: the terminal may be gone)."""
+        return self._signals > 0
 
     @property
     def installed(self) -> bool:

@@ -202,6 +202,7 @@ class RefreshCycle(AppMixinBase):
             if notice is not None:
                 self.notify(notice.message, title=notice.title, severity=notice.severity,
                             timeout=notice.timeout, markup=False)
+        self.alerts.tell_problems()
         read_shown = self.monitor.read_shown
         if read_shown is not None and refresh.snapshot.reading is None:
             # The whole log is on screen (or would be, unpaused): judging may begin.
