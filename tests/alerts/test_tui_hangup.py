@@ -29,7 +29,8 @@ def test_sighup_leaves_promptly_while_alertmanager_holds_a_push(
         started = time.monotonic()
         os.kill(pid, signal.SIGHUP)
         # By hand: 0.5 s for Alertmanager's last push, and the app's own leaving
-        # (measured 0.4 s); before, Alertmanager was given 2 s.
-        assert _gone_within(pid, 1.8), "still running 1.8 s after SIGHUP"
+        # (measured 0.4 s; slower while the whole suite runs); before, Alertmanager
+        # alone was given 2 s, so the old code cannot leave within 2.3 s.
+        assert _gone_within(pid, 2.3), "still running 2.3 s after SIGHUP"
         took = time.monotonic() - started
-    assert took < 1.8
+    assert took < 2.3
