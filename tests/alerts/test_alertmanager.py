@@ -32,7 +32,7 @@ from wftui.alerts.alertmanager import (
 from wftui.alerts.desk import AlertDesk
 from wftui.alerts.silences import SilenceStore
 from wftui.config import ConfigError
-from wftui.core.thresholds import ThresholdState
+from wftui.core.thresholds import ThresholdState, Transition
 
 ACTION = "Page on-call, investigate root cause"
 
@@ -143,6 +143,29 @@ def test_silence_made_in_alertmanager_shows_here(am: Alertmanager, pusher_for: A
     # check's one look
     found, status = read_silences(settings(am.url, "silenced"), ["error_rate", "queue_depth"])
     assert [s.alert for s in found] == ["error_rate"] and status["status"] == "ok"
+
+
+def test_an_alert_firing_at_the_first_judgement_honours_alertmanagers_silence(
+        am: Alertmanager, tmp_path: Path) -> None:
+    """wftui restarted during an incident someone silenced in Alertmanager: the alert
+    fires at the very first judgement. Its labels were only learnt when it was first
+    pushed, after the silences were matched, so it read as unsilenced and paged."""
+    am.add_silence([{"name": "figure", "value": "error_rate", "isRegex": False,
+                     "isEqual": True},
+                    {"name": "test", "value": "restarted", "isRegex": False,
+                     "isEqual": True}], 3600, by="ana", comment="known incident")
+    desk = AlertDesk(SilenceStore(tmp_path / "s.json"), settings(am.url, "restarted"))
+    pusher = desk.pusher
+    assert pusher is not None
+    try:
+        pusher.poll_silences()  # the pusher's first round reads them at start
+        state = firing(time.time() - 30)
+        silencing = desk.judge([state])  # the first judgement
+        assert list(silencing.silenced) == ["error_rate"]
+        assert not desk.may_notify(Transition("error_rate", "ok", "firing", 0.2, 0.05,
+                                              ACTION, time.time()))
+    finally:
+        desk.close(0)
 
 
 def test_s_with_alertmanager_attached_creates_the_silence_there(am: Alertmanager,

@@ -258,6 +258,17 @@ class AlertPusher:
         # so a monitor shows it at once, not at its next idle refresh.
         self.on_change: Callable[[], None] | None = None
 
+    def know(self, states: Iterable[ThresholdState],
+             workflow_names: Mapping[str, str] | None = None) -> None:
+        """Each judged alert's labels (what Alertmanager's silences match), before it
+        is pushed: an alert firing at the first judgement (wftui restarted during an
+        incident silenced in Alertmanager) is matched like any other, not taken for
+        unsilenced and paged."""
+        with self._lock:
+            for state in states:
+                self._labels[state.name] = alert_labels(
+                    state.name, self.settings, (workflow_names or {}).get(state.name))
+
     def update(self, states: Iterable[ThresholdState], now: float,
                workflow_names: Mapping[str, str] | None = None) -> None:
         """What the thresholds say now: firing ones are (re)sent, cleared ones resolved."""

@@ -131,7 +131,10 @@ class AlertDesk:
         """After an evaluation: the silences in force, and Alertmanager told."""
         moment = time.time() if now is None else now
         states = list(states)
-        remote = self.pusher.silences(moment) if self.pusher is not None else []
+        remote: list[Silence] = []
+        if self.pusher is not None:
+            self.pusher.know(states, self.workflow_names)
+            remote = self.pusher.silences(moment)
         silenced, acks, problems = gather(self.store, remote, now=moment)
         sources: list[dict[str, Any]] = []
         if self.pusher is not None:
