@@ -106,6 +106,10 @@ class LiveMonitor:
 
     def start(self) -> None:
         """Start reading in the background; returns once the loop is running."""
+        if self._early is not None:  # its other readers start now, not with the loop
+            from wftui.sources.catchup import start_more
+
+            start_more(self._early, self.ledger, self.progress)  # type: ignore[arg-type]
         self._stop = asyncio.Event()  # binds to the loop at its first use there
         self._background.start(self._main)
         if self.metrics is not None:

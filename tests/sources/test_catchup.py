@@ -135,10 +135,13 @@ def test_parts_hold_what_one_go_holds(tmp_path: Path, small_parts: None, retenti
     assert shown["lines"] == total and shown["fraction"] == 1.0 and shown["done"]
 
 
-def test_a_reader_started_early_is_the_catch_ups_first(tmp_path: Path,
-                                                      small_parts: None) -> None:
+@pytest.mark.parametrize("more", [False, True])
+def test_readers_started_early_are_the_catch_ups_first(tmp_path: Path,
+                                                       small_parts: None,
+                                                       more: bool) -> None:
     """`start_early` forks the first part's reader before the catch-up (the TUI: before
-    its first screen); the catch-up takes it on, and holds what one go holds."""
+    its first screen), `start_more` the others (as it is drawn); the catch-up takes
+    them on, and holds what one go holds."""
     path = tmp_path / "old.log"
     total = write_log(path, 1200)
     tailer = FileTailer([str(path)])
@@ -146,13 +149,17 @@ def test_a_reader_started_early_is_the_catch_ups_first(tmp_path: Path,
     progress = catchup.Progress(path.stat().st_size)
     plan = catchup.start_early(tailer, ledger, progress)
     assert plan is not None and len(plan.started) == 1 and len(plan.parts) == 3
-    (pid, _), = plan.started
-    assert pid is not None and progress.readers == {pid}
+    if more:
+        catchup.start_more(plan, ledger, progress)
+        assert len(plan.started) == plan.readers == 3
+    pids = {pid for pid, _ in plan.started}
+    assert None not in pids and progress.readers == pids
     assert catchup.catch_up(plan, tailer, ledger, threading.Lock(), progress,
                             threading.Event())
     assert not plan.started and not progress.readers  # taken on, and reaped
-    with pytest.raises(ChildProcessError):
-        os.waitpid(pid, 0)
+    for pid in pids:
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, 0)  # type: ignore[arg-type]
     alone = read_in_one_go(path, 25)
     assert ledger.events_total == alone.events_total == total
     end = alone.newest_ts

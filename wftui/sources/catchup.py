@@ -61,7 +61,7 @@ from wftui.sources.split import (
 )
 
 __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
-           "keep_lines", "plan_catch_up", "read_backlog", "start_early"]
+           "keep_lines", "plan_catch_up", "read_backlog", "start_early", "start_more"]
 
 # The smallest part worth a process (None: `split`'s, as for `check`).
 MIN_PART_BYTES: int | None = None
@@ -137,6 +137,20 @@ def start_early(tailer: FileTailer, ledger: Ledger, progress: Progress
         progress.readers.add(child[0])
     plan.started.append(child)
     return plan
+
+
+def start_more(plan: CatchUpPlan, ledger: Ledger, progress: Progress) -> None:
+    """`start_early`'s plan: its readers started up to `plan.readers` at once (the TUI:
+    once the first screen is drawn, before the sources' loop starts and the catch-up
+    with it, ~0.1 s later: the first part's reader is done by then)."""
+    assert plan.shared is not None
+    while len(plan.started) < min(plan.readers, len(plan.parts)):
+        index = len(plan.started)
+        child = start_reader(plan.name, plan.fd, plan.parts[index], ledger, plan.shared,
+                             index, plan.started)
+        if child[0] is not None:
+            progress.readers.add(child[0])
+        plan.started.append(child)
 
 
 def _is_otlp(fd: int) -> bool:
