@@ -34,7 +34,6 @@ from wftui.sources.otlp.files import LineRouter
 from wftui.sources.otlp.options import configured_prices
 
 if TYPE_CHECKING:  # the scrapers (httpx, prometheus_client) load only when asked for
-    from wftui.sources.catchup import CatchUpPlan
     from wftui.sources.connect import MetricFamily
 
 KEEP = object()  # "the configured window" (None already means "all")
@@ -81,7 +80,6 @@ class LiveMonitor:
         backlog = backlog_bytes(self.tailer) if self.tailer is not None else None
         self.progress = Progress(backlog) if backlog is not None else None
         self._stop_reading = threading.Event()
-        self._early: CatchUpPlan | None = None  # see read_early
         self.history = MonitorHistory(self)
         # Thresholds wait until the backlog is read and judged along the log's time.
         self.judged = self.progress is None
@@ -94,22 +92,8 @@ class LiveMonitor:
 
     # -- running -----------------------------------------------------------------------
 
-    def read_early(self) -> None:
-        """Start reading a big log's first part now, in a forked reader, before
-        `start`: the TUI calls this before Textual loads, so a core that would wait
-        for the first screen reads meanwhile (`wftui.sources.catchup.start_early`).
-        Call it from the only thread there is (a fork), before `start`, once."""
-        if self.tailer is not None and self.progress is not None and self._early is None:
-            from wftui.sources.catchup import start_early
-
-            self._early = start_early(self.tailer, self.ledger, self.progress)
-
     def start(self) -> None:
         """Start reading in the background; returns once the loop is running."""
-        if self._early is not None:  # its other readers start now, not with the loop
-            from wftui.sources.catchup import start_more
-
-            start_more(self._early, self.ledger, self.progress)  # type: ignore[arg-type]
         self._stop = asyncio.Event()  # binds to the loop at its first use there
         self._background.start(self._main)
         if self.metrics is not None:
@@ -161,8 +145,7 @@ class LiveMonitor:
         if self.progress is not None:
             await asyncio.to_thread(read_backlog, self.tailer, self.ledger, self._lock,
                                     self.progress, self._stop_reading, self._ingest,
-                                    self._new_ledger, self._changed, self._early)
-            self._early = None
+                                    self._new_ledger, self._changed)
             if self._stop_reading.is_set():
                 return
             self._changed()  # the whole log goes on screen; its thresholds come next

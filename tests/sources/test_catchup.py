@@ -9,7 +9,6 @@ next line, and progress must count every line once.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -133,61 +132,6 @@ def test_parts_hold_what_one_go_holds(tmp_path: Path, small_parts: None, retenti
     tailer.close()
     shown = progress.as_dict()
     assert shown["lines"] == total and shown["fraction"] == 1.0 and shown["done"]
-
-
-@pytest.mark.parametrize("more", [False, True])
-def test_readers_started_early_are_the_catch_ups_first(tmp_path: Path,
-                                                       small_parts: None,
-                                                       more: bool) -> None:
-    """`start_early` forks the first part's reader before the catch-up (the TUI: before
-    its first screen), `start_more` the others (as it is drawn); the catch-up takes
-    them on, and holds what one go holds."""
-    path = tmp_path / "old.log"
-    total = write_log(path, 1200)
-    tailer = FileTailer([str(path)])
-    ledger = Ledger(retention=25)
-    progress = catchup.Progress(path.stat().st_size)
-    plan = catchup.start_early(tailer, ledger, progress)
-    assert plan is not None and len(plan.started) == 1 and len(plan.parts) == 3
-    if more:
-        catchup.start_more(plan, ledger, progress)
-        assert len(plan.started) == plan.readers == 3
-    pids = {pid for pid, _ in plan.started}
-    assert None not in pids and progress.readers == pids
-    assert catchup.catch_up(plan, tailer, ledger, threading.Lock(), progress,
-                            threading.Event())
-    assert not plan.started and not progress.readers  # taken on, and reaped
-    for pid in pids:
-        with pytest.raises(ChildProcessError):
-            os.waitpid(pid, 0)  # type: ignore[arg-type]
-    alone = read_in_one_go(path, 25)
-    assert ledger.events_total == alone.events_total == total
-    end = alone.newest_ts
-    assert end is not None and ledger.counts(end) == alone.counts(end)
-    assert log_figures(ledger, 300.0, end, end) == log_figures(alone, 300.0, end, end)
-    assert list(ledger.executions) == list(alone.executions)
-    for execution_id, execution in alone.executions.items():
-        assert ledger.executions[execution_id].raw == execution.raw, execution_id
-    assert progress.read() == (path.stat().st_size, total)
-    tailer.close()
-
-
-def test_a_monitor_stopped_before_it_starts_ends_its_early_reader(
-        tmp_path: Path, small_parts: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    import time
-
-    from wftui.sources import catchup_readers
-
-    path = tmp_path / "old.log"
-    write_log(path, 1200)
-    monkeypatch.setattr(catchup_readers, "_reader", lambda *_: time.sleep(600))  # slow
-    monitor = LiveMonitor(Settings(), [str(path)])
-    monitor.read_early()
-    assert monitor.progress is not None
-    (pid,) = monitor.progress.readers
-    monitor.stop()  # never started (the app failed before its first screen)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFSIGNALED(status)  # ended, not left reading
 
 
 def test_a_line_being_written_is_left_to_the_tailer(tmp_path: Path,

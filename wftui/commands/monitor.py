@@ -180,8 +180,6 @@ def run(options: argparse.Namespace) -> int:
         monitor.tailer.stdin_fd = logs_fd
 
     desk = build_desk(options, settings)
-    # A big log's first part is read while Textual loads and draws the first screen.
-    monitor.read_early()
 
     def make() -> Any:
         from wftui.ui.app import make_app

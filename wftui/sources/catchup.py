@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import mmap
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from wftui.core.ledger import Ledger
@@ -61,7 +60,7 @@ from wftui.sources.split import (
 )
 
 __all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
-           "keep_lines", "plan_catch_up", "read_backlog", "start_early", "start_more"]
+           "keep_lines", "plan_catch_up", "read_backlog"]
 
 # The smallest part worth a process (None: `split`'s, as for `check`).
 MIN_PART_BYTES: int | None = None
@@ -84,10 +83,6 @@ class CatchUpPlan:
     stop: int
     parts: list[tuple[int, int]]
     readers: int = 2
-    # The readers of the first parts, started before the catch-up itself
-    # (`start_early`), and the progress page they count into.
-    started: list[Child] = field(default_factory=list)
-    shared: mmap.mmap | None = None
 
 
 def _sources(tailer: FileTailer) -> list[FileSource]:
@@ -120,39 +115,6 @@ def plan_catch_up(tailer: FileTailer) -> CatchUpPlan | None:
     return CatchUpPlan(source.status.name, handle.fd, stop, parts, max(cpus, 2))
 
 
-def start_early(tailer: FileTailer, ledger: Ledger, progress: Progress
-                ) -> CatchUpPlan | None:
-    """The plan of a catch-up in parts, its first part's reader already started: called
-    as soon as the file is open (the TUI: before Textual loads and draws the first
-    screen, which keeps one core busy for ~0.4 s and leaves the other idle). Only one
-    reader starts: two would take the first screen's core too (measured on 2 cores);
-    `catch_up` starts the others. The caller must run `catch_up` (or `stop`: the
-    reader is in `progress.readers`)."""
-    plan = plan_catch_up(tailer)
-    if plan is None or usable_cpus() < 2:
-        return None
-    plan.shared = progress.share(len(plan.parts))
-    child = start_reader(plan.name, plan.fd, plan.parts[0], ledger, plan.shared, 0, [])
-    if child[0] is not None:
-        progress.readers.add(child[0])
-    plan.started.append(child)
-    return plan
-
-
-def start_more(plan: CatchUpPlan, ledger: Ledger, progress: Progress) -> None:
-    """`start_early`'s plan: its readers started up to `plan.readers` at once (the TUI:
-    once the first screen is drawn, before the sources' loop starts and the catch-up
-    with it, ~0.1 s later: the first part's reader is done by then)."""
-    assert plan.shared is not None
-    while len(plan.started) < min(plan.readers, len(plan.parts)):
-        index = len(plan.started)
-        child = start_reader(plan.name, plan.fd, plan.parts[index], ledger, plan.shared,
-                             index, plan.started)
-        if child[0] is not None:
-            progress.readers.add(child[0])
-        plan.started.append(child)
-
-
 def _is_otlp(fd: int) -> bool:
     """Whether the file's first line is an OTLP JSON request (the Collector's file
     exporter): the parts' readers read log lines, and would find none in it."""
@@ -182,9 +144,8 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     fingerprint = os.pread(fd, FINGERPRINT_BYTES, 0)
     # Every part is read by a forked reader: this process only merges their summaries,
     # so the screen (which shares this process's one interpreter lock) stays lively.
-    shared = plan.shared if plan.shared is not None else progress.share(len(plan.parts))
-    children: list[Child] = list(plan.started)  # `start_early`'s
-    plan.started.clear()  # this catch-up ends them
+    shared = progress.share(len(plan.parts))
+    children: list[Child] = []
     with lock:
         ledger.keep_raw = ledger.kept.keep_raw = False  # step 1 counts lines; 2 keeps some
     firsts = FirstSeen(ledger)
@@ -199,7 +160,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             if child[0] is not None:
                 progress.readers.add(child[0])
 
-        for index in range(len(children), min(plan.readers, len(plan.parts))):
+        for index in range(min(plan.readers, len(plan.parts))):
             start_next(index)
         if stop.is_set():  # stopped while starting them
             progress.end_readers()
@@ -213,7 +174,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             progress.add(read_bytes, lines)
             firsts.note(chunk_start)
 
-        started = max(min(plan.readers, len(plan.parts)), len(children))
+        started = min(plan.readers, len(plan.parts))
 
         def start_more() -> None:
             """A reader has read its part (its pieces come): the next one starts now,
@@ -369,14 +330,13 @@ def backlog_bytes(tailer: FileTailer) -> int | None:
 def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
                  progress: Progress, stop: threading.Event,
                  ingest: Callable[[Any], None], reset: Callable[[], Ledger],
-                 notify: Callable[[], None], early: CatchUpPlan | None = None) -> None:
+                 notify: Callable[[], None]) -> None:
     """Read what the files hold now: one big file in parts, else the tailer in one go.
 
     `ingest` takes the tailer's batches (the one-go read); `reset` swaps in a fresh
-    ledger when a read in parts had to be given up; `notify` says something was read;
-    `early`: `start_early`'s plan, its first reader at work.
+    ledger when a read in parts had to be given up; `notify` says something was read.
     """
-    plan = early if early is not None else plan_catch_up(tailer)
+    plan = plan_catch_up(tailer)
     if plan is not None:
         try:
             with collector_paused():

@@ -171,8 +171,7 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
     def _start_monitor(self) -> None:
         """Start reading once the first screen is drawn: the forked readers of a big
         log would take both cores from the first paint (measured: 0.5 s later on a
-        1M-line log, for 0.1 s more to catch up). One reader may be at work already,
-        on the core the first paint leaves idle (`LiveMonitor.read_early`)."""
+        1M-line log, for 0.1 s more to catch up)."""
         if self._monitor_pending and self.is_running:
             self._monitor_pending = False
             self.monitor.start()
