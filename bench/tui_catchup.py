@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import json
 import os
 import re
@@ -88,6 +89,15 @@ TMUX_SOCKET = f"wftui-catchup-{os.getpid()}"
 def tmux(*args: str) -> str:
     return subprocess.run(["tmux", "-L", TMUX_SOCKET, *args], capture_output=True,
                           text=True, check=False).stdout
+
+
+def end_tmux() -> None:
+    """Our server ended, and its socket removed (kill-server leaves the file behind)."""
+    socket = tmux("display", "-p", "#{socket_path}").strip()
+    tmux("kill-server")
+    if socket.endswith(TMUX_SOCKET):
+        with contextlib.suppress(OSError):
+            os.unlink(socket)
 
 
 def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float]:
@@ -190,7 +200,7 @@ def main() -> None:
 
     # The server stays up between runs (its start is not the TUI's).
     tmux("start-server", ";", "set-option", "-g", "exit-empty", "off")
-    atexit.register(tmux, "kill-server")  # however the runs end
+    atexit.register(end_tmux)  # however the runs end
     first, caught, tui_mb, lnav_s, ratios, check_s = [], [], [], [], [], []
     for run in range(options.repeat):
         shown, done, memory = tui_run(path, options.lines, options.timeout)
