@@ -23,9 +23,12 @@ is shared: pairs run in turns so drift hits both.
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -77,9 +80,24 @@ def tree_pss(pid: int) -> float:
     return total
 
 
+# A tmux server of our own: a session started on a shared one runs with that server's
+# environment (PYTHONPATH included, so another checkout's wftui), and other users'
+# sessions come and go on it.
+TMUX_SOCKET = f"wftui-catchup-{os.getpid()}"
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True,
-                          check=False).stdout
+    return subprocess.run(["tmux", "-L", TMUX_SOCKET, *args], capture_output=True,
+                          text=True, check=False).stdout
+
+
+def end_tmux() -> None:
+    """Our server ended, and its socket removed (kill-server leaves the file behind)."""
+    socket = tmux("display", "-p", "#{socket_path}").strip()
+    tmux("kill-server")
+    if socket.endswith(TMUX_SOCKET):
+        with contextlib.suppress(OSError):
+            os.unlink(socket)
 
 
 def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float]:
@@ -87,7 +105,10 @@ def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float
     session = f"wftui-catchup-{os.getpid()}"
     done_text = f"following {lines:,} lines"
     done = re.compile(done_text.replace(" ", r"\s+"))
-    command = f"exec {sys.executable} -m wftui {path}"
+    # The wftui this process imports (PYTHONPATH: a checkout), not the installed one.
+    python_path = os.environ.get("PYTHONPATH")
+    env = f"env PYTHONPATH={shlex.quote(python_path)} " if python_path else ""
+    command = f"exec {env}{sys.executable} -m wftui {shlex.quote(str(path))}"
     started = time.perf_counter()
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", command)
     first = caught = None
@@ -177,6 +198,9 @@ def main() -> None:
     print(f"{options.lines:,} lines, {size_mb:.0f} MB; {os.cpu_count()} cores; "
           f"load {os.getloadavg()[0]:.1f}", flush=True)
 
+    # The server stays up between runs (its start is not the TUI's).
+    tmux("start-server", ";", "set-option", "-g", "exit-empty", "off")
+    atexit.register(end_tmux)  # however the runs end
     first, caught, tui_mb, lnav_s, ratios, check_s = [], [], [], [], [], []
     for run in range(options.repeat):
         shown, done, memory = tui_run(path, options.lines, options.timeout)

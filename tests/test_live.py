@@ -83,3 +83,30 @@ def test_while_reading_partial_figures_are_reused_with_fresh_progress(
     monitor.progress.finish()  # the whole backlog read: every snapshot is fresh
     done = monitor.snapshot()
     assert done.executions["total"] == 6 and done.reading is None
+
+
+def test_near_the_end_of_the_read_partial_figures_are_not_computed_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = [json.dumps({"event": "workflow_complete", "execution_id": f"run-{n}",
+                       "status": "success", "timestamp": f"2026-03-01T09:00:0{n}"}).encode()
+           for n in range(5)]
+    path = tmp_path / "app.log"
+    path.write_bytes(b"\n".join(raw) + b"\n")
+    size = path.stat().st_size
+    clock = [1000.0]
+    monkeypatch.setattr(live.time, "monotonic", lambda: clock[0])  # Progress's too
+    monitor = LiveMonitor(Settings(), [str(path)])  # not started: read by hand below
+    assert monitor.progress is not None
+    assert monitor.snapshot().executions["total"] == 0
+    monitor.ledger.ingest_lines(str(path), 1, raw[:3])
+    monitor.progress.add(size // 2, 3)
+    clock[0] += 10.0  # half read in 10 s: 10 s left
+    assert monitor.snapshot().executions["total"] == 3  # old: computed again
+    monitor.ledger.ingest_lines(str(path), 4, raw[3:])
+    monitor.progress.add(size - size // 2 - 1, 2)
+    clock[0] += 10.0  # all but a byte read: well under PARTIAL_FIGURES_S left
+    near_end = monitor.snapshot()
+    assert near_end.executions["total"] == 3  # shown again, however old ...
+    assert near_end.reading is not None and near_end.reading["lines"] == 5  # ... progress now
+    monitor.progress.finish()  # read: the whole log's figures
+    assert monitor.snapshot().executions["total"] == 5

@@ -26,6 +26,7 @@ the plain tailer (slower, never wrong).
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import threading
@@ -298,6 +299,17 @@ def _receive(pipe: int, ledger: Ledger, lock: threading.Lock, lines_before: int,
     return None
 
 
+def _to_oldest_generation() -> None:
+    """What the catch-up made (the ledger: millions of objects, all young, as the
+    collector was paused) goes straight to the collector's oldest generation: else the
+    first young pass once it is back walked all of them, holding up `following` (113 ms
+    measured on a 1M-line log), and the middle one again later. Freezing moves every
+    tracked object to the permanent generation in one step; unfreezing moves them on
+    to the oldest, which full collections still walk (nothing is kept for good)."""
+    gc.freeze()
+    gc.unfreeze()
+
+
 def backlog_bytes(tailer: FileTailer) -> int | None:
     """Bytes there are to read now in the tailer's files (None when a stream is read:
     stdin and pipes have no backlog to measure, and reading them waits for their end)."""
@@ -329,6 +341,7 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
         try:
             with collector_paused():
                 caught_up = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
+                _to_oldest_generation()
             if not caught_up:
                 return
             progress.finish()

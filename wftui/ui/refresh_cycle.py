@@ -134,7 +134,12 @@ class RefreshCycle(AppMixinBase):
         busy_gap = max(READING_GAP_S if self.monitor.reading else MIN_GAP_S, 3.0 * took,
                        SHOW_SHARE * self._show_s)
         idle_gap = min(max(SLIDE_S, 100.0 * took), SLIDE_MAX_S)
-        if self._dirty or (changed and since >= busy_gap) or since >= idle_gap:
+        # The end of the first read is shown at once (`following`, the whole log's
+        # figures), not a gap after the last progress shown.
+        read_now = (self.latest is not None and self.latest.snapshot.reading is not None
+                    and not self.monitor.reading)
+        if (self._dirty or read_now or (changed and since >= busy_gap)
+                or since >= idle_gap):
             self._dirty = False
             self._busy = True
             self._last_refresh = wall
@@ -204,12 +209,17 @@ class RefreshCycle(AppMixinBase):
                             timeout=notice.timeout, markup=False)
         self.alerts.tell_problems()
         read_shown = self.monitor.read_shown
-        if read_shown is not None and refresh.snapshot.reading is None:
-            # The whole log is on screen (or would be, unpaused): judging may begin.
-            read_shown.set()
+        whole_log = read_shown is not None and refresh.snapshot.reading is None
         if self.paused:
+            if whole_log:  # it would be on screen, unpaused: judging may begin
+                read_shown.set()  # type: ignore[union-attr]
             return  # the display stays as it was; figures and alerts are still kept
         self._show(refresh)
+        if whole_log:
+            # The whole log is on screen once this frame is drawn: judging may begin
+            # then, not while it is drawn (its thread would share the interpreter lock
+            # with the drawing of the first whole screen).
+            self.call_after_refresh(read_shown.set)  # type: ignore[union-attr]
 
     def _show(self, refresh: Refresh) -> None:
         """Hand a refresh down: every open screen bound to these redraws."""
