@@ -9,7 +9,9 @@ Tests take their depth from this profile, so no test sets ``max_examples`` itsel
 from __future__ import annotations
 
 import compileall
+import contextlib
 import gc
+import importlib
 import os
 import signal
 import sys
@@ -83,6 +85,29 @@ def pytest_configure(config: pytest.Config) -> None:
         root = Path(__file__).resolve().parent.parent
         for package in ("wftui", "demo"):
             compileall.compile_dir(root / package, quiet=1)
+        if config.getoption("numprocesses", None):
+            _rewrite_test_modules_once(root)
+
+
+def _rewrite_test_modules_once(root: Path) -> None:
+    """Before the xdist workers start: rewrite the asserts of each test module whose
+    rewrite is not cached yet, here, once. Each worker collects every module, and on a
+    first run (a fresh clone, CI) five workers on two cores each rewrote all of them
+    at once: ~5 s of CPU each, ~12 s more wall time than a warm run (cold collection
+    7.0 s a process, warm 1.8 s). Importing a module here caches its rewrite in
+    __pycache__ for the workers; a warm run finds every cache fresh and imports none."""
+    try:
+        from _pytest.assertion.rewrite import PYC_TAIL
+    except ImportError:  # pytest moved it: the workers rewrite, as before
+        return
+    for path in sorted((root / "tests").rglob("test_*.py")):
+        cached = path.parent / "__pycache__" / (path.stem + PYC_TAIL)
+        if cached.exists() and cached.stat().st_mtime >= path.stat().st_mtime:
+            continue
+        name = ".".join(path.relative_to(root).with_suffix("").parts)
+        # A module that cannot be imported is the workers' to report, at collection.
+        with contextlib.suppress(Exception, pytest.skip.Exception):
+            importlib.import_module(name)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
