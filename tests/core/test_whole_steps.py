@@ -81,3 +81,53 @@ def test_a_span_record_read_before_its_span_shows_in_the_spans_node() -> None:
     by_name = {s.name: s for s in tree.steps}
     assert [i.event.get("body") for i in by_name["lookup"].items] == ["retrying"]
     assert by_name["logged"].items == []
+
+
+def test_a_span_record_of_the_root_span_keeps_its_place_among_the_executions_events() -> None:
+    # The record names the root span ("rr"), which is the execution, not a step: it is
+    # the execution's, shown in time order (after the start, before the end).
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        ev("span_log", 0.5, step_id="rr", body="starting", marks_error=False),
+        whole("lookup", 1, 2, "dd", parent="rr"),
+        ev("workflow_complete", 4, status="success"),
+    )
+    tree = build_detail(ledger.executions["e1"], READ_TIME, 30.0)
+    assert [(i.kind, i.ts) for i in tree.items] == [
+        ("workflow_start", T0), ("span_log", T0 + 0.5), ("workflow_complete", T0 + 4)]
+    assert tree.steps[0].items == []
+
+
+def test_events_logged_under_a_whole_steps_name_while_it_ran_land_in_it() -> None:
+    # The step is only a span (one line at its end, 3 s); the application logged an
+    # error and a tool call naming it at 2 s and 2.5 s, while it ran: they are its, as
+    # they would be of a step opened by a `step_start` at 1 s.
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        ev("error", 2, step_name="call", error="boom"),
+        ev("tool_call", 2.5, tool_name="search"),  # no name: the latest open step's
+        whole("call", 1, 3, "cc"),
+        ev("workflow_complete", 4, status="success"),
+    )
+    tree = build_detail(ledger.executions["e1"], READ_TIME, 30.0)
+    (step,) = tree.steps
+    assert (step.name, step.start_ts, step.duration_s) == ("call", T0 + 1, 2.0)
+    assert [(i.kind, i.ts) for i in step.items] == [("error", T0 + 2), ("tool_call", T0 + 2.5)]
+    assert (step.status, step.error) == ("failed", "boom")
+    assert [i.kind for i in tree.items] == ["workflow_start", "workflow_complete"]
+
+
+def test_a_whole_step_without_an_id_is_closed_by_its_own_line_only() -> None:
+    # "fetch" runs whole from 1 s to 5 s (no step_id); a logged "fetch" starts at 2 s and
+    # completes at 3 s: that completion closes the logged start, not the whole step.
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        ev("step_start", 2, step_name="fetch"),
+        ev("step_complete", 3, step_name="fetch"),
+        ev("step_complete", 5, step_name="fetch", start_timestamp=T0 + 1),
+    )
+    execution = ledger.executions["e1"]
+    assert execution.steps == 2
+    assert list(ledger.step_samples["fetch"].values) == [1.0, 4.0]
+    tree = build_detail(execution, READ_TIME, 30.0)
+    assert [(s.start_ts, s.end_ts) for s in tree.steps] == [(T0 + 1, T0 + 5), (T0 + 2, T0 + 3)]

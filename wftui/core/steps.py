@@ -1,8 +1,9 @@
 """An execution's step tree, rebuilt on demand from its raw lines (docs/log-format.md).
 
-Steps pair a `step_start` with the next `step_complete` of the same name; tool calls,
-branch decisions and errors attach to the open step of their name (or the latest open
-step), else to the execution. Everything else is kept and shown raw. A step both
+Steps pair a `step_start` with the next `step_complete` of the same name (a whole step,
+a `step_complete` with its `start_timestamp`, is open from that start to its own line);
+tool calls, branch decisions and errors attach to the open step of their name (or the
+latest open step), else to the execution. Everything else is kept and shown raw. A step both
 logged and sent as a span is shown once (`wftui.core.step_merge`).
 """
 
@@ -22,6 +23,7 @@ from wftui.core.timestamps import parse_timestamp
 
 # A log line as JSON -> the same in our shape (a mapped log).
 Normalize = Callable[[dict[str, Any]], dict[str, Any]]
+WHOLE_START = "whole step start"  # `_with_whole_starts`' entries (never a line's event)
 
 
 @dataclass
@@ -176,13 +178,28 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
     open_steps: list[Step] = []
     by_id: dict[str, Step] = {}
     items: list[Item] = []
-    # (step id, open step then, item) of span records read before their span's line
-    later: list[tuple[str, Step | None, Item]] = []
+    # A whole step in one line (a span's `step_complete` with its `start_timestamp`) is
+    # opened at its start, as a `step_start` would open it, so what happened while it
+    # ran lands in it (a span's log records, an error or tool call logged under its
+    # name); only its own line closes it (`whole`: line -> its open step).
+    whole: dict[int, Step] = {}
     context: dict[str, Any] | None = None
     complete_event: dict[str, Any] | None = None
-    for ts, _, event in _events(execution, normalize):
+    for ts, index, event in _with_whole_starts(_events(execution, normalize)):
         kind = event.get("event")
         step_id = text(event.get("step_id"))
+        if type(kind) is tuple:  # (WHOLE_START, its completion's event)
+            begun = event["start"]
+            line = event["line"]
+            step = Step(name=text(line.get("step_name")) or "",
+                        step_type=text(line.get("step_type")), start_ts=begun,
+                        step_id=step_id, parent_step_id=text(line.get("parent_step_id")))
+            steps.append(step)
+            open_steps.append(step)
+            whole[index] = step
+            if step_id is not None:
+                by_id[step_id] = step
+            continue
         if kind == "step_start":
             keys = event.get("context_keys")
             step = Step(name=text(event.get("step_name")) or "",
@@ -196,13 +213,12 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
                 by_id[step_id] = step
         elif kind == "step_complete":
             name = text(event.get("step_name")) or ""
-            # A whole step in one line (a span's) says its start: no start opened it.
-            began = event.get("start_timestamp")
-            opened = None if began is not None else _opened(open_steps, by_id, name,
-                                                            step_id)
+            opened = whole.pop(index, None)
+            if opened is None:
+                opened = _opened(open_steps, by_id, name, step_id, whole)
             if opened is None:  # a completion with no start logged: still a step
                 step = Step(name=name, step_type=text(event.get("step_type")),
-                            start_ts=parse_timestamp(began), step_id=step_id,
+                            start_ts=None, step_id=step_id,
                             parent_step_id=text(event.get("parent_step_id")))
                 steps.append(step)
                 if step_id is not None:
@@ -213,11 +229,6 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
             _complete(step, event, ts)
         elif kind in ("tool_call", "branch_decision", "error", "span_event", "span_log"):
             owner = _owner(event, by_id, open_steps)
-            if kind == "span_log" and step_id is not None and step_id not in by_id:
-                # Logged inside a span, which is one line at its end (read later):
-                # placed once every step is known.
-                later.append((step_id, owner, _item(str(kind), ts, event)))
-                continue
             item = _item(str(kind), ts, event)
             if kind == "span_event" and owner is None and item.kind == "error":
                 # The root span's own exception event: written as an event only when
@@ -243,19 +254,6 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
                 items.append(Item(kind, ts, event))
         else:
             items.append(Item(str(kind), ts, event))
-    for step_id, owner, item in later:
-        span_step = by_id.get(step_id)
-        if span_step is not None:
-            span_step.items.append(item)
-            span_step.items.sort(key=lambda i: i.ts)  # stable: ties keep read order
-            owner = span_step
-        elif owner is None:
-            items.append(item)
-            continue
-        else:
-            owner.items.append(item)
-        if item.kind == "error" and owner.error is None:
-            owner.error = text(item.event.get("error"))
     steps = _nest(merge_span_steps(steps))  # a step logged and sent as a span: one
     _mark_slowest_and_critical(steps, now)
     status = execution.status(now, idle_timeout)
@@ -270,9 +268,36 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
     )
 
 
+def _with_whole_starts(entries: list[tuple[float, int, dict[str, Any]]]
+                       ) -> list[tuple[float, int, Any]]:
+    """`entries` (`_events`) with a start entry before each whole step's line (a
+    `step_complete` whose `start_timestamp` reads as a time; another is a plain
+    completion, as the ledger reads it): (its start, its line's index, a dict whose
+    "event" is a tuple, so no line's). A start after the end (a clock skewed span)
+    is entered at the end, just before its line, and still says its own start."""
+    starts: list[tuple[float, int, Any]] = []
+    for ts, index, event in entries:
+        if event.get("event") == "step_complete":
+            began = parse_timestamp(event.get("start_timestamp"))
+            if began is not None:
+                starts.append((min(began, ts), index, {
+                    "event": (WHOLE_START,), "start": began, "line": event,
+                    "step_id": event.get("step_id")}))
+    if not starts:
+        return entries
+    # At equal times a start comes before its own line (same index: start first).
+    merged: list[tuple[float, int, Any]] = [*entries, *starts]
+    merged.sort(key=lambda entry: (entry[0], entry[1], type(entry[2]["event"]) is not tuple))
+    return merged
+
+
 def _opened(open_steps: list[Step], by_id: dict[str, Step], name: str,
-            step_id: str | None) -> Step | None:
-    """The open step a completion closes: the one of its step_id, else of its name."""
+            step_id: str | None, whole: dict[int, Step]) -> Step | None:
+    """The open step a completion closes: the one of its step_id, else of its name;
+    never a whole step (`whole`'s: only its own line closes it)."""
+    if whole:
+        wholes = {id(step) for step in whole.values()}
+        open_steps = [s for s in open_steps if id(s) not in wholes]
     if step_id is not None:
         step = by_id.get(step_id)
         return step if step is not None and step in open_steps else None
