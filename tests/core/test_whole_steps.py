@@ -131,3 +131,21 @@ def test_a_whole_step_without_an_id_is_closed_by_its_own_line_only() -> None:
     assert list(ledger.step_samples["fetch"].values) == [1.0, 4.0]
     tree = build_detail(execution, READ_TIME, 30.0)
     assert [(s.start_ts, s.end_ts) for s in tree.steps] == [(T0 + 1, T0 + 5), (T0 + 2, T0 + 3)]
+
+
+@pytest.mark.parametrize("began", [
+    (T0 + 1) * 1000,  # epoch milliseconds, as a log may write its times
+    (T0 + 1) * 1_000_000,  # epoch microseconds
+    "2026-01-01T12:00:01Z",  # T0 + 1 as RFC 3339 text
+])
+def test_a_logged_whole_steps_start_reads_as_its_timestamp_would(began: Any) -> None:
+    # No duration_ms: the step lasts from its start (T0 + 1) to its line (T0 + 5).
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        ev("step_complete", 5, step_name="s", start_timestamp=began),
+    )
+    execution = ledger.executions["e1"]
+    assert execution.steps == 1
+    assert list(ledger.step_samples["s"].values) == [pytest.approx(4.0)]
+    (step,) = build_detail(execution, READ_TIME, 30.0).steps
+    assert (step.start_ts, step.duration_s) == (pytest.approx(T0 + 1), pytest.approx(4.0))

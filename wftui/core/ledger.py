@@ -267,6 +267,11 @@ class Ledger:
             elif kind == "step_complete":
                 key = event.step_name or ""
                 began = event.start_timestamp
+                if began is not None and not (type(began) is float
+                                              and min_epoch <= began <= max_epoch):
+                    # As `timestamp` is read: epoch ms/us/ns by magnitude, RFC 3339
+                    # text; one not a time is absent (as the step tree reads it).
+                    began = event_time(began)
                 if began is None:
                     start = execution.open_steps.pop(key, None)
                     if isinstance(start, list):
@@ -274,7 +279,7 @@ class Ledger:
                 else:
                     # A whole step in one line (a span's): counted as its start would
                     # be (above); an open start of its name is another step's.
-                    start = began if type(began) is float else event_time(began)
+                    start = began
                     execution.steps += 1
                     step_id = event.step_id
                     if step_id is not None or event.parent_step_id is not None:
