@@ -149,3 +149,19 @@ def test_a_logged_whole_steps_start_reads_as_its_timestamp_would(began: Any) -> 
     assert list(ledger.step_samples["s"].values) == [pytest.approx(4.0)]
     (step,) = build_detail(execution, READ_TIME, 30.0).steps
     assert (step.start_ts, step.duration_s) == (pytest.approx(T0 + 1), pytest.approx(4.0))
+
+
+def test_a_logged_whole_step_and_its_span_count_once_when_the_span_comes_second() -> None:
+    # Logged first (a whole step from 1 s to 10 s), then sent as a span of 1 s to 3 s:
+    # the logged one started inside the span, so they are twins, one step. The marks
+    # of the lines read before the first span come from the raw lines (`twins_from`),
+    # which must read the logged line's start as the ledger does: 1 s, not its 10 s end.
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        ev("step_complete", 10, step_name="x", start_timestamp=T0 + 1),
+        whole("x", 1, 3, "aa"),
+    )
+    execution = ledger.executions["e1"]
+    assert execution.steps == 1
+    assert list(ledger.step_samples["x"].values) == [9.0]
+    assert len(build_detail(execution, READ_TIME, 30.0).steps) == 1

@@ -112,8 +112,13 @@ def twins_from(raw: Iterable[bytes], decode: Callable[[bytes], Any],
         if kind == "step_start":
             starts.setdefault(name, []).append(ts)
             continue
-        opened = starts.get(name)
-        start = opened.pop(0) if opened else None
+        # A whole step (`start_timestamp`) says its start and closes no open start, as
+        # the ledger reads it.
+        began = event.start_timestamp
+        start = seconds_of(began) if began is not None else None
+        if start is None:
+            opened = starts.get(name)
+            start = opened.pop(0) if opened else None
         if event.span_status is not None:
             duration = event.duration_ms
             twins.span_done(name, ts - duration / 1000.0 if duration is not None
