@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from wftui.core.ledger import Ledger
+from wftui.core.mapping import build_mapping
 from wftui.core.steps import build_detail
+from wftui.core.travel import detail_at, rows_at
 
 T0 = 1767268800.0  # 2026-01-01T12:00:00Z
 READ_TIME = T0 + 3600
@@ -165,3 +167,43 @@ def test_a_logged_whole_step_and_its_span_count_once_when_the_span_comes_second(
     assert execution.steps == 1
     assert list(ledger.step_samples["x"].values) == [9.0]
     assert len(build_detail(execution, READ_TIME, 30.0).steps) == 1
+
+
+def test_at_a_past_moment_a_whole_step_running_then_is_a_running_step() -> None:
+    # Spans as the receiver writes them: children end (and are written) first. At 6 s
+    # "slow" (3 s..8 s) was running, "inner" (4 s..5 s, inside "slow") done, "plan"
+    # (1 s..2 s) done: two steps at the top ("plan", "slow"), "inner" inside "slow".
+    ledger = ledger_of(
+        ev("workflow_start", 0),
+        whole("plan", 1, 2, "p1", parent="root"),
+        whole("inner", 4, 5, "i1", parent="s1"),
+        whole("slow", 3, 8, "s1", parent="root"),
+        ev("workflow_complete", 10, status="success"),
+    )
+    at, log_now = T0 + 6, T0 + 10
+    (row,) = rows_at(ledger, at, log_now)
+    assert (row.status, row.steps) == ("running", 2)
+    tree = detail_at(ledger.executions["e1"], at, log_now, 30.0)
+    assert tree is not None
+    assert [(s.name, s.depth, s.status, s.start_ts) for s in tree.steps] == [
+        ("plan", 0, "ok", T0 + 1), ("slow", 0, "running", T0 + 3),
+        ("inner", 1, "ok", T0 + 4)]
+
+
+def test_at_a_past_moment_a_mapped_logs_whole_step_running_then_is_running() -> None:
+    mapping = build_mapping({"fields": {"event": "msg", "timestamp": "at.time",
+                                        "step_name": "step"},
+                             "events": {"step_start": "began", "step_complete": "done"}})
+    lines = [json.dumps(line).encode() for line in (
+        {"msg": "workflow_start", "execution_id": "e1", "at": {"time": T0}},
+        {"msg": "done", "execution_id": "e1", "at": {"time": T0 + 8}, "step": "slow",
+         "start_timestamp": T0 + 3},
+    )]
+    ledger = Ledger(idle_timeout=30.0, mapping=mapping)
+    ledger.ingest_lines("app.log", 1, lines, read_time=READ_TIME)
+    at, log_now = T0 + 6, T0 + 8
+    (row,) = rows_at(ledger, at, log_now)
+    assert (row.status, row.steps) == ("running", 1)
+    tree = detail_at(ledger.executions["e1"], at, log_now, 30.0, mapping)
+    assert tree is not None
+    assert [(s.name, s.status, s.start_ts) for s in tree.steps] == [("slow", "running", T0 + 3)]

@@ -55,28 +55,67 @@ def queue_note(history: LogHistory, at: float, queue_now: float | None) -> str |
     return None
 
 
-def _line_time(raw: bytes, normalize: Normalize | None) -> float | None:
-    """A kept line's own timestamp, read as the step tree reads it (None: none)."""
+def _line_event(raw: bytes, normalize: Normalize | None) -> dict[str, Any] | None:
+    """A kept line as the step tree reads it, in our shape (None: not an object)."""
     try:
         event = orjson.loads(raw)
     except orjson.JSONDecodeError:
         event = read_json(raw)
     if type(event) is not dict:
         return None
-    if normalize is not None:
-        event = normalize(event)
-    return parse_timestamp(event.get("timestamp"))
+    return normalize(event) if normalize is not None else event
 
 
-def lines_by(execution: Execution, at: float, normalize: Normalize | None = None
+# What a whole step's start says (a span's `step_start`, before spans were one line).
+_START_FIELDS = ("execution_id", "step_name", "step_type", "step_id", "parent_step_id")
+
+
+def _start_line(event: dict[str, Any], start: float, mapping: LogMapping | None) -> bytes:
+    """A `step_start` line for a whole step (`event`, in our shape) that began at
+    `start`, in the log's own shape (`mapping`'s paths and event name) so that it is
+    read as the log's other lines are."""
+    line: dict[str, Any] = {}
+    kind = "step_start"
+    if mapping is not None:
+        kind = next((theirs for theirs, ours in mapping.events.items()
+                     if ours == kind), kind)
+    for name, value in (("event", kind), ("timestamp", start),
+                        *((name, event.get(name)) for name in _START_FIELDS)):
+        if value is None:
+            continue
+        paths = mapping.fields.get(name) if mapping is not None else None
+        path = paths[0] if paths else (name,)
+        node = line
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+            if type(node) is not dict:
+                break
+        else:
+            node[path[-1]] = value
+    return orjson.dumps(line)
+
+
+def lines_by(execution: Execution, at: float, mapping: LogMapping | None = None
              ) -> list[tuple[bytes, float | None]]:
     """The execution's kept lines logged at or before `at`, in read order, each with
-    the time it was read at when it had no timestamp of its own (else None)."""
+    the time it was read at when it had no timestamp of its own (else None). A whole
+    step (one line at its end: a span's) that had begun by `at` but not ended is
+    there as the `step_start` it was then."""
+    normalize = mapping.contract_dict if mapping is not None else None
     read_times = execution.read_times or {}
     out: list[tuple[bytes, float | None]] = []
     for index, raw in enumerate(execution.raw):
         read_at = read_times.get(index)
-        ts = read_at if read_at is not None else _line_time(raw, normalize)
+        ts: float | None = read_at
+        if ts is None:
+            event = _line_event(raw, normalize)
+            ts = None if event is None else parse_timestamp(event.get("timestamp"))
+            if ts is not None and ts > at and event is not None \
+                    and event.get("event") == "step_complete":
+                start = parse_timestamp(event.get("start_timestamp"))
+                if start is not None and start <= at:
+                    out.append((_start_line(event, start, mapping), None))
+                continue
         if ts is None or ts <= at:  # a line of no time is kept as the ledger kept it
             out.append((raw, read_at))
     return out
@@ -88,7 +127,6 @@ def executions_at(executions: Iterable[Execution], at: float,
     """Each execution as it stood at `at`: its kept lines logged by then, folded again
     the ledger's own way (steps, errors, tokens, cost as of then; lines kept for the
     step tree), all in one scratch ledger. One with no kept line that old is absent."""
-    normalize = mapping.contract_dict if mapping is not None else None
     scratch = Ledger(retention=sys.maxsize, idle_timeout=idle_timeout, malformed_kept=1,
                      mapping=mapping)
     source = "as of"
@@ -96,7 +134,7 @@ def executions_at(executions: Iterable[Execution], at: float,
     wanted = []
     for execution in executions:
         wanted.append(execution.execution_id)
-        for raw, read_at in lines_by(execution, at, normalize):
+        for raw, read_at in lines_by(execution, at, mapping):
             if read_at is None:
                 batch.append(raw)
                 continue
