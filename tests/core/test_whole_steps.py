@@ -207,3 +207,21 @@ def test_at_a_past_moment_a_mapped_logs_whole_step_running_then_is_running() -> 
     tree = detail_at(ledger.executions["e1"], at, log_now, 30.0, mapping)
     assert tree is not None
     assert [(s.name, s.status, s.start_ts) for s in tree.steps] == [("slow", "running", T0 + 3)]
+
+
+@pytest.mark.parametrize("logged_first", [True, False])
+def test_a_step_logged_with_its_spans_id_is_closed_by_its_own_completion(
+        logged_first: bool) -> None:
+    # The application logs "x" (1 s..2 s) under the id of the span it also sends: the
+    # logged completion closes the logged start (not the span's step, which holds the
+    # same id), and the two are one step, ended, whichever was read first.
+    logged = [ev("step_start", 1, step_name="x", step_id="aa"),
+              ev("step_complete", 2, step_name="x", step_id="aa")]
+    span = [whole("x", 1, 2, "aa")]
+    ledger = ledger_of(ev("workflow_start", 0),
+                       *(logged + span if logged_first else span + logged))
+    execution = ledger.executions["e1"]
+    assert execution.steps == 1
+    tree = build_detail(execution, READ_TIME, 30.0)
+    assert [(s.name, s.status, s.start_ts, s.end_ts) for s in tree.steps] == [
+        ("x", "ok", T0 + 1, T0 + 2)]

@@ -215,7 +215,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
             name = text(event.get("step_name")) or ""
             opened = whole.pop(index, None)
             if opened is None:
-                opened = _opened(open_steps, by_id, name, step_id, whole)
+                opened = _opened(open_steps, name, step_id, whole)
             if opened is None:  # a completion with no start logged: still a step
                 step = Step(name=name, step_type=text(event.get("step_type")),
                             start_ts=None, step_id=step_id,
@@ -291,16 +291,17 @@ def _with_whole_starts(entries: list[tuple[float, int, dict[str, Any]]]
     return merged
 
 
-def _opened(open_steps: list[Step], by_id: dict[str, Step], name: str,
-            step_id: str | None, whole: dict[int, Step]) -> Step | None:
+def _opened(open_steps: list[Step], name: str, step_id: str | None,
+            whole: dict[int, Step]) -> Step | None:
     """The open step a completion closes: the one of its step_id, else of its name;
-    never a whole step (`whole`'s: only its own line closes it)."""
+    never a whole step (`whole`'s: only its own line closes it). By id, the open step
+    that has it (not `by_id`'s: a step logged with its span's id shares it with the
+    span's step, which may be the one `by_id` holds)."""
     if whole:
         wholes = {id(step) for step in whole.values()}
         open_steps = [s for s in open_steps if id(s) not in wholes]
     if step_id is not None:
-        step = by_id.get(step_id)
-        return step if step is not None and step in open_steps else None
+        return next((s for s in reversed(open_steps) if s.step_id == step_id), None)
     named = [s for s in open_steps if s.name == name]
     # One without an id first: a step with one (a span's) is closed by its own id.
     return next((s for s in named if s.step_id is None), named[0] if named else None)
