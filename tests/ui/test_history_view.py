@@ -15,14 +15,20 @@ async def history_of(pilot, app, events: int) -> HistoryScreen:
                           and app.screen.drawn and app.screen, "the charts")
 
 
-async def test_the_history_view_charts_the_log_with_thresholds_and_alerts(harness) -> None:
+def failures_and_a_queue() -> list[dict]:
+    """20 executions, one every 3 s; the 2nd fails: error rate 1 of 2 ended, 50%. The
+    queue reads 0, 40, 80, ... every 6 s: it peaks at 360 (the 10th reading, 54 s)."""
     events: list[dict] = []
-    for n in range(20):  # one every 3 s; the 2nd fails: error rate 1 of 2 ended, 50%
+    for n in range(20):
         events += execution(f"ex-{n:02d}", T0 + n * 3, failed=n == 1)
-    # the queue reads 0, 40, 80, ... every 6 s: it peaks at 360 (the 10th reading, 54 s)
     events += [{"event": "queue_depth", "value": 40 * n, "timestamp": stamp(T0 + n * 6)}
                for n in range(10)]
     events.sort(key=lambda event: event["timestamp"])
+    return events
+
+
+async def test_the_history_view_charts_the_log_with_thresholds_and_alerts(harness) -> None:
+    events = failures_and_a_queue()
     h = harness(events)
     async with h.app.run_test(size=(160, 45)) as pilot:
         screen = await history_of(pilot, h.app, len(events))
@@ -129,12 +135,7 @@ async def test_every_chart_keeps_a_title_at_80_columns(harness) -> None:
     workflows' titles vanished, leaving charts that said not what they were."""
     from tests.ui.screen import screen_text
 
-    events: list[dict] = []
-    for n in range(20):
-        events += execution(f"ex-{n:02d}", T0 + n * 3, failed=n == 1)
-    events += [{"event": "queue_depth", "value": 40 * n, "timestamp": stamp(T0 + n * 6)}
-               for n in range(10)]
-    events.sort(key=lambda event: event["timestamp"])
+    events = failures_and_a_queue()
     h = harness(events)
     async with h.app.run_test(size=(80, 24)) as pilot:
         screen = await history_of(pilot, h.app, len(events))

@@ -9,6 +9,7 @@ as visible symbols, and survive clicks on all of it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 from textual.widgets import Input
@@ -148,16 +149,24 @@ def _otlp_trace(number: int, execution_id: str) -> bytes:
     return orjson.dumps(request)
 
 
+def _two_failed_traces(harness) -> Any:
+    """The app over an OTLP file of two failed traces, the first's name hostile."""
+    return harness([_otlp_trace(1, f"E1{EVIL}"), _otlp_trace(2, "E2")],
+                   name="spans.jsonl").app
+
+
+async def _both_failed(pilot, app) -> None:
+    await wait_for(pilot, lambda: app.latest is not None
+                   and app.latest.snapshot.executions.get("failed") == 2, "two failures")
+
+
 async def test_why_row_from_hostile_spans_filters_safely(harness) -> None:
     """"Why" -> Enter puts the row's step name in the filter box: the box must show it
     made visible (a raw ESC there reached the terminal: title set, screen cleared), and
     the table must still find the executions the row counted."""
-    lines = [_otlp_trace(1, f"E1{EVIL}"), _otlp_trace(2, "E2")]
-    h = harness(lines, name="spans.jsonl")
-    app = h.app
+    app = _two_failed_traces(harness)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.latest is not None
-                       and app.latest.snapshot.executions.get("failed") == 2, "two failures")
+        await _both_failed(pilot, app)
         await pilot.pause()
         await pilot.press("x")
         await wait_for(pilot, lambda: isinstance(app.screen, WhyScreen), "the why screen")
@@ -180,12 +189,9 @@ async def test_why_row_from_hostile_spans_filters_safely(harness) -> None:
 async def test_every_why_row_of_latency_filters_with_visible_text(harness) -> None:
     """The latency "why" (its slow steps, slow executions and calls) fills the filter
     box too: every row's filter text is the visible form, never a raw control."""
-    lines = [_otlp_trace(1, f"E1{EVIL}"), _otlp_trace(2, "E2")]
-    h = harness(lines, name="spans.jsonl")
-    app = h.app
+    app = _two_failed_traces(harness)
     async with app.run_test(size=(200, 50)) as pilot:
-        await wait_for(pilot, lambda: app.latest is not None
-                       and app.latest.snapshot.executions.get("failed") == 2, "two failures")
+        await _both_failed(pilot, app)
         await app.run_action("why('latency_p95_s')")
         await wait_for(pilot, lambda: isinstance(app.screen, WhyScreen), "the why screen")
         rows = [row for _, row in app.screen.view.rows() if row.filter_text]
