@@ -7,7 +7,9 @@ turns (TUI, lnav, TUI, lnav, ...), measures as a user would:
   first shows the monitor (first screen), and until the source line reads
   `following 1,000,000 lines` (caught up: the whole file read, its step trees kept);
   memory: the largest sum of the proportional set sizes (PSS) of the app and its
-  forked readers, sampled every 20 ms (pages shared after a fork count once);
+  forked readers (pages shared after a fork count once), sampled every ~0.1 s until
+  caught up and for 1 s after (while the thresholds are judged along the log); the
+  screen is polled every 20 ms through one tmux control-mode client;
 - lnav: `lnav -n -c ';SELECT count(*) FROM wf_log' FILE` with a JSON format for the
   log (in a scratch HOME): load, index and count every line; its peak memory
   (wait4's ru_maxrss of lnav, which runs alone);
@@ -100,6 +102,56 @@ def end_tmux() -> None:
             os.unlink(socket)
 
 
+class PaneReader:
+    """Reads the session's screen through one tmux control-mode client: a poll is one
+    line written to it, not a tmux process started (which every 20 ms took a sixth
+    of a core, from the TUI measured beside it; lnav runs alone)."""
+
+    def __init__(self, session: str) -> None:
+        self.session = session
+        # ignore-size: it does not resize the session; no-output: the pane's output is
+        # not copied to it as notifications (only the commands' answers are).
+        self.client = subprocess.Popen(
+            ["tmux", "-L", TMUX_SOCKET, "-C", "attach-session", "-f",
+             "ignore-size,no-output", "-t", session],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
+        self._answer()  # the attach's own (empty) answer
+
+    def _answer(self) -> list[str]:
+        assert self.client.stdout is not None
+        rows: list[str] = []
+        inside = False
+        for line in self.client.stdout:
+            line = line.rstrip("\n")
+            if not inside:
+                inside = line.startswith("%begin ")
+            elif line.startswith(("%end ", "%error ")):
+                return rows
+            else:
+                rows.append(line)
+        raise SystemExit("the tmux control client ended")
+
+    def screen(self) -> str:
+        assert self.client.stdin is not None
+        self.client.stdin.write(f"capture-pane -p -t {self.session}\n")
+        self.client.stdin.flush()
+        return "\n".join(self._answer())
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            assert self.client.stdin is not None
+            self.client.stdin.close()
+        try:
+            self.client.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.client.kill()
+
+
+# Memory moves by megabytes per tenth of a second: sampled every 5th screen poll (each
+# sample walks every mapping of the app and its readers).
+PSS_EVERY = 5
+
+
 def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float]:
     """(first screen s, caught up s, peak MB of the app and its readers together)."""
     session = f"wftui-catchup-{os.getpid()}"
@@ -113,12 +165,15 @@ def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float
     tmux("new-session", "-d", "-s", session, "-x", "160", "-y", "50", command)
     first = caught = None
     peak = 0.0
+    pane = PaneReader(session)
     try:
         pid = int(tmux("display", "-p", "-t", session, "#{pane_pid}").strip() or 0)
+        polls = 0
         while time.perf_counter() - started < timeout:
-            if pid:
+            if pid and polls % PSS_EVERY == 0:
                 peak = max(peak, tree_pss(pid))
-            screen = tmux("capture-pane", "-p", "-t", session)
+            polls += 1
+            screen = pane.screen()
             now = time.perf_counter() - started
             if first is None and "window" in screen and " wftui " in screen:
                 first = now
@@ -128,10 +183,13 @@ def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float
                 break
             time.sleep(0.02)
         if pid:  # once caught up: what the app keeps (history included), not the peak
-            time.sleep(1.0)
+            for _ in range(10):  # judging along the log's time: its peak too
+                time.sleep(0.1)
+                peak = max(peak, tree_pss(pid))
             kept = tree_pss(pid)
             print(f"  TUI after catching up: {kept:.0f} MB (PSS)", flush=True)
     finally:
+        pane.close()
         tmux("kill-session", "-t", session)
     if first is None or caught is None:
         raise SystemExit(f"the TUI did not show {done_text!r} within {timeout:.0f} s")
