@@ -53,6 +53,9 @@ class LiveMonitor:
                  otlp: Any = None) -> None:
         from wftui.sources.catchup import Progress, backlog_bytes
         from wftui.sources.files import FileTailer
+        from wftui.sources.split import keep_big_blocks_apart
+
+        keep_big_blocks_apart()  # a monitor runs for long: what it frees goes back
 
         self.settings = settings
         self.ledger = Ledger(retention=settings.retention, idle_timeout=settings.idle_timeout_s,

@@ -175,8 +175,8 @@ class SampleSeries:
     so they are kept as a list of sample indexes rather than a flag per sample.
     """
 
-    __slots__ = ("_cap", "_running_max", "times", "values", "failed_at", "_minutes",
-                 "_archive", "folded_ok", "folded_failed")
+    __slots__ = ("_cap", "_running_max", "_in_order", "times", "values", "failed_at",
+                 "_minutes", "_archive", "folded_ok", "folded_failed")
 
     def __init__(self, cap: int = 1_000_000) -> None:
         # Ledger inlines `add` for plain samples while len(times) < its sample cap, so
@@ -186,6 +186,10 @@ class SampleSeries:
         self.values = array("d")
         self.failed_at: list[int] = []
         self._running_max = array("d")
+        # While no sample has come out of time order, the times are their own running
+        # maxima, and `_running_max` stays empty: this many leading samples are known
+        # to be in order (a 5M-line log's step samples: 15 MB not held twice).
+        self._in_order = 0
         self._minutes: dict[int, FoldedBucket] = {}
         self._archive: FoldedBucket | None = None
         self.folded_ok = 0
@@ -260,6 +264,7 @@ class SampleSeries:
         del self.values[:half]
         # The running maxima kept still bound everything before them: bisection stays exact.
         del self._running_max[: min(half, len(self._running_max))]
+        self._in_order = max(self._in_order - half, 0)
         self._archive_old_minutes()
 
     def _archive_old_minutes(self) -> None:
@@ -274,6 +279,8 @@ class SampleSeries:
 
     def _running(self) -> array:
         running, times = self._running_max, self.times
+        if not running:  # every sample so far in time order, or none checked yet
+            return self._times_in_order()
         done = len(running)
         if done < len(times):
             peak = running[-1] if done else -math.inf
@@ -285,9 +292,29 @@ class SampleSeries:
         """The latest time of the exact samples (without extending the running maxima:
         that costs a Python call per sample, `max` over an array does not)."""
         running, times = self._running_max, self.times
-        done = len(running)
-        peak = running[-1] if done else -math.inf
+        if not running:
+            running, done = times, self._in_order
+        else:
+            done = len(running)
+        peak = running[done - 1] if done else -math.inf
         return max(peak, max(times[done:])) if done < len(times) else peak
+
+    def _times_in_order(self) -> array:
+        """The running maxima while no sample came out of order: the times themselves;
+        at the first one that does, the maxima are kept apart from then on."""
+        times, checked = self.times, self._in_order
+        if checked == len(times):
+            return times
+        newer = times[checked:]
+        maxima = array("d", accumulate(newer, max,
+                                       initial=times[checked - 1] if checked else -math.inf))
+        del maxima[0]  # accumulate's initial value
+        if maxima == newer:
+            self._in_order = len(times)
+            return times
+        running = self._running_max = times[:checked]
+        running.extend(maxima)
+        return running
 
     def folded_in(self, start: float | None, end: float) -> FoldedBucket | None:
         """Folded samples of the window: whole minutes whose middle lies in it, and the
