@@ -143,6 +143,10 @@ def test_a_log_of_malformed_lines_has_no_history() -> None:
     ("09:01", 60.0),
     ("-2m", 90.0),
     ("-30s", 180.0),
+    # epoch seconds and milliseconds, as a log line writes them (09:01:35 is
+    # 1772355600 + 95: 2026-03-01 is 20,513 days after 1970-01-01, x 86,400 + 9 h)
+    ("1772355695", 95.0),
+    ("1772355695500", 95.5),
 ])
 def test_moments_an_operator_types(text: str, expected: float) -> None:
     assert resolve_moment(text, BASE, BASE + 210) == BASE + expected
