@@ -143,6 +143,10 @@ def test_a_log_of_malformed_lines_has_no_history() -> None:
     ("09:01", 60.0),
     ("-2m", 90.0),
     ("-30s", 180.0),
+    # epoch seconds and milliseconds, as a log line writes them (09:01:35 is
+    # 1772355600 + 95: 2026-03-01 is 20,513 days after 1970-01-01, x 86,400 + 9 h)
+    ("1772355695", 95.0),
+    ("1772355695500", 95.5),
 ])
 def test_moments_an_operator_types(text: str, expected: float) -> None:
     assert resolve_moment(text, BASE, BASE + 210) == BASE + expected
@@ -170,10 +174,12 @@ def test_a_time_of_day_past_the_end_of_a_one_day_log_is_refused_as_typed() -> No
 
 def test_a_past_moment_judges_on_the_whole_logs_grid() -> None:
     """The hand log, then one more execution at 2990-3000 s: the log's 3000 s are
-    judged at 300 moments about 10.03 s apart. b fails at 90 s: the whole log's
-    judgment fires at the first moment past 90 (10 x 10.03 = 100.3 s); a snapshot at
-    120 s, judged only up to then, must show that same moment, not one of a finer
-    grid of its own (that showed 90 s: two fired times for one alert)."""
+    judged at 300 moments about 10.03 s apart (a window of an hour: the 47 minutes
+    without events are no quiet stretch, which would be judged at its ends only). b
+    fails at 90 s: the whole log's judgment fires at the first moment past 90 (9 x
+    10.03 = 90.3 s); a snapshot at 120 s, judged only up to then, must show that same
+    moment, not one of a finer grid of its own (that showed 90 s: two fired times for
+    one alert)."""
     ledger = Ledger(idle_timeout=30.0)
     ledger.ingest_lines("log", 1, [*hand_log_lines(),
                                    line("workflow_start", "e", 2990),
@@ -181,12 +187,58 @@ def test_a_past_moment_judges_on_the_whole_logs_grid() -> None:
                         BASE + 10_000)
     thresholds = (Threshold("error_rate", 0.4, "page"),)
     whole = ThresholdEngine(thresholds)
-    LogHistory(ledger, BASE + 3000).judge(whole, 300.0)
-    # (it fires again once a leaves the window, at 360 s: b and c, 1 of 2)
-    fired = min(alert.fired_at for alert in whole.alerts())
+    LogHistory(ledger, BASE + 3000).judge(whole, 3600.0)
+    # (c ends at 130 s: 1 of 3 failed, 33%: it clears at the next moment, 13 x 10.03 s)
+    [alert] = whole.alerts()
+    fired = alert.fired_at
     step = 3000 / 299
-    assert fired == pytest.approx(BASE + 10 * step)
-    past = snapshot_at(ledger, ThresholdEngine(thresholds), BASE + 120, 300.0,
+    assert fired == pytest.approx(BASE + 9 * step, abs=1e-3)
+    assert alert.cleared_at == pytest.approx(BASE + 13 * step, abs=1e-3)
+    past = snapshot_at(ledger, ThresholdEngine(thresholds), BASE + 120, 3600.0,
                        log_now=BASE + 3000)
     assert [alert.fired_at for alert in past.alerts] == [fired]
     assert [s.state for s in past.thresholds] == [FIRING]
+
+
+def test_a_log_of_two_sessions_a_week_apart_is_judged_where_it_has_traffic() -> None:
+    """One execution a minute (10 s long, ok) for 10 minutes, then nothing for a week,
+    then 11 more, among which f1 and f2 fail at 305 and 306 s into the second session.
+    Window 60 s: at 305 s, 250 (ok) and f1 ended in it: 50% > 40%, firing; at 366 s
+    only 310 (ok) is left: 0%, cleared. Spread evenly over the week, the 300 moments
+    were 34 minutes apart and never saw that minute: the alert list was empty. The
+    week of silence is judged at its ends only; the 20 minutes of traffic get the
+    moments (about 4 s apart)."""
+    week = 7 * 86400
+    lines = []
+    for k in range(10):
+        lines += [line("workflow_start", f"a{k}", 60 * k),
+                  line("workflow_complete", f"a{k}", 60 * k + 10, status="success")]
+    for k in range(11):
+        lines += [line("workflow_start", f"b{k}", week + 60 * k),
+                  line("workflow_complete", f"b{k}", week + 60 * k + 10, status="success")]
+    lines += [line("workflow_start", "f1", week + 300), line("error", "f1", week + 305),
+              line("workflow_start", "f2", week + 301), line("error", "f2", week + 306)]
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, lines, BASE + 2 * week)
+    engine = ThresholdEngine((Threshold("error_rate", 0.4, "page"),))
+    LogHistory(ledger, BASE + week + 610).judge(engine, 60.0)
+    [alert] = engine.alerts()
+    assert alert.fired_within_s is not None and alert.fired_within_s < 5.0
+    assert BASE + week + 305 <= alert.fired_at < BASE + week + 305 + alert.fired_within_s
+    assert alert.cleared_at is not None
+    assert BASE + week + 366 <= alert.cleared_at < BASE + week + 366 + 5.0
+
+
+def test_a_log_of_lone_events_days_apart_is_judged_with_the_window_all() -> None:
+    """Two executions of one line each, a day apart: with the window `all` nothing
+    changes between them, the whole log is quiet. Judged at the two events: the
+    failure at the second one fires (1 of 2 ended, 50%)."""
+    lines = [line("workflow_complete", "a", 0, status="success"),
+             line("workflow_complete", "b", 86_400, status="failure")]
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, lines, BASE + 2 * 86_400)
+    engine = ThresholdEngine((Threshold("error_rate", 0.4, "page"),))
+    judged = LogHistory(ledger, BASE + 86_400).judge(engine, None)
+    assert [moment.at for moment in judged] == [BASE, BASE + 86_400]
+    [alert] = engine.alerts()
+    assert alert.fired_at == BASE + 86_400

@@ -70,3 +70,44 @@ def test_the_alert_key_takes_the_logs_alerts_and_the_live_ones_it_does_not_tell_
         ("error_rate", 1_000.0), ("queue_depth", 990.0), ("error_rate", 2_000.0)]
     # a window shorter than a minute still counts a minute as the same episode
     assert [a.fired_at for a in alert_moments(live[:1], logged, 10.0)] == [1_000.0]
+
+
+def test_a_chart_breaks_its_line_where_the_log_has_no_data() -> None:
+    """A 10-minute session, nothing for a day, another 10 minutes: the 120 points from
+    the first event to the last are mostly in the silent day, where the window holds
+    no ended execution (no data). The line must stop at the first session and start
+    again at the second: joined, it drew p95 falling from the first session's 30 s to
+    the second's 1 s across the day, and the error rate sliding the same way."""
+    import plotext
+
+    from tests.view.conftest import T0, ledger_of, run
+    from wftui.core.history import LogHistory
+    from wftui.view.timeline import charts
+
+    day = 86_400
+    events = [e for k in range(10) for e in run(f"a{k}", T0 + 60 * k, 30.0)]
+    events += [e for k in range(10) for e in run(f"b{k}", T0 + day + 60 * k, 1.0)]
+    events.sort(key=lambda event: event["timestamp"])
+    ledger = ledger_of(events)
+    history = LogHistory(ledger, T0 + day + 541)
+    # (1,000 points, 1.45 min apart: several per session; at the view's 120, one each)
+    latency = charts(history, snapshot(), 300.0, points=1000)[1]
+    assert latency.title.startswith("Latency p95")
+    assert len(latency.breaks) == 1  # one run per session
+    [cut] = latency.breaks
+    # minutes from the log's start: the first run within the first session and the
+    # 5 minutes its executions stay in the window, the second within the second's
+    assert latency.xs[cut - 1] <= 9.5 + 5 and latency.xs[cut] >= day / 60
+    assert set(latency.ys[:cut]) == {30.0} and set(latency.ys[cut:]) == {1.0}
+    xs, ys = latency.line()
+    assert cut > 1 and len(latency.xs) - cut > 1  # no lone point to draw twice
+    assert len(xs) == len(latency.xs) + 1 and xs[cut] != xs[cut]  # a NaN between
+    # drawn: the columns between the two sessions are empty (joined, a slope ran there)
+    plotext.clear_figure()
+    plotext.plotsize(60, 12)
+    plotext.plot(xs, ys, marker="braille")
+    rows = plotext.build().splitlines()
+    plotext.clear_figure()
+    middle = [row[20:40] for row in rows[:-3]]
+    assert not any(ch in "⠁⠂⠄⡀⠈⠐⠠⢀" or "\u2800" < ch <= "\u28ff" for row in middle
+                   for ch in row), "\n".join(rows)

@@ -57,12 +57,14 @@ def log_clock(newest: float | None, wall: float, window_s: float | None) -> LogC
 
 _DURATION = re.compile(r"^-\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_EPOCH = re.compile(r"^\d{5,}(?:\.\d+)?$")
 _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?$")
 
 
 def resolve_moment(text: str, log_start: float | None, log_end: float | None) -> float:
     """A moment of the log from what an operator types: a timestamp
-    (2026-03-01T09:29:50Z; without a zone, UTC), a time of day on the log's last day
+    (2026-03-01T09:29:50Z; without a zone, UTC; or epoch seconds or milliseconds as a
+    log writes them), a time of day on the log's last day
     (09:29, 09:29:50: the latest such time not after the log's end, UTC; past the end
     of a log that began that day, it is refused as typed), or a
     duration before the log's end (-10m). Raises ValueError with a one-line reason,
@@ -83,7 +85,9 @@ def resolve_moment(text: str, log_start: float | None, log_end: float | None) ->
         if moment > log_end and moment - 86400.0 >= log_start:
             moment -= 86400.0  # the day before, when the log runs over midnight
     else:
-        moment = parse_timestamp(value)
+        # An epoch number as the log writes it (seconds, or milliseconds and finer,
+        # told apart by magnitude), copied from a line: `1789376700`, `1789376700123`.
+        moment = parse_timestamp(float(value) if _EPOCH.match(value) else value)
         if moment is None:
             raise ValueError(f"{text!r} is not a moment: give a timestamp "
                              "(2026-03-01T09:29:50Z), a time of day (09:29) or a "

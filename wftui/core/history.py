@@ -43,6 +43,8 @@ from wftui.core.thresholds import Alert, Threshold, ThresholdEngine, ThresholdSt
 JUDGED_MOMENTS = 300
 # ... and never closer together than this.
 MIN_STEP_S = 1.0
+# With the window `all`, a stretch this long with nothing in it is a quiet one (`grid`).
+QUIET_ALL_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -195,6 +197,88 @@ class LogHistory:
         step = (end - start) / (count - 1)
         return [start + index * step for index in range(count)]
 
+    def grid(self, window_s: float | None, moments: int = JUDGED_MOMENTS
+             ) -> tuple[list[float], float | None]:
+        """The moments thresholds are judged at along the whole log, and the step
+        between them (None: a single moment).
+
+        Evenly spread from the log's first event to its last, except over its quiet
+        stretches: longer than the window (5 minutes with the window `all`) and than
+        one step, nothing started, ended, left the window or read a queue depth there,
+        so no figure changed. Those are judged at their two ends only and the moments
+        go to the rest: a log of two sessions a week apart (or one line stamped in
+        1970) is judged every few seconds where it has traffic, not every half hour
+        across the silence (an incident of ten minutes fell between two moments)."""
+        assert self.start is not None and self.end is not None
+        start, end = self.start, self.end
+        whole = max(end - start, 0.0)
+        count = max(min(moments, int(whole / MIN_STEP_S) + 1), 1)
+        if count <= 1:
+            return self.moments(start, end, count), None
+        even = whole / (count - 1)
+        longer_than = max(even, window_s if window_s is not None else QUIET_ALL_S)
+        quiet = self._quiet_stretches(window_s, even, longer_than)
+        if not quiet:
+            return self.moments(start, end, count), even
+        busy = whole - sum(after - before for before, after in quiet)
+        count = max(min(moments, int(busy / MIN_STEP_S) + 1), 2)
+        # (a log of lone events with the window `all` may be all quiet: busy is 0)
+        step = max(busy / (count - 1), MIN_STEP_S)
+        grid: list[float] = []
+        lows = [start, *(after for _, after in quiet)]
+        highs = [*(before for before, _ in quiet), end]
+        for low, high in zip(lows, highs, strict=True):
+            grid.extend(low + index * step for index in range(int((high - low) / step) + 1)
+                        if high - (low + index * step) > 1e-6)
+            if not grid or high - grid[-1] > 1e-6:
+                grid.append(high)
+        return grid, step
+
+    def _quiet_stretches(self, window_s: float | None, even: float, longer_than: float
+                         ) -> list[tuple[float, float]]:
+        """(from, to) of each stretch longer than `longer_than` in which no figure can
+        change: found by walking the even grid (`even` apart), a few bisections a step."""
+        assert self.start is not None and self.end is not None
+        quiet: list[tuple[float, float]] = []
+        at = self.start
+        while at < self.end:
+            after = self._change_after(at, window_s)
+            if after - at > even:  # nothing for a step: how long is the silence?
+                before = max(self._change_at_or_before(at, window_s),
+                             quiet[-1][1] if quiet else self.start)
+                if after - before > longer_than:
+                    quiet.append((before, after))
+                at = after
+            else:
+                at += even
+        return quiet
+
+    def _changes(self, window_s: float | None) -> list[tuple[array, float]]:
+        """Sorted times at which a figure may change, each with the shift to add:
+        executions starting and stopping, leaving the window, queue readings."""
+        out = [(self.starts, 0.0), (self.stops, 0.0), (self.queue.times, 0.0)]
+        if window_s is not None:
+            out.append((self.stops, window_s))
+        return out
+
+    def _change_after(self, at: float, window_s: float | None) -> float:
+        assert self.end is not None
+        found = self.end
+        for times, shift in self._changes(window_s):
+            index = bisect_right(times, at - shift)
+            if index < len(times) and times[index] + shift < found:
+                found = times[index] + shift
+        return max(found, at)
+
+    def _change_at_or_before(self, at: float, window_s: float | None) -> float:
+        assert self.start is not None
+        found = self.start
+        for times, shift in self._changes(window_s):
+            index = bisect_right(times, at - shift)
+            if index and times[index - 1] + shift > found:
+                found = times[index - 1] + shift
+        return min(found, at)
+
     def series(self, start: float, end: float, points: int, window_s: float | None
                ) -> list[tuple[float, dict[str, Any]]]:
         """(moment, figures as in `Figures.as_dict`) at `points` moments up to `end`."""
@@ -208,20 +292,20 @@ class LogHistory:
         would have seen. Returns the states at each moment judged.
 
         The moments are one grid over the whole log (`moments` of them, at least
-        MIN_STEP_S apart), whatever `until` is: judged up to a past moment, an alert
-        fires at the very time the whole log's judgment says (time travel and `check
-        --at` agree with the alerts list). `until` itself is judged last.
+        MIN_STEP_S apart, none inside its quiet stretches: `grid`), whatever `until`
+        is: judged up to a past moment, an alert fires at the very time the whole log's
+        judgment says (time travel and `check --at` agree with the alerts list).
+        `until` itself is judged last.
         """
         end = self.end if until is None else until
         if self.start is None or self.end is None or end is None:
             return []
-        whole = max(self.end - self.start, 0.0)
-        count = max(min(moments, int(whole / MIN_STEP_S) + 1), 1)
+        whole_grid, step = self.grid(window_s, moments)
         # (a grid moment within a microsecond of `until` is `until`: judged once)
-        grid = [at for at in self.moments(self.start, self.end, count) if end - at > 1e-6]
+        grid = [at for at in whole_grid if end - at > 1e-6]
         grid.append(end)
-        if count > 1:
-            engine.judging_along(whole / (count - 1), end)
+        if step is not None:
+            engine.judging_along(step, end)
         judged = []
         for at in grid:
             figures = self.figures_at(at, window_s).as_dict()

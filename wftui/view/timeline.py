@@ -7,6 +7,8 @@ keeps only the moment chosen (`at`, None for now).
 
 from __future__ import annotations
 
+import itertools
+import math
 import time
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -224,6 +226,28 @@ class Chart:
     # The y axis runs from 0 to this (every charted figure is a count, rate or time):
     # an axis fitted to the values made 5.96 -> 6.0 /min look like a step up.
     y_top: float = 1.0
+    # Where a stretch of no data ended: the indices in xs/ys that begin a new run of
+    # points (the first run, at 0, is not listed).
+    breaks: tuple[int, ...] = ()
+
+    def line(self) -> tuple[list[float], list[float]]:
+        """The points to draw as one line, broken where the log had no data: a NaN
+        between runs (plotext draws no segment to a NaN), and a point alone in its run
+        twice (a segment of no length is a dot; alone it would not be drawn). Joined
+        across the gap, a week without traffic read as p95 falling from 90 s to 0."""
+        if not self.breaks:
+            return self.xs, self.ys
+        xs: list[float] = []
+        ys: list[float] = []
+        edges = (0, *self.breaks, len(self.xs))
+        for low, high in itertools.pairwise(edges):
+            if xs:
+                xs.append(math.nan)
+                ys.append(math.nan)
+            run = range(low, high) if high - low > 1 else (low, low)
+            xs.extend(self.xs[index] for index in run)
+            ys.extend(self.ys[index] for index in run)
+        return xs, ys
 
     def titles(self) -> tuple[str, ...]:
         """The titles to try, longest first: the first the plot has room for is drawn."""
@@ -265,12 +289,20 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
     limits = {state.name: state.threshold for state in snapshot.thresholds}
     out = []
     for key, title, threshold in CHARTS:
-        xs, ys = [], []
+        xs: list[float] = []
+        ys: list[float] = []
+        breaks: list[int] = []
+        gap = False
         for at, figures in series:
             value = figure_values(figures).get(key)
-            if value is not None:  # no data is a gap, not a zero
-                xs.append((at - start) / 60.0)
-                ys.append(float(value))
+            if value is None:  # no data is a gap, not a zero
+                gap = True
+                continue
+            if gap and xs:
+                breaks.append(len(xs))
+            gap = False
+            xs.append((at - start) / 60.0)
+            ys.append(float(value))
         fired = [(alert.fired_at - start) / 60.0 for alert in snapshot.alerts
                  if alert.name == threshold]
         limit = limits.get(threshold) if threshold else None
@@ -287,5 +319,5 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
             short = f"{name} · > {threshold_figure(key, limit)} off scale"
         drawn = [*ys, limit] if limit is not None and not off_scale else ys
         out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
-                         off_scale, short, name, max([*drawn, 0.0]) or 1.0))
+                         off_scale, short, name, max([*drawn, 0.0]) or 1.0, tuple(breaks)))
     return out

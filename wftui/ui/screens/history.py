@@ -101,7 +101,7 @@ class HistoryScreen(Screen[None]):
             plt.clear_figure()
             plt.xlabel(chart.xlabel)
             if chart.xs:
-                plt.plot(chart.xs, chart.ys, marker="braille")
+                plt.plot(*chart.line(), marker="braille")
             plt.ylim(0, chart.y_top)
             if chart.threshold is not None and not chart.threshold_off_scale:
                 plt.hline(chart.threshold, "red")
