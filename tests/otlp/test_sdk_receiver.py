@@ -317,3 +317,32 @@ def test_an_agents_usage_that_sums_its_calls_is_not_counted_again(make_receiver:
     assert [(s.depth, s.name, s.input_tokens) for s in tree.steps] == [
         (0, "invoke_agent planner", None), (1, "plan", None), (2, "chat gpt-4o", 100),
         (2, "chat gpt-4o", 200), (0, "embed", 7)]
+
+
+def test_a_call_answered_by_a_dated_model_is_priced_by_the_model_asked_for(
+        make_receiver: Any) -> None:
+    # Providers answer "gpt-4o" with a dated snapshot (gen_ai.response.model
+    # "gpt-4o-2024-08-06"); a price table keyed by the name asked for priced nothing.
+    from tests.otlp.article import ns
+
+    receiving = make_receiver(prices={"gpt-4o": (2.5, 10.0), "gpt-4o-mini": (0.15, 0.6),
+                                      "gpt-4o-mini-2024-07-18": (1.0, 1.0)})
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("openai-client")
+    root = tracer.start_span("workflow", start_time=ns(0), attributes={"execution_id": "D"})
+    context = trace.set_span_in_context(root)
+    for start, asked, answered in ((1, "gpt-4o", "gpt-4o-2024-08-06"),
+                                   (2, "gpt-4o-mini", "gpt-4o-mini-2024-07-18")):
+        tracer.start_span(f"chat {asked}", context=context, start_time=ns(start), attributes={
+            "gen_ai.operation.name": "chat", "gen_ai.request.model": asked,
+            "gen_ai.response.model": answered, "gen_ai.usage.input_tokens": 1000,
+            "gen_ai.usage.output_tokens": 100}).end(ns(start + 0.5))
+    root.end(ns(3))
+    trace_provider.shutdown()
+    receiving.wait_executions(1)
+    execution = receiving.executions()["D"]
+    # gpt-4o by the name asked for: (1000 * 2.5 + 100 * 10) / 1e6 = 0.0035; the mini call
+    # by its dated name, which the table lists: (1000 * 1 + 100 * 1) / 1e6 = 0.0011
+    assert execution.cost_usd == pytest.approx(0.0035 + 0.0011)
+    tree = build_detail(execution.copy(), T0 + 3600, 30.0)
+    assert [s.model for s in tree.steps] == ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18"]

@@ -134,9 +134,10 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     # Text read inline: most spans of an LLM workflow pass here.
     value = get("gen_ai.response.model")
     model = value.string_value if value is not None else ""
+    value = get("gen_ai.request.model")
+    requested = value.string_value if value is not None else ""
     if not model:
-        value = get("gen_ai.request.model")
-        model = value.string_value if value is not None else ""
+        model = requested
     status = b"error" if failed else b"ok"
     tokens_in = tokens_out = price = None
     # Tokens count without a model too (an instrumentation that does not say which
@@ -156,7 +157,13 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
             tokens_in = _count(found, "gen_ai.usage.input_tokens")
             tokens_out = _count(found, "gen_ai.usage.output_tokens")
             prices = reader.prices
-            price = cost(prices, model, tokens_in, tokens_out) if prices else None
+            if prices:
+                price = cost(prices, model, tokens_in, tokens_out)
+                if price is None and requested and requested != model:
+                    # Providers answer with a dated snapshot ("gpt-4o-2024-08-06")
+                    # of the model asked for; a table priced by the name asked for
+                    # ("gpt-4o") still prices the call.
+                    price = cost(prices, requested, tokens_in, tokens_out)
         complete = LLM_COMPLETE % (
             quoted, *divmod(end_ns, 1_000_000_000), *divmod(start_ns, 1_000_000_000),
             quoted_name, kind,
