@@ -198,3 +198,23 @@ def test_a_malformed_http_request_is_a_refusal_not_a_traceback_on_stderr(
     # still serving
     assert httpx.post(receiving.url + "/v1/traces", content=b"{}",
                       headers=JS).status_code == 200
+
+
+def test_bad_log_records_are_not_counted_as_rejected_spans(receiving: Any) -> None:
+    # A log record with a short trace id was counted in `rejected_spans`: the source
+    # line and the check JSON said a span had been rejected when every span was good.
+    good = span_json(TRACE, ROOT, name="wf")
+    bad_span = span_json(TRACE[:30], CHILD, name="short trace id")
+    traces = post(f"{receiving.url}/v1/traces",
+                  json.dumps(request_json(good, bad_span)).encode(), JS)
+    record = {"timeUnixNano": str(T0_NS), "traceId": "abcd", "spanId": CHILD,
+              "body": {"stringValue": "short trace id"}}
+    ok = {"timeUnixNano": str(T0_NS), "traceId": TRACE, "spanId": ROOT,
+          "body": {"stringValue": "fine"}}
+    logs = post(f"{receiving.url}/v1/logs", json.dumps({"resourceLogs": [{"scopeLogs": [
+        {"logRecords": [record, ok, record]}]}]}).encode(), JS)
+    assert traces.json()["partialSuccess"]["rejectedSpans"] == "1"
+    assert logs.json()["partialSuccess"]["rejectedLogRecords"] == "2"
+    status = receiving.receiver.status()
+    assert (status["spans"], status["rejected_spans"]) == (2, 1)
+    assert (status["log_records"], status["rejected_log_records"]) == (3, 2)

@@ -86,6 +86,9 @@ class SpanReader:
         self.spans = 0
         self.log_records = 0
         self.rejected = 0  # spans with a trace id not 16 bytes or a span id not 8
+        # log records with ids of the wrong length: apart, so that neither count reads
+        # as the other ("1 span rejected" for a bad log record sent no bad span)
+        self.rejected_records = 0
         self.last_rejected = 0  # ... of the last request read
 
     # -- requests ----------------------------------------------------------------------
@@ -198,7 +201,7 @@ class SpanReader:
                     # A span id is optional: a record of the trace but of no span in
                     # it shows in the execution's events.
                     if len(trace) != 16 or len(record.span_id) not in (0, 8):
-                        self.rejected += 1
+                        self.rejected_records += 1
                         self.last_rejected += 1
                         continue
                     execution_id = self.trace_ids.get(trace)

@@ -34,6 +34,8 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
                 detail += f", {long_lines} long line{'' if long_lines == 1 else 's'} skipped"
         elif source.get("kind") == "otlp":
             detail = (f"{source['spans']} spans, {source['rejected_spans']} rejected, "
+                      f"{source.get('log_records', 0)} log records, "
+                      f"{source.get('rejected_log_records', 0)} rejected, "
                       f"{source['refused_requests']} requests refused")
         else:
             detail = "up" if source.get("status") == "ok" else "down"

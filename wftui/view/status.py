@@ -62,7 +62,8 @@ def source_text(source: dict[str, Any], width: int | None = None) -> Text:
         text.append("  listening" if status == "ok" else f"  {status}", style=style)
         text.append(f"  {_s(int(source.get('spans') or 0), 'span')}"
                     f" · {source.get('spans_per_s') or 0:g}/s")
-        rejected = int(source.get("rejected_spans") or 0)
+        rejected = (int(source.get("rejected_spans") or 0)
+                    + int(source.get("rejected_log_records") or 0))  # the reason says which
         refused = int(source.get("refused_requests") or 0)
         text.append(f" · {count(rejected)} rejected", style="yellow" if rejected else "dim")
         if rejected and source.get("last_rejection"):

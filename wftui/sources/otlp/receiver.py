@@ -334,6 +334,7 @@ class OtlpReceiver:
             "status": "error" if self.error else ("ok" if self.listening else "starting"),
             "error": self.error, "spans": reader.spans, "log_records": reader.log_records,
             "spans_per_s": round(self.spans_per_s(), 1), "rejected_spans": reader.rejected,
+            "rejected_log_records": reader.rejected_records,
             "last_rejection": self.last_rejection,
             "refused_requests": sum(self.refused.values()),
             "last_refusal": self.last_refusal, "requests": self.requests,
