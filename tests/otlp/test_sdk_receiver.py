@@ -346,3 +346,36 @@ def test_a_call_answered_by_a_dated_model_is_priced_by_the_model_asked_for(
     assert execution.cost_usd == pytest.approx(0.0035 + 0.0011)
     tree = build_detail(execution.copy(), T0 + 3600, 30.0)
     assert [s.model for s in tree.steps] == ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18"]
+
+
+def test_a_status_said_only_by_the_otel_status_code_attribute_counts(
+        receiving: Any) -> None:
+    # OpenTelemetry's mapping for formats without a status field (Zipkin, Jaeger), and
+    # instrumentations that only set attributes, say it as `otel.status_code`: such a
+    # failed root read as a success, its failure missing from the error rate.
+    from tests.otlp.article import ns
+
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("converted")
+    said_failed = {"otel.status_code": "ERROR", "otel.status_description": "quota gone"}
+    root = tracer.start_span("workflow", start_time=ns(0),
+                             attributes={"execution_id": "F", **said_failed})
+    tracer.start_span("lookup", context=trace.set_span_in_context(root), start_time=ns(1),
+                      attributes={"otel.status_code": "ERROR"}).end(ns(2))
+    root.end(ns(3))
+    # The span's own status wins over the attribute: OK set, the attribute says ERROR.
+    kept = tracer.start_span("workflow", start_time=ns(4),
+                             attributes={"execution_id": "K", **said_failed})
+    kept.set_status(Status(StatusCode.OK))
+    kept.end(ns(5))
+    tracer.start_span("workflow", start_time=ns(6), attributes={
+        "execution_id": "O", "otel.status_code": "OK"}).end(ns(7))
+    trace_provider.shutdown()
+    receiving.wait_executions(3)
+    executions = receiving.executions()
+    failed = executions["F"]
+    assert failed.failed and failed.first_error == "quota gone"
+    assert failed.failed_steps == 1  # the lookup, a failed step
+    assert not executions["K"].failed and not executions["O"].failed
+    (lookup,) = build_detail(failed.copy(), T0 + 3600, 30.0).steps
+    assert lookup.status == "failed" and lookup.error == "span status ERROR"

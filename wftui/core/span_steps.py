@@ -21,7 +21,11 @@ from wftui.core.span_fields import Found, cost, count_of, json_or_text, step_typ
 if TYPE_CHECKING:
     from wftui.core.spans import SpanReader
 
-STATUS_ERROR = 2
+STATUS_UNSET, STATUS_ERROR = 0, 2
+# How a status travels where it has no field of its own (OpenTelemetry's mapping to
+# Zipkin and Jaeger, and instrumentations that only set attributes): wftui reads it
+# when the span's own status is unset.
+STATUS_ATTRIBUTE, STATUS_TEXT_ATTRIBUTE = "otel.status_code", "otel.status_description"
 NANOS = 1e-9
 # A span's line, written by %-formatting (a dict and a dumps each cost twice as much);
 # strings go in through msgspec (escaped). One line, a whole step: a span arrives ended,
@@ -63,14 +67,20 @@ def exception_text(attrs: dict[str, Any]) -> str:
 
 def span_failure(span: Any, found: Found) -> tuple[bool, str | None, str | None,
                                                    list[dict[str, Any]]]:
-    """(failed, error, traceback, events) of a span: failed when its status is ERROR or
-    it says `success = false`; the error from `error`, else its exception event, else
+    """(failed, error, traceback, events) of a span: failed when its status is ERROR
+    (else, the status unset, its `otel.status_code` attribute is "ERROR") or it says
+    `success = false`; the error from `error`, else its exception event, else
     the status message. A string, bool or int field reads as ""/False/0 when the value
     is of another type: only then is the value's type asked."""
     said = found.get("success")
-    failed = ((span.HasField("status") and span.status.code == STATUS_ERROR)
+    # Read only when set: most spans have no status (each field read builds an object).
+    code = span.status.code if span.HasField("status") else STATUS_UNSET
+    failed = (code == STATUS_ERROR
               or (said is not None and not said.bool_value
                   and said.WhichOneof("value") == "bool_value"))
+    by_attribute = (code == STATUS_UNSET and STATUS_ATTRIBUTE in found
+                    and value_of(found, STATUS_ATTRIBUTE) == "ERROR")
+    failed = failed or by_attribute
     error = traceback = None
     events: list[dict[str, Any]] = []
     if span.events:
@@ -80,7 +90,9 @@ def span_failure(span: Any, found: Found) -> tuple[bool, str | None, str | None,
             stack = exception.get("exception.stacktrace")
             traceback = stack if type(stack) is str else None
     if failed:
-        error = (text_of(found, "error") or error or span.status.message
+        message = (text_of(found, STATUS_TEXT_ATTRIBUTE) if by_attribute
+                   else span.status.message)
+        error = (text_of(found, "error") or error or message
                  or "span status ERROR")
     return failed, error, traceback, events
 
