@@ -379,3 +379,35 @@ def test_a_status_said_only_by_the_otel_status_code_attribute_counts(
     assert not executions["K"].failed and not executions["O"].failed
     (lookup,) = build_detail(failed.copy(), T0 + 3600, 30.0).steps
     assert lookup.status == "failed" and lookup.error == "span status ERROR"
+
+
+def test_spans_stamped_ahead_of_this_clock_are_in_the_live_window(receiving: Any) -> None:
+    # A sender whose clock runs 90 s fast: its spans end "after now". The live window
+    # ended at the wall clock and left them out: the counts said 3 executions, 1
+    # failed, while error rate and latency read "no traffic" / "no data", unexplained.
+    import time as clock
+
+    from wftui.core.snapshot import take_snapshot
+    from wftui.core.thresholds import ThresholdEngine
+
+    ahead = clock.time_ns() + 90 * 10**9
+    trace_provider = provider(proto_exporter(f"{receiving.url}/v1/traces"))
+    tracer = trace_provider.get_tracer("fast-clock")
+    for index, seconds in enumerate((1, 2, 4)):
+        span = tracer.start_span("workflow", start_time=ahead + index * 10**9,
+                                 attributes={"execution_id": f"E{index}"})
+        if index == 0:
+            span.set_status(Status(StatusCode.ERROR, "bad"))
+        span.end(ahead + index * 10**9 + seconds * 10**9)
+    trace_provider.shutdown()
+    receiving.wait_executions(3)
+    now = clock.time()
+    with receiving.lock:
+        taken = take_snapshot(receiving.ledger, ThresholdEngine(), window_s=300.0, now=now)
+    snapshot = taken.to_check_dict()
+    assert snapshot["executions"]["failed"] == 1
+    assert snapshot["error_rate"] == pytest.approx(1 / 3)
+    assert snapshot["latency_s"]["p50"] == pytest.approx(2.0)  # of 1, 2 and 4 s
+    # the window ends at the newest end, 90 + 2 + 4 s ahead, and says why
+    assert taken.window_end == pytest.approx(ahead / 1e9 + 6)
+    assert any("ahead of this machine's clock" in said for said in snapshot["warnings"])

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from wftui.core import format as fmt
 from wftui.core.clock import LogClock
 from wftui.core.execution import ExecutionRow
 from wftui.core.figures import Figures, log_figures, rounded
@@ -22,6 +23,8 @@ METRICS_PREFERRED = ("error_rate", "latency_s", "active_workflows", "queue_depth
 # Figures counted from executions, which sampled traces weight (`basis` says how).
 COUNTED = ("error_rate", "latency_s", "throughput_per_min")
 QUANTILES = ("p50", "p95", "p99")
+# A window ending this far ahead of now is said (less is a sender's clock jitter).
+AHEAD_SAID_S = 1.0
 
 
 def metrics_quantiles(latency: Any) -> dict[str, Any] | None:
@@ -169,12 +172,18 @@ class Snapshot:
 
 def window_end_for(ledger: Ledger, window_s: float | None, now: float | None,
                    ) -> tuple[float | None, bool]:
-    """Where the window ends: now (live) or the newest event (check, or no recent events).
+    """Where the window ends: now (live) or the newest event (check, no recent events,
+    or events stamped ahead of now).
 
     Returns (end, fell_back). With now=None (check) the end is the newest event.
     """
     newest = ledger.window_anchor
     if now is None:
+        return newest, False
+    if newest is not None and newest > now:
+        # Stamped ahead of this machine's clock (a sender's clock runs fast: spans
+        # carry it): a window ending now would leave out every execution that ended
+        # "later", their failures and durations shown nowhere but in the counts.
         return newest, False
     if newest is not None and window_s is not None and newest < now - window_s:
         return newest, True
@@ -241,9 +250,18 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
         rows=rows,
         warnings=tuple(warnings or ()) + ((logs.throughput_note,)
                                           if logs is not None and logs.throughput_note
-                                          else ()) + _sampling_notes(logs),
+                                          else ()) + _sampling_notes(logs)
+        + _ahead_note(end, now),
         alert_window_s=alert_window_s,
     )
+
+
+def _ahead_note(end: float | None, now: float | None) -> tuple[str, ...]:
+    """Said when the window ends ahead of now (`window_end_for`): whose clock is off."""
+    if end is None or now is None or end - now < AHEAD_SAID_S:
+        return ()
+    return (f"events are stamped up to {fmt.seconds(end - now)} ahead of this machine's "
+            "clock (a sender's clock runs fast?): the window ends at the newest of them",)
 
 
 def _sampling_notes(logs: Figures | None) -> tuple[str, ...]:
