@@ -242,3 +242,22 @@ def test_a_log_of_lone_events_days_apart_is_judged_with_the_window_all() -> None
     assert [moment.at for moment in judged] == [BASE, BASE + 86_400]
     [alert] = engine.alerts()
     assert alert.fired_at == BASE + 86_400
+
+
+def test_a_breach_begun_as_a_silence_begins_fires_after_its_for_not_at_its_end() -> None:
+    """Two executions start at 0 and 10 s and hang (a step left open): two active from
+    10 s on, above 1, for 120 s. Then nothing for a day, then one more execution. The
+    threshold (active > 1 for 120 s) fires at 130 s: the day of silence, judged at its
+    ends only, fired it a day late (and said it was known to within a step)."""
+    day = 86_400
+    lines = [line("step_start", "h1", 0, step_name="wait"),
+             line("step_start", "h2", 10, step_name="wait"),
+             line("workflow_start", "late", day), line("workflow_complete", "late", day + 5,
+                                                       status="success")]
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, lines, BASE + 2 * day)
+    engine = ThresholdEngine((Threshold("active_workflows", 1.0, "scale", for_s=120.0),))
+    LogHistory(ledger, BASE + day + 5).judge(engine, 300.0)
+    [alert] = engine.alerts()
+    # judged every few seconds there (a second or so: then said as exact)
+    assert BASE + 130 <= alert.fired_at < BASE + 130 + max(alert.fired_within_s or 0, 3.0)

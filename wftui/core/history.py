@@ -197,8 +197,8 @@ class LogHistory:
         step = (end - start) / (count - 1)
         return [start + index * step for index in range(count)]
 
-    def grid(self, window_s: float | None, moments: int = JUDGED_MOMENTS
-             ) -> tuple[list[float], float | None]:
+    def grid(self, window_s: float | None, moments: int = JUDGED_MOMENTS,
+             settle_s: float = 0.0) -> tuple[list[float], float | None]:
         """The moments thresholds are judged at along the whole log, and the step
         between them (None: a single moment).
 
@@ -208,7 +208,11 @@ class LogHistory:
         so no figure changed. Those are judged at their two ends only and the moments
         go to the rest: a log of two sessions a week apart (or one line stamped in
         1970) is judged every few seconds where it has traffic, not every half hour
-        across the silence (an incident of ten minutes fell between two moments)."""
+        across the silence (an incident of ten minutes fell between two moments).
+
+        A threshold breached when a silence begins fires once it has lasted its `for`
+        duration, silence or not: the first `settle_s` (the longest `for`) and one step
+        of each quiet stretch are judged as the rest, so that it fires on time."""
         assert self.start is not None and self.end is not None
         start, end = self.start, self.end
         whole = max(end - start, 0.0)
@@ -217,7 +221,10 @@ class LogHistory:
             return self.moments(start, end, count), None
         even = whole / (count - 1)
         longer_than = max(even, window_s if window_s is not None else QUIET_ALL_S)
-        quiet = self._quiet_stretches(window_s, even, longer_than)
+        settle = settle_s + even if settle_s > 0 else 0.0  # (without one, at once)
+        quiet = [(before + settle, after) for before, after
+                 in self._quiet_stretches(window_s, even, longer_than)
+                 if after - (before + settle) > longer_than]
         if not quiet:
             return self.moments(start, end, count), even
         busy = whole - sum(after - before for before, after in quiet)
@@ -300,7 +307,8 @@ class LogHistory:
         end = self.end if until is None else until
         if self.start is None or self.end is None or end is None:
             return []
-        whole_grid, step = self.grid(window_s, moments)
+        whole_grid, step = self.grid(window_s, moments, max(
+            (threshold.for_s for threshold in engine.thresholds), default=0.0))
         # (a grid moment within a microsecond of `until` is `until`: judged once)
         grid = [at for at in whole_grid if end - at > 1e-6]
         grid.append(end)
