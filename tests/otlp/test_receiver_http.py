@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 
 from tests.helpers import wait_for
 from tests.otlp.conftest import ReceiverLimits
+from wftui.sources.otlp.receiver import OtlpReceiver
 
 T0_NS = 1_767_268_800 * 10**9
 PB = {"Content-Type": "application/x-protobuf"}
@@ -218,3 +219,27 @@ def test_bad_log_records_are_not_counted_as_rejected_spans(receiving: Any) -> No
     status = receiving.receiver.status()
     assert (status["spans"], status["rejected_spans"]) == (2, 1)
     assert (status["log_records"], status["rejected_log_records"]) == (3, 2)
+
+
+@pytest.mark.parametrize(("host", "token", "grpc", "said"), [
+    ("127.0.0.1", None, None, False), ("localhost", None, None, False),
+    ("::1", None, None, False), ("127.0.0.2", None, None, False),
+    ("0.0.0.0", None, None, True), ("10.1.2.3", None, None, True),
+    ("monitor.internal", None, None, True), ("0.0.0.0", "s3cret", None, False),
+    ("127.0.0.1", None, ("0.0.0.0", 4317), True),
+])
+def test_listening_beyond_loopback_without_a_token_is_said(
+        host: str, token: str | None, grpc: tuple[str, int] | None, said: bool) -> None:
+    """Allowed (a private network), but said on the source line and in `watch`'s text:
+    whoever reaches the port can add failures, and so fire alerts and pages."""
+    from wftui.core.snapshot import take_snapshot
+    from wftui.core.thresholds import ThresholdEngine
+    from wftui.view.render_text import snapshot_text
+    from wftui.view.status import source_text
+
+    entry = OtlpReceiver(host, 4318, token=token, grpc_address=grpc).status()
+    warning = "no token: anyone who can reach it can send spans"
+    assert (warning in source_text(entry).plain) is said
+    snapshot = take_snapshot(None, ThresholdEngine(), window_s=300.0, now=1e9,
+                             sources=[entry])
+    assert (warning in snapshot_text(snapshot)) is said

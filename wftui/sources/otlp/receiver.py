@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import ipaddress
 import logging
 import time
 from collections import deque
@@ -44,7 +45,6 @@ from wftui.sources.otlp.decode import JSON, PROTOBUF, BodyError, TooLarge, decod
 
 MIB = 1024 * 1024
 DEFAULT_PORT = 4318
-LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 RETRY_AFTER_S = 1
 RATE_WINDOW_S = 5.0
 # How often traces waiting for their execution id are looked at (see SpanReader).
@@ -106,6 +106,11 @@ class OtlpReceiver:
         if grpc_address is not None:
             where.append(f"grpc {grpc_address[0]}:{grpc_address[1]}")
         self.name = "otlp " + " ".join(where)
+        # Listening beyond loopback without a token is allowed (a private network), but
+        # said: whoever reaches the port can add failures, and so fire alerts and pages.
+        hosts = ([host] if port is not None else []) + (
+            [grpc_address[0]] if grpc_address is not None else [])
+        self.open = token is None and not all(map(is_loopback, hosts))
         self.error: str | None = None
         self.listening = False
         self.requests = 0
@@ -338,7 +343,18 @@ class OtlpReceiver:
             "last_rejection": self.last_rejection,
             "refused_requests": sum(self.refused.values()),
             "last_refusal": self.last_refusal, "requests": self.requests,
+            "open": self.open,
         }
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve to any interface
+        return False
 
 
 def _rpc_code(status: int) -> int:
