@@ -10,7 +10,6 @@ from wftui.core.figures import rounded
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import Alert
 from wftui.core.timestamps import format_timestamp
-from wftui.view.status import OPEN_WARNING
 
 # A step name is a span's name: a huge one is cut, or its line is as long as it is.
 STEP_NAME_CHARS = 120
@@ -38,7 +37,8 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
                       f"{source.get('log_records', 0)} log records, "
                       f"{source.get('rejected_log_records', 0)} rejected, "
                       f"{source['refused_requests']} requests refused"
-                      + (f", {OPEN_WARNING}" if source.get("open") else ""))
+                      + (f", {fmt.visible(str(source['open']))}" if source.get("open")
+                         else ""))
         else:
             detail = "up" if source.get("status") == "ok" else "down"
         problem = f" ({fmt.visible(str(source['error']))})" if source.get("error") else ""

@@ -12,9 +12,6 @@ from wftui.core.understood import settled_not_understood
 from wftui.view.text import clip, clip_left, plain, safe
 from wftui.view.timeline import clock_text, progress_text
 
-# An OTLP receiver listening beyond loopback without a token (allowed: a private network).
-OPEN_WARNING = "no token: anyone who can reach it can send spans"
-
 FILE_LOOK = {
     "following": ("●", "green"), "waiting": ("◌", "yellow"), "reading": ("◐", "cyan"),
     "ended": ("■", "dim"), "error": ("✗", "bold red"),
@@ -68,8 +65,9 @@ def source_text(source: dict[str, Any], width: int | None = None) -> Text:
         rejected = (int(source.get("rejected_spans") or 0)
                     + int(source.get("rejected_log_records") or 0))  # the reason says which
         refused = int(source.get("refused_requests") or 0)
-        if source.get("open"):
-            text.append(f" · {OPEN_WARNING}", style="yellow")
+        if source.get("open"):  # beyond loopback without a token: who may send
+            text.append(" · ")
+            text.append(plain(clip(str(source["open"]), 60), "yellow"))
         text.append(f" · {count(rejected)} rejected", style="yellow" if rejected else "dim")
         if rejected and source.get("last_rejection"):
             text.append(" (")

@@ -46,6 +46,8 @@ from wftui.sources.otlp.decode import JSON, PROTOBUF, BodyError, TooLarge, decod
 MIB = 1024 * 1024
 DEFAULT_PORT = 4318
 RETRY_AFTER_S = 1
+# Said on the source line of a receiver listening beyond loopback without a token.
+OPEN_WARNING = "no token: anyone who can reach it can send spans"
 RATE_WINDOW_S = 5.0
 # How often traces waiting for their execution id are looked at (see SpanReader).
 FLUSH_EVERY_S = 1.0
@@ -110,7 +112,8 @@ class OtlpReceiver:
         # said: whoever reaches the port can add failures, and so fire alerts and pages.
         hosts = ([host] if port is not None else []) + (
             [grpc_address[0]] if grpc_address is not None else [])
-        self.open = token is None and not all(map(is_loopback, hosts))
+        self.open = OPEN_WARNING if token is None and not all(map(is_loopback, hosts)) \
+            else None
         self.error: str | None = None
         self.listening = False
         self.requests = 0
