@@ -261,3 +261,35 @@ def test_a_breach_begun_as_a_silence_begins_fires_after_its_for_not_at_its_end()
     [alert] = engine.alerts()
     # judged every few seconds there (a second or so: then said as exact)
     assert BASE + 130 <= alert.fired_at < BASE + 130 + max(alert.fired_within_s or 0, 3.0)
+
+
+@pytest.mark.parametrize("untimed", [
+    b'{"event": "worker.boot", "run_id": "boot"}',  # not ours, no time
+    line("step_start", "h9", 0, step_name="x").replace(b'"timestamp"', b'"ts"'),
+    b'{"event": "step_start", "execution_id": "h9", "timestamp": "2026-13-45T99:00:00Z"}',
+    b'{"event": "queue_depth", "value": 4}',
+])
+def test_one_line_without_a_time_does_not_make_an_old_log_live(untimed: bytes) -> None:
+    """A log from 2026-03-01 with one line lacking a usable time, read today: that
+    line's read time stood for its time and became the log's end, so the window
+    ended today (error rate "no traffic", every alert gone, ages of 2000 hours)."""
+    lines = hand_log_lines()
+    lines.insert(3, untimed)
+    ledger = Ledger(idle_timeout=30.0)
+    today = BASE + 300 * 86_400
+    ledger.ingest_lines("log", 1, lines, today)
+    whole = Ledger(idle_timeout=30.0)
+    whole.ingest_lines("log", 1, hand_log_lines(), today)
+    assert whole.window_anchor is not None and whole.window_anchor < BASE + 86_400
+    assert ledger.window_anchor == whole.window_anchor
+    assert not log_clock(ledger.window_anchor, today, 300.0).live
+
+
+def test_a_log_with_no_times_at_all_ends_where_it_was_read() -> None:
+    lines = [b'{"event": "workflow_start", "execution_id": "a"}',
+             b'{"event": "workflow_complete", "execution_id": "a", "status": "success"}']
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, lines, BASE)
+    assert ledger.window_anchor == BASE
+    figures = log_figures(ledger, 300.0, BASE, BASE)
+    assert figures.error_rate == 0.0

@@ -9,6 +9,7 @@ ones are folded into compact samples (`SampleSeries`) that the figures still cou
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -120,6 +121,10 @@ class Ledger:
         self.late_events = 0
         self.future_events = 0  # stamped beyond now + FUTURE_TOLERANCE_S
         self.future_newest_ts: float | None = None
+        # The newest read time standing for an event's missing (or unusable) time: it
+        # places the window only in a log with no time of its own (one such line must
+        # not make an old log "live", its window ending today).
+        self.untimed_newest_ts: float | None = None
         self.steps = StepSamples(sample_cap)
         self.step_samples: dict[str, SampleSeries] = self.steps.series  # never rebound
         self.queue_depth: float | None = None
@@ -204,7 +209,10 @@ class Ledger:
                 parsed = parse_timestamp(stamp)
                 ts = fallback_ts if parsed is None else parsed
             if ts > newest:
-                if ts <= horizon:
+                if ts is fallback_ts:  # no time of its own: the read time is no news
+                    if self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
+                        self.untimed_newest_ts = ts
+                elif ts <= horizon:
                     newest = ts
                 else:
                     # A clock far ahead must not drag the window end (and every figure)
@@ -225,7 +233,7 @@ class Ledger:
                     # event (it was read), but its summary is gone.
                     self.late_events += 1
                     continue
-                if self.newest_ts is None or newest > self.newest_ts:
+                if newest > (self.newest_ts if self.newest_ts is not None else -math.inf):
                     self.newest_ts = newest  # folding (in adopt) measures from it
                 execution = Execution(execution_id, ts, 0, keep_raw)
                 self.adopt(execution)
@@ -393,7 +401,9 @@ class Ledger:
         ts = event_time(event.timestamp)
         if ts is None:
             ts = fallback_ts
-        if ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
+            if self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
+                self.untimed_newest_ts = ts  # as in ingest_lines: it places no window
+        elif ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
             self.future_events += 1  # as in ingest_lines: the window ignores its time
             if self.future_newest_ts is None or ts > self.future_newest_ts:
                 self.future_newest_ts = ts
@@ -531,7 +541,10 @@ class Ledger:
     def window_anchor(self) -> float | None:
         """Where `check`'s window ends: the newest event not stamped far in the future
         (else, when every event is, the newest of those: a skewed clock, still read)."""
-        return self.newest_ts if self.newest_ts is not None else self.future_newest_ts
+        if self.newest_ts is not None:
+            return self.newest_ts
+        return (self.future_newest_ts if self.future_newest_ts is not None
+                else self.untimed_newest_ts)
 
     def counts(self, now: float) -> dict[str, int]:
         """Executions seen: total, running, succeeded, failed (folded ones included)."""

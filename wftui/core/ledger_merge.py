@@ -61,7 +61,8 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
     The ledger must not have folded anything (`part_ledger`)."""
     assert not ledger.kept.folded_count and not ledger.dormant, "a part's ledger folds nothing"
     yield "head", {"step_samples": ledger.step_samples, "newest_ts": ledger.newest_ts,
-                   "future_newest_ts": ledger.future_newest_ts}
+                   "future_newest_ts": ledger.future_newest_ts,
+                   "untimed_newest_ts": ledger.untimed_newest_ts}
     executions = iter(ledger.executions.values())
     while piece := [summary_values(execution) for execution in islice(executions, size)]:
         yield "executions", piece
@@ -105,6 +106,10 @@ class PartMerge:
         if future is not None and (ledger.future_newest_ts is None
                                    or future > ledger.future_newest_ts):
             ledger.future_newest_ts = future
+        untimed = head["untimed_newest_ts"]
+        if untimed is not None and (ledger.untimed_newest_ts is None
+                                    or untimed > ledger.untimed_newest_ts):
+            ledger.untimed_newest_ts = untimed
         # Step series first, so that steps closed across the cut add to the merged
         # series after the part's own samples (names keep their order of appearance).
         for name, series in head["step_samples"].items():
