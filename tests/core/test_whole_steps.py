@@ -225,3 +225,14 @@ def test_a_step_logged_with_its_spans_id_is_closed_by_its_own_completion(
     tree = build_detail(execution, READ_TIME, 30.0)
     assert [(s.name, s.status, s.start_ts, s.end_ts) for s in tree.steps] == [
         ("x", "ok", T0 + 1, T0 + 2)]
+
+
+def test_an_execution_of_whole_steps_only_began_when_its_first_step_began() -> None:
+    """Spans of a trace whose root never came (0-1 s and 1-2 s, the first ending
+    last): the execution ran from 0 s, not from the first line's end (1 s, or 2 s read
+    in this order), and once idle it took 2 s (it read 1.00 s)."""
+    ledger = ledger_of(whole("b", 1.0, 2.0, "s2"), whole("a", 0.0, 1.0, "s1"))
+    [execution] = ledger.executions.values()
+    assert execution.first_ts == T0
+    row = execution.row(T0 + 60, 30.0)
+    assert (row.status, row.start_ts, row.duration_s) == ("succeeded", T0, 2.0)

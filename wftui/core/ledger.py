@@ -288,6 +288,8 @@ class Ledger:
                     # A whole step in one line (a span's): counted as its start would
                     # be (above); an open start of its name is another step's.
                     start = began
+                    if began < execution.first_ts:  # it ran from its start (a span's)
+                        execution.first_ts = began
                     execution.steps += 1
                     step_id = event.step_id
                     if step_id is not None or event.parent_step_id is not None:
