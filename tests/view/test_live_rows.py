@@ -240,6 +240,7 @@ def test_a_merged_part_makes_the_reader_rebuild() -> None:
     ledger = Ledger(retention=10, idle_timeout=IDLE)
     reader = object()
     ledger.changes.take(reader)
-    head = {"newest_ts": None, "future_newest_ts": None, "step_samples": {}}
+    head = {"newest_ts": None, "future_newest_ts": None, "untimed_newest_ts": None,
+            "step_samples": {}}
     PartMerge(ledger, head).executions([])
     assert ledger.changes.take(reader) is None
