@@ -11,7 +11,7 @@ NO_DATA = "no data"
 
 
 def seconds(value: float | None, none: str = NO_DATA) -> str:
-    """A duration: 850ms, 2.41s, 3m05s, 1h02m."""
+    """A duration: 850ms, 2.41s, 3m05s, 1h02m, 3d04h (not 76h: an age of days)."""
     if value is None:
         return none
     if value < 1.0:
@@ -21,8 +21,11 @@ def seconds(value: float | None, none: str = NO_DATA) -> str:
     if value < 3600.0:
         minutes, rest = divmod(int(round(value)), 60)
         return f"{minutes}m{rest:02d}s"
-    hours, rest = divmod(int(round(value)), 3600)
-    return f"{hours}h{rest // 60:02d}m"
+    if value < 86_400.0:
+        hours, rest = divmod(int(round(value)), 3600)
+        return f"{hours}h{rest // 60:02d}m"
+    days, rest = divmod(int(round(value)), 86_400)
+    return f"{days:,}d{rest // 3600:02d}h"
 
 
 def percent(value: float | None, none: str = "no traffic") -> str:
