@@ -37,3 +37,17 @@ def test_watch_text_and_the_hooks_say_a_bound_is_a_bound(capsysbinary) -> None:
     Output("text").transition(record)
     out = capsysbinary.readouterr().out.decode()
     assert "alert latency_p95_s: ok -> firing (≥ 1m00s, threshold 1m00s)" in out
+
+
+def test_a_change_judged_along_an_old_log_says_when_it_happened() -> None:
+    """Opening a log of 84 days ago: its error rate was firing at its end. The notice
+    read "error_rate FIRING: ..." as if it were happening now."""
+    at = 1_789_376_700.0  # 2026-09-14 09:05:00 UTC
+    firing = Transition("error_rate", "ok", "firing", 0.57, 0.05, "page", at)
+    notice = transition_notice(firing, at + 84 * 86_400 + 3600)
+    assert notice is not None and notice.title == "Threshold firing in the log"
+    assert notice.message == ("error_rate FIRING (in the log since 2026-09-14 09:05:00, "
+                              "84 days ago): 57.00% > 5.00%. page")
+    live = transition_notice(firing, at + 2.0)  # judged as it came
+    assert live is not None and live.title == "Threshold firing"
+    assert live.message == "error_rate FIRING: 57.00% > 5.00%. page"

@@ -203,7 +203,8 @@ class RefreshCycle(AppMixinBase):
         if refresh.snapshot.at is None:  # a past moment is not a sample of now
             self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
         for transition in refresh.snapshot.transitions:
-            notice = self.alerts.notice(transition, transition_notice(transition))
+            notice = self.alerts.notice(transition, transition_notice(transition,
+                                                                      time.time()))
             if notice is not None:
                 self.notify(notice.message, title=notice.title, severity=notice.severity,
                             timeout=notice.timeout, markup=False)
