@@ -366,12 +366,15 @@ def test_bad_env_value_names_the_variable(monkeypatch: pytest.MonkeyPatch, varia
 
 @pytest.mark.parametrize(("value", "seconds"), [
     ("30s", 30.0), ("5m", 300.0), ("1.5h", 5400.0), ("250ms", 0.25), ("2d", 172800.0),
-    (45, 45.0), ("90", 90.0)])
+    (45, 45.0), ("90", 90.0),
+    # compound, as Prometheus writes them
+    ("1h30m", 5400.0), ("54m30s", 3270.0), ("1d12h", 129_600.0), ("1m500ms", 60.5)])
 def test_parse_duration(value: object, seconds: float) -> None:
     assert parse_duration(value, "x") == seconds
 
 
-@pytest.mark.parametrize("value", ["", "0s", "-5m", "5 minutes", "all", True, None, "1e3s"])
+@pytest.mark.parametrize("value", ["", "0s", "-5m", "5 minutes", "all", True, None, "1e3s",
+                                   "1h30", "h30m", "1h-30m"])
 def test_parse_duration_rejects(value: object) -> None:
     with pytest.raises(ConfigError, match="where"):
         parse_duration(value, "where")

@@ -21,8 +21,9 @@ from typing import Any
 import msgspec
 from msgspec import UNSET, Struct, UnsetType
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
+from wftui.core.timestamps import duration_seconds
+
+_SECONDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*$")  # a bare number: seconds
 
 #: A duration as written in the file: "30s", "5m", "1.5h", "250ms" or seconds.
 Duration = str | int | float
@@ -38,13 +39,16 @@ class ConfigError(ValueError):
 
 def parse_duration(value: Any, where: str, *, allow_all: bool = False,
                    allow_zero: bool = False) -> float | None:
-    """"5m", "30s", "1.5h", "250ms" or a number of seconds; "all" -> None if allowed."""
+    """"5m", "30s", "1.5h", "250ms", "1h30m" or a number of seconds; "all" -> None if
+    allowed."""
     if allow_all and isinstance(value, str) and value.strip().lower() == "all":
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _UNITS[match.group(2)]
+    elif isinstance(value, str) and (match := _SECONDS.match(value)):
+        seconds = float(match.group(1))
+    elif isinstance(value, str) and (said := duration_seconds(value)) is not None:
+        seconds = said
     else:
         hint = ' or "all"' if allow_all else ""
         raise ConfigError(f"{where}: expected a duration like 30s, 5m or 1h{hint}, "

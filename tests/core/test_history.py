@@ -143,6 +143,7 @@ def test_a_log_of_malformed_lines_has_no_history() -> None:
     ("09:01", 60.0),
     ("-2m", 90.0),
     ("-30s", 180.0),
+    ("-1m30s", 120.0),  # compound, as Prometheus writes durations
     # epoch seconds and milliseconds, as a log line writes them (09:01:35 is
     # 1772355600 + 95: 2026-03-01 is 20,513 days after 1970-01-01, x 86,400 + 9 h)
     ("1772355695", 95.0),

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from wftui.core.timestamps import format_timestamp, parse_timestamp
+from wftui.core.timestamps import duration_seconds, format_timestamp, parse_timestamp
 
 # When no window is set (window "all"), a log is live if it wrote within this long.
 LIVE_HORIZON_S = 300.0
@@ -55,8 +55,6 @@ def log_clock(newest: float | None, wall: float, window_s: float | None) -> LogC
     return LogClock(wall, newest, live)
 
 
-_DURATION = re.compile(r"^-\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")
-_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _EPOCH = re.compile(r"^\d{5,}(?:\.\d+)?$")
 _TIME_OF_DAY = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(\.\d+)?)?$")
 
@@ -67,14 +65,14 @@ def resolve_moment(text: str, log_start: float | None, log_end: float | None) ->
     log writes them), a time of day on the log's last day
     (09:29, 09:29:50: the latest such time not after the log's end, UTC; past the end
     of a log that began that day, it is refused as typed), or a
-    duration before the log's end (-10m). Raises ValueError with a one-line reason,
+    duration before the log's end (-10m, -1h30m). Raises ValueError with a one-line reason,
     also when the moment lies outside the log."""
     if log_start is None or log_end is None:
         raise ValueError("the log has no events: there is no moment to go to")
     value = text.strip()
     moment: float | None
-    if match := _DURATION.match(value):
-        moment = log_end - float(match.group(1)) * _UNITS[match.group(2)]
+    if value.startswith("-") and (before := duration_seconds(value[1:])) is not None:
+        moment = log_end - before
     elif match := _TIME_OF_DAY.match(value):
         hours, minutes = int(match.group(1)), int(match.group(2))
         seconds = float((match.group(3) or "0") + (match.group(4) or ""))

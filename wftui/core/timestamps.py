@@ -9,6 +9,7 @@ once and cached, and only the fraction and zone are read per line.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 
 # Prefix "YYYY-MM-DDTHH:MM:SS" -> epoch seconds. Bounded: cleared when it grows past this
@@ -173,3 +174,18 @@ def format_timestamp(epoch: float | None) -> str | None:
     if dt.microsecond:
         return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Durations as operators type them: 30s, 5m, 1.5h, 250ms, 2d, and compound ones as
+# Prometheus writes them (1h30m, 54m30s, 1d12h).
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
+_DURATION = re.compile(r"(?:\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d))+\s*")
+DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def duration_seconds(text: str) -> float | None:
+    """The seconds a duration says (None when the text is not one)."""
+    if not _DURATION.fullmatch(text):
+        return None
+    return sum(float(number) * DURATION_UNITS[unit]
+               for number, unit in _DURATION_PART.findall(text))
