@@ -63,8 +63,11 @@ def text_of(found: Found, key: str) -> str | None:
 
 
 def count_of(found: Found, key: str) -> int | None:
-    """A non-negative integer attribute, such as a token count (None otherwise)."""
+    """A non-negative integer attribute, such as a token count (None otherwise); a
+    whole number sent as a double counts too (SDKs whose numbers are all doubles)."""
     value = value_of(found, key)
+    if type(value) is float and value.is_integer() and value >= 0:
+        return int(value)
     return value if type(value) is int and value >= 0 else None
 
 
