@@ -164,6 +164,14 @@ def test_moments_that_are_not_in_the_log_are_refused(text: str, reason: str) -> 
         resolve_moment(text, BASE, BASE + 210)
 
 
+def test_a_date_written_without_dashes_is_that_day_not_an_epoch_number() -> None:
+    """`20260301` (ISO 8601's basic form) is all digits, as an epoch number is: read as
+    one, it was August 1970 and refused as outside the log."""
+    midnight = BASE - 9 * 3600  # 2026-03-01T00:00:00Z
+    assert resolve_moment("20260301", BASE - 86_400, BASE + 210) == midnight
+    assert resolve_moment(str(int(midnight)), BASE - 86_400, BASE + 210) == midnight
+
+
 def test_a_time_of_day_past_the_end_of_a_one_day_log_is_refused_as_typed() -> None:
     # 09:05 on the log's day is after its end (09:03:30); the day before is no part of
     # the log either: the refusal names the moment the operator meant, not 24 h earlier.

@@ -85,7 +85,11 @@ def resolve_moment(text: str, log_start: float | None, log_end: float | None) ->
     else:
         # An epoch number as the log writes it (seconds, or milliseconds and finer,
         # told apart by magnitude), copied from a line: `1789376700`, `1789376700123`.
-        moment = parse_timestamp(float(value) if _EPOCH.match(value) else value)
+        # Read as text first: a date written without dashes (`20260301`, ISO 8601's
+        # basic form) is all digits too, and it means that day, not August 1970.
+        moment = parse_timestamp(value)
+        if moment is None and _EPOCH.match(value):
+            moment = parse_timestamp(float(value))
         if moment is None:
             raise ValueError(f"{text!r} is not a moment: give a timestamp "
                              "(2026-03-01T09:29:50Z), a time of day (09:29) or a "
