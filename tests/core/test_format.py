@@ -11,6 +11,8 @@ from wftui.core.format import seconds
     (0.85, "850ms"), (2.414, "2.41s"), (185, "3m05s"), (3720, "1h02m"),
     (86_399, "23h59m"), (86_400, "1d00h"), (3 * 86_400 + 4 * 3600 + 59, "3d04h"),
     (84 * 86_400 + 6 * 3600, "84d06h"), (1200 * 86_400, "1,200d00h"), (None, "no data"),
+    # the unit chosen after rounding, not before
+    (0.9996, "1.00s"), (59.996, "1m00s"), (3599.5, "1h00m"), (86_399.5, "1d00h"),
 ])
 def test_a_duration_reads_in_the_largest_unit_that_fits(value: float | None,
                                                         shown: str) -> None:

@@ -11,20 +11,22 @@ NO_DATA = "no data"
 
 
 def seconds(value: float | None, none: str = NO_DATA) -> str:
-    """A duration: 850ms, 2.41s, 3m05s, 1h02m, 3d04h (not 76h: an age of days)."""
+    """A duration: 850ms, 2.41s, 3m05s, 1h02m, 3d04h (not 76h: an age of days). The
+    unit is chosen after rounding: 59.996 s is 1m00s, not 60.00s."""
     if value is None:
         return none
-    if value < 1.0:
+    if round(value * 1000) < 1000:
         return f"{value * 1000:.0f}ms"
-    if value < 60.0:
+    if round(value, 2) < 60.0:
         return f"{value:.2f}s"
-    if value < 3600.0:
-        minutes, rest = divmod(int(round(value)), 60)
+    whole = int(round(value))
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
         return f"{minutes}m{rest:02d}s"
-    if value < 86_400.0:
-        hours, rest = divmod(int(round(value)), 3600)
+    if whole < 86_400:
+        hours, rest = divmod(whole, 3600)
         return f"{hours}h{rest // 60:02d}m"
-    days, rest = divmod(int(round(value)), 86_400)
+    days, rest = divmod(whole, 86_400)
     return f"{days:,}d{rest // 3600:02d}h"
 
 

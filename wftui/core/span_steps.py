@@ -146,10 +146,10 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     # Text read inline: most spans of an LLM workflow pass here.
     value = get("gen_ai.response.model")
     model = value.string_value if value is not None else ""
-    value = get("gen_ai.request.model")
-    requested = value.string_value if value is not None else ""
-    if not model:
-        model = requested
+    answered = bool(model)  # else the model asked for is the one shown (and priced)
+    if not answered:
+        value = get("gen_ai.request.model")
+        model = value.string_value if value is not None else ""
     status = b"error" if failed else b"ok"
     tokens_in = tokens_out = price = None
     # Tokens count without a model too (an instrumentation that does not say which
@@ -171,11 +171,15 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
             prices = reader.prices
             if prices:
                 price = cost(prices, model, tokens_in, tokens_out)
-                if price is None and requested and requested != model:
+                if price is None and answered:
                     # Providers answer with a dated snapshot ("gpt-4o-2024-08-06")
                     # of the model asked for; a table priced by the name asked for
-                    # ("gpt-4o") still prices the call.
-                    price = cost(prices, requested, tokens_in, tokens_out)
+                    # ("gpt-4o") still prices the call (read only then: most spans
+                    # are priced by the model that answered, or not at all).
+                    value = get("gen_ai.request.model")
+                    requested = value.string_value if value is not None else ""
+                    if requested and requested != model:
+                        price = cost(prices, requested, tokens_in, tokens_out)
         complete = LLM_COMPLETE % (
             quoted, *divmod(end_ns, 1_000_000_000), *divmod(start_ns, 1_000_000_000),
             quoted_name, kind,
