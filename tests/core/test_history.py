@@ -302,3 +302,34 @@ def test_a_log_with_no_times_at_all_ends_where_it_was_read() -> None:
     assert ledger.window_anchor == BASE
     figures = log_figures(ledger, 300.0, BASE, BASE)
     assert figures.error_rate == 0.0
+
+
+def test_a_line_without_a_time_in_an_old_log_is_placed_where_it_was_read_in_it() -> None:
+    """An old log of steps only (no workflow_complete: executions end by the idle rule)
+    with untimed lines among them, read 300 days later. They were stamped with the time
+    they were read: e's last event was today (running for good at the log's end), its
+    untimed step_complete fell outside every window (one `fetch` sample of two), and an
+    untimed queue reading (4) beat the log's last timed one (9). Placed at the newest
+    time read before them, they are part of the log's story."""
+    today = BASE + 300 * 86_400
+    lines = [line("step_start", "e", 0, step_name="fetch"),
+             line("step_complete", "e", 2, step_name="fetch", duration_ms=2000),
+             line("step_start", "e", 3, step_name="fetch"),
+             b'{"event": "step_complete", "execution_id": "e", "step_name": "fetch", '
+             b'"duration_ms": 1500}',
+             line("queue_depth", "-", 4, value=9).replace(b', "execution_id": "-"', b''),
+             b'{"event": "queue_depth", "value": 4}',
+             line("step_start", "f", 100, step_name="fetch"),
+             line("step_complete", "f", 101, step_name="fetch", duration_ms=1000)]
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, lines, today)
+    assert ledger.window_anchor == BASE + 101
+    end = BASE + 101
+    assert ledger.counts(end) == {"total": 2, "running": 1, "succeeded": 1, "failed": 0}
+    [e, f] = ledger.executions.values()
+    assert (e.first_ts, e.last_ts) == (BASE, BASE + 3)  # its untimed completion: at 3 s
+    assert e.row(end, 30.0).status == "succeeded"  # idle since 3 s, not running
+    figures = log_figures(ledger, None, end, end)
+    assert figures.step_latency_s["fetch"]["count"] == 3
+    assert ledger.queue_depth == 9  # the untimed 4 is placed before the 9, not after it
+    assert e.read_times == {3: BASE + 3}  # the step tree dates it there too

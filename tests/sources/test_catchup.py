@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -322,3 +322,27 @@ def test_the_lines_the_parts_skip_as_too_long_are_counted_and_named(
         assert source["long_lines"][-1] == {"line": 8403, "bytes": 2 << 20}
     finally:
         monitor.stop()
+
+
+def test_a_kept_line_without_a_time_is_dated_by_the_line_before_it(
+        tmp_path: Path, small_parts: None, second_read: str) -> None:
+    """An old log (2026-03-01) read in parts: the step tree dated an untimed line of a
+    retained execution by when the second read met it (today), after all its lines."""
+    path = tmp_path / "old.log"
+    write_log(path, 1200)
+    untimed = b'{"event": "step_complete", "execution_id": "run-01199", "step_name": "x"}'
+    with path.open("ab") as out:
+        out.write(line("step_start", "run-01199", 9000.0, step_name="x") + b"\n"
+                  + untimed + b"\n")
+    tailer = FileTailer([str(path)])
+    plan = catchup.plan_catch_up(tailer)
+    assert plan is not None
+    ledger = Ledger(retention=25)
+    assert catchup.catch_up(plan, tailer, ledger, threading.Lock(),
+                            catchup.Progress(plan.stop), threading.Event())
+    tailer.close()
+    execution = ledger.executions["run-01199"]
+    assert execution.raw[-1] == untimed
+    # (the log's times have no zone: UTC)
+    at = T0.replace(tzinfo=UTC).timestamp() + 9000.0
+    assert execution.read_times == {len(execution.raw) - 1: at}

@@ -169,6 +169,7 @@ class Ledger:
         keep_raw = self.keep_raw
         step_marks = self.step_marks
         skipped = 0  # blank or malformed lines; the rest are events (late ones too)
+        untimed = -1  # the number of the last line without a usable time of its own
         # Lines made of spans come with their events (`EventLines`): not decoded again.
         # A mapped log's decoder reads other fields: its lines are always decoded.
         told: list[Any] | None = events_of(lines) if self.mapping is None else None
@@ -184,7 +185,7 @@ class Ledger:
                 except Exception:  # odd types, odd JSON, deep nesting: the tolerant path
                     execution_id = None
             if execution_id is None:
-                odd_event, odd = self._read_odd(source, lineno, raw, fallback_ts)
+                odd_event, odd = self._read_odd(source, lineno, raw, fallback_ts, newest)
                 if odd_event is None:
                     skipped += odd
                     continue
@@ -208,11 +209,18 @@ class Ledger:
             else:  # absent, or epoch ms/us/ns told apart by magnitude, or odd text
                 parsed = parse_timestamp(stamp)
                 ts = fallback_ts if parsed is None else parsed
-            if ts > newest:
-                if ts is fallback_ts:  # no time of its own: the read time is no news
-                    if self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
-                        self.untimed_newest_ts = ts
-                elif ts <= horizon:
+            if ts is fallback_ts:
+                # No time of its own: it is placed at the newest time read before it,
+                # not at the time it was read (in yesterday's log, that was today: its
+                # execution ran on to today). Only a log with no time at all has the
+                # read time, and then it places the window (`window_anchor`).
+                untimed = lineno
+                if newest != -math.inf:
+                    ts = newest
+                elif self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
+                    self.untimed_newest_ts = ts
+            elif ts > newest:
+                if ts <= horizon:
                     newest = ts
                 else:
                     # A clock far ahead must not drag the window end (and every figure)
@@ -241,8 +249,8 @@ class Ledger:
             if not keep_raw:
                 execution.raw_dropped += 1
             else:
-                if ts is fallback_ts:
-                    # The step tree re-reads raw lines; it needs the time this was read.
+                if untimed == lineno:
+                    # The step tree re-reads raw lines; it needs the time given to this.
                     if execution.read_times is None:
                         execution.read_times = {}
                     execution.read_times[len(execution.raw)] = ts
@@ -362,8 +370,8 @@ class Ledger:
         twins = execution.twins = twins_from(execution.raw[:-1], self._decode, event_time)
         return twins
 
-    def _read_odd(self, source: str, lineno: int, raw: bytes,
-                  fallback_ts: float) -> tuple[Any, int]:
+    def _read_odd(self, source: str, lineno: int, raw: bytes, fallback_ts: float,
+                  newest: float = -math.inf) -> tuple[Any, int]:
         """A line the typed decoder refused, or one with no execution_id.
 
         Returns (event, 0) for an execution's event read the tolerant way; (None, 0) for
@@ -401,10 +409,13 @@ class Ledger:
         if event.execution_id is not None:
             return event, 0
         ts = event_time(event.timestamp)
-        if ts is None:
-            ts = fallback_ts
-            if self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
-                self.untimed_newest_ts = ts  # as in ingest_lines: it places no window
+        if ts is None:  # as in ingest_lines: at the newest time read before it
+            if newest != -math.inf:
+                ts = newest
+            else:
+                ts = fallback_ts
+                if self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
+                    self.untimed_newest_ts = ts
         elif ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
             self.future_events += 1  # as in ingest_lines: the window ignores its time
             if self.future_newest_ts is None or ts > self.future_newest_ts:

@@ -26,11 +26,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import msgspec
+import orjson
 
 from wftui.core.execution import MAX_RAW_LINES, NO_LINES, Execution, trim_raw
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import LogMapping
 from wftui.core.parse import LogEvent, check_event, event_from, read_line
+from wftui.core.timestamps import parse_timestamp
 from wftui.sources.catchup_readers import CatchUpLost
 from wftui.sources.filereader import CHUNK_BYTES, MAX_LINE_BYTES, LineSplitter
 from wftui.sources.split import fork_reader, line_start_after, usable_cpus
@@ -134,14 +136,30 @@ def _runs(fd: int, start: int, stop: int, stop_reading: threading.Event
 
 def _keep_line(execution: Execution, raw: bytes, dated: bool) -> None:
     raw_lines = execution.raw
-    if not dated:  # the step tree dates it by when it was read
+    if not dated:  # the step tree dates it by the time the ledger gave it
         if execution.read_times is None:
             execution.read_times = {}
-        execution.read_times[len(raw_lines)] = time.time()
+        execution.read_times[len(raw_lines)] = _time_before(execution)
     raw_lines.append(raw)  # type: ignore[union-attr]  # a list: keep_lines made it one
     execution.raw_dropped -= 1  # counted when read without its line
     if len(raw_lines) > MAX_RAW_LINES:
         trim_raw(execution)
+
+
+def _time_before(execution: Execution) -> float:
+    """A line without a time of its own: the ledger placed it at the newest time read
+    before it; here, of what is known, the time of its execution's line before it
+    (else the execution's start), not today (in yesterday's log, it ran on to today)."""
+    raw_lines, read_times = execution.raw, execution.read_times or {}
+    if raw_lines:
+        before = read_times.get(len(raw_lines) - 1)
+        if before is not None:
+            return before
+        with contextlib.suppress(Exception):  # a line of another shape: its start
+            stamp = parse_timestamp(orjson.loads(raw_lines[-1]).get("timestamp"))
+            if stamp is not None:
+                return stamp
+    return execution.first_ts
 
 
 def _apply(fd: int, start: int, stop: int, executions: list[Execution], owners: array,
