@@ -5,6 +5,7 @@ The log and the values at each moment are those of tests/core/test_as_of.py."""
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,7 @@ from tests.ui.conftest import settled, wait_for
 from tests.ui.screen import screen_text
 from tests.ui.test_narrow_terminal import keys_line
 from wftui.config import Settings
+from wftui.core.timestamps import parse_timestamp
 from wftui.ui.screens.execution import ExecutionScreen
 from wftui.ui.widgets.executions_table import ExecutionsTable
 
@@ -176,3 +178,36 @@ async def test_the_alert_key_from_now_lands_where_the_log_has_the_alert_firing(
         states = {state.name: state.state for state in h.app.latest.snapshot.thresholds}
         assert states["error_rate"] == "firing"
         assert "error_rate" in [alert.name for alert in h.app.latest.snapshot.alerts]
+
+
+async def test_an_old_logs_alert_is_announced_as_the_logs_not_as_news(harness) -> None:
+    """The error rate stands firing where the old log ends (bravo failed at 260 s):
+    the notice said "error_rate FIRING: ..." as if it were happening now."""
+    lines = old_log_lines()
+    h = harness(lines, clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await wait_for(pilot, lambda: any("FIRING" in note for note in h.notes),
+                       "the firing alert announced")
+        [firing] = [note for note in h.notes if note.startswith("error_rate FIRING")]
+        assert firing.startswith("error_rate FIRING (in the log since 20"), firing
+        assert " ago): " in firing
+
+
+async def test_a_live_logs_alert_is_announced_as_news(harness) -> None:
+    """The same log, its clock a few seconds after its end: live, the notice is news."""
+    lines = old_log_lines()
+    end = max(json_time(line) for line in lines)
+    h = harness(lines, clock=lambda: end + 5.0)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await wait_for(pilot, lambda: any("FIRING" in note for note in h.notes),
+                       "the firing alert announced")
+        [firing] = [note for note in h.notes if note.startswith("error_rate FIRING")]
+        assert firing.startswith("error_rate FIRING: "), firing
+
+
+def json_time(line: bytes) -> float:
+    stamp = parse_timestamp(json.loads(line)["timestamp"])
+    assert stamp is not None
+    return stamp

@@ -202,9 +202,12 @@ class RefreshCycle(AppMixinBase):
         self.latest = refresh
         if refresh.snapshot.at is None:  # a past moment is not a sample of now
             self.history.add(refresh.now, figure_values(refresh.snapshot.figures()))
+        # An old log's changes (judged along it) say when they happened in it; a live
+        # log's are news.
+        clock = refresh.snapshot.clock
+        old_log = refresh.now if clock is not None and not clock.live else None
         for transition in refresh.snapshot.transitions:
-            notice = self.alerts.notice(transition, transition_notice(transition,
-                                                                      time.time()))
+            notice = self.alerts.notice(transition, transition_notice(transition, old_log))
             if notice is not None:
                 self.notify(notice.message, title=notice.title, severity=notice.severity,
                             timeout=notice.timeout, markup=False)

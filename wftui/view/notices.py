@@ -29,8 +29,8 @@ def transition_notice(transition: Transition, now: float | None = None
                       ) -> Notice | None:
     """Firing, pending and cleared are said; other changes (to no data) are not.
 
-    With `now`, a change from more than a minute before it (judged along a log read
-    at start: an old log's alerts) says when it happened, not as if it were now."""
+    With `now` (an old log's: not live), a change from more than a minute before it
+    (judged along the log read at start) says when it happened, not as if it were now."""
     name, after = safe(transition.name), transition.after
     value = threshold_figure(transition.name, transition.value)
     limit = threshold_figure(transition.name, transition.threshold)
