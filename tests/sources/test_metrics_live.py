@@ -30,6 +30,7 @@ def test_a_fast_target_stays_up_while_a_log_backlog_is_read(tmp_path: Path) -> N
     target = source._targets[0]
     try:
         monitor.start()
+        started = time.monotonic()
         failing: list[str | None] = []
         while monitor.ledger.events_total < 400_000:
             targets = [s for s in monitor.sources() if s["kind"] == "metrics"]
@@ -37,7 +38,9 @@ def test_a_fast_target_stays_up_while_a_log_backlog_is_read(tmp_path: Path) -> N
             if target.failing:
                 failing.append(target.last_error)
             time.sleep(0.05)
-        assert target.attempts >= 3  # scraping went on while the backlog was read
+        # Scraping went on, every 0.2 s, while the backlog was read (a fast machine
+        # reads it in half a second: a fixed count of 3 failed there).
+        assert target.attempts >= max(2, int((time.monotonic() - started) / 0.2))
         assert failing == []
     finally:
         monitor.stop()
