@@ -160,6 +160,8 @@ class LiveMonitor:
             self.judged = True
             self._changed()
             give_back_freed_memory()  # what judging along the log used for a while
+        with self._lock:  # from now on lines are read as they are written
+            self.ledger.live_lines = True
         from wftui.sources.filefollow import follow
 
         await follow(self.tailer, self._ingest, self._stop)

@@ -333,3 +333,20 @@ def test_a_line_without_a_time_in_an_old_log_is_placed_where_it_was_read_in_it()
     assert figures.step_latency_s["fetch"]["count"] == 3
     assert ledger.queue_depth == 9  # the untimed 4 is placed before the 9, not after it
     assert e.read_times == {3: BASE + 3}  # the step tree dates it there too
+
+
+def test_a_followed_line_without_a_time_takes_the_time_it_was_read() -> None:
+    """Lines read as they are written (a monitor following its files): an untimed one
+    came now, not at the newest time before it: a log that stamps only some lines (one
+    at start, an hour ago) stays live, its untimed events in the window."""
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("log", 1, [line("workflow_start", "a", 0)], BASE + 3600)
+    ledger.live_lines = True
+    ledger.ingest_lines("log", 2, [
+        b'{"event": "workflow_start", "execution_id": "b"}',
+        b'{"event": "workflow_complete", "execution_id": "b", "status": "failure"}',
+        b'{"event": "queue_depth", "value": 7}'], BASE + 3600)
+    assert ledger.window_anchor == BASE + 3600
+    figures = log_figures(ledger, 300.0, BASE + 3600, BASE + 3600)
+    assert (figures.error_rate, figures.queue_depth) == (1.0, 7)
+    assert ledger.executions["b"].read_times == {0: BASE + 3600, 1: BASE + 3600}

@@ -125,6 +125,10 @@ class Ledger:
         # places the window only in a log with no time of its own (one such line must
         # not make an old log "live", its window ending today).
         self.untimed_newest_ts: float | None = None
+        # Lines read as they are written (a monitor following its files): one without a
+        # time of its own takes the time it was read. Until then (a log read after the
+        # fact: `check`, the backlog) it is placed at the newest time read before it.
+        self.live_lines = False
         self.steps = StepSamples(sample_cap)
         self.step_samples: dict[str, SampleSeries] = self.steps.series  # never rebound
         self.queue_depth: float | None = None
@@ -169,7 +173,8 @@ class Ledger:
         keep_raw = self.keep_raw
         step_marks = self.step_marks
         skipped = 0  # blank or malformed lines; the rest are events (late ones too)
-        untimed = -1  # the number of the last line without a usable time of its own
+        untimed = -1  # the last line without a time of its own, placed in the log
+        live_lines = self.live_lines
         # Lines made of spans come with their events (`EventLines`): not decoded again.
         # A mapped log's decoder reads other fields: its lines are always decoded.
         told: list[Any] | None = events_of(lines) if self.mapping is None else None
@@ -209,11 +214,11 @@ class Ledger:
             else:  # absent, or epoch ms/us/ns told apart by magnitude, or odd text
                 parsed = parse_timestamp(stamp)
                 ts = fallback_ts if parsed is None else parsed
-            if ts is fallback_ts:
-                # No time of its own: it is placed at the newest time read before it,
-                # not at the time it was read (in yesterday's log, that was today: its
-                # execution ran on to today). Only a log with no time at all has the
-                # read time, and then it places the window (`window_anchor`).
+            if ts is fallback_ts and not live_lines:
+                # No time of its own, in a log read after the fact: it is placed at the
+                # newest time read before it, not at the time it was read (in yesterday's
+                # log, that was today: its execution ran on to today). Only a log with
+                # no time at all has the read time, and it places the window then.
                 untimed = lineno
                 if newest != -math.inf:
                     ts = newest
@@ -249,7 +254,7 @@ class Ledger:
             if not keep_raw:
                 execution.raw_dropped += 1
             else:
-                if untimed == lineno:
+                if untimed == lineno or ts is fallback_ts:
                     # The step tree re-reads raw lines; it needs the time given to this.
                     if execution.read_times is None:
                         execution.read_times = {}
@@ -409,14 +414,18 @@ class Ledger:
         if event.execution_id is not None:
             return event, 0
         ts = event_time(event.timestamp)
-        if ts is None:  # as in ingest_lines: at the newest time read before it
+        if ts is None and not self.live_lines:  # as in ingest_lines: placed in the log
             if newest != -math.inf:
                 ts = newest
             else:
                 ts = fallback_ts
                 if self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
                     self.untimed_newest_ts = ts
-        elif ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
+            self._queue_depth(event.value, ts)
+            return None, 0
+        if ts is None:
+            ts = fallback_ts  # read as it was written: then
+        if ts > max(fallback_ts, time.time()) + FUTURE_TOLERANCE_S:
             self.future_events += 1  # as in ingest_lines: the window ignores its time
             if self.future_newest_ts is None or ts > self.future_newest_ts:
                 self.future_newest_ts = ts
