@@ -36,8 +36,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="json (one object) or text (for people); default json")
     parser.add_argument("--at", metavar="TIME",
                         help="the figures as they stood at a moment of the log: a "
-                             "timestamp, a time of day (09:29) or a time before its "
-                             "end (--at=-10m: with '=', as argparse reads '-10m' as an "
+                             "timestamp (2026-03-01T09:29:50Z, or epoch seconds or "
+                             "milliseconds as a log line writes them), a time of day "
+                             "(09:29) or a time before its end (--at=-10m, "
+                             "--at=-1h30m: with '=', as argparse reads '-10m' as an "
                              "option)")
     parser.add_argument("--alerts", action="store_true",
                         help="add every alert the log's history holds: when each fired "
