@@ -80,6 +80,15 @@ class SourceCounts:
     otlp: bool = False  # read as an OTLP file (its lines are requests, not events)
 
 
+def _nest(execution: Execution, step_id: str | None, parent_id: str | None) -> None:
+    """A step with ids was counted: steps with ids may nest, and the table counts the
+    top level, so those now known to be inside another are taken back."""
+    nesting = execution.nesting
+    if nesting is None:
+        nesting = execution.nesting = StepNesting()
+    execution.steps -= nesting.started(step_id, parent_id)
+
+
 class Ledger:
     """Executions and figures' raw material from log events, across all sources."""
 
@@ -271,11 +280,7 @@ class Ledger:
                 execution.steps += 1
                 step_id = event.step_id
                 if step_id is not None or event.parent_step_id is not None:
-                    # steps with ids may nest: the table counts the top level
-                    nesting = execution.nesting
-                    if nesting is None:
-                        nesting = execution.nesting = StepNesting()
-                    execution.steps -= nesting.started(step_id, event.parent_step_id)
+                    _nest(execution, step_id, event.parent_step_id)
                 key = event.step_name or ""
                 open_steps = execution.open_steps
                 early = execution.early_completes
@@ -306,10 +311,7 @@ class Ledger:
                     execution.steps += 1
                     step_id = event.step_id
                     if step_id is not None or event.parent_step_id is not None:
-                        nesting = execution.nesting
-                        if nesting is None:
-                            nesting = execution.nesting = StepNesting()
-                        execution.steps -= nesting.started(step_id, event.parent_step_id)
+                        _nest(execution, step_id, event.parent_step_id)
                 duration = event.duration_ms
                 seconds: float | None
                 if duration is not None and duration >= 0:
