@@ -5,7 +5,9 @@ turns (TUI, lnav, TUI, lnav, ...), measures as a user would:
 
 - the TUI: `wftui FILE` in a real terminal (tmux, 160x50), from start until the screen
   first shows the monitor (first screen), and until the source line reads
-  `following 1,000,000 lines` (caught up: the whole file read, its step trees kept);
+  `following 1,000,000 lines` (caught up: the whole file read, every figure and the
+  table of it on screen; the retained executions' lines for their step trees are read
+  again right after that screen is drawn, ~0.3 s, and a tree opened meanwhile waits);
   memory: the largest sum of the proportional set sizes (PSS) of the app and its
   forked readers (pages shared after a fork count once), sampled every ~0.1 s until
   caught up and for 1 s after (while the thresholds are judged along the log); the

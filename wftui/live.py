@@ -38,6 +38,9 @@ if TYPE_CHECKING:  # the scrapers (httpx, prometheus_client) load only when aske
 
 KEEP = object()  # "the configured window" (None already means "all")
 SHOWN_WAIT_S = 5.0  # judging the backlog waits this long at most for the screen
+# What reads executions' lines (step trees, the text filter, "why", a past moment's
+# rows) waits this long at most for the catch-up's second read to keep them.
+LINES_WAIT_S = 30.0
 # While the backlog is read, partial figures are recomputed at most this often (or 10
 # times what the last computation took, if more); in between a snapshot reuses them
 # with fresh progress. Each computation holds the ledger's lock, which the merge of the
@@ -90,6 +93,11 @@ class LiveMonitor:
         # it has shown the whole log read: judging the backlog (a second's work on a
         # 1M-line log) waits for it, or it would double the time to that first screen.
         self.read_shown: threading.Event | None = None
+        # Set once the retained executions' lines are kept: a big log's catch-up keeps
+        # them after its whole figures are on screen (`LinesToKeep`).
+        self._lines_kept = threading.Event()
+        if self.tailer is None:
+            self._lines_kept.set()
         # The last partial snapshot while reading: (what it answered, when, cost, it).
         self._partial: tuple[tuple[Any, ...], float, float, Snapshot] | None = None
 
@@ -141,30 +149,55 @@ class LiveMonitor:
 
     async def _read_files(self) -> None:
         """Catch up on what the files hold (in parts when one is big), then follow."""
-        from wftui.sources.catchup import read_backlog
         from wftui.sources.split import give_back_freed_memory
 
         assert self.tailer is not None and self._stop is not None
         if self.progress is not None:
-            await asyncio.to_thread(read_backlog, self.tailer, self.ledger, self._lock,
-                                    self.progress, self._stop_reading, self._ingest,
-                                    self._new_ledger, self._changed)
-            if self._stop_reading.is_set():
-                return
-            self._changed()  # the whole log goes on screen; its thresholds come next
-            if self.read_shown is not None:
-                await asyncio.to_thread(self.read_shown.wait, SHOWN_WAIT_S)
+            try:
+                if not await self._read_backlog():
+                    return
+            finally:
+                self._lines_kept.set()  # kept, or never to be: nothing waits on
             # Judged along the log's time, as a monitor watching it live would have:
             # alerts carry the moments the log says they fired.
             await asyncio.to_thread(self.history.judge_backlog)
             self.judged = True
             self._changed()
             give_back_freed_memory()  # what judging along the log used for a while
+        self._lines_kept.set()  # no backlog (a stream): lines are kept as they are read
         with self._lock:  # from now on lines are read as they are written
             self.ledger.live_lines = True
         from wftui.sources.filefollow import follow
 
         await follow(self.tailer, self._ingest, self._stop)
+
+    async def _read_backlog(self) -> bool:
+        """The first read of what the files hold, shown whole; then the lines of the
+        executions retained are kept for their step trees. False when stopped."""
+        from wftui.sources.catchup import read_backlog
+
+        assert self.tailer is not None and self.progress is not None
+        later = await asyncio.to_thread(
+            read_backlog, self.tailer, self.ledger, self._lock, self.progress,
+            self._stop_reading, self._ingest, self._new_ledger, self._changed)
+        try:
+            if self._stop_reading.is_set():
+                return False
+            self._changed()  # the whole log goes on screen; its thresholds come next
+            if self.read_shown is not None:
+                await asyncio.to_thread(self.read_shown.wait, SHOWN_WAIT_S)
+            if later is not None:  # before judging: a fired alert's "why" reads lines
+                await asyncio.to_thread(later.keep, self.ledger, self._lock,
+                                        self._stop_reading)
+            return not self._stop_reading.is_set()
+        finally:
+            if later is not None:
+                later.close()
+
+    def lines_ready(self) -> None:
+        """Wait (in a worker thread) until the executions' lines are kept: after a big
+        log's catch-up they are kept once its figures are on screen."""
+        self._lines_kept.wait(LINES_WAIT_S)
 
     def _new_ledger(self) -> Ledger:
         """A fresh ledger in place of one a failed read in parts left half-filled."""
@@ -215,6 +248,7 @@ class LiveMonitor:
         self._stop_reading.set()
         if self.read_shown is not None:
             self.read_shown.set()  # nothing waits for the screen any more
+        self._lines_kept.set()  # nor for lines
         if self.progress is not None:
             self.progress.end_readers()  # a catch-up in parts ends now, not when read
         if self._stop is not None:
@@ -302,6 +336,8 @@ class LiveMonitor:
         ledger = self.ledger if self.tailer is not None or self.otlp is not None else None
         reading = self.reading
         if at is not None and self.tailer is not None and not reading:
+            if with_rows:
+                self.lines_ready()  # rows as they stood then are read from the lines
             past = self.history.snapshot_at(at, window, with_rows=with_rows,
                                             sources=sources, warnings=warnings,
                                             queue_now=(metric_figures or {}).get(
@@ -398,6 +434,7 @@ class LiveMonitor:
 
         now = time.time() if now is None else now
         window = self.settings.window_s
+        self.lines_ready()  # the failed executions' step trees are part of the answer
         with self._lock:
             end, _ = window_end_for(self.ledger, window, now)
             if at is not None:
@@ -418,6 +455,7 @@ class LiveMonitor:
                at: float | None = None) -> ExecutionDetail | None:
         """The step tree of one retained execution (None if unknown or folded); at: a
         past moment of the log, to show it as it stood then (`core.travel.detail_at`)."""
+        self.lines_ready()
         with self._lock:  # copy under the lock, build outside it: ingestion never waits
             execution = self.ledger.get(execution_id)
             if execution is None:

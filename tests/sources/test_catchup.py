@@ -58,6 +58,15 @@ def write_log(path: Path, executions: int) -> int:
     return len(lines)
 
 
+def both_reads(plan: catchup.CatchUpPlan, tailer: FileTailer, ledger: Ledger,
+               lock: threading.Lock, progress: catchup.Progress,
+               stop: threading.Event) -> bool:
+    """The catch-up and its second read (which the monitor does once the figures are
+    shown): whether neither was stopped."""
+    later = catchup.catch_up(plan, tailer, ledger, lock, progress, stop)
+    return later is not None and later.keep(ledger, lock, stop)
+
+
 def read_in_one_go(path: Path, retention: int) -> Ledger:
     ledger = Ledger(retention=retention)
     tailer = FileTailer([str(path)])
@@ -107,7 +116,7 @@ def test_parts_hold_what_one_go_holds(tmp_path: Path, small_parts: None, retenti
     assert plan is not None and len(plan.parts) == parts and plan.readers == 3
     ledger = Ledger(retention=retention)
     progress = catchup.Progress(path.stat().st_size)
-    assert catchup.catch_up(plan, tailer, ledger, threading.Lock(), progress,
+    assert both_reads(plan, tailer, ledger, threading.Lock(), progress,
                             threading.Event())
     progress.finish()
     alone = read_in_one_go(path, retention)
@@ -144,7 +153,7 @@ def test_a_line_being_written_is_left_to_the_tailer(tmp_path: Path,
     plan = catchup.plan_catch_up(tailer)
     assert plan is not None
     ledger = Ledger()
-    assert catchup.catch_up(plan, tailer, ledger, threading.Lock(),
+    assert both_reads(plan, tailer, ledger, threading.Lock(),
                             catchup.Progress(plan.stop), threading.Event())
     assert ledger.events_total == total and ledger.malformed_total == 0
     with path.open("ab") as out:
@@ -180,6 +189,60 @@ def test_the_monitor_catches_up_in_parts_then_follows(tmp_path: Path,
         wait_for(lambda: monitor.ledger.events_total == total + 1, "the appended line")
     finally:
         monitor.stop()
+
+
+def test_the_lines_are_kept_once_the_whole_log_is_shown_and_a_tree_waits_for_them(
+        tmp_path: Path, small_parts: None) -> None:
+    """The figures of the whole log go on screen first; the retained executions' lines
+    are read again after that frame is drawn, and a step tree asked for meanwhile
+    waits for them: never a tree with some of its lines."""
+    path = tmp_path / "old.log"
+    total = write_log(path, 1200)
+    monitor = LiveMonitor(Settings(retention=50), [str(path)])
+    monitor.read_shown = shown = threading.Event()  # a screen that has not drawn it yet
+    monitor.start()
+    try:
+        wait_for(lambda: not monitor.reading, "the catch-up to end")
+        [source] = monitor.snapshot().sources
+        assert source["status"] == "following" and source["lines"] == total
+        newest = max(monitor.ledger.executions.values(), key=lambda e: e.seq)
+        assert not newest.raw and newest.raw_dropped == 7  # not kept yet: counted
+        trees: list[Any] = []
+        asking = threading.Thread(target=lambda: trees.append(
+            monitor.detail(newest.execution_id)))
+        asking.start()
+        asking.join(0.3)
+        assert asking.is_alive() and not trees  # it waits for the lines...
+        shown.set()  # ... which are read once the frame showing the whole log is drawn
+        asking.join(10.0)
+        [tree] = trees
+        assert tree is not None and len(newest.raw) == 7 and newest.raw_dropped == 0
+        assert [step.name for step in tree.steps] == ["fetch", "classify", "route"]
+        wait_for(lambda: monitor.judged, "the thresholds judged after that")
+    finally:
+        monitor.stop()
+
+
+def test_lines_of_a_file_rewritten_before_the_second_read_are_not_kept(
+        tmp_path: Path, small_parts: None) -> None:
+    """Rewritten (same size, other content) between the catch-up and its second read:
+    what that read found is not the lines the figures counted, so none are kept."""
+    path = tmp_path / "old.log"
+    write_log(path, 1200)
+    tailer = FileTailer([str(path)])
+    plan = catchup.plan_catch_up(tailer)
+    assert plan is not None
+    ledger, lock, stop = Ledger(retention=25), threading.Lock(), threading.Event()
+    later = catchup.catch_up(plan, tailer, ledger, lock, catchup.Progress(plan.stop), stop)
+    assert later is not None
+    data = path.read_bytes()
+    with path.open("r+b") as out:  # in place: the handles see the new bytes
+        out.write(data.replace(b"fetch", b"fetcH"))
+    assert later.keep(ledger, lock, stop)
+    tailer.close()
+    assert all(execution.raw == [] and execution.raw_dropped == 7
+               for execution in ledger.executions.values())
+    assert later.fd == -1  # its handle is closed
 
 
 def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,
@@ -234,7 +297,7 @@ def test_the_second_read_keeps_the_lines_the_ledger_counts(tmp_path: Path,
         plan = catchup.plan_catch_up(tailer)
         assert plan is not None
         ledger = Ledger(retention=25, mapping=mapping)
-        assert catchup.catch_up(plan, tailer, ledger, threading.Lock(),
+        assert both_reads(plan, tailer, ledger, threading.Lock(),
                                 catchup.Progress(plan.stop), threading.Event())
         tailer.close()
         alone = Ledger(retention=25, mapping=mapping)
@@ -338,7 +401,7 @@ def test_a_kept_line_without_a_time_is_dated_by_the_line_before_it(
     plan = catchup.plan_catch_up(tailer)
     assert plan is not None
     ledger = Ledger(retention=25)
-    assert catchup.catch_up(plan, tailer, ledger, threading.Lock(),
+    assert both_reads(plan, tailer, ledger, threading.Lock(),
                             catchup.Progress(plan.stop), threading.Event())
     tailer.close()
     execution = ledger.executions["run-01199"]

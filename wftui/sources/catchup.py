@@ -13,7 +13,10 @@ their summaries took longer than reading half the file), so the read goes in two
    where the oldest of them began, and their lines, only theirs, are kept. That is
    the newest part of the file, and a read that decodes of each line no more than
    whose it is (`wftui.sources.catchup_lines`); a big one is cut in two, a forked
-   helper saying whose each line of the newer half is.
+   helper saying whose each line of the newer half is. Only step trees need those
+   lines, not one figure: the second read is handed back (`LinesToKeep`) to be done
+   once the whole log is on screen (a third of a second on a 1M-line log, which the
+   first whole screen no longer waits for); what reads the lines waits for it.
 
 The read stops at the last newline present when it began (a line being written is left
 to the tailer); the tailer then carries on from there, numbering lines on. Progress
@@ -37,7 +40,7 @@ from typing import Any
 
 from wftui.core.ledger import Ledger
 from wftui.core.ledger_merge import PartMerge
-from wftui.sources.catchup_lines import keep_lines
+from wftui.sources.catchup_lines import forget_lines, keep_lines
 from wftui.sources.catchup_readers import (
     CatchUpLost,
     Child,
@@ -59,8 +62,8 @@ from wftui.sources.split import (
     usable_cpus,
 )
 
-__all__ = ["CatchUpLost", "CatchUpPlan", "Progress", "backlog_bytes", "catch_up",
-           "keep_lines", "plan_catch_up", "read_backlog"]
+__all__ = ["CatchUpLost", "CatchUpPlan", "LinesToKeep", "Progress", "backlog_bytes",
+           "catch_up", "keep_lines", "plan_catch_up", "read_backlog"]
 
 # The smallest part worth a process (None: `split`'s, as for `check`).
 MIN_PART_BYTES: int | None = None
@@ -134,12 +137,44 @@ def _after_last_newline(fd: int, size: int) -> int:
     return 0
 
 
+@dataclass
+class LinesToKeep:
+    """The catch-up's second read, not done yet: the lines of the executions the ledger
+    retains are in bytes start..stop of the file (`fd`: a handle of its own, which
+    `keep` closes)."""
+
+    fd: int
+    start: int
+    stop: int
+    fingerprint: bytes
+
+    def keep(self, ledger: Ledger, lock: threading.Lock, stop: threading.Event) -> bool:
+        """Keep them (from now on the ledger keeps lines as it reads). False when
+        stopped. If the file was rewritten meanwhile, what was read is not its lines:
+        none are kept (the tailer reads the new file as a new one)."""
+        try:
+            with collector_paused():  # 400k lines in 50k lists: nothing to collect
+                if not keep_lines(self.fd, self.start, self.stop, ledger, lock, stop):
+                    return False
+            if os.pread(self.fd, FINGERPRINT_BYTES, 0) != self.fingerprint:
+                forget_lines(ledger, lock)
+            return True
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
 def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
              progress: Progress, stop: threading.Event,
-             notify: Callable[[], None] = lambda: None) -> bool:
-    """Read the plan's parts into `ledger` (under `lock`, a batch at a time), keep the
-    lines of the executions it retains, and move the tailer to where the parts end.
-    False when stopped; raises CatchUpLost."""
+             notify: Callable[[], None] = lambda: None) -> LinesToKeep | None:
+    """Read the plan's parts into `ledger` (under `lock`, a batch at a time) and move
+    the tailer to where the parts end. The lines of the executions the ledger retains
+    are left to the caller (`LinesToKeep.keep`). None when stopped; raises
+    CatchUpLost."""
     fd, name = plan.fd, plan.name
     fingerprint = os.pread(fd, FINGERPRINT_BYTES, 0)
     # Every part is read by a forked reader: this process only merges their summaries,
@@ -198,7 +233,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                 progress.readers.discard(pid)
                 children[index] = (None, -1)
             if stop.is_set():
-                return False
+                return None
             while (started < min(index + 1 + plan.readers, len(plan.parts))
                    and not stop.is_set()):
                 start_more()  # its reader never started, or died before its pieces
@@ -206,7 +241,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                 firsts._seq = ledger.kept._seq
                 received = read_part(fd, part, lines_before, ingest, count, stop)
                 if received is None:
-                    return False
+                    return None
             lines += received.lines
             skipped.skipped_long_lines += received.skipped_long_lines
             skipped.long_lines += received.long_lines
@@ -231,12 +266,12 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     offsets = firsts.offsets
     start = min((offsets.get(execution_id, 0) for execution_id in ledger.executions),
                 default=plan.stop)
-    if not keep_lines(fd, start, plan.stop, ledger, lock, stop):
-        return False
     if os.fstat(fd).st_size < plan.stop or os.pread(fd, FINGERPRINT_BYTES, 0) != fingerprint:
         raise CatchUpLost("the file was truncated or rewritten while read")
+    # Its own handle: the tailer may close or replace its own once it follows.
+    later = LinesToKeep(os.dup(fd), start, plan.stop, fingerprint)
     _hand_over(tailer, plan, lines, lines_before, skipped)
-    return True
+    return later
 
 
 def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: int,
@@ -330,26 +365,27 @@ def backlog_bytes(tailer: FileTailer) -> int | None:
 def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
                  progress: Progress, stop: threading.Event,
                  ingest: Callable[[Any], None], reset: Callable[[], Ledger],
-                 notify: Callable[[], None]) -> None:
+                 notify: Callable[[], None]) -> LinesToKeep | None:
     """Read what the files hold now: one big file in parts, else the tailer in one go.
 
     `ingest` takes the tailer's batches (the one-go read); `reset` swaps in a fresh
     ledger when a read in parts had to be given up; `notify` says something was read.
+    Returns the second read of a read in parts, for the caller to do (or close).
     """
     plan = plan_catch_up(tailer)
     if plan is not None:
         try:
             with collector_paused():
-                caught_up = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
+                later = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
                 _to_oldest_generation()
-            if not caught_up:
-                return
+            if later is None:
+                return None
             progress.finish()
             give_back_freed_memory()  # the merged parts' summaries, mostly
-            return
+            return later
         except (CatchUpLost, OSError):
             if stop.is_set():
-                return  # its readers were ended by the stop
+                return None  # its readers were ended by the stop
             reset()  # the tailer has not moved: it reads the file again from its start
             progress.restart()
     while not stop.is_set():
@@ -362,3 +398,4 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
                          sum(status.lines for status in tailer.statuses))
     if not stop.is_set():
         progress.finish()
+    return None

@@ -96,6 +96,17 @@ def keep_lines(fd: int, start: int, stop: int, ledger: Ledger, lock: threading.L
             helper.end()
 
 
+def forget_lines(ledger: Ledger, lock: threading.Lock) -> None:
+    """The lines kept are not the file's after all (it was rewritten while they were
+    read): the retained executions keep none, counted as lines read without them."""
+    with lock:
+        for execution in ledger.executions.values():
+            if execution.raw:
+                execution.raw_dropped += len(execution.raw)
+                execution.raw = []
+                execution.read_times = None
+
+
 def _keep(fd: int, start: int, stop: int, get: Callable[[str], Execution | None],
           lock: threading.Lock, stop_reading: threading.Event,
           decode: Callable[[bytes], Any], odd_shape: LogMapping | None) -> bool:

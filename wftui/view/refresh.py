@@ -54,6 +54,8 @@ def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
     """Snapshot, rows, filter and sort (in a worker thread); `at`: a past moment of the
     log to show instead of now."""
     started = time.perf_counter()
+    if query.text.strip():
+        monitor.lines_ready()  # the text filter reads the executions' lines
     version = monitor.version
     snapshot = monitor.snapshot(now=now, at=at, with_rows=at is not None)
     # While the backlog is read, rows are held (the table says the log is being read):
