@@ -69,3 +69,36 @@ def test_folding_the_oldest_half_keeps_in_order_windows_exact() -> None:
     assert (values, ok, failed, sketch) == ([1.0] * 4, 4, 0, None)  # steps 21 to 24
     assert len(series._running_max) == 0
     assert len(series) == 25 and not math.isnan(sum(values))
+
+
+@given(times_st, times_st, st.booleans(), st.lists(bounds_st, min_size=1, max_size=4))
+def test_a_series_merged_from_parts_windows_as_one_read_in_one_go(
+        first: list[float], second: list[float], checked: bool,
+        windows: list[tuple[float | None, float]]) -> None:
+    """A log read in parts: each part's series checked for order in its reader (or
+    not), then merged; windows find exactly what one series of every sample finds."""
+    merged, samples = fill(first)
+    later, more = fill(second)
+    if checked:
+        merged.check_order()
+        later.check_order()
+    merged.extend(later)
+    samples += more
+    for start, end in windows:
+        values, ok, failed, _ = merged.window(start, end)
+        assert (sorted(values), ok, failed) == expected(samples, start, end)
+
+
+def test_parts_in_order_merge_into_a_series_known_in_order() -> None:
+    merged, _ = fill([float(time) for time in range(50)])
+    later, _ = fill([float(time) for time in range(50, 80)])
+    merged.check_order()
+    later.check_order()
+    merged.extend(later)
+    assert merged._in_order == 80  # no first window needs to check them again
+    across, _ = fill([float(time) for time in range(40, 60)])  # begins before the end
+    across.check_order()
+    merged.extend(across)
+    assert merged._in_order == 80
+    _, ok, failed, _ = merged.window(45.0, 55.0)
+    assert ok + failed == 20  # 46..55 twice

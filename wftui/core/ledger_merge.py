@@ -60,6 +60,8 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
     ("executions", [summary values...]) as many as needed, then ("tail", ...).
     The ledger must not have folded anything (`part_ledger`)."""
     assert not ledger.kept.folded_count and not ledger.dormant, "a part's ledger folds nothing"
+    for series in ledger.step_samples.values():
+        series.check_order()  # here, in the part's process: see `SampleSeries.extend`
     yield "head", {"step_samples": ledger.step_samples, "newest_ts": ledger.newest_ts,
                    "future_newest_ts": ledger.future_newest_ts,
                    "untimed_newest_ts": ledger.untimed_newest_ts}

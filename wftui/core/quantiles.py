@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from itertools import accumulate
 
@@ -224,9 +224,17 @@ class SampleSeries:
         self.folded_failed += other.folded_failed
         if len(self.times) + len(other.times) <= self._cap:
             base = len(self.times)
+            # Both known in order, and the other begins where this one ends: so is the
+            # whole (a log read in parts: no pass over a million times at its first
+            # window, see `check_order`).
+            in_order = (not self._running_max and self._in_order == base
+                        and other._in_order == len(other.times)
+                        and (not base or not other.times or other.times[0] >= self.times[-1]))
             self.failed_at.extend(base + index for index in other.failed_at)
             self.times.extend(other.times)
             self.values.extend(other.values)
+            if in_order:
+                self._in_order = len(self.times)
         else:  # past the cap: one at a time, folding the oldest half as `add` does
             failed = set(other.failed_at)
             for index, (time, value) in enumerate(zip(other.times, other.values,
@@ -234,6 +242,15 @@ class SampleSeries:
                 self.add(time, value if value == value else None, index in failed)
         if other._minutes:
             self._archive_old_minutes()
+
+    def check_order(self) -> None:
+        """Find out now whether the times came in order: a part's reader does, in its
+        own process, so the merged series knows without its first window checking
+        them all (5 series of a 1M-line log: 70 ms before the first whole screen)."""
+        if self._running_max or self._in_order == len(self.times):
+            return
+        self._times_in_order()
+        self._running_max = array("d")  # out of order: the maxima are built when asked
 
     def failed_count(self) -> int:
         return len(self.failed_at) + self.folded_failed
@@ -348,6 +365,18 @@ class SampleSeries:
                 values = [value for value in values if value == value]
             failed_count = len(self.failed_at)
             ok = len(times) - failed_count
+        elif self._running() is times:
+            # In time order (a log's, mostly): the window is one slice, found by
+            # bisection, and read in C (a 5-minute window of a 1M-line log's samples
+            # took 30 ms of every refresh one index at a time).
+            first = 0 if start is None else bisect_right(times, start)
+            last = bisect_right(times, end, first)
+            values = vals[first:last].tolist()
+            if math.isnan(sum(values)):
+                values = [value for value in values if value == value]
+            failed_at = self.failed_at
+            failed_count = bisect_left(failed_at, last) - bisect_left(failed_at, first)
+            ok = last - first - failed_count
         else:
             first = 0 if start is None else bisect_right(self._running(), start)
             low = -math.inf if start is None else start
