@@ -33,7 +33,8 @@ from wftui.sources.filestatus import long_line_warnings
 from wftui.sources.otlp.files import LineRouter
 from wftui.sources.otlp.options import configured_prices
 
-if TYPE_CHECKING:  # the scrapers (httpx, prometheus_client) load only when asked for
+if TYPE_CHECKING:  # loaded only when asked for: the catch-up, the scrapers (httpx, ...)
+    from wftui.sources.catchup import CatchUpPlan
     from wftui.sources.connect import MetricFamily
 
 KEEP = object()  # "the configured window" (None already means "all")
@@ -98,6 +99,7 @@ class LiveMonitor:
         self._lines_kept = threading.Event()
         if self.tailer is None:
             self._lines_kept.set()
+        self._plan: CatchUpPlan | None = None  # a catch-up in parts started early
         # The last partial snapshot while reading: (what it answered, when, cost, it).
         self._partial: tuple[tuple[Any, ...], float, float, Snapshot] | None = None
 
@@ -110,6 +112,19 @@ class LiveMonitor:
         if self.metrics is not None:
             self._metrics_stop = asyncio.Event()
             self._metrics_background.start(self._metrics_main)
+
+    def start_readers_early(self) -> None:
+        """Fork the readers of a big log's first parts now, ahead of `start`: the TUI
+        does so before it draws its first screen (and starts the rest once it is
+        drawn), so that the core the first screen leaves idle reads meanwhile."""
+        from wftui.sources.catchup import plan_catch_up, start_early
+
+        if self.tailer is None or self.progress is None or self._plan is not None:
+            return
+        plan = plan_catch_up(self.tailer)
+        if plan is not None:
+            start_early(plan, self.ledger, self.progress)
+            self._plan = plan
 
     async def _metrics_main(self) -> None:
         assert self.metrics is not None and self._metrics_stop is not None
@@ -177,9 +192,10 @@ class LiveMonitor:
         from wftui.sources.catchup import read_backlog
 
         assert self.tailer is not None and self.progress is not None
+        plan, self._plan = self._plan, None
         later = await asyncio.to_thread(
             read_backlog, self.tailer, self.ledger, self._lock, self.progress,
-            self._stop_reading, self._ingest, self._new_ledger, self._changed)
+            self._stop_reading, self._ingest, self._new_ledger, self._changed, plan)
         try:
             if self._stop_reading.is_set():
                 return False
@@ -251,6 +267,11 @@ class LiveMonitor:
         self._lines_kept.set()  # nor for lines
         if self.progress is not None:
             self.progress.end_readers()  # a catch-up in parts ends now, not when read
+        plan, self._plan = self._plan, None
+        if plan is not None:  # started early, never taken on: never started
+            from wftui.sources.catchup import end_early
+
+            end_early(plan)
         if self._stop is not None:
             self._background.call_soon(self._stop.set)
         if self._metrics_stop is not None:

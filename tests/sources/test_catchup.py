@@ -245,6 +245,54 @@ def test_lines_of_a_file_rewritten_before_the_second_read_are_not_kept(
     assert later.fd == -1  # its handle is closed
 
 
+def test_readers_started_early_are_taken_on_by_the_catch_up(tmp_path: Path,
+                                                            small_parts: None) -> None:
+    """The TUI forks the first parts' readers before its first screen, and starts the
+    monitor once it is drawn: the catch-up takes them on and reads the rest."""
+    path = tmp_path / "old.log"
+    total = write_log(path, 1200)
+    monitor = LiveMonitor(Settings(retention=50), [str(path)])
+    monitor.start_readers_early()
+    assert monitor.progress is not None
+    early = set(monitor.progress.readers)
+    assert len(early) == 3  # one per (pretended) core, each reading one part already
+    wait_for(lambda: monitor.progress is not None and monitor.progress.read()[1] > 0,
+             "the early readers to count lines before the monitor starts")
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the catch-up to end and be judged")
+        alone = read_in_one_go(path, 50)
+        end = alone.newest_ts
+        assert monitor.ledger.events_total == total
+        assert monitor.ledger.counts(end) == alone.counts(end)
+        assert list(monitor.ledger.executions) == list(alone.executions)
+        [source] = monitor.snapshot().sources
+        assert source["lines"] == total and source["status"] == "following"
+    finally:
+        monitor.stop()
+
+
+def test_a_monitor_stopped_before_it_starts_ends_its_early_readers(
+        tmp_path: Path, small_parts: None) -> None:
+    """Quit while the first screen is drawn: the readers started early end too."""
+    import os
+
+    path = tmp_path / "old.log"
+    write_log(path, 6000)
+    monitor = LiveMonitor(Settings(), [str(path)])
+    monitor.start_readers_early()
+    assert monitor.progress is not None
+    early = set(monitor.progress.readers)
+    assert early
+    monitor.stop()  # never started
+    for pid in early:  # reaped: waitpid on them fails, as they are gone
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            continue
+        raise AssertionError(f"reader {pid} was not reaped")
+
+
 def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,
                                                      small_parts: None) -> None:
     import os

@@ -180,6 +180,9 @@ def run(options: argparse.Namespace) -> int:
         monitor.tailer.stdin_fd = logs_fd
 
     desk = build_desk(options, settings)
+    # A big log's first readers start now, before the Textual import and the first
+    # screen (which keep one core busy); the monitor starts once that screen is drawn.
+    monitor.start_readers_early()
 
     def make() -> Any:
         from wftui.ui.app import make_app

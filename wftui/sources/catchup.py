@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import mmap
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wftui.core.ledger import Ledger
@@ -63,7 +64,8 @@ from wftui.sources.split import (
 )
 
 __all__ = ["CatchUpLost", "CatchUpPlan", "LinesToKeep", "Progress", "backlog_bytes",
-           "catch_up", "keep_lines", "plan_catch_up", "read_backlog"]
+           "catch_up", "end_early", "keep_lines", "plan_catch_up", "read_backlog",
+           "start_early"]
 
 # The smallest part worth a process (None: `split`'s, as for `check`).
 MIN_PART_BYTES: int | None = None
@@ -86,6 +88,39 @@ class CatchUpPlan:
     stop: int
     parts: list[tuple[int, int]]
     readers: int = 2
+    # The first parts' readers when started ahead of the catch-up (`start_early`),
+    # and the page they count their progress into.
+    early: list[Child] = field(default_factory=list)
+    shared: mmap.mmap | None = None
+
+
+# Readers started early give way to the first screen's drawing (one core's worth).
+EARLY_NICE = 10
+
+
+def start_early(plan: CatchUpPlan, ledger: Ledger, progress: Progress) -> None:
+    """Fork the first parts' readers now, before the catch-up itself starts (`catch_up`
+    takes them on): the TUI does so before it draws its first screen, which keeps
+    one core busy and leaves the other idle (a fifth of a second)."""
+    plan.shared = progress.share(len(plan.parts))
+    for index in range(min(plan.readers, len(plan.parts))):
+        child = start_reader(plan.name, plan.fd, plan.parts[index], ledger, plan.shared,
+                             index, plan.early, EARLY_NICE)
+        plan.early.append(child)
+        if child[0] is not None:
+            progress.readers.add(child[0])
+
+
+def end_early(plan: CatchUpPlan) -> None:
+    """Readers started early that no catch-up took on (it never began): ended."""
+    early, plan.early = plan.early, []
+    for pid, readable in early:
+        if readable >= 0:
+            os.close(readable)
+        if pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
 
 
 def _sources(tailer: FileTailer) -> list[FileSource]:
@@ -179,8 +214,8 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     fingerprint = os.pread(fd, FINGERPRINT_BYTES, 0)
     # Every part is read by a forked reader: this process only merges their summaries,
     # so the screen (which shares this process's one interpreter lock) stays lively.
-    shared = progress.share(len(plan.parts))
-    children: list[Child] = []
+    shared = plan.shared if plan.shared is not None else progress.share(len(plan.parts))
+    children, plan.early = plan.early, []  # readers started early are this one's now
     with lock:
         ledger.keep_raw = ledger.kept.keep_raw = False  # step 1 counts lines; 2 keeps some
     firsts = FirstSeen(ledger)
@@ -195,7 +230,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
             if child[0] is not None:
                 progress.readers.add(child[0])
 
-        for index in range(min(plan.readers, len(plan.parts))):
+        for index in range(len(children), min(plan.readers, len(plan.parts))):
             start_next(index)
         if stop.is_set():  # stopped while starting them
             progress.end_readers()
@@ -365,14 +400,17 @@ def backlog_bytes(tailer: FileTailer) -> int | None:
 def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
                  progress: Progress, stop: threading.Event,
                  ingest: Callable[[Any], None], reset: Callable[[], Ledger],
-                 notify: Callable[[], None]) -> LinesToKeep | None:
+                 notify: Callable[[], None], plan: CatchUpPlan | None = None
+                 ) -> LinesToKeep | None:
     """Read what the files hold now: one big file in parts, else the tailer in one go.
 
     `ingest` takes the tailer's batches (the one-go read); `reset` swaps in a fresh
-    ledger when a read in parts had to be given up; `notify` says something was read.
+    ledger when a read in parts had to be given up; `notify` says something was read;
+    `plan`: the read in parts planned (and its first readers started) already.
     Returns the second read of a read in parts, for the caller to do (or close).
     """
-    plan = plan_catch_up(tailer)
+    if plan is None:
+        plan = plan_catch_up(tailer)
     if plan is not None:
         try:
             with collector_paused():

@@ -64,7 +64,9 @@ Child = tuple[int | None, int]  # pid (None: not started or reaped), readable pi
 
 
 def start_reader(name: str, fd: int, part: tuple[int, int], ledger: Ledger,
-                  shared: mmap.mmap, slot: int, children: list[Child]) -> Child:
+                  shared: mmap.mmap, slot: int, children: list[Child],
+                  nice: int = 0) -> Child:
+    """Fork the reader of a part; `nice`: how much it gives way to other processes."""
     try:
         readable, writable = os.pipe()
     except OSError:
@@ -83,6 +85,9 @@ def start_reader(name: str, fd: int, part: tuple[int, int], ledger: Ledger,
             for _, other in children:
                 if other >= 0:
                     os.close(other)
+            if nice:
+                with contextlib.suppress(OSError):
+                    os.nice(nice)
             _reader(name, fd, part, ledger, writable, shared, slot)
             code = 0
         finally:
