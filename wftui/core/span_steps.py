@@ -97,15 +97,6 @@ def span_failure(span: Any, found: Found) -> tuple[bool, str | None, str | None,
     return failed, error, traceback, events
 
 
-def _count(found: Found, key: str) -> int | None:
-    """A token count: the int field read inline, its type asked only when it reads 0."""
-    value = found.get(key)
-    if value is None:
-        return None
-    count: int = value.int_value
-    return count if count > 0 else count_of(found, key)
-
-
 def usage_below(reader: SpanReader, trace: bytes, parent: bytes) -> None:
     """Note that the span `parent` of `trace` has spans under it whose tokens counted
     (spans end, and are exported, before their parent: it comes later)."""
@@ -129,7 +120,16 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     `read_traces`. Times are written as exact decimals of the integer nanoseconds (no
     float repr); the event's times are those decimals read back (int / int rounds
     once, as parsing does)."""
-    failed, error, _, events = span_failure(span, found)
+    get = found.get
+    said = get("success")
+    # Most spans did not fail and have no events: that is told from the fields
+    # `span_failure` would read, without it (its call, tuple and list cost ~0.5 us a
+    # span); any sign of a failure or of events, and it reads the span.
+    if ((said is None or said.bool_value) and not span.HasField("status")
+            and STATUS_ATTRIBUTE not in found and not span.events):
+        failed, error, events = False, None, None
+    else:
+        failed, error, _, events = span_failure(span, found)
     duration_ns = end_ns - start_ns
     if duration_ns < 0:
         duration_ns = 0
@@ -138,7 +138,6 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     step_text = step_id.decode()
     parent_text = parent_id.decode()
     name = span.name
-    get = found.get
     value = get("step_type")
     kind = encode((value.string_value if value is not None else "")
                   or step_type(found, span))
@@ -153,21 +152,37 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     status = b"error" if failed else b"ok"
     tokens_in = tokens_out = price = None
     # Tokens count without a model too (an instrumentation that does not say which
-    # model answered still says what it used); the model is then null.
-    said_usage = ("gen_ai.usage.input_tokens" in found
-                  or "gen_ai.usage.output_tokens" in found)
-    below = reader.usage_below.get(trace) if reader.usage_below else None
+    # model answered still says what it used); the model is then null. Their values
+    # are taken as they are looked up (a span with tokens has both, most often).
+    said_in = get("gen_ai.usage.input_tokens")
+    said_out = get("gen_ai.usage.output_tokens")
+    said_usage = said_in is not None or said_out is not None
+    marks = reader.usage_below
+    below = marks.get(trace) if marks else None
     summed = below is not None and span_id in below
-    if summed or said_usage:
-        usage_below(reader, trace, parent)  # its ancestors' usage sums its tokens
+    if (summed or said_usage) and parent:
+        # Its ancestors' usage sums its tokens (`usage_below`, inline when the trace
+        # already has marks: most spans with tokens).
+        if below is None:
+            usage_below(reader, trace, parent)
+        else:
+            below.add(parent)
     if summed:
         # Spans under it counted their tokens: what it says (an agent's usage, per the
         # GenAI conventions) is their sum, counted twice were it counted here.
         said_usage = False
     if model or said_usage:
         if said_usage:
-            tokens_in = _count(found, "gen_ai.usage.input_tokens")
-            tokens_out = _count(found, "gen_ai.usage.output_tokens")
+            # A token count: the int field read inline, its type asked (`count_of`)
+            # only when it reads 0 or less.
+            if said_in is not None:
+                tokens_in = said_in.int_value
+                if tokens_in <= 0:
+                    tokens_in = count_of(found, "gen_ai.usage.input_tokens")
+            if said_out is not None:
+                tokens_out = said_out.int_value
+                if tokens_out <= 0:
+                    tokens_out = count_of(found, "gen_ai.usage.output_tokens")
             prices = reader.prices
             if prices:
                 price = cost(prices, model, tokens_in, tokens_out)
