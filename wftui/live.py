@@ -172,7 +172,7 @@ class LiveMonitor:
                 if not await self._read_backlog():
                     return
             finally:
-                self._lines_kept.set()  # kept, or never to be: nothing waits on
+                self._lines_kept.set()  # kept, or never to be: nothing waits longer
             # Judged along the log's time, as a monitor watching it live would have:
             # alerts carry the moments the log says they fired.
             await asyncio.to_thread(self.history.judge_backlog)
@@ -196,12 +196,16 @@ class LiveMonitor:
         later = await asyncio.to_thread(
             read_backlog, self.tailer, self.ledger, self._lock, self.progress,
             self._stop_reading, self._ingest, self._new_ledger, self._changed, plan)
+        if later is None:
+            self._lines_kept.set()  # read in one go: its lines were kept as it was read
         try:
             if self._stop_reading.is_set():
                 return False
             self._changed()  # the whole log goes on screen; its thresholds come next
             if self.read_shown is not None:
                 await asyncio.to_thread(self.read_shown.wait, SHOWN_WAIT_S)
+            if self._stop_reading.is_set():
+                return False
             if later is not None:  # before judging: a fired alert's "why" reads lines
                 await asyncio.to_thread(later.keep, self.ledger, self._lock,
                                         self._stop_reading)
@@ -210,16 +214,20 @@ class LiveMonitor:
             if later is not None:
                 later.close()
 
-    def lines_ready(self) -> None:
+    def lines_ready(self, showing_all: bool = False) -> None:
         """Wait (in a worker thread) until the executions' lines are kept: after a big
-        log's catch-up they are kept once its figures are on screen."""
+        log's catch-up they are kept once the screen has shown the whole log.
+        showing_all: the caller computes that screen (it need not wait for itself)."""
+        if showing_all and self.read_shown is not None:
+            self.read_shown.set()
         self._lines_kept.wait(LINES_WAIT_S)
 
     def _new_ledger(self) -> Ledger:
         """A fresh ledger in place of one a failed read in parts left half-filled."""
         with self._lock:
             self.ledger = Ledger(retention=self.settings.retention,
-                                 idle_timeout=self.settings.idle_timeout_s)
+                                 idle_timeout=self.settings.idle_timeout_s,
+                                 mapping=build_mapping(self.settings.section("logs")))
             self.router = LineRouter(self.ledger, configured_prices(self.settings))
             return self.ledger
 
@@ -271,7 +279,8 @@ class LiveMonitor:
         if plan is not None:  # started early, never taken on: never started
             from wftui.sources.catchup import end_early
 
-            end_early(plan)
+            assert self.progress is not None
+            end_early(plan, self.progress)
         if self._stop is not None:
             self._background.call_soon(self._stop.set)
         if self._metrics_stop is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,17 @@ from typing import Any
 import pytest
 
 from tests.helpers import wait_for
+from wftui import live
 from wftui.config import Settings
 from wftui.core.figures import log_figures
 from wftui.core.ledger import Ledger
 from wftui.live import LiveMonitor
 from wftui.sources import catchup, catchup_lines
+from wftui.sources import progress as progress_module
 from wftui.sources.files import FileTailer
+from wftui.view.live_rows import LiveRows
+from wftui.view.refresh import compute_refresh
+from wftui.view.rows import TableQuery
 
 T0 = datetime(2026, 3, 1, 9, 0)
 
@@ -268,15 +274,25 @@ def test_readers_started_early_are_taken_on_by_the_catch_up(tmp_path: Path,
         assert list(monitor.ledger.executions) == list(alone.executions)
         [source] = monitor.snapshot().sources
         assert source["lines"] == total and source["status"] == "following"
+        assert all(reaped(pid) for pid in early)  # taken on, waited for: none left over
     finally:
         monitor.stop()
 
 
-def test_a_monitor_stopped_before_it_starts_ends_its_early_readers(
-        tmp_path: Path, small_parts: None) -> None:
-    """Quit while the first screen is drawn: the readers started early end too."""
+def reaped(pid: int) -> bool:
+    """Whether this child of ours has ended and been waited for."""
     import os
 
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_monitor_stopped_before_it_starts_ends_its_early_readers(
+        tmp_path: Path, small_parts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quit while the first screen is drawn: the readers started early end too."""
     path = tmp_path / "old.log"
     write_log(path, 6000)
     monitor = LiveMonitor(Settings(), [str(path)])
@@ -284,13 +300,103 @@ def test_a_monitor_stopped_before_it_starts_ends_its_early_readers(
     assert monitor.progress is not None
     early = set(monitor.progress.readers)
     assert early
-    monitor.stop()  # never started
-    for pid in early:  # reaped: waitpid on them fails, as they are gone
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            continue
-        raise AssertionError(f"reader {pid} was not reaped")
+    monitor.stop()  # never started (the app's unmount)
+    assert all(reaped(pid) for pid in early)
+    killed: list[int] = []
+    # A second stop (the command's own) signals none of them: their pids, reaped, may
+    # be another process's by now. Recorded, not sent.
+    monkeypatch.setattr(progress_module.os, "kill", lambda pid, sig: killed.append(pid))
+    monitor.stop()
+    assert killed == []
+
+
+def test_a_second_read_that_fails_loses_the_lines_not_the_file(
+        tmp_path: Path, small_parts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second read (the step trees' lines) fails: the figures stand, the trees go
+    without those lines, and the file is judged and followed as ever."""
+    def lost(*_: Any) -> bool:
+        raise catchup.CatchUpLost("the second read's helper saw fewer lines")
+
+    monkeypatch.setattr(catchup, "keep_lines", lost)
+    path = tmp_path / "old.log"
+    total = write_log(path, 1200)
+    monitor = LiveMonitor(Settings(retention=50), [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged or monitor.errors, "judged, or an error")
+        assert monitor.errors == [] and monitor.judged
+        assert monitor.ledger.events_total == total
+        newest = max(monitor.ledger.executions.values(), key=lambda e: e.seq)
+        assert not newest.raw and newest.raw_dropped == 7  # counted, not kept
+        with path.open("ab") as out:
+            out.write(line("step_start", "after", 99_999.0, step_name="fetch") + b"\n")
+        wait_for(lambda: monitor.ledger.events_total == total + 1, "the appended line")
+        assert monitor.ledger.executions["after"].raw  # lines are kept from then on
+    finally:
+        monitor.stop()
+
+
+def test_a_text_filter_typed_while_reading_does_not_hold_up_the_screen(
+        tmp_path: Path, small_parts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the app's refresh cycle does: refreshes in a worker, and the screen that
+    shows the whole log drawn sets `read_shown`. A text filter typed while the log is
+    read (rows are held then: nothing reads lines) must not stall the refreshes, and
+    the one that shows the whole log, filtered, comes at once, its lines kept."""
+    monkeypatch.setattr(live, "SHOWN_WAIT_S", 3.0)
+    path = tmp_path / "old.log"
+    write_log(path, 1200)
+    monitor = LiveMonitor(Settings(retention=50), [str(path)])
+    monitor.read_shown = shown = threading.Event()
+    rows, query = LiveRows(), TableQuery(text="classify")  # in every one's lines
+    drawn: list[tuple[float, int]] = []
+    while_reading: list[float] = []
+
+    def screen() -> None:
+        while not drawn:
+            refresh = compute_refresh(monitor, rows, query, time.time())
+            if refresh.snapshot.reading is None:
+                drawn.append((time.monotonic(), len(refresh.rows)))
+                shown.set()
+            else:
+                while_reading.append(time.monotonic())
+            time.sleep(0.02)
+
+    monitor.start()
+    worker = threading.Thread(target=screen, daemon=True)
+    worker.start()
+    try:
+        wait_for(lambda: monitor.progress is not None and monitor.progress.done,
+                 "the read to end", every=0.001)
+        read_at = time.monotonic()
+        worker.join(20)
+        assert drawn, "the whole log was never shown"
+        at, found = drawn[0]
+        assert at - read_at < 1.0, f"shown {at - read_at:.1f} s after the read"
+        assert found == 50  # every retained one, found in its lines: kept by then
+    finally:
+        monitor.stop()
+
+
+def test_a_mapped_log_read_again_in_one_go_is_still_read_through_its_mapping(
+        tmp_path: Path, small_parts: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read in parts given up (the file changed under it): the fresh ledger that
+    reads the file again in one go reads it through the [logs] mapping too."""
+    def lost(*_: Any, **__: Any) -> None:
+        raise catchup.CatchUpLost("the file was truncated or rewritten while read")
+
+    monkeypatch.setattr(catchup, "catch_up", lost)
+    path = tmp_path / "renamed.log"
+    write_log(path, 1200)
+    path.write_bytes(path.read_bytes().replace(b'"execution_id"', b'"run"'))
+    settings = Settings(retention=50, sections={"logs": {"fields": {"execution_id": "run"}}})
+    monitor = LiveMonitor(settings, [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the one-go read, judged")
+        assert monitor.ledger.malformed_total == 0
+        assert len(monitor.ledger.executions) == 50 and "run-01199" in monitor.ledger.executions
+    finally:
+        monitor.stop()
 
 
 def test_a_stop_during_the_catch_up_ends_its_readers(tmp_path: Path,

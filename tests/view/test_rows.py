@@ -93,3 +93,19 @@ def test_a_why_error_row_filter_finds_its_multiline_and_very_long_errors() -> No
     for eid, error in cases:
         text = visible(error_filter(error_group(error)))
         assert _rows(events, TableQuery(text=text)) == [eid], eid
+
+
+def test_text_filter_searches_again_once_an_executions_lines_are_kept() -> None:
+    """A big log's catch-up counts an execution's lines before it keeps them (its
+    second read): a "no match" found before they were kept is not kept after."""
+    from wftui.core.execution import Execution
+
+    raw = orjson.dumps({"event": "step_start", "execution_id": "run-1",
+                        "timestamp": "2026-03-01T09:00:01", "step_name": "classify"})
+    execution = Execution("run-1", 1.0, 1, keep_raw=False)
+    execution.raw_dropped = 1  # counted by the first read, not kept
+    row = execution.row(2.0, None)
+    search = TextSearch()
+    assert not search.text_matches({"run-1": execution}, row, "classify")
+    execution.raw, execution.raw_dropped = [raw], 0  # the second read keeps it
+    assert search.text_matches({"run-1": execution}, row, "classify")

@@ -250,7 +250,9 @@ class SampleSeries:
         if self._running_max or self._in_order == len(self.times):
             return
         self._times_in_order()
-        self._running_max = array("d")  # out of order: the maxima are built when asked
+        # Out of order: the maxima just built are dropped, not sent with the part's
+        # series (8 bytes a sample more through the pipe); a window builds them.
+        self._running_max = array("d")
 
     def failed_count(self) -> int:
         return len(self.failed_at) + self.folded_failed

@@ -111,7 +111,7 @@ def start_early(plan: CatchUpPlan, ledger: Ledger, progress: Progress) -> None:
             progress.readers.add(child[0])
 
 
-def end_early(plan: CatchUpPlan) -> None:
+def end_early(plan: CatchUpPlan, progress: Progress) -> None:
     """Readers started early that no catch-up took on (it never began): ended."""
     early, plan.early = plan.early, []
     for pid, readable in early:
@@ -120,7 +120,9 @@ def end_early(plan: CatchUpPlan) -> None:
         if pid is not None:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+            progress.readers.discard(pid)  # reaped: its pid may be another's soon
 
 
 def _sources(tailer: FileTailer) -> list[FileSource]:
@@ -193,9 +195,14 @@ class LinesToKeep:
                     return False
             if os.pread(self.fd, FINGERPRINT_BYTES, 0) != self.fingerprint:
                 forget_lines(ledger, lock)
-            return True
+        except (CatchUpLost, OSError):
+            # The figures stand (the first read is done); only the lines are lost.
+            forget_lines(ledger, lock)
+            with lock:
+                ledger.keep_raw = ledger.kept.keep_raw = True
         finally:
             self.close()
+        return True
 
     def close(self) -> None:
         if self.fd >= 0:
@@ -417,6 +424,9 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
                 later = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
                 _to_oldest_generation()
             if later is None:
+                return None
+            if stop.is_set():  # nobody will keep its lines: its handle is closed here
+                later.close()
                 return None
             progress.finish()
             give_back_freed_memory()  # the merged parts' summaries, mostly

@@ -54,14 +54,16 @@ def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
     """Snapshot, rows, filter and sort (in a worker thread); `at`: a past moment of the
     log to show instead of now."""
     started = time.perf_counter()
-    if query.text.strip():
-        monitor.lines_ready()  # the text filter reads the executions' lines
     version = monitor.version
     snapshot = monitor.snapshot(now=now, at=at, with_rows=at is not None)
     # While the backlog is read, rows are held (the table says the log is being read):
     # rebuilding 50,000 rows took the interpreter lock from the reading thread, and
     # the rows of half a log are soon replaced anyway.
     held = rows_held(snapshot)
+    if query.text.strip() and not held:
+        # The text filter reads the executions' lines, kept once the screen has shown
+        # the whole log: this refresh is that screen (its lines are kept meanwhile).
+        monitor.lines_ready(showing_all=True)
     # An old log's now is its end: running executions are aged to it, not to today.
     log_now = snapshot.clock.now if snapshot.clock is not None else now
     if snapshot.at is not None:  # as they stood then, filtered and sorted from scratch

@@ -97,7 +97,7 @@ class TextSearch:
         # per execution id: (kept_at, lines seen, found): a retained-again execution (a
         # new one of the same id, or a dormant one woken without its old lines) has a
         # new `kept_at` and is searched again
-        self._matches: dict[str, tuple[int, int, bool]] = {}
+        self._matches: dict[str, tuple[int, tuple[int, int], bool]] = {}
 
     def text_matches(self, executions: dict[str, Execution], row: ExecutionRow,
                      needle: str) -> bool:
@@ -113,7 +113,8 @@ class TextSearch:
         execution = executions.get(row.execution_id)
         if execution is None:
             return False
-        lines = lines_seen(execution)
+        # The lines kept too: the catch-up's second read keeps lines already counted.
+        lines = (lines_seen(execution), len(execution.raw))
         cached = self._matches.get(row.execution_id)
         if cached is not None and cached[0] == execution.kept_at and cached[1] == lines:
             return cached[2]
