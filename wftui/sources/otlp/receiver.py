@@ -275,6 +275,11 @@ class OtlpReceiver:
             return True
         return hmac.compare_digest(header.encode(), f"Bearer {self.token}".encode())
 
+    @property
+    def unfolded_bytes(self) -> int:
+        """Bytes of the requests accepted whose lines are not folded yet."""
+        return self._queued_bytes
+
     def behind(self) -> bool:
         """Whether the fold is behind past the queue bound (refuse, ask for a retry)."""
         return self._queued_bytes > self.limits.queue_bytes
