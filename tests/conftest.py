@@ -1,4 +1,5 @@
-"""Suite-wide test settings: fuzz depth, and a private home for every test.
+"""Suite-wide test settings: fuzz depth, and a private home (and tmux socket
+directory) for every test.
 
 Fuzz depth: every property test runs ``FUZZ_EXAMPLES`` examples (default 50, enough to
 find the shallow cases on every run while the suite stays inside its 2-minute budget);
@@ -63,6 +64,11 @@ def private_home(tmp_path_factory: pytest.TempPathFactory,
         monkeypatch.setenv(name, str(path))
     for name in ("WFTUI_CONFIG", "WFTUI_WINDOW", "WFTUI_IDLE_TIMEOUT", "WFTUI_RETENTION"):
         monkeypatch.delenv(name, raising=False)
+    # The terminal tests' tmux servers make their sockets here, not in /tmp/tmux-UID
+    # (where kill-server leaves each one behind: hundreds per run).
+    sockets = home / "tmux"
+    sockets.mkdir()
+    monkeypatch.setenv("TMUX_TMPDIR", str(sockets))
     yield home
 
 
