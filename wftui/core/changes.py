@@ -36,11 +36,10 @@ class ExecutionChanges:
         if self._reader is not None:  # nobody reads them yet: nothing to keep
             self.ids.add(execution_id)
 
-    def adder(self) -> Callable[[str], object]:
-        """What the ingest loop calls per event: `ids.add`, or a throwaway set's while
-        no reader ever took (`wftui check`, a part's reader): nothing kept for nobody."""
-        kept: set[str] = self.ids if self._reader is not None else set()
-        return kept.add
+    def adder(self) -> Callable[[str], object] | None:
+        """What the ingest loop calls per event: `ids.add`; None while no reader ever
+        took (`wftui check`, a part's reader): nothing kept for nobody."""
+        return self.ids.add if self._reader is not None else None
 
     def lost(self) -> None:
         """Changes were made that are not in `ids`: the reader must rebuild."""

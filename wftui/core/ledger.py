@@ -259,7 +259,8 @@ class Ledger:
                     self.newest_ts = newest  # folding (in adopt) measures from it
                 execution = Execution(execution_id, ts, 0, keep_raw)
                 self.adopt(execution)
-            changed(execution_id)
+            if changed is not None:
+                changed(execution_id)
             if not keep_raw:
                 execution.raw_dropped += 1
             else:
