@@ -98,7 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def _rewrite_test_modules_once(root: Path) -> None:
     """Before the xdist workers start: rewrite the asserts of each test module whose
     rewrite is not cached yet, here, once. Each worker collects every module, and on a
-    first run (a fresh clone, CI) five workers on two cores each rewrote all of them
+    first run (a fresh clone, CI) every worker on the two cores rewrote all of them
     at once: ~5 s of CPU each, ~12 s more wall time than a warm run (cold collection
     7.0 s a process, warm 1.8 s). Importing a module here caches its rewrite in
     __pycache__ for the workers; a warm run finds every cache fresh and imports none."""
