@@ -48,6 +48,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: 
 from wftui.cli import GC_THRESHOLDS  # noqa: E402
 from wftui.core.ledger import Ledger  # noqa: E402
 from wftui.core.spans import SpanReader  # noqa: E402
+from wftui.sources.otlp.decode import decode_protobuf  # noqa: E402
 from wftui.sources.otlp.receiver import OtlpReceiver, ReceiverLimits  # noqa: E402
 
 SPANS_PER_REQUEST = 512
@@ -164,7 +165,10 @@ def fold_in_process(bodies: list[bytes]) -> tuple[float, float]:
     ingest = 0.0
     started = clock()
     for number, body in enumerate(bodies):
-        lines = reader.read_traces(ExportTraceServiceRequest.FromString(body), 0.0)
+        # Decoded as the receiver decodes a protobuf body (into the view whose spans'
+        # attributes are a map): not the plain message, which the reader would
+        # serialize and decode again (8% of this figure, a cost the receiver never pays).
+        lines = reader.read_traces(decode_protobuf(body, "traces"), 0.0)
         before = clock()
         ledger.ingest_lines("otlp", number, lines)
         ingest += clock() - before
