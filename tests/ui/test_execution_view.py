@@ -286,3 +286,22 @@ async def test_tokens_nobody_priced_show_no_cost_in_the_header(harness) -> None:
         header = next(line for line in screen_text(h.app).splitlines()
                       if "291 tokens" in line)
         assert "$" not in header  # a sum from 0: not "$0"
+
+
+async def test_a_tree_missing_some_of_its_lines_says_so(harness) -> None:
+    """An execution whose lines were counted but not kept (here: a big log's second
+    read failed) shows the tree it has, and says how many lines it lacks."""
+    events = _story()
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "run-1")
+        assert "not kept" not in screen_text(h.app)  # whole: nothing to say
+        await pilot.press("escape")
+        with h.monitor._lock:
+            kept = h.monitor.ledger.executions["run-1"]
+            kept.raw_dropped += 3  # as `forget_lines` leaves those it could not keep
+            del kept.raw[:3]
+        await open_view(pilot, h.app, "run-1")
+        assert "⚠ 3 of its lines not kept: steps logged there are not in this tree" \
+            in screen_text(h.app)

@@ -223,6 +223,13 @@ class StepTree(Tree[str]):
         return text
 
     def _add_context(self, root: TreeNode[str], detail: ExecutionDetail) -> None:
+        if detail.lines_not_kept:
+            # Counted, not kept (folded while running, past the per-execution cap, or
+            # a big log's lines that could not be read again): the tree is not whole.
+            lines = detail.lines_not_kept
+            root.add_leaf(Text(f"⚠ {lines:,} of its line{'s' if lines != 1 else ''} "
+                               "not kept: steps logged there are not in this tree",
+                               style="yellow"), data="lines_not_kept")
         if detail.replay_of:
             label = Text("↻ replay of ", style="bold")
             label.append(plain(detail.replay_of, "bold cyan"))
