@@ -10,8 +10,9 @@ turns (TUI, lnav, TUI, lnav, ...), measures as a user would:
   again right after that screen is drawn, ~0.3 s, and a tree opened meanwhile waits);
   memory: the largest sum of the proportional set sizes (PSS) of the app and its
   forked readers (pages shared after a fork count once), sampled every ~0.1 s until
-  caught up and for 1 s after (while the thresholds are judged along the log); the
-  screen is polled every 20 ms through one tmux control-mode client;
+  caught up and after, until the app is idle (its step trees' lines kept and the
+  thresholds judged along the log); the screen is polled every 20 ms through one
+  tmux control-mode client;
 - lnav: `lnav -n -c ';SELECT count(*) FROM wf_log' FILE` with a JSON format for the
   log (in a scratch HOME): load, index and count every line; its peak memory
   (wait4's ru_maxrss of lnav, which runs alone);
@@ -152,6 +153,19 @@ class PaneReader:
 # Memory moves by megabytes per tenth of a second: sampled every 5th screen poll (each
 # sample walks every mapping of the app and its readers).
 PSS_EVERY = 5
+# After catching up, memory is sampled until the app has used no CPU for 0.5 s (its
+# second read and the judging along the log done), at most this long.
+SETTLE_MAX_S = 60.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float]:
@@ -185,9 +199,18 @@ def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float
                 break
             time.sleep(0.02)
         if pid:  # once caught up: what the app keeps (history included), not the peak
-            for _ in range(10):  # judging along the log's time: its peak too
+            # The step trees' lines are then kept and the thresholds judged along the
+            # log's time (seconds on a 5M-line log): sampled until the app goes idle.
+            cpu, idle_since = cpu_seconds(pid), time.perf_counter()
+            settle_end = time.perf_counter() + SETTLE_MAX_S
+            while time.perf_counter() < settle_end:
                 time.sleep(0.1)
                 peak = max(peak, tree_pss(pid))
+                now_cpu = cpu_seconds(pid)
+                if now_cpu - cpu > 0.02:
+                    cpu, idle_since = now_cpu, time.perf_counter()
+                elif time.perf_counter() - idle_since >= 0.5:
+                    break
             kept = tree_pss(pid)
             print(f"  TUI after catching up: {kept:.0f} MB (PSS)", flush=True)
     finally:
