@@ -229,10 +229,7 @@ class Ledger:
                 # log, that was today: its execution ran on to today). Only a log with
                 # no time at all has the read time, and it places the window then.
                 untimed = lineno
-                if newest != -math.inf:
-                    ts = newest
-                elif self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
-                    self.untimed_newest_ts = ts
+                ts = self._untimed_at(ts, newest)
             elif ts > newest:
                 if ts <= horizon:
                     newest = ts
@@ -378,6 +375,16 @@ class Ledger:
         twins = execution.twins = twins_from(execution.raw[:-1], self._decode, event_time)
         return twins
 
+    def _untimed_at(self, read_at: float, newest: float) -> float:
+        """The time of a line with no time of its own, in a log read after the fact:
+        the newest time read before it. Before any, the time it was read, which then
+        places the window only in a log with no time at all (`window_anchor`)."""
+        if newest != -math.inf:
+            return newest
+        if self.untimed_newest_ts is None or read_at > self.untimed_newest_ts:
+            self.untimed_newest_ts = read_at
+        return read_at
+
     def _read_odd(self, source: str, lineno: int, raw: bytes, fallback_ts: float,
                   newest: float = -math.inf) -> tuple[Any, int]:
         """A line the typed decoder refused, or one with no execution_id.
@@ -418,13 +425,7 @@ class Ledger:
             return event, 0
         ts = event_time(event.timestamp)
         if ts is None and not self.live_lines:  # as in ingest_lines: placed in the log
-            if newest != -math.inf:
-                ts = newest
-            else:
-                ts = fallback_ts
-                if self.untimed_newest_ts is None or ts > self.untimed_newest_ts:
-                    self.untimed_newest_ts = ts
-            self._queue_depth(event.value, ts)
+            self._queue_depth(event.value, self._untimed_at(fallback_ts, newest))
             return None, 0
         if ts is None:
             ts = fallback_ts  # read as it was written: then
