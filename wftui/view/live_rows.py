@@ -96,13 +96,10 @@ class LiveRows:
         old = self._rows
         fresh: dict[str, Kept] = {}
         running: set[str] = set()
-        # The first refresh after a big log is read builds 50,000 rows here, on the
-        # way to the first screen of the whole log: `lines_seen` is inlined.
         for execution in executions:
             execution_id = execution.execution_id
-            lines = len(execution.raw) + execution.raw_dropped  # lines_seen
-            replays = len(execution.replays)
-            cached = old.get(execution_id) if old else None
+            lines, replays = lines_seen(execution), len(execution.replays)
+            cached = old.get(execution_id) if old else None  # (none at the first build)
             if (cached is not None and cached[0] == lines and cached[1] == replays
                     and cached[2].status != RUNNING):
                 row = cached[2]
