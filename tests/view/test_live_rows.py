@@ -198,7 +198,7 @@ def test_kept_rows_are_the_rows_built_from_scratch(seed: int) -> None:
         shown = rows.update(monitor, query, now, IDLE)
         expected = _from_scratch(monitor, query, now)
         assert _ids(shown) == _ids(expected), (seed, step, query)
-        assert shown == expected, (seed, step, query)
+        assert list(shown) == expected, (seed, step, query)
         assert rows.retained == len(monitor.ledger.executions)
 
 
@@ -207,8 +207,78 @@ def test_a_refresh_with_nothing_new_hands_out_the_same_list() -> None:
     monitor = _monitor(retention=10)
     rows = LiveRows()
     _feed(monitor, run("a", T0, 1.0) + run("b", T0 + 1, 1.0))
+    rows.update(monitor, TableQuery(), T0 + 5, IDLE)  # a first page: then built whole
     first = rows.update(monitor, TableQuery(), T0 + 5, IDLE)
     assert rows.update(monitor, TableQuery(), T0 + 6, IDLE) is first
+
+
+def test_the_first_build_is_a_first_page_built_as_it_is_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first rows of a big log read in the default order: every row is there, in
+    order, but only those the table draws are built; the next refresh builds them
+    all, the same rows."""
+    from wftui.core.execution import Execution
+    from wftui.view.live_rows import FirstPage
+
+    rng = random.Random(7)
+    monitor = _monitor(retention=40)
+    clock, known = [T0], []
+    for _ in range(6):
+        _feed(monitor, _random_events(rng, clock, known))
+    now = clock[0] + 10.0
+    expected = _from_scratch(monitor, TableQuery(), now)
+    assert any(row.status == "running" for row in expected)
+    built: list[str] = []
+    whole = Execution.row
+
+    def counted(execution: Execution, at: float, idle: float | None) -> Any:
+        built.append(execution.execution_id)
+        return whole(execution, at, idle)
+
+    monkeypatch.setattr(Execution, "row", counted)
+    rows = LiveRows()
+    page = rows.update(monitor, TableQuery(), now, IDLE)
+    assert isinstance(page, FirstPage) and built == []
+    assert len(page) == len(expected) == rows.retained == len(monitor.ledger.executions)
+    assert page[3] == expected[3] and built == [expected[3].execution_id]
+    assert page[3] is page[3] and len(built) == 1  # built once
+    assert page[-1] == expected[-1] and page[1:4] == expected[1:4]
+    assert list(page) == expected  # iteration ends at the end
+    with pytest.raises(IndexError):
+        page[len(expected)]
+    # The next refresh builds every row at once: the same rows.
+    built.clear()
+    after = rows.update(monitor, TableQuery(), now, IDLE)
+    assert isinstance(after, list) and after == expected
+    assert sorted(built) == sorted(row.execution_id for row in expected)
+    assert rows.retained == len(expected)
+
+
+def test_a_first_page_marks_rows_open_at_an_old_logs_end() -> None:
+    from wftui.view.live_rows import FirstPage
+
+    monitor = _monitor(retention=10)
+    _feed(monitor, run("a", T0, 2.0) + run("b", T0 + 10, 0.0)[:2])
+    page = LiveRows().update(monitor, TableQuery(), T0 + 11, IDLE)
+    assert isinstance(page, FirstPage)
+    page.open_at_end = True
+    assert [(row.execution_id, row.open_at_end) for row in page] == \
+        [("b", True), ("a", False)]
+
+
+def test_only_the_default_order_is_a_first_page() -> None:
+    from wftui.view.live_rows import FirstPage
+
+    monitor = _monitor(retention=10)
+    _feed(monitor, run("a", T0, 2.0) + run("b", T0 + 10, 1.0))
+    for query in (TableQuery(status="failed"), TableQuery(text="a"),
+                  TableQuery(sort="duration_s"), TableQuery(descending=False)):
+        assert isinstance(LiveRows().update(monitor, query, T0 + 20, IDLE), list), query
+    rows = LiveRows()
+    assert isinstance(rows.update(monitor, TableQuery(), T0 + 20, IDLE), FirstPage)
+    rows.update(monitor, TableQuery(), T0 + 20, IDLE)
+    _feed(monitor, run("c", T0 + 30, 1.0))
+    assert _ids(rows.update(monitor, TableQuery(), T0 + 40, IDLE)) == ["c", "b", "a"]
 
 
 # -- the ledger's notes ---------------------------------------------------------------

@@ -8,13 +8,14 @@ only displays it.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from wftui.core.execution import RUNNING, ExecutionRow
 from wftui.core.history import LogHistory
 from wftui.core.snapshot import Snapshot
-from wftui.view.live_rows import LiveRows
+from wftui.view.live_rows import FirstPage, LiveRows
 from wftui.view.rows import TableQuery, arrange
 from wftui.view.timeline import open_at_end
 
@@ -29,7 +30,7 @@ class Refresh:
     now: float
     version: int
     snapshot: Snapshot
-    rows: list[ExecutionRow]
+    rows: Sequence[ExecutionRow]
     retained: int
     took_s: float
     query: TableQuery = TableQuery()  # what the rows were filtered and sorted by
@@ -66,6 +67,7 @@ def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
         monitor.lines_ready(showing_all=True)
     # An old log's now is its end: running executions are aged to it, not to today.
     log_now = snapshot.clock.now if snapshot.clock is not None else now
+    arranged: Sequence[ExecutionRow]
     if snapshot.at is not None:  # as they stood then, filtered and sorted from scratch
         executions = monitor.executions_copy() if query.text else []
         by_id = {execution.execution_id: execution for execution in executions}
@@ -78,8 +80,11 @@ def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
         arranged = rows.update(monitor, query, log_now, monitor.idle_timeout)
         retained = rows.retained
         if open_at_end(snapshot):
-            arranged = [replace(row, open_at_end=True) if row.status == RUNNING else row
-                        for row in arranged]
+            if isinstance(arranged, FirstPage):
+                arranged.open_at_end = True  # as each row is built
+            else:
+                arranged = [replace(row, open_at_end=True) if row.status == RUNNING
+                            else row for row in arranged]
     history = None
     span: tuple[float, float] | None = None
     if monitor.tailer is not None and monitor.judged:

@@ -7,6 +7,8 @@ visible ones with the Line API, so a refresh costs the same at 50 or 50,000 rows
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
@@ -49,11 +51,11 @@ class ExecutionsTable(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
-        self.rows: list[ExecutionRow] = []
+        self.rows: Sequence[ExecutionRow] = []
         self.selected_id: str | None = None
         self.empty_message = "no executions yet"
 
-    def set_rows(self, rows: list[ExecutionRow]) -> None:
+    def set_rows(self, rows: Sequence[ExecutionRow]) -> None:
         """New rows; the cursor stays on the same execution (or at the top if it was)."""
         if rows == self.rows and self.virtual_size.height == len(rows):
             return  # the same rows (unchanged ones are the same objects): no repaint
