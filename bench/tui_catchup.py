@@ -6,8 +6,10 @@ turns (TUI, lnav, TUI, lnav, ...), measures as a user would:
 - the TUI: `wftui FILE` in a real terminal (tmux, 160x50), from start until the screen
   first shows the monitor (first screen), and until the source line reads
   `following 1,000,000 lines` (caught up: the whole file read, every figure and the
-  table of it on screen; the retained executions' lines for their step trees are read
-  again right after that screen is drawn, ~0.3 s, and a tree opened meanwhile waits);
+  table of it on screen; the table's rows below the screen are built as they are
+  first drawn, all of them at the next refresh, and the retained executions' lines for
+  their step trees are read again right after that screen is drawn, ~0.3 s, and a tree
+  opened meanwhile waits);
   memory: the largest sum of the proportional set sizes (PSS) of the app and its
   forked readers (pages shared after a fork count once), sampled every ~0.1 s until
   caught up and after, until the app is idle (its step trees' lines kept and the
