@@ -187,7 +187,6 @@ def test_prometheus_server_gives_the_same_breakdown(tmp_path) -> None:
     extrapolation is never cut at zero for one series and not another."""
     import asyncio
     import subprocess
-    import time
     from pathlib import Path
 
     from tests.helpers import free_port
@@ -241,12 +240,18 @@ def test_prometheus_server_gives_the_same_breakdown(tmp_path) -> None:
         ready = 2 * boundary - before_a + 0.3
         wait_for(url, "vector(time())", lambda now: now > ready, process, tmp_path)
 
+        class AtReady(PrometheusSource):
+            """Every query evaluated at `ready`, a moment already passed: the window
+            then starts at `boundary` exactly, however long a loaded machine takes
+            between here and the queries (taken at the server's now, a full suite on
+            a busy machine once moved the window past its half-second margin)."""
+
+            async def _server_now(self) -> float | None:
+                return ready
+
         async def query() -> dict[str, Any]:
-            # The window is taken at the last moment: Prometheus evaluates at its now,
-            # and the window's start must fall within 0.5 s of `boundary` (a loaded
-            # machine took longer than that between an earlier reading and the query).
-            window = round(time.time() - boundary, 3)
-            source = PrometheusSource(url, MetricsSettings(deadline=10.0), window_s=window)
+            window = round(ready - boundary, 3)
+            source = AtReady(url, MetricsSettings(deadline=10.0), window_s=window)
             try:
                 await source.scrape_once()
                 return source.figures(window)
