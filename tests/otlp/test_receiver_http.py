@@ -159,7 +159,7 @@ def test_ingest_behind_answers_503_with_retry_after_and_loses_nothing_taken(
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
     running.gate.set()
     running.wait_executions(1)
-    wait_for(lambda: running.receiver._queued_bytes == 0, "the queue to drain")
+    wait_for(lambda: running.receiver.unfolded_bytes == 0, "the queue to drain")
     assert post(url, json.dumps(second).encode(), JS).status_code == 200  # the retry
     running.wait_executions(2)
     assert sorted(running.executions()) == ["first", "second"]

@@ -9,9 +9,10 @@ is set, 404/405 elsewhere.
 A request is decoded and read into event lines in one step on the receiver's own worker
 thread (one: the span reader is not shared), before it is answered, so the answer
 counts exactly the spans the reader refused without a second walk over them. The lines
-then queue for the fold (`sink`, another thread: the ledger); when that falls behind
-past `queue_bytes`, requests get 503 with Retry-After (the OTLP retry contract) instead
-of memory growing without bound.
+are then folded (`sink`: the ledger) on that same thread, a job queued behind the reads
+already waiting (one thread, not a hand-over per request: bench/otlp.py); when the fold
+falls behind past `queue_bytes`, requests get 503 with Retry-After (the OTLP retry
+contract) instead of memory growing without bound.
 """
 
 from __future__ import annotations
@@ -120,10 +121,14 @@ class OtlpReceiver:
         self.refused: dict[int, int] = {}  # HTTP status -> count of requests refused
         self.last_refusal: str | None = None
         self.last_rejection: str | None = None  # why spans or records were skipped
-        self._queue: asyncio.Queue[tuple[list[bytes], int]] | None = None
-        # The span reader's one thread: decoding and reading a request happen there.
+        self._sink: Sink | None = None
+        # The span reader's one thread: decoding and reading a request happen there, and
+        # so does folding its lines (`sink`), a job queued behind it (see `_queue_read`).
         self._reading = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-read")
-        self._queued_bytes = 0
+        # Bytes of the requests accepted (counted on the loop's thread only) and of those
+        # folded (on the reader's thread only): each counter has one writer, no lock.
+        self._accepted_bytes = 0
+        self._folded_bytes = 0
         self._recent: deque[tuple[float, int]] = deque()  # (time, spans) for spans/s
         self._runner: web.AppRunner | None = None
 
@@ -137,8 +142,9 @@ class OtlpReceiver:
         return app
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
-        """Serve until `stop` is set; batches of lines go to `sink` in a worker thread."""
-        self._queue = asyncio.Queue()
+        """Serve until `stop` is set; batches of lines go to `sink` on the reader's
+        thread."""
+        self._sink = sink
         # Bodies are decompressed here, against the decompressed limit (a gzip bomb).
         # A logger of its own (not registered, not propagating): see `_ServerLog`.
         server_log = logging.Logger(f"wftui.otlp.{self.host}:{self.port}")
@@ -162,7 +168,7 @@ class OtlpReceiver:
             await runner.cleanup()
             raise
         self.listening = True
-        fold = asyncio.create_task(self._fold(sink))
+        fold = asyncio.create_task(self._flush_held())
         try:
             await stop.wait()
         finally:
@@ -175,25 +181,30 @@ class OtlpReceiver:
             await runner.cleanup()
             self._reading.shutdown(wait=False, cancel_futures=True)
 
-    async def _fold(self, sink: Sink) -> None:
-        """Hand queued lines to the sink, in order; traces left waiting for their
-        execution id are looked at when nothing came for a while."""
-        assert self._queue is not None
-        queue = self._queue
+    async def _flush_held(self) -> None:
+        """Traces left waiting for their execution id are looked at every
+        FLUSH_EVERY_S (and with each request read), on the reader's thread."""
         loop = asyncio.get_running_loop()
         while True:
-            try:
-                lines, size = await asyncio.wait_for(queue.get(), FLUSH_EVERY_S)
-            except TimeoutError:
-                lines = await loop.run_in_executor(self._reading, self.reader.flush,
-                                                   time.time())
-                if lines:
-                    await asyncio.to_thread(sink, self.name, lines)
-                continue
-            try:
-                await asyncio.to_thread(sink, self.name, lines)
-            finally:
-                self._queued_bytes -= size
+            await asyncio.sleep(FLUSH_EVERY_S)
+            await loop.run_in_executor(self._reading, self._flush_and_fold, time.time())
+
+    def _flush_and_fold(self, now: float) -> None:
+        lines = self.reader.flush(now)
+        if lines:
+            self._fold_batch(lines, 0)
+
+    def _fold_batch(self, lines: list[bytes], size: int) -> None:
+        """Fold a request's lines (on the reader's thread, after its read); its `size`
+        stops counting toward `behind` then, folded or not."""
+        assert self._sink is not None
+        try:
+            self._sink(self.name, lines)
+        except Exception as error:  # said on the source line: nothing else would
+            self.error = f"folding spans failed: {error}"
+            raise
+        finally:
+            self._folded_bytes += size
 
     # -- requests ----------------------------------------------------------------------
 
@@ -242,12 +253,12 @@ class OtlpReceiver:
         """`job` on the reader's thread, its request's `size` counted toward `behind`
         from now (a request waiting for the reader holds memory too); uncounted again
         if the read fails."""
-        self._queued_bytes += size
+        self._accepted_bytes += size
         try:
             return await asyncio.get_running_loop().run_in_executor(self._reading, job,
                                                                     *args)
         except BaseException:
-            self._queued_bytes -= size
+            self._accepted_bytes -= size
             raise
 
     def _decode_and_read(self, body: bytes, content_type: str, encoding: str,
@@ -278,11 +289,11 @@ class OtlpReceiver:
     @property
     def unfolded_bytes(self) -> int:
         """Bytes of the requests accepted whose lines are not folded yet."""
-        return self._queued_bytes
+        return self._accepted_bytes - self._folded_bytes
 
     def behind(self) -> bool:
         """Whether the fold is behind past the queue bound (refuse, ask for a retry)."""
-        return self._queued_bytes > self.limits.queue_bytes
+        return self.unfolded_bytes > self.limits.queue_bytes
 
     async def accept(self, kind: str, message: Any, size: int) -> Any:
         """Read a decoded request (OTLP/gRPC) and queue its lines for the fold; the
@@ -293,9 +304,10 @@ class OtlpReceiver:
     def _queue_read(self, kind: str, read: RequestRead, size: int
                     ) -> Any:
         lines, spans, rejected = read
-        assert self._queue is not None
-        # Its size (counted when it came) stands for its lines' until they are folded.
-        self._queue.put_nowait((lines, size))
+        # Folded on the reader's thread, in order, after the reads queued before it: no
+        # hand-over to another thread per request. Its size (counted when it came)
+        # stands for its lines' until they are folded.
+        self._reading.submit(self._fold_batch, lines, size)
         if spans:
             self._recent.append((time.monotonic(), spans))
         response = (ExportTraceServiceResponse() if kind == "traces"
