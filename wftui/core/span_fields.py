@@ -43,7 +43,11 @@ def value_of(found: Found, key: str) -> Any:
     """The value of attribute `key` (None when absent or unset)."""
     if key not in found:  # then `found[key]`: cheaper than upb's map `get`
         return None
-    value = found[key]
+    return _python_value(found[key])
+
+
+def _python_value(value: Any) -> Any:
+    """An AnyValue's Python value (None when unset)."""
     which = value.WhichOneof("value")
     if which in SCALARS:
         return getattr(value, which)
@@ -52,8 +56,13 @@ def value_of(found: Found, key: str) -> Any:
 
 def values_of(found: Found) -> dict[str, Any]:
     """The value of every attribute wftui reads that the span has (a root span's, read
-    once per trace)."""
-    return {key: value_of(found, key) for key in NEEDED if key in found}
+    once per trace). A span with fewer attributes than NEEDED has its keys walked
+    instead of each of NEEDED looked up: a lookup in the map costs about as much as a
+    key read, and a root span (a trace's name) says few (a third of its cost was here,
+    bench/otlp.py)."""
+    if len(found) < len(NEEDED):
+        return {key: _python_value(found[key]) for key in found if key in NEEDED}
+    return {key: _python_value(found[key]) for key in NEEDED if key in found}
 
 
 def text_of(found: Found, key: str) -> str | None:

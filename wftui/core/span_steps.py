@@ -28,7 +28,9 @@ STATUS_UNSET, STATUS_ERROR = 0, 2
 STATUS_ATTRIBUTE, STATUS_TEXT_ATTRIBUTE = "otel.status_code", "otel.status_description"
 NANOS = 1e-9
 # A span's line, written by %-formatting (a dict and a dumps each cost twice as much);
-# strings go in through msgspec (escaped). One line, a whole step: a span arrives ended,
+# strings go in through msgspec (escaped); times as `t // 10**9, t % 10**9`, not
+# `*divmod(t, 10**9)`: unpacking into the arguments builds them as a list first, and the
+# line cost half as much again (measured). One line, a whole step: a span arrives ended,
 # so its start rides on its completion (`start_timestamp`) instead of a `step_start`
 # line of its own (half the lines, events and memory a span costs). An LLM step's
 # completion has its own template (model, tokens, cost) rather than a second format
@@ -203,18 +205,18 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
                     if requested and requested != model:
                         price = cost(prices, requested, tokens_in, tokens_out)
         complete = LLM_COMPLETE % (
-            quoted, *divmod(end_ns, 1_000_000_000), *divmod(start_ns, 1_000_000_000),
-            quoted_name, kind,
-            *divmod(duration_ns, 1_000_000), step_id, parent_id, status,
+            quoted, end_ns // 1_000_000_000, end_ns % 1_000_000_000,
+            start_ns // 1_000_000_000, start_ns % 1_000_000_000, quoted_name, kind,
+            duration_ns // 1_000_000, duration_ns % 1_000_000, step_id, parent_id, status,
             encode(model) if model else NULL,
             NULL if tokens_in is None else b"%d" % tokens_in,
             NULL if tokens_out is None else b"%d" % tokens_out,
             NULL if price is None else encode(price))
     else:
-        complete = STEP_COMPLETE % (quoted, *divmod(end_ns, 1_000_000_000),
-                                    *divmod(start_ns, 1_000_000_000), quoted_name, kind,
-                                    *divmod(duration_ns, 1_000_000), step_id, parent_id,
-                                    status)
+        complete = STEP_COMPLETE % (
+            quoted, end_ns // 1_000_000_000, end_ns % 1_000_000_000,
+            start_ns // 1_000_000_000, start_ns % 1_000_000_000, quoted_name, kind,
+            duration_ns // 1_000_000, duration_ns % 1_000_000, step_id, parent_id, status)
     event: dict[str, Any] | None = None  # what else the completion says, if anything
     if failed:
         failed_child = reader.failed_child
