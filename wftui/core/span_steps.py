@@ -129,7 +129,7 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     # Most spans did not fail and have no events: that is told from the fields
     # `span_failure` would read, without it (its call, tuple and list cost ~0.5 us a
     # span); any sign of a failure or of events, and it reads the span.
-    if ((said is None or said.bool_value) and not span.HasField("status")
+    if ((said is None or said.bool_value) and "status" not in span  # (HasField, cheaper)
             and STATUS_ATTRIBUTE not in found and not span.events):
         failed, error, events = False, None, None
     else:

@@ -115,8 +115,9 @@ class SpanReader:
                     service = any_value(kv.value)
                     break
             for scope_spans in resource_spans.scope_spans:
-                for span in scope_spans.spans:
-                    count += 1
+                spans = scope_spans.spans
+                count += len(spans)
+                for span in spans:
                     # Unusable (see REJECTED_SPANS)? Each field read here once (a protobuf field
                     # read builds a new object), and handed on (to `write_step`, or in
                     # the entry of a span that waits or is a root).
