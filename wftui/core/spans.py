@@ -140,7 +140,7 @@ class SpanReader:
                                    start_ns, end_ns, lines, trace)
                         continue
                     entry = ("span", span, found, service, span_id, parent, start_ns, end_ns,
-                             root)
+                             root, trace)
                     if known is not None:
                         self._span_lines(known[0], known[1], entry, lines)
                         continue
@@ -287,8 +287,7 @@ class SpanReader:
     def _span_lines(self, execution_id: str, quoted: bytes, entry: tuple[Any, ...],
                     lines: EventLines) -> None:
         """A span's event lines; `entry` is what `read_traces` read of it."""
-        _, span, found, service, span_id, parent, start_ns, end_ns, root = entry
-        trace = span.trace_id
+        _, span, found, service, span_id, parent, start_ns, end_ns, root, trace = entry
         if root and trace in self.rooted:
             root = False  # another service's part of a trace already begun
         if not root:
@@ -305,19 +304,22 @@ class SpanReader:
         # its model and tokens are a step's, and would count nowhere else.
         own_step = ((quoted, found, span_id)
                     if step_type(found, span) == "llm" else None)
-        self._root_lines(execution_id, span, values_of(found), service, hexlify(span_id),
-                         start_ns, end_ns, failed, error, traceback, events, lines,
-                         own_step)
+        self._root_lines(execution_id, span, trace, values_of(found), service,
+                         hexlify(span_id), start_ns, end_ns, failed, error, traceback,
+                         events, lines, own_step)
         # Its spans ended before it: what they said of the tokens under them is used.
         self.usage_below.pop(trace, None)
 
-    def _root_lines(self, execution_id: str, span: Any, attrs: dict[str, Any],
+    def _root_lines(self, execution_id: str, span: Any, trace: bytes,
+                    attrs: dict[str, Any],
                     service: Any, step_id: bytes, start_ns: int, end_ns: int, failed: bool,
                     error: str | None, traceback: str | None,
                     events: list[dict[str, Any]], lines: EventLines,
                     own_step: tuple[Any, ...] | None = None) -> None:
         """A root span's lines: the execution's start, its error if it failed, its end
-        (and, between them, the root's own step when `_span_lines` gives one)."""
+        (and, between them, the root's own step when `_span_lines` gives one). Each
+        field of the span is read once (a read builds a new object)."""
+        step_name = span.name
         start, end = start_ns * NANOS, end_ns * NANOS
         duration_ms = max(end_ns - start_ns, 0) / 1e6
         root_id = step_id.decode()
@@ -326,25 +328,25 @@ class SpanReader:
         weight = adjusted_count(span.trace_state, attrs)
         sampling = UNKNOWN if weight is None else float(weight)
         name = (_text(attrs.get("workflow_name")) or _text(attrs.get("gen_ai.workflow.name"))
-                or (span.name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
+                or (step_name if attrs.get("gen_ai.operation.name") == "invoke_workflow"
                     else None) or _text(service))
         lines.add(encode({"event": "workflow_start", "execution_id": execution_id,
                           "timestamp": start, "workflow_name": name,
-                          "step_name": span.name, "step_id": root_id,
-                          "trace_id": _hex(span.trace_id), "sampling": sampling}),
-                  LogEvent("workflow_start", execution_id, start, span.name,
+                          "step_name": step_name, "step_id": root_id,
+                          "trace_id": _hex(trace), "sampling": sampling}),
+                  LogEvent("workflow_start", execution_id, start, step_name,
                            workflow_name=name, sampling=sampling, step_id=root_id))
         if own_step is not None:
             quoted, found, span_id = own_step
             write_step(self, execution_id, quoted, span, found, span_id, b"", start_ns,
-                       end_ns, lines, span.trace_id)
+                       end_ns, lines, trace)
             events = []  # written with the step (its completion's span_events)
         for item in events:
             if failed and item["name"] == "exception":
                 continue  # the error event below is this exception, with its trace
             lines.append(encode({"event": "span_event", "execution_id": execution_id,
                                  "step_id": root_id, **item}))
-        failed_step = self.failed_child.pop(span.trace_id, span.name)
+        failed_step = self.failed_child.pop(trace, step_name)
         if failed:
             # With its own step, the root's span events (its exception) show in that
             # step: the execution's error names no step id, or the tree would show the
