@@ -166,6 +166,35 @@ def test_ingest_behind_answers_503_with_retry_after_and_loses_nothing_taken(
     assert running.receiver.status()["refused_requests"] == 1
 
 
+def test_a_fold_that_fails_is_said_and_the_next_requests_still_fold(
+        receiving: Any) -> None:
+    """Lines are folded on the reader's thread after the answer: a sink that raises is
+    said as the receiver's error (nothing else would show it), its bytes stop counting
+    toward the queue bound, and later requests are folded as before."""
+    ledger = receiving.ledger
+    fold = ledger.ingest_lines
+    failures = []
+
+    def fails_once(*args: Any, **kwargs: Any) -> None:
+        if not failures:
+            failures.append(1)
+            raise RuntimeError("disk on fire")
+        fold(*args, **kwargs)
+
+    ledger.ingest_lines = fails_once
+    url = f"{receiving.url}/v1/traces"
+    first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="lost"))
+    assert post(url, json.dumps(first).encode(), JS).status_code == 200
+    wait_for(lambda: receiving.receiver.status()["status"] == "error", "the error")
+    assert "disk on fire" in receiving.receiver.status()["error"]
+    second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
+                                    execution_id="kept"))
+    assert post(url, json.dumps(second).encode(), JS).status_code == 200
+    receiving.wait_executions(1)
+    assert list(receiving.executions()) == ["kept"]
+    wait_for(lambda: receiving.receiver.unfolded_bytes == 0, "the queue to drain")
+
+
 def test_json_ids_that_are_not_hex_or_too_short_are_rejected_not_the_request(
         receiving: Any) -> None:
     good = span_json(TRACE, ROOT, name="wf", execution_id="kept")
