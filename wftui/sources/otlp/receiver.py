@@ -180,6 +180,10 @@ class OtlpReceiver:
                 await grpc_server.stop(grace=1.0)
             await runner.cleanup()
             self._reading.shutdown(wait=False, cancel_futures=True)
+            # Not kept once stopped: the sink holds the ledger, and the receiver lives on
+            # in reference cycles (its app's routes are its methods) until a full
+            # collection; the ledger's memory would wait with it.
+            self._sink = None
 
     async def _flush_held(self) -> None:
         """Traces left waiting for their execution id are looked at every
@@ -196,10 +200,12 @@ class OtlpReceiver:
 
     def _fold_batch(self, lines: list[bytes], size: int) -> None:
         """Fold a request's lines (on the reader's thread, after its read); its `size`
-        stops counting toward `behind` then, folded or not."""
-        assert self._sink is not None
+        stops counting toward `behind` then, folded or not (or stopped: dropped, as the
+        requests still queued are)."""
+        sink = self._sink
         try:
-            self._sink(self.name, lines)
+            if sink is not None:
+                sink(self.name, lines)
         except Exception as error:  # said on the source line: nothing else would
             self.error = f"folding spans failed: {error}"
             raise
