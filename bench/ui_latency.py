@@ -238,7 +238,7 @@ async def measure(args: argparse.Namespace) -> dict:
         ledger = monitor.ledger
         def behind() -> bool:
             if receiver is not None:
-                return receiver.reader.spans < lines or receiver._queued_bytes > 0
+                return receiver.reader.spans < lines or receiver.unfolded_bytes > 0
             return ledger.events_total + ledger.malformed_total < lines
 
         while behind():
