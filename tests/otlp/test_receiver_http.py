@@ -272,3 +272,35 @@ def test_listening_beyond_loopback_without_a_token_is_said(
     snapshot = take_snapshot(None, ThresholdEngine(), window_s=300.0, now=1e9,
                              sources=[entry])
     assert (warning in snapshot_text(snapshot)) is said
+
+
+def test_a_flush_whose_fold_fails_is_said_and_held_traces_are_still_flushed(
+        make_receiver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Held traces (no execution id yet) are folded by the periodic flush: a sink that
+    raises there is said as the receiver's error like a request's, and the flush goes
+    on: a trace held later is still released after `hold_s`, with no request after it."""
+    from wftui.sources.otlp import receiver as receiver_module
+
+    monkeypatch.setattr(receiver_module, "FLUSH_EVERY_S", 0.05)
+    running = make_receiver(hold_s=0.1)
+    ledger = running.ledger
+    fold = ledger.ingest_lines
+    failures = []
+
+    def fails_once(source: str, first: int, lines: list[bytes], *args: Any) -> Any:
+        if lines and not failures:  # the first lines folded: the flush's
+            failures.append(1)
+            raise RuntimeError("disk on fire")
+        return fold(source, first, lines, *args)
+
+    ledger.ingest_lines = fails_once
+    url = f"{running.url}/v1/traces"
+    held = request_json(span_json(TRACE, CHILD, ROOT, name="lookup"))  # no execution id
+    assert post(url, json.dumps(held).encode(), JS).status_code == 200
+    wait_for(lambda: running.receiver.status()["status"] == "error", "the error")
+    assert "disk on fire" in running.receiver.status()["error"]
+    later = "6b8efff798038103d269b633813fc60c"
+    assert post(url, json.dumps(request_json(span_json(later, CHILD, ROOT, name="lookup"))
+                                ).encode(), JS).status_code == 200
+    running.wait_executions(1, done=False)  # released by the flush, under its trace id
+    assert list(running.executions()) == [later]

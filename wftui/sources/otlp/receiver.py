@@ -191,7 +191,13 @@ class OtlpReceiver:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
-            await loop.run_in_executor(self._reading, self._flush_and_fold, time.time())
+            try:
+                await loop.run_in_executor(self._reading, self._flush_and_fold,
+                                           time.time())
+            except Exception as error:  # noqa: BLE001 - said; the next flush still runs
+                # (a failing sink is said by `_fold_batch`, as for a request's lines)
+                if self.error is None:
+                    self.error = f"flushing held spans failed: {error}"
 
     def _flush_and_fold(self, now: float) -> None:
         lines = self.reader.flush(now)
