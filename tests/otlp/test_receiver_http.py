@@ -166,11 +166,31 @@ def test_ingest_behind_answers_503_with_retry_after_and_loses_nothing_taken(
     assert running.receiver.status()["refused_requests"] == 1
 
 
+def test_an_answer_does_not_wait_for_an_earlier_fold(make_receiver: Any) -> None:
+    """The fold (the ledger, behind its lock) stuck on a first request: the next one is
+    read and answered at once, while the queue is under its bound, and both fold, in
+    order, once the fold moves again."""
+    running = make_receiver()
+    running.gate.clear()  # the fold is stuck
+    url = f"{running.url}/v1/traces"
+    first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="first"))
+    assert post(url, json.dumps(first).encode(), JS).status_code == 200
+    second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
+                                    execution_id="second"))
+    answer = httpx.post(url, content=json.dumps(second).encode(), headers=JS, timeout=5)
+    assert answer.status_code == 200 and running.receiver.unfolded_bytes > 0
+    assert running.executions() == {}
+    running.gate.set()
+    running.wait_executions(2)
+    assert list(running.executions()) == ["first", "second"]
+
+
 def test_a_fold_that_fails_is_said_and_the_next_requests_still_fold(
         receiving: Any) -> None:
-    """Lines are folded on the reader's thread after the answer: a sink that raises is
-    said as the receiver's error (nothing else would show it), its bytes stop counting
-    toward the queue bound, and later requests are folded as before."""
+    """Lines are folded on the fold's thread after the answer: a sink that raises is
+    counted and said on the receiver's line (nothing else would show it), the receiver
+    stays up, its bytes stop counting toward the queue bound, and later requests are
+    folded as before."""
     ledger = receiving.ledger
     fold = ledger.ingest_lines
     failures = []
@@ -185,8 +205,10 @@ def test_a_fold_that_fails_is_said_and_the_next_requests_still_fold(
     url = f"{receiving.url}/v1/traces"
     first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="lost"))
     assert post(url, json.dumps(first).encode(), JS).status_code == 200
-    wait_for(lambda: receiving.receiver.status()["status"] == "error", "the error")
-    assert "disk on fire" in receiving.receiver.status()["error"]
+    wait_for(lambda: receiving.receiver.status()["fold_failures"] == 1, "the failure")
+    status = receiving.receiver.status()
+    assert status["last_fold_failure"] == "RuntimeError: disk on fire"
+    assert status["status"] == "ok" and status["error"] is None  # still listening
     second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
                                     execution_id="kept"))
     assert post(url, json.dumps(second).encode(), JS).status_code == 200
@@ -277,8 +299,8 @@ def test_listening_beyond_loopback_without_a_token_is_said(
 def test_a_flush_whose_fold_fails_is_said_and_held_traces_are_still_flushed(
         make_receiver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Held traces (no execution id yet) are folded by the periodic flush: a sink that
-    raises there is said as the receiver's error like a request's, and the flush goes
-    on: a trace held later is still released after `hold_s`, with no request after it."""
+    raises there is counted and said like a request's, and the flush goes on: a trace
+    held later is still released after `hold_s`, with no request after it."""
     from wftui.sources.otlp import receiver as receiver_module
 
     monkeypatch.setattr(receiver_module, "FLUSH_EVERY_S", 0.05)
@@ -297,8 +319,8 @@ def test_a_flush_whose_fold_fails_is_said_and_held_traces_are_still_flushed(
     url = f"{running.url}/v1/traces"
     held = request_json(span_json(TRACE, CHILD, ROOT, name="lookup"))  # no execution id
     assert post(url, json.dumps(held).encode(), JS).status_code == 200
-    wait_for(lambda: running.receiver.status()["status"] == "error", "the error")
-    assert "disk on fire" in running.receiver.status()["error"]
+    wait_for(lambda: running.receiver.status()["fold_failures"] == 1, "the failure")
+    assert running.receiver.status()["last_fold_failure"] == "RuntimeError: disk on fire"
     later = "6b8efff798038103d269b633813fc60c"
     assert post(url, json.dumps(request_json(span_json(later, CHILD, ROOT, name="lookup"))
                                 ).encode(), JS).status_code == 200

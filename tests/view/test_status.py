@@ -94,3 +94,30 @@ def test_an_estimate_just_under_a_million_reads_1_0m() -> None:
     assert [short_count(v) for v in (9_999, 43_000, 999_499, 999_700, 1_000_000,
                                      12_345_678)] == [
         "9,999", "43k", "999k", "1.0M", "1.0M", "12.3M"]
+
+
+def _style_of(text: Text, part: str) -> str:
+    start = text.plain.index(part)
+    return " ".join(str(span.style) for span in text.spans
+                    if span.start <= start < span.end)
+
+
+def test_the_receiver_line_says_it_could_not_listen_and_lost_batches() -> None:
+    receiver = {"kind": "otlp", "name": "otlp 127.0.0.1:4318", "spans": 0,
+                "spans_per_s": 0.0, "rejected_spans": 0, "rejected_log_records": 0,
+                "refused_requests": 0}
+    down = source_text({**receiver, "status": "error",
+                        "error": "cannot listen on 127.0.0.1:4318: Address in use"})
+    assert down.plain.startswith("✗ otlp 127.0.0.1:4318  error  0 spans")
+    assert "bold red" in _style_of(down, "✗") and "Address in use" in down.plain
+    starting = source_text({**receiver, "status": "starting"})
+    assert starting.plain.startswith("◌ otlp") and "yellow" in _style_of(starting, "◌")
+    lost = source_text({**receiver, "status": "ok", "spans": 12, "fold_failures": 2,
+                        "last_fold_failure": "RuntimeError: disk on fire"})
+    assert lost.plain.startswith("● otlp 127.0.0.1:4318  listening  12 spans")
+    assert lost.plain.endswith(" · 2 batches of spans lost, folding failed: "
+                               "RuntimeError: disk on fire")
+    assert "bold red" in _style_of(lost, "2 batches")
+    one = source_text({**receiver, "status": "ok", "fold_failures": 1,
+                       "last_fold_failure": "KeyError: 'x'"})
+    assert " · 1 batch of spans lost, folding failed: KeyError: 'x'" in one.plain

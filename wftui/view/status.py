@@ -17,6 +17,9 @@ FILE_LOOK = {
     "ended": ("■", "dim"), "error": ("✗", "bold red"),
 }
 TARGET_LOOK = {"ok": ("●", "green"), "waiting": ("◌", "yellow"), "down": ("✗", "bold red")}
+# The OTLP receiver: listening, not yet, or not at all (it could not listen).
+RECEIVER_LOOK = {"ok": ("●", "green"), "starting": ("◌", "yellow"),
+                 "error": ("✗", "bold red")}
 
 
 def _s(n: int, word: str) -> str:
@@ -56,7 +59,7 @@ def source_text(source: dict[str, Any], width: int | None = None) -> Text:
         text.append(plain(clip_left(safe(name), room), "bold"))
         text.append_text(rest)
     elif source.get("kind") == "otlp":  # the OTLP receiver: address, rate, refusals
-        symbol, style = TARGET_LOOK.get(status, ("?", ""))
+        symbol, style = RECEIVER_LOOK.get(status, ("?", ""))
         text.append(f"{symbol} ", style=style)
         text.append(plain(clip(str(source.get("name", "")), 48), "bold"))
         text.append("  listening" if status == "ok" else f"  {status}", style=style)
@@ -77,6 +80,11 @@ def source_text(source: dict[str, Any], width: int | None = None) -> Text:
             text.append(f" · {_s(refused, 'request')} refused", style="yellow")
             text.append("  last: ", style="dim")
             text.append(plain(clip(str(source.get("last_refusal") or ""), 60), "yellow"))
+        lost = int(source.get("fold_failures") or 0)
+        if lost:  # taken and answered, then lost to a failure of ours: never quiet
+            text.append(f" · {count(lost)} batch{'' if lost == 1 else 'es'} of spans lost, "
+                        "folding failed: ", style="bold red")
+            text.append(plain(clip(str(source.get("last_fold_failure") or ""), 60), "red"))
     elif source.get("kind") == "alertmanager":  # where alerts are pushed
         symbol, style = TARGET_LOOK.get(status, ("?", ""))
         text.append(f"{symbol} alertmanager ", style=style)

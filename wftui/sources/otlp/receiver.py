@@ -9,10 +9,12 @@ is set, 404/405 elsewhere.
 A request is decoded and read into event lines in one step on the receiver's own worker
 thread (one: the span reader is not shared), before it is answered, so the answer
 counts exactly the spans the reader refused without a second walk over them. The lines
-are then folded (`sink`: the ledger) on that same thread, a job queued behind the reads
-already waiting (one thread, not a hand-over per request: bench/otlp.py); when the fold
-falls behind past `queue_bytes`, requests get 503 with Retry-After (the OTLP retry
-contract) instead of memory growing without bound.
+are then folded (`sink`: the ledger) on a thread of their own, in the order read (a job
+submitted to it: no asyncio queue or task per request, bench/otlp.py), so an answer
+never waits for earlier requests' folds (the ledger's lock may be held a while); when
+the fold falls behind past `queue_bytes`, requests get 503 with Retry-After (the OTLP
+retry contract) instead of memory growing without bound. A fold that fails (a bug of
+ours) is counted and said on the source line; the receiver goes on.
 """
 
 from __future__ import annotations
@@ -121,10 +123,13 @@ class OtlpReceiver:
         self.refused: dict[int, int] = {}  # HTTP status -> count of requests refused
         self.last_refusal: str | None = None
         self.last_rejection: str | None = None  # why spans or records were skipped
+        self.fold_failures = 0  # batches of lines the sink raised on (lost)
+        self.last_fold_failure: str | None = None
         self._sink: Sink | None = None
-        # The span reader's one thread: decoding and reading a request happen there, and
-        # so does folding its lines (`sink`), a job queued behind it (see `_queue_read`).
+        # The span reader's one thread: decoding and reading a request happen there.
         self._reading = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-read")
+        # The fold's one thread: the lines of each request read, in order (`sink`).
+        self._folding = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-fold")
         # Bytes of the requests accepted (counted on the loop's thread only) and of those
         # folded (on the reader's thread only): each counter has one writer, no lock.
         self._accepted_bytes = 0
@@ -142,7 +147,7 @@ class OtlpReceiver:
         return app
 
     async def run(self, sink: Sink, stop: asyncio.Event) -> None:
-        """Serve until `stop` is set; batches of lines go to `sink` on the reader's
+        """Serve until `stop` is set; batches of lines go to `sink` on the fold's
         thread."""
         self._sink = sink
         # Bodies are decompressed here, against the decompressed limit (a gzip bomb).
@@ -180,6 +185,7 @@ class OtlpReceiver:
                 await grpc_server.stop(grace=1.0)
             await runner.cleanup()
             self._reading.shutdown(wait=False, cancel_futures=True)
+            self._folding.shutdown(wait=False, cancel_futures=True)
             # Not kept once stopped: the sink holds the ledger, and the receiver lives on
             # in reference cycles (its app's routes are its methods) until a full
             # collection; the ledger's memory would wait with it.
@@ -187,36 +193,38 @@ class OtlpReceiver:
 
     async def _flush_held(self) -> None:
         """Traces left waiting for their execution id are looked at every
-        FLUSH_EVERY_S (and with each request read), on the reader's thread."""
+        FLUSH_EVERY_S (and with each request read), on the reader's thread; their lines
+        are folded after those of the requests read before."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
             try:
-                await loop.run_in_executor(self._reading, self._flush_and_fold,
-                                           time.time())
+                lines = await loop.run_in_executor(self._reading, self.reader.flush,
+                                                   time.time())
             except Exception as error:  # noqa: BLE001 - said; the next flush still runs
-                # (a failing sink is said by `_fold_batch`, as for a request's lines)
-                if self.error is None:
-                    self.error = f"flushing held spans failed: {error}"
-
-    def _flush_and_fold(self, now: float) -> None:
-        lines = self.reader.flush(now)
-        if lines:
-            self._fold_batch(lines, 0)
+                self._fold_failed(error)
+                continue
+            if lines:
+                self._folding.submit(self._fold_batch, lines, 0)
 
     def _fold_batch(self, lines: list[bytes], size: int) -> None:
-        """Fold a request's lines (on the reader's thread, after its read); its `size`
+        """Fold a request's lines (on the fold's thread, in the order read); its `size`
         stops counting toward `behind` then, folded or not (or stopped: dropped, as the
         requests still queued are)."""
         sink = self._sink
         try:
             if sink is not None:
                 sink(self.name, lines)
-        except Exception as error:  # said on the source line: nothing else would
-            self.error = f"folding spans failed: {error}"
-            raise
+        except Exception as error:  # noqa: BLE001 - said on the source line, and counted
+            self._fold_failed(error)
         finally:
             self._folded_bytes += size
+
+    def _fold_failed(self, error: Exception) -> None:
+        """A batch of lines lost to a failure of ours: counted and said, not fatal (the
+        receiver still answers, and the next batch may fold)."""
+        self.fold_failures += 1
+        self.last_fold_failure = f"{type(error).__name__}: {error}"
 
     # -- requests ----------------------------------------------------------------------
 
@@ -316,10 +324,9 @@ class OtlpReceiver:
     def _queue_read(self, kind: str, read: RequestRead, size: int
                     ) -> Any:
         lines, spans, rejected = read
-        # Folded on the reader's thread, in order, after the reads queued before it: no
-        # hand-over to another thread per request. Its size (counted when it came)
-        # stands for its lines' until they are folded.
-        self._reading.submit(self._fold_batch, lines, size)
+        # Folded on the fold's thread, in the order read. Its size (counted when it
+        # came) stands for its lines' until they are folded.
+        self._folding.submit(self._fold_batch, lines, size)
         if spans:
             self._recent.append((time.monotonic(), spans))
         response = (ExportTraceServiceResponse() if kind == "traces"
@@ -375,6 +382,7 @@ class OtlpReceiver:
             "last_rejection": self.last_rejection,
             "refused_requests": sum(self.refused.values()),
             "last_refusal": self.last_refusal, "requests": self.requests,
+            "fold_failures": self.fold_failures, "last_fold_failure": self.last_fold_failure,
             "open": self.open,
         }
 
