@@ -146,15 +146,22 @@ def test_bearer_token_is_required_when_set(make_receiver: Any) -> None:
     assert post(url, body, {**JS, "Authorization": "Bearer s3cret"}).status_code == 200
 
 
-def test_ingest_behind_answers_503_with_retry_after_and_loses_nothing_taken(
-        make_receiver: Any) -> None:
-    running = make_receiver(limits=ReceiverLimits(queue_bytes=1))
-    running.gate.clear()  # the fold is stuck
+def _first_taken_while_the_fold_is_stuck(running: Any) -> tuple[str, dict[str, Any]]:
+    """The fold stuck (its gate closed), a first request (execution "first") taken:
+    the traces URL and a second request (execution "second") to send."""
+    running.gate.clear()
     url = f"{running.url}/v1/traces"
     first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="first"))
     assert post(url, json.dumps(first).encode(), JS).status_code == 200
     second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
                                     execution_id="second"))
+    return url, second
+
+
+def test_ingest_behind_answers_503_with_retry_after_and_loses_nothing_taken(
+        make_receiver: Any) -> None:
+    running = make_receiver(limits=ReceiverLimits(queue_bytes=1))
+    url, second = _first_taken_while_the_fold_is_stuck(running)
     answer = post(url, json.dumps(second).encode(), JS)
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "1"
     running.gate.set()
@@ -171,12 +178,7 @@ def test_an_answer_does_not_wait_for_an_earlier_fold(make_receiver: Any) -> None
     read and answered at once, while the queue is under its bound, and both fold, in
     order, once the fold moves again."""
     running = make_receiver()
-    running.gate.clear()  # the fold is stuck
-    url = f"{running.url}/v1/traces"
-    first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="first"))
-    assert post(url, json.dumps(first).encode(), JS).status_code == 200
-    second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
-                                    execution_id="second"))
+    url, second = _first_taken_while_the_fold_is_stuck(running)
     answer = httpx.post(url, content=json.dumps(second).encode(), headers=JS, timeout=5)
     assert answer.status_code == 200 and running.receiver.unfolded_bytes > 0
     assert running.executions() == {}
