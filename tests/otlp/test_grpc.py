@@ -76,3 +76,46 @@ def test_watch_with_otlp_grpc_only(tmp_path: Any) -> None:
         expect_five(process.snapshots()[-1])
     finally:
         process.close()
+
+
+def test_spans_read_for_a_call_past_its_deadline_are_still_folded(
+        make_receiver: Any) -> None:
+    """The client gave up (its deadline passed) while the request was being read: the
+    call is cancelled on the server, but lines once read are folded all the same (the
+    read hands them over itself), and the bytes counted for it stop counting."""
+    import threading
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import (
+        TraceServiceStub,
+    )
+
+    port = free_port()
+    running = make_receiver(grpc_address=("127.0.0.1", port))
+    reading, release = threading.Event(), threading.Event()
+    read_traces = running.reader.read_traces
+
+    def slow(*args: Any) -> Any:
+        reading.set()
+        release.wait(30)
+        return read_traces(*args)
+
+    running.reader.read_traces = slow
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = bytes(range(16)), bytes(range(8)), "wf"
+    span.start_time_unix_nano, span.end_time_unix_nano = T0 * 10**9, (T0 + 1) * 10**9
+    attribute = span.attributes.add()
+    attribute.key, attribute.value.string_value = "execution_id", "late"
+    with (grpc.insecure_channel(f"127.0.0.1:{port}") as channel,
+          pytest.raises(grpc.RpcError) as gave_up):
+        TraceServiceStub(channel).Export(request, timeout=0.5)
+    assert gave_up.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert reading.is_set()  # the read was under way when the call ended
+    release.set()
+    running.wait_executions(1)
+    assert list(running.executions()) == ["late"]
+    wait_for(lambda: running.receiver.unfolded_bytes == 0, "nothing left to fold")

@@ -10,8 +10,9 @@ A request is decoded and read into event lines in one step on the receiver's own
 thread (one: the span reader is not shared), before it is answered, so the answer
 counts exactly the spans the reader refused without a second walk over them. The lines
 are then folded (`sink`: the ledger) on a thread of their own, in the order read (a job
-submitted to it: no asyncio queue or task per request, bench/otlp.py), so an answer
-never waits for earlier requests' folds (the ledger's lock may be held a while); when
+submitted to it: no asyncio queue or task per request, bench/otlp.py): an answer never
+waits for earlier requests' folds (the ledger's lock may be held a while), and lines
+once read are folded even if their answer is never sent (a gRPC deadline); when
 the fold falls behind past `queue_bytes`, requests get 503 with Retry-After (the OTLP
 retry contract) instead of memory growing without bound. A fold that fails (a bug of
 ours) is counted and said on the source line; the receiver goes on.
@@ -193,8 +194,7 @@ class OtlpReceiver:
 
     async def _flush_held(self) -> None:
         """Traces left waiting for their execution id are looked at every
-        FLUSH_EVERY_S (and with each request read), on the reader's thread; their lines
-        are folded after those of the requests read before."""
+        FLUSH_EVERY_S (and with each request read), on the reader's thread."""
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
@@ -266,20 +266,38 @@ class OtlpReceiver:
             return self._refuse(413, str(error), answer_type)
         except BodyError as error:
             return self._refuse(400, str(error), answer_type)
-        return self._answer(200, self._queue_read(kind, read, size), answer_type)
+        return self._answer(200, self._answer_read(kind, read), answer_type)
 
     async def _read_counted(self, size: int, job: Callable[..., RequestRead],
                             *args: Any) -> RequestRead:
-        """`job` on the reader's thread, its request's `size` counted toward `behind`
-        from now (a request waiting for the reader holds memory too); uncounted again
-        if the read fails."""
+        """`job` on the reader's thread, its lines then handed to the fold, its
+        request's `size` counted toward `behind` from now (a request waiting for the
+        reader holds memory too); uncounted again if the read fails, or never starts."""
         self._accepted_bytes += size
+        reading = self._reading.submit(job, *args)
+        waiting = asyncio.wrap_future(reading)
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._reading, job,
-                                                                    *args)
-        except BaseException:
-            self._accepted_bytes -= size
+            read = await asyncio.shield(waiting)
+        except asyncio.CancelledError:
+            # Nobody waits for the answer any more (a gRPC deadline). A read not begun
+            # never will be; one under way goes on, and its lines are folded.
+            if reading.cancel():
+                self._accepted_bytes -= size
+            else:
+                waiting.add_done_callback(lambda done: self._fold_unanswered(done, size))
             raise
+        except BaseException:
+            self._accepted_bytes -= size  # the read failed: nothing to fold
+            raise
+        self._folding.submit(self._fold_batch, read[0], size)  # in the order read
+        return read
+
+    def _fold_unanswered(self, done: asyncio.Future[RequestRead], size: int) -> None:
+        """A read whose answer was not awaited has ended: its lines go to the fold."""
+        if done.cancelled() or done.exception() is not None:
+            self._accepted_bytes -= size
+        else:
+            self._folding.submit(self._fold_batch, done.result()[0], size)
 
     def _decode_and_read(self, body: bytes, content_type: str, encoding: str,
                          kind: str) -> RequestRead:
@@ -319,14 +337,11 @@ class OtlpReceiver:
         """Read a decoded request (OTLP/gRPC) and queue its lines for the fold; the
         Export*ServiceResponse to answer."""
         read = await self._read_counted(size, self._read, kind, message)
-        return self._queue_read(kind, read, size)
+        return self._answer_read(kind, read)
 
-    def _queue_read(self, kind: str, read: RequestRead, size: int
-                    ) -> Any:
-        lines, spans, rejected = read
-        # Folded on the fold's thread, in the order read. Its size (counted when it
-        # came) stands for its lines' until they are folded.
-        self._folding.submit(self._fold_batch, lines, size)
+    def _answer_read(self, kind: str, read: RequestRead) -> Any:
+        """The Export*ServiceResponse of a request read (its lines are being folded)."""
+        _, spans, rejected = read
         if spans:
             self._recent.append((time.monotonic(), spans))
         response = (ExportTraceServiceResponse() if kind == "traces"
