@@ -132,7 +132,7 @@ class OtlpReceiver:
         # The fold's one thread: the lines of each request read, in order (`sink`).
         self._folding = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-fold")
         # Bytes of the requests accepted (counted on the loop's thread only) and of those
-        # folded (on the reader's thread only): each counter has one writer, no lock.
+        # folded (on the fold's thread only): each counter has one writer, no lock.
         self._accepted_bytes = 0
         self._folded_bytes = 0
         self._recent: deque[tuple[float, int]] = deque()  # (time, spans) for spans/s
