@@ -8,6 +8,7 @@ Expected error rates are the failed / ended executions the test wrote.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import signal
 import sys
@@ -125,8 +126,11 @@ def test_a_hook_that_hangs_or_fails_does_not_stop_the_watch(
         assert ("wftui: notify command (error_rate firing) failed: no answer within 1s; "
                 "retrying in 1s") in said
     else:
-        assert ("wftui: notify command (error_rate firing) failed: exit status 3: "
-                "receiver said no; retrying in 1s") in said
+        # Said with its exit status and words at some attempt: on a loaded machine the
+        # first attempt's interpreter may not even start within the 1 s timeout (seen
+        # once under a full suite beside two busy loops), and the next is retried later.
+        assert re.search(r"wftui: notify command \(error_rate firing\) failed: exit status "
+                         r"3: receiver said no; retrying in \d+s", said), said
     assert "Traceback" not in said
 
 
