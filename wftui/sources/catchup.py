@@ -114,11 +114,17 @@ def start_early(plan: CatchUpPlan, ledger: Ledger, progress: Progress) -> None:
 def end_early(plan: CatchUpPlan, progress: Progress) -> None:
     """Readers started early that no catch-up took on (it never began): ended."""
     early, plan.early = plan.early, []
-    for pid, readable in early:
+    _end_readers(early, progress)
+
+
+def _end_readers(children: list[Child], progress: Progress) -> None:
+    """Readers still there (stopped early, or never taken on): their pipes closed,
+    killed and reaped; reaped readers (pid None) are left as they are."""
+    for pid, readable in children:
         if readable >= 0:
             os.close(readable)
         if pid is not None:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError):  # gone already: waitpid still reaps
                 os.kill(pid, signal.SIGKILL)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
@@ -297,14 +303,7 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
                     firsts.offsets = {execution_id: offset for execution_id, offset
                                       in firsts.offsets.items() if execution_id in retained}
     finally:
-        for pid, readable in children:
-            if readable >= 0:
-                os.close(readable)
-            if pid is not None:
-                with contextlib.suppress(OSError):  # stopped early: its part is not wanted
-                    os.kill(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                progress.readers.discard(pid)
+        _end_readers(children, progress)  # stopped early: their parts are not wanted
     offsets = firsts.offsets
     start = min((offsets.get(execution_id, 0) for execution_id in ledger.executions),
                 default=plan.stop)
