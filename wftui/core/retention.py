@@ -98,15 +98,9 @@ class Retention:
         if not self._scan_pause and not self.dormant:
             # The usual case (a big log's merge folds 80,000 this way): the oldest has
             # ended, and no dormant one waits.
-            front = executions[order[0]]
-            front_status = front.status(now, idle)
+            front_status = executions[order[0]].status(now, idle)
             if front_status != RUNNING:
-                del executions[order.popleft()]
-                self.changes.note(front.execution_id)  # its row leaves the table
-                folded_oldest = self.folded_oldest_ts
-                if folded_oldest is None or front.first_ts < folded_oldest:
-                    self.folded_oldest_ts = front.first_ts
-                self._settle(front, front_status)
+                self._settle(self._take_front(), front_status)
                 return
         status: str | None = None  # of the execution at the front of `order`, once known
         if self._scan_pause > 0:
@@ -123,10 +117,7 @@ class Retention:
             else:
                 self._scan_pause = SCAN_PAUSE
                 status = None  # rotated past the last one checked
-        execution = executions.pop(order.popleft())
-        self.changes.note(execution.execution_id)  # its row leaves the table
-        if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
-            self.folded_oldest_ts = execution.first_ts
+        execution = self._take_front()
         if status is None:
             status = execution.status(now, idle)
         dormant = self.dormant
@@ -150,6 +141,15 @@ class Retention:
                 break
             dormant.popitem(last=False)
             self._settle(oldest, status)
+
+    def _take_front(self) -> Execution:
+        """The execution at the front of `order`, no longer retained (its row leaves
+        the table; its first event may be the earliest folded away)."""
+        execution = self.executions.pop(self.order.popleft())
+        self.changes.note(execution.execution_id)
+        if self.folded_oldest_ts is None or execution.first_ts < self.folded_oldest_ts:
+            self.folded_oldest_ts = execution.first_ts
+        return execution
 
     def _settle(self, execution: Execution, status: str) -> None:
         """Fold an execution into the samples for good (or give up on a running one)."""
