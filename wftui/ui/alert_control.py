@@ -24,6 +24,7 @@ from wftui.alerts.silences import Silence, SilenceError, user_name
 from wftui.core import format as fmt
 from wftui.core.thresholds import FIRING, OK, PENDING, ThresholdState, Transition
 from wftui.live import LiveMonitor
+from wftui.ui.workers import run_async
 from wftui.view.dashboard import AlertsShown
 from wftui.view.notices import Notice
 from wftui.view.why import FIGURES, TITLES, WhyRow, alert_line, why_view
@@ -154,7 +155,7 @@ class AlertControl:
             self.app.push_screen(WhyScreen(why_view(chosen, explained)),
                                  lambda row: self._chosen(chosen, row))
 
-        self.app.run_worker(explain(), group="why", exit_on_error=False)
+        run_async(self.app, explain, group="why", exit_on_error=False)
 
     def _chosen(self, figure: str, answer: WhyRow | str | None) -> None:
         if isinstance(answer, WhyRow):
@@ -206,7 +207,7 @@ class AlertControl:
             remote = self.desk.pusher.silences(now) if self.desk.pusher is not None else []
             self.app.push_screen(SilencesScreen([*local, *remote], now), self._remove)
 
-        self.app.run_worker(show(), group="silences", exit_on_error=False)
+        run_async(self.app, show, group="silences", exit_on_error=False)
 
     def _remove(self, silence: Silence | None) -> None:
         if silence is None:
@@ -226,7 +227,7 @@ class AlertControl:
             self.app.refresh_bindings()
             self.redraw()
 
-        self.app.run_worker(run(), group="alerts", exit_on_error=False)
+        run_async(self.app, run, group="alerts", exit_on_error=False)
 
 
 def palette_entries() -> list[tuple[str, str, str]]:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,7 @@ from wftui.ui.screens.execution import ExecutionScreen, default_export_dir
 from wftui.ui.screens.monitor import MonitorScreen
 from wftui.ui.table_controls import TableControls
 from wftui.ui.time_travel import TimeTravel
+from wftui.ui.workers import run_async
 from wftui.view.dashboard import Dashboard
 from wftui.view.history import FigureHistory
 from wftui.view.live_rows import LiveRows
@@ -266,7 +268,7 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
         if name and self.demo is not None:
             from wftui.ui.screens.incident import switch_incident
 
-            self.run_worker(switch_incident(self, self.demo, name), group="incident",
+            run_async(self, partial(switch_incident, self, self.demo, name), group="incident",
                             exit_on_error=False)
 
     # -- alerts: why, silence, acknowledge ----------------------------------------------

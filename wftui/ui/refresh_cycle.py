@@ -23,6 +23,7 @@ from textual.message import Message
 from wftui.core.history import figure_values
 from wftui.ui.crash import crash_report
 from wftui.ui.mixin_base import AppMixinBase
+from wftui.ui.workers import run_async
 from wftui.view.dashboard import Dashboard, dashboard
 from wftui.view.notices import transition_notice
 from wftui.view.refresh import Refresh, compute_refresh
@@ -143,7 +144,7 @@ class RefreshCycle(AppMixinBase):
             self._dirty = False
             self._busy = True
             self._last_refresh = wall
-            self.run_worker(self._refresh(), group="refresh", exit_on_error=False)
+            run_async(self, self._refresh, group="refresh", exit_on_error=False)
         elif changed and not self._timer_pending:
             self._timer_pending = True
             self.set_timer(busy_gap - since, self._timer_due)

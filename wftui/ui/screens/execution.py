@@ -23,6 +23,7 @@ from wftui.core.steps import ExecutionDetail
 from wftui.live import LiveMonitor
 from wftui.ui.widgets.keys_line import KeysLine
 from wftui.ui.widgets.step_tree import StepTree
+from wftui.ui.workers import run_async
 from wftui.view.text import clip, plain, safe
 from wftui.view.timeline import as_of_label
 
@@ -171,7 +172,7 @@ class ExecutionScreen(Screen[None]):
     def watch_data_version(self) -> None:
         """Something new was read: a running execution updates in place."""
         if self.is_mounted:
-            self.run_worker(self.reload(), group="execution-reload")
+            run_async(self, self.reload, group="execution-reload")
 
     def action_expand_all(self) -> None:
         self.query_one(StepTree).root.expand_all()
