@@ -209,3 +209,35 @@ async def test_a_long_help_line_wraps_under_its_description(harness) -> None:
         column = first.index("why the firing alert")
         assert second[column:].startswith("lists the executions"), (first, second)
         assert second[column - 16:column].strip(" │") == "", second  # nothing under keys
+
+
+async def test_pausing_on_a_first_page_keeps_rows_below_the_screen_as_paused(
+        harness) -> None:
+    """A big log's first table is a first page, its rows built when first drawn: rows
+    scrolled to while paused show the executions as they were when paused."""
+    from dataclasses import replace
+
+    from wftui.view.live_rows import FirstPage
+
+    # The oldest start is the table's last row: far below a 45-line screen.
+    running = execution("open-0", T0, complete=False)
+    done = [event for number in range(1, 60)
+            for event in execution(f"done-{number}", T0 + number)]
+    h = harness(running + done)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(running) + len(done))
+        shown = h.app.shown
+        assert shown is not None
+        # Aged at a moment it was still running (the frozen clock is past its idle end).
+        page = FirstPage(h.monitor.executions_copy(), T0 + 10, None)
+        h.app.shown = replace(shown, rows=page)  # as the first refresh of a big log
+        await pilot.press("p")
+        await wait_for(pilot, lambda: "PAUSED" in screen_text(h.app), "the paused banner")
+        append(h.log, [{"event": "workflow_complete", "execution_id": "open-0",
+                        "status": "failure", "duration_ms": 70_000.0,
+                        "timestamp": "2026-01-01T12:01:10"}])
+        total = len(running) + len(done) + 1
+        await wait_for(pilot, lambda: h.monitor.ledger.events_total == total,
+                       "reading goes on")
+        last = h.app.shown.rows[-1]
+        assert (last.execution_id, last.status) == ("open-0", "running")

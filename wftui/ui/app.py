@@ -42,7 +42,7 @@ from wftui.ui.time_travel import TimeTravel
 from wftui.ui.workers import run_async
 from wftui.view.dashboard import Dashboard
 from wftui.view.history import FigureHistory
-from wftui.view.live_rows import LiveRows
+from wftui.view.live_rows import FirstPage, LiveRows
 from wftui.view.refresh import Refresh
 from wftui.view.rows import TableQuery
 from wftui.view.text import safe
@@ -237,6 +237,10 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
         self.notify("display paused: reading continues" if self.paused
                     else "display resumed", markup=False)
         shown = self.shown if self.paused else self.latest
+        if self.paused and shown is not None and isinstance(shown.rows, FirstPage):
+            # Its rows are built when first drawn, from the live executions: built now,
+            # they stay as they were at the pause however far the table is scrolled.
+            shown.rows.build_all()
         if shown is not None:
             self._show(shown)  # redraws the status line with or without PAUSED
         self._request()

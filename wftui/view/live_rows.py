@@ -158,7 +158,9 @@ class FirstPage(Sequence[ExecutionRow]):
     first; `arrange`'s), each built when first read: the table draws a screenful.
 
     Rows are built as a refresh builds them (in the UI thread here, from the live
-    executions); the next refresh replaces the whole page with rows built at once.
+    executions); the next refresh replaces the whole page with rows built at once. A
+    display paused on a first page builds it whole (`build_all`): rows scrolled to
+    later must not show what was read after the pause.
     """
 
     def __init__(self, executions: list[Execution], now: float,
@@ -188,3 +190,9 @@ class FirstPage(Sequence[ExecutionRow]):
                 row = replace(row, open_at_end=True)
             self._rows[index] = row
         return row
+
+    def build_all(self) -> None:
+        """Build every row not built yet, as the executions stand now."""
+        for index, row in enumerate(self._rows):
+            if row is None:
+                self[index]
