@@ -10,6 +10,8 @@ are CPU time of this process, as the machine may be shared):
     attributes into a dict (spans/s): where the time goes;
   - fold: decode + `SpanReader.read_traces` + `Ledger.ingest_lines`, in process (and
     the ledger's share of it);
+  - the same fold of the same requests as OTLP/JSON bodies (hex ids, 64-bit integers
+    as strings, as the JSON exporters write them), for reference (no goal);
   - HTTP: the receiver (aiohttp, this process, one core for it) folding into a ledger,
     fed by a client in another process posting the bodies (keep-alive) as fast as the
     answers come: spans/s from the first request sent to the last span folded (wall),
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
 import statistics
 import subprocess
@@ -48,7 +51,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (  # noqa: 
 from wftui.cli import GC_THRESHOLDS  # noqa: E402
 from wftui.core.ledger import Ledger  # noqa: E402
 from wftui.core.spans import SpanReader  # noqa: E402
-from wftui.sources.otlp.decode import decode_protobuf  # noqa: E402
+from wftui.sources.otlp.decode import decode_json, decode_protobuf  # noqa: E402
 from wftui.sources.otlp.receiver import OtlpReceiver, ReceiverLimits  # noqa: E402
 
 SPANS_PER_REQUEST = 512
@@ -154,6 +157,38 @@ def floor_read(bodies: list[bytes]) -> float:
                                 "start": span.start_time_unix_nano,
                                 "end": span.end_time_unix_nano,
                                 "status": span.status.code, "attrs": attrs})
+    return time.process_time() - started
+
+
+def json_bodies(bodies: list[bytes]) -> list[bytes]:
+    """The requests as OTLP/JSON: the protobuf JSON mapping, its ids in hex."""
+    import orjson
+    from google.protobuf import json_format
+
+    def hex_ids(node: Any) -> Any:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("traceId", "spanId", "parentSpanId"):
+                    node[key] = base64.b64decode(value).hex()
+                else:
+                    hex_ids(value)
+        elif isinstance(node, list):
+            for item in node:
+                hex_ids(item)
+        return node
+
+    return [orjson.dumps(hex_ids(json_format.MessageToDict(
+        ExportTraceServiceRequest.FromString(body)))) for body in bodies]
+
+
+def fold_json(bodies: list[bytes]) -> float:
+    """CPU seconds of the fold of OTLP/JSON bodies (decoded as the receiver does)."""
+    reader = SpanReader()
+    ledger = Ledger(retention=50_000)
+    started = time.process_time()
+    for number, body in enumerate(bodies):
+        ledger.ingest_lines("otlp", number, reader.read_traces(decode_json(body, "traces"),
+                                                               0.0))
     return time.process_time() - started
 
 
@@ -269,8 +304,9 @@ def main() -> None:
     spans = count_spans(bodies)
     print(f"{spans:,} spans in {len(bodies)} requests of ~{SPANS_PER_REQUEST}, "
           f"{sum(map(len, bodies)) / 1e6:.1f} MB; collector thresholds {gc.get_threshold()}")
-    rates: dict[str, list[float]] = {"decode": [], "read": [], "fold": [], "http": [],
-                                     "http_cpu": []}
+    rates: dict[str, list[float]] = {"decode": [], "read": [], "fold": [], "json": [],
+                                     "http": [], "http_cpu": []}
+    as_json = json_bodies(bodies)
     ledger_share: list[float] = []
     with tempfile.TemporaryDirectory() as workdir:
         for _ in range(args.repeat):
@@ -279,6 +315,7 @@ def main() -> None:
             fold, ingest = fold_in_process(bodies)
             rates["fold"].append(spans / fold)
             ledger_share.append(ingest / fold)
+            rates["json"].append(spans / fold_json(as_json))
             wall, cpu = over_http(bodies, spans, Path(workdir))
             rates["http"].append(spans / wall)
             rates["http_cpu"].append(spans / cpu)
@@ -288,6 +325,7 @@ def main() -> None:
     print(f"  of which Ledger.ingest_lines:      {statistics.median(ledger_share):.0%} "
           f"(min {min(ledger_share):.0%}, max {max(ledger_share):.0%}); the rest is "
           "spans -> event lines")
+    print(f"wftui fold of OTLP/JSON, in process: {spread(rates['json'])}")
     print(f"wftui over HTTP (receiver + fold):   {spread(rates['http'])} wall")
     print(f"                                     {spread(rates['http_cpu'])} per CPU second")
     floor = statistics.median(rates["read"])
