@@ -137,6 +137,47 @@ def test_oversize_body_and_gzip_bomb_are_refused_with_413(make_receiver: Any) ->
     assert list(running.executions()) == ["kept"]
 
 
+def _one_root_protobuf(trace: bytes, execution_id: str) -> bytes:
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add(
+        trace_id=trace, span_id=bytes.fromhex(ROOT), name="wf",
+        start_time_unix_nano=T0_NS, end_time_unix_nano=T0_NS + 10**9)
+    attribute = span.attributes.add(key="execution_id")
+    attribute.value.string_value = execution_id
+    return request.SerializeToString()
+
+
+def test_a_gzip_body_of_several_members_is_read_whole(make_receiver: Any) -> None:
+    # RFC 1952: a gzip stream is one or more members; Go's gzip reader (the
+    # Collector's) reads them all. The second member's spans were dropped with a 200.
+    running = make_receiver(limits=ReceiverLimits(decompressed_bytes=256 * 1024))
+    url = f"{running.url}/v1/traces"
+    first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="first"))
+    second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
+                                    execution_id="second"))
+    body = (gzip.compress(json.dumps(first).encode())
+            + gzip.compress(json.dumps(second).encode()))
+    answer = post(url, body, {**JS, "Content-Encoding": "gzip"})
+    assert answer.status_code == 400  # two JSON objects back to back are not one request
+    assert "not JSON" in answer.json()["message"]
+    # In protobuf, two messages back to back are one (repeated fields concatenate).
+    first_pb = _one_root_protobuf(bytes.fromhex(TRACE), "first")
+    second_pb = _one_root_protobuf(bytes.fromhex("6b8efff798038103d269b633813fc60c"),
+                                   "second")
+    body = gzip.compress(first_pb) + gzip.compress(second_pb)
+    assert post(url, body, {**PB, "Content-Encoding": "gzip"}).status_code == 200
+    running.wait_executions(2)
+    assert sorted(running.executions()) == ["first", "second"]
+    # Past the last member, what is not gzip is refused, not skipped.
+    junk = post(url, gzip.compress(first_pb) + b"junk", {**PB, "Content-Encoding": "gzip"})
+    assert junk.status_code == 400 and "not valid gzip" in Status.FromString(
+        junk.content).message
+    # The limit holds for the members together: a bomb cut into members is one bomb.
+    member = gzip.compress(b"\0" * (200 * 1024))
+    bomb = post(url, member + member, {**PB, "Content-Encoding": "gzip"})
+    assert bomb.status_code == 413
+
+
 def test_bearer_token_is_required_when_set(make_receiver: Any) -> None:
     running = make_receiver(token="s3cret")
     body = json.dumps(request_json(span_json(TRACE, ROOT, name="wf"))).encode()

@@ -43,17 +43,29 @@ class TooLarge(BodyError):
 
 
 def gunzip(body: bytes, limit: int) -> bytes:
-    """Decompress a gzip body, refusing one that inflates past `limit` (a gzip bomb)."""
-    inflater = zlib.decompressobj(wbits=31)
-    try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as error:
-        raise BodyError(f"body is not valid gzip: {error}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise TooLarge(f"body decompresses past the {limit} byte limit")
-    if not inflater.eof:
-        raise BodyError("body is not valid gzip: truncated")
-    return out
+    """Decompress a gzip body, refusing one that inflates past `limit` (a gzip bomb).
+
+    A gzip stream is one or more members back to back (RFC 1952; Go's reader, the
+    Collector's, reads them all): each is inflated, against what is left of `limit`.
+    Bytes after the last member that are not another member are refused: skipped, the
+    spans in them would be lost behind a 200."""
+    parts: list[bytes] = []
+    left = limit
+    while True:
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            out = inflater.decompress(body, left + 1)
+        except zlib.error as error:
+            raise BodyError(f"body is not valid gzip: {error}") from None
+        if len(out) > left or inflater.unconsumed_tail:
+            raise TooLarge(f"body decompresses past the {limit} byte limit")
+        if not inflater.eof:
+            raise BodyError("body is not valid gzip: truncated")
+        parts.append(out)
+        left -= len(out)
+        body = inflater.unused_data
+        if not body:
+            return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _fix_ids(node: Any) -> None:
