@@ -143,6 +143,55 @@ def test_the_monitor_reads_a_big_otlp_file_as_requests_not_in_parts(
         monitor.stop()
 
 
+def one_big_request() -> str:
+    """The five executions as ONE request over 1 MiB, as a Collector's file exporter
+    writes a batch (its batch processor sends up to 8,192 spans a request): one span
+    carries a 1.5 MB prompt."""
+    merged: list[Any] = []
+    for line in five_requests():
+        merged.extend(json.loads(line)["resourceSpans"])
+    span = merged[0]["scopeSpans"][0]["spans"][0]
+    span["attributes"].append({"key": "gen_ai.input.messages",
+                               "value": {"stringValue": "p" * 1_500_000}})
+    line = json.dumps({"resourceSpans": merged})
+    assert 1 << 20 < len(line) < 16 << 20  # past a log line's cap, within a request's
+    return line
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_check_reads_an_otlp_request_line_over_a_mib(tmp_path: Path,
+                                                      compressed: bool) -> None:
+    # The line was skipped as a log line over 1 MiB: five executions read as none, exit 0.
+    text = one_big_request() + "\n"
+    path = tmp_path / ("batch.jsonl.gz" if compressed else "batch.jsonl")
+    path.write_bytes(gzip.compress(text.encode()) if compressed else text.encode())
+    code, report = check(str(path))
+    assert report["sources"][0]["skipped_long_lines"] == 0
+    assert code == 1
+    assert report["executions"] == {"total": 5, "running": 0, "succeeded": 4, "failed": 1}
+    assert report["latency_s"] == pytest.approx({"p50": 6.0, "p95": 9.6, "p99": 9.92})
+
+
+def test_a_followed_otlp_file_reads_a_request_line_over_a_mib(tmp_path: Path) -> None:
+    # The Collector appends to a file the monitor already follows (empty when opened).
+    from tests.helpers import wait_for
+    from wftui.config import Settings
+    from wftui.live import LiveMonitor
+
+    path = tmp_path / "batch.jsonl"
+    path.write_text("")
+    monitor = LiveMonitor(Settings(), [str(path)])
+    monitor.start()
+    try:
+        with path.open("a") as out:
+            out.write(one_big_request() + "\n")
+        wait_for(lambda: monitor.snapshot().executions["total"] == 5, "five executions")
+        [source] = monitor.snapshot().sources
+        assert source["skipped_long_lines"] == 0
+    finally:
+        monitor.stop()
+
+
 def test_a_line_with_a_span_of_a_bad_id_is_counted_once(tmp_path: Path) -> None:
     """A request whose spans are read but one has an id of the wrong length (skipped):
     the line is malformed (with the reason), not also a request: a 4-line file reads

@@ -23,6 +23,14 @@ from dataclasses import dataclass, field
 CHUNK_BYTES = 1 << 18
 #: Lines longer than this are skipped with a notice (docs/reliability.md: a 1 MiB cap).
 MAX_LINE_BYTES = 1 << 20
+#: An OpenTelemetry Collector's file exporter writes one OTLP request a line: a batch of
+#: up to thousands of spans, often past 1 MiB. A stream whose first line is such a
+#: request has lines up to this (the OTLP receiver's default body limit) instead.
+OTLP_MAX_LINE_BYTES = 16 << 20
+#: What says a first line is an OTLP JSON request (as `otlp.files.looks_like_otlp`; not
+#: imported from there: it loads orjson, and a log-only run need not).
+OTLP_KEYS = (b'"resourceSpans"', b'"resourceLogs"')
+OTLP_SNIFF_BYTES = 256
 #: Bytes read per chunk from a pipe or terminal (they rarely hold more at once).
 STREAM_CHUNK_BYTES = 1 << 16
 #: Length of the fingerprint: the first bytes of a file, remembered to recognise it after
@@ -61,7 +69,8 @@ class LineSplitter:
     counted, for the notice).
     """
 
-    __slots__ = ("carry", "lineno", "skipping", "skipped_bytes", "max_line_bytes")
+    __slots__ = ("carry", "lineno", "skipping", "skipped_bytes", "max_line_bytes",
+                 "sniffing")
 
     def __init__(self, max_line_bytes: int, lineno: int = 0) -> None:
         self.carry = b""
@@ -69,10 +78,29 @@ class LineSplitter:
         self.skipping = False  # inside an over-long line, discarding until its newline
         self.skipped_bytes = 0  # bytes of the over-long line discarded so far
         self.max_line_bytes = max_line_bytes
+        # From a stream's start: whether its first line, an OTLP request, is still to be
+        # told from a log line (`_sniff`); a part that starts mid-file never is one.
+        self.sniffing = lineno == 0 and max_line_bytes < OTLP_MAX_LINE_BYTES
+
+    def _sniff(self, data: bytes) -> None:
+        """A stream whose first line is an OTLP JSON request gets a request's line cap
+        (OTLP_MAX_LINE_BYTES): skipped as a long log line, a Collector's batch of spans
+        was lost whole. Told once the first bytes that are not blank have come."""
+        head = (self.carry + data[:OTLP_SNIFF_BYTES]).lstrip()
+        if not head:
+            return  # blank so far
+        if len(head) < OTLP_SNIFF_BYTES and b"\n" not in head:
+            return  # the first line's start has not all come yet
+        self.sniffing = False
+        head = head[:OTLP_SNIFF_BYTES]
+        if head.startswith(b"{") and any(key in head for key in OTLP_KEYS):
+            self.max_line_bytes = OTLP_MAX_LINE_BYTES
 
     def feed(self, data: bytes) -> tuple[list[tuple[int, list[bytes]]], list[LongLine]]:
         """Split ``data``; return runs of ``(first_lineno, lines)`` and the skipped lines
         (their numbers, with their sizes)."""
+        if self.sniffing and not self.skipping:
+            self._sniff(data)
         runs: list[tuple[int, list[bytes]]] = []
         skipped: list[LongLine] = []
         if self.skipping:
