@@ -134,3 +134,31 @@ def test_watch_on_a_log_of_no_events_ends_with_exit_2(tmp_path: Path,
     snapshot = json.loads(result.stdout.strip().splitlines()[-1])
     source = snapshot["sources"][0]
     assert "none of its 40 lines" in source["error"]  # what the TUI's source line shows
+
+
+def test_times_not_understood_are_a_warning_not_silently_now(tmp_path: Path,
+                                                              env: dict[str, str]) -> None:
+    # python-json-logger with datefmt="%d/%m/%Y %H:%M:%S": a time wftui cannot read. A
+    # month-old log of such lines is placed at the moment it is read: "now", no history
+    # warning. The operator must be told the times were not understood, not shown a
+    # month-old incident as live with nothing said.
+    lines = []
+    for i in range(4):
+        eid = f"job-{i}"
+        lines += [json.dumps({"message": "workflow_start", "execution_id": eid,
+                              "asctime": f"07/11/2026 08:00:0{i}"}).encode(),
+                  json.dumps({"message": "workflow_complete", "execution_id": eid,
+                              "status": "success", "duration_ms": 1000,
+                              "asctime": f"07/11/2026 08:00:1{i}"}).encode()]
+    config = tmp_path / "config.toml"
+    config.write_text('[logs]\nformat = "python-json-logger"\n')
+    result = check(env, "--config", str(config), str(write(tmp_path / "app.log", lines)))
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("app.log: 8 of 8 events have no time wftui can read" in w
+               and "'07/11/2026 08:00:00'" in w and "timestamp|asctime" in w
+               for w in warnings), warnings
+    # A log whose times are read says nothing of them.
+    plain = check(env, str(write(tmp_path / "ours.log", ours())))
+    assert not any("no time wftui can read" in w
+                   for w in json.loads(plain.stdout).get("warnings", [])), plain.stdout

@@ -78,6 +78,12 @@ class SourceCounts:
     # their spans, so they do not count its lines.
     requests: int = 0
     otlp: bool = False  # read as an OTLP file (its lines are requests, not events)
+    # Events read after the fact with no time wftui can read (absent, or text such as
+    # "07/11/2026 08:00:05"): placed at the newest time before them, or at the time read.
+    # The operator is told (`understood.log_warnings`): a month-old log whose times are
+    # not understood would otherwise read as live, with nothing said.
+    untimed: int = 0
+    untimed_example: str | None = None  # the first unreadable time, as the log wrote it
 
 
 def _nest(execution: Execution, step_id: str | None, parent_id: str | None) -> None:
@@ -230,6 +236,9 @@ class Ledger:
                 # no time at all has the read time, and it places the window then.
                 untimed = lineno
                 ts = self._untimed_at(ts, newest)
+                counts.untimed += 1
+                if counts.untimed_example is None and counts.untimed <= 100:
+                    counts.untimed_example = self._time_as_written(raw)
             elif ts > newest:
                 if ts <= horizon:
                     newest = ts
@@ -384,6 +393,17 @@ class Ledger:
         if self.untimed_newest_ts is None or read_at > self.untimed_newest_ts:
             self.untimed_newest_ts = read_at
         return read_at
+
+    def _time_as_written(self, raw: bytes) -> str | None:
+        """The time field of a line whose time was not read, as the log wrote it (for the
+        warning; once per source: the decoders keep only times they could read)."""
+        value = read_json(raw)
+        if type(value) is not dict:
+            return None
+        if self.mapping is not None:
+            value = self.mapping.contract_dict(value)
+        stamp = value.get("timestamp")
+        return None if stamp is None else repr(stamp)[:60]
 
     def _read_odd(self, source: str, lineno: int, raw: bytes, fallback_ts: float,
                   newest: float = -math.inf) -> tuple[Any, int]:

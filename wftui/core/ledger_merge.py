@@ -73,7 +73,8 @@ def export_pieces(ledger: Ledger, size: int = PIECE_EXECUTIONS) -> Iterator[tupl
         "queue_depth": (ledger.queue_depth, ledger.queue_depth_ts),
         "queue_history": ledger.queue_history.readings(),
         "malformed": [(m.source, m.lineno, m.reason, m.text) for m in ledger.malformed],
-        "sources": {name: (c.events, c.malformed) for name, c in ledger.sources.items()},
+        "sources": {name: (c.events, c.malformed, c.untimed, c.untimed_example)
+                    for name, c in ledger.sources.items()},
         "sums": {name: getattr(ledger, name) for name in _SUMS},
         "unknown": ledger.unknown, "seen_fields": ledger.seen_fields,
         "seen_values": ledger.seen_values,
@@ -156,10 +157,12 @@ class PartMerge:
         kept: deque[MalformedLine] = ledger.malformed
         kept.extend(MalformedLine(source, lineno + self.line_offset, reason, text)
                     for source, lineno, reason, text in tail["malformed"])
-        for name, (events, malformed) in tail["sources"].items():
+        for name, (events, malformed, untimed, example) in tail["sources"].items():
             counts = ledger.sources.setdefault(name, SourceCounts())
             counts.events += events
             counts.malformed += malformed
+            counts.untimed += untimed
+            counts.untimed_example = counts.untimed_example or example
         ledger.version += 1
 
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from wftui.core.ledger import Ledger
+from wftui.core.ledger import Ledger, SourceCounts
 from wftui.core.mapping import CONTRACT_EVENTS, PRESETS
 from wftui.core.timestamps import parse_timestamp
 
@@ -93,6 +93,8 @@ def log_warnings(ledger: Ledger) -> list[str]:
             warnings.append(f"{source}: {counts.malformed:,} of "
                             f"{counts.malformed + counts.events:,} lines are not events "
                             "(see the malformed lines)")
+        if counts.untimed:
+            warnings.append(_untimed_warning(ledger, source, counts))
     statuses = Counter({word: n for (what, word), n in ledger.unknown.items()
                         if what == "status"})
     if statuses:
@@ -105,6 +107,19 @@ def log_warnings(ledger: Ledger) -> list[str]:
         warnings.append(f"events wftui does not know (kept, not counted): {_top(events)}; "
                         "map them in [logs.events] if they are steps or completions")
     return warnings
+
+
+def _untimed_warning(ledger: Ledger, source: str, counts: SourceCounts) -> str:
+    """Events whose time was not understood: where they were placed, and what to map."""
+    field = "timestamp"
+    if ledger.mapping is not None and "timestamp" in ledger.mapping.fields:
+        field = "|".join(".".join(path) for path in ledger.mapping.fields["timestamp"])
+    seen = (f"e.g. {counts.untimed_example}" if counts.untimed_example is not None
+            else "the field is absent")
+    return (f"{source}: {counts.untimed:,} of {counts.events:,} events have no time wftui "
+            f"can read in {field} ({seen}): each is placed at the newest time read "
+            "before it, else at the time it was read; times are ISO 8601 or epoch "
+            "numbers (map another field with [logs.fields] timestamp)")
 
 
 def annotate(entry: dict[str, Any], ledger: Ledger) -> dict[str, Any]:
