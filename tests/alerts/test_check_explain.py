@@ -116,3 +116,52 @@ def test_metrics_breakdown_from_labels(tmp_path: Path) -> None:
     left = queue["time_to_threshold_s"]
     assert left == pytest.approx((1_000_000 - queue["depth"]) / queue["growth_per_min"] * 60,
                                  rel=1e-3)
+
+
+def test_errors_logged_with_a_traceback_only_are_grouped_by_its_exception(
+        tmp_path: Path) -> None:
+    # structlog's idiomatic `log.exception("error", ...)` (format_exc_info) writes the
+    # traceback as "exception" and no `error` text: the error is the traceback's last
+    # line. "Why" must group by it, not read every failure as "(no error text)".
+    import io
+
+    import structlog
+
+    out = io.StringIO()
+    structlog.configure(processors=[structlog.processors.format_exc_info,
+                                    structlog.processors.JSONRenderer()],
+                        logger_factory=structlog.PrintLoggerFactory(out))
+    try:
+        log = structlog.get_logger()
+        for i in range(4):
+            eid = f"run-{i:04d}"
+            log.info("workflow_start", execution_id=eid, timestamp=1_796_551_200 + i)
+            if i < 3:
+                try:
+                    raise TimeoutError(f"upstream 503 for order-5542{i}")
+                except TimeoutError:
+                    log.exception("error", execution_id=eid, step_name="classify",
+                                  timestamp=1_796_551_201 + i)
+            log.info("workflow_complete", execution_id=eid, timestamp=1_796_551_202 + i,
+                     status="failure" if i < 3 else "success")
+    finally:
+        structlog.reset_defaults()
+    assert '"exception": "Traceback' in out.getvalue()  # really structlog's record
+    log_path = tmp_path / "structlog.log"
+    log_path.write_text(out.getvalue())
+    config = tmp_path / "config.toml"
+    config.write_text('[logs]\nformat = "structlog"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WFTUI_")}
+    env.update(PYTHONPATH=str(REPO), XDG_CONFIG_HOME=str(tmp_path / "xdg"),
+               XDG_STATE_HOME=str(tmp_path / "state"))
+    done = check(env, str(log_path), "--explain", "--window", "all", "--config",
+                 str(config))
+    assert done.returncode == 1, done.stderr  # 3 of 4 failed
+    by_error = json.loads(done.stdout)["explain"]["error_rate"]["by_error"]
+    assert [(r["error"], r["count"]) for r in by_error] == [
+        ("TimeoutError: upstream 503 for <id>", 3)]
+    # The comparison (the step tree's error) reads it the same way.
+    diff = run_wftui(["diff", "--config", str(config), "run-0000", "run-0003",
+                      str(log_path)], cwd=REPO, env=env, timeout=120)
+    assert diff.returncode == 1, diff.stderr
+    assert "error: TimeoutError: upstream 503 for order-55420" in diff.stdout, diff.stdout

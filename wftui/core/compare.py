@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
+from wftui.core.error_text import traceback_error
 from wftui.core.steps import ExecutionDetail, Step
 
 # A step is marked slower/faster when one side took this many times as long.
@@ -109,7 +110,9 @@ def _first_error(detail: ExecutionDetail) -> tuple[str | None, str | None]:
     for item in detail.items:
         if item.kind == "error" or (item.kind == "workflow_complete"
                                     and item.event.get("status") == "failure"):
-            return None, _text(item.event.get("error"))
+            # An error logged with only its traceback (structlog): its last line.
+            return None, (_text(item.event.get("error"))
+                          or traceback_error(item.event.get("traceback")))
     return None, None
 
 

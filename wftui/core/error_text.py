@@ -49,3 +49,15 @@ def error_group(text: str, execution_id: str | None = None) -> str:
     if len(grouped) > MAX_GROUP_CHARS:
         grouped = grouped[: MAX_GROUP_CHARS - 1] + "…"
     return grouped
+
+
+def traceback_error(traceback: object) -> str | None:
+    """The error a traceback ends with ("TimeoutError: upstream 503"): the error text of
+    an `error` event that carries only its traceback, as structlog's `log.exception`
+    (format_exc_info) and python-json-logger's `exc_info` write them. None: no text."""
+    if not isinstance(traceback, str):
+        return None
+    for line in reversed(traceback.splitlines()):
+        if line.strip():
+            return line.strip()
+    return None

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from wftui.core.changes import ExecutionChanges
+from wftui.core.error_text import traceback_error
 from wftui.core.event_lines import events_of
 from wftui.core.execution import (
     MAX_RAW_LINES,
@@ -369,6 +370,11 @@ class Ledger:
                     series.values.append(seconds)
             elif kind != "tool_call" and kind != "branch_decision":
                 apply(execution, kind, event, ts)
+                if kind == "error" and execution.first_error is None and told is None:
+                    # Only a traceback (structlog's log.exception): its last line is
+                    # the error. Read from the line, for the rare error without text
+                    # (a span's line is its whole request: its error was told already).
+                    execution.first_error = self._traceback_error(raw)
         events = len(lines) - skipped
         counts.events += events
         self.events_total += events
@@ -393,6 +399,15 @@ class Ledger:
         if self.untimed_newest_ts is None or read_at > self.untimed_newest_ts:
             self.untimed_newest_ts = read_at
         return read_at
+
+    def _traceback_error(self, raw: bytes) -> str | None:
+        """The error a line's traceback ends with (None: it has none)."""
+        value = read_json(raw)
+        if type(value) is not dict:
+            return None
+        if self.mapping is not None:
+            value = self.mapping.contract_dict(value)
+        return traceback_error(value.get("traceback"))
 
     def _time_as_written(self, raw: bytes) -> str | None:
         """The time field of a line whose time was not read, as the log wrote it (for the
