@@ -13,14 +13,15 @@ measures:
 
 With --otlp, the events are OpenTelemetry spans instead: a separate process posts
 --rate spans/s (bench/otlp.py's traces, 512 spans a request) to the app's own OTLP/HTTP
-receiver, and keeping up is the spans posted but not yet folded.
+receiver, and keeping up is the spans posted but not yet folded (--json: as OTLP/JSON
+bodies, as the JSON exporters send them).
 
 The app runs with the `wftui` command's collector thresholds (`GC_THRESHOLDS`), as
 the monitor does (--default-gc: the interpreter's, as this benchmark did before: a
 full collection of the retained executions then stops the UI thread for ~0.1-0.2 s).
 
 Usage: python bench/ui_latency.py [--rate 20000] [--seconds 30] [--idle 10] [--otlp]
-                                  [--default-gc]
+                                  [--json] [--default-gc]
 """
 
 from __future__ import annotations
@@ -93,15 +94,18 @@ def writer(path: str, rate: float, seconds: float) -> None:
     print(json.dumps({"lines": written}), flush=True)
 
 
-def poster(url: str, rate: float, seconds: float) -> None:
+def poster(url: str, rate: float, seconds: float, as_json: bool = False) -> None:
     """Post `rate` spans/s for `seconds` (whole requests, on time); print spans posted."""
     import httpx
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from otlp import build_bodies, count_spans
+    from otlp import build_bodies, count_spans, json_bodies
 
     bodies = build_bodies(int(rate * seconds) + 1024)
     sizes = [count_spans([body]) for body in bodies]
+    content_type = "application/x-protobuf"
+    if as_json:
+        bodies, content_type = json_bodies(bodies), "application/json"
     started = time.time()
     posted = 0
     index = 0
@@ -111,16 +115,18 @@ def poster(url: str, rate: float, seconds: float) -> None:
                 time.sleep(0.002)
                 continue
             answer = client.post(url, content=bodies[index],
-                                 headers={"Content-Type": "application/x-protobuf"})
+                                 headers={"Content-Type": content_type})
             if answer.status_code == 200:
                 posted += sizes[index]
                 index += 1
     print(json.dumps({"lines": posted}), flush=True)
 
 
-def start_poster(url: str, rate: float, seconds: float) -> subprocess.Popen[str]:
+def start_poster(url: str, rate: float, seconds: float,
+                 as_json: bool) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, __file__, "--poster", url, "--rate", str(rate),
-                             "--seconds", str(seconds)], stdout=subprocess.PIPE, text=True)
+                             "--seconds", str(seconds), *(["--json"] if as_json else [])],
+                            stdout=subprocess.PIPE, text=True)
 
 
 def start_writer(log: Path, rate: float, seconds: float) -> subprocess.Popen[str]:
@@ -204,7 +210,7 @@ async def measure(args: argparse.Namespace) -> dict:
             while not receiver.listening:  # noqa: ASYNC110 (a flag set by another task)
                 await asyncio.sleep(0.05)
             proc = start_poster(f"http://127.0.0.1:{receiver.port}/v1/traces", args.rate,
-                                args.seconds)
+                                args.seconds, args.json)
         else:
             proc = start_writer(log, args.rate, args.seconds)
         latencies: list[float] = []
@@ -280,13 +286,15 @@ def main() -> None:
     parser.add_argument("--idle", type=float, default=10)
     parser.add_argument("--otlp", action="store_true",
                         help="post spans to the app's OTLP receiver instead of a log")
+    parser.add_argument("--json", action="store_true",
+                        help="with --otlp: post OTLP/JSON bodies (hex ids), not protobuf")
     parser.add_argument("--default-gc", action="store_true",
                         help="the interpreter's collector thresholds, not wftui's")
     parser.add_argument("--writer", metavar="PATH", help=argparse.SUPPRESS)
     parser.add_argument("--poster", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.poster:
-        poster(args.poster, args.rate, args.seconds)
+        poster(args.poster, args.rate, args.seconds, args.json)
         return
     if args.writer:
         writer(args.writer, args.rate, args.seconds)
