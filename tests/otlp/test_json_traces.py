@@ -227,3 +227,22 @@ def test_the_random_requests_take_both_paths() -> None:
     fast = sum(trace_view_from_json(_random_request(seed)) is not None
                for seed in range(40))
     assert 8 <= fast <= 32
+
+
+def _same_as_general(value: dict[str, Any]) -> None:
+    """message_from_dict reads it as json_format does: the same message, or a refusal."""
+    expected = general(value)
+    if expected is None:
+        with pytest.raises(BodyError):
+            message_from_dict(copy.deepcopy(value), "traces")
+    else:
+        assert as_view(message_from_dict(copy.deepcopy(value), "traces")) == expected
+
+
+@pytest.mark.parametrize("attributes", [{}, 0, False, ""])
+def test_attributes_not_a_list_are_refused_even_when_empty(attributes: Any) -> None:
+    """json_format refuses a repeated field given as anything but a list."""
+    value = request(span(attributes=attributes))
+    assert trace_view_from_json(copy.deepcopy(value)) is None
+    with pytest.raises(BodyError):
+        message_from_dict(value, "traces")

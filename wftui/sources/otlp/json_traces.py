@@ -108,7 +108,7 @@ def _span(value: Any, span: Any) -> None:
     if not value.keys() <= COMMON_SPAN_KEYS:  # the others: some spans have some
         _other_fields(value, span)
     attributes = get("attributes")
-    if attributes:
+    if attributes is not None:  # {} or 0 too: json_format refuses them
         _attributes(attributes, span.attributes)
     status = get("status")
     if status is not None:
