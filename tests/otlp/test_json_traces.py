@@ -246,3 +246,13 @@ def test_attributes_not_a_list_are_refused_even_when_empty(attributes: Any) -> N
     assert trace_view_from_json(copy.deepcopy(value)) is None
     with pytest.raises(BodyError):
         message_from_dict(value, "traces")
+
+
+@pytest.mark.parametrize("link", [[["traceId", TRACE], ["spanId", SPAN]], [], "", None])
+def test_a_link_that_is_not_an_object_is_read_as_json_format_reads_it(link: Any) -> None:
+    """A list of pairs is not a link (json_format refuses it), though dict() takes it."""
+    value = request(span(links=[link]))
+    if link:
+        with pytest.raises(BodyError):
+            message_from_dict(copy.deepcopy(value), "traces")
+    _same_as_general(value)

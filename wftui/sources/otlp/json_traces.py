@@ -136,6 +136,8 @@ def _other_fields(value: dict[str, Any], span: Any) -> None:
     for link in _items(value.get("links")):
         # Link ids are hex too (the specification's one change to the JSON mapping):
         # a copy with them as bytes in base64, as json_format reads bytes.
+        if type(link) is not dict:
+            raise _Unusual  # dict() would take a list of pairs: json_format does not
         link = dict(link)
         for key in LINK_ID_KEYS:
             if key in link:
