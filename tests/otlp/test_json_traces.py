@@ -256,3 +256,19 @@ def test_a_link_that_is_not_an_object_is_read_as_json_format_reads_it(link: Any)
         with pytest.raises(BodyError):
             message_from_dict(copy.deepcopy(value), "traces")
     _same_as_general(value)
+
+
+@pytest.mark.parametrize("where", ["resource", "scope"])
+def test_an_empty_resource_or_scope_is_there_as_the_general_path_has_it(where: str) -> None:
+    """json_format sets a message field given as {} (present, empty), as for status."""
+    value = {"resourceSpans": [{"scopeSpans": [{"spans": [span()]}]}]}
+    if where == "resource":
+        value["resourceSpans"][0]["resource"] = {}
+    else:
+        value["resourceSpans"][0]["scopeSpans"][0]["scope"] = {}
+    fast = trace_view_from_json(copy.deepcopy(value))
+    assert fast is not None
+    resource_spans = fast.resource_spans[0]
+    holder = resource_spans if where == "resource" else resource_spans.scope_spans[0]
+    assert holder.HasField(where)
+    assert fast == general(value)

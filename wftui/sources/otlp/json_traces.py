@@ -60,6 +60,7 @@ def trace_view_from_json(value: dict[str, Any]) -> Any | None:
                 raise _Unusual
             resource_spans = request.resource_spans.add()
             if "resource" in resource_value:
+                resource_spans.resource.SetInParent()  # {}: present, as json_format has it
                 _parse(resource_value["resource"], resource_spans.resource)
             if "schemaUrl" in resource_value:
                 resource_spans.schema_url = _text(resource_value["schemaUrl"])
@@ -68,6 +69,7 @@ def trace_view_from_json(value: dict[str, Any]) -> Any | None:
                     raise _Unusual
                 scope_spans = resource_spans.scope_spans.add()
                 if "scope" in scope_value:
+                    scope_spans.scope.SetInParent()
                     _parse(scope_value["scope"], scope_spans.scope)
                 if "schemaUrl" in scope_value:
                     scope_spans.schema_url = _text(scope_value["schemaUrl"])
