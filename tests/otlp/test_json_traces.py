@@ -272,3 +272,40 @@ def test_an_empty_resource_or_scope_is_there_as_the_general_path_has_it(where: s
     holder = resource_spans if where == "resource" else resource_spans.scope_spans[0]
     assert holder.HasField(where)
     assert fast == general(value)
+
+
+def _nested(levels: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"stringValue": "x"}
+    for _ in range(levels):
+        value = {"arrayValue": {"values": [value]}}
+    return value
+
+
+# Where a value sits, and the depth (json_format counts messages from the request, at
+# most 100) of its outermost AnyValue: request 1, ResourceSpans 2, Resource and
+# ScopeSpans 3, Scope and Span 4, KeyValue/Event/Link 5, an event's or link's KeyValue 6.
+@pytest.mark.parametrize(("where", "depth"), [
+    ("span", 6), ("event", 7), ("link", 7), ("resource", 5), ("scope", 6)])
+def test_values_nested_deep_are_refused_at_the_depth_json_format_refuses(
+        where: str, depth: int) -> None:
+    for levels in range(44, 52):
+        attributes = [{"key": "a", "value": _nested(levels)}]
+        one = span()
+        resource: dict[str, Any] = {}
+        scope: dict[str, Any] = {}
+        if where == "span":
+            one["attributes"] = attributes
+        elif where == "event":
+            one["events"] = [{"name": "e", "attributes": attributes}]
+        elif where == "link":
+            one["links"] = [{"traceId": TRACE, "spanId": SPAN, "attributes": attributes}]
+        elif where == "resource":
+            resource["attributes"] = attributes
+        else:
+            scope["attributes"] = attributes
+        value = {"resourceSpans": [{"resource": resource, "scopeSpans": [
+            {"scope": scope, "spans": [one]}]}]}
+        if depth + 2 * levels > 100:  # the innermost AnyValue past json_format's limit
+            with pytest.raises(BodyError):
+                message_from_dict(copy.deepcopy(value), "traces")
+        _same_as_general(value)

@@ -61,7 +61,7 @@ def trace_view_from_json(value: dict[str, Any]) -> Any | None:
             resource_spans = request.resource_spans.add()
             if "resource" in resource_value:
                 resource_spans.resource.SetInParent()  # {}: present, as json_format has it
-                _parse(resource_value["resource"], resource_spans.resource)
+                _parse(resource_value["resource"], resource_spans.resource, 3)
             if "schemaUrl" in resource_value:
                 resource_spans.schema_url = _text(resource_value["schemaUrl"])
             for scope_value in _items(resource_value.get("scopeSpans")):
@@ -70,7 +70,7 @@ def trace_view_from_json(value: dict[str, Any]) -> Any | None:
                 scope_spans = resource_spans.scope_spans.add()
                 if "scope" in scope_value:
                     scope_spans.scope.SetInParent()
-                    _parse(scope_value["scope"], scope_spans.scope)
+                    _parse(scope_value["scope"], scope_spans.scope, 4)
                 if "schemaUrl" in scope_value:
                     scope_spans.schema_url = _text(scope_value["schemaUrl"])
                 spans = scope_spans.spans
@@ -134,7 +134,7 @@ def _other_fields(value: dict[str, Any], span: Any) -> None:
         if key in value:
             setattr(span, field, _integer(value[key]))
     for event in _items(value.get("events")):
-        _parse(event, span.events.add())
+        _parse(event, span.events.add(), 5)
     for link in _items(value.get("links")):
         # Link ids are hex too (the specification's one change to the JSON mapping):
         # a copy with them as bytes in base64, as json_format reads bytes.
@@ -144,7 +144,7 @@ def _other_fields(value: dict[str, Any], span: Any) -> None:
         for key in LINK_ID_KEYS:
             if key in link:
                 link[key] = _base64_id(link[key])
-        _parse(link, span.links.add())
+        _parse(link, span.links.add(), 5)
 
 
 _IDS = (("traceId", "trace_id"), ("spanId", "span_id"), ("parentSpanId", "parent_span_id"))
@@ -194,12 +194,19 @@ def _attributes(values: Any, found: Any) -> None:
                 target.double_value = number
                 continue
         target.Clear()
-        _parse(value, target)  # arrays, maps, bytes: its way
+        _parse(value, target, 6)  # arrays, maps, bytes: its way
 
 
-def _parse(value: Any, message: Any) -> None:
-    """A small part of the request read by json_format, as the general path reads it."""
-    json_format.ParseDict(value, message, ignore_unknown_fields=True)
+# json_format refuses a request whose messages nest more than this deep.
+MAX_DEPTH = 100
+
+
+def _parse(value: Any, message: Any, depth: int) -> None:
+    """A small part of the request read by json_format, as the general path reads it.
+    `depth`: the message's own in the request (the request 1, ResourceSpans 2, ...),
+    so that what nests too deep for the whole request is refused here too."""
+    json_format.ParseDict(value, message, ignore_unknown_fields=True,
+                          max_recursion_depth=MAX_DEPTH + 1 - depth)
 
 
 def _items(value: Any) -> list[Any]:
