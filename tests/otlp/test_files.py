@@ -251,3 +251,19 @@ def test_span_events_and_span_log_records_are_not_unknown_events(tmp_path: Path)
     assert report["latency_s"]["p50"] == 3.0
     assert not [w for w in report.get("warnings", []) if "does not know" in w], \
         report["warnings"]
+
+
+def test_a_log_whose_second_line_names_resource_spans_keeps_the_log_line_cap(
+        tmp_path: Path) -> None:
+    # Its first line is a log line: the file is a log, its lines over 1 MiB skipped.
+    path = tmp_path / "app.jsonl"
+    start = ('{"event":"workflow_start","execution_id":"E1",'
+             '"timestamp":"2026-01-01T12:00:00Z"}')
+    path.write_text(start + '\n'
+                    '{"event":"step_start","execution_id":"E1","key":"resourceSpans",'
+                    '"step_name":"s","timestamp":"2026-01-01T12:00:01Z"}\n'
+                    '{"event":"step_start","execution_id":"E1","blob":"'
+                    + "a" * 2_000_000 + '","timestamp":"2026-01-01T12:00:02Z"}\n')
+    _, report = check(str(path))
+    assert report["sources"][0]["skipped_long_lines"] == 1
+    assert report["executions"]["total"] == 1

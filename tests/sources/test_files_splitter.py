@@ -66,3 +66,33 @@ def test_line_numbers_count_empty_and_skipped_lines() -> None:
     kept, skipped, _ = run([b"a\n\n", b"toolong\r\nb\r", b"\n"], cap=3)
     assert kept == [(1, b"a"), (2, b""), (4, b"b")]
     assert skipped == [3]
+
+
+def test_only_the_first_line_that_is_not_blank_says_a_stream_is_otlp() -> None:
+    """The cap of an OTLP request line (16 MiB) is for a stream whose FIRST line is a
+    request, as the line router and the catch-up tell it (`looks_like_otlp` on that
+    line): not for a log whose second line, or a line met later, names resourceSpans."""
+    from wftui.sources.filereader import MAX_LINE_BYTES, OTLP_MAX_LINE_BYTES
+
+    log = b'{"event":"boot"}\n'
+    mentions = b'{"event":"export","key":"resourceSpans","n":1}\n'
+    second = LineSplitter(MAX_LINE_BYTES)
+    second.feed(log + mentions)
+    assert second.max_line_bytes == MAX_LINE_BYTES
+
+    # Blank lines first, more than the bytes looked at: the first line is still the one
+    # told, not one that happens to start a later chunk.
+    later = LineSplitter(MAX_LINE_BYTES)
+    later.feed(b"\n" * 300 + log + mentions[:30])
+    later.feed(mentions[30:])
+    assert later.max_line_bytes == MAX_LINE_BYTES
+
+    request = b'{"resourceSpans":[]}\n'
+    for blank in (b"", b"\n" * 300, b" \r\n" * 100):
+        otlp = LineSplitter(MAX_LINE_BYTES)
+        otlp.feed(blank + request)
+        assert otlp.max_line_bytes == OTLP_MAX_LINE_BYTES
+    split = LineSplitter(MAX_LINE_BYTES)  # the first line's start cut across chunks
+    split.feed(b"\n" * 300 + request[:5])
+    split.feed(request[5:])
+    assert split.max_line_bytes == OTLP_MAX_LINE_BYTES

@@ -86,13 +86,16 @@ class LineSplitter:
         """A stream whose first line is an OTLP JSON request gets a request's line cap
         (OTLP_MAX_LINE_BYTES): skipped as a long log line, a Collector's batch of spans
         was lost whole. Told once the first bytes that are not blank have come."""
-        head = (self.carry + data[:OTLP_SNIFF_BYTES]).lstrip()
+        # All of the chunk: blank lines may be longer than the bytes looked at.
+        head = (self.carry + data).lstrip()[:OTLP_SNIFF_BYTES]
         if not head:
             return  # blank so far
-        if len(head) < OTLP_SNIFF_BYTES and b"\n" not in head:
+        end = head.find(b"\n")
+        if end < 0 and len(head) < OTLP_SNIFF_BYTES:
             return  # the first line's start has not all come yet
         self.sniffing = False
-        head = head[:OTLP_SNIFF_BYTES]
+        if end >= 0:
+            head = head[:end]  # the first line only, as `looks_like_otlp` has it
         if head.startswith(b"{") and any(key in head for key in OTLP_KEYS):
             self.max_line_bytes = OTLP_MAX_LINE_BYTES
 
