@@ -369,3 +369,46 @@ def test_a_flush_whose_fold_fails_is_said_and_held_traces_are_still_flushed(
                                 ).encode(), JS).status_code == 200
     running.wait_executions(1, done=False)  # released by the flush, under its trace id
     assert list(running.executions()) == [later]
+
+
+def test_a_body_of_many_small_gzip_members_is_inflated_in_linear_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each member handed zlib the whole rest of the body, which it copies as the
+    member's unused_data: a 16 MiB body of 20-byte empty members (800,000 of them)
+    copied terabytes, minutes of the reader's thread for one request."""
+    import zlib
+
+    from wftui.sources.otlp import decode
+
+    fed = 0
+
+    class Counting:
+        def __init__(self, inflater: Any) -> None:
+            self.inflater = inflater
+
+        def decompress(self, data: Any, max_length: int = 0) -> bytes:
+            nonlocal fed
+            fed += len(data)
+            return self.inflater.decompress(data, max_length)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.inflater, name)
+
+    class CountingZlib:
+        error = zlib.error
+
+        @staticmethod
+        def decompressobj(**options: Any) -> Counting:
+            return Counting(zlib.decompressobj(**options))
+
+    monkeypatch.setattr(decode, "zlib", CountingZlib)
+    member = gzip.compress(b"", mtime=0)
+    body = member * 10_000 + gzip.compress(b"spans", mtime=0)
+    assert decode.gunzip(body, 1024) == b"spans"
+    assert fed <= 8 * len(body)  # was about 5,000 times
+    with pytest.raises(decode.BodyError, match="truncated"):
+        decode.gunzip(body[:-3], 1024)
+    with pytest.raises(decode.BodyError, match="not valid gzip"):
+        decode.gunzip(body + b"junk", 1024)
+    with pytest.raises(decode.TooLarge):
+        decode.gunzip(member * 3 + gzip.compress(b"x" * 1025), 1024)
