@@ -254,3 +254,38 @@ def test_a_previous_window_before_the_log_is_no_data_not_zero() -> None:
     reached = explain(ledger(), window_s=480.0, end=END, now=END, thresholds=THRESHOLDS)
     assert reached["error_rate"]["previous_failed"] is not None
     assert "previous_note" not in reached
+
+
+def _traceback_of(error: BaseException) -> str:
+    import traceback
+
+    try:
+        raise error
+    except BaseException:  # noqa: BLE001 - formatted, as a logger formats it
+        return traceback.format_exc()
+
+
+def test_a_traceback_s_error_is_its_exception_line_even_when_its_message_has_lines(
+) -> None:
+    """An exception whose message has several lines (pydantic's ValidationError, a
+    prompt quoted in the message) ends its traceback with the message's last line: the
+    error is the exception's line ("Type: first line"), as the traceback writes it."""
+    from wftui.core.error_text import traceback_error
+
+    several = _traceback_of(ValueError("model output is not JSON\n  got: 'Sure! {'\n"
+                                       "    For more information visit the docs"))
+    assert several.rstrip().endswith("For more information visit the docs")
+    assert traceback_error(several) == "ValueError: model output is not JSON"
+    assert traceback_error(_traceback_of(TimeoutError("upstream 503"))) == (
+        "TimeoutError: upstream 503")
+    try:
+        try:
+            raise KeyError("a")
+        except KeyError as cause:
+            raise RuntimeError("step failed\nretry 3 of 3") from cause
+    except RuntimeError as chained:
+        assert traceback_error(_traceback_of(chained)) == "RuntimeError: step failed"
+    # Not a Python traceback: its last line, as before.
+    assert traceback_error("panic: boom\n\ngoroutine 1 [running]:\nmain.main()\n") == (
+        "main.main()")
+    assert traceback_error("  \n") is None and traceback_error(None) is None

@@ -57,7 +57,17 @@ def traceback_error(traceback: object) -> str | None:
     (format_exc_info) and python-json-logger's `exc_info` write them. None: no text."""
     if not isinstance(traceback, str):
         return None
-    for line in reversed(traceback.splitlines()):
+    lines = traceback.splitlines()
+    # A Python traceback: the exception's line is the first at the margin after its
+    # last frame ("  File ...", then its indented source): a message of several lines
+    # (pydantic's ValidationError) would otherwise give its last line.
+    last_frame = next((index for index in range(len(lines) - 1, -1, -1)
+                       if lines[index].startswith("  File ")), None)
+    if last_frame is not None:
+        for line in lines[last_frame + 1:]:
+            if line.strip() and not line[:1].isspace():
+                return line.strip()
+    for line in reversed(lines):
         if line.strip():
             return line.strip()
     return None
