@@ -270,3 +270,29 @@ def test_the_steps_figure_counts_the_top_level_as_the_table_does() -> None:
     assert (result.left.steps, result.right.steps) == (2, 2)
     # the step rows still pair every node, nested ones included
     assert [r.name for r in result.rows] == ["plan", "search", "search", "reply"]
+
+
+def failed_outside_steps(execution_id: str, word: str, error: str, *, at: float = 0.0,
+                         replay_of: str | None = None) -> list[bytes]:
+    """One step that succeeds, then a workflow_complete with failure word `word` and
+    `error`: the execution fails outside any step, and only that line says why."""
+    lines = run(execution_id, [step("fetch_ticket", 100)], end=None, at=at,
+                replay_of=replay_of)
+    lines.append(json.dumps({"event": "workflow_complete", "execution_id": execution_id,
+                             "timestamp": T0 + at + 0.2, "status": word, "error": error,
+                             "duration_ms": 200}).encode())
+    return lines
+
+
+@pytest.mark.parametrize("word", ["failure", "timeout", "error", "failed"])
+def test_the_error_of_a_workflow_complete_is_read_for_every_failure_word(word: str) -> None:
+    # "timeout", "error" and "failed" are failure words as much as "failure" is (the
+    # ledger counts all four as failed): each says the execution's error.
+    a, b = details(failed_outside_steps("E", word, "deadline exceeded after 30s"),
+                   failed_outside_steps("E-replay", word, "out of memory", at=20,
+                                        replay_of="E"))
+    result = compare(a, b)
+    assert (result.left.status, result.right.status) == ("failed", "failed")
+    assert result.left.error == "deadline exceeded after 30s"
+    assert result.right.error == "out of memory"
+    assert result.verdict == "both failed (outside any step), with different errors"

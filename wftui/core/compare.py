@@ -108,11 +108,15 @@ def _first_error(detail: ExecutionDetail) -> tuple[str | None, str | None]:
                                         if i.kind == "error"), None)
             return step.name, error
     for item in detail.items:
-        if item.kind == "error" or (item.kind == "workflow_complete"
-                                    and item.event.get("status") == "failure"):
-            # An error logged with only its traceback (structlog): its last line.
-            return None, (_text(item.event.get("error"))
-                          or traceback_error(item.event.get("traceback")))
+        # An error logged with only its traceback (structlog): its last line.
+        error = (_text(item.event.get("error"))
+                 or traceback_error(item.event.get("traceback")))
+        if item.kind == "error":
+            return None, error
+        if item.kind == "workflow_complete" and error is not None:
+            # Whatever its status word ("timeout", "error", one of [logs.statuses]): the
+            # execution failed, and this line says why (the ledger read the word).
+            return None, error
     return None, None
 
 
