@@ -296,3 +296,19 @@ def test_the_error_of_a_workflow_complete_is_read_for_every_failure_word(word: s
     assert result.left.error == "deadline exceeded after 30s"
     assert result.right.error == "out of memory"
     assert result.verdict == "both failed (outside any step), with different errors"
+
+
+def test_two_failures_with_different_errors_differ() -> None:
+    # Same steps, both failed outside any step, for different reasons: what the verdict
+    # says ("with different errors") is a difference, so `wftui diff` exits 1, not 0.
+    a, b = details(failed_outside_steps("E", "failure", "deadline exceeded after 30s"),
+                   failed_outside_steps("E-replay", "failure", "out of memory", at=20,
+                                        replay_of="E"))
+    result = compare(a, b)
+    assert [r.differences for r in result.rows] == [()]
+    assert result.verdict == "both failed (outside any step), with different errors"
+    assert result.differs
+    assert result.as_dict()["differs"] is True
+    same = compare(a, a)
+    assert same.verdict == "both failed (outside any step) with the same error"
+    assert not same.differs

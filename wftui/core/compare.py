@@ -84,7 +84,11 @@ class Comparison:
     @property
     def differs(self) -> bool:
         """Whether anything differs (outcome, a step's, or the step list)."""
+        # Two failures at the same step with other errors (or outside any step, where
+        # no row carries the error) are another outcome: the verdict says so too.
         return (self.left.status != self.right.status
+                or (self.left.failed_step, self.left.error)
+                != (self.right.failed_step, self.right.error)
                 or any(row.differences for row in self.rows))
 
     def as_dict(self) -> dict[str, Any]:
