@@ -73,6 +73,9 @@ class Settings:
     sections: dict[str, dict[str, Any]] = field(default_factory=dict)
     config_path: Path | None = None
     refused: tuple[str, ...] = ()
+    # The replay command or URL given outside the file (--replay-cmd / --replay-url, or
+    # `wftui demo`'s service): it wins over the file's [replay], also at each reload.
+    replay_given: dict[str, Any] = field(default_factory=dict)
 
     def section(self, name: str) -> dict[str, Any]:
         """A table owned by another part of wftui (empty when not in the file)."""

@@ -105,3 +105,63 @@ def test_a_chmod_alone_reloads_the_config(tmp_path: Path) -> None:
     assert delivered.wait(5.0), "a chmod o+w was not noticed"
     settings = got[0]
     assert isinstance(settings, Settings) and settings.refused
+
+
+async def test_replay_flags_win_over_the_file_at_every_reload(harness, tmp_path: Path) -> None:
+    """`--replay-cmd` wins over the file's [replay] (docs/configuration.md), at start and
+    after a reload too: a reload of a file whose [replay] sets only a timeout lost the
+    flag's command ("no replay hook configured ... or pass --replay-cmd"), and one whose
+    [replay] sets a command put it in the flag's place."""
+    import argparse
+
+    from wftui.commands.monitor import with_replay_flags
+    from wftui.replay.plan import hook_from
+
+    config = tmp_path / "config.toml"
+    config.write_text('[replay]\ntimeout = "5s"\n', encoding="utf-8")
+    config.chmod(0o600)
+    flags = argparse.Namespace(replay_cmd="myapp replay {execution_id}", replay_url=None)
+    settings = with_replay_flags(load_settings(str(config)), flags)
+    events = execution("e-1", T0 + 10)
+    h = harness(events, settings=settings)
+    flag_argv = ("myapp", "replay", "{execution_id}")
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        start = hook_from(h.app.settings)
+        assert start is not None and start.command == flag_argv and start.timeout_s == 5.0
+        config.write_text('[replay]\ntimeout = "6s"\n', encoding="utf-8")
+        h.app.action_reload_config()
+        await wait_for(pilot, lambda: h.app.settings.section("replay").get("timeout") == "6s",
+                       "the reload")
+        reloaded = hook_from(h.app.settings)
+        # the file's timeout, the flag's command
+        assert reloaded is not None and reloaded.command == flag_argv
+        assert reloaded.timeout_s == 6.0
+        config.write_text('[replay]\ncommand = "other {execution_id}"\ntimeout = "7s"\n',
+                          encoding="utf-8")
+        h.app.action_reload_config()
+        await wait_for(pilot, lambda: h.app.settings.section("replay").get("timeout") == "7s",
+                       "the second reload")
+        again = hook_from(h.app.settings)
+        assert again is not None and again.command == flag_argv
+
+
+async def test_a_replay_command_removed_from_the_file_is_gone_after_a_reload(
+        harness, tmp_path: Path) -> None:
+    """Without flags the file is the only say: its [replay] deleted, no hook is left (the
+    old command stayed in use, though the file no longer names it)."""
+    from wftui.replay.plan import hook_from
+
+    config = tmp_path / "config.toml"
+    config.write_text('[replay]\ncommand = "myapp replay {execution_id}"\n', encoding="utf-8")
+    config.chmod(0o600)
+    events = execution("e-1", T0 + 10)
+    h = harness(events, settings=load_settings(str(config)))
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(events))
+        assert hook_from(h.app.settings) is not None
+        config.write_text("[thresholds.error_rate]\nthreshold = 0.5\n", encoding="utf-8")
+        h.app.action_reload_config()
+        await wait_for(pilot, lambda: h.monitor.engine.thresholds[0].above == 0.5,
+                       "the reload")
+        assert hook_from(h.app.settings) is None

@@ -155,8 +155,10 @@ def run(options: argparse.Namespace) -> int:
 def demo_settings(settings: Settings, replay_url: str) -> Settings:
     """Replay goes to the service's /replay; without a config file, thresholds get a
     `for` of DEMO_FOR_S so a breach is seen pending before it fires."""
-    settings = replace(settings, sections={**settings.sections,
-                                           "replay": {"url": replay_url}})
+    from wftui.replay.plan import with_replay_given
+
+    # The service's /replay wins over the file's [replay], also when the file is reloaded.
+    settings = with_replay_given(settings, {"url": replay_url})
     if settings.config_path is None:
         settings = replace(settings, thresholds=tuple(
             replace(t, for_s=DEMO_FOR_S) if not t.for_s else t for t in settings.thresholds))

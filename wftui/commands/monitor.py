@@ -13,7 +13,6 @@ import io
 import os
 import sys
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from wftui.commands.common import add_source_arguments, fail, settings_from
@@ -39,18 +38,15 @@ def with_replay_flags(settings: Settings, options: argparse.Namespace) -> Settin
     a bad template is one line at start, not a surprise during an incident)."""
     if options.replay_cmd is None and options.replay_url is None:
         return settings
-    from wftui.replay.plan import hook_from
+    from wftui.replay.plan import hook_from, with_replay_given
 
     try:
         hook_from(settings, options.replay_cmd, options.replay_url)
     except ConfigError as error:
         fail(str(error))
-    table = {k: v for k, v in settings.section("replay").items() if k == "timeout"}
-    if options.replay_cmd is not None:
-        table["command"] = options.replay_cmd
-    else:
-        table["url"] = options.replay_url
-    return replace(settings, sections={**settings.sections, "replay": table})
+    given = ({"command": options.replay_cmd} if options.replay_cmd is not None
+             else {"url": options.replay_url})
+    return with_replay_given(settings, given)
 
 
 def build_monitor(options: argparse.Namespace, settings: Settings) -> Any:

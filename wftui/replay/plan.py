@@ -27,7 +27,7 @@ Running a plan lives in `wftui.replay.run`, the audit log in `wftui.replay.audit
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -121,6 +121,15 @@ def hook_from(settings: Settings, replay_cmd: str | None = None,
         return ReplayHook(url=_checked_url(table["url"], "config: replay.url"),
                           timeout_s=timeout)
     return None
+
+
+def with_replay_given(settings: Settings, given: dict[str, Any]) -> Settings:
+    """The [replay] table with `given` (a command or URL from a flag, or the demo's) in
+    place of the file's, whose timeout stays; kept in `replay_given` so that a reload
+    of the file applies it again."""
+    table = {k: v for k, v in settings.section("replay").items() if k == "timeout"}
+    return replace(settings, sections={**settings.sections, "replay": {**table, **given}},
+                   replay_given=dict(given))
 
 
 NO_HOOK = ("no replay hook configured: set [replay] command or url in the config file, "

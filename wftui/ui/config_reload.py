@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from wftui.config import ConfigError, Settings, load_settings
+from wftui.replay.plan import with_replay_given
 from wftui.ui.mixin_base import AppMixinBase
 from wftui.view.text import safe
 
@@ -120,11 +121,13 @@ class ConfigReloading(AppMixinBase):
             self._request()
             return
         old = self.settings
-        sections = dict(result.sections)
-        if "replay" not in sections and old.section("replay"):
-            sections["replay"] = old.section("replay")  # e.g. set by `wftui demo`
-        self.settings = replace(old, thresholds=result.thresholds, sections=sections,
-                                refused=result.refused)
+        reloaded = result
+        if old.replay_given:
+            # --replay-cmd / --replay-url (or the demo's service) win over the file now
+            # as at start; without them, the file's [replay] is all (one deleted: none).
+            reloaded = with_replay_given(result, old.replay_given)
+        self.settings = replace(old, thresholds=reloaded.thresholds,
+                                sections=reloaded.sections, refused=reloaded.refused)
         self.monitor.set_settings(self.settings)
         self.config_error = None
         self.notify("config reloaded: thresholds updated", title="Config", markup=False)
