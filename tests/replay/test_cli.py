@@ -320,3 +320,29 @@ def test_diff_and_replay_on_a_log_they_do_not_understand_say_so(tmp_path: Path) 
     assert replay.returncode == 2
     assert replay.stderr.startswith(f"wftui: RUN-1 is not in the given log files: {why}"), \
         replay.stderr
+
+
+def test_an_id_not_found_names_the_files_that_could_not_be_read(tmp_path: Path) -> None:
+    """A mistyped file name among the logs: "EXEC-1-replay is not in the given log files"
+    alone sent the operator looking for a missing execution, not at the file never
+    read. diff and replay name it; diff warns of it when both executions are found."""
+    log = tmp_path / "app.log"
+    write_log(log)
+    first, second = tmp_path / "first.log", tmp_path / "second.log"
+    lines = log.read_text(encoding="utf-8").splitlines(keepends=True)
+    first.write_text("".join(lines[:5]), encoding="utf-8")  # EXEC-1
+    second.write_text("".join(lines[5:]), encoding="utf-8")  # EXEC-1-replay
+    typo = tmp_path / "secnod.log"
+    missing = wftui(tmp_path, "diff", "EXEC-1", "EXEC-1-replay", str(first), str(typo))
+    assert missing.returncode == 2
+    assert missing.stderr == (f"wftui: EXEC-1-replay is not in the given log files "
+                              f"(not read: {typo}: no such file)\n")
+    found = wftui(tmp_path, "diff", "EXEC-1", "EXEC-1-replay", str(first), str(second),
+                  str(typo))
+    assert found.returncode == 1  # they differ, as with every file read
+    assert found.stderr == f"wftui: warning: not read: {typo}: no such file\n"
+    replay = wftui(tmp_path, "replay", "EXEC-1-replay", str(first), str(typo), "--dry-run",
+                   "--replay-url", "http://127.0.0.1:9/replay")
+    assert replay.returncode == 2
+    assert replay.stderr == (f"wftui: EXEC-1-replay is not in the given log files "
+                             f"(not read: {typo}: no such file)\n")

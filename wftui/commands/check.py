@@ -21,6 +21,7 @@ from wftui.alerts.silences import Silence, SilenceStore, gather
 from wftui.commands.common import add_source_arguments, fail, settings_from
 from wftui.commands.signals import exit_on_signals
 from wftui.config import ConfigError, Settings, parse_duration
+from wftui.core import format as fmt
 from wftui.core.clock import history_warning, log_clock
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
@@ -102,6 +103,12 @@ def _reason(source: dict[str, Any]) -> str:
     """`name: why`, without the name twice (a tailer's error often starts with the path)."""
     name, why = str(source["name"]), str(source.get("error") or source.get("status"))
     return f"{name}: {why.removeprefix(f'{name}: ')}"
+
+
+def unread_files(entries: list[dict[str, Any]]) -> list[str]:
+    """`name: why` of each file entry not read (`check_entry`), made visible: file names
+    come from the command line and errors may quote them."""
+    return [fmt.visible(_reason(entry)) for entry in entries if entry.get("status") != "ok"]
 
 
 def check_entry(entry: dict[str, Any]) -> dict[str, Any]:

@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
-    from wftui.commands.check import read_files
+    from wftui.commands.check import read_files, unread_files
 
     try:
         settings = load_settings(options.config, idle_timeout=options.idle_timeout)
@@ -49,22 +49,24 @@ def run(options: argparse.Namespace) -> int:
         fail(str(error))
         raise
     ledger, entries = read_files(options.files, settings, keep_raw=True)
-    # File names come from the command line and errors may quote them: made visible.
-    unread = [fmt.visible(f"{e['name']}: {e.get('error') or e.get('status')}")
-              for e in entries if e.get("status") != "ok"]
+    unread = unread_files(entries)
     if len(unread) == len(entries):
         fail("no file could be read (" + "; ".join(unread) + ")")
+    # A file not read (a mistyped name) may hold either execution: always said.
+    not_read = f" (not read: {'; '.join(unread)})" if unread else ""
     now = time.time()
     details = []
     for execution_id in (options.left, options.right):
         execution = ledger.get(execution_id)
         if execution is None:
             fail(f"{fmt.visible(execution_id)} is not in the given log files"
-                 + _why_missing(ledger))
+                 + _why_missing(ledger) + not_read)
             raise AssertionError("unreachable")
         mapping = ledger.mapping
         details.append(build_detail(execution, now, ledger.idle_timeout,
                                     mapping.contract_dict if mapping is not None else None))
+    if unread:
+        print(f"wftui: warning: not read: {'; '.join(unread)}", file=sys.stderr)
     comparison = compare(details[0], details[1])
     if options.format == "json":
         sys.stdout.buffer.write(orjson.dumps(comparison.as_dict(),

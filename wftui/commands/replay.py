@@ -68,6 +68,16 @@ class _LogReader:
         execution = self.ledger.get(execution_id)
         return list(execution.replays) if execution is not None else []
 
+    def unread(self) -> list[str]:
+        """`name: why` of each given file not read (missing, unreadable)."""
+        if self.tailer is None:
+            return []
+        from wftui.commands.check import check_entry, unread_files
+
+        return unread_files([check_entry({"name": status.name, "status": status.status,
+                                          "error": status.error})
+                             for status in self.tailer.statuses])
+
     def close(self) -> None:
         if self.tailer is not None:
             self.tailer.close()
@@ -125,8 +135,10 @@ def _replay(options: argparse.Namespace, execution_id: str, hook: ReplayHook | N
         from wftui.core.understood import ledger_not_understood
 
         problem = ledger_not_understood(reader.ledger)  # a log in another shape, unmapped
+        unread = reader.unread()  # a mistyped file name may be why
         fail(f"{execution_id} is not in the given log files"
-             + (f": {visible(problem)}" if problem is not None else ""))
+             + (f": {visible(problem)}" if problem is not None else "")
+             + (f" (not read: {'; '.join(unread)})" if unread else ""))
     else:
         print(f"note: no log files given: replaying {execution_id} without its logged "
               "context and workflow name", file=err)
