@@ -104,3 +104,14 @@ def test_watch_silenced_alert_notifies_no_one(tmp_path: Path,
         assert fired[0]["silenced"]["by"] == "ana"
         assert proc.finish(signal.SIGTERM) == 0  # silenced: not a failing exit
         assert receiver.bodies == []  # the URL hook was never called
+
+
+@pytest.mark.parametrize("duration", ["99999999999d", "10000000000000000000000"])
+def test_a_silence_ending_past_any_date_is_refused(duration: str) -> None:
+    # It would end after the year 9999: no date can say when ("silenced until -", and
+    # check's "until" was a number of seconds in place of a time).
+    done = wftui("silence", "add", "error_rate", duration)
+    assert done.returncode == 2
+    assert done.stderr.startswith("wftui: a silence must end before the year 10000")
+    assert done.stderr.count("\n") == 1
+    assert wftui("silence", "list").stdout == "no silences in force\n"

@@ -22,6 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -242,6 +243,12 @@ class SilenceStore:
         if duration_s <= 0:
             raise SilenceError("a silence needs a duration above zero")
         now = self.clock()
+        try:
+            datetime.fromtimestamp(now + duration_s, tz=UTC)
+        except (ValueError, OverflowError, OSError):
+            # Past datetime's years: no time could say when it ends (a typo, "9999999d").
+            raise SilenceError("a silence must end before the year 10000: "
+                               "give a shorter duration") from None
         silence = Silence(id=uuid.uuid4().hex[:12], alert=alert, ends_at=now + duration_s,
                           created_by=by or user_name(), comment=comment, starts_at=now)
         with self._change() as (silences, _):
