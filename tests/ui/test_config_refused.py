@@ -10,6 +10,8 @@ from tests.ui.conftest import T0, execution, settled, wait_for
 from tests.ui.screen import screen_text
 from wftui.config import load_settings
 
+T0_NS = int(T0) * 1_000_000_000
+
 LOOSE = """
 [thresholds.error_rate]
 threshold = 0.2
@@ -105,6 +107,34 @@ def test_a_chmod_alone_reloads_the_config(tmp_path: Path) -> None:
     assert delivered.wait(5.0), "a chmod o+w was not noticed"
     settings = got[0]
     assert isinstance(settings, Settings) and settings.refused
+
+
+def test_a_change_made_while_a_read_is_under_way_is_read_after_it(tmp_path: Path) -> None:
+    """An editor saving in two writes: the first change starts a read, the second comes
+    while it is under way. It was marked seen then and never read: the half-written
+    file stayed in use until the next edit."""
+    import threading
+
+    from wftui.config import Settings
+    from wftui.ui.config_reload import ConfigReloader
+
+    path = tmp_path / "config.toml"
+    path.write_text("[thresholds.error_rate]\nthreshold = 0.1\n", encoding="utf-8")
+    path.chmod(0o600)
+    got: list[object] = []
+    delivered = threading.Event()
+    reloader = ConfigReloader(path, lambda result: (got.append(result), delivered.set()))
+    reloader.reading = True  # a read of the first write is under way
+    path.write_text("[thresholds.error_rate]\nthreshold = 0.25\n", encoding="utf-8")
+    os.utime(path, ns=(T0_NS, T0_NS))  # a time of its own, however coarse the clock
+    reloader.check()
+    assert not delivered.is_set()  # not while that read is under way
+    reloader.reading = False  # that read is done
+    reloader.check()
+    assert delivered.wait(5.0), "the change made during the read was never read"
+    settings = got[0]
+    assert isinstance(settings, Settings)
+    assert [t.above for t in settings.thresholds if t.name == "error_rate"] == [0.25]
 
 
 async def test_replay_flags_win_over_the_file_at_every_reload(harness, tmp_path: Path) -> None:

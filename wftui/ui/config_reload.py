@@ -65,7 +65,9 @@ class ConfigReloader:
     def check(self) -> None:
         """Reload if the file changed since it was last seen."""
         now = mtime(self.path)
-        if self.path is None or now == self._seen:
+        if self.path is None or now == self._seen or self.reading:
+            # A read under way may have read the file before this change (an editor
+            # saving in two writes): the change stays unseen, for the next check.
             return
         self._seen = now
         self.reload()
