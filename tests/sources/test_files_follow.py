@@ -261,3 +261,19 @@ async def test_many_files_in_several_directories_are_all_followed(tmp_path: Path
         got[source].append(line)
     assert got == expected
     assert [s.lines for s in tailer.statuses] == [len(expected[str(p)]) for p in paths]
+
+
+async def test_a_named_fifo_waits_for_its_writer(tmp_path: Path) -> None:
+    """`mkfifo p; wftui p` and the app opens `p` later: the FIFO has no writer yet, which
+    is not its end (the writer would then block forever in open(), with nobody reading)."""
+    fifo = tmp_path / "app.fifo"
+    os.mkfifo(fifo)
+    tailer = FileTailer([str(fifo)])
+    async with Following(tailer) as run:
+        await asyncio.sleep(0.3)  # the reader thread has looked at the writerless FIFO
+        assert tailer.statuses[0].status != "ended"
+        fd = await asyncio.to_thread(os.open, fifo, os.O_WRONLY)  # blocks with no reader
+        os.write(fd, b"late\n")
+        os.close(fd)
+        await wait_until(lambda: tailer.statuses[0].status == "ended", "the writer's end")
+    assert run.got.lines() == [b"late"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import select
 import threading
 from collections.abc import Callable
 
@@ -190,6 +191,15 @@ def _start_stream_thread(
             on_batch(batch)
 
     def pump() -> None:
+        # A FIFO given by name may have no writer yet (`mkfifo p; wftui p`, the app
+        # started after): a read would say "end" at once, and the app would then block
+        # in open() with nobody reading. Linux reports neither data nor hang-up on a
+        # FIFO that has never had a writer, so this waits for the first one (a pipe,
+        # stdin or a FIFO whose writer came and went answers at once).
+        with contextlib.suppress(OSError):
+            waiter = select.poll()
+            waiter.register(fd, select.POLLIN)
+            waiter.poll()
         while True:
             error = None
             try:
