@@ -91,6 +91,22 @@ def test_a_step_open_for_a_minute_is_slower_than_one_that_took_300_ms() -> None:
     assert [(s.name, s.slowest) for s in done.steps] == [("fetch", True), ("classify", False)]
 
 
+def test_a_step_left_open_by_an_ended_execution_ran_until_that_end() -> None:
+    # classify never logged its completion; the execution succeeded at 1 s. Seen at 100 s
+    # it has not been running for 99.4 s (nor is it the slowest step): it ran at most to
+    # its execution's end, 0.4 s, while fetch took 0.6 s.
+    shown = tree(ev("workflow_start", 0),
+                 ev("step_start", 0, step_name="fetch"),
+                 ev("step_complete", 0.6, step_name="fetch", duration_ms=600, success=True),
+                 ev("step_start", 0.6, step_name="classify"),
+                 ev("workflow_complete", 1.0, status="success"))
+    assert shown.status == "succeeded" and shown.end_ts == T0 + 1.0
+    classify = shown.steps[1]
+    assert classify.status == "running" and classify.end_ts is None  # never completed
+    assert shown.running_for(classify.start_ts) == pytest.approx(0.4)
+    assert [(s.name, s.slowest) for s in shown.steps] == [("fetch", True), ("classify", False)]
+
+
 def test_tool_call_belongs_to_the_latest_open_step() -> None:
     # The article's tool_call has no step_name: it goes to the step that is open.
     shown = tree(

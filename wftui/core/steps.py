@@ -92,7 +92,9 @@ class ExecutionDetail:
     cost_usd: float
     complete_event: dict[str, Any] | None = None
     lines_not_kept: int = 0  # folded while running, or past the per-execution cap
-    as_of: float = 0.0  # the "now" it was built at: how long a running one has run
+    # The "now" it was built at (how long a running one has run); for an execution that
+    # has ended, that end: a step it left open ran no longer.
+    as_of: float = 0.0
 
     def running_for(self, start: float | None) -> float | None:
         """Seconds from `start` to when this was built (None without a start)."""
@@ -257,16 +259,20 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
         else:
             items.append(Item(str(kind), ts, event))
     steps = _nest(merge_span_steps(steps))  # a step logged and sent as a span: one
-    _mark_slowest_and_critical(steps, now)
     status = execution.status(now, idle_timeout)
+    end_ts = execution.end_ts(status)
+    # A step never completed in an execution that has ended ran at most to that end:
+    # aged to now, it would read as running for hours, and be the slowest step.
+    until = now if end_ts is None else min(now, end_ts)
+    _mark_slowest_and_critical(steps, until)
     return ExecutionDetail(
         execution_id=execution.execution_id, workflow_name=execution.workflow_name,
-        status=status, start_ts=execution.first_ts, end_ts=execution.end_ts(status),
+        status=status, start_ts=execution.first_ts, end_ts=end_ts,
         duration_s=execution.duration_s(status), steps=steps, items=items, context=context,
         replay_of=execution.replay_of, replays=list(execution.replays),
         input_tokens=execution.input_tokens, output_tokens=execution.output_tokens,
         cost_usd=execution.cost_usd, complete_event=complete_event,
-        lines_not_kept=execution.raw_dropped, as_of=now,
+        lines_not_kept=execution.raw_dropped, as_of=until,
     )
 
 

@@ -56,7 +56,7 @@ def timeline_bar(start: float | None, end: float | None, origin: float, span: fl
 
 
 def step_label(step: Step, origin: float, span: float, name_width: int,
-               running_for: float | None = None) -> Text:
+               running_for: float | None = None, left_open: bool = False) -> Text:
     """icon, name, type, duration, timeline bar, and the slowest / critical marks."""
     icon, style = STEP_ICONS.get(step.status, ("?", ""))
     text = Text(no_wrap=True, end="")
@@ -76,6 +76,9 @@ def step_label(step: Step, origin: float, span: float, name_width: int,
         text.append("  ⏱ slowest", style="bold yellow")
     if step.critical:
         text.append("  ◆ critical path", style="yellow")
+    if left_open and step.status == "running":
+        # its execution ended without its completion: not running, but not known done
+        text.append("  never completed", style="dim")
     return text
 
 
@@ -173,7 +176,8 @@ class StepTree(Tree[str]):
             depth = min(step.depth, len(path))
             parent = path[depth - 1] if depth else root
             node = parent.add(step_label(step, detail.start_ts, span, name_width,
-                                         detail.running_for(step.start_ts)), data=key)
+                                         detail.running_for(step.start_ts),
+                                         left_open=detail.end_ts is not None), data=key)
             del path[depth:]
             path.append(node)
             self._add_step_children(node, step, key)
