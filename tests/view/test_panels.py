@@ -349,3 +349,22 @@ def test_an_action_is_not_split_at_a_hyphen() -> None:
     # one line of room: the first word, then … (never "on-")
     lines = panel_text(view, 12, height=5).plain.split("\n")[4:]
     assert lines == ["▶ Page …"]
+
+
+def test_no_source_read_is_not_no_traffic() -> None:
+    # `wftui --metrics URL` of a target answering 500, `wftui app.log` before the file
+    # exists: nothing was read, so nothing says there was no traffic (`wftui check`
+    # exits 2 there: no source could be read).
+    down = {"kind": "metrics", "name": "http://127.0.0.1:9/metrics", "status": "down",
+            "up": False, "error": "HTTP 500 Internal Server Error"}
+    waiting = {"kind": "file", "name": "app.log", "status": "waiting", "lines": 0}
+    for sources in ([down], [waiting], [down, waiting]):
+        snapshot = take_snapshot(ledger_of(()), ThresholdEngine(()), window_s=300.0,
+                                 now=T0 + 100, sources=sources)
+        views = dict(panel_views(snapshot, T0 + 100))
+        assert {view.value for view in views.values()} == {"no source read"}, sources
+    # one source read (a log followed, empty so far): its "no traffic" is the truth
+    followed = {**waiting, "status": "following"}
+    snapshot = take_snapshot(ledger_of(()), ThresholdEngine(()), window_s=300.0,
+                             now=T0 + 100, sources=[down, followed])
+    assert dict(panel_views(snapshot, T0 + 100))["error_rate"].value == "no traffic"

@@ -19,7 +19,7 @@ from wftui.core.format import count, percent, rate_per_min, seconds, threshold_f
 from wftui.core.format import window as window_label
 from wftui.core.sampling import FROM_METRICS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
 from wftui.core.snapshot import COUNTED, METRICS_PREFERRED, Snapshot
-from wftui.core.understood import settled_not_understood
+from wftui.core.understood import SETTLED, settled_not_understood
 from wftui.view.history import FigureHistory
 from wftui.view.text import ELLIPSIS, clip, plain, safe
 
@@ -164,6 +164,16 @@ def nothing_understood(snapshot: Snapshot) -> bool:
     return bool(feeds) and all(settled_not_understood(source) for source in feeds)
 
 
+def nothing_read(snapshot: Snapshot) -> bool:
+    """No source a figure could come from has been read yet (every log waiting or
+    failing, every target down or not asked yet): no figure can say "no traffic", as
+    `wftui check` then says no source could be read."""
+    if snapshot.reading is not None:
+        return False
+    feeds = [source for source in snapshot.sources if source.get("kind") in FEEDS]
+    return bool(feeds) and all(source.get("status") not in SETTLED for source in feeds)
+
+
 def panel_views(snapshot: Snapshot, now: float,
                 history: FigureHistory | None = None,
                 marks: Mapping[str, tuple[str, ...]] | None = None
@@ -176,6 +186,7 @@ def panel_views(snapshot: Snapshot, now: float,
     stale = bool(metrics.get("stale"))
     latency = figures.get("latency_s") or {}
     unread = nothing_understood(snapshot)
+    unreached = nothing_read(snapshot)
     views = []
     for panel_id, title, key, threshold_name in PANELS:
         value = latency.get("p95") if key == "latency_p95_s" else figures.get(key)
@@ -192,6 +203,8 @@ def panel_views(snapshot: Snapshot, now: float,
             text = "not understood"  # traffic, but no status word we know: see warnings
         elif value is None and unread:
             text = "not understood"  # see the source line and `m`
+        elif value is None and unreached:
+            text = "no source read"  # see the source lines: waiting, down, refused
         elif value is None and snapshot.reading is not None and not metric:
             # Nothing merged yet of a log being read: "no traffic" would be untrue.
             text = "reading…"
