@@ -133,3 +133,36 @@ def test_alerts_standing_at_the_end_of_an_old_log_are_announced_in_log_time_orde
         assert BASE + 30 <= latency.at < BASE + 31 and BASE + 50 <= errors.at < BASE + 51
     finally:
         monitor.stop()
+
+
+def test_while_the_log_is_judged_its_thresholds_are_not_off(tmp_path: Path) -> None:
+    """Between the end of the first read and the end of judging along the log (seconds
+    on a big log), the snapshot says it is being judged: the panels read "threshold off"
+    there before. Judging is held here (the only stand-in: its length is the machine's)."""
+    import threading
+
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join(hand_log_lines()) + b"\n")
+    settings = replace(Settings(), thresholds=(Threshold("error_rate", 0.4, "page"),))
+    monitor = LiveMonitor(settings, [str(path)])
+    held, judging = threading.Event(), threading.Event()
+    judge = monitor.history.judge_backlog
+
+    def held_judging() -> None:
+        judging.set()
+        held.wait(30)
+        judge()
+
+    monitor.history.judge_backlog = held_judging  # type: ignore[method-assign]
+    monitor.start()
+    try:
+        wait_for(judging.is_set, "the log read, judging begun")
+        snapshot = monitor.snapshot()
+        assert snapshot.reading is None and snapshot.judging and snapshot.thresholds == ()
+        held.set()
+        wait_for(lambda: monitor.judged, "the log judged")
+        judged = monitor.snapshot()
+        assert not judged.judging and [t.name for t in judged.thresholds] == ["error_rate"]
+    finally:
+        held.set()
+        monitor.stop()

@@ -397,6 +397,7 @@ class LiveMonitor:
                              time.monotonic() - started, snapshot)
         announced = self.history.take_announcements() if self.judged else ()
         return replace(snapshot, clock=clock, reading=progress,
+                       judging=not self.judged and progress is None,
                        transitions=announced + snapshot.transitions)
 
     def _partial_key(self, window: float | None, with_rows: bool) -> tuple[Any, ...]:

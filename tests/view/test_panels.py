@@ -61,7 +61,13 @@ def test_thresholds_read_as_not_judged_yet_while_the_log_is_read() -> None:
         assert views[panel].state is None
     assert views["throughput"].threshold == "no threshold"
     assert panel_text(views["latency"], 16).plain.split("\n")[1] == "judged once read"
-    # once read, a threshold the engine does not hold is off
+    # read, and being judged along the log's time (seconds on a big log): not off either
+    judging = dict(panel_views(replace(partial, judging=True), T0 + 100))
+    for panel in ("error_rate", "latency", "active", "queue"):
+        assert judging[panel].threshold == "threshold being judged"
+        assert judging[panel].state is None
+    assert judging["throughput"].threshold == "no threshold"
+    # once read and judged, a threshold the engine does not hold is off
     assert dict(panel_views(partial, T0 + 100))["queue"].threshold == "threshold off"
 
 

@@ -66,6 +66,9 @@ class Snapshot:
     # The first read of the files, while it lasts (`Progress.as_dict`): the figures are
     # partial and no threshold is judged.
     reading: dict[str, Any] | None = None
+    # Read, and now being judged along the log's time (the monitor's first judging, a
+    # few seconds on a big log): no threshold is judged yet, none is off.
+    judging: bool = False
     # A past moment of the log shown instead of now (`check --at`, history mode).
     at: float | None = None
 

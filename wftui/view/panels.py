@@ -224,6 +224,9 @@ def panel_views(snapshot: Snapshot, now: float,
         elif threshold_name is not None and snapshot.reading is not None:
             # Partial figures judge nothing (`LiveMonitor.snapshot`): not off, waiting.
             view.threshold = "threshold judged once read"
+        elif threshold_name is not None and snapshot.judging:
+            # Read, being judged along the log's time: not off, about to be judged.
+            view.threshold = "threshold being judged"
         elif threshold_name is not None:
             view.threshold = "threshold off"
         # A log still being read has no quantiles yet: "p50 no data" under "reading…"
