@@ -178,3 +178,25 @@ def test_demo_runs_and_stops_its_service(terminal, tmp_path: Path, ending: str) 
         time.sleep(0.1)
     assert not term.alive(), "wftui demo did not exit"
     assert not _processes_with(service), "the demo service outlived wftui"
+
+
+def test_after_a_suspend_and_fg_the_whole_screen_is_drawn_again(
+        terminal, tmp_path: Path) -> None:
+    """SIGTSTP (ctrl+z in a shell's job control) then `fg`: Textual gives the terminal
+    back and takes it again, but only what changed was drawn: the title and the source
+    lines, which had not changed, stayed blank."""
+    log = tmp_path / "quiet.log"
+    append(log, execution("before-stop-1", time.time() - 20))
+    term = terminal("bash --norc --noprofile -i")
+    term.keys(f"PS1='$ '; {_command(str(log)).replace('exec ', '')}", "Enter")
+    term.wait(lambda s: "before-stop-1" in s and "quiet.log  following" in s,
+              "the monitor")
+    pids = _processes_with(f"-m wftui {log}")
+    assert len(pids) == 1
+    os.kill(pids[0], signal.SIGTSTP)
+    term.wait(lambda s: "Stopped" in s, "the shell to have the terminal back")
+    term.keys("fg", "Enter")
+    term.wait(lambda s: "quiet.log  following" in s and "before-stop-1" in s
+              and "Error rate" in s, "the whole screen drawn again")
+    term.keys("q")
+    term.wait(lambda s: s.rstrip().endswith("$"), "the shell after quitting")

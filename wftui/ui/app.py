@@ -155,6 +155,9 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
             # cleans up after run()); if leaving hangs, the guard ends the process.
             loop = asyncio.get_running_loop()
             self.exit_guard.install(lambda: loop.call_soon_threadsafe(self.exit))
+        # Back from SIGTSTP (`fg`): Textual takes the terminal again but draws only what
+        # changes next, so the title and the source lines stayed blank: draw it all.
+        self.app_resume_signal.subscribe(self, lambda _app: self.refresh(layout=True))
         # New data wakes the app up (no polling at 10 Hz while nothing happens).
         self.monitor.on_change = self._changed_in_reader_thread
         pusher = self.alerts.desk.pusher
