@@ -41,6 +41,16 @@ def test_default_path_follows_xdg_state_home(tmp_path: Path,
     assert state_dir() == tmp_path / "home" / ".local" / "state" / "wftui"
 
 
+def test_a_silence_of_a_day_or_more_says_its_date(tmp_path: Path) -> None:
+    """"until 14:05" alone reads as today's: a three-day silence says which day."""
+    store = SilenceStore(tmp_path / "s.json", clock=Clock())
+    week = store.add("error_rate", 3 * 86_400, "", by="ana")
+    assert week.describe() == "silenced until 01-04 14:00 by ana"  # T0 is 01-01 14:00
+    assert "silenced until 01-04 14:00" in week.forms()
+    hours = store.add("queue_depth", 23 * 3600, "", by="ana")
+    assert hours.describe() == "silenced until 13:00 by ana"  # tomorrow, within a day
+
+
 def test_add_list_describe_and_expire(tmp_path: Path) -> None:
     clock = Clock()
     store = SilenceStore(tmp_path / "s.json", clock=clock)

@@ -55,6 +55,9 @@ def user_name() -> str:
         return "unknown"
 
 
+DAY_S = 86_400.0
+
+
 @dataclass(frozen=True, slots=True)
 class Silence:
     """One alert (a threshold's name) muted until `ends_at`."""
@@ -70,16 +73,27 @@ class Silence:
     def active(self, now: float) -> bool:
         return self.starts_at <= now < self.ends_at
 
+    def until(self) -> str:
+        """When it ends: the time of day (UTC, as every time on screen), with the date
+        for a silence of a day or more ("12-09 14:05"): "until 14:05" alone would read
+        as today's."""
+        if self.ends_at - self.starts_at < DAY_S:
+            return fmt.clock(self.ends_at)[:5]
+        try:
+            return datetime.fromtimestamp(self.ends_at, tz=UTC).strftime("%m-%d %H:%M")
+        except (ValueError, OverflowError, OSError):
+            return fmt.clock(self.ends_at)[:5]
+
     def describe(self) -> str:
         """silenced until 14:05 by ana: known incident"""
-        until = fmt.clock(self.ends_at)[:5]
+        until = self.until()
         where = " (Alertmanager)" if self.origin == ALERTMANAGER else ""
         comment = f": {fmt.visible(self.comment)}" if self.comment else ""
         return f"silenced until {until} by {fmt.visible(self.created_by)}{where}{comment}"
 
     def forms(self) -> tuple[str, ...]:
         """`describe()`, then ever shorter forms of it for a narrow panel."""
-        until = fmt.clock(self.ends_at)[:5]
+        until = self.until()
         return (self.describe(),
                 f"silenced until {until} by {fmt.visible(self.created_by)}",
                 f"silenced until {until}", f"silenced → {until}", "silenced")
