@@ -285,3 +285,18 @@ def test_metrics_stand_in_where_they_count_every_execution(
                                      else "from traces, weighted")
     assert origins["latency"] == ("from traces, weighted" if basis == WEIGHTED
                                   else "from traces, sampling unknown")
+
+
+def test_why_p95_is_the_weighted_p95_the_panel_shows(tmp_path: Path) -> None:
+    """`check --explain` (and the "why" view) names the executions at or above p95: the
+    p95 of the figures, weighted by sampling, not the p95 of the traces received."""
+    spans = tmp_path / "spans.jsonl"
+    spans_file(spans, EIGHT, EIGHT_PLAN)
+    _, out = check(str(spans), "--explain", "--format", "json")
+    report = json.loads(out)
+    # 26 weighted durations (worked out in the first test): p95 9 s. Unweighted, the
+    # 8 received read 16.5 s and only EXEC-7 was "slow".
+    assert report["latency_s"]["p95"] == pytest.approx(9.0)
+    why = report["explain"]["latency_p95_s"]
+    assert why["p95_s"] == pytest.approx(9.0)
+    assert [slow["execution_id"] for slow in why["slow"]] == ["EXEC-7", "EXEC-3"]

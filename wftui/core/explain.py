@@ -21,7 +21,8 @@ from typing import Any
 from wftui.core.error_text import error_group
 from wftui.core.execution import FAILED, RUNNING, Execution
 from wftui.core.ledger import Ledger
-from wftui.core.quantiles import exact_quantile
+from wftui.core.quantiles import exact_quantile, weighted_quantiles
+from wftui.core.sampling import weight_of
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import Threshold
 
@@ -180,9 +181,25 @@ def _step_p95(ledger: Ledger, name: str, start: float | None, end: float) -> flo
 
 
 def _slow(group: list[Ended]) -> tuple[float | None, list[Ended]]:
-    """The p95 of a window's durations and its executions at or above it, slowest first."""
-    timed = [e for e in group if e.duration_s is not None]
-    p95 = _p95([e.duration_s for e in timed if e.duration_s is not None])
+    """The p95 of a window's durations and its executions at or above it, slowest first.
+
+    The p95 is the figures' (`log_figures`): a trace-only execution stands for its
+    adjusted count (docs/figures.md, "Sampled traces"), and one of unknown sampling
+    counts once, or for none when logs cover the window. Unweighted, "10% of
+    executions, 100% of errors" put p95 among the kept failures, far above the
+    panel's p95, and named too few executions slow.
+    """
+    logs_cover = any(e.execution.sampling is None or e.execution.logged for e in group)
+    timed: list[Ended] = []
+    weights: list[float] = []
+    for e in group:
+        weight = weight_of(e.execution.logged, e.execution.sampling)
+        if weight is None:  # sampling unknown
+            weight = 0.0 if logs_cover else 1.0
+        if e.duration_s is not None and weight > 0:
+            timed.append(e)
+            weights.append(weight)
+    p95 = weighted_quantiles([e.duration_s or 0.0 for e in timed], weights)["p95"]
     slow = sorted((e for e in timed if p95 is not None and (e.duration_s or 0.0) >= p95),
                   key=lambda e: -(e.duration_s or 0.0))
     return p95, slow
