@@ -300,3 +300,63 @@ def test_why_p95_is_the_weighted_p95_the_panel_shows(tmp_path: Path) -> None:
     why = report["explain"]["latency_p95_s"]
     assert why["p95_s"] == pytest.approx(9.0)
     assert [slow["execution_id"] for slow in why["slow"]] == ["EXEC-7", "EXEC-3"]
+
+
+def test_a_gateways_root_says_the_sampling_of_the_workflow_behind_it(
+        receiving: Any) -> None:
+    """A gateway samples (TraceIdRatioBased, its ratio set on its root as the README
+    says) and calls the workflow service (ParentBased: it follows the gateway's
+    decision and knows no ratio). Both export to wftui; the workflow's root ends
+    first, so it comes first and is the execution's root: the gateway's root, a step
+    of it, still says how the trace was sampled."""
+    from opentelemetry import context, propagate
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+    from opentelemetry.trace import Status, StatusCode
+
+    from tests.otlp.article import ns
+
+    def exporting(service: str, **kwargs: Any) -> TracerProvider:
+        trace_provider = TracerProvider(resource=Resource({SERVICE_NAME: service}),
+                                        **kwargs)
+        trace_provider.add_span_processor(
+            SimpleSpanProcessor(proto_exporter(f"{receiving.url}/v1/traces")))
+        return trace_provider
+
+    gateway = exporting("gateway")
+    workflow = exporting("support", sampler=ParentBased(ALWAYS_ON))
+    # (id, start, duration of the workflow's root, fails, the gateway's sample_rate)
+    runs = [("E1", 0, 2, False, 0.25), ("E2", 10, 4, False, 0.25), ("E3", 20, 8, True, 1.0)]
+    for execution_id, start, duration, fails, rate in runs:
+        with gateway.get_tracer("gateway").start_as_current_span(
+                "POST /tickets", start_time=ns(start), end_on_exit=False) as front:
+            front.set_attribute("sample_rate", rate)
+            carrier: dict[str, str] = {}
+            propagate.inject(carrier)  # the request's traceparent
+            remote = propagate.extract(carrier)  # as the workflow service reads it
+            token = context.attach(remote)
+            try:
+                root = workflow.get_tracer("support").start_span(
+                    "support_ticket", context=remote, start_time=ns(start + 0.1))
+                root.set_attribute("execution_id", execution_id)
+                if fails:
+                    root.set_status(Status(StatusCode.ERROR, "model timed out"))
+                root.end(end_time=ns(start + 0.1 + duration))
+            finally:
+                context.detach(token)
+            front.end(end_time=ns(start + duration + 0.2))
+    for trace_provider in (gateway, workflow):
+        assert trace_provider.force_flush()
+        trace_provider.shutdown()
+    receiving.wait_executions(3)
+    with receiving.lock:
+        figures = log_figures(receiving.ledger, None, T0 + 60, T0 + 3600)
+        history = LogHistory(receiving.ledger, T0 + 3600).figures_at(T0 + 60, None)
+    # E1 and E2 stand for four each, E3 for one: 9 executions, 1 failed (counted once
+    # each, as 'sampling unknown': 1 of 3). Durations are the workflow's roots'.
+    for read in (figures, history):
+        assert read.basis == WEIGHTED
+        assert read.error_rate == pytest.approx(1 / 9)
+        assert read.throughput_per_min == pytest.approx(9.0)  # over 60 s
+        # 2 four times, 4 four times, 8 once: p50 rank 4 -> 4; p95 rank 7.6 -> 4 + 4 *
+        # 0.6; p99 rank 7.92 -> 4 + 4 * 0.92.
+        assert read.latency_s == pytest.approx({"p50": 4.0, "p95": 6.4, "p99": 7.68})

@@ -337,8 +337,11 @@ class Ledger:
                         twins = execution.twins = StepTwins()
                 if not traced:  # a logged step: see Execution.logged
                     execution.logged = True
-                elif execution.sampling is None:
-                    execution.sampling = UNKNOWN  # until its root says
+                elif type(execution.sampling) is not float:
+                    # Unknown until a root says; another service's root, read as a
+                    # step, may say it (`SpanReader._span_lines`).
+                    said = event.sampling
+                    execution.sampling = said if type(said) is float else UNKNOWN
                 if twins is not None and (
                         twins.span_done(key, ts - seconds if seconds is not None else ts, ts)
                         if traced else twins.logged_done(key, ts if start is None else start)):

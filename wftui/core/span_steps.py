@@ -115,9 +115,11 @@ def usage_below(reader: SpanReader, trace: bytes, parent: bytes) -> None:
 
 def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
                found: Found, span_id: bytes, parent: bytes, start_ns: int, end_ns: int,
-               lines: EventLines, trace: bytes) -> None:
+               lines: EventLines, trace: bytes, sampling: float | None = None) -> None:
     """A step span's `step_complete` line (with its `start_timestamp`: a whole step),
     with the event it says (`EventLines`: the ledger does not decode it again).
+    `sampling`: the adjusted count another service's root of the trace states (a step
+    here: `SpanReader._span_lines`), carried for the ledger to weight the execution.
     `quoted` is the execution id as JSON; the span's ids and times were read by
     `read_traces`. Times are written as exact decimals of the integer nanoseconds (no
     float repr); the event's times are those decimals read back (int / int rounds
@@ -240,6 +242,10 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
         if event is None:
             event = {}
         event["span_events"] = events
+    if sampling is not None:
+        if event is None:
+            event = {}
+        event["sampling"] = sampling
     # `lines.add(line, event)`, inline (a call per span costs more than its two appends)
     list.append(lines, complete + b"," + encode(event)[1:] if event else complete + b"}")
     lines.events.append(
@@ -247,5 +253,5 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
                  duration_ns / 1_000_000, error=error if failed else None,
                  start_timestamp=start_ns / 1_000_000_000,
                  input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=price,
-                 span_status="error" if failed else "ok",
+                 span_status="error" if failed else "ok", sampling=sampling,
                  step_id=step_text, parent_step_id=parent_text))

@@ -288,11 +288,18 @@ class SpanReader:
                     lines: EventLines) -> None:
         """A span's event lines; `entry` is what `read_traces` read of it."""
         _, span, found, service, span_id, parent, start_ns, end_ns, root, trace = entry
+        sampling = None
         if root and trace in self.rooted:
             root = False  # another service's part of a trace already begun
+            # Its root may say how the trace was sampled where the execution's root
+            # did not: a gateway's sampler decided (its ratio on its root), the
+            # workflow behind it follows (ParentBased) knowing no ratio, and its root,
+            # ending first, came first. The ledger takes the first probability said.
+            weight = adjusted_count(span.trace_state, values_of(found))
+            sampling = None if weight is None else float(weight)
         if not root:
             write_step(self, execution_id, quoted, span, found, span_id, parent, start_ns,
-                       end_ns, lines, trace)
+                       end_ns, lines, trace, sampling)
             return
         rooted = self.rooted
         rooted[trace] = None
