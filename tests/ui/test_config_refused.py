@@ -4,7 +4,9 @@ stderr before it starts (the operator may not have seen that line)."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 from tests.ui.conftest import T0, execution, settled, wait_for
 from tests.ui.screen import screen_text
@@ -85,21 +87,28 @@ async def test_the_palette_entry_without_a_config_file_says_so(harness) -> None:
                        "the notice")
 
 
-def test_a_chmod_alone_reloads_the_config(tmp_path: Path) -> None:
-    """`chmod o+w` (or the fix, `chmod go-w`) leaves the contents and the mtime alone:
-    watched by mtime only, the monitor went on using the replay command of a file that
-    anyone could now change, and kept its warning after the fix."""
-    import threading
-
-    from wftui.config import Settings
+def _watched(path: Path, text: str) -> tuple[Any, list[object], threading.Event]:
+    """A config file written with `text` (only its owner may write it) and a reloader
+    watching it, with what it delivers and an event set at each delivery."""
     from wftui.ui.config_reload import ConfigReloader
 
-    path = tmp_path / "config.toml"
-    path.write_text('[replay]\ncommand = "myapp replay {execution_id}"\n', encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
     path.chmod(0o600)
     got: list[object] = []
     delivered = threading.Event()
     reloader = ConfigReloader(path, lambda result: (got.append(result), delivered.set()))
+    return reloader, got, delivered
+
+
+def test_a_chmod_alone_reloads_the_config(tmp_path: Path) -> None:
+    """`chmod o+w` (or the fix, `chmod go-w`) leaves the contents and the mtime alone:
+    watched by mtime only, the monitor went on using the replay command of a file that
+    anyone could now change, and kept its warning after the fix."""
+    from wftui.config import Settings
+
+    path = tmp_path / "config.toml"
+    reloader, got, delivered = _watched(
+        path, '[replay]\ncommand = "myapp replay {execution_id}"\n')
     reloader.check()
     assert not delivered.is_set()  # nothing changed yet
     path.chmod(0o666)
@@ -113,17 +122,10 @@ def test_a_change_made_while_a_read_is_under_way_is_read_after_it(tmp_path: Path
     """An editor saving in two writes: the first change starts a read, the second comes
     while it is under way. It was marked seen then and never read: the half-written
     file stayed in use until the next edit."""
-    import threading
-
     from wftui.config import Settings
-    from wftui.ui.config_reload import ConfigReloader
 
     path = tmp_path / "config.toml"
-    path.write_text("[thresholds.error_rate]\nthreshold = 0.1\n", encoding="utf-8")
-    path.chmod(0o600)
-    got: list[object] = []
-    delivered = threading.Event()
-    reloader = ConfigReloader(path, lambda result: (got.append(result), delivered.set()))
+    reloader, got, delivered = _watched(path, "[thresholds.error_rate]\nthreshold = 0.1\n")
     reloader.reading = True  # a read of the first write is under way
     path.write_text("[thresholds.error_rate]\nthreshold = 0.25\n", encoding="utf-8")
     os.utime(path, ns=(T0_NS, T0_NS))  # a time of its own, however coarse the clock
