@@ -297,6 +297,31 @@ def test_symlink_repointed_is_followed_like_a_rotation(tmp_path: Path) -> None:
     tailer.close()
 
 
+def test_symlink_pointed_back_at_a_file_read_before_reads_on_where_it_stopped(
+        tmp_path: Path) -> None:
+    # A `current.log` flipped from blue.log to green.log and back (a blue/green
+    # deploy): blue.log is the file read before, and only what it gained since counts.
+    # It was read again from its first line: every line it held counted twice.
+    blue = tmp_path / "blue.log"
+    green = tmp_path / "green.log"
+    blue.write_bytes(b"b1\nb2\nb3\n")
+    green.write_bytes(b"g1\n")
+    link = tmp_path / "current.log"
+    link.symlink_to(blue)
+    tailer = FileTailer([str(link)], retire_after=0.0)
+    rows = read_all(tailer)
+    for target, line in ((green, b"g2\n"), (blue, b"b4\n"), (green, b"g3\n")):
+        tmp_link = tmp_path / "tmp-link"
+        tmp_link.symlink_to(target)
+        tmp_link.rename(link)
+        append(target, line)
+        rows += read_all(tailer) + read_all(tailer)
+    assert sorted(lines_of(rows)) == [b"b1", b"b2", b"b3", b"b4", b"g1", b"g2", b"g3"]
+    assert (str(link), 4, b"b4") in rows  # numbering goes on in blue.log
+    assert tailer.statuses[0].lines == 7 and tailer.statuses[0].rotations == 3
+    tailer.close()
+
+
 def test_many_files_are_read_fairly(tmp_path: Path) -> None:
     big = tmp_path / "big.log"
     big.write_bytes(b"".join(b"%0199d\n" % i for i in range(40_000)))  # 8 MB

@@ -52,9 +52,8 @@ class Opener:
         #: open the same new file as the reader.
         self.lock = threading.Lock()
         self._held: dict[tuple[int, int], FileSource] = {}
-        self._released: OrderedDict[tuple[int, int], tuple[bytes, int, int, FileSource]] = (
-            OrderedDict()
-        )
+        self._released: OrderedDict[
+            tuple[int, int], tuple[bytes, bytes, int, int, FileSource]] = OrderedDict()
 
     def look_for_new_files(self, sources: Sequence[FileSource]) -> bool:
         """Open every file newly at a followed path; True when one was found.
@@ -129,14 +128,21 @@ class Opener:
         return handle
 
     def _resume(self, src: FileSource, handle: Handle) -> None:
-        """Take over where another given path stopped reading this very file."""
+        """Read on where a given path (another, or this one) stopped reading this very
+        file: one path hands it to another after a rotation, and a symlink pointed back
+        at a file read before (blue.log, green.log, blue.log again) names a file whose
+        lines up to there were counted already."""
         record = self._released.pop(handle.key, None)
         if record is None or handle.kind != "file":
             return
-        fingerprint, offset, lineno, owner = record
-        if owner is src or handle.size() < offset:
+        fingerprint, tail, offset, lineno, owner = record
+        if handle.size() < offset:
             return
-        if os.pread(handle.fd, len(fingerprint), 0) != fingerprint:
+        # The same inode may be a new file (the old one deleted, its inode reused): it
+        # is the file we read only if it still holds the bytes we saw at its start and
+        # just before where we stopped.
+        if os.pread(handle.fd, len(fingerprint), 0) != fingerprint or (
+                os.pread(handle.fd, len(tail), offset - len(tail)) != tail):
             return
         handle.move_to(offset)
         handle.fingerprint = fingerprint
@@ -153,7 +159,7 @@ class Opener:
             del self._held[handle.key]
         if handle.kind == "file":
             self._released[handle.key] = (
-                handle.fingerprint, handle.offset, handle.splitter.lineno, src,
+                handle.fingerprint, handle.tail, handle.offset, handle.splitter.lineno, src,
             )
             while len(self._released) > _RELEASED_KEEP:
                 self._released.popitem(last=False)
