@@ -162,3 +162,35 @@ def test_times_not_understood_are_a_warning_not_silently_now(tmp_path: Path,
     plain = check(env, str(write(tmp_path / "ours.log", ours())))
     assert not any("no time wftui can read" in w
                    for w in json.loads(plain.stdout).get("warnings", [])), plain.stdout
+
+
+def test_fields_of_another_type_are_a_warning_not_silently_absent(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    # A log writing booleans and numbers as text ("ok": "false", "elapsed_ms": "5000"):
+    # wftui reads them as absent, so half the steps failed and the error rate read
+    # 0.00% with nothing said. The figures stay as documented; the operator is told.
+    lines = []
+    for i in range(10):
+        base = 1772355600 + i * 10
+        lines += [json.dumps({"kind": "run.begin", "run": f"r{i}", "ts": base}).encode(),
+                  json.dumps({"kind": "task.end", "run": f"r{i}", "ts": base + 5,
+                              "step_name": "s", "data": {"elapsed_ms": "5000",
+                                                         "ok": "false" if i % 2 else True}}
+                             ).encode()]
+    config = tmp_path / "config.toml"
+    config.write_text(toml({
+        "fields": {"event": "kind", "execution_id": "run", "timestamp": "ts",
+                   "duration_ms": "data.elapsed_ms", "success": "data.ok"},
+        "events": {"workflow_start": "run.begin", "step_complete": "task.end"}}))
+    result = check(env, "--config", str(config), str(write(tmp_path / "app.log", lines)))
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("read as absent" in w and "success (data.ok) holds text (5)" in w
+               and "duration_ms (data.elapsed_ms) holds text (10)" in w
+               for w in warnings), warnings
+    # The same in our own shape, unmapped, says it too.
+    ours_lines = [json.dumps({"event": "step_complete", "execution_id": "a", "success": "no",
+                              "timestamp": "2026-01-01T12:00:00Z"}).encode()]
+    plain = check(env, str(write(tmp_path / "ours.log", ours_lines)))
+    assert any("success holds text (1)" in w
+               for w in json.loads(plain.stdout)["warnings"]), plain.stdout

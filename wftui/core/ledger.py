@@ -87,6 +87,25 @@ class SourceCounts:
     untimed_example: str | None = None  # the first unreadable time, as the log wrote it
 
 
+# The fields figures read, each of one JSON type (docs/log-format.md): a value of
+# another type is read as absent, and counted (`Ledger._note_wrong_types`).
+TYPED_FIELDS = ("success", "status", "duration_ms", "input_tokens", "output_tokens",
+                "cost_usd", "value")
+
+
+def json_kind(value: Any) -> str:
+    """A JSON value's type in the operator's words."""
+    if type(value) is str:
+        return "text"
+    if type(value) is bool:
+        return "true/false"
+    if type(value) is float:
+        return "a number with a fraction"
+    if type(value) is int:
+        return "a number"
+    return "an object" if type(value) is dict else "a list"
+
+
 def _nest(execution: Execution, step_id: str | None, parent_id: str | None) -> None:
     """A step with ids was counted: steps with ids may nest, and the table counts the
     top level, so those now known to be inside another are taken back."""
@@ -459,6 +478,7 @@ class Ledger:
                 self._reject(source, lineno, reason, raw)
                 return None, 1
             event = event_from(value)
+            self._note_wrong_types(value, event)
         if event.execution_id is not None:
             return event, 0
         ts = event_time(event.timestamp)
@@ -475,6 +495,18 @@ class Ledger:
             self.newest_ts = ts
         self._queue_depth(event.value, ts)
         return None, 0
+
+    def _note_wrong_types(self, value: dict[str, Any], event: LogEvent) -> None:
+        """Count the figures' fields this line holds in another JSON type (a boolean or a
+        number written as text): they are read as absent, and the operator is told
+        (`understood.log_warnings`), never left with an error rate of 0% from a log
+        whose `"success": "false"` went unread."""
+        for name in TYPED_FIELDS:
+            found = value.get(name)
+            if found is not None and getattr(event, name) is None:
+                paths = self.mapping.fields.get(name) if self.mapping is not None else None
+                where = f" ({'|'.join('.'.join(path) for path in paths)})" if paths else ""
+                self.not_understood.note_word("type", f"{name}{where} holds {json_kind(found)}")
 
     def _apply(self, execution: Execution, kind: str, event: LogEvent, ts: float) -> None:
         """Fold one event into its execution's summary (docs/log-format.md).

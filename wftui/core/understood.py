@@ -101,6 +101,12 @@ def log_warnings(ledger: Ledger) -> list[str]:
         warnings.append("workflow_complete status neither a success nor a failure word, "
                         f"left out of the error rate: {_top(statuses)}; "
                         "name them in [logs.statuses]")
+    kinds = Counter({word: n for (what, word), n in ledger.unknown.items()
+                     if what == "type"})
+    if kinds:
+        warnings.append("fields of another type than wftui reads, read as absent (the "
+                        f"figures go without them): {_top(kinds)}; success is true/false, "
+                        "status text, duration_ms, tokens, cost_usd and value numbers")
     events = Counter({word: n for (what, word), n in ledger.unknown.items()
                       if what == "event"})
     if events:
