@@ -194,3 +194,24 @@ def test_fields_of_another_type_are_a_warning_not_silently_absent(
     plain = check(env, str(write(tmp_path / "ours.log", ours_lines)))
     assert any("success holds text (1)" in w
                for w in json.loads(plain.stdout)["warnings"]), plain.stdout
+
+
+def test_execution_ids_written_as_numbers_are_named_as_the_cause(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    # Every line has `event` and `execution_id` (or the mapped `run`), but the ids are
+    # numbers. The message said to map fields that were there, and a mapping exactly
+    # like the one in use: the operator could not tell what was wrong.
+    lines = [json.dumps({"event": "workflow_start", "execution_id": i,
+                         "timestamp": 1772355600 + i}).encode() for i in range(4)]
+    result = check(env, str(write(tmp_path / "ours.log", lines)))
+    assert result.returncode == 2
+    assert ('none of its 4 lines is an event: its execution ids ("execution_id", in 4 '
+            'lines) are numbers, and wftui reads an execution id as text') in result.stderr
+    config = tmp_path / "config.toml"
+    config.write_text(toml({"fields": {"event": "kind", "execution_id": "run"}}))
+    mapped = [json.dumps({"kind": "workflow_start", "run": i}).encode() for i in range(3)]
+    result = check(env, "--config", str(config), str(write(tmp_path / "theirs.log", mapped)))
+    assert result.returncode == 2
+    assert ('none of its 3 lines is an event: its execution ids ("run", in 3 lines) are '
+            'numbers') in result.stderr
+    assert "perhaps" not in result.stderr

@@ -38,6 +38,9 @@ def not_understood(ledger: Ledger, source: str) -> str | None:
         why = f" (line {first.lineno}: {first.reason})" if first is not None else ""
         text = "" if first is None else first.text
         return f"none of its {lines:,} lines is a JSON event{why}{_text_hint(text)}"
+    numbers = _ids_not_text(ledger, source, seen)
+    if numbers is not None:
+        return f"none of its {lines:,} lines is an event: {numbers}"
     mapped = (f" (the [logs] mapping in use reads {_expected(ledger, seen)})"
               if ledger.mapping is not None else "")
     suggestion = suggest_mapping(ledger, source)
@@ -46,6 +49,22 @@ def not_understood(ledger: Ledger, source: str) -> str | None:
     return (f"none of its {lines:,} lines is an event{mapped}; its lines have the fields "
             f"{_top(seen, 12)}: map them with [logs.fields] ({hint}) or [logs] format "
             f"({' or '.join(repr(name) for name in PRESETS)})")
+
+
+def _ids_not_text(ledger: Ledger, source: str, seen: Counter[str]) -> str | None:
+    """Why no line is an event when the id is there but written as a number (a job id
+    of 42): the usual message would ask to map fields the lines already have."""
+    mapping = ledger.mapping
+    paths = mapping.fields.get("execution_id", (("execution_id",),)) if mapping is not None \
+        else (("execution_id",),)
+    values = ledger.seen_values.get(source, {})
+    for path in paths:
+        sample = values.get(path[0]) if len(path) == 1 else None
+        if sample and not any(type(value) is str for value in sample):
+            return (f"its execution ids ({json.dumps(path[0])}, in {seen.get(path[0], 0):,} "
+                    "lines) are numbers, and wftui reads an execution id as text: write "
+                    f"it as a string ({json.dumps(str(next(iter(sample))))})")
+    return None
 
 
 # `key=value` pairs: structlog's ConsoleRenderer (its default), logfmt, and the like.
