@@ -147,3 +147,23 @@ def test_old_scrapes_are_thinned_and_increases_stay_exact() -> None:
     assert 1200.0 in times
     figures = compute_figures([TargetView("a", target, False)], 1800.0)
     assert figures["error_rate"] == pytest.approx(90 / 450)
+
+
+def test_a_summary_named_as_the_workflow_duration_is_said_not_silently_no_data() -> None:
+    # prometheus_client's Summary (`_count` and `_sum`, no buckets) mapped as
+    # `workflow_duration`: executions flowed, latency read "no data" and nothing said why.
+    names = MetricNames(workflow_duration="job_seconds")
+
+    def body(count: float) -> bytes:
+        return (exposition(count, 0) + (
+            "# TYPE job_seconds summary\n"
+            f"job_seconds_count {count}\njob_seconds_sum {count * 1.5}\n").encode())
+
+    target = TargetHistory(names)
+    for t, count in ((0.0, 10.0), (10.0, 20.0)):
+        target.add(t, parse_exposition(body(count), "text/plain", names))
+    figures = compute_figures([TargetView("a", target, False)], 60.0)
+    assert figures["latency_s"]["p95"] is None and figures["throughput_per_min"] == 60.0
+    assert ("workflow duration job_seconds has no buckets (a summary?): latency quantiles "
+            "need a histogram; name one in [metrics.names] workflow_duration"
+            ) in figures["warnings"]

@@ -38,6 +38,9 @@ class ScrapeRecord:
     # (step_name, step_type) -> observations, and seconds (the histogram's _sum): explain
     step_type_counts: dict[tuple[str, str], float] = field(default_factory=dict)
     step_type_sums: dict[tuple[str, str], float] = field(default_factory=dict)
+    # The workflow duration family when it came with a `_count` but no buckets (a
+    # Summary named as the histogram): latency then has nothing to read, and says why.
+    unbucketed: str | None = None
 
 
 def _group(key: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -73,7 +76,10 @@ class TargetHistory:
         base = names.executions_base
         raw: dict[tuple[Any, ...], float] = {}
         gauges: dict[str, float] = {}
+        counted = False
         for name, labels, value in parsed.samples:
+            if name == names.workflow_duration + "_count":
+                counted = True
             if not finite(value):
                 continue
             if name in (base, base + "_total"):
@@ -128,6 +134,7 @@ class TargetHistory:
             t, executions, workflow_buckets, step_buckets, step_counts,
             gauges.get(names.active_workflows), queue, by_workflow,
             step_type_counts, step_type_sums,
+            names.workflow_duration if counted and not workflow_buckets else None,
         )
         self.records.append(record)
         while len(self.records) > 2 and self.records[0].t < t - self.retention_s:
@@ -351,6 +358,11 @@ def bucket_warnings(latest: Sequence[ScrapeRecord], p95_threshold_s: float | Non
     """Warnings about the latency buckets: no +Inf bucket, or a threshold above them all."""
     warnings: list[str] = []
     bounds = {b for record in latest for b in record.workflow_buckets}
+    unbucketed = next((r.unbucketed for r in latest if r.unbucketed is not None), None)
+    if not bounds and unbucketed is not None:
+        warnings.append(f"workflow duration {unbucketed} has no buckets (a summary?): latency "
+                        "quantiles need a histogram; name one in [metrics.names] "
+                        "workflow_duration")
     if bounds and math.inf not in bounds:
         warnings.append("workflow duration histogram has no +Inf bucket: no latency quantiles")
     top = highest_finite_bound(bounds)
