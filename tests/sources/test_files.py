@@ -276,20 +276,32 @@ def test_two_paths_to_one_file_are_read_once(tmp_path: Path) -> None:
     tailer.close()
 
 
-def test_symlink_repointed_is_followed_like_a_rotation(tmp_path: Path) -> None:
-    first = tmp_path / "first.log"
-    second = tmp_path / "second.log"
-    first.write_bytes(b"f1\n")
-    second.write_bytes(b"s1\ns2\n")
+def _linked_pair(tmp_path: Path, one: tuple[str, bytes],
+                 other: tuple[str, bytes]) -> tuple[Path, Path, Path]:
+    """Two files written, and `current.log` pointing at the first."""
+    first, second = tmp_path / one[0], tmp_path / other[0]
+    first.write_bytes(one[1])
+    second.write_bytes(other[1])
     link = tmp_path / "current.log"
     link.symlink_to(first)
+    return first, second, link
+
+
+def _repoint(link: Path, target: Path) -> None:
+    """Point `link` at `target` atomically, as deploy tools do."""
+    fresh = link.with_name(link.name + ".new")
+    fresh.symlink_to(target)
+    fresh.rename(link)
+
+
+def test_symlink_repointed_is_followed_like_a_rotation(tmp_path: Path) -> None:
+    first, second, link = _linked_pair(tmp_path, ("first.log", b"f1\n"),
+                                       ("second.log", b"s1\ns2\n"))
     tailer = FileTailer([str(link)])
     assert read_all(tailer) == [(str(link), 1, b"f1")]
     assert tailer.statuses[0].path == str(first)
     append(first, b"f2\n")
-    tmp_link = tmp_path / "tmp-link"
-    tmp_link.symlink_to(second)
-    tmp_link.rename(link)  # atomic re-point, as deploy tools do
+    _repoint(link, second)
     rows = read_all(tailer)
     assert rows == [(str(link), 2, b"f2"), (str(link), 1, b"s1"), (str(link), 2, b"s2")]
     assert tailer.statuses[0].rotations == 1
@@ -302,18 +314,12 @@ def test_symlink_pointed_back_at_a_file_read_before_reads_on_where_it_stopped(
     # A `current.log` flipped from blue.log to green.log and back (a blue/green
     # deploy): blue.log is the file read before, and only what it gained since counts.
     # It was read again from its first line: every line it held counted twice.
-    blue = tmp_path / "blue.log"
-    green = tmp_path / "green.log"
-    blue.write_bytes(b"b1\nb2\nb3\n")
-    green.write_bytes(b"g1\n")
-    link = tmp_path / "current.log"
-    link.symlink_to(blue)
+    blue, green, link = _linked_pair(tmp_path, ("blue.log", b"b1\nb2\nb3\n"),
+                                     ("green.log", b"g1\n"))
     tailer = FileTailer([str(link)], retire_after=0.0)
     rows = read_all(tailer)
     for target, line in ((green, b"g2\n"), (blue, b"b4\n"), (green, b"g3\n")):
-        tmp_link = tmp_path / "tmp-link"
-        tmp_link.symlink_to(target)
-        tmp_link.rename(link)
+        _repoint(link, target)
         append(target, line)
         rows += read_all(tailer) + read_all(tailer)
     assert sorted(lines_of(rows)) == [b"b1", b"b2", b"b3", b"b4", b"g1", b"g2", b"g3"]

@@ -114,24 +114,26 @@ def log_warnings(ledger: Ledger) -> list[str]:
                             "(see the malformed lines)")
         if counts.untimed:
             warnings.append(_untimed_warning(ledger, source, counts))
-    statuses = Counter({word: n for (what, word), n in ledger.unknown.items()
-                        if what == "status"})
+    statuses = _unknown(ledger, "status")
     if statuses:
         warnings.append("workflow_complete status neither a success nor a failure word, "
                         f"left out of the error rate: {_top(statuses)}; "
                         "name them in [logs.statuses]")
-    kinds = Counter({word: n for (what, word), n in ledger.unknown.items()
-                     if what == "type"})
+    kinds = _unknown(ledger, "type")
     if kinds:
         warnings.append("fields of another type than wftui reads, read as absent (the "
                         f"figures go without them): {_top(kinds)}; success is true/false, "
                         "status text, duration_ms, tokens, cost_usd and value numbers")
-    events = Counter({word: n for (what, word), n in ledger.unknown.items()
-                      if what == "event"})
+    events = _unknown(ledger, "event")
     if events:
         warnings.append(f"events wftui does not know (kept, not counted): {_top(events)}; "
                         "map them in [logs.events] if they are steps or completions")
     return warnings
+
+
+def _unknown(ledger: Ledger, kind: str) -> Counter[str]:
+    """The words of one kind the ledger did not know ("status", "type", "event")."""
+    return Counter({word: n for (what, word), n in ledger.unknown.items() if what == kind})
 
 
 def _untimed_warning(ledger: Ledger, source: str, counts: SourceCounts) -> str:
