@@ -8,6 +8,7 @@ own storage in tmp_path (never the system service) and is killed at the end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -39,17 +40,24 @@ def exporter() -> Iterator[Exporter]:
 
 @pytest.fixture(scope="module")
 def prometheus(exporter: Exporter, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_prometheus([exporter], tmp_path_factory.mktemp("prometheus")) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_prometheus(exporters: list[Exporter], work: Path) -> Iterator[str]:
+    """A Prometheus scraping these exporters every second, its storage in `work`."""
     if not Path(PROMETHEUS).exists():
         reason = "needs the prometheus binary (apt-get install prometheus)"
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but {reason}")
         pytest.skip(reason)
-    work = tmp_path_factory.mktemp("prometheus")
     config = work / "prometheus.yml"
+    targets = ", ".join(f"'127.0.0.1:{exporter.port}'" for exporter in exporters)
     config.write_text(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
         "scrape_configs:\n  - job_name: workflow\n    static_configs:\n"
-        f"      - targets: ['127.0.0.1:{exporter.port}']\n"
+        f"      - targets: [{targets}]\n"
     )
     port = free_port()
     log = (work / "prometheus.log").open("wb")
@@ -60,7 +68,8 @@ def prometheus(exporter: Exporter, tmp_path_factory: pytest.TempPathFactory) -> 
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(url, "count(workflow_executions_total)", lambda v: v == 2, process, work)
+        wait_for(url, "count(workflow_executions_total)", lambda v: v == 2 * len(exporters),
+                 process, work)
         yield url
     finally:
         process.terminate()
@@ -251,3 +260,34 @@ async def test_unreachable_server_is_down() -> None:
     assert statuses[0]["status"] == "down"
     assert "ConnectError" in statuses[0]["error"]
     assert figures["error_rate"] is None
+
+
+def test_a_target_prometheus_cannot_scrape_is_said_not_dropped_from_the_sums(
+        tmp_path: Path) -> None:
+    """Two workers behind one Prometheus, one of them stops answering: Prometheus's sum
+    of the gauges quietly loses its share (7 active workflows read 3), so wftui must say
+    that a target is down and mark the figures stale, as it does scraping the targets
+    itself, not present the rest as the whole."""
+    first, second = Exporter(precreate=True), Exporter(precreate=True)
+    try:
+        with running_prometheus([first, second], tmp_path) as url:
+            first.active.set(3)
+            second.active.set(4)
+            wait_for(url, "sum(active_workflows)", lambda v: v == 7)
+            figures, _ = asyncio.run(figures_from(url, 60))
+            assert (figures["active_workflows"], figures["stale"]) == (7, False)
+            second.stop()
+            wait_for(url, "count(up == 0)", lambda v: v == 1)
+            figures, statuses = asyncio.run(figures_from(url, 60))
+            # Prometheus's own sum now: only the first worker's 3.
+            assert instant(url, "sum(active_workflows)") == 3
+            assert figures["stale"] is True
+            down = [w for w in figures["warnings"] if f"127.0.0.1:{second.port}" in w]
+            assert down == [f"target 127.0.0.1:{second.port} (job workflow) is down in "
+                            f"{url} (up == 0): what it reports is missing from the "
+                            "figures"]
+            assert statuses[0]["status"] == "ok"  # the server itself answers
+    finally:
+        first.stop()
+        second.stop()
+

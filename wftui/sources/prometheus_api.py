@@ -57,6 +57,14 @@ class PrometheusQueries:
     queue_depth: str = "${queue_sum}"
 
 
+#: Targets Prometheus scrapes for our metrics that are down now. Its sums only hold the
+#: targets it reached (a down worker's gauges just leave them), so this is asked beside
+#: the figures to say the figures are partial. Targets that exposed the executions
+#: counter in the last hour count: older ones, or other jobs, are not ours to report.
+TARGETS_DOWN = ("up == 0 and on (job, instance) "
+                "group by (job, instance) (last_over_time(${executions}[1h]))")
+
+
 class QueryError(Exception):
     """A query failed; ``fatal`` when the server could not be reached at all."""
 
@@ -138,6 +146,12 @@ def read_answer(status_code: int, payload: object) -> tuple[list[tuple[dict, flo
                              sample_value(item["value"][-1])))
         return rows, warnings
     raise QueryError(f"unexpected result type {result_type!r}")
+
+
+def _beside(key: str) -> bool:
+    """A query asked beside the figures (explain's breakdowns, the targets down): its
+    failure alone does not make the server down."""
+    return key.startswith(("labels:", "targets:"))
 
 
 def _bucket_pairs(rows: list[tuple[dict, float | None]]) -> list[tuple[float, float]]:
@@ -246,6 +260,7 @@ class PrometheusSource:
         if not every:
             jobs["throughput_per_min"] = q.throughput_per_min
         jobs.update(LABEL_QUERIES_ALL if every else LABEL_QUERIES)  # explain's breakdowns
+        jobs["targets:down"] = TARGETS_DOWN
         for label in QUANTILES:
             jobs[f"latency:{label}"] = q.latency_all if every else q.latency
             jobs[f"step:{label}"] = q.step_latency_all if every else q.step_latency
@@ -264,7 +279,7 @@ class PrometheusSource:
         results: dict[str, list[tuple[dict, float | None]]] = {}
         for key, answer in zip(rendered, answers, strict=True):
             if isinstance(answer, QueryError):
-                failed += not key.startswith("labels:")  # explain's: not the figures
+                failed += not _beside(key)
                 if answer.fatal:
                     raise answer
                 warnings.append(f"query {key} failed: {answer}")
@@ -274,7 +289,7 @@ class PrometheusSource:
                 results[key], query_warnings = answer
                 warnings.extend(f"query {key}: {w}" for w in query_warnings)
         figures = self._assemble(results, window_s, warnings)
-        if failed == len([key for key in jobs if not key.startswith("labels:")]):
+        if failed == len([key for key in jobs if not _beside(key)]):
             # The server answers but rejects every query: as good as down.
             raise QueryError(warnings[0].split(": ", 1)[1] if warnings else "every query failed")
         return figures, sum(len(rows) for rows in results.values())
@@ -314,6 +329,12 @@ class PrometheusSource:
             for label in (*QUANTILES, "count"):
                 step.setdefault(label, None)
             step["at_least"] = _at_least(_bucket_pairs(step_buckets.get(name, [])))
+        # Each target down is said, and the figures marked stale, as the scraper does.
+        down = sorted((str(metric.get("instance", "?")), str(metric.get("job", "?")))
+                      for metric, _ in results.get("targets:down") or [])
+        warnings.extend(f"target {clean_line(instance)} (job {clean_line(job)}) is down in "
+                        f"{self.url} (up == 0): what it reports is missing from the figures"
+                        for instance, job in down)
         names = self.settings.names
         by_labels = prometheus_labels(
             results, {name: (step.get("p95"), bool(step["at_least"].get("p95")))
@@ -328,7 +349,7 @@ class PrometheusSource:
             "active_workflows": single("active_workflows"),
             "queue_depth": single("queue_depth"),
             "since_start": window_s is None,
-            "stale": False,
+            "stale": bool(down),
             "warnings": warnings,
         }
 
