@@ -112,3 +112,30 @@ def test_while_down_the_waiting_alerts_are_counted_and_the_latest_state_is_sent(
     assert resolved(post, "error_rate", "1970-01-01T00:03:20.000Z")
     (queue,) = [a for a in post if a["labels"]["figure"] == "queue_depth"]
     assert queue["annotations"]["value"] == "20000"
+
+
+def test_an_end_not_delivered_is_still_sent_when_the_alert_fires_again() -> None:
+    """Alertmanager is down while the alert clears and fires anew: when it answers, it
+    must hear the first incident's end before the second's start. Sent the second alone
+    (startsAt 300, within the first's endsAt), Alertmanager merges the two into one
+    incident that began at 100 and never cleared."""
+    push, client = pusher()
+    push.update([state("error_rate", 0.2, "firing", since=100.0)], 100.0)
+    push.push(100.0)
+    client.down = True
+    push.update([state("error_rate", 0.01, "ok", since=200.0)], 200.0)
+    push._round()  # noqa: SLF001 - one round of the thread's loop, here and now
+    push.update([state("error_rate", 0.3, "firing", since=300.0)], 300.0)
+    push._round()  # noqa: SLF001
+    assert push.status()["waiting"] == 2  # the end and the new firing
+    client.down = False
+    push.push(310.0)
+    post = client.posts[-1]
+    # By hand: the end at 200 s (00:03:20), then the new incident from 300 s (00:05:00),
+    # valid 4 resend intervals of 60 s past this push at 310 s (00:09:10).
+    assert [(a["startsAt"], a["endsAt"]) for a in post] == [
+        ("1970-01-01T00:01:40.000Z", "1970-01-01T00:03:20.000Z"),
+        ("1970-01-01T00:05:00.000Z", "1970-01-01T00:09:10.000Z")]
+    assert push.status()["waiting"] == 0
+    push.push(370.0)  # a resend: the end was delivered, only the firing goes
+    assert [a["startsAt"] for a in client.posts[-1]] == ["1970-01-01T00:05:00.000Z"]

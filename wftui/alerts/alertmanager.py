@@ -246,6 +246,10 @@ class AlertPusher:
         self.settings = settings
         self.client = client or AlertmanagerClient(settings)
         self._alerts: dict[str, _Sent] = {}
+        # Ends not delivered yet of alerts that fired again since, oldest first: sent
+        # before the new firing, or Alertmanager (which merges an alert starting before
+        # the one it holds ends) would make the two incidents one, never cleared.
+        self._ending: list[tuple[str, _Sent]] = []
         self._labels: dict[str, dict[str, str]] = {}  # every alert's labels, for silences
         self._raw_silences: list[Any] = []
         self.error: str | None = None
@@ -287,6 +291,8 @@ class AlertPusher:
                         "summary": f"{state.name} {fmt.threshold_figure(state.name, state.value)}"
                                    f" above {fmt.threshold_figure(state.name, state.threshold)}"}
                     if sent is None or sent.ends_at is not None:
+                        if sent is not None and sent.sent_at is None:
+                            self._ending.append((state.name, sent))
                         sent = self._alerts[state.name] = _Sent(
                             labels, annotations, state.since or now)
                         changed = True
@@ -317,7 +323,7 @@ class AlertPusher:
                      {"labels": dict(s.labels), "annotations": dict(s.annotations),
                       "startsAt": iso(s.starts_at),
                       "endsAt": iso(s.ends_at if s.ends_at is not None else now + valid)})
-                    for name, s in self._alerts.items()
+                    for name, s in [*self._ending, *self._alerts.items()]
                     if s.ends_at is None or s.sent_at is None]
 
     def push(self, now: float | None = None) -> None:
@@ -335,6 +341,7 @@ class AlertPusher:
                 if resolution is not None:
                     if sent is resolution:
                         del self._alerts[name]
+                    self._ending = [(n, s) for n, s in self._ending if s is not resolution]
                 elif sent is not None and sent.ends_at is None:
                     sent.sent_at = moment
 
@@ -354,7 +361,8 @@ class AlertPusher:
         """Alerts whose latest state Alertmanager has not had yet (a firing not
         delivered, a resolution not delivered): what a failing push keeps to send."""
         with self._lock:
-            return sum(1 for sent in self._alerts.values() if sent.sent_at is None)
+            return len(self._ending) + sum(1 for sent in self._alerts.values()
+                                           if sent.sent_at is None)
 
     def status(self) -> dict[str, Any]:
         """Its entry among the sources: up or down, with the error, and how many
