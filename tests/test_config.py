@@ -418,3 +418,19 @@ def test_every_schema_key_is_documented() -> None:
 
     walk(ConfigFile, "")
     assert missing == []
+
+
+@pytest.mark.parametrize("toml", ["window = 1e308\n",
+                                  "[thresholds.latency_p95_s]\nthreshold = 1e308\n"])
+def test_a_huge_but_finite_duration_is_shown_not_a_traceback(tmp_path: Path,
+                                                             toml: str) -> None:
+    """1e308 seconds is a valid TOML float the schema accepts (finite, positive); the
+    text output once multiplied it by 1000 to pick milliseconds and crashed on inf."""
+    path = write(tmp_path / "c.toml", toml)
+    log = REPO / "tests" / "fixtures" / "logs" / "support_check.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_wftui(["check", "--config", str(path), "--format", "text", str(log)],
+                       env=env)
+    assert "Traceback" not in result.stderr
+    assert result.returncode == 1, result.stderr  # the error rate fires, as without it
+    assert "window" in result.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from wftui.core.format import seconds
@@ -17,3 +19,8 @@ from wftui.core.format import seconds
 def test_a_duration_reads_in_the_largest_unit_that_fits(value: float | None,
                                                         shown: str) -> None:
     assert seconds(value) == shown
+
+
+def test_a_duration_too_long_for_milliseconds_reads_in_days() -> None:
+    # 1e308 s is finite, but 1e308 * 1000 is inf: choosing the unit must not overflow.
+    assert re.fullmatch(r"[\d,]+d\d\dh", seconds(1e308))

@@ -15,7 +15,10 @@ def seconds(value: float | None, none: str = NO_DATA) -> str:
     unit is chosen after rounding: 59.996 s is 1m00s, not 60.00s."""
     if value is None:
         return none
-    if round(value * 1000) < 1000:
+    # Compared as floats, not round(value * 1000) < 1000 (the same test): a finite
+    # duration above ~1.8e305 s (a config's `window = 1e308`) is inf in milliseconds,
+    # which round() cannot turn into an int.
+    if value * 1000 < 999.5:
         return f"{value * 1000:.0f}ms"
     if round(value, 2) < 60.0:
         return f"{value:.2f}s"
