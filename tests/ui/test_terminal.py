@@ -200,3 +200,26 @@ def test_after_a_suspend_and_fg_the_whole_screen_is_drawn_again(
               and "Error rate" in s, "the whole screen drawn again")
     term.keys("q")
     term.wait(lambda s: s.rstrip().endswith("$"), "the shell after quitting")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_monitor_ended_by_a_signal_exits_with_the_signal_s_status(
+        terminal, tmp_path: Path, signum: signal.Signals) -> None:
+    """A supervisor or a shell told 0 would think the monitor quit by itself: ended by
+    SIGTERM or SIGHUP, it exits 128 + the signal, as before its screen is up."""
+    log = tmp_path / "signalled.log"
+    append(log, execution("signalled-1", time.time() - 20))
+    status = tmp_path / "status"
+    term = terminal(f"{_command(str(log)).replace('exec ', '')}; echo $? > {status}; "
+                    "sleep 60")
+    term.wait(lambda s: "signalled-1" in s, "the monitor")
+    # the wftui process itself, not the shell or the tmux server naming it
+    pids = _processes_with(f"{sys.executable} -m wftui {log}")
+    pids = [pid for pid in pids
+            if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(sys.executable.encode())]
+    assert len(pids) == 1
+    os.kill(pids[0], signum)
+    deadline = time.monotonic() + WAIT_S
+    while not status.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status.read_text().strip() == str(128 + signum)

@@ -177,15 +177,16 @@ def test_a_signal_after_q_brings_the_deadline_nearer() -> None:
 
 def test_sigterm_twice_ends_at_once() -> None:
     guard, ended, done = _guard()
-    asked: list[bool] = []
+    asked: list[int] = []
     before = signal.getsignal(signal.SIGTERM)
-    guard.install(lambda: asked.append(True))
+    guard.install(asked.append)
     try:
         os.kill(os.getpid(), signal.SIGTERM)
         os.kill(os.getpid(), signal.SIGTERM)
         assert done.wait(2)
         assert ended[0] == 128 + signal.SIGTERM
-        assert asked == [True]  # the first one asked the app to leave
+        # the first one asked the app to leave, with the signal's exit status
+        assert asked == [128 + signal.SIGTERM]
     finally:
         guard.close()
     assert signal.getsignal(signal.SIGTERM) == before  # given back

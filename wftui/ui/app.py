@@ -154,7 +154,8 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
             # SIGTERM / SIGHUP end the app cleanly (the terminal is restored, `wftui demo`
             # cleans up after run()); if leaving hangs, the guard ends the process.
             loop = asyncio.get_running_loop()
-            self.exit_guard.install(lambda: loop.call_soon_threadsafe(self.exit))
+            self.exit_guard.install(
+                lambda code: loop.call_soon_threadsafe(self.exit, None, code))
         # Back from SIGTSTP (`fg`): Textual takes the terminal again but draws only what
         # changes next, so the title and the source lines stayed blank: draw it all.
         self.app_resume_signal.subscribe(self, lambda _app: self.refresh(layout=True))

@@ -58,9 +58,11 @@ class ExitGuard:
         """Whether the guard handles the signals (only a real terminal run does)."""
         return bool(self._previous)
 
-    def install(self, ask_exit: Callable[[], object]) -> None:
-        """Take SIGTERM / SIGHUP: each asks the app to exit (`ask_exit` must be safe to
-        call from a signal handler, e.g. `loop.call_soon_threadsafe(app.exit)`)."""
+    def install(self, ask_exit: Callable[[int], object]) -> None:
+        """Take SIGTERM / SIGHUP: each asks the app to exit with 128 + the signal, the
+        status a shell shows for a process the signal ended, not 0, which says it quit
+        by itself (`ask_exit(code)` must be safe to call from a signal handler, e.g.
+        through `loop.call_soon_threadsafe`)."""
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             self._signals += 1
             if self._signals > 1:  # asked twice: the operator means it
@@ -68,7 +70,7 @@ class ExitGuard:
                 return
             self.arm(SIGNAL_GRACE_S, 128 + signum)
             with contextlib.suppress(RuntimeError):  # the loop has closed already
-                ask_exit()
+                ask_exit(128 + signum)
 
         for name in SIGNALS:
             number = getattr(signal, name, None)
