@@ -34,6 +34,9 @@ def run_wftui(*args: str) -> subprocess.CompletedProcess[str]:
     (("app.log", "--interval", "soon"), "--interval"),
     (("demo", "--incident", "meteor"), "invalid choice"),
     (("demo", "--rate", "0"), "--rate"),
+    # the service refuses these; said here, before the terminal and the service
+    (("demo", "--rate", "inf"), "--rate: must be a finite number above 0"),
+    (("demo", "--speed", "1e999"), "--speed: must be a finite number above 0"),
 ])
 def test_bad_arguments_are_one_line_and_exit_2(args: tuple[str, ...], says: str) -> None:
     result = run_wftui(*args)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import math
 import shutil
 import signal
 import tempfile
@@ -122,8 +123,10 @@ def run(options: argparse.Namespace) -> int:
     report_refused(settings)
     desk = build_desk(options, settings)  # a bad [alertmanager] fails before the service
     for name, value in (("--rate", options.rate), ("--speed", options.speed)):
-        if value is not None and not value > 0:
-            fail(f"{name}: must be a positive number, got {value}")
+        # inf too: the service refuses it, but only once started, in its own words
+        # ("python -m demo: error: ..."), after the screen was asked for.
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            fail(f"{name}: must be a finite number above 0, got {value}")
     require_terminal()  # before the service starts: nothing to clean up
     workdir = None
     if options.log:
