@@ -190,3 +190,25 @@ def test_sigterm_twice_ends_at_once() -> None:
     finally:
         guard.close()
     assert signal.getsignal(signal.SIGTERM) == before  # given back
+
+
+def test_a_hangup_twice_is_not_asked_twice() -> None:
+    """A dying terminal may send SIGHUP more than once: that is not the operator asking
+    again, and ending at once skipped what leaving clears up. The guard's grace still
+    bounds it, and what the app gave it to do at the end is done then."""
+    guard, ended, done = _guard()
+    asked: list[int] = []
+    cleared: list[str] = []
+    before = signal.getsignal(signal.SIGHUP)
+    guard.install(asked.append)
+    guard.at_end(lambda: cleared.append("service stopped"))
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)
+        os.kill(os.getpid(), signal.SIGHUP)
+        assert not done.wait(1.0), "a second hangup ended the process at once"
+        assert asked == [128 + signal.SIGHUP]
+        assert done.wait(SIGNAL_GRACE_S + 5), "the grace did not end it"
+        assert ended == [128 + signal.SIGHUP] and cleared == ["service stopped"]
+    finally:
+        guard.close()
+    assert signal.getsignal(signal.SIGHUP) == before

@@ -147,12 +147,20 @@ def run(options: argparse.Namespace) -> int:
         except package.DemoStartError as error:
             fail(f"demo service: {error}")
         return _monitor(service, settings, log_path, incidents_of(package), otlp_port,
-                        prices_of(package), desk, options.incident)
+                        prices_of(package), desk, options.incident, workdir)
     finally:
         if service is not None:
             service.stop()
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _clear_up(service: Any, workdir: Path | None) -> None:
+    """The service stopped at once and the demo's directory removed (the exit guard's
+    last act: no time for the service's graceful stop)."""
+    service.stop(timeout=0.2)
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def demo_settings(settings: Settings, replay_url: str) -> Settings:
@@ -188,7 +196,7 @@ def _free_loopback_port() -> int:
 
 def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, str],
              otlp_port: int, prices: dict[str, tuple[float, float]], desk: Any = None,
-             incident: str = "none") -> int:
+             incident: str = "none", workdir: Path | None = None) -> int:
     from wftui.core.spans import SpanReader
     from wftui.live import LiveMonitor
     from wftui.sources.connect import metric_family
@@ -212,7 +220,12 @@ def _monitor(service: Any, settings: Any, log_path: Path, incidents: dict[str, s
 
         # The monitor is started and stopped here, not by the app: it must outlive the
         # app until the service has stopped (below).
-        return make_app(settings, monitor, demo=control, desk=desk, start_monitor=False)
+        app = make_app(settings, monitor, demo=control, desk=desk, start_monitor=False)
+        # Leaving a dead terminal can outlast the exit guard's grace: it then ends the
+        # process at once, past the `finally` below and in `run`; the service is
+        # stopped and the directory removed all the same.
+        app.exit_guard.at_end(lambda: _clear_up(service, workdir))
+        return app
 
     monitor.start()
     try:

@@ -46,6 +46,7 @@ class ExitGuard:
         self._signals = 0
         self._previous: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
+        self._last: list[Callable[[], object]] = []
 
     @property
     def signalled(self) -> bool:
@@ -65,8 +66,13 @@ class ExitGuard:
         through `loop.call_soon_threadsafe`)."""
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             self._signals += 1
-            if self._signals > 1:  # asked twice: the operator means it
-                self._end(128 + signum)
+            if self._signals > 1:
+                # Asked twice: the operator means it. Not a hangup again: a dying
+                # terminal may send SIGHUP more than once (to the foreground group, then
+                # from its session leader), and ending at once cut short what `finally`
+                # clears up; the app is leaving already, within the grace.
+                if signum != getattr(signal, "SIGHUP", None):
+                    self._finish(128 + signum)
                 return
             self.arm(SIGNAL_GRACE_S, 128 + signum)
             with contextlib.suppress(RuntimeError):  # the loop has closed already
@@ -107,7 +113,19 @@ class ExitGuard:
             if self._closed.wait(min(left, 0.1)):
                 return
         if not self._closed.is_set():
-            self._end(code)
+            self._finish(code)
+
+    def at_end(self, last: Callable[[], object]) -> None:
+        """Run `last` (quick, and safe from any thread) if the guard ends the process:
+        `os._exit` skips every `finally`, such as `wftui demo` stopping its service and
+        removing its directory."""
+        self._last.append(last)
+
+    def _finish(self, code: int) -> None:
+        for last in self._last:
+            with contextlib.suppress(Exception):
+                last()
+        self._end(code)
 
     def close(self) -> None:
         """`App.run()` returned: disarm, and give the signals back as they were."""
