@@ -113,7 +113,7 @@ def message_from_dict(value: Any, kind: str) -> Any:
     if type(value) is not dict:
         raise BodyError(f"body is not a JSON object ({type(value).__name__})")
     if kind == "traces":
-        view = trace_view_from_json(value)  # the usual shape, 20x faster
+        view = trace_view_from_json(value)  # the usual shape: 4x faster read and fold
         if view is not None:
             return view
     _fix_ids(value)
