@@ -120,6 +120,25 @@ async def test_the_alert_key_says_so_when_no_alert_fired_before_the_one_shown(
         assert h.app.travel_at == moments[-1]
 
 
+async def test_the_alert_key_before_the_logs_first_alert_does_not_deny_its_alerts(
+        harness) -> None:
+    # 09:01:00 (`{` with a 1-minute window) is before the log's first alert (latency p95
+    # at about 180 s): `t` has nowhere earlier to go, but the log has alerts, later.
+    lines = old_log_lines()
+    h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await pilot.press("left_curly_bracket")
+        await wait_for(pilot, lambda: "at 09:00–09:01 (history)" in h.app.dashboard.title.plain,
+                       "09:00–09:01")
+        at = h.app.travel_at
+        await pilot.press("t")
+        await wait_for(pilot, lambda: h.notes, "a word from the alert key")
+        assert not any("no alert has fired in this log" in note for note in h.notes)
+        assert any("no alert had fired by 09:01" in note for note in h.notes)
+        assert h.app.travel_at == at
+
+
 async def test_why_at_a_past_moment_explains_that_moment(harness) -> None:
     # bravo failed at 09:04:20 (260 s). At 09:04–09:05 the error rate is 1 of 1; the log's
     # end (09:06:30–09:07:30) has nothing ended. `x` there must explain 09:04–09:05.

@@ -14,7 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from wftui.ui.mixin_base import AppMixinBase
-from wftui.view.timeline import alert_moments, travel
+from wftui.view.timeline import alert_moments, hhmm, travel
 
 if TYPE_CHECKING:
     from wftui.core.thresholds import Alert
@@ -75,7 +75,12 @@ class TimeTravel(AppMixinBase):
         before = self.travel_at
         self.travel_at = travel(where, self.travel_at, start=span[0], end=span[1],
                                 window_s=self.monitor.window_s, alerts=alerts)
-        if where == "alert" and not alerts:
+        if where == "alert" and not alerts and before is not None:
+            # At a past moment the alerts are those fired by then: later ones may
+            # exist, so "none in this log" would be false.
+            self.notify(f"no alert had fired by {hhmm(before)} (}} or l: back to the end)",
+                        markup=False)
+        elif where == "alert" and not alerts:
             self.notify("no alert has fired in this log", markup=False)
         elif where == "alert" and before is not None and self.travel_at == before:
             # At the first alert the log holds: the key would do nothing, unsaid.
