@@ -74,6 +74,18 @@ def test_text_filter_finds_what_json_escapes_in_the_raw_line() -> None:
     assert _rows(events, TableQuery(text="étape")) == ["u"]
 
 
+def test_text_filter_finds_what_other_json_writers_escape() -> None:
+    """Go's encoding/json writes <, > and & as \\u003c, \\u003e, \\u0026 (an error
+    "got <nil>"), PHP's json_encode / as \\/, .NET's ' and + as \\u0027, \\u002B: the
+    line's text is the same once read, so the filter must find it."""
+    escaped = (rb'got \u003cnil\u003e \u0026 https:\/\/api.example \u0027x\u0027 a\u002Bb')
+    line = orjson.dumps({"event": "error", "execution_id": "g", "error": "HERE",
+                         "timestamp": T0 + 0.5}).replace(b"HERE", escaped)
+    events = [*run("g", T0, 1.0, failed=True), line, *run("o", T0 + 5, 1.0)]
+    for text in ("<nil>", "> &", "https://api", "'x'", "a+b", "got <nil> & https"):
+        assert _rows(events, TableQuery(text=text)) == ["g"], text
+
+
 def test_a_why_error_row_filter_finds_its_multiline_and_very_long_errors() -> None:
     """"Why" groups errors on one line (whitespace collapsed) and cuts long ones with
     an ellipsis; the filter it sets must still find the executions it counted."""

@@ -9,6 +9,7 @@ runs in a worker thread, never on the UI thread.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from wftui.core.parse import read_json
 # Fields of an event a text filter looks at (besides the row's own id and workflow).
 SEARCHED_FIELDS = ("step_name", "error", "traceback", "tool_name", "branch_name",
                    "path_taken", "workflow_name")
+_PLAIN_RUN = re.compile(r"[a-z0-9]+")  # the needle is lower-cased
 STATUS_FILTERS = ("all", "failed", "running")
 # column key -> (heading, sort key)
 COLUMNS: dict[str, str] = {
@@ -75,13 +77,12 @@ def _one_line(value: str) -> str:
 
 def _raw_probe(needle: str) -> bytes | None:
     """Bytes that a raw line holding the needle must hold, to look for first: its
-    longest run without a space (a space may stand for a newline, `_one_line`), when
-    written in the line as it is: not when it holds a character JSON escapes (a quote,
-    a backslash, a control shown as its symbol) or may escape (non-ASCII)."""
-    piece = max(needle.split(" "), key=len)
-    if piece.isascii() and piece.isprintable() and '"' not in piece and "\\" not in piece:
-        return piece.encode()
-    return None
+    longest run of ASCII letters and digits, the only characters every JSON writer
+    writes as they are (a space may stand for a newline, `_one_line`; JSON escapes a
+    quote, a backslash, a control; Go's encoder writes < > & as \\u003c..., PHP's / as
+    \\/, .NET's ' and + as \\u0027...; non-ASCII may be escaped). None: no such run."""
+    piece = max(_PLAIN_RUN.findall(needle), key=len, default="")
+    return piece.encode() if piece else None
 
 
 def lines_seen(execution: Execution) -> int:
