@@ -139,6 +139,39 @@ async def test_the_alert_key_before_the_logs_first_alert_does_not_deny_its_alert
         assert h.app.travel_at == at
 
 
+async def test_an_export_at_a_past_moment_says_which_moment_it_stands_at(
+        harness, tmp_path) -> None:
+    # alpha as of 09:02 is running (it succeeds later, as the log tells): its export
+    # must say it is that moment's, else the file reads as the log's whole story.
+    from wftui.ui.screens.execution import export_path
+
+    lines = old_log_lines()
+    h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await pilot.press("left_curly_bracket")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
+                       "09:01–09:02")
+        h.app.open_execution("alpha")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
+                                and h.app.screen.detail is not None and h.app.screen,
+                                "the step tree")
+        path = export_path(tmp_path, "alpha")
+        await pilot.press("e")
+        await wait_for(pilot, path.exists, "the export")
+        data = json.loads(path.read_text())
+        assert data["status"] == "running"
+        assert data["as_of"] == "2026-03-01T09:02:00Z"
+        path.unlink()
+        await pilot.press("w")  # the whole execution: no moment to name
+        await wait_for(pilot, lambda: screen.detail.status == "succeeded", "the whole")
+        await pilot.press("e")
+        await wait_for(pilot, path.exists, "the whole export")
+        data = json.loads(path.read_text())
+        assert data["status"] == "succeeded" and "as_of" not in data
+
+
 async def test_why_at_a_past_moment_explains_that_moment(harness) -> None:
     # bravo failed at 09:04:20 (260 s). At 09:04–09:05 the error rate is 1 of 1; the log's
     # end (09:06:30–09:07:30) has nothing ended. `x` there must explain 09:04–09:05.

@@ -20,7 +20,7 @@ from wftui.core.error_text import traceback_error
 from wftui.core.execution import Execution
 from wftui.core.parse import duration_ms, number, read_json, text
 from wftui.core.step_merge import merge_span_steps
-from wftui.core.timestamps import parse_timestamp
+from wftui.core.timestamps import format_timestamp, parse_timestamp
 
 # A log line as JSON -> the same in our shape (a mapped log).
 Normalize = Callable[[dict[str, Any]], dict[str, Any]]
@@ -100,9 +100,12 @@ class ExecutionDetail:
         """Seconds from `start` to when this was built (None without a start)."""
         return None if start is None else max(self.as_of - start, 0.0)
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able export (what `e` writes)."""
-        return {
+    def as_dict(self, at: float | None = None) -> dict[str, Any]:
+        """JSON-able export (what `e` writes). `at`: the past moment it was built as of
+        (what was logged by then), written as `as_of`: without it, a file that says
+        "running" reads as the whole story of an execution the log says has ended."""
+        moment = {} if at is None else {"as_of": format_timestamp(at)}
+        return {**moment,
             "execution_id": self.execution_id, "workflow_name": self.workflow_name,
             "status": self.status, "start_ts": self.start_ts, "end_ts": self.end_ts,
             "duration_s": self.duration_s, "context": self.context,

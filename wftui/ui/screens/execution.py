@@ -186,7 +186,7 @@ class ExecutionScreen(Screen[None]):
         if self.detail is None:
             self.notify("nothing to export yet", severity="warning")
             return
-        body = orjson.dumps(self.detail.as_dict(),
+        body = orjson.dumps(self.detail.as_dict(self.as_of),  # as_of: as shown
                             option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
         path = export_path(self.export_dir, self.detail.execution_id)
         try:
