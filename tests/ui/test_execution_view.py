@@ -151,6 +151,23 @@ async def test_traceback_ends_with_its_last_line_not_an_empty_one(harness) -> No
         assert not any(line.rstrip().endswith("└─") for line in lines)
 
 
+async def test_a_cut_line_ends_in_an_arrow_beside_the_trees_scrollbar(harness) -> None:
+    # 60 steps: the tree is taller than the screen and has a vertical scrollbar, which
+    # takes columns from its lines; a cut line must still end in `→` where it is cut.
+    steps = [(f"step{i:02d}", "tool", 0.1) for i in range(60)]
+    events = execution("tall-1", T0, steps=steps, context={"note": "x" * 300})
+    h = harness(events)
+    async with h.app.run_test(size=(100, 30)) as pilot:
+        await settled(pilot, h.app, len(events))
+        await open_view(pilot, h.app, "tall-1")
+        await pilot.press("x")
+        await pilot.pause()
+        tree = h.app.screen.query_one(StepTree)
+        assert tree.show_vertical_scrollbar
+        line = next(line for line in screen_text(h.app).splitlines() if "note:" in line)
+        assert line.rstrip().endswith("x→"), line[-20:]
+
+
 async def test_a_line_cut_at_the_right_edge_ends_in_an_arrow(harness) -> None:
     long = "x" * 300
     events = execution("wide-1", T0, context={"note": long})

@@ -302,7 +302,9 @@ class StepTree(Tree[str]):
     def render_line(self, y: int) -> Strip:
         """A line that goes on past the right edge ends in `→`: the key scrolls to it."""
         strip = super().render_line(y)
-        width = self.size.width
+        # The lines' room: a vertical scrollbar takes columns from it (`size` counts
+        # them, and a `→` put there would be drawn under the scrollbar).
+        width = self.scrollable_content_region.width
         scroll_x, scroll_y = self.scroll_offset
         node = self.get_node_at_line(y + scroll_y)
         if node is None or width < 2:
