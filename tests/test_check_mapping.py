@@ -215,3 +215,28 @@ def test_execution_ids_written_as_numbers_are_named_as_the_cause(
     assert ('none of its 3 lines is an event: its execution ids ("run", in 3 lines) are '
             'numbers') in result.stderr
     assert "perhaps" not in result.stderr
+
+
+def test_a_status_or_value_of_an_event_that_does_not_read_it_is_no_warning(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    # `status` is read from workflow_complete only, `value` from queue_depth only,
+    # `success` from step_complete only: a step's own HTTP status (200) or result
+    # ("ok"), a run's "success": "yes" beside its status, is no figure gone without,
+    # and must not be reported as one. A workflow_complete's numeric status still is.
+    stamp = "2026-01-01T12:00:0{}Z"
+    lines = [json.dumps(line).encode() for line in (
+        {"event": "workflow_start", "execution_id": "e1", "timestamp": stamp.format(0)},
+        {"event": "step_complete", "execution_id": "e1", "step_name": "http",
+         "status": 200, "value": "ok", "duration_ms": 5, "timestamp": stamp.format(1)},
+        {"event": "workflow_complete", "execution_id": "e1", "status": "success",
+         "success": "yes", "duration_ms": 1000, "timestamp": stamp.format(2)})]
+    result = check(env, str(write(tmp_path / "app.log", lines)))
+    assert result.returncode == 0, result.stderr
+    warnings = json.loads(result.stdout)["warnings"]
+    assert not any("read as absent" in w for w in warnings), warnings
+    lines[2] = json.dumps({"event": "workflow_complete", "execution_id": "e1", "status": 0,
+                           "timestamp": stamp.format(2)}).encode()
+    result = check(env, str(write(tmp_path / "app.log", lines)))
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("read as absent" in w and "status holds a number (1)" in w
+               and "value holds" not in w for w in warnings), warnings

@@ -91,6 +91,10 @@ class SourceCounts:
 # another type is read as absent, and counted (`Ledger._note_wrong_types`).
 TYPED_FIELDS = ("success", "status", "duration_ms", "input_tokens", "output_tokens",
                 "cost_usd", "value")
+#: Those read from one kind of event only: elsewhere the field is the log's own (a
+#: step's HTTP status of 200, a result "ok"), no figure goes without it.
+READ_ONLY_FROM = {"success": "step_complete", "status": "workflow_complete",
+                  "value": "queue_depth"}
 
 
 def json_kind(value: Any) -> str:
@@ -503,7 +507,8 @@ class Ledger:
         whose `"success": "false"` went unread."""
         for name in TYPED_FIELDS:
             found = value.get(name)
-            if found is not None and getattr(event, name) is None:
+            if found is not None and getattr(event, name) is None \
+                    and READ_ONLY_FROM.get(name, event.event) == event.event:
                 paths = self.mapping.fields.get(name) if self.mapping is not None else None
                 where = f" ({'|'.join('.'.join(path) for path in paths)})" if paths else ""
                 self.not_understood.note_word("type", f"{name}{where} holds {json_kind(found)}")
