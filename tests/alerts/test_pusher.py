@@ -139,3 +139,32 @@ def test_an_end_not_delivered_is_still_sent_when_the_alert_fires_again() -> None
     assert push.status()["waiting"] == 0
     push.push(370.0)  # a resend: the end was delivered, only the firing goes
     assert [a["startsAt"] for a in client.posts[-1]] == ["1970-01-01T00:05:00.000Z"]
+
+
+def test_an_alert_flapping_while_alertmanager_is_down_keeps_two_ends_to_send() -> None:
+    """Down for a long while, an alert clearing and firing again and again: the end of
+    the incident Alertmanager holds matters, and the latest end (its firing may have
+    been on the wire); the firings between never reached it. One end was kept per flap,
+    without bound: every push carried them all, and the source line said '51 alerts
+    waiting' for one alert."""
+    push, client = pusher()
+    push.update([state("error_rate", 0.2, "firing", since=100.0)], 100.0)
+    push.push(100.0)
+    client.down = True
+    for i in range(50):
+        t = 200.0 + 20 * i
+        push.update([state("error_rate", 0.01, "ok", since=t)], t)
+        push.update([state("error_rate", 0.3, "firing", since=t + 10)], t + 10)
+        push._round()  # noqa: SLF001 - one round of the thread's loop, here and now
+    assert push.status()["waiting"] == 3  # two ends and the firing
+    client.down = False
+    push.push(1200.0)
+    # By hand: the end at 200 s (00:03:20) of the incident from 100 s (00:01:40); the
+    # latest end: the 50th refiring, from 200 + 20 * 48 + 10 = 1170 s (00:19:30) to
+    # 1180 s (00:19:40); the last firing from 1190 s (00:19:50), valid 4 x 60 s past
+    # this push at 1200 s: 1440 s (00:24:00).
+    assert [(a["startsAt"], a["endsAt"]) for a in client.posts[-1]] == [
+        ("1970-01-01T00:01:40.000Z", "1970-01-01T00:03:20.000Z"),
+        ("1970-01-01T00:19:30.000Z", "1970-01-01T00:19:40.000Z"),
+        ("1970-01-01T00:19:50.000Z", "1970-01-01T00:24:00.000Z")]
+    assert push.status()["waiting"] == 0

@@ -293,6 +293,15 @@ class AlertPusher:
                     if sent is None or sent.ends_at is not None:
                         if sent is not None and sent.sent_at is None:
                             self._ending.append((state.name, sent))
+                            # Two ends per alert at most (an alert flapping while
+                            # Alertmanager is down kept one per flap, without bound): the
+                            # first, of what it held before, and the latest, whose
+                            # firing may be on the wire now; those between never
+                            # reached it (a push that did would have taken the first).
+                            mine = [i for i, (n, _) in enumerate(self._ending)
+                                    if n == state.name]
+                            if len(mine) > 2:
+                                del self._ending[mine[-2]]
                         sent = self._alerts[state.name] = _Sent(
                             labels, annotations, state.since or now)
                         changed = True
