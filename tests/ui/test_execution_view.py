@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from tests.ui.conftest import T0, append, execution, settled, stamp, wait_for
 from tests.ui.screen import screen_text
@@ -134,6 +135,14 @@ def test_default_export_folder_without_xdg(monkeypatch, tmp_path: Path) -> None:
     assert default_export_dir() == tmp_path / ".local" / "share" / "wftui" / "exports"
 
 
+async def _opened_expanded(pilot: Any, app: Any, events: int, execution_id: str) -> None:
+    """The log read, the execution's view opened and every node expanded (`x`)."""
+    await settled(pilot, app, events)
+    await open_view(pilot, app, execution_id)
+    await pilot.press("x")
+    await pilot.pause()
+
+
 async def test_traceback_ends_with_its_last_line_not_an_empty_one(harness) -> None:
     events = execution("tb-1", T0, failed=True)
     for event in events:
@@ -141,10 +150,7 @@ async def test_traceback_ends_with_its_last_line_not_an_empty_one(harness) -> No
             event["traceback"] += "\n"  # as Python prints them
     h = harness(events)
     async with h.app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot, h.app, len(events))
-        await open_view(pilot, h.app, "tb-1")
-        await pilot.press("x")
-        await pilot.pause()
+        await _opened_expanded(pilot, h.app, len(events), "tb-1")
         lines = screen_text(h.app).splitlines()
         last = max(i for i, line in enumerate(lines) if "TimeoutError: ticket API" in line)
         assert lines[last].strip().startswith("│     └─ TimeoutError")
@@ -158,10 +164,7 @@ async def test_a_cut_line_ends_in_an_arrow_beside_the_trees_scrollbar(harness) -
     events = execution("tall-1", T0, steps=steps, context={"note": "x" * 300})
     h = harness(events)
     async with h.app.run_test(size=(100, 30)) as pilot:
-        await settled(pilot, h.app, len(events))
-        await open_view(pilot, h.app, "tall-1")
-        await pilot.press("x")
-        await pilot.pause()
+        await _opened_expanded(pilot, h.app, len(events), "tall-1")
         tree = h.app.screen.query_one(StepTree)
         assert tree.show_vertical_scrollbar
         line = next(line for line in screen_text(h.app).splitlines() if "note:" in line)
@@ -173,10 +176,7 @@ async def test_a_line_cut_at_the_right_edge_ends_in_an_arrow(harness) -> None:
     events = execution("wide-1", T0, context={"note": long})
     h = harness(events)
     async with h.app.run_test(size=(100, 30)) as pilot:
-        await settled(pilot, h.app, len(events))
-        await open_view(pilot, h.app, "wide-1")
-        await pilot.press("x")
-        await pilot.pause()
+        await _opened_expanded(pilot, h.app, len(events), "wide-1")
         line = next(line for line in screen_text(h.app).splitlines() if "note:" in line)
         assert line.rstrip().endswith("x→")
         other = next(line for line in screen_text(h.app).splitlines() if "ticket" in line)
