@@ -154,6 +154,18 @@ def test_default_window_is_five_minutes(env: dict[str, str]) -> None:
     assert out["throughput_per_min"] == pytest.approx(3 / 1.5)
 
 
+def test_whole_numbers_are_integers_in_the_json(env: dict[str, str]) -> None:
+    # docs/figures.md: "whole numbers are integers" (the example: "window_s": 300); a
+    # float 300.0 or 60.0 reads as a different type to a strict consumer (jq, Go, JSON
+    # schema "integer").
+    done = run(env, str(FIXTURE), "--window", "5m")
+    assert '"window_s": 300,' in done.stdout, done.stdout[:200]
+    out = json.loads(done.stdout)
+    for threshold in out["thresholds"]:
+        value = threshold["threshold"]
+        assert not (isinstance(value, float) and value.is_integer()), threshold
+
+
 def test_no_data_is_null_and_exit_zero(env: dict[str, str], tmp_path: Path) -> None:
     empty = tmp_path / "empty.log"
     empty.write_text("\n\n")

@@ -146,7 +146,8 @@ class Snapshot:
     def to_check_dict(self) -> dict[str, Any]:
         """The `wftui check --format json` object (docs/figures.md)."""
         out: dict[str, Any] = {
-            "window_s": self.window_s,
+            # rounded: whole numbers are integers (docs/figures.md), 300 not 300.0.
+            "window_s": rounded(self.window_s),
             "window_end": format_timestamp(self.window_end),
             "sources": [dict(source) for source in self.sources],
             # No log source: executions are unknown (null), not zero.
@@ -155,7 +156,8 @@ class Snapshot:
         out.update(self.figures())
         out["basis"] = self.basis()
         out.update(self.metrics_flags())
-        out["thresholds"] = [state.as_dict() for state in self.thresholds]
+        # The configured bounds are floats (60.0); the JSON gives whole numbers as ints.
+        out["thresholds"] = [rounded(state.as_dict()) for state in self.thresholds]
         if self.logs is not None and self.metrics is not None:
             out["logs"] = self.logs.as_dict()
             out["logs"]["basis"] = self.logs.basis
