@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from tests.core.test_history import BASE, hand_log_lines
 from tests.helpers import wait_for
 from wftui.config import Settings
@@ -131,6 +133,33 @@ def test_alerts_standing_at_the_end_of_an_old_log_are_announced_in_log_time_orde
         latency, errors = announced
         # on the judging grid: at (or a step after) the moment each one crossed
         assert BASE + 30 <= latency.at < BASE + 31 and BASE + 50 <= errors.at < BASE + 51
+    finally:
+        monitor.stop()
+
+
+def test_an_announced_alert_carries_its_value_when_it_crossed(tmp_path: Path) -> None:
+    """The error rate fired at 50 s at 50% (1 of 2) and stands at 67% (2 of 3) at the
+    log's end: `watch` printed the end's 67% beside the 50 s moment, a value the rate
+    never had then (`check --at` that moment says 50%)."""
+    from tests.core.test_history import line
+
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join([
+        line("workflow_start", "a", 0),
+        line("workflow_complete", "a", 30, status="success", duration_ms=30_000),
+        line("workflow_start", "b", 40),
+        line("workflow_complete", "b", 50, status="failure", duration_ms=10_000),
+        line("workflow_start", "d", 60),
+        line("workflow_complete", "d", 70, status="failure", duration_ms=10_000),
+    ]) + b"\n")
+    settings = replace(Settings(), thresholds=(Threshold("error_rate", 0.4, "page"),))
+    monitor = LiveMonitor(settings, [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the log read and judged")
+        (errors,) = monitor.snapshot().transitions
+        assert BASE + 50 <= errors.at < BASE + 51
+        assert errors.value == pytest.approx(0.5)
     finally:
         monitor.stop()
 

@@ -63,7 +63,12 @@ class MonitorHistory:
         # backlog was judged at once: the next snapshot announces it (notifications).
         final = self.judged[-1].states if self.judged else ()
         # In the order they happened (the log's time), not the thresholds' order.
-        self.announce = sorted((Transition(state.name, OK, state.state, state.value,
+        # Each carries the value it crossed with, at its moment (`since`), not the
+        # value at the backlog's end: a line "fired at T, value V" must say what T saw.
+        crossed = {(state.name, moment.at): state.value
+                   for moment in self.judged for state in moment.states}
+        self.announce = sorted((Transition(state.name, OK, state.state,
+                                           crossed.get((state.name, state.since), state.value),
                                            state.threshold, state.action, state.since or 0.0)
                                 for state in final if state.state in (PENDING, FIRING)),
                                key=lambda transition: transition.at)
