@@ -65,8 +65,9 @@ class MonitorHistory:
         # In the order they happened (the log's time), not the thresholds' order.
         # Each carries the value it crossed with, at its moment (`since`), not the
         # value at the backlog's end: a line "fired at T, value V" must say what T saw.
-        crossed = {(state.name, moment.at): state.value
-                   for moment in self.judged for state in moment.states}
+        crossed: dict[tuple[str, float | None], float | None] = {
+            (state.name, moment.at): state.value
+            for moment in self.judged for state in moment.states}
         self.announce = sorted((Transition(state.name, OK, state.state,
                                            crossed.get((state.name, state.since), state.value),
                                            state.threshold, state.action, state.since or 0.0)
