@@ -121,3 +121,19 @@ def test_text_filter_searches_again_once_an_executions_lines_are_kept() -> None:
     assert not search.text_matches({"run-1": execution}, row, "classify")
     execution.raw, execution.raw_dropped = [raw], 0  # the second read keeps it
     assert search.text_matches({"run-1": execution}, row, "classify")
+
+
+def test_text_filter_finds_letters_whose_lower_case_is_ascii() -> None:
+    """Two characters lower-case to ASCII letters: the Kelvin sign to "k" and the
+    dotted capital I to "i" and a combining dot. A field shown as "300\u212a" is
+    "300k" to the filter, but neither the line's UTF-8 nor its \\u escape holds "300k"
+    as bytes: the raw-line probe must not skip it."""
+    error = "probe at 300\u212a, k\u0130 \u0130STANBUL"
+    for writer in (orjson.dumps, lambda value: orjson.dumps(value).replace(
+            "\u212a".encode(), rb"\u212A").replace("\u0130".encode(), rb"\u0130")):
+        line = writer({"event": "error", "execution_id": "g", "error": error,
+                       "timestamp": T0 + 0.5})
+        events = [*run("g", T0, 1.0, failed=True), line, *run("o", T0 + 5, 1.0)]
+        for text in ("300k", "300K", "\u212a", "ki\u0307", "\u0130stanbul"):
+            assert text.lower() in visible(error).lower()  # what the filter compares
+            assert _rows(events, TableQuery(text=text)) == ["g"], (line, text)

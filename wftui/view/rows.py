@@ -20,7 +20,10 @@ from wftui.core.parse import read_json
 # Fields of an event a text filter looks at (besides the row's own id and workflow).
 SEARCHED_FIELDS = ("step_name", "error", "traceback", "tool_name", "branch_name",
                    "path_taken", "workflow_name")
-_PLAIN_RUN = re.compile(r"[a-z0-9]+")  # the needle is lower-cased
+# The needle is lower-cased: a "k" in it may be the Kelvin sign's (U+212A), an "i"
+# before a combining dot the dotted capital I's (U+0130), which no line holds as
+# those ASCII bytes; a run stops at them.
+_PLAIN_RUN = re.compile("(?:(?!i\u0307)[a-jl-z0-9])+")
 STATUS_FILTERS = ("all", "failed", "running")
 # column key -> (heading, sort key)
 COLUMNS: dict[str, str] = {
