@@ -212,3 +212,53 @@ def test_a_hangup_twice_is_not_asked_twice() -> None:
     finally:
         guard.close()
     assert signal.getsignal(signal.SIGHUP) == before
+
+
+def test_a_guard_ending_the_process_is_not_raced_by_the_app_leaving() -> None:
+    """The grace ran out just as run() returned: the guard is clearing up (the demo's
+    service stopped, its directory removed) and then ends the process. close() must
+    not return meanwhile, or the caller's own `finally` does the same clear-up at the
+    same time and is cut short by the guard's exit."""
+    guard, ended, done = _guard()
+    clearing, release = threading.Event(), threading.Event()
+    guard.at_end(lambda: (clearing.set(), release.wait(5)))
+    guard.arm(0.05, code=128 + signal.SIGHUP)
+    assert clearing.wait(5), "the guard never fired"
+    closed = threading.Event()
+    threading.Thread(target=lambda: (guard.close(), closed.set()), daemon=True).start()
+    assert not closed.wait(0.5), "close() returned while the guard was ending the process"
+    release.set()
+    assert done.wait(5) and ended == [128 + signal.SIGHUP]
+    assert closed.wait(5)  # (only a test's `end` returns)
+
+
+def test_a_signal_during_the_guards_clear_up_does_not_run_it_again() -> None:
+    """SIGTERM after SIGHUP ends at once, but while the guard's timer is already
+    clearing up, running the clear-up a second time (in the signal handler, at the
+    same time) stops the service twice at once: it is done once."""
+    guard, ended, done = _guard()
+    runs: list[str] = []
+    clearing, release = threading.Event(), threading.Event()
+
+    def last() -> None:
+        runs.append(threading.current_thread().name)
+        clearing.set()
+        release.wait(5)
+
+    before = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)
+    guard.install(lambda _code: None)
+    guard.at_end(last)
+    try:
+        os.kill(os.getpid(), signal.SIGHUP)  # the app is asked to leave ...
+        guard.arm(0.05, code=128 + signal.SIGHUP)  # ... and its grace runs out
+        assert clearing.wait(5), "the guard never fired"
+        threading.Timer(0.5, release.set).start()
+        os.kill(os.getpid(), signal.SIGTERM)  # asked twice, during the clear-up
+        assert done.wait(5)
+        time.sleep(0.2)
+        assert runs == ["wftui-exit-guard"]
+        assert ended[0] == 128 + signal.SIGHUP  # the guard's own end came first
+    finally:
+        release.set()
+        guard.close()
+    assert (signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGHUP)) == before

@@ -47,6 +47,10 @@ class ExitGuard:
         self._previous: dict[int, Any] = {}
         self._thread: threading.Thread | None = None
         self._last: list[Callable[[], object]] = []
+        # Held while the process is being ended (the clear-up, then `end`): one thread
+        # clears up, once; close() waits on it rather than race it.
+        self._finishing = threading.RLock()
+        self._finisher: int | None = None
 
     @property
     def signalled(self) -> bool:
@@ -112,8 +116,9 @@ class ExitGuard:
             # short waits: a later arm() may have brought the deadline nearer
             if self._closed.wait(min(left, 0.1)):
                 return
-        if not self._closed.is_set():
-            self._finish(code)
+        with self._finishing:
+            if not self._closed.is_set():  # close() may have come since
+                self._finish(code)
 
     def at_end(self, last: Callable[[], object]) -> None:
         """Run `last` (quick, and safe from any thread) if the guard ends the process:
@@ -122,15 +127,25 @@ class ExitGuard:
         self._last.append(last)
 
     def _finish(self, code: int) -> None:
-        for last in self._last:
-            with contextlib.suppress(Exception):
-                last()
-        self._end(code)
+        if self._finisher == threading.get_ident():
+            return  # a signal during this thread's own clear-up: it ends the process next
+        with self._finishing:
+            self._finisher = threading.get_ident()
+            try:
+                lasts, self._last = self._last, []
+                for last in lasts:
+                    with contextlib.suppress(Exception):
+                        last()
+                self._end(code)
+            finally:
+                self._finisher = None
 
     def close(self) -> None:
         """`App.run()` returned: disarm, and give the signals back as they were."""
         with self._lock:
             self._closed.set()
+        with self._finishing:  # the guard is ending the process: let it, unraced
+            pass
         for number, previous in self._previous.items():
             with contextlib.suppress(ValueError, OSError, TypeError):
                 signal.signal(number, previous)
