@@ -260,3 +260,45 @@ def json_time(line: bytes) -> float:
     stamp = parse_timestamp(json.loads(line)["timestamp"])
     assert stamp is not None
     return stamp
+
+
+async def test_an_export_names_the_moment_of_the_tree_it_writes(harness, tmp_path,
+                                                               monkeypatch) -> None:
+    # `w` pressed while the tree was being rebuilt (new lines came): the export must
+    # name the moment of the tree it writes (alpha running at 09:02), not what `w` has
+    # asked for since: a "running" file without as_of reads as the log's whole story.
+    import threading
+
+    from wftui.ui.screens.execution import export_path
+
+    lines = old_log_lines()
+    h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await pilot.press("left_curly_bracket")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
+                       "09:01–09:02")
+        h.app.open_execution("alpha")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
+                                and h.app.screen.detail is not None and h.app.screen,
+                                "the step tree")
+        gate = threading.Event()
+        build = screen.monitor.detail
+
+        def slow(*args: Any) -> Any:
+            gate.wait(5)
+            return build(*args)
+
+        monkeypatch.setattr(screen.monitor, "detail", slow)
+        screen.watch_data_version()  # new lines: a rebuild, as of 09:02
+        await wait_for(pilot, lambda: screen._loading, "the rebuild")
+        await pilot.press("w")
+        gate.set()
+        await wait_for(pilot, lambda: not screen._loading, "the rebuild's end")
+        await pilot.pause()
+        path = export_path(tmp_path, "alpha")
+        await pilot.press("e")
+        await wait_for(pilot, path.exists, "the export")
+        data = json.loads(path.read_text())
+        assert data["status"] != "running" or data.get("as_of") == "2026-03-01T09:02:00Z"

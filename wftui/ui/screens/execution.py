@@ -94,6 +94,7 @@ class ExecutionScreen(Screen[None]):
         self.export_dir = export_dir or default_export_dir()
         self.clock = clock
         self.detail: ExecutionDetail | None = None
+        self._detail_at: float | None = None  # the moment `detail` was built as of
         self.last_replay: str | None = None
         self._signature: tuple[object, ...] | None = None
         self._loading = False
@@ -142,11 +143,12 @@ class ExecutionScreen(Screen[None]):
             # at the end of the log, as its row says), not to today's wall clock.
             clock = self.monitor.clock(self.clock())
             now = clock.now
-            open_at_end = not clock.live and self.as_of is None
+            at = self.as_of  # `w` may change it while the detail is built
+            open_at_end = not clock.live and at is None
             detail = await asyncio.to_thread(self.monitor.detail, self.execution_id, now,
-                                             self.as_of)
-            if self.as_of is not None:
-                now = self.as_of  # a running step's age: to the moment shown
+                                             at)
+            if at is not None:
+                now = at  # a running step's age: to the moment shown
         except Exception as error:  # noqa: BLE001 - one line in the view, not a crash
             tree.root.set_label(Text(f"could not build the step tree: "
                                      f"{type(error).__name__}: {safe(error)}", style="red"))
@@ -164,7 +166,7 @@ class ExecutionScreen(Screen[None]):
                      sum(len(step.items) for step in detail.steps),
                      sum(step.complete_event is not None for step in detail.steps),
                      tuple(detail.replays))
-        self.detail = detail
+        self.detail, self._detail_at = detail, at
         if signature != self._signature or detail.status == "running":
             self._signature = signature
             tree.show(detail, now, open_at_end=open_at_end)
@@ -186,7 +188,7 @@ class ExecutionScreen(Screen[None]):
         if self.detail is None:
             self.notify("nothing to export yet", severity="warning")
             return
-        body = orjson.dumps(self.detail.as_dict(self.as_of),  # as_of: as shown
+        body = orjson.dumps(self.detail.as_dict(self._detail_at),  # as_of: as built
                             option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
         path = export_path(self.export_dir, self.detail.execution_id)
         try:
