@@ -302,3 +302,36 @@ async def test_an_export_names_the_moment_of_the_tree_it_writes(harness, tmp_pat
         await wait_for(pilot, path.exists, "the export")
         data = json.loads(path.read_text())
         assert data["status"] != "running" or data.get("as_of") == "2026-03-01T09:02:00Z"
+
+
+async def test_w_during_a_rebuild_shows_the_whole_execution(harness, monkeypatch) -> None:
+    # `w` pressed while the tree was being rebuilt (new lines came): the title says
+    # the whole execution, and the tree must become it (alpha succeeded), not stay as
+    # of 09:02 (running) until more lines come, which an ended log never sends.
+    import threading
+
+    lines = old_log_lines()
+    h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await pilot.press("left_curly_bracket")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
+                       "09:01–09:02")
+        h.app.open_execution("alpha")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
+                                and h.app.screen.detail is not None and h.app.screen,
+                                "the step tree")
+        gate = threading.Event()
+        build = screen.monitor.detail
+
+        def slow(*args: Any) -> Any:
+            gate.wait(5)
+            return build(*args)
+
+        monkeypatch.setattr(screen.monitor, "detail", slow)
+        screen.watch_data_version()  # new lines: a rebuild, as of 09:02
+        await wait_for(pilot, lambda: screen._loading, "the rebuild")
+        await pilot.press("w")
+        gate.set()
+        await wait_for(pilot, lambda: screen.detail.status == "succeeded", "the whole")

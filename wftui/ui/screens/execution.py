@@ -155,6 +155,9 @@ class ExecutionScreen(Screen[None]):
             return
         finally:
             self._loading = False
+        if at != self.as_of:  # `w` while this was built (its own reload was skipped)
+            await self.reload()
+            return
         if detail is None:
             if self.detail is None:
                 tree.root.set_label(Text(
