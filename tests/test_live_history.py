@@ -106,10 +106,8 @@ def test_with_metrics_attached_a_past_moment_is_the_logs_and_queue_depth_says_so
         server.server_close()
 
 
-def test_alerts_standing_at_the_end_of_an_old_log_are_announced_in_log_time_order(
-        tmp_path: Path) -> None:
-    """Latency fired at 30 s, the error rate at 50 s: `watch` printed them in the
-    thresholds' order (error rate first) at the end of the backlog."""
+def _old_log(tmp_path: Path, *more: bytes) -> Path:
+    """An old log: a succeeded at 30 s (30 s long), b failed at 50 s, then `more`."""
     from tests.core.test_history import line
 
     path = tmp_path / "old.log"
@@ -118,9 +116,19 @@ def test_alerts_standing_at_the_end_of_an_old_log_are_announced_in_log_time_orde
         line("workflow_complete", "a", 30, status="success", duration_ms=30_000),
         line("workflow_start", "b", 40),
         line("workflow_complete", "b", 50, status="failure", duration_ms=10_000),
-        line("workflow_start", "c", 55),
-        line("step_start", "c", 60, step_name="fetch"),
+        *more,
     ]) + b"\n")
+    return path
+
+
+def test_alerts_standing_at_the_end_of_an_old_log_are_announced_in_log_time_order(
+        tmp_path: Path) -> None:
+    """Latency fired at 30 s, the error rate at 50 s: `watch` printed them in the
+    thresholds' order (error rate first) at the end of the backlog."""
+    from tests.core.test_history import line
+
+    path = _old_log(tmp_path, line("workflow_start", "c", 55),
+                    line("step_start", "c", 60, step_name="fetch"))
     settings = replace(Settings(), thresholds=(
         Threshold("error_rate", 0.4, "page"), Threshold("latency_p95_s", 5.0, "look")))
     monitor = LiveMonitor(settings, [str(path)])
@@ -143,15 +151,8 @@ def test_an_announced_alert_carries_its_value_when_it_crossed(tmp_path: Path) ->
     never had then (`check --at` that moment says 50%)."""
     from tests.core.test_history import line
 
-    path = tmp_path / "old.log"
-    path.write_bytes(b"\n".join([
-        line("workflow_start", "a", 0),
-        line("workflow_complete", "a", 30, status="success", duration_ms=30_000),
-        line("workflow_start", "b", 40),
-        line("workflow_complete", "b", 50, status="failure", duration_ms=10_000),
-        line("workflow_start", "d", 60),
-        line("workflow_complete", "d", 70, status="failure", duration_ms=10_000),
-    ]) + b"\n")
+    path = _old_log(tmp_path, line("workflow_start", "d", 60),
+                    line("workflow_complete", "d", 70, status="failure", duration_ms=10_000))
     settings = replace(Settings(), thresholds=(Threshold("error_rate", 0.4, "page"),))
     monitor = LiveMonitor(settings, [str(path)])
     monitor.start()

@@ -139,6 +139,20 @@ async def test_the_alert_key_before_the_logs_first_alert_does_not_deny_its_alert
         assert h.app.travel_at == at
 
 
+async def _alpha_at_0902(pilot: Any, h: Any) -> Any:
+    """The log read, the window moved to 09:01–09:02, alpha's tree open there: its
+    execution screen."""
+    await settled(pilot, h.app, len(h.log.read_bytes().splitlines()))
+    await pilot.press("left_curly_bracket")
+    await pilot.press("right_square_bracket")
+    await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
+                   "09:01–09:02")
+    h.app.open_execution("alpha")
+    return await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
+                          and h.app.screen.detail is not None and h.app.screen,
+                          "the step tree")
+
+
 async def test_an_export_at_a_past_moment_says_which_moment_it_stands_at(
         harness, tmp_path) -> None:
     # alpha as of 09:02 is running (it succeeds later, as the log tells): its export
@@ -148,15 +162,7 @@ async def test_an_export_at_a_past_moment_says_which_moment_it_stands_at(
     lines = old_log_lines()
     h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
     async with h.app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot, h.app, len(lines))
-        await pilot.press("left_curly_bracket")
-        await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
-                       "09:01–09:02")
-        h.app.open_execution("alpha")
-        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
-                                and h.app.screen.detail is not None and h.app.screen,
-                                "the step tree")
+        screen = await _alpha_at_0902(pilot, h)
         path = export_path(tmp_path, "alpha")
         await pilot.press("e")
         await wait_for(pilot, path.exists, "the export")
@@ -262,39 +268,38 @@ def json_time(line: bytes) -> float:
     return stamp
 
 
+async def _w_during_a_rebuild(pilot: Any, h: Any, monkeypatch: Any) -> Any:
+    """At 09:01–09:02, alpha's tree open; new lines start a rebuild (held), `w` is
+    pressed meanwhile, then the rebuild goes on. The execution screen."""
+    import threading
+
+    screen = await _alpha_at_0902(pilot, h)
+    gate = threading.Event()
+    build = screen.monitor.detail
+
+    def slow(*args: Any) -> Any:
+        gate.wait(5)
+        return build(*args)
+
+    monkeypatch.setattr(screen.monitor, "detail", slow)
+    screen.watch_data_version()  # new lines: a rebuild, as of 09:02
+    await wait_for(pilot, lambda: screen._loading, "the rebuild")
+    await pilot.press("w")
+    gate.set()
+    return screen
+
+
 async def test_an_export_names_the_moment_of_the_tree_it_writes(harness, tmp_path,
                                                                monkeypatch) -> None:
     # `w` pressed while the tree was being rebuilt (new lines came): the export must
     # name the moment of the tree it writes (alpha running at 09:02), not what `w` has
     # asked for since: a "running" file without as_of reads as the log's whole story.
-    import threading
-
     from wftui.ui.screens.execution import export_path
 
     lines = old_log_lines()
     h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
     async with h.app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot, h.app, len(lines))
-        await pilot.press("left_curly_bracket")
-        await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
-                       "09:01–09:02")
-        h.app.open_execution("alpha")
-        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
-                                and h.app.screen.detail is not None and h.app.screen,
-                                "the step tree")
-        gate = threading.Event()
-        build = screen.monitor.detail
-
-        def slow(*args: Any) -> Any:
-            gate.wait(5)
-            return build(*args)
-
-        monkeypatch.setattr(screen.monitor, "detail", slow)
-        screen.watch_data_version()  # new lines: a rebuild, as of 09:02
-        await wait_for(pilot, lambda: screen._loading, "the rebuild")
-        await pilot.press("w")
-        gate.set()
+        screen = await _w_during_a_rebuild(pilot, h, monkeypatch)
         await wait_for(pilot, lambda: not screen._loading, "the rebuild's end")
         await pilot.pause()
         path = export_path(tmp_path, "alpha")
@@ -308,30 +313,8 @@ async def test_w_during_a_rebuild_shows_the_whole_execution(harness, monkeypatch
     # `w` pressed while the tree was being rebuilt (new lines came): the title says
     # the whole execution, and the tree must become it (alpha succeeded), not stay as
     # of 09:02 (running) until more lines come, which an ended log never sends.
-    import threading
-
     lines = old_log_lines()
     h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
     async with h.app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot, h.app, len(lines))
-        await pilot.press("left_curly_bracket")
-        await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
-                       "09:01–09:02")
-        h.app.open_execution("alpha")
-        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
-                                and h.app.screen.detail is not None and h.app.screen,
-                                "the step tree")
-        gate = threading.Event()
-        build = screen.monitor.detail
-
-        def slow(*args: Any) -> Any:
-            gate.wait(5)
-            return build(*args)
-
-        monkeypatch.setattr(screen.monitor, "detail", slow)
-        screen.watch_data_version()  # new lines: a rebuild, as of 09:02
-        await wait_for(pilot, lambda: screen._loading, "the rebuild")
-        await pilot.press("w")
-        gate.set()
+        screen = await _w_during_a_rebuild(pilot, h, monkeypatch)
         await wait_for(pilot, lambda: screen.detail.status == "succeeded", "the whole")
