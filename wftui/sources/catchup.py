@@ -50,10 +50,15 @@ from wftui.sources.catchup_readers import (
     read_part,
     start_reader,
 )
-from wftui.sources.filereader import CHUNK_BYTES, FINGERPRINT_BYTES, LineSplitter
+from wftui.sources.filereader import (
+    CHUNK_BYTES,
+    FINGERPRINT_BYTES,
+    LineSplitter,
+    looks_like_otlp,
+)
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource
-from wftui.sources.otlp.files import SNIFF_BYTES, looks_like_otlp
+from wftui.sources.otlp.files import SNIFF_BYTES
 from wftui.sources.progress import Progress
 from wftui.sources.split import (
     PartRead,

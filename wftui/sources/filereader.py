@@ -27,8 +27,7 @@ MAX_LINE_BYTES = 1 << 20
 #: up to thousands of spans, often past 1 MiB. A stream whose first line is such a
 #: request has lines up to this (the OTLP receiver's default body limit) instead.
 OTLP_MAX_LINE_BYTES = 16 << 20
-#: What says a first line is an OTLP JSON request (as `otlp.files.looks_like_otlp`; not
-#: imported from there: it loads orjson, and a log-only run need not).
+#: What says a first line is an OTLP JSON request (`looks_like_otlp`), in its first bytes.
 OTLP_KEYS = (b'"resourceSpans"', b'"resourceLogs"')
 OTLP_SNIFF_BYTES = 256
 #: Bytes read per chunk from a pipe or terminal (they rarely hold more at once).
@@ -57,6 +56,14 @@ class LongLine(int):
 
     def __getnewargs__(self) -> tuple[int, int]:  # type: ignore[override]
         return int(self), self.size
+
+
+def looks_like_otlp(line: bytes) -> bool:
+    """Whether a file's first line is an OTLP JSON request (its start is enough): the
+    file router and the line cap tell it alike. Here, not beside the OTLP reader: that
+    loads orjson, which a log-only run need not."""
+    head = line.lstrip()[:OTLP_SNIFF_BYTES]
+    return head.startswith(b"{") and any(key in head for key in OTLP_KEYS)
 
 
 class LineSplitter:
@@ -94,9 +101,7 @@ class LineSplitter:
         if end < 0 and len(head) < OTLP_SNIFF_BYTES:
             return  # the first line's start has not all come yet
         self.sniffing = False
-        if end >= 0:
-            head = head[:end]  # the first line only, as `looks_like_otlp` has it
-        if head.startswith(b"{") and any(key in head for key in OTLP_KEYS):
+        if looks_like_otlp(head if end < 0 else head[:end]):  # the first line only
             self.max_line_bytes = OTLP_MAX_LINE_BYTES
 
     def feed(self, data: bytes) -> tuple[list[tuple[int, list[bytes]]], list[LongLine]]:

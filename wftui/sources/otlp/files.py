@@ -20,8 +20,8 @@ import orjson
 
 from wftui.core.ledger import Ledger
 from wftui.core.spans import Prices, SpanReader
+from wftui.sources.filereader import looks_like_otlp
 
-KEYS = {b'"resourceSpans"': "traces", b'"resourceLogs"': "logs"}
 SNIFF_BYTES = 64 * 1024
 LOG, OTLP = "log", "otlp"
 
@@ -34,12 +34,6 @@ def otlp_kind(value: Any) -> str | None:
         if "resourceLogs" in value:
             return "logs"
     return None
-
-
-def looks_like_otlp(line: bytes) -> bool:
-    """Whether a file's first line is an OTLP JSON request (its start is enough)."""
-    head = line.lstrip()[:256]
-    return head.startswith(b"{") and any(key in head for key in KEYS)
 
 
 def is_otlp_file(path: str) -> bool:
