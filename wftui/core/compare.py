@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from difflib import SequenceMatcher
 from typing import Any
 
-from wftui.core.error_text import traceback_error
+from wftui.core.error_text import event_error
 from wftui.core.steps import ExecutionDetail, Step
 
 # A step is marked slower/faster when one side took this many times as long.
@@ -112,9 +112,7 @@ def _first_error(detail: ExecutionDetail) -> tuple[str | None, str | None]:
                                         if i.kind == "error"), None)
             return step.name, error
     for item in detail.items:
-        # An error logged with only its traceback (structlog): its last line.
-        error = (_text(item.event.get("error"))
-                 or traceback_error(item.event.get("traceback")))
+        error = event_error(item.event)
         if item.kind == "error":
             return None, error
         if item.kind == "workflow_complete" and error is not None:

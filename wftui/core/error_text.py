@@ -8,6 +8,7 @@ plain numbers (status codes, durations, counts) stay.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 MAX_GROUP_CHARS = 200
 
@@ -71,3 +72,12 @@ def traceback_error(traceback: object) -> str | None:
         if line.strip():
             return line.strip()
     return None
+
+
+def event_error(event: dict[str, Any]) -> str | None:
+    """An error event's text: its `error`, else the line its `traceback` ends with (an
+    error logged with only its traceback: structlog's `log.exception`)."""
+    error = event.get("error")
+    if type(error) is str and error:
+        return error
+    return traceback_error(event.get("traceback"))

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from wftui.core.changes import ExecutionChanges
-from wftui.core.error_text import traceback_error
+from wftui.core.error_text import event_error
 from wftui.core.event_lines import events_of
 from wftui.core.execution import (
     MAX_RAW_LINES,
@@ -400,7 +400,7 @@ class Ledger:
                     # Only a traceback (structlog's log.exception): its last line is
                     # the error. Read from the line, for the rare error without text
                     # (a span's line is its whole request: its error was told already).
-                    execution.first_error = self._traceback_error(raw)
+                    execution.first_error = event_error(self._fields(raw))
         events = len(lines) - skipped
         counts.events += events
         self.events_total += events
@@ -426,24 +426,18 @@ class Ledger:
             self.untimed_newest_ts = read_at
         return read_at
 
-    def _traceback_error(self, raw: bytes) -> str | None:
-        """The error a line's traceback ends with (None: it has none)."""
+    def _fields(self, raw: bytes) -> dict[str, Any]:
+        """A line read again whole, in our shape (a mapped log's fields renamed): for
+        what the decoders leave out, on the rare lines that need it."""
         value = read_json(raw)
         if type(value) is not dict:
-            return None
-        if self.mapping is not None:
-            value = self.mapping.contract_dict(value)
-        return traceback_error(value.get("traceback"))
+            return {}
+        return self.mapping.contract_dict(value) if self.mapping is not None else value
 
     def _time_as_written(self, raw: bytes) -> str | None:
         """The time field of a line whose time was not read, as the log wrote it (for the
         warning; once per source: the decoders keep only times they could read)."""
-        value = read_json(raw)
-        if type(value) is not dict:
-            return None
-        if self.mapping is not None:
-            value = self.mapping.contract_dict(value)
-        stamp = value.get("timestamp")
+        stamp = self._fields(raw).get("timestamp")
         return None if stamp is None else repr(stamp)[:60]
 
     def _read_odd(self, source: str, lineno: int, raw: bytes, fallback_ts: float,

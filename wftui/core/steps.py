@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from wftui.core.error_text import traceback_error
+from wftui.core.error_text import event_error
 from wftui.core.execution import Execution
 from wftui.core.parse import duration_ms, number, read_json, text
 from wftui.core.step_merge import merge_span_steps
@@ -246,8 +246,7 @@ def build_detail(execution: Execution, now: float, idle_timeout: float | None,
             elif owner is not None:
                 owner.items.append(item)
                 if item.kind == "error" and owner.error is None:
-                    owner.error = text(item.event.get("error")) \
-                        or traceback_error(item.event.get("traceback"))
+                    owner.error = event_error(item.event)
             else:
                 items.append(item)
         elif kind == "workflow_start":
