@@ -78,11 +78,12 @@ def test_watch_with_otlp_grpc_only(tmp_path: Any) -> None:
         process.close()
 
 
-def test_spans_read_for_a_call_past_its_deadline_are_still_folded(
-        make_receiver: Any) -> None:
-    """The client gave up (its deadline passed) while the request was being read: the
-    call is cancelled on the server, but lines once read are folded all the same (the
-    read hands them over itself), and the bytes counted for it stop counting."""
+def test_spans_checked_for_a_call_past_its_deadline_are_still_folded(
+        make_receiver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client gave up (its deadline passed) while the request was being checked:
+    the call is cancelled on the server, but a request once checked is read and folded
+    all the same (the check queues it itself), and the bytes counted for it stop
+    counting."""
     import threading
 
     import grpc
@@ -93,17 +94,19 @@ def test_spans_read_for_a_call_past_its_deadline_are_still_folded(
         TraceServiceStub,
     )
 
+    from wftui.sources.otlp import receiver as receiver_module
+
     port = free_port()
     running = make_receiver(grpc_address=("127.0.0.1", port))
-    reading, release = threading.Event(), threading.Event()
-    read_traces = running.reader.read_traces
+    checking, release = threading.Event(), threading.Event()
+    usable_spans = receiver_module.usable_spans
 
-    def slow(*args: Any) -> Any:
-        reading.set()
+    def slow(request: Any) -> Any:
+        checking.set()
         release.wait(30)
-        return read_traces(*args)
+        return usable_spans(request)
 
-    running.reader.read_traces = slow
+    monkeypatch.setattr(receiver_module, "usable_spans", slow)
     request = ExportTraceServiceRequest()
     span = request.resource_spans.add().scope_spans.add().spans.add()
     span.trace_id, span.span_id, span.name = bytes(range(16)), bytes(range(8)), "wf"
@@ -114,7 +117,7 @@ def test_spans_read_for_a_call_past_its_deadline_are_still_folded(
           pytest.raises(grpc.RpcError) as gave_up):
         TraceServiceStub(channel).Export(request, timeout=0.5)
     assert gave_up.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
-    assert reading.is_set()  # the read was under way when the call ended
+    assert checking.is_set()  # the check was under way when the call ended
     release.set()
     running.wait_executions(1)
     assert list(running.executions()) == ["late"]

@@ -412,3 +412,62 @@ def test_a_body_of_many_small_gzip_members_is_inflated_in_linear_time(
         decode.gunzip(body + b"junk", 1024)
     with pytest.raises(decode.TooLarge):
         decode.gunzip(member * 3 + gzip.compress(b"x" * 1025), 1024)
+
+
+def test_an_answer_does_not_wait_for_its_spans_to_be_read(receiving: Any) -> None:
+    """A request is answered once checked: its reading (ten times the check's cost) is
+    not waited for, so the exporter sends its next batch meanwhile. The answer still
+    counts the spans rejected, and the spans are read and folded after."""
+    import threading
+
+    reading, release = threading.Event(), threading.Event()
+    read_traces = receiving.reader.read_traces
+
+    def slow(*args: Any) -> Any:
+        reading.set()
+        release.wait(30)
+        return read_traces(*args)
+
+    receiving.reader.read_traces = slow
+    good = span_json(TRACE, ROOT, name="wf", execution_id="answered")
+    short = span_json(TRACE, CHILD[:6], ROOT, name="step")
+    answer = httpx.post(f"{receiving.url}/v1/traces",
+                        content=json.dumps(request_json(good, short)).encode(),
+                        headers=JS, timeout=5)
+    assert answer.status_code == 200
+    assert answer.json()["partialSuccess"]["rejectedSpans"] == "1"
+    wait_for(reading.is_set, "the read to begin")
+    status = receiving.receiver.status()
+    assert (status["spans"], status["rejected_spans"]) == (2, 1)
+    assert receiving.executions() == {} and receiving.receiver.unfolded_bytes > 0
+    release.set()
+    receiving.wait_executions(1)
+    assert list(receiving.executions()) == ["answered"]
+
+
+def test_a_read_that_fails_is_said_and_the_next_requests_still_fold(
+        receiving: Any) -> None:
+    """A read that raises (a bug of ours, after the answer) is counted and said on the
+    receiver's line as a failed fold is, and the next request is read as before."""
+    read_traces = receiving.reader.read_traces
+    failures = []
+
+    def fails_once(*args: Any) -> Any:
+        if not failures:
+            failures.append(1)
+            raise ValueError("a span we did not foresee")
+        return read_traces(*args)
+
+    receiving.reader.read_traces = fails_once
+    url = f"{receiving.url}/v1/traces"
+    lost = request_json(span_json(TRACE, ROOT, name="wf", execution_id="lost"))
+    assert post(url, json.dumps(lost).encode(), JS).status_code == 200
+    wait_for(lambda: receiving.receiver.status()["fold_failures"] == 1, "the failure")
+    assert receiving.receiver.status()["last_fold_failure"] == \
+        "ValueError: a span we did not foresee"
+    kept = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
+                                  execution_id="kept"))
+    assert post(url, json.dumps(kept).encode(), JS).status_code == 200
+    receiving.wait_executions(1)
+    assert list(receiving.executions()) == ["kept"]
+    wait_for(lambda: receiving.receiver.unfolded_bytes == 0, "the queue to drain")

@@ -186,11 +186,8 @@ class SpanReader:
             for scope_logs in resource_logs.scope_logs:
                 for record in scope_logs.log_records:
                     self.log_records += 1
-                    body = any_value(record.body)
-                    if type(body) is str and body.lstrip()[:1] == "{":
-                        with contextlib.suppress(orjson.JSONDecodeError):
-                            body = orjson.loads(body)
-                    if type(body) is dict and type(body.get("event")) is str:
+                    body = record_body(record)
+                    if is_event(body):
                         stamp = record.time_unix_nano or record.observed_time_unix_nano
                         if "timestamp" not in body and stamp:
                             body["timestamp"] = stamp * NANOS  # the record says when
@@ -371,6 +368,54 @@ class SpanReader:
                           "step_id": root_id, "sampling": sampling}),
                   LogEvent("workflow_complete", execution_id, end, duration_ms=duration_ms,
                            status=status, sampling=sampling, step_id=root_id))
+
+
+def usable_spans(request: Any) -> tuple[int, int]:
+    """(spans, spans rejected) of an ExportTraceServiceRequest, as `read_traces` will
+    count them (REJECTED_SPANS): the receiver answers with this before the spans are
+    read, at a tenth of the cost of reading them (bench/otlp.py)."""
+    count = rejected = 0
+    for resource_spans in request.resource_spans:
+        for scope_spans in resource_spans.scope_spans:
+            spans = scope_spans.spans
+            count += len(spans)
+            for span in spans:
+                if (len(span.trace_id) != 16 or len(span.span_id) != 8
+                        or len(span.parent_span_id) not in (0, 8)
+                        or not span.start_time_unix_nano or not span.end_time_unix_nano):
+                    rejected += 1
+    return count, rejected
+
+
+def usable_records(request: Any) -> tuple[int, int]:
+    """(log records, records rejected) of an ExportLogsServiceRequest, as `read_logs`
+    will count them: a record that is one of our events is never rejected; any other
+    tied to a trace or span is, when an id has the wrong length."""
+    count = rejected = 0
+    for resource_logs in request.resource_logs:
+        for scope_logs in resource_logs.scope_logs:
+            for record in scope_logs.log_records:
+                count += 1
+                trace, span_id = record.trace_id, record.span_id
+                if ((trace or span_id) and (len(trace) != 16 or len(span_id) not in (0, 8))
+                        and not is_event(record_body(record))):
+                    rejected += 1
+    return count, rejected
+
+
+def record_body(record: Any) -> Any:
+    """A log record's body; JSON text of an object as that object (our events, logged
+    through an OpenTelemetry handler, arrive as their JSON line)."""
+    body = any_value(record.body)
+    if type(body) is str and body.lstrip()[:1] == "{":
+        with contextlib.suppress(orjson.JSONDecodeError):
+            body = orjson.loads(body)
+    return body
+
+
+def is_event(body: Any) -> bool:
+    """Whether a record's body is one of our log events."""
+    return type(body) is dict and type(body.get("event")) is str
 
 
 def _text(value: Any) -> str | None:

@@ -6,16 +6,18 @@ body that does not decode, 415 for another content type, 413 past the body limit
 when gzip inflates past the decompressed limit, 401 without the bearer token when one
 is set, 404/405 elsewhere.
 
-A request is decoded and read into event lines in one step on the receiver's own worker
-thread (one: the span reader is not shared), before it is answered, so the answer
-counts exactly the spans the reader refused without a second walk over them. The lines
-are then folded (`sink`: the ledger) on a thread of their own, in the order read (a job
-submitted to it: no asyncio queue or task per request, bench/otlp.py): an answer never
-waits for earlier requests' folds (the ledger's lock may be held a while), and lines
-once read are folded even if their answer is never sent (a gRPC deadline); when
-the fold falls behind past `queue_bytes`, requests get 503 with Retry-After (the OTLP
-retry contract) instead of memory growing without bound. A fold that fails (a bug of
-ours) is counted and said on the source line; the receiver goes on.
+A request is decoded and checked (its spans counted, those that cannot be placed
+counted as rejected) on the receiver's worker thread, and answered then; it is read
+into event lines and folded (`sink`: the ledger) on a thread of its own, in the order
+checked (a job submitted to it: no asyncio queue or task per request). So the sender
+has its answer (with partial_success) while its spans are read, and the next request
+is on its way meanwhile: reading a request costs ten times checking it, and an exporter
+sends its next batch only once answered (bench/otlp.py). An answer never waits for
+earlier requests' folds (the ledger's lock may be held a while), and a request once
+checked is read and folded even if its answer is never sent (a gRPC deadline); when
+reading and folding fall behind past `queue_bytes`, requests get 503 with Retry-After
+(the OTLP retry contract) instead of memory growing without bound. A read or fold that
+fails (a bug of ours) is counted and said on the source line; the receiver goes on.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceResponse,
 )
 
-from wftui.core.spans import REJECTED_SPANS, SpanReader
+from wftui.core.spans import REJECTED_SPANS, SpanReader, usable_records, usable_spans
 from wftui.sources.otlp.decode import JSON, PROTOBUF, BodyError, TooLarge, decode_body
 
 MIB = 1024 * 1024
@@ -57,8 +59,8 @@ RATE_WINDOW_S = 5.0
 FLUSH_EVERY_S = 1.0
 
 Sink = Callable[[str, list[bytes]], None]
-# What reading a request gives: its event lines, spans read, spans or records refused.
-RequestRead = tuple[list[bytes], int, int]
+# What checking a request gives: its spans or log records, and how many are rejected.
+Checked = tuple[int, int]
 
 
 class _ServerLog(logging.Handler):
@@ -124,18 +126,25 @@ class OtlpReceiver:
         self.refused: dict[int, int] = {}  # HTTP status -> count of requests refused
         self.last_refusal: str | None = None
         self.last_rejection: str | None = None  # why spans or records were skipped
-        self.fold_failures = 0  # batches of lines the sink raised on (lost)
+        self.fold_failures = 0  # requests or flushes whose read or fold raised (lost)
         self.last_fold_failure: str | None = None
+        # Counted as checked (the reader counts them as it reads, later).
+        self.spans = self.log_records = 0
+        self.rejected_spans = self.rejected_records = 0
         self._sink: Sink | None = None
-        # The span reader's one thread: decoding and reading a request happen there.
-        self._reading = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-read")
-        # The fold's one thread: the lines of each request read, in order (`sink`).
+        # Requests are decoded and checked on this thread, one at a time.
+        self._reading = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-check")
+        # The span reader's one thread: each request checked is read there, and its
+        # lines folded (`sink`), in the order checked.
         self._folding = ThreadPoolExecutor(1, thread_name_prefix="wftui-otlp-fold")
+        self._flush_queued = False  # a flush of held traces waits on the fold's thread
         # Bytes of the requests accepted (counted on the loop's thread only) and of those
         # folded (on the fold's thread only): each counter has one writer, no lock.
         self._accepted_bytes = 0
         self._folded_bytes = 0
-        self._recent: deque[tuple[float, int]] = deque()  # (time, spans) for spans/s
+        # (time, spans) for spans/s: appended on the worker thread, trimmed on any (a
+        # deque's ends are thread-safe)
+        self._recent: deque[tuple[float, int]] = deque()
         self._runner: web.AppRunner | None = None
 
     # -- running -----------------------------------------------------------------------
@@ -195,24 +204,29 @@ class OtlpReceiver:
     async def _flush_held(self) -> None:
         """Traces left waiting for their execution id are looked at every
         FLUSH_EVERY_S (and with each request read), on the reader's thread."""
-        loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(FLUSH_EVERY_S)
-            try:
-                lines = await loop.run_in_executor(self._reading, self.reader.flush,
-                                                   time.time())
-            except Exception as error:  # noqa: BLE001 - said; the next flush still runs
-                self._fold_failed(error)
-                continue
-            if lines:
-                self._folding.submit(self._fold_batch, lines, 0)
+            if not self._flush_queued:  # one at a time: a stuck fold queues no more
+                self._flush_queued = True
+                self._folding.submit(self._flush_and_fold)
 
-    def _fold_batch(self, lines: list[bytes], size: int) -> None:
-        """Fold a request's lines (on the fold's thread, in the order read); its `size`
-        stops counting toward `behind` then, folded or not (or stopped: dropped, as the
-        requests still queued are)."""
-        sink = self._sink
+    def _flush_and_fold(self) -> None:
+        self._flush_queued = False
         try:
+            lines = self.reader.flush(time.time())
+            sink = self._sink
+            if lines and sink is not None:
+                sink(self.name, lines)
+        except Exception as error:  # noqa: BLE001 - said; the next flush still runs
+            self._fold_failed(error)
+
+    def _read_and_fold(self, kind: str, message: Any, size: int) -> None:
+        """Read a request checked into event lines and fold them (on the fold's thread,
+        in the order checked); its `size` stops counting toward `behind` then, folded
+        or not (or stopped: dropped, as the requests still queued are)."""
+        try:
+            lines = self._read(kind, message)
+            sink = self._sink
             if sink is not None:
                 sink(self.name, lines)
         except Exception as error:  # noqa: BLE001 - said on the source line, and counted
@@ -221,8 +235,8 @@ class OtlpReceiver:
             self._folded_bytes += size
 
     def _fold_failed(self, error: Exception) -> None:
-        """A batch of lines lost to a failure of ours: counted and said, not fatal (the
-        receiver still answers, and the next batch may fold)."""
+        """A request's or a flush's lines lost to a failure of ours: counted and said,
+        not fatal (the receiver still answers, and the next request may fold)."""
         self.fold_failures += 1
         self.last_fold_failure = f"{type(error).__name__}: {error}"
 
@@ -257,64 +271,68 @@ class OtlpReceiver:
                                 "limit", answer_type)
         size = len(body)
         try:
-            # On the reader's thread: a big body takes a while to decode and read, and
-            # the loop also runs the file tailer and the scrapers.
-            read = await self._read_counted(
-                size, self._decode_and_read, body, content_type,
-                request.headers.get("Content-Encoding", ""), kind)
+            # On the worker thread: a big body takes a while to decode (JSON above all),
+            # and the loop also runs the file tailer and the scrapers.
+            checked = await self._take(
+                size, self._decode_and_check, body, content_type,
+                request.headers.get("Content-Encoding", ""), kind, size)
         except TooLarge as error:
             return self._refuse(413, str(error), answer_type)
         except BodyError as error:
             return self._refuse(400, str(error), answer_type)
-        return self._answer(200, self._answer_read(kind, read), answer_type)
+        return self._answer(200, self._answer_checked(kind, checked), answer_type)
 
-    async def _read_counted(self, size: int, job: Callable[..., RequestRead],
-                            *args: Any) -> RequestRead:
-        """`job` on the reader's thread, its lines then handed to the fold, its
-        request's `size` counted toward `behind` from now (a request waiting for the
-        reader holds memory too); uncounted again if the read fails, or never starts."""
+    async def _take(self, size: int, job: Callable[..., Checked], *args: Any) -> Checked:
+        """`job` (check a request, then queue it to be read and folded) on the worker
+        thread; the request's `size` counts toward `behind` from now (a request waiting
+        to be checked holds memory too), uncounted again if the check fails, or never
+        starts."""
         self._accepted_bytes += size
-        reading = self._reading.submit(job, *args)
-        waiting = asyncio.wrap_future(reading)
+        checking = self._reading.submit(job, *args)
         try:
-            read = await asyncio.shield(waiting)
+            return await asyncio.shield(asyncio.wrap_future(checking))
         except asyncio.CancelledError:
-            # Nobody waits for the answer any more (a gRPC deadline). A read not begun
-            # never will be; one under way goes on, and its lines are folded.
-            if reading.cancel():
+            # Nobody waits for the answer any more (a gRPC deadline). A check not begun
+            # never will be; one under way goes on, and queues its request for the fold.
+            if checking.cancel():
                 self._accepted_bytes -= size
-            else:
-                waiting.add_done_callback(lambda done: self._fold_unanswered(done, size))
             raise
         except BaseException:
-            self._accepted_bytes -= size  # the read failed: nothing to fold
+            self._accepted_bytes -= size  # not a request we can read: nothing to fold
             raise
-        self._folding.submit(self._fold_batch, read[0], size)  # in the order read
-        return read
 
-    def _fold_unanswered(self, done: asyncio.Future[RequestRead], size: int) -> None:
-        """A read whose answer was not awaited has ended: its lines go to the fold."""
-        if done.cancelled() or done.exception() is not None:
-            self._accepted_bytes -= size
-        else:
-            self._folding.submit(self._fold_batch, done.result()[0], size)
-
-    def _decode_and_read(self, body: bytes, content_type: str, encoding: str,
-                         kind: str) -> RequestRead:
+    def _decode_and_check(self, body: bytes, content_type: str, encoding: str,
+                          kind: str, size: int) -> Checked:
         message = decode_body(body, content_type, encoding, kind,
                               self.limits.decompressed_bytes)
-        return self._read(kind, message)
+        return self._check(kind, message, size)
 
-    def _read(self, kind: str, message: Any) -> RequestRead:
-        """(event lines, spans read, spans or records refused) of a decoded request."""
+    def _check(self, kind: str, message: Any, size: int) -> Checked:
+        """Count a decoded request's spans or records and those rejected, and queue it
+        to be read and folded (here, on the worker thread: in the order checked)."""
+        count, rejected = (usable_spans(message) if kind == "traces"
+                           else usable_records(message))
+        # Counted here (this thread alone writes them), answered or not (a gRPC
+        # deadline): the request is read and folded either way.
+        if kind == "traces":
+            self.spans += count
+            self.rejected_spans += rejected
+            if count:
+                self._recent.append((time.monotonic(), count))
+        else:
+            self.log_records += count
+            self.rejected_records += rejected
+        self._folding.submit(self._read_and_fold, kind, message, size)
+        return count, rejected
+
+    def _read(self, kind: str, message: Any) -> list[bytes]:
+        """The event lines of a request (and of traces held long enough)."""
         reader = self.reader
-        spans_before = reader.spans
         now = time.time()
         lines = (reader.read_traces(message, now) if kind == "traces"
                  else reader.read_logs(message, now))
-        rejected = reader.last_rejected
         lines.extend(reader.flush(now))
-        return lines, reader.spans - spans_before, rejected
+        return lines
 
     # -- shared by OTLP/HTTP and OTLP/gRPC ---------------------------------------------
 
@@ -334,16 +352,14 @@ class OtlpReceiver:
         return self.unfolded_bytes > self.limits.queue_bytes
 
     async def accept(self, kind: str, message: Any, size: int) -> Any:
-        """Read a decoded request (OTLP/gRPC) and queue its lines for the fold; the
+        """Check a decoded request (OTLP/gRPC) and queue it to be read and folded; the
         Export*ServiceResponse to answer."""
-        read = await self._read_counted(size, self._read, kind, message)
-        return self._answer_read(kind, read)
+        return self._answer_checked(kind, await self._take(size, self._check, kind,
+                                                            message, size))
 
-    def _answer_read(self, kind: str, read: RequestRead) -> Any:
-        """The Export*ServiceResponse of a request read (its lines are being folded)."""
-        _, spans, rejected = read
-        if spans:
-            self._recent.append((time.monotonic(), spans))
+    def _answer_checked(self, kind: str, checked: Checked) -> Any:
+        """The Export*ServiceResponse of a request checked (it is being read)."""
+        _, rejected = checked
         response = (ExportTraceServiceResponse() if kind == "traces"
                     else ExportLogsServiceResponse())
         if rejected:
@@ -387,13 +403,13 @@ class OtlpReceiver:
 
     def status(self) -> dict[str, Any]:
         """This source's entry in a snapshot's `sources`."""
-        reader = self.reader
         return {
             "kind": "otlp", "name": self.name,
             "status": "error" if self.error else ("ok" if self.listening else "starting"),
-            "error": self.error, "spans": reader.spans, "log_records": reader.log_records,
-            "spans_per_s": round(self.spans_per_s(), 1), "rejected_spans": reader.rejected,
-            "rejected_log_records": reader.rejected_records,
+            "error": self.error, "spans": self.spans, "log_records": self.log_records,
+            "spans_per_s": round(self.spans_per_s(), 1),
+            "rejected_spans": self.rejected_spans,
+            "rejected_log_records": self.rejected_records,
             "last_rejection": self.last_rejection,
             "refused_requests": sum(self.refused.values()),
             "last_refusal": self.last_refusal, "requests": self.requests,
