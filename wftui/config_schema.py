@@ -49,6 +49,10 @@ def parse_duration(value: Any, where: str, *, allow_all: bool = False,
         seconds = float(match.group(1))
     elif isinstance(value, str) and (said := duration_seconds(value)) is not None:
         seconds = said
+    elif isinstance(value, str) and value.strip().startswith("-") and (
+            _SECONDS.match(value.strip()[1:]) or duration_seconds(value.strip()[1:])
+            is not None):
+        seconds = -1.0  # "-1h" is a duration, a negative one: said so below
     else:
         hint = ' or "all"' if allow_all else ""
         raise ConfigError(f"{where}: expected a duration like 30s, 5m or 1h{hint}, "

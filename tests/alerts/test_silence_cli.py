@@ -115,3 +115,25 @@ def test_a_silence_ending_past_any_date_is_refused(duration: str) -> None:
     assert done.stderr.startswith("wftui: a silence must end before the year 10000")
     assert done.stderr.count("\n") == 1
     assert wftui("silence", "list").stdout == "no silences in force\n"
+
+
+@pytest.mark.parametrize("args", [
+    ["error_rate", "-1h"], ["error_rate", "-30m", "-m", "oops"], ["error_rate", "--", "-1h"],
+    ["error_rate", "-m", "oops", "-2h"],
+])
+def test_a_negative_duration_is_said_to_be_one(args: list[str]) -> None:
+    # `-1h` was read as an unknown option: "the following arguments are required:
+    # duration", about a duration the operator had just typed.
+    done = wftui("silence", "add", *args)
+    assert done.returncode == 2
+    duration = next(arg for arg in args if arg not in ("--", "-m", "oops")
+                    and arg.startswith("-"))
+    assert done.stderr == f"wftui: duration: must be a positive duration, got {duration!r}\n"
+    assert wftui("silence", "list").stdout == "no silences in force\n"
+
+
+def test_a_comment_starting_with_a_minus_is_still_a_comment() -> None:
+    added = wftui("silence", "add", "error_rate", "1h", "-m", "-1h of downtime, planned")
+    assert added.returncode == 0, added.stderr
+    listed = json.loads(wftui("silence", "list", "--format", "json").stdout)
+    assert [s["comment"] for s in listed] == ["-1h of downtime, planned"]

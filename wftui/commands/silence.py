@@ -13,6 +13,7 @@ silence is created in, listed from and removed from Alertmanager instead.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import time
 from typing import Any
@@ -43,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add.add_argument("alert", help="the threshold: " + ", ".join(
         t.name for t in DEFAULT_THRESHOLDS))
     add.add_argument("duration", help="how long: 30m, 2h, ...")
+    # argparse takes "-1h" for an option (only "-1" looks like a number to it) and
+    # said the duration was missing: read it as the duration, refused as negative.
+    add._negative_number_matcher = re.compile(r"^-\.?\d")
     add.add_argument("-m", "--comment", default="", help="why (shown beside the alert)")
     add.add_argument("--by", help="who (default: your user name)")
     listing = actions.add_parser("list", help="the silences in force")
