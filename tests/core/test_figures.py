@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wftui.core.figures import log_figures
+from wftui.core.history import LogHistory
 from wftui.core.ledger import Ledger
 from wftui.core.snapshot import take_snapshot
 from wftui.core.thresholds import ThresholdEngine
@@ -179,6 +180,41 @@ def test_throughput_over_all_spans_first_event_to_window_end() -> None:
              + finished("c", T0 + 100, T0 + 120))
     snap = take_snapshot(ledger_of(lines), ThresholdEngine(), window_s=None)
     assert snap.to_check_dict()["throughput_per_min"] == pytest.approx(1.5)
+
+
+def test_throughput_counts_the_minutes_of_queue_readings_before_the_first_execution(
+) -> None:
+    """A log that reads its queue depth from T0 and whose executions all end in its
+    last minute: its first event is at T0, so the 5-minute window holds 5 minutes of
+    log (docs/figures.md: per minute of the part of the window that has data), 10 ended
+    in them: 2.0/min. Counted from the first execution's start (T0+240) it read 10/min,
+    five times the rate the service ran at."""
+    lines = [json.dumps({"event": "queue_depth", "value": 3, "timestamp": T0 + s}).encode()
+             for s in range(0, 301, 60)]
+    for index in range(10):
+        lines += finished(f"e{index}", T0 + 240 + 5 * index, T0 + 242 + 5 * index)
+    ledger = ledger_of(lines)
+    assert log_figures(ledger, 300.0, T0 + 300, T0 + 300).throughput_per_min == (
+        pytest.approx(10 / 5))
+    snap = take_snapshot(ledger, ThresholdEngine(), window_s=300.0)  # check's rule
+    assert snap.to_check_dict()["throughput_per_min"] == pytest.approx(2.0)
+    # the same moment judged along the log's time (the sparkline, check --at)
+    history = LogHistory(ledger, T0 + 300)
+    assert history.figures_at(T0 + 300, 300.0).throughput_per_min == pytest.approx(2.0)
+    # a minute in: one minute of log, nothing ended yet: 0/min, not "no data"
+    early = history.figures_at(T0 + 60, 300.0)
+    assert early.throughput_per_min == 0.0
+    assert early.active_workflows is None  # as before any execution: unchanged
+
+
+def test_a_log_of_queue_readings_alone_has_no_throughput() -> None:
+    """It logs no executions at all: its throughput is no data, not 0/min (beside
+    metrics, the logs' throughput wins wherever it is not None)."""
+    lines = [json.dumps({"event": "queue_depth", "value": 3, "timestamp": T0 + s}).encode()
+             for s in range(0, 301, 60)]
+    ledger = ledger_of(lines)
+    assert log_figures(ledger, 300.0, T0 + 300, T0 + 300).throughput_per_min is None
+    assert LogHistory(ledger, T0 + 300).figures_at(T0 + 300, 300.0).throughput_per_min is None
 
 
 def test_active_workflows_counts_running_executions() -> None:

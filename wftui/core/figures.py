@@ -61,6 +61,11 @@ class Figures:
         }
 
 
+def earliest(*times: float | None) -> float | None:
+    """The earliest of the times given (None: none given)."""
+    return min((t for t in times if t is not None), default=None)
+
+
 def rounded(value: Any, digits: int = 6) -> Any:
     """Figures to 6 decimals (whole numbers as ints) for JSON; other values unchanged."""
     if isinstance(value, dict):
@@ -198,6 +203,12 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
 
     # Per minute of the window that has data: a log (or a monitor) younger than the
     # window would otherwise read as a fraction of its real rate.
+    # From the log's first event, a queue depth reading included: the minutes a log
+    # reads its queue before anything ends are minutes in which nothing ended, not
+    # minutes without data. A log of no execution at all has no throughput (it may log
+    # only its queue), not 0/min.
+    if oldest is not None:
+        oldest = earliest(oldest, ledger.queue_history.first)
     span = end - oldest if oldest is not None else 0.0
     if window_s is not None:
         span = min(window_s, span)

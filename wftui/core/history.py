@@ -29,6 +29,7 @@ from wftui.core.figures import (
     MIN_RATE_SPAN_S,
     NO_LATENCY,
     Figures,
+    earliest,
     rounded,
     too_short_to_rate,
 )
@@ -164,7 +165,9 @@ class LogHistory:
                     weights.extend([1.0] * len(extra))
         latency = (quantiles_of(durations, None, weights) if durations
                    else dict(NO_LATENCY))
-        span = at - self.start if self.start is not None else 0.0
+        # From the log's first event, a queue depth reading included (`log_figures`).
+        first = earliest(self.start, self.queue.first) if self.start is not None else None
+        span = at - first if first is not None else 0.0
         if window_s is not None:
             span = min(window_s, span)
         # As the figures of now: less than MIN_RATE_SPAN_S of log is too short to rate
