@@ -353,6 +353,28 @@ def test_text_format_has_a_time_header_and_alert_lines(tmp_path: Path) -> None:
     assert f"source      {log}: following: 4 lines, 4 events, 0 malformed" in out
 
 
+def test_alert_lines_write_numbers_as_the_snapshots_do(tmp_path: Path) -> None:
+    """The snapshot objects say a 60 s threshold as 60 (docs/figures.md: whole numbers
+    are integers, 6 decimals at most); the alert line printed beside them said 60.0
+    (and so did the hooks, which get the same object)."""
+    log = tmp_path / "app.log"
+    ts = iso_now()
+    append(log, [json.dumps(line) for line in (
+        {"event": "workflow_start", "execution_id": "slow", "timestamp": ts},
+        {"event": "workflow_complete", "execution_id": "slow", "status": "success",
+         "duration_ms": 90_000, "timestamp": ts})])
+    done = run_wftui(["watch", str(log), "--every", "0.3s", "--duration", "0.5s",
+                      "--window", "all"], cwd=REPO_ROOT, env=child_env(tmp_path),
+                     timeout=WAIT_S)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    alert = next(line for line in lines if line.startswith('{"alert":"latency_p95_s"'))
+    assert '"value":90,"threshold":60,' in alert
+    snapshot = json.loads(next(line for line in lines if '"window_s"' in line))
+    entry = next(t for t in snapshot["thresholds"] if t["name"] == "latency_p95_s")
+    assert json.dumps(entry["threshold"]) == "60"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--every", "soon", "x.log"], "wftui: --every: expected a duration"),
     (["--duration", "0", "x.log"], "wftui: --duration: must be a positive duration"),

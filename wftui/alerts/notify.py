@@ -33,6 +33,7 @@ import orjson
 from wftui.background import BackgroundLoop
 from wftui.config import ConfigError, check_keys, parse_duration
 from wftui.core import format as fmt
+from wftui.core.figures import rounded
 from wftui.core.thresholds import FIRING, OK, Transition
 from wftui.core.timestamps import format_timestamp
 from wftui.hooks import split_template, substitute
@@ -70,8 +71,9 @@ class NotifySettings:
 
 def transition_record(transition: Transition) -> dict[str, Any]:
     """A transition as the JSON object watch prints and the URL hook receives."""
+    # Numbers as the snapshot objects beside it write them (60, not 60.0; 6 decimals).
     record = {"alert": transition.name, "from": transition.before, "to": transition.after,
-              "value": transition.value, "threshold": transition.threshold,
+              "value": rounded(transition.value), "threshold": rounded(transition.threshold),
               "action": transition.action, "at": format_timestamp(transition.at)}
     if transition.at_least:  # a quantile in the +Inf bucket: the value is a lower bound
         record["at_least"] = True
