@@ -4,6 +4,7 @@ refusal or a clear limit, never a hang, a traceback, or memory growing with the 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import random
 import subprocess
@@ -89,3 +90,57 @@ def test_garbage_lines_do_not_grow_check_memory(tmp_path: Path) -> None:
     code, peak_kib = map(int, done.stdout.split())
     assert code in (0, 1, 2)
     assert peak_kib < 90 * 1024, f"peak RSS {peak_kib // 1024} MB"
+
+
+# -- a FIFO given by name (`mkfifo p; wftui check p`) ------------------------------------
+
+FIFO_LINES = [
+    b'{"event": "workflow_start", "execution_id": "f1", "timestamp": "2026-01-01T12:00:00Z"}',
+    b'{"event": "workflow_complete", "execution_id": "f1", "status": "failure",'
+    b' "timestamp": "2026-01-01T12:00:05Z"}',
+]
+
+
+def _write_fifo_later(fifo: Path, delay_s: float) -> threading.Thread:
+    def write() -> None:
+        threading.Event().wait(delay_s)
+        fd = os.open(fifo, os.O_WRONLY)  # blocks until `check` has it open to read
+        try:
+            os.write(fd, b"\n".join(FIFO_LINES) + b"\n")
+        finally:
+            os.close(fd)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    return writer
+
+
+def test_check_waits_for_the_writer_of_a_fifo(tmp_path: Path) -> None:
+    """`check` began before the app opened the FIFO: the read said "end" at once (no
+    writer yet) and check printed an empty all-clear, exit 0. It waits for the writer
+    and judges what it wrote (one failed execution: firing)."""
+    fifo = tmp_path / "app.fifo"
+    os.mkfifo(fifo)
+    writer = _write_fifo_later(fifo, 1.0)
+    done = run_check(str(fifo), "--window", "all")
+    if writer.is_alive():  # check left without reading: release the writer's open()
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+    writer.join(10)
+    assert done.returncode == 1, done.stderr
+    out = json.loads(done.stdout)
+    assert out["sources"][0]["lines"] == 2 and out["executions"]["failed"] == 1
+
+
+def test_check_on_a_fifo_no_one_writes_to_says_so(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """No writer ever: not an empty all-clear (exit 0), not a hang: exit 2, one line."""
+    from tests.forked import run_wftui
+    from wftui.sources import split
+
+    monkeypatch.setattr(split, "FIFO_WRITER_WAIT_S", 0.5)  # the forked check's wait
+    fifo = tmp_path / "app.fifo"
+    os.mkfifo(fifo)
+    done = run_wftui(["check", str(fifo)], cwd=REPO, timeout=30)
+    assert done.returncode == 2
+    assert done.stderr == (f"wftui: no source could be read ({fifo}: no writer opened "
+                           "this FIFO within 500ms: nothing was read)\n")

@@ -570,3 +570,40 @@ def test_a_skipped_line_is_named_with_its_size_however_it_arrives(tmp_path: Path
                                              {"line": 4, "bytes": 101}]
     assert f"{log}: line 2 longer than 100 bytes skipped (250 bytes)" in status.notices
     tailer.close()
+
+
+def test_a_fifo_whose_writer_is_silent_at_first_is_waited_on(tmp_path: Path) -> None:
+    """`check`'s wait for a FIFO's writer (`writer_wait`) gives up only when no writer
+    is there: a writer that opened it and writes later (a slow start) is read."""
+    import threading
+
+    fifo = tmp_path / "app.fifo"
+    os.mkfifo(fifo)
+    opened = threading.Event()
+
+    def write() -> None:
+        fd = os.open(fifo, os.O_WRONLY)  # returns once the tailer opened it to read
+        opened.set()
+        threading.Event().wait(0.8)  # past the tailer's wait for a first byte
+        os.write(fd, b"s1\ns2\n")
+        os.close(fd)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    tailer = FileTailer([str(fifo)], writer_wait=0.3)
+    assert opened.wait(5)
+    assert lines_of(read_all(tailer)) == [b"s1", b"s2"]
+    assert tailer.statuses[0].status == "ended" and tailer.statuses[0].error is None
+    tailer.close()
+    writer.join(5)
+
+
+def test_a_fifo_without_a_writer_is_an_error_after_the_wait(tmp_path: Path) -> None:
+    fifo = tmp_path / "app.fifo"
+    os.mkfifo(fifo)
+    tailer = FileTailer([str(fifo)], writer_wait=0.2)
+    assert read_all(tailer) == []
+    status = tailer.statuses[0]
+    assert status.status == "error"
+    assert status.error == f"{fifo}: no writer opened this FIFO within 200ms: nothing was read"
+    tailer.close()

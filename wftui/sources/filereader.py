@@ -12,6 +12,7 @@ import errno
 import gzip
 import io
 import os
+import select
 import stat
 import zlib
 from dataclasses import dataclass, field
@@ -199,6 +200,10 @@ class LineSplitter:
         return self.lineno, line
 
 
+class NoWriter(Exception):
+    """A FIFO that no writer opened while we waited for one."""
+
+
 @dataclass(eq=False)
 class Handle:
     """One open file (or stream) being read, with our position in it.
@@ -244,6 +249,32 @@ class Handle:
             data = os.read(self.fd, size)
         self.offset += len(data)
         return data
+
+    def read_after_writer(self, size: int, wait_s: float) -> bytes:
+        """The first read of a FIFO opened by name, once a writer has come (up to
+        `wait_s`; raises NoWriter when none came). Linux reports neither data nor
+        hang-up on a FIFO that has never had a writer, and a read there says "end" at
+        once: `wftui check` started before the app printed an empty all-clear."""
+        if stat.S_ISFIFO(os.fstat(self.fd).st_mode):
+            waiter = select.poll()
+            waiter.register(self.fd, select.POLLIN)
+            if not waiter.poll(wait_s * 1000):
+                # Nothing yet. A writer holding it open, silent so far, makes a
+                # non-blocking read say "try again" (then it is read as any pipe, until
+                # it ends); no writer at all makes it say "end".
+                os.set_blocking(self.fd, False)
+                try:
+                    data = os.read(self.fd, size)
+                except BlockingIOError:
+                    data = None
+                finally:
+                    os.set_blocking(self.fd, True)
+                if data == b"":
+                    raise NoWriter
+                if data is not None:
+                    self.offset += len(data)
+                    return data
+        return self.read(size)
 
     def size(self) -> int:
         """Current size of the open file (not the path: it may have moved)."""

@@ -17,6 +17,7 @@ import zlib
 from collections import deque
 from collections.abc import Sequence
 
+from wftui.core import format as fmt
 from wftui.sources.fileopen import Opener, given_sources
 from wftui.sources.filereader import (
     CHUNK_BYTES,
@@ -24,6 +25,7 @@ from wftui.sources.filereader import (
     STREAM_CHUNK_BYTES,
     Handle,
     LongLine,
+    NoWriter,
     gzip_error_text,
     open_handle,
     seek_to_end,
@@ -48,6 +50,9 @@ class FileTailer:
     while following. ``stdin_fd`` is the descriptor read for the path ``"-"``.
     ``retire_after``: seconds a rotated file stays open after it last grew.
     ``stream_limit``: bytes after which a stream is cut off with an error (None: never).
+    ``writer_wait``: seconds `read_available` waits for the writer of a FIFO given by
+    name before its first read (None: it does not wait; while following, a thread
+    waits for it as long as it takes).
     """
 
     def __init__(
@@ -60,9 +65,11 @@ class FileTailer:
         stdin_fd: int = 0,
         retire_after: float = RETIRE_AFTER_S,
         stream_limit: int | None = None,
+        writer_wait: float | None = None,
     ) -> None:
         self.max_line_bytes = max_line_bytes
         self.stream_limit = stream_limit
+        self.writer_wait = writer_wait
         self.retire_after = retire_after
         self.poll_interval = poll_interval
         self.stdin_fd = stdin_fd
@@ -146,7 +153,16 @@ class FileTailer:
         assert handle is not None
         size = STREAM_CHUNK_BYTES if handle.kind == "stream" else CHUNK_BYTES
         try:
-            data = handle.read(size)
+            if (handle.kind == "stream" and handle.offset == 0 and not src.is_stdin
+                    and self.writer_wait is not None):
+                data = handle.read_after_writer(size, self.writer_wait)
+            else:
+                data = handle.read(size)
+        except NoWriter:
+            self.end_source(src, batches, "no writer")
+            src.fail(f"no writer opened this FIFO within {fmt.seconds(self.writer_wait)}: "
+                     "nothing was read")
+            return -1
         except (OSError, EOFError, ValueError, zlib.error) as exc:
             self._read_failed(src, handle, exc, batches)
             return -1

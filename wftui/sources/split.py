@@ -52,6 +52,9 @@ from wftui.sources.otlp.files import LineRouter, is_otlp_file
 MIN_PART_BYTES = 16 << 20
 # A stream (stdin, a pipe) read once is cut off here with an error: it may never end.
 STREAM_LIMIT_BYTES = 1 << 30
+# A FIFO given by name whose writer has not come by then is said to have none (check
+# and diff must neither hang on it nor call it empty); the monitor and watch wait on.
+FIFO_WRITER_WAIT_S = 10.0
 
 
 def read_once(paths: list[str], new_ledger: Callable[[], Ledger],
@@ -176,7 +179,8 @@ def line_start_after(fd: int, pos: int, size: int) -> int | None:
 
 def _read(paths: list[str], ledger: Ledger, prices: Prices | None = None
           ) -> list[dict[str, Any]]:
-    tailer = FileTailer(paths, stream_limit=STREAM_LIMIT_BYTES)
+    tailer = FileTailer(paths, stream_limit=STREAM_LIMIT_BYTES,
+                        writer_wait=FIFO_WRITER_WAIT_S)
     router = LineRouter(ledger, prices)  # OTLP JSON files are read as requests
     try:
         while batches := tailer.read_available():
