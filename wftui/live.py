@@ -500,6 +500,22 @@ class LiveMonitor:
                             self.ledger.idle_timeout,
                             mapping.contract_dict if mapping is not None else None)
 
+    def may_bring_more(self) -> bool:
+        """Whether a source may still bring new lines: a followed file (or one not
+        there yet, or failing for now), an OTLP receiver; not when every file has
+        ended (stdin at its end, a gzip file read once) and nothing listens."""
+        if self.otlp is not None:
+            return True
+        return self.tailer is not None and any(
+            status.status != "ended" for status in self.tailer.statuses)
+
+    def no_longer_kept(self, execution_id: str) -> bool:
+        """Whether this execution was read, then let go past `retention`: folded away
+        (its later events are late events) or dormant (its lines dropped)."""
+        with self._lock:
+            ledger = self.ledger
+            return ledger.was_folded(execution_id) or execution_id in ledger.dormant
+
     def set_settings(self, settings: Settings) -> None:
         """A reloaded config: thresholds take effect at the next snapshot."""
         with self._lock:  # the engine is updated under the lock by snapshot()

@@ -4,6 +4,7 @@ hook: driven with Pilot inside a minimal host app, a real LiveMonitor on real fi
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sys
 import time
 from collections.abc import Iterator
@@ -121,6 +122,76 @@ async def test_compare_waits_for_a_replay_not_yet_in_the_log(
                        "the replay to appear")
         await pilot.press("q")
         await wait_for(pilot, lambda: not isinstance(app.screen, CompareScreen), "going back")
+
+
+async def test_compare_says_when_a_replay_does_not_come(
+        tmp_path: Path, monitors: list[LiveMonitor], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A replay id nothing ever logs (the hook answered an id its system never used,
+    or the replay logs to a file wftui does not read): "waiting for it to appear" stood
+    for ever. After a while the screen says it has not come, and keeps waiting."""
+    monkeypatch.setattr("wftui.view.compare_wait.GHOST_AFTER_S", 1.0)
+    log = tmp_path / "app.log"
+    log.write_bytes(b"\n".join(original()) + b"\n")
+    app, monitor = compare_host(log, monitors, "EXEC-1", "EXEC-1-ghost")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: shown(screen, "#compare-verdict").startswith(
+            "waiting for EXEC-1-ghost to appear in the log"), "the wait")
+        await wait_for(pilot, lambda: "has not appeared" in shown(screen, "#compare-verdict"),
+                       "the replay said to be missing")
+        verdict = shown(screen, "#compare-verdict")
+        assert verdict.startswith("EXEC-1-ghost has not appeared in ")
+        assert verdict.endswith(" s: no source has logged it. The replay may not have "
+                                "started, or logs where wftui does not read "
+                                "(still waiting; esc goes back)")
+        with log.open("ab") as out:  # it comes after all: compared as ever
+            out.write(line("workflow_start", "EXEC-1-ghost", 10, replay_of="EXEC-1",
+                           workflow_name="support_ticket") + b"\n")
+        await wait_for(pilot, lambda: "still running" in shown(screen, "#compare-verdict"),
+                       "the replay to appear")
+
+
+async def test_compare_says_at_once_when_no_source_can_bring_the_replay(
+        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
+    """A gzip log is read once and ended: a replay not in it can never come."""
+    log = tmp_path / "app.log.gz"
+    log.write_bytes(gzip.compress(b"\n".join(original()) + b"\n"))
+    app, monitor = compare_host(log, monitors, "EXEC-1", "EXEC-1-replay")
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: monitor.detail("EXEC-1") is not None, "the original")
+        await wait_for(pilot, lambda: "none can bring" in shown(screen, "#compare-verdict"),
+                       "the replay said to be impossible")
+        assert shown(screen, "#compare-verdict") == (
+            "EXEC-1-replay is in no source, and none can bring it any more (every source "
+            "has ended): nothing to compare")
+
+
+async def test_compare_says_an_original_folded_out_of_retention_is_gone(
+        tmp_path: Path, monitors: list[LiveMonitor]) -> None:
+    """The replay is kept, its original was folded away (past `retention`): its lines
+    are gone and later ones are late events, so it never comes back."""
+    log = tmp_path / "app.log"
+    others = [text for eid, t in (("X-1", 20), ("X-2", 30)) for text in (
+        line("workflow_start", eid, t), line("workflow_complete", eid, t + 1,
+                                             status="success"))]
+    replay = [line("workflow_start", "EXEC-1-replay", 40, replay_of="EXEC-1"),
+              line("workflow_complete", "EXEC-1-replay", 41, status="success")]
+    log.write_bytes(b"\n".join(original() + others + replay) + b"\n")
+    monitor = LiveMonitor(Settings(idle_timeout_s=None, retention=2), [str(log)])
+    monitors.append(monitor)
+    monitor.start()
+    app = Host(lambda: CompareScreen(monitor, "EXEC-1", "EXEC-1-replay"))
+    async with app.run_test(size=(160, 40)) as pilot:
+        screen = app.screen
+        await wait_for(pilot, lambda: monitor.detail("EXEC-1-replay") is not None,
+                       "the replay")
+        assert monitor.detail("EXEC-1") is None
+        await wait_for(pilot, lambda: "no longer kept" in shown(screen, "#compare-verdict"),
+                       "the original said to be gone")
+        assert shown(screen, "#compare-verdict") == (
+            "EXEC-1 was read but is no longer kept (only the 2 newest executions are, "
+            "the retention setting): nothing to compare")
 
 
 # -- audit -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from wftui.core.compare import (
     compare,
 )
 from wftui.ui.widgets.keys_line import KeysLine
+from wftui.view.compare_wait import LATE, NEVER, WAITING, absent_text
 from wftui.view.text import clip, safe
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ REFRESH_S = 0.5
 STATUS_STYLE = {"ok": "green", "done": "green", "succeeded": "green", "failed": "bold red",
                 "running": "yellow"}
 DIFF_STYLE = {ADDED: "bold cyan", MISSING: "bold magenta", NOT_YET: "dim"}
+ABSENT_STYLE = {WAITING: "yellow", LATE: "bold yellow", NEVER: "bold red"}
 
 
 class CompareScreen(Screen[None]):
@@ -68,6 +70,7 @@ class CompareScreen(Screen[None]):
         self.comparison: Comparison | None = None
         self._seen_version: int | None = None
         self._busy = False  # a comparison is being computed in a worker
+        self._absent_since: float | None = None  # since when a side has been missing
 
     def compose(self) -> ComposeResult:
         yield Static(Text("comparing…"), id="compare-verdict")
@@ -112,11 +115,19 @@ class CompareScreen(Screen[None]):
         right = self.monitor.detail(right_id, now)
         comparison = compare(left, right) if left is not None and right is not None else None
         absent = [i for i, d in ((left_id, left), (right_id, right)) if d is None]
+        # What can still bring a missing side (read here, off the UI thread: the
+        # ledger's lock may be held by ingestion); while the files' backlog is read,
+        # it may yet be in them.
+        folded = {i for i in absent if self.monitor.no_longer_kept(i)}
+        reading = self.monitor.reading
+        may_come = reading or self.monitor.may_bring_more()
         with contextlib.suppress(RuntimeError):  # the app is closing: nothing to show
-            self.app.call_from_thread(self._apply, (left_id, right_id), comparison, absent)
+            self.app.call_from_thread(self._apply, (left_id, right_id), comparison, absent,
+                                      folded, may_come, reading)
 
     def _apply(self, ids: tuple[str, str], comparison: Comparison | None,
-               absent: list[str]) -> None:
+               absent: list[str], folded: set[str], may_come: bool,
+               reading: bool) -> None:
         self._busy = False
         if not self.is_mounted:
             return
@@ -125,10 +136,16 @@ class CompareScreen(Screen[None]):
             return
         self.comparison = comparison
         if comparison is None:
+            now = time.monotonic()
+            if self._absent_since is None or reading:  # the wait counts once all is read
+                self._absent_since = now
+            text, grave = absent_text(absent, now - self._absent_since,
+                                      folded=folded, may_come=may_come,
+                                      retention=self.monitor.settings.retention)
             self.query_one("#compare-verdict", Static).update(Text(
-                f"waiting for {' and '.join(safe(i) for i in absent)} to appear in the log "
-                "(a replay shows up once its first event is read)", style="yellow"))
+                text, style=ABSENT_STYLE[grave]))
             return
+        self._absent_since = None
         self._show_comparison(comparison)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
