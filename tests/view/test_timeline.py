@@ -90,7 +90,7 @@ def test_a_chart_breaks_its_line_where_the_log_has_no_data() -> None:
     events.sort(key=lambda event: event["timestamp"])
     ledger = ledger_of(events)
     history = LogHistory(ledger, T0 + day + 541)
-    # (1,000 points, 1.45 min apart: several per session; at the view's 120, one each)
+    # (up to 1,000 moments, where the log has traffic: many per session)
     latency = charts(history, snapshot(), 300.0, points=1000)[1]
     assert latency.title.startswith("Latency p95")
     assert len(latency.breaks) == 1  # one run per session
@@ -113,3 +113,35 @@ def test_a_chart_breaks_its_line_where_the_log_has_no_data() -> None:
     middle = [row[20:40] for row in rows[:-3]]
     assert not any(ch in "⠁⠂⠄⡀⠈⠐⠠⢀" or "\u2800" < ch <= "\u28ff" for row in middle
                    for ch in row), "\n".join(rows)
+
+
+def test_a_spike_in_one_of_two_sessions_days_apart_is_on_the_chart() -> None:
+    """Two sessions of a log two days apart (yesterday's worker and today's): 20
+    executions each, one every 30 s; in the second, the 9th to the 12th fail. A 5m
+    window holds 10 of them, so the error rate peaks at 4 of 10, 40%, and an alert
+    fires on it. The chart was drawn at 120 moments evenly spread over the two days
+    (one every 24 minutes): the ten minutes of each session fell between them and the
+    spike was not on the chart (here one point, at 20%; in a post-mortem of three
+    worker logs only points at 0% were left, and the title called the 5% threshold
+    'far above' every value beside the yellow lines of alerts fired at 80%)."""
+    from tests.view.conftest import T0, ledger_of, run
+    from wftui.core.history import LogHistory
+    from wftui.core.thresholds import OK, ThresholdState
+    from wftui.view.timeline import charts
+
+    days = 2 * 86_400
+    events = [e for k in range(20) for e in run(f"a{k}", T0 + 30 * k, 1.0)]
+    events += [e for k in range(20)
+               for e in run(f"b{k}", T0 + days + 30 * k, 1.0, failed=8 <= k <= 11)]
+    events.sort(key=lambda event: event["timestamp"])
+    history = LogHistory(ledger_of(events), T0 + days + 571)
+    limit = ThresholdState("error_rate", 0.0, 0.05, OK, "page")
+    error_rate, _, active, *_ = charts(history, snapshot(thresholds=(limit,)), 300.0)
+    assert max(error_rate.ys) == 0.4
+    assert not error_rate.threshold_off_scale
+    # both sessions are charted (the first at 0% from its first ended execution)
+    assert min(x for x, y in zip(error_rate.xs, error_rate.ys, strict=True) if y == 0.0) < 10
+    # the quiet two days are charted at their ends, and just before the second session
+    # began (none was running): a level line, not a slope from 0 up to its first 1
+    then = max((x, y) for x, y in zip(active.xs, active.ys, strict=True) if x < days / 60)
+    assert days / 60 - then[0] < 1 / 60 and then[1] == 0

@@ -280,12 +280,25 @@ def chart_inputs(snapshot: Snapshot) -> tuple[object, ...]:
 
 def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
            points: int = CHART_POINTS) -> list[Chart]:
-    """Each charted figure at `points` moments from the log's first event to its last
-    (over the window ending at each), with threshold lines and alert moments."""
+    """Each charted figure at up to `points` moments from the log's first event to its
+    last (over the window ending at each), with threshold lines and alert moments."""
     if history.start is None or history.end is None:
         return []
     start = history.start
-    series = history.series(start, history.end, points, window_s)
+    # At the moments thresholds are judged at (`LogHistory.grid`): dense where the log
+    # has traffic, the two ends of a quiet stretch. Spread evenly over a log of two
+    # sessions days apart, the points fell in the silence between them, and a spike an
+    # alert fired on was not on its chart. The moments alerts fired are charted too, so
+    # the value each fired on is there.
+    grid, step = history.grid(window_s, points)
+    # A quiet stretch's end is the moment something changed: the moment just before it
+    # is charted too, so the line stays level across the stretch (not a slope over days).
+    held = [] if step is None else [
+        later - 1e-3 for earlier, later in itertools.pairwise(grid) if later - earlier > 2 * step]
+    fired_at = (alert.fired_at for alert in snapshot.alerts
+                if start <= alert.fired_at <= history.end)
+    series = [(at, history.figures_at(at, window_s).as_dict())
+              for at in sorted({*grid, *held, *fired_at})]
     limits = {state.name: state.threshold for state in snapshot.thresholds}
     out = []
     for key, title, threshold in CHARTS:
