@@ -25,7 +25,7 @@ from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
 from wftui.core.snapshot import Snapshot, file_source_entry, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
-from wftui.core.thresholds import ThresholdEngine
+from wftui.core.thresholds import Alert, ThresholdEngine
 from wftui.core.travel import detail_at
 from wftui.core.understood import annotate, log_warnings
 from wftui.live_history import MonitorHistory
@@ -445,6 +445,12 @@ class LiveMonitor:
         """
         with self._lock:
             return self.ledger.retained()
+
+    def alerts(self) -> tuple[Alert, ...]:
+        """The alerts as the dashboard shows them at now (newest first): the log's,
+        judged along its time once read, and those judged since (none before then)."""
+        with self._lock:
+            return tuple(self.engine.alerts()) if self.judged else ()
 
     @property
     def idle_timeout(self) -> float | None:

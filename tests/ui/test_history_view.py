@@ -147,3 +147,35 @@ async def test_every_chart_keeps_a_title_at_80_columns(harness) -> None:
             assert title in text, text
         # the threshold not drawn is still named, in a shorter form
         assert "> 10,000 off scale" in text, text
+
+
+async def test_opened_at_a_past_moment_it_marks_every_alert_the_log_holds(harness) -> None:
+    """`t` twice leads to the moment the log's first alert fired (latency p95: alpha
+    took 180 s); `h` there charted the whole log but drew only the alerts fired by that
+    moment, so the error rate's chart showed bravo's failure at 260 s crossing 5% with
+    no yellow line: an alert the log holds looked as if it had never fired."""
+    import time
+
+    from tests.core.test_as_of import old_log_lines
+
+    lines = old_log_lines()
+    h = harness(lines, clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        moments: list[float] = []
+        for _ in range(2):  # the newest alert, then the one before it
+            await pilot.press("t")
+            await wait_for(pilot, lambda: h.app.travel_at not in (None, *moments)
+                           and h.app.latest.snapshot.at == h.app.travel_at,
+                           "the moment it fired")
+            moments.append(h.app.travel_at)
+        assert [alert.name for alert in h.app.latest.snapshot.alerts] == ["latency_p95_s"]
+        await pilot.press("h")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen)
+                                and h.app.screen.drawn and h.app.screen, "the charts")
+        error_rate, latency = screen.drawn[:2]
+        # minutes from the log's first event (0 s); judged every 1.5 s (450 s, 300 moments)
+        [fired] = latency.fired
+        assert 180 / 60 <= fired <= 182 / 60
+        [fired] = error_rate.fired
+        assert 260 / 60 <= fired <= 262 / 60

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from wftui.core.execution import RUNNING, ExecutionRow
 from wftui.core.history import LogHistory
 from wftui.core.snapshot import Snapshot
+from wftui.core.thresholds import Alert
 from wftui.view.live_rows import FirstPage, LiveRows
 from wftui.view.rows import TableQuery, arrange
 from wftui.view.timeline import open_at_end
@@ -43,6 +44,9 @@ class Refresh:
     # With metrics, at now: the panels show the metrics' figures, so their sparklines
     # are drawn from the app's samples of those, not from the log's history.
     metric_sparklines: bool = False
+    # The alerts the history view marks on its charts of the whole log: those of now,
+    # also at a past moment (whose snapshot has only the alerts fired by then).
+    chart_alerts: tuple[Alert, ...] = ()
 
 
 def rows_held(snapshot: Snapshot) -> bool:
@@ -93,4 +97,5 @@ def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
             span = (history.start, history.end)
     return Refresh(now, version, snapshot, arranged, retained,
                    time.perf_counter() - started, query, history, span,
-                   metric_sparklines=monitor.metrics is not None and snapshot.at is None)
+                   metric_sparklines=monitor.metrics is not None and snapshot.at is None,
+                   chart_alerts=snapshot.alerts if snapshot.at is None else monitor.alerts())

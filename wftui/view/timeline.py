@@ -271,17 +271,24 @@ def history_wait_note(refresh: Refresh | None) -> str:
     return "the log's history comes once it has been read · esc: back"
 
 
-def chart_inputs(snapshot: Snapshot) -> tuple[object, ...]:
+def chart_inputs(snapshot: Snapshot, alerts: tuple[Alert, ...] | None = None
+                 ) -> tuple[object, ...]:
     """What of a snapshot the charts draw besides the log's history: the threshold
     lines and the alert moments (the same inputs draw the same charts)."""
     return (tuple((state.name, state.threshold) for state in snapshot.thresholds),
-            tuple((alert.name, alert.fired_at) for alert in snapshot.alerts))
+            tuple((alert.name, alert.fired_at)
+                  for alert in (snapshot.alerts if alerts is None else alerts)))
 
 
 def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
-           points: int = CHART_POINTS) -> list[Chart]:
+           points: int = CHART_POINTS, alerts: tuple[Alert, ...] | None = None
+           ) -> list[Chart]:
     """Each charted figure at up to `points` moments from the log's first event to its
-    last (over the window ending at each), with threshold lines and alert moments."""
+    last (over the window ending at each), with threshold lines and the moments
+    `alerts` fired (default: the snapshot's; at a past moment, pass those of now: the
+    charts are of the whole log, not of what had happened by then)."""
+    if alerts is None:
+        alerts = snapshot.alerts
     if history.start is None or history.end is None:
         return []
     start = history.start
@@ -295,7 +302,7 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
     # is charted too, so the line stays level across the stretch (not a slope over days).
     held = [] if step is None else [
         later - 1e-3 for earlier, later in itertools.pairwise(grid) if later - earlier > 2 * step]
-    fired_at = (alert.fired_at for alert in snapshot.alerts
+    fired_at = (alert.fired_at for alert in alerts
                 if start <= alert.fired_at <= history.end)
     series = [(at, history.figures_at(at, window_s).as_dict())
               for at in sorted({*grid, *held, *fired_at})]
@@ -316,7 +323,7 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
             gap = False
             xs.append((at - start) / 60.0)
             ys.append(float(value))
-        fired = [(alert.fired_at - start) / 60.0 for alert in snapshot.alerts
+        fired = [(alert.fired_at - start) / 60.0 for alert in alerts
                  if alert.name == threshold]
         limit = limits.get(threshold) if threshold else None
         name, short = title, ""

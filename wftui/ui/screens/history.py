@@ -83,10 +83,12 @@ class HistoryScreen(Screen[None]):
         # The log's history is rebuilt at most every few seconds, but refreshes come up
         # to 10 times a second while data flows: charting it again each time (hundreds
         # of moments, each a window's figures) kept the UI thread ~30% busy in the demo.
-        charted = (refresh.log_history, chart_inputs(refresh.snapshot), self.window_s)
+        charted = (refresh.log_history,
+                   chart_inputs(refresh.snapshot, refresh.chart_alerts), self.window_s)
         if charted != self._charted:
             self._charted = charted
-            drawn = charts(refresh.log_history, refresh.snapshot, self.window_s)
+            drawn = charts(refresh.log_history, refresh.snapshot, self.window_s,
+                           alerts=refresh.chart_alerts)
         else:
             drawn = self.drawn
         note.update(history_note(refresh) if drawn else
