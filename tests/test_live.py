@@ -110,3 +110,37 @@ def test_near_the_end_of_the_read_partial_figures_are_not_computed_again(
     assert near_end.reading is not None and near_end.reading["lines"] == 5  # ... progress now
     monitor.progress.finish()  # read: the whole log's figures
     assert monitor.snapshot().executions["total"] == 5
+
+
+def test_a_log_read_in_part_is_not_said_to_end_where_the_read_has_got(
+        tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """A live log six hours long, its first half read (as the catch-up reads a big file,
+    in parts): the newest event read so far is three hours old. The screen said
+    'history: log ends <three hours ago>' and watch's warning 'history: the log ends
+    ...: figures and alerts are as of its end' for the seconds of the read, of a log
+    whose events run to now; it ends where the read has got, not where the log does."""
+    from datetime import UTC, datetime
+
+    from wftui.commands.watch import Output
+    from wftui.view.timeline import clock_text
+
+    now = time.time()
+    raw = [json.dumps({"event": "workflow_complete", "execution_id": f"run-{n}",
+                       "status": "success", "timestamp": now - 6 * 3600 + 360 * n}).encode()
+           for n in range(60)]
+    path = tmp_path / "app.log"
+    path.write_bytes(b"\n".join(raw) + b"\n")
+    monitor = LiveMonitor(Settings(), [str(path)])  # not started: read by hand below
+    assert monitor.progress is not None
+    monitor.ledger.ingest_lines(str(path), 1, raw[:30])  # up to 3 hours ago
+    monitor.progress.add(path.stat().st_size // 2, 30)
+    snapshot = monitor.snapshot()
+    assert snapshot.reading is not None
+    shown = clock_text(snapshot).plain
+    assert "figures so far" in shown and "log ends" not in shown, shown
+    Output("jsonl").snapshot(snapshot, now)
+    [printed] = [json.loads(line) for line in capsysbinary.readouterr().out.splitlines()]
+    read_to = datetime.fromtimestamp(now - 6 * 3600 + 360 * 29, UTC)
+    assert not [w for w in printed["warnings"] if "the log ends" in w], printed["warnings"]
+    assert [w for w in printed["warnings"] if "still being read" in w
+            and read_to.strftime("%Y-%m-%d %H:%M:%S") in w], printed["warnings"]

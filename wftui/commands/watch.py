@@ -134,7 +134,8 @@ class Output:
     def snapshot(self, snapshot: Snapshot, at: float,
                  silencing: Silencing | None = None) -> None:
         silencing = silencing or Silencing()
-        old = history_warning(snapshot.clock) if snapshot.clock is not None else None
+        old = (history_warning(snapshot.clock, reading=snapshot.reading is not None)
+               if snapshot.clock is not None else None)
         if old is not None:  # `at` is the wall clock; the figures are the log's end
             snapshot = replace(snapshot, warnings=(*snapshot.warnings, old))
         if self.form == "jsonl":

@@ -116,10 +116,17 @@ def ago(behind_s: float) -> str:
     return "just now"
 
 
-def history_warning(clock: LogClock, moment: str = "its end") -> str | None:
+def history_warning(clock: LogClock, moment: str = "its end",
+                    reading: bool = False) -> str | None:
     """The warning of an old log (None for a live one): a cron job or a sidecar reading
-    the figures must be told they are history, as of `moment`, not now."""
+    the figures must be told they are history, as of `moment`, not now. `reading`: the
+    log is still being read, so its newest event so far is where the read has got, not
+    where the log ends (a big live log's first part is hours old)."""
     if clock.live or clock.log_end is None:
         return None
+    if reading:
+        return (f"the log is still being read: what is read so far ends "
+                f"{stamp(clock.log_end)} UTC, {ago(clock.behind_s or 0.0)}: figures are "
+                "partial, as of there, not now")
     return (f"history: the log ends {stamp(clock.log_end)} UTC, {ago(clock.behind_s or 0.0)}:"
             f" figures and alerts are as of {moment}, not now")

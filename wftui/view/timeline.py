@@ -98,7 +98,10 @@ def clock_text(snapshot: Snapshot) -> Text:
                     style="cyan")
         return text
     if snapshot.reading is not None:
+        # Nothing of where the log ends: the newest event read so far is where the read
+        # has got (hours back in a big live log), not the log's end.
         text.append("   figures so far: the log is still being read", style="yellow")
+        return text
     clock: LogClock | None = snapshot.clock
     if clock is not None and not clock.live and clock.log_end is not None:
         behind = clock.behind_s or 0.0
