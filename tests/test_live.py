@@ -144,3 +144,42 @@ def test_a_log_read_in_part_is_not_said_to_end_where_the_read_has_got(
     assert not [w for w in printed["warnings"] if "the log ends" in w], printed["warnings"]
     assert [w for w in printed["warnings"] if "still being read" in w
             and read_to.strftime("%Y-%m-%d %H:%M:%S") in w], printed["warnings"]
+
+
+def test_a_part_merged_while_a_snapshot_waits_is_not_read_as_the_future(
+        tmp_path: Path) -> None:
+    """A log of four days ago read in parts: a snapshot took the clock (the newest
+    event read so far: the log's end, for history), then waited for the lock while a
+    part an hour further on was merged, and judged that part against the clock it had
+    taken: watch printed 'events are stamped up to 1h00m ahead of this machine's clock
+    (a sender's clock runs fast?)' of a log whose every event is four days old."""
+    import threading
+
+    start = time.time() - 4 * 86400
+    raw = [json.dumps({"event": "workflow_complete", "execution_id": f"run-{n}",
+                       "status": "success", "timestamp": start + 60 * n}).encode()
+           for n in range(120)]
+    path = tmp_path / "app.log"
+    path.write_bytes(b"\n".join(raw) + b"\n")
+    monitor = LiveMonitor(Settings(), [str(path)])  # not started: read by hand below
+    monitor.ledger.ingest_lines(str(path), 1, raw[:60])
+    took_clock = threading.Event()
+    clock = monitor.clock
+
+    def clock_taken(*args: object, **kwargs: object) -> object:
+        taken = clock(*args, **kwargs)  # type: ignore[arg-type]
+        took_clock.set()
+        return taken
+
+    monitor.clock = clock_taken  # type: ignore[method-assign]
+    shot: list[object] = []
+    with monitor._lock:  # a merge under way: the snapshot waits for it
+        waiting = threading.Thread(target=lambda: shot.append(monitor.snapshot()))
+        waiting.start()
+        assert took_clock.wait(10.0)
+        monitor.ledger.ingest_lines(str(path), 61, raw[60:])  # the next hour merged
+    waiting.join(10.0)
+    [snapshot] = shot
+    assert not [w for w in snapshot.warnings if "ahead of this machine" in w], \
+        snapshot.warnings
+    assert snapshot.window_end == start + 60 * 119  # the end of what it shows

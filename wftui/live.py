@@ -382,6 +382,11 @@ class LiveMonitor:
         # Partial figures judge nothing: an alert on half a log would be noise.
         engine = self.engine if self.judged else ThresholdEngine(())
         with self._lock:
+            # The clock again, now the ledger holds still: a part of a big log merged
+            # while this waited for the lock lies past the end read before, and judged
+            # against that end it read as events stamped in the future.
+            clock = self.clock(clock.wall)
+            now = clock.now
             if ledger is not None:
                 warnings += long_line_warnings(sources) + log_warnings(ledger)
             alerts = None
