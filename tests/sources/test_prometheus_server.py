@@ -291,3 +291,35 @@ def test_a_target_prometheus_cannot_scrape_is_said_not_dropped_from_the_sums(
         first.stop()
         second.stop()
 
+
+
+def test_a_window_shorter_than_two_scrapes_says_why_it_has_no_value(tmp_path: Path) -> None:
+    """Prometheus scrapes every second here; a 500 ms window can hold one sample of a
+    series at most, and rate() needs two, so Prometheus answers nothing for it however
+    much traffic there is. The error rate must not read as "no traffic" with nothing
+    said: the operator is told the window is too short for the scrapes."""
+    exporter = Exporter(precreate=True)
+    try:
+        with running_prometheus([exporter], tmp_path) as url:
+            exporter.run(3, 1, [0.3] * 4)
+            wait_for(url, "sum(workflow_executions_total)", lambda v: v == 4)
+            # Prometheus's own view: at most one sample per series in 500 ms, no rate.
+            assert instant(url, "max(count_over_time(workflow_executions_total[500ms]))") \
+                in (None, 1)
+            assert instant(url, "sum(rate(workflow_executions_total[500ms]))") is None
+            figures, statuses = asyncio.run(figures_from(url, 0.5))
+            assert statuses[0]["status"] == "ok"
+            assert (figures["error_rate"], figures["throughput_per_min"]) == (None, None)
+            assert figures["latency_s"]["p95"] is None
+            target = f"127.0.0.1:{exporter.port} (job workflow)"
+            assert [w for w in figures["warnings"] if "two samples" in w] == [
+                f"the 500ms window holds fewer than two samples of workflow_executions_total "
+                f"from {target}: Prometheus's rate() needs two, so what it reports is "
+                "missing from the figures; use a --window of at least two scrape "
+                "intervals"]
+            # A window that holds several scrapes: the figures, and no such warning.
+            figures, _ = asyncio.run(figures_from(url, 60))
+            assert figures["error_rate"] == pytest.approx(0.25)
+            assert not [w for w in figures["warnings"] if "two samples" in w]
+    finally:
+        exporter.stop()

@@ -19,6 +19,7 @@ from string import Template
 
 import httpx
 
+from wftui.core import format as fmt
 from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.failures import clean_line, one_line
 from wftui.sources.http import REQUEST_ERRORS
@@ -63,6 +64,14 @@ class PrometheusQueries:
 #: counter in the last hour count: older ones, or other jobs, are not ours to report.
 TARGETS_DOWN = ("up == 0 and on (job, instance) "
                 "group by (job, instance) (last_over_time(${executions}[1h]))")
+
+#: Samples of the executions counter in the window, per target scraped now (those with
+#: none in it count 0). rate() needs two samples in its range: a window shorter than two
+#: scrapes (15 s scrapes, a 10 s window) gives no figure at all, however much traffic,
+#: and a target scraped less often than the others drops out of the sums. Said, so that
+#: "no traffic" is not all the operator reads.
+TARGETS_SAMPLES = ("max by (job, instance) (count_over_time(${executions}[${window}])) "
+                   "or group by (job, instance) (${executions}) * 0")
 
 
 class QueryError(Exception):
@@ -261,6 +270,8 @@ class PrometheusSource:
             jobs["throughput_per_min"] = q.throughput_per_min
         jobs.update(LABEL_QUERIES_ALL if every else LABEL_QUERIES)  # explain's breakdowns
         jobs["targets:down"] = TARGETS_DOWN
+        if not every:
+            jobs["targets:samples"] = TARGETS_SAMPLES
         for label in QUANTILES:
             jobs[f"latency:{label}"] = q.latency_all if every else q.latency
             jobs[f"step:{label}"] = q.step_latency_all if every else q.step_latency
@@ -336,6 +347,18 @@ class PrometheusSource:
                         f"{self.url} (up == 0): what it reports is missing from the figures"
                         for instance, job in down)
         names = self.settings.names
+        short = sorted(f"{clean_line(str(metric.get('instance', '?')))} "
+                       f"(job {clean_line(str(metric.get('job', '?')))})"
+                       for metric, value in results.get("targets:samples") or []
+                       if value is not None and value < 2)
+        if short and window_s is not None:
+            named = ", ".join(short[:3]) + (f" and {len(short) - 3} more" if len(short) > 3
+                                            else "")
+            they = "it reports is" if len(short) == 1 else "they report is"
+            warnings.append(f"the {fmt.window(window_s)} window holds fewer than two samples of "
+                            f"{names.executions} from {named}: Prometheus's rate() needs "
+                            f"two, so what {they} missing from the figures; use a --window "
+                            "of at least two scrape intervals")
         by_labels = prometheus_labels(
             results, {name: (step.get("p95"), bool(step["at_least"].get("p95")))
                       for name, step in steps.items()},
