@@ -33,7 +33,12 @@ from wftui.alerts.alertmanager import (
 from wftui.alerts.desk import AlertDesk
 from wftui.alerts.silences import SilenceStore
 from wftui.config import ConfigError
-from wftui.core.thresholds import ThresholdState, Transition
+from wftui.core.thresholds import (
+    Threshold,
+    ThresholdEngine,
+    ThresholdState,
+    Transition,
+)
 
 ACTION = "Page on-call, investigate root cause"
 
@@ -113,6 +118,46 @@ def test_firing_is_pushed_with_labels_annotations_and_start(
     wait_for(lambda: not ours(am, "push"), "the alert gone from the active ones")
     wait_for(lambda: hooked(hook, "push", "resolved"), "the webhook told it resolved")
     assert pusher.payload(time.time()) == []  # delivered: forgotten
+
+
+def test_annotations_say_what_is_true_while_the_alert_fires(am: Alertmanager,
+                                                             pusher_for: Any) -> None:
+    """The page explains the breach at every push: a value still firing under `clear`
+    (hysteresis) is not "above" the threshold, a spell of no data keeps the value that
+    fired, and a p95 in the +Inf bucket is a lower bound, as watch says it."""
+    engine = ThresholdEngine((Threshold("error_rate", 0.2, ACTION, clear=0.1),
+                              Threshold("latency_p95_s", 60.0, "look at slow steps")))
+    pusher = pusher_for(settings(am.url, "true"))
+    now = time.time()
+
+    def pushed(figures: dict[str, Any], at: float) -> None:
+        states, _ = engine.update(figures, at)
+        pusher.update(states, at)
+        pusher.push(at)
+
+    def annotations(figure: str, want: str) -> dict[str, str]:
+        def got() -> dict[str, str] | None:
+            found = {a["labels"]["figure"]: a["annotations"] for a in ours(am, "true")}
+            return found.get(figure) if found.get(figure, {}).get("summary") == want \
+                else None
+        return wait_for(got, f"Alertmanager's {figure} to read {want!r}")
+
+    pushed({"error_rate": 0.5, "latency_s": {"p95": 1.0, "at_least": {}}}, now)
+    assert annotations("error_rate", "error_rate 50.00% above 20.00%")["value"] == "0.5"
+    # 15%: under the threshold, above `clear`: still firing, but not "above 20%"
+    pushed({"error_rate": 0.15, "latency_s": {"p95": 1.0, "at_least": {}}}, now + 1)
+    assert annotations("error_rate", "error_rate 15.00%, fired above 20.00%; firing until "
+                                     "at or below 10.00%")["value"] == "0.15"
+    # The target goes down: no value, the alert keeps firing, and says what it last was.
+    pushed({"error_rate": None, "latency_s": {"p95": None, "at_least": {}}}, now + 2)
+    assert annotations("error_rate", "error_rate no data now (last 15.00%, fired above "
+                                     "20.00%); firing until a value at or below 10.00%"
+                       )["value"] == ""
+    # p95 in the +Inf bucket of a histogram topped at 60 s: more than 60 s, not 60 s.
+    pushed({"error_rate": 0.5, "latency_s": {"p95": 60.0, "at_least": {"p95": True}}},
+           now + 3)
+    latency = annotations("latency_p95_s", "latency_p95_s ≥ 1m00s above 1m00s")
+    assert (latency["value"], latency["at_least"]) == ("60", "true")
 
 
 def test_workflow_name_label_where_known(am: Alertmanager, pusher_for: Any) -> None:

@@ -113,6 +113,38 @@ def alert_labels(name: str, settings: AlertmanagerSettings,
     return labels
 
 
+def firing_annotations(state: ThresholdState, last: str | None) -> dict[str, str]:
+    """What a firing alert tells whoever is paged, true at each push: an alert still
+    firing under `clear` (hysteresis) is not above its threshold, one firing through a
+    spell of no data (a target down) has no value now but had `last`, and a p95 in the
+    histogram's +Inf bucket is more than the bound it reads as."""
+    name = state.name
+
+    def figure(value: float | None) -> str:
+        return fmt.threshold_figure(name, value)
+
+    above = figure(state.threshold)
+    clear = figure(state.threshold if state.clear is None else state.clear)
+    if state.value is None:
+        seen = f"last {last}, " if last else ""
+        summary = (f"{name} no data now ({seen}fired above {above}); firing until a value "
+                   f"at or below {clear}")
+    else:
+        shown = ("≥ " if state.at_least else "") + figure(state.value)
+        if state.value > state.threshold or (state.at_least
+                                             and state.value >= state.threshold):
+            summary = f"{name} {shown} above {above}"
+        else:
+            summary = f"{name} {shown}, fired above {above}; firing until at or below {clear}"
+    annotations = {"value": "" if state.value is None else f"{state.value:g}",
+                   "threshold": f"{state.threshold:g}", "action": state.action,
+                   # for people reading the page: each figure in its own unit
+                   "summary": summary}
+    if state.at_least:
+        annotations["at_least"] = "true"
+    return annotations
+
+
 # -- silences ----------------------------------------------------------------------------
 
 def _matches(matcher: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
@@ -231,6 +263,7 @@ class _Sent:
     starts_at: float
     ends_at: float | None = None  # set when it cleared
     sent_at: float | None = None  # last delivery; None: not delivered yet
+    last_shown: str | None = None  # its latest value, said while no data follows
 
 
 class AlertPusher:
@@ -284,12 +317,8 @@ class AlertPusher:
                 self._labels[state.name] = labels
                 sent = self._alerts.get(state.name)
                 if state.state == FIRING:
-                    annotations = {
-                        "value": "" if state.value is None else f"{state.value:g}",
-                        "threshold": f"{state.threshold:g}", "action": state.action,
-                        # for people reading the page: each figure in its own unit
-                        "summary": f"{state.name} {fmt.threshold_figure(state.name, state.value)}"
-                                   f" above {fmt.threshold_figure(state.name, state.threshold)}"}
+                    annotations = firing_annotations(
+                        state, sent.last_shown if sent is not None else None)
                     if sent is None or sent.ends_at is not None:
                         if sent is not None and sent.sent_at is None:
                             self._ending.append((state.name, sent))
@@ -307,6 +336,9 @@ class AlertPusher:
                         changed = True
                     else:
                         sent.annotations, sent.labels = annotations, labels
+                    if state.value is not None:
+                        sent.last_shown = (("≥ " if state.at_least else "")
+                                           + fmt.threshold_figure(state.name, state.value))
                 elif sent is not None and sent.ends_at is None:
                     sent.ends_at = now  # resolved: sent once more, then forgotten
                     sent.sent_at = None

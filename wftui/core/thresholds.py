@@ -70,6 +70,7 @@ class ThresholdState:
     since: float | None = None  # when the current state began
     for_s: float = 0.0
     clear: float | None = None
+    at_least: bool = False  # the value is a lower bound (a quantile in the +Inf bucket)
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value, "threshold": self.threshold,
@@ -152,7 +153,7 @@ class ThresholdEngine:
             self._record(threshold.name, before, after, value, now)
             states.append(ThresholdState(threshold.name, value, threshold.above, after,
                                          threshold.action, since, threshold.for_s,
-                                         threshold.clear))
+                                         threshold.clear, beyond))
         return states, transitions
 
     def _next_state(self, threshold: Threshold, value: float | None, before: str,
