@@ -21,6 +21,7 @@ from tests.alerts.alertmanager_server import Alertmanager, require_binary
 from tests.alerts.test_notify import Receiver
 from tests.forked import run_wftui
 from tests.helpers import free_port, wait_for
+from tests.sources.exporter import Exporter
 from tests.test_watch import WatchProcess, append, executions, start_watches
 from wftui.alerts import alertmanager as alertmanager_module
 from wftui.alerts.alertmanager import (
@@ -344,6 +345,26 @@ def test_watch_pushes_firing_then_resolved(am: Alertmanager, hook: Receiver, tmp
     wait_for(lambda: not ours(am, "watch"), "the alert resolved in Alertmanager")
     wait_for(lambda: hooked(hook, "watch", "resolved"), "the webhook told it resolved")
     assert proc.finish(signal.SIGTERM) == 0
+
+
+def test_watch_over_metrics_alone_labels_the_workflow(am: Alertmanager, tmp_path: Path,
+                                                     watch: Callable[..., WatchProcess]
+                                                     ) -> None:
+    """No log, only a real exporter whose failures all carry workflow_name="support": the
+    alert says which workflow, as the monitor's does and as with a log."""
+    exporter = Exporter(precreate=True)
+    try:
+        proc = watch("--metrics", exporter.url, "--interval", "0.3s", "--every", "0.2s",
+                     "--window", "1m", "--config",
+                     str(config(tmp_path, am.url, "metrics-only")))
+        proc.wait_snapshot(lambda s: s["sources"][0]["status"] == "ok"
+                           and not s.get("since_start"), "two scrapes of the exporter")
+        exporter.run(2, 3, [0.3] * 5)  # 3 of 5 failed: fires
+        (alert,) = wait_for(lambda: ours(am, "metrics-only"), "the alert in Alertmanager")
+        assert alert["labels"]["figure"] == "error_rate"
+        assert alert["labels"].get("workflow_name") == "support"
+    finally:
+        exporter.stop()
 
 
 def test_watch_with_alertmanager_down_says_so_and_judges(tmp_path: Path,

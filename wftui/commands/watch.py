@@ -197,10 +197,15 @@ class Watch:
         # keeping a core busy.
         cost = time.monotonic() - started
         self.tick = max(min(EVALUATE_EVERY_S, self.every), cost / EVALUATE_CPU_SHARE)
-        if self.desk.pusher is not None and self.monitor.tailer is not None and any(
+        if self.desk.pusher is not None and any(
                 t.after == FIRING for t in snapshot.transitions):
-            # Which workflow is behind it (a label for Alertmanager), once per firing.
-            self.desk.learn_workflows(self.monitor.explain())
+            # Which workflow is behind it (a label for Alertmanager), once per firing:
+            # from the log, else from the metrics' labels (no log at all is no reason
+            # to page without it: the monitor's alerts carry it).
+            try:
+                self.desk.learn_workflows(self.monitor.explain())
+            except Exception:  # noqa: BLE001 - the alert goes out without the label
+                self.desk.workflow_names = {}
         # Silences (the file's, Alertmanager's) and the push to Alertmanager.
         was_silenced = set(self.silencing.silenced)
         self.silencing = self.desk.judge(snapshot.thresholds)
