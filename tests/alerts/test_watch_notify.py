@@ -202,6 +202,41 @@ def test_an_alert_still_firing_when_its_silence_ends_is_notified_then(
     assert body["value"] == 1.0 and body["threshold"] == 0.05
 
 
+def test_a_p95_beyond_the_buckets_still_firing_when_its_silence_ends_says_at_least(
+        tmp_path: Path, watch: Callable[..., WatchProcess],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real exporter whose histogram tops at 60 s, every execution slower: p95 is "≥ 60
+    s". Its silence ends while it fires: the pager hears a lower bound, as it did (and
+    would) at the firing itself, not a p95 of exactly 60 s."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    from tests.sources.exporter import Exporter
+    from wftui.alerts.silences import SilenceStore
+
+    def p95_of(snapshot: dict[str, Any]) -> dict[str, Any]:
+        return next(t for t in snapshot["thresholds"] if t["name"] == "latency_p95_s")
+
+    store = SilenceStore()
+    silence = store.add("latency_p95_s", 3600, "known incident", by="ana")
+    exporter = Exporter(precreate=True)
+    try:
+        with Receiver() as receiver:
+            proc = watch("--metrics", exporter.url, "--interval", "0.3s", "--every", "0.2s",
+                         "--window", "1m", "--notify-url", receiver.url)
+            proc.wait_snapshot(lambda s: not s.get("since_start"), "two scrapes")
+            exporter.run(5, 0, [120.0] * 5)  # all in the +Inf bucket: p95 >= 60 s
+            proc.wait_snapshot(lambda s: p95_of(s)["state"] == "firing"
+                               and "silenced" in p95_of(s), "firing, silenced")
+            assert receiver.bodies == []
+            store.remove(silence.id)
+            (body,) = wait_for(lambda: receiver.bodies, "the firing at the URL")
+            assert (body["alert"], body["from"], body["to"]) == (
+                "latency_p95_s", "firing", "firing")
+            assert (body["value"], body.get("at_least")) == (60, True)
+            proc.finish(signal.SIGTERM)
+    finally:
+        exporter.stop()
+
+
 def test_sighup_ends_the_watch_promptly_though_a_hook_and_alertmanager_hang(
         tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
     """The terminal closed: watch gives what is in flight a moment, not its timeouts."""

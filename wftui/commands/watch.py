@@ -257,7 +257,7 @@ class Watch:
             elif state.name not in moved:
                 self.notifier.offer(transition_record(Transition(
                     state.name, FIRING, FIRING, state.value, state.threshold,
-                    state.action, time.time())))
+                    state.action, time.time(), state.at_least)))
 
     def all_ended(self, snapshot: Snapshot) -> bool:
         """Only files that cannot grow (stdin at its end, gzip) and no metrics: done."""
