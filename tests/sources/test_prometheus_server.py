@@ -323,3 +323,44 @@ def test_a_window_shorter_than_two_scrapes_says_why_it_has_no_value(tmp_path: Pa
             assert not [w for w in figures["warnings"] if "two samples" in w]
     finally:
         exporter.stop()
+
+
+def test_statuses_neither_success_nor_failure_are_said_through_prometheus_too(
+        tmp_path: Path) -> None:
+    """Executions ending as "cancelled" are left out of the error rate, and said, as
+    the scraper says them (docs/configuration.md: "for a Prometheus server too"). When
+    they are all there is, the error rate is not understood, not "no traffic"."""
+    exporter = Exporter(precreate=True)
+    try:
+        with running_prometheus([exporter], tmp_path) as url:
+            exporter.executions.labels("support", "cancelled")  # at 0 at first
+            wait_for(url, 'count(workflow_executions_total{status="cancelled"})',
+                     lambda v: v == 1)
+            time.sleep(1.5)  # a second scrape at 0: the increase below is seen whole
+            exporter.executions.labels("support", "cancelled").inc(4)
+            wait_for(url, 'sum(workflow_executions_total{status="cancelled"})',
+                     lambda v: v == 4)
+            # Prometheus's own view: 4 cancelled (extrapolated), nothing else ended.
+            assert instant(url, 'sum(increase(workflow_executions_total'
+                                '{status="cancelled"}[60s]))') >= 4
+            assert instant(url, 'sum(increase(workflow_executions_total'
+                                '{status=~"success|failure"}[60s]))') == 0
+            figures, _ = asyncio.run(figures_from(url, 60))
+            assert figures["error_rate"] is None
+            assert figures["throughput_per_min"] > 0
+            understood = figures["statuses_not_understood"]
+            assert understood is not None and understood.startswith(
+                "no execution status understood ('cancelled' (")
+            assert understood.endswith("name them in [metrics.statuses]")
+            # With successes and failures beside them: a rate of those, and a warning.
+            exporter.run(3, 1, [])
+            wait_for(url, "sum(workflow_executions_total)", lambda v: v == 8)
+            figures, _ = asyncio.run(figures_from(url, 60))
+            assert figures["error_rate"] == pytest.approx(0.25)
+            assert figures["statuses_not_understood"] is None
+            [said] = [w for w in figures["warnings"] if "neither" in w]
+            assert said.startswith("executions whose status label is neither a success "
+                                   "nor a failure word, left out of the error rate: "
+                                   "'cancelled' (")
+    finally:
+        exporter.stop()

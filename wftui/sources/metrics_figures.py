@@ -266,31 +266,12 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
             _accumulate(totals, records[0], records[-1])
             totals.exec_rate_per_s += _execution_rate(records)
     failure_words, success_words = targets_statuses(targets)
-    failures = successes = 0.0
-    neither: dict[str, float] = {}
-    for status, value in totals.executions.items():
-        if status in failure_words:
-            failures += value
-        elif status in success_words:
-            successes += value
-        elif value > 0:
-            neither[status] = value
-    ended = failures + successes
+    failures = sum(v for status, v in totals.executions.items() if status in failure_words)
+    ended = failures + sum(v for status, v in totals.executions.items()
+                           if status in success_words)
     error_rate = failures / ended if ended > 0 else None
-    statuses_not_understood = None
-    if neither:
-        named = ", ".join(f"{status or '(empty)'!r} ({_plain(value)})" for status, value
-                          in sorted(neither.items(), key=lambda item: -item[1])[:5])
-        hint = ("name them in [metrics.statuses]" if set(neither) != {""} else
-                "the executions counter has no status label: name the label that holds "
-                "the outcome in [metrics.labels] status")
-        warnings.append(f"executions whose status label is neither a success nor a failure "
-                        f"word, left out of the error rate: {named}; {hint}")
-        if ended == 0:
-            # Traffic, but not one execution we can call a success or a failure: the
-            # error rate is not "no traffic", it is not understood.
-            statuses_not_understood = (f"no execution status understood ({named}): "
-                                       f"{hint}")
+    statuses_not_understood = statuses_neither(totals.executions, failure_words,
+                                               success_words, warnings)
     latency, at_least = _quantiles(totals.workflow_buckets)
     steps: dict[str, dict] = {}
     for step, buckets in sorted(totals.step_buckets.items()):
@@ -339,6 +320,36 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
         "stale": any(view.stale for view in targets),
         "warnings": warnings,
     }
+
+
+def statuses_neither(by_status: dict[str, float], failure_words: frozenset[str],
+                     success_words: frozenset[str], warnings: list[str]) -> str | None:
+    """Warn of the executions (increases by status) whose status is neither a success
+    nor a failure word: left out of the error rate. Returns why the error rate is not
+    understood when there is traffic but not one of them ended as either (None
+    otherwise). The scraper and a Prometheus server say it alike."""
+    neither = {status: value for status, value in by_status.items()
+               if status not in failure_words and status not in success_words and value > 0}
+    if not neither:
+        return None
+    named = ", ".join(f"{status or '(empty)'!r} ({_count(value)})" for status, value
+                      in sorted(neither.items(), key=lambda item: -item[1])[:5])
+    hint = ("name them in [metrics.statuses]" if set(neither) != {""} else
+            "the executions counter has no status label: name the label that holds "
+            "the outcome in [metrics.labels] status")
+    warnings.append(f"executions whose status label is neither a success nor a failure "
+                    f"word, left out of the error rate: {named}; {hint}")
+    if any(value > 0 for status, value in by_status.items()
+           if status in failure_words or status in success_words):
+        return None
+    # Traffic, but not one execution we can call a success or a failure: the error
+    # rate is not "no traffic", it is not understood.
+    return f"no execution status understood ({named}): {hint}"
+
+
+def _count(value: float) -> str:
+    """A count of executions: whole as scraped, to a tenth as Prometheus extrapolates."""
+    return f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def targets_statuses(targets: Sequence[TargetView]

@@ -24,7 +24,7 @@ from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.failures import clean_line, one_line
 from wftui.sources.http import REQUEST_ERRORS
 from wftui.sources.metrics import MetricsSettings
-from wftui.sources.metrics_figures import QUANTILES
+from wftui.sources.metrics_figures import QUANTILES, statuses_neither
 from wftui.sources.metrics_labels import LABEL_QUERIES, LABEL_QUERIES_ALL, prometheus_labels
 from wftui.sources.metrics_parse import MetricNames
 
@@ -347,6 +347,14 @@ class PrometheusSource:
                         f"{self.url} (up == 0): what it reports is missing from the figures"
                         for instance, job in down)
         names = self.settings.names
+        by_status: dict[str, float] = {}
+        for metric, value in results.get("labels:executions") or []:
+            if value is not None:
+                status = str(metric.get(names.status_label, ""))
+                by_status[status] = by_status.get(status, 0.0) + value
+        failures, successes = frozenset(names.failure_statuses), frozenset(
+            names.success_statuses)
+        not_understood = statuses_neither(by_status, failures, successes, warnings)
         short = sorted(f"{clean_line(str(metric.get('instance', '?')))} "
                        f"(job {clean_line(str(metric.get('job', '?')))})"
                        for metric, value in results.get("targets:samples") or []
@@ -362,9 +370,10 @@ class PrometheusSource:
         by_labels = prometheus_labels(
             results, {name: (step.get("p95"), bool(step["at_least"].get("p95")))
                       for name, step in steps.items()},
-            names, frozenset(names.failure_statuses), frozenset(names.success_statuses))
+            names, failures, successes)
         return {
             "error_rate": single("error_rate"),
+            "statuses_not_understood": not_understood,
             "by_labels": by_labels,
             "latency_s": latency,
             "step_latency_s": dict(sorted(steps.items())),
