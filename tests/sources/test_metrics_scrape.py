@@ -511,3 +511,43 @@ async def test_check_says_its_scraped_figures_cover_the_interval_not_the_window(
     assert family is not None
     figures, _ = await read_metrics_once(family, 0.2)
     assert not any("between two scrapes" in w for w in figures["warnings"])
+
+
+async def test_a_series_missing_from_a_few_scrapes_then_back_is_not_counted_again() -> None:
+    """An exporter whose collector leaves a series out for a few scrapes (a collector
+    that timed out, a partial answer), then gives it again at the same total: nothing
+    happened to it, and Prometheus's increase() says 0 (its stale markers are skipped).
+    The scraper forgot the series after two scrapes and took it back as new, its whole
+    total counted as fresh failures: a 17% error rate, a false page."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.core import CounterMetricFamily
+
+    state = {"success": 100.0, "failure": 10.0, "show_failure": True}
+
+    class Collector:
+        def collect(self) -> Iterator[CounterMetricFamily]:
+            family = CounterMetricFamily("workflow_executions", "runs",
+                                         labels=["workflow_name", "status"])
+            family.add_metric(["support", "success"], state["success"])
+            if state["show_failure"]:
+                family.add_metric(["support", "failure"], state["failure"])
+            yield family
+
+    registry = CollectorRegistry()
+    registry.register(Collector())
+    port = free_port()
+    server, _ = start_http_server(port, addr="127.0.0.1", registry=registry)
+    source = MetricsSource([f"http://127.0.0.1:{port}/metrics"], MetricsSettings(),
+                           health_urls=[""])
+    try:
+        for scrape in range(6):
+            state["show_failure"] = scrape not in (2, 3, 4)  # gone from 3 scrapes
+            await source.scrape_once()
+            state["success"] += 10  # 10 successes between scrapes, no failure at all
+        figures = source.figures(300.0)
+    finally:
+        await source.aclose()
+        server.shutdown()
+        server.server_close()
+    # By hand: over the window, 50 successes and 0 failures.
+    assert figures["error_rate"] == 0

@@ -145,6 +145,9 @@ class _SeriesState:
 # A series missing from this many scrapes in a row is forgotten (Prometheus marks a series
 # stale at the first scrape without it; one more rides out an exporter that skips one).
 STALE_SCRAPES = 2
+# Forgotten series whose last values are remembered, in case they come back (a collector
+# that left them out of a few answers): that many at most, the oldest let go first.
+FORGOTTEN_KEPT = 10_000
 
 
 class CounterTracker:
@@ -159,7 +162,10 @@ class CounterTracker:
     Memory is bounded under label churn: with ``group`` (a key -> the sum it belongs to),
     a series missing for ``STALE_SCRAPES`` scrapes is forgotten and its last adjusted
     value kept in its group's "retired" total, returned under the key ``group + ((),)``;
-    sums over groups stay exact. A forgotten series that comes back counts as new.
+    sums over groups stay exact. A forgotten series that comes back carries on from its
+    last value, as Prometheus's increase() does across the gap (not counted again from
+    0: its whole total read as new executions); only the ``FORGOTTEN_KEPT`` most recently
+    forgotten are remembered, an older one comes back as new.
     """
 
     def __init__(self, group: Callable[[Any], tuple[Any, ...]] | None = None,
@@ -168,6 +174,7 @@ class CounterTracker:
         self._group = group
         self._stale_scrapes = stale_scrapes
         self._retired: dict[Hashable, float] = {}
+        self._forgotten: dict[Hashable, _SeriesState] = {}  # oldest first
         self._updates = 0
 
     def update(self, raw: Mapping[Any, float]) -> dict[Any, float]:
@@ -179,8 +186,15 @@ class CounterTracker:
                 continue
             state = self._series.get(key)
             if state is None:
-                self._series[key] = _SeriesState(value, 0.0, now)
-                continue
+                state = self._forgotten.pop(key, None)
+                if state is None:
+                    self._series[key] = _SeriesState(value, 0.0, now)
+                    continue
+                # Back: out of its group's retired total, and on from where it was.
+                assert self._group is not None
+                retired = (*self._group(key), ())
+                self._retired[retired] -= state.last_raw + state.offset
+                self._series[key] = state
             if value < state.last_raw:
                 state.offset += state.last_raw
             state.last_raw = value
@@ -200,6 +214,9 @@ class CounterTracker:
             retired = (*self._group(key), ())
             self._retired[retired] = self._retired.get(retired, 0.0) + state.last_raw \
                 + state.offset
+            self._forgotten[key] = state
+        while len(self._forgotten) > FORGOTTEN_KEPT:
+            del self._forgotten[next(iter(self._forgotten))]
 
     def __len__(self) -> int:
         return len(self._series)
