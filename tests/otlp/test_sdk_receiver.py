@@ -10,6 +10,7 @@ import pytest
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
+from tests.helpers import wait_for
 from tests.otlp.article import T0, Article, json_exporter, proto_exporter, provider
 from tests.otlp.article import run_five as run_article
 from wftui.core.figures import log_figures
@@ -321,6 +322,56 @@ def test_an_agents_usage_that_sums_its_calls_is_not_counted_again(make_receiver:
     assert [(s.depth, s.name, s.input_tokens) for s in tree.steps] == [
         (0, "invoke_agent planner", None), (1, "plan", None), (2, "chat gpt-4o", 100),
         (2, "chat gpt-4o", 200), (0, "embed", 7)]
+
+
+def test_a_remote_agents_usage_is_not_counted_again_when_its_service_exports_first(
+        make_receiver: Any) -> None:
+    # A gateway calls a remote agent service (an invoke_agent client span carrying the
+    # usage of the agent's whole run, as the service answered it) and that service
+    # traces its own chat calls, continuing the trace through traceparent. Its root
+    # ends first, so it comes first and is the execution's root. The gateway's agent
+    # span came after it and its usage was counted on top of the calls it sums: the
+    # tokens and cost of the execution read double.
+    from opentelemetry.propagate import extract, inject
+
+    from tests.otlp.article import ns
+
+    receiving = make_receiver(prices={"gpt-4o": (2.5, 10.0)})
+    gateway = provider(proto_exporter(f"{receiving.url}/v1/traces"), service="gateway")
+    agents = provider(proto_exporter(f"{receiving.url}/v1/traces"), service="agents")
+    front = gateway.get_tracer("gateway").start_span("POST /tickets", start_time=ns(0))
+    call = gateway.get_tracer("gateway").start_span(
+        "invoke_agent support", context=trace.set_span_in_context(front),
+        kind=trace.SpanKind.CLIENT, start_time=ns(0.1), attributes={
+            "gen_ai.operation.name": "invoke_agent", "gen_ai.request.model": "gpt-4o",
+            "gen_ai.usage.input_tokens": 300, "gen_ai.usage.output_tokens": 30})
+    carrier: dict[str, str] = {}
+    inject(carrier, context=trace.set_span_in_context(call))
+    tracer = agents.get_tracer("agents")
+    root = tracer.start_span("support_ticket", context=extract(carrier), start_time=ns(0.2),
+                             kind=trace.SpanKind.SERVER, attributes={"execution_id": "G"})
+    for index, (tokens_in, tokens_out) in enumerate(((100, 10), (200, 20))):
+        tracer.start_span("chat gpt-4o", context=trace.set_span_in_context(root),
+                          start_time=ns(1 + index), attributes={
+                              "gen_ai.operation.name": "chat",
+                              "gen_ai.request.model": "gpt-4o",
+                              "gen_ai.usage.input_tokens": tokens_in,
+                              "gen_ai.usage.output_tokens": tokens_out}).end(ns(1.5 + index))
+    root.end(ns(4))  # exported now: the execution's root
+    call.end(ns(4.5))
+    front.end(ns(5))
+    for each in (agents, gateway):
+        each.shutdown()
+    receiving.wait_executions(1)
+    def folded(name: bytes) -> bool:
+        with receiving.lock:
+            return any(name in line for line in receiving.lines)
+
+    wait_for(lambda: folded(b"POST /tickets"), "the gateway's spans folded")
+    execution = receiving.executions()["G"]
+    # the two calls, 100 + 200 in and 10 + 20 out, not the agent's 300 / 30 on top
+    assert (execution.input_tokens, execution.output_tokens) == (300, 30)
+    assert execution.cost_usd == pytest.approx((300 * 2.5 + 30 * 10) / 1e6)
 
 
 def test_a_call_answered_by_a_dated_model_is_priced_by_the_model_asked_for(

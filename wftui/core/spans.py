@@ -36,7 +36,7 @@ from wftui.core.otlp_values import any_value
 from wftui.core.parse import LogEvent
 from wftui.core.sampling import UNKNOWN, adjusted_count
 from wftui.core.span_fields import Prices, step_type, value_of, values_of
-from wftui.core.span_steps import NANOS, encode, span_failure, write_step
+from wftui.core.span_steps import NANOS, encode, span_failure, usage_below, write_step
 
 ERROR_SEVERITY = 17  # OTLP SeverityNumber ERROR and above mark the step
 # LogRecord.flags' low byte is the W3C trace flags of the span the record was logged
@@ -286,7 +286,8 @@ class SpanReader:
         """A span's event lines; `entry` is what `read_traces` read of it."""
         _, span, found, service, span_id, parent, start_ns, end_ns, root, trace = entry
         sampling = None
-        if root and trace in self.rooted:
+        root_later = root and trace in self.rooted
+        if root_later:
             root = False  # another service's part of a trace already begun
             # Its root may say how the trace was sampled where the execution's root
             # did not: a gateway's sampler decided (its ratio on its root), the
@@ -297,6 +298,8 @@ class SpanReader:
         if not root:
             write_step(self, execution_id, quoted, span, found, span_id, parent, start_ns,
                        end_ns, lines, trace, sampling)
+            if root_later and not parent:
+                self.usage_below.pop(trace, None)  # the trace's own root: the last above
             return
         rooted = self.rooted
         rooted[trace] = None
@@ -311,8 +314,15 @@ class SpanReader:
         self._root_lines(execution_id, span, trace, values_of(found), service,
                          hexlify(span_id), start_ns, end_ns, failed, error, traceback,
                          events, lines, own_step)
-        # Its spans ended before it: what they said of the tokens under them is used.
-        self.usage_below.pop(trace, None)
+        if not parent:
+            # Its spans ended before it: what they said of the tokens under them is used.
+            self.usage_below.pop(trace, None)
+        elif (span_id in self.usage_below.get(trace, ()) or (own_step is not None and (
+                "gen_ai.usage.input_tokens" in found or "gen_ai.usage.output_tokens" in found))):
+            # Another service's part, come first (its root ends before its caller's
+            # spans): a caller's span above it (an invoke_agent call reporting the usage
+            # of the remote run) comes later and sums what was counted here.
+            usage_below(self, trace, parent)
 
     def _root_lines(self, execution_id: str, span: Any, trace: bytes,
                     attrs: dict[str, Any],
