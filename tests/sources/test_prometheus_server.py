@@ -364,3 +364,27 @@ def test_statuses_neither_success_nor_failure_are_said_through_prometheus_too(
                                    "'cancelled' (")
     finally:
         exporter.stop()
+
+
+async def test_check_asks_a_prometheus_server_once_without_waiting_an_interval(
+        exporter: Exporter, prometheus: str) -> None:
+    """`check --prometheus` reads the figures once: the server keeps the history and
+    answers for the window at once. It waited one `--interval` (5 s by default) for a
+    second round that told it nothing, in every CI run; with a 60 s interval, a minute."""
+    from wftui.sources.connect import MetricFamily, read_metrics_once
+
+    before = await ainstant(prometheus, "sum(workflow_executions_total)") or 0
+    exporter.run(3, 1, [0.3] * 4)
+    await asyncio.to_thread(wait_for, prometheus, "sum(workflow_executions_total)",
+                            lambda v: v >= before + 4)
+    source = PrometheusSource(prometheus, MetricsSettings(interval=60.0, deadline=10.0),
+                              window_s=300.0)
+    started = time.monotonic()
+    figures, statuses = await asyncio.wait_for(
+        read_metrics_once(MetricFamily([source]), 300.0), timeout=50)
+    assert time.monotonic() - started < 30  # not the 60 s interval
+    assert statuses[0]["status"] == "ok"
+    expected = await ainstant(prometheus, "sum(increase(workflow_executions_total"
+                                          "{status=\"failure\"}[5m])) / "
+                                          "sum(increase(workflow_executions_total[5m]))")
+    assert expected is not None and figures["error_rate"] == pytest.approx(expected, rel=0.05)
