@@ -1,7 +1,8 @@
 """Read the sources once, print one snapshot, and exit 0 (ok), 1 (firing) or 2 (error).
 
 For cron and CI: files are read to their end; metrics URLs are scraped twice, an
-interval apart, so rates exist.
+interval apart, so rates exist; a Prometheus server is asked once (it keeps the
+history).
 """
 
 from __future__ import annotations
