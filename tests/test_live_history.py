@@ -196,3 +196,105 @@ def test_while_the_log_is_judged_its_thresholds_are_not_off(tmp_path: Path) -> N
     finally:
         held.set()
         monitor.stop()
+
+
+def _late_backlog(start: float) -> list[bytes]:
+    """A backlog hours old, as a log shipper delivers it late: an execution ends every
+    10 s from 10 s to 200 s (each 5 s long), and every one from 100 s on fails. With a
+    60 s window the error rate is above 5% from 100 s to the end (200 s): a breach of
+    100 s, which a `for` of 30 s turns into an alert at 130 s."""
+    from tests.core.test_history import line
+
+    at = start - BASE  # `line` counts seconds from BASE
+    lines = []
+    for n in range(1, 21):
+        end = 10 * n
+        lines.append(line("workflow_start", f"e{n}", at + end - 5))
+        lines.append(line("workflow_complete", f"e{n}", at + end,
+                          status="failure" if end >= 100 else "success", duration_ms=5000))
+    return lines
+
+
+def test_an_old_backlog_appended_to_an_empty_log_fires_at_its_own_time(
+        tmp_path: Path) -> None:
+    """Started on an empty file, then handed hours-old lines: the log is history ("now"
+    is its end), and the breach was judged only there, again and again, so its `for`
+    never ran out (pending for ever). Judged along the log's time as the same lines
+    read at start are, the alert fires at 130 s of the log."""
+    import time
+
+    from tests.test_watch import append
+
+    start = (time.time() // 60) * 60 - 5 * 3600
+    path = tmp_path / "shipped.log"
+    path.write_bytes(b"")
+    settings = replace(Settings(), window_s=60.0, thresholds=(
+        Threshold("error_rate", 0.05, "page", for_s=30.0),))
+    monitor = LiveMonitor(settings, [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the empty log read")
+        monitor.snapshot()  # judged once while empty: no data, on the wall clock
+        append(path, [text.decode() for text in _late_backlog(start)])
+        # (as the screen and `watch` do: a snapshot every fraction of a second)
+        snapshot = wait_for(lambda: (taken := monitor.snapshot()).alerts and taken,
+                            "the alert fired", timeout=20.0, every=0.2)
+        assert snapshot.clock is not None and not snapshot.clock.live
+        assert snapshot.clock.now == start + 200
+        [alert] = snapshot.alerts
+        # a 200 s log judged at ~300 moments: a step after the crossing at most
+        assert start + 130 <= alert.fired_at < start + 131.5 and alert.cleared_at is None
+        assert [state.state for state in snapshot.thresholds] == [FIRING]
+    finally:
+        monitor.stop()
+
+
+def test_an_old_log_piped_in_is_judged_to_its_end_once_the_pipe_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old log through a pipe (a FIFO here, as `zcat old.log.gz | wftui watch -`):
+    every line is appended. While lines may still come, the history is rebuilt at most
+    every few seconds on a big log and the thresholds stand as last judged meanwhile;
+    once the pipe has ended nothing more can come, and `watch`'s final snapshot (its
+    exit code) must be the end's, not the state a few seconds of reading before."""
+    import os
+    import threading
+    import time
+
+    from wftui import live_history
+
+    # every build counted as costly (a big log's): rebuilt at most every REBUILD_S
+    monkeypatch.setattr(live_history, "REBUILD_COST_SHARE", 1e9)
+    start = (time.time() // 60) * 60 - 5 * 3600
+    lines = _late_backlog(start)
+    fifo = tmp_path / "old.fifo"
+    os.mkfifo(fifo)
+    first_part_seen = threading.Event()
+
+    def write() -> None:
+        fd = os.open(fifo, os.O_WRONLY)
+        os.write(fd, b"\n".join(lines[:16]) + b"\n")  # up to 80 s: all well
+        first_part_seen.wait(30)
+        os.write(fd, b"\n".join(lines[16:]) + b"\n")  # the breach, to the end
+        os.close(fd)
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    settings = replace(Settings(), window_s=60.0, thresholds=(
+        Threshold("error_rate", 0.05, "page", for_s=30.0),))
+    monitor = LiveMonitor(settings, [str(fifo)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.snapshot().clock.now == start + 80,  # type: ignore[union-attr]
+                 "the first part judged")
+        first_part_seen.set()
+        assert monitor.tailer is not None
+        wait_for(lambda: not monitor.may_bring_more(), "the pipe ended")
+        snapshot = monitor.snapshot()
+        assert snapshot.clock is not None and snapshot.clock.now == start + 200
+        assert [state.state for state in snapshot.thresholds] == [FIRING]
+        [alert] = snapshot.alerts
+        assert start + 130 <= alert.fired_at < start + 131.5
+    finally:
+        first_part_seen.set()
+        monitor.stop()
+        writer.join(5)

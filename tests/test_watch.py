@@ -458,3 +458,25 @@ def test_an_old_log_is_said_to_be_history(tmp_path: Path,
             and "2 days ago" in w and "as of its end, not now" in w]
     assert main(["watch", str(log), "--every", "10s", "--format", "text"]) == 0
     assert "history: the log ends " in capfdbinary.readouterr().out.decode()
+
+
+def test_an_old_backlog_appended_to_an_empty_log_fires_at_its_own_time(
+        tmp_path: Path, watch: Callable[..., WatchProcess]) -> None:
+    """`watch` started on an empty file, then handed hours-old lines (a shipper's late
+    backlog): the alert, 30 s `for` on a breach from 100 s to the log's end (200 s),
+    stayed pending at the log's end for ever. Now it fires at 130 s of the log."""
+    from tests.test_live_history import _late_backlog
+
+    start = (datetime.now(UTC).timestamp() // 60) * 60 - 5 * 3600
+    config = tmp_path / "wftui.toml"
+    config.write_text('window = "1m"\n[thresholds.error_rate]\nthreshold = 0.05\nfor = "30s"\n')
+    log = tmp_path / "shipped.log"
+    log.write_bytes(b"")
+    process = watch(str(log), "--config", str(config), "--every", "1s")
+    process.wait_snapshot(lambda snapshot: True, "a first snapshot of the empty log")
+    append(log, [text.decode() for text in _late_backlog(start)])
+    [fired] = wait_for(lambda: [t for t in process.transitions("error_rate")
+                                if t["to"] == "firing"], "the alert fired")
+    fired_at = datetime.fromisoformat(fired["at"].replace("Z", "+00:00")).timestamp()
+    assert start + 130 <= fired_at < start + 131.5  # a judging step after, at most
+    assert fired["value"] > 0.05

@@ -380,30 +380,39 @@ class LiveMonitor:
                 return replace(reused, clock=clock, reading=progress, sources=tuple(sources))
         started = time.monotonic()
         # Partial figures judge nothing: an alert on half a log would be noise.
-        engine = self.engine if self.judged else ThresholdEngine(())
+        judged = self.judged
+        engine = self.engine if judged else ThresholdEngine(())
+        # Lines appended to an old log: judged along its time first (`judge_appended`).
+        appended = (self.history.judge_appended(clock)
+                    if judged and self.tailer is not None else ())
         with self._lock:
             # The clock again, now the ledger holds still: a part of a big log merged
             # while this waited for the lock lies past the end read before, and judged
             # against that end it read as events stamped in the future.
             clock = self.clock(clock.wall)
             now = clock.now
+            # Newer lines not judged along the log's time yet: as last judged, not at
+            # the log's end (where their breach would begin at the end, not in time).
+            hold = judged and self.tailer is not None and self.history.behind(clock)
             if ledger is not None:
                 warnings += long_line_warnings(sources) + log_warnings(ledger)
             alerts = None
             if window != alert_window:
                 alerts = take_snapshot(ledger, engine, window_s=alert_window, now=now,
-                                       metrics=alert_metrics)
+                                       metrics=alert_metrics, hold=hold)
             snapshot = take_snapshot(ledger, engine, window_s=window, now=now,
                                      sources=sources, metrics=metric_figures,
                                      with_rows=with_rows, warnings=warnings,
-                                     alerts_from=alerts)
+                                     alerts_from=alerts, hold=hold)
+            if judged and not hold:
+                self.history.judged_at(clock)
         if progress is not None and at is None:
             self._partial = (self._partial_key(window, with_rows), started,
                              time.monotonic() - started, snapshot)
         announced = self.history.take_announcements() if self.judged else ()
         return replace(snapshot, clock=clock, reading=progress,
                        judging=not self.judged and progress is None,
-                       transitions=announced + snapshot.transitions)
+                       transitions=announced + appended + snapshot.transitions)
 
     def _partial_key(self, window: float | None, with_rows: bool) -> tuple[Any, ...]:
         """What a partial snapshot answered: new metrics or a source's error is news."""

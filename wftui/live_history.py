@@ -12,6 +12,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from wftui.core.clock import LogClock
 from wftui.core.history import LogHistory, Moment, alerts_along
 from wftui.core.history_parts import gather
 from wftui.core.snapshot import Snapshot
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
 
 # A growing log's history is rebuilt at most this often (a build reads every summary).
 REBUILD_S = 5.0
+# ... and, for judging lines appended to an old log, as soon as this many times its last
+# build's time has passed (a small log's at once: its thresholds wait for no timer).
+REBUILD_COST_SHARE = 10.0
 
 
 class MonitorHistory:
@@ -32,25 +36,37 @@ class MonitorHistory:
         self.monitor = monitor
         self.judged: list[Moment] = []  # the thresholds along the log, once judged
         self.announce: list[Transition] = []
-        self._built: tuple[int, float, LogHistory] | None = None  # version, when, what
+        # version, when, how long it took, what
+        self._built: tuple[int, float, float, LogHistory] | None = None
         self._past: tuple[tuple[Any, ...], Snapshot] | None = None
         self._alerts: tuple[tuple[Any, ...], tuple[Alert, ...]] | None = None
         self._guard = threading.Lock()  # one build at a time (UI and reader threads)
+        # How far along the log's time the monitor's engine has judged it: the end of
+        # the backlog, then the newest event each judging saw (None: no event yet).
+        self.judged_to: float | None = None
+        self._catching = threading.Lock()  # one `judge_appended` at a time
 
-    def log_history(self) -> LogHistory:
+    def log_history(self, eager: bool = False, fresh: bool = False) -> LogHistory:
         """The log's history as of now (rebuilt when the log has grown, at most every
-        REBUILD_S seconds)."""
+        REBUILD_S seconds; eager: sooner when a build is cheap, `REBUILD_COST_SHARE`;
+        fresh: whenever it has grown)."""
         monitor = self.monitor
         with self._guard:
             built = self._built
             version = monitor.ledger.version
+            wait = REBUILD_S if built is None or not eager else min(
+                REBUILD_S, REBUILD_COST_SHARE * built[2])
+            if fresh:
+                wait = 0.0
             if built is not None and (built[0] == version
-                                      or time.monotonic() - built[1] < REBUILD_S):
-                return built[2]
+                                      or time.monotonic() - built[1] < wait):
+                return built[3]
+            started = time.monotonic()
             with monitor._lock:  # the copy only: the sorting needs no lock
                 parts = gather(monitor.ledger, monitor.clock().now)
             history = LogHistory.of_parts(parts)
-            self._built = (version, time.monotonic(), history)
+            now = time.monotonic()
+            self._built = (version, now, now - started, history)
             return history
 
     def judge_backlog(self) -> None:
@@ -75,6 +91,54 @@ class MonitorHistory:
                                key=lambda transition: transition.at)
         with monitor._lock:
             monitor.engine = engine
+            self.judged_to = self.judged[-1].at if self.judged else None
+
+    def judge_appended(self, clock: LogClock) -> tuple[Transition, ...]:
+        """Lines appended to an old log (a shipper delivering a backlog hours late) are
+        judged along the log's own time, as the backlog was, from where judging got to
+        up to the history's end: judged only at the log's end, which stands still, a
+        breach stayed pending for ever (its `for` never ran out). Only the moments
+        past `judged_to`, on the monitor's engine, so it stays cheap while lines come;
+        the history is rebuilt when that costs a small share of the time (at most every
+        REBUILD_S), and until it reaches the log's end the snapshots hold the thresholds
+        as last judged (`behind`). Returns the transitions, in the log's time (a live
+        log keeps the wall clock: none)."""
+        monitor = self.monitor
+        if clock.live or not self.behind(clock):
+            return ()
+        with self._catching:
+            after = self.judged_to
+            # Once no source can bring more (a pipe at its end), judged to the end now:
+            # `watch` prints its final snapshot, and exits by it, then.
+            history = self.log_history(eager=True, fresh=not monitor.may_bring_more())
+            engine = monitor.engine
+            window_s = monitor.settings.window_s
+            grid, step = history.moments_to_judge(engine, window_s, after=after)
+            if not grid:
+                return ()
+            # The figures without the lock (the history is the monitor's own copy).
+            figures = [(at, history.figures_at(at, window_s).as_dict()) for at in grid]
+            transitions: list[Transition] = []
+            with monitor._lock:
+                if monitor.engine is not engine or self.judged_to != after:
+                    return ()  # judged meanwhile (a reloaded log): the next snapshot
+                if step is not None:
+                    engine.judging_along(step, grid[-1])
+                for at, figures_then in figures:
+                    transitions += engine.update(figures_then, at)[1]
+                self.judged_to = grid[-1]
+            return tuple(transitions)
+
+    def behind(self, clock: LogClock) -> bool:
+        """An old log whose newest events are not judged along its time yet."""
+        return (not clock.live and clock.log_end is not None
+                and (self.judged_to is None or clock.log_end - self.judged_to > 1e-6))
+
+    def judged_at(self, clock: LogClock) -> None:
+        """The engine judged the log as `clock` saw it (its newest event included)."""
+        if clock.log_end is not None and (self.judged_to is None
+                                          or clock.log_end > self.judged_to):
+            self.judged_to = clock.log_end
 
     def take_announcements(self) -> tuple[Transition, ...]:
         """Transitions left to announce from judging the backlog (once)."""

@@ -295,6 +295,25 @@ class LogHistory:
         return [(at, self.figures_at(at, window_s).as_dict())
                 for at in self.moments(start, end, points)]
 
+    def moments_to_judge(self, engine: ThresholdEngine, window_s: float | None,
+                         until: float | None = None, moments: int = JUDGED_MOMENTS,
+                         after: float | None = None) -> tuple[list[float], float | None]:
+        """The moments `judge` judges `engine` at, `until` last, and the step between
+        them (None: a single moment). after: only those later than it, the log's time
+        judged before (a log that has grown since: `MonitorHistory.judge_appended`);
+        none when `until` is not later."""
+        end = self.end if until is None else until
+        if self.start is None or self.end is None or end is None or (
+                after is not None and end - after <= 1e-6):
+            return [], None
+        whole_grid, step = self.grid(window_s, moments, max(
+            (threshold.for_s for threshold in engine.thresholds), default=0.0))
+        # (a grid moment within a microsecond of `until` is `until`: judged once)
+        grid = [at for at in whole_grid if end - at > 1e-6
+                and (after is None or at - after > 1e-6)]
+        grid.append(end)
+        return grid, step
+
     def judge(self, engine: ThresholdEngine, window_s: float | None,
               until: float | None = None, moments: int = JUDGED_MOMENTS) -> list[Moment]:
         """Run `engine` along the log from its start to `until` (default: its end), at
@@ -307,16 +326,9 @@ class LogHistory:
         judgment says (time travel and `check --at` agree with the alerts list).
         `until` itself is judged last.
         """
-        end = self.end if until is None else until
-        if self.start is None or self.end is None or end is None:
-            return []
-        whole_grid, step = self.grid(window_s, moments, max(
-            (threshold.for_s for threshold in engine.thresholds), default=0.0))
-        # (a grid moment within a microsecond of `until` is `until`: judged once)
-        grid = [at for at in whole_grid if end - at > 1e-6]
-        grid.append(end)
+        grid, step = self.moments_to_judge(engine, window_s, until, moments)
         if step is not None:
-            engine.judging_along(step, end)
+            engine.judging_along(step, grid[-1])
         judged = []
         for at in grid:
             figures = self.figures_at(at, window_s).as_dict()

@@ -200,12 +200,15 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
                   sources: list[dict[str, Any]] | None = None,
                   metrics: dict[str, Any] | None = None,
                   with_rows: bool = False, warnings: list[str] | None = None,
-                  alerts_from: Snapshot | None = None) -> Snapshot:
+                  alerts_from: Snapshot | None = None, hold: bool = False) -> Snapshot:
     """Compute figures, evaluate thresholds and freeze it all.
 
     now=None is `wftui check`'s rule: the window ends at the newest event, and the idle
     timeout is measured from there too. alerts_from: a snapshot of the window the
     thresholds are judged on, whose states this one shows (no second evaluation).
+    hold: the thresholds stand as `engine` last judged them, not judged at `now` (an
+    old log that grew, judged along its own time up to `now` a little later: judged at
+    its end now, a breach in the new lines would begin there, not when it began).
     """
     clock = time.time()
     logs: Figures | None = None
@@ -227,6 +230,8 @@ def take_snapshot(ledger: Ledger | None, engine: ThresholdEngine, *,
     if alerts_from is not None:
         states, transitions = list(alerts_from.thresholds), list(alerts_from.transitions)
         alert_window_s = alerts_from.window_s
+    elif hold:
+        states, transitions, alert_window_s = list(engine.standing), [], window_s
     else:
         figures_for_thresholds = Snapshot(
             clock, window_s, end, fell_back, (), executions, logs, metrics, ()

@@ -115,6 +115,9 @@ class ThresholdEngine:
     _breach_since: dict[str, float] = field(default_factory=dict)
     history: list[Alert] = field(default_factory=list)
     _grid: tuple[float, float] | None = None  # (step, until): see `judging_along`
+    # The states the last `update` returned: shown again while an old log that grew is
+    # not yet judged along its time up to its new end (`take_snapshot(hold=True)`).
+    standing: list[ThresholdState] = field(default_factory=list)
 
     def set_thresholds(self, thresholds: tuple[Threshold, ...]) -> None:
         """New thresholds (a reloaded config): states of kept names carry on."""
@@ -154,6 +157,7 @@ class ThresholdEngine:
             states.append(ThresholdState(threshold.name, value, threshold.above, after,
                                          threshold.action, since, threshold.for_s,
                                          threshold.clear, beyond))
+        self.standing = states
         return states, transitions
 
     def _next_state(self, threshold: Threshold, value: float | None, before: str,
