@@ -92,6 +92,23 @@ def clock(epoch: float | None, none: str = "-") -> str:
         return none
 
 
+def dated_clock(epoch: float, day_of: float | None) -> str:
+    """The time of day, UTC (23:59:30), with the date when its day is not that of
+    `day_of` (the log's end; live: now), as a silence of days shows it: 03-01 23:59:30.
+    In a log of several days, an alert of two days before its end read as that
+    evening's. (day_of None: the time alone.)"""
+    time_of_day = clock(epoch)
+    if day_of is None:
+        return time_of_day
+    try:
+        day = datetime.fromtimestamp(epoch, tz=UTC).date()
+        if day == datetime.fromtimestamp(day_of, tz=UTC).date():
+            return time_of_day
+        return f"{day:%m-%d} {time_of_day}"
+    except (ValueError, OverflowError, OSError):  # outside years 1..9999, as `clock`
+        return time_of_day
+
+
 def window(window_s: float | None) -> str:
     if window_s is None:
         return "all"

@@ -28,6 +28,8 @@ class Dashboard:
     # per alert, its silence and acknowledgement ("silenced until 14:05 by ana: ..."),
     # for the alerts list (the panels have theirs in their views)
     marks: Mapping[str, str] = field(default_factory=dict)
+    # The day the alerts list's times need no date on: the log's end (live: now).
+    alerts_day: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,4 +67,5 @@ def dashboard(refresh: Refresh, *, window_s: float | None, paused: bool,
         empty=empty_message(refresh, reads_logs),
         marks={name: forms[0] for name, forms in (alerts.marks if alerts else {}).items()
                if forms},
+        alerts_day=snapshot.clock.now if snapshot.clock is not None else refresh.now,
     )

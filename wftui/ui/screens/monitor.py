@@ -171,7 +171,8 @@ class MonitorScreen(Screen[None]):
         self.query_one(SourcesBar).show(snapshot.sources, dashboard.status)
         for panel_id, view in dashboard.panels:
             self.query_one(f"#panel-{panel_id}", FigurePanel).show(view)
-        self.query_one(AlertsList).show(snapshot.alerts, dashboard.marks)
+        self.query_one(AlertsList).show(snapshot.alerts, dashboard.marks,
+                                        dashboard.alerts_day)
         table = self.query_one(ExecutionsTable)
         query = dashboard.refresh.query
         self.query_one("#table-title", QuietStatic).show_text(dashboard.title)

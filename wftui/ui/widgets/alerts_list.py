@@ -8,17 +8,19 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.message import Message
 
-from wftui.core.format import clock, seconds, threshold_figure
+from wftui.core.format import dated_clock, seconds, threshold_figure
 from wftui.core.thresholds import Alert
 from wftui.ui.widgets.quiet_static import QuietStatic
 from wftui.view.text import plain
 
 
 def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
-                selected: int | None = None, marks: Mapping[str, str] | None = None) -> Text:
+                selected: int | None = None, marks: Mapping[str, str] | None = None,
+                now: float | None = None) -> Text:
     """Newest first; a still-firing one says so instead of a clear time, and its silence
     or acknowledgement (`marks`, per alert name). The line at `selected` (the list has
-    focus) is drawn reversed and marked with `›`."""
+    focus) is drawn reversed and marked with `›`. A time not of `now`'s day (the log's
+    end; live: today) has its date."""
     text = Text(no_wrap=True, end="")
     if not alerts:
         text.append("no alerts so far", style="dim")
@@ -33,7 +35,7 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
             text.append("› " if index == selected else "  ")
         text.append("● " if firing else "○ ", style="bold red" if firing else "dim")
         text.append(plain(alert.name, "bold" if firing else ""))
-        text.append(f"  fired {_when(alert.fired_at, alert.fired_within_s)}")
+        text.append(f"  fired {_when(alert.fired_at, alert.fired_within_s, now)}")
         if cleared is None:
             text.append("  FIRING", style="bold red")
             mark = (marks or {}).get(alert.name)
@@ -41,7 +43,7 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
                 text.append(" · ")
                 text.append(plain(mark, "yellow"))
         else:
-            text.append(f"  cleared {_when(cleared, alert.cleared_within_s)}"
+            text.append(f"  cleared {_when(cleared, alert.cleared_within_s, now)}"
                         f" ({seconds(cleared - alert.fired_at)})", style="dim")
         text.append(f"  peak {threshold_figure(alert.name, alert.peak)}")
         if index == selected:
@@ -49,10 +51,11 @@ def alerts_text(alerts: tuple[Alert, ...], limit: int = 50,
     return text
 
 
-def _when(moment: float, within_s: float | None) -> str:
-    """A time of day; judged along an old log on a grid, how close it is (the crossing
-    lies up to `within_s` before it)."""
-    return clock(moment) if within_s is None else f"≈{clock(moment)}"
+def _when(moment: float, within_s: float | None, now: float | None) -> str:
+    """A time of day (dated when not of `now`'s day); judged along an old log on a
+    grid, how close it is (the crossing lies up to `within_s` before it)."""
+    shown = dated_clock(moment, now)
+    return shown if within_s is None else f"≈{shown}"
 
 
 def alerts_title(alerts: tuple[Alert, ...]) -> str:
@@ -98,15 +101,17 @@ class AlertsList(QuietStatic):
 
     alerts: tuple[Alert, ...] = ()
     marks: Mapping[str, str] = {}  # replaced on each show, never changed in place
+    now: float | None = None  # the log's end (live: the wall clock): its day is not said
     selected = 0
 
     def on_mount(self) -> None:
         self.border_title = "Alerts"
 
-    def show(self, alerts: tuple[Alert, ...], marks: Mapping[str, str] | None = None
-             ) -> None:
-        """Display the alerts (`marks`: per alert, its silence and acknowledgement); the
-        selection stays on the same alert when one is added
+    def show(self, alerts: tuple[Alert, ...], marks: Mapping[str, str] | None = None,
+             now: float | None = None) -> None:
+        """Display the alerts (`marks`: per alert, its silence and acknowledgement;
+        `now`: the log's end, or the wall clock for a live log, whose day needs no
+        date); the selection stays on the same alert when one is added
         on top (newest first), else within the list."""
         if self.alerts and alerts and self.selected < len(self.alerts):
             kept = self.alerts[self.selected]
@@ -116,6 +121,7 @@ class AlertsList(QuietStatic):
         self.alerts = alerts
         self.border_title = alerts_title(alerts)
         self.marks = marks or {}
+        self.now = now
         self.selected = max(0, min(self.selected, len(alerts) - 1))
         self._draw()
 
@@ -123,7 +129,7 @@ class AlertsList(QuietStatic):
         # Only a focused list shows its selection (unfocused, the keys act elsewhere).
         self.show_text(alerts_text(self.alerts,
                                    selected=self.selected if self.has_focus else None,
-                                   marks=self.marks))
+                                   marks=self.marks, now=self.now))
 
     def on_focus(self) -> None:
         self._draw()
