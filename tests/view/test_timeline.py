@@ -29,7 +29,9 @@ def test_the_progress_line_reads_as_the_operator_expects() -> None:
 
 def test_an_old_log_and_a_past_moment_are_said() -> None:
     old = snapshot(clock=LogClock(END + 9 * 86400 + 60, END, False))
-    assert clock_text(old).plain == "   history: log ends 2026-03-01 09:29:50, 9 days ago"
+    # (UTC, as every time on screen: said here, where the log's date and time stand)
+    assert clock_text(old).plain == ("   history: log ends 2026-03-01 09:29:50 UTC, "
+                                     "9 days ago")
     live = snapshot(clock=LogClock(END + 5, END, True))
     assert clock_text(live).plain == ""
     past = snapshot(at=END - 240, clock=old.clock)  # 09:25:50, a 5m window
@@ -145,3 +147,15 @@ def test_a_spike_in_one_of_two_sessions_days_apart_is_on_the_chart() -> None:
     # began (none was running): a level line, not a slope from 0 up to its first 1
     then = max((x, y) for x, y in zip(active.xs, active.ys, strict=True) if x < days / 60)
     assert days / 60 - then[0] < 1 / 60 and then[1] == 0
+
+
+def test_the_charts_axis_says_its_times_are_utc() -> None:
+    """The history view's x axis counts minutes from the log's first event, a date
+    and time in UTC (as every time on screen); it did not say which zone."""
+    from tests.view.conftest import T0, ledger_of, run
+    from wftui.core.history import LogHistory
+    from wftui.view.timeline import charts
+
+    ledger = ledger_of(run("a", T0, 30.0))
+    chart, *_ = charts(LogHistory(ledger, T0 + 30), snapshot(), 300.0)
+    assert chart.xlabel == "minutes from 2026-01-01 12:00:00 UTC"

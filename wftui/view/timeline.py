@@ -105,7 +105,8 @@ def clock_text(snapshot: Snapshot) -> Text:
     clock: LogClock | None = snapshot.clock
     if clock is not None and not clock.live and clock.log_end is not None:
         behind = clock.behind_s or 0.0
-        text.append(f"   history: log ends {stamp(clock.log_end)}, {ago(behind)}",
+        # UTC, as every time on screen (`check` and `watch` say so too)
+        text.append(f"   history: log ends {stamp(clock.log_end)} UTC, {ago(behind)}",
                     style="bold cyan")
     return text
 
@@ -341,6 +342,6 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
             title += f" · threshold {threshold_figure(key, limit)}, far above"
             short = f"{name} · > {threshold_figure(key, limit)} off scale"
         drawn = [*ys, limit] if limit is not None and not off_scale else ys
-        out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)}",
+        out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)} UTC",
                          off_scale, short, name, max([*drawn, 0.0]) or 1.0, tuple(breaks)))
     return out
