@@ -75,7 +75,9 @@ def test_an_old_log_is_shown_in_its_own_time(tmp_path: Path,
     # judged along the 30-minute log every 6 s: the time is marked as near (≈)
     fired = re.search(r"fired ≈(\d\d:\d\d:\d\d)", screen)
     assert fired is not None and "09:26:00" <= fired.group(1) < "09:26:30", screen
-    assert "(2 open at end of log)" in screen and "◌ open" in screen
+    # the two open at the end are said once, in those words (not also "2 running")
+    assert "· 2 open at end of log ·" in screen and "◌ open" in screen
+    assert "running" not in screen.split("Executions", 1)[1].splitlines()[0], screen
     assert not re.search(r"\d{3,}h\d\dm", screen)  # no age measured against today
     panel_rows = [row for row in screen.splitlines() if "last 10m" in row]
     assert panel_rows, screen

@@ -88,3 +88,21 @@ def test_a_narrow_table_drops_whole_columns_rather_than_cut_one() -> None:
     assert "tokens" not in header and "workflow" not in header and "cost" in header
     # At 100 every column is there (the id narrowed to 19, as before).
     assert "support" in row_text(row, 100).plain
+
+
+def test_an_old_logs_open_executions_are_named_once() -> None:
+    """An old log with two executions open where it ends: the title read "2 running ·
+    ... (2 open at end of log)", the same two named twice, once as if they ran now."""
+    from dataclasses import replace
+
+    from wftui.core.clock import LogClock
+
+    # b and c: begun, their step open (running, whatever the idle timeout)
+    events = run("a", T0, 1.0) + run("b", T0 + 5, 1.0)[:2] + run("c", T0 + 10, 1.0)[:2]
+    snapshot = snapshot_of(events, now=T0 + 11)
+    # read a day later: history, "now" is the log's end
+    snapshot = replace(snapshot, clock=LogClock(T0 + 86_400, T0 + 11, False))
+    refresh = Refresh(T0 + 86_400, 1, snapshot, [], 3, 0.0, TableQuery())
+    assert table_title(refresh).plain == ("Executions  0 shown of 3 retained · "
+                                          "2 open at end of log · 0 failed · 3 seen"
+                                          "   status: all")

@@ -142,11 +142,16 @@ def table_title(refresh: Refresh) -> Text:
         _filters(title, query)
     counts = refresh.snapshot.executions
     title.append(f"  {count(len(refresh.rows))} shown of {count(refresh.retained)} retained"
-                 f" · {count(counts.get('running'))} running"
-                 f" · {count(counts.get('failed'))} failed"
-                 f" · {count(counts.get('total'))} seen")
+                 " · ")
+    running = count(counts.get("running"))
     if open_at_end(refresh.snapshot) and counts.get("running"):
-        title.append(f" ({count(counts.get('running'))} open at end of log)", style="cyan")
+        # An old log's are open where it ends (aged to there), not running now: said
+        # once, in those words ("2 running ... (2 open at end of log)" named them twice).
+        title.append(f"{running} open at end of log", style="cyan")
+    else:
+        title.append(f"{running} running")
+    title.append(f" · {count(counts.get('failed'))} failed"
+                 f" · {count(counts.get('total'))} seen")
     if refresh.snapshot.folded:
         title.append(f" ({count(refresh.snapshot.folded)} folded into figures)",
                      style="dim")
