@@ -267,3 +267,23 @@ def test_a_log_whose_second_line_names_resource_spans_keeps_the_log_line_cap(
     _, report = check(str(path))
     assert report["sources"][0]["skipped_long_lines"] == 1
     assert report["executions"]["total"] == 1
+
+
+def test_a_line_nested_as_deep_as_json_goes_is_malformed_not_a_traceback(
+        tmp_path: Path) -> None:
+    """A request nested ~1,000 levels deep (orjson reads up to 1,024) between good lines:
+    it was a RecursionError traceback and exit 1 (read by CI as "firing"); it is one
+    malformed line, and the three requests around it still count."""
+    deep = "[" * 1000 + "]" * 1000
+    lines = five_requests()
+    lines.insert(1, '{"resourceSpans": ' + deep + "}")
+    lines.insert(1, '{"resourceLogs": ' + deep + "}")
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    done = run_wftui(["check", str(path), "--window", "all"], timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    assert report["executions"] == {"total": 5, "running": 0, "succeeded": 4, "failed": 1}
+    assert report["sources"][0]["lines"] == 5
+    assert report["sources"][0]["malformed"] == 2
+    assert done.returncode == 1  # the one failure in five, as without the deep lines

@@ -297,3 +297,19 @@ def test_values_nested_deep_are_refused_at_the_depth_json_format_refuses(
             with pytest.raises(BodyError):
                 message_from_dict(copy.deepcopy(value), "traces")
         _same_as_general(value)
+
+
+@pytest.mark.parametrize("kind", ["traces", "logs"])
+def test_a_body_nested_as_deep_as_json_goes_is_refused_not_a_recursion_error(
+        kind: str) -> None:
+    """orjson reads up to 1,024 levels: a body that deep is refused with a reason (the
+    receiver answers 400 with it) instead of running Python out of stack."""
+    key = "resourceSpans" if kind == "traces" else "resourceLogs"
+    value = {key: [{"scopeSpans": [{"spans": []}]}]}
+    node: list[Any] = value[key]
+    for _ in range(1000):
+        inner: list[Any] = []
+        node.append(inner)
+        node = inner
+    with pytest.raises(BodyError, match=f"not an OTLP {kind} request"):
+        message_from_dict(value, kind)

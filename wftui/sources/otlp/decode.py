@@ -82,21 +82,26 @@ def gunzip(body: bytes, limit: int) -> bytes:
 
 
 def _fix_ids(node: Any) -> None:
-    """Hex ids -> base64, in place, wherever a span, link or log record holds them."""
-    if type(node) is dict:
-        for key, value in node.items():
-            if key in ID_KEYS and type(value) is str:
-                try:
-                    raw = bytes.fromhex(value)
-                except ValueError:
-                    raw = NOT_HEX
-                node[key] = base64.b64encode(raw).decode()
-            elif type(value) is dict or type(value) is list:
-                _fix_ids(value)
-    elif type(node) is list:
-        for item in node:
-            if type(item) is dict or type(item) is list:
-                _fix_ids(item)
+    """Hex ids -> base64, in place, wherever a span, link or log record holds them.
+
+    Walked with a list, not by recursion: a body nested ~1,000 levels deep (as deep as
+    orjson reads) ran Python out of stack here, before json_format could refuse it as
+    too deep, and `wftui check` on such a Collector file line ended in a traceback."""
+    todo = [node]
+    while todo:
+        node = todo.pop()
+        if type(node) is dict:
+            for key, value in node.items():
+                if key in ID_KEYS and type(value) is str:
+                    try:
+                        raw = bytes.fromhex(value)
+                    except ValueError:
+                        raw = NOT_HEX
+                    node[key] = base64.b64encode(raw).decode()
+                elif type(value) is dict or type(value) is list:
+                    todo.append(value)
+        elif type(node) is list:
+            todo.extend(item for item in node if type(item) is dict or type(item) is list)
 
 
 def decode_json(text: bytes | str, kind: str) -> Any:
