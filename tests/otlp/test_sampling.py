@@ -360,3 +360,59 @@ def test_a_gateways_root_says_the_sampling_of_the_workflow_behind_it(
         # 2 four times, 4 four times, 8 once: p50 rank 4 -> 4; p95 rank 7.6 -> 4 + 4 *
         # 0.6; p99 rank 7.92 -> 4 + 4 * 0.92.
         assert read.latency_s == pytest.approx({"p50": 4.0, "p95": 6.4, "p99": 7.68})
+
+
+def _sampled_root(index: int, failed: bool, rate: Any) -> str:
+    """One trace of one root span (an OTLP JSON request line) whose sample_rate says
+    `rate` (a number, or text)."""
+    start = 1_767_268_800 + 60 * index
+    value = {"doubleValue": rate} if isinstance(rate, float) else {"stringValue": rate}
+    span = {"traceId": f"{index + 1:032x}", "spanId": f"{index + 1:016x}", "name": "wf",
+            "startTimeUnixNano": str(start * 10**9),
+            "endTimeUnixNano": str((start + 2 + index) * 10**9),
+            "attributes": [{"key": "execution_id", "value": {"stringValue": f"E{index}"}},
+                           {"key": "sample_rate", "value": value}],
+            "status": {"code": 2 if failed else 1}}
+    return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
+
+
+@pytest.mark.parametrize("rate", [1e-308, 1e308, "1e-320"])
+def test_a_sample_rate_past_any_sampler_is_unknown_not_an_infinite_weight(
+        tmp_path: Path, rate: Any) -> None:
+    """Two traces whose sample_rate says each stands for ~1e308 executions: their
+    weights summed to inf and `check` ended in a traceback (OverflowError), the monitor's
+    and watch's every snapshot failed. Such a rate states no sampling: each counts once,
+    and the figures say the sampling is unknown."""
+    spans = tmp_path / "spans.jsonl"
+    spans.write_text(_sampled_root(0, False, rate) + "\n" + _sampled_root(1, True, rate)
+                     + "\n")
+    done = run_wftui(["check", str(spans), "--window", "all"], timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    assert report["executions"] == {"total": 2, "running": 0, "succeeded": 1, "failed": 1}
+    assert report["error_rate"] == 0.5  # one of two, each once
+    assert report["latency_s"] == pytest.approx({"p50": 2.5, "p95": 2.95, "p99": 2.99})
+    assert report["basis"]["error_rate"] == "traces, sampling unknown"
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize("sampling", [1e308, -1.0])
+def test_a_logged_sampling_field_out_of_range_is_unknown(tmp_path: Path,
+                                                         sampling: float) -> None:
+    """The root's `sampling` field as a log line may carry it (log-format.md): 1e308 made
+    the weights' sum inf (a traceback), -1 a negative weight that read "no traffic" over
+    two ended executions. Out of 0..2^62 it says nothing: unknown, each counts once."""
+    lines = []
+    for index, status in enumerate(("success", "failure")):
+        for event, second in (("workflow_start", 0), ("workflow_complete", 2 + index)):
+            lines.append(json.dumps({
+                "timestamp": 1_767_268_800 + 60 * index + second, "event": event,
+                "execution_id": f"E{index}", "status": status, "sampling": sampling}))
+    log = tmp_path / "app.log"
+    log.write_text("\n".join(lines) + "\n")
+    done = run_wftui(["check", str(log), "--window", "all"], timeout=120)
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads(done.stdout)
+    assert report["error_rate"] == 0.5
+    assert report["latency_s"] == pytest.approx({"p50": 2.5, "p95": 2.95, "p99": 2.99})
+    assert done.returncode == 1

@@ -77,6 +77,10 @@ def test_attribute_counts(attributes: dict[str, object], count: float) -> None:
     {"sample_rate": float("inf")}, {"sample_rate": "often"}, {"sample_rate": True},
     {"sample_rate": None}, {"sample_rate": [0.1]}, {"sampling.priority": 0},
     {"sampling.priority": -1}, {"sampling.priority": "high"},
+    # Counts past 2^62 (the most `p:` states): their sum overflowed to inf, and every
+    # figure of the window failed ("cannot convert float infinity to integer").
+    {"sample_rate": 1e-300}, {"sample_rate": "1e-320"}, {"sample_rate": 1e308},
+    {"sample_rate": 2.0**62 * 2},
 ])
 def test_attributes_that_say_nothing_are_unknown(attributes: dict[str, object]) -> None:
     assert adjusted_count("", attributes) is None
@@ -160,3 +164,8 @@ def test_weighted_figures_are_those_of_the_executions_repeated(retention: int) -
     window = log_figures(weighted, 60.0, end - 30, end)  # a window inside the log
     assert window.error_rate == pytest.approx(
         log_figures(repeated, 60.0, end - 30, end).error_rate)
+
+
+@pytest.mark.parametrize("rate", [2.0**-62, 2.0**62])
+def test_the_largest_count_sampling_states_is_read(rate: float) -> None:
+    assert adjusted_count("", {"sample_rate": rate}) == 2.0**62

@@ -46,7 +46,7 @@ from wftui.core.quantiles import SampleSeries
 from wftui.core.queue_history import QueueHistory
 from wftui.core.replay_links import ReplayLinks
 from wftui.core.retention import Retention
-from wftui.core.sampling import UNKNOWN
+from wftui.core.sampling import stated_count
 from wftui.core.step_nesting import StepNesting
 from wftui.core.step_samples import StepSamples
 from wftui.core.step_twins import StepTwins, twins_from
@@ -363,8 +363,7 @@ class Ledger:
                 elif type(execution.sampling) is not float:
                     # Unknown until a root says; another service's root, read as a
                     # step, may say it (`SpanReader._span_lines`).
-                    said = event.sampling
-                    execution.sampling = said if type(said) is float else UNKNOWN
+                    execution.sampling = stated_count(event.sampling)
                 if twins is not None and (
                         twins.span_done(key, ts - seconds if seconds is not None else ts, ts)
                         if traced else twins.logged_done(key, ts if start is None else start)):
@@ -518,8 +517,10 @@ class Ledger:
             sampling = event.sampling
             if sampling is None:
                 execution.logged = True
-            elif type(sampling) is float or execution.sampling is None:
-                execution.sampling = sampling if type(sampling) is float else UNKNOWN
+            else:
+                sampling = stated_count(sampling)
+                if type(sampling) is float or execution.sampling is None:
+                    execution.sampling = sampling
         if kind == "error":
             execution.errors += 1
             execution.failed = True

@@ -32,6 +32,10 @@ RANDOMNESS_BITS = 56
 MAX_THRESHOLD_DIGITS = RANDOMNESS_BITS // 4  # 14 hex digits
 # The older `p` value: probability 2^-p, 0..62; 63 means zero probability.
 MAX_P = 63
+# The most executions one trace can stand for: what `p:62` states. A rate claiming more
+# (1e-300, "1 in 1e308") is no sampler's: two such weights summed to inf, and every
+# figure of the window failed with it.
+MAX_COUNT = float(1 << (MAX_P - 1))
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 # What an execution's figures are based on (docs/figures.md): the words `wftui check`
@@ -107,7 +111,8 @@ def rate_count(value: Any) -> float | None:
     rate = _number(value)
     if rate is None or rate <= 0:
         return None
-    return 1.0 / rate if rate <= 1 else rate
+    count = 1.0 / rate if rate <= 1 else rate
+    return count if count <= MAX_COUNT else None
 
 
 def priority_count(value: Any) -> float | None:
@@ -130,6 +135,15 @@ def adjusted_count(tracestate: str, attributes: dict[str, Any]) -> float | None:
         if priority is not None:
             count = priority_count(priority)
     return count
+
+
+def stated_count(said: float | str | None) -> float | str:
+    """A line's `sampling` as an execution keeps it: an adjusted count from 0 to
+    MAX_COUNT, else UNKNOWN (text, absent, or a number no trace can say: a log's own
+    `sampling` of -1 weighted its executions below nothing, and read "no traffic")."""
+    if type(said) is float and 0.0 <= said <= MAX_COUNT:
+        return said
+    return UNKNOWN
 
 
 def weight_of(logged: bool, sampling: float | str | None) -> float | None:
