@@ -179,3 +179,20 @@ async def test_opened_at_a_past_moment_it_marks_every_alert_the_log_holds(harnes
         assert 180 / 60 <= fired <= 182 / 60
         [fired] = error_rate.fired
         assert 260 / 60 <= fired <= 262 / 60
+
+
+async def test_a_queue_depth_of_1e308_is_charted_not_a_crash(harness) -> None:
+    """One reading of 1e308 (as a log can write it): the history view ended the monitor
+    with plotext's OverflowError and a traceback over the screen."""
+    from tests.ui.screen import screen_text
+
+    events = failures_and_a_queue()
+    events.append({"event": "queue_depth", "value": 1e308, "timestamp": stamp(T0 + 57)})
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        screen = await history_of(pilot, h.app, len(events))
+        await pilot.pause(0.3)
+        assert h.app.is_running and h.app.screen is screen
+        text = screen_text(h.app)
+        assert "Queue depth · values past ±1e+300 cut there" in text, text
+        assert "1e+300┤" in text, text  # its axis, labelled short

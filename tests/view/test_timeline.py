@@ -159,3 +159,45 @@ def test_the_charts_axis_says_its_times_are_utc() -> None:
     ledger = ledger_of(run("a", T0, 30.0))
     chart, *_ = charts(LogHistory(ledger, T0 + 30), snapshot(), 300.0)
     assert chart.xlabel == "minutes from 2026-01-01 12:00:00 UTC"
+
+
+def test_every_chart_holds_its_values_whatever_the_log_says() -> None:
+    """Queue depth readings of 1e308 and -100,000 (a gauge gone wrong): plotext
+    overflowed on the first (the history view ended the monitor with a traceback) and,
+    handed a point far below its axis, drew the line to it point by point (18 s and
+    300 MB for -100,000; gigabytes for -1e10). Each chart's axis holds its values, and
+    values past ±1e300 are cut to it, as the title says."""
+    import plotext
+
+    from tests.view.conftest import T0, ledger_of, run
+    from wftui.core.history import LogHistory
+    from wftui.view.timeline import CHART_LIMIT, charts
+
+    readings = [5.0, 1e308, 7.0, -100_000.0, 6.0]
+    events = [e for k in range(5) for e in run(f"a{k}", T0 + 60 * k, 2.0)]
+    events += [{"event": "queue_depth", "value": value, "timestamp": T0 + 60 * k + 1}
+               for k, value in enumerate(readings)]
+    events.sort(key=lambda event: event["timestamp"])
+    history = LogHistory(ledger_of(events), T0 + 60 * 4 + 2)
+    drawn = charts(history, snapshot(), 60.0, points=20)
+    queue = drawn[3]
+    assert queue.name == "Queue depth"
+    assert max(queue.ys) == CHART_LIMIT == 1e300  # 1e308, cut to the edge
+    assert min(queue.ys) == -100_000.0
+    assert "cut" in queue.title
+    # its axis labelled short: plotext wrote 1e300's every digit, leaving no plot
+    assert queue.yticks() == ([-100_000.0, 2.5e299, 5e299, 7.5e299, 1e300],
+                              ["-1e+05", "2.5e+299", "5e+299", "7.5e+299", "1e+300"])
+    assert drawn[0].yticks() is None  # an error rate: plotext's own labels
+    for chart in drawn:
+        if chart.ys:
+            assert chart.y_bottom <= min(chart.ys) and max(chart.ys) <= chart.y_top
+        assert "cut" not in chart.title or chart is queue
+        plotext.clear_figure()
+        plotext.plotsize(80, 14)
+        plotext.plot(*chart.line(), marker="braille")
+        plotext.ylim(chart.y_bottom, chart.y_top)
+        if (ticks := chart.yticks()) is not None:
+            plotext.yticks(*ticks)
+        plotext.build()
+    plotext.clear_figure()

@@ -209,6 +209,12 @@ CHARTS = (
 )
 CHART_POINTS = 120
 OFF_SCALE = 4.0  # a threshold more than this many times the highest value is off scale
+# The largest value plotext can place: it overflowed (an OverflowError ending the
+# monitor) on a queue depth of 1e308 that a log wrote. Values past it are cut to it.
+CHART_LIMIT = 1e300
+# From this size on, the y axis's labels are written short (1e+300): plotext writes
+# every digit, and 1e300's 301 left the plot no columns (an empty box, no title).
+LONG_TICKS = 1e15
 
 
 @dataclass(frozen=True)
@@ -233,6 +239,10 @@ class Chart:
     # Where a stretch of no data ended: the indices in xs/ys that begin a new run of
     # points (the first run, at 0, is not listed).
     breaks: tuple[int, ...] = ()
+    # ... and from this, below 0 only for a value below 0 (a gauge gone wrong): handed
+    # a point far below its axis, plotext drew the line to it point by point (-100,000
+    # took 18 s and 300 MB, the UI frozen; -1e10, gigabytes).
+    y_bottom: float = 0.0
 
     def line(self) -> tuple[list[float], list[float]]:
         """The points to draw as one line, broken where the log had no data: a NaN
@@ -252,6 +262,14 @@ class Chart:
             xs.extend(self.xs[index] for index in run)
             ys.extend(self.ys[index] for index in run)
         return xs, ys
+
+    def yticks(self) -> tuple[list[float], list[str]] | None:
+        """Five ticks and their short labels when plotext's own would be too wide (None:
+        its own fit)."""
+        if max(abs(self.y_top), abs(self.y_bottom)) < LONG_TICKS:
+            return None
+        ticks = [self.y_bottom + (self.y_top - self.y_bottom) * k / 4 for k in range(5)]
+        return ticks, [f"{tick:.3g}" for tick in ticks]
 
     def titles(self) -> tuple[str, ...]:
         """The titles to try, longest first: the first the plot has room for is drawn."""
@@ -326,7 +344,7 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
                 breaks.append(len(xs))
             gap = False
             xs.append((at - start) / 60.0)
-            ys.append(float(value))
+            ys.append(max(min(float(value), CHART_LIMIT), -CHART_LIMIT))
         fired = [(alert.fired_at - start) / 60.0 for alert in alerts
                  if alert.name == threshold]
         limit = limits.get(threshold) if threshold else None
@@ -334,14 +352,19 @@ def charts(history: LogHistory, snapshot: Snapshot, window_s: float | None,
         if not xs:  # an empty plot would read as a flat line at nothing; say it
             title += " · no data in the log"
             short = f"{name} · no data"
+        elif any(abs(y) == CHART_LIMIT for y in ys):
+            title += f" · values past ±{CHART_LIMIT:g} cut there"
+            short = f"{name} · cut at ±{CHART_LIMIT:g}"
         # A line at 10,000 over values near 300 would flatten them against the axis:
         # the threshold is then named in the title instead of drawn.
         off_scale = False
-        if limit is not None and ys and limit > OFF_SCALE * max(max(ys), 0):
+        if limit is not None and (ys and limit > OFF_SCALE * max(max(ys), 0)
+                                  or limit > CHART_LIMIT):
             off_scale = True
             title += f" · threshold {threshold_figure(key, limit)}, far above"
             short = f"{name} · > {threshold_figure(key, limit)} off scale"
         drawn = [*ys, limit] if limit is not None and not off_scale else ys
         out.append(Chart(title, xs, ys, limit, fired, f"minutes from {stamp(start)} UTC",
-                         off_scale, short, name, max([*drawn, 0.0]) or 1.0, tuple(breaks)))
+                         off_scale, short, name, max([*drawn, 0.0]) or 1.0, tuple(breaks),
+                         min([*drawn, 0.0])))
     return out

@@ -104,7 +104,9 @@ class HistoryScreen(Screen[None]):
             plt.xlabel(chart.xlabel)
             if chart.xs:
                 plt.plot(*chart.line(), marker="braille")
-            plt.ylim(0, chart.y_top)
+            plt.ylim(chart.y_bottom, chart.y_top)
+            if (ticks := chart.yticks()) is not None:
+                plt.yticks(*ticks)
             if chart.threshold is not None and not chart.threshold_off_scale:
                 plt.hline(chart.threshold, "red")
             for moment in chart.fired:
