@@ -93,3 +93,31 @@ def test_wftui_debug_keeps_textuals_whole_traceback(
     err = capsys.readouterr().err
     assert "on_filter_changed" in err and "LookupError" in err
     assert "details in" not in err
+
+
+def test_in_a_colour_terminal_an_error_is_still_one_line_and_a_crash_file(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a real terminal, Textual's report comes coloured (escape codes before each
+    line): the box's last line no longer began with '╰', and the operator got the whole
+    traceback with every frame's locals over the terminal (a history view's plotext
+    error, hundreds of lines) instead of the one line."""
+    monkeypatch.delenv("WFTUI_DEBUG", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("FORCE_COLOR", "1")  # as a terminal makes Rich colour it
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv("COLORTERM", "truecolor")
+    assert _run(BrokenFilter, tmp_path) == 1
+    captured = capsys.readouterr()
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err[-2000:]
+    match = CRASH_LINE.match(lines[0])
+    assert match, lines[0]
+    assert match.group(1) == "LookupError: no index for filter 'late-night'"
+    report = Path(match.group(2))
+    try:
+        text = report.read_text()
+        assert "on_filter_changed" in text and "LookupError" in text
+        assert "\x1b[" not in text  # the file reads as text, not escape codes
+    finally:
+        report.unlink()

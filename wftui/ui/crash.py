@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 import traceback
+
+# Colours and links (CSI and OSC sequences): Textual's report comes coloured in a
+# terminal, each line starting with one, so the box's last line did not begin with "╰"
+# and the whole traceback went over the operator's terminal.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)")
 
 
 def _write(text: str) -> str | None:
@@ -29,6 +35,7 @@ def textual_crash(printed: str) -> tuple[str, str | None] | None:
     code 1 and prints a traceback, which the CLI captures and hands here. None when
     `printed` holds no traceback.
     """
+    printed = _ESCAPES.sub("", printed)
     lines = printed.rstrip().splitlines()
     # Rich draws each traceback in a box; the error itself is the text after the last.
     ends = [n for n, line in enumerate(lines) if line.lstrip().startswith("╰")]
