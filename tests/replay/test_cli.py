@@ -346,3 +346,27 @@ def test_an_id_not_found_names_the_files_that_could_not_be_read(tmp_path: Path) 
     assert replay.returncode == 2
     assert replay.stderr == (f"wftui: EXEC-1-replay is not in the given log files "
                              f"(not read: {typo}: no such file)\n")
+
+
+def test_a_context_holding_a_128_bit_integer_goes_to_the_hook_as_logged(
+        tmp_path: Path) -> None:
+    """The context file of a context with an integer past 64 bits (beside a number JSON
+    cannot hold): orjson refused it, `wftui replay` ended in a traceback after its audit
+    said 'interrupted by TypeError', and the empty context file stayed in /tmp."""
+    big = 2**127 + 3
+    log = tmp_path / "app.log"
+    log.write_text('{"event": "workflow_start", "execution_id": "EXEC-9", "timestamp": 1, '
+                   f'"workflow_name": "w", "context": {{"uuid": {big}, "ratio": 1e999}}}}\n',
+                   encoding="utf-8")
+    script = tmp_path / "hook.py"
+    script.write_text("import json, sys\nprint(json.dumps({'got': open(sys.argv[1]).read(),"
+                      " 'file': sys.argv[1]}))\n", encoding="utf-8")
+    done = wftui(tmp_path, "replay", "EXEC-9", str(log), "--yes", "--replay-cmd",
+                 f"{sys.executable} {script} {{context_file}}")
+    assert "Traceback" not in done.stderr, done.stderr
+    record = json.loads((tmp_path / "st" / "wftui" / "replays.jsonl").read_text()
+                        .splitlines()[-1])
+    assert record["outcome"]["ok"] is True, record
+    said = json.loads(record["outcome"]["stdout_tail"])
+    assert json.loads(said["got"]) == {"uuid": big, "ratio": None}
+    assert not Path(said["file"]).exists()  # removed afterwards

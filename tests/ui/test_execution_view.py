@@ -322,3 +322,26 @@ async def test_a_tree_missing_some_of_its_lines_says_so(harness) -> None:
         await open_view(pilot, h.app, "run-1")
         assert "⚠ 3 of its lines not kept: steps logged there are not in this tree" \
             in screen_text(h.app)
+
+
+async def test_export_of_a_context_holding_a_128_bit_integer(harness, tmp_path: Path) -> None:
+    """A logged context holding an integer past 64 bits (a UUID as a number) beside a
+    number JSON cannot hold: orjson refused to write it, and `e` ended the monitor
+    ("unexpected error: TypeError: Integer exceeds 64-bit range"). It is exported."""
+    big = 2**127 + 3
+    lines = [(b'{"event": "workflow_start", "execution_id": "run-1", "timestamp": %d, '
+              b'"workflow_name": "w", "context": {"uuid": %d, "ratio": 1e999}}'
+              % (T0, big)),
+             json.dumps({"event": "workflow_complete", "execution_id": "run-1",
+                         "status": "success", "timestamp": T0 + 1}).encode()]
+    h = harness(lines)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot, h.app, len(lines))
+        await open_view(pilot, h.app, "run-1")
+        await pilot.press("e")
+        path = export_path(tmp_path, "run-1")
+        await wait_for(pilot, path.exists, "the export file")
+        data = json.loads(path.read_text())
+        assert data["context"]["uuid"] == big  # every digit, not a float
+        assert data["context"]["ratio"] is None  # as JSON writes an infinity: null
+        assert h.app.is_running

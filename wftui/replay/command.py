@@ -17,9 +17,8 @@ import threading
 import time
 from typing import Any
 
-import orjson
-
 from wftui.core.format import visible
+from wftui.core.json_out import dumps
 from wftui.replay.outcome import ReplayOutcome, Tail, answered_id, garbage, last_line
 from wftui.replay.plan import ReplayPlan
 
@@ -28,9 +27,10 @@ PIPE_GRACE_S = 1.0
 
 
 def _write_context(plan: ReplayPlan) -> str:
+    body = dumps(plan.context)  # before the file: a failure leaves none behind
     handle, path = tempfile.mkstemp(prefix="wftui-context-", suffix=".json")
     with os.fdopen(handle, "wb") as out:
-        out.write(orjson.dumps(plan.context))
+        out.write(body)
     return path
 
 

@@ -30,10 +30,9 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import orjson
-
 from wftui.config import ConfigError, Settings, check_keys, parse_duration
 from wftui.core.format import visible
+from wftui.core.json_out import dumps
 from wftui.hooks import placeholder, split_template
 
 ID_RE = re.compile(r"[A-Za-z0-9._:][A-Za-z0-9._:-]{0,127}")
@@ -170,7 +169,7 @@ class ReplayPlan:
 
 
 def _json_text(value: Any) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    return dumps(value, sort_keys=True).decode()
 
 
 def build_plan(hook: ReplayHook | None, execution_id: Any, workflow_name: str | None,

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import orjson
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,6 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from wftui.config import Settings
+from wftui.core.json_out import dumps
 from wftui.core.steps import ExecutionDetail
 from wftui.live import LiveMonitor
 from wftui.ui.widgets.keys_line import KeysLine
@@ -191,8 +191,7 @@ class ExecutionScreen(Screen[None]):
         if self.detail is None:
             self.notify("nothing to export yet", severity="warning")
             return
-        body = orjson.dumps(self.detail.as_dict(self._detail_at),  # as_of: as built
-                            option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+        body = dumps(self.detail.as_dict(self._detail_at), indent=True)  # as_of: as built
         path = export_path(self.export_dir, self.detail.execution_id)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
