@@ -176,3 +176,20 @@ def test_queue_readings_thin_to_bounded_memory_keeping_each_slots_latest() -> No
     assert queue.at(3.2) == 3 and queue.at(3.6) == 9
     queue.add(0.2, 8)  # older than its slot's reading: that one stands
     assert queue.readings() == [(1, 3), (3.5, 9), (4, 6)]
+
+
+def test_a_step_whose_id_is_past_64_bits_stands_at_a_past_moment() -> None:
+    """A whole step (one line, `start_timestamp`) whose step_id is a 128-bit number: the
+    line is read whole (every digit), and the tree at a moment inside the step is rebuilt
+    with a `step_start` written back, which orjson cannot write (a TypeError)."""
+    big = 2**127 + 3
+    ledger = Ledger(idle_timeout=30.0)
+    ledger.ingest_lines("old.log", 1, [
+        event("workflow_start", 0, "echo", workflow_name="report"),
+        event("step_complete", 40, "echo", step_name="plan", step_id=big, success=True,
+              start_timestamp=(T0 + timedelta(seconds=10)).isoformat()),
+        event("workflow_complete", 50, "echo", status="success"),
+    ], BASE + 86_400)
+    then = detail_at(ledger.executions["echo"], BASE + 20, BASE + 50, ledger.idle_timeout)
+    assert then is not None
+    assert [(step.name, step.status) for step in then.steps] == [("plan", "running")]

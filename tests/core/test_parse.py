@@ -393,3 +393,25 @@ def test_unstamped_event_in_step_tree_uses_read_time() -> None:
     ledger = ingest([b'{"event": "step_start", "execution_id": "e1", "step_name": "s"}'])
     shown = detail(ledger)
     assert shown.steps[0].start_ts == READ_TIME
+
+
+@pytest.mark.parametrize("number", [2**64, 2**127 + 3, -(2**63) - 1, -(2**100)])
+def test_an_integer_past_64_bits_is_read_as_logged(number: int) -> None:
+    """orjson reads an integer it cannot hold in 64 bits as a float: a context's
+    128-bit id showed (and was replayed) as 1.7014118346046923e+38. Read whole."""
+    from wftui.core.parse import read_json
+
+    line = ('{"event": "workflow_start", "execution_id": "e", "context": {"id": '
+            f'{number}, "n": 12, "ts": 1772355600000000000, "x": 0.5}}}}').encode()
+    assert read_json(line)["context"] == {"id": number, "n": 12, "ts": 1772355600000000000,
+                                          "x": 0.5}
+    ledger = Ledger()
+    ledger.ingest_lines("app.log", 1, [line])
+    execution = ledger.get("e")
+    assert execution is not None
+    detail = build_detail(execution, execution.last_ts, None)
+    assert detail.context is not None and type(detail.context["id"]) is int
+    assert detail.context["id"] == number
+    # such digits in a line that is not JSON: still no value, and no error
+    assert read_json(line[:-5]) is None
+    assert read_json(b"INFO " + line) == read_json(line)  # a prefix before the {

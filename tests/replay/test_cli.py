@@ -348,15 +348,17 @@ def test_an_id_not_found_names_the_files_that_could_not_be_read(tmp_path: Path) 
                              f"(not read: {typo}: no such file)\n")
 
 
+@pytest.mark.parametrize("ratio", ["1e999", "0.5"])
 def test_a_context_holding_a_128_bit_integer_goes_to_the_hook_as_logged(
-        tmp_path: Path) -> None:
-    """The context file of a context with an integer past 64 bits (beside a number JSON
-    cannot hold): orjson refused it, `wftui replay` ended in a traceback after its audit
-    said 'interrupted by TypeError', and the empty context file stayed in /tmp."""
+        tmp_path: Path, ratio: str) -> None:
+    """The context file of a context with an integer past 64 bits: beside a number JSON
+    cannot hold (1e999), orjson refused to write it, `wftui replay` ended in a traceback
+    after its audit said 'interrupted by TypeError', and the empty context file stayed in
+    /tmp; alone, it was read as a float and the hook got 1.7014118346046923e+38."""
     big = 2**127 + 3
     log = tmp_path / "app.log"
     log.write_text('{"event": "workflow_start", "execution_id": "EXEC-9", "timestamp": 1, '
-                   f'"workflow_name": "w", "context": {{"uuid": {big}, "ratio": 1e999}}}}\n',
+                   f'"workflow_name": "w", "context": {{"uuid": {big}, "ratio": {ratio}}}}}\n',
                    encoding="utf-8")
     script = tmp_path / "hook.py"
     script.write_text("import json, sys\nprint(json.dumps({'got': open(sys.argv[1]).read(),"
@@ -368,5 +370,6 @@ def test_a_context_holding_a_128_bit_integer_goes_to_the_hook_as_logged(
                         .splitlines()[-1])
     assert record["outcome"]["ok"] is True, record
     said = json.loads(record["outcome"]["stdout_tail"])
-    assert json.loads(said["got"]) == {"uuid": big, "ratio": None}
+    written = None if ratio == "1e999" else 0.5  # an infinity is null in JSON
+    assert json.loads(said["got"]) == {"uuid": big, "ratio": written}
     assert not Path(said["file"]).exists()  # removed afterwards

@@ -129,8 +129,16 @@ def cut_deep(raw: bytes, max_depth: int = MAX_DEPTH) -> bytes:
 def read_json(raw: bytes) -> Any:
     """A line the ledger read, as plain JSON (for the step tree); None if it is not.
     The typed decoder skips fields it does not read, so a number orjson refuses
-    (1e999) can sit in one: msgspec, reading every float as Python does, reads that too."""
+    (1e999) can sit in one: msgspec, reading every float as Python does, reads that too.
+    A line that may hold an integer past 64 bits is read by msgspec first: orjson reads
+    one as a float, and a context's 128-bit id was shown, exported and replayed as
+    1.7014118346046923e+38."""
     for text in _candidates(raw):
+        if _PAST_64_BITS.search(text if isinstance(text, bytes) else text.encode()):
+            try:
+                return _LENIENT_JSON.decode(text)
+            except (msgspec.DecodeError, RecursionError):  # orjson would refuse it too
+                continue
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
@@ -141,9 +149,23 @@ def read_json(raw: bytes) -> Any:
     return None
 
 
+def load_line(raw: bytes) -> Any:
+    """A kept line as plain JSON: orjson's fast read when the line can hold no integer
+    past 64 bits, else (or when orjson refuses it) `read_json`'s."""
+    if not _PAST_64_BITS.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+    return read_json(raw)
+
+
 # float_hook=float: out-of-range numbers become inf as in Python, where msgspec's own
 # float parsing would refuse them.
 _LENIENT_JSON = msgspec.json.Decoder(float_hook=float)
+# Digits enough for an integer orjson reads as a float (2^64 and up, -2^63 - 1 and
+# down); in a string or a float too, which msgspec reads the same.
+_PAST_64_BITS = re.compile(rb"\d{20}|-\d{19}")
 
 
 class LogEvent(msgspec.Struct, gc=False):

@@ -14,11 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from wftui.core.error_text import event_error
 from wftui.core.execution import Execution
-from wftui.core.parse import duration_ms, number, read_json, text
+from wftui.core.json_out import dumps
+from wftui.core.parse import duration_ms, load_line, number, text
 from wftui.core.step_merge import merge_span_steps
 from wftui.core.timestamps import format_timestamp, parse_timestamp
 
@@ -136,10 +135,7 @@ def _events(execution: Execution, normalize: Normalize | None = None
     out: list[tuple[float, int, dict[str, Any]]] = []
     read_times = execution.read_times or {}
     for index, raw in enumerate(execution.raw):
-        try:
-            event = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            event = read_json(raw)
+        event = load_line(raw)
         if type(event) is not dict:
             continue
         if normalize is not None:
@@ -334,7 +330,7 @@ def _item(kind: str, ts: float, event: dict[str, Any]) -> Item:
     if kind == "span_log" and event.get("marks_error") is True:
         body = event.get("body")
         return Item("error", ts, {**event, "error": body if isinstance(body, str)
-                                  else orjson.dumps(body).decode()})
+                                  else dumps(body).decode()})
     return Item(kind, ts, event)
 
 

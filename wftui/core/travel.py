@@ -15,13 +15,12 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-import orjson
-
 from wftui.core.execution import RUNNING, Execution, ExecutionRow
 from wftui.core.history import LogHistory, step_latency_at
+from wftui.core.json_out import dumps
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import LogMapping
-from wftui.core.parse import read_json
+from wftui.core.parse import load_line
 from wftui.core.snapshot import Snapshot
 from wftui.core.steps import ExecutionDetail, Normalize, build_detail
 from wftui.core.thresholds import ThresholdEngine
@@ -57,10 +56,7 @@ def queue_note(history: LogHistory, at: float, queue_now: float | None) -> str |
 
 def _line_event(raw: bytes, normalize: Normalize | None) -> dict[str, Any] | None:
     """A kept line as the step tree reads it, in our shape (None: not an object)."""
-    try:
-        event = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        event = read_json(raw)
+    event = load_line(raw)
     if type(event) is not dict:
         return None
     return normalize(event) if normalize is not None else event
@@ -92,7 +88,7 @@ def _start_line(event: dict[str, Any], start: float, mapping: LogMapping | None)
                 break
         else:
             node[path[-1]] = value
-    return orjson.dumps(line)
+    return dumps(line)  # a step_id past 64 bits, as logged
 
 
 def lines_by(execution: Execution, at: float, mapping: LogMapping | None = None

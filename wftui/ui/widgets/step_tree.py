@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -18,6 +17,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from wftui.core.format import clock, count, dollars, seconds
+from wftui.core.json_out import dumps
 from wftui.core.steps import ExecutionDetail, Item, Step
 from wftui.view.text import clip, lines_of, plain, safe
 
@@ -32,7 +32,7 @@ STATUS_LOOK = {"succeeded": ("✓ succeeded", "green"), "failed": ("✗ failed",
 def _json(value: Any, width: int = 120) -> str:
     """A compact one-line JSON rendering (made safe), clipped."""
     try:
-        raw = orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+        raw = dumps(value).decode()  # an integer past 64 bits too, every digit
     except TypeError:
         raw = repr(value)
     return clip(safe(raw), width)
