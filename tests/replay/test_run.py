@@ -230,6 +230,24 @@ def test_http_hook_passes_a_hostile_workflow_name_inert_in_json(
     assert server.seen[0][1]["workflow_name"] == name
 
 
+def test_http_hook_posts_the_body_it_showed(server: ThreadingHTTPServer) -> None:
+    """A context holding a number JSON cannot hold (1e999, read as an infinity) and an
+    integer past 64 bits: the confirmation showed the body with null, but httpx refused
+    to encode the infinity and the replay failed as 'cannot reach URL: Out of range float
+    values are not JSON compliant', though nothing had been sent. The body shown is
+    the one posted."""
+    big = 2**127 + 3
+    url = f"http://127.0.0.1:{server.server_address[1]}/ok"
+    plan = build_plan(ReplayHook(url=url, timeout_s=10.0), "EXEC-4", "wf",
+                      {"ratio": float("inf"), "uuid": big})
+    shown = "\n".join(plan.describe())
+    assert f'JSON body: {{"context":{{"ratio":null,"uuid":{big}}}' in shown
+    outcome = run_plan(plan)
+    assert outcome.ok and outcome.answered_id == "EXEC-4-r", outcome.message
+    assert server.seen == [("/ok", {"execution_id": "EXEC-4", "workflow_name": "wf",
+                                    "context": {"ratio": None, "uuid": big}})]
+
+
 def test_http_redirect_is_reported_not_followed(server: ThreadingHTTPServer) -> None:
     outcome = post(server, "/redirect")
     assert not outcome.ok and outcome.http_status == 307

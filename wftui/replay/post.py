@@ -16,12 +16,17 @@ import httpx
 import orjson
 
 from wftui.core.format import visible
+from wftui.core.json_out import dumps
 from wftui.replay.outcome import ReplayOutcome, Tail, garbage, id_in, last_line
 from wftui.replay.plan import ReplayPlan
 from wftui.sources.failures import innermost
 from wftui.sources.http import REQUEST_ERRORS
 
 MAX_HTTP_BODY = 1 << 20
+# The body is the one the confirmation showed (`plan.describe`): httpx's own encoding
+# refused an infinity in a logged context (1e999) that the confirmation showed as null,
+# and the replay failed as "cannot reach" a URL it had not tried.
+JSON_BODY = {"Content-Type": "application/json"}
 _HTML_START = re.compile(rb"\s*<(!doctype html|html)[\s>]", re.IGNORECASE)
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 
@@ -107,7 +112,7 @@ async def _request(url: str, plan: ReplayPlan, phase_s: float, answer: _Answer) 
     # fixed URL; follow_redirects=False: a redirect is reported, never followed.
     async with httpx.AsyncClient(timeout=httpx.Timeout(phase_s), follow_redirects=False,
                                  trust_env=False) as client, client.stream(
-            "POST", url, json=plan.body) as response:
+            "POST", url, content=dumps(plan.body), headers=JSON_BODY) as response:
         answer.status = response.status_code
         answer.reason = response.reason_phrase
         answer.location = response.headers.get("location")
