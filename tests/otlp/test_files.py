@@ -287,3 +287,24 @@ def test_a_line_nested_as_deep_as_json_goes_is_malformed_not_a_traceback(
     assert report["sources"][0]["lines"] == 5
     assert report["sources"][0]["malformed"] == 2
     assert done.returncode == 1  # the one failure in five, as without the deep lines
+
+
+def test_a_span_skipped_for_no_start_time_is_said_so_not_as_a_bad_id() -> None:
+    """A span whose ids are right but whose start is 0 (as a converter writes an unset
+    time): the malformed line said 'ids of the wrong length', sending the operator to
+    look at ids that were fine."""
+    from wftui.core.ledger import Ledger
+    from wftui.sources.otlp.files import LineRouter
+
+    span = {"traceId": "ab" * 16, "spanId": "cd" * 8, "name": "wf",
+            "startTimeUnixNano": "0", "endTimeUnixNano": "1767268801000000000"}
+    record = {"traceId": "ab" * 15, "spanId": "cd" * 8, "body": {"stringValue": "x"}}
+    ledger = Ledger()
+    router = LineRouter(ledger)
+    router.ingest("spans.jsonl", 1, [
+        json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}).encode(),
+        json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}).encode()])
+    first, second = ledger.malformed
+    assert (first.lineno, second.lineno) == (1, 2)
+    assert "no start or end time" in first.reason
+    assert "log record" in second.reason and "wrong length" in second.reason

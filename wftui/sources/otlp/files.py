@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from wftui.core.ledger import Ledger
-from wftui.core.spans import Prices, SpanReader
+from wftui.core.spans import REJECTED_SPANS, Prices, SpanReader
 from wftui.sources.filereader import looks_like_otlp
 
 SNIFF_BYTES = 64 * 1024
@@ -106,8 +106,12 @@ class LineRouter:
             # not also a request, though its other spans are read.
             self.ledger.count_request(source, whole=not reader.last_rejected)
             if reader.last_rejected:
-                self.ledger.reject(source, lineno, f"{reader.last_rejected} span(s) or "
-                                   "record(s) with ids of the wrong length skipped", line)
+                # What was wrong, as the receiver answers it: a span with no start time
+                # was said to have ids of the wrong length.
+                what = (REJECTED_SPANS if request_kind == "traces"
+                        else "log record(s) with ids of the wrong length")
+                self.ledger.reject(source, lineno, f"{reader.last_rejected} {what} skipped",
+                                   line)
             if out:
                 self.ledger.ingest_lines(source, lineno, out, read_time)
 
