@@ -110,3 +110,34 @@ def test_check_at_explains_that_moment(tmp_path: Path) -> None:
     assert body is not None
     assert (body["explain"]["error_rate"]["failed"], body["explain"]["error_rate"]["ended"]) \
         == (1, 2)
+
+
+def test_check_at_counts_the_traces_that_ended_by_then(tmp_path: Path) -> None:
+    """Traces that do not say how they were sampled (an OTLP JSON file): at a moment,
+    the executions they ended were counted neither as succeeded nor as failed ('3
+    total: 0 running, 0 succeeded, 0 failed' beside an error rate of 50%). Three
+    traces: 09:00:00-09:00:02 ok, 09:01:00-09:01:03 failed, 09:02:00-09:02:04 ok."""
+    def trace(index: int, failed: bool) -> str:
+        start = 1_772_355_600 + 60 * index  # 2026-03-01T09:00:00Z + index minutes
+        span = {"traceId": f"{index + 1:032x}", "spanId": f"{index + 1:016x}", "name": "wf",
+                "startTimeUnixNano": str(start * 10**9),
+                "endTimeUnixNano": str((start + 2 + index) * 10**9),
+                "status": {"code": 2 if failed else 1}}
+        return json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]})
+
+    path = tmp_path / "spans.jsonl"
+    path.write_text("\n".join(trace(n, n == 1) for n in range(3)) + "\n")
+    _, whole, _ = check(path, "--window", "all")
+    assert whole is not None
+    assert whole["executions"] == {"total": 3, "running": 0, "succeeded": 2, "failed": 1}
+    _, end, _ = check(path, "--window", "all", "--at", "09:02:04")
+    assert end is not None and end["executions"] == whole["executions"]
+    # 09:01:30: the first ended ok, the second (failed at 09:01:03) too, the third unbegun
+    code, then, _ = check(path, "--window", "all", "--at", "09:01:30")
+    assert then is not None and then["error_rate"] == 0.5
+    assert then["executions"] == {"total": 2, "running": 0, "succeeded": 1, "failed": 1}
+    assert code == 1
+    # 09:01:01: the second is running
+    _, running, _ = check(path, "--window", "all", "--at", "09:01:01")
+    assert running is not None
+    assert running["executions"] == {"total": 2, "running": 1, "succeeded": 1, "failed": 0}

@@ -33,6 +33,13 @@ def counts_at(history: LogHistory, at: float) -> dict[str, int]:
     """Executions begun by `at`: total, running then, succeeded and failed by then."""
     ended = bisect_right(history.ends, at)
     failed = history.failed_before[ended]
+    if history.unknown_ends:
+        # Trace-only executions of unknown sampling are kept apart from the figures'
+        # ends: uncounted, a trace file's moment read '3 total: 0 running, 0
+        # succeeded, 0 failed' beside an error rate of 50%.
+        unknown = bisect_right(history.unknown_ends, at)
+        ended += unknown
+        failed += history.unknown_failed_before[unknown]
     running = bisect_right(history.starts, at) - bisect_right(history.stops, at)
     return {"total": bisect_right(history.starts, at), "running": running,
             "succeeded": ended - failed, "failed": failed}
