@@ -345,3 +345,28 @@ async def test_export_of_a_context_holding_a_128_bit_integer(harness, tmp_path: 
         assert data["context"]["uuid"] == big  # every digit, not a float
         assert data["context"]["ratio"] is None  # as JSON writes an infinity: null
         assert h.app.is_running
+
+
+async def test_a_traceback_of_many_thousand_lines_shows_its_ends(harness) -> None:
+    """A traceback of 20,000 lines (a line under 1 MiB can hold 300,000): each was a
+    node of the tree, and x froze the UI for 14 s (300,000 lines, 500 MB). Its first
+    and last 200 lines are shown, and how many between are not (the export has all)."""
+    lines = [f"  frame {n}" for n in range(20_000)]
+    events = execution("deep-1", T0, failed=True)
+    for event in events:
+        if event["event"] == "error":
+            event["traceback"] = "\n".join(["Traceback (most recent call last):", *lines,
+                                            "RecursionError: too deep"]) + "\n"
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await _opened_expanded(pilot, h.app, len(events), "deep-1")
+        tree = h.app.screen.query_one(StepTree)
+        node = next(n for n in tree._walk(tree.root)
+                    if n.children and str(n.children[0].label).startswith("Traceback"))
+        shown = [str(child.label) for child in node.children]
+        assert len(shown) == 401
+        assert shown[:2] == ["Traceback (most recent call last):", "  frame 0"]
+        assert shown[199] == "  frame 198"
+        assert shown[200] == "… 19,602 lines not shown (e exports them all)"
+        assert shown[201] == "  frame 19801"
+        assert shown[-1] == "RecursionError: too deep"

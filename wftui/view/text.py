@@ -37,9 +37,24 @@ def clip_left(value: str, width: int) -> str:
     return ELLIPSIS + value[len(value) - width + 1:]
 
 
-def lines_of(value: Any) -> list[str]:
-    """A multi-line value (a traceback) as safe lines, newlines kept as line breaks."""
+# A traceback in the step tree keeps this many lines at each end: one of 300,000 lines
+# (a line under 1 MiB holds that many) was 300,000 tree nodes, and x froze the UI for
+# 14 s and 500 MB. The export (e) keeps it whole.
+TRACEBACK_ENDS = 200
+
+
+def traceback_lines(value: Any, ends: int = TRACEBACK_ENDS) -> list[str]:
+    """A traceback as the tree shows it: safe lines (no final empty one), its first and
+    last `ends` lines when it has more, with how many between are not shown."""
     if value is None:
         return []
     text = value if isinstance(value, str) else str(value)
-    return [safe(line) for line in text.replace("\r\n", "\n").split("\n")]
+    lines = text.replace("\r\n", "\n").split("\n")
+    while lines and not lines[-1].strip():  # a final newline is no line of its own
+        lines.pop()
+    if len(lines) > 2 * ends + 1:
+        left = len(lines) - 2 * ends
+        return [*(safe(line) for line in lines[:ends]),
+                f"… {left:,} lines not shown (e exports them all)",
+                *(safe(line) for line in lines[-ends:])]
+    return [safe(line) for line in lines]

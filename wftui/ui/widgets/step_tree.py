@@ -19,7 +19,7 @@ from textual.widgets.tree import TreeNode
 from wftui.core.format import clock, count, dollars, seconds
 from wftui.core.json_out import dumps
 from wftui.core.steps import ExecutionDetail, Item, Step
-from wftui.view.text import clip, lines_of, plain, safe
+from wftui.view.text import clip, plain, safe, traceback_lines
 
 BAR_WIDTH = 24
 MORE_STYLE = Style(bold=True, reverse=True)  # the `→` of a line cut at the right edge
@@ -279,10 +279,7 @@ class StepTree(Tree[str]):
         event = item.event
         if item.kind == "error" and event.get("traceback"):
             node = parent.add(item_label(item), data=key, expand=True)
-            lines = lines_of(event.get("traceback"))
-            while lines and not lines[-1].strip():  # a final newline is no line of its own
-                lines.pop()
-            for index, line in enumerate(lines):
+            for index, line in enumerate(traceback_lines(event.get("traceback"))):
                 node.add_leaf(Text(line, style="red", no_wrap=True), data=f"{key}:{index}")
         elif item.kind == "tool_call" and isinstance(event.get("arguments"), dict) \
                 and event["arguments"]:
