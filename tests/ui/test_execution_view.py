@@ -370,3 +370,28 @@ async def test_a_traceback_of_many_thousand_lines_shows_its_ends(harness) -> Non
         assert shown[200] == "… 19,602 lines not shown (e exports them all)"
         assert shown[201] == "  frame 19801"
         assert shown[-1] == "RecursionError: too deep"
+
+
+async def test_a_context_and_tool_arguments_of_many_keys_show_their_first(harness) -> None:
+    """A context and a tool call's arguments of 5,000 keys each (a line under 1 MiB
+    holds 60,000): each key was a node, and with 60,000 the view took 10 s to open and
+    x 19 s more. The first 200 are shown, and how many more there are."""
+    events = execution("wide-2", T0, steps=[("lookup", "tool", 0.2)],
+                       context={f"c{n}": n for n in range(5_000)})
+    for event in events:
+        if event["event"] == "tool_call":
+            event["arguments"] = {f"a{n}": n for n in range(5_000)}
+    h = harness(events)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await _opened_expanded(pilot, h.app, len(events), "wide-2")
+        tree = h.app.screen.query_one(StepTree)
+        context = next(n for n in tree.root.children if n.data == "context")
+        assert str(context.label) == "context (5000 keys)"
+        shown = [str(child.label) for child in context.children]
+        assert shown[0] == "c0: 0" and shown[199] == "c199: 199"
+        assert shown[200:] == ["… 4,800 more keys (e exports them all)"]
+        call = next(n for n in tree._walk(tree.root) if n.children
+                    and str(n.children[0].label) == "a0 = 0")
+        shown = [str(child.label) for child in call.children]
+        assert len(shown) == 201 and shown[199] == "a199 = 199"
+        assert shown[200] == "… 4,800 more arguments (e exports them all)"

@@ -58,3 +58,15 @@ def traceback_lines(value: Any, ends: int = TRACEBACK_ENDS) -> list[str]:
                 f"… {left:,} lines not shown (e exports them all)",
                 *(safe(line) for line in lines[-ends:])]
     return [safe(line) for line in lines]
+
+
+# Keys of a context or of a tool call's arguments shown in the step tree, each a node:
+# a line under 1 MiB holds 60,000, and such a context took 10 s to open, x 19 s more.
+NODE_KEYS = 200
+
+
+def more_keys(total: int, what: str) -> str | None:
+    """The line that says how many keys past NODE_KEYS are not shown (None: none)."""
+    if total <= NODE_KEYS:
+        return None
+    return f"… {total - NODE_KEYS:,} more {what} (e exports them all)"

@@ -6,6 +6,7 @@ errors and tracebacks come from the log and are never markup (docs/reliability.m
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from rich.segment import Segment
@@ -19,7 +20,7 @@ from textual.widgets.tree import TreeNode
 from wftui.core.format import clock, count, dollars, seconds
 from wftui.core.json_out import dumps
 from wftui.core.steps import ExecutionDetail, Item, Step
-from wftui.view.text import clip, plain, safe, traceback_lines
+from wftui.view.text import NODE_KEYS, clip, more_keys, plain, safe, traceback_lines
 
 BAR_WIDTH = 24
 MORE_STYLE = Style(bold=True, reverse=True)  # the `→` of a line cut at the right edge
@@ -247,11 +248,13 @@ class StepTree(Tree[str]):
             node = root.add(Text(f"context ({keys} key{'s' if keys != 1 else ''})",
                                  style="bold"),
                             data="context")
-            for key, value in detail.context.items():
+            for key, value in islice(detail.context.items(), NODE_KEYS):
                 label = plain(key, "bold")
                 label.append(": ")
                 label.append(plain(_json(value, 160)))
                 node.add_leaf(label, data=f"context:{safe(key)}")
+            if (more := more_keys(keys, "keys")) is not None:
+                node.add_leaf(Text(more, style="dim"), data="context:…")
 
     def _add_step_children(self, node: TreeNode[str], step: Step, key: str) -> None:
         if step.context_keys:
@@ -284,11 +287,13 @@ class StepTree(Tree[str]):
         elif item.kind == "tool_call" and isinstance(event.get("arguments"), dict) \
                 and event["arguments"]:
             node = parent.add(item_label(item), data=key)
-            for name, value in event["arguments"].items():
+            for name, value in islice(event["arguments"].items(), NODE_KEYS):
                 label = plain(name, "bold")
                 label.append(" = ")
                 label.append(plain(_json(value, 200)))
                 node.add_leaf(label, data=f"{key}:{safe(name)}")
+            if (more := more_keys(len(event["arguments"]), "arguments")) is not None:
+                node.add_leaf(Text(more, style="dim"), data=f"{key}:…")
             if event.get("result") is not None:  # what the tool answered, at more length
                 label = Text("→ result = ", style="dim")
                 label.append(plain(_json(event["result"], 200)))
