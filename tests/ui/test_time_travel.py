@@ -318,3 +318,17 @@ async def test_w_during_a_rebuild_shows_the_whole_execution(harness, monkeypatch
     async with h.app.run_test(size=(160, 45)) as pilot:
         screen = await _w_during_a_rebuild(pilot, h, monkeypatch)
         await wait_for(pilot, lambda: screen.detail.status == "succeeded", "the whole")
+
+
+async def test_a_time_key_on_a_log_without_events_says_so(harness) -> None:
+    """A log read to its end whose lines are none of them events: [ said 'the log is
+    still being read: its history comes once it is', which it never would."""
+    lines = [b"garbage", b'{"x": 1}']
+    h = harness(lines, clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: h.monitor.judged and h.app.latest is not None
+                       and h.app.latest.log_history is not None, "the log read")
+        await pilot.press("[")
+        await wait_for(pilot, lambda: h.notes, "a word")
+        assert h.notes[-1] == "the log has no events to move through"
+        assert h.app.travel_at is None

@@ -14,7 +14,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from wftui.ui.mixin_base import AppMixinBase
-from wftui.view.timeline import alert_moments, hhmm, travel
+from wftui.view.timeline import alert_moments, hhmm, no_travel_note, travel
 
 if TYPE_CHECKING:
     from wftui.core.thresholds import Alert
@@ -39,10 +39,8 @@ class TimeTravel(AppMixinBase):
         span = latest.travel_span if latest is not None else None
         if where == "live" or span is None:
             if where != "live":
-                self.notify("the log is still being read: its history comes once it is"
-                            if self.monitor.tailer is not None else
-                            "moving through time needs a log file: metrics have no past "
-                            "here", markup=False)
+                self.notify(no_travel_note(latest, self.monitor.tailer is not None),
+                            markup=False)
             self.travel_at = None
         elif where == "alert" and self.travel_at is None:
             # From now: the alerts as the log's own time has them (a past moment is

@@ -284,6 +284,17 @@ def history_note(refresh: Refresh) -> str:
             " · yellow: alert fired · esc: back")
 
 
+def no_travel_note(refresh: Refresh | None, has_files: bool) -> str:
+    """Why a time key goes nowhere: no log file, a log still being read, or (read to
+    its end: its history is there) a log without events, which was said to be still
+    being read."""
+    if not has_files:
+        return "moving through time needs a log file: metrics have no past here"
+    if refresh is not None and refresh.log_history is not None:
+        return "the log has no events to move through"
+    return "the log is still being read: its history comes once it is"
+
+
 def history_wait_note(refresh: Refresh | None) -> str:
     """Why the history view has no charts yet (or none at all)."""
     if refresh is not None and refresh.snapshot.reading is None and not any(
