@@ -471,3 +471,35 @@ def test_a_read_that_fails_is_said_and_the_next_requests_still_fold(
     receiving.wait_executions(1)
     assert list(receiving.executions()) == ["kept"]
     wait_for(lambda: receiving.receiver.unfolded_bytes == 0, "the queue to drain")
+
+
+@pytest.mark.parametrize("where", ["loop", "worker", "gzip"])
+def test_a_protobuf_body_is_answered_alike_wherever_it_is_checked(
+        make_receiver: Any, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """A small plain protobuf body is checked on the loop's thread, a big or gzip one
+    on the worker's: the answer (rejected spans), the counts and what is folded are the
+    same."""
+    from wftui.sources.otlp import receiver as receiver_module
+
+    if where == "worker":
+        monkeypatch.setattr(receiver_module, "CHECK_HERE_BYTES", 0)
+    running = make_receiver()
+    message = ExportTraceServiceRequest()
+    spans = message.resource_spans.add().scope_spans.add().spans
+    for index, trace in enumerate((b"\x05" * 16, b"\x06" * 16, b"\x07" * 15)):
+        span = spans.add()
+        span.trace_id, span.span_id, span.name = trace, bytes([index + 1]) * 8, f"wf{index}"
+        span.start_time_unix_nano, span.end_time_unix_nano = T0_NS, T0_NS + 10**9
+    body, headers = message.SerializeToString(), dict(PB)
+    if where == "gzip":
+        body, headers = gzip.compress(body), {**PB, "Content-Encoding": "gzip"}
+    answer = post(f"{running.url}/v1/traces", body, headers)
+    assert answer.status_code == 200
+    assert ExportTraceServiceResponse.FromString(answer.content) \
+        .partial_success.rejected_spans == 1
+    status = running.receiver.status()
+    assert (status["spans"], status["rejected_spans"]) == (3, 1)
+    running.wait_executions(2)
+    assert sorted(running.executions()) == ["05" * 16, "06" * 16]
+    assert post(f"{running.url}/v1/traces", b"\x0a\xff\xff", PB).status_code == 400
+    wait_for(lambda: running.receiver.unfolded_bytes == 0, "nothing left counted")
