@@ -72,6 +72,11 @@ class Running:
                     e.complete_status is not None for e in known))
         wait_for(ready, f"{count} executions")
 
+    def wait_spans(self, count: int) -> None:
+        """Until `count` spans were read and every request taken is folded."""
+        wait_for(lambda: self.reader.spans >= count and self.receiver.unfolded_bytes == 0
+                 and not self.receiver.fold_failures, f"{count} spans folded")
+
 
 @pytest.fixture
 def receiving() -> Iterator[Running]:

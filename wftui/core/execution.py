@@ -82,9 +82,10 @@ class Execution:
         # (in `check` reading spans: from its first): one step both logged and traced
         # counts once (`wftui.core.step_twins`).
         self.twins: StepTwins | None = None
-        # Its steps' ids, once a step carries one: `steps` counts the top-level ones
-        # (`wftui.core.step_nesting`).
-        self.nesting: StepNesting | None = None
+        # Its steps' ids, once a step carries one: `steps` counts the top-level ones,
+        # and a span sent again is not counted again (`wftui.core.step_nesting`); a
+        # root span that came alone keeps only its id here (a str).
+        self.nesting: StepNesting | str | None = None
 
     def copy(self) -> Execution:
         """A copy that later events do not change (to build a step tree outside a lock)."""

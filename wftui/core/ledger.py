@@ -15,7 +15,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from wftui.core.changes import ExecutionChanges
 from wftui.core.error_text import event_error
@@ -47,7 +47,7 @@ from wftui.core.queue_history import QueueHistory
 from wftui.core.replay_links import ReplayLinks
 from wftui.core.retention import Retention
 from wftui.core.sampling import stated_count
-from wftui.core.step_nesting import StepNesting
+from wftui.core.step_nesting import ROOT, StepNesting, told_before
 from wftui.core.step_samples import StepSamples
 from wftui.core.step_twins import StepTwins, twins_from
 from wftui.core.timestamps import EPOCH_NAIVE, EPOCH_UTC, MAX_EPOCH, MIN_EPOCH, parse_timestamp
@@ -111,12 +111,46 @@ def json_kind(value: Any) -> str:
 
 
 def _nest(execution: Execution, step_id: str | None, parent_id: str | None) -> None:
-    """A step with ids was counted: steps with ids may nest, and the table counts the
-    top level, so those now known to be inside another are taken back."""
+    """A logged step with ids was counted: steps with ids may nest, and the table counts
+    the top level, so those now known to be inside another are taken back. (A whole
+    step's, a span's above all, is this inline in `Ledger.ingest_lines`.)"""
+    nesting = execution.nesting
+    if type(nesting) is not StepNesting:
+        nesting = _nesting(execution)
+    execution.steps -= nesting.started(step_id, parent_id) or 0  # (None: spans only)
+
+
+def _nesting(execution: Execution) -> StepNesting:
+    """The execution's first step with ids: its nesting begins (with its root span's
+    id, when only that was kept)."""
+    nesting = execution.nesting = StepNesting(cast("str | None", execution.nesting))
+    return nesting
+
+
+def _take_back(execution: Execution, keep_raw: bool) -> None:
+    """The line just kept (or counted as not kept) was a span sent again: read, but
+    neither counted nor kept twice (the step tree would show it twice)."""
+    if keep_raw:
+        raw = execution.raw
+        if execution.read_times:
+            execution.read_times.pop(len(raw) - 1, None)
+        raw.pop()  # type: ignore[union-attr]  # keep_raw: a list
+    else:
+        execution.raw_dropped -= 1
+
+
+def _root_folded(execution: Execution, root_id: str) -> None:
+    """The root span's lines were folded (its `workflow_complete`, the last of them):
+    sent again, they are not counted again (`step_nesting.told_before`)."""
     nesting = execution.nesting
     if nesting is None:
-        nesting = execution.nesting = StepNesting()
-    execution.steps -= nesting.started(step_id, parent_id)
+        execution.nesting = root_id  # a root alone keeps its id, no more
+        return
+    if isinstance(nesting, str):
+        if nesting == root_id:
+            return
+        nesting = execution.nesting = StepNesting(nesting)
+    nesting.ids[root_id] = nesting.ids.get(root_id, 0) | ROOT
 
 
 class Ledger:
@@ -329,6 +363,7 @@ class Ledger:
                     # As `timestamp` is read: epoch ms/us/ns by magnitude, RFC 3339
                     # text; one not a time is absent (as the step tree reads it).
                     began = event_time(began)
+                traced = event.span_status is not None  # a span's step
                 if began is None:
                     start = execution.open_steps.pop(key, None)
                     if isinstance(start, list):
@@ -342,7 +377,21 @@ class Ledger:
                     execution.steps += 1
                     step_id = event.step_id
                     if step_id is not None or event.parent_step_id is not None:
-                        _nest(execution, step_id, event.parent_step_id)
+                        # `_nest`, inline: every span passes here.
+                        nesting = execution.nesting
+                        if type(nesting) is not StepNesting:
+                            nesting = _nesting(execution)
+                        inside = nesting.started(step_id, event.parent_step_id, traced)
+                        if inside is None:
+                            # A span this execution folded before, sent again (OTLP is
+                            # delivered at least once: an export retried after its
+                            # answer was lost, a Collector's retry): its step, tokens,
+                            # cost and latency counted once. Told where its id is looked
+                            # up anyway: a span costs next to nothing more for it.
+                            execution.steps -= 1
+                            _take_back(execution, keep_raw)
+                            continue
+                        execution.steps -= inside
                 duration = event.duration_ms
                 seconds: float | None
                 if duration is not None and duration >= 0:
@@ -350,7 +399,6 @@ class Ledger:
                 else:
                     seconds = ts - start if start is not None else None
                 failed = event.success is False
-                traced = event.span_status is not None
                 twins = execution.twins
                 if twins is None:
                     if keep_raw:
@@ -394,6 +442,13 @@ class Ledger:
                     series.times.append(ts)
                     series.values.append(seconds)
             elif kind != "tool_call" and kind != "branch_decision":
+                if event.sampling is not None and execution.complete_ts is not None \
+                        and execution.nesting is not None \
+                        and told_before(execution.nesting, event.step_id):
+                    # The root span sent again (its lines come before its completion:
+                    # the first time, nothing to look up).
+                    _take_back(execution, keep_raw)
+                    continue
                 apply(execution, kind, event, ts)
                 if kind == "error" and execution.first_error is None and told is None:
                     # Only a traceback (structlog's log.exception): its last line is
@@ -528,6 +583,14 @@ class Ledger:
                 execution.error_ts = ts
             note_failure(execution, event)
         elif kind == "workflow_complete":
+            root_id = event.step_id
+            if sampling is not None and root_id is not None:  # a root span's
+                nesting = execution.nesting
+                if type(nesting) is StepNesting:  # (the most: spans came before it)
+                    ids = nesting.ids
+                    ids[root_id] = ids.get(root_id, 0) | ROOT
+                else:
+                    _root_folded(execution, root_id)
             execution.complete_ts = ts
             word = event.status
             status = self.status_words.get(word) if word is not None else None
