@@ -348,6 +348,7 @@ def test_a_gateways_root_says_the_sampling_of_the_workflow_behind_it(
         assert trace_provider.force_flush()
         trace_provider.shutdown()
     receiving.wait_executions(3)
+    receiving.wait_spans(6)
     with receiving.lock:
         figures = log_figures(receiving.ledger, None, T0 + 60, T0 + 3600)
         history = LogHistory(receiving.ledger, T0 + 3600).figures_at(T0 + 60, None)
