@@ -417,3 +417,42 @@ def test_a_logged_sampling_field_out_of_range_is_unknown(tmp_path: Path,
     assert report["error_rate"] == 0.5
     assert report["latency_s"] == pytest.approx({"p50": 2.5, "p95": 2.95, "p99": 2.99})
     assert done.returncode == 1
+
+
+NOT_SAMPLED = ("not counted: their traces say they were not sampled (tracestate ot=p:63, "
+               "adjusted count 0)")
+
+
+def test_traces_said_not_sampled_count_for_none_and_the_figures_say_so(
+        receiving: Any) -> None:
+    """`ot=p:63` is OpenTelemetry's "not sampled" (docs/figures.md: it counts for
+    nothing): three ended executions, one failed, are no traffic, and a warning says
+    why, instead of leaving an operator with "no traffic" beside a failed execution."""
+    runs = [("N-1", 0, 2, False), ("N-2", 15, 4, False), ("N-3", 30, 6, True)]
+    send(receiving.url, runs, ["p:63", "p:63", "p:63"])
+    receiving.wait_executions(3)
+    with receiving.lock:
+        ledger = receiving.ledger
+        snapshot = take_snapshot(ledger, ThresholdEngine(), window_s=None)
+        past = LogHistory(ledger, T0 + 3600).figures_at(T0 + 60, None)
+    assert snapshot.executions == {"total": 3, "running": 0, "succeeded": 2, "failed": 1}
+    assert snapshot.logs is not None
+    # As the docs define them: adjusted counts of 0 are no execution to rate.
+    assert snapshot.logs.error_rate is None and past.error_rate is None
+    assert (snapshot.logs.not_sampled, past.not_sampled) == (3, 3)
+    assert f"3 trace-only execution(s) {NOT_SAMPLED}" in snapshot.warnings
+    assert f"warning     3 trace-only execution(s) {NOT_SAMPLED}" in snapshot_text(snapshot)
+
+
+def test_check_says_how_many_traces_of_its_window_were_not_sampled(tmp_path: Path) -> None:
+    # Two kept with probability 1 (th:0), one of them failed; two "not sampled".
+    runs = [("K-1", 0, 2, False), ("K-2", 15, 4, True), ("Z-1", 30, 6, False),
+            ("Z-2", 45, 8, True)]
+    spans = tmp_path / "spans.jsonl"
+    spans_file(spans, runs, ["th:0", "th:0", "p:63", "p:63"])
+    _, out = check(str(spans), "--format", "json")
+    report = json.loads(out)
+    assert report["executions"] == {"total": 4, "running": 0, "succeeded": 2, "failed": 2}
+    assert report["error_rate"] == pytest.approx(0.5)  # K-2 of K-1 and K-2
+    assert report["latency_s"]["p50"] == pytest.approx(3.0)  # between 2 and 4
+    assert f"2 trace-only execution(s) {NOT_SAMPLED}" in report["warnings"]

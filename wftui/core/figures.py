@@ -44,6 +44,10 @@ class Figures:
     basis: str = FROM_LOGS
     # Trace-only executions of unknown sampling left out because logs cover the window
     unknown_left_out: int = 0
+    # Trace-only executions whose trace says it stands for none (`ot=p:63`, "not
+    # sampled": adjusted count 0) that ended in the window: counted as nothing, so the
+    # figures must say why they read no traffic beside ended executions.
+    not_sampled: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The figure keys of the `wftui check` object."""
@@ -90,6 +94,7 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
     weights: list[float] | None = None
     ended_w = failed_w = 0.0
     traced_ended = 0  # trace-only executions of known sampling
+    not_sampled = 0  # ... of those, said to stand for none (`Figures.not_sampled`)
     unknown: list[tuple[bool, float | None]] = []  # trace-only, sampling unknown
     oldest = ledger.kept.folded_oldest_ts
     for execution in ledger.summaries():
@@ -110,6 +115,8 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
                 unknown.append((status == FAILED, duration))
                 continue  # counted below, unless logs cover the window
             traced_ended += 1
+            if sampling == 0.0:
+                not_sampled += 1
             if weights is None and sampling != 1.0:
                 # The first weight: each execution before it stood for one.
                 weights = [1.0] * len(durations)
@@ -142,6 +149,8 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         values, ok, bad, part_sketch = series.window(start, end)
         if ok + bad:
             parts.append((weight, values, ok, bad, part_sketch))
+            if weight == 0.0:
+                not_sampled += ok + bad
     values, ok, bad, unknown_sketch = kept.folded_unknown.window(start, end)
     unknown_folded = (values, ok, bad)
     basis = FROM_WEIGHTED_TRACES if weighted_traces or parts else FROM_LOGS
@@ -233,6 +242,7 @@ def log_figures(ledger: Ledger, window_s: float | None, end: float, now: float) 
         throughput_note=note,
         basis=basis,
         unknown_left_out=left_out,
+        not_sampled=not_sampled,
     )
 
 

@@ -135,6 +135,7 @@ class LogHistory:
         ended_w, failed_w = float(ended), float(failed)
         weights: list[float] | None = None
         basis = FROM_LOGS
+        not_sampled = 0
         logged_ended = ended
         if self.logged_before is not None and ended:
             logged_ended = self.logged_before[high] - self.logged_before[low]
@@ -145,6 +146,7 @@ class LogHistory:
             weights = [w for w, d in zip(self.weights[low:high], self.durations[low:high],
                                          strict=True) if d == d]
             basis = FROM_WEIGHTED_TRACES
+            not_sampled = self.weights[low:high].count(0.0)  # (`Figures.not_sampled`)
         durations = [d for d in self.durations[low:high] if d == d]  # not NaN
         left_out = 0
         if self.unknown_ends:
@@ -189,6 +191,7 @@ class LogHistory:
             approximate=self.approximate,
             basis=basis,
             unknown_left_out=left_out,
+            not_sampled=not_sampled,
             throughput_note=too_short_to_rate(ended, span)
             if ended and span < MIN_RATE_SPAN_S else None,
         )

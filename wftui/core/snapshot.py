@@ -278,13 +278,18 @@ def _sampling_notes(logs: Figures | None) -> tuple[str, ...]:
     """What the operator must know of how traces were counted (none for logs)."""
     if logs is None:
         return ()
+    # Ended, listed in the table, and nothing in the figures ("no traffic" when they are
+    # all there is): as docs/figures.md counts them, but never without saying why.
+    said = (f"{logs.not_sampled:,} trace-only execution(s) not counted: their traces say "
+            "they were not sampled (tracestate ot=p:63, adjusted count 0)",
+            ) if logs.not_sampled else ()
     if logs.unknown_left_out:
-        return (f"{logs.unknown_left_out:,} trace-only execution(s) of unknown sampling "
-                "not counted: logs cover the window",)
+        return (*said, f"{logs.unknown_left_out:,} trace-only execution(s) of unknown "
+                "sampling not counted: logs cover the window")
     if logs.basis == FROM_UNKNOWN_TRACES:
-        return ("figures from traces, sampling unknown: spans do not say how they were "
-                "sampled (tracestate ot=th:, sample_rate); counts may be biased",)
-    return ()
+        return (*said, "figures from traces, sampling unknown: spans do not say how they "
+                "were sampled (tracestate ot=th:, sample_rate); counts may be biased")
+    return said
 
 
 # Figures whose past is recomputed from the log's executions (those that ended by then).
