@@ -86,6 +86,35 @@ def test_diff_json_and_exit_codes(tmp_path: Path) -> None:
     assert unreadable.returncode == 2 and "no file could be read" in unreadable.stderr
 
 
+def test_diff_json_says_null_where_nothing_was_priced(tmp_path: Path) -> None:
+    """The text says "—" for tokens and cost nothing logged; the JSON says null there,
+    not 0 (a run that cost nothing is not a run nobody priced)."""
+    def e(kind: str, eid: str, t: float, **fields: object) -> str:
+        return json.dumps({"event": kind, "execution_id": eid, "timestamp": T0 + t, **fields})
+
+    log = tmp_path / "app.log"
+    log.write_text("\n".join([
+        e("step_start", "PRICED", 0, step_name="classify", step_type="llm"),
+        e("step_complete", "PRICED", 1, step_name="classify", duration_ms=1000,
+          success=True, model="gpt-4o", input_tokens=100, output_tokens=20,
+          cost_usd=0.0012),
+        e("workflow_complete", "PRICED", 1, status="success"),
+        e("step_start", "UNPRICED", 10, step_name="classify", step_type="llm"),
+        e("step_complete", "UNPRICED", 11, step_name="classify", duration_ms=1000,
+          success=True),
+        e("workflow_complete", "UNPRICED", 11, status="success"),
+    ]) + "\n", encoding="utf-8")
+    text = wftui(tmp_path, "diff", "PRICED", "UNPRICED", str(log)).stdout.splitlines()
+    assert "tokens 100 in / 20 out, cost $0.0012" in text[2]
+    assert "tokens —, cost —" in text[3]
+    done = wftui(tmp_path, "diff", "PRICED", "UNPRICED", str(log), "--format", "json")
+    report = json.loads(done.stdout)
+    usage = ("input_tokens", "output_tokens", "cost_usd")
+    assert [report["left"][key] for key in usage] == [100, 20, 0.0012]
+    assert [report["right"][key] for key in usage] == [None, None, None]
+    assert [report["rows"][0]["right"][key] for key in usage] == [None, None, None]
+
+
 def _pty_replay(tmp_path: Path, answer: bytes, *args: str) -> tuple[int, str]:
     """Run `wftui replay` with a real terminal on stdin; type `answer` at the prompt."""
     master, slave = os.openpty()

@@ -197,6 +197,9 @@ async def test_export_writes_json_and_says_where(harness, tmp_path: Path) -> Non
         assert [s["name"] for s in data["steps"]] == [s[0] for s in STEPS]
         assert data["status"] == "failed"
         assert data["context"] == {"ticket_id": "T-77"}
+        # Nothing logged tokens or a cost: no data (the tree shows none), not 0.
+        assert (data["input_tokens"], data["output_tokens"], data["cost_usd"]) == (
+            None, None, None)
         notes = h.notes
         assert any(str(path) in note and note.startswith("exported to") for note in notes)
 

@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from wftui.core.error_text import event_error
+from wftui.core.format import usage_values
 from wftui.core.steps import ExecutionDetail, Step
 
 # A step is marked slower/faster when one side took this many times as long.
@@ -93,7 +94,7 @@ class Comparison:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able (`wftui diff --format json`)."""
-        return {"left": asdict(self.left), "right": asdict(self.right),
+        return {"left": _summary_dict(self.left), "right": _summary_dict(self.right),
                 "left_label": self.left_label, "right_label": self.right_label,
                 "verdict": self.verdict, "duration_ratio": self.duration_ratio,
                 "running": self.running, "differs": self.differs,
@@ -102,6 +103,14 @@ class Comparison:
                           "right": asdict(row.right) if row.right else None,
                           "differences": list(row.differences),
                           "duration_ratio": row.duration_ratio} for row in self.rows]}
+
+
+def _summary_dict(summary: Summary) -> dict[str, Any]:
+    """A header as JSON: tokens and cost nothing logged are null, as the text's "—"."""
+    out = asdict(summary)
+    out["input_tokens"], out["output_tokens"], out["cost_usd"] = usage_values(
+        summary.input_tokens, summary.output_tokens, summary.cost_usd)
+    return out
 
 
 def _first_error(detail: ExecutionDetail) -> tuple[str | None, str | None]:

@@ -82,6 +82,15 @@ def usage(input_tokens: int, output_tokens: int, cost_usd: float) -> tuple[str, 
     return tokens, dollars(cost_usd, "—")
 
 
+def usage_values(input_tokens: int, output_tokens: int, cost_usd: float
+                 ) -> tuple[int | None, int | None, float | None]:
+    """An execution's tokens and cost for JSON, as `usage` says them: None (null) where
+    it shows "—", for the sums start at 0 and 0 is what nothing logged leaves."""
+    told = bool(input_tokens or output_tokens)
+    return (input_tokens if told else None, output_tokens if told else None,
+            cost_usd or None)
+
+
 def clock(epoch: float | None, none: str = "-") -> str:
     """Wall-clock time of day, UTC: 12:00:03."""
     if epoch is None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from wftui.core.error_text import event_error
 from wftui.core.execution import Execution
+from wftui.core.format import usage_values
 from wftui.core.json_out import dumps
 from wftui.core.parse import duration_ms, load_line, number, text
 from wftui.core.step_merge import merge_span_steps
@@ -104,13 +105,16 @@ class ExecutionDetail:
         (what was logged by then), written as `as_of`: without it, a file that says
         "running" reads as the whole story of an execution the log says has ended."""
         moment = {} if at is None else {"as_of": format_timestamp(at)}
+        # Sums from 0: what nothing logged is null, not 0 (the tree shows none).
+        input_tokens, output_tokens, cost_usd = usage_values(
+            self.input_tokens, self.output_tokens, self.cost_usd)
         return {**moment,
             "execution_id": self.execution_id, "workflow_name": self.workflow_name,
             "status": self.status, "start_ts": self.start_ts, "end_ts": self.end_ts,
             "duration_s": self.duration_s, "context": self.context,
             "replay_of": self.replay_of, "replays": self.replays,
-            "input_tokens": self.input_tokens, "output_tokens": self.output_tokens,
-            "cost_usd": self.cost_usd,
+            "input_tokens": input_tokens, "output_tokens": output_tokens,
+            "cost_usd": cost_usd,
             "steps": [
                 {"name": s.name, "step_type": s.step_type, "status": s.status,
                  "start_ts": s.start_ts, "end_ts": s.end_ts, "duration_s": s.duration_s,
