@@ -245,16 +245,22 @@ def test_a_fold_that_fails_is_said_and_the_next_requests_still_fold(
         fold(*args, **kwargs)
 
     ledger.ingest_lines = fails_once
+    _one_lost_then_one_kept(receiving, "RuntimeError: disk on fire")
+
+
+def _one_lost_then_one_kept(receiving: Any, failure: str) -> None:
+    """A first request, lost to a failure of ours after its answer (said on the
+    receiver's line as `failure`); a second, folded as before."""
     url = f"{receiving.url}/v1/traces"
-    first = request_json(span_json(TRACE, ROOT, name="wf", execution_id="lost"))
-    assert post(url, json.dumps(first).encode(), JS).status_code == 200
+    lost = request_json(span_json(TRACE, ROOT, name="wf", execution_id="lost"))
+    assert post(url, json.dumps(lost).encode(), JS).status_code == 200
     wait_for(lambda: receiving.receiver.status()["fold_failures"] == 1, "the failure")
     status = receiving.receiver.status()
-    assert status["last_fold_failure"] == "RuntimeError: disk on fire"
+    assert status["last_fold_failure"] == failure
     assert status["status"] == "ok" and status["error"] is None  # still listening
-    second = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
-                                    execution_id="kept"))
-    assert post(url, json.dumps(second).encode(), JS).status_code == 200
+    kept = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
+                                  execution_id="kept"))
+    assert post(url, json.dumps(kept).encode(), JS).status_code == 200
     receiving.wait_executions(1)
     assert list(receiving.executions()) == ["kept"]
     wait_for(lambda: receiving.receiver.unfolded_bytes == 0, "the queue to drain")
@@ -459,18 +465,7 @@ def test_a_read_that_fails_is_said_and_the_next_requests_still_fold(
         return read_traces(*args)
 
     receiving.reader.read_traces = fails_once
-    url = f"{receiving.url}/v1/traces"
-    lost = request_json(span_json(TRACE, ROOT, name="wf", execution_id="lost"))
-    assert post(url, json.dumps(lost).encode(), JS).status_code == 200
-    wait_for(lambda: receiving.receiver.status()["fold_failures"] == 1, "the failure")
-    assert receiving.receiver.status()["last_fold_failure"] == \
-        "ValueError: a span we did not foresee"
-    kept = request_json(span_json("6b8efff798038103d269b633813fc60c", ROOT, name="wf",
-                                  execution_id="kept"))
-    assert post(url, json.dumps(kept).encode(), JS).status_code == 200
-    receiving.wait_executions(1)
-    assert list(receiving.executions()) == ["kept"]
-    wait_for(lambda: receiving.receiver.unfolded_bytes == 0, "the queue to drain")
+    _one_lost_then_one_kept(receiving, "ValueError: a span we did not foresee")
 
 
 @pytest.mark.parametrize("where", ["loop", "worker", "gzip"])
