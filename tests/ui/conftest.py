@@ -165,3 +165,15 @@ async def settled(pilot: Any, app: WftuiApp, events: int) -> None:
                    and app.shown is app.latest, "a refresh after reading")
     await pilot.pause()
     await asyncio.sleep(0)
+
+
+async def back_to_alerts(pilot: Any, app: WftuiApp, count: int) -> list[float]:
+    """Press `t` `count` times: back to the moments the newest alerts fired, one by
+    one (each waited for: the panels at that moment); those moments."""
+    moments: list[float] = []
+    for _ in range(count):
+        await pilot.press("t")
+        await wait_for(pilot, lambda: app.travel_at not in (None, *moments)
+                       and app.latest.snapshot.at == app.travel_at, "the moment it fired")
+        moments.append(app.travel_at)
+    return moments

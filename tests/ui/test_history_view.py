@@ -3,7 +3,7 @@ moments its alerts fired (real monitor on a real file, the app run headless)."""
 
 from __future__ import annotations
 
-from tests.ui.conftest import T0, execution, settled, stamp, wait_for
+from tests.ui.conftest import T0, back_to_alerts, execution, settled, stamp, wait_for
 from wftui.ui.screens.history import HistoryScreen
 
 
@@ -162,13 +162,7 @@ async def test_opened_at_a_past_moment_it_marks_every_alert_the_log_holds(harnes
     h = harness(lines, clock=time.time)
     async with h.app.run_test(size=(160, 45)) as pilot:
         await settled(pilot, h.app, len(lines))
-        moments: list[float] = []
-        for _ in range(2):  # the newest alert, then the one before it
-            await pilot.press("t")
-            await wait_for(pilot, lambda: h.app.travel_at not in (None, *moments)
-                           and h.app.latest.snapshot.at == h.app.travel_at,
-                           "the moment it fired")
-            moments.append(h.app.travel_at)
+        await back_to_alerts(pilot, h.app, 2)  # the newest alert, then the one before it
         assert [alert.name for alert in h.app.latest.snapshot.alerts] == ["latency_p95_s"]
         await pilot.press("h")
         screen = await wait_for(pilot, lambda: isinstance(h.app.screen, HistoryScreen)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.core.test_as_of import old_log_lines
-from tests.ui.conftest import settled, wait_for
+from tests.ui.conftest import back_to_alerts, settled, wait_for
 from tests.ui.screen import screen_text
 from tests.ui.test_narrow_terminal import keys_line
 from wftui.config import Settings
@@ -104,13 +104,7 @@ async def test_the_alert_key_says_so_when_no_alert_fired_before_the_one_shown(
     h = harness(lines, clock=time.time)
     async with h.app.run_test(size=(160, 45)) as pilot:
         await settled(pilot, h.app, len(lines))
-        moments = []
-        for _ in range(2):  # the newest alert, then the one before it
-            await pilot.press("t")
-            await wait_for(pilot, lambda: h.app.travel_at not in (None, *moments)
-                           and h.app.latest.snapshot.at == h.app.travel_at,
-                           "the moment it fired")
-            moments.append(h.app.travel_at)
+        moments = await back_to_alerts(pilot, h.app, 2)  # the newest, the one before
         # the log's first alert: only it had fired by then
         assert [alert.name for alert in h.app.latest.snapshot.alerts] == ["latency_p95_s"]
         await pilot.press("t")  # again: no alert fired before it
