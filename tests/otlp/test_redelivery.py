@@ -250,3 +250,41 @@ def test_a_trace_read_by_two_readers_counts_once() -> None:
         ledger.ingest_lines(f"reader-{number}", 1, reader.read_traces(request, 0.0))
         ledger.ingest_lines(f"reader-{number}", 2, reader.flush())
     assert_the_five(ledger)
+
+
+def test_a_root_read_again_by_a_second_reader_keeps_one_error_and_its_events_once(
+        ) -> None:
+    """A root written again whole by a second reader: a failed chat span alone (the root
+    is its own step: its error line names no step) and a root with a span event. One
+    failed call is one error; the event happened once."""
+    from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans as pb
+
+    from wftui.core.spans import SpanReader
+
+    memory = InMemorySpanExporter()
+    tracer = provider(memory).get_tracer("support")
+    chat = tracer.start_span("chat gpt-4o", start_time=ns(0))
+    chat.set_attribute("execution_id", "CHAT-1")
+    chat.set_attribute("gen_ai.operation.name", "chat")
+    chat.set_attribute("gen_ai.request.model", "gpt-4o")
+    chat.set_attribute("gen_ai.usage.input_tokens", 1000)
+    chat.set_status(Status(StatusCode.ERROR, "rate limited"))
+    chat.end(end_time=ns(2))
+    nightly = tracer.start_span("nightly", start_time=ns(10))
+    nightly.set_attribute("execution_id", "EVENT-1")
+    nightly.add_event("cache warmed", timestamp=ns(11))
+    nightly.end(end_time=ns(12))
+    request = pb(list(memory.get_finished_spans()))
+    ledger = Ledger(idle_timeout=30.0)
+    for number in (1, 2):
+        reader = SpanReader(PRICES)
+        ledger.ingest_lines(f"reader-{number}", 1, reader.read_traces(request, 0.0))
+        ledger.ingest_lines(f"reader-{number}", 2, reader.flush())
+    chat_row = ledger.executions["CHAT-1"].row(NOW, 30.0)
+    assert (chat_row.status, chat_row.steps, chat_row.errors, chat_row.input_tokens) == (
+        "failed", 1, 1, 1000)
+    tree = build_detail(ledger.executions["CHAT-1"].copy(), NOW, 30.0)
+    assert [i.kind for i in tree.items].count("error") == 1
+    tree = build_detail(ledger.executions["EVENT-1"].copy(), NOW, 30.0)
+    assert [i.kind for i in tree.items] == [
+        "workflow_start", "cache warmed", "workflow_complete"]

@@ -252,6 +252,8 @@ class Ledger:
         # A mapped log's decoder reads other fields: its lines are always decoded.
         told: list[Any] | None = events_of(lines) if self.mapping is None else None
         event: Any  # a LogEvent, or the mapped shape's event (the same attributes)
+        # The execution whose root span's workflow_start was just read as sent again.
+        resent: Execution | None = None
         for lineno, raw in enumerate(lines, first_lineno):
             event = told[lineno - first_lineno] if told is not None else None
             if event is not None:
@@ -442,11 +444,22 @@ class Ledger:
                     series.times.append(ts)
                     series.values.append(seconds)
             elif kind != "tool_call" and kind != "branch_decision":
+                if resent is execution and (event.sampling is not None
+                                            or kind == "span_event"):
+                    # The rest of that root's lines (they come together, up to its
+                    # workflow_complete): its span events, and its error, which names
+                    # no step when the root is its own step (an LLM call alone).
+                    if kind == "workflow_complete":
+                        resent = None
+                    _take_back(execution, keep_raw)
+                    continue
                 if event.sampling is not None and execution.complete_ts is not None \
                         and execution.nesting is not None \
                         and told_before(execution.nesting, event.step_id):
                     # The root span sent again (its lines come before its completion:
                     # the first time, nothing to look up).
+                    if kind == "workflow_start":
+                        resent = execution
                     _take_back(execution, keep_raw)
                     continue
                 apply(execution, kind, event, ts)
