@@ -298,3 +298,42 @@ def test_an_old_log_piped_in_is_judged_to_its_end_once_the_pipe_ends(
         first_part_seen.set()
         monitor.stop()
         writer.join(5)
+
+
+def test_an_old_log_of_queue_readings_alone_is_judged_at_its_end(tmp_path: Path) -> None:
+    """A queue's own log (readings, no execution): nothing to judge along its time, so
+    its thresholds are judged at its end, as they always were; they were shown as none
+    at all (held for ever for a judging along its time that never came)."""
+    import json
+    import time
+
+    start = (time.time() // 60) * 60 - 5 * 3600
+    path = tmp_path / "queue.log"
+    path.write_text("".join(json.dumps({"event": "queue_depth", "value": 50 + n,
+                                        "timestamp": start + 10 * n}) + "\n"
+                            for n in range(10)))
+    settings = replace(Settings(), window_s=60.0,
+                       thresholds=(Threshold("queue_depth", 40.0, "page"),))
+    monitor = LiveMonitor(settings, [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the log read and judged")
+        snapshot = monitor.snapshot()
+        assert snapshot.clock is not None and not snapshot.clock.live
+        # the last reading, 59 at 90 s, above 40
+        assert [(state.name, state.value, state.state) for state in snapshot.thresholds] \
+            == [("queue_depth", 59, FIRING)]
+        [alert] = snapshot.alerts
+        assert alert.fired_at == start + 90
+        # Readings appended later (the queue drained to 5): judged at the new end.
+        from tests.test_watch import append
+
+        append(path, [json.dumps({"event": "queue_depth", "value": 5,
+                                  "timestamp": start + 100 + 10 * n}) for n in range(3)])
+        snapshot = wait_for(lambda: (taken := monitor.snapshot()).clock is not None
+                            and taken.clock.now == start + 120 and taken, "the new end")
+        assert [(state.value, state.state) for state in snapshot.thresholds] == [(5, OK)]
+        [alert] = snapshot.alerts
+        assert alert.cleared_at == start + 120
+    finally:
+        monitor.stop()

@@ -115,6 +115,13 @@ class MonitorHistory:
             window_s = monitor.settings.window_s
             grid, step = history.moments_to_judge(engine, window_s, after=after)
             if not grid:
+                if history.start is None and history.end is not None:
+                    # Events but no execution (a queue's readings alone): nothing to
+                    # judge along the log's time; judged at its end, as the snapshot
+                    # does, or its thresholds were held, never shown, for ever.
+                    with monitor._lock:
+                        if monitor.engine is engine and self.judged_to == after:
+                            self.judged_to = history.end
                 return ()
             # The figures without the lock (the history is the monitor's own copy).
             figures = [(at, history.figures_at(at, window_s).as_dict()) for at in grid]
