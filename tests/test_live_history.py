@@ -337,3 +337,57 @@ def test_an_old_log_of_queue_readings_alone_is_judged_at_its_end(tmp_path: Path)
         assert alert.cleared_at == start + 120
     finally:
         monitor.stop()
+
+
+def test_lines_appended_to_an_old_log_beside_metrics_do_not_flap_its_alerts(
+        tmp_path: Path) -> None:
+    """With metrics attached, the error rate is the metrics' (they see every worker):
+    here 0, no failure scraped. The log's late backlog says 50 % and more from 100 s on;
+    judged along the log's time it fired, and the next snapshot (the metrics' 0 %)
+    cleared it, at each batch appended: a page and a resolve per refresh. The
+    threshold stays as the metrics say, ok."""
+    import time
+
+    from tests.sources.exporter import Exporter
+    from tests.test_watch import append
+    from wftui.sources.connect import metric_family
+
+    exporter = Exporter(precreate=True)
+    exporter.run(100, 0, [1.0] * 100)
+    start = (time.time() // 60) * 60 - 5 * 3600
+    path = tmp_path / "shipped.log"
+    path.write_bytes(b"")
+    settings = replace(Settings(), window_s=60.0,
+                       thresholds=(Threshold("error_rate", 0.05, "page"),))
+    monitor = LiveMonitor(settings, [str(path)],
+                          metrics=metric_family(settings, [exporter.url], None, interval=0.2))
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the empty log read")
+
+        def scraped_ok() -> bool:
+            exporter.run(10, 0, [1.0] * 10)  # successes go on, scrape after scrape
+            metrics = monitor.snapshot().metrics or {}
+            # (rated over two scrapes: totals since the target began judge nothing)
+            return metrics.get("error_rate") == 0 and metrics.get("since_start") is False
+
+        wait_for(scraped_ok, "the metrics' error rate", every=0.2)
+        moved = []
+        lines = [text.decode() for text in _late_backlog(start)]
+        for first in range(0, len(lines), 4):  # as a shipper delivers it, in batches
+            append(path, lines[first:first + 4])
+            read = first + 4
+            wait_for(lambda read=read: monitor.ledger.events_total >= read,
+                     "the batch read")
+            for _ in range(2):
+                exporter.run(10, 0, [1.0] * 10)
+                snapshot = monitor.snapshot()
+                moved += [(t.before, t.after) for t in snapshot.transitions
+                          if t.after != OK or t.before in ("pending", FIRING)]
+        assert snapshot.clock is not None and snapshot.clock.now == start + 200
+        assert moved == []
+        assert [(state.value, state.state) for state in snapshot.thresholds] == [(0, OK)]
+        assert snapshot.alerts == ()
+    finally:
+        monitor.stop()
+        exporter.stop()

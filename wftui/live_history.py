@@ -137,8 +137,13 @@ class MonitorHistory:
             return tuple(transitions)
 
     def behind(self, clock: LogClock) -> bool:
-        """An old log whose newest events are not judged along its time yet."""
+        """An old log whose newest events are not judged along its time yet. Never
+        with metrics attached: the thresholds judge their figures (error rate,
+        latency, ... come from them), which have no past; judged along the log's own
+        figures, an alert fired on them and the next snapshot cleared it, each time
+        lines came."""
         return (not clock.live and clock.log_end is not None
+                and self.monitor.metrics is None
                 and (self.judged_to is None or clock.log_end - self.judged_to > 1e-6))
 
     def judged_at(self, clock: LogClock) -> None:
