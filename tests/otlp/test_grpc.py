@@ -122,3 +122,45 @@ def test_spans_checked_for_a_call_past_its_deadline_are_still_folded(
     running.wait_executions(1)
     assert list(running.executions()) == ["late"]
     wait_for(lambda: running.receiver.unfolded_bytes == 0, "nothing left to fold")
+
+
+def test_a_check_past_its_calls_deadline_that_fails_leaves_nothing_counted(
+        make_receiver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client gave up while its request was checked, and the check then failed
+    (a bug of ours): nothing is left to fold, so its bytes stop counting toward the
+    queue bound; they stayed counted for ever, and the bound filled (503 to every
+    sender) after enough such calls."""
+    import threading
+
+    import grpc
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2_grpc import (
+        TraceServiceStub,
+    )
+
+    from wftui.sources.otlp import receiver as receiver_module
+
+    port = free_port()
+    running = make_receiver(grpc_address=("127.0.0.1", port))
+    checking, release = threading.Event(), threading.Event()
+
+    def fails_late(request: Any) -> Any:
+        checking.set()
+        release.wait(30)
+        raise RuntimeError("a check that failed")
+
+    monkeypatch.setattr(receiver_module, "usable_spans", fails_late)
+    request = ExportTraceServiceRequest()
+    span = request.resource_spans.add().scope_spans.add().spans.add()
+    span.trace_id, span.span_id, span.name = bytes(range(16)), bytes(range(8)), "wf"
+    span.start_time_unix_nano, span.end_time_unix_nano = T0 * 10**9, (T0 + 1) * 10**9
+    with (grpc.insecure_channel(f"127.0.0.1:{port}") as channel,
+          pytest.raises(grpc.RpcError) as gave_up):
+        TraceServiceStub(channel).Export(request, timeout=0.5)
+    assert gave_up.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert checking.is_set() and running.receiver.unfolded_bytes > 0
+    release.set()
+    wait_for(lambda: running.receiver.unfolded_bytes == 0, "its bytes uncounted")
+    assert running.executions() == {}

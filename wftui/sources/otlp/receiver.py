@@ -152,8 +152,8 @@ class OtlpReceiver:
         # folded (on the fold's thread only): each counter has one writer, no lock.
         self._accepted_bytes = 0
         self._folded_bytes = 0
-        # (time, spans) for spans/s: appended on the worker thread, trimmed on any (a
-        # deque's ends are thread-safe)
+        # (time, spans) for spans/s: added by the checks, read by the monitor's thread
+        # (under `_counting`)
         self._recent: deque[tuple[float, int]] = deque()
         self._runner: web.AppRunner | None = None
 
@@ -314,17 +314,28 @@ class OtlpReceiver:
         starts."""
         self._accepted_bytes += size
         checking = self._reading.submit(job, *args)
+        waiting = asyncio.wrap_future(checking)
         try:
-            return await asyncio.shield(asyncio.wrap_future(checking))
+            return await asyncio.shield(waiting)
         except asyncio.CancelledError:
             # Nobody waits for the answer any more (a gRPC deadline). A check not begun
-            # never will be; one under way goes on, and queues its request for the fold.
+            # never will be; one under way goes on, and queues its request for the fold
+            # (or fails: then nothing is left to fold).
             if checking.cancel():
                 self._accepted_bytes -= size
+            else:
+                waiting.add_done_callback(lambda done: self._check_ended(done, size))
             raise
         except BaseException:
             self._accepted_bytes -= size  # not a request we can read: nothing to fold
             raise
+
+    def _check_ended(self, done: asyncio.Future[Checked], size: int) -> None:
+        """A check whose answer no one waited for has ended: failed, its request is
+        not folded, so its `size` stops counting toward `behind` (else a bound that
+        fills for ever, and every later request refused with 503)."""
+        if done.cancelled() or done.exception() is not None:
+            self._accepted_bytes -= size
 
     def _decode_and_check(self, body: bytes, content_type: str, encoding: str,
                           kind: str, size: int) -> Checked:
@@ -425,9 +436,12 @@ class OtlpReceiver:
         """Spans accepted per second over the last few seconds."""
         cutoff = time.monotonic() - RATE_WINDOW_S
         recent = self._recent
-        while recent and recent[0][0] < cutoff:
-            recent.popleft()
-        return sum(count for _, count in recent) / RATE_WINDOW_S
+        # Under the checks' lock: summed while a check added to it, the deque raised
+        # "mutated during iteration", and the monitor's snapshot failed with it.
+        with self._counting:
+            while recent and recent[0][0] < cutoff:
+                recent.popleft()
+            return sum(count for _, count in recent) / RATE_WINDOW_S
 
     def status(self) -> dict[str, Any]:
         """This source's entry in a snapshot's `sources`."""
