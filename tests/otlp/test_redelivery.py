@@ -28,6 +28,16 @@ NOW = T0 + 3600.0
 EXPORTERS = {"protobuf": proto_exporter, "json": json_exporter}
 
 
+def send_again(receiving: Any, spans: list[Any], times: int) -> None:
+    """Export the same finished spans `times` times (protobuf), each answered; wait
+    until the receiver has read them all."""
+    exporter = proto_exporter(f"{receiving.url}/v1/traces")
+    for _ in range(times):
+        assert exporter.export(spans) is SpanExportResult.SUCCESS
+    exporter.shutdown()
+    receiving.wait_spans(times * len(spans))
+
+
 def five_spans() -> list[Any]:
     memory = InMemorySpanExporter()
     trace_provider = provider(memory)
@@ -121,11 +131,7 @@ def test_a_root_span_alone_resent_is_not_a_step(make_receiver: Any) -> None:
     with article.workflow("ALONE-2", "nightly", 10, 11):
         raise ValueError("disk full")
     spans = list(memory.get_finished_spans())
-    exporter = proto_exporter(f"{receiving.url}/v1/traces")
-    for _ in range(3):
-        assert exporter.export(spans) is SpanExportResult.SUCCESS
-    exporter.shutdown()
-    receiving.wait_spans(6)
+    send_again(receiving, spans, times=3)
     with receiving.lock:
         ledger = receiving.ledger
         rows = {e.execution_id: e.row(NOW, 30.0) for e in ledger.executions.values()}
@@ -150,11 +156,7 @@ def test_an_llm_root_resent_counts_its_tokens_once(make_receiver: Any) -> None:
     chat.set_status(Status(StatusCode.ERROR, "rate limited"))
     chat.end(end_time=ns(2))
     spans = list(memory.get_finished_spans())
-    exporter = proto_exporter(f"{receiving.url}/v1/traces")
-    for _ in range(2):
-        assert exporter.export(spans) is SpanExportResult.SUCCESS
-    exporter.shutdown()
-    receiving.wait_spans(2)
+    send_again(receiving, spans, times=2)
     with receiving.lock:
         row = receiving.ledger.executions["CHAT-1"].row(NOW, 30.0)
         figures = log_figures(receiving.ledger, None, T0 + 60, NOW)
@@ -221,11 +223,7 @@ def test_a_logged_step_that_is_a_span_counts_once_with_the_span_resent(
               for event, at in (("step_start", 1.0), ("step_complete", 3.0))]
     with receiving.lock:
         receiving.ledger.ingest_lines("app.log", 1, logged)
-    exporter = proto_exporter(f"{receiving.url}/v1/traces")
-    for _ in range(2):
-        assert exporter.export(spans) is SpanExportResult.SUCCESS
-    exporter.shutdown()
-    receiving.wait_spans(4)
+    send_again(receiving, spans, times=2)
     with receiving.lock:
         execution = receiving.ledger.executions["MIX-1"]
         figures = log_figures(receiving.ledger, None, T0 + 60, NOW)
