@@ -455,6 +455,11 @@ def test_check_with_alertmanager_down(tmp_path: Path) -> None:
     out = json.loads(done.stdout)
     assert out["sources"][-1]["status"] == "down"
     assert "Traceback" not in done.stderr
+    # check pushes nothing (it only reads silences there) and keeps nothing after it
+    # exits: its warning must not say alerts are waiting to be retried.
+    (warning,) = [w for w in out["warnings"] if w.startswith("alertmanager ")]
+    assert "pushes failing" not in warning and "retried" not in warning
+    assert "silences could not be read" in warning
 
 
 def test_silence_command_with_alertmanager(am: Alertmanager) -> None:

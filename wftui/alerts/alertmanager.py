@@ -44,6 +44,12 @@ def delivery_warning(status: Mapping[str, Any]) -> str | None:
     fail (None while they do not): what is failing, and how many alerts wait."""
     if status.get("status") != "down":
         return None
+    if "waiting" not in status:
+        # `check` only looks at Alertmanager's silences and pushes nothing: no alert
+        # waits, and nothing is retried after it exits.
+        return (f"alertmanager {fmt.visible(str(status.get('name')))}: its silences could "
+                f"not be read ({fmt.visible(str(status.get('error')))}); alerts silenced "
+                "there are judged here as not silenced")
     count = int(status.get("waiting") or 0)
     waiting = f"{count} alert{'' if count == 1 else 's'} waiting, kept and retried"
     return (f"alertmanager {fmt.visible(str(status.get('name')))}: pushes failing "
