@@ -87,9 +87,9 @@ def _fix_ids(node: Any) -> None:
     Walked with a list, not by recursion: a body nested ~1,000 levels deep (as deep as
     orjson reads) ran Python out of stack here, before json_format could refuse it as
     too deep, and `wftui check` on such a Collector file line ended in a traceback."""
-    todo = [node]
-    while todo:
-        node = todo.pop()
+    pending = [node]
+    while pending:
+        node = pending.pop()
         if type(node) is dict:
             for key, value in node.items():
                 if key in ID_KEYS and type(value) is str:
@@ -99,9 +99,9 @@ def _fix_ids(node: Any) -> None:
                         raw = NOT_HEX
                     node[key] = base64.b64encode(raw).decode()
                 elif type(value) is dict or type(value) is list:
-                    todo.append(value)
+                    pending.append(value)
         elif type(node) is list:
-            todo.extend(item for item in node if type(item) is dict or type(item) is list)
+            pending.extend(item for item in node if type(item) is dict or type(item) is list)
 
 
 def decode_json(text: bytes | str, kind: str) -> Any:
