@@ -155,3 +155,22 @@ async def test_every_query_of_a_scrape_is_evaluated_at_the_servers_one_instant()
     figures = seen[1:]
     assert len(figures) > 10
     assert {at for _, at in figures} == {"1767268800.500"}
+
+
+@pytest.mark.parametrize(("first_s_ago", "expected", "said"), [
+    (30.0, 100.0, True),    # 30 s of data in a 300 s window: 10/min over it is 100/min
+    (4.0, 300.0, True),     # 4 s: rated over 10 s at least
+    (300.0, 10.0, False),   # data over the whole window: rate() is right
+    (None, 10.0, False),    # no answer: as Prometheus rated it
+])
+def test_throughput_is_per_minute_of_the_data_the_server_has(
+        first_s_ago: float | None, expected: float, said: bool) -> None:
+    from wftui.sources.prometheus_api import _rate_over_data
+
+    now = 1_767_268_800.0
+    figures = {"throughput_per_min": 10.0}
+    since = [] if first_s_ago is None else [({}, now - first_s_ago)]
+    warnings: list[str] = []
+    _rate_over_data(figures, since, 300.0, now, warnings)
+    assert figures["throughput_per_min"] == pytest.approx(expected)
+    assert bool(warnings) is said

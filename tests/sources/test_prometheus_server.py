@@ -318,9 +318,15 @@ def test_a_window_shorter_than_two_scrapes_says_why_it_has_no_value(tmp_path: Pa
                 "missing from the figures; use a --window of at least two scrape "
                 "intervals"]
             # A window that holds several scrapes: the figures, and no such warning.
+            diluted = instant(url, "sum(rate(workflow_executions_total[60s])) * 60")
             figures, _ = asyncio.run(figures_from(url, 60))
             assert figures["error_rate"] == pytest.approx(0.25)
             assert not [w for w in figures["warnings"] if "two samples" in w]
+            # The server has a few seconds of data: rate() spread the 4 executions over
+            # the whole minute; throughput is per minute of the (at least 10) seconds it
+            # has data for, and says so (a young server read 14.8/min for 600/min).
+            assert diluted is not None and figures["throughput_per_min"] >= 3 * diluted
+            assert [w for w in figures["warnings"] if w.startswith("throughput: per minute")]
     finally:
         exporter.stop()
 
@@ -388,3 +394,4 @@ async def test_check_asks_a_prometheus_server_once_without_waiting_an_interval(
                                           "{status=\"failure\"}[5m])) / "
                                           "sum(increase(workflow_executions_total[5m]))")
     assert expected is not None and figures["error_rate"] == pytest.approx(expected, rel=0.05)
+

@@ -20,6 +20,7 @@ from string import Template
 import httpx
 
 from wftui.core import format as fmt
+from wftui.core.figures import MIN_RATE_SPAN_S
 from wftui.core.promql import highest_finite_bound, histogram_quantile, parse_le
 from wftui.sources.failures import clean_line, one_line
 from wftui.sources.http import REQUEST_ERRORS
@@ -70,6 +71,11 @@ TARGETS_DOWN = ("up == 0 and on (job, instance) "
 #: scrapes (15 s scrapes, a 10 s window) gives no figure at all, however much traffic,
 #: and a target scraped less often than the others drops out of the sums. Said, so that
 #: "no traffic" is not all the operator reads.
+#: When the executions counter's first sample in the window was taken (the server's
+#: time, seconds): before it, the server has no data. rate() spreads what it has over the
+#: whole window, so a Prometheus started 12 s ago read 15/min for 600/min: throughput is
+#: per minute of the part of the window that has data, as for a log.
+DATA_SINCE = "min(min_over_time(timestamp(${executions})[${window}:${resolution}]))"
 TARGETS_SAMPLES = ("max by (job, instance) (count_over_time(${executions}[${window}])) "
                    "or group by (job, instance) (${executions}) * 0")
 
@@ -100,6 +106,9 @@ def render(template: str, names: MetricNames, window_s: float | None,
     """Fill a query template with the window, the quantile and the metric names."""
     values = {
         "window": promql_duration(window_s) if window_s is not None else "",
+        # a subquery's step: ~250 of them over the window, a second at the finest
+        "resolution": (f"{max(1, math.ceil(window_s / 250))}s" if window_s is not None
+                       else ""),
         "q": "" if q is None else f"{q:g}",
         "executions": names.executions,
         "status_label": names.status_label,
@@ -155,6 +164,23 @@ def read_answer(status_code: int, payload: object) -> tuple[list[tuple[dict, flo
                              sample_value(item["value"][-1])))
         return rows, warnings
     raise QueryError(f"unexpected result type {result_type!r}")
+
+
+def _rate_over_data(figures: dict, since: list[tuple[dict, float | None]],
+                    window_s: float | None, now: float, warnings: list[str]) -> None:
+    """Throughput per minute of the part of the window the server has data for
+    (`DATA_SINCE`), not of the whole window (at least MIN_RATE_SPAN_S of it: a rate
+    over a few seconds of data is mostly Prometheus's extrapolation), and said."""
+    throughput = figures.get("throughput_per_min")
+    first = since[0][1] if len(since) == 1 else None
+    if throughput is None or first is None or window_s is None:
+        return
+    covered = max(now - first, MIN_RATE_SPAN_S)
+    if covered >= window_s:
+        return
+    figures["throughput_per_min"] = throughput * window_s / covered
+    warnings.append(f"throughput: per minute of the {covered:.0f} s the server has data "
+                    f"for, not of the {fmt.window(window_s)} window")
 
 
 def _beside(key: str) -> bool:
@@ -272,6 +298,7 @@ class PrometheusSource:
         jobs["targets:down"] = TARGETS_DOWN
         if not every:
             jobs["targets:samples"] = TARGETS_SAMPLES
+            jobs["targets:since"] = DATA_SINCE
         for label in QUANTILES:
             jobs[f"latency:{label}"] = q.latency_all if every else q.latency
             jobs[f"step:{label}"] = q.step_latency_all if every else q.step_latency
@@ -300,6 +327,8 @@ class PrometheusSource:
                 results[key], query_warnings = answer
                 warnings.extend(f"query {key}: {w}" for w in query_warnings)
         figures = self._assemble(results, window_s, warnings)
+        _rate_over_data(figures, results.get("targets:since") or [], window_s,
+                        time.time() if at is None else at, warnings)
         if failed == len([key for key in jobs if not _beside(key)]):
             # The server answers but rejects every query: as good as down.
             raise QueryError(warnings[0].split(": ", 1)[1] if warnings else "every query failed")
