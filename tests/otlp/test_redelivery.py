@@ -38,6 +38,20 @@ def send_again(receiving: Any, spans: list[Any], times: int) -> None:
     receiving.wait_spans(times * len(spans))
 
 
+def failed_chat(tracer: Any, output_tokens: int | None = None) -> None:
+    """CHAT-1: a trace of one chat span (the root is its own step, with the call's
+    tokens), failed: rate limited."""
+    chat = tracer.start_span("chat gpt-4o", start_time=ns(0))
+    chat.set_attribute("execution_id", "CHAT-1")
+    chat.set_attribute("gen_ai.operation.name", "chat")
+    chat.set_attribute("gen_ai.request.model", "gpt-4o")
+    chat.set_attribute("gen_ai.usage.input_tokens", 1000)
+    if output_tokens is not None:
+        chat.set_attribute("gen_ai.usage.output_tokens", output_tokens)
+    chat.set_status(Status(StatusCode.ERROR, "rate limited"))
+    chat.end(end_time=ns(2))
+
+
 def five_spans() -> list[Any]:
     memory = InMemorySpanExporter()
     trace_provider = provider(memory)
@@ -146,15 +160,7 @@ def test_an_llm_root_resent_counts_its_tokens_once(make_receiver: Any) -> None:
     """A trace of one chat span (the root is its own step, with the call's tokens)."""
     receiving = make_receiver(prices=PRICES)
     memory = InMemorySpanExporter()
-    tracer = provider(memory).get_tracer("support")
-    chat = tracer.start_span("chat gpt-4o", start_time=ns(0))
-    chat.set_attribute("execution_id", "CHAT-1")
-    chat.set_attribute("gen_ai.operation.name", "chat")
-    chat.set_attribute("gen_ai.request.model", "gpt-4o")
-    chat.set_attribute("gen_ai.usage.input_tokens", 1000)
-    chat.set_attribute("gen_ai.usage.output_tokens", 100)
-    chat.set_status(Status(StatusCode.ERROR, "rate limited"))
-    chat.end(end_time=ns(2))
+    failed_chat(provider(memory).get_tracer("support"), output_tokens=100)
     spans = list(memory.get_finished_spans())
     send_again(receiving, spans, times=2)
     with receiving.lock:
@@ -261,13 +267,7 @@ def test_a_root_read_again_by_a_second_reader_keeps_one_error_and_its_events_onc
 
     memory = InMemorySpanExporter()
     tracer = provider(memory).get_tracer("support")
-    chat = tracer.start_span("chat gpt-4o", start_time=ns(0))
-    chat.set_attribute("execution_id", "CHAT-1")
-    chat.set_attribute("gen_ai.operation.name", "chat")
-    chat.set_attribute("gen_ai.request.model", "gpt-4o")
-    chat.set_attribute("gen_ai.usage.input_tokens", 1000)
-    chat.set_status(Status(StatusCode.ERROR, "rate limited"))
-    chat.end(end_time=ns(2))
+    failed_chat(tracer)
     nightly = tracer.start_span("nightly", start_time=ns(10))
     nightly.set_attribute("execution_id", "EVENT-1")
     nightly.add_event("cache warmed", timestamp=ns(11))

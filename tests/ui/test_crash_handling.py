@@ -61,22 +61,29 @@ def test_an_error_in_a_message_handler_is_one_line_and_a_crash_file(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WFTUI_DEBUG", raising=False)
+    printed, text = _one_crash_line(tmp_path, capsys)
+    # the whole traceback went to the file: where it happened, and the error
+    assert "on_filter_changed" in text
+    assert "LookupError" in text
+    assert "Traceback" not in printed
+
+
+def _one_crash_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str]:
+    """Run the app whose filter handler raises: it exits 1 and says one line on stderr,
+    the error and the crash file. (What it printed, the crash file's text; the file is
+    removed.)"""
     assert _run(BrokenFilter, tmp_path) == 1
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err
+    assert len(lines) == 1, captured.err[-2000:]
     match = CRASH_LINE.match(lines[0])
     assert match, lines[0]
     assert match.group(1) == "LookupError: no index for filter 'late-night'"
     report = Path(match.group(2))
     try:
-        text = report.read_text()
-        # the whole traceback went to the file: where it happened, and the error
-        assert "on_filter_changed" in text
-        assert "LookupError" in text
+        return captured.out + captured.err, report.read_text()
     finally:
         report.unlink()
-    assert "Traceback" not in captured.out + captured.err
 
 
 def test_a_clean_exit_prints_nothing(tmp_path: Path,
@@ -107,17 +114,6 @@ def test_in_a_colour_terminal_an_error_is_still_one_line_and_a_crash_file(
     monkeypatch.setenv("FORCE_COLOR", "1")  # as a terminal makes Rich colour it
     monkeypatch.setenv("TERM", "xterm-256color")
     monkeypatch.setenv("COLORTERM", "truecolor")
-    assert _run(BrokenFilter, tmp_path) == 1
-    captured = capsys.readouterr()
-    lines = captured.err.splitlines()
-    assert len(lines) == 1, captured.err[-2000:]
-    match = CRASH_LINE.match(lines[0])
-    assert match, lines[0]
-    assert match.group(1) == "LookupError: no index for filter 'late-night'"
-    report = Path(match.group(2))
-    try:
-        text = report.read_text()
-        assert "on_filter_changed" in text and "LookupError" in text
-        assert "\x1b[" not in text  # the file reads as text, not escape codes
-    finally:
-        report.unlink()
+    _, text = _one_crash_line(tmp_path, capsys)
+    assert "on_filter_changed" in text and "LookupError" in text
+    assert "\x1b[" not in text  # the file reads as text, not escape codes
