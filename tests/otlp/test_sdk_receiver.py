@@ -279,6 +279,21 @@ def test_an_exception_the_root_got_over_is_not_an_error_of_the_execution(
     assert shown.event["exception.message"] == "cache miss"
 
 
+def two_chat_calls(tracer: Any, parent: Any, first_s: float, takes_s: float) -> None:
+    """Two chat calls under `parent`, a second apart from `first_s`, each `takes_s`
+    long: 100 in / 10 out, then 200 in / 20 out."""
+    from tests.otlp.article import ns
+
+    for index, (tokens_in, tokens_out) in enumerate(((100, 10), (200, 20))):
+        tracer.start_span("chat gpt-4o", context=trace.set_span_in_context(parent),
+                          start_time=ns(first_s + index), attributes={
+                              "gen_ai.operation.name": "chat",
+                              "gen_ai.request.model": "gpt-4o",
+                              "gen_ai.usage.input_tokens": tokens_in,
+                              "gen_ai.usage.output_tokens": tokens_out,
+                          }).end(ns(first_s + index + takes_s))
+
+
 def test_an_agents_usage_that_sums_its_calls_is_not_counted_again(make_receiver: Any) -> None:
     # GenAI conventions: an invoke_agent span may carry the usage of its whole run, the
     # sum of the chat calls under it, which carry theirs. Counted on both, the tokens
@@ -297,13 +312,7 @@ def test_an_agents_usage_that_sums_its_calls_is_not_counted_again(make_receiver:
                                   "gen_ai.usage.output_tokens": 30})
     plan = tracer.start_span("plan", context=trace.set_span_in_context(agent),
                              start_time=ns(1.1))  # a step between: no usage of its own
-    for index, (tokens_in, tokens_out) in enumerate(((100, 10), (200, 20))):
-        tracer.start_span("chat gpt-4o", context=trace.set_span_in_context(plan),
-                          start_time=ns(1.2 + index), attributes={
-                              "gen_ai.operation.name": "chat",
-                              "gen_ai.request.model": "gpt-4o",
-                              "gen_ai.usage.input_tokens": tokens_in,
-                              "gen_ai.usage.output_tokens": tokens_out}).end(ns(1.9 + index))
+    two_chat_calls(tracer, plan, first_s=1.2, takes_s=0.7)
     plan.end(ns(3))
     agent.end(ns(3.5))
     # a lone tool span with usage of its own (nothing under it): counted
@@ -350,13 +359,7 @@ def test_a_remote_agents_usage_is_not_counted_again_when_its_service_exports_fir
     tracer = agents.get_tracer("agents")
     root = tracer.start_span("support_ticket", context=extract(carrier), start_time=ns(0.2),
                              kind=trace.SpanKind.SERVER, attributes={"execution_id": "G"})
-    for index, (tokens_in, tokens_out) in enumerate(((100, 10), (200, 20))):
-        tracer.start_span("chat gpt-4o", context=trace.set_span_in_context(root),
-                          start_time=ns(1 + index), attributes={
-                              "gen_ai.operation.name": "chat",
-                              "gen_ai.request.model": "gpt-4o",
-                              "gen_ai.usage.input_tokens": tokens_in,
-                              "gen_ai.usage.output_tokens": tokens_out}).end(ns(1.5 + index))
+    two_chat_calls(tracer, root, first_s=1.0, takes_s=0.5)
     root.end(ns(4))  # exported now: the execution's root
     call.end(ns(4.5))
     front.end(ns(5))

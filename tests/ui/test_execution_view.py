@@ -26,6 +26,14 @@ def _story() -> list[dict]:
     return events
 
 
+async def exported(pilot: Any, folder: Path, execution_id: str) -> tuple[Path, Any]:
+    """`e` on the execution's view: the export file (in `folder`) and what it holds."""
+    await pilot.press("e")
+    path = export_path(folder, execution_id)
+    await wait_for(pilot, path.exists, "the export file")
+    return path, json.loads(path.read_text())
+
+
 async def open_view(pilot, app, execution_id: str) -> ExecutionScreen:
     app.open_execution(execution_id)
     await wait_for(pilot, lambda: isinstance(app.screen, ExecutionScreen)
@@ -189,10 +197,7 @@ async def test_export_writes_json_and_says_where(harness, tmp_path: Path) -> Non
     async with h.app.run_test(size=(160, 45)) as pilot:
         await settled(pilot, h.app, len(events))
         await open_view(pilot, h.app, "run-1")
-        await pilot.press("e")
-        path = export_path(tmp_path, "run-1")
-        await wait_for(pilot, path.exists, "the export file")
-        data = json.loads(path.read_text())
+        path, data = await exported(pilot, tmp_path, "run-1")
         assert data["execution_id"] == "run-1"
         assert [s["name"] for s in data["steps"]] == [s[0] for s in STEPS]
         assert data["status"] == "failed"
@@ -341,10 +346,7 @@ async def test_export_of_a_context_holding_a_128_bit_integer(harness, tmp_path: 
     async with h.app.run_test(size=(160, 45)) as pilot:
         await settled(pilot, h.app, len(lines))
         await open_view(pilot, h.app, "run-1")
-        await pilot.press("e")
-        path = export_path(tmp_path, "run-1")
-        await wait_for(pilot, path.exists, "the export file")
-        data = json.loads(path.read_text())
+        _, data = await exported(pilot, tmp_path, "run-1")
         assert data["context"]["uuid"] == big  # every digit, not a float
         assert data["context"]["ratio"] is None  # as JSON writes an infinity: null
         assert h.app.is_running
