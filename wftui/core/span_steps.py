@@ -16,6 +16,7 @@ import msgspec
 from wftui.core.event_lines import EventLines
 from wftui.core.otlp_values import attributes_of
 from wftui.core.parse import LogEvent
+from wftui.core.span_conventions import read_as_genai
 from wftui.core.span_fields import Found, cost, count_of, json_or_text, step_type, text_of, value_of
 
 if TYPE_CHECKING:
@@ -145,6 +146,9 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     parent_text = parent_id.decode()
     name = span.name
     value = found["step_type"] if "step_type" in found else None
+    if (value is None and "gen_ai.operation.name" not in found
+            and read_as_genai(found)):  # OpenInference or OpenLLMetry: `span_conventions`
+        value = found["step_type"] if "step_type" in found else None
     kind = encode((value.string_value if value is not None else "")
                   or step_type(found, span))
     quoted_name = encode(name)

@@ -35,6 +35,7 @@ from wftui.core.event_lines import EventLines
 from wftui.core.otlp_values import any_value
 from wftui.core.parse import LogEvent
 from wftui.core.sampling import UNKNOWN, adjusted_count
+from wftui.core.span_conventions import read_as_genai
 from wftui.core.span_fields import Prices, step_type, value_of, values_of
 from wftui.core.span_steps import NANOS, encode, span_failure, usage_below, write_step
 
@@ -305,6 +306,8 @@ class SpanReader:
         rooted[trace] = None
         if len(rooted) > self.max_traces:
             rooted.popitem(last=False)
+        if "step_type" not in found and "gen_ai.operation.name" not in found:
+            read_as_genai(found)  # OpenInference or OpenLLMetry (`span_conventions`)
         failed, error, traceback, events = span_failure(span, found)
         # A root that is itself an LLM call (a trace of one chat span, as an
         # instrumented client sends when nothing wraps the call) is also its own step:
