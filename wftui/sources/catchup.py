@@ -57,7 +57,7 @@ from wftui.sources.filereader import (
     looks_like_otlp,
 )
 from wftui.sources.files import FileTailer
-from wftui.sources.filestatus import FileSource
+from wftui.sources.filestatus import FileSource, FileStatus
 from wftui.sources.otlp.files import SNIFF_BYTES
 from wftui.sources.progress import Progress
 from wftui.sources.split import (
@@ -67,6 +67,7 @@ from wftui.sources.split import (
     plan_parts,
     usable_cpus,
 )
+from wftui.sources.unpack import Unpacking, worth_unpacking
 
 __all__ = ["CatchUpLost", "CatchUpPlan", "LinesToKeep", "Progress", "backlog_bytes",
            "catch_up", "end_early", "keep_lines", "plan_catch_up", "read_backlog",
@@ -97,6 +98,20 @@ class CatchUpPlan:
     # and the page they count their progress into.
     early: list[Child] = field(default_factory=list)
     shared: mmap.mmap | None = None
+    # A gzip log: decompressed first into a temporary file (`sources.unpack`), whose
+    # descriptor `fd` is then (the plan's own, closed by `close`), its parts planned
+    # once it is there. `log_bytes`: the log's size (the file may have a newline more).
+    unpacking: Unpacking | None = None
+    log_bytes: int | None = None
+
+    def close(self) -> None:
+        """A gzip log's unpacked copy is let go (readers and `LinesToKeep` hold
+        descriptors of their own)."""
+        if self.unpacking is not None:
+            self.unpacking.cancel()
+            if self.fd >= 0:
+                os.close(self.fd)
+                self.fd = -1
 
 
 # Readers started early give way to the first screen's drawing (one core's worth).
@@ -107,6 +122,9 @@ def start_early(plan: CatchUpPlan, ledger: Ledger, progress: Progress) -> None:
     """Fork the first parts' readers now, before the catch-up itself starts (`catch_up`
     takes them on): the TUI does so before it draws its first screen, which keeps
     one core busy and leaves the other idle (a fifth of a second)."""
+    if plan.unpacking is not None:  # a gzip log: its parts come once it is unpacked
+        plan.unpacking.start()
+        return
     plan.shared = progress.share(len(plan.parts))
     for index in range(min(plan.readers, len(plan.parts))):
         child = start_reader(plan.name, plan.fd, plan.parts[index], ledger, plan.shared,
@@ -120,6 +138,7 @@ def end_early(plan: CatchUpPlan, progress: Progress) -> None:
     """Readers started early that no catch-up took on (it never began): ended."""
     early, plan.early = plan.early, []
     _end_readers(early, progress)
+    plan.close()
 
 
 def _end_readers(children: list[Child], progress: Progress) -> None:
@@ -150,20 +169,52 @@ def plan_catch_up(tailer: FileTailer) -> CatchUpPlan | None:
         return None
     source = sources[0]
     handle = source.handle
-    if handle is None or handle.kind != "file" or handle.offset != 0:
+    if handle is None or handle.offset != 0:
+        return None
+    cpus = usable_cpus()
+    if handle.kind == "gzip" and cpus > 1:
+        expected = worth_unpacking(handle.fd)
+        if expected is None:
+            return None
+        return CatchUpPlan(source.status.name, -1, 0, [], max(cpus, 2),
+                           unpacking=Unpacking(handle.fd, expected))
+    if handle.kind != "file":
         return None
     if _is_otlp(handle.fd):
         return None  # OTLP requests, one a line: read by the request reader, in one go
     stop = _after_last_newline(handle.fd, handle.size())
-    cpus = usable_cpus()
-    wanted = max(cpus, -(-handle.size() // MAX_PART_BYTES)) if cpus > 1 else cpus
-    parts = plan_parts(handle.fd, wanted, MIN_PART_BYTES)
+    parts = _parts(handle.fd, stop, cpus)
+    if parts is None:
+        return None
+    return CatchUpPlan(source.status.name, handle.fd, stop, parts, max(cpus, 2))
+
+
+def _parts(fd: int, stop: int, cpus: int) -> list[tuple[int, int]] | None:
+    """Bytes 0..stop of the file in parts (None: not worth it)."""
+    size = os.fstat(fd).st_size
+    wanted = max(cpus, -(-size // MAX_PART_BYTES)) if cpus > 1 else cpus
+    parts = plan_parts(fd, wanted, MIN_PART_BYTES)
     if parts is None or stop <= 0:
         return None
     parts = [(start, min(end, stop)) for start, end in parts if start < stop]
-    if len(parts) < 2:
-        return None
-    return CatchUpPlan(source.status.name, handle.fd, stop, parts, max(cpus, 2))
+    return parts if len(parts) >= 2 else None
+
+
+def _unpacked(plan: CatchUpPlan, progress: Progress, stop: threading.Event) -> None:
+    """A gzip log's plan completed once it is unpacked: its descriptor and parts, and
+    the progress counted against its size; raises CatchUpLost when it cannot be read
+    in parts (the tailer reads the gzip file in one go, and says why if it is bad)."""
+    assert plan.unpacking is not None
+    unpacked = plan.unpacking.result(stop)
+    if unpacked is None:
+        raise CatchUpLost("the gzip log could not be unpacked")
+    plan.fd, plan.log_bytes = unpacked
+    plan.stop = os.fstat(plan.fd).st_size
+    parts = None if _is_otlp(plan.fd) else _parts(plan.fd, plan.stop, usable_cpus())
+    if parts is None:
+        raise CatchUpLost("the gzip log is not one to read in parts")
+    plan.parts = parts
+    progress.total_bytes = plan.stop
 
 
 def _is_otlp(fd: int) -> bool:
@@ -228,6 +279,8 @@ def catch_up(plan: CatchUpPlan, tailer: FileTailer, ledger: Ledger, lock: thread
     the tailer to where the parts end. The lines of the executions the ledger retains
     are left to the caller (`LinesToKeep.keep`). None when stopped; raises
     CatchUpLost."""
+    if plan.unpacking is not None and plan.fd < 0:
+        _unpacked(plan, progress, stop)
     fd, name = plan.fd, plan.name
     fingerprint = os.pread(fd, FINGERPRINT_BYTES, 0)
     # Every part is read by a forked reader: this process only merges their summaries,
@@ -328,14 +381,24 @@ def _hand_over(tailer: FileTailer, plan: CatchUpPlan, lines: int, last_lineno: i
     source = _sources(tailer)[0]
     handle = source.handle
     assert handle is not None
+    if plan.unpacking is not None:  # a gzip log, read whole: it ends, as the tailer's
+        status = source.status     # own read of it would have (`FileTailer._read_step`)
+        status.offset = plan.log_bytes if plan.log_bytes is not None else plan.stop
+        _count(status, lines, skipped, tailer.max_line_bytes)
+        tailer.end_source(source, [], "compressed file read to its end")
+        return
     handle.offset = plan.stop
     handle.fingerprint = os.pread(plan.fd, min(plan.stop, FINGERPRINT_BYTES), 0)
     handle.splitter = LineSplitter(tailer.max_line_bytes, last_lineno)
     status = source.status
     status.offset = plan.stop
+    _count(status, lines, skipped, tailer.max_line_bytes)
+
+
+def _count(status: FileStatus, lines: int, skipped: PartRead, max_line_bytes: int) -> None:
     status.lines += lines
     for lineno, size in skipped.long_lines:
-        status.skipped_long(lineno, size, tailer.max_line_bytes)
+        status.skipped_long(lineno, size, max_line_bytes)
     status.skipped_long_lines += skipped.skipped_long_lines - len(skipped.long_lines)
 
 
@@ -425,7 +488,10 @@ def read_backlog(tailer: FileTailer, ledger: Ledger, lock: threading.Lock,
     if plan is not None:
         try:
             with collector_paused():
-                later = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
+                try:
+                    later = catch_up(plan, tailer, ledger, lock, progress, stop, notify)
+                finally:
+                    plan.close()  # a gzip log's unpacked copy: `later` has its own
                 _to_oldest_generation()
             if later is None:
                 return None

@@ -12,7 +12,9 @@ read changes nothing: the parts read the file as it was when `check` began. A fi
 truncated or rewritten meanwhile, or a reader that dies half-way through handing its
 part over, makes the whole file be read again in one go; a reader that dies (or cannot
 be started) before handing anything over costs time, never lines: its part is read
-here. Small files, several files, gzip files, pipes and stdin are read in one go.
+here. A big gzip file is decompressed first into a temporary file and read in parts
+from there (`wftui.sources.unpack`: when there is room for it). Small files, several
+files, other gzip files, pipes and stdin are read in one go.
 
 Readers never outlive `check`: if it stops half-way (an error, SIGINT, a handler's
 SystemExit) the readers still running are killed; if it is killed outright, Linux
@@ -47,6 +49,7 @@ from wftui.sources.filereader import (
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import LONG_LINES_KEPT, FileStatus
 from wftui.sources.otlp.files import LineRouter, is_otlp_file
+from wftui.sources.unpack import unpack, worth_unpacking
 
 # Below this many bytes per part, forking and merging cost more than they save.
 MIN_PART_BYTES = 16 << 20
@@ -67,11 +70,17 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger],
     # An OTLP file's traces span its lines: it is read in one go, in order.
     if len(paths) == 1 and not ledger.keep_raw and not is_otlp_file(paths[0]):
         opened = _open_regular(paths[0])
+        log_bytes = None  # a gzip log's size, unpacked (`sources.unpack`)
+        if opened is not None and usable_cpus() > 1 and _is_gzip(opened):
+            opened, log_bytes = _unpacked(opened)
         if opened is not None:
             try:
                 parts = plan_parts(opened, usable_cpus())
                 if parts is not None:
-                    return ledger, [_read_in_parts(paths[0], opened, parts, ledger)]
+                    status = _read_in_parts(paths[0], opened, parts, ledger)
+                    if log_bytes is not None:  # read once, as the tailer says of it
+                        status.update(offset=log_bytes, status="ended")
+                    return ledger, [status]
             except (PartLost, OSError):
                 # Rare: the file changed or could not be read, or a reader died half-way.
                 # The tailer reads it again and says what is wrong, if anything.
@@ -79,6 +88,21 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger],
             finally:
                 os.close(opened)
     return ledger, _read(paths, ledger, prices)
+
+
+def _is_gzip(fd: int) -> bool:
+    return os.pread(fd, 2, 0) == GZIP_MAGIC
+
+
+def _unpacked(fd: int) -> tuple[int | None, int | None]:
+    """A big gzip log's descriptor swapped for its unpacked copy's, and the log's
+    size (`sources.unpack`); as it was (the tailer reads it in one go) otherwise."""
+    expected = worth_unpacking(fd)
+    unpacked = unpack(fd, expected) if expected is not None else None
+    if unpacked is None:
+        return fd, None
+    os.close(fd)
+    return unpacked
 
 
 @contextlib.contextmanager
