@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from wftui.core.clock import LogClock
-from wftui.core.history import LogHistory, Moment, alerts_along
+from wftui.core.history import LogHistory, Moment, alerts_along, judge_grid
 from wftui.core.history_parts import gather
 from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING, OK, PENDING, Alert, ThresholdEngine, Transition
@@ -123,16 +123,18 @@ class MonitorHistory:
                         if monitor.engine is engine and self.judged_to == after:
                             self.judged_to = history.end
                 return ()
-            # The figures without the lock (the history is the monitor's own copy).
-            figures = [(at, history.figures_at(at, window_s).as_dict()) for at in grid]
+            # The figures without the lock (the history is the monitor's own copy); a
+            # moment where a `for` runs out between two of them is computed as judged.
+            figures = {at: history.figures_at(at, window_s).as_dict() for at in grid}
             transitions: list[Transition] = []
             with monitor._lock:
                 if monitor.engine is not engine or self.judged_to != after:
                     return ()  # judged meanwhile (a reloaded log): the next snapshot
                 if step is not None:
                     engine.judging_along(step, grid[-1])
-                for at, figures_then in figures:
-                    transitions += engine.update(figures_then, at)[1]
+                for _, _, changed in judge_grid(engine, grid, lambda at: figures.get(at) or
+                                                history.figures_at(at, window_s).as_dict()):
+                    transitions += changed
                 self.judged_to = grid[-1]
             return tuple(transitions)
 

@@ -19,7 +19,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
@@ -37,7 +37,13 @@ from wftui.core.history_parts import HistoryParts, gather
 from wftui.core.ledger import Ledger
 from wftui.core.quantiles import quantiles_of
 from wftui.core.sampling import FROM_LOGS, FROM_UNKNOWN_TRACES, FROM_WEIGHTED_TRACES
-from wftui.core.thresholds import Alert, Threshold, ThresholdEngine, ThresholdState
+from wftui.core.thresholds import (
+    Alert,
+    Threshold,
+    ThresholdEngine,
+    ThresholdState,
+    Transition,
+)
 
 # Moments judged along the log (at most): fine enough for a threshold's `for`, cheap
 # enough to redo when the log grows.
@@ -333,11 +339,30 @@ class LogHistory:
         if step is not None:
             engine.judging_along(step, grid[-1])
         judged = []
-        for at in grid:
-            figures = self.figures_at(at, window_s).as_dict()
-            states, _ = engine.update(figures, at)
+        for at, states, _ in judge_grid(
+                engine, grid, lambda at: self.figures_at(at, window_s).as_dict()):
             judged.append(Moment(at, tuple(states)))
         return judged
+
+
+def judge_grid(engine: ThresholdEngine, grid: list[float],
+               figures_of: Callable[[float], dict[str, Any]]
+               ) -> Iterator[tuple[float, list[ThresholdState], list[Transition]]]:
+    """Judge `engine` at each moment of `grid` (in order) on `figures_of(moment)`, and
+    also where a pending threshold's `for` runs out between two of them: a breach first
+    seen up to a step after it began then fires at most one step after it has held for
+    `for` (its alert's "≈ step"), not at the grid's next moment, up to a step later."""
+    last: float | None = None
+    for at in grid:
+        due = engine.runs_out()
+        while due is not None and due < at - 1e-6 and (last is None or due > last + 1e-6):
+            states, transitions = engine.update(figures_of(due), due)
+            yield due, states, transitions
+            last = due
+            due = engine.runs_out()
+        states, transitions = engine.update(figures_of(at), at)
+        yield at, states, transitions
+        last = at
 
 
 def step_latency_at(ledger: Ledger, at: float, window_s: float | None

@@ -179,7 +179,20 @@ class ThresholdEngine:
             self._breach_since.pop(threshold.name, None)
             return OK
         began = self._breach_since.setdefault(threshold.name, now)
-        return FIRING if now - began >= threshold.for_s else PENDING
+        # (a microsecond's slack: judged at `runs_out`'s moment, began + for - began may
+        # round to a hair under `for`, and it would wait a whole step more)
+        return FIRING if now - began >= threshold.for_s - 1e-6 else PENDING
+
+    def runs_out(self) -> float | None:
+        """When the first pending threshold's `for` runs out, if it stays breached
+        (None: none pending). Judged along a log, that moment is judged too: the grid's
+        next moment could be a step later, after the breach was first seen up to a step
+        late, and the alert fired up to two steps after its `for`."""
+        due = [self._breach_since[threshold.name] + threshold.for_s
+               for threshold in self.thresholds
+               if threshold.enabled and threshold.name in self._breach_since
+               and self._state.get(threshold.name, (OK, None))[0] == PENDING]
+        return min(due, default=None)
 
     def judging_along(self, step_s: float, until: float) -> None:
         """From now until `until`, moments are judged `step_s` apart (along a log): the
