@@ -77,6 +77,7 @@ class LiveMonitor:
         self._background = BackgroundLoop("wftui-sources")
         self._stop: asyncio.Event | None = None
         self._metrics_version = 0
+        self.metrics_answered = threading.Event()  # a first scrape round is done
         self._last_metrics: dict[float | None, dict[str, Any]] = {}
         self._last_targets: list[dict[str, Any]] = []  # shown while the loop is busy
         self._metrics_background = BackgroundLoop("wftui-metrics")
@@ -264,6 +265,7 @@ class LiveMonitor:
 
     def _metrics_updated(self) -> None:
         self._metrics_version += 1
+        self.metrics_answered.set()
         if self.on_change is not None:
             self.on_change()
 
@@ -273,6 +275,7 @@ class LiveMonitor:
         if self.read_shown is not None:
             self.read_shown.set()  # nothing waits for the screen any more
         self._lines_kept.set()  # nor for lines
+        self.metrics_answered.set()  # nor for a first scrape
         if self.progress is not None:
             self.progress.end_readers()  # a catch-up in parts ends now, not when read
         plan, self._plan = self._plan, None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from wftui.core.clock import LogClock
 from wftui.core.history import LogHistory, Moment, alerts_along, judge_grid
 from wftui.core.history_parts import gather
-from wftui.core.snapshot import Snapshot
+from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
 from wftui.core.thresholds import FIRING, OK, PENDING, Alert, ThresholdEngine, Transition
 from wftui.core.travel import snapshot_at
 
@@ -27,6 +27,14 @@ REBUILD_S = 5.0
 # ... and, for judging lines appended to an old log, as soon as this many times its last
 # build's time has passed (a small log's at once: its thresholds wait for no timer).
 REBUILD_COST_SHARE = 10.0
+# With metrics attached, the thresholds wait for their first scrape at most this long.
+FIRST_SCRAPE_WAIT_S = 10.0
+
+
+def from_metrics(name: str) -> bool:
+    """A threshold on a figure the metrics give, when attached (`Snapshot.figures`)."""
+    figure = "latency_s" if name.startswith("latency_") and name.endswith("_s") else name
+    return figure in METRICS_PREFERRED
 
 
 class MonitorHistory:
@@ -73,8 +81,21 @@ class MonitorHistory:
         """Judge the thresholds along the whole log read so far, at log times, on a
         fresh engine that then replaces the monitor's: alerts carry the log's times."""
         monitor = self.monitor
-        engine = ThresholdEngine(monitor.settings.thresholds)
+        thresholds = monitor.settings.thresholds
+        if monitor.metrics is not None:
+            # Not before the metrics first answered (or failed to): judged meanwhile on
+            # the log's figures (the panels showed them), an alert fired that the
+            # metrics' figures then resolved. Until then the screen says "judging".
+            monitor.metrics_answered.wait(FIRST_SCRAPE_WAIT_S)
+            # With metrics attached, the thresholds on figures the metrics give judge
+            # theirs, which have no past (as lines appended later, `behind`): judged on
+            # the log's past, an alert fired at start that the first snapshot resolved.
+            thresholds = tuple(threshold for threshold in thresholds
+                               if not from_metrics(threshold.name))
+        engine = ThresholdEngine(thresholds)
         self.judged = self.log_history_now().judge(engine, monitor.settings.window_s)
+        # (the others start at the first snapshot, in the configured order)
+        engine.set_thresholds(monitor.settings.thresholds)
         # What stands at the end of the backlog is news, as it was when the whole
         # backlog was judged at once: the next snapshot announces it (notifications).
         final = self.judged[-1].states if self.judged else ()

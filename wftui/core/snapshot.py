@@ -83,6 +83,15 @@ class Snapshot:
         metrics = self.metrics
         if metrics is not None and for_thresholds and metrics.get("since_start") \
                 and self.window_s is not None:
+            if self.logs is not None and not metrics.get("stale"):
+                # A figure the panel shows from the metrics (since the target started)
+                # is no data to the thresholds until they have a window, as with metrics
+                # alone, not the log's: an old log's end fired an alert there that the
+                # first windowed scrape resolved. Where they have none, the log's stands.
+                blank = Figures().as_dict()
+                merged.update({key: blank[key] for key in METRICS_PREFERRED
+                               if (metrics_quantiles(metrics.get(key)) if key == "latency_s"
+                                   else metrics.get(key)) is not None})
             metrics = None
         if metrics is not None:
             if self.logs is None:
