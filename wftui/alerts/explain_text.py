@@ -87,8 +87,10 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
     errors = explain["error_rate"]
     before = (f" (previous window {errors['previous_failed']} of {errors['previous_ended']})"
               if errors.get("previous_failed") is not None else "")
+    weighted = (f"; error rate {fmt.percent(errors.get('error_rate'))} weighted by sampling"
+                if errors.get("weighted") else "")  # the figure's rate, not failed/ended
     lines.append(f"why error rate: {errors['failed']} failed of {errors['ended']} ended"
-                 f"{before}")
+                 f"{before}{weighted}")
     lines += _rows("by step", errors["by_step"], "step_name")
     lines += _rows("by error", errors["by_error"], "error")
     lines += _rows("by workflow", errors["by_workflow"], "workflow_name")

@@ -137,8 +137,12 @@ def explain_error_rate(current: list[Ended], previous: list[Ended] | None,
     def before(pick: Callable[[list[Ended]], list[str]]) -> list[str] | None:
         return pick(failed_before) if failed_before is not None else None
 
+    rate, weighted = _weighted_rate(current)
     out: dict[str, Any] = {
         "failed": len(failed), "ended": len(current),
+        # The panel's error rate: sampled traces weighted as the figures weight them
+        # (`weighted`: some did not count once, so failed/ended is not the panel's).
+        "error_rate": rate, "weighted": weighted,
         "previous_failed": len(failed_before) if failed_before is not None else None,
         "previous_ended": len(previous) if previous is not None else None,
         "by_step": breakdown(steps(failed), before(steps), "step_name"),
@@ -166,6 +170,26 @@ def explain_error_rate(current: list[Ended], previous: list[Ended] | None,
         [t for _, tools in parts_before for t in tools] if parts_before is not None
         else None, "tool_name", len(failed), before_count)
     return out
+
+
+def _weighted_rate(group: list[Ended]) -> tuple[float | None, bool]:
+    """The window's error rate as the figures count it (`log_figures`): a trace-only
+    execution stands for its adjusted count, one of unknown sampling counts once, or
+    for none when logs cover the window. Counted once each, "2 failed of 4" read 50%
+    beside a panel saying 9% (the 2 successes each stood for 10); and whether any
+    execution did not count once."""
+    logs_cover = any(e.execution.sampling is None or e.execution.logged for e in group)
+    ended = failed = 0.0
+    weighted = False
+    for e in group:
+        weight = weight_of(e.execution.logged, e.execution.sampling)
+        if weight is None:  # sampling unknown
+            weight = 0.0 if logs_cover else 1.0
+        weighted = weighted or weight != 1.0
+        ended += weight
+        if e.status == FAILED:
+            failed += weight
+    return (_round(failed / ended) if ended > 0 else None), weighted
 
 
 def _p95(values: list[float]) -> float | None:

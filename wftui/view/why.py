@@ -145,6 +145,9 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
             WhySection("by tool", _grouped(part.get("by_tool"), "tool_name", status="failed")),
         ]
         summary = f"{part['failed']} failed of {part['ended']} ended{before}"
+        if part.get("weighted"):  # the panel's rate, not failed/ended: say it
+            summary += (f"; error rate {fmt.percent(part.get('error_rate'))} weighted by"
+                        " sampling, as the panel")
         notes += tuple(n for n in (part.get("note"),) if n)
     elif figure == "latency_p95_s":
         part = explained["latency_p95_s"]
