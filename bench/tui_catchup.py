@@ -24,7 +24,11 @@ Prints each figure as median (min-max) over --repeat runs, and the ratios TUI ca
 up / lnav load (goal <= 1.0) and TUI memory / lnav memory (goal <= 1.0). The machine
 is shared: pairs run in turns so drift hits both.
 
-    python bench/tui_catchup.py [--lines 1000000] [--repeat 3] [--keep DIR]
+With --gzip, all three read the log gzipped (`app.log.1.gz`, a post-mortem's usual
+file): the TUI and check decompress it into a temporary file first, then read it in
+parts; lnav reads the gzip file itself.
+
+    python bench/tui_catchup.py [--lines 1000000] [--repeat 3] [--keep DIR] [--gzip]
 """
 
 from __future__ import annotations
@@ -173,7 +177,9 @@ def cpu_seconds(pid: int) -> float:
 def tui_run(path: Path, lines: int, timeout: float) -> tuple[float, float, float]:
     """(first screen s, caught up s, peak MB of the app and its readers together)."""
     session = f"wftui-catchup-{os.getpid()}"
-    done_text = f"following {lines:,} lines"
+    # A gzip log is read once, not followed: its source line ends "stream ended".
+    done_text = (f"stream ended  {lines:,} lines" if path.suffix == ".gz"
+                 else f"following {lines:,} lines")
     done = re.compile(done_text.replace(" ", r"\s+"))
     # The wftui this process imports (PYTHONPATH: a checkout), not the installed one.
     python_path = os.environ.get("PYTHONPATH")
@@ -265,6 +271,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--keep", help="folder to keep (and reuse) the generated log in")
+    parser.add_argument("--gzip", action="store_true",
+                        help="the log gzipped (as logrotate leaves yesterday's), for all three")
     options = parser.parse_args()
     for tool in ("tmux", "lnav"):
         if shutil.which(tool) is None:
@@ -275,6 +283,12 @@ def main() -> None:
     if not path.exists():
         print(f"generating {options.lines:,} lines in {path} ...", flush=True)
         generate(str(path), options.lines)
+    if options.gzip:
+        packed = path.with_name(path.name + ".gz")
+        if not packed.exists():
+            print(f"compressing it into {packed} ...", flush=True)
+            subprocess.run(["gzip", "-k", "-6", str(path)], check=True)
+        path = packed
     home = folder / "lnav-home"
     formats = home / ".lnav" / "formats" / "installed"
     formats.mkdir(parents=True, exist_ok=True)
