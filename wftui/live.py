@@ -269,6 +269,15 @@ class LiveMonitor:
         if self.on_change is not None:
             self.on_change()
 
+    def stop_receiving(self) -> None:
+        """The OTLP receiver takes no more requests and folds those it answered (for a
+        few seconds at most: `OtlpReceiver.finish`), so that a final snapshot taken now
+        holds every span a sender was told was delivered."""
+        if self.otlp is None or not self._background.running:
+            return
+        with contextlib.suppress(TimeoutError, RuntimeError):  # said by the receiver
+            self._background.call(self.otlp.finish, timeout=10.0)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading and wait for the background thread to finish."""
         self._stop_reading.set()

@@ -324,7 +324,9 @@ class Watch:
                 return
 
     def finish(self) -> Snapshot | None:
-        """The final snapshot, once lines written just before the stop have been read."""
+        """The final snapshot, once lines written just before the stop have been read
+        (and spans answered just before it folded)."""
+        self.monitor.stop_receiving()
         self.settle()
         snapshot = self.evaluate()
         if snapshot is not None:

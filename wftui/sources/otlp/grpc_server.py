@@ -19,6 +19,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from wftui.core.span_view import TraceRequestView
+from wftui.sources.otlp.receiver import STOPPING
 
 
 async def _guard(receiver: Any, context: Any) -> None:
@@ -28,6 +29,10 @@ async def _guard(receiver: Any, context: Any) -> None:
         receiver.refused[401] = receiver.refused.get(401, 0) + 1
         receiver.last_refusal = "grpc: a bearer token is required"
         await context.abort(grpc.StatusCode.UNAUTHENTICATED, "a bearer token is required")
+    if receiver.closing:  # stopping: what was answered is being folded (`finish`)
+        receiver.refused[503] = receiver.refused.get(503, 0) + 1
+        receiver.last_refusal = f"grpc: {STOPPING}"
+        await context.abort(grpc.StatusCode.UNAVAILABLE, STOPPING)
     if receiver.behind():
         receiver.refused[503] = receiver.refused.get(503, 0) + 1
         receiver.last_refusal = "grpc: ingest is behind; retry later"

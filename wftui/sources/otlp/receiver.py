@@ -19,6 +19,8 @@ checked is read and folded even if its answer is never sent (a gRPC deadline); w
 reading and folding fall behind past `queue_bytes`, requests get 503 with Retry-After
 (the OTLP retry contract) instead of memory growing without bound. A read or fold that
 fails (a bug of ours) is counted and said on the source line; the receiver goes on.
+At a stop (`finish`), requests answered are still read and folded, for a while, before
+the end: the sender was told they were delivered.
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ RATE_WINDOW_S = 5.0
 CHECK_HERE_BYTES = 4 * MIB
 # How often traces waiting for their execution id are looked at (see SpanReader).
 FLUSH_EVERY_S = 1.0
+# At a stop, requests already answered are read and folded for up to this long (the
+# sender was told they were delivered: `watch`'s final figures hold them); past it, how
+# many were not is said. Within the monitor's 5 s stop, with gRPC's 1 s grace.
+DRAIN_S = 3.0
+STOPPING = "wftui is stopping; retry later"
 
 Sink = Callable[[str, list[bytes]], None]
 # What checking a request gives: its spans or log records, and how many are rejected.
@@ -137,6 +144,13 @@ class OtlpReceiver:
         self.last_rejection: str | None = None  # why spans or records were skipped
         self.fold_failures = 0  # requests or flushes whose read or fold raised (lost)
         self.last_fold_failure: str | None = None
+        # Set (on the loop's thread) once stopping: new requests are refused with a
+        # retry asked for, those answered are folded (`finish`).
+        self.closing = False
+        self._finished = False
+        # Requests queued to be folded (under `_counting`) and folded (on the fold's
+        # thread only): what a stop could not fold is their difference.
+        self._queued_requests = self._folded_requests = 0
         # Counted as checked (the reader counts them as it reads, later).
         self._counting = threading.Lock()
         self.spans = self.log_records = 0
@@ -198,18 +212,58 @@ class OtlpReceiver:
             await stop.wait()
         finally:
             self.listening = False
+            self.closing = True  # from here on, no request is answered 200
             fold.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await fold
             if grpc_server is not None:
                 await grpc_server.stop(grace=1.0)
             await runner.cleanup()
+            await self.finish()  # what was answered is folded (done already by `watch`)
             self._reading.shutdown(wait=False, cancel_futures=True)
             self._folding.shutdown(wait=False, cancel_futures=True)
             # Not kept once stopped: the sink holds the ledger, and the receiver lives on
             # in reference cycles (its app's routes are its methods) until a full
             # collection; the ledger's memory would wait with it.
             self._sink = None
+
+    async def finish(self) -> None:
+        """Stop taking requests (refused: 503 / UNAVAILABLE, which senders retry) and
+        read and fold those already answered, for up to DRAIN_S; then traces still
+        waiting for a name go out under their trace id (nothing more will come to name
+        them). Requests not folded by then are counted as lost and said. Run on the
+        loop's thread: a handler checks `closing` and queues its request with no
+        await between, so none is answered after this began and left out."""
+        self.closing = True
+        if self._finished:
+            return
+        self._finished = True
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + DRAIN_S
+        # Each pool runs its jobs in order: a marker's end is the end of those before.
+        for pool, job in ((self._reading, _nothing), (self._folding, self._flush_all)):
+            try:
+                marker = asyncio.wrap_future(pool.submit(job))
+                await asyncio.wait_for(marker, max(0.0, deadline - loop.time()))
+            except (TimeoutError, RuntimeError):  # too slow, or already shut down
+                break
+        with self._counting:
+            left = self._queued_requests - self._folded_requests
+        if left > 0:
+            self.fold_failures += left
+            self.last_fold_failure = (f"{left} request(s) answered but not read when "
+                                      f"wftui stopped ({DRAIN_S:g}s): their spans are "
+                                      "not in these figures")
+
+    def _flush_all(self) -> None:
+        """Every trace still held goes out under its trace id (at a stop)."""
+        try:
+            lines = self.reader.flush()
+            sink = self._sink
+            if lines and sink is not None:
+                sink(self.name, lines)
+        except Exception as error:  # noqa: BLE001 - said on the source line
+            self._fold_failed(error)
 
     async def _flush_held(self) -> None:
         """Traces left waiting for their execution id are looked at every
@@ -243,6 +297,7 @@ class OtlpReceiver:
             self._fold_failed(error)
         finally:
             self._folded_bytes += size
+            self._folded_requests += 1
 
     def _fold_failed(self, error: Exception) -> None:
         """A request's or a flush's lines lost to a failure of ours: counted and said,
@@ -279,6 +334,9 @@ class OtlpReceiver:
         except web.HTTPRequestEntityTooLarge:
             return self._refuse(413, f"body is past the {self.limits.body_bytes} byte "
                                 "limit", answer_type)
+        if self.closing:  # checked here, after the last await before it is queued
+            return self._refuse(503, STOPPING, answer_type,
+                                {"Retry-After": str(RETRY_AFTER_S)})
         size = len(body)
         encoding = request.headers.get("Content-Encoding", "")
         try:
@@ -362,6 +420,7 @@ class OtlpReceiver:
                 self.rejected_records += rejected
             # Queued under the lock too: in the order checked.
             self._folding.submit(self._read_and_fold, kind, message, size)
+            self._queued_requests += 1
         return count, rejected
 
     def _read(self, kind: str, message: Any) -> list[bytes]:
@@ -458,6 +517,10 @@ class OtlpReceiver:
             "fold_failures": self.fold_failures, "last_fold_failure": self.last_fold_failure,
             "open": self.open,
         }
+
+
+def _nothing() -> None:
+    """A marker job: done once the jobs queued before it are."""
 
 
 def is_loopback(host: str) -> bool:
