@@ -87,6 +87,7 @@ def test_a_trace_that_never_names_itself_is_released_after_hold_s() -> None:
     assert reader.flush(T0 + 4.9) == []
     released = events(reader.flush(T0 + 5.0))
     assert [(e["event"], e["execution_id"]) for e in released] == [
+        ("workflow_start", "01" * 16),  # named by its service (no root came)
         ("step_complete", "01" * 16)]
 
 
@@ -122,7 +123,9 @@ def test_a_flood_of_distinct_unnamed_traces_stays_bounded_and_loses_nothing() ->
         assert reader.waiting_count <= 1000
         assert len(reader.trace_ids) <= 2000
     written += len(reader.flush())
-    assert written == 10_000  # every span became its one step_complete line
+    # every span became its one step_complete line, and each trace (rootless) its
+    # service's workflow_start
+    assert written == 2 * 10_000
 
 
 def test_workflow_name_rules() -> None:

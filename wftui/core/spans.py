@@ -20,6 +20,8 @@ The execution id of a trace is the `execution_id` attribute of any of its spans,
 the trace id. Spans of a trace that has shown neither such an attribute nor its root
 wait (`hold_s`, bounded) so that a later part of the same trace can still name it; once
 they went out under the trace id, a name that comes later does not split the trace.
+Such a trace, rootless so far, goes out with a `workflow_start` naming its workflow by
+its spans' `service.name` (as a root naming no workflow would), once.
 """
 
 from __future__ import annotations
@@ -244,7 +246,29 @@ class SpanReader:
                 return
         execution_id = _hex(trace)
         self._remember(trace, execution_id)
+        self._service_start(execution_id, entries, lines)
         self._write(execution_id, entries, lines)
+
+    @staticmethod
+    def _service_start(execution_id: str, entries: list[tuple[Any, ...]],
+                       lines: EventLines) -> None:
+        """A trace going out without its root (none came in `hold_s`: still running,
+        or never exported) is named like a root that names no workflow: by its spans'
+        `service.name`, on a `workflow_start` at its first span's start, written once
+        for the trace (here, where it first goes out). A root that comes later names
+        it with its own start. Nothing is written when no span says a service."""
+        service = next((entry[3] for entry in entries
+                        if entry[0] == "span" and _text(entry[3])), None)
+        if service is None:
+            return
+        start = min(entry[6] for entry in entries if entry[0] == "span") / 1_000_000_000
+        # Sampling as the trace's spans say it (unknown until a root says): a line
+        # without it would read as logged, and count the execution as a log's.
+        lines.add(encode({"event": "workflow_start", "execution_id": execution_id,
+                          "timestamp": start, "workflow_name": service,
+                          "sampling": UNKNOWN}),
+                  LogEvent("workflow_start", execution_id, start, None,
+                           workflow_name=service, sampling=UNKNOWN))
 
     def flush(self, now: float | None = None) -> EventLines:
         """Lines of traces that waited `hold_s` (all of them when `now` is None: the end
