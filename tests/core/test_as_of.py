@@ -73,7 +73,7 @@ def table_at(ledger: Ledger, second: float) -> dict[str, tuple[Any, ...]]:
                            log_now=END, with_rows=True)
     return {row.execution_id: (row.status, row.running_for_s, row.duration_s, row.steps,
                                row.errors, row.input_tokens + row.output_tokens,
-                               round(row.cost_usd, 4))
+                               None if row.cost_usd is None else round(row.cost_usd, 4))
             for row in snapshot.rows}
 
 
@@ -83,18 +83,18 @@ def test_the_table_at_a_past_moment_shows_executions_as_they_stood_then() -> Non
     # bravo running 60 s (fetch done); charlie and delta not begun yet
     assert table_at(ledger, 120) == {
         "alpha": ("running", 120.0, None, 2, 0, 120, 0.01),
-        "bravo": ("running", 60.0, None, 1, 0, 0, 0.0),
+        "bravo": ("running", 60.0, None, 1, 0, 0, None),
     }
     # 09:03:20: alpha done in 180 s (its duration_ms), charlie done in 30 s
     assert table_at(ledger, 200) == {
         "alpha": ("succeeded", None, 180.0, 2, 0, 470, 0.04),
-        "bravo": ("running", 140.0, None, 1, 0, 0, 0.0),
-        "charlie": ("succeeded", None, 30.0, 1, 0, 0, 0.0),
+        "bravo": ("running", 140.0, None, 1, 0, 0, None),
+        "charlie": ("succeeded", None, 30.0, 1, 0, 0, None),
     }
     # 09:04:15: bravo logged its error at 250 but ends (failed) only at 260: running,
     # one error so far, as the panels count it (not yet failed)
-    assert table_at(ledger, 255)["bravo"] == ("running", 195.0, None, 1, 1, 0, 0.0)
-    assert table_at(ledger, 300)["bravo"] == ("failed", None, 200.0, 1, 1, 0, 0.0)
+    assert table_at(ledger, 255)["bravo"] == ("running", 195.0, None, 1, 1, 0, None)
+    assert table_at(ledger, 300)["bravo"] == ("failed", None, 200.0, 1, 1, 0, None)
 
 
 def test_the_counts_of_a_past_moment_agree_with_its_rows() -> None:

@@ -248,7 +248,7 @@ def test_wrong_type_fields_are_absent_not_malformed() -> None:
     assert execution.replay_of is None
     assert execution.input_tokens == 0
     assert execution.output_tokens == 0
-    assert execution.cost_usd == 0
+    assert execution.cost_usd is None  # no cost read: nothing priced, not $0
     assert ledger.queue_depth is None  # "12" is text: no depth known
     row = execution.row(T0_EPOCH + 5, 30.0)
     # "success": "yes" is not false: not a failure; workflow_complete says success

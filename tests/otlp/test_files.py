@@ -100,7 +100,7 @@ def test_check_prices_otlp_files_by_the_config(tmp_path: Path) -> None:
     # EXEC-1's chat: 1200 in * 2.5 / 1e6 + 300 out * 10 / 1e6 = 0.003 + 0.003
     assert ledger.executions["EXEC-1"].cost_usd == pytest.approx(0.006)
     unpriced, _ = read_files([str(path)], load_settings(None))
-    assert unpriced.executions["EXEC-1"].cost_usd == 0.0  # no table: no cost
+    assert unpriced.executions["EXEC-1"].cost_usd is None  # no table: no cost
 
 
 def test_check_with_a_bad_price_table_is_one_line_and_exit_2(tmp_path: Path) -> None:

@@ -63,7 +63,7 @@ class Summary:
     steps: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float | None  # None: nothing priced
     failed_step: str | None
     error: str | None
     replay_of: str | None
@@ -278,7 +278,8 @@ def _verdict(a: Summary, b: Summary, la: str, lb: str, rows: tuple[StepRow, ...]
     tokens_a, tokens_b = a.input_tokens + a.output_tokens, b.input_tokens + b.output_tokens
     if tokens_a != tokens_b:
         notes.append(f"{lb} used {tokens_b:,} tokens (vs {tokens_a:,})")
-    if abs(a.cost_usd - b.cost_usd) >= 0.00005:
+    if a.cost_usd is not None and b.cost_usd is not None \
+            and abs(a.cost_usd - b.cost_usd) >= 0.00005:
         notes.append(f"cost ${b.cost_usd:.4f} (vs ${a.cost_usd:.4f})")
     if notes:
         return "both succeeded along the same steps; " + ", ".join(notes)

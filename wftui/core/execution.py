@@ -61,7 +61,9 @@ class Execution:
         self.failed_steps = 0
         self.input_tokens = 0
         self.output_tokens = 0
-        self.cost_usd = 0.0
+        # None until a step tells a cost: nothing priced is no cost, and a model priced
+        # at 0 (self-hosted) costs $0, which a sum from 0 could not tell apart.
+        self.cost_usd: float | None = None
         # A ledger that keeps no lines (`check`) shares one empty, immutable sequence:
         # a list each would cost ~17 MB per 300k executions.
         self.raw: list[bytes] | tuple[bytes, ...] = [] if keep_raw else NO_LINES
@@ -260,8 +262,9 @@ def add_step_details(execution: Execution, event: Any, failed: bool) -> None:
     if count is not None and count > 0:
         execution.output_tokens += count
     cost = event.cost_usd
-    if cost is not None and cost > 0:
-        execution.cost_usd += cost
+    if cost is not None and cost >= 0:
+        total = execution.cost_usd
+        execution.cost_usd = cost if total is None else total + cost
 
 
 def note_failure(execution: Execution, event: Any) -> None:
@@ -291,7 +294,7 @@ class ExecutionRow:
     errors: int
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float | None  # None: nothing priced (0.0: priced, and free)
     failed_step: str | None
     first_error: str | None
     replay_of: str | None

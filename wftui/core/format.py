@@ -66,29 +66,34 @@ def threshold_figure(name: str, value: float | None, none: str = NO_DATA) -> str
 
 def dollars(value: float | None, none: str = NO_DATA) -> str:
     """$0.0061; a cost too small for four decimals is "<$0.0001" (not $0.0000, which
-    reads as free); `none` when nothing was priced."""
-    if not value:
+    reads as free); $0 for a cost of 0 (a model priced at 0: free); `none` when
+    nothing was priced (None)."""
+    if value is None:
         return none
+    if value == 0:
+        return "$0"
     if 0 < value < 0.00005:
         return "<$0.0001"
     return f"${value:.4f}"
 
 
-def usage(input_tokens: int, output_tokens: int, cost_usd: float) -> tuple[str, str]:
+def usage(input_tokens: int, output_tokens: int, cost_usd: float | None
+          ) -> tuple[str, str]:
     """An execution's tokens ("1,200 in / 300 out") and cost ("$0.0061"); "—" for each
-    that nothing logged (sums start at 0: a log without token fields is no data, not 0)."""
+    that nothing logged (token sums start at 0: a log without token fields is no data,
+    not 0; a cost is None until one is told)."""
     tokens = (f"{input_tokens:,} in / {output_tokens:,} out"
               if input_tokens or output_tokens else "—")
     return tokens, dollars(cost_usd, "—")
 
 
-def usage_values(input_tokens: int, output_tokens: int, cost_usd: float
+def usage_values(input_tokens: int, output_tokens: int, cost_usd: float | None
                  ) -> tuple[int | None, int | None, float | None]:
     """An execution's tokens and cost for JSON, as `usage` says them: None (null) where
-    it shows "—", for the sums start at 0 and 0 is what nothing logged leaves."""
+    it shows "—", for the token sums start at 0 and 0 is what nothing logged leaves
+    (the cost is None then already; 0.0 is a cost: priced, and free)."""
     told = bool(input_tokens or output_tokens)
-    return (input_tokens if told else None, output_tokens if told else None,
-            cost_usd or None)
+    return (input_tokens if told else None, output_tokens if told else None, cost_usd)
 
 
 def clock(epoch: float | None, none: str = "-") -> str:

@@ -193,7 +193,9 @@ def _join(ledger: Ledger, earlier: Execution, later: Execution) -> None:
     earlier.failed_steps += later.failed_steps
     earlier.input_tokens += later.input_tokens
     earlier.output_tokens += later.output_tokens
-    earlier.cost_usd += later.cost_usd
+    if later.cost_usd is not None:  # None: nothing priced there (0.0 is a cost)
+        earlier.cost_usd = (later.cost_usd if earlier.cost_usd is None
+                            else earlier.cost_usd + later.cost_usd)
     earlier.raw_dropped += later.raw_dropped
     earlier.logged = earlier.logged or later.logged
     if later.sampling is not None and (earlier.sampling is None

@@ -89,7 +89,7 @@ class ExecutionDetail:
     replays: list[str]
     input_tokens: int
     output_tokens: int
-    cost_usd: float
+    cost_usd: float | None  # None: nothing priced
     complete_event: dict[str, Any] | None = None
     lines_not_kept: int = 0  # folded while running, or past the per-execution cap
     # The "now" it was built at (how long a running one has run); for an execution that

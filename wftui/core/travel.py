@@ -175,7 +175,7 @@ def row_at(execution: Execution, at: float, log_now: float, idle_timeout: float 
     base = (then or execution).row(at, idle_timeout)
     if then is None:  # no kept line that old (cut from a huge one): nothing counted
         base = replace(base, steps=0, errors=0, input_tokens=0, output_tokens=0,
-                       cost_usd=0.0, failed_step=None, first_error=None)
+                       cost_usd=None, failed_step=None, first_error=None)
     return replace(base, status=RUNNING, start_ts=execution.first_ts, end_ts=None,
                    duration_s=None, running_for_s=max(at - execution.first_ts, 0.0),
                    seq=execution.seq, replay_of=execution.replay_of,

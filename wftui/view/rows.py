@@ -48,6 +48,8 @@ def _sort_key(column: str) -> Any:
         return lambda row: row.input_tokens + row.output_tokens
     if column in ("workflow_name", "execution_id", "status"):
         return lambda row: (getattr(row, column) or "").lower()
+    if column == "cost_usd":  # nothing priced (None) sorts below any cost, $0 too
+        return lambda row: (row.cost_usd is not None, row.cost_usd or 0.0)
     return lambda row: getattr(row, column)
 
 

@@ -223,7 +223,7 @@ class StepTree(Tree[str]):
         tokens = detail.input_tokens + detail.output_tokens
         if tokens:
             text.append(f"  {tokens:,} tokens", style="dim")
-        if detail.cost_usd:  # a sum from 0: nothing priced is no cost shown, not $0
+        if detail.cost_usd is not None:  # None: nothing priced (no cost shown, not $0)
             text.append(f"  {dollars(detail.cost_usd)}", style="dim")
         return text
 
@@ -261,14 +261,14 @@ class StepTree(Tree[str]):
             label = Text("context keys: ", style="dim")
             label.append(plain(", ".join(safe(k) for k in step.context_keys)))
             node.add_leaf(label, data=f"{key}:keys")
-        if step.model or step.input_tokens or step.cost_usd:
+        if step.model or step.input_tokens or step.cost_usd is not None:
             label = Text("model ", style="dim")
             label.append(plain(step.model or "?"))
             # What nothing logged (a failed call's usage) is left out, never shown as 0.
             if step.input_tokens is not None or step.output_tokens is not None:
                 label.append(f"  {count(step.input_tokens, '?')} in / "
                              f"{count(step.output_tokens, '?')} out", style="dim")
-            if step.cost_usd:
+            if step.cost_usd is not None:  # $0 for a model priced at 0
                 label.append(f"  {dollars(step.cost_usd)}", style="dim")
             node.add_leaf(label, data=f"{key}:model")
         for index, item in enumerate(step.items):
