@@ -81,7 +81,9 @@ class SpanReader:
         # that failed (children end, and are exported, before their root)
         self.failed_child: dict[bytes, str] = {}
         # trace id -> ids of its spans with spans under them whose tokens counted: their
-        # own usage is a sum of those (`span_steps.usage_below`); let go with the root
+        # own usage is a sum of those (`span_steps.usage_below`). Kept past the root
+        # (bounded: the oldest trace's go past max_traces): a span of the trace another
+        # service exports later (an agent's, reporting its calls' usage) still comes.
         self.usage_below: dict[bytes, set[bytes]] = {}
         # traces whose root was written: a later root of the same trace (another
         # service's, its parent remote) is a step of that execution, not a second start
@@ -323,8 +325,6 @@ class SpanReader:
         if not root:
             write_step(self, execution_id, quoted, span, found, span_id, parent, start_ns,
                        end_ns, lines, trace, sampling)
-            if root_later and not parent:
-                self.usage_below.pop(trace, None)  # the trace's own root: the last above
             return
         rooted = self.rooted
         rooted[trace] = None
@@ -341,10 +341,10 @@ class SpanReader:
         self._root_lines(execution_id, span, trace, values_of(found), service,
                          hexlify(span_id), start_ns, end_ns, failed, error, traceback,
                          events, lines, own_step)
-        if not parent:
-            # Its spans ended before it: what they said of the tokens under them is used.
-            self.usage_below.pop(trace, None)
-        elif (span_id in self.usage_below.get(trace, ()) or (own_step is not None and (
+        # A trace's own root (no parent) keeps the marks of the spans under it: one of
+        # them may come after it (exported later by another service), and sums what
+        # was counted under it, as it would have before the root.
+        if parent and (span_id in self.usage_below.get(trace, ()) or (own_step is not None and (
                 "gen_ai.usage.input_tokens" in found or "gen_ai.usage.output_tokens" in found))):
             # Another service's part, come first (its root ends before its caller's
             # spans): a caller's span above it (an invoke_agent call reporting the usage
