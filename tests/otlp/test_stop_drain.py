@@ -106,7 +106,6 @@ def test_the_stop_folds_every_request_answered_and_the_traces_still_held(
         running.gate.clear()
         one_request(running.url)
         one_request(running.url)  # queued behind the first
-        from opentelemetry.sdk.trace import TracerProvider  # noqa: F401 - SDK present
         trace_provider = provider(proto_exporter(f"{running.url}/v1/traces"), batch=True)
         tracer = trace_provider.get_tracer("support")
         root = tracer.start_span("outer")
