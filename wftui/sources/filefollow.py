@@ -32,6 +32,8 @@ FOLLOW_SLICE_LINES = 16384
 #: How often the opener thread looks at each followed path for a new file. A file that
 #: is at the path longer than this is held open and read, however busy the reader is.
 OPEN_LOOK_S = 0.01
+#: How often a thread waiting for a FIFO's first writer asks whether to stop waiting.
+WRITER_LOOK_MS = 100
 
 
 async def follow(
@@ -78,10 +80,13 @@ async def _drain(
     tailer: FileTailer, on_batch: Callable[[Batch], None], stop: asyncio.Event
 ) -> None:
     """Read until caught up, giving the event loop a turn between slices."""
+    loop = asyncio.get_running_loop()
     while not stop.is_set():
         batches = tailer.read_available(FOLLOW_SLICE_LINES)
         for batch in batches:
             on_batch(batch)
+        for src, handle in tailer.take_new_streams():  # a FIFO came to a followed path
+            _start_stream_thread(tailer, src, handle, loop, on_batch)
         if not batches:
             return
         await asyncio.sleep(0)
@@ -199,7 +204,12 @@ def _start_stream_thread(
         with contextlib.suppress(OSError):
             waiter = select.poll()
             waiter.register(fd, select.POLLIN)
-            waiter.poll()
+            while not waiter.poll(WRITER_LOOK_MS):
+                if tailer.stream_given_up(src, handle):
+                    # Nobody ever wrote to it; what came to the path after it is read.
+                    with contextlib.suppress(RuntimeError):
+                        loop.call_soon_threadsafe(on_chunk, b"", None)
+                    return
         while True:
             error = None
             try:

@@ -78,6 +78,8 @@ class FileTailer:
         self._opener = Opener(max_line_bytes)
         # While following, streams are read by a thread, never by read_available().
         self._streams_threaded = False
+        # Streams (a FIFO at a followed path) that need a thread since following began.
+        self._new_streams: list[tuple[FileSource, Handle]] = []
         self._sources = given_sources(paths, from_end=from_end)
         # Open what exists now: "from the end" means the end at start; a file that
         # appears (or becomes readable) later is read from its start.
@@ -198,6 +200,8 @@ class FileTailer:
             return -1
         src.status.path = os.path.realpath(src.given)
         src.status.offset = src.handle.offset
+        if not self._became_current(src, src.handle):
+            return -1  # a FIFO: its thread reads it, never this loop
         return 0
 
     def _read_failed(
@@ -344,17 +348,23 @@ class FileTailer:
         status.status = "following"
         status.error = None
         src.gone = False
-        if src.had_file:
+        if handle.kind == "stream":
+            src.follow_after_stream = src.had_file
+        if handle.kind == "stream" and handle.key == src.reopened_key:
+            status.note(f"{status.name}: waiting for the FIFO's next writer")
+        elif src.had_file:
             # Every file that replaced the one before counts, even if the path was
             # missing in between or several came while the reader was behind.
             status.rotations += 1
             status.note(f"{status.name} rotated; finishing the old file, then the new one")
+        src.reopened_key = None
         src.had_file = True
         if src.handle is not None or src.pending:
             src.pending.append(handle)
             return
         status.path = os.path.realpath(src.given)
         src.handle = handle
+        self._became_current(src, handle)
         if src.start_at_end:
             self._seek_end(src, handle)
         src.start_at_end = False
@@ -394,6 +404,25 @@ class FileTailer:
     def end_following(self) -> None:
         """Streams are read by `read_available()` again (stream chunks now are dropped)."""
         self._streams_threaded = False
+        self._new_streams.clear()
+
+    def take_new_streams(self) -> list[tuple[FileSource, Handle]]:
+        """Streams that came to a followed path since the last call: each needs a thread."""
+        streams, self._new_streams = self._new_streams, []
+        return streams
+
+    def stream_given_up(self, src: FileSource, handle: Handle) -> bool:
+        """For a stream thread still waiting for a FIFO's first writer: stop waiting?
+        Yes once following ended, or another file came to the path (its lines must not
+        wait behind a FIFO nobody opened: that FIFO has nothing to tell)."""
+        return src.handle is not handle or not self._streams_threaded or bool(src.pending)
+
+    def _became_current(self, src: FileSource, handle: Handle) -> bool:
+        """``handle`` is now the one read for ``src``; False when a thread reads it."""
+        if handle.kind == "stream" and self._streams_threaded:
+            self._new_streams.append((src, handle))
+            return False
+        return True
 
     def stream_chunk(self, src: FileSource, handle: Handle, data: bytes,
                      error: str | None = None) -> list[Batch]:
@@ -407,9 +436,25 @@ class FileTailer:
             handle.offset += len(data)
             src.status.offset = handle.offset
             self.deliver(src, handle, data, batches)
+        elif src.pending or src.follow_after_stream:
+            self._stream_done(src, handle, batches)
         else:
             self.end_source(src, batches, "stream ended")
         return batches
+
+    def _stream_done(self, src: FileSource, handle: Handle, batches: list[Batch]) -> None:
+        """A FIFO at a followed path lost its writer: the path is still what the operator
+        follows, so read what came after it, or look at the path again (the same FIFO is
+        reopened for its next writer: a writer would otherwise block with nobody reading)."""
+        self._release(src, handle, batches)
+        src.status.note(f"{src.status.name}: the FIFO's writer is gone; following the path")
+        src.handle = src.pending.popleft() if src.pending else None
+        if src.handle is None:
+            src.reopened_key = handle.key
+            return
+        src.status.path = os.path.realpath(src.given)
+        src.status.offset = src.handle.offset
+        self._became_current(src, src.handle)
 
     def watched_paths(self) -> list[str]:
         """The given file paths still followed (not stdin, not ended)."""

@@ -119,6 +119,11 @@ class FileSource:
     start_at_end: bool = False
     blocked_by: str | None = None
     read_failed: bool = False  # the last read of `handle` failed; it is retried as is
+    # A FIFO came to the path after a file (a rotation): when its writer goes, the path
+    # is followed on (a FIFO given by name is read until its writer goes, as a pipe is).
+    follow_after_stream: bool = False
+    reopened_key: tuple[int, int] | None = None  # the FIFO at the path, reopened for its
+    # next writer: not a rotation
 
     @property
     def is_stdin(self) -> bool:
