@@ -54,7 +54,7 @@ from wftui.sources.filereader import (
     CHUNK_BYTES,
     FINGERPRINT_BYTES,
     LineSplitter,
-    looks_like_otlp,
+    head_looks_like_otlp,
 )
 from wftui.sources.files import FileTailer
 from wftui.sources.filestatus import FileSource, FileStatus
@@ -218,11 +218,10 @@ def _unpacked(plan: CatchUpPlan, progress: Progress, stop: threading.Event) -> N
 
 
 def _is_otlp(fd: int) -> bool:
-    """Whether the file's first line is an OTLP JSON request (the Collector's file
+    """Whether the file's first lines are OTLP JSON requests (the Collector's file
     exporter): the parts' readers read log lines, and would find none in it."""
     head = os.pread(fd, SNIFF_BYTES, 0)
-    first = next((line for line in head.split(b"\n") if line.strip()), b"")
-    return looks_like_otlp(first)
+    return head_looks_like_otlp(head, whole=len(head) < SNIFF_BYTES)
 
 
 def _after_last_newline(fd: int, size: int) -> int:

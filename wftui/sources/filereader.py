@@ -31,6 +31,11 @@ OTLP_MAX_LINE_BYTES = 16 << 20
 #: What says a first line is an OTLP JSON request (`looks_like_otlp`), in its first bytes.
 OTLP_KEYS = (b'"resourceSpans"', b'"resourceLogs"')
 OTLP_SNIFF_BYTES = 256
+#: How many of a file's first non-blank lines tell an OTLP JSON file from a log: a
+#: Collector's file may start with a line torn when it was killed mid-write, or a banner.
+OTLP_SNIFF_LINES = 5
+#: Bytes of a file's start looked at for those lines.
+OTLP_SNIFF_HEAD_BYTES = 64 * 1024
 #: Bytes read per chunk from a pipe or terminal (they rarely hold more at once).
 STREAM_CHUNK_BYTES = 1 << 16
 #: Length of the fingerprint: the first bytes of a file, remembered to recognise it after
@@ -67,6 +72,48 @@ def looks_like_otlp(line: bytes) -> bool:
     return head.startswith(b"{") and any(key in head for key in OTLP_KEYS)
 
 
+def otlp_line_kind(line: bytes) -> bool | None:
+    """True for a line that looks like an OTLP JSON request, False for another JSON
+    object (a log line), None for what is neither (a torn line's end, a banner)."""
+    head = line.lstrip()[:OTLP_SNIFF_BYTES]
+    if not head.startswith(b"{"):
+        return None
+    return any(key in head for key in OTLP_KEYS)
+
+
+def otlp_verdict(kinds: list[bool | None]) -> bool:
+    """Whether a file is OTLP JSON, from its first non-blank lines (`otlp_line_kind`):
+    when more of them are requests than log lines; a line that is neither (torn by a
+    killed exporter, a banner) does not make it a log. On a tie, the first JSON line
+    says, as it always did."""
+    requests, logs = kinds.count(True), kinds.count(False)
+    if requests != logs:
+        return requests > logs
+    return next((kind for kind in kinds if kind is not None), False)
+
+
+def otlp_line_starts(head: bytes, *, whole: bool) -> list[bool | None]:
+    """`otlp_line_kind` of the first `OTLP_SNIFF_LINES` non-blank lines begun in ``head``
+    (a file's first bytes; ``whole``: all of it). A line still unfinished at the end of
+    ``head`` counts once its first bytes are there."""
+    lines = head.split(b"\n")
+    last = lines.pop()
+    if whole or len(last.lstrip()) >= OTLP_SNIFF_BYTES:
+        lines.append(last)
+    kinds = []
+    for line in lines:
+        if line.strip():
+            kinds.append(otlp_line_kind(line))
+            if len(kinds) == OTLP_SNIFF_LINES:
+                break
+    return kinds
+
+
+def head_looks_like_otlp(head: bytes, *, whole: bool) -> bool:
+    """Whether a file whose first bytes are ``head`` is an OTLP JSON file."""
+    return otlp_verdict(otlp_line_starts(head, whole=whole))
+
+
 class LineSplitter:
     """Turns a byte stream into numbered complete lines.
 
@@ -78,7 +125,7 @@ class LineSplitter:
     """
 
     __slots__ = ("carry", "lineno", "skipping", "skipped_bytes", "max_line_bytes",
-                 "sniffing")
+                 "sniffing", "sniffed")
 
     def __init__(self, max_line_bytes: int, lineno: int = 0) -> None:
         self.carry = b""
@@ -89,21 +136,20 @@ class LineSplitter:
         # From a stream's start: whether its first line, an OTLP request, is still to be
         # told from a log line (`_sniff`); a part that starts mid-file never is one.
         self.sniffing = lineno == 0 and max_line_bytes < OTLP_MAX_LINE_BYTES
+        self.sniffed = b""  # the stream's first bytes, while sniffing
 
     def _sniff(self, data: bytes) -> None:
-        """A stream whose first line is an OTLP JSON request gets a request's line cap
-        (OTLP_MAX_LINE_BYTES): skipped as a long log line, a Collector's batch of spans
-        was lost whole. Told once the first bytes that are not blank have come."""
-        # All of the chunk: blank lines may be longer than the bytes looked at.
-        head = (self.carry + data).lstrip()[:OTLP_SNIFF_BYTES]
-        if not head:
-            return  # blank so far
-        end = head.find(b"\n")
-        if end < 0 and len(head) < OTLP_SNIFF_BYTES:
-            return  # the first line's start has not all come yet
-        self.sniffing = False
-        if looks_like_otlp(head if end < 0 else head[:end]):  # the first line only
+        """A stream that is OTLP JSON requests (`otlp_verdict` of its first lines) gets a
+        request's line cap (OTLP_MAX_LINE_BYTES): skipped as a long log line, a
+        Collector's batch of spans was lost whole. Told as soon as its lines say so."""
+        head = self.sniffed = self.sniffed + data[:OTLP_SNIFF_HEAD_BYTES - len(self.sniffed)]
+        starts = otlp_line_starts(head, whole=False)
+        if otlp_verdict(starts):
             self.max_line_bytes = OTLP_MAX_LINE_BYTES
+        elif len(starts) < OTLP_SNIFF_LINES and len(head) < OTLP_SNIFF_HEAD_BYTES:
+            return  # more lines may yet say so
+        self.sniffing = False
+        self.sniffed = b""
 
     def feed(self, data: bytes) -> tuple[list[tuple[int, list[bytes]]], list[LongLine]]:
         """Split ``data``; return runs of ``(first_lineno, lines)`` and the skipped lines

@@ -1,8 +1,9 @@
 """OTLP JSON files (the OpenTelemetry Collector's file exporter: one request per line),
 recognised by their content and read like any log.
 
-`LineRouter` stands between the file reader and the ledger: a source whose first line
-is an OTLP request (`resourceSpans` / `resourceLogs`) has each line read as one request
+`LineRouter` stands between the file reader and the ledger: a source whose first lines
+are mostly OTLP requests (`resourceSpans` / `resourceLogs`; a torn first line or a
+banner does not make it a log: `otlp_verdict`) has each line read as one request
 and turned into event lines (`wftui.core.spans`); any other source goes to the ledger
 as it is. A line of an OTLP file that does not decode is malformed, with its number and
 the reason, and the rest of the file still counts.
@@ -20,9 +21,15 @@ import orjson
 
 from wftui.core.ledger import Ledger
 from wftui.core.spans import REJECTED_SPANS, Prices, SpanReader
-from wftui.sources.filereader import looks_like_otlp
+from wftui.sources.filereader import (
+    OTLP_SNIFF_HEAD_BYTES,
+    OTLP_SNIFF_LINES,
+    head_looks_like_otlp,
+    otlp_line_kind,
+    otlp_verdict,
+)
 
-SNIFF_BYTES = 64 * 1024
+SNIFF_BYTES = OTLP_SNIFF_HEAD_BYTES
 LOG, OTLP = "log", "otlp"
 
 
@@ -37,7 +44,7 @@ def otlp_kind(value: Any) -> str | None:
 
 
 def is_otlp_file(path: str) -> bool:
-    """Sniff a regular file's first line (gzip too); False when it cannot be read.
+    """Sniff a regular file's first lines (gzip too); False when it cannot be read.
     A FIFO or device is never opened here: its data belongs to the reader."""
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
@@ -49,10 +56,7 @@ def is_otlp_file(path: str) -> bool:
             head = handle.read(SNIFF_BYTES)
     except (OSError, EOFError, gzip.BadGzipFile):
         return False
-    for line in head.split(b"\n"):
-        if line.strip():
-            return looks_like_otlp(line)
-    return False
+    return head_looks_like_otlp(head, whole=len(head) < SNIFF_BYTES)
 
 
 class LineRouter:
@@ -61,7 +65,10 @@ class LineRouter:
     def __init__(self, ledger: Ledger, prices: Prices | None = None) -> None:
         self.ledger = ledger
         self.prices = prices
-        self.kinds: dict[str, str] = {}  # source -> LOG or OTLP, from its first line
+        self.kinds: dict[str, str] = {}  # source -> LOG or OTLP, from its first lines
+        # A source's first non-blank lines so far (`otlp_line_kind` of each), until
+        # `OTLP_SNIFF_LINES` of them settle its kind.
+        self.sniffed: dict[str, list[bool | None]] = {}
         self.readers: dict[str, SpanReader] = {}
 
     def ingest(self, source: str, first_lineno: int, lines: list[bytes],
@@ -69,11 +76,24 @@ class LineRouter:
         """One batch of consecutive lines of a source (as `Ledger.ingest_lines`)."""
         kind = self.kinds.get(source)
         if kind is None:
-            first = next((line for line in lines if line.strip()), None)
-            if first is None:
-                self.ledger.ingest_lines(source, first_lineno, lines, read_time)
-                return
-            kind = self.kinds[source] = OTLP if looks_like_otlp(first) else LOG
+            # The first lines tell (`otlp_verdict`); a batch goes where the lines seen
+            # so far say (following may hand them over one at a time).
+            kinds = self.sniffed.setdefault(source, [])
+            for line in lines:
+                if len(kinds) == OTLP_SNIFF_LINES:
+                    break
+                if line.strip():
+                    kinds.append(otlp_line_kind(line))
+            kind = OTLP if otlp_verdict(kinds) else LOG
+            if len(kinds) == OTLP_SNIFF_LINES:
+                self.kinds[source] = kind
+                del self.sniffed[source]
+        self._route(kind, source, first_lineno, lines, read_time)
+
+    def _route(self, kind: str, source: str, first_lineno: int, lines: list[bytes],
+               read_time: float | None) -> None:
+        if not lines:
+            return
         if kind == LOG:
             self.ledger.ingest_lines(source, first_lineno, lines, read_time)
             return
