@@ -8,6 +8,32 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 NO_DATA = "no data"
+#: From here on a number is said short (1.23T, 4.5e30): in full it wraps a panel or is
+#: cut in a table cell, where "1,000,00…" reads as a million.
+SHORT_FROM = 1e12
+_PREFIXES = ((1e3, "k"), (1e6, "M"), (1e9, "G"), (1e12, "T"), (1e15, "P"), (1e18, "E"))
+
+
+def short(value: float) -> str:
+    """A number in at most 7 cells (8 when negative): 950, 12.3k, 4.56G, 1.0e30."""
+    magnitude = abs(value)
+    if magnitude != magnitude or magnitude == float("inf"):
+        return str(value)
+    if magnitude < 999.5:
+        return f"{value:.0f}" if float(value).is_integer() else f"{value:.3g}"
+    for size, prefix in _PREFIXES:
+        scaled = value / size
+        # Three significant digits, the prefix chosen after rounding (999.96k is 1.00M).
+        text = f"{scaled:.{2 if abs(scaled) < 9.995 else 1 if abs(scaled) < 99.95 else 0}f}"
+        if abs(float(text)) < 1000:
+            return text + prefix
+    return power(value)
+
+
+def power(value: float) -> str:
+    """A number as a power of ten, in at most 7 cells: 1.0e30, 1.2e303."""
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def seconds(value: float | None, none: str = NO_DATA) -> str:
@@ -18,6 +44,8 @@ def seconds(value: float | None, none: str = NO_DATA) -> str:
     # Compared as floats, not round(value * 1000) < 1000 (the same test): a finite
     # duration above ~1.8e305 s (a config's `window = 1e308`) is inf in milliseconds,
     # which round() cannot turn into an int.
+    if value >= 100_000 * 86_400:  # before round(): int(1e308) has 309 digits
+        return f"{power(value / 86_400)}d"
     if value * 1000 < 999.5:
         return f"{value * 1000:.0f}ms"
     if round(value, 2) < 60.0:
@@ -30,7 +58,16 @@ def seconds(value: float | None, none: str = NO_DATA) -> str:
         hours, rest = divmod(whole, 3600)
         return f"{hours}h{rest // 60:02d}m"
     days, rest = divmod(whole, 86_400)
+    if days >= 100_000:  # 274 years: a clock's or a unit's mistake, said in 7 cells
+        return f"{power(value / 86_400)}d"
     return f"{days:,}d{rest // 3600:02d}h"
+
+
+def count_in(value: float, width: int) -> str:
+    """A count in at most `width` cells (a table column): in full when it fits, else
+    short (cut, 1,234,567,890 would read "1,234,5…", a thousand times less)."""
+    text = count(value)
+    return text if len(text) <= width else short(value)
 
 
 def percent(value: float | None, none: str = "no traffic") -> str:
@@ -44,6 +81,8 @@ def count(value: float | None, none: str = NO_DATA) -> str:
     """A count or gauge: 1,234 (or 12.5 when it is not whole)."""
     if value is None:
         return none
+    if abs(value) >= SHORT_FROM:
+        return short(value)
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.2f}"
@@ -52,7 +91,14 @@ def count(value: float | None, none: str = NO_DATA) -> str:
 def rate_per_min(value: float | None, none: str = NO_DATA) -> str:
     if value is None:
         return none
+    if abs(value) >= SHORT_FROM:
+        return f"{short(value)}/min"
     return f"{value:,.1f}/min"
+
+
+def ratio(value: float) -> str:
+    """A ratio of two durations: 0.52, 2.43, 1.2e300 (never hundreds of digits)."""
+    return f"{value:.2f}" if value < 10_000 else short(value)
 
 
 def threshold_figure(name: str, value: float | None, none: str = NO_DATA) -> str:
@@ -74,6 +120,8 @@ def dollars(value: float | None, none: str = NO_DATA) -> str:
         return "$0"
     if 0 < value < 0.00005:
         return "<$0.0001"
+    if value >= 10_000:  # $9999.9999 is a table cell's width already
+        return f"${short(value)}"
     return f"${value:.4f}"
 
 
@@ -82,7 +130,7 @@ def usage(input_tokens: int, output_tokens: int, cost_usd: float | None
     """An execution's tokens ("1,200 in / 300 out") and cost ("$0.0061"); "—" for each
     that nothing logged (token sums start at 0: a log without token fields is no data,
     not 0; a cost is None until one is told)."""
-    tokens = (f"{input_tokens:,} in / {output_tokens:,} out"
+    tokens = (f"{count(input_tokens)} in / {count(output_tokens)} out"
               if input_tokens or output_tokens else "—")
     return tokens, dollars(cost_usd, "—")
 
@@ -133,13 +181,15 @@ def window(window_s: float | None) -> str:
 
 
 # C0 controls (except tab) -> the Control Pictures block, DEL -> ␡, C1 -> ␦, and the
-# bidirectional overrides/isolates -> ⍰: log text must never steer the terminal or
-# reorder what the operator reads (docs/reliability.md).
+# bidirectional overrides/isolates and invisible characters -> ⍰: log text must never
+# steer the terminal, reorder what the operator reads, or hide in a name ("payments"
+# with a zero-width space is another workflow that looks the same) (docs/reliability.md).
 _VISIBLE = {code: 0x2400 + code for code in range(0x20) if code != 0x09}
 _VISIBLE[0x7F] = 0x2421
 _VISIBLE.update({code: 0x2426 for code in range(0x80, 0xA0)})
 _VISIBLE.update({code: 0x2370 for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A),
-                                            0x200E, 0x200F, 0x061C)})
+                                            0x200E, 0x200F, 0x061C,
+                                            0x200B, 0x2060, 0xFEFF)})
 
 
 ELLIPSIS = "…"

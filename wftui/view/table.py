@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from rich.text import Text
 
 from wftui.core.execution import ExecutionRow
-from wftui.core.format import clock, count, dollars, seconds
+from wftui.core.format import clock, count, count_in, dollars, seconds
 from wftui.view.refresh import Refresh, rows_held
 from wftui.view.rows import COLUMNS, TableQuery
 from wftui.view.text import clip, safe
@@ -86,9 +86,10 @@ def _cells(row: ExecutionRow) -> dict[str, tuple[str, str]]:
         "execution_id": (safe(row.execution_id) + marker, "bold" if row.replays else ""),
         "start_ts": (clock(row.start_ts), ""),
         "duration_s": _duration(row),
-        "steps": (str(row.steps), ""),
-        "errors": (str(row.errors) if row.errors else "-", "bold red" if row.errors else "dim"),
-        "tokens": (f"{tokens:,}" if tokens else "-", ""),
+        "steps": (count_in(row.steps, WIDTHS["steps"] - 1), ""),
+        "errors": (count_in(row.errors, WIDTHS["errors"] - 1) if row.errors else "-",
+                   "bold red" if row.errors else "dim"),
+        "tokens": (count_in(tokens, WIDTHS["tokens"] - 1) if tokens else "-", ""),
         "cost_usd": (dollars(row.cost_usd, "-"), ""),
         "workflow_name": (safe(row.workflow_name or "-"), ""),
     }
