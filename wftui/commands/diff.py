@@ -18,7 +18,7 @@ import orjson
 from wftui.commands.common import fail
 from wftui.config import ConfigError, load_settings
 from wftui.core import format as fmt
-from wftui.core.compare import Comparison, StepRow, StepSide, compare
+from wftui.core.compare import Comparison, StepRow, StepSide, compare, shown_same
 from wftui.core.ledger import Ledger
 from wftui.core.steps import build_detail
 from wftui.core.understood import ledger_not_understood
@@ -106,7 +106,7 @@ def row_note(row: StepRow) -> str:
     notes = []
     for kind in row.differences:
         if kind in ("slower", "faster") and row.duration_ratio is not None:
-            notes.append(f"{kind} x{row.duration_ratio:.2f}")
+            notes.append(f"{kind} x{fmt.ratio(row.duration_ratio)}")
         else:
             notes.append(kind)
     return ", ".join(notes)
@@ -126,9 +126,12 @@ def comparison_text(comparison: Comparison) -> str:
             f"step{'' if summary.steps == 1 else 's'}, tokens {tokens}, cost {cost}"
             + (f", error: {summary.error[:120]}" if summary.error else "")))
     if comparison.duration_ratio is not None:
+        # Both read 0ms (or any same figure): their ratio is what rounding hid, not news.
+        same = shown_same(right.duration_s, left.duration_s)
         lines.append(fmt.visible(
             f"duration ratio ({comparison.right_label} / {comparison.left_label}): "
-            f"{comparison.duration_ratio:.2f}"))
+            + (f"same ({fmt.seconds(left.duration_s)} each)" if same
+               else fmt.ratio(comparison.duration_ratio))))
     if comparison.running:
         lines.append("(still running: this comparison will change)")
     lines.append("")

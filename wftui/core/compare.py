@@ -14,7 +14,8 @@ from difflib import SequenceMatcher
 from typing import Any
 
 from wftui.core.error_text import event_error
-from wftui.core.format import usage_values
+from wftui.core.format import ratio as ratio_text
+from wftui.core.format import seconds, usage_values
 from wftui.core.steps import ExecutionDetail, Step
 
 # A step is marked slower/faster when one side took this many times as long.
@@ -164,6 +165,18 @@ def ratio(right: float | None, left: float | None) -> float | None:
     return right / left
 
 
+def shown_same(right: float | None, left: float | None) -> bool:
+    """Both durations read the same to the operator (0.4 ms and 0.2 ms are both 0ms):
+    no side was faster, whatever the ratio of what rounding hid."""
+    return right is not None and left is not None and seconds(right) == seconds(left)
+
+
+def _marked(value: float | None, right: float | None, left: float | None) -> bool:
+    """A ratio far enough from 1 to call one side slower or faster."""
+    return value is not None and not shown_same(right, left) and (
+        value >= DURATION_RATIO_MARK or value <= 1 / DURATION_RATIO_MARK)
+
+
 def _differences(left: StepSide, right: StepSide) -> tuple[list[str], float | None]:
     out: list[str] = []
     same_status = left.status == right.status or (left.status in OK_STATUSES
@@ -177,10 +190,8 @@ def _differences(left: StepSide, right: StepSide) -> tuple[list[str], float | No
             and left.path_taken != right.path_taken:
         out.append(BRANCH)
     step_ratio = ratio(right.duration_s, left.duration_s)
-    if step_ratio is not None and step_ratio >= DURATION_RATIO_MARK:
-        out.append(SLOWER)
-    elif step_ratio is not None and step_ratio <= 1 / DURATION_RATIO_MARK:
-        out.append(FASTER)
+    if _marked(step_ratio, right.duration_s, left.duration_s):
+        out.append(SLOWER if step_ratio is not None and step_ratio > 1 else FASTER)
     if None not in (left.input_tokens, right.input_tokens, left.output_tokens,
                     right.output_tokens) and (left.input_tokens, left.output_tokens) != \
             (right.input_tokens, right.output_tokens):
@@ -273,8 +284,8 @@ def _verdict(a: Summary, b: Summary, la: str, lb: str, rows: tuple[StepRow, ...]
     if changed:
         return f"both succeeded, but their steps differ ({_step_changes(rows)})"
     notes = []
-    if whole is not None and (whole >= DURATION_RATIO_MARK or whole <= 1 / DURATION_RATIO_MARK):
-        notes.append(f"{lb} took {whole:.2f}x as long")
+    if whole is not None and _marked(whole, b.duration_s, a.duration_s):
+        notes.append(f"{lb} took {ratio_text(whole)}x as long")
     tokens_a, tokens_b = a.input_tokens + a.output_tokens, b.input_tokens + b.output_tokens
     if tokens_a != tokens_b:
         notes.append(f"{lb} used {tokens_b:,} tokens (vs {tokens_a:,})")
