@@ -180,3 +180,55 @@ def test_a_monitor_stopped_while_unpacking_leaves_nothing_behind(
 def catchup_small_parts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catchup, "MIN_PART_BYTES", 16 << 10)
     monkeypatch.setattr(catchup, "usable_cpus", lambda: 3)
+
+
+def test_a_temporary_directory_held_in_memory_takes_no_big_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, unpacked: list[int]) -> None:
+    # TMPDIR on /dev/shm (tmpfs): the copy would take RAM. Within a quarter of the memory
+    # available it is made there; past it, the log is read in one go.
+    if not os.path.isdir("/dev/shm") or not unpack.in_memory("/dev/shm"):
+        pytest.skip("no tmpfs at /dev/shm on this machine")
+    monkeypatch.setenv("TMPDIR", "/dev/shm")
+    monkeypatch.setattr(unpack.tempfile, "tempdir", None)  # TMPDIR read again
+    log = tmp_path / "app.log"
+    split_tests.write_log(log)
+    packed = gzipped(log)
+    size = log.stat().st_size
+    monkeypatch.setattr(unpack, "SPARE_BYTES", 0)
+    monkeypatch.setattr(split, "usable_cpus", lambda: 1)
+    expected = split_tests.reading([str(packed)])
+    split_tests.in_parts(monkeypatch, 3)
+    assert unpack.unpack_dir() == "/dev/shm"
+    monkeypatch.setattr(unpack, "memory_available", lambda: 4 * size)  # a quarter: room
+    assert split_tests.reading([str(packed)]) == expected and unpacked == [size]
+    monkeypatch.setattr(unpack, "memory_available", lambda: 4 * size - 4)  # just short
+    assert split_tests.reading([str(packed)]) == expected and unpacked == [size]
+
+
+def test_the_copy_goes_to_var_tmp_when_tmp_is_in_memory_and_tmpdir_unset(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMPDIR", raising=False)
+    monkeypatch.setattr(unpack.tempfile, "gettempdir", lambda: "/tmp")
+    mounts = [("/", "ext4"), ("/tmp", "tmpfs"), ("/var", "ext4")]
+    monkeypatch.setattr(unpack, "_mounts", lambda: mounts)
+    assert unpack.in_memory("/tmp") and not unpack.in_memory("/var/tmp")
+    assert unpack.unpack_dir() == "/var/tmp"
+    mounts[1] = ("/tmp", "ext4")
+    assert unpack.unpack_dir() == "/tmp"
+    monkeypatch.setenv("TMPDIR", "/tmp")  # the operator's choice stands
+    mounts[1] = ("/tmp", "tmpfs")
+    assert unpack.unpack_dir() == "/tmp"
+
+
+def test_a_mount_point_with_a_space_is_read_from_the_mount_table(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    table = tmp_path / "mounts"
+    table.write_text("/dev/vda / ext4 rw 0 0\nnone /mnt/ram\\040disk tmpfs rw 0 0\n")
+    real_open = open
+
+    def mounts_from(path: Any, *args: Any, **kwargs: Any) -> Any:
+        return real_open(table if path == "/proc/self/mounts" else path, *args, **kwargs)
+
+    monkeypatch.setattr("builtins.open", mounts_from)
+    assert unpack._mounts() == [("/", "ext4"), ("/mnt/ram disk", "tmpfs")]
+    assert unpack.in_memory("/mnt/ram disk/x") and not unpack.in_memory("/mnt/ramdisk")

@@ -8,12 +8,14 @@ into an unlinked temporary file (gone when closed, whatever happens to the proce
 the log is then read in parts, one process per core, like a plain file (`wftui check`:
 `sources.split`; the monitor: `sources.catchup`).
 
-The temporary file is made in the temporary directory (TMPDIR) and takes as much room
-as the log uncompressed, as the page cache holds a plain log: it is used only when
-the gzip trailer's size says the log is worth it and the directory has that room with
-`SPARE_BYTES` to spare. Anything else (no room, a multi-gigabyte log whose size the
-trailer cannot state, a read or decompression error) gives None, and the log is read
-in one go as before, which says what is wrong with it, if anything.
+The temporary file takes as much room as the log uncompressed, as the page cache holds
+a plain log. It is made in TMPDIR when that is set; else in /tmp, or in /var/tmp when
+/tmp is held in memory (tmpfs: there the copy would take RAM) and /var/tmp is not. It
+is used only when the gzip trailer's size says the log is worth it and the directory
+has that room with `SPARE_BYTES` to spare (and, in memory, when it takes no more than
+a quarter of the memory available). Anything else (no room, a multi-gigabyte log whose
+size the trailer cannot state, a read or decompression error) gives None, and the log
+is read in one go as before, which says what is wrong with it, if anything.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import re
 import struct
 import tempfile
 import threading
@@ -30,6 +33,10 @@ import zlib
 MIN_UNPACKED_BYTES = 32 << 20
 # Left free in the temporary directory, whatever the log's size.
 SPARE_BYTES = 1 << 30
+# A directory held in memory takes at most this share of the memory available.
+MEMORY_SHARE = 0.25
+MEMORY_FILESYSTEMS = frozenset({"tmpfs", "ramfs"})
+DISK_TEMP = "/var/tmp"
 UNPACK_CHUNK_BYTES = 1 << 20
 _TRAILER = struct.Struct("<I")
 
@@ -51,11 +58,64 @@ def worth_unpacking(fd: int) -> int | None:
     stated = unpacked_size(fd)
     if stated is None or stated < MIN_UNPACKED_BYTES:
         return None
+    folder = unpack_dir()
     try:
-        room = os.statvfs(tempfile.gettempdir())
+        room = os.statvfs(folder)
     except OSError:
         return None
-    return stated if room.f_bavail * room.f_frsize >= stated + SPARE_BYTES else None
+    if room.f_bavail * room.f_frsize < stated + SPARE_BYTES:
+        return None
+    if in_memory(folder):
+        available = memory_available()
+        if available is None or stated > available * MEMORY_SHARE:
+            return None
+    return stated
+
+
+def unpack_dir() -> str:
+    """Where the unpacked copy goes: TMPDIR when set (the operator's choice); else the
+    usual temporary directory, unless it is held in memory and /var/tmp is not."""
+    folder = tempfile.gettempdir()
+    if (not os.environ.get("TMPDIR") and in_memory(folder) and os.path.isdir(DISK_TEMP)
+            and os.access(DISK_TEMP, os.W_OK) and not in_memory(DISK_TEMP)):
+        return DISK_TEMP
+    return folder
+
+
+def in_memory(folder: str) -> bool:
+    """Whether `folder` is on a filesystem held in memory (tmpfs, ramfs), as the
+    mount table says (the mount point nearest above it)."""
+    target = os.path.realpath(folder)
+    best, kind = "", ""
+    for point, fstype in _mounts():
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fstype
+    return kind in MEMORY_FILESYSTEMS
+
+
+def _mounts() -> list[tuple[str, str]]:
+    """(mount point, filesystem type) of each mount (none when unreadable)."""
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as table:
+            rows = [line.split() for line in table]
+    except OSError:
+        return []
+    # Spaces and tabs in a mount point are written as octal escapes (\040).
+    return [(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), row[1]), row[2])
+            for row in rows if len(row) >= 3]
+
+
+def memory_available() -> int | None:
+    """MemAvailable, in bytes (None when it cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def unpack(fd: int, expected: int, stop: threading.Event | None = None
@@ -73,7 +133,7 @@ def unpack(fd: int, expected: int, stop: threading.Event | None = None
         return None
     out = -1
     try:
-        with tempfile.TemporaryFile() as made:
+        with tempfile.TemporaryFile(dir=unpack_dir()) as made:
             out = os.dup(made.fileno())
         written = 0
         last = b"\n"
