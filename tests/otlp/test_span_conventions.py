@@ -176,3 +176,40 @@ def test_a_trace_of_one_openinference_llm_call_counts_its_tokens(make_receiver: 
     tree = build_detail(execution.copy(), T0 + 3600, 30.0)
     assert [(s.name, s.step_type, s.model) for s in tree.steps] == [
         ("ChatCompletion", "llm", "gpt-4o")]
+
+
+def test_an_openinference_embedding_span_is_priced_by_its_embedding_model(
+        make_receiver: Any) -> None:
+    # OpenInference names an embedding's model `embedding.model_name` (not
+    # `llm.model_name`): without it the call's tokens counted but its cost did not,
+    # and the execution's cost was short by it with nothing said.
+    from openinference.instrumentation import (
+        OITracer,
+        TokenCount,
+        TraceConfig,
+        get_embedding_attributes,
+        get_llm_token_count_attributes,
+    )
+
+    receiving = make_receiver(prices={"text-embedding-3-small": (0.02, 0.0)})
+
+    def run(tracer: Any) -> None:
+        oi = OITracer(tracer, config=TraceConfig())
+        with oi.start_as_current_span("rag", openinference_span_kind="chain",
+                                      start_time=ns(0), end_on_exit=False) as chain:
+            with oi.start_as_current_span("embed", openinference_span_kind="embedding",
+                                          start_time=ns(0.1), end_on_exit=False) as embed:
+                embed.set_attributes(get_embedding_attributes(
+                    model_name="text-embedding-3-small"))
+                embed.set_attributes(get_llm_token_count_attributes(
+                    TokenCount(prompt=500_000)))
+                embed.end(ns(0.3))
+            chain.end(ns(1.0))
+
+    _send(receiving, run)
+    receiving.wait_executions(1)
+    (execution,) = receiving.executions().values()
+    assert execution.cost_usd == pytest.approx(500_000 * 0.02 / 1e6)  # $0.01
+    tree = build_detail(execution.copy(), T0 + 3600, 30.0)
+    assert [(s.name, s.step_type, s.model, s.input_tokens) for s in tree.steps] == [
+        ("embed", "llm", "text-embedding-3-small", 500_000)]

@@ -38,6 +38,9 @@ OPENINFERENCE_KEYS = (
     ("llm.request.model_name", "gen_ai.request.model"),
     # The model "being utilized": the one asked for (the response's, when said, wins).
     ("llm.model_name", "gen_ai.request.model"),
+    # An EMBEDDING span names its model here, not as llm.model_name: without it the
+    # call's tokens counted and its cost did not.
+    ("embedding.model_name", "gen_ai.request.model"),
 )
 # ... and for its TOOL spans: the call's input and output are its arguments and result.
 OPENINFERENCE_TOOL_KEYS = (
