@@ -71,3 +71,30 @@ def test_an_old_log_beside_healthy_metrics_pages_nothing_at_start(tmp_path: Path
     finally:
         monitor.stop()
         exporter.stop()
+
+
+def test_an_old_log_beside_metrics_that_never_answer_is_judged_along_its_time(
+        tmp_path: Path) -> None:
+    # The target is down (nothing listens): the panels show the log's figures, so its
+    # thresholds are judged along the log's time, as without metrics: the error rate
+    # fired when the log's failures began (its window held 3 of 60 at T0 + 102.5 s,
+    # past 5%), not at the log's end.
+    import socket
+
+    log = tmp_path / "old.log"
+    write_log(log)
+    with socket.socket() as spare:  # a port nothing listens on
+        spare.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{spare.getsockname()[1]}/metrics"
+    settings = replace(Settings(), window_s=60.0,
+                       thresholds=(Threshold("error_rate", 0.05, "page"),))
+    monitor = LiveMonitor(settings, [str(log)],
+                          metrics=metric_family(settings, [url], None, interval=0.2))
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the log read and judged")
+        snapshot = monitor.snapshot()
+        [page] = [a for a in snapshot.alerts if a.name == "error_rate"]
+        assert T0.timestamp() + 100 < page.fired_at < T0.timestamp() + 110
+    finally:
+        monitor.stop()

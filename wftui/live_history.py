@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from wftui.core.clock import LogClock
 from wftui.core.history import LogHistory, Moment, alerts_along, judge_grid
 from wftui.core.history_parts import gather
-from wftui.core.snapshot import METRICS_PREFERRED, Snapshot
+from wftui.core.snapshot import Snapshot
 from wftui.core.thresholds import FIRING, OK, PENDING, Alert, ThresholdEngine, Transition
 from wftui.core.travel import snapshot_at
 
@@ -31,10 +31,9 @@ REBUILD_COST_SHARE = 10.0
 FIRST_SCRAPE_WAIT_S = 10.0
 
 
-def from_metrics(name: str) -> bool:
-    """A threshold on a figure the metrics give, when attached (`Snapshot.figures`)."""
-    figure = "latency_s" if name.startswith("latency_") and name.endswith("_s") else name
-    return figure in METRICS_PREFERRED
+def figure_of(name: str) -> str:
+    """The figure a threshold judges (`latency_p95_s` judges `latency_s`)."""
+    return "latency_s" if name.startswith("latency_") and name.endswith("_s") else name
 
 
 class MonitorHistory:
@@ -90,8 +89,11 @@ class MonitorHistory:
             # With metrics attached, the thresholds on figures the metrics give judge
             # theirs, which have no past (as lines appended later, `behind`): judged on
             # the log's past, an alert fired at start that the first snapshot resolved.
+            # Only those the metrics do give now: a figure they lack (no queue gauge, a
+            # target down) is the log's on the panel, and judged along the log's time.
+            given = monitor.metrics_given()
             thresholds = tuple(threshold for threshold in thresholds
-                               if not from_metrics(threshold.name))
+                               if figure_of(threshold.name) not in given)
         engine = ThresholdEngine(thresholds)
         self.judged = self.log_history_now().judge(engine, monitor.settings.window_s)
         # (the others start at the first snapshot, in the configured order)
