@@ -213,3 +213,27 @@ def test_an_openinference_embedding_span_is_priced_by_its_embedding_model(
     tree = build_detail(execution.copy(), T0 + 3600, 30.0)
     assert [(s.name, s.step_type, s.model, s.input_tokens) for s in tree.steps] == [
         ("embed", "llm", "text-embedding-3-small", 500_000)]
+
+
+def test_openllmetry_kinds_in_upper_case_are_read_alike(make_receiver: Any) -> None:
+    receiving = make_receiver()
+
+    def run(tracer: Any) -> None:
+        root = tracer.start_span("flow", start_time=ns(0), attributes={"execution_id": "U"})
+        inside = trace.set_span_in_context(root)
+        tracer.start_span("lookup.tool", context=inside, start_time=ns(0.1), attributes={
+            "traceloop.span.kind": "TOOL", "traceloop.entity.name": "lookup",
+            "traceloop.entity.input": '{"id": 1}'}).end(ns(0.2))
+        tracer.start_span("call", context=inside, start_time=ns(0.2), attributes={
+            "llm.request.type": "CHAT", "gen_ai.usage.prompt_tokens": 12}).end(ns(0.3))
+        root.end(ns(1.0))
+
+    _send(receiving, run)
+    receiving.wait_executions(1)
+    execution = receiving.executions()["U"]
+    assert execution.input_tokens == 12
+    tree = build_detail(execution.copy(), T0 + 3600, 30.0)
+    assert [(s.name, s.step_type) for s in tree.steps] == [("lookup.tool", "tool"),
+                                                            ("call", "llm")]
+    (call,) = [item for item in tree.steps[0].items if item.kind == "tool_call"]
+    assert (call.event["tool_name"], call.event["arguments"]) == ("lookup", {"id": 1})

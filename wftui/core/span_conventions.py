@@ -72,14 +72,15 @@ def read_as_genai(found: Any) -> bool:
             _copy(found, OPENINFERENCE_TOOL_KEYS)
         step = OPENINFERENCE_TYPES.get(kind.upper(), kind.lower())
     elif TRACELOOP_KIND in found or TRACELOOP_REQUEST_TYPE in found:
-        kind = found[TRACELOOP_KIND].string_value if TRACELOOP_KIND in found else ""
-        request = (found[TRACELOOP_REQUEST_TYPE].string_value
+        # (lower case as OpenLLMetry writes them; any case read alike)
+        kind = (found[TRACELOOP_KIND].string_value.lower() if TRACELOOP_KIND in found
+                else "")
+        request = (found[TRACELOOP_REQUEST_TYPE].string_value.lower()
                    if TRACELOOP_REQUEST_TYPE in found else "")
         _copy(found, TRACELOOP_KEYS)
         if kind == "tool":
             _copy(found, TRACELOOP_TOOL_KEYS)
-        step = ("llm" if request in TRACELOOP_LLM_REQUESTS
-                else kind.lower() or request.lower())
+        step = "llm" if request in TRACELOOP_LLM_REQUESTS else kind or request
     else:
         return False
     if step and step != "unknown":  # (both say UNKNOWN: the span kind says more)
