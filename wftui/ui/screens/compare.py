@@ -30,6 +30,7 @@ from wftui.core.compare import (
     StepSide,
     Summary,
     compare,
+    shown_same,
 )
 from wftui.ui.widgets.keys_line import KeysLine
 from wftui.view.compare_wait import LATE, NEVER, WAITING, absent_text
@@ -246,7 +247,7 @@ def row_cells(row: StepRow) -> tuple[Text, Text, Text, Text, Text]:
             notes.append(", ")
         label = kind
         if kind in ("slower", "faster") and row.duration_ratio is not None:
-            label = f"{kind} ×{row.duration_ratio:.2f}"
+            label = f"{kind} ×{fmt.ratio(row.duration_ratio)}"
         notes.append(label, style=DIFF_STYLE.get(kind, "bold yellow"))
     return mark, name, _side_cell(row.left), _side_cell(row.right), notes
 
@@ -280,6 +281,10 @@ def header_table(comparison: Comparison) -> Table:
             b.stylize("reverse")
         table.add_row(Text(name), a, b)
     if comparison.duration_ratio is not None:
-        ratio = Text(f"×{comparison.duration_ratio:.2f} of {safe(comparison.left_label)}")
+        # Both read 0ms (or any same figure): their ratio is what rounding hid, not news.
+        left_s, right_s = comparison.left.duration_s, comparison.right.duration_s
+        ratio = Text(f"same ({fmt.seconds(left_s)} each)" if shown_same(right_s, left_s)
+                     else f"×{fmt.ratio(comparison.duration_ratio)} of "
+                          f"{safe(comparison.left_label)}")
         table.add_row(Text("ratio"), Text(""), ratio)
     return table
