@@ -518,8 +518,9 @@ class LiveMonitor:
             end, _ = window_end_for(self.ledger, window, now)
             if at is not None:
                 end = at
+            # members: "why" -> Enter shows exactly the executions a row counted
             out = explain(self.ledger, window_s=window, end=end if end is not None else now,
-                          now=now, thresholds=self.settings.thresholds)
+                          now=now, thresholds=self.settings.thresholds, members=True)
         if at is not None:
             out["at"] = at
             return out

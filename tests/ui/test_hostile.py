@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from textual.widgets import Input
 
 from tests.ui.conftest import T0, execution, settled, stamp, wait_for
 from tests.ui.screen import screen_text
@@ -161,9 +160,9 @@ async def _both_failed(pilot, app) -> None:
 
 
 async def test_why_row_from_hostile_spans_filters_safely(harness) -> None:
-    """"Why" -> Enter puts the row's step name in the filter box: the box must show it
-    made visible (a raw ESC there reached the terminal: title set, screen cleared), and
-    the table must still find the executions the row counted."""
+    """"Why" -> Enter shows the executions the row counted and names the step in the
+    table's title: made visible (a raw ESC in the filter box, where Enter used to put
+    it, reached the terminal: title set, screen cleared)."""
     app = _two_failed_traces(harness)
     async with app.run_test(size=(200, 50)) as pilot:
         await _both_failed(pilot, app)
@@ -174,21 +173,23 @@ async def test_why_row_from_hostile_spans_filters_safely(harness) -> None:
         assert_safe(screen_text(app))
         await pilot.press("enter")  # the first row: the step where both failed
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), "back")
-        box = app.screen.query_one("#filter", Input)
-        await wait_for(pilot, lambda: box.display, "the filter box")
+        await wait_for(pilot, lambda: "failed · step " in app.dashboard.title.plain,
+                       "the row's executions")
         await pilot.pause()
         text = screen_text(app)
         assert_safe(text)
         for control in ("\x1b", "\x07", "\r", "\n", "\x00", RLO):
-            assert control not in box.value
+            assert control not in app.dashboard.title.plain
         assert "no executions match" not in text
+        assert "2 shown of 2 retained" in app.dashboard.title.plain
         await wait_for(pilot, lambda: "E2" in screen_text(app), "the filtered rows")
         assert "E1[bold]B[/][@click=app.quit]␛]0;" in screen_text(app)
 
 
 async def test_every_why_row_of_latency_filters_with_visible_text(harness) -> None:
-    """The latency "why" (its slow steps, slow executions and calls) fills the filter
-    box too: every row's filter text is the visible form, never a raw control."""
+    """The latency "why" (its slow steps, slow executions and calls): every row's
+    filter text is the visible form, never a raw control, and so is the table's title
+    once Enter shows a row's executions."""
     app = _two_failed_traces(harness)
     async with app.run_test(size=(200, 50)) as pilot:
         await _both_failed(pilot, app)
@@ -201,6 +202,7 @@ async def test_every_why_row_of_latency_filters_with_visible_text(harness) -> No
                 assert control not in row.filter_text, row
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), "back")
-        box = app.screen.query_one("#filter", Input)
-        assert "\x1b" not in box.value and box.value
+        await wait_for(pilot, lambda: "slow · step " in app.dashboard.title.plain,
+                       "the row's executions")
+        assert "\x1b" not in app.dashboard.title.plain
         assert_safe(screen_text(app))

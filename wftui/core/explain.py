@@ -92,6 +92,19 @@ def breakdown(now: Iterable[str], before: Iterable[str] | None, key: str,
     return rows[:TOP]
 
 
+def with_members(rows: list[dict[str, Any]], key: str,
+                 pairs: Iterable[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Each row with the ids of the executions it counted (`execution_ids`, sorted):
+    "why" -> Enter shows exactly those, not whatever else a name's text matches.
+    `pairs`: (group value, execution id) for this window."""
+    members: dict[str, set[str]] = defaultdict(set)
+    for value, execution_id in pairs:
+        members[value].add(execution_id)
+    for row in rows:
+        row["execution_ids"] = sorted(members.get(row[key], ()))
+    return rows
+
+
 def _details(ended: list[Ended], now: float, idle: float | None
              ) -> dict[str, ExecutionDetail] | None:
     """Step trees of these executions, or None when their lines were not kept."""
@@ -117,9 +130,10 @@ def _failed_step_parts(detail: ExecutionDetail | None) -> tuple[str | None, list
 
 
 def explain_error_rate(current: list[Ended], previous: list[Ended] | None,
-                       details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None]
-                       ) -> dict[str, Any]:
-    """The failed executions of the window, grouped five ways."""
+                       details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None],
+                       members: bool = False) -> dict[str, Any]:
+    """The failed executions of the window, grouped five ways (`members`: each group
+    with the ids it counted, `with_members`)."""
     failed = [e for e in current if e.status == FAILED]
     failed_before = [e for e in previous if e.status == FAILED] if previous is not None \
         else None
@@ -151,6 +165,12 @@ def explain_error_rate(current: list[Ended], previous: list[Ended] | None,
         "executions": [e.execution.execution_id
                        for e in sorted(failed, key=lambda e: -e.end)[:LISTED]],
     }
+    ids = [e.execution.execution_id for e in failed]
+    if members:
+        for name, key, pick in (("by_step", "step_name", steps),
+                                ("by_error", "error", errors),
+                                ("by_workflow", "workflow_name", workflows)):
+            with_members(out[name], key, zip(pick(failed), ids, strict=True))
     now_details = details(failed)
     if now_details is None:
         out["by_model"] = out["by_tool"] = None
@@ -169,6 +189,12 @@ def explain_error_rate(current: list[Ended], previous: list[Ended] | None,
         [t for _, tools in parts_now for t in tools],
         [t for _, tools in parts_before for t in tools] if parts_before is not None
         else None, "tool_name", len(failed), before_count)
+    if members:
+        with_members(out["by_model"], "model",
+                     ((m, i) for (m, _), i in zip(parts_now, ids, strict=True) if m))
+        with_members(out["by_tool"], "tool_name",
+                     ((t, i) for (_, tools), i in zip(parts_now, ids, strict=True)
+                      for t in tools))
     return out
 
 
@@ -265,10 +291,11 @@ def _calls(details: dict[str, ExecutionDetail]) -> list[dict[str, Any]]:
 
 def explain_latency(ledger: Ledger, current: list[Ended], previous: list[Ended] | None,
                     window: tuple[float | None, float],
-                    details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None]
-                    ) -> dict[str, Any]:
+                    details: Callable[[list[Ended]], dict[str, ExecutionDetail] | None],
+                    members: bool = False) -> dict[str, Any]:
     """The executions at or above p95 and which steps and calls took their time; each
-    step's share and count against the previous window's slow executions."""
+    step's share and count against the previous window's slow executions (`members`:
+    each step with the slow executions that ran it)."""
     start, end = window
     p95, slow = _slow(current)
     previous_p95, previous_slow = _slow(previous) if previous is not None else (None, [])
@@ -304,13 +331,17 @@ def explain_latency(ledger: Ledger, current: list[Ended], previous: list[Ended] 
                        previous_share=round(old_time.get(name, 0.0) / old_total, 4)
                        if old_total else None)
         rows.append(row)
+    if members:
+        with_members(rows, "step_name",
+                     ((step.name, execution_id) for execution_id, detail in slow_details.items()
+                      for step in detail.steps if step.duration_s is not None))
     out["by_step"] = rows
     out["slowest_calls"] = _calls(slow_details)[:TOP]
     return out
 
 
 def explain_active(ledger: Ledger, now: float, since: float | None = None,
-                   at: float | None = None) -> dict[str, Any]:
+                   at: float | None = None, members: bool = False) -> dict[str, Any]:
     """Executions running at `at` (the window's end; None: `now`) by workflow, against
     those running at `since` (the window's start; None: no comparison), and the oldest
     of them first. At a past moment of the log, the steps open then are not known."""
@@ -329,11 +360,15 @@ def explain_active(ledger: Ledger, now: float, since: float | None = None,
     before = None
     if since is not None:
         before = [e.workflow_name or NO_WORKFLOW for e in summaries if running_at(e, since)]
+    by_workflow = breakdown([e.workflow_name or NO_WORKFLOW for e in running], before,
+                            "workflow_name")
+    if members:
+        with_members(by_workflow, "workflow_name",
+                     ((e.workflow_name or NO_WORKFLOW, e.execution_id) for e in running))
     return {
         "running": len(running),
         "previous_running": len(before) if before is not None else None,
-        "by_workflow": breakdown([e.workflow_name or NO_WORKFLOW for e in running], before,
-                                 "workflow_name"),
+        "by_workflow": by_workflow,
         "oldest": [{"execution_id": e.execution_id, "workflow_name": e.workflow_name,
                     "running_for_s": _round(max(moment - e.first_ts, 0.0)),
                     "open_steps": sorted(e.open_steps) if moment == now else None}
@@ -367,9 +402,11 @@ def queue_growth(points: Iterable[tuple[float, float]], start: float | None, end
 
 
 def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
-            thresholds: Iterable[Threshold] = ()) -> dict[str, Any]:
+            thresholds: Iterable[Threshold] = (), members: bool = False) -> dict[str, Any]:
     """Every figure's breakdown over the window (end - window_s, end], and the previous
-    window of the same length before it (none with window_s None: everything)."""
+    window of the same length before it (none with window_s None: everything).
+    `members` (the TUI's "why"): each group also lists the ids of the executions it
+    counted, and `end` says where the window ended."""
     start = None if window_s is None else end - window_s
     current = _ended(ledger, start, end, now)
     # A previous window the log does not reach into is no data, not "0 failed of 0":
@@ -385,12 +422,16 @@ def explain(ledger: Ledger, *, window_s: float | None, end: float, now: float,
     limits = {t.name: t.above for t in thresholds if t.enabled}
     out: dict[str, Any] = {
         "window_s": window_s,
-        "error_rate": explain_error_rate(current, previous, details),
-        "latency_p95_s": explain_latency(ledger, current, previous, (start, end), details),
-        "active_workflows": explain_active(ledger, now, start if covered else None, at=end),
+        "error_rate": explain_error_rate(current, previous, details, members),
+        "latency_p95_s": explain_latency(ledger, current, previous, (start, end), details,
+                                         members),
+        "active_workflows": explain_active(ledger, now, start if covered else None, at=end,
+                                           members=members),
         "queue_depth": queue_growth(ledger.queue_depth_points, start, end,
                                     limits.get("queue_depth")),
     }
+    if members:
+        out["end"] = end
     if start is not None and not covered:
         out["previous_note"] = "no previous window: the log starts inside this one"
     if ledger.kept.folded_count:

@@ -294,12 +294,18 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
         self.alerts.list_silences()
 
     def _show_why_row(self, row: WhyRow) -> None:
-        """A row of "why": its executions in the table (filter text and status)."""
-        self.table_query = replace(self.table_query, text=row.filter_text or "",
-                                   status=row.status or "all")
+        """A row of "why": the executions it counted in the table (their ids: the same
+        window or moment, the exact step or error), else (a metrics row, which names
+        none) the log's found by its filter text and status."""
+        if row.pick is not None:
+            query = replace(self.table_query, text="", status="all", pick=row.pick)
+        else:
+            query = replace(self.table_query, text=row.filter_text or "",
+                            status=row.status or "all", pick=None)
+        self.table_query = query
         for screen in self.screen_stack:
             if isinstance(screen, MonitorScreen):
-                screen.show_filter_text(row.filter_text or "")
+                screen.show_filter_text(query.text)
         self._request()
 
     # -- command palette ---------------------------------------------------------------

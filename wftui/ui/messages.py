@@ -12,9 +12,10 @@ from textual.message import Message
 class FilterChanged(Message):
     """The operator changed the executions filter text (empty: no filter)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, cleared: bool = False) -> None:
         super().__init__()
         self.text = text
+        self.cleared = cleared  # Esc: every filter let go of, a "why" row's too
 
 
 class HeadingClicked(Message):

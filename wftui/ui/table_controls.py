@@ -33,6 +33,8 @@ class TableControls(AppMixinBase):
 
     def on_filter_changed(self, message: FilterChanged) -> None:
         self.table_query = replace(self.table_query, text=message.text)
+        if message.cleared:
+            self.table_query = replace(self.table_query, pick=None)
         self._request()
 
     def on_heading_clicked(self, message: HeadingClicked) -> None:

@@ -136,7 +136,10 @@ class LiveRows:
     def _passing(self, rows: Iterable[tuple[ExecutionRow, int]], query: TableQuery,
                  needle: str, executions: dict[str, Execution] | dict[str, Execution | None]
                  ) -> list[tuple[ExecutionRow, int]]:
-        """The (row, kept_at) pairs that pass the status and text filters."""
+        """The (row, kept_at) pairs that pass the pick, status and text filters."""
+        if query.pick is not None:
+            ids = query.pick.ids
+            rows = [pair for pair in rows if pair[0].execution_id in ids]
         status = query.status
         if status != "all":
             rows = [pair for pair in rows if pair[0].status == status]
@@ -149,8 +152,8 @@ class LiveRows:
 
 def _unfiltered_newest(query: TableQuery) -> bool:
     """Whether the query shows every row, newest start first (the table's default)."""
-    return (not query.text.strip() and query.status == "all" and query.sort == "start_ts"
-            and query.descending)
+    return (not query.text.strip() and query.status == "all" and query.pick is None
+            and query.sort == "start_ts" and query.descending)
 
 
 class FirstPage(Sequence[ExecutionRow]):

@@ -34,6 +34,16 @@ COLUMNS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class Pick:
+    """The executions one "why" row counted, by id, and what they were, in the title's
+    words ("failed · step classify · in 11:57:00–12:02:00"): the table shows exactly
+    those, not whatever else in the log holds the step's name."""
+
+    ids: frozenset[str]
+    label: str
+
+
+@dataclass(frozen=True)
 class TableQuery:
     """What the operator asked the table to show."""
 
@@ -41,6 +51,7 @@ class TableQuery:
     status: str = "all"  # all | failed | running
     sort: str = "start_ts"
     descending: bool = True
+    pick: Pick | None = None  # a "why" row's executions (Esc lets go of them)
 
 
 def _sort_key(column: str) -> Any:
@@ -135,6 +146,8 @@ def arrange(rows: list[ExecutionRow], query: TableQuery, search: TextSearch,
             executions: dict[str, Execution]) -> list[ExecutionRow]:
     """Rows that pass the status and text filters, in the asked order."""
     picked = rows
+    if query.pick is not None:
+        picked = [row for row in picked if row.execution_id in query.pick.ids]
     if query.status != "all":
         picked = [row for row in picked if row.status == query.status]
     needle = query.text.strip().lower()

@@ -138,7 +138,7 @@ def table_title(refresh: Refresh) -> Text:
     moment = moment_label(refresh.snapshot)
     if moment is not None:  # as they stood then: begun by then, status and age then
         title.append(f" {moment}", style="bold black on cyan")
-    filtered = query.status != "all" or bool(query.text)
+    filtered = query.status != "all" or bool(query.text) or query.pick is not None
     if filtered:  # first: a narrow terminal cuts the end, and a filter must be seen
         _filters(title, query)
     counts = refresh.snapshot.executions
@@ -163,7 +163,11 @@ def table_title(refresh: Refresh) -> Text:
 
 def _filters(title: Text, query: TableQuery) -> None:
     """The filters in force, in the title's own words."""
-    title.append(f"  status: {query.status}", style="bold cyan")
+    if query.pick is not None:  # a "why" row's executions: what they are says it all
+        title.append("  ")
+        title.append(Text(safe(query.pick.label), style="bold cyan"))
+    if query.pick is None or query.status != "all":
+        title.append(f"  status: {query.status}", style="bold cyan")
     if query.text:
         title.append("  filter: ", style="bold cyan")
         title.append(Text(safe(query.text), style="bold cyan"))

@@ -1,8 +1,9 @@
 """The "why" view of a figure: rows from an explanation (`wftui.core.explain`), and the
 alert line with its silence and acknowledgement. Textual-free: the screen only draws.
 
-Each row can open the matching executions in the table: it carries the table filter
-(text and status) that shows them.
+Each row can open the executions it counted in the table: it carries their ids and
+what they were (`Pick`); a row of the metrics, which name no execution, carries the
+table filter (text and status) that finds the log's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from rich.cells import cell_len
 
 from wftui.core import format as fmt
+from wftui.view.rows import Pick
 from wftui.view.text import ELLIPSIS, clip
 
 TITLES = {
@@ -37,6 +39,7 @@ class WhyRow:
     change: str = ""
     filter_text: str | None = None  # the executions table's filter that shows them
     status: str | None = None  # and its status filter (failed, running)
+    pick: Pick | None = None  # the executions it counted (rows of the log)
 
     def __post_init__(self) -> None:
         # The filter box shows this text, and Textual draws an Input's value raw: a
@@ -99,8 +102,34 @@ def error_filter(group: str) -> str:
     return max(parts, key=len) if parts else group
 
 
+PICK_VALUE = 60  # cells of a step name or error text in the table's title
+
+
+def when(explained: dict[str, Any]) -> str:
+    """The window the explanation counted, as the table's title says it: "in
+    11:57:00–12:02:00" (with `--window all`: "up to 12:02:00")."""
+    end = explained.get("at", explained.get("end"))
+    if end is None:
+        return ""
+    window = explained.get("window_s")
+    if window is None:
+        return f"up to {fmt.clock(end)}"
+    return f"in {fmt.clock(end - window)}–{fmt.clock(end)}"
+
+
+def pick(row: dict[str, Any], *words: str) -> Pick | None:
+    """The executions a group counted (`execution_ids`, from `explain(members=True)`),
+    and the title's words for them: "failed · step classify · in 11:57:00–12:02:00"."""
+    ids = row.get("execution_ids")
+    if ids is None:
+        return None
+    label = " · ".join(clip(fmt.visible(word), PICK_VALUE) for word in words if word)
+    return Pick(frozenset(ids), label)
+
+
 def _grouped(rows: list[dict[str, Any]] | None, key: str, *, status: str | None,
-             filtered: bool = True, to_filter: Any = None) -> tuple[WhyRow, ...]:
+             filtered: bool = True, to_filter: Any = None, what: str = "",
+             window: str = "") -> tuple[WhyRow, ...]:
     out = []
     for row in rows or []:
         value = str(row[key])
@@ -108,7 +137,8 @@ def _grouped(rows: list[dict[str, Any]] | None, key: str, *, status: str | None,
         if value.startswith("(no "):
             filter_text = None  # "(no step)": nothing to search for
         out.append(WhyRow(fmt.visible(value), str(row["count"]), _share(row.get("share")),
-                          _change(row), filter_text, status))
+                          _change(row), filter_text, status,
+                          pick(row, status or "", f"{what} {value}", window)))
     return tuple(out)
 
 
@@ -130,19 +160,24 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
     if figure in ("error_rate", "latency_p95_s") and explained.get("previous_note") \
             and not log_silent:
         notes += (explained["previous_note"],)
+    window = when(explained)
     if figure == "error_rate":
         part = explained["error_rate"]
         before = (f"; previous window {part['previous_failed']} of {part['previous_ended']}"
                   if part.get("previous_failed") is not None else "")
         sections = [
-            WhySection("by step", _grouped(part["by_step"], "step_name", status="failed")),
+            WhySection("by step", _grouped(part["by_step"], "step_name", status="failed",
+                                           what="step", window=window)),
             WhySection("by error", _grouped(part["by_error"], "error", status="failed",
-                                            to_filter=error_filter)),
+                                            to_filter=error_filter, what="error",
+                                            window=window)),
             WhySection("by workflow", _grouped(part["by_workflow"], "workflow_name",
-                                               status="failed")),
+                                               status="failed", what="workflow",
+                                               window=window)),
             WhySection("by model", _grouped(part.get("by_model"), "model", status="failed",
-                                            filtered=False)),
-            WhySection("by tool", _grouped(part.get("by_tool"), "tool_name", status="failed")),
+                                            filtered=False, what="model", window=window)),
+            WhySection("by tool", _grouped(part.get("by_tool"), "tool_name", status="failed",
+                                           what="tool", window=window)),
         ]
         summary = f"{part['failed']} failed of {part['ended']} ended{before}"
         if part.get("weighted"):  # the panel's rate, not failed/ended: say it
@@ -160,17 +195,19 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
                              f"p95 {fmt.seconds(row['p95_s'])} (was "
                              f"{fmt.seconds(row['previous_p95_s'], 'none')})"
                              + _step_change(row),
-                             row["step_name"], None)
+                             row["step_name"], None,
+                             pick(row, "slow", f"step {row['step_name']}", window))
                       for row in part.get("by_step") or [])
         slow = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
                             fmt.seconds(row["duration_s"]), "",
                             fmt.visible(str(row["workflow_name"] or "")),
-                            str(row["execution_id"]), None)
+                            str(row["execution_id"]), None, _one(row, "slow", window))
                      for row in part["slow"])
         calls = tuple(WhyRow(fmt.visible(f"{row['kind']} {row['name']} in {row['step_name']}"),
                              fmt.seconds(row["duration_s"]), "",
                              fmt.visible(str(row["execution_id"])),
-                             str(row["execution_id"]), None)
+                             str(row["execution_id"]), None,
+                             _one(row, f"slow {row['kind']} {row['name']}", window))
                       for row in part.get("slowest_calls") or [])
         sections = [WhySection("time of the slow executions by step", steps),
                     WhySection("slow executions", slow),
@@ -181,13 +218,18 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         summary = f"{part['running']} running" + (
             f" ({part['previous_running']} at the window's start)"
             if part.get("previous_running") is not None else "")
+        # Running at the window's end: a moment, not a stretch of time.
+        end = explained.get("at", explained.get("end"))
+        moment = f"at {fmt.clock(end)}" if end is not None else ""
         oldest = tuple(WhyRow(fmt.visible(str(row["execution_id"])),
                               fmt.seconds(row["running_for_s"]), "",
                               fmt.visible(str(row["workflow_name"] or "")),
-                              str(row["execution_id"]), "running")
+                              str(row["execution_id"]), "running",
+                              _one(row, "running", moment))
                        for row in part["oldest"])
         sections = [WhySection("by workflow", _grouped(part["by_workflow"], "workflow_name",
-                                                       status="running")),
+                                                       status="running", what="workflow",
+                                                       window=moment)),
                     WhySection("oldest first", oldest)]
     else:
         part = explained["queue_depth"]
@@ -214,6 +256,14 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
                        f"ended (metrics){before}")
         notes += tuple(n for n in (metrics.get("previous_note"),) if n)
     return WhyView(figure, title, summary, tuple(sections), notes)
+
+
+def _one(row: dict[str, Any], what: str, window: str) -> Pick:
+    """One execution named by a row (a slow one, a call's, a running one): that one,
+    by its exact id (as text, "EXEC-1" also found EXEC-10 to EXEC-19)."""
+    execution_id = str(row["execution_id"])
+    return Pick(frozenset((execution_id,)), " · ".join(
+        clip(fmt.visible(word), PICK_VALUE) for word in (what, execution_id, window) if word))
 
 
 def _metric_sections(figure: str, metrics: dict[str, Any]) -> list[WhySection]:

@@ -140,7 +140,7 @@ class MonitorScreen(Screen[None]):
         box = self.query_one("#filter", Input)
         box.value = ""
         box.display = False
-        self.post_message(FilterChanged(""))
+        self.post_message(FilterChanged("", cleared=True))
         self.query_one(ExecutionsTable).focus()
 
     async def on_figure_panel_alert_asked(self, event: FigurePanel.AlertAsked) -> None:

@@ -1,6 +1,6 @@
 """The "why" of a figure: a table of groups (count, share, change); enter on a row shows
-its executions in the executions table; s silences the alert, a acknowledges it.
-Draws a `WhyView` (wftui/view/why.py)."""
+the executions it counted in the executions table (Esc there: all again); s silences
+the alert, a acknowledges it. Draws a `WhyView` (wftui/view/why.py)."""
 
 from __future__ import annotations
 
@@ -89,7 +89,13 @@ class WhyScreen(ModalScreen[WhyRow | str | None]):
 
     def action_open_row(self) -> None:
         row = self.chosen
-        if row is None or row.filter_text is None:
+        if row is not None and row.pick is not None and not row.pick.ids:
+            # A group of the previous window, gone from this one: nothing it counted
+            # now (the whole log's matches would be other executions than the row's).
+            self.notify("none in this window: the row counts the previous one",
+                        severity="warning", timeout=3)
+            return
+        if row is None or (row.pick is None and row.filter_text is None):
             self.notify("nothing to show for this row", severity="warning", timeout=3)
             return
         self.dismiss(row)
