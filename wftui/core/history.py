@@ -129,6 +129,11 @@ class LogHistory:
         self.has_events = parts.has_events
         self.queue_depth = parts.queue_depth
         self.queue = parts.queue
+        # Where the time keys can go back to: the first moment any figure has a value.
+        # A log of queue depth readings alone has no execution (`start` None: nothing
+        # to rate or count, nor to judge along its time), yet its queue depth has a
+        # past; there the other figures stay "no data" (`figures_at`: not before start).
+        self.travel_start: float | None = earliest(self.start, self.queue.first)
 
     def figures_at(self, at: float, window_s: float | None,
                    steps: dict[str, dict[str, Any]] | None = None) -> Figures:

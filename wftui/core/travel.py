@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import time
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -23,7 +23,7 @@ from wftui.core.mapping import LogMapping
 from wftui.core.parse import load_line
 from wftui.core.snapshot import Snapshot
 from wftui.core.steps import ExecutionDetail, Normalize, build_detail
-from wftui.core.thresholds import ThresholdEngine
+from wftui.core.thresholds import ThresholdEngine, ThresholdState
 from wftui.core.timestamps import format_timestamp, parse_timestamp
 
 KEEP: Any = object()  # "the same window as the figures"
@@ -240,6 +240,12 @@ def snapshot_at(ledger: Ledger, engine: ThresholdEngine, at: float,
     judge_window = window_s if alert_window_s is KEEP else alert_window_s
     judged = history.judge(engine, judge_window, until=at)
     figures = history.figures_at(at, window_s, step_latency_at(ledger, at, window_s))
+    states: Sequence[ThresholdState] = judged[-1].states if judged else ()
+    if not judged:
+        # Queue readings alone (no execution): nothing to judge along the log's time;
+        # judged at `at` alone, as the log's end is, or every panel read "threshold
+        # off" (the other figures are no data then, and judged so).
+        states, _ = engine.update(figures.as_dict(), at)
     note = queue_note(history, at, queue_now) if figures.queue_depth is None else None
     if note is not None:
         warnings = (*warnings, note)
@@ -254,7 +260,7 @@ def snapshot_at(ledger: Ledger, engine: ThresholdEngine, at: float,
         executions=counts_at(history, at),
         logs=figures,
         metrics=None,
-        thresholds=judged[-1].states if judged else (),
+        thresholds=tuple(states),
         alerts=tuple(engine.alerts()),
         folded=ledger.kept.folded_count,
         late_events=ledger.late_events,

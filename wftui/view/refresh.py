@@ -93,8 +93,8 @@ def compute_refresh(monitor: LiveMonitor, rows: LiveRows, query: TableQuery,
     span: tuple[float, float] | None = None
     if monitor.tailer is not None and monitor.judged:
         history = monitor.history.log_history()
-        if history.start is not None and history.end is not None:
-            span = (history.start, history.end)
+        if history.travel_start is not None and history.end is not None:
+            span = (history.travel_start, history.end)  # queue readings alone too
     return Refresh(now, version, snapshot, arranged, retained,
                    time.perf_counter() - started, query, history, span,
                    metric_sparklines=monitor.metrics is not None and snapshot.at is None,
