@@ -257,8 +257,13 @@ def test_damaged_gzip_is_an_error_line_not_a_crash(tmp_path: Path) -> None:
     assert status.status == "error"
     assert status.error is not None and "\n" not in status.error
     assert "truncated" in status.error
-    # What was decompressed before the damage is delivered, and it is a prefix.
-    assert lines_of(rows) == body.split(b"\n")[: len(rows)]
+    # Everything before the damage is delivered, the torn last line too (it shows as
+    # a malformed line): what zlib makes of the half, worked out apart.
+    import zlib
+
+    before = zlib.decompressobj(wbits=31).decompress(packed[: len(packed) // 2])
+    assert lines_of(rows) == before.split(b"\n")
+    assert len(rows) > 9_000
     tailer.close()
 
 

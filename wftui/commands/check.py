@@ -100,6 +100,12 @@ def _empty_warnings(sources: list[dict[str, Any]]) -> list[str]:
             and not source.get("skipped_long_lines")]  # those are said on their own
 
 
+def _broken_warning(source: dict[str, Any]) -> str:
+    """A file read in part, then failed: what the figures stand on."""
+    return (f"{_reason(source)}: read {source['lines']:,} lines before that; the figures "
+            "are of those lines only")
+
+
 def _reason(source: dict[str, Any]) -> str:
     """`name: why`, without the name twice (a tailer's error often starts with the path)."""
     name, why = str(source["name"]), str(source.get("error") or source.get("status"))
@@ -173,9 +179,14 @@ def run(options: argparse.Namespace) -> int:
         sources += entries
     metrics, targets, warnings = read_metrics(options, settings)
     sources += targets
-    if not any(source.get("status") == "ok" for source in sources):
+    # A file that failed part-way (a damaged gzip, an I/O error) after lines were read:
+    # its figures are shown, with the error, and the check still ends in error (2).
+    broken = [s for s in sources if s.get("kind") == "file" and s.get("status") == "error"
+              and s.get("lines")]
+    if not any(source.get("status") == "ok" for source in sources) and not broken:
         reasons = "; ".join(_reason(s) for s in sources)
         fail(f"no source could be read ({reasons})")
+    warnings = [*warnings, *(_broken_warning(s) for s in broken)]
     # Read but understood nothing (a log of no events, a target of none of our metrics):
     # an error, never an all-clear.
     problem = not_understood_sources(sources)
@@ -197,6 +208,8 @@ def run(options: argparse.Namespace) -> int:
         write(snapshot, options.format,
               explain_snapshot(ledger, snapshot, settings) if options.explain else None,
               history=alert_history(options, ledger, settings, snapshot.at))
+        if broken:
+            fail("; ".join(fmt.visible(_broken_warning(s)) for s in broken))
         return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
     if ledger is not None:
         prime_for_check(ledger, engine, settings.window_s)
@@ -208,6 +221,8 @@ def run(options: argparse.Namespace) -> int:
     silencing = Silencing(silenced, acks, problems, [status] if status else [])
     write(snapshot, options.format, explained, silencing,
           history=alert_history(options, ledger, settings))
+    if broken:
+        fail("; ".join(fmt.visible(_broken_warning(s)) for s in broken))
     # A silenced alert is still judged and shown, but does not fail the check.
     return 1 if silencing.firing(snapshot.thresholds) else 0
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import errno
 import gzip
-import io
 import os
 import select
 import stat
 import zlib
 from dataclasses import dataclass, field
+
+from wftui.sources.gzip_stream import GzipStream
 
 #: Bytes read per chunk from a regular file. Big enough that syscalls and per-chunk
 #: overhead vanish next to the split; small enough to stay in the CPU cache, keep a round
@@ -269,7 +270,7 @@ class Handle:
     idle_since: float = 0.0  # when a retired file last grew (time.monotonic)
     tail: bytes = b""  # the last bytes read, just before `offset`
     seen_size: int = 0  # the largest size seen: a file that got shorter was truncated
-    gz: gzip.GzipFile | None = field(default=None, repr=False)
+    gz: GzipStream | None = field(default=None, repr=False)
 
     @property
     def key(self) -> tuple[int, int]:
@@ -393,9 +394,8 @@ def open_handle(path: str | None, fd: int | None, max_line_bytes: int) -> Handle
             os.set_blocking(fd, True)
             return Handle(fd, st.st_dev, st.st_ino, "stream", splitter)
         if os.pread(fd, 2, 0) == GZIP_MAGIC:
-            raw = io.FileIO(fd, "rb", closefd=False)
-            gz = gzip.GzipFile(fileobj=raw, mode="rb")
-            return Handle(fd, st.st_dev, st.st_ino, "gzip", splitter, gz=gz)
+            # (`GzipStream`: the lines before any damage are read, not dropped with it)
+            return Handle(fd, st.st_dev, st.st_ino, "gzip", splitter, gz=GzipStream(fd))
         return Handle(fd, st.st_dev, st.st_ino, "file", splitter)
     except BaseException:
         os.close(fd)

@@ -21,13 +21,14 @@ is read in one go as before, which says what is wrong with it, if anything.
 from __future__ import annotations
 
 import contextlib
-import gzip
 import os
 import re
 import struct
 import tempfile
 import threading
 import zlib
+
+from wftui.sources.gzip_stream import GzipStream
 
 # Smaller logs are read in one go: parts would not pay for the forks.
 MIN_UNPACKED_BYTES = 32 << 20
@@ -124,13 +125,8 @@ def unpack(fd: int, expected: int, stop: threading.Event | None = None
     decompressed bytes, ending with a newline (one is added if the log's last line
     had none: it is a whole line, the file being complete), and the log's own size
     (without that newline); None when stopped, or
-    when it cannot be done (then nothing is left behind). Reads its own descriptor
-    on the file: `fd`'s position (the tailer's decompressor) is not moved. Stops
-    past `expected` + 1/8 (the trailer misled: another member, a bigger log)."""
-    try:
-        source = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY)
-    except OSError:
-        return None
+    when it cannot be done (then nothing is left behind). Stops past `expected` +
+    1/8 (the trailer misled: another member, a bigger log)."""
     out = -1
     try:
         with tempfile.TemporaryFile(dir=unpack_dir()) as made:
@@ -138,25 +134,24 @@ def unpack(fd: int, expected: int, stop: threading.Event | None = None
         written = 0
         last = b"\n"
         limit = expected + expected // 8
-        with open(source, "rb", closefd=False) as raw, gzip.GzipFile(fileobj=raw) as gz:
-            while data := gz.read(UNPACK_CHUNK_BYTES):
-                if stop is not None and stop.is_set():
-                    raise _Stopped
-                written += len(data)
-                if written > limit:
-                    raise _Stopped
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(out, view):]
-                last = data[-1:]
+        stream = GzipStream(fd)  # its own position: the tailer's is not moved
+        while data := stream.read(UNPACK_CHUNK_BYTES):
+            if stop is not None and stop.is_set():
+                raise _Stopped
+            written += len(data)
+            if written > limit:
+                raise _Stopped
+            view = memoryview(data)
+            while view:
+                view = view[os.write(out, view):]
+            last = data[-1:]
         if last != b"\n":
             os.write(out, b"\n")
         result, out = out, -1
         return result, written
-    except (_Stopped, OSError, EOFError, zlib.error, gzip.BadGzipFile):
+    except (_Stopped, OSError, EOFError, zlib.error):
         return None
     finally:
-        os.close(source)
         if out >= 0:
             os.close(out)
 
