@@ -149,6 +149,7 @@ class Snapshot:
         latency = self.metrics.get("latency_s")
         at_least = latency.get("at_least", {}) if isinstance(latency, dict) else {}
         return {"stale": bool(self.metrics.get("stale")),
+                "stale_shown": bool(self.metrics.get("stale_shown")),
                 "since_start": bool(self.metrics.get("since_start")),
                 "latency_at_least": {q: True for q, flag in at_least.items() if flag}}
 

@@ -289,10 +289,14 @@ class MetricsSource:
         now = time.time() if now is None else now
         statuses = []
         for target in self._targets:
-            if target.attempts == 0:
+            if target.failing:
+                status, up = "down", False
+            elif target.last_good_wall is None:
+                # No scrape has ended yet (the first may be waiting on a slow target):
+                # neither up nor down, and no figure from it.
                 status, up = "waiting", None
             else:
-                status, up = ("down", False) if target.failing else ("ok", True)
+                status, up = "ok", True
             age = None if target.last_good_wall is None else max(0.0, now - target.last_good_wall)
             health = target.health
             records = target.history.records

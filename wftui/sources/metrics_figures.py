@@ -246,7 +246,8 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
     usable = [(view, view.history.window(window_s)) for view in targets]
     usable = [(view, records) for view, records in usable if records]
     rated = [(view, recs) for view, recs in usable if len(recs) >= 2]
-    since_start = window_s is None or not rated
+    # (with no scrape at all there is nothing since the start either: no figure)
+    since_start = bool(usable) and (window_s is None or not rated)
     totals = _Totals()
     if since_start:
         # Totals since each target started: the last record counted from zero.
@@ -318,6 +319,8 @@ def compute_figures(targets: Sequence[TargetView], window_s: float | None,
         "queue_depth": queue,
         "since_start": since_start,
         "stale": any(view.stale for view in targets),
+        # ... with values of its last good scrape shown (not when it never answered)
+        "stale_shown": any(view.stale and view.history.records for view in targets),
         "warnings": warnings,
     }
 

@@ -411,6 +411,7 @@ class PrometheusSource:
             "queue_depth": single("queue_depth"),
             "since_start": window_s is None,
             "stale": bool(down),
+            "stale_shown": bool(down),  # the server's figures: it kept their history
             "warnings": warnings,
         }
 
@@ -462,7 +463,7 @@ class PrometheusSource:
             }
         figures = {**latest.figures, "warnings": list(latest.figures["warnings"])}
         if self._failing:
-            figures["stale"] = True
+            figures["stale"] = figures["stale_shown"] = True
             figures["warnings"].append(
                 f"{self.url} is down ({self._last_error}); showing figures from "
                 f"{max(0.0, now - latest.at_wall):.0f} s ago")

@@ -53,7 +53,9 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
         lines.append("metrics     since the targets started (one scrape so far), "
                      "not the window")
     if flags.get("stale"):
-        lines.append("metrics     STALE: a target is down; its last good values are shown")
+        lines.append("metrics     STALE: a target is down; "
+                     + ("its last good values are shown" if flags.get("stale_shown")
+                        else "nothing from it yet"))
     latency = figures["latency_s"]
     at_least = flags.get("latency_at_least", {})
     quantiles = "  ".join(
