@@ -138,6 +138,24 @@ def test_the_sparklines_stay_level_when_a_panel_beside_splits_its_detail() -> No
         assert panel_text(view, 40, 6).plain.split("\n")[3].startswith("·")
 
 
+def test_a_value_and_its_state_stay_on_one_line_when_they_fit_closer_together() -> None:
+    """At 100 columns (16 cells) a queue of 159,000 going PENDING read "159,000" over
+    "PENDING": the state took a line of its own and pushed the threshold and the
+    sparkline below the neighbours'. One space apart they fit: 7 + 1 + 7 = 15 cells."""
+    view = PanelView(title="Queue depth", value="159,000", state="pending",
+                     threshold="threshold > 10,000")
+    lines = panel_text(view, 16).plain.split("\n")
+    assert lines[0].rstrip() == "159,000 PENDING"
+    assert lines[1] == "> 10,000"
+    view.state = "firing"  # 9 + 1 + 6 = 16: exactly the room
+    view.value = "1,234,567"
+    assert panel_text(view, 16).plain.split("\n")[0].rstrip() == "1,234,567 FIRING"
+    # where the spaced form fits, it stays as it was (wide panels, short values)
+    assert panel_text(view, 28).plain.split("\n")[0] == "1,234,567   FIRING "
+    view.value = "27.32%"
+    assert panel_text(view, 16).plain.split("\n")[0] == "27.32%   FIRING "
+
+
 def test_panel_text_drops_the_word_threshold_when_narrow() -> None:
     view = PanelView(title="Latency", value="1.00s", threshold="threshold > 60.00s for 5m")
     assert panel_text(view, 16).plain.split("\n")[1] == "> 60.00s for 5m"

@@ -297,8 +297,15 @@ def panel_text(view: PanelView, width: int, height: int | None = None) -> Text:
     if view.state is not None and not (view.state == "no_data"
                                        and view.quality == "no_data"):
         label, style = STATE_LOOK.get(view.state, (view.state, ""))
-        text.append("  ")
-        text.append(f" {label} ", style=style)
+        if cell_len(f"{text.plain}   {label}") <= width:
+            text.append("  ")
+            text.append(f" {label} ", style=style)
+        else:
+            # Narrow (100 columns: 16 cells): "159,000   PENDING" took a line of its own
+            # for the state and pushed the threshold and sparkline below the
+            # neighbours'. One space apart it fits; the label still says the state.
+            text.append(" ")
+            text.append(label, style=style)
     text.append("\n")
     threshold = view.threshold
     if cell_len(threshold) > width and threshold.startswith("threshold "):
