@@ -391,3 +391,38 @@ def test_lines_appended_to_an_old_log_beside_metrics_do_not_flap_its_alerts(
     finally:
         monitor.stop()
         exporter.stop()
+
+
+def test_why_on_an_old_log_counts_running_as_its_panels_do_at_the_logs_end(
+        tmp_path: Path) -> None:
+    """The "why" screen of an old log was worked out at today's clock: every execution
+    without a completion was long idle there, so 'why active workflows' said fewer
+    running than the panel it explains (26 beside 1,896 on a 200k-line log) and the
+    error rate's 'of N ended' counted them as ended."""
+    from tests.core.test_history import line
+
+    path = tmp_path / "old.log"
+    path.write_bytes(b"\n".join([
+        line("workflow_start", "a", 0),
+        line("workflow_complete", "a", 60, status="success"),
+        # e: its step done at 205, silent 5 s at the log's end (210): the idle rule
+        # (30 s) has not ended it there; f began at the end
+        line("workflow_start", "e", 200),
+        line("step_start", "e", 201, step_name="fetch"),
+        line("step_complete", "e", 205, step_name="fetch", duration_ms=4000, success=True),
+        line("workflow_start", "f", 210),
+    ]) + b"\n")
+    monitor = LiveMonitor(Settings(), [str(path)])
+    monitor.start()
+    try:
+        wait_for(lambda: monitor.judged, "the log read and judged")
+        snapshot = monitor.snapshot()
+        assert snapshot.clock is not None and snapshot.clock.now == BASE + 210
+        assert snapshot.figures()["active_workflows"] == 2  # e and f, as the panel shows
+        explained = monitor.explain()
+        assert explained["active_workflows"]["running"] == 2
+        assert sorted(row["execution_id"] for row in explained["active_workflows"]["oldest"]) \
+            == ["e", "f"]
+        assert explained["error_rate"]["ended"] == 1  # a alone has ended
+    finally:
+        monitor.stop()

@@ -514,13 +514,17 @@ class LiveMonitor:
         now = time.time() if now is None else now
         window = self.settings.window_s
         self.lines_ready()  # the failed executions' step trees are part of the answer
+        # An old log's "now" is its end, as on its panels: at today's clock every
+        # execution without a completion is long idle, and "why active workflows" said
+        # fewer running than the panel it explains.
+        log_now = self.clock(now).now
         with self._lock:
             end, _ = window_end_for(self.ledger, window, now)
             if at is not None:
                 end = at
             # members: "why" -> Enter shows exactly the executions a row counted
             out = explain(self.ledger, window_s=window, end=end if end is not None else now,
-                          now=now, thresholds=self.settings.thresholds, members=True)
+                          now=log_now, thresholds=self.settings.thresholds, members=True)
         if at is not None:
             out["at"] = at
             return out
