@@ -53,6 +53,9 @@ LINES_WAIT_S = 30.0
 # with fresh progress. Each computation holds the ledger's lock, which the merge of the
 # readers' parts waits on: at 2 Hz they took ~2 s of a 7 s catch-up of a 1M-line log.
 PARTIAL_FIGURES_S = 2.0
+# Traces of followed OTLP JSON files waiting for a name are looked at this often (as
+# the receiver's: FLUSH_EVERY_S); each waits its `hold_s` (5 s) from when it was read.
+HELD_TRACES_EVERY_S = 1.0
 
 
 class LiveMonitor:
@@ -148,6 +151,7 @@ class LiveMonitor:
         tasks = []
         if self.tailer is not None:
             tasks.append(asyncio.create_task(self._guard("files", self._read_files())))
+            tasks.append(asyncio.create_task(self._guard("otlp files", self._release_held())))
         if self.otlp is not None:
             tasks.append(asyncio.create_task(self._guard("otlp receiver", self.otlp.run(
                 self._ingest_spans, self._stop))))
@@ -159,6 +163,18 @@ class LiveMonitor:
                 await task
         if self.tailer is not None:
             self.tailer.close()
+
+    async def _release_held(self) -> None:
+        """Traces of followed OTLP JSON files held for a name are looked at every
+        second (a line read looks too): a quiet file has no next line to do it."""
+        while True:
+            await asyncio.sleep(HELD_TRACES_EVERY_S)
+            if not self.router.readers:
+                continue
+            with self._lock:
+                released = self.router.release_held(time.time())
+            if released:
+                self._changed()
 
     async def _guard(self, name: str, job: Any) -> None:
         """Run a source; if it dies, say so instead of taking the process down."""

@@ -135,6 +135,19 @@ class LineRouter:
             if out:
                 self.ledger.ingest_lines(source, lineno, out, read_time)
 
+    def release_held(self, now: float) -> bool:
+        """Traces of followed files that waited their `hold_s` without a name go out
+        under their trace id, as the receiver's do: else a quiet file (a post-mortem, a
+        Collector that stopped) held a rootless trace for ever, and the monitor showed
+        an execution fewer than `check`. True when something went out."""
+        released = False
+        for source, reader in self.readers.items():
+            out = reader.flush(now)
+            if out:
+                self.ledger.ingest_lines(source, 0, out, now)
+                released = True
+        return released
+
     def finish(self) -> None:
         """The end of every file: traces still waiting for a name take their trace id."""
         for source, reader in self.readers.items():
