@@ -30,7 +30,7 @@ def _rows(title: str, rows: list[dict[str, Any]] | None, key: str) -> list[str]:
         return [f"  {title}: none"]
     lines = [f"  {title}:"]
     for row in rows:
-        lines.append(f"    {row['count']:>5}  {_share(row.get('share')):>4}  "
+        lines.append(f"    {fmt.count(row['count']):>5}  {_share(row.get('share')):>4}  "
                      f"{fmt.visible(str(row[key]))}{_change(row)}")
     return lines
 
@@ -85,11 +85,13 @@ def _metric_lines(metrics: dict[str, Any]) -> list[str]:
 def _log_lines(explain: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     errors = explain["error_rate"]
-    before = (f" (previous window {errors['previous_failed']} of {errors['previous_ended']})"
+    before = (f" (previous window {fmt.count(errors['previous_failed'])} of "
+              f"{fmt.count(errors['previous_ended'])})"
               if errors.get("previous_failed") is not None else "")
     weighted = (f"; error rate {fmt.percent(errors.get('error_rate'))} weighted by sampling"
                 if errors.get("weighted") else "")  # the figure's rate, not failed/ended
-    lines.append(f"why error rate: {errors['failed']} failed of {errors['ended']} ended"
+    lines.append(f"why error rate: {fmt.count(errors['failed'])} failed of "
+                 f"{fmt.count(errors['ended'])} ended"
                  f"{before}{weighted}")
     lines += _rows("by step", errors["by_step"], "step_name")
     lines += _rows("by error", errors["by_error"], "error")
@@ -98,7 +100,7 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
     lines += _rows("by tool", errors.get("by_tool"), "tool_name")
     latency = explain["latency_p95_s"]
     lines.append(f"why latency p95: {fmt.seconds(latency['p95_s'])} (previous window "
-                 f"{fmt.seconds(latency['previous_p95_s'])}); {latency['slow_count']} "
+                 f"{fmt.seconds(latency['previous_p95_s'])}); {fmt.count(latency['slow_count'])} "
                  "executions at or above it")
     for slow in latency["slow"][:5]:
         lines.append(f"    {fmt.seconds(slow['duration_s']):>8}  "
@@ -119,9 +121,9 @@ def _log_lines(explain: dict[str, Any]) -> list[str]:
                          f"{fmt.visible(str(call['step_name']))} "
                          f"({fmt.visible(str(call['execution_id']))})")
     active = explain["active_workflows"]
-    before = (f" ({active['previous_running']} at the window's start)"
+    before = (f" ({fmt.count(active['previous_running'])} at the window's start)"
               if active.get("previous_running") is not None else "")
-    lines.append(f"why active workflows: {active['running']} running{before}")
+    lines.append(f"why active workflows: {fmt.count(active['running'])} running{before}")
     lines += _rows("by workflow", active["by_workflow"], "workflow_name")
     if active["oldest"]:
         lines.append("  oldest first:")

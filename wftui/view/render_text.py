@@ -46,8 +46,9 @@ def snapshot_text(snapshot: Snapshot, marks: Mapping[str, str] | None = None) ->
         lines.append(f"source      {name}: {source.get('status')}: {detail}{problem}")
     if snapshot.logs is not None:
         ex = snapshot.executions
-        lines.append(f"executions  {ex['total']} total: {ex['running']} running, "
-                     f"{ex['succeeded']} succeeded, {ex['failed']} failed")
+        lines.append(f"executions  {fmt.count(ex['total'])} total: "
+                     f"{fmt.count(ex['running'])} running, {fmt.count(ex['succeeded'])} "
+                     f"succeeded, {fmt.count(ex['failed'])} failed")
     flags = snapshot.metrics_flags()
     if flags.get("since_start"):
         lines.append("metrics     since the targets started (one scrape so far), "

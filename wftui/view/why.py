@@ -136,8 +136,8 @@ def _grouped(rows: list[dict[str, Any]] | None, key: str, *, status: str | None,
         filter_text = (to_filter(value) if to_filter else value) if filtered else None
         if value.startswith("(no "):
             filter_text = None  # "(no step)": nothing to search for
-        out.append(WhyRow(fmt.visible(value), str(row["count"]), _share(row.get("share")),
-                          _change(row), filter_text, status,
+        out.append(WhyRow(fmt.visible(value), fmt.count(row["count"]),
+                          _share(row.get("share")), _change(row), filter_text, status,
                           pick(row, status or "", f"{what} {value}", window)))
     return tuple(out)
 
@@ -163,7 +163,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
     window = when(explained)
     if figure == "error_rate":
         part = explained["error_rate"]
-        before = (f"; previous window {part['previous_failed']} of {part['previous_ended']}"
+        before = (f"; previous window {fmt.count(part['previous_failed'])} of "
+                  f"{fmt.count(part['previous_ended'])}"
                   if part.get("previous_failed") is not None else "")
         sections = [
             WhySection("by step", _grouped(part["by_step"], "step_name", status="failed",
@@ -179,7 +180,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
             WhySection("by tool", _grouped(part.get("by_tool"), "tool_name", status="failed",
                                            what="tool", window=window)),
         ]
-        summary = f"{part['failed']} failed of {part['ended']} ended{before}"
+        # Written as the panels write counts (1,896), as the change beside them is.
+        summary = f"{fmt.count(part['failed'])} failed of {fmt.count(part['ended'])} ended{before}"
         if part.get("weighted"):  # the panel's rate, not failed/ended: say it
             summary += (f"; error rate {fmt.percent(part.get('error_rate'))} weighted by"
                         " sampling, as the panel")
@@ -188,7 +190,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         part = explained["latency_p95_s"]
         summary = (f"p95 {fmt.seconds(part['p95_s'])} (previous window "
                    f"{fmt.seconds(part['previous_p95_s'], 'none')}); "
-                   f"{part['slow_count']} execution{'' if part['slow_count'] == 1 else 's'}"
+                   f"{fmt.count(part['slow_count'])} execution"
+                   f"{'' if part['slow_count'] == 1 else 's'}"
                    " at or above it")
         steps = tuple(WhyRow(fmt.visible(row["step_name"]), fmt.seconds(row["total_s"]),
                              _share(row["share"]),
@@ -215,8 +218,8 @@ def why_view(figure: str, explained: dict[str, Any]) -> WhyView:
         notes += tuple(n for n in (part.get("note"),) if n)
     elif figure == "active_workflows":
         part = explained["active_workflows"]
-        summary = f"{part['running']} running" + (
-            f" ({part['previous_running']} at the window's start)"
+        summary = f"{fmt.count(part['running'])} running" + (
+            f" ({fmt.count(part['previous_running'])} at the window's start)"
             if part.get("previous_running") is not None else "")
         # Running at the window's end: a moment, not a stretch of time.
         end = explained.get("at", explained.get("end"))
