@@ -166,7 +166,9 @@ def _random_events(rng: random.Random, clock: list[float], known: list[str]
                            "step_name": rng.choice(("classify", "lookup_invoice")),
                            "success": rng.random() < 0.8,
                            "duration_ms": rng.choice((1000.0, 2000.0)),
-                           "input_tokens": rng.choice((None, 10, 20))})
+                           "input_tokens": rng.choice((None, 10, 20)),
+                           # nothing priced (None), priced at 0 (free), a cost
+                           "cost_usd": rng.choice((None, 0.0, 0.002))})
         elif kind < 0.8:
             events.append({"event": "workflow_complete", "execution_id": eid,
                            "timestamp": ts, "status": rng.choice(("success", "failure")),

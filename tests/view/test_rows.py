@@ -39,6 +39,19 @@ def test_sort_by_duration_puts_unknown_durations_last_either_way() -> None:
         ["c", "a", "b", "d"]
 
 
+def test_sort_by_cost_puts_nothing_priced_last_either_way_and_0_is_a_cost() -> None:
+    # costs: a $0.002, b priced at 0 (free), c nothing priced, d $0.001; as the live
+    # table orders them (view/row_order.py: rows without a value last), so time travel
+    # (which sorts with `arrange`) shows the same order
+    events = (run("a", T0, 1.0) + run("b", T0 + 10, 1.0) + run("c", T0 + 20, 1.0)
+              + run("d", T0 + 30, 1.0))
+    for index, cost in ((2, 0.002), (6, 0.0), (14, 0.001)):
+        events[index]["cost_usd"] = cost
+    assert _rows(events, TableQuery(sort="cost_usd")) == ["a", "d", "b", "c"]
+    assert _rows(events, TableQuery(sort="cost_usd", descending=False)) == \
+        ["b", "d", "a", "c"]
+
+
 def test_text_filter_matches_id_workflow_and_step_names() -> None:
     assert _rows(EVENTS, TableQuery(text="BILL")) == ["b"]
     assert _rows(EVENTS, TableQuery(text="invoice")) == ["c"]  # a step name, in raw lines

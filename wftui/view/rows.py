@@ -55,12 +55,12 @@ class TableQuery:
 
 
 def _sort_key(column: str) -> Any:
+    # A cost of None (nothing priced) has no value: last either way, as the live
+    # table's order does (view/row_order.py); $0 (priced, free) is a cost like any.
     if column == "tokens":
         return lambda row: row.input_tokens + row.output_tokens
     if column in ("workflow_name", "execution_id", "status"):
         return lambda row: (getattr(row, column) or "").lower()
-    if column == "cost_usd":  # nothing priced (None) sorts below any cost, $0 too
-        return lambda row: (row.cost_usd is not None, row.cost_usd or 0.0)
     return lambda row: getattr(row, column)
 
 
