@@ -110,6 +110,9 @@ class LiveMonitor:
         if self.tailer is None:
             self._lines_kept.set()
         self._plan: CatchUpPlan | None = None  # a catch-up in parts started early
+        # Taken once, by the read or by a stop (which then ends it): never by both, or
+        # a stop would close a gzip log's unpacked copy under the read.
+        self._plan_taken = threading.Lock()
         # The last partial snapshot while reading: (what it answered, when, cost, it).
         self._partial: tuple[tuple[Any, ...], float, float, Snapshot] | None = None
 
@@ -215,7 +218,8 @@ class LiveMonitor:
         from wftui.sources.catchup import read_backlog
 
         assert self.tailer is not None and self.progress is not None
-        plan, self._plan = self._plan, None
+        with self._plan_taken:
+            plan, self._plan = self._plan, None
         later = await asyncio.to_thread(
             read_backlog, self.tailer, self.ledger, self._lock, self.progress,
             self._stop_reading, self._ingest, self._new_ledger, self._changed, plan)
@@ -286,8 +290,15 @@ class LiveMonitor:
             self.on_change()
 
     def _metrics_updated(self) -> None:
+        """A metrics round ended (on the metrics' own thread)."""
         self._metrics_version += 1
-        self.metrics_answered.set()
+        # Answered once every target has ended a first scrape (answered or failed): a
+        # slower one's figures would be missing from `metrics_given`, and thresholds on
+        # them judged along the log's past, then resolved when it answers.
+        if not self.metrics_answered.is_set() and self.metrics is not None and all(
+                status.get("status") != "waiting"
+                for status in self.metrics.target_statuses()):
+            self.metrics_answered.set()
         if self.on_change is not None:
             self.on_change()
 
@@ -309,7 +320,8 @@ class LiveMonitor:
         self.metrics_answered.set()  # nor for a first scrape
         if self.progress is not None:
             self.progress.end_readers()  # a catch-up in parts ends now, not when read
-        plan, self._plan = self._plan, None
+        with self._plan_taken:
+            plan, self._plan = self._plan, None
         if plan is not None:  # started early, never taken on: never started
             from wftui.sources.catchup import end_early
 

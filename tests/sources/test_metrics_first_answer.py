@@ -55,3 +55,57 @@ def test_a_target_not_answered_yet_is_waiting_then_down_with_nothing_shown(
     text = snapshot_text(snapshot)
     assert "a target is down; nothing from it yet" in text
     assert "last good values" not in text and "one scrape so far" not in text
+
+
+def test_a_target_down_after_answering_shows_its_last_good_values_through_the_family(
+        ) -> None:
+    from tests.sources.exporter import Exporter
+    from wftui.config import Settings
+    from wftui.core.snapshot import take_snapshot
+    from wftui.core.thresholds import ThresholdEngine
+    from wftui.sources.connect import metric_family
+
+    exporter = Exporter(precreate=True)
+    exporter.run(10, 1, [0.2] * 11)
+    family = metric_family(Settings(), [exporter.url], None, interval=0.2)
+
+    async def scrape_twice() -> tuple[list[dict], dict]:
+        await family.scrape_once()
+        exporter.stop()
+        await family.scrape_once()  # refused now: down, its last scrape shown
+        statuses, figures = family.target_statuses(), family.figures(None)
+        await family.aclose()
+        return statuses, figures
+
+    statuses, figures = asyncio.run(scrape_twice())
+    assert statuses[0]["status"] == "down" and figures["stale_shown"]
+    snapshot = take_snapshot(None, ThresholdEngine(Settings().thresholds), window_s=None,
+                             sources=statuses, metrics=figures)
+    assert "a target is down; its last good values are shown" in snapshot_text(snapshot)
+
+
+def test_the_metrics_answered_once_every_target_has_ended_a_first_scrape(
+        silent_url: str) -> None:
+    import time
+    from dataclasses import replace
+
+    from tests.sources.exporter import Exporter
+    from wftui.config import Settings
+    from wftui.live import LiveMonitor
+    from wftui.sources.connect import metric_family
+
+    exporter = Exporter(precreate=True)
+    settings = replace(Settings(), window_s=60.0)
+    family = metric_family(settings, [exporter.url, silent_url], None, interval=0.3)
+    for source in family.sources:  # the silent one fails at its deadline, 1.5 s in
+        source.settings = replace(source.settings, deadline=1.5)
+    monitor = LiveMonitor(settings, [], metrics=family)
+    started = time.monotonic()
+    monitor.start()
+    try:
+        assert not monitor.metrics_answered.wait(0.8)  # the fast one answered; not yet
+        assert monitor.metrics_answered.wait(10)
+        assert time.monotonic() - started >= 1.4
+    finally:
+        monitor.stop()
+        exporter.stop()

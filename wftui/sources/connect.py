@@ -146,6 +146,7 @@ class MetricFamily:
             (a["statuses_not_understood"] for a in answers
              if a.get("statuses_not_understood")), None)
         merged["stale"] = any(a.get("stale") for a in answers)
+        merged["stale_shown"] = any(a.get("stale_shown") for a in answers)
         merged["since_start"] = any(a.get("since_start") for a in answers)
         merged["warnings"] = [w for a in answers for w in a.get("warnings", [])]
         return merged
