@@ -45,3 +45,27 @@ def test_an_agent_span_that_comes_after_its_root_is_not_counted_again(
     execution = receiving.executions()["LATE-AGENT"]
     assert (execution.input_tokens, execution.output_tokens) == (300, 30)
     assert execution.row(T0 + 60, 30.0).status == "succeeded"
+
+
+def test_the_marks_kept_past_roots_are_bounded_the_latest_kept() -> None:
+    # Five traces, each a chat call (its usage counted) under an agent, then the root:
+    # only the last two rooted keep their marks; the last trace's agent span, come
+    # after its root, still counts as its call's sum, not on top of it.
+    from tests.otlp.test_spans import request
+    from wftui.core.ledger import Ledger
+    from wftui.core.spans import SpanReader
+
+    reader = SpanReader(marks_after_root=2)
+    ledger = Ledger()
+    for number in range(1, 6):
+        chat = {"trace": number, "id": 3, "parent": 2, "start": 1, "end": 2,
+                "attrs": {"execution_id": f"T{number}", "gen_ai.operation.name": "chat",
+                          "gen_ai.usage.input_tokens": 100}}
+        root = {"trace": number, "id": 1, "end": 5, "attrs": {"execution_id": f"T{number}"}}
+        ledger.ingest_lines("otlp", 1, reader.read_traces(request(chat, root), T0))
+    assert set(reader.usage_below) == {bytes([4]) * 16, bytes([5]) * 16}
+    agent = {"trace": 5, "id": 2, "parent": 1, "start": 0, "end": 3,
+             "attrs": {"execution_id": "T5", "gen_ai.operation.name": "invoke_agent",
+                       "gen_ai.usage.input_tokens": 100}}
+    ledger.ingest_lines("otlp", 1, reader.read_traces(request(agent), T0))
+    assert ledger.executions["T5"].input_tokens == 100

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import contextlib
 from binascii import hexlify
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any
 
 import orjson
@@ -67,7 +67,8 @@ class SpanReader:
     """Reads spans into event lines; keeps per-trace state across requests."""
 
     def __init__(self, prices: Prices | None = None, *, max_traces: int = 100_000,
-                 max_waiting: int = 50_000, hold_s: float = 5.0) -> None:
+                 max_waiting: int = 50_000, hold_s: float = 5.0,
+                 marks_after_root: int = 10_000) -> None:
         self.prices: Prices = dict(prices or {})
         self.max_traces = max_traces
         self.max_waiting = max_waiting
@@ -81,10 +82,14 @@ class SpanReader:
         # that failed (children end, and are exported, before their root)
         self.failed_child: dict[bytes, str] = {}
         # trace id -> ids of its spans with spans under them whose tokens counted: their
-        # own usage is a sum of those (`span_steps.usage_below`). Kept past the root
-        # (bounded: the oldest trace's go past max_traces): a span of the trace another
-        # service exports later (an agent's, reporting its calls' usage) still comes.
+        # own usage is a sum of those (`span_steps.usage_below`). Kept past the root:
+        # a span of the trace another service exports later (an agent's, reporting
+        # its calls' usage) may still come; but only for the `marks_after_root` traces
+        # rooted last (a long-running receiver kept 100k sets, ~36 MB, for the rare
+        # late span), the others' as long as their trace runs (bounded: max_traces).
         self.usage_below: dict[bytes, set[bytes]] = {}
+        self.marks_after_root = marks_after_root
+        self._rooted_marks: deque[bytes] = deque()  # traces rooted with marks, in order
         # traces whose root was written: a later root of the same trace (another
         # service's, its parent remote) is a step of that execution, not a second start
         self.rooted: OrderedDict[bytes, None] = OrderedDict()
@@ -343,7 +348,12 @@ class SpanReader:
                          events, lines, own_step)
         # A trace's own root (no parent) keeps the marks of the spans under it: one of
         # them may come after it (exported later by another service), and sums what
-        # was counted under it, as it would have before the root.
+        # was counted under it, as it would have before the root; for a while.
+        if not parent and trace in self.usage_below:
+            rooted_marks = self._rooted_marks
+            rooted_marks.append(trace)
+            if len(rooted_marks) > self.marks_after_root:
+                self.usage_below.pop(rooted_marks.popleft(), None)
         if parent and (span_id in self.usage_below.get(trace, ()) or (own_step is not None and (
                 "gen_ai.usage.input_tokens" in found or "gen_ai.usage.output_tokens" in found))):
             # Another service's part, come first (its root ends before its caller's
