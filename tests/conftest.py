@@ -137,6 +137,9 @@ WAITING_FILES = (
     "tests/test_watch.py", "tests/alerts/test_watch_notify.py",
     "tests/alerts/test_explain_metrics.py", "tests/sources/test_prometheus_server.py",
     "tests/alerts/test_notify.py", "tests/alerts/test_demo_alertmanager.py",
+    "tests/demo/test_demo_incidents.py", "tests/otlp/test_monitor_table.py",
+    "tests/test_live_metrics_backlog.py", "tests/sources/test_files_fifo_rotation.py",
+    "tests/sources/test_metrics_first_answer.py", "tests/otlp/test_stop_drain.py",
 )
 
 
