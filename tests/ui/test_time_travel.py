@@ -133,14 +133,21 @@ async def test_the_alert_key_before_the_logs_first_alert_does_not_deny_its_alert
         assert h.app.travel_at == at
 
 
+async def moved_to(pilot: Any, h: Any, lines: int, minutes: int) -> None:
+    """The old log's `lines` read, then `{` (its first minute, 09:00–09:01, with a
+    1-minute window) and `]` `minutes` times: the window at 09:0m–09:0m+1."""
+    await settled(pilot, h.app, lines)
+    await pilot.press("left_curly_bracket")
+    for _ in range(minutes):
+        await pilot.press("right_square_bracket")
+    label = f"at 09:{minutes:02d}–09:{minutes + 1:02d} (history)"
+    await wait_for(pilot, lambda: label in h.app.dashboard.title.plain, label)
+
+
 async def _alpha_at_0902(pilot: Any, h: Any) -> Any:
     """The log read, the window moved to 09:01–09:02, alpha's tree open there: its
     execution screen."""
-    await settled(pilot, h.app, len(h.log.read_bytes().splitlines()))
-    await pilot.press("left_curly_bracket")
-    await pilot.press("right_square_bracket")
-    await wait_for(pilot, lambda: "at 09:01–09:02 (history)" in h.app.dashboard.title.plain,
-                   "09:01–09:02")
+    await moved_to(pilot, h, len(h.log.read_bytes().splitlines()), 1)
     h.app.open_execution("alpha")
     return await wait_for(pilot, lambda: isinstance(h.app.screen, ExecutionScreen)
                           and h.app.screen.detail is not None and h.app.screen,
@@ -180,12 +187,7 @@ async def test_why_at_a_past_moment_explains_that_moment(harness) -> None:
     lines = old_log_lines()
     h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
     async with h.app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot, h.app, len(lines))
-        await pilot.press("left_curly_bracket")
-        for _ in range(4):
-            await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: "at 09:04–09:05 (history)" in h.app.dashboard.title.plain,
-                       "09:04–09:05")
+        await moved_to(pilot, h, len(lines), 4)
         await pilot.press("x")
         screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
                                 and h.app.screen, "the why screen")

@@ -16,6 +16,7 @@ from typing import Any
 
 from tests.core.test_as_of import old_log_lines
 from tests.ui.conftest import T0, execution, settled, wait_for
+from tests.ui.test_time_travel import moved_to
 from wftui.config import Settings
 from wftui.ui.screens.monitor import MonitorScreen
 from wftui.ui.screens.why import WhyScreen
@@ -45,6 +46,16 @@ def _table(app: Any) -> tuple[str, list[str]]:
     return app.dashboard.title.plain, sorted(row.execution_id for row in rows)
 
 
+async def _picked(pilot: Any, app: Any, said: str) -> tuple[str, list[str]]:
+    """Enter on the "why" row open: back on the monitor, the table's title (once it
+    says `said`, the pick) and the ids it shows."""
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), "back")
+    await wait_for(pilot, lambda: said in _table(app)[0], "the pick")
+    await pilot.pause(0.2)
+    return _table(app)
+
+
 async def _open_why_row(pilot: Any, app: Any, section: str, label: str) -> WhyRow:
     """`x`, then the cursor on that row of that section (Enter not pressed yet)."""
     await pilot.press("x")
@@ -70,11 +81,7 @@ async def test_enter_on_a_step_row_shows_the_failures_it_counted(harness) -> Non
         row = await _open_why_row(pilot, h.app, "by step", "classify")
         counted = row.count
         assert counted == "2"
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(h.app.screen, MonitorScreen), "back")
-        await wait_for(pilot, lambda: "step classify" in _table(h.app)[0], "the pick")
-        await pilot.pause(0.2)
-        title, ids = _table(h.app)
+        title, ids = await _picked(pilot, h.app, "step classify")
         assert ids == ["NEW-1", "NEW-2"], (title, ids)
         assert len(ids) == int(counted)  # the row's count and the table's agree
         assert "failed · step classify · in 11:57:00–12:02:00" in title, title
@@ -95,11 +102,7 @@ async def test_enter_on_an_error_row_shows_that_error_only(harness) -> None:
         row = await _open_why_row(pilot, h.app, "by error",
                                   "TimeoutError: ticket API did not answer")
         assert row.count == "3"
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(h.app.screen, MonitorScreen), "back")
-        await wait_for(pilot, lambda: "error " in _table(h.app)[0], "the pick")
-        await pilot.pause(0.2)
-        title, ids = _table(h.app)
+        title, ids = await _picked(pilot, h.app, "error ")
         assert ids == ["NEW-1", "NEW-2", "NEW-3"], (title, ids)  # not OLD-1, OLD-2
         assert "3 shown of 7 retained" in title
 
@@ -111,19 +114,10 @@ async def test_enter_at_a_past_moment_shows_that_moment_s_executions(harness) ->
     lines = old_log_lines()
     h = harness(lines, settings=replace(Settings(), window_s=60.0), clock=time.time)
     async with h.app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot, h.app, len(lines))
-        await pilot.press("left_curly_bracket")
-        for _ in range(4):
-            await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: "at 09:04–09:05 (history)" in h.app.dashboard.title.plain,
-                       "09:04–09:05")
+        await moved_to(pilot, h, len(lines), 4)
         row = await _open_why_row(pilot, h.app, "by workflow", "ingest")
         assert row.count == "1"
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(h.app.screen, MonitorScreen), "back")
-        await wait_for(pilot, lambda: "workflow " in _table(h.app)[0], "the pick")
-        await pilot.pause(0.2)
-        title, ids = _table(h.app)
+        title, ids = await _picked(pilot, h.app, "workflow ")
         assert ids == ["bravo"], (title, ids)
         assert "in 09:04:00–09:05:00" in title and "(history)" in title, title
 
