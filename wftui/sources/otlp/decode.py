@@ -34,6 +34,10 @@ ID_KEYS = ("traceId", "spanId", "parentSpanId")
 NOT_HEX = b"\x00"
 
 
+# Said to a sender while wftui stops (HTTP 503, gRPC UNAVAILABLE: both retried).
+STOPPING = "wftui is stopping; retry later"
+
+
 class BodyError(ValueError):
     """A body that cannot be read: the one-line reason goes back to the sender."""
 

@@ -22,7 +22,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from wftui.core.span_view import TraceRequestView
-from wftui.sources.otlp.receiver import STOPPING
+from wftui.sources.otlp.decode import STOPPING
 
 
 async def _guard(receiver: Any, request: Any, context: Any) -> int:

@@ -51,7 +51,14 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from wftui.core.spans import REJECTED_SPANS, SpanReader, usable_records, usable_spans
-from wftui.sources.otlp.decode import JSON, PROTOBUF, BodyError, TooLarge, decode_body
+from wftui.sources.otlp.decode import (
+    JSON,
+    PROTOBUF,
+    STOPPING,
+    BodyError,
+    TooLarge,
+    decode_body,
+)
 
 MIB = 1024 * 1024
 DEFAULT_PORT = 4318
@@ -72,7 +79,6 @@ FLUSH_EVERY_S = 1.0
 # sender was told they were delivered: `watch`'s final figures hold them); past it, how
 # many were not is said. Within the monitor's 5 s stop, with gRPC's 1 s grace.
 DRAIN_S = 3.0
-STOPPING = "wftui is stopping; retry later"
 
 Sink = Callable[[str, list[bytes]], None]
 # What checking a request gives: its spans or log records, and how many are rejected.
