@@ -328,3 +328,22 @@ async def test_a_time_key_on_a_log_without_events_says_so(harness) -> None:
         await wait_for(pilot, lambda: h.notes, "a word")
         assert h.notes[-1] == "the log has no events to move through"
         assert h.app.travel_at is None
+
+
+async def test_why_at_a_past_moment_explains_what_was_firing_then(harness) -> None:
+    # At 09:02–09:03 alpha (180 s) and charlie (30 s) ended: p95 above 100 s, firing
+    # then; at the log's end nothing ended (nothing firing now). `x` there must explain
+    # the latency that fired then, not the error rate the live states fall back to.
+    from wftui.core.thresholds import Threshold
+    from wftui.ui.screens.why import WhyScreen
+
+    lines = old_log_lines()
+    settings = replace(Settings(), window_s=60.0, thresholds=(
+        Threshold("error_rate", 0.5, "x"), Threshold("latency_p95_s", 100.0, "slow")))
+    h = harness(lines, settings=settings, clock=time.time)
+    async with h.app.run_test(size=(160, 45)) as pilot:
+        await moved_to(pilot, h, len(lines), 2)
+        await pilot.press("x")
+        screen = await wait_for(pilot, lambda: isinstance(h.app.screen, WhyScreen)
+                                and h.app.screen, "the why screen")
+        assert screen.view.figure == "latency_p95_s"

@@ -39,11 +39,15 @@ class AlertControl:
                  show_executions: Callable[[WhyRow], None],
                  clock: Callable[[], float] = time.time,
                  redraw: Callable[[], None] = lambda: None,
-                 moment: Callable[[], float | None] = lambda: None) -> None:
+                 moment: Callable[[], float | None] = lambda: None,
+                 shown_states: Callable[[], tuple[ThresholdState, ...] | None] = lambda: None
+                 ) -> None:
         self.app = app
         self.redraw = redraw  # refresh now: a silence or an ack shows at once
         self.clock = clock  # the app's "now" (the live window ends there)
         self.moment = moment  # the past moment of the log shown (None: now)
+        # The thresholds' states on screen at that moment (None: not drawn yet)
+        self.shown_states = shown_states
         self.monitor = monitor
         self.desk = desk
         self.show_executions = show_executions
@@ -129,9 +133,11 @@ class AlertControl:
     # -- which alert -------------------------------------------------------------------
 
     def figure_in_question(self) -> str:
-        """The alert a key acts on: the first firing one, else pending, else error rate."""
+        """The alert a key acts on: the first firing one, else pending, else error rate;
+        at a past moment of the log, as they stood then (the live states are of now)."""
+        states = self.shown_states() if self.moment() is not None else None
         for wanted in (FIRING, PENDING):
-            for state in self.states:
+            for state in self.states if states is None else states:
                 if state.state == wanted and state.name in FIGURES:
                     return state.name
         return FIGURES[0]

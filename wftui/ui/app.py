@@ -26,6 +26,7 @@ from textual.screen import Screen
 
 from wftui.alerts.desk import AlertDesk
 from wftui.config import Settings
+from wftui.core.thresholds import ThresholdState
 from wftui.live import LiveMonitor
 from wftui.ui.alert_control import AlertControl
 from wftui.ui.alert_control import palette_entries as alert_palette_entries
@@ -98,7 +99,8 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
         # Silences, acknowledgements, Alertmanager; why / silence / acknowledge keys.
         self.alerts = AlertControl(self, monitor, desk or AlertDesk(), self._show_why_row,
                                    clock=lambda: self.clock(), redraw=self._request,
-                                   moment=lambda: self.travel_at)
+                                   moment=lambda: self.travel_at,
+                                   shown_states=self._past_states)
         self.clock = clock
         self.demo = demo
         self.start_monitor = start_monitor
@@ -280,6 +282,13 @@ class WftuiApp(ConfigReloading, TableControls, TimeTravel, RefreshCycle, App[int
                             exit_on_error=False)
 
     # -- alerts: why, silence, acknowledge ----------------------------------------------
+
+    def _past_states(self) -> tuple[ThresholdState, ...] | None:
+        """The thresholds as the shown past moment had them (None: none shown)."""
+        latest = self.latest
+        if latest is None or latest.snapshot.at is None:
+            return None
+        return tuple(latest.snapshot.thresholds)
 
     def action_why(self, figure: str | None = None) -> None:
         self.alerts.why(figure)
