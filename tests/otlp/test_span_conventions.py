@@ -226,3 +226,19 @@ def test_openllmetry_kinds_in_upper_case_are_read_alike(make_receiver: Any) -> N
                                                             ("call", "llm")]
     (call,) = [item for item in tree.steps[0].items if item.kind == "tool_call"]
     assert (call.event["tool_name"], call.event["arguments"]) == ("lookup", {"id": 1})
+
+
+def test_a_tool_span_without_its_name_and_tokens_sent_as_text(make_receiver: Any) -> None:
+    # OpenInference's tool.name is optional: the span's name names the tool then. A
+    # token count sent as text ("120") counts as the number it says.
+    run = _steps_under_a_root(
+        "S",
+        ("lookup_order", {"openinference.span.kind": "TOOL", "input.value": '{"id": 3}',
+                          "output.value": '{"ok": true}'}),
+        ("chat", {"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": "120",
+                  "gen_ai.usage.output_tokens": 7}))
+    execution, tree = _execution(make_receiver(), run)
+    assert (execution.input_tokens, execution.output_tokens) == (120, 7)
+    (call,) = [item for item in tree.steps[0].items if item.kind == "tool_call"]
+    assert (call.event["tool_name"], call.event["arguments"], call.event["result"]) == (
+        "lookup_order", {"id": 3}, {"ok": True})

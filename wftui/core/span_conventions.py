@@ -60,7 +60,7 @@ TRACELOOP_TOOL_KEYS = (
 )
 
 
-def read_as_genai(found: Any) -> bool:
+def read_as_genai(found: Any, span: Any) -> bool:
     """Complete the attributes map of a span that names no step type nor GenAI
     operation with the GenAI keys its OpenInference or OpenLLMetry attributes stand
     for; whether it spoke either convention (then `step_type` is set when its kind
@@ -70,6 +70,10 @@ def read_as_genai(found: Any) -> bool:
         _copy(found, OPENINFERENCE_KEYS)
         if kind.upper() == "TOOL":
             _copy(found, OPENINFERENCE_TOOL_KEYS)
+            if "gen_ai.tool.name" not in found:
+                # A tool span that does not name its tool (tool.name is optional): its
+                # span's name does, else its arguments and result went unshown.
+                found["gen_ai.tool.name"].string_value = span.name
         step = OPENINFERENCE_TYPES.get(kind.upper(), kind.lower())
     elif TRACELOOP_KIND in found or TRACELOOP_REQUEST_TYPE in found:
         # (lower case as OpenLLMetry writes them; any case read alike)

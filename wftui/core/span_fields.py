@@ -77,6 +77,8 @@ def count_of(found: Found, key: str) -> int | None:
     value = value_of(found, key)
     if type(value) is float and value.is_integer() and value >= 0:
         return int(value)
+    if type(value) is str and value.isascii() and value.strip().isdigit():
+        return int(value)  # a count sent as text ("120"), as some SDKs write numbers
     return value if type(value) is int and value >= 0 else None
 
 

@@ -147,7 +147,7 @@ def write_step(reader: SpanReader, execution_id: str, quoted: bytes, span: Any,
     name = span.name
     value = found["step_type"] if "step_type" in found else None
     if (value is None and "gen_ai.operation.name" not in found
-            and read_as_genai(found)):  # OpenInference or OpenLLMetry: `span_conventions`
+            and read_as_genai(found, span)):  # OpenInference or OpenLLMetry: `span_conventions`
         value = found["step_type"] if "step_type" in found else None
     kind = encode((value.string_value if value is not None else "")
                   or step_type(found, span))

@@ -336,7 +336,7 @@ class SpanReader:
         if len(rooted) > self.max_traces:
             rooted.popitem(last=False)
         if "step_type" not in found and "gen_ai.operation.name" not in found:
-            read_as_genai(found)  # OpenInference or OpenLLMetry (`span_conventions`)
+            read_as_genai(found, span)  # OpenInference or OpenLLMetry (`span_conventions`)
         failed, error, traceback, events = span_failure(span, found)
         # A root that is itself an LLM call (a trace of one chat span, as an
         # instrumented client sends when nothing wraps the call) is also its own step:
