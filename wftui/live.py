@@ -23,13 +23,7 @@ from wftui.core.clock import LogClock, log_clock
 from wftui.core.execution import Execution
 from wftui.core.ledger import Ledger
 from wftui.core.mapping import build_mapping
-from wftui.core.snapshot import (
-    METRICS_PREFERRED,
-    Snapshot,
-    file_source_entry,
-    metrics_quantiles,
-    take_snapshot,
-)
+from wftui.core.snapshot import Snapshot, file_source_entry, metrics_given, take_snapshot
 from wftui.core.steps import ExecutionDetail, build_detail
 from wftui.core.thresholds import Alert, ThresholdEngine
 from wftui.core.travel import detail_at
@@ -393,12 +387,7 @@ class LiveMonitor:
     def metrics_given(self) -> set[str]:
         """The figures the metrics give now, over the configured window, where the
         panels show theirs rather than the log's (`Snapshot.figures`)."""
-        figures = self._metric_figures(self.settings.window_s, time.time()) or {}
-        given = {key for key in METRICS_PREFERRED if key != "latency_s"
-                 and figures.get(key) is not None}
-        if metrics_quantiles(figures.get("latency_s")) is not None:
-            given.add("latency_s")
-        return given
+        return metrics_given(self._metric_figures(self.settings.window_s, time.time()) or {})
 
     def snapshot(self, window_s: Any = KEEP, *, with_rows: bool = False,
                  now: float | None = None, at: float | None = None) -> Snapshot:

@@ -16,7 +16,15 @@ from wftui.core.clock import LogClock
 from wftui.core.history import LogHistory, Moment, alerts_along, judge_grid
 from wftui.core.history_parts import gather
 from wftui.core.snapshot import Snapshot
-from wftui.core.thresholds import FIRING, OK, PENDING, Alert, ThresholdEngine, Transition
+from wftui.core.thresholds import (
+    FIRING,
+    OK,
+    PENDING,
+    Alert,
+    ThresholdEngine,
+    Transition,
+    watched_figure,
+)
 from wftui.core.travel import snapshot_at
 
 if TYPE_CHECKING:
@@ -31,9 +39,6 @@ REBUILD_COST_SHARE = 10.0
 FIRST_SCRAPE_WAIT_S = 10.0
 
 
-def figure_of(name: str) -> str:
-    """The figure a threshold judges (`latency_p95_s` judges `latency_s`)."""
-    return "latency_s" if name.startswith("latency_") and name.endswith("_s") else name
 
 
 class MonitorHistory:
@@ -93,7 +98,7 @@ class MonitorHistory:
             # target down) is the log's on the panel, and judged along the log's time.
             given = monitor.metrics_given()
             thresholds = tuple(threshold for threshold in thresholds
-                               if figure_of(threshold.name) not in given)
+                               if watched_figure(threshold.name) not in given)
         engine = ThresholdEngine(thresholds)
         self.judged = self.log_history_now().judge(engine, monitor.settings.window_s)
         # (the others start at the first snapshot, in the configured order)

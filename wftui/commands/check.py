@@ -106,6 +106,13 @@ def _broken_warning(source: dict[str, Any]) -> str:
             "are of those lines only")
 
 
+def _fail_if_broken(broken: list[dict[str, Any]]) -> None:
+    """Once the figures are printed: a file that failed part-way ends the check in
+    error (2), its warning on stderr."""
+    if broken:
+        fail("; ".join(fmt.visible(_broken_warning(s)) for s in broken))
+
+
 def _reason(source: dict[str, Any]) -> str:
     """`name: why`, without the name twice (a tailer's error often starts with the path)."""
     name, why = str(source["name"]), str(source.get("error") or source.get("status"))
@@ -208,8 +215,7 @@ def run(options: argparse.Namespace) -> int:
         write(snapshot, options.format,
               explain_snapshot(ledger, snapshot, settings) if options.explain else None,
               history=alert_history(options, ledger, settings, snapshot.at))
-        if broken:
-            fail("; ".join(fmt.visible(_broken_warning(s)) for s in broken))
+        _fail_if_broken(broken)
         return 1 if any(state.state == FIRING for state in snapshot.thresholds) else 0
     if ledger is not None:
         prime_for_check(ledger, engine, settings.window_s)
@@ -221,8 +227,7 @@ def run(options: argparse.Namespace) -> int:
     silencing = Silencing(silenced, acks, problems, [status] if status else [])
     write(snapshot, options.format, explained, silencing,
           history=alert_history(options, ledger, settings))
-    if broken:
-        fail("; ".join(fmt.visible(_broken_warning(s)) for s in broken))
+    _fail_if_broken(broken)
     # A silenced alert is still judged and shown, but does not fail the check.
     return 1 if silencing.firing(snapshot.thresholds) else 0
 

@@ -38,6 +38,14 @@ def metrics_quantiles(latency: Any) -> dict[str, Any] | None:
     return quantiles if any(v is not None for v in quantiles.values()) else None
 
 
+def metrics_given(metrics: dict[str, Any]) -> set[str]:
+    """The figures of METRICS_PREFERRED that the metrics give (a value; latency: its
+    quantiles), where the panels show theirs rather than the log's."""
+    return {key for key in METRICS_PREFERRED
+            if (metrics_quantiles(metrics.get(key)) if key == "latency_s"
+                else metrics.get(key)) is not None}
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """What the monitor knows at one moment, over one window."""
@@ -89,9 +97,7 @@ class Snapshot:
                 # alone, not the log's: an old log's end fired an alert there that the
                 # first windowed scrape resolved. Where they have none, the log's stands.
                 blank = Figures().as_dict()
-                merged.update({key: blank[key] for key in METRICS_PREFERRED
-                               if (metrics_quantiles(metrics.get(key)) if key == "latency_s"
-                                   else metrics.get(key)) is not None})
+                merged.update({key: blank[key] for key in metrics_given(metrics)})
             metrics = None
         if metrics is not None:
             if self.logs is None:

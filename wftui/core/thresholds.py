@@ -41,6 +41,11 @@ DEFAULT_THRESHOLDS: tuple[Threshold, ...] = (
 )
 
 
+def watched_figure(name: str) -> str:
+    """The figure a threshold watches: `latency_p95_s` watches `latency_s`."""
+    return "latency_s" if name.startswith("latency_") and name.endswith("_s") else name
+
+
 def threshold_value(name: str, figures: dict[str, Any]) -> float | None:
     """The figure a threshold watches, from a figures dict (`Figures.as_dict()` shape)."""
     if name.startswith("latency_") and name.endswith("_s"):

@@ -91,6 +91,7 @@ def read_once(paths: list[str], new_ledger: Callable[[], Ledger],
 
 
 def _is_gzip(fd: int) -> bool:
+    """Whether the open file starts with the gzip magic bytes."""
     return os.pread(fd, 2, 0) == GZIP_MAGIC
 
 
@@ -172,7 +173,7 @@ def plan_parts(fd: int, cpus: int, min_part_bytes: int | None = None
         return None
     size = os.fstat(fd).st_size
     count = min(cpus, size // max(min_bytes, 1))
-    if count < 2 or os.pread(fd, 2, 0) == GZIP_MAGIC:
+    if count < 2 or _is_gzip(fd):
         return None
     # Equal parts: the first one's process merges the others, but it merges each
     # piece while that part's process pickles the next (measured: best at 1:1).
